@@ -1,0 +1,79 @@
+// Package dissect is the contract between the capture engine and the protocol
+// dissectors: how a dissector claims a stream from its first bytes, and how it is fed
+// reassembled bytes. Dissectors are parsers of untrusted bytes: they never panic, never
+// allocate in proportion to a length field they have not checked, and give up quietly
+// (counting why) on garbage.
+package dissect
+
+import (
+	"time"
+
+	"github.com/medscan/medscan/observe"
+)
+
+// Direction is which way bytes travel within a flow.
+type Direction uint8
+
+// The two directions of a flow.
+const (
+	ClientToServer Direction = 0
+	ServerToClient Direction = 1
+)
+
+// Reverse returns the other direction.
+func (d Direction) Reverse() Direction { return d ^ 1 }
+
+// Verdict is a dissector's answer to the first bytes of a stream direction.
+type Verdict uint8
+
+// The verdicts a Detect function can give.
+const (
+	No       Verdict = iota // not this protocol
+	NeedMore                // too few bytes to tell; ask again with more
+	Yes                     // this protocol
+)
+
+// Match is what Detect says about the first bytes of one direction.
+type Match struct {
+	Verdict Verdict
+	// FromServer is true when the bytes can only have come from the server (a TLS
+	// ServerHello, an FTP "220" banner). The engine then corrects a flow whose roles it
+	// guessed wrongly, as it must for a capture that starts mid-stream or holds one side.
+	FromServer bool
+}
+
+// Context is what a stream dissector needs besides bytes.
+type Context struct {
+	Flow    observe.Flow // client and server as the engine understands them
+	Sink    observe.Sink
+	Secrets *observe.SecretHasher // masks and hashes credentials; never keep the clear text
+	Source  observe.Source
+	// Count adds n to a named counter (bad records, gaps, resynchronisations).
+	Count func(name string, n uint64)
+}
+
+// Stream receives the reassembled bytes of one flow, both directions.
+type Stream interface {
+	// Data delivers the next in-order bytes of one direction, stamped with the capture
+	// time of the packet that completed them. b is only valid during the call.
+	Data(dir Direction, b []byte, t time.Time)
+	// Gap says n bytes of dir were lost (a segment the capture missed). A dissector
+	// resynchronises if its framing allows, or stops parsing that direction.
+	Gap(dir Direction, n int)
+	// Done reports that the dissector has learned all it wants: the engine may stop
+	// reassembling this flow and free its buffers.
+	Done() bool
+	// End is called once, when the flow closes, times out or the capture ends. A
+	// dissector emits what it has not emitted yet (a handshake cut short).
+	End(t time.Time)
+}
+
+// Dissector describes one protocol.
+type Dissector struct {
+	Name string // the service protocol it names: "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet"
+	// Detect looks at the first bytes seen in one direction. It must be cheap: it runs on
+	// every new stream until some dissector says Yes or all say No.
+	Detect func(first []byte) Match
+	// New starts a stream dissector for a flow that Detect claimed.
+	New func(ctx *Context) Stream
+}
