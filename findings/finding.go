@@ -58,8 +58,8 @@ func (s *Severity) UnmarshalText(b []byte) error {
 type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
-	Host     string   `json:"host"`           // IP address; "" for a certificate seen only in a file
-	Port     int      `json:"port"`           // 0 when the finding is about a host or a file
+	Host     string   `json:"host"` // IP address; "" for a certificate seen only in a file
+	Port     int      `json:"port"` // 0 when the finding is about a host or a file
 	// Subject names what the finding is about beyond host and port, when one host and port
 	// can carry several (a certificate's SHA-256, a credential's keyed hash). It is part of
 	// the fingerprint.

@@ -136,7 +136,7 @@ type CertFacts struct {
 	NotBefore          time.Time
 	NotAfter           time.Time
 	ValidityDays       int
-	KeyType            string // "rsa", "ec", "dsa", "ed25519", "unknown"
+	KeyType            string // "rsa", "ecdsa", "dsa", "ed25519", "unknown"
 	KeyBits            int
 	RSAExponent        int // 0 when not RSA or too large to matter
 	Curve              string

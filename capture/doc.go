@@ -1,0 +1,52 @@
+// Package capture is medscan's passive engine: it turns capture bytes into reassembled
+// TCP streams and hands them to the protocol dissectors of package capture/dissect.
+//
+// It owns, in order along a packet's path:
+//
+//   - sources: classic pcap (either byte order, micro- and nanosecond magic, the modified
+//     format), pcapng (several sections and interfaces, per-interface link type, if_tsresol
+//     in both forms, if_tsoffset; EPB, SPB and the obsolete packet block; other
+//     blocks skipped), either one gzip-compressed (multistream), from a file or stdin;
+//   - link layers: Ethernet with 802.1Q/802.1ad/QinQ tags, BSD NULL and LOOP, raw IP,
+//     raw IPv4 and IPv6, Linux cooked v1 and v2;
+//   - IPv4 and IPv6 (extension headers skipped), with bounded fragment reassembly;
+//   - a flow table keyed canonically, so both directions find one entry (FlowHash gives
+//     the same symmetric key for sharding flows onto workers, each with its own Engine);
+//   - TCP reassembly per direction: retransmissions and overlaps trimmed, out-of-order
+//     segments held until the hole fills, holes skipped with Stream.Gap when a buffer
+//     cap is reached or the flow ends;
+//   - the choice of what to reassemble, made from content, never from ports: the first
+//     bytes of each direction go to every Dissector.Detect in configured order, and the
+//     first Yes claims the flow;
+//   - hosts: every address seen, with the source MAC of the frames it sent.
+//
+// Frames are decoded by hand rather than with gopacket: it keeps the per-packet path free
+// of allocations and interface calls, covers Linux cooked v2 (which gopacket v1.1.19
+// lacks), and lets the readers report byte offsets.
+//
+// Invariants:
+//
+//   - Bounded memory. Flows expire on the capture clock (DefaultFlowIdleTimeout idle, two
+//     minutes after FIN or RST) and their number is capped (the least recently active is
+//     evicted); out-of-order bytes are capped per direction and in total; detection logs
+//     at most DetectLimit bytes per direction; fragments are capped per datagram, in
+//     number and in bytes, and time out. No length read from a capture is allocated
+//     before it is checked against a limit.
+//   - Counters are never silent. Every packet, segment or byte the engine does not use —
+//     truncated, not IP, of an unsupported link type, retransmitted, skipped over a
+//     hole, dropped for a cap, unclaimed by any dissector — is counted, and Finish writes
+//     the counts into the observe.Set.
+//   - Content decides. A flow that no dissector claims from its first bytes is kept only
+//     as a tombstone: its later segments cost a map lookup and are never copied. A stream
+//     whose Done reports true is ended at once and becomes such a tombstone.
+//   - Every stream's End is called exactly once: when its dissector is done, when the
+//     flow closes (both FINs or a RST), expires, is evicted, or at Finish.
+//   - Client and server come from the SYN or SYN-ACK when the capture holds them; otherwise
+//     the side on the lower port is taken for the server until a dissector's
+//     Match.FromServer says otherwise, before its stream starts.
+//   - A problem with a source stops that source only, with a one-line SourceError naming
+//     the file and byte offset; what was read before stays. A corrupt packet in a sound
+//     file is counted, not fatal.
+//   - The per-packet path does not allocate: packets are views into the read buffer,
+//     buffers for held segments and detection logs are pooled.
+package capture

@@ -1,0 +1,785 @@
+package httpwire
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/observe"
+)
+
+// Limits on what one message may cost; past them the excess is counted and ignored.
+const (
+	// MaxLine is the longest start or header line kept; longer lines are skipped and
+	// counted as "http_oversized_headers".
+	MaxLine = 16 << 10
+	// MaxHeaders is how many header lines of one message are examined beyond the framing
+	// headers; the rest are skipped and counted as "http_oversized_headers".
+	MaxHeaders = 256
+	// MaxPending is how many requests may wait for their responses; beyond it the oldest is
+	// emitted without one.
+	MaxPending = 64
+
+	maxField      = 512 // longest Host, path, User-Agent, content type or Server kept
+	maxQueryKeys  = 32
+	maxAPIHeaders = 8
+	maxCreds      = 16 // credentials taken from one message
+)
+
+// Dissector is the HTTP/1.x dissector.
+var Dissector = dissect.Dissector{Name: "http", Detect: Detect, New: New}
+
+var methods = [...]string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+
+// Detect claims a direction that starts with a request line (client side) or a status
+// line (server side).
+func Detect(first []byte) dissect.Match {
+	if len(first) == 0 {
+		return dissect.Match{Verdict: dissect.NeedMore}
+	}
+	more := false
+	for _, m := range methods {
+		switch {
+		case len(first) > len(m):
+			if string(first[:len(m)]) == m && first[len(m)] == ' ' {
+				return dissect.Match{Verdict: dissect.Yes}
+			}
+		case string(first) == (m + " ")[:len(first)]:
+			more = true
+		}
+	}
+	const status = "HTTP/1."
+	if len(first) >= len(status) {
+		if string(first[:len(status)]) == status {
+			return dissect.Match{Verdict: dissect.Yes, FromServer: true}
+		}
+	} else if string(first) == status[:len(first)] {
+		more = true
+	}
+	if more {
+		return dissect.Match{Verdict: dissect.NeedMore}
+	}
+	return dissect.Match{Verdict: dissect.No}
+}
+
+// New starts an HTTP stream dissector.
+func New(ctx *dissect.Context) dissect.Stream {
+	s := &stream{ctx: ctx, paired: true}
+	s.dir[0].client = true
+	return s
+}
+
+// state is where a direction is in the message grammar.
+type state uint8
+
+const (
+	stStart     state = iota // expecting a start line (or resynchronising)
+	stHeaders                // header lines until the blank line
+	stBody                   // skipping remain bytes of a Content-Length body
+	stChunkSize              // expecting a chunk-size line
+	stChunkData              // skipping remain bytes of chunk data
+	stChunkEnd               // expecting the CRLF after chunk data
+	stTrailer                // trailer lines until the blank line
+	stClosed                 // the rest of the direction is a body read until close, or a tunnel
+)
+
+// lineBuf carries one partial line across Data calls.
+type lineBuf struct {
+	buf  []byte
+	over bool // the current line passed MaxLine; skipping to its end
+	used int  // length of the line last returned from buf, wiped on the next call
+}
+
+// next splits the next complete line off b, without its LF or a trailing CR. ok is false
+// when b holds no line end (the bytes are kept for the next call). long reports a line
+// that exceeded MaxLine; its content is not returned.
+func (l *lineBuf) next(b []byte) (line, rest []byte, ok, long bool) {
+	if l.used > 0 {
+		// The line may have held a password: do not leave it in the reused buffer.
+		clear(l.buf[:l.used])
+		l.used = 0
+	}
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		if !l.over {
+			if len(l.buf)+len(b) > MaxLine {
+				l.over = true
+				clear(l.buf)
+				l.buf = l.buf[:0]
+			} else {
+				l.buf = append(l.buf, b...)
+			}
+		}
+		return nil, nil, false, false
+	}
+	seg, rest := b[:i], b[i+1:]
+	if l.over {
+		l.over = false
+		return nil, rest, true, true
+	}
+	if len(l.buf) > 0 {
+		if len(l.buf)+len(seg) > MaxLine {
+			clear(l.buf)
+			l.buf = l.buf[:0]
+			return nil, rest, true, true
+		}
+		l.buf = append(l.buf, seg...)
+		seg = l.buf
+		l.used = len(seg)
+		l.buf = l.buf[:0] // seg stays valid until the next call, after it is used
+	} else if len(seg) > MaxLine {
+		return nil, rest, true, true
+	}
+	if n := len(seg); n > 0 && seg[n-1] == '\r' {
+		seg = seg[:n-1]
+	}
+	return seg, rest, true, false
+}
+
+func (l *lineBuf) reset() { l.buf, l.over = l.buf[:0], false }
+
+// half is the parsing state of one direction.
+type half struct {
+	client  bool
+	st      state
+	syncing bool // looking for a start line after garbage or a gap; counted once per episode
+	lines   lineBuf
+	remain  uint64 // body or chunk bytes still to skip
+
+	// The message whose headers are being read.
+	msg      observe.HTTPRequest
+	headers  int
+	oversize bool // this message was already counted as oversized
+	creds    int
+	length   int64 // Content-Length, -1 when absent, -2 when invalid
+	chunked  bool
+	teOther  bool // a Transfer-Encoding other than chunked
+	head     bool // the request this response answers was HEAD
+	connect  bool // ... was CONNECT
+	status   int
+	t        time.Time
+	cache    [numSlots]string
+}
+
+type stream struct {
+	ctx     *dissect.Context
+	dir     [2]half
+	pending []observe.HTTPRequest // complete requests awaiting their responses, in order
+	paired  bool                  // false after a gap: requests and responses are emitted apart
+	tunnel  bool
+}
+
+func (s *stream) count(name string) {
+	if s.ctx.Count != nil {
+		s.ctx.Count(name, 1)
+	}
+}
+
+// Data implements dissect.Stream.
+func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
+	if dir > dissect.ServerToClient {
+		return
+	}
+	h := &s.dir[dir]
+	for len(b) > 0 {
+		switch h.st {
+		case stClosed:
+			return
+		case stBody, stChunkData:
+			n := uint64(len(b))
+			if n > h.remain {
+				n = h.remain
+			}
+			h.remain -= n
+			b = b[n:]
+			if h.remain == 0 {
+				if h.st == stBody {
+					s.endMessage(h)
+				} else {
+					h.st = stChunkEnd
+				}
+			}
+			continue
+		}
+		line, rest, ok, long := h.lines.next(b)
+		if !ok {
+			return
+		}
+		b = rest
+		s.line(h, line, long, t)
+	}
+}
+
+// line advances one direction by one complete line.
+func (s *stream) line(h *half, line []byte, long bool, t time.Time) {
+	switch h.st {
+	case stStart:
+		if long {
+			s.lost(h)
+			return
+		}
+		if len(line) == 0 {
+			return // stray CRLF between messages is allowed
+		}
+		if h.client {
+			s.requestLine(h, line, t)
+		} else {
+			s.statusLine(h, line, t)
+		}
+	case stHeaders:
+		if long {
+			s.oversized(h)
+			return
+		}
+		if len(line) == 0 {
+			s.endHeaders(h)
+			return
+		}
+		s.header(h, line)
+	case stChunkSize:
+		n, ok := chunkSize(line)
+		if long || !ok {
+			s.badBody(h)
+			return
+		}
+		if n == 0 {
+			h.st = stTrailer
+			return
+		}
+		h.remain, h.st = n, stChunkData
+	case stChunkEnd:
+		if long || len(line) != 0 {
+			s.badBody(h)
+			return
+		}
+		h.st = stChunkSize
+	case stTrailer:
+		if !long && len(line) == 0 {
+			s.endMessage(h)
+		}
+	}
+}
+
+// lost notes a line that cannot start a message: the direction resynchronises.
+func (s *stream) lost(h *half) {
+	if !h.syncing {
+		h.syncing = true
+		s.count("http_resync")
+	}
+}
+
+func (s *stream) oversized(h *half) {
+	if !h.oversize {
+		h.oversize = true
+		s.count("http_oversized_headers")
+	}
+}
+
+// begin resets the per-message state.
+func (h *half) begin(t time.Time) {
+	h.msg = observe.HTTPRequest{}
+	h.headers, h.oversize, h.creds = 0, false, 0
+	h.length, h.chunked, h.teOther = -1, false, false
+	h.head, h.connect = false, false
+	h.status = 0
+	h.t = t
+	h.st = stHeaders
+	h.syncing = false
+}
+
+func (s *stream) requestLine(h *half, line []byte, t time.Time) {
+	sp := bytes.IndexByte(line, ' ')
+	if sp <= 0 {
+		s.lost(h)
+		return
+	}
+	method := methodName(line[:sp])
+	rest := line[sp+1:]
+	sp2 := bytes.LastIndexByte(rest, ' ')
+	if method == "" || sp2 <= 0 {
+		s.lost(h)
+		return
+	}
+	target, version := rest[:sp2], rest[sp2+1:]
+	if len(version) != 8 || string(version[:7]) != "HTTP/1." || (version[7] != '0' && version[7] != '1') {
+		s.lost(h)
+		return
+	}
+	h.begin(t)
+	h.msg.Method = method
+	h.msg.FirstSeen, h.msg.LastSeen, h.msg.Count = t, t, 1
+	h.msg.Flow = s.ctx.Flow
+	s.target(h, bytes.TrimSpace(target))
+}
+
+// methodName returns the interned method, or "" for a token that is not a method.
+func methodName(m []byte) string {
+	for _, k := range methods {
+		if string(m) == k {
+			return k
+		}
+	}
+	// Extension methods (WebDAV's PROPFIND, ...) are tokens of upper-case letters.
+	if len(m) > 20 {
+		return ""
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return ""
+		}
+	}
+	return string(m)
+}
+
+// target records the path and query parameter names, and hides secret parameter values.
+func (s *stream) target(h *half, tg []byte) {
+	// An absolute-form target (to a proxy) names the host itself.
+	if i := bytes.Index(tg, []byte("://")); i > 0 && i < 10 {
+		auth := tg[i+3:]
+		end := bytes.IndexAny(auth, "/?#")
+		if end < 0 {
+			end = len(auth)
+		}
+		host := auth[:end]
+		if at := bytes.LastIndexByte(host, '@'); at >= 0 {
+			// user:password@host in the URL is a credential too.
+			userinfo := host[:at]
+			host = host[at+1:]
+			if c := bytes.IndexByte(userinfo, ':'); c >= 0 {
+				s.credential(h, "url-userinfo", "url", clip(unescape(userinfo[:c], false)), unescape(userinfo[c+1:], false))
+			}
+		}
+		h.msg.Host = clip(host)
+		tg = auth[end:]
+		if len(tg) == 0 {
+			tg = []byte("/")
+		}
+	}
+	if i := bytes.IndexByte(tg, '#'); i >= 0 {
+		tg = tg[:i]
+	}
+	path, query := tg, []byte(nil)
+	if i := bytes.IndexByte(tg, '?'); i >= 0 {
+		path, query = tg[:i], tg[i+1:]
+	}
+	h.msg.Path = clip(path)
+	for len(query) > 0 {
+		var kv []byte
+		if i := bytes.IndexByte(query, '&'); i >= 0 {
+			kv, query = query[:i], query[i+1:]
+		} else {
+			kv, query = query, nil
+		}
+		if len(kv) == 0 {
+			continue
+		}
+		k, v := kv, []byte(nil)
+		if i := bytes.IndexByte(kv, '='); i >= 0 {
+			k, v = kv[:i], kv[i+1:]
+		}
+		if len(k) == 0 {
+			continue
+		}
+		if len(k) > 64 {
+			k = k[:64]
+		}
+		name := clip(unescape(k, true))
+		if len(h.msg.QueryKeys) < maxQueryKeys && !contains(h.msg.QueryKeys, name) {
+			h.msg.QueryKeys = append(h.msg.QueryKeys, name)
+		}
+		if len(v) > 0 && secretParam(name) {
+			s.credential(h, "url-secret", name, "", unescape(v, true))
+		}
+	}
+}
+
+func (s *stream) statusLine(h *half, line []byte, t time.Time) {
+	// HTTP/1.x SP 3DIGIT [SP reason]
+	if len(line) < 12 || string(line[:7]) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ' {
+		s.lost(h)
+		return
+	}
+	code := 0
+	for _, c := range line[9:12] {
+		if c < '0' || c > '9' {
+			s.lost(h)
+			return
+		}
+		code = code*10 + int(c-'0')
+	}
+	if len(line) > 12 && line[12] != ' ' || code < 100 {
+		s.lost(h)
+		return
+	}
+	h.begin(t)
+	h.status = code
+	h.msg.Status = code
+	// What the request was decides whether this response has a body.
+	if s.paired && len(s.pending) > 0 {
+		switch s.pending[0].Method {
+		case "HEAD":
+			h.head = true
+		case "CONNECT":
+			h.connect = true
+		}
+	}
+}
+
+// header handles one header line of the current message.
+func (s *stream) header(h *half, line []byte) {
+	c := bytes.IndexByte(line, ':')
+	if c <= 0 || line[0] == ' ' || line[0] == '\t' {
+		return // obsolete folding or junk: nothing of interest
+	}
+	name, value := line[:c], bytes.TrimSpace(line[c+1:])
+	// Framing headers are always honoured, whatever the count, or the stream desynchronises.
+	switch {
+	case equalFold(name, "content-length"):
+		n, ok := decimal(value)
+		switch {
+		case !ok:
+			h.length = -2
+		case h.length >= 0 && h.length != n:
+			h.length = -2 // conflicting lengths: a smuggling attempt or a broken peer
+		case h.length != -2:
+			h.length = n
+		}
+		return
+	case equalFold(name, "transfer-encoding"):
+		last := value
+		if i := bytes.LastIndexByte(value, ','); i >= 0 {
+			last = bytes.TrimSpace(value[i+1:])
+		}
+		if equalFold(last, "chunked") {
+			h.chunked, h.teOther = true, false
+		} else if !equalFold(last, "identity") {
+			h.chunked, h.teOther = false, true
+		}
+		return
+	}
+	h.headers++
+	if h.headers > MaxHeaders {
+		s.oversized(h)
+		return
+	}
+	// One lowercase copy of the name on the stack serves every comparison below.
+	var buf [64]byte
+	if len(name) > len(buf) {
+		if h.client && apiKeyHeader(name) {
+			s.apiKey(h, name, value)
+		}
+		return
+	}
+	ln := buf[:len(name)]
+	for i, c := range name {
+		ln[i] = lower(c)
+	}
+	if !h.client {
+		switch string(ln) {
+		case "server":
+			h.msg.Server = h.intern(slotServer, value)
+		case "content-type":
+			h.msg.RespContentType = h.intern(slotType, value)
+		}
+		return
+	}
+	switch string(ln) {
+	case "host":
+		if h.msg.Host == "" {
+			h.msg.Host = h.intern(slotHost, value)
+		}
+	case "user-agent":
+		h.msg.UserAgent = h.intern(slotAgent, value)
+	case "content-type":
+		h.msg.ContentType = h.intern(slotType, value)
+	case "cookie":
+		h.msg.HasCookie = true
+	case "authorization":
+		scheme := s.authorization(h, "Authorization", value)
+		if h.msg.AuthScheme == "" {
+			h.msg.AuthScheme = scheme
+		}
+	case "proxy-authorization":
+		s.authorization(h, "Proxy-Authorization", value)
+	case "accept", "accept-encoding", "accept-language", "connection", "cache-control", "date", "referer",
+		"origin", "pragma", "if-modified-since", "if-none-match", "keep-alive", "expect", "content-encoding":
+		// Common and never secret: skip the substring search.
+	default:
+		if apiKeyLower(ln) {
+			s.apiKey(h, name, value)
+		}
+	}
+}
+
+// apiKey records an API-key header's name and hides its value.
+func (s *stream) apiKey(h *half, name, value []byte) {
+	n := clip(name)
+	if len(h.msg.APIKeyHeaders) < maxAPIHeaders && !contains(h.msg.APIKeyHeaders, n) {
+		h.msg.APIKeyHeaders = append(h.msg.APIKeyHeaders, n)
+	}
+	if len(value) > 0 {
+		s.credential(h, "api-key-header", n, "", value)
+	}
+}
+
+// Slots of the per-direction cache of repeated header values.
+const (
+	slotHost = iota
+	slotAgent
+	slotType
+	slotServer
+	numSlots
+)
+
+// intern returns a string for a header value, reusing the previous one when a keep-alive
+// flow repeats it (as it nearly always does), so steady traffic allocates little.
+func (h *half) intern(slot int, v []byte) string {
+	if c := h.cache[slot]; c == string(v) || (len(v) > maxField && c == string(v[:maxField])) {
+		return c
+	}
+	h.cache[slot] = clip(v)
+	return h.cache[slot]
+}
+
+// endHeaders decides how the body of the message is framed.
+func (s *stream) endHeaders(h *half) {
+	if h.client {
+		switch {
+		case h.chunked:
+			h.st = stChunkSize
+		case h.teOther || h.length == -2:
+			// No way to find the end of this body: drop the request's framing and look for
+			// the next request line.
+			s.queue(h.msg)
+			h.st = stStart
+			s.lost(h)
+			return
+		case h.length > 0:
+			h.remain, h.st = uint64(h.length), stBody
+		default:
+			h.st = stStart
+		}
+		s.queue(h.msg)
+		return
+	}
+	// Response.
+	code := h.status
+	if code >= 100 && code < 200 && code != 101 {
+		h.st = stStart // interim: the final response follows
+		return
+	}
+	s.answer(h.msg)
+	switch {
+	case code == 101 || (h.connect && code >= 200 && code < 300):
+		s.startTunnel()
+	case h.head || code == 204 || code == 304:
+		h.st = stStart
+	case h.chunked:
+		h.st = stChunkSize
+	case h.teOther || h.length == -2 || h.length == -1:
+		h.st = stClosed // the body runs to the end of the connection
+	case h.length > 0:
+		h.remain, h.st = uint64(h.length), stBody
+	default:
+		h.st = stStart
+	}
+}
+
+func (s *stream) endMessage(h *half) { h.st = stStart }
+
+// badBody handles chunked framing that does not parse.
+func (s *stream) badBody(h *half) {
+	s.count("http_bad_chunk")
+	if h.client {
+		h.st = stStart
+		s.lost(h)
+		return
+	}
+	h.st = stClosed
+}
+
+func (s *stream) startTunnel() {
+	s.tunnel = true
+	s.dir[0].st, s.dir[1].st = stClosed, stClosed
+}
+
+// queue records a complete request until its response arrives.
+func (s *stream) queue(r observe.HTTPRequest) {
+	if !s.paired {
+		s.ctx.Sink.AddHTTP(r)
+		return
+	}
+	if len(s.pending) >= MaxPending {
+		s.ctx.Sink.AddHTTP(s.pending[0])
+		n := copy(s.pending, s.pending[1:])
+		s.pending = s.pending[:n]
+		s.count("http_unanswered_dropped")
+	}
+	s.pending = append(s.pending, r)
+}
+
+// answer pairs a final response with the oldest waiting request.
+func (s *stream) answer(resp observe.HTTPRequest) {
+	if !s.paired || len(s.pending) == 0 {
+		resp.Flow = s.ctx.Flow
+		resp.FirstSeen, resp.LastSeen, resp.Count = s.dir[1].t, s.dir[1].t, 1
+		s.ctx.Sink.AddHTTP(resp)
+		return
+	}
+	r := s.pending[0]
+	// Shift rather than reslice, so the backing array is reused for the flow's lifetime.
+	n := copy(s.pending, s.pending[1:])
+	s.pending[n] = observe.HTTPRequest{}
+	s.pending = s.pending[:n]
+	r.Status, r.Server, r.RespContentType = resp.Status, resp.Server, resp.RespContentType
+	s.ctx.Sink.AddHTTP(r)
+}
+
+// flush emits the requests still waiting, without responses.
+func (s *stream) flush() {
+	for i, r := range s.pending {
+		s.ctx.Sink.AddHTTP(r)
+		s.pending[i] = observe.HTTPRequest{}
+	}
+	s.pending = s.pending[:0]
+}
+
+// Gap implements dissect.Stream.
+func (s *stream) Gap(dir dissect.Direction, n int) {
+	if dir > dissect.ServerToClient || n <= 0 {
+		return
+	}
+	h := &s.dir[dir]
+	if h.st == stClosed {
+		return
+	}
+	s.count("http_gap")
+	if h.st == stBody && uint64(n) < h.remain {
+		h.remain -= uint64(n) // the loss fell inside a body of known length
+		return
+	}
+	// The lost bytes may have held requests or responses: stop pairing for good.
+	if s.paired {
+		s.paired = false
+		s.flush()
+	}
+	h.lines.reset()
+	h.st = stStart
+	h.syncing = true
+	s.count("http_resync")
+}
+
+// Done implements dissect.Stream.
+func (s *stream) Done() bool { return s.tunnel }
+
+// End implements dissect.Stream.
+func (s *stream) End(time.Time) { s.flush() }
+
+// credential hides one secret and emits it.
+func (s *stream) credential(h *half, kind, where, user string, secret []byte) {
+	if h.creds >= maxCreds {
+		return
+	}
+	h.creds++
+	preview, hash := s.ctx.Secrets.Hide(secret)
+	s.ctx.Sink.AddCredential(observe.Credential{
+		Flow: s.ctx.Flow, FirstSeen: h.t, LastSeen: h.t, Count: 1,
+		Protocol: "http", Kind: kind, Where: where, User: user,
+		Preview: preview, Hash: hash,
+	})
+}
+
+// chunkSize parses a chunk-size line (hex, optional extensions).
+func chunkSize(line []byte) (uint64, bool) {
+	if i := bytes.IndexByte(line, ';'); i >= 0 {
+		line = line[:i]
+	}
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || len(line) > 15 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range line {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			n = n<<4 | uint64(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			n = n<<4 | uint64(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// decimal parses a non-negative Content-Length of at most 18 digits.
+func decimal(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// equalFold compares ASCII case-insensitively without allocating.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if lower(b[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// clip copies at most maxField bytes into a string, replacing control bytes, so that a
+// hostile header cannot bloat the inventory or corrupt a report.
+func clip(b []byte) string {
+	if len(b) > maxField {
+		b = b[:maxField]
+	}
+	clean := true
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			c = '?'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,163 @@
+package loginwire
+
+import (
+	"bytes"
+
+	"github.com/medscan/medscan/capture/dissect"
+)
+
+// The three dissectors. FTP and POP3 share one implementation (see the package comment).
+var (
+	// FTP dissects FTP logins.
+	FTP = dissect.Dissector{Name: "ftp", Detect: DetectFTP, New: newFor(protoFTP)}
+	// POP3 dissects POP3 logins.
+	POP3 = dissect.Dissector{Name: "pop3", Detect: DetectPOP3, New: newFor(protoPOP3)}
+	// IMAP dissects IMAP logins.
+	IMAP = dissect.Dissector{Name: "imap", Detect: DetectIMAP, New: newFor(protoIMAP)}
+)
+
+var (
+	yes       = dissect.Match{Verdict: dissect.Yes}
+	yesServer = dissect.Match{Verdict: dissect.Yes, FromServer: true}
+	needMore  = dissect.Match{Verdict: dissect.NeedMore}
+	no        = dissect.Match{}
+)
+
+// prefixFold compares the start of b with a prefix, ignoring ASCII case: full says b holds
+// the whole prefix, partial that b is shorter but agrees so far.
+func prefixFold(b []byte, prefix string) (full, partial bool) {
+	n := min(len(b), len(prefix))
+	if !equalFold(b[:n], prefix[:n]) {
+		return false, false
+	}
+	return n == len(prefix), n < len(prefix)
+}
+
+// firstMatch tries the prefixes in order.
+func firstMatch(b []byte, m dissect.Match, prefixes ...string) (dissect.Match, bool) {
+	more := false
+	for _, p := range prefixes {
+		full, partial := prefixFold(b, p)
+		if full {
+			return m, true
+		}
+		more = more || partial
+	}
+	if more {
+		return needMore, true
+	}
+	return no, false
+}
+
+// DetectFTP claims an FTP banner ("220 " or "220-", but not an SMTP one) or a client that
+// opens with USER or AUTH TLS/SSL.
+func DetectFTP(first []byte) dissect.Match {
+	if len(first) == 0 {
+		return needMore
+	}
+	if m, ok := firstMatch(first, yesServer, "220 ", "220-"); ok {
+		if m.Verdict == dissect.Yes {
+			line := first
+			if i := bytes.IndexByte(line, '\n'); i >= 0 {
+				line = line[:i]
+			}
+			if containsFold(line, "smtp") {
+				return no
+			}
+		}
+		return m
+	}
+	if m, ok := firstMatch(first, yes, "USER ", "AUTH TLS", "AUTH SSL"); ok {
+		return m
+	}
+	return no
+}
+
+// DetectPOP3 claims a "+OK" banner or a client that opens with USER, APOP or AUTH (other
+// than AUTH TLS/SSL, which is FTP's).
+func DetectPOP3(first []byte) dissect.Match {
+	if len(first) == 0 {
+		return needMore
+	}
+	if m, ok := firstMatch(first, yesServer, "+OK"); ok {
+		return m
+	}
+	for _, ftpOnly := range []string{"AUTH TLS", "AUTH SSL"} {
+		switch full, partial := prefixFold(first, ftpOnly); {
+		case full:
+			return no
+		case partial && len(first) >= len("AUTH "):
+			return needMore // "AUTH T": TLS (FTP) or another mechanism (POP3)?
+		}
+	}
+	if m, ok := firstMatch(first, yes, "USER ", "APOP ", "AUTH "); ok {
+		return m
+	}
+	return no
+}
+
+// imapCommands open a client's session often enough to identify IMAP from a tagged line.
+var imapCommands = []string{"LOGIN ", "CAPABILITY\r", "CAPABILITY\n", "AUTHENTICATE ", "STARTTLS\r", "STARTTLS\n", "ID ", "NOOP\r", "NOOP\n"}
+
+// DetectIMAP claims an IMAP greeting ("* OK", "* PREAUTH") or a tagged client command
+// such as "a1 LOGIN" or "A001 CAPABILITY".
+func DetectIMAP(first []byte) dissect.Match {
+	if len(first) == 0 {
+		return needMore
+	}
+	if m, ok := firstMatch(first, yesServer, "* OK", "* PREAUTH"); ok {
+		return m
+	}
+	// tag: 1..32 characters of letters, digits and a few punctuation marks.
+	i := 0
+	for i < len(first) && i <= 32 && tagChar(first[i]) {
+		i++
+	}
+	switch {
+	case i == len(first) && i <= 32:
+		return needMore
+	case i == 0 || i > 32 || first[i] != ' ':
+		return no
+	}
+	if m, ok := firstMatch(first[i+1:], yes, imapCommands...); ok {
+		return m
+	}
+	if len(first) == i+1 {
+		return needMore
+	}
+	return no
+}
+
+func tagChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
+}
+
+// equalFold compares ASCII case-insensitively without allocating.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if lower(b[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// containsFold reports whether b contains the lowercase string sub, ignoring ASCII case.
+func containsFold(b []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if equalFold(b[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,36 @@
+// Package loginwire dissects the cleartext login of three mail and file protocols — FTP,
+// POP3 and IMAP — and emits an observe.Credential for every password (or password
+// equivalent) sent in clear:
+//
+//   - FTP: USER then PASS (Kind "ftp-password"; "ftp-anonymous" when the user is
+//     "anonymous" or "ftp", whose password is by convention an e-mail address).
+//   - POP3: USER then PASS ("pop3-password"), APOP name digest ("pop3-apop": the digest
+//     is replayable against the same server challenge and cracks offline), AUTH PLAIN
+//     ("pop3-auth-plain") and AUTH LOGIN ("pop3-auth-login").
+//   - IMAP: LOGIN with atoms, quoted strings or literals ("imap-password"), AUTHENTICATE
+//     PLAIN ("imap-auth-plain") and AUTHENTICATE LOGIN ("imap-auth-login"), with the
+//     response on the command line (SASL-IR) or on the next line.
+//
+// Invariants:
+//   - A secret is handed to ctx.Secrets.Hide the moment its line is complete; only the
+//     preview and the hash are kept, never the bytes.
+//   - Lines are bounded by MaxLine (longer ones are skipped and counted as
+//     "login_oversized_line"); an IMAP command with literals is bounded by MaxCommand, and
+//     a literal larger than MaxLiteral (a message being APPENDed) is skipped by count.
+//   - A Gap discards the line it fell in and resynchronises at the next line end
+//     ("login_gap"); a literal being collected is abandoned.
+//   - Done is true once a login succeeded (FTP 230, POP3 +OK, IMAP tagged OK) or the
+//     session switched to TLS (AUTH TLS, STLS, STARTTLS accepted): after that nothing in
+//     clear matters. A failed login keeps the dissector running, since a retry is another
+//     credential.
+//
+// FTP and POP3 clients both open with "USER name", so a capture that missed the server's
+// banner cannot tell them apart from the client's first line. Both Detect functions
+// therefore claim it, and both stream dissectors are the same code, which settles the
+// protocol from the first server line it sees ("220"-style numeric replies are FTP,
+// "+OK"/"-ERR" are POP3) whichever dissector the engine picked. A credential read before
+// any server line is held (hidden) until one arrives; if none ever does, the claiming
+// dissector's protocol is used. Client commands that exist in only one protocol (APOP,
+// STLS, AUTH PLAIN for POP3; AUTH TLS for FTP) settle it too when no server line does. An
+// SMTP banner ("220 ... SMTP") is refused by the FTP detector.
+package loginwire

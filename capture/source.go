@@ -1,0 +1,461 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"time"
+
+	"github.com/medscan/medscan/observe"
+)
+
+// Limits on what a capture file may claim. A record or block beyond them is not a packet
+// any link carries, so the file is corrupt and reading stops there rather than allocating.
+const (
+	// MaxRecordLen is the largest captured packet accepted (libpcap's own maximum snaplen).
+	MaxRecordLen = 262144
+	// maxBlockLen bounds the pcapng blocks that are parsed in memory (SHB, IDB, EPB, SPB).
+	maxBlockLen = 1 << 20
+	// maxSkipBlockLen bounds pcapng blocks of other types, which are skipped unread.
+	maxSkipBlockLen = 64 << 20
+	// maxInterfaces bounds the interfaces of one pcapng section.
+	maxInterfaces = 1 << 16
+	// readBufSize holds the largest parsed block, so every packet is a view into the
+	// buffer (zero copy).
+	readBufSize = maxBlockLen + 4096
+)
+
+// Magic numbers of the formats read.
+const (
+	pcapMagicMicro    = 0xa1b2c3d4
+	pcapMagicNano     = 0xa1b23c4d
+	pcapMagicModified = 0xa1b2cd34 // Kuznetzov's patched libpcap: 8 more bytes per record
+	pcapngSHB         = 0x0a0d0d0a
+	pcapngBOM         = 0x1a2b3c4d
+)
+
+// pcapng block types read.
+const (
+	blockIDB = 0x00000001
+	blockOPB = 0x00000002 // obsolete packet block
+	blockSPB = 0x00000003
+	blockEPB = 0x00000006
+)
+
+// ReadFile reads one capture file ("-" means stdin). It returns nil or a *SourceError;
+// everything decoded before an error stays in the engine. It also records the problem in
+// the Set.
+func (e *Engine) ReadFile(path string) error {
+	if path == "-" {
+		return e.Read("-", os.Stdin)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("cannot open: %w", pe.Err)
+		}
+		return e.report(&SourceError{File: path, Offset: -1, Err: err})
+	}
+	defer f.Close()
+	return e.Read(path, f)
+}
+
+// Read reads one capture stream (pcap, pcapng, or either gzip-compressed) named name in
+// errors. It returns nil or a *SourceError and records the problem in the Set.
+func (e *Engine) Read(name string, r io.Reader) error {
+	if err := e.read(name, r); err != nil {
+		return e.report(err)
+	}
+	return nil
+}
+
+func (e *Engine) report(se *SourceError) error {
+	e.set.Problem(observe.Problem{Source: se.File, Offset: se.Offset, Message: se.Err.Error(), Fatal: true})
+	return se
+}
+
+// reader walks one capture stream, keeping the byte offset for error messages.
+type reader struct {
+	e    *Engine
+	name string
+	br   *bufio.Reader
+	off  int64
+	gz   bool
+	// last is the latest record time, given to simple packet blocks, which carry none.
+	last time.Time
+}
+
+func (e *Engine) read(name string, in io.Reader) *SourceError {
+	if e.rawBuf == nil {
+		e.rawBuf = bufio.NewReaderSize(in, readBufSize)
+	} else {
+		e.rawBuf.Reset(in)
+	}
+	r := &reader{e: e, name: name, br: e.rawBuf}
+	magic, err := r.br.Peek(4)
+	if len(magic) == 0 {
+		if err == io.EOF {
+			return r.errAt(0, fmt.Errorf("%w: the file is empty", ErrNotCapture))
+		}
+		return r.errAt(0, fmt.Errorf("read: %w", err))
+	}
+	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		// gzip.Reader is multistream by default: concatenated members read as one.
+		if e.gzip == nil {
+			e.gzip, err = gzip.NewReader(r.br)
+		} else {
+			err = e.gzip.Reset(r.br)
+		}
+		if err != nil {
+			return r.errAt(0, fmt.Errorf("decompressing: %w", err))
+		}
+		if e.gzBuf == nil {
+			e.gzBuf = bufio.NewReaderSize(e.gzip, readBufSize)
+		} else {
+			e.gzBuf.Reset(e.gzip)
+		}
+		r.br, r.gz = e.gzBuf, true
+		magic, err = r.br.Peek(4)
+		if len(magic) < 4 {
+			if err == io.EOF {
+				return r.errAt(0, fmt.Errorf("%w: the gzip stream holds %d bytes", ErrNotCapture, len(magic)))
+			}
+			return r.errAt(0, r.readErr("file header", err))
+		}
+	}
+	if len(magic) < 4 {
+		return r.errAt(0, fmt.Errorf("%w: the file is only %d bytes (% x)", ErrNotCapture, len(magic), magic))
+	}
+	switch m := binary.LittleEndian.Uint32(magic); {
+	case m == pcapngSHB:
+		return r.pcapng()
+	case m == pcapMagicMicro || m == pcapMagicNano || m == pcapMagicModified:
+		return r.pcap(binary.LittleEndian)
+	}
+	switch binary.BigEndian.Uint32(magic) {
+	case pcapMagicMicro, pcapMagicNano, pcapMagicModified:
+		return r.pcap(binary.BigEndian)
+	}
+	first, _ := r.br.Peek(8)
+	return r.errAt(0, fmt.Errorf("%w: starts with % x (neither pcap, pcapng nor gzip)", ErrNotCapture, first))
+}
+
+// errAt builds the SourceError for a problem at offset off.
+func (r *reader) errAt(off int64, err error) *SourceError {
+	if r.gz {
+		err = fmt.Errorf("%w (offset in the decompressed stream)", err)
+	}
+	return &SourceError{File: r.name, Offset: off, Err: err}
+}
+
+// readErr describes a failed read that was not a clean end of input.
+func (r *reader) readErr(what string, err error) error {
+	if r.gz && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)) {
+		return fmt.Errorf("%w gzip stream in %s: %v", ErrTruncated, what, err)
+	}
+	return fmt.Errorf("reading %s: %w", what, err)
+}
+
+// peek returns the next n bytes without consuming them, or a truncation error.
+func (r *reader) peek(n int, what string) ([]byte, *SourceError) {
+	b, err := r.br.Peek(n)
+	if len(b) == n {
+		return b, nil
+	}
+	if err == io.EOF {
+		return nil, r.errAt(r.off, fmt.Errorf("%w %s: %d of %d bytes", ErrTruncated, what, len(b), n))
+	}
+	return nil, r.errAt(r.off, r.readErr(what, err))
+}
+
+// atEnd reports whether the input ended cleanly at a record boundary.
+func (r *reader) atEnd() (bool, *SourceError) {
+	b, err := r.br.Peek(1)
+	if len(b) == 1 {
+		return false, nil
+	}
+	if err == io.EOF {
+		return true, nil
+	}
+	return false, r.errAt(r.off, r.readErr("next record", err))
+}
+
+func (r *reader) skip(n int) *SourceError {
+	d, err := r.br.Discard(n)
+	r.off += int64(d)
+	if d < n {
+		if err == io.EOF {
+			return r.errAt(r.off, fmt.Errorf("%w block: %d bytes missing", ErrTruncated, n-d))
+		}
+		return r.errAt(r.off, r.readErr("block", err))
+	}
+	return nil
+}
+
+// pcap reads a classic pcap stream in byte order bo.
+func (r *reader) pcap(bo binary.ByteOrder) *SourceError {
+	h, serr := r.peek(24, "pcap file header")
+	if serr != nil {
+		return serr
+	}
+	magic := bo.Uint32(h)
+	nano := magic == pcapMagicNano
+	hdrLen := 16
+	if magic == pcapMagicModified {
+		hdrLen = 24
+	}
+	if major := bo.Uint16(h[4:]); major != 2 {
+		return r.errAt(4, fmt.Errorf("%w: unsupported pcap version %d.%d", ErrMalformed, major, bo.Uint16(h[6:])))
+	}
+	// The upper bits may say the frames end in an FCS; the IP length fields make
+	// trailing bytes harmless, so only the link type itself is read.
+	link := bo.Uint32(h[20:]) & 0xffff
+	if !supportedLink(link) {
+		return r.errAt(20, fmt.Errorf("%w %d (%s) in pcap header", ErrLinkType, link, linkName(link)))
+	}
+	if serr := r.skip(24); serr != nil {
+		return serr
+	}
+	for {
+		if end, serr := r.atEnd(); end || serr != nil {
+			return serr
+		}
+		rh, serr := r.peek(hdrLen, "packet record header")
+		if serr != nil {
+			return serr
+		}
+		sec, frac := bo.Uint32(rh), bo.Uint32(rh[4:])
+		capLen := bo.Uint32(rh[8:])
+		if capLen > MaxRecordLen {
+			return r.errAt(r.off+8, fmt.Errorf("%w: record length %d exceeds the %d-byte limit", ErrAbsurdLength, capLen, MaxRecordLen))
+		}
+		total := hdrLen + int(capLen)
+		rec, serr := r.peek(total, "packet record")
+		if serr != nil {
+			return serr
+		}
+		ns := int64(frac)
+		if !nano {
+			ns *= 1000
+		}
+		r.last = time.Unix(int64(sec), ns)
+		r.e.Packet(link, rec[hdrLen:], r.last)
+		if serr := r.skip(total); serr != nil {
+			return serr
+		}
+	}
+}
+
+// iface is one pcapng interface: how to read its packets' link layer and timestamps.
+type iface struct {
+	link    uint32
+	bad     bool // unsupported link type or timestamp resolution: packets are skipped
+	pow2    bool // timestamp units are 2^-res seconds, else 10^-res
+	res     uint8
+	offset  int64 // if_tsoffset, seconds
+	snapLen uint32
+}
+
+var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+	1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// time converts a pcapng timestamp in the interface's units to a time.
+func (f *iface) time(units uint64) time.Time {
+	var sec, ns uint64
+	if f.pow2 {
+		p := uint(f.res)
+		sec = units >> p
+		frac := units & (1<<p - 1)
+		hi, lo := bits.Mul64(frac, 1e9)
+		if p > 0 {
+			ns = hi<<(64-p) | lo>>p
+		}
+	} else {
+		div := pow10[f.res]
+		sec, ns = units/div, units%div
+		if f.res <= 9 {
+			ns *= pow10[9-f.res]
+		} else {
+			ns /= pow10[f.res-9]
+		}
+	}
+	return time.Unix(int64(sec)+f.offset, int64(ns))
+}
+
+// pcapng reads a pcapng stream: any number of sections, each with its own byte order
+// and interfaces.
+func (r *reader) pcapng() *SourceError {
+	var bo binary.ByteOrder = binary.LittleEndian
+	ifaces := r.e.ifaces[:0]
+	defer func() { r.e.ifaces = ifaces[:0] }()
+	for {
+		if end, serr := r.atEnd(); end || serr != nil {
+			return serr
+		}
+		start := r.off
+		h, serr := r.peek(8, "block header")
+		if serr != nil {
+			return serr
+		}
+		if binary.LittleEndian.Uint32(h) == pcapngSHB {
+			h, serr = r.peek(12, "section header")
+			if serr != nil {
+				return serr
+			}
+			switch {
+			case binary.LittleEndian.Uint32(h[8:]) == pcapngBOM:
+				bo = binary.LittleEndian
+			case binary.BigEndian.Uint32(h[8:]) == pcapngBOM:
+				bo = binary.BigEndian
+			default:
+				return r.errAt(start+8, fmt.Errorf("%w: section header byte-order magic is % x", ErrMalformed, h[8:12]))
+			}
+		}
+		typ, blen := bo.Uint32(h), bo.Uint32(h[4:])
+		if blen < 12 || blen%4 != 0 {
+			return r.errAt(start+4, fmt.Errorf("%w: block length %d is not a multiple of 4 of at least 12", ErrMalformed, blen))
+		}
+		parsed := typ == pcapngSHB || typ == blockIDB || typ == blockEPB || typ == blockSPB || typ == blockOPB
+		if blen > maxBlockLen {
+			if parsed || blen > maxSkipBlockLen {
+				return r.errAt(start+4, fmt.Errorf("%w: block length %d of block type 0x%08x exceeds the limit", ErrAbsurdLength, blen, typ))
+			}
+			if serr := r.skip(int(blen)); serr != nil {
+				return serr
+			}
+			continue
+		}
+		b, serr := r.peek(int(blen), "block")
+		if serr != nil {
+			return serr
+		}
+		if t := bo.Uint32(b[blen-4:]); t != blen {
+			return r.errAt(start+int64(blen)-4, fmt.Errorf("%w: block trailer length %d differs from header length %d", ErrMalformed, t, blen))
+		}
+		body := b[8 : blen-4]
+		switch typ {
+		case pcapngSHB:
+			if len(body) < 16 {
+				return r.errAt(start, fmt.Errorf("%w: section header block is %d bytes", ErrMalformed, blen))
+			}
+			if major := bo.Uint16(body[4:]); major != 1 {
+				return r.errAt(start+12, fmt.Errorf("%w: unsupported pcapng version %d.%d", ErrMalformed, major, bo.Uint16(body[6:])))
+			}
+			ifaces = ifaces[:0]
+		case blockIDB:
+			if len(body) < 8 {
+				r.e.cnt[cPcapngBadBlocks]++
+				break
+			}
+			if len(ifaces) >= maxInterfaces {
+				r.e.cnt[cPcapngBadBlocks]++
+				break
+			}
+			f := iface{link: uint32(bo.Uint16(body)), snapLen: bo.Uint32(body[4:]), res: 6}
+			r.options(bo, body[8:], &f)
+			if !supportedLink(f.link) {
+				f.bad = true
+				r.e.set.Problem(observe.Problem{Source: r.name, Offset: start, Message: fmt.Sprintf(
+					"%v %d (%s) in pcapng interface %d; its packets are skipped", ErrLinkType, f.link, linkName(f.link), len(ifaces))})
+			}
+			ifaces = append(ifaces, f)
+		case blockEPB, blockOPB:
+			var id uint32
+			var body2 []byte
+			if typ == blockEPB {
+				if len(body) < 20 {
+					r.e.cnt[cPcapngBadBlocks]++
+					break
+				}
+				id, body2 = bo.Uint32(body), body[4:]
+			} else {
+				if len(body) < 20 {
+					r.e.cnt[cPcapngBadBlocks]++
+					break
+				}
+				id, body2 = uint32(bo.Uint16(body)), body[4:]
+			}
+			units := uint64(bo.Uint32(body2))<<32 | uint64(bo.Uint32(body2[4:]))
+			capLen := bo.Uint32(body2[8:])
+			data := body2[16:]
+			if capLen > uint32(len(data)) || capLen > MaxRecordLen {
+				r.e.cnt[cPcapngBadBlocks]++
+				break
+			}
+			data = data[:capLen]
+			if int(id) >= len(ifaces) {
+				r.e.cnt[cPcapngUnknownIface]++
+				break
+			}
+			f := &ifaces[id]
+			r.last = f.time(units)
+			r.packet(f, data)
+		case blockSPB:
+			if len(body) < 4 || len(ifaces) == 0 {
+				r.e.cnt[cPcapngBadBlocks]++
+				break
+			}
+			f := &ifaces[0]
+			origLen := bo.Uint32(body)
+			data := body[4:]
+			capLen := min(origLen, uint32(len(data)))
+			if f.snapLen > 0 {
+				capLen = min(capLen, f.snapLen)
+			}
+			r.packet(f, data[:capLen])
+		}
+		if serr := r.skip(int(blen)); serr != nil {
+			return serr
+		}
+	}
+}
+
+// packet hands one pcapng packet to the engine, or counts why not.
+func (r *reader) packet(f *iface, data []byte) {
+	if f.bad {
+		r.e.packets.Add(1)
+		r.e.bytes.Add(uint64(len(data)))
+		r.e.cnt[cUnsupportedLink]++
+		return
+	}
+	r.e.Packet(f.link, data, r.last)
+}
+
+// options reads the interface description options that change how packets are read.
+func (r *reader) options(bo binary.ByteOrder, b []byte, f *iface) {
+	for len(b) >= 4 {
+		code, n := bo.Uint16(b), int(bo.Uint16(b[2:]))
+		b = b[4:]
+		if code == 0 || n > len(b) {
+			return
+		}
+		v := b[:n]
+		switch code {
+		case 9: // if_tsresol
+			if n >= 1 {
+				f.pow2, f.res = v[0]&0x80 != 0, v[0]&0x7f
+				if (f.pow2 && f.res > 63) || (!f.pow2 && f.res > 19) {
+					f.bad = true
+					r.e.set.Problem(observe.Problem{Source: r.name, Offset: r.off, Message: fmt.Sprintf(
+						"%v: pcapng interface timestamp resolution 0x%02x is out of range; its packets are skipped", ErrMalformed, v[0])})
+					f.pow2, f.res = false, 6
+				}
+			}
+		case 14: // if_tsoffset
+			if n >= 8 {
+				f.offset = int64(bo.Uint64(v))
+			}
+		}
+		pad := (n + 3) &^ 3
+		if pad > len(b) {
+			return
+		}
+		b = b[pad:]
+	}
+}

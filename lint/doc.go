@@ -1,0 +1,32 @@
+// Package lint examines certificates and keys: it turns the DER of every certificate a
+// scan saw into the facts (observe.CertFacts) that rules judge.
+//
+// Parsing is lenient on purpose. Medical devices present certificates that Go's
+// crypto/x509 refuses (negative serials, odd encodings, MD2 signatures, 512-bit keys),
+// and those are exactly the ones a scanner must report on. zcrypto's x509 is the parser
+// of record: a certificate it refuses gets ParseError. The facts themselves are read by a
+// small DER reader in this package (der.go), so that a certificate zcrypto refuses still
+// gets a subject, issuer, validity, key and signature algorithm, and so that names are
+// rendered exactly as RFC 4514 strings (Python cryptography's rfc4514_string, which is what
+// the corpus oracle uses) rather than in zcrypto's own format.
+//
+// Conventions, chosen once and relied on by rules:
+//
+//   - Subject and Issuer list RDNs last-to-first (RFC 4514), multi-valued RDNs joined by
+//     "+", attribute types CN, L, ST, O, OU, C, STREET, DC and UID by name and every other
+//     type by dotted OID, values escaped per RFC 4514 §2.4.
+//   - ValidityDays is the whole number of days from NotBefore to NotAfter, rounded down
+//     (Python's timedelta.days): 2014-11-08T00:00:00 to 2019-11-07T23:59:59 is 1825.
+//   - SignatureHash is "md2", "md5", "sha1", "sha224", "sha256", "sha384" or "sha512";
+//     "none" for Ed25519, whose signature covers the message itself with no separate
+//     digest to collide; "" when the algorithm is unknown.
+//   - SelfSigned means the subject equals the issuer (byte for byte, or as rendered
+//     names) and the signature verifies with the certificate's own key. A certificate
+//     whose subject equals its issuer but whose signature does not verify is self-issued
+//     (for example a CA's key-rollover certificate), not self-signed, and is reported as
+//     SelfSigned == false. MD2 signatures and keys below 1024 bits are verified here by
+//     hand, since standard libraries refuse them.
+//
+// Invariants: Facts never panics on any input, allocates only in proportion to the input,
+// and never reads the network or the clock.
+package lint

@@ -1,0 +1,10 @@
+// Package all registers every medscan rule: the pipeline and the CLI import it for its
+// side effect, so that adding a domain package means adding one line here.
+package all
+
+import (
+	_ "github.com/medscan/medscan/rules/certrules" // certificate validity, lifetime, signature, self-signed
+	_ "github.com/medscan/medscan/rules/cleartext" // HL7, DICOM and credentials in clear
+	_ "github.com/medscan/medscan/rules/keyrules"  // weak keys
+	_ "github.com/medscan/medscan/rules/tlsrules"  // negotiated versions, suites, DH groups
+)

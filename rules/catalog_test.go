@@ -1,0 +1,49 @@
+package rules_test
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/rules"
+	_ "github.com/medscan/medscan/rules/all"
+)
+
+// TestCatalog is the guard over every registered rule: stable, well-formed IDs and the
+// text every report relies on.
+func TestCatalog(t *testing.T) {
+	cat := rules.Catalog()
+	wantIDs := []string{
+		"cert-expired", "cert-expiring-soon", "cert-long-lived", "cert-not-yet-valid", "cert-self-signed",
+		"cert-weak-signature", "cleartext-credentials", "cleartext-dicom", "cleartext-hl7", "key-weak",
+		"tls-legacy-version", "tls-no-forward-secrecy", "tls-weak-cipher", "tls-weak-dh",
+	}
+	if len(cat) != len(wantIDs) {
+		t.Errorf("catalog has %d rules, want %d", len(cat), len(wantIDs))
+	}
+	id := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	seen := map[string]bool{}
+	for i, m := range cat {
+		if i < len(wantIDs) && m.ID != wantIDs[i] {
+			t.Errorf("catalog[%d] = %s, want %s (sorted)", i, m.ID, wantIDs[i])
+		}
+		if !id.MatchString(m.ID) || seen[m.ID] {
+			t.Errorf("%q: malformed or duplicate ID", m.ID)
+		}
+		seen[m.ID] = true
+		if m.Title == "" || m.Rationale == "" || m.Remediation == "" || len(m.References) == 0 {
+			t.Errorf("%s: missing title, rationale, remediation or references", m.ID)
+		}
+		for _, r := range m.References {
+			if r == "" {
+				t.Errorf("%s: empty reference", m.ID)
+			}
+		}
+		if m.Default < findings.Low || m.Default > findings.Critical {
+			t.Errorf("%s: default severity %v", m.ID, m.Default)
+		}
+		if got, ok := rules.Lookup(m.ID); !ok || got.ID != m.ID {
+			t.Errorf("Lookup(%s) failed", m.ID)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package certrules
+
+import (
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/rules"
+)
+
+// finding starts a certificate finding about a presentation, observed at a time.
+func finding(p rules.Presentation, at time.Time, msg string) findings.Finding {
+	host, port := rules.HostPort(p.Endpoint)
+	return findings.Finding{
+		Host:      host,
+		Port:      port,
+		Subject:   p.Cert.SHA256.String(),
+		Message:   msg,
+		Evidence:  p.Evidence(at),
+		Time:      at,
+		FirstSeen: p.FirstSeen,
+		LastSeen:  p.LastSeen,
+		Source:    string(p.Source),
+	}
+}
+
+// name is how a message names a certificate: its subject, or its digest when it has none.
+func name(p rules.Presentation) string {
+	if p.Facts.Subject != "" {
+		return p.Facts.Subject
+	}
+	return "sha256:" + p.Cert.SHA256.String()[:16]
+}
+
+// date formats a validity bound for messages.
+func date(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// validityKnown reports whether the certificate's validity could be read.
+func validityKnown(p rules.Presentation) bool {
+	return !p.Facts.NotBefore.IsZero() && !p.Facts.NotAfter.IsZero()
+}

@@ -1,0 +1,97 @@
+package cleartext
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+)
+
+func init() { rules.Register(dicom{}) }
+
+// dicom flags servers that receive DICOM associations in clear.
+type dicom struct{}
+
+func (dicom) Meta() rules.Meta {
+	return rules.Meta{
+		ID:      "cleartext-dicom",
+		Title:   "DICOM association in clear",
+		Default: findings.High,
+		Rationale: "DICOM's upper layer protocol is unencrypted and its AE titles are not authentication: " +
+			"images and the patient data in their headers can be read, and anyone who knows an AE title " +
+			"can query, retrieve or store studies.",
+		Remediation: "Use the DICOM TLS secure transport profiles (usually port 2762) with certificates on both " +
+			"sides, or confine the modality and PACS traffic to a protected network segment or VPN.",
+		References: []string{
+			"DICOM PS3.15 Annex B, Secure Transport Connection Profiles",
+			"HIPAA Security Rule, 45 CFR 164.312(e)(1) (transmission security)",
+			"IHE ITI Technical Framework, ATNA profile: Secure Node (ITI-19)",
+		},
+	}
+}
+
+func (dicom) Check(c *rules.Context) {
+	type agg struct {
+		first, last              time.Time
+		clients, calling, called []string
+		results                  []string
+		associations             int
+	}
+	idx := map[observe.Endpoint]*agg{}
+	var order []observe.Endpoint
+	for _, d := range c.Set.DICOM {
+		a := idx[d.Flow.Server]
+		if a == nil {
+			a = &agg{first: d.Time, last: d.Time}
+			idx[d.Flow.Server] = a
+			order = append(order, d.Flow.Server)
+		}
+		if d.Time.Before(a.first) {
+			a.first = d.Time
+		}
+		if d.Time.After(a.last) {
+			a.last = d.Time
+		}
+		a.clients = rules.AddSorted(a.clients, d.Flow.Client.Addr().Unmap().String())
+		if d.CallingAE != "" {
+			a.calling = rules.AddSorted(a.calling, d.CallingAE)
+		}
+		if d.CalledAE != "" {
+			a.called = rules.AddSorted(a.called, d.CalledAE)
+		}
+		r := d.Result
+		if r == "" {
+			r = "no answer seen"
+		}
+		a.results = rules.AddSorted(a.results, r)
+		a.associations++
+	}
+	slices.SortFunc(order, func(a, b observe.Endpoint) int { return a.Compare(b) })
+	for _, ep := range order {
+		a := idx[ep]
+		host, port := rules.HostPort(ep)
+		c.Emit(findings.Finding{
+			Host: host,
+			Port: port,
+			Message: fmt.Sprintf("%s received %d DICOM association request(s) without TLS (calling %s, called %s)",
+				ep, a.associations, joinOr(a.calling, "?"), joinOr(a.called, "?")),
+			Evidence: map[string]any{
+				"protocol":     "dicom",
+				"calling_ae":   a.calling,
+				"called_ae":    a.called,
+				"results":      a.results,
+				"associations": a.associations,
+				"clients":      a.clients,
+				"observed_at":  rules.TimeString(a.first),
+				"first_seen":   rules.TimeString(a.first),
+				"last_seen":    rules.TimeString(a.last),
+			},
+			Time:      a.first,
+			FirstSeen: a.first,
+			LastSeen:  a.last,
+		})
+	}
+}

@@ -1,0 +1,103 @@
+package cleartext
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+)
+
+func init() { rules.Register(hl7{}) }
+
+// hl7 flags servers that exchange HL7 v2 messages over MLLP in clear.
+type hl7 struct{}
+
+func (hl7) Meta() rules.Meta {
+	return rules.Meta{
+		ID:      "cleartext-hl7",
+		Title:   "HL7 v2 messages in clear",
+		Default: findings.High,
+		Rationale: "HL7 v2 over MLLP has no security of its own: anyone on the path reads orders, results and " +
+			"patient demographics, and can inject or alter messages (a changed result, a false admission). " +
+			"Messages carrying patient segments (PID, NK1, PV1, ...) are critical.",
+		Remediation: "Carry HL7 over TLS (MLLP over TLS, with mutual authentication as IHE ATNA's Secure Node " +
+			"requires), or through a VPN or an interface engine that terminates TLS next to the device.",
+		References: []string{
+			"HIPAA Security Rule, 45 CFR 164.312(e)(1) (transmission security)",
+			"IHE ITI Technical Framework, ATNA profile: Secure Node and Authenticate Node (ITI-19)",
+			"FDA, Cybersecurity in Medical Devices: Premarket Submissions (2023), Appendix 1 (encryption)",
+		},
+	}
+}
+
+func (hl7) Check(c *rules.Context) {
+	type agg struct {
+		ep                   observe.Endpoint
+		first, last          time.Time
+		clients, types, apps []string
+		messages, patient    int
+	}
+	idx := map[observe.Endpoint]*agg{}
+	var order []observe.Endpoint
+	for _, m := range c.Set.HL7 {
+		a := idx[m.Flow.Server]
+		if a == nil {
+			a = &agg{ep: m.Flow.Server, first: m.FirstSeen, last: m.LastSeen}
+			idx[m.Flow.Server] = a
+			order = append(order, m.Flow.Server)
+		}
+		if m.FirstSeen.Before(a.first) {
+			a.first = m.FirstSeen
+		}
+		if m.LastSeen.After(a.last) {
+			a.last = m.LastSeen
+		}
+		a.clients = rules.AddSorted(a.clients, m.Flow.Client.Addr().Unmap().String())
+		typ := m.MessageType
+		if m.TriggerEvent != "" {
+			typ += "^" + m.TriggerEvent
+		}
+		if typ != "" {
+			a.types = rules.AddSorted(a.types, typ)
+		}
+		if m.SendingApp != "" || m.ReceivingApp != "" {
+			a.apps = rules.AddSorted(a.apps, m.SendingApp+"@"+m.SendingFacility+" -> "+m.ReceivingApp+"@"+m.ReceivingFacility)
+		}
+		a.messages += max(m.Count, 1)
+		a.patient += m.PatientSegments
+	}
+	slices.SortFunc(order, func(a, b observe.Endpoint) int { return a.Compare(b) })
+	for _, ep := range order {
+		a := idx[ep]
+		host, port := rules.HostPort(ep)
+		sev := findings.High
+		msg := fmt.Sprintf("%s exchanged %d HL7 v2 message(s) (%s) over MLLP without TLS", ep, a.messages, joinOr(a.types, "unknown type"))
+		if a.patient > 0 {
+			sev = findings.Critical
+			msg += fmt.Sprintf(", with %d patient segments", a.patient)
+		}
+		c.Emit(findings.Finding{
+			Severity: sev,
+			Host:     host,
+			Port:     port,
+			Message:  msg,
+			Evidence: map[string]any{
+				"protocol":         "hl7-mllp",
+				"message_types":    a.types,
+				"applications":     a.apps,
+				"messages":         a.messages,
+				"patient_segments": a.patient,
+				"clients":          a.clients,
+				"observed_at":      rules.TimeString(a.first),
+				"first_seen":       rules.TimeString(a.first),
+				"last_seen":        rules.TimeString(a.last),
+			},
+			Time:      a.first,
+			FirstSeen: a.first,
+			LastSeen:  a.last,
+		})
+	}
+}

@@ -1,0 +1,305 @@
+package rules
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/medscan/medscan/findings"
+)
+
+// Thresholds are the numbers rules judge by. The defaults match corpus/README.md, so the
+// default policy raises what the corpus expects.
+type Thresholds struct {
+	LeafMaxDays         int      `yaml:"leaf_max_days"`         // leaf valid longer than this is long-lived
+	LeafHighDays        int      `yaml:"leaf_high_days"`        // ... and high severity beyond this
+	IntermediateMaxDays int      `yaml:"intermediate_max_days"` // intermediate CA valid longer is long-lived
+	RootMaxDays         int      `yaml:"root_max_days"`         // self-signed root valid longer is long-lived
+	ExpiringSoonDays    int      `yaml:"expiring_soon_days"`    // leaf expiring within this window
+	MinDHBits           int      `yaml:"min_dh_bits"`           // finite-field DH groups below are weak
+	MinRSABits          int      `yaml:"min_rsa_bits"`          // RSA keys below are weak
+	CriticalRSABits     int      `yaml:"critical_rsa_bits"`     // RSA keys below are critical
+	MinECBits           int      `yaml:"min_ec_bits"`           // EC keys below are weak
+	LegacyVersions      []string `yaml:"legacy_versions"`       // protocol versions that are legacy
+}
+
+// Policy is a site's judgement: thresholds, severity overrides and disabled rules.
+type Policy struct {
+	Version    int                          `yaml:"version"`
+	Thresholds Thresholds                   `yaml:"thresholds"`
+	Severity   map[string]findings.Severity `yaml:"severity"`
+	Disabled   []string                     `yaml:"disabled"`
+
+	describe string
+}
+
+// knownVersions are the protocol version names legacy_versions may list.
+var knownVersions = []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+
+// DefaultPolicy returns the built-in policy.
+func DefaultPolicy() *Policy {
+	return &Policy{
+		Version: 1,
+		Thresholds: Thresholds{
+			LeafMaxDays:         825,
+			LeafHighDays:        3650,
+			IntermediateMaxDays: 5479,
+			RootMaxDays:         9132,
+			ExpiringSoonDays:    30,
+			MinDHBits:           2048,
+			MinRSABits:          2048,
+			CriticalRSABits:     1024,
+			MinECBits:           256,
+			LegacyVersions:      []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"},
+		},
+		Severity: map[string]findings.Severity{},
+		describe: "default",
+	}
+}
+
+// IsDisabled reports whether the policy turns the rule off.
+func (p *Policy) IsDisabled(id string) bool { return slices.Contains(p.Disabled, id) }
+
+// IsLegacy reports whether a protocol version name (observe.VersionName) is legacy.
+func (p *Policy) IsLegacy(version string) bool {
+	return slices.Contains(p.Thresholds.LegacyVersions, version)
+}
+
+// Describe is a one-line description of the policy for reports: "default", or the file
+// it came from and its digest, so a report says exactly which judgement produced it.
+func (p *Policy) Describe() string {
+	if p.describe == "" {
+		return "custom"
+	}
+	return p.describe
+}
+
+// rawPolicy mirrors Policy with severities as text, so that validation can name the
+// offending value and line.
+type rawPolicy struct {
+	Version    int               `yaml:"version"`
+	Thresholds Thresholds        `yaml:"thresholds"`
+	Severity   map[string]string `yaml:"severity"`
+	Disabled   []string          `yaml:"disabled"`
+}
+
+// LoadPolicy reads a policy file. Keys it omits keep their defaults; an unknown key, an
+// unknown rule ID or severity, or an impossible threshold is an error naming the file
+// and line.
+func LoadPolicy(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	p, err := ParsePolicy(path, data)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	p.describe = "file " + path + " sha256:" + hex.EncodeToString(sum[:8])
+	return p, nil
+}
+
+// fieldNotFound matches yaml.v3's message for an unknown key.
+var fieldNotFound = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
+
+// ParsePolicy parses policy YAML; name is used in errors (usually the file name).
+func ParsePolicy(name string, data []byte) (*Policy, error) {
+	def := DefaultPolicy()
+	raw := rawPolicy{Thresholds: def.Thresholds}
+	raw.Thresholds.LegacyVersions = nil
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			msg := te.Errors[0]
+			if m := fieldNotFound.FindStringSubmatch(msg); m != nil {
+				msg = fmt.Sprintf("line %s: unknown key %q", m[1], m[2])
+			}
+			return nil, fmt.Errorf("rules: %s: %s", name, msg)
+		}
+		return nil, fmt.Errorf("rules: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var doc yaml.Node
+	_ = yaml.Unmarshal(data, &doc) // for line numbers only; the decode above already succeeded
+	fail := func(line int, format string, args ...any) error {
+		if line > 0 {
+			return fmt.Errorf("rules: %s: line %d: %s", name, line, fmt.Sprintf(format, args...))
+		}
+		return fmt.Errorf("rules: %s: %s", name, fmt.Sprintf(format, args...))
+	}
+
+	if raw.Version == 0 {
+		return nil, fail(0, "version: missing (start the file with \"version: 1\")")
+	}
+	if raw.Version != 1 {
+		return nil, fail(lineOf(&doc, "version"), "version: want 1, not %d (the only policy format so far)", raw.Version)
+	}
+	p := DefaultPolicy()
+	p.describe = ""
+	p.Thresholds = raw.Thresholds
+	if raw.Thresholds.LegacyVersions == nil {
+		p.Thresholds.LegacyVersions = def.Thresholds.LegacyVersions
+	}
+	t := p.Thresholds
+	for _, c := range []struct {
+		key string
+		v   int
+	}{
+		{"leaf_max_days", t.LeafMaxDays}, {"leaf_high_days", t.LeafHighDays},
+		{"intermediate_max_days", t.IntermediateMaxDays}, {"root_max_days", t.RootMaxDays},
+		{"expiring_soon_days", t.ExpiringSoonDays}, {"min_dh_bits", t.MinDHBits},
+		{"min_rsa_bits", t.MinRSABits}, {"critical_rsa_bits", t.CriticalRSABits}, {"min_ec_bits", t.MinECBits},
+	} {
+		if c.v <= 0 {
+			return nil, fail(lineOf(&doc, "thresholds", c.key), "thresholds.%s: want a positive number, not %d", c.key, c.v)
+		}
+	}
+	if t.LeafHighDays < t.LeafMaxDays {
+		return nil, fail(lineOf(&doc, "thresholds", "leaf_high_days"),
+			"thresholds.leaf_high_days (%d) is below leaf_max_days (%d)", t.LeafHighDays, t.LeafMaxDays)
+	}
+	if t.CriticalRSABits > t.MinRSABits {
+		return nil, fail(lineOf(&doc, "thresholds", "critical_rsa_bits"),
+			"thresholds.critical_rsa_bits (%d) is above min_rsa_bits (%d)", t.CriticalRSABits, t.MinRSABits)
+	}
+	for _, v := range t.LegacyVersions {
+		if !slices.Contains(knownVersions, v) {
+			return nil, fail(lineOf(&doc, "thresholds", "legacy_versions"),
+				"thresholds.legacy_versions: unknown version %q (want some of %s)", v, strings.Join(knownVersions, ", "))
+		}
+	}
+	for id, s := range raw.Severity {
+		line := lineOf(&doc, "severity", id)
+		if _, ok := Lookup(id); !ok {
+			return nil, fail(line, "severity: unknown rule %q (medscan rules lists them)", id)
+		}
+		sev, err := findings.ParseSeverity(s)
+		if err != nil {
+			return nil, fail(line, "severity: %s: %v", id, err)
+		}
+		p.Severity[id] = sev
+	}
+	for i, id := range raw.Disabled {
+		if _, ok := Lookup(id); !ok {
+			return nil, fail(lineOfItem(&doc, i, "disabled"), "disabled: unknown rule %q (medscan rules lists them)", id)
+		}
+		if !slices.Contains(p.Disabled, id) {
+			p.Disabled = append(p.Disabled, id)
+		}
+	}
+	slices.Sort(p.Disabled)
+	return p, nil
+}
+
+// lineOf finds the line of a key path in a YAML document, 0 when absent.
+func lineOf(doc *yaml.Node, path ...string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, key := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line = n.Content[i].Line
+				next = n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+// lineOfItem finds the line of the i-th item of the sequence at path.
+func lineOfItem(doc *yaml.Node, i int, path ...string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == key {
+				next = n.Content[j+1]
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+		return n.Content[i].Line
+	}
+	return n.Line
+}
+
+// ExamplePolicy is the default policy as a commented YAML file, the starting point for a
+// site's own (medscan rules --example-policy prints it). It loads back to DefaultPolicy.
+func ExamplePolicy() []byte {
+	t := DefaultPolicy().Thresholds
+	var b strings.Builder
+	b.WriteString(`# medscan policy: the thresholds rules judge by, per-rule severity overrides, and rules
+# turned off. Keys left out keep the defaults shown here; an unknown key is an error.
+version: 1
+
+thresholds:
+`)
+	line := func(comment, key string, v any) {
+		fmt.Fprintf(&b, "  # %s\n  %s: %v\n", comment, key, v)
+	}
+	line("A leaf certificate valid longer than this many days is long-lived (CA/B Forum BR: 825, now 398).",
+		"leaf_max_days", t.LeafMaxDays)
+	line("A leaf valid longer than this is long-lived at high severity (ten years).", "leaf_high_days", t.LeafHighDays)
+	line("An intermediate CA valid longer than this is long-lived (15 years).", "intermediate_max_days", t.IntermediateMaxDays)
+	line("A self-signed root valid longer than this is long-lived (25 years).", "root_max_days", t.RootMaxDays)
+	line("A leaf expiring within this many days of being observed is expiring soon.", "expiring_soon_days", t.ExpiringSoonDays)
+	line("A finite-field Diffie-Hellman group smaller than this many bits is weak (NIST SP 800-52r2).", "min_dh_bits", t.MinDHBits)
+	line("An RSA key smaller than this many bits is weak.", "min_rsa_bits", t.MinRSABits)
+	line("An RSA key smaller than this many bits is critically weak (factorable in practice).", "critical_rsa_bits", t.CriticalRSABits)
+	line("An elliptic-curve key smaller than this many bits is weak.", "min_ec_bits", t.MinECBits)
+	fmt.Fprintf(&b, "  # Negotiated protocol versions that are legacy (of %s).\n  legacy_versions: [%s]\n",
+		strings.Join(knownVersions, ", "), strings.Join(t.LegacyVersions, ", "))
+	b.WriteString(`
+# Severity overrides by rule ID: info, low, medium, high or critical. An override replaces
+# the severity of every finding of the rule, including ones the rule raises above its
+# default (SSL for tls-legacy-version, patient data for cleartext-hl7, keys below
+# critical_rsa_bits for key-weak). Uncomment and edit, for example:
+severity:
+#  tls-no-forward-secrecy: low
+`)
+	if cat := Catalog(); len(cat) > 0 {
+		b.WriteString("# The rules and their default severities:\n")
+		for _, m := range cat {
+			fmt.Fprintf(&b, "#    %s: %s\n", m.ID, m.Default)
+		}
+	}
+	b.WriteString(`
+# Rules to turn off entirely, by ID. Uncomment and edit, for example:
+disabled:
+#  - cert-expiring-soon
+`)
+	return []byte(b.String())
+}

@@ -1,0 +1,111 @@
+package rules_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/rules"
+	_ "github.com/medscan/medscan/rules/all"
+)
+
+func writePolicy(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExamplePolicyLoadsBackToDefault(t *testing.T) {
+	ex := rules.ExamplePolicy()
+	if !strings.Contains(string(ex), "#    tls-weak-cipher: high") {
+		t.Errorf("example does not list the catalog:\n%s", ex)
+	}
+	p, err := rules.LoadPolicy(writePolicy(t, string(ex)))
+	if err != nil {
+		t.Fatalf("example policy does not load: %v\n%s", err, ex)
+	}
+	// Uncommenting the examples must give a valid policy too.
+	edited := strings.ReplaceAll(string(ex), "#  tls-no-forward-secrecy: low", "  tls-no-forward-secrecy: low")
+	edited = strings.ReplaceAll(edited, "#  - cert-expiring-soon", "  - cert-expiring-soon")
+	q, err := rules.LoadPolicy(writePolicy(t, edited))
+	if err != nil || q.Severity["tls-no-forward-secrecy"] != findings.Low || !q.IsDisabled("cert-expiring-soon") {
+		t.Errorf("uncommented example: %v, %+v", err, q)
+	}
+	d := rules.DefaultPolicy()
+	if !reflect.DeepEqual(p.Thresholds, d.Thresholds) || p.Version != d.Version ||
+		len(p.Severity) != 0 || len(p.Disabled) != 0 {
+		t.Errorf("example loads to %+v, want %+v", p, d)
+	}
+	if d.Describe() != "default" || !strings.HasPrefix(p.Describe(), "file ") || !strings.Contains(p.Describe(), " sha256:") {
+		t.Errorf("Describe: %q, %q", d.Describe(), p.Describe())
+	}
+}
+
+func TestLoadPolicy(t *testing.T) {
+	p, err := rules.LoadPolicy(writePolicy(t, `version: 1
+thresholds:
+  expiring_soon_days: 60
+  legacy_versions: [SSLv2, SSLv3]
+severity:
+  tls-no-forward-secrecy: low
+  cert-expired: CRITICAL
+disabled:
+  - cert-expiring-soon
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Thresholds.ExpiringSoonDays != 60 || p.Thresholds.LeafMaxDays != 825 ||
+		!reflect.DeepEqual(p.Thresholds.LegacyVersions, []string{"SSLv2", "SSLv3"}) {
+		t.Errorf("thresholds %+v", p.Thresholds)
+	}
+	if p.Severity["tls-no-forward-secrecy"] != findings.Low || p.Severity["cert-expired"] != findings.Critical {
+		t.Errorf("severity %v", p.Severity)
+	}
+	if !p.IsDisabled("cert-expiring-soon") || p.IsDisabled("cert-expired") || p.IsLegacy("TLSv1.0") || !p.IsLegacy("SSLv3") {
+		t.Errorf("disabled %v legacy %v", p.Disabled, p.Thresholds.LegacyVersions)
+	}
+}
+
+func TestLoadPolicyErrors(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"misspelt key", "version: 1\nthresholds:\n  leaf_max_days: 800\n  expiring_sooon: 10\n",
+			`policy.yaml: line 4: unknown key "expiring_sooon"`},
+		{"unknown top-level key", "version: 1\nsuppress: []\n", `policy.yaml: line 2: unknown key "suppress"`},
+		{"unknown rule in severity", "version: 1\nseverity:\n  tls-weak-ciphers: low\n",
+			`policy.yaml: line 3: severity: unknown rule "tls-weak-ciphers"`},
+		{"unknown severity", "version: 1\nseverity:\n  tls-weak-cipher: severe\n",
+			`policy.yaml: line 3: severity: tls-weak-cipher: unknown severity "severe"`},
+		{"unknown disabled rule", "version: 1\ndisabled:\n  - cert-expired\n  - cert-expird\n",
+			`policy.yaml: line 4: disabled: unknown rule "cert-expird"`},
+		{"missing version", "thresholds:\n  min_dh_bits: 1024\n", `policy.yaml: version: missing`},
+		{"future version", "version: 2\n", `policy.yaml: line 1: version: want 1, not 2`},
+		{"negative threshold", "version: 1\nthresholds:\n  min_dh_bits: -1\n", `line 3: thresholds.min_dh_bits: want a positive number`},
+		{"inverted leaf thresholds", "version: 1\nthresholds:\n  leaf_high_days: 100\n", `leaf_high_days (100) is below leaf_max_days (825)`},
+		{"unknown version name", "version: 1\nthresholds:\n  legacy_versions: [TLSv1]\n", `unknown version "TLSv1"`},
+		{"wrong type", "version: 1\nthresholds:\n  leaf_max_days: lots\n", `policy.yaml: line 3: cannot unmarshal`},
+		{"not yaml", "version: [1\n", `policy.yaml: `},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := rules.LoadPolicy(writePolicy(t, tc.body))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "rules: ") {
+				t.Errorf("error %q, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := rules.LoadPolicy(filepath.Join(t.TempDir(), "absent.yaml")); err == nil {
+		t.Error("missing file loaded")
+	}
+}

@@ -1,0 +1,242 @@
+package rules
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/observe"
+)
+
+// Chain roles of a presented certificate, which set the thresholds it is judged by.
+const (
+	RoleLeaf         = "leaf"
+	RoleIntermediate = "intermediate"
+	RoleRoot         = "root"
+)
+
+// Presentation is one certificate as one endpoint presented it, at one position of its
+// chain, with the window of observations in which it did. Certificate rules judge
+// presentations rather than certificates, because findings are about the host that
+// serves the certificate, and expiry is judged at the time it was served.
+type Presentation struct {
+	Cert     *observe.Certificate
+	Facts    *observe.CertFacts
+	Endpoint observe.Endpoint // the presenting side; port 0 for a client certificate
+	Role     string           // "server", "client", or "" for a certificate read from a file
+	Position int              // 0 for the leaf
+	Source   observe.Source
+	// FirstSeen and LastSeen bound the observations of this presentation (the TLS
+	// sessions' times, or the sighting's).
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Peers     []string // the other side's addresses, sorted
+	SNI       []string // server names the clients asked for, sorted
+}
+
+// ChainRole says which thresholds apply: the first certificate of a chain is the leaf,
+// whatever its flags (a self-signed CA certificate served as the leaf is judged as a
+// leaf); above it, a self-signed certificate is the root and anything else an
+// intermediate. A certificate read from a file has no chain, so its own flags decide.
+func (p Presentation) ChainRole() string {
+	if p.Role == "server" || p.Role == "client" {
+		switch {
+		case p.Position == 0:
+			return RoleLeaf
+		case p.Facts != nil && p.Facts.SelfSigned:
+			return RoleRoot
+		default:
+			return RoleIntermediate
+		}
+	}
+	switch {
+	case p.Facts == nil || !p.Facts.IsCA:
+		return RoleLeaf
+	case p.Facts.SelfSigned:
+		return RoleRoot
+	default:
+		return RoleIntermediate
+	}
+}
+
+// TrustAnchor reports whether the certificate is a self-signed trust anchor: a
+// self-signed CA certificate, or a self-signed certificate above the leaf of a chain
+// (version 1 roots carry no basicConstraints but act as CAs). Its own signature is never
+// checked by a relying party, so the strength of that signature does not matter.
+func (p Presentation) TrustAnchor() bool {
+	if p.Facts == nil || !p.Facts.SelfSigned {
+		return false
+	}
+	return p.Facts.IsCA || p.Position > 0
+}
+
+// HostPort renders an endpoint as a finding's host and port.
+func HostPort(ep observe.Endpoint) (string, int) {
+	if !ep.Addr().IsValid() {
+		return "", int(ep.Port())
+	}
+	return ep.Addr().Unmap().String(), int(ep.Port())
+}
+
+// Describe names who presented the certificate, for a message: "192.0.2.1:443" for a
+// server, "client 192.0.2.7" for a client, "file" for a certificate read from a file.
+func (p Presentation) Describe() string {
+	host, port := HostPort(p.Endpoint)
+	var where string
+	switch {
+	case p.Role == "client":
+		where = "client " + host
+	case host == "":
+		where = "file"
+	default:
+		where = netip.AddrPortFrom(p.Endpoint.Addr().Unmap(), uint16(port)).String()
+	}
+	return where
+}
+
+// Evidence is the evidence every certificate finding carries.
+func (p Presentation) Evidence(observedAt time.Time) map[string]any {
+	ev := map[string]any{
+		"cert_sha256": p.Cert.SHA256.String(),
+		"role":        p.Role,
+		"chain_role":  p.ChainRole(),
+		"position":    p.Position,
+		"observed_at": TimeString(observedAt),
+		"first_seen":  TimeString(p.FirstSeen),
+		"last_seen":   TimeString(p.LastSeen),
+	}
+	if f := p.Facts; f != nil {
+		ev["subject"] = f.Subject
+		ev["issuer"] = f.Issuer
+		ev["not_before"] = TimeString(f.NotBefore)
+		ev["not_after"] = TimeString(f.NotAfter)
+		ev["validity_days"] = f.ValidityDays
+		ev["self_signed"] = f.SelfSigned
+		ev["is_ca"] = f.IsCA
+	}
+	if len(p.SNI) > 0 {
+		ev["sni"] = slices.Clone(p.SNI)
+	}
+	if len(p.Peers) > 0 {
+		if p.Role == "client" {
+			ev["servers"] = slices.Clone(p.Peers)
+		} else {
+			ev["clients"] = slices.Clone(p.Peers)
+		}
+	}
+	return ev
+}
+
+type presKey struct {
+	ref      observe.CertRef
+	ep       observe.Endpoint
+	role     string
+	position int
+	source   observe.Source
+}
+
+// Presentations returns every certificate presentation in the set, built once per
+// evaluation and in a deterministic order (endpoint, role, position, certificate).
+// Presentations of certificates without facts are left out. TLS 1.3 sessions contribute
+// nothing: their certificates are encrypted and nothing may be concluded about them.
+func (c *Context) Presentations() []Presentation {
+	if c.built {
+		return c.pres
+	}
+	c.built = true
+	if c.Set == nil {
+		return nil
+	}
+	byKey := map[presKey]*Presentation{}
+	var order []presKey
+	add := func(k presKey, first, last time.Time, peer netip.Addr, sni string) {
+		cert := c.Set.Certificates[k.ref]
+		if cert == nil || cert.Facts == nil {
+			return
+		}
+		p := byKey[k]
+		if p == nil {
+			p = &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
+				Source: k.source, FirstSeen: first, LastSeen: last}
+			byKey[k] = p
+			order = append(order, k)
+		}
+		if !first.IsZero() && (p.FirstSeen.IsZero() || first.Before(p.FirstSeen)) {
+			p.FirstSeen = first
+		}
+		if last.After(p.LastSeen) {
+			p.LastSeen = last
+		}
+		if peer.IsValid() {
+			p.Peers = addSorted(p.Peers, peer.Unmap().String())
+		}
+		if sni != "" {
+			p.SNI = addSorted(p.SNI, sni)
+		}
+	}
+	for _, s := range c.Set.TLSSessions {
+		if s.CertsEncrypted {
+			continue
+		}
+		last := s.LastSeen
+		if last.IsZero() {
+			last = s.FirstSeen
+		}
+		for i, ref := range s.ServerChain {
+			add(presKey{ref, s.Flow.Server, "server", i, s.Source}, s.FirstSeen, last, s.Flow.Client.Addr(), s.SNI)
+		}
+		clientEP := netip.AddrPortFrom(s.Flow.Client.Addr(), 0)
+		for i, ref := range s.ClientChain {
+			add(presKey{ref, clientEP, "client", i, s.Source}, s.FirstSeen, last, s.Flow.Server.Addr(), "")
+		}
+	}
+	// Sightings the sessions do not account for: certificates read from files, or
+	// reported by a producer without a session.
+	for ref, cert := range c.Set.Certificates {
+		for _, sg := range cert.Seen {
+			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source}
+			if _, ok := byKey[k]; ok {
+				continue
+			}
+			add(k, sg.Time, sg.Time, sg.Peer, sg.SNI)
+		}
+	}
+	slices.SortFunc(order, func(a, b presKey) int {
+		if n := a.ep.Compare(b.ep); n != 0 {
+			return n
+		}
+		if n := cmp.Compare(a.role, b.role); n != 0 {
+			return n
+		}
+		if n := cmp.Compare(a.position, b.position); n != 0 {
+			return n
+		}
+		if n := slices.Compare(a.ref[:], b.ref[:]); n != 0 {
+			return n
+		}
+		return cmp.Compare(a.source, b.source)
+	})
+	c.pres = make([]Presentation, 0, len(order))
+	for _, k := range order {
+		c.pres = append(c.pres, *byKey[k])
+	}
+	return c.pres
+}
+
+// addSorted inserts s into a sorted list unless present, capping the list so that a
+// server seen by a whole hospital does not carry ten thousand client addresses.
+func addSorted(list []string, s string) []string {
+	i, found := slices.BinarySearch(list, s)
+	if found || len(list) >= maxListed {
+		return list
+	}
+	return slices.Insert(list, i, s)
+}
+
+// maxListed caps the addresses and names listed in one finding's evidence.
+const maxListed = 64
+
+// AddSorted inserts s into a sorted list unless it is already there (capped at 64
+// entries), for rules that aggregate clients or names into evidence.
+func AddSorted(list []string, s string) []string { return addSorted(list, s) }

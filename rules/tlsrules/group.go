@@ -1,0 +1,123 @@
+package tlsrules
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+)
+
+// server gathers the sessions of one server endpoint that a rule found wanting.
+type server struct {
+	ep       observe.Endpoint
+	sessions []*observe.TLSSession
+}
+
+// flagged groups the negotiated sessions (ServerHello seen) that match by server, in
+// address order, each server's sessions in time order.
+func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server {
+	idx := map[observe.Endpoint]int{}
+	var out []server
+	for _, s := range c.Set.TLSSessions {
+		if !s.SawServerHello || s.Version == 0 || !match(s) {
+			continue
+		}
+		i, ok := idx[s.Flow.Server]
+		if !ok {
+			i = len(out)
+			idx[s.Flow.Server] = i
+			out = append(out, server{ep: s.Flow.Server})
+		}
+		out[i].sessions = append(out[i].sessions, s)
+	}
+	slices.SortFunc(out, func(a, b server) int { return a.ep.Compare(b.ep) })
+	for _, g := range out {
+		slices.SortStableFunc(g.sessions, func(a, b *observe.TLSSession) int { return a.FirstSeen.Compare(b.FirstSeen) })
+	}
+	return out
+}
+
+// evidence is what every TLS finding carries about the sessions behind it.
+func (g server) evidence() map[string]any {
+	var clients, snis, versions, suites []string
+	var first, last time.Time
+	handshakes := 0
+	for _, s := range g.sessions {
+		clients = rules.AddSorted(clients, s.Flow.Client.Addr().Unmap().String())
+		if s.SNI != "" {
+			snis = rules.AddSorted(snis, s.SNI)
+		}
+		versions = rules.AddSorted(versions, observe.VersionName(s.Version))
+		if s.Version != 0x0002 {
+			suites = rules.AddSorted(suites, observe.SuiteName(s.Suite))
+		}
+		handshakes += max(s.Count, 1)
+		if first.IsZero() || s.FirstSeen.Before(first) {
+			first = s.FirstSeen
+		}
+		l := s.LastSeen
+		if l.IsZero() {
+			l = s.FirstSeen
+		}
+		if l.After(last) {
+			last = l
+		}
+	}
+	ev := map[string]any{
+		"clients":     clients,
+		"versions":    versions,
+		"handshakes":  handshakes,
+		"observed_at": rules.TimeString(first),
+		"first_seen":  rules.TimeString(first),
+		"last_seen":   rules.TimeString(last),
+	}
+	if len(suites) > 0 {
+		ev["ciphers"] = suites
+	}
+	if len(snis) > 0 {
+		ev["sni"] = snis
+	}
+	return ev
+}
+
+// base starts a finding about the server from its earliest flagged session.
+func (g server) base() (host string, port int, first *observe.TLSSession) {
+	host, port = rules.HostPort(g.ep)
+	return host, port, g.sessions[0]
+}
+
+// worst returns the session that minimises rank (ties: the earliest).
+func (g server) worst(rank func(s *observe.TLSSession) int) *observe.TLSSession {
+	best := g.sessions[0]
+	for _, s := range g.sessions[1:] {
+		if rank(s) < rank(best) {
+			best = s
+		}
+	}
+	return best
+}
+
+// seen returns the window of the group's sessions.
+func (g server) seen() (first, last time.Time) {
+	for _, s := range g.sessions {
+		if first.IsZero() || s.FirstSeen.Before(first) {
+			first = s.FirstSeen
+		}
+		l := cmp.Or(s.LastSeen, s.FirstSeen)
+		if l.After(last) {
+			last = l
+		}
+	}
+	return first, last
+}
+
+// negotiated describes a session's outcome for a message: "TLSv1.0 with TLS_RSA_WITH_RC4_128_MD5".
+func negotiated(s *observe.TLSSession) string {
+	v := observe.VersionName(s.Version)
+	if s.Version == 0x0002 {
+		return v
+	}
+	return v + " with " + observe.SuiteName(s.Suite)
+}
