@@ -119,6 +119,7 @@ func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time
 		e.release(f)
 		return
 	}
+	st = &guarded{st: st, name: ds.Name, flow: observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}, set: e.set}
 	f.stream, f.state = st, stStream
 	e.cnt[cStreams]++
 	e.streams[i]++
