@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/medscan/medscan/fixtures/ward"
+	"github.com/medscan/medscan/rules"
+)
+
+func wardCapture(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(repoRoot(t), "fixtures", "ward.pcapng")
+}
+
+// TestREADMEMainCommand runs the README's first command the way a user does: from the
+// repository root's layout, with the default store in the working directory.
+func TestREADMEMainCommand(t *testing.T) {
+	work := t.TempDir()
+	res := medscan(t, work, nil, "scan", "--pcap", wardCapture(t))
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(work, "medscan.db")); err != nil {
+		t.Fatalf("medscan.db not written in the working directory: %v", err)
+	}
+	for _, want := range []string{"cleartext-hl7", "cleartext-dicom", "cleartext-credentials", "key-weak", "CRITICAL"} {
+		if !strings.Contains(strings.ToUpper(res.stdout), strings.ToUpper(want)) {
+			t.Errorf("table report lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	if !strings.Contains(res.stderr, "medscan: scan 1 stored in") {
+		t.Errorf("stderr lacks the summary line: %q", res.stderr)
+	}
+}
+
+func TestWardFindings(t *testing.T) {
+	work := t.TempDir()
+	res := medscan(t, work, nil, "scan", "--pcap", wardCapture(t), "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	rep := parseReport(t, res.stdout)
+	for _, f := range ward.ExpectedFindings {
+		if _, ok := rules.Lookup(f.Rule); !ok {
+			continue // a rule of a later release: the ward already plants what it will find
+		}
+		if !rep.hasFinding(f.Rule, f.Host, f.Port) {
+			t.Errorf("missing %s on %s:%d; raised:\n%s", f.Rule, f.Host, f.Port, rep.rules())
+		}
+	}
+	for _, q := range ward.QuietEndpoints {
+		for _, f := range rep.Findings {
+			if f.Host == q.Host && f.Port == q.Port {
+				t.Errorf("well-configured %s:%d got finding %s: %s", q.Host, q.Port, f.Rule, f.Message)
+			}
+		}
+	}
+	// Secrets and patient data never reach a report or the store.
+	db, err := os.ReadFile(filepath.Join(work, "medscan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, _ := os.ReadFile(filepath.Join(work, "medscan.db-wal"))
+	for _, secret := range ward.PlantedSecrets {
+		for name, blob := range map[string][]byte{"JSON report": []byte(res.stdout), "store": db, "store WAL": wal} {
+			if bytes.Contains(blob, []byte(secret)) {
+				t.Errorf("planted secret %q found in the %s", secret, name)
+			}
+		}
+	}
+}
+
+func TestScanTwiceSameFindings(t *testing.T) {
+	work := t.TempDir()
+	first := parseReport(t, medscan(t, work, nil, "scan", "--pcap", wardCapture(t), "--format", "json").stdout)
+	second := parseReport(t, medscan(t, work, nil, "scan", "--pcap", wardCapture(t), "--format", "json").stdout)
+	if second.Scan.ID != first.Scan.ID+1 {
+		t.Errorf("scan ids %d then %d", first.Scan.ID, second.Scan.ID)
+	}
+	if len(first.Findings) == 0 || len(first.Findings) != len(second.Findings) {
+		t.Fatalf("findings %d then %d", len(first.Findings), len(second.Findings))
+	}
+	for i := range first.Findings {
+		if first.Findings[i].Fingerprint != second.Findings[i].Fingerprint {
+			t.Errorf("finding %d: fingerprint %s then %s", i, first.Findings[i].Fingerprint, second.Findings[i].Fingerprint)
+		}
+	}
+	// Re-rendering the latest scan from the store gives the same JSON as the scan did.
+	again := medscan(t, work, nil, "report", "--scan", "latest", "--format", "json")
+	if again.code != 0 {
+		t.Fatalf("report exit %d: %s", again.code, again.stderr)
+	}
+	rescan := medscan(t, work, nil, "report", "--scan", "2", "--format", "json")
+	if again.stdout != rescan.stdout {
+		t.Error("report --scan latest differs from report --scan 2")
+	}
+}
+
+func TestStdinGzipAndSeveralSources(t *testing.T) {
+	work := t.TempDir()
+	raw, err := os.ReadFile(wardCapture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw)
+	zw.Close()
+	gzPath := filepath.Join(work, "ward.pcapng.gz")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := parseReport(t, medscan(t, work, nil, "scan", "--db", "a.db", "--pcap", wardCapture(t), "--format", "json").stdout)
+	fromGz := parseReport(t, medscan(t, work, nil, "scan", "--db", "b.db", "--pcap", gzPath, "--format", "json").stdout)
+	fromStdin := parseReport(t, medscan(t, work, raw, "scan", "--db", "c.db", "--pcap", "-", "--format", "json").stdout)
+	for name, r := range map[string]jsonReport{"gzip": fromGz, "stdin": fromStdin} {
+		if len(r.Findings) != len(plain.Findings) || len(r.Certificates) != len(plain.Certificates) {
+			t.Errorf("%s: %d findings, %d certificates; plain file: %d, %d", name,
+				len(r.Findings), len(r.Certificates), len(plain.Findings), len(plain.Certificates))
+		}
+	}
+	out := filepath.Join(work, "out.json")
+	res := medscan(t, work, nil, "scan", "--db", "d.db", "--pcap", wardCapture(t), "--pcap", gzPath, "--format", "json", "-o", out)
+	if res.code != 0 || res.stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", res.code, res.stdout, res.stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := parseReport(t, string(b))
+	if len(both.Scan.Sources) != 2 {
+		t.Errorf("sources = %v", both.Scan.Sources)
+	}
+}
+
+func TestFailOnGate(t *testing.T) {
+	work := t.TempDir()
+	if res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--fail-on", "high"); res.code != 3 {
+		t.Errorf("--fail-on high: exit %d, want 3 (stderr %s)", res.code, res.stderr)
+	}
+	// With every rule of the ward disabled by policy, nothing is left to trip the gate.
+	policy := filepath.Join(work, "p.yaml")
+	os.WriteFile(policy, []byte("version: 1\ndisabled: [cleartext-hl7, cleartext-dicom, cleartext-credentials, key-weak, cert-self-signed, cert-long-lived, cert-weak-signature, tls-legacy-version, tls-weak-cipher, tls-no-forward-secrecy, tls-weak-dh, cert-expired, cert-not-yet-valid, cert-expiring-soon]\n"), 0o644)
+	if res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--policy", policy, "--fail-on", "info"); res.code != 0 {
+		t.Errorf("all rules disabled: exit %d, want 0 (stderr %s)", res.code, res.stderr)
+	}
+	if res := medscan(t, work, nil, "report", "--scan", "1", "--fail-on", "critical"); res.code != 3 {
+		t.Errorf("report --fail-on critical: exit %d, want 3", res.code)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	work := t.TempDir()
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"scan"},
+		{"scan", "--pcap", "x", "--format", "xml"},
+		{"scan", "--pcap", "x", "--fail-on", "severe"},
+		{"scan", "--bogus"},
+		{"scan", "--pcap", "-", "--pcap", "-"},
+	} {
+		res := medscan(t, work, nil, args...)
+		if res.code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, res.code)
+		}
+		if !strings.HasPrefix(res.stderr, "medscan: ") || strings.Count(res.stderr, "\n") > 2 {
+			t.Errorf("%v: stderr should be a short medscan: line, got %q", args, res.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "medscan.db")); err == nil {
+		t.Error("a usage error created a store")
+	}
+}
+
+func TestBadInputKeepsWhatWasRead(t *testing.T) {
+	work := t.TempDir()
+	raw, err := os.ReadFile(wardCapture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(work, "cut.pcapng")
+	os.WriteFile(cut, raw[:len(raw)*2/3+5], 0o644)
+	notCap := filepath.Join(work, "notes.txt")
+	os.WriteFile(notCap, []byte("these are not packets\n"), 0o644)
+
+	res := medscan(t, work, nil, "scan", "--pcap", notCap, "--pcap", cut, "--format", "json")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", res.code, res.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+	var sawNot, sawCut bool
+	for _, l := range lines {
+		sawNot = sawNot || (strings.Contains(l, "notes.txt") && strings.Contains(l, "offset 0"))
+		sawCut = sawCut || (strings.Contains(l, "cut.pcapng") && strings.Contains(l, "offset "))
+	}
+	if !sawNot || !sawCut {
+		t.Errorf("want one line per bad file naming it and the offset:\n%s", res.stderr)
+	}
+	rep := parseReport(t, res.stdout)
+	if rep.Scan.Complete {
+		t.Error("scan of a truncated file is marked complete")
+	}
+	if len(rep.Scan.Problems) < 2 {
+		t.Errorf("problems not reported: %+v", rep.Scan.Problems)
+	}
+	if len(rep.Findings) == 0 {
+		t.Error("what was read before the truncation was not kept")
+	}
+}
+
+func TestRulesCommand(t *testing.T) {
+	work := t.TempDir()
+	res := medscan(t, work, nil, "rules")
+	if res.code != 0 || !strings.Contains(res.stdout, "cleartext-hl7") || !strings.Contains(res.stdout, "tls-weak-dh") {
+		t.Errorf("rules: exit %d\n%s", res.code, res.stdout)
+	}
+	ex := medscan(t, work, nil, "rules", "--example-policy")
+	if ex.code != 0 || !strings.Contains(ex.stdout, "thresholds:") {
+		t.Fatalf("--example-policy: exit %d\n%s", ex.code, ex.stdout)
+	}
+	p := filepath.Join(work, "p.yaml")
+	os.WriteFile(p, []byte(ex.stdout), 0o644)
+	if res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--policy", p); res.code != 0 {
+		t.Errorf("the example policy does not load back: exit %d %s", res.code, res.stderr)
+	}
+	bad := filepath.Join(work, "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nthresholds:\n  leaf_max_dayz: 10\n"), 0o644)
+	res = medscan(t, work, nil, "scan", "--pcap", wardCapture(t), "--policy", bad)
+	if res.code == 0 || !strings.Contains(res.stderr, "leaf_max_dayz") || !strings.Contains(res.stderr, "bad.yaml") {
+		t.Errorf("wrong key: exit %d, stderr %q", res.code, res.stderr)
+	}
+}

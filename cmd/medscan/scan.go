@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/scan"
+	"github.com/medscan/medscan/rules"
+)
+
+func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("scan", pflag.ContinueOnError)
+	var out outputFlags
+	out.register(fs)
+	pcaps := fs.StringArray("pcap", nil, "read a capture `FILE` (pcap, pcapng, optionally gzip-compressed; - for stdin); repeatable")
+	policyPath := fs.String("policy", "", "policy `FILE` (YAML) overriding thresholds, severities and disabled rules")
+	label := fs.String("label", "", "name this scan (a site, a ward) so later scans can be compared with it")
+	quiet := fs.BoolP("quiet", "q", false, "print nothing on stderr but errors")
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("scan: unexpected argument %q (active probing of targets is not available yet; captures are given with --pcap)", fs.Arg(0))}
+	}
+	if len(*pcaps) == 0 {
+		return usageError{"scan: " + scan.ErrNoSources.Error()}
+	}
+	stdinUsers := 0
+	for _, p := range *pcaps {
+		if p == "-" {
+			stdinUsers++
+		}
+	}
+	if stdinUsers > 1 {
+		return usageError{"scan: standard input (-) can be read only once"}
+	}
+	gate, w, err := out.check()
+	if err != nil {
+		return err
+	}
+	pol := rules.DefaultPolicy()
+	if *policyPath != "" {
+		if pol, err = rules.LoadPolicy(*policyPath); err != nil {
+			return err
+		}
+	}
+	st, err := findings.Open(out.dbPath())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := scan.Run(ctx, st, scan.Options{
+		Pcaps:       *pcaps,
+		Stdin:       stdin,
+		Policy:      pol,
+		Label:       *label,
+		ToolVersion: version,
+		SourceError: func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
+	})
+	if err != nil {
+		return err
+	}
+	rep, err := out.render(ctx, st, res.ScanID, w, stdout)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintf(stderr, "medscan: scan %d stored in %s: %s\n", res.ScanID, st.Path(), summaryLine(rep))
+	}
+	if err := gateFailed(gate, rep, stderr); err != nil {
+		return err
+	}
+	if !res.Complete {
+		fmt.Fprintln(stderr, "medscan: the scan is incomplete: some input could not be read to its end; what was read is stored and reported")
+		return codeError{exitError}
+	}
+	return nil
+}

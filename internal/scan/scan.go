@@ -1,0 +1,112 @@
+// Package scan runs one medscan scan from sources to the store: it reads captures through
+// the passive engine, examines every certificate, applies the rules of the policy and
+// saves observations and findings in one transaction. It is the one place that knows the
+// order of the stages, so that the CLI stays a thin shell and tests can drive a whole scan
+// without a binary.
+package scan
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"time"
+
+	"github.com/medscan/medscan/capture"
+	"github.com/medscan/medscan/capture/protocols"
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+	_ "github.com/medscan/medscan/rules/all" // registers every rule
+)
+
+// Options describe one scan.
+type Options struct {
+	Pcaps       []string      // capture files; "-" reads Stdin
+	Stdin       io.Reader     // what "-" reads; os.Stdin when nil
+	Policy      *rules.Policy // nil means the default policy
+	Label       string        // names a recurring scan (a site, a ward)
+	ToolVersion string
+	// SourceError is told about each source that could not be read to its end, as it
+	// happens, so the CLI can print it while the scan goes on.
+	SourceError func(err error)
+	// Clock gives the scan's start and end times (wall clock); tests fix it.
+	Clock func() time.Time
+}
+
+// Result summarises a finished scan.
+type Result struct {
+	ScanID   int64
+	Complete bool // every source was read to its end
+	Findings []findings.Finding
+	Set      *observe.Set
+}
+
+// Run performs the scan and stores it. A source that fails part-way does not stop the
+// scan: what was read is kept, the problem is recorded, and the scan is marked incomplete.
+// Run returns an error only when nothing could be stored.
+func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error) {
+	clock := opt.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	pol := opt.Policy
+	if pol == nil {
+		pol = rules.DefaultPolicy()
+	}
+	stdin := opt.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	started := clock()
+	set := observe.NewSet()
+	eng := capture.NewEngine(capture.Config{
+		Dissectors: protocols.All(),
+		Secrets:    observe.NewSecretHasher(store.SecretKey()),
+		Source:     observe.SourcePassive,
+	}, set)
+	complete := true
+	for _, p := range opt.Pcaps {
+		if err := ctx.Err(); err != nil {
+			complete = false
+			set.Problem(observe.Problem{Source: p, Offset: -1, Message: "not read: scan interrupted", Fatal: true})
+			continue
+		}
+		var err error
+		if p == "-" {
+			err = eng.Read("-", stdin)
+		} else {
+			err = eng.ReadFile(p)
+		}
+		if err != nil {
+			complete = false
+			if opt.SourceError != nil {
+				opt.SourceError(err)
+			}
+		}
+	}
+	eng.Finish()
+	lint.Examine(set)
+	fs := rules.Evaluate(set, pol)
+	meta := findings.ScanMeta{
+		Started:     started,
+		Finished:    clock(),
+		Label:       opt.Label,
+		Sources:     opt.Pcaps,
+		Complete:    complete,
+		Problems:    set.Problems,
+		Counters:    set.Counters,
+		ToolVersion: opt.ToolVersion,
+		Policy:      pol.Describe(),
+	}
+	// Store even when the context was cancelled: what was learned is kept.
+	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{ScanID: id, Complete: complete, Findings: fs, Set: set}, nil
+}
+
+// ErrNoSources is returned when a scan is asked for with nothing to read.
+var ErrNoSources = errors.New("nothing to scan: give --pcap FILE (or - for standard input)")
