@@ -14,7 +14,9 @@ import (
 type SecretHasher struct{ key []byte }
 
 // NewSecretHasher returns a hasher with the given key (at least 16 bytes).
-func NewSecretHasher(key []byte) *SecretHasher { return &SecretHasher{key: append([]byte(nil), key...)} }
+func NewSecretHasher(key []byte) *SecretHasher {
+	return &SecretHasher{key: append([]byte(nil), key...)}
+}
 
 // Hash is the hex HMAC-SHA256 of the secret under the store's key (first 16 bytes).
 func (h *SecretHasher) Hash(secret []byte) string {

@@ -66,22 +66,22 @@ type TLSSession struct {
 	Source    Source
 
 	// From the ClientHello (absent when the capture missed it).
-	SawClientHello bool
-	SSLv2Hello     bool     // the hello came in the SSLv2-compatible format
-	SNI            string   // server_name
-	ALPN           []string // offered protocols
-	ClientVersion  uint16   // legacy_version of the hello
+	SawClientHello  bool
+	SSLv2Hello      bool     // the hello came in the SSLv2-compatible format
+	SNI             string   // server_name
+	ALPN            []string // offered protocols
+	ClientVersion   uint16   // legacy_version of the hello
 	OfferedVersions []uint16 // supported_versions, or the legacy version when absent
-	OfferedSuites  []uint16 // cipher suites in order, GREASE removed
-	OfferedGroups  []uint16 // supported_groups, GREASE removed
-	JA3            string   // JA3 string's MD5, hex
-	JA4            string   // JA4 fingerprint (a_b_c form)
+	OfferedSuites   []uint16 // cipher suites in order, GREASE removed
+	OfferedGroups   []uint16 // supported_groups, GREASE removed
+	JA3             string   // JA3 string's MD5, hex
+	JA4             string   // JA4 fingerprint (a_b_c form)
 
 	// From the ServerHello (Version == 0 when it was not seen).
 	SawServerHello bool
 	Version        uint16 // negotiated, taking supported_versions into account
 	Suite          uint16
-	Resumed        bool   // abbreviated handshake: the server echoed the session ID or accepted a ticket/PSK
+	Resumed        bool // abbreviated handshake: the server echoed the session ID or accepted a ticket/PSK
 	ALPNSelected   string
 
 	// CertsEncrypted is true for TLS 1.3, where certificates travel encrypted and cannot
@@ -154,18 +154,18 @@ type CertFacts struct {
 // HTTPRequest is an HTTP/1.x request with what its response said. Repeated requests of
 // the same shape (client host, server, method, host, path) are aggregated into Count.
 type HTTPRequest struct {
-	Flow        Flow
-	FirstSeen   time.Time
-	LastSeen    time.Time
-	Count       int
-	Method      string
-	Host        string
-	Path        string   // without the query string
-	QueryKeys   []string // parameter names only; values may be secrets
-	UserAgent   string
-	ContentType string
-	AuthScheme  string // scheme of the Authorization header, "" when none
-	HasCookie   bool
+	Flow          Flow
+	FirstSeen     time.Time
+	LastSeen      time.Time
+	Count         int
+	Method        string
+	Host          string
+	Path          string   // without the query string
+	QueryKeys     []string // parameter names only; values may be secrets
+	UserAgent     string
+	ContentType   string
+	AuthScheme    string // scheme of the Authorization header, "" when none
+	HasCookie     bool
 	APIKeyHeaders []string // names of API-key-like headers present
 
 	Status          int // 0 when no response was seen
