@@ -417,18 +417,18 @@ func (l *loader) http(r *Report) error {
 }
 
 func (l *loader) mqtt(r *Report) error {
-	err := l.each(`SELECT client, host, port, time, protocol_name, protocol_level, client_id, username, has_username,
-		has_password FROM mqtt_connects WHERE scan_id = ?`, func(rows *sql.Rows) error {
+	err := l.each(`SELECT client, host, port, count, first_seen, last_seen, protocol_name, protocol_level, client_id,
+		username, has_username, has_password FROM mqtt_connects WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
-			m          MQTTConnect
-			tm         sql.NullString
-			hasU, hasP int
+			m           MQTTConnect
+			first, last sql.NullString
+			hasU, hasP  int
 		)
-		if err := rows.Scan(&m.Client, &m.Host, &m.Port, &tm, &m.ProtocolName, &m.ProtocolLevel, &m.ClientID, &m.Username,
+		if err := rows.Scan(&m.Client, &m.Host, &m.Port, &m.Count, &first, &last, &m.ProtocolName, &m.ProtocolLevel, &m.ClientID, &m.Username,
 			&hasU, &hasP); err != nil {
 			return err
 		}
-		m.Time = l.t(tm)
+		m.FirstSeen, m.LastSeen = l.t(first), l.t(last)
 		m.HasUsername, m.HasPassword = hasU != 0, hasP != 0
 		r.MQTT = append(r.MQTT, m)
 		return nil
@@ -438,7 +438,7 @@ func (l *loader) mqtt(r *Report) error {
 	}
 	slices.SortFunc(r.MQTT, func(a, b MQTTConnect) int {
 		return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), CompareHosts(a.Client, b.Client),
-			a.Time.Compare(b.Time), cmp.Compare(a.ClientID, b.ClientID), cmp.Compare(a.Username, b.Username))
+			a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.ClientID, b.ClientID), cmp.Compare(a.Username, b.Username))
 	})
 	return nil
 }
@@ -477,18 +477,18 @@ func (l *loader) hl7(r *Report) error {
 }
 
 func (l *loader) dicom(r *Report) error {
-	err := l.each(`SELECT client, host, port, time, calling_ae, called_ae, result, impl_class_uid, impl_version,
-		abstract_syntaxes FROM dicom_associations WHERE scan_id = ?`, func(rows *sql.Rows) error {
+	err := l.each(`SELECT client, host, port, count, first_seen, last_seen, calling_ae, called_ae, result,
+		impl_class_uid, impl_version, abstract_syntaxes FROM dicom_associations WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
-			a  DICOMAssociation
-			tm sql.NullString
-			as string
+			a           DICOMAssociation
+			first, last sql.NullString
+			as          string
 		)
-		if err := rows.Scan(&a.Client, &a.Host, &a.Port, &tm, &a.CallingAE, &a.CalledAE, &a.Result, &a.ImplClassUID,
+		if err := rows.Scan(&a.Client, &a.Host, &a.Port, &a.Count, &first, &last, &a.CallingAE, &a.CalledAE, &a.Result, &a.ImplClassUID,
 			&a.ImplVersion, &as); err != nil {
 			return err
 		}
-		a.Time = l.t(tm)
+		a.FirstSeen, a.LastSeen = l.t(first), l.t(last)
 		a.AbstractSyntaxes = list[string](l, as)
 		r.DICOM = append(r.DICOM, a)
 		return nil
@@ -498,7 +498,7 @@ func (l *loader) dicom(r *Report) error {
 	}
 	slices.SortFunc(r.DICOM, func(a, b DICOMAssociation) int {
 		return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), CompareHosts(a.Client, b.Client),
-			a.Time.Compare(b.Time), cmp.Compare(a.CallingAE, b.CallingAE), cmp.Compare(a.CalledAE, b.CalledAE),
+			a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.CallingAE, b.CallingAE), cmp.Compare(a.CalledAE, b.CalledAE),
 			cmp.Compare(a.Result, b.Result))
 	})
 	return nil

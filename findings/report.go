@@ -235,12 +235,14 @@ type HTTPRequest struct {
 	RespContentType string    `json:"resp_content_type"`
 }
 
-// MQTTConnect is an MQTT CONNECT packet.
+// MQTTConnect is an MQTT CONNECT shape, with how often it was seen.
 type MQTTConnect struct {
 	Client        string    `json:"client"`
 	Host          string    `json:"host"`
 	Port          int       `json:"port"`
-	Time          time.Time `json:"time"`
+	Count         int       `json:"count"`
+	FirstSeen     time.Time `json:"first_seen"`
+	LastSeen      time.Time `json:"last_seen"`
 	ProtocolName  string    `json:"protocol_name"`
 	ProtocolLevel uint8     `json:"protocol_level"`
 	ClientID      string    `json:"client_id"`
@@ -268,12 +270,14 @@ type HL7Message struct {
 	IsAck             bool      `json:"is_ack"`
 }
 
-// DICOMAssociation is a DICOM association request and its answer.
+// DICOMAssociation is a DICOM association request and its answer, with how often it was seen.
 type DICOMAssociation struct {
 	Client           string    `json:"client"`
 	Host             string    `json:"host"`
 	Port             int       `json:"port"`
-	Time             time.Time `json:"time"`
+	Count            int       `json:"count"`
+	FirstSeen        time.Time `json:"first_seen"`
+	LastSeen         time.Time `json:"last_seen"`
 	CallingAE        string    `json:"calling_ae"`
 	CalledAE         string    `json:"called_ae"`
 	Result           string    `json:"result"`

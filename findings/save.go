@@ -439,14 +439,15 @@ func (w *scanWriter) saveMQTT(set *observe.Set) error {
 	if len(set.MQTT) == 0 {
 		return nil
 	}
-	st, err := w.prepare(`INSERT INTO mqtt_connects(scan_id, client, client_port, host, port, time, protocol_name,
-		protocol_level, client_id, username, has_username, has_password) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := w.prepare(`INSERT INTO mqtt_connects(scan_id, client, client_port, host, port, count, first_seen, last_seen,
+		protocol_name, protocol_level, client_id, username, has_username, has_password)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	for _, m := range set.MQTT {
 		if _, err := st.ExecContext(w.ctx, w.scan, addrText(m.Flow.Client.Addr()), int(m.Flow.Client.Port()),
-			addrText(m.Flow.Server.Addr()), int(m.Flow.Server.Port()), dbTime(m.Time), m.ProtocolName,
+			addrText(m.Flow.Server.Addr()), int(m.Flow.Server.Port()), m.Count, dbTime(m.FirstSeen), dbTime(m.LastSeen), m.ProtocolName,
 			int(m.ProtocolLevel), m.ClientID, m.Username, boolInt(m.HasUsername), boolInt(m.HasPassword)); err != nil {
 			return fmt.Errorf("mqtt connect %s: %w", m.Flow, err)
 		}
@@ -479,8 +480,9 @@ func (w *scanWriter) saveDICOM(set *observe.Set) error {
 	if len(set.DICOM) == 0 {
 		return nil
 	}
-	st, err := w.prepare(`INSERT INTO dicom_associations(scan_id, client, client_port, host, port, time, calling_ae,
-		called_ae, result, impl_class_uid, impl_version, abstract_syntaxes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := w.prepare(`INSERT INTO dicom_associations(scan_id, client, client_port, host, port, count, first_seen, last_seen,
+		calling_ae, called_ae, result, impl_class_uid, impl_version, abstract_syntaxes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -490,7 +492,7 @@ func (w *scanWriter) saveDICOM(set *observe.Set) error {
 			return err
 		}
 		if _, err := st.ExecContext(w.ctx, w.scan, addrText(a.Flow.Client.Addr()), int(a.Flow.Client.Port()),
-			addrText(a.Flow.Server.Addr()), int(a.Flow.Server.Port()), dbTime(a.Time), a.CallingAE, a.CalledAE, a.Result,
+			addrText(a.Flow.Server.Addr()), int(a.Flow.Server.Port()), a.Count, dbTime(a.FirstSeen), dbTime(a.LastSeen), a.CallingAE, a.CalledAE, a.Result,
 			a.ImplClassUID, a.ImplVersion, as); err != nil {
 			return fmt.Errorf("dicom association %s: %w", a.Flow, err)
 		}

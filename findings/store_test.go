@@ -102,13 +102,13 @@ func fullSet() *observe.Set {
 		UserAgent: "curl/8", ContentType: "", AuthScheme: "Basic", HasCookie: true, APIKeyHeaders: []string{"X-Api-Key"},
 		Status: 200, Server: "nginx", RespContentType: "application/json"})
 	s.AddMQTT(observe.MQTTConnect{Flow: observe.Flow{Client: ap("[2001:db8::2]:40000"), Server: ap("[2001:db8::1]:1883")},
-		Time: t0, ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: "pump-7", Username: "pump", HasUsername: true,
+		FirstSeen: t0, ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: "pump-7", Username: "pump", HasUsername: true,
 		HasPassword: true})
 	s.AddHL7(observe.HL7Message{Flow: observe.Flow{Client: ap("10.0.0.40:3000"), Server: ap("10.0.0.7:6661")},
 		FirstSeen: t0, SendingApp: "LAB", SendingFacility: "H1", ReceivingApp: "EMR", ReceivingFacility: "H1",
 		MessageType: "ORU", TriggerEvent: "R01", Version: "2.5", PatientSegments: 2})
 	s.AddDICOM(observe.DICOMAssociation{Flow: observe.Flow{Client: ap("10.0.0.41:5000"), Server: ap("10.0.0.42:11112")},
-		Time: t0, CallingAE: "MODALITY", CalledAE: "PACS", Result: "accepted", ImplClassUID: "1.2.3",
+		FirstSeen: t0, CallingAE: "MODALITY", CalledAE: "PACS", Result: "accepted", ImplClassUID: "1.2.3",
 		ImplVersion: "DCMTK", AbstractSyntaxes: []string{"1.2.840.10008.1.1"}})
 	s.Problem(observe.Problem{Source: "a.pcap", Offset: 4096, Message: "truncated record", Fatal: true})
 	s.AddCounter("tcp_gap_bytes", 512)
@@ -611,12 +611,12 @@ func expectedReport(id int64) *Report {
 			Method: "GET", HostHeader: "pump.example", Path: "/api/v1/status", QueryKeys: []string{"token"},
 			UserAgent: "curl/8", AuthScheme: "Basic", HasCookie: true, APIKeyHeaders: []string{"X-Api-Key"}, Status: 200,
 			Server: "nginx", RespContentType: "application/json"}},
-		MQTT: []MQTTConnect{{Client: "2001:db8::2", Host: "2001:db8::1", Port: 1883, Time: t0, ProtocolName: "MQTT",
+		MQTT: []MQTTConnect{{Client: "2001:db8::2", Host: "2001:db8::1", Port: 1883, Count: 1, FirstSeen: t0, LastSeen: t0, ProtocolName: "MQTT",
 			ProtocolLevel: 4, ClientID: "pump-7", Username: "pump", HasUsername: true, HasPassword: true}},
 		HL7: []HL7Message{{Client: "10.0.0.40", Host: "10.0.0.7", Port: 6661, Count: 1, FirstSeen: t0, LastSeen: t0,
 			SendingApp: "LAB", SendingFacility: "H1", ReceivingApp: "EMR", ReceivingFacility: "H1", MessageType: "ORU",
 			TriggerEvent: "R01", Version: "2.5", PatientSegments: 2}},
-		DICOM: []DICOMAssociation{{Client: "10.0.0.41", Host: "10.0.0.42", Port: 11112, Time: t0, CallingAE: "MODALITY",
+		DICOM: []DICOMAssociation{{Client: "10.0.0.41", Host: "10.0.0.42", Port: 11112, Count: 1, FirstSeen: t0, LastSeen: t0, CallingAE: "MODALITY",
 			CalledAE: "PACS", Result: "accepted", ImplClassUID: "1.2.3", ImplVersion: "DCMTK",
 			AbstractSyntaxes: []string{"1.2.840.10008.1.1"}}},
 	}

@@ -43,6 +43,8 @@ type Set struct {
 	httpIdx map[string]*HTTPRequest
 	credIdx map[string]*Credential
 	hl7Idx  map[string]*HL7Message
+	mqttIdx map[string]*MQTTConnect
+	dcmIdx  map[string]*DICOMAssociation
 }
 
 // MaxHTTPShapes caps how many distinct request shapes a Set keeps, so that a crawler's
@@ -59,6 +61,8 @@ func NewSet() *Set {
 		httpIdx:      map[string]*HTTPRequest{},
 		credIdx:      map[string]*Credential{},
 		hl7Idx:       map[string]*HL7Message{},
+		mqttIdx:      map[string]*MQTTConnect{},
+		dcmIdx:       map[string]*DICOMAssociation{},
 	}
 }
 
@@ -204,8 +208,24 @@ func (s *Set) AddCredential(c Credential) {
 
 // AddMQTT implements Sink.
 func (s *Set) AddMQTT(m MQTTConnect) {
+	if m.Count == 0 {
+		m.Count = 1
+	}
+	if m.LastSeen.IsZero() {
+		m.LastSeen = m.FirstSeen
+	}
+	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.ProtocolName,
+		strconv.Itoa(int(m.ProtocolLevel)), m.ClientID, m.Username, strconv.FormatBool(m.HasUsername),
+		strconv.FormatBool(m.HasPassword)}, "|")
+	if o := s.mqttIdx[key]; o != nil {
+		o.Count += m.Count
+		span(&o.FirstSeen, &o.LastSeen, m.FirstSeen)
+		span(&o.FirstSeen, &o.LastSeen, m.LastSeen)
+		return
+	}
 	p := new(MQTTConnect)
 	*p = m
+	s.mqttIdx[key] = p
 	s.MQTT = append(s.MQTT, p)
 }
 
@@ -234,8 +254,23 @@ func (s *Set) AddHL7(m HL7Message) {
 
 // AddDICOM implements Sink.
 func (s *Set) AddDICOM(a DICOMAssociation) {
+	if a.Count == 0 {
+		a.Count = 1
+	}
+	if a.LastSeen.IsZero() {
+		a.LastSeen = a.FirstSeen
+	}
+	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.Server.String(), a.CallingAE, a.CalledAE,
+		a.Result, a.ImplClassUID, a.ImplVersion, strings.Join(a.AbstractSyntaxes, ",")}, "|")
+	if o := s.dcmIdx[key]; o != nil {
+		o.Count += a.Count
+		span(&o.FirstSeen, &o.LastSeen, a.FirstSeen)
+		span(&o.FirstSeen, &o.LastSeen, a.LastSeen)
+		return
+	}
 	p := new(DICOMAssociation)
 	*p = a
+	s.dcmIdx[key] = p
 	s.DICOM = append(s.DICOM, p)
 }
 

@@ -188,10 +188,13 @@ type Credential struct {
 	Hash      string // hex HMAC-SHA256 keyed per store
 }
 
-// MQTTConnect is an MQTT CONNECT packet.
+// MQTTConnect is an MQTT CONNECT packet. Connections of the same shape from one client
+// host (same client id, user name and flags) are aggregated into Count.
 type MQTTConnect struct {
 	Flow          Flow
-	Time          time.Time
+	FirstSeen     time.Time
+	LastSeen      time.Time
+	Count         int
 	ProtocolName  string // "MQTT" or "MQIsdp"
 	ProtocolLevel uint8  // 3 (3.1), 4 (3.1.1), 5
 	ClientID      string
@@ -218,9 +221,12 @@ type HL7Message struct {
 }
 
 // DICOMAssociation is a DICOM upper-layer association request and its answer.
+// Associations of the same shape from one client host are aggregated into Count.
 type DICOMAssociation struct {
 	Flow             Flow
-	Time             time.Time
+	FirstSeen        time.Time
+	LastSeen         time.Time
+	Count            int
 	CallingAE        string
 	CalledAE         string
 	Result           string // "accepted", "rejected", "aborted", "" when no answer was seen

@@ -116,12 +116,12 @@ func fixture() *findings.Report {
 		HTTP: []findings.HTTPRequest{{Client: "10.0.0.30", Host: "10.0.0.8", Port: 80, Count: 4, FirstSeen: t0, LastSeen: t0,
 			Method: "GET", HostHeader: "pump.example", Path: "/api/status?<x>", QueryKeys: []string{"token"},
 			APIKeyHeaders: []string{}, Status: 200}},
-		MQTT: []findings.MQTTConnect{{Client: "2001:db8::2", Host: "2001:db8::1", Port: 1883, Time: t0, ProtocolName: "MQTT",
+		MQTT: []findings.MQTTConnect{{Client: "2001:db8::2", Host: "2001:db8::1", Port: 1883, Count: 1, FirstSeen: t0, LastSeen: t0, ProtocolName: "MQTT",
 			ProtocolLevel: 4, ClientID: "pump-7", Username: "pump", HasUsername: true, HasPassword: true}},
 		HL7: []findings.HL7Message{{Client: "10.0.0.40", Host: "10.0.0.7", Port: 6661, Count: 12, FirstSeen: t0,
 			LastSeen: t0.Add(time.Hour), SendingApp: "LAB", ReceivingApp: "EMR", MessageType: "ORU", TriggerEvent: "R01",
 			Version: "2.5", PatientSegments: 4}},
-		DICOM: []findings.DICOMAssociation{{Client: "10.0.0.41", Host: "10.0.0.42", Port: 11112, Time: t0,
+		DICOM: []findings.DICOMAssociation{{Client: "10.0.0.41", Host: "10.0.0.42", Port: 11112, Count: 1, FirstSeen: t0, LastSeen: t0,
 			CallingAE: "MODALITY", CalledAE: "PACS", Result: "accepted", AbstractSyntaxes: []string{"1.2.840.10008.1.1"}}},
 	}
 }

@@ -104,13 +104,13 @@ func captureSpan(r *findings.Report) (first, last time.Time) {
 		add(h.FirstSeen, h.LastSeen)
 	}
 	for _, m := range r.MQTT {
-		add(m.Time)
+		add(m.FirstSeen, m.LastSeen)
 	}
 	for _, m := range r.HL7 {
 		add(m.FirstSeen, m.LastSeen)
 	}
 	for _, d := range r.DICOM {
-		add(d.Time)
+		add(d.FirstSeen, d.LastSeen)
 	}
 	for _, f := range r.Findings {
 		add(f.Time)

@@ -154,7 +154,7 @@ func TestCorpusFindings(t *testing.T) {
 			}
 			for _, d := range cp.DICOM {
 				set.AddDICOM(observe.DICOMAssociation{Flow: observe.Flow{Client: netip.AddrPortFrom(client, 40000), Server: ep(d.Server)},
-					Time: time.Unix(1, 0), CallingAE: d.Calling, CalledAE: d.Called})
+					FirstSeen: time.Unix(1, 0), CallingAE: d.Calling, CalledAE: d.Called})
 			}
 
 			fs := rules.Evaluate(set, nil)

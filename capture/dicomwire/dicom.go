@@ -198,8 +198,8 @@ func (s *stream) answer(result string, t time.Time) {
 	if s.result == "" {
 		s.result = result
 	}
-	if s.assoc.Time.IsZero() {
-		s.assoc.Time = t
+	if s.assoc.FirstSeen.IsZero() {
+		s.assoc.FirstSeen = t
 	}
 	c := &s.dir[dissect.ClientToServer]
 	if s.partialRQ() && !c.stopped {
@@ -251,7 +251,7 @@ func (s *stream) associate(body []byte, t time.Time, rq bool) {
 	if !rq && s.sawRQ {
 		return
 	}
-	a.Time = t
+	a.FirstSeen = t
 	a.CalledAE = aeTitle(body[4:20])
 	a.CallingAE = aeTitle(body[20:36])
 	s.sawRQ = true

@@ -208,7 +208,7 @@ func TestDICOM(t *testing.T) {
 			}
 			whole.Sink.NoSecret(t, "DOE", "JANE")
 			for _, a := range whole.Sink.DICOM {
-				if a.Flow != flow || !a.Time.Equal(t0) {
+				if a.Flow != flow || !a.FirstSeen.Equal(t0) {
 					t.Errorf("association = %+v", a)
 				}
 			}

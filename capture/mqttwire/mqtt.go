@@ -252,7 +252,7 @@ func (s *stream) connect(body []byte) bool {
 	if r.bad {
 		return false
 	}
-	m.Flow, m.Time = s.ctx.Flow, s.t
+	m.Flow, m.FirstSeen = s.ctx.Flow, s.t
 	m.ClientID = text(clientID)
 	m.Username = text(user)
 	s.ctx.Sink.AddMQTT(m)

@@ -225,7 +225,7 @@ func check(t *testing.T, h *corpustest.Harness, want, cred, counter string) {
 	h.Sink.NoSecret(t, "Br0kerSecret!")
 	var got []string
 	for _, m := range h.Sink.MQTT {
-		if m.Flow != flow || !m.Time.Equal(t0) {
+		if m.Flow != flow || !m.FirstSeen.Equal(t0) {
 			t.Errorf("flow/time: %+v", m)
 		}
 		got = append(got, strings.Join([]string{m.ProtocolName, string('0' + m.ProtocolLevel), m.ClientID, m.Username,

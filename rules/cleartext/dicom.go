@@ -45,15 +45,15 @@ func (dicom) Check(c *rules.Context) {
 	for _, d := range c.Set.DICOM {
 		a := idx[d.Flow.Server]
 		if a == nil {
-			a = &agg{first: d.Time, last: d.Time}
+			a = &agg{first: d.FirstSeen, last: d.LastSeen}
 			idx[d.Flow.Server] = a
 			order = append(order, d.Flow.Server)
 		}
-		if d.Time.Before(a.first) {
-			a.first = d.Time
+		if d.FirstSeen.Before(a.first) {
+			a.first = d.FirstSeen
 		}
-		if d.Time.After(a.last) {
-			a.last = d.Time
+		if d.LastSeen.After(a.last) {
+			a.last = d.LastSeen
 		}
 		a.clients = rules.AddSorted(a.clients, d.Flow.Client.Addr().Unmap().String())
 		if d.CallingAE != "" {
@@ -67,7 +67,7 @@ func (dicom) Check(c *rules.Context) {
 			r = "no answer seen"
 		}
 		a.results = rules.AddSorted(a.results, r)
-		a.associations++
+		a.associations += max(d.Count, 1)
 	}
 	slices.SortFunc(order, func(a, b observe.Endpoint) int { return a.Compare(b) })
 	for _, ep := range order {

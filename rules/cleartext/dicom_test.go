@@ -11,7 +11,7 @@ import (
 
 func TestDICOM(t *testing.T) {
 	assoc := func(server, result string) observe.DICOMAssociation {
-		return observe.DICOMAssociation{Flow: flow("127.0.0.1:50000", server), Time: rulestest.T0,
+		return observe.DICOMAssociation{Flow: flow("127.0.0.1:50000", server), FirstSeen: rulestest.T0,
 			CallingAE: "testclient", CalledAE: "testserver", Result: result}
 	}
 	tests := []struct {

@@ -1,0 +1,104 @@
+package observe
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+var (
+	t0     = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	server = netip.MustParseAddrPort("10.20.0.50:1883")
+)
+
+func flowFrom(client string) Flow {
+	return Flow{Client: netip.MustParseAddrPort(client), Server: server}
+}
+
+// TestSetAggregates checks that repeated observations of one shape become one entry with a
+// count, which is what keeps memory flat over a long capture.
+func TestSetAggregates(t *testing.T) {
+	s := NewSet()
+	for i := range 1000 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		client := flowFrom("10.20.1.21:" + []string{"40000", "40001", "40002"}[i%3])
+		s.AddMQTT(MQTTConnect{Flow: client, FirstSeen: at, ProtocolLevel: 4, ClientID: "mon-21", HasPassword: true})
+		s.AddDICOM(DICOMAssociation{Flow: client, FirstSeen: at, CallingAE: "CT01", CalledAE: "PACS"})
+		s.AddHL7(HL7Message{Flow: client, FirstSeen: at, MessageType: "ORU", TriggerEvent: "R01", PatientSegments: 1})
+		s.AddHTTP(HTTPRequest{Flow: client, FirstSeen: at, Method: "POST", Path: "/vitals"})
+		s.AddCredential(Credential{Flow: client, FirstSeen: at, Kind: "mqtt-password", Hash: "h"})
+		s.AddTLS(TLSSession{Flow: client, FirstSeen: at, Version: 0x0303, Suite: 0xc02f}, [][]byte{[]byte("leaf")}, nil)
+	}
+	s.AddMQTT(MQTTConnect{Flow: flowFrom("10.20.1.22:40000"), FirstSeen: t0, ProtocolLevel: 4, ClientID: "mon-22"})
+	checks := []struct {
+		name  string
+		n     int
+		count int
+	}{
+		{"mqtt", len(s.MQTT), s.MQTT[0].Count},
+		{"dicom", len(s.DICOM), s.DICOM[0].Count},
+		{"hl7", len(s.HL7), s.HL7[0].Count},
+		{"http", len(s.HTTP), s.HTTP[0].Count},
+		{"credentials", len(s.Credentials), s.Credentials[0].Count},
+		{"tls", len(s.TLSSessions), s.TLSSessions[0].Count},
+	}
+	for _, c := range checks {
+		want := 1
+		if c.name == "mqtt" {
+			want = 2 // a second client id is a second shape
+		}
+		if c.n != want || c.count != 1000 {
+			t.Errorf("%s: %d entries, first counted %d; want %d entries, 1000", c.name, c.n, c.count, want)
+		}
+	}
+	if got := s.MQTT[0]; !got.FirstSeen.Equal(t0) || !got.LastSeen.Equal(t0.Add(999*time.Second)) {
+		t.Errorf("mqtt span %v .. %v", got.FirstSeen, got.LastSeen)
+	}
+	if s.HL7[0].PatientSegments != 1000 {
+		t.Errorf("patient segments = %d", s.HL7[0].PatientSegments)
+	}
+	if len(s.Certificates) != 1 || len(s.Certificates[s.TLSSessions[0].ServerChain[0]].Seen) != 1 {
+		t.Errorf("certificates = %d", len(s.Certificates))
+	}
+}
+
+func TestSetMerge(t *testing.T) {
+	a, b := NewSet(), NewSet()
+	for _, s := range []*Set{a, b} {
+		s.AddMQTT(MQTTConnect{Flow: flowFrom("10.20.1.21:40000"), FirstSeen: t0, ClientID: "mon"})
+		s.AddTLS(TLSSession{Flow: flowFrom("10.20.1.21:40001"), FirstSeen: t0, Version: 0x0303}, [][]byte{[]byte("leaf")}, nil)
+		s.AddHost(server.Addr(), "00:11:22:33:44:55", t0)
+		s.AddCounter("packets", 10)
+	}
+	b.Problem(Problem{Source: "b.pcap", Offset: 24, Message: "truncated"})
+	a.Merge(b)
+	if len(a.MQTT) != 1 || a.MQTT[0].Count != 2 || len(a.TLSSessions) != 1 || a.TLSSessions[0].Count != 2 {
+		t.Errorf("merge did not aggregate: mqtt %+v tls %d", a.MQTT, len(a.TLSSessions))
+	}
+	if len(a.Hosts) != 1 || len(a.Hosts[server.Addr()].MACs) != 1 {
+		t.Errorf("hosts = %+v", a.Hosts)
+	}
+	if len(a.Counters) != 1 || a.Counters[0].Value != 20 || len(a.Problems) != 1 {
+		t.Errorf("counters %+v problems %+v", a.Counters, a.Problems)
+	}
+	if got := a.Problems[0].Error(); got != "b.pcap: offset 24: truncated" {
+		t.Errorf("problem text %q", got)
+	}
+}
+
+func TestPreviewNeverShowsShortSecrets(t *testing.T) {
+	for secret, want := range map[string]string{
+		"hunter2":                           "**** (7 chars)",
+		"wv-telemetry-8f3KqZ71xLmP0sTa9vRb": "wv****Rb (33 chars)",
+		"ab\x00\x01cdefgh\n":                "ab****h? (11 chars)",
+	} {
+		if got := Preview([]byte(secret)); got != want {
+			t.Errorf("Preview(%q) = %q, want %q", secret, got, want)
+		}
+	}
+	h1 := NewSecretHasher([]byte("0123456789abcdef"))
+	h2 := NewSecretHasher([]byte("fedcba9876543210"))
+	if h1.Hash([]byte("k")) == h2.Hash([]byte("k")) || h1.Hash([]byte("k")) != h1.Hash([]byte("k")) {
+		t.Error("the hash must depend on the store's key and be stable under it")
+	}
+}
