@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/capture/internal/lines"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -66,6 +67,7 @@ func Detect(first []byte) dissect.Match {
 func New(ctx *dissect.Context) dissect.Stream {
 	s := &stream{ctx: ctx, paired: true}
 	s.dir[0].client = true
+	s.dir[0].lines.Max, s.dir[1].lines.Max = MaxLine, MaxLine
 	return s
 }
 
@@ -83,67 +85,12 @@ const (
 	stClosed                 // the rest of the direction is a body read until close, or a tunnel
 )
 
-// lineBuf carries one partial line across Data calls.
-type lineBuf struct {
-	buf  []byte
-	over bool // the current line passed MaxLine; skipping to its end
-	used int  // length of the line last returned from buf, wiped on the next call
-}
-
-// next splits the next complete line off b, without its LF or a trailing CR. ok is false
-// when b holds no line end (the bytes are kept for the next call). long reports a line
-// that exceeded MaxLine; its content is not returned.
-func (l *lineBuf) next(b []byte) (line, rest []byte, ok, long bool) {
-	if l.used > 0 {
-		// The line may have held a password: do not leave it in the reused buffer.
-		clear(l.buf[:l.used])
-		l.used = 0
-	}
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		if !l.over {
-			if len(l.buf)+len(b) > MaxLine {
-				l.over = true
-				clear(l.buf)
-				l.buf = l.buf[:0]
-			} else {
-				l.buf = append(l.buf, b...)
-			}
-		}
-		return nil, nil, false, false
-	}
-	seg, rest := b[:i], b[i+1:]
-	if l.over {
-		l.over = false
-		return nil, rest, true, true
-	}
-	if len(l.buf) > 0 {
-		if len(l.buf)+len(seg) > MaxLine {
-			clear(l.buf)
-			l.buf = l.buf[:0]
-			return nil, rest, true, true
-		}
-		l.buf = append(l.buf, seg...)
-		seg = l.buf
-		l.used = len(seg)
-		l.buf = l.buf[:0] // seg stays valid until the next call, after it is used
-	} else if len(seg) > MaxLine {
-		return nil, rest, true, true
-	}
-	if n := len(seg); n > 0 && seg[n-1] == '\r' {
-		seg = seg[:n-1]
-	}
-	return seg, rest, true, false
-}
-
-func (l *lineBuf) reset() { l.buf, l.over = l.buf[:0], false }
-
 // half is the parsing state of one direction.
 type half struct {
 	client  bool
 	st      state
 	syncing bool // looking for a start line after garbage or a gap; counted once per episode
-	lines   lineBuf
+	lines   lines.Buffer
 	remain  uint64 // body or chunk bytes still to skip
 
 	// The message whose headers are being read.
@@ -201,7 +148,7 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 			}
 			continue
 		}
-		line, rest, ok, long := h.lines.next(b)
+		line, rest, ok, long := h.lines.Next(b)
 		if !ok {
 			return
 		}
@@ -663,7 +610,7 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 		s.paired = false
 		s.flush()
 	}
-	h.lines.reset()
+	h.lines.Reset()
 	h.st = stStart
 	h.syncing = true
 	s.count("http_resync")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/capture/internal/lines"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -51,59 +52,6 @@ const (
 	saslLoginPass      // the next client line is the base64 password (LOGIN)
 )
 
-// lineBuf carries one partial line across Data calls.
-type lineBuf struct {
-	buf  []byte
-	over bool // the current line passed MaxLine; skipping to its end
-	used int  // length of the line last returned from buf, wiped on the next call
-}
-
-// next splits the next complete line off b, without its LF or a trailing CR. ok is false
-// when b holds no line end (the bytes are kept for the next call). long reports a line
-// that exceeded MaxLine; its content is not returned.
-func (l *lineBuf) next(b []byte) (line, rest []byte, ok, long bool) {
-	if l.used > 0 {
-		// The line may have held a password: do not leave it in the reused buffer.
-		clear(l.buf[:l.used])
-		l.used = 0
-	}
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		if !l.over {
-			if len(l.buf)+len(b) > MaxLine {
-				l.over = true
-				clear(l.buf)
-				l.buf = l.buf[:0]
-			} else {
-				l.buf = append(l.buf, b...)
-			}
-		}
-		return nil, nil, false, false
-	}
-	seg, rest := b[:i], b[i+1:]
-	if l.over {
-		l.over = false
-		return nil, rest, true, true
-	}
-	if len(l.buf) > 0 {
-		if len(l.buf)+len(seg) > MaxLine {
-			clear(l.buf)
-			l.buf = l.buf[:0]
-			return nil, rest, true, true
-		}
-		l.buf = append(l.buf, seg...)
-		seg = l.buf
-		l.used = len(seg)
-		l.buf = l.buf[:0] // seg stays valid until the next call, after it is used
-	} else if len(seg) > MaxLine {
-		return nil, rest, true, true
-	}
-	if n := len(seg); n > 0 && seg[n-1] == '\r' {
-		seg = seg[:n-1]
-	}
-	return seg, rest, true, false
-}
-
 // held is a credential already hidden, waiting for the protocol to be settled.
 type held struct {
 	kind     string // "password", "apop", "auth-plain", "auth-login"
@@ -119,7 +67,7 @@ type stream struct {
 	ctx   *dissect.Context
 	claim proto // the dissector the engine picked
 	mode  proto // the protocol settled from the traffic (IMAP from the start)
-	lines [2]lineBuf
+	lines [2]lines.Buffer
 	t     time.Time
 
 	user    string // last USER / AUTH LOGIN user name
@@ -141,6 +89,7 @@ type stream struct {
 func newFor(p proto) func(ctx *dissect.Context) dissect.Stream {
 	return func(ctx *dissect.Context) dissect.Stream {
 		s := &stream{ctx: ctx, claim: p}
+		s.lines[0].Max, s.lines[1].Max = MaxLine, MaxLine
 		if p == protoIMAP {
 			s.mode = protoIMAP
 		}
@@ -173,7 +122,7 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 			b = b[k:]
 			continue
 		}
-		line, rest, ok, long := s.lines[dir].next(b)
+		line, rest, ok, long := s.lines[dir].Next(b)
 		if !ok {
 			return
 		}
@@ -208,8 +157,7 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 	}
 	s.lit[dir] = 0
 	// Whatever line the gap fell in is not trustworthy: skip to the next line end.
-	s.lines[dir].buf = s.lines[dir].buf[:0]
-	s.lines[dir].over = true
+	s.lines[dir].SkipLine()
 	if dir == dissect.ClientToServer {
 		s.abandonCommand()
 		s.sasl = saslNone
