@@ -50,3 +50,31 @@ func printable(b []byte) string {
 func (h *SecretHasher) Hide(secret []byte) (preview, hash string) {
 	return Preview(secret), h.Hash(secret)
 }
+
+// Text makes bytes chosen by a peer safe to keep and show: at most max bytes, every byte
+// outside printable ASCII replaced by '?', so a hostile client ID, SNI or header cannot
+// bloat the store, corrupt a report or drive a terminal. Clean input costs one copy.
+func Text(b []byte, max int) string {
+	if len(b) > max {
+		b = b[:max]
+	}
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return printableFrom(b, i)
+		}
+	}
+	return string(b)
+}
+
+func printableFrom(b []byte, i int) string {
+	out := make([]byte, len(b))
+	copy(out, b[:i])
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < 0x20 || c > 0x7e {
+			c = '?'
+		}
+		out[i] = c
+	}
+	return string(out)
+}

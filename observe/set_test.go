@@ -102,3 +102,21 @@ func TestPreviewNeverShowsShortSecrets(t *testing.T) {
 		t.Error("the hash must depend on the store's key and be stable under it")
 	}
 }
+
+func TestText(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"CT01", 16, "CT01"},
+		{"pacs\x1b[2J", 16, "pacs?[2J"},
+		{"caf\xc3\xa9\r\n", 16, "caf????"},
+		{"abcdefgh", 4, "abcd"},
+		{"", 4, ""},
+	} {
+		if got := Text([]byte(tt.in), tt.max); got != tt.want {
+			t.Errorf("Text(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+}

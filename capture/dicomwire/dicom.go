@@ -315,27 +315,11 @@ func (s *stream) subItems(b []byte, f func(typ byte, v []byte)) {
 }
 
 // aeTitle trims an AE title's space (and NUL) padding.
-func aeTitle(b []byte) string { return text(bytes.Trim(b, " \x00")) }
+func aeTitle(b []byte) string { return observe.Text(bytes.Trim(b, " \x00"), 16) }
 
 // uidText trims a UID's padding and bounds it.
 func uidText(b []byte) string {
-	b = bytes.Trim(b, " \x00")
-	if len(b) > maxUID {
-		b = b[:maxUID]
-	}
-	return text(b)
-}
-
-// text copies b with control bytes and non-ASCII replaced: AE titles and UIDs are ASCII.
-func text(b []byte) string {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c > 0x7e {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return observe.Text(bytes.Trim(b, " \x00"), maxUID)
 }
 
 // Gap implements dissect.Stream.

@@ -318,23 +318,7 @@ func component(f []byte, comp byte, n int) []byte {
 
 // text copies a short field, trimmed, bounded and with control bytes replaced.
 func text(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > maxField {
-		b = b[:maxField]
-	}
-	for _, c := range b {
-		if c < 0x20 || c == 0x7f {
-			out := make([]byte, len(b))
-			for i, c := range b {
-				if c < 0x20 || c == 0x7f {
-					c = '?'
-				}
-				out[i] = c
-			}
-			return string(out)
-		}
-	}
-	return string(b)
+	return observe.Text(bytes.TrimSpace(b), maxField)
 }
 
 // Gap implements dissect.Stream.

@@ -699,27 +699,7 @@ func lower(c byte) byte {
 // clip copies at most maxField bytes into a string, replacing control bytes, so that a
 // hostile header cannot bloat the inventory or corrupt a report.
 func clip(b []byte) string {
-	if len(b) > maxField {
-		b = b[:maxField]
-	}
-	clean := true
-	for _, c := range b {
-		if c < 0x20 || c == 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return string(b)
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c == 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return observe.Text(b, maxField)
 }
 
 func contains(list []string, s string) bool {

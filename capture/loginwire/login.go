@@ -400,15 +400,5 @@ func decodeBase64(b []byte) ([]byte, error) {
 
 // text copies a user name, bounded and with control bytes replaced.
 func text(b []byte) string {
-	if len(b) > maxUser {
-		b = b[:maxUser]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c == 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return observe.Text(b, maxUser)
 }

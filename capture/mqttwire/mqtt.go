@@ -270,17 +270,7 @@ func (s *stream) connect(body []byte) bool {
 // text copies at most maxString bytes of an identifier, replacing control bytes so that a
 // hostile client ID cannot corrupt a report.
 func text(b []byte) string {
-	if len(b) > maxString {
-		b = b[:maxString]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c == 0x7f {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return observe.Text(b, maxString)
 }
 
 // Gap implements dissect.Stream.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/observe"
 )
 
 // Extension types read from hellos.
@@ -192,17 +193,7 @@ func (s *stream) clientExtension(f *helloFacts, typ uint16, data rd) {
 // printable keeps a peer-chosen name as text that cannot break a report or a terminal:
 // bytes outside printable ASCII become '?', and the length is capped.
 func printable(b []byte, max int) string {
-	if len(b) > max {
-		b = b[:max]
-	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < 0x20 || c > 0x7e {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return observe.Text(b, max)
 }
 
 // ja3 is the MD5 of "version,suites,extensions,groups,point formats" in decimal, values
