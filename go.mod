@@ -9,13 +9,24 @@ replace github.com/weppos/publicsuffix-go => github.com/weppos/publicsuffix-go v
 // pprof is reached by `go mod tidy` through modernc.org/sqlite's tests.
 replace github.com/google/pprof => github.com/google/pprof v0.0.0-20250630185457-6e76a2b096b5
 
+// Direct dependencies, and why each is here:
+require (
+	github.com/google/gopacket v1.1.19 // design card: pcapgo for test-side capture decoding, layers for the fixture writer
+	github.com/olekukonko/tablewriter v1.1.5 // design card: the terminal report
+	github.com/spf13/pflag v1.0.10 // GNU-style flags (--pcap, -o) for the CLI
+	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // design card: lenient X.509 parsing of the certificates real devices send
+	github.com/zmap/zlint/v3 v3.7.3 // design card: certificate lints (used by the fixtures' own check today)
+	golang.org/x/crypto v0.55.0 // cryptobyte: the DER reader that recovers facts from certificates no parser accepts
+	gopkg.in/yaml.v3 v3.0.1 // policy files, with unknown keys reported by line
+	modernc.org/sqlite v1.61.1 // design card: the store, without cgo
+)
+
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/clipperhouse/displaywidth v0.10.0 // indirect
 	github.com/clipperhouse/uax29/v2 v2.6.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/fatih/color v1.18.0 // indirect
-	github.com/google/gopacket v1.1.19 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
@@ -24,20 +35,13 @@ require (
 	github.com/olekukonko/cat v0.0.0-20250911104152-50322a0618f6 // indirect
 	github.com/olekukonko/errors v1.2.0 // indirect
 	github.com/olekukonko/ll v0.1.6 // indirect
-	github.com/olekukonko/tablewriter v1.1.5 // indirect
 	github.com/pelletier/go-toml v1.9.5 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
-	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/weppos/publicsuffix-go v0.50.4-0.20260821095816-b0fdb5c2d345 // indirect
-	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // indirect
-	github.com/zmap/zlint/v3 v3.7.3 // indirect
-	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/net v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.61.1 // indirect
 )
