@@ -236,3 +236,25 @@ func TestRulesCommand(t *testing.T) {
 		t.Errorf("wrong key: exit %d, stderr %q", res.code, res.stderr)
 	}
 }
+
+// A mistyped file or store name is an error before anything is recorded.
+func TestMissingInputsTouchNothing(t *testing.T) {
+	work := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--pcap", "nosuch.pcap"}, "medscan: nosuch.pcap: no such file or directory"},
+		{[]string{"scan", "--pcap", "."}, "medscan: .: is a directory"},
+		{[]string{"report", "--db", "nosuch.db"}, "medscan: no store at nosuch.db"},
+	} {
+		res := medscan(t, work, nil, tt.args...)
+		if res.code != 1 || !strings.HasPrefix(res.stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and %q", tt.args, res.code, res.stderr, tt.want)
+		}
+	}
+	entries, _ := os.ReadDir(work)
+	if len(entries) != 0 {
+		t.Errorf("files were created: %v", entries)
+	}
+}

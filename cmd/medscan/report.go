@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/pflag"
 
@@ -24,6 +26,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	gate, w, err := out.check()
 	if err != nil {
 		return err
+	}
+	// Reading a store must not create one: a mistyped --db is an error, not an empty store.
+	if _, err := os.Stat(out.dbPath()); err != nil {
+		return fmt.Errorf("no store at %s (%w); run medscan scan first, or give --db", out.dbPath(), errors.Unwrap(err))
 	}
 	st, err := findings.Open(out.dbPath())
 	if err != nil {

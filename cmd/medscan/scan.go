@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/pflag"
 
@@ -41,6 +43,19 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	gate, w, err := out.check()
 	if err != nil {
 		return err
+	}
+	// A missing file is a typo, not a damaged capture: say so before a scan is recorded.
+	for _, p := range *pcaps {
+		if p == "-" {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, errors.Unwrap(err))
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s: is a directory; give the capture files in it", p)
+		}
 	}
 	pol := rules.DefaultPolicy()
 	if *policyPath != "" {
