@@ -260,7 +260,13 @@ func (l *loader) tlsSessions(r *Report) error {
 		// claim TLS_NULL_WITH_NULL_NULL.
 		if t.SawServerHello || t.VersionID != 0 {
 			t.Version = observe.VersionName(t.VersionID)
-			t.Cipher = observe.SuiteName(t.CipherID)
+			t.Cipher = observe.SuiteName(uint16(t.CipherID))
+			if t.VersionID == 0x0002 {
+				t.Cipher = ""
+				if t.CipherID != 0 {
+					t.Cipher = observe.SSLv2CipherName(t.CipherID)
+				}
+			}
 		}
 		if t.ECDHCurveID != 0 {
 			t.ECDHCurve = observe.GroupName(t.ECDHCurveID)

@@ -151,7 +151,7 @@ type TLSSession struct {
 	Version         string    `json:"version"` // IANA name; "" when no ServerHello was seen
 	Cipher          string    `json:"cipher"`
 	VersionID       uint16    `json:"version_id"`
-	CipherID        uint16    `json:"cipher_id"`
+	CipherID        uint32    `json:"cipher_id"` // a TLS suite, or an SSLv2 cipher kind
 	Count           int       `json:"count"`
 	FirstSeen       time.Time `json:"first_seen"`
 	LastSeen        time.Time `json:"last_seen"`

@@ -378,7 +378,7 @@ func (w *scanWriter) saveTLS(set *observe.Set) error {
 		if _, err := st.ExecContext(w.ctx, w.scan, addrText(t.Flow.Client.Addr()), int(t.Flow.Client.Port()),
 			addrText(t.Flow.Server.Addr()), int(t.Flow.Server.Port()), string(t.Source), t.Count, dbTime(t.FirstSeen),
 			dbTime(t.LastSeen), boolInt(t.SawClientHello), boolInt(t.SSLv2Hello), t.SNI, js[0], int(t.ClientVersion),
-			js[1], js[2], js[3], t.JA3, t.JA4, boolInt(t.SawServerHello), int(t.Version), int(t.Suite),
+			js[1], js[2], js[3], t.JA3, t.JA4, boolInt(t.SawServerHello), int(t.Version), cipherID(t),
 			boolInt(t.Resumed), t.ALPNSelected, boolInt(t.CertsEncrypted), js[4], js[5], boolInt(t.CertRequest), js[6],
 			t.DHBits, int(t.ECDHCurve), js[7]); err != nil {
 			return fmt.Errorf("tls session %s: %w", t.Flow, err)
@@ -572,4 +572,13 @@ func (w *scanWriter) saveFindings(fs []Finding) error {
 		}
 	}
 	return nil
+}
+
+// cipherID is what the store keeps as a session's cipher: the TLS suite, or for SSLv2,
+// whose ciphers are 3-byte kinds outside the TLS registry, the kind the client chose.
+func cipherID(t *observe.TLSSession) int {
+	if t.Version == 0x0002 {
+		return int(t.SSLv2Cipher)
+	}
+	return int(t.Suite)
 }

@@ -890,3 +890,30 @@ func BenchmarkSaveScan10kFindings(b *testing.B) {
 		}
 	}
 }
+
+// SSLv2 names its ciphers with 3-byte kinds outside the TLS registry; the store keeps the
+// kind the client chose and reports it by its SSLv2 name, never as a TLS suite.
+func TestSSLv2SessionCipher(t *testing.T) {
+	s, _ := openTemp(t)
+	set := observe.NewSet()
+	t0 := time.Date(2004, 5, 1, 0, 0, 0, 0, time.UTC)
+	set.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: ap("10.0.0.9:1025"), Server: ap("10.0.0.1:443")},
+		FirstSeen: t0, SawServerHello: true, Version: 0x0002, SSLv2Cipher: 0x010080}, nil, nil)
+	set.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: ap("10.0.0.9:1026"), Server: ap("10.0.0.2:443")},
+		FirstSeen: t0, SawServerHello: true, Version: 0x0002}, nil, nil)
+	id, err := s.SaveScan(context.Background(), testMeta(), set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Load(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, ts := range rep.TLSSessions {
+		got[ts.Host] = ts.Version + " " + ts.Cipher
+	}
+	if got["10.0.0.1"] != "SSLv2 SSL2_RC4_128_WITH_MD5" || got["10.0.0.2"] != "SSLv2 " {
+		t.Errorf("sessions = %q", got)
+	}
+}

@@ -139,7 +139,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 	}
 	key := strings.Join([]string{
 		t.Flow.Client.Addr().String(), t.Flow.Server.String(), string(t.Source), t.SNI,
-		strconv.Itoa(int(t.Version)), strconv.Itoa(int(t.Suite)), strconv.FormatBool(t.Resumed),
+		strconv.Itoa(int(t.Version)), strconv.Itoa(int(t.Suite)), strconv.Itoa(int(t.SSLv2Cipher)), strconv.FormatBool(t.Resumed),
 		strconv.FormatBool(t.SawClientHello), strconv.FormatBool(t.SawServerHello),
 		strconv.FormatBool(t.CertRequest), strconv.Itoa(t.DHBits), strconv.Itoa(int(t.ECDHCurve)),
 		refs(t.ServerChain), refs(t.ClientChain), t.JA3, u16s(t.OfferedVersions),

@@ -94,21 +94,21 @@ func GroupName(id uint16) string {
 func SSLv2CipherName(kind uint32) string {
 	switch kind {
 	case 0x010080:
-		return "SSL_CK_RC4_128_WITH_MD5"
+		return "SSL2_RC4_128_WITH_MD5"
 	case 0x020080:
-		return "SSL_CK_RC4_128_EXPORT40_WITH_MD5"
+		return "SSL2_RC4_128_EXPORT40_WITH_MD5"
 	case 0x030080:
-		return "SSL_CK_RC2_128_CBC_WITH_MD5"
+		return "SSL2_RC2_128_CBC_WITH_MD5"
 	case 0x040080:
-		return "SSL_CK_RC2_128_CBC_EXPORT40_WITH_MD5"
+		return "SSL2_RC2_128_CBC_EXPORT40_WITH_MD5"
 	case 0x050080:
-		return "SSL_CK_IDEA_128_CBC_WITH_MD5"
+		return "SSL2_IDEA_128_CBC_WITH_MD5"
 	case 0x060040:
-		return "SSL_CK_DES_64_CBC_WITH_MD5"
+		return "SSL2_DES_64_CBC_WITH_MD5"
 	case 0x0700c0:
-		return "SSL_CK_DES_192_EDE3_CBC_WITH_MD5"
+		return "SSL2_DES_192_EDE3_CBC_WITH_MD5"
 	case 0x080080:
-		return "SSL_CK_RC4_64_WITH_MD5"
+		return "SSL2_RC4_64_WITH_MD5"
 	}
 	s := strconv.FormatUint(uint64(kind&0xffffff), 16)
 	for len(s) < 6 {

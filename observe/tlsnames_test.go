@@ -259,9 +259,9 @@ func TestSSLv2CipherName(t *testing.T) {
 		kind uint32
 		want string
 	}{
-		{0x010080, "SSL_CK_RC4_128_WITH_MD5"},
-		{0x0700c0, "SSL_CK_DES_192_EDE3_CBC_WITH_MD5"},
-		{0x060040, "SSL_CK_DES_64_CBC_WITH_MD5"},
+		{0x010080, "SSL2_RC4_128_WITH_MD5"},
+		{0x0700c0, "SSL2_DES_192_EDE3_CBC_WITH_MD5"},
+		{0x060040, "SSL2_DES_64_CBC_WITH_MD5"},
 		{0x000004, "0x000004"},
 	}
 	for _, tt := range tests {

@@ -81,7 +81,8 @@ type TLSSession struct {
 	SawServerHello bool
 	Version        uint16 // negotiated, taking supported_versions into account
 	Suite          uint16
-	Resumed        bool // abbreviated handshake: the server echoed the session ID or accepted a ticket/PSK
+	SSLv2Cipher    uint32 // SSLv2 only: the cipher kind the client chose in CLIENT-MASTER-KEY
+	Resumed        bool   // abbreviated handshake: the server echoed the session ID or accepted a ticket/PSK
 	ALPNSelected   string
 
 	// CertsEncrypted is true for TLS 1.3, where certificates travel encrypted and cannot

@@ -508,8 +508,12 @@ func (s *stream) sslv2ServerHello(r rd) {
 	if ok {
 		cert, ok = r.bytes(int(certLen))
 	}
+	var specs []byte
 	if ok {
-		_, ok = r.bytes(int(specLen) + int(connLen))
+		specs, ok = r.bytes(int(specLen))
+	}
+	if ok {
+		_, ok = r.bytes(int(connLen))
 	}
 	if !ok {
 		s.count("tls_bad_hellos", 1)
@@ -525,8 +529,26 @@ func (s *stream) sslv2ServerHello(r rd) {
 	if certType == 1 && len(cert) > 0 && len(s.serverChain) == 0 {
 		s.serverChain = [][]byte{slices.Clone(cert)}
 	}
-	// Everything after the SSLv2 SERVER-HELLO is encrypted or of no interest: the
-	// client's CLIENT-MASTER-KEY names the cipher, which TLSSession has no field for.
+	// A server that offers a single cipher kind has chosen it; otherwise the client's
+	// CLIENT-MASTER-KEY, the one clear record left, names the choice.
+	if len(specs) == 3 {
+		t.SSLv2Cipher = uint32(specs[0])<<16 | uint32(specs[1])<<8 | uint32(specs[2])
+	}
+	// Everything the server sends after its SERVER-HELLO is encrypted; so is everything
+	// the client sends on a resumed session (no CLIENT-MASTER-KEY then).
 	s.encrypt(dissect.ServerToClient)
+	if t.Resumed {
+		s.encrypt(dissect.ClientToServer)
+	}
+}
+
+// sslv2MasterKey reads the client's CLIENT-MASTER-KEY (message type 2), the SSLv2 record
+// that names the cipher kind the client chose; every later record is encrypted.
+func (s *stream) sslv2MasterKey(body []byte) {
+	if len(body) >= 4 && body[0] == 2 {
+		s.sess.SSLv2Cipher = uint32(body[1])<<16 | uint32(body[2])<<8 | uint32(body[3])
+	} else {
+		s.count("tls_bad_hellos", 1)
+	}
 	s.encrypt(dissect.ClientToServer)
 }

@@ -268,9 +268,12 @@ func (s *stream) record(dir dissect.Direction, rec []byte) {
 	h.records++
 	if rec[0]&0x80 != 0 {
 		// recordLen only lets an SSLv2 header through first, or after a first one.
-		if h.records == 1 {
+		switch {
+		case h.records == 1:
 			h.v2 = true
 			s.sslv2(dir, rec[2:])
+		case dir == dissect.ClientToServer && s.sawSSLv2SH:
+			s.sslv2MasterKey(rec[2:])
 		}
 		return
 	}

@@ -415,3 +415,47 @@ func BenchmarkHandshake(b *testing.B) {
 		st.End(now)
 	}
 }
+
+// TestSSLv2CipherChoice follows a whole SSLv2 handshake in the order it crosses the wire:
+// the server offers several cipher kinds, and the client's CLIENT-MASTER-KEY (the last
+// record in clear) names the one chosen.
+func TestSSLv2CipherChoice(t *testing.T) {
+	cert := []byte{0x30, 0x03, 0x02, 0x01, 0x01}
+	clientHello := cat([]byte{0x80, 0}, []byte{1, 0, 2}, u16(6), u16(0), u16(16),
+		[]byte{0x07, 0x00, 0xc0, 0x01, 0x00, 0x80}, make([]byte, 16))
+	clientHello[1] = byte(len(clientHello) - 2)
+	serverHello := cat([]byte{0x80, 0}, []byte{4, 0, 1}, u16(2), u16(len(cert)), u16(6), u16(16), cert,
+		[]byte{0x07, 0x00, 0xc0, 0x01, 0x00, 0x80}, make([]byte, 16))
+	serverHello[1] = byte(len(serverHello) - 2)
+	masterKey := cat([]byte{0x80, 0}, []byte{2, 0x01, 0x00, 0x80}, u16(0), u16(16), u16(0), make([]byte, 16))
+	masterKey[1] = byte(len(masterKey) - 2)
+	encrypted := []byte{0x80, 0x05, 0x02, 0xde, 0xad, 0xbe, 0xef} // looks like another master key: must be ignored
+
+	for _, tt := range []struct {
+		name   string
+		client [][]byte
+		want   uint32
+	}{
+		{"master key names the cipher", [][]byte{masterKey, encrypted}, 0x010080},
+		{"no master key seen", nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder()
+			st := New(rec.context(observe.Flow{}))
+			now := time.Unix(1600000000, 0)
+			st.Data(dissect.ClientToServer, clientHello, now)
+			st.Data(dissect.ServerToClient, serverHello, now)
+			for _, b := range tt.client {
+				st.Data(dissect.ClientToServer, b, now)
+			}
+			st.End(now)
+			if len(rec.sessions) != 1 {
+				t.Fatalf("%d sessions", len(rec.sessions))
+			}
+			s := rec.sessions[0]
+			if s.Version != 0x0002 || s.SSLv2Cipher != tt.want || s.Suite != 0 {
+				t.Errorf("version %#x SSLv2 cipher %#06x suite %#x; want SSLv2, %#06x", s.Version, s.SSLv2Cipher, s.Suite, tt.want)
+			}
+		})
+	}
+}
