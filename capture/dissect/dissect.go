@@ -77,3 +77,12 @@ type Dissector struct {
 	// New starts a stream dissector for a flow that Detect claimed.
 	New func(ctx *Context) Stream
 }
+
+// Handoff is implemented by the streams of protocols that upgrade in place (STARTTLS in
+// SMTP, IMAP and POP3, AUTH TLS in FTP). When Done reports true and Handoff returns true,
+// the engine does not ignore the rest of the flow: it ends this stream and offers the
+// flow's next bytes to every Detect again, so the TLS that follows is dissected as if the
+// flow had begun with it (client and server roles are kept).
+type Handoff interface {
+	Handoff() bool
+}
