@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/medscan/medscan/observe"
@@ -93,6 +94,45 @@ func (p Presentation) Describe() string {
 		where = netip.AddrPortFrom(p.Endpoint.Addr().Unmap(), uint16(port)).String()
 	}
 	return where
+}
+
+// Name is how a message names the certificate, short enough for one readable sentence:
+// its common name ("CN=pump-0011"), else its organization, else its whole subject, else its
+// digest. The full subject is always in the evidence.
+func (p Presentation) Name() string {
+	subject := ""
+	if p.Facts != nil {
+		subject = p.Facts.Subject
+	}
+	for _, key := range []string{"CN", "O"} {
+		if v := attribute(subject, key); v != "" {
+			return key + "=" + v
+		}
+	}
+	if subject != "" {
+		return subject
+	}
+	return "sha256:" + p.Cert.SHA256.String()[:16]
+}
+
+// attribute returns the (still escaped) value of the first attribute of type key in an
+// RFC 4514 distinguished name, or "".
+func attribute(dn, key string) string {
+	start := 0
+	for i := 0; i <= len(dn); i++ {
+		if i < len(dn) && dn[i] == '\\' {
+			i++ // an escaped character never ends an attribute
+			continue
+		}
+		if i == len(dn) || dn[i] == ',' || dn[i] == '+' {
+			attr := dn[start:i]
+			if len(attr) > len(key)+1 && attr[len(key)] == '=' && strings.EqualFold(attr[:len(key)], key) {
+				return attr[len(key)+1:]
+			}
+			start = i + 1
+		}
+	}
+	return ""
 }
 
 // Evidence is the evidence every certificate finding carries.

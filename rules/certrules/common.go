@@ -23,13 +23,8 @@ func finding(p rules.Presentation, at time.Time, msg string) findings.Finding {
 	}
 }
 
-// name is how a message names a certificate: its subject, or its digest when it has none.
-func name(p rules.Presentation) string {
-	if p.Facts.Subject != "" {
-		return p.Facts.Subject
-	}
-	return "sha256:" + p.Cert.SHA256.String()[:16]
-}
+// name is how a message names a certificate.
+func name(p rules.Presentation) string { return p.Name() }
 
 // date formats a validity bound for messages.
 func date(t time.Time) string { return t.UTC().Format("2006-01-02") }

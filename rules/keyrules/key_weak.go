@@ -69,10 +69,7 @@ func (keyWeak) Check(c *rules.Context) {
 			continue
 		}
 		host, port := rules.HostPort(p.Endpoint)
-		subj := p.Facts.Subject
-		if subj == "" {
-			subj = "sha256:" + p.Cert.SHA256.String()[:16]
-		}
+		subj := p.Name()
 		ev := p.Evidence(p.FirstSeen)
 		ev["key_type"] = p.Facts.KeyType
 		ev["key_bits"] = p.Facts.KeyBits
