@@ -22,8 +22,8 @@ type Scope struct {
 	mu sync.RWMutex
 
 	incl      []span   // merged inclusion blocks, before exclusions
-	exclBase  []span   // merged exclusion blocks from address exclusions
-	excl      []span   // exclBase plus resolved exclusion names
+	exclBase  []span   // merged exclusion blocks from address exclusions, as written
+	excl      []span   // exclBase plus resolved exclusion names, widened by widenMapped
 	allowed   []span   // incl minus excl: what Allows and Addresses read
 	names     []string // name targets not excluded by name, sorted
 	exclNames []string // excluded names, sorted; resolved by Resolve
@@ -87,18 +87,18 @@ func NewScope(targets []Target, exclude []Target) *Scope {
 		}
 	}
 	s.incl = mergeSpans(s.incl)
-	s.exclBase = widenMapped(s.exclBase)
+	s.exclBase = mergeSpans(s.exclBase)
 	if len(s.exclNames) > 0 {
 		s.pending = errors.New("probe: excluded host names are not resolved yet")
 	}
-	s.setExclusions(s.exclBase)
+	s.setExclusions(widenMapped(s.exclBase))
 	return s
 }
 
 // targetSpan turns an address target into a span, unmapping and dropping zones so that a
 // hand-built Target is held to the same form as a parsed one.
 func targetSpan(t Target) (span, bool) {
-	lo, hi := t.First.Unmap().WithZone(""), t.Last.Unmap().WithZone("")
+	lo, hi := unmapPair(t.First.WithZone(""), t.Last.WithZone(""))
 	if !lo.IsValid() || !hi.IsValid() || lo.BitLen() != hi.BitLen() || hi.Less(lo) {
 		return span{}, false
 	}
@@ -312,7 +312,9 @@ func spanSize(sp span) uint64 {
 	return hiL - loL + 1
 }
 
-func be32(b [4]byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b [4]byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 func be64(b []byte) uint64 {
 	var v uint64

@@ -19,9 +19,11 @@ type Target struct {
 	Name string
 	// Prefix is set when the item was an address or a CIDR; a single address is a /32 or /128.
 	Prefix netip.Prefix
-	// First is the lowest address of an address target.
+	// First is the lowest address of an address target. An IPv4 target is held as IPv4
+	// even when written in its ::ffff: form; only an IPv6 range or CIDR that crosses into
+	// the mapped block keeps a mapped end, and NewScope cuts that block from inclusions.
 	First netip.Addr
-	// Last is the highest address of an address target, inclusive.
+	// Last is the highest address of an address target, inclusive, of First's family.
 	Last netip.Addr
 }
 
@@ -219,7 +221,7 @@ func parseFullRange(t Target, lo, hi string) (Target, error) {
 	if a.Zone() != "" || b.Zone() != "" {
 		return Target{}, ErrZone
 	}
-	a, b = a.Unmap(), b.Unmap()
+	a, b = unmapPair(a, b)
 	if a.BitLen() != b.BitLen() {
 		return Target{}, ErrMixedRange
 	}
@@ -228,6 +230,17 @@ func parseFullRange(t Target, lo, hi string) (Target, error) {
 	}
 	t.First, t.Last = a, b
 	return t, nil
+}
+
+// unmapPair unmaps a range end written as an IPv4-mapped address when the other end is
+// IPv4 too (mapped or not), so ::ffff:10.0.0.1-10.0.0.9 is an IPv4 range. A mapped end
+// facing a native IPv6 end stays IPv6: the range then crosses into the mapped block,
+// which NewScope cuts from inclusions and turns into IPv4 for exclusions.
+func unmapPair(a, b netip.Addr) (netip.Addr, netip.Addr) {
+	if (a.Is4() || a.Is4In6()) && (b.Is4() || b.Is4In6()) {
+		return a.Unmap(), b.Unmap()
+	}
+	return a, b
 }
 
 // parseShortRange parses 10.20.1.5-40: the end replaces the last octet.

@@ -40,6 +40,9 @@ func TestParseTargets(t *testing.T) {
 		{in: "10.20.1.5-10.20.2.9", first: "10.20.1.5", last: "10.20.2.9"},
 		{in: "::ffff:10.20.1.5-10.20.1.9", first: "10.20.1.5", last: "10.20.1.9"},
 		{in: "2001:db8::1-2001:db8::1:0", first: "2001:db8::1", last: "2001:db8::1:0"},
+		{in: "10.20.1.5-::ffff:10.20.1.9", first: "10.20.1.5", last: "10.20.1.9"},
+		{in: "::1-::ffff:10.0.0.1", first: "::1", last: "::ffff:10.0.0.1"},
+		{in: "::ffff:0:0/95", first: "::fffe:0:0", last: "::ffff:255.255.255.255", prefix: "::fffe:0:0/95"},
 		{in: "pacs01.radiology.example.org", name: "pacs01.radiology.example.org"},
 		{in: "PACS-01.Example.ORG.", name: "pacs-01.example.org"},
 		{in: "infusion_gw", name: "infusion_gw"},
@@ -118,7 +121,9 @@ func TestParseTargetsErrors(t *testing.T) {
 		{"a..b", `probe: target "a..b": invalid host name`, ErrInvalidHostName},
 		{"pacs 01", `probe: target "pacs 01": invalid host name`, ErrInvalidHostName},
 		{"10.0.0.*", `probe: target "10.0.0.*": invalid host name`, ErrInvalidHostName},
-		{"http://pacs", `probe: target "http://pacs": invalid IP address`, ErrInvalidAddress},
+		{"http://pacs", `probe: target "http://pacs": invalid CIDR`, ErrInvalidCIDR},
+		{"pacs:443", `probe: target "pacs:443": invalid IP address`, ErrInvalidAddress},
+		{"10.0.0.1-::1", `probe: target "10.0.0.1-::1": range ends are of different address families`, ErrMixedRange},
 		{strings.Repeat("a", 64) + ".org", `probe: target "` + strings.Repeat("a", 64) + `.org": invalid host name`, ErrInvalidHostName},
 	}
 	for _, tt := range tests {
