@@ -35,25 +35,35 @@ func (credentials) Meta() rules.Meta {
 	}
 }
 
+// Check raises one finding per server and kind of credential, listing every distinct
+// secret (by preview and keyed hash) and who sent it. The fingerprint does not depend on
+// the hash, whose key is per store: the same exposure is the same finding in any store,
+// which baselines and CI gates rely on.
 func (credentials) Check(c *rules.Context) {
 	type key struct {
-		server     observe.Endpoint
-		kind, hash string
+		server observe.Endpoint
+		kind   string
+	}
+	type secret struct {
+		preview, hash  string
+		users, clients []string
+		count          int
 	}
 	type agg struct {
 		k                     key
-		protocol, preview     string
+		protocol              string
 		first, last           time.Time
 		clients, users, where []string
+		secrets               []*secret
 		count                 int
 	}
 	idx := map[key]*agg{}
 	var order []key
 	for _, cr := range c.Set.Credentials {
-		k := key{cr.Flow.Server, cr.Kind, cr.Hash}
+		k := key{cr.Flow.Server, cr.Kind}
 		a := idx[k]
 		if a == nil {
-			a = &agg{k: k, protocol: cr.Protocol, preview: cr.Preview, first: cr.FirstSeen, last: cr.LastSeen}
+			a = &agg{k: k, protocol: cr.Protocol, first: cr.FirstSeen, last: cr.LastSeen}
 			idx[k] = a
 			order = append(order, k)
 		}
@@ -63,7 +73,8 @@ func (credentials) Check(c *rules.Context) {
 		if cr.LastSeen.After(a.last) {
 			a.last = cr.LastSeen
 		}
-		a.clients = rules.AddSorted(a.clients, cr.Flow.Client.Addr().Unmap().String())
+		client := cr.Flow.Client.Addr().Unmap().String()
+		a.clients = rules.AddSorted(a.clients, client)
 		if cr.User != "" {
 			a.users = rules.AddSorted(a.users, cr.User)
 		}
@@ -71,27 +82,43 @@ func (credentials) Check(c *rules.Context) {
 			a.where = rules.AddSorted(a.where, cr.Where)
 		}
 		a.count += max(cr.Count, 1)
+		i := slices.IndexFunc(a.secrets, func(s *secret) bool { return s.hash == cr.Hash })
+		if i < 0 {
+			a.secrets = append(a.secrets, &secret{preview: cr.Preview, hash: cr.Hash})
+			i = len(a.secrets) - 1
+		}
+		sc := a.secrets[i]
+		sc.clients = rules.AddSorted(sc.clients, client)
+		if cr.User != "" {
+			sc.users = rules.AddSorted(sc.users, cr.User)
+		}
+		sc.count += max(cr.Count, 1)
 	}
 	slices.SortFunc(order, func(a, b key) int {
-		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.kind, b.kind), cmp.Compare(a.hash, b.hash))
+		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.kind, b.kind))
 	})
 	for _, k := range order {
 		a := idx[k]
 		host, port := rules.HostPort(k.server)
-		who := ""
-		if len(a.users) > 0 {
-			who = " for user " + joinOr(a.users, "")
+		slices.SortFunc(a.secrets, func(x, y *secret) int { return cmp.Compare(x.hash, y.hash) })
+		secrets := make([]map[string]any, 0, len(a.secrets))
+		for _, sc := range a.secrets {
+			e := map[string]any{"preview": sc.preview, "hash": sc.hash, "clients": sc.clients, "count": sc.count}
+			if len(sc.users) > 0 {
+				e["users"] = sc.users
+			}
+			secrets = append(secrets, e)
 		}
 		ev := map[string]any{
-			"kind":        k.kind,
-			"protocol":    a.protocol,
-			"preview":     a.preview,
-			"hash":        k.hash,
-			"count":       a.count,
-			"clients":     a.clients,
-			"observed_at": rules.TimeString(a.first),
-			"first_seen":  rules.TimeString(a.first),
-			"last_seen":   rules.TimeString(a.last),
+			"kind":             k.kind,
+			"protocol":         a.protocol,
+			"count":            a.count,
+			"clients":          a.clients,
+			"distinct_secrets": len(a.secrets),
+			"secrets":          secrets,
+			"observed_at":      rules.TimeString(a.first),
+			"first_seen":       rules.TimeString(a.first),
+			"last_seen":        rules.TimeString(a.last),
 		}
 		if len(a.users) > 0 {
 			ev["user"] = a.users
@@ -99,12 +126,20 @@ func (credentials) Check(c *rules.Context) {
 		if len(a.where) > 0 {
 			ev["where"] = a.where
 		}
+		who := ""
+		if len(a.users) > 0 {
+			who = " for user " + joinOr(a.users, "")
+		}
+		what := a.secrets[0].preview
+		if len(a.secrets) > 1 {
+			what = fmt.Sprintf("%d distinct secrets", len(a.secrets))
+		}
 		c.Emit(findings.Finding{
 			Host:    host,
 			Port:    port,
-			Subject: k.kind + ":" + k.hash,
+			Subject: k.kind,
 			Message: fmt.Sprintf("%s received a credential in clear (%s%s) from %s: %s",
-				k.server, k.kind, who, joinOr(a.clients, "?"), a.preview),
+				k.server, k.kind, who, joinOr(a.clients, "?"), what),
 			Evidence:  ev,
 			Time:      a.first,
 			FirstSeen: a.first,

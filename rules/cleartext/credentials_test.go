@@ -33,6 +33,11 @@ func TestCredentials(t *testing.T) {
 			cred("10.0.0.5:40000", "192.0.2.9:8000", "http-basic", "admin"),
 			cred("10.0.0.5:40000", "192.0.2.9:8000", "http-bearer", "")},
 			[]string{"high 192.0.2.9:8000", "high 192.0.2.9:8000"}},
+		{"two secrets on one server and kind: one finding naming both", []observe.Credential{
+			cred("10.0.0.5:40000", "192.0.2.9:8000", "http-basic", "admin"),
+			{Flow: flow("10.0.0.7:40000", "192.0.2.9:8000"), FirstSeen: rulestest.T0, Protocol: "http", Kind: "http-basic",
+				Where: "Authorization", User: "nurse", Preview: "ot****er (9 chars)", Hash: "other"}},
+			[]string{"high 192.0.2.9:8000"}},
 		{"no credentials: not applicable", nil, nil},
 	}
 	for _, tc := range tests {
@@ -45,12 +50,20 @@ func TestCredentials(t *testing.T) {
 			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
+			if strings.HasPrefix(tc.name, "two secrets") {
+				if n := fs[0].Evidence["distinct_secrets"]; n != 2 || !strings.Contains(fs[0].Message, "2 distinct secrets") {
+					t.Errorf("distinct_secrets %v, message %q", n, fs[0].Message)
+				}
+				return
+			}
 			for _, f := range fs {
 				b, _ := json.Marshal(f)
 				if strings.Contains(string(b), secret) {
 					t.Errorf("finding carries the secret: %s", b)
 				}
-				if !strings.HasSuffix(f.Subject, ":"+hash) || f.Evidence["preview"] != preview {
+				secrets := f.Evidence["secrets"].([]map[string]any)
+				if !strings.HasPrefix(f.Subject, "http-") || strings.Contains(f.Subject, hash) ||
+					len(secrets) != 1 || secrets[0]["preview"] != preview || secrets[0]["hash"] != hash {
 					t.Errorf("subject %q evidence %v", f.Subject, f.Evidence)
 				}
 			}
