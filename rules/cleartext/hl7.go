@@ -64,7 +64,7 @@ func (hl7) Check(c *rules.Context) {
 			a.types = rules.AddSorted(a.types, typ)
 		}
 		if m.SendingApp != "" || m.ReceivingApp != "" {
-			a.apps = rules.AddSorted(a.apps, m.SendingApp+"@"+m.SendingFacility+" -> "+m.ReceivingApp+"@"+m.ReceivingFacility)
+			a.apps = rules.AddSorted(a.apps, appName(m.SendingApp, m.SendingFacility)+" -> "+appName(m.ReceivingApp, m.ReceivingFacility))
 		}
 		a.messages += max(m.Count, 1)
 		a.patient += m.PatientSegments
@@ -100,4 +100,18 @@ func (hl7) Check(c *rules.Context) {
 			LastSeen:  a.last,
 		})
 	}
+}
+
+// appName writes an HL7 application as "APP@FACILITY", leaving out what the message left
+// empty, and "(unnamed)" when it named neither.
+func appName(app, facility string) string {
+	switch {
+	case app != "" && facility != "":
+		return app + "@" + facility
+	case app != "":
+		return app
+	case facility != "":
+		return "@" + facility
+	}
+	return "(unnamed)"
 }
