@@ -11,6 +11,8 @@ const (
 	cARP
 	cTruncated
 	cUnsupportedLink
+	cLinkInvalid
+	cMPLSTooDeep
 	cUnknownAF
 	cIPInvalid
 	cIPv4
@@ -47,6 +49,8 @@ const (
 	cStreamsUnidentified
 	cRolesCorrected
 	cDissectorNoStream
+	cHandoffs
+	cHandoffsCapped
 	cHostsNotRecorded
 	cPcapngBadBlocks
 	cPcapngUnknownIface
@@ -59,6 +63,8 @@ var counterNames = [numCounters]string{
 	cARP:                 "arp_packets",
 	cTruncated:           "truncated_packets",
 	cUnsupportedLink:     "unsupported_link_type",
+	cLinkInvalid:         "link_header_invalid",
+	cMPLSTooDeep:         "mpls_label_stack_too_deep",
 	cUnknownAF:           "unknown_address_family",
 	cIPInvalid:           "ip_header_invalid",
 	cIPv4:                "ipv4_packets",
@@ -95,6 +101,8 @@ var counterNames = [numCounters]string{
 	cStreamsUnidentified: "streams_unidentified",
 	cRolesCorrected:      "roles_corrected",
 	cDissectorNoStream:   "dissector_declined_stream",
+	cHandoffs:            "starttls_handoffs",
+	cHandoffsCapped:      "starttls_handoffs_over_cap",
 	cHostsNotRecorded:    "hosts_not_recorded",
 	cPcapngBadBlocks:     "pcapng_bad_blocks",
 	cPcapngUnknownIface:  "pcapng_unknown_interface",

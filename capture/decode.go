@@ -75,11 +75,19 @@ const (
 	etherQinQ   = 0x88a8
 	etherQinQv1 = 0x9100
 	etherQinQv2 = 0x9200
+	etherPPPoED = 0x8863 // PPPoE discovery: session setup, no IP
+	etherPPPoES = 0x8864 // PPPoE session: PPP frames
+	etherMPLS   = 0x8847
+	etherMPLSMC = 0x8848 // MPLS multicast
+	pppIPv4     = 0x0021
+	pppIPv6     = 0x0057
 	protoTCP    = 6
 	protoUDP    = 17
 	protoICMP   = 1
 	protoICMPv6 = 58
 	maxVLANTags = 8
+	// maxMPLSLabels bounds the label stack popped; real stacks hold two or three labels.
+	maxMPLSLabels = 8
 )
 
 // ARPHRD values and packet types of Linux cooked captures.
@@ -174,22 +182,24 @@ func (e *Engine) ethernet(b []byte, ts time.Time) {
 		e.cnt[cTruncated]++
 		return
 	}
-	mac := b[6:12]
-	et := binary.BigEndian.Uint16(b[12:])
-	p := 14
-	for i := 0; i < maxVLANTags && (et == etherVLAN || et == etherQinQ || et == etherQinQv1 || et == etherQinQv2); i++ {
-		if len(b) < p+4 {
+	e.ether(binary.BigEndian.Uint16(b[12:]), b[6:12], b[14:], ts)
+}
+
+func isVLAN(et uint16) bool {
+	return et == etherVLAN || et == etherQinQ || et == etherQinQv1 || et == etherQinQv2
+}
+
+// ether dispatches on an EtherType, after any 802.1Q/802.1ad tags. It serves Ethernet and
+// Linux cooked frames alike, whose protocol field is an EtherType.
+func (e *Engine) ether(et uint16, mac, b []byte, ts time.Time) {
+	for i := 0; i < maxVLANTags && isVLAN(et); i++ {
+		if len(b) < 4 {
 			e.cnt[cTruncated]++
 			return
 		}
-		et = binary.BigEndian.Uint16(b[p+2:])
-		p += 4
+		et = binary.BigEndian.Uint16(b[2:])
+		b = b[4:]
 	}
-	e.ether(et, mac, b[p:], ts)
-}
-
-// ether dispatches on an EtherType.
-func (e *Engine) ether(et uint16, mac, b []byte, ts time.Time) {
 	switch et {
 	case etherIPv4:
 		e.ipv4(b, mac, ts)
@@ -197,9 +207,84 @@ func (e *Engine) ether(et uint16, mac, b []byte, ts time.Time) {
 		e.ipv6(b, mac, ts)
 	case etherARP:
 		e.arp(b, ts)
-	default:
+	case etherPPPoES:
+		e.pppoe(b, mac, ts)
+	case etherMPLS, etherMPLSMC:
+		e.mpls(b, ts)
+	default: // PPPoE discovery, LLC, LLDP, more tags than maxVLANTags, ...
 		e.cnt[cNonIP]++
 	}
+}
+
+// pppoe decodes a PPPoE session frame (RFC 2516): version and type 1, code 0, session id,
+// length, then a PPP frame whose protocol says IPv4 or IPv6. The source MAC is kept: it
+// belongs to the PPPoE endpoint, as on plain Ethernet.
+func (e *Engine) pppoe(b, mac []byte, ts time.Time) {
+	if len(b) < 8 {
+		e.cnt[cTruncated]++
+		return
+	}
+	if b[0] != 0x11 || b[1] != 0 {
+		e.cnt[cLinkInvalid]++
+		return
+	}
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	b = b[6:]
+	if n < 2 {
+		e.cnt[cLinkInvalid]++
+		return
+	}
+	if n < len(b) {
+		b = b[:n] // drop Ethernet padding
+	}
+	// The protocol field is two bytes, or one when compressed (RFC 1661 PFC): a protocol
+	// number's first byte is even and its last odd.
+	proto := uint16(b[0])
+	if b[0]&1 == 0 {
+		proto = binary.BigEndian.Uint16(b)
+		b = b[2:]
+	} else {
+		b = b[1:]
+	}
+	switch proto {
+	case pppIPv4:
+		e.ipv4(b, mac, ts)
+	case pppIPv6:
+		e.ipv6(b, mac, ts)
+	default: // LCP, PAP, CHAP, IPCP and other control protocols
+		e.cnt[cNonIP]++
+	}
+}
+
+// mpls pops an MPLS label stack (RFC 3032) down to the bottom-of-stack label and takes
+// what follows for IPv4 or IPv6 by its version nibble, as routers do for an IP payload.
+// The frame's source MAC is a label switch's, not the sender's, so none is kept.
+func (e *Engine) mpls(b []byte, ts time.Time) {
+	for range maxMPLSLabels {
+		if len(b) < 4 {
+			e.cnt[cTruncated]++
+			return
+		}
+		bottom := b[2]&1 != 0
+		b = b[4:]
+		if !bottom {
+			continue
+		}
+		if len(b) < 1 {
+			e.cnt[cTruncated]++
+			return
+		}
+		switch b[0] >> 4 {
+		case 4:
+			e.ipv4(b, nil, ts)
+		case 6:
+			e.ipv6(b, nil, ts)
+		default: // a pseudowire (Ethernet over MPLS and the like)
+			e.cnt[cNonIP]++
+		}
+		return
+	}
+	e.cnt[cMPLSTooDeep]++
 }
 
 // arp records the sender of an Ethernet/IPv4 ARP packet: a cheap, reliable MAC binding.

@@ -32,6 +32,48 @@ func sll2(pktType uint8, hatype uint16, mac []byte, proto uint16, ipPkt []byte) 
 	return append(b, ipPkt...)
 }
 
+// ethFrame builds an Ethernet frame carrying payload under EtherType et, after optional
+// VLAN tags (TPID, TCI pairs).
+func ethFrame(src, dst []byte, et uint16, payload []byte, tags ...uint16) []byte {
+	b := append(append([]byte{}, dst...), src...)
+	for i := 0; i+1 < len(tags); i += 2 {
+		b = binary.BigEndian.AppendUint16(b, tags[i])
+		b = binary.BigEndian.AppendUint16(b, tags[i+1])
+	}
+	b = binary.BigEndian.AppendUint16(b, et)
+	return append(b, payload...)
+}
+
+// pppoe builds a PPPoE session header and PPP protocol field around payload; pad bytes
+// of zeros follow, outside the PPPoE length, as Ethernet padding would.
+func pppoe(proto uint16, payload []byte, pad int) []byte {
+	b := []byte{0x11, 0x00, 0x12, 0x34}
+	b = binary.BigEndian.AppendUint16(b, uint16(2+len(payload)))
+	b = binary.BigEndian.AppendUint16(b, proto)
+	return append(append(b, payload...), make([]byte, pad)...)
+}
+
+// pppoeIP is pppoe with the PPP protocol of the IP packet's version.
+func pppoeIP(ipPkt []byte, pad int) []byte {
+	if ipPkt[0]>>4 == 6 {
+		return pppoe(pppIPv6, ipPkt, pad)
+	}
+	return pppoe(pppIPv4, ipPkt, pad)
+}
+
+// mplsStack puts n labels in front of payload, the last with the bottom-of-stack bit.
+func mplsStack(n int, payload []byte) []byte {
+	var b []byte
+	for i := range n {
+		l := uint32(16+i)<<12 | 64 // label, TC 0, TTL 64
+		if i == n-1 {
+			l |= 1 << 8
+		}
+		b = binary.BigEndian.AppendUint32(b, l)
+	}
+	return append(b, payload...)
+}
+
 // TestLinkTypes sends one conversation framed by each link type and checks the stream.
 func TestLinkTypes(t *testing.T) {
 	type wrap func(s seg, fromClient bool) []byte
@@ -82,6 +124,57 @@ func TestLinkTypes(t *testing.T) {
 			return sll2(0, arphrdEther, mac, etherIPv6, s.ip())
 		}, true},
 	}
+	// etherWrap frames each IP packet with inner (PPPoE, MPLS) under EtherType et.
+	etherWrap := func(et uint16, inner func([]byte) []byte, tags ...uint16) wrap {
+		return func(s seg, c bool) []byte {
+			if c {
+				return ethFrame(macA, macB, et, inner(s.ip()), tags...)
+			}
+			return ethFrame(macB, macA, et, inner(s.ip()), tags...)
+		}
+	}
+	cookedWrap := func(v2 bool, et uint16, inner func([]byte) []byte) wrap {
+		return func(s seg, c bool) []byte {
+			mac := macB
+			if c {
+				mac = macA
+			}
+			if v2 {
+				return sll2(0, arphrdEther, mac, et, inner(s.ip()))
+			}
+			return sll(0, arphrdEther, mac, et, inner(s.ip()))
+		}
+	}
+	ppp := func(p []byte) []byte { return pppoeIP(p, 0) }
+	pppPadded := func(p []byte) []byte { return pppoeIP(p, 10) }
+	mpls1 := func(p []byte) []byte { return mplsStack(1, p) }
+	mpls3 := func(p []byte) []byte { return mplsStack(3, p) }
+	mpls8 := func(p []byte) []byte { return mplsStack(maxMPLSLabels, p) }
+	vlan := func(p []byte) []byte { return append([]byte{0, 7, 0x08, 0x00}, p...) }
+	tests = append(tests, []struct {
+		name     string
+		link     uint32
+		v6       bool
+		wrap     wrap
+		wantMACs bool
+	}{
+		{"pppoe ipv4", LinkEthernet, false, etherWrap(etherPPPoES, ppp), true},
+		{"pppoe ipv6", LinkEthernet, true, etherWrap(etherPPPoES, ppp), true},
+		{"pppoe with padding", LinkEthernet, true, etherWrap(etherPPPoES, pppPadded), true},
+		{"802.1Q pppoe", LinkEthernet, false, etherWrap(etherPPPoES, ppp, etherVLAN, 7), true},
+		{"QinQ pppoe ipv6", LinkEthernet, true, etherWrap(etherPPPoES, ppp, etherQinQ, 10, etherVLAN, 20), true},
+		{"mpls one label", LinkEthernet, false, etherWrap(etherMPLS, mpls1), false},
+		{"mpls three labels ipv6", LinkEthernet, true, etherWrap(etherMPLS, mpls3), false},
+		{"mpls at the stack limit", LinkEthernet, false, etherWrap(etherMPLS, mpls8), false},
+		{"mpls multicast", LinkEthernet, true, etherWrap(etherMPLSMC, mpls1), false},
+		{"802.1Q mpls", LinkEthernet, false, etherWrap(etherMPLS, mpls3, etherVLAN, 300), false},
+		{"QinQ mpls ipv6", LinkEthernet, true, etherWrap(etherMPLS, mpls1, etherQinQ, 1, etherVLAN, 2), false},
+		{"sll pppoe", LinkSLL, false, cookedWrap(false, etherPPPoES, ppp), true},
+		{"sll mpls ipv6", LinkSLL, true, cookedWrap(false, etherMPLS, mpls3), false},
+		{"sll 802.1Q", LinkSLL, false, cookedWrap(false, etherVLAN, vlan), true},
+		{"sll2 pppoe ipv6", LinkSLL2, true, cookedWrap(true, etherPPPoES, ppp), true},
+		{"sll2 mpls", LinkSLL2, false, cookedWrap(true, etherMPLS, mpls1), false},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			client, server := "10.1.1.1:50000", "10.1.1.2:2575"
@@ -163,6 +256,26 @@ func TestBadFrames(t *testing.T) {
 		{"unsupported link", 147, good, "unsupported_link_type"},
 		{"sll short", LinkSLL, make([]byte, 15), "truncated_packets"},
 		{"sll2 short", LinkSLL2, make([]byte, 19), "truncated_packets"},
+		{"pppoe discovery", LinkEthernet, ethFrame(macA, macB, etherPPPoED, []byte{0x11, 0x09, 0, 0, 0, 0}), "non_ip"},
+		{"pppoe short", LinkEthernet, ethFrame(macA, macB, etherPPPoES, []byte{0x11, 0, 0, 1, 0, 2, 0}), "truncated_packets"},
+		{"pppoe bad version", LinkEthernet, ethFrame(macA, macB, etherPPPoES, append([]byte{0x21}, pppoe(pppIPv4, good, 0)[1:]...)), "link_header_invalid"},
+		{"pppoe discovery code in a session frame", LinkEthernet, ethFrame(macA, macB, etherPPPoES, append([]byte{0x11, 0x07}, pppoe(pppIPv4, good, 0)[2:]...)), "link_header_invalid"},
+		{"pppoe length below the protocol field", LinkEthernet, ethFrame(macA, macB, etherPPPoES, []byte{0x11, 0, 0, 1, 0, 1, 0, 0x21, 0x45}), "link_header_invalid"},
+		{"pppoe lcp", LinkEthernet, ethFrame(macA, macB, etherPPPoES, pppoe(0xc021, []byte{1, 1, 0, 4}, 0)), "non_ip"},
+		{"pppoe compressed protocol ipv4", LinkEthernet, ethFrame(macA, macB, etherPPPoES, append([]byte{0x11, 0, 0, 1, 0, byte(1 + len(good)), 0x21}, good...)), "ipv4_packets"},
+		{"pppoe ipv4 cut", LinkEthernet, ethFrame(macA, macB, etherPPPoES, pppoe(pppIPv4, good, 0)[:8+19]), "truncated_packets"},
+		{"pppoe length past the frame", LinkEthernet, ethFrame(macA, macB, etherPPPoES, pppoe(pppIPv4, good, 0)[:len(good)+8-1]), "truncated_packets"},
+		{"vlan pppoe short", LinkEthernet, ethFrame(macA, macB, etherVLAN, []byte{0, 1, 0x88, 0x64, 0x11}), "truncated_packets"},
+		{"mpls short label", LinkEthernet, ethFrame(macA, macB, etherMPLS, []byte{0, 1, 1}), "truncated_packets"},
+		{"mpls no bottom", LinkEthernet, ethFrame(macA, macB, etherMPLS, []byte{0, 1, 0, 64, 0, 2, 0, 64}), "truncated_packets"},
+		{"mpls nothing after the stack", LinkEthernet, ethFrame(macA, macB, etherMPLS, mplsStack(2, nil)), "truncated_packets"},
+		{"mpls ipv4 cut", LinkEthernet, ethFrame(macA, macB, etherMPLS, mplsStack(2, good[:10])), "truncated_packets"},
+		{"mpls stack too deep", LinkEthernet, ethFrame(macA, macB, etherMPLS, mplsStack(maxMPLSLabels+1, good)), "mpls_label_stack_too_deep"},
+		{"mpls pseudowire", LinkEthernet, ethFrame(macA, macB, etherMPLS, mplsStack(2, append([]byte{0, 0, 0, 0}, eth(macA, macB, good)...))), "non_ip"},
+		{"mpls multicast short", LinkEthernet, ethFrame(macA, macB, etherMPLSMC, nil), "truncated_packets"},
+		{"sll pppoe short", LinkSLL, sll(0, arphrdEther, macA, etherPPPoES, []byte{0x11, 0}), "truncated_packets"},
+		{"sll2 mpls too deep", LinkSLL2, sll2(0, arphrdEther, macA, etherMPLS, mplsStack(maxMPLSLabels+1, good)), "mpls_label_stack_too_deep"},
+		{"sll vlan short", LinkSLL, sll(0, arphrdEther, macA, etherVLAN, []byte{0, 1}), "truncated_packets"},
 		{"sll loopback outgoing", LinkSLL, sll(packetOutgoing, arphrdLoopback, nil, etherIPv4, good), "sll_loopback_outgoing_skipped"},
 		{"sll2 loopback outgoing", LinkSLL2, sll2(packetOutgoing, arphrdLoopback, nil, etherIPv4, good), "sll_loopback_outgoing_skipped"},
 	}

@@ -41,12 +41,14 @@ func (e *Engine) detect(f *flow, side uint8, b []byte, ts time.Time) {
 		}
 	}
 	if rest := b[take:]; len(rest) > 0 {
-		switch f.state {
-		case stStream: // claimed by these very bytes: the rest goes straight to the stream
-			e.deliver(f, side, rest, ts)
-		case stDetect:
+		switch {
+		case f.state == stDetect && f.det == d: // still undecided: past the log
 			e.cnt[cDetectSkippedBytes] += uint64(len(rest))
 			d.skipped[side] += len(rest)
+		case f.state != stIgnore:
+			// Claimed by these very bytes: the rest goes straight to the stream, or, if that
+			// stream already handed the flow off during the replay, to the new detection.
+			e.deliver(f, side, rest, ts)
 		}
 	}
 }
@@ -92,7 +94,8 @@ func (e *Engine) unidentified(f *flow) {
 }
 
 // claim starts dissector i's stream on f, correcting guessed roles first, and replays
-// the bytes logged during detection in the order they arrived.
+// the bytes logged during detection in the order they arrived. If the stream hands the
+// flow off during the replay, the rest of the log goes to the new detection.
 func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time) {
 	ds := &e.cfg.Dissectors[i]
 	if fromServer && !f.rolesSure && side == f.client {
@@ -123,23 +126,28 @@ func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time
 	f.stream, f.state = st, stStream
 	e.cnt[cStreams]++
 	e.streams[i]++
-	e.set.AddService(observe.Service{Server: f.ep[f.client^1], Transport: "tcp", Protocol: ds.Name,
+	// After a handoff the service keeps the protocol it was first claimed as (SMTP that
+	// upgraded to TLS is still an SMTP service; the upgrade is counted, and the TLS
+	// dissector records the session itself). observe.Set keeps the first protocol per
+	// server anyway; naming it here keeps that true across merged sets too.
+	if f.service == "" {
+		f.service = ds.Name
+	}
+	e.set.AddService(observe.Service{Server: f.ep[f.client^1], Transport: "tcp", Protocol: f.service,
 		FirstSeen: f.first, LastSeen: ts, Source: e.cfg.Source})
 	var off [2]int
 	for _, c := range d.chunks {
 		b := d.buf[c.side][off[c.side] : off[c.side]+c.n]
 		off[c.side] += c.n
-		st.Data(f.dir(c.side), b, c.t)
-		if st.Done() {
-			e.streamDone(f, c.t)
+		e.deliver(f, c.side, b, c.t)
+		if f.state == stIgnore {
 			return
 		}
 	}
 	for s := range uint8(2) {
 		if d.skipped[s] > 0 {
-			st.Gap(f.dir(s), d.skipped[s])
-			if st.Done() {
-				e.streamDone(f, ts)
+			e.lose(f, s, d.skipped[s], ts)
+			if f.state == stIgnore {
 				return
 			}
 		}

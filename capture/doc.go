@@ -8,7 +8,10 @@
 //     in both forms, if_tsoffset; EPB, SPB and the obsolete packet block; other
 //     blocks skipped), either one gzip-compressed (multistream), from a file or stdin;
 //   - link layers: Ethernet with 802.1Q/802.1ad/QinQ tags, BSD NULL and LOOP, raw IP,
-//     raw IPv4 and IPv6, Linux cooked v1 and v2;
+//     raw IPv4 and IPv6, Linux cooked v1 and v2; within Ethernet and cooked frames (whose
+//     protocol field is an EtherType), VLAN tags, PPPoE sessions carrying IPv4 or IPv6
+//     (discovery and PPP control frames counted as non-IP), and MPLS label stacks of up to
+//     eight labels (unicast and multicast) over IPv4 or IPv6, in any nesting of these;
 //   - IPv4 and IPv6 (extension headers skipped), with bounded fragment reassembly;
 //   - a flow table keyed canonically, so both directions find one entry (FlowHash gives
 //     the same symmetric key for sharding flows onto workers, each with its own Engine);
@@ -17,7 +20,8 @@
 //     cap is reached or the flow ends;
 //   - the choice of what to reassemble, made from content, never from ports: the first
 //     bytes of each direction go to every Dissector.Detect in configured order, and the
-//     first Yes claims the flow;
+//     first Yes claims the flow; a stream that upgrades in place (dissect.Handoff, e.g.
+//     STARTTLS) hands the flow back to detection, at most twice per flow;
 //   - hosts: every address seen, with the source MAC of the frames it sent.
 //
 // Frames are decoded by hand rather than with gopacket: it keeps the per-packet path free
@@ -38,9 +42,17 @@
 //     the counts into the observe.Set.
 //   - Content decides. A flow that no dissector claims from its first bytes is kept only
 //     as a tombstone: its later segments cost a map lookup and are never copied. A stream
-//     whose Done reports true is ended at once and becomes such a tombstone.
-//   - Every stream's End is called exactly once: when its dissector is done, when the
-//     flow closes (both FINs or a RST), expires, is evicted, or at Finish.
+//     whose Done reports true is ended at once and becomes such a tombstone, unless its
+//     Handoff reports true: then its flow goes back to detection with fresh detection
+//     state and the roles it had, and the next in-order bytes of each direction (nothing
+//     the old stream was given) are offered to every Detect again. Because Data takes
+//     whole chunks, a dissector that hands off must become done at the end of a chunk;
+//     STARTTLS guarantees it, since the client starts TLS only after the server's reply.
+//     The service keeps the protocol of the flow's first claim (SMTP that upgraded is an
+//     SMTP service); the upgrade is counted as starttls_handoffs.
+//   - Every stream's End is called exactly once: when its dissector is done (including
+//     a handoff), when the flow closes (both FINs or a RST), expires, is evicted, or at
+//     Finish.
 //   - Client and server come from the SYN or SYN-ACK when the capture holds them; otherwise
 //     the side on the lower port is taken for the server until a dissector's
 //     Match.FromServer says otherwise, before its stream starts.

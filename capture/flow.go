@@ -111,8 +111,10 @@ type flow struct {
 	client    uint8 // side of the client
 	rolesSure bool  // from SYN/SYN-ACK or a dissector, not from ports
 	state     flowState
-	closing   bool // FIN or RST seen: on the closed list
-	payload   bool // carried payload while undetected
+	closing   bool   // FIN or RST seen: on the closed list
+	payload   bool   // carried payload while undetected
+	handoffs  uint8  // times a stream handed the flow back to detection
+	service   string // protocol the flow's service was recorded as, at the first claim
 	stream    dissect.Stream
 	det       *detection
 	first     time.Time
@@ -551,11 +553,16 @@ func (e *Engine) skipTo(f *flow, side uint8, seq uint32, capForced bool) {
 	if capForced {
 		e.cnt[cBufferCapBytes] += uint64(n)
 	}
+	e.lose(f, side, n, f.last)
+}
+
+// lose tells the flow's stream or detection that the next n bytes of side are missing.
+func (e *Engine) lose(f *flow, side uint8, n int, ts time.Time) {
 	switch f.state {
 	case stStream:
 		f.stream.Gap(f.dir(side), n)
 		if f.stream.Done() {
-			e.streamDone(f, f.last)
+			e.streamDone(f, ts)
 		}
 	case stDetect:
 		// A hole before any byte of the side was logged is like a capture starting late:
@@ -565,7 +572,7 @@ func (e *Engine) skipTo(f *flow, side uint8, seq uint32, capForced bool) {
 			d.full[side] = true
 			d.skipped[side] += n
 			if !d.no[side] {
-				e.runDetect(f, side, f.last)
+				e.runDetect(f, side, ts)
 			}
 		}
 	}
@@ -584,12 +591,40 @@ func (e *Engine) deliver(f *flow, side uint8, b []byte, ts time.Time) {
 	}
 }
 
+// maxHandoffs bounds how often one flow may be handed back to detection, so that a
+// hostile peer repeating STARTTLS cannot keep a flow cycling between dissectors.
+const maxHandoffs = 2
+
 // streamDone ends a stream whose dissector has learned all it wants; the flow stays as a
 // tombstone so its later segments cost a map lookup.
+//
+// A stream that hands off (dissect.Handoff: STARTTLS and the like) is ended all the same,
+// but the flow goes back to detection with fresh state and its roles kept: the next
+// in-order bytes of each direction, from where reassembly stands, are offered to every
+// Detect again, and held out-of-order segments stay to follow them. Nothing already given
+// to the old stream is replayed, and the chunk on which it became done counts as its own:
+// Data takes whole chunks, so a dissector that hands off must become done at a chunk
+// boundary. STARTTLS gives one: the client sends its ClientHello only after the server's
+// go-ahead, so the upgrade reply ends a segment and the TLS bytes start new ones.
 func (e *Engine) streamDone(f *flow, ts time.Time) {
 	e.cnt[cStreamsDone]++
+	handoff := false
+	if h, ok := f.stream.(dissect.Handoff); ok && h.Handoff() {
+		if f.handoffs < maxHandoffs {
+			handoff = true
+		} else {
+			e.cnt[cHandoffsCapped]++
+		}
+	}
 	f.stream.End(ts)
 	f.stream = nil
+	if handoff {
+		f.handoffs++
+		e.cnt[cHandoffs]++
+		f.state = stDetect
+		f.payload = false // the new detection has seen nothing yet
+		return
+	}
 	f.state = stIgnore
 	e.release(f)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,11 +14,17 @@ import (
 )
 
 // fuzzEngine is an engine whose dissectors claim some streams (by content, so the fuzzer
-// reaches every path: claimed, refused, NeedMore) and record what they are given.
+// reaches every path: claimed, refused, NeedMore, handed off) and record what they are
+// given.
 func fuzzEngine(rec *recorder) *Engine {
 	rec.doneAfter = 5000
 	return NewEngine(Config{
 		Dissectors: []dissect.Dissector{
+			{Name: "up", Detect: prefixDetect("UP", false), New: func(ctx *dissect.Context) dissect.Stream {
+				s := &upgradeStream{fakeStream: fakeStream{ctx: ctx}, handoff: true}
+				rec.streams = append(rec.streams, &s.fakeStream)
+				return s
+			}},
 			rec.dissector("srv", prefixDetect("SRV", true)),
 			rec.dissector("tls", tlsDetect),
 			rec.dissector("any", func(b []byte) dissect.Match {
@@ -62,7 +69,19 @@ func seedCaptures() [][]byte {
 			frames: append(append([]frame{}, eth...), frame{ts: t0, data: raw[3].data, iface: 1})}}),
 		pcapngBytes([]ngSection{{bo: binary.BigEndian, ifaces: []ngIface{{link: 1}}, frames: eth, simple: true}}),
 		gz(pc),
+		pcapBytes(binary.LittleEndian, false, LinkRaw, upgradeFrames()),
 	}
+}
+
+// upgradeFrames is a conversation that upgrades in place, then speaks TLS.
+func upgradeFrames() []frame {
+	segs := withHandshake(c2s(101, "UP\n"), s2c(901, "UPGRADE\n"), c2s(104, "\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00"),
+		s2c(909, "\x16\x03\x03\x00\x02\x02\x00"), c2s(114, "UP\n"))
+	out := make([]frame, len(segs))
+	for i, s := range segs {
+		out[i] = frame{ts: ms(i), data: s.ip()}
+	}
+	return out
 }
 
 func FuzzReadCapture(f *testing.F) {
@@ -129,6 +148,17 @@ func FuzzPacket(f *testing.F) {
 		}
 		f.Add(uint8(i), frame)
 	}
+	// PPPoE and MPLS, tagged and cooked, with their index in fuzzLinks.
+	idx := func(l uint32) uint8 { return uint8(slices.Index(fuzzLinks, l)) }
+	ethIdx, sllIdx, sll2Idx := idx(LinkEthernet), idx(LinkSLL), idx(LinkSLL2)
+	f.Add(ethIdx, ethFrame(macA, macB, etherPPPoES, pppoeIP(s.ip(), 4)))
+	f.Add(ethIdx, ethFrame(macA, macB, etherPPPoES, pppoeIP(s6.ip(), 0), etherQinQ, 1, etherVLAN, 2))
+	f.Add(ethIdx, ethFrame(macA, macB, etherPPPoED, []byte{0x11, 0x09, 0, 0, 0, 0}))
+	f.Add(ethIdx, ethFrame(macA, macB, etherMPLS, mplsStack(3, s.ip())))
+	f.Add(ethIdx, ethFrame(macA, macB, etherMPLSMC, mplsStack(1, frags6[1]), etherVLAN, 9))
+	f.Add(sllIdx, sll(0, arphrdEther, macA, etherMPLS, mplsStack(2, s6.ip())))
+	f.Add(sll2Idx, sll2(0, arphrdEther, macA, etherPPPoES, pppoeIP(frags[1], 0)))
+	f.Add(idx(LinkRaw), seg{"10.0.0.2:25", "10.0.0.1:40000", 1, 0, psh, "UPGRADE\n"}.ip())
 	f.Fuzz(func(t *testing.T, link uint8, data []byte) {
 		var rec recorder
 		e := fuzzEngine(&rec)

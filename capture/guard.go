@@ -61,3 +61,17 @@ func (g *guarded) End(t time.Time) {
 	defer g.recover("End")
 	g.st.End(t)
 }
+
+// Handoff forwards to the inner stream when it upgrades in place (dissect.Handoff); a
+// stream that does not, or that broke, hands nothing off.
+func (g *guarded) Handoff() (ok bool) {
+	if g.broken {
+		return false
+	}
+	h, is := g.st.(dissect.Handoff)
+	if !is {
+		return false
+	}
+	defer g.recover("Handoff")
+	return h.Handoff()
+}
