@@ -82,7 +82,10 @@ type Dissector struct {
 // SMTP, IMAP and POP3, AUTH TLS in FTP). When Done reports true and Handoff returns true,
 // the engine does not ignore the rest of the flow: it ends this stream and offers the
 // flow's next bytes to every Detect again, so the TLS that follows is dissected as if the
-// flow had begun with it (client and server roles are kept).
+// flow had begun with it (client and server roles are kept). The bytes of the Data call
+// in which the stream became done count as consumed: a dissector hands off only at the
+// end of the answer that allows the upgrade, which is where the peer's TLS begins, since
+// a client waits for that answer before it sends its ClientHello.
 type Handoff interface {
 	Handoff() bool
 }
