@@ -51,18 +51,25 @@ func firstMatch(b []byte, m dissect.Match, prefixes ...string) (dissect.Match, b
 
 // DetectFTP claims an FTP banner ("220 " or "220-", but not an SMTP one) or a client that
 // opens with USER or AUTH TLS/SSL.
+//
+// SMTP greets with "220" too; smtpwire claims a 220 banner whose first line names SMTP
+// and this refuses it. Both decide on the whole first line (NeedMore until its end, unless
+// "SMTP" already showed) so that whatever the segmentation exactly one of them claims it.
 func DetectFTP(first []byte) dissect.Match {
 	if len(first) == 0 {
 		return needMore
 	}
 	if m, ok := firstMatch(first, yesServer, "220 ", "220-"); ok {
 		if m.Verdict == dissect.Yes {
-			line := first
+			line, complete := first, false
 			if i := bytes.IndexByte(line, '\n'); i >= 0 {
-				line = line[:i]
+				line, complete = line[:i], true
 			}
-			if containsFold(line, "smtp") {
+			switch {
+			case containsFold(line, "smtp"):
 				return no
+			case !complete:
+				return needMore
 			}
 		}
 		return m
@@ -100,7 +107,7 @@ func DetectPOP3(first []byte) dissect.Match {
 var imapCommands = []string{"LOGIN ", "CAPABILITY\r", "CAPABILITY\n", "AUTHENTICATE ", "STARTTLS\r", "STARTTLS\n", "ID ", "NOOP\r", "NOOP\n"}
 
 // DetectIMAP claims an IMAP greeting ("* OK", "* PREAUTH") or a tagged client command
-// such as "a1 LOGIN" or "A001 CAPABILITY".
+// such as "a1 LOGIN" or "A001 CAPABILITY", never an SMTP "EHLO name" or "HELO name".
 func DetectIMAP(first []byte) dissect.Match {
 	if len(first) == 0 {
 		return needMore
@@ -118,6 +125,9 @@ func DetectIMAP(first []byte) dissect.Match {
 		return needMore
 	case i == 0 || i > 32 || first[i] != ' ':
 		return no
+	}
+	if equalFold(first[:i], "ehlo") || equalFold(first[:i], "helo") {
+		return no // an SMTP client's greeting (smtpwire's), whatever host name follows
 	}
 	if m, ok := firstMatch(first[i+1:], yes, imapCommands...); ok {
 		return m

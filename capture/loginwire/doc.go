@@ -20,9 +20,16 @@
 //   - A Gap discards the line it fell in and resynchronises at the next line end
 //     ("login_gap"); a literal being collected is abandoned.
 //   - Done is true once a login succeeded (FTP 230, POP3 +OK, IMAP tagged OK) or the
-//     session switched to TLS (AUTH TLS, STLS, STARTTLS accepted): after that nothing in
-//     clear matters. A failed login keeps the dissector running, since a retry is another
-//     credential.
+//     session switched to TLS: after that nothing in clear matters. A failed login keeps
+//     the dissector running, since a retry is another credential.
+//   - An upgrade in place (FTP AUTH TLS/SSL answered 234, POP3 STLS answered +OK, IMAP
+//     STARTTLS answered by its tagged OK) makes the stream Done with Handoff true, so the
+//     engine dissects the TLS that follows; credentials seen before it are emitted first.
+//     Only the positive answer's complete line counts: a refusal (4xx/5xx, -ERR, NO/BAD)
+//     keeps the dissection going in clear. The client speaks first in TLS, so server bytes
+//     after the accepting line in the same delivery are a protocol error
+//     ("login_starttls_trailing_bytes"), as are client bytes sent between the request and
+//     its answer ("login_starttls_pipelined"); neither stops the handoff.
 //
 // FTP and POP3 clients both open with "USER name", so a capture that missed the server's
 // banner cannot tell them apart from the client's first line. Both Detect functions
@@ -31,6 +38,10 @@
 // "+OK"/"-ERR" are POP3) whichever dissector the engine picked. A credential read before
 // any server line is held (hidden) until one arrives; if none ever does, the claiming
 // dissector's protocol is used. Client commands that exist in only one protocol (APOP,
-// STLS, AUTH PLAIN for POP3; AUTH TLS for FTP) settle it too when no server line does. An
-// SMTP banner ("220 ... SMTP") is refused by the FTP detector.
+// STLS, AUTH PLAIN for POP3; AUTH TLS for FTP) settle it too when no server line does.
+//
+// SMTP belongs to smtpwire. A "220" banner is FTP's unless its first line names SMTP; the
+// FTP detector waits for that line's end (or for "SMTP" to appear in it) before deciding,
+// exactly as smtpwire's does, so the two never both claim a banner. The IMAP detector
+// refuses the tags EHLO and HELO, which are SMTP clients' greetings.
 package loginwire

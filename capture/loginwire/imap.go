@@ -127,7 +127,10 @@ func (s *stream) imapServerLine(line []byte) {
 	status, _ := word(line[len(s.tag)+1:])
 	switch status {
 	case "OK":
-		if s.await == awaitLogin || s.await == awaitTLS {
+		switch s.await {
+		case awaitTLS:
+			s.upgraded()
+		case awaitLogin:
 			s.done = true
 		}
 	case "NO", "BAD":

@@ -77,6 +77,8 @@ type stream struct {
 	sasl    sasl
 	saslTag string
 	done    bool
+	handoff bool // done because the server accepted STARTTLS, STLS or AUTH TLS
+	early   bool // client bytes after an upgrade request, before its answer, were counted
 
 	// IMAP literals, per direction: bytes still to come, and whether the client's are
 	// being collected into cmd.
@@ -110,6 +112,12 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 	}
 	s.t = t
 	for len(b) > 0 && !s.done {
+		if dir == dissect.ClientToServer && s.await == awaitTLS && !s.early {
+			// The client must wait for the answer before it starts TLS: these bytes are
+			// either a protocol error or a ClientHello the TLS dissector will not see.
+			s.early = true
+			s.count("login_starttls_pipelined")
+		}
 		if s.lit[dir] > 0 {
 			k := uint64(len(b))
 			if k > s.lit[dir] {
@@ -137,6 +145,11 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 		switch {
 		case dir == dissect.ServerToClient:
 			s.serverLine(line)
+			if s.handoff && len(b) > 0 {
+				// TLS follows the accepting line and the server speaks second in it:
+				// anything after that line is not a ServerHello the engine could hand on.
+				s.count("login_starttls_trailing_bytes")
+			}
 		case s.mode == protoIMAP:
 			s.imapClientLine(line)
 		default:
@@ -166,6 +179,16 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 
 // Done implements dissect.Stream.
 func (s *stream) Done() bool { return s.done }
+
+// Handoff implements dissect.Handoff: true once the server accepted an upgrade to TLS, so
+// that the engine dissects the TLS that follows on the same flow.
+func (s *stream) Handoff() bool { return s.handoff }
+
+// upgraded ends the dissection at an accepted STARTTLS, STLS or AUTH TLS.
+func (s *stream) upgraded() {
+	s.flush() // credentials sent before the upgrade are still reported
+	s.done, s.handoff = true, true
+}
 
 // End implements dissect.Stream.
 func (s *stream) End(time.Time) {
@@ -371,13 +394,17 @@ func (s *stream) serverLine(line []byte) {
 		}
 		code := string(line[:3])
 		switch {
-		case code == "230" && (s.await == awaitLogin || s.await == awaitUser), code == "234" && s.await == awaitTLS:
+		case code == "234" && s.await == awaitTLS:
+			s.upgraded()
+		case code == "230" && (s.await == awaitLogin || s.await == awaitUser):
 			s.done = true
 		case line[0] == '4' || line[0] == '5':
 			s.await = awaitNone
 		}
 	case s.mode == protoPOP3 && pop:
-		if line[0] == '+' && (s.await == awaitLogin || s.await == awaitTLS) && s.sasl == saslNone {
+		if line[0] == '+' && s.await == awaitTLS && s.sasl == saslNone {
+			s.upgraded()
+		} else if line[0] == '+' && s.await == awaitLogin && s.sasl == saslNone {
 			s.done = true
 		} else if line[0] == '-' {
 			s.await, s.sasl = awaitNone, saslNone

@@ -39,8 +39,14 @@ func hidden(s string) (preview, hash string) {
 	return observe.NewSecretHasher(corpustest.Key).Hide([]byte(s))
 }
 
-// run feeds the exchange with each message cut as split says.
+// run feeds the exchange with each message cut as split says, and reports Done and Handoff
+// as they stood before End.
 func run(d dissect.Dissector, ex []msg, split func(string) []string) (*corpustest.Harness, bool) {
+	h, done, _ := runHandoff(d, ex, split)
+	return h, done
+}
+
+func runHandoff(d dissect.Dissector, ex []msg, split func(string) []string) (*corpustest.Harness, bool, bool) {
 	h := corpustest.NewHarness(flow)
 	st := d.New(h.Ctx)
 	for _, m := range ex {
@@ -51,9 +57,9 @@ func run(d dissect.Dissector, ex []msg, split func(string) []string) (*corpustes
 			st.Data(m.dir, []byte(p), t0)
 		}
 	}
-	done := st.Done()
+	done, handoff := st.Done(), st.(dissect.Handoff).Handoff()
 	st.End(t0)
-	return h, done
+	return h, done, handoff
 }
 
 func whole(s string) []string { return []string{s} }
@@ -67,12 +73,13 @@ func creds(h *corpustest.Harness) string {
 }
 
 var loginCases = []struct {
-	name   string
-	d      dissect.Dissector
-	ex     []msg
-	want   string // credentials as protocol/kind/where/user
-	hashes []string
-	done   bool
+	name    string
+	d       dissect.Dissector
+	ex      []msg
+	want    string // credentials as protocol/kind/where/user
+	hashes  []string
+	done    bool
+	handoff bool // the session was upgraded to TLS in place
 }{
 	{
 		name: "FTP login", d: FTP,
@@ -93,7 +100,7 @@ var loginCases = []struct {
 	{
 		name: "FTP AUTH TLS ends the dissection", d: FTP,
 		ex:   []msg{S("220 ready\r\n"), C("AUTH TLS\r\n"), S("234 AUTH TLS ok\r\n"), C("\x16\x03\x01 binary PASS nothing\r\n")},
-		done: true,
+		done: true, handoff: true,
 	},
 	{
 		name: "FTP user without a password", d: FTP,
@@ -124,7 +131,7 @@ var loginCases = []struct {
 	{
 		name: "POP3 STLS", d: POP3,
 		ex:   []msg{S("+OK\r\n"), C("STLS\r\n"), S("+OK Begin TLS\r\n")},
-		done: true,
+		done: true, handoff: true,
 	},
 	{
 		name: "IMAP LOGIN with quoted strings", d: IMAP,
@@ -173,7 +180,52 @@ var loginCases = []struct {
 	{
 		name: "IMAP STARTTLS", d: IMAP,
 		ex:   []msg{S("* OK\r\n"), C("a0 STARTTLS\r\n"), S("a0 OK Begin TLS\r\n")},
-		done: true,
+		done: true, handoff: true,
+	},
+	{
+		name: "FTP AUTH SSL after a failed login: the credential is still reported", d: FTP,
+		ex: []msg{S("220 ready\r\n"), C("USER alice\r\n"), S("331 ok\r\n"), C("PASS " + secret + "\r\n"), S("530 Login incorrect\r\n"),
+			C("AUTH SSL\r\n"), S("234-Proceed\r\n234 with negotiation\r\n")},
+		want: "ftp/ftp-password/PASS/alice", hashes: []string{secret}, done: true, handoff: true,
+	},
+	{
+		name: "FTP AUTH TLS refused, then a login in clear", d: FTP,
+		ex: []msg{S("220 ready\r\n"), C("AUTH TLS\r\n"), S("534 Policy requires no TLS\r\n"), C("USER alice\r\n"), S("331 ok\r\n"),
+			C("PASS " + secret + "\r\n"), S("230 ok\r\n")},
+		want: "ftp/ftp-password/PASS/alice", hashes: []string{secret}, done: true,
+	},
+	{
+		name: "FTP AUTH TLS unanswered", d: FTP,
+		ex: []msg{S("220 ready\r\n"), C("AUTH TLS\r\n")},
+	},
+	{
+		name: "POP3 STLS refused, then a login in clear", d: POP3,
+		ex: []msg{S("+OK ready\r\n"), C("STLS\r\n"), S("-ERR TLS not available\r\n"), C("USER bob\r\n"), S("+OK\r\n"),
+			C("PASS " + secret + "\r\n"), S("+OK\r\n")},
+		want: "pop3/pop3-password/PASS/bob", hashes: []string{secret}, done: true,
+	},
+	{
+		name: "POP3 credential held before any server line, then STLS: reported before the upgrade", d: FTP,
+		ex:   []msg{C("USER bob\r\nPASS " + secret + "\r\nSTLS\r\n"), S("+OK go ahead\r\n")},
+		want: "pop3/pop3-password/PASS/bob", hashes: []string{secret}, done: true, handoff: true,
+	},
+	{
+		name: "IMAP STARTTLS after untagged data and another tag's OK", d: IMAP,
+		ex: []msg{S("* OK\r\n"), C("a1 CAPABILITY\r\n"), S("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\na1 OK\r\n"),
+			C("a2 STARTTLS\r\n"), S("* OK still here\r\na1 OK stale\r\na2 OK Begin TLS negotiation now\r\n")},
+		done: true, handoff: true,
+	},
+	{
+		name: "IMAP STARTTLS refused, then LOGIN", d: IMAP,
+		ex: []msg{S("* OK\r\n"), C("a0 STARTTLS\r\n"), S("a0 BAD not now\r\n"), C("a1 LOGIN carol pw\r\n"),
+			S("a1 OK\r\n")},
+		want: "imap/imap-password/LOGIN/carol", hashes: []string{"pw"}, done: true,
+	},
+	{
+		name: "IMAP LOGIN refused, then STARTTLS", d: IMAP,
+		ex: []msg{S("* OK\r\n"), C("a1 LOGIN carol " + strings.ReplaceAll(secret, " ", "_") + "\r\n"), S("a1 NO [PRIVACYREQUIRED]\r\n"),
+			C("a2 STARTTLS\r\n"), S("a2 OK\r\n")},
+		want: "imap/imap-password/LOGIN/carol", hashes: []string{strings.ReplaceAll(secret, " ", "_")}, done: true, handoff: true,
 	},
 	{
 		name: "IMAP server literal is not read as a response", d: IMAP,
@@ -216,12 +268,12 @@ var loginCases = []struct {
 func TestLogins(t *testing.T) {
 	for _, tc := range loginCases {
 		t.Run(tc.name, func(t *testing.T) {
-			h, done := run(tc.d, tc.ex, whole)
+			h, done, handoff := runHandoff(tc.d, tc.ex, whole)
 			if got := creds(h); got != tc.want {
 				t.Fatalf("credentials = %q, want %q", got, tc.want)
 			}
-			if done != tc.done {
-				t.Errorf("Done = %v, want %v", done, tc.done)
+			if done != tc.done || handoff != tc.handoff {
+				t.Errorf("Done, Handoff = %v, %v, want %v, %v", done, handoff, tc.done, tc.handoff)
 			}
 			for i, s := range tc.hashes {
 				p, hash := hidden(s)
@@ -232,8 +284,8 @@ func TestLogins(t *testing.T) {
 			h.Sink.NoSecret(t, secret, b64(secret), "wrong-one", "c4c9334bac560ecc979e58001b3e22fb")
 			want := h.Sink.Dump()
 			bytewise := func(s string) []string { return strings.Split(s, "") }
-			if got, _ := run(tc.d, tc.ex, bytewise); got.Sink.Dump() != want {
-				t.Fatalf("bytewise:\n%s\nwant\n%s", got.Sink.Dump(), want)
+			if got, done, handoff := runHandoff(tc.d, tc.ex, bytewise); got.Sink.Dump() != want || done != tc.done || handoff != tc.handoff {
+				t.Fatalf("bytewise (done %v, handoff %v):\n%s\nwant\n%s", done, handoff, got.Sink.Dump(), want)
 			}
 			longest := 0
 			for _, m := range tc.ex {
@@ -249,8 +301,8 @@ func TestLogins(t *testing.T) {
 					}
 					return []string{s[:k], s[k:]}
 				}
-				if got, _ := run(tc.d, tc.ex, cut); got.Sink.Dump() != want {
-					t.Fatalf("cut at %d:\n%s\nwant\n%s", k, got.Sink.Dump(), want)
+				if got, done, handoff := runHandoff(tc.d, tc.ex, cut); got.Sink.Dump() != want || done != tc.done || handoff != tc.handoff {
+					t.Fatalf("cut at %d (done %v, handoff %v):\n%s\nwant\n%s", k, done, handoff, got.Sink.Dump(), want)
 				}
 			}
 		})
@@ -308,6 +360,13 @@ func TestDetect(t *testing.T) {
 		{"220-Welcome\r\n", ys, n, n},
 		{"220 mail.example.org ESMTP Postfix\r\n", n, n, n},
 		{"22", m, n, m},
+		{"220 ProFTPD ready", m, n, n},                  // the banner's end decides between FTP and SMTP
+		{"220 mx.example.org ESMTP Exim", n, n, n},      // already SMTP, whatever follows
+		{"220-mx.example.org ESMTP\r\n220 hi", n, n, n}, // SMTP on the first line of a multi-line banner
+		{"220 ready\r\n220 SMTP", ys, n, n},             // only the first line counts
+		{"EHLO client.example.org\r\n", n, n, n},
+		{"helo NOOP\r\n", n, n, n},
+		{"EHLO", n, n, m},
 		{"+OK POP3 ready\r\n", n, ys, n},
 		{"+O", n, m, n},
 		{"* OK IMAP4rev1\r\n", n, n, ys},
@@ -344,6 +403,64 @@ func TestDetect(t *testing.T) {
 	}
 }
 
+// TestStartTLS follows each protocol's upgrade step by step: Done and Handoff only once the
+// server's positive answer has been read, bytes after that answer counted.
+func TestStartTLS(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		d             dissect.Dissector
+		before        []msg // up to and including the client's upgrade request
+		answer, after string
+		counter       string // the one upgrade counter expected to move
+	}{
+		{name: "FTP", d: FTP, before: []msg{S("220 ready\r\n"), C("AUTH TLS\r\n")}, answer: "234 go\r\n"},
+		{name: "FTP trailing", d: FTP, before: []msg{S("220 ready\r\n"), C("auth tls\r\n")}, answer: "234 go\r\n",
+			after: "\x16\x03\x03\x00\x02", counter: "login_starttls_trailing_bytes"},
+		{name: "POP3", d: POP3, before: []msg{S("+OK\r\n"), C("STLS\r\n")}, answer: "+OK Begin TLS\r\n"},
+		{name: "POP3 trailing", d: POP3, before: []msg{S("+OK\r\n"), C("STLS\r\n")}, answer: "+OK\r\n", after: "+OK\r\n",
+			counter: "login_starttls_trailing_bytes"},
+		{name: "IMAP", d: IMAP, before: []msg{S("* OK\r\n"), C("x STARTTLS\r\n"), S("* BYE not really\r\n")}, answer: "x OK\r\n"},
+		{name: "IMAP pipelined", d: IMAP, before: []msg{S("* OK\r\n"), C("x STARTTLS\r\nx1 NOOP\r\n")}, answer: "x OK\r\n",
+			counter: "login_starttls_pipelined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := corpustest.NewHarness(flow)
+			st := tc.d.New(h.Ctx)
+			ho := st.(dissect.Handoff)
+			for _, m := range tc.before {
+				st.Data(m.dir, []byte(m.text), t0)
+				if st.Done() || ho.Handoff() {
+					t.Fatalf("done or handed off before the answer (after %q)", m.text)
+				}
+			}
+			last := len(tc.answer) - 1
+			st.Data(dissect.ServerToClient, []byte(tc.answer[:last]), t0)
+			if st.Done() || ho.Handoff() {
+				t.Fatal("done or handed off before the answer's line end")
+			}
+			st.Data(dissect.ServerToClient, []byte(tc.answer[last:]+tc.after), t0)
+			if !st.Done() || !ho.Handoff() {
+				t.Fatal("not handed off after the positive answer")
+			}
+			for _, name := range []string{"login_starttls_trailing_bytes", "login_starttls_pipelined"} {
+				want := uint64(0)
+				if name == tc.counter {
+					want = 1
+				}
+				if h.Counters[name] != want {
+					t.Errorf("counter %s = %d, want %d", name, h.Counters[name], want)
+				}
+			}
+			st.End(t0)
+		})
+	}
+	// A login that succeeds ends the dissection without a handoff: what follows is clear.
+	h, done, handoff := runHandoff(FTP, []msg{S("220 ready\r\n"), C("USER a\r\n"), S("331 ok\r\n"), C("PASS b\r\n"), S("230 ok\r\n")}, whole)
+	if !done || handoff || creds(h) != "ftp/ftp-password/PASS/a" {
+		t.Errorf("login: done %v handoff %v credentials %q", done, handoff, creds(h))
+	}
+}
+
 // FuzzStream feeds arbitrary client and server bytes to each of the three dissectors.
 func FuzzStream(f *testing.F) {
 	for _, tc := range loginCases {
@@ -373,7 +490,9 @@ func FuzzStream(f *testing.F) {
 		}
 		st.Data(dissect.ClientToServer, client[kc:], t0)
 		st.Data(dissect.ServerToClient, server[ks:], t0)
-		st.Done()
+		if st.(dissect.Handoff).Handoff() && !st.Done() {
+			t.Fatal("Handoff without Done")
+		}
 		st.End(t0)
 		for _, c := range h.Sink.Credentials {
 			if len(c.User) > maxUser || len(c.Hash) != 32 || len(c.Preview) > 32 {

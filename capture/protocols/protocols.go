@@ -10,6 +10,7 @@ import (
 	"github.com/medscan/medscan/capture/httpwire"
 	"github.com/medscan/medscan/capture/loginwire"
 	"github.com/medscan/medscan/capture/mqttwire"
+	"github.com/medscan/medscan/capture/smtpwire"
 	"github.com/medscan/medscan/capture/tlswire"
 )
 
@@ -24,5 +25,6 @@ func All() []dissect.Dissector {
 		loginwire.FTP,
 		loginwire.POP3,
 		loginwire.IMAP,
+		smtpwire.Dissector,
 	}
 }
