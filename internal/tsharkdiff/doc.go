@@ -1,0 +1,29 @@
+// Package tsharkdiff is a differential test of medscan's passive engine against Wireshark.
+//
+// It holds no library code: its tests run tshark and the medscan binary over the same
+// captures and require medscan's JSON report to hold every TLS handshake, certificate,
+// HTTP Authorization scheme and MQTT CONNECT that tshark's dissectors read out of them.
+// Wireshark is the oracle for what is on the wire; the comparison counts only what
+// tshark decoded, because medscan detects protocols by content on any port and may see
+// more.
+//
+// The captures come from MEDSCAN_DIFF_CAPTURES (a colon-separated list of files or
+// directories), the shared corpus (../shared/corpus/pcap beside the repository), the
+// committed ward capture (fixtures/ward.pcapng), and captures the test makes itself of
+// real software (openssl s_server and s_client, curl against net/http) on the loopback
+// interface with tcpdump or dumpcap.
+//
+// Invariants: the test never downloads anything and never talks to an address other
+// than 127.0.0.1 or ::1; every process it starts is bounded in time and killed when the
+// test ends. Without tshark it skips, saying so, unless MEDSCAN_REQUIRE_TSHARK=1, which
+// also makes a missing capture tool (tcpdump or dumpcap, openssl, curl) a failure
+// rather than a skipped case, so that CI cannot pass without running the comparison.
+//
+// MEDSCAN_DIFF_KEEP names a directory where the captures the test makes are kept, to
+// open a disagreement in Wireshark afterwards or to feed them back through
+// MEDSCAN_DIFF_CAPTURES.
+//
+// Run it with:
+//
+//	MEDSCAN_REQUIRE_TSHARK=1 go test ./internal/tsharkdiff -run TestAgainstTshark -v
+package tsharkdiff
