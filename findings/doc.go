@@ -37,4 +37,10 @@
 //
 // Times are stored as fixed-width UTC text, so that comparing strings in SQL compares
 // instants, and lists as JSON arrays.
+//
+// History: Diff compares two reports by fingerprint; a finding missing from the later scan
+// is fixed only when that scan covered it (Covered: it was complete, ran the rule and saw
+// the service), else it is not assessed. LoadWithChange fills Report.Change against
+// PreviousScan (the same label, or any when unlabelled). OpenReadOnly reads a store with no
+// possibility of writing it, for reports, diffs and baselines.
 package findings

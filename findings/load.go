@@ -99,14 +99,18 @@ func (l *loader) scanInfo(r *Report) error {
 	var (
 		started, finished                 sql.NullString
 		sources, problems, counters, tool string
+		assessed                          sql.NullString
 		complete                          int
 	)
 	si := &r.Scan
 	err := l.q.QueryRowContext(l.ctx, `SELECT id, started, finished, label, sources, complete, problems, counters,
-		tool_version, policy FROM scans WHERE id = ?`, l.scan).Scan(&si.ID, &started, &finished, &si.Label, &sources,
-		&complete, &problems, &counters, &tool, &si.Policy)
+		tool_version, policy, rules FROM scans WHERE id = ?`, l.scan).Scan(&si.ID, &started, &finished, &si.Label, &sources,
+		&complete, &problems, &counters, &tool, &si.Policy, &assessed)
 	if err != nil {
 		return err
+	}
+	if assessed.Valid {
+		si.Rules = list[string](l, assessed.String)
 	}
 	si.Started, si.Finished = l.t(started), l.t(finished)
 	si.Complete = complete != 0
@@ -152,21 +156,7 @@ func (l *loader) findings(r *Report) error {
 		return err
 	}
 	SortFindings(r.Findings)
-	for _, f := range r.Findings {
-		r.Summary.Total++
-		switch f.Severity {
-		case Critical:
-			r.Summary.Critical++
-		case High:
-			r.Summary.High++
-		case Medium:
-			r.Summary.Medium++
-		case Low:
-			r.Summary.Low++
-		default:
-			r.Summary.Info++
-		}
-	}
+	r.Summarize()
 	return nil
 }
 
@@ -174,7 +164,8 @@ func (l *loader) certificates(r *Report) error {
 	byID := map[int64]int{}
 	err := l.each(`SELECT c.id, c.sha256, c.spki_sha256, c.subject, c.issuer, c.serial, c.not_before, c.not_after,
 		c.validity_days, c.key_type, c.key_bits, c.rsa_exponent, c.curve, c.signature_algorithm, c.signature_hash,
-		c.is_ca, c.self_signed, c.dns_names, c.ip_addresses, c.ext_key_usage, c.parse_error, c.first_seen
+		c.is_ca, c.self_signed, c.dns_names, c.ip_addresses, c.ext_key_usage, c.parse_error,
+		c.role, c.role_reasons, c.webpki, c.webpki_reason, c.lints, c.lint_error, c.first_seen
 		FROM scan_certificates sc JOIN certificates c ON c.id = sc.cert_id WHERE sc.scan_id = ?`,
 		func(rows *sql.Rows) error {
 			var (
@@ -183,15 +174,19 @@ func (l *loader) certificates(r *Report) error {
 				nb, na, first sql.NullString
 				ca, self      int
 				dns, ips, eku string
+				rr, ls        string
+				web           int
 			)
 			if err := rows.Scan(&id, &c.SHA256, &c.SPKISHA256, &c.Subject, &c.Issuer, &c.Serial, &nb, &na,
 				&c.ValidityDays, &c.KeyType, &c.KeyBits, &c.RSAExponent, &c.Curve, &c.SignatureAlgorithm,
-				&c.SignatureHash, &ca, &self, &dns, &ips, &eku, &c.ParseError, &first); err != nil {
+				&c.SignatureHash, &ca, &self, &dns, &ips, &eku, &c.ParseError,
+				&c.Role, &rr, &web, &c.WebPKIReason, &ls, &c.LintError, &first); err != nil {
 				return err
 			}
 			c.NotBefore, c.NotAfter, c.FirstSeen = l.t(nb), l.t(na), l.t(first)
 			c.IsCA, c.SelfSigned = ca != 0, self != 0
 			c.DNSNames, c.IPAddresses, c.ExtKeyUsage = list[string](l, dns), list[string](l, ips), list[string](l, eku)
+			c.RoleReasons, c.WebPKI, c.Lints = list[string](l, rr), web != 0, list[CertLint](l, ls)
 			c.SeenOn = []Sighting{}
 			byID[id] = len(r.Certificates)
 			r.Certificates = append(r.Certificates, c)
@@ -541,7 +536,7 @@ func SortFindings(fs []Finding) {
 // Scans lists every scan in the store, oldest first, without its contents.
 func (s *Store) Scans(ctx context.Context) ([]ScanInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, started, finished, label, sources, complete, problems, counters,
-		policy FROM scans ORDER BY id`)
+		policy, rules FROM scans ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("findings: %s: %w", s.path, err)
 	}
@@ -553,11 +548,15 @@ func (s *Store) Scans(ctx context.Context) ([]ScanInfo, error) {
 			si                          ScanInfo
 			started, finished           sql.NullString
 			sources, problems, counters string
+			assessed                    sql.NullString
 			complete                    int
 		)
 		if err := rows.Scan(&si.ID, &started, &finished, &si.Label, &sources, &complete, &problems, &counters,
-			&si.Policy); err != nil {
+			&si.Policy, &assessed); err != nil {
 			return nil, fmt.Errorf("findings: %s: %w", s.path, err)
+		}
+		if assessed.Valid {
+			si.Rules = list[string](l, assessed.String)
 		}
 		si.Started, si.Finished = l.t(started), l.t(finished)
 		si.Complete = complete != 0

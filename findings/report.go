@@ -25,6 +25,13 @@ type Report struct {
 	MQTT          []MQTTConnect      `json:"mqtt"`
 	HL7           []HL7Message       `json:"hl7"`
 	DICOM         []DICOMAssociation `json:"dicom"`
+	// Suppressed holds the scan's findings that a suppression matched: kept and shown,
+	// but outside Findings, the summary's totals and the CI gate. Absent from JSON when
+	// none matched (so documents without suppressions are unchanged).
+	Suppressed []SuppressedFinding `json:"suppressed,omitempty"`
+	// Change compares the scan with an earlier comparable one (see Diff); nil, and
+	// absent from JSON, when there is none.
+	Change *Change `json:"change,omitempty"`
 }
 
 // Tool names the program that wrote the scan.
@@ -46,6 +53,10 @@ type ScanInfo struct {
 	Policy   string    `json:"policy"`
 	Problems []Problem `json:"problems"`
 	Counters []Counter `json:"counters"`
+	// Rules are the rule IDs the scan's policy assessed, sorted; nil when the scan did
+	// not record them, which Diff reads as "every rule". A finding of a rule missing here
+	// cannot be judged fixed by this scan.
+	Rules []string `json:"rules,omitempty"`
 }
 
 // Problem is something wrong with the scan's input (observe.Problem, with JSON names).
@@ -70,6 +81,43 @@ type Summary struct {
 	Medium   int `json:"medium"`
 	Low      int `json:"low"`
 	Info     int `json:"info"`
+	// Suppressed counts the findings set aside by suppressions; they are in none of the
+	// counts above.
+	Suppressed int `json:"suppressed,omitempty"`
+}
+
+// Summarize recounts r.Summary from r.Findings and r.Suppressed, after findings were
+// moved between them.
+func (r *Report) Summarize() {
+	s := Summary{Total: len(r.Findings), Suppressed: len(r.Suppressed)}
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case Critical:
+			s.Critical++
+		case High:
+			s.High++
+		case Medium:
+			s.Medium++
+		case Low:
+			s.Low++
+		default:
+			s.Info++
+		}
+	}
+	r.Summary = s
+}
+
+// SuppressedFinding is a finding a suppression set aside, with the suppression that did.
+type SuppressedFinding struct {
+	Finding
+	Suppression SuppressionRef `json:"suppression"`
+}
+
+// SuppressionRef says which suppression matched a finding and why it was accepted.
+type SuppressionRef struct {
+	Reason  string `json:"reason"`
+	Expires string `json:"expires"` // YYYY-MM-DD, the last day it suppresses
+	Source  string `json:"source"`  // FILE:LINE of the entry
 }
 
 // Count returns the number of findings of one severity.
@@ -112,8 +160,24 @@ type Certificate struct {
 	IPAddresses        []string   `json:"ip_addresses"`
 	ExtKeyUsage        []string   `json:"ext_key_usage"`
 	ParseError         string     `json:"parse_error"`
+	Role               string     `json:"role"` // trust-anchor, intermediate-ca, tls-server, device-identity, code-signing, other
+	RoleReasons        []string   `json:"role_reasons"`
+	WebPKI             bool       `json:"webpki"` // judged as public WebPKI, so CA/Browser Forum lints applied
+	WebPKIReason       string     `json:"webpki_reason"`
+	Lints              []CertLint `json:"lints"` // zlint results at warn or worse
+	LintError          string     `json:"lint_error"`
 	FirstSeen          time.Time  `json:"first_seen"` // across every scan in the store
 	SeenOn             []Sighting `json:"seen_on"`
+}
+
+// CertLint is one zlint result at warn or worse.
+type CertLint struct {
+	Name        string `json:"name"`   // zlint's lint name, e.g. "e_sub_cert_eku_missing"
+	Status      string `json:"status"` // "warn", "error" or "fatal"
+	Source      string `json:"source"` // "RFC5280", "CABF_BR", "Mozilla", ...
+	Citation    string `json:"citation"`
+	Description string `json:"description"`
+	Details     string `json:"details"`
 }
 
 // Sighting is one place a certificate was presented.
@@ -301,6 +365,17 @@ func (r *Report) Normalize() {
 		}
 		f.References = nonNil(f.References)
 	}
+	for i := range r.Suppressed {
+		f := &r.Suppressed[i].Finding
+		if f.Evidence == nil {
+			f.Evidence = map[string]any{}
+		}
+		f.References = nonNil(f.References)
+	}
+	if c := r.Change; c != nil {
+		c.New, c.Fixed = nonNil(c.New), nonNil(c.Fixed)
+		c.Persisting, c.NotAssessed = nonNil(c.Persisting), nonNil(c.NotAssessed)
+	}
 	r.Certificates = nonNil(r.Certificates)
 	for i := range r.Certificates {
 		c := &r.Certificates[i]
@@ -308,6 +383,8 @@ func (r *Report) Normalize() {
 		c.IPAddresses = nonNil(c.IPAddresses)
 		c.ExtKeyUsage = nonNil(c.ExtKeyUsage)
 		c.SeenOn = nonNil(c.SeenOn)
+		c.RoleReasons = nonNil(c.RoleReasons)
+		c.Lints = nonNil(c.Lints)
 	}
 	r.Services = nonNil(r.Services)
 	r.TLSSessions = nonNil(r.TLSSessions)

@@ -275,7 +275,8 @@ func (w *scanWriter) saveCertificates(set *observe.Set) error {
 	}
 	factCols := []string{"spki_sha256", "subject", "issuer", "serial", "not_before", "not_after", "validity_days",
 		"key_type", "key_bits", "rsa_exponent", "curve", "signature_algorithm", "signature_hash", "is_ca",
-		"self_signed", "dns_names", "ip_addresses", "ext_key_usage", "parse_error"}
+		"self_signed", "dns_names", "ip_addresses", "ext_key_usage", "parse_error",
+		"role", "role_reasons", "webpki", "webpki_reason", "lints", "lint_error"}
 	// Facts from the latest scan that had them win: a newer medscan may parse better.
 	var upd []string
 	for _, c := range factCols {
@@ -319,11 +320,25 @@ func (w *scanWriter) saveCertificates(set *observe.Set) error {
 			if err != nil {
 				return err
 			}
+			rr, err := w.jsonText(nonNil(f.RoleReasons))
+			if err != nil {
+				return err
+			}
+			lints := make([]CertLint, len(f.Lints))
+			for i, l := range f.Lints {
+				lints[i] = CertLint(l)
+			}
+			ls, err := w.jsonText(lints)
+			if err != nil {
+				return err
+			}
 			args = append(args, 1, f.SPKISHA256, f.Subject, f.Issuer, f.SerialHex, dbTime(f.NotBefore), dbTime(f.NotAfter),
 				f.ValidityDays, f.KeyType, f.KeyBits, f.RSAExponent, f.Curve, f.SignatureAlgorithm, f.SignatureHash,
-				boolInt(f.IsCA), boolInt(f.SelfSigned), dns, ips, eku, f.ParseError)
+				boolInt(f.IsCA), boolInt(f.SelfSigned), dns, ips, eku, f.ParseError,
+				f.Role, rr, boolInt(f.WebPKI), f.WebPKIReason, ls, f.LintError)
 		} else {
-			args = append(args, 0, "", "", "", "", nil, nil, 0, "", 0, 0, "", "", "", 0, 0, "[]", "[]", "[]", "")
+			args = append(args, 0, "", "", "", "", nil, nil, 0, "", 0, 0, "", "", "", 0, 0, "[]", "[]", "[]", "",
+				"", "[]", 0, "", "[]", "")
 		}
 		args = append(args, dbTime(c.FirstSeen))
 		var id int64

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -109,6 +110,68 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{db: db, path: path}
 	if err := s.init(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ErrNeedsMigration matches (errors.Is) the error of OpenReadOnly for a store of an
+// older schema, which only Open (migrating it) can read.
+var ErrNeedsMigration = errors.New("findings: store needs a migration")
+
+// OpenReadOnly opens an existing store for reading only: SQLite refuses every write on
+// the connection, so reading a baseline, listing scans or comparing them can never
+// change the file, whatever goes wrong. A missing file, a file that is not a medscan
+// store, and a store of a newer schema are errors naming the file; a store of an older
+// schema is an error matching ErrNeedsMigration.
+func OpenReadOnly(path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("findings: %s: %w", path, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("findings: %s: %w", path, errors.Unwrap(err))
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("findings: %s: is a directory, not a medscan store", path)
+	}
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() +
+		"?mode=ro&_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("findings: %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	ctx := context.Background()
+	version, tables, err := s.inspect(ctx)
+	switch {
+	case err != nil:
+	case version > SchemaVersion():
+		err = fmt.Errorf("findings: %s: schema version %d is newer than this medscan (%d); upgrade medscan",
+			path, version, SchemaVersion())
+	case version == 0 && tables > 0:
+		err = fmt.Errorf("findings: %s: an SQLite database that is not a medscan store", path)
+	case version == 0:
+		err = fmt.Errorf("findings: %s: not a medscan store (empty)", path)
+	case version < SchemaVersion():
+		err = fmt.Errorf("findings: %s: schema version %d is older than this medscan (%d): %w",
+			path, version, SchemaVersion(), ErrNeedsMigration)
+	}
+	if err == nil {
+		// The key is read when present; a reader never creates one.
+		var key []byte
+		qerr := db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&key)
+		switch {
+		case errors.Is(qerr, sql.ErrNoRows):
+		case qerr != nil:
+			err = s.openError(qerr)
+		default:
+			s.secret = key
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -542,7 +542,7 @@ func expectedReport(id int64) *Report {
 	}
 	// severity desc, rule, host, port, subject
 	sorted := []Finding{fs[2], fs[1], fs[3], fs[0], fs[4]}
-	return &Report{
+	want := &Report{
 		SchemaVersion: 1,
 		Tool:          Tool{Name: "medscan", Version: "v0.1.0"},
 		Scan: ScanInfo{ID: id, Started: t0.Add(-time.Minute), Finished: t0.Add(2 * time.Hour), Label: "ward 7",
@@ -620,6 +620,8 @@ func expectedReport(id int64) *Report {
 			CalledAE: "PACS", Result: "accepted", ImplClassUID: "1.2.3", ImplVersion: "DCMTK",
 			AbstractSyntaxes: []string{"1.2.840.10008.1.1"}}},
 	}
+	want.Normalize() // Load returns normalized reports: lists are [], never null
+	return want
 }
 
 func TestEmptyScanHasNoNullLists(t *testing.T) {

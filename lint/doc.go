@@ -29,4 +29,9 @@
 //
 // Invariants: Facts never panics on any input, allocates only in proportion to the input,
 // and never reads the network or the clock.
+//
+// Keys: ExamineKeys checks each distinct key (by SPKI SHA-256) once for the ROCA
+// fingerprint, small factors, Fermat-close primes and the user's blocklist; BatchGCD finds
+// RSA moduli sharing a prime (product tree, then a remainder tree modulo each node). Only
+// verdicts are kept, never a factor.
 package lint

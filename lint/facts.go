@@ -17,6 +17,13 @@ import (
 // certificate that zcrypto refuses gets ParseError and whatever the DER reader could
 // still take out of it (names, validity, key, signature algorithm).
 func Facts(der []byte) *observe.CertFacts {
+	f, _, _ := facts(der)
+	return f
+}
+
+// facts is Facts that also returns what it parsed, for the role and zlint stages: the
+// structure reader's view (never nil) and zcrypto's (nil when it refused the DER).
+func facts(der []byte) (*observe.CertFacts, *rawCert, *zx509.Certificate) {
 	f := &observe.CertFacts{}
 	r, rawErr := readCert(der)
 	zc, zErr := zx509.ParseCertificate(der)
@@ -89,7 +96,7 @@ func Facts(der []byte) *observe.CertFacts {
 	case sameName && r.tbs != nil && r.signature != nil:
 		f.SelfSigned = selfSignatureVerifies(r, k, sig, zc)
 	}
-	return f
+	return f, r, zc
 }
 
 // validityDays is the whole number of days between the bounds, rounded toward minus
@@ -103,17 +110,4 @@ func validityDays(nb, na time.Time) int {
 		d--
 	}
 	return int(d)
-}
-
-// Examine fills Facts for every certificate in the set that has none yet. Each distinct
-// certificate is parsed once, since the set holds one entry per DER.
-func Examine(set *observe.Set) {
-	if set == nil {
-		return
-	}
-	for _, c := range set.Certificates {
-		if c != nil && c.Facts == nil {
-			c.Facts = Facts(c.DER)
-		}
-	}
 }

@@ -150,6 +150,41 @@ type CertFacts struct {
 	IPAddresses        []string
 	ExtKeyUsage        []string
 	ParseError         string
+
+	// Key examination (lint.ExamineKeys, then the store-wide batch GCD), done once per
+	// distinct key and copied to every certificate that carries it. Only verdicts are
+	// kept: never a factor, and no big integers per certificate (the DER has the key).
+	KeyFlaws     []string // "roca", "small-factor", "fermat", "blocklisted" (lint.Flaw*)
+	Factorable   bool     // the RSA modulus has been factored by one of the checks
+	FactorMethod string   // "shared-prime", "fermat" or "small-factor" (lint.Factor*)
+	// SharedPrimeWith names the other keys this modulus shares a prime with, by SPKI
+	// SHA-256 and where they were seen ("<spki> on 10.20.1.11:443 (scan 3)"), sorted.
+	SharedPrimeWith []string
+
+	// Role is what the certificate is for, decided by package lint from its extensions
+	// and from where it was seen: "trust-anchor", "intermediate-ca", "tls-server",
+	// "device-identity" (a TLS client or device identity leaf), "code-signing" or
+	// "other"; "" when lint did not decide it (facts from elsewhere).
+	Role        string
+	RoleReasons []string // why, in words: "EKU serverAuth", "sent by a server at position 0"
+	// WebPKI is true when the certificate was judged as public WebPKI, so that zlint's
+	// CA/Browser Forum and root-programme lints ran on it; WebPKIReason says why.
+	WebPKI       bool
+	WebPKIReason string
+	// Lints are zlint's results at warn, error or fatal for the lints that apply to
+	// the role and PKI, sorted by name; nil when zlint could not run (LintError says why).
+	Lints     []CertLint
+	LintError string
+}
+
+// CertLint is one zlint result that found a problem.
+type CertLint struct {
+	Name        string // zlint's lint name, e.g. "e_sub_cert_eku_missing"
+	Status      string // "warn", "error" or "fatal"
+	Source      string // zlint's source: "RFC5280", "CABF_BR", "Mozilla", ...
+	Citation    string
+	Description string
+	Details     string
 }
 
 // HTTPRequest is an HTTP/1.x request with what its response said. Repeated requests of

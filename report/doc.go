@@ -1,7 +1,7 @@
 // Package report renders a scan, as read back from the store (findings.Report), in one
-// format per writer behind one interface: a terminal table and JSON so far, each in a
-// file of its own that registers itself, so that adding a format (HTML, SARIF, CSV) is
-// adding a file.
+// format per writer behind one interface: a terminal table, JSON (with its JSON Schema in
+// schema/), HTML, SARIF 2.1.0 and CSV (findings, and the inventory as csv-assets), each in
+// a file of its own that registers itself, so that adding a format is adding a file.
 //
 // Invariants: writers read nothing but the Report they are given (no store, no clock,
 // no environment), so the same Report renders to the same bytes every time; the golden

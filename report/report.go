@@ -19,6 +19,22 @@ type Writer interface {
 type Options struct {
 	Color bool // ANSI colour, for a terminal
 	Width int  // columns to fit text output into; 0 means DefaultWidth
+	// Rules is the rule catalog, for formats that describe every rule a scan could
+	// raise (SARIF). The Report does not carry it, and this package may not import
+	// package rules, so the caller passes it; when empty, writers describe the rules of
+	// the findings at hand from what the findings carry.
+	Rules []RuleInfo
+}
+
+// RuleInfo describes one catalog rule. Its fields match rules.Meta one for one, so a
+// caller converts with report.RuleInfo(meta).
+type RuleInfo struct {
+	ID          string
+	Title       string
+	Default     findings.Severity
+	Rationale   string
+	Remediation string
+	References  []string
 }
 
 // DefaultWidth is the width the table fits when Options.Width is 0.

@@ -327,7 +327,7 @@ func TestNew(t *testing.T) {
 		}
 	}
 	_, err := New("pdf", Options{})
-	if err == nil || !strings.Contains(err.Error(), `unknown format "pdf"`) || !strings.Contains(err.Error(), "json, table") {
+	if err == nil || !strings.Contains(err.Error(), `unknown format "pdf"`) || !strings.Contains(err.Error(), strings.Join(Formats(), ", ")) {
 		t.Fatalf("New(pdf) = %v; want an error listing the formats", err)
 	}
 	for _, f := range Formats() {

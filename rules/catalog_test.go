@@ -14,8 +14,9 @@ import (
 func TestCatalog(t *testing.T) {
 	cat := rules.Catalog()
 	wantIDs := []string{
-		"cert-expired", "cert-expiring-soon", "cert-long-lived", "cert-not-yet-valid", "cert-self-signed",
-		"cert-weak-signature", "cleartext-credentials", "cleartext-dicom", "cleartext-hl7", "key-weak",
+		"cert-expired", "cert-expiring-soon", "cert-incomplete-chain", "cert-lint", "cert-long-lived",
+		"cert-name-mismatch", "cert-not-yet-valid", "cert-self-signed", "cert-untrusted", "cert-weak-signature",
+		"cleartext-credentials", "cleartext-dicom", "cleartext-hl7", "key-factorable", "key-shared", "key-weak",
 		"tls-legacy-version", "tls-no-forward-secrecy", "tls-weak-cipher", "tls-weak-dh",
 	}
 	if len(cat) != len(wantIDs) {

@@ -8,6 +8,8 @@
 //   - present.go: certificate presentations (who served which certificate, at which chain
 //     position, when), the shared view that certificate and key rules judge.
 //   - policy.go: the YAML policy, its validation and its commented example.
+//   - suppress.go: suppressions (.medscanignore.yaml and the policy's section), their
+//     expiry and matching.
 //   - rules/<domain>/: the rules themselves, one per file, each registered from init() and
 //     paired with a table test holding a firing, a quiet and a not-applicable case:
 //     tlsrules, certrules, keyrules and cleartext. rules/all imports every domain, and is

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
 )
 
 // Thresholds are the numbers rules judge by. The defaults match corpus/README.md, so the
@@ -30,6 +32,9 @@ type Thresholds struct {
 	CriticalRSABits     int      `yaml:"critical_rsa_bits"`     // RSA keys below are critical
 	MinECBits           int      `yaml:"min_ec_bits"`           // EC keys below are weak
 	LegacyVersions      []string `yaml:"legacy_versions"`       // protocol versions that are legacy
+	// DevIDNoExpiry accepts the IEEE 802.1AR "no well-defined expiration" notAfter
+	// (99991231235959Z) on device identity certificates with a strong key.
+	DevIDNoExpiry bool `yaml:"devid_no_expiry"`
 }
 
 // Policy is a site's judgement: thresholds, severity overrides and disabled rules.
@@ -38,6 +43,18 @@ type Policy struct {
 	Thresholds Thresholds                   `yaml:"thresholds"`
 	Severity   map[string]findings.Severity `yaml:"severity"`
 	Disabled   []string                     `yaml:"disabled"`
+	// WebPKI says which certificates are judged as public WebPKI, for zlint's CA/Browser
+	// Forum and root-programme lints: auto (by the chain's root), always or never.
+	WebPKI lint.WebPKI `yaml:"webpki"`
+	// TrustAnchorsFile is the site's trust anchor bundle as the policy names it, resolved
+	// against the policy file's folder; "" when the policy names none.
+	TrustAnchorsFile string `yaml:"trust_anchors"`
+	// Anchors are the certificates of that bundle; nil when the policy names none, in
+	// which case chains are not judged for trust (cert-untrusted stays silent).
+	Anchors *lint.Anchors `yaml:"-"`
+	// Suppressions are the accepted risks of the policy's suppressions: section, matched
+	// like those of .medscanignore.yaml (suppress.go).
+	Suppressions []Suppression `yaml:"-"`
 
 	describe string
 }
@@ -60,7 +77,9 @@ func DefaultPolicy() *Policy {
 			CriticalRSABits:     1024,
 			MinECBits:           256,
 			LegacyVersions:      []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"},
+			DevIDNoExpiry:       true,
 		},
+		WebPKI:   lint.WebPKIAuto,
 		Severity: map[string]findings.Severity{},
 		describe: "default",
 	}
@@ -90,6 +109,10 @@ type rawPolicy struct {
 	Thresholds Thresholds        `yaml:"thresholds"`
 	Severity   map[string]string `yaml:"severity"`
 	Disabled   []string          `yaml:"disabled"`
+	WebPKI     string            `yaml:"webpki"`
+	Anchors    string            `yaml:"trust_anchors"`
+	// Suppressions stays a node so that ParseSuppressions can name lines.
+	Suppressions yaml.Node `yaml:"suppressions"`
 }
 
 // LoadPolicy reads a policy file. Keys it omits keep their defaults; an unknown key, an
@@ -199,7 +222,55 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		}
 	}
 	slices.Sort(p.Disabled)
+	sup, err := ParseSuppressions(name, &raw.Suppressions) // an absent key is a zero node: no entries
+	if err != nil {
+		return nil, err
+	}
+	p.Suppressions = sup
+	switch strings.ToLower(raw.WebPKI) {
+	case "", "auto":
+		p.WebPKI = lint.WebPKIAuto
+	case "always", "true", "yes":
+		p.WebPKI = lint.WebPKIAlways
+	case "never", "false", "no":
+		p.WebPKI = lint.WebPKINever
+	default:
+		return nil, fail(lineOf(&doc, "webpki"), "webpki: want auto, always or never, not %q", raw.WebPKI)
+	}
+	if raw.Anchors != "" {
+		file := raw.Anchors
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(filepath.Dir(name), file)
+		}
+		a, err := loadAnchors(file)
+		if err != nil {
+			return nil, fail(lineOf(&doc, "trust_anchors"), "trust_anchors: %v", err)
+		}
+		p.TrustAnchorsFile, p.Anchors = file, a
+	}
 	return p, nil
+}
+
+// loadAnchors reads a PEM bundle of trust anchors. A missing file, one without a
+// certificate, or a certificate without a readable name and key is an error naming the
+// file: a site that means to judge chains must not silently judge none.
+func loadAnchors(file string) (*lint.Anchors, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	ders, err := lint.ReadCerts(data)
+	if err != nil && len(ders) == 0 {
+		return nil, fmt.Errorf("%s: no certificate: %w", file, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	a, err := lint.ParseAnchors(ders)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return a, nil
 }
 
 // lineOf finds the line of a key path in a YAML document, 0 when absent.
@@ -282,6 +353,18 @@ thresholds:
 	line("An elliptic-curve key smaller than this many bits is weak.", "min_ec_bits", t.MinECBits)
 	fmt.Fprintf(&b, "  # Negotiated protocol versions that are legacy (of %s).\n  legacy_versions: [%s]\n",
 		strings.Join(knownVersions, ", "), strings.Join(t.LegacyVersions, ", "))
+	line("Accept the IEEE 802.1AR \"no well-defined expiration\" date (99991231235959Z) on device identity\n"+
+		"  # certificates with a strong key (RSA >= min_rsa_bits, EC >= min_ec_bits, Ed25519).", "devid_no_expiry", t.DevIDNoExpiry)
+	b.WriteString(`
+# Which certificates are public WebPKI, so that zlint's CA/Browser Forum and browser
+# root-programme lints apply to them: auto (the chain names a public root), always or never.
+webpki: auto
+
+# The site's trust anchors: a PEM bundle of the roots devices and middleware should trust
+# (relative to this file). Chains are then validated against them (cert-untrusted,
+# cert-incomplete-chain); without it, medscan does not judge trust. For example:
+# trust_anchors: site-roots.pem
+`)
 	b.WriteString(`
 # Severity overrides by rule ID: info, low, medium, high or critical. An override replaces
 # the severity of every finding of the rule, including ones the rule raises above its

@@ -109,3 +109,38 @@ func TestLoadPolicyErrors(t *testing.T) {
 		t.Error("missing file loaded")
 	}
 }
+
+func TestPolicyTrustAnchorsAndWebPKI(t *testing.T) {
+	wd, _ := os.Getwd()
+	ca, err := os.ReadFile(filepath.Join(wd, "..", "fixtures", "ward-ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("roots.pem", string(ca))
+	write("empty.pem", "")
+	p, err := rules.LoadPolicy(write("ok.yaml", "version: 1\ntrust_anchors: roots.pem\nwebpki: never\n"))
+	if err != nil || p.Anchors.Len() != 1 || p.TrustAnchorsFile != filepath.Join(dir, "roots.pem") || p.WebPKI != "never" {
+		t.Fatalf("%v %+v", err, p)
+	}
+	if d := rules.DefaultPolicy(); d.Anchors != nil || d.WebPKI != "auto" || !d.Thresholds.DevIDNoExpiry {
+		t.Errorf("default %+v", d)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"version: 1\ntrust_anchors: missing.pem\n", "missing.pem"},
+		{"version: 1\ntrust_anchors: empty.pem\n", "empty.pem: no certificate"},
+		{"version: 1\nwebpki: sometimes\n", `line 2: webpki: want auto, always or never, not "sometimes"`},
+	} {
+		_, err := rules.LoadPolicy(write("bad.yaml", tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.body, err, tc.want)
+		}
+	}
+}

@@ -115,6 +115,10 @@ func (p Presentation) Name() string {
 	return "sha256:" + p.Cert.SHA256.String()[:16]
 }
 
+// Attribute returns the (still escaped) value of the first attribute of type key in an
+// RFC 4514 distinguished name, or "": for rules that read a subject's common name.
+func Attribute(dn, key string) string { return attribute(dn, key) }
+
 // attribute returns the (still escaped) value of the first attribute of type key in an
 // RFC 4514 distinguished name, or "".
 func attribute(dn, key string) string {

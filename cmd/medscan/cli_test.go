@@ -146,7 +146,11 @@ func TestFailOnGate(t *testing.T) {
 	}
 	// With every rule of the ward disabled by policy, nothing is left to trip the gate.
 	policy := filepath.Join(work, "p.yaml")
-	os.WriteFile(policy, []byte("version: 1\ndisabled: [cleartext-hl7, cleartext-dicom, cleartext-credentials, key-weak, cert-self-signed, cert-long-lived, cert-weak-signature, tls-legacy-version, tls-weak-cipher, tls-no-forward-secrecy, tls-weak-dh, cert-expired, cert-not-yet-valid, cert-expiring-soon]\n"), 0o644)
+	var ids []string
+	for _, m := range rules.Catalog() {
+		ids = append(ids, m.ID)
+	}
+	os.WriteFile(policy, []byte("version: 1\ndisabled: ["+strings.Join(ids, ", ")+"]\n"), 0o644)
 	if res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--policy", policy, "--fail-on", "info"); res.code != 0 {
 		t.Errorf("all rules disabled: exit %d, want 0 (stderr %s)", res.code, res.stderr)
 	}
@@ -256,5 +260,24 @@ func TestMissingInputsTouchNothing(t *testing.T) {
 	entries, _ := os.ReadDir(work)
 	if len(entries) != 0 {
 		t.Errorf("files were created: %v", entries)
+	}
+}
+
+// A policy may come from a pipe (--policy /dev/stdin, or a shell's <(…)): it is read once.
+func TestPolicyFromPipe(t *testing.T) {
+	work := t.TempDir()
+	res := medscan(t, work, []byte("version: 1\ndisabled: [cert-self-signed]\n"),
+		"scan", "-q", "--pcap", wardCapture(t), "--policy", "/dev/stdin", "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	rep := parseReport(t, res.stdout)
+	if len(rep.Findings) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, f := range rep.Findings {
+		if f.Rule == "cert-self-signed" {
+			t.Fatalf("the piped policy was not applied: %s on %s", f.Rule, f.Host)
+		}
 	}
 }

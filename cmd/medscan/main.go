@@ -43,11 +43,15 @@ const topUsage = `medscan: network and certificate posture for clinical networks
 Usage:
   medscan scan --pcap FILE [--pcap FILE…] [flags]   scan captures ("-" reads stdin)
   medscan report [--scan latest|ID] [flags]         render a stored scan again
+  medscan lint PATH… [--scan latest|ID] [flags]      lint certificate files (PEM, DER, PKCS #7) and stored certificates
+  medscan scans [--label L] [--format json]         list the stored scans with their counts
+  medscan diff [EARLIER] [LATER] [flags]            new, fixed, persisting and not-assessed findings
   medscan rules [--example-policy]                  list the rule catalog
   medscan version                                   print the version
 
 Run 'medscan COMMAND --help' for a command's flags.
-Exit codes: 0 clean, 1 error or incomplete scan, 2 usage, 3 findings at or above --fail-on.
+Exit codes: 0 clean, 1 error or incomplete scan, 2 usage, 3 findings at or above --fail-on
+(with --fail-on-new, only new ones).
 `
 
 func main() {
@@ -69,6 +73,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdScan(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
 		err = cmdReport(ctx, args[1:], stdout, stderr)
+	case "lint":
+		err = cmdLint(ctx, args[1:], stdout, stderr)
+	case "scans":
+		err = cmdScans(ctx, args[1:], stdout, stderr)
+	case "diff":
+		err = cmdDiff(ctx, args[1:], stdout, stderr)
 	case "rules":
 		err = cmdRules(args[1:], stdout, stderr)
 	case "version", "--version":

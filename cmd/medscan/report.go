@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/pflag"
-
-	"github.com/medscan/medscan/findings"
 )
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,11 +23,15 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	// Reading a store must not create one: a mistyped --db is an error, not an empty store.
-	if _, err := os.Stat(out.dbPath()); err != nil {
-		return fmt.Errorf("no store at %s (%w); run medscan scan first, or give --db", out.dbPath(), errors.Unwrap(err))
+	active, err := out.suppressions(stderr)
+	if err != nil {
+		return err
 	}
-	st, err := findings.Open(out.dbPath())
+	base, err := out.loadBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := readStore(out.dbPath())
 	if err != nil {
 		return err
 	}
@@ -40,9 +40,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	rep, err := out.render(ctx, st, id, w, stdout)
+	rep, err := prepare(ctx, st, id, base, out.baseline, active)
 	if err != nil {
 		return err
 	}
-	return gateFailed(gate, rep, stderr)
+	if err := out.render(rep, w, stdout); err != nil {
+		return err
+	}
+	return gateFailed(gate, out.failOnNew, rep, stderr)
 }

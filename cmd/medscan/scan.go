@@ -19,8 +19,8 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var out outputFlags
 	out.register(fs)
 	pcaps := fs.StringArray("pcap", nil, "read a capture `FILE` (pcap, pcapng, optionally gzip-compressed; - for stdin); repeatable")
-	policyPath := fs.String("policy", "", "policy `FILE` (YAML) overriding thresholds, severities and disabled rules")
 	label := fs.String("label", "", "name this scan (a site, a ward) so later scans can be compared with it")
+	keyBlocklist := blocklistFlag(fs)
 	quiet := fs.BoolP("quiet", "q", false, "print nothing on stderr but errors")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
@@ -57,11 +57,23 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fmt.Errorf("%s: is a directory; give the capture files in it", p)
 		}
 	}
-	pol := rules.DefaultPolicy()
-	if *policyPath != "" {
-		if pol, err = rules.LoadPolicy(*policyPath); err != nil {
-			return err
-		}
+	pol, err := out.policy()
+	if err != nil {
+		return err
+	}
+	// Suppressions and the baseline are read before the store is opened: a bad one
+	// stops the scan before anything is recorded.
+	active, err := out.suppressions(stderr, pol.Suppressions...)
+	if err != nil {
+		return err
+	}
+	base, err := out.loadBaseline(ctx)
+	if err != nil {
+		return err
+	}
+	blocklist, err := loadBlocklist(*keyBlocklist)
+	if err != nil {
+		return err
 	}
 	st, err := findings.Open(out.dbPath())
 	if err != nil {
@@ -69,24 +81,39 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer st.Close()
 	res, err := scan.Run(ctx, st, scan.Options{
-		Pcaps:       *pcaps,
-		Stdin:       stdin,
-		Policy:      pol,
-		Label:       *label,
-		ToolVersion: version,
-		SourceError: func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
+		Pcaps:        *pcaps,
+		Stdin:        stdin,
+		Policy:       pol,
+		Label:        *label,
+		ToolVersion:  version,
+		SourceError:  func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
+		KeyBlocklist: blocklist,
 	})
 	if err != nil {
 		return err
 	}
-	rep, err := out.render(ctx, st, res.ScanID, w, stdout)
+	// What the policy assessed is kept with the scan, so that a later comparison can
+	// tell a rule turned off from a problem fixed.
+	var assessed []string
+	for _, m := range rules.Catalog() {
+		if !pol.IsDisabled(m.ID) {
+			assessed = append(assessed, m.ID)
+		}
+	}
+	if err := st.SetScanRules(context.WithoutCancel(ctx), res.ScanID, assessed); err != nil {
+		return err
+	}
+	rep, err := prepare(ctx, st, res.ScanID, base, out.baseline, active)
 	if err != nil {
+		return err
+	}
+	if err := out.render(rep, w, stdout); err != nil {
 		return err
 	}
 	if !*quiet {
 		fmt.Fprintf(stderr, "medscan: scan %d stored in %s: %s\n", res.ScanID, st.Path(), summaryLine(rep))
 	}
-	if err := gateFailed(gate, rep, stderr); err != nil {
+	if err := gateFailed(gate, out.failOnNew, rep, stderr); err != nil {
 		return err
 	}
 	if !res.Complete {

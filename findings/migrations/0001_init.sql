@@ -25,7 +25,11 @@ CREATE TABLE scans (
 	problems     TEXT NOT NULL DEFAULT '[]',
 	counters     TEXT NOT NULL DEFAULT '[]',
 	tool_version TEXT NOT NULL DEFAULT '',
-	policy       TEXT NOT NULL DEFAULT ''
+	policy       TEXT NOT NULL DEFAULT '',
+	-- rules is the JSON array of the rule IDs the scan's policy assessed; NULL when the
+	-- scan did not record it (then every rule counts as assessed). History needs it:
+	-- a finding of a rule the later scan did not run is not assessed, not fixed.
+	rules        TEXT
 );
 
 -- Assets span every scan of the store; scan_assets is what one scan saw of them.
@@ -130,6 +134,12 @@ CREATE TABLE certificates (
 	ip_addresses        TEXT NOT NULL DEFAULT '[]',
 	ext_key_usage       TEXT NOT NULL DEFAULT '[]',
 	parse_error         TEXT NOT NULL DEFAULT '',
+	role                TEXT NOT NULL DEFAULT '',
+	role_reasons        TEXT NOT NULL DEFAULT '[]',
+	webpki              INTEGER NOT NULL DEFAULT 0,
+	webpki_reason       TEXT NOT NULL DEFAULT '',
+	lints               TEXT NOT NULL DEFAULT '[]',
+	lint_error          TEXT NOT NULL DEFAULT '',
 	first_seen          TEXT
 );
 CREATE INDEX certificates_spki ON certificates(spki_sha256);

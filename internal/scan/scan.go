@@ -33,6 +33,8 @@ type Options struct {
 	SourceError func(err error)
 	// Clock gives the scan's start and end times (wall clock); tests fix it.
 	Clock func() time.Time
+	// KeyBlocklist lists known-compromised keys (--key-blocklist); nil for none.
+	KeyBlocklist *lint.Blocklist
 }
 
 // Result summarises a finished scan.
@@ -87,7 +89,8 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 		}
 	}
 	eng.Finish()
-	lint.Examine(set)
+	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
+	checkKeys(ctx, store, set, opt.KeyBlocklist)
 	fs := rules.Evaluate(set, pol)
 	meta := findings.ScanMeta{
 		Started:     started,

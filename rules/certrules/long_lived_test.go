@@ -1,12 +1,14 @@
 package certrules
 
 import (
+	"crypto/elliptic"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/medscan/medscan/lint/linttest"
 	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
 	"github.com/medscan/medscan/rules/internal/rulestest"
 )
 
@@ -39,6 +41,45 @@ func TestLongLived(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := rulestest.Run(t, longLived{}, tc.set, nil)
+			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v (%v)", got, tc.want, fs)
+			}
+		})
+	}
+}
+
+func TestLongLivedDeviceIdentityNoExpiry(t *testing.T) {
+	t0 := day(2019, 5, 14)
+	at := day(2024, 6, 1)
+	ca := linttest.New(t, linttest.Spec{CN: "Maker CA", IsCA: true, NotBefore: t0, NotAfter: day(2039, 1, 1)})
+	devid := linttest.New(t, linttest.Spec{CN: "pump-0042", Issuer: ca, NotBefore: t0, NotAfter: noExpiry})
+	weak := linttest.New(t, linttest.Spec{CN: "pump-0043", Issuer: ca, NotBefore: t0, NotAfter: noExpiry, Key: linttest.ECKey(t, elliptic.P224())})
+	thirty := linttest.New(t, linttest.Spec{CN: "pump-0044", Issuer: ca, NotBefore: t0, NotAfter: t0.AddDate(30, 0, 0)})
+	// asClient is a set where a device presents its identity to a server.
+	asClient := func(leaf *linttest.Cert) *observe.Set {
+		set := observe.NewSet()
+		s := rulestest.Session("10.0.0.10:6662", "10.0.1.42:50000", 0x0303, 0xc02f)
+		s.FirstSeen, s.LastSeen = at, at
+		set.AddTLS(s, nil, [][]byte{leaf.DER, ca.DER})
+		return set
+	}
+	strict := rules.DefaultPolicy()
+	strict.Thresholds.DevIDNoExpiry = false
+	tests := []struct {
+		name string
+		set  *observe.Set
+		pol  *rules.Policy
+		want []string
+	}{
+		{"802.1AR identity with a strong key: accepted", asClient(devid), nil, nil},
+		{"802.1AR value with a weak key", asClient(weak), nil, []string{"high 10.0.1.42:0"}},
+		{"30-year device certificate", asClient(thirty), nil, []string{"high 10.0.1.42:0"}},
+		{"policy turns the exception off", asClient(devid), strict, []string{"high 10.0.1.42:0"}},
+		{"the same certificate served by a server is not a device identity", served("10.0.1.42:443", at, devid.DER), nil, []string{"high 10.0.1.42:443"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := rulestest.Run(t, longLived{}, tc.set, tc.pol)
 			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v (%v)", got, tc.want, fs)
 			}

@@ -1,9 +1,20 @@
 // Package keyrules holds the rules about public keys in the certificates hosts present.
 //
-// A weak key is reported at every chain position, not only on the leaf: a host's
-// authentication is only as strong as the weakest key on the path to the anchor its
-// clients trust (a factorable intermediate or root key lets an attacker mint a leaf for
-// that host), and the fix is the host operator's to make by moving to a chain without it.
-// The evidence names the position and chain role, so a reader can tell a server's own key
-// from its CA's. Each finding is keyed by host, port and certificate.
+// A weak or factorable key (key-weak, key-factorable) is reported at every chain
+// position, not only on the leaf: a host's authentication is only as strong as the
+// weakest key on the path to the anchor its clients trust (a factorable intermediate or
+// root key lets an attacker mint a leaf for that host), and the fix is the host
+// operator's to make by moving to a chain without it. The evidence names the position and
+// chain role, so a reader can tell a server's own key from its CA's. Those findings are
+// keyed by host, port and certificate.
+//
+// A shared key (key-shared) is judged on leaves only, since a CA's key travels in the
+// chains of every server it issued for by design; its findings are keyed by host, port
+// and the key's SPKI SHA-256, one per endpoint that presents it, so each affected device
+// shows up.
+//
+// The rules judge verdicts that package lint and the scan pipeline leave in the facts
+// (KeyFlaws, Factorable, FactorMethod, SharedPrimeWith); they never see a modulus, and
+// no factor exists anywhere to be shown. The codes are lint's, copied here because rules
+// do not import lint; a test keeps the copies equal.
 package keyrules

@@ -5,8 +5,10 @@ package keyrules
 import (
 	"crypto/elliptic"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/lint/linttest"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
@@ -73,12 +75,19 @@ func TestJudge(t *testing.T) {
 	}{
 		{"rsa exponent 1", observe.CertFacts{KeyType: "rsa", KeyBits: 2048, RSAExponent: 1}, 1, "critical"},
 		{"rsa even exponent", observe.CertFacts{KeyType: "rsa", KeyBits: 2048, RSAExponent: 65536}, 1, "high"},
-		{"rsa 1024 and exponent 3", observe.CertFacts{KeyType: "rsa", KeyBits: 1024, RSAExponent: 3}, 1, "high"},
+		{"rsa 1024 and exponent 3", observe.CertFacts{KeyType: "rsa", KeyBits: 1024, RSAExponent: 3}, 2, "high"},
+		{"rsa exponent 3 alone is low", observe.CertFacts{KeyType: "rsa", KeyBits: 2048, RSAExponent: 3}, 1, "low"},
+		{"rsa exponent 65537 fine", observe.CertFacts{KeyType: "rsa", KeyBits: 2048, RSAExponent: 65537}, 0, "low"},
+		{"roca 2048 is high", observe.CertFacts{KeyType: "rsa", KeyBits: 2048, RSAExponent: 65537, KeyFlaws: []string{"roca"}}, 1, "high"},
+		{"roca 1024 is critical", observe.CertFacts{KeyType: "rsa", KeyBits: 1024, RSAExponent: 65537, KeyFlaws: []string{"roca"}}, 2, "critical"},
+		{"small factor", observe.CertFacts{KeyType: "rsa", KeyBits: 2048, RSAExponent: 65537, KeyFlaws: []string{"small-factor"}}, 1, "critical"},
+		{"fermat", observe.CertFacts{KeyType: "rsa", KeyBits: 2048, RSAExponent: 65537, KeyFlaws: []string{"fermat"}}, 1, "critical"},
+		{"blocklisted ec key", observe.CertFacts{KeyType: "ecdsa", KeyBits: 256, Curve: "P-256", KeyFlaws: []string{"blocklisted"}}, 1, "critical"},
 		{"rsa 1023", observe.CertFacts{KeyType: "rsa", KeyBits: 1023, RSAExponent: 65537}, 1, "critical"},
 		{"dsa 2048", observe.CertFacts{KeyType: "dsa", KeyBits: 2048}, 1, "high"},
 		{"ec 192", observe.CertFacts{KeyType: "ecdsa", KeyBits: 192, Curve: "P-192"}, 1, "high"},
-		{"ec of unknown size: not applicable", observe.CertFacts{KeyType: "ecdsa", Curve: "1.2.3.4"}, 0, "high"},
-		{"unknown key: not applicable", observe.CertFacts{KeyType: "unknown"}, 0, "high"},
+		{"ec of unknown size: not applicable", observe.CertFacts{KeyType: "ecdsa", Curve: "1.2.3.4"}, 0, "low"},
+		{"unknown key: not applicable", observe.CertFacts{KeyType: "unknown"}, 0, "low"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,5 +96,23 @@ func TestJudge(t *testing.T) {
 				t.Errorf("judge = %v, %v; want %d reasons, %s", r, sev, tc.reasons, tc.sev)
 			}
 		})
+	}
+}
+
+func TestKeyWeakFlaws(t *testing.T) {
+	leaf := linttest.New(t, linttest.Spec{CN: "tpm-device", Key: linttest.RSAKey(t, 2048)})
+	s := observe.NewSet()
+	s.AddTLS(rulestest.Session("192.0.2.1:443", "198.51.100.9:50000", 0x0303, 0xc02f), [][]byte{leaf.DER}, nil)
+	lint.Examine(s)
+	for _, c := range s.Certificates {
+		c.Facts.KeyFlaws = []string{lint.FlawROCA}
+	}
+	fs := rulestest.Run(t, keyWeak{}, s, nil)
+	if got := rulestest.Keys(fs); !slices.Equal(got, []string{"high 192.0.2.1:443"}) {
+		t.Fatalf("got %v", got)
+	}
+	if !strings.Contains(fs[0].Message, "ROCA fingerprint (CVE-2017-15361)") ||
+		!slices.Equal(fs[0].Evidence["key_flaws"].([]string), []string{"roca"}) {
+		t.Errorf("message %q, evidence %v", fs[0].Message, fs[0].Evidence["key_flaws"])
 	}
 }

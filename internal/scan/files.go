@@ -1,0 +1,198 @@
+package scan
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+)
+
+// MaxFileBytes caps the size of one certificate file read by RunFiles: a bundle larger
+// than this is not a certificate file but a mistake (a disk image given by accident).
+const MaxFileBytes = 64 << 20
+
+// FileOptions describe one run of medscan lint over certificate files.
+type FileOptions struct {
+	// Paths are certificate files and folders (walked recursively, hidden entries
+	// skipped).
+	Paths []string
+	// FromScan re-lints every certificate of a stored scan (its ID); 0 for none.
+	FromScan    int64
+	Policy      *rules.Policy // nil means the default policy
+	Label       string
+	ToolVersion string
+	// FileError is told about each file that could not be read in full, as it happens.
+	FileError func(err error)
+	// KeyBlocklist lists known-compromised keys (--key-blocklist); nil for none.
+	KeyBlocklist *lint.Blocklist
+	// Clock gives the scan's times; a certificate read from a file is observed when
+	// it is read. Tests fix it.
+	Clock func() time.Time
+}
+
+// RunFiles reads certificates from files (and from a stored scan), examines them,
+// applies the rules of the policy and stores the result as a scan whose sightings have
+// source "file": no endpoint, so findings about them have Host "" and the certificate's
+// SHA-256 as Subject. A file that holds no certificate, or is damaged part-way, is a
+// problem of the scan, which goes on; the scan is then incomplete. RunFiles returns an
+// error only when nothing could be stored.
+func RunFiles(ctx context.Context, store *findings.Store, opt FileOptions) (Result, error) {
+	clock := opt.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	pol := opt.Policy
+	if pol == nil {
+		pol = rules.DefaultPolicy()
+	}
+	started := clock()
+	set := observe.NewSet()
+	complete := true
+	problem := func(source, msg string) {
+		complete = false
+		p := observe.Problem{Source: source, Offset: -1, Message: msg}
+		set.Problem(p)
+		if opt.FileError != nil {
+			opt.FileError(p)
+		}
+	}
+	var sources []string
+	for _, root := range opt.Paths {
+		sources = append(sources, root)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				problem(path, errMessage(err))
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if path != root && len(d.Name()) > 1 && d.Name()[0] == '.' {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+				return nil
+			}
+			readCertFile(set, path, clock(), problem)
+			return nil
+		})
+		if err != nil {
+			problem(root, "not read to its end: scan interrupted")
+		}
+	}
+	if opt.FromScan != 0 {
+		src := fmt.Sprintf("scan:%d", opt.FromScan)
+		sources = append(sources, src)
+		if err := addStoredScan(ctx, store, set, opt.FromScan, clock()); err != nil {
+			return Result{}, fmt.Errorf("%s: %w", src, err)
+		}
+	}
+	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
+	checkKeys(ctx, store, set, opt.KeyBlocklist)
+	fs := rules.Evaluate(set, pol)
+	meta := findings.ScanMeta{
+		Started:     started,
+		Finished:    clock(),
+		Label:       opt.Label,
+		Sources:     sources,
+		Complete:    complete,
+		Problems:    set.Problems,
+		Counters:    set.Counters,
+		ToolVersion: opt.ToolVersion,
+		Policy:      pol.Describe(),
+	}
+	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{ScanID: id, Complete: complete, Findings: fs, Set: set}, nil
+}
+
+// errMessage is an error without the path that the problem already names.
+func errMessage(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// readCertFile adds the certificates of one file to the set, as file sightings at
+// positions in the order the file holds them.
+func readCertFile(set *observe.Set, path string, at time.Time, problem func(source, msg string)) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		problem(path, errMessage(err))
+		return
+	}
+	if fi.IsDir() {
+		return
+	}
+	if fi.Size() > MaxFileBytes {
+		problem(path, fmt.Sprintf("%d bytes, beyond the limit of %d for a certificate file; not read", fi.Size(), MaxFileBytes))
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		problem(path, errMessage(err))
+		return
+	}
+	ders, err := lint.ReadCerts(data)
+	for i, der := range ders {
+		addFileCert(set, der, i, at)
+	}
+	set.AddCounter("cert_files_read", 1)
+	set.AddCounter("certificates_read", uint64(len(ders)))
+	if err != nil {
+		problem(path, err.Error())
+	}
+}
+
+// addFileCert records a certificate read from a file: a sighting with no endpoint, no
+// role and source file. observe.Set has no producer of such sightings (its Sink
+// methods record what the network showed), so the certificate is added directly.
+func addFileCert(set *observe.Set, der []byte, position int, at time.Time) {
+	ref := observe.CertRef(sha256.Sum256(der))
+	c := set.Certificates[ref]
+	if c == nil {
+		c = &observe.Certificate{SHA256: ref, DER: slices.Clone(der), FirstSeen: at}
+		set.Certificates[ref] = c
+	}
+	for _, s := range c.Seen {
+		if s.Source == observe.SourceFile && s.Position == position && !s.Endpoint.IsValid() {
+			return
+		}
+	}
+	c.Seen = append(c.Seen, observe.CertSighting{Position: position, Time: at, Source: observe.SourceFile})
+}
+
+// addStoredScan adds every certificate of a stored scan as a file sighting, so that
+// the certificates a capture showed are linted again under today's rules and policy.
+func addStoredScan(ctx context.Context, store *findings.Store, set *observe.Set, id int64, at time.Time) error {
+	rep, err := store.Load(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, c := range rep.Certificates {
+		der, err := store.CertificateDER(ctx, c.SHA256)
+		if err != nil {
+			return err
+		}
+		addFileCert(set, der, 0, at)
+	}
+	set.AddCounter("certificates_from_store", uint64(len(rep.Certificates)))
+	return nil
+}

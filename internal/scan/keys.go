@@ -1,0 +1,171 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
+	"github.com/medscan/medscan/observe"
+)
+
+// maxPartnerSightings caps how many places are listed for each key a factored key shares
+// a prime with, so that a key on a whole fleet does not fill the evidence.
+const maxPartnerSightings = 8
+
+// CheckKeys examines the set's public keys after lint.Examine and before the rules: the
+// per-key checks (lint.ExamineKeys: ROCA, small factors, Fermat, the blocklist), then a
+// batch GCD over every distinct RSA modulus of the set and of every scan in the store, so
+// that a key seen today is compared with one seen last month. A key of the set that
+// shares a prime with another gets Factorable, FactorMethod "shared-prime" and, in
+// SharedPrimeWith, the other keys by SPKI SHA-256 with where they were seen. No factor
+// is kept or returned. store may be nil (the set's keys are then compared among
+// themselves).
+func CheckKeys(ctx context.Context, store *findings.Store, set *observe.Set, blocklist *lint.Blocklist) error {
+	if set == nil {
+		return nil
+	}
+	lint.ExamineKeys(set, lint.KeyOptions{Blocklist: blocklist})
+
+	// The set's own RSA keys come first, so that where a stored key has the same modulus
+	// under another encoding, the set's copy is the one the batch GCD keeps.
+	type key struct {
+		spki  string
+		n     *big.Int
+		certs []*observe.Certificate // nil for a key only in the store
+	}
+	var keys []*key
+	bySPKI := map[string]*key{}
+	refs := make([]observe.CertRef, 0, len(set.Certificates))
+	for r := range set.Certificates {
+		refs = append(refs, r)
+	}
+	slices.SortFunc(refs, func(a, b observe.CertRef) int { return slices.Compare(a[:], b[:]) })
+	for _, r := range refs {
+		c := set.Certificates[r]
+		if c == nil || c.Facts == nil || c.Facts.KeyType != "rsa" || c.Facts.SPKISHA256 == "" {
+			continue
+		}
+		if k := bySPKI[c.Facts.SPKISHA256]; k != nil {
+			k.certs = append(k.certs, c)
+			continue
+		}
+		n, ok := lint.RSAModulus(c.DER)
+		if !ok {
+			continue
+		}
+		k := &key{spki: c.Facts.SPKISHA256, n: n, certs: []*observe.Certificate{c}}
+		bySPKI[k.spki] = k
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if store != nil {
+		err := store.EachRSAKey(ctx, func(spki string, der []byte) error {
+			if bySPKI[spki] != nil {
+				return nil
+			}
+			if n, ok := lint.RSAModulus(der); ok {
+				k := &key{spki: spki, n: n}
+				bySPKI[spki] = k
+				keys = append(keys, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("key check: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("key check: batch GCD not run: %w", err)
+	}
+	moduli := make([]*big.Int, len(keys))
+	for i, k := range keys {
+		moduli[i] = k.n
+	}
+	shared := lint.BatchGCD(moduli, 0)
+
+	// Only the set's keys are judged: a stored key is named as a partner, and judged
+	// again when a scan sees it.
+	for i, k := range keys {
+		partners := shared[i]
+		if k.certs == nil || len(partners) == 0 {
+			continue
+		}
+		var with []string
+		for _, j := range partners {
+			desc, err := describeKey(ctx, store, keys[j].spki, keys[j].certs)
+			if err != nil {
+				return fmt.Errorf("key check: %w", err)
+			}
+			with = append(with, desc)
+		}
+		slices.Sort(with)
+		for _, c := range k.certs {
+			f := c.Facts
+			f.Factorable = true
+			if f.FactorMethod == "" {
+				f.FactorMethod = lint.FactorSharedPrime
+			}
+			f.SharedPrimeWith = slices.Clone(with)
+		}
+	}
+	return nil
+}
+
+// describeKey names a key for evidence: its SPKI SHA-256 and where it was seen, in this
+// scan (from the set's certificates) and in stored scans.
+func describeKey(ctx context.Context, store *findings.Store, spki string, certs []*observe.Certificate) (string, error) {
+	var where []string
+	for _, c := range certs {
+		for _, sg := range c.Seen {
+			where = append(where, sightingText(sg)+" (this scan)")
+		}
+	}
+	slices.Sort(where)
+	where = slices.Compact(where)
+	if store != nil && len(where) < maxPartnerSightings {
+		sgs, err := store.KeySightings(ctx, spki, maxPartnerSightings-len(where))
+		if err != nil {
+			return "", err
+		}
+		for _, sg := range sgs {
+			where = append(where, sg.String())
+		}
+	}
+	if len(where) > maxPartnerSightings {
+		where = where[:maxPartnerSightings]
+	}
+	if len(where) == 0 {
+		return spki, nil
+	}
+	return spki + " on " + strings.Join(where, ", "), nil
+}
+
+// sightingText renders where a certificate of the set was seen, as findings.KeySighting
+// renders a stored one.
+func sightingText(sg observe.CertSighting) string {
+	a := sg.Endpoint.Addr().Unmap()
+	switch {
+	case !a.IsValid():
+		return "file"
+	case sg.Role == "client":
+		return "client " + a.String()
+	default:
+		return netip.AddrPortFrom(a, sg.Endpoint.Port()).String()
+	}
+}
+
+// checkKeys is CheckKeys for Run: a failure is recorded as a problem of the scan (the
+// per-key checks have run by then; only the comparison with the store is missing), not
+// a reason to lose the scan.
+func checkKeys(ctx context.Context, store *findings.Store, set *observe.Set, blocklist *lint.Blocklist) {
+	if err := CheckKeys(ctx, store, set, blocklist); err != nil {
+		set.Problem(observe.Problem{Source: "key check", Offset: -1, Message: err.Error()})
+	}
+}

@@ -1,0 +1,182 @@
+package scan
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"math/big"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+)
+
+// modulusCert returns a certificate for the RSA modulus n (exponent 65537), signed by a
+// throwaway key: only the subject key matters here.
+func modulusCert(t *testing.T, n *big.Int, cn string) []byte {
+	t.Helper()
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+	parent := &x509.Certificate{Subject: pkix.Name{CommonName: "factory CA"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &rsa.PublicKey{N: n, E: 65537}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func spkiOf(t *testing.T, der []byte) string {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(s[:])
+}
+
+// serving returns a set in which each server presents one certificate at time at.
+func serving(at time.Time, certs map[string][]byte) *observe.Set {
+	s := observe.NewSet()
+	for server, der := range certs {
+		s.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: netip.MustParseAddrPort("10.20.9.9:50000"),
+			Server: netip.MustParseAddrPort(server)}, FirstSeen: at, LastSeen: at, Source: observe.SourcePassive,
+			SawClientHello: true, SawServerHello: true, Version: 0x0303, Suite: 0xc02f}, [][]byte{der}, nil)
+	}
+	return s
+}
+
+// scanSet does what Run does with a set: examine, check keys against the store, judge,
+// and save.
+func scanSet(t *testing.T, st *findings.Store, set *observe.Set, bl *lint.Blocklist) []findings.Finding {
+	t.Helper()
+	ctx := context.Background()
+	lint.Examine(set)
+	if err := CheckKeys(ctx, st, set, bl); err != nil {
+		t.Fatal(err)
+	}
+	fs := rules.Evaluate(set, nil)
+	if _, err := st.SaveScan(ctx, findings.ScanMeta{Started: time.Now(), Complete: true}, set, fs); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func byRule(fs []findings.Finding, rule string) []findings.Finding {
+	var out []findings.Finding
+	for _, f := range fs {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestCheckKeysAcrossScans(t *testing.T) {
+	st := openStore(t)
+	p, q, s, u := mustPrime(t), mustPrime(t), mustPrime(t), mustPrime(t)
+	pumpA := modulusCert(t, new(big.Int).Mul(p, q), "pump-31")        // seen last month
+	pumpB := modulusCert(t, new(big.Int).Mul(p, s), "pump-32")        // seen today: shares p with A
+	other := modulusCert(t, new(big.Int).Mul(u, mustPrime(t)), "ehr") // shares nothing
+
+	month := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	fsA := scanSet(t, st, serving(month, map[string][]byte{"10.20.3.31:443": pumpA, "10.20.3.40:443": other}), nil)
+	if got := byRule(fsA, "key-factorable"); len(got) != 0 {
+		t.Fatalf("scan A alone: %d key-factorable findings", len(got))
+	}
+	fsB := scanSet(t, st, serving(month.AddDate(0, 1, 0), map[string][]byte{"10.20.3.32:443": pumpB, "10.20.3.40:443": other}), nil)
+	got := byRule(fsB, "key-factorable")
+	if len(got) != 1 || got[0].Host != "10.20.3.32" || got[0].Severity != findings.Critical {
+		t.Fatalf("scan B: key-factorable findings %+v", got)
+	}
+	with := got[0].Evidence["shares_prime_with"].([]string)
+	want := spkiOf(t, pumpA) + " on 10.20.3.31:443 (scan 1)"
+	if !slices.Equal(with, []string{want}) {
+		t.Errorf("shares_prime_with = %v, want [%s]", with, want)
+	}
+	if !strings.Contains(got[0].Message, "shares a prime with 1 other key") {
+		t.Errorf("message %q", got[0].Message)
+	}
+	// Nothing secret in what is kept: no prime in the evidence or the message.
+	for _, f := range fsB {
+		text := f.Message + strings.Join(with, " ")
+		for _, x := range []*big.Int{p, q, s} {
+			if strings.Contains(text, x.String()) || strings.Contains(text, x.Text(16)) {
+				t.Fatal("a prime factor reached a finding")
+			}
+		}
+	}
+	// A third scan seeing pump A again names pump B, from scan 2, as its partner.
+	fsC := scanSet(t, st, serving(month.AddDate(0, 2, 0), map[string][]byte{"10.20.3.31:443": pumpA}), nil)
+	gotC := byRule(fsC, "key-factorable")
+	if len(gotC) != 1 || !strings.Contains(strings.Join(gotC[0].Evidence["shares_prime_with"].([]string), " "), "10.20.3.32:443 (scan 2)") {
+		t.Errorf("scan C: %+v", gotC)
+	}
+}
+
+func TestCheckKeysWithinScan(t *testing.T) {
+	// Without a store, the set's keys are compared among themselves, and a partner
+	// seen in the same scan is named with "(this scan)".
+	p, q, s := mustPrime(t), mustPrime(t), mustPrime(t)
+	a := modulusCert(t, new(big.Int).Mul(p, q), "a")
+	b := modulusCert(t, new(big.Int).Mul(p, s), "b")
+	set := serving(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), map[string][]byte{"10.0.0.1:443": a, "10.0.0.2:443": b})
+	lint.Examine(set)
+	bl, err := lint.ParseBlocklist(strings.NewReader(spkiOf(t, b)+"\n"), "bl.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckKeys(context.Background(), nil, set, bl); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range set.Certificates {
+		f := c.Facts
+		if !f.Factorable || f.FactorMethod != lint.FactorSharedPrime || len(f.SharedPrimeWith) != 1 ||
+			!strings.HasSuffix(f.SharedPrimeWith[0], "(this scan)") {
+			t.Errorf("%s: %+v", f.Subject, f)
+		}
+		if blocked := slices.Contains(f.KeyFlaws, lint.FlawBlocklisted); blocked != (f.Subject == "CN=b") {
+			t.Errorf("%s: blocklisted = %v", f.Subject, blocked)
+		}
+	}
+	if err := CheckKeys(context.Background(), nil, nil, nil); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCheckKeysStoreFailureIsAProblem(t *testing.T) {
+	st := openStore(t)
+	p, q := mustPrime(t), mustPrime(t)
+	set := serving(time.Now(), map[string][]byte{"10.0.0.1:443": modulusCert(t, new(big.Int).Mul(p, q), "a")})
+	lint.Examine(set)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	checkKeys(ctx, st, set, nil)
+	if len(set.Problems) != 1 || !strings.HasPrefix(set.Problems[0].Message, "key check: ") || set.Problems[0].Fatal {
+		t.Errorf("problems = %+v", set.Problems)
+	}
+}
+
+func mustPrime(t *testing.T) *big.Int {
+	t.Helper()
+	p, err := rand.Prime(rand.Reader, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -1,0 +1,131 @@
+package lint
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
+
+	zx509 "github.com/zmap/zcrypto/x509"
+	"github.com/zmap/zlint/v3"
+	zl "github.com/zmap/zlint/v3/lint"
+
+	"github.com/medscan/medscan/observe"
+)
+
+// baseSources are the lint sources that apply to every certificate whatever its PKI:
+// the IETF profiles (RFC 5280 and the RFCs it leans on for algorithms, names and
+// certificate transparency) and zlint's community lints, which check encodings every
+// relying party trips over (NUL bytes in names, wildcards in the wrong label, a
+// non-positive validity).
+var baseSources = zl.SourceList{
+	zl.RFC3279, zl.RFC5280, zl.RFC5480, zl.RFC5891, zl.RFC6960, zl.RFC6962, zl.RFC8813, zl.Community,
+}
+
+// webSources are the rulebooks of the public TLS WebPKI: they bind CAs that chain to
+// the browsers' roots, and say nothing about a hospital's private PKI or a device's
+// factory identity.
+var webSources = zl.SourceList{
+	zl.CABFBaselineRequirements, zl.CABFEVGuidelines,
+	zl.MozillaRootStorePolicy, zl.AppleRootStorePolicy, zl.ChromeRootStorePolicy,
+}
+
+// alwaysExcluded are lints medscan runs itself: each key is examined once by the key
+// rules (key-weak's Fermat check), and a second report of the same weakness per
+// certificate would only add noise.
+var alwaysExcluded = []string{"e_rsa_fermat_factorization"}
+
+// privateExcluded are lints filed under RFC 5280 or Community that judge DNS names
+// against the public suffix list: they find the "second-level domain" or the "bare
+// public suffix" of a name, notions of the public DNS that mean nothing for a private
+// namespace (pump-01.ward.internal, single-label device names). They run only on
+// public WebPKI certificates, where that notion is the registrable domain.
+var privateExcluded = []string{
+	"e_rfc_dnsname_hyphen_in_sld",
+	"e_rfc_dnsname_underscore_in_sld",
+	"w_rfc_dnsname_underscore_in_trd",
+	"n_san_iana_pub_suffix_empty",
+	"w_ian_iana_pub_suffix_empty",
+}
+
+type registryKey struct {
+	role   string
+	public bool
+}
+
+var (
+	regMu      sync.Mutex
+	registries = map[registryKey]zl.Registry{}
+)
+
+// sourcesFor is the lint sources that apply to a role in a PKI. CA/Browser Forum and
+// root-programme lints apply only to public WebPKI certificates that play a role those
+// rulebooks govern (TLS server leaves and the CAs above them); the code-signing
+// Baseline Requirements only to public code-signing leaves. A device identity, or a
+// leaf of no known purpose, gets the IETF profile alone, whichever PKI issued it.
+func sourcesFor(role string, public bool) zl.SourceList {
+	src := slices.Clone(baseSources)
+	if !public {
+		return src
+	}
+	switch role {
+	case RoleTrustAnchor, RoleIntermediate, RoleTLSServer:
+		src = append(src, webSources...)
+	case RoleCodeSigning:
+		src = append(src, zl.CABFCSBaselineRequirements)
+	}
+	return src
+}
+
+// registryFor returns zlint's registry filtered for a role and PKI, built once.
+func registryFor(role string, public bool) (zl.Registry, error) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	k := registryKey{role, public}
+	if r := registries[k]; r != nil {
+		return r, nil
+	}
+	excl := slices.Clone(alwaysExcluded)
+	if !public {
+		excl = append(excl, privateExcluded...)
+	}
+	r, err := zl.GlobalRegistry().Filter(zl.FilterOptions{IncludeSources: sourcesFor(role, public), ExcludeNames: excl})
+	if err != nil {
+		return nil, fmt.Errorf("lint: zlint registry for %s: %w", role, err)
+	}
+	registries[k] = r
+	return r, nil
+}
+
+// runZLint lints one parsed certificate for its role and PKI and returns the results
+// at warn or worse, sorted by name. A lint that panics on a malformed certificate is
+// reported as an error of the run, never propagated: one certificate must not stop a
+// scan.
+func runZLint(zc *zx509.Certificate, role string, public bool) (out []observe.CertLint, err error) {
+	reg, err := registryFor(role, public)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("zlint panicked: %v", p)
+		}
+	}()
+	rs := zlint.LintCertificateEx(zc, reg)
+	out = []observe.CertLint{}
+	for name, r := range rs.Results {
+		if r == nil || r.Status < zl.Warn {
+			continue
+		}
+		out = append(out, observe.CertLint{
+			Name:        name,
+			Status:      r.Status.String(),
+			Source:      string(r.LintMetadata.Source),
+			Citation:    r.LintMetadata.Citation,
+			Description: r.LintMetadata.Description,
+			Details:     r.Details,
+		})
+	}
+	slices.SortFunc(out, func(a, b observe.CertLint) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}

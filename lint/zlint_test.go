@@ -1,0 +1,79 @@
+package lint
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	zl "github.com/zmap/zlint/v3/lint"
+
+	"github.com/medscan/medscan/observe"
+)
+
+func TestRegistriesBuild(t *testing.T) {
+	for _, role := range []string{RoleTrustAnchor, RoleIntermediate, RoleTLSServer, RoleDeviceIdentity, RoleCodeSigning, RoleOther} {
+		for _, public := range []bool{false, true} {
+			r, err := registryFor(role, public)
+			if err != nil {
+				t.Fatalf("%s public=%v: %v", role, public, err)
+			}
+			web := false
+			for _, l := range r.CertificateLints().Lints() {
+				name := l.Name
+				switch l.Source {
+				case zl.CABFBaselineRequirements, zl.CABFEVGuidelines, zl.MozillaRootStorePolicy, zl.AppleRootStorePolicy, zl.ChromeRootStorePolicy:
+					web = true
+				}
+				if name == "e_rsa_fermat_factorization" || (!public && name == "e_rfc_dnsname_underscore_in_sld") {
+					t.Errorf("%s public=%v: %s should be excluded", role, public, name)
+				}
+			}
+			wantWeb := public && (role == RoleTrustAnchor || role == RoleIntermediate || role == RoleTLSServer)
+			if web != wantWeb {
+				t.Errorf("%s public=%v: WebPKI lints %v, want %v", role, public, web, wantWeb)
+			}
+		}
+	}
+}
+
+// A device certificate without an EKU, sent by a client or read from a file, collects
+// no CA/Browser Forum findings even when the policy calls everything public WebPKI.
+func TestDeviceCertWithoutEKUGetsNoCABFLints(t *testing.T) {
+	ca := mkcert(t, "Device CA", &x509.Certificate{IsCA: true}, nil)
+	dev := mkcert(t, "pump-0042 SN 12345", &x509.Certificate{NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)}, ca)
+	for _, mode := range []WebPKI{WebPKIAuto, WebPKIAlways} {
+		set := observe.NewSet()
+		set.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: netip.MustParseAddrPort("10.0.0.5:40000"),
+			Server: netip.MustParseAddrPort("10.0.0.1:8443")}}, nil, [][]byte{dev.der, ca.der})
+		ExamineWith(set, Options{WebPKI: mode})
+		f := set.Certificates[sha256.Sum256(dev.der)].Facts
+		if f.Role != RoleDeviceIdentity {
+			t.Fatalf("%s: role %s %v", mode, f.Role, f.RoleReasons)
+		}
+		if f.Lints == nil {
+			t.Fatalf("%s: zlint did not run: %s", mode, f.LintError)
+		}
+		for _, l := range f.Lints {
+			if strings.HasPrefix(l.Source, "CABF") || l.Source == "Mozilla" || l.Source == "Apple" || l.Source == "Chrome" {
+				t.Errorf("%s: device certificate got %s lint %s", mode, l.Source, l.Name)
+			}
+		}
+	}
+}
+
+func TestWebPKIAutoByPublicRootName(t *testing.T) {
+	// The subject name DER of a root in webpki_roots.txt is needed; take the first line's
+	// name from the embedded list through its hash, which is what matching uses.
+	if publicRootName(nil) != "" || len(rootNames) == 0 {
+		t.Fatalf("public roots not loaded (%d)", len(rootNames))
+	}
+	for h, name := range rootNames {
+		if name == "" || h == ([32]byte{}) {
+			t.Errorf("bad root entry %x %q", h, name)
+		}
+	}
+}

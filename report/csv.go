@@ -1,0 +1,145 @@
+package report
+
+import (
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+)
+
+// A spreadsheet user wants the findings and the inventory as two tables, and a Writer
+// writes one stream, so they are two formats: "csv" is one row per finding, and
+// "csv-assets" one row per address and service it offered. Each file has a header row,
+// is RFC 4180 with LF line ends, and is UTF-8 without a byte-order mark.
+func init() {
+	register("csv", func(Options) Writer { return csvWriter{name: "csv", table: findingRows} })
+	register("csv-assets", func(Options) Writer { return csvWriter{name: "csv-assets", table: assetRows} })
+}
+
+// csvWriter writes one table of a scan as CSV.
+type csvWriter struct {
+	name  string
+	table func(*findings.Report) [][]string // header first
+}
+
+// Write writes the table, every cell defused against formula injection (csvCell).
+func (c csvWriter) Write(w io.Writer, r *findings.Report) error {
+	if r == nil {
+		return fmt.Errorf("report: %s: no report", c.name)
+	}
+	cw := csv.NewWriter(w)
+	for _, row := range c.table(r) {
+		for i := range row {
+			row[i] = csvCell(row[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("report: %s: %w", c.name, err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("report: %s: %w", c.name, err)
+	}
+	return nil
+}
+
+// findingRows is one row per finding, in the Report's order.
+func findingRows(r *findings.Report) [][]string {
+	rows := [][]string{{"severity", "rule", "host", "port", "subject", "message", "first_seen", "last_seen",
+		"fingerprint", "source", "remediation"}}
+	for _, f := range r.Findings {
+		rows = append(rows, []string{f.Severity.String(), f.Rule, f.Host, csvPort(f.Port), f.Subject, f.Message,
+			csvTime(f.FirstSeen), csvTime(f.LastSeen), f.Fingerprint, f.Source, f.Remediation})
+	}
+	return rows
+}
+
+// assetRows is the inventory: one row per service an address offered, with the
+// address's own columns repeated, so that filtering a spreadsheet by IP shows all of a
+// host; an address with no service has one row with the service columns empty, and a
+// service whose address is not among the assets (seen only by an active probe) has the
+// asset columns empty but its ip. Rows are in address order, then port.
+func assetRows(r *findings.Report) [][]string {
+	rows := [][]string{{"ip", "mac", "macs", "first_seen", "last_seen", "port", "transport", "protocol",
+		"tls_version", "cipher", "service_source", "service_first_seen", "service_last_seen"}}
+	byHost := map[string][]findings.Service{}
+	for _, s := range r.Services {
+		byHost[s.Host] = append(byHost[s.Host], s)
+	}
+	type entry struct {
+		ip    string
+		asset *findings.Asset
+	}
+	var hosts []entry
+	seen := map[string]bool{}
+	for i := range r.Assets {
+		a := &r.Assets[i]
+		if !seen[a.IP] {
+			seen[a.IP] = true
+			hosts = append(hosts, entry{a.IP, a})
+		}
+	}
+	for h := range byHost {
+		if !seen[h] {
+			seen[h] = true
+			hosts = append(hosts, entry{ip: h})
+		}
+	}
+	slices.SortFunc(hosts, func(a, b entry) int { return findings.CompareHosts(a.ip, b.ip) })
+	for _, h := range hosts {
+		asset := []string{h.ip, "", "", "", ""}
+		if a := h.asset; a != nil {
+			asset = []string{a.IP, a.MAC, strings.Join(a.MACs, " "), csvTime(a.FirstSeen), csvTime(a.LastSeen)}
+		}
+		svcs := slices.Clone(byHost[h.ip])
+		slices.SortStableFunc(svcs, func(a, b findings.Service) int {
+			return cmp.Or(cmp.Compare(a.Port, b.Port), cmp.Compare(a.Transport, b.Transport))
+		})
+		if len(svcs) == 0 {
+			rows = append(rows, append(asset, make([]string, 8)...))
+			continue
+		}
+		for _, s := range svcs {
+			row := slices.Clone(asset)
+			row = append(row, csvPort(s.Port), s.Transport, s.Protocol, s.TLSVersion, s.Cipher, s.Source,
+				csvTime(s.FirstSeen), csvTime(s.LastSeen))
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+// csvCell defuses a cell against CSV (formula) injection, as OWASP describes it: a
+// spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage return as a
+// formula, and these cells carry text from the network (an HL7 application name, a
+// certificate subject). A leading apostrophe makes the spreadsheet show the text as
+// text; the cell is otherwise unchanged, and encoding/csv quotes what needs quoting.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// csvPort is a port, or empty for 0 (a finding about a host or a file).
+func csvPort(p int) string {
+	if p == 0 {
+		return ""
+	}
+	return strconv.Itoa(p)
+}
+
+// csvTime is an RFC 3339 UTC time to the second, which spreadsheets parse, or empty
+// when unknown.
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

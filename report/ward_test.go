@@ -1,0 +1,105 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/scan"
+	"github.com/medscan/medscan/report"
+	"github.com/medscan/medscan/rules"
+)
+
+// TestWardReportValidates scans the committed ward capture into a fresh store, as the
+// CLI does, and holds every machine-readable format of the stored report to its
+// contract: the JSON to medscan's schema, the SARIF to the SARIF 2.1.0 schema, the CSV
+// to well-formed tables.
+func TestWardReportValidates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans a capture")
+	}
+	st, err := findings.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fixed := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	res, err := scan.Run(context.Background(), st, scan.Options{Pcaps: []string{filepath.Join("..", "fixtures", "ward.pcapng")},
+		Label: "4-west", ToolVersion: "test", Clock: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.Load(context.Background(), res.ScanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) == 0 || len(rep.Certificates) == 0 || len(rep.Assets) == 0 {
+		t.Fatalf("the ward scan is thin: %d findings, %d certificates, %d assets",
+			len(rep.Findings), len(rep.Certificates), len(rep.Assets))
+	}
+	var catalog []report.RuleInfo
+	for _, m := range rules.Catalog() {
+		catalog = append(catalog, report.RuleInfo(m))
+	}
+	render := func(format string, opts report.Options) []byte {
+		t.Helper()
+		w, err := report.New(format, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := w.Write(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	check := func(name string, schema []byte, doc []byte) {
+		t.Helper()
+		sdoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		if err := c.AddResource("schema.json", sdoc); err != nil {
+			t.Fatal(err)
+		}
+		sch, err := c.Compile("schema.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s does not validate: %v", name, err)
+		}
+	}
+	check("ward JSON", report.JSONSchema(), render("json", report.Options{}))
+	sarifSchema := readFile(t, filepath.Join("testdata", "sarif-2.1.0.schema.json"))
+	check("ward SARIF with the catalog", sarifSchema, render("sarif", report.Options{Rules: catalog}))
+	check("ward SARIF without it", sarifSchema, render("sarif", report.Options{}))
+	for _, f := range []string{"csv", "csv-assets"} {
+		rows, err := csv.NewReader(bytes.NewReader(render(f, report.Options{}))).ReadAll()
+		if err != nil || len(rows) < 2 {
+			t.Errorf("%s: %d rows, %v", f, len(rows), err)
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
