@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -44,11 +45,7 @@ func facts(der []byte) (*observe.CertFacts, *rawCert, *zx509.Certificate) {
 		f.Issuer, issOK = rfc4514(r.issuer)
 	}
 	if len(r.serial) > 0 {
-		s := r.serial
-		if len(s) > 1 && s[0] == 0 {
-			s = s[1:]
-		}
-		f.SerialHex = hex.EncodeToString(s)
+		f.SerialHex = serialHex(r.serial)
 	}
 
 	switch {
@@ -110,4 +107,19 @@ func validityDays(nb, na time.Time) int {
 		d--
 	}
 	return int(d)
+}
+
+// serialHex writes a serial number (INTEGER content octets, two's complement) in hex. RFC
+// 5280 requires a positive serial, but certificates with negative ones exist; they are
+// shown with a minus sign, as what they are, rather than as a misleading positive number.
+func serialHex(b []byte) string {
+	if b[0]&0x80 == 0 {
+		if len(b) > 1 && b[0] == 0 {
+			b = b[1:]
+		}
+		return hex.EncodeToString(b)
+	}
+	n := new(big.Int).SetBytes(b)
+	n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	return "-" + hex.EncodeToString(new(big.Int).Neg(n).Bytes())
 }
