@@ -3,7 +3,6 @@ package findings
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -280,30 +279,6 @@ func (s *Store) LoadWithChange(ctx context.Context, id int64) (*Report, error) {
 	}
 	r.Change = Diff(prev, r)
 	return r, nil
-}
-
-// SetScanRules records which rules a scan's policy assessed (ScanInfo.Rules), so that a
-// later comparison can tell a disabled rule from a fixed finding. The list is stored
-// sorted and without duplicates.
-func (s *Store) SetScanRules(ctx context.Context, id int64, ruleIDs []string) error {
-	ids := slices.Clone(ruleIDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	if ids == nil {
-		ids = []string{}
-	}
-	text, err := json.Marshal(ids)
-	if err != nil {
-		return fmt.Errorf("findings: %s: scan %d: %w", s.path, id, err)
-	}
-	res, err := s.db.ExecContext(ctx, "UPDATE scans SET rules = ? WHERE id = ?", string(text), id)
-	if err != nil {
-		return fmt.Errorf("findings: %s: scan %d: recording its rules: %w", s.path, id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return noScan("findings: %s: no scan with id %d", s.path, id)
-	}
-	return nil
 }
 
 // ScanSummary is one scan of a listing: its description and the identity and severity

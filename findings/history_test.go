@@ -191,7 +191,7 @@ func TestPreviousScanAndLoadWithChange(t *testing.T) {
 	}
 }
 
-func TestSetScanRulesAndSummaries(t *testing.T) {
+func TestScanRulesAndSummaries(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	id := saveLabeled(t, s, "ward", testFindings())
@@ -202,11 +202,11 @@ func TestSetScanRulesAndSummaries(t *testing.T) {
 	if r.Scan.Rules != nil {
 		t.Errorf("unrecorded rules load as %v, want nil", r.Scan.Rules)
 	}
-	if err := s.SetScanRules(ctx, id, []string{"tls-weak-dh", "cleartext-hl7", "tls-weak-dh"}); err != nil {
+	m := testMeta()
+	m.Label, m.Complete = "ward", true
+	m.Rules = []string{"tls-weak-dh", "cleartext-hl7", "tls-weak-dh"}
+	if id, err = s.SaveScan(ctx, m, fullSet(), testFindings()); err != nil {
 		t.Fatal(err)
-	}
-	if err := s.SetScanRules(ctx, 99, nil); !errors.Is(err, ErrNoScan) {
-		t.Errorf("SetScanRules(99) = %v, want ErrNoScan", err)
 	}
 	if r, err = s.Load(ctx, id); err != nil {
 		t.Fatal(err)
@@ -218,10 +218,10 @@ func TestSetScanRulesAndSummaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sums) != 1 || len(sums[0].Findings) != len(r.Findings) || !slices.Equal(sums[0].Scan.Rules, r.Scan.Rules) {
+	if len(sums) != 2 || len(sums[1].Findings) != len(r.Findings) || !slices.Equal(sums[1].Scan.Rules, r.Scan.Rules) {
 		t.Fatalf("summaries = %+v", sums)
 	}
-	for i, f := range sums[0].Findings {
+	for i, f := range sums[1].Findings {
 		if f.Fingerprint != r.Findings[i].Fingerprint || f.Severity != r.Findings[i].Severity {
 			t.Errorf("summary finding %d = %+v, want %+v", i, f, r.Findings[i])
 		}
@@ -243,7 +243,7 @@ func TestOpenReadOnly(t *testing.T) {
 	if _, err := ro.Load(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := ro.SetScanRules(ctx, 1, []string{"x"}); err == nil {
+	if _, err := ro.SaveScan(ctx, testMeta(), fullSet(), nil); err == nil {
 		t.Error("a read-only store accepted a write")
 	}
 	if _, err := ro.Load(ctx, 9); !errors.Is(err, ErrNoScan) {

@@ -25,6 +25,9 @@ type ScanMeta struct {
 	Counters    []observe.Counter
 	ToolVersion string
 	Policy      string // a one-line description of the policy the findings were judged by
+	// Rules are the rule IDs the policy assessed, so that a later comparison can tell a
+	// rule turned off from a problem fixed; nil records nothing ("every rule").
+	Rules []string
 }
 
 // SaveScan writes one scan's observations and findings in a single transaction,
@@ -168,10 +171,18 @@ func (w *scanWriter) save(meta ScanMeta, set *observe.Set, fs []Finding) (int64,
 	if err != nil {
 		return 0, err
 	}
+	var ruleIDs any // NULL when the caller recorded none
+	if meta.Rules != nil {
+		ids := slices.Clone(meta.Rules)
+		slices.Sort(ids)
+		if ruleIDs, err = w.jsonText(slices.Compact(ids)); err != nil {
+			return 0, err
+		}
+	}
 	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO scans(started, finished, label, sources, complete, problems, counters,
-		tool_version, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tool_version, policy, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		dbTime(meta.Started), dbTime(meta.Finished), meta.Label, sources, boolInt(meta.Complete), problems, counters,
-		meta.ToolVersion, meta.Policy)
+		meta.ToolVersion, meta.Policy, ruleIDs)
 	if err != nil {
 		return 0, fmt.Errorf("scan row: %w", err)
 	}

@@ -85,6 +85,18 @@ func DefaultPolicy() *Policy {
 	}
 }
 
+// Assessed lists the IDs of the catalog's rules the policy runs, which a scan records so
+// that a later comparison can tell a rule turned off from a problem fixed.
+func (p *Policy) Assessed() []string {
+	ids := []string{}
+	for _, m := range Catalog() {
+		if !p.IsDisabled(m.ID) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
 // IsDisabled reports whether the policy turns the rule off.
 func (p *Policy) IsDisabled(id string) bool { return slices.Contains(p.Disabled, id) }
 

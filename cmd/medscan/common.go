@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/report"
 	"github.com/medscan/medscan/rules"
@@ -390,4 +391,38 @@ func loadBlocklist(path string) (*lint.Blocklist, error) {
 		return nil, nil
 	}
 	return lint.LoadBlocklist(path)
+}
+
+// storedRun is what scan and lint hand to finish: how to render and gate the scan they stored.
+type storedRun struct {
+	base         *findings.Report // --baseline, nil for none
+	suppressions []rules.Suppression
+	gate         *findings.Severity
+	writer       report.Writer
+	quiet        bool
+	what         string // what the summary line counts before the findings, e.g. "3 certificate(s), "
+	incomplete   string // the message for a scan that could not read all its input
+}
+
+// finish renders a scan just stored, prints its summary line, and applies the gate, then
+// the incomplete-input exit code: the tail every storing command shares.
+func (o *outputFlags) finish(ctx context.Context, st *findings.Store, res scan.Result, r storedRun, stdout, stderr io.Writer) error {
+	rep, err := prepare(ctx, st, res.ScanID, r.base, o.baseline, r.suppressions)
+	if err != nil {
+		return err
+	}
+	if err := o.render(rep, r.writer, stdout); err != nil {
+		return err
+	}
+	if !r.quiet {
+		fmt.Fprintf(stderr, "medscan: scan %d stored in %s: %s%s\n", res.ScanID, st.Path(), r.what, summaryLine(rep))
+	}
+	if err := gateFailed(r.gate, o.failOnNew, rep, stderr); err != nil {
+		return err
+	}
+	if !res.Complete {
+		fmt.Fprintln(stderr, "medscan: "+r.incomplete)
+		return codeError{exitError}
+	}
+	return nil
 }

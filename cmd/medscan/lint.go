@@ -11,7 +11,6 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
-	"github.com/medscan/medscan/rules"
 )
 
 // cmdLint examines certificate files and folders, and the certificates of a stored
@@ -82,32 +81,8 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	var assessed []string
-	for _, m := range rules.Catalog() {
-		if !pol.IsDisabled(m.ID) {
-			assessed = append(assessed, m.ID)
-		}
-	}
-	if err := st.SetScanRules(context.WithoutCancel(ctx), res.ScanID, assessed); err != nil {
-		return err
-	}
-	rep, err := prepare(ctx, st, res.ScanID, base, out.baseline, active)
-	if err != nil {
-		return err
-	}
-	if err := out.render(rep, w, stdout); err != nil {
-		return err
-	}
-	if !*quiet {
-		fmt.Fprintf(stderr, "medscan: scan %d stored in %s: %d certificate(s), %s\n", res.ScanID, st.Path(),
-			len(res.Set.Certificates), summaryLine(rep))
-	}
-	if err := gateFailed(gate, out.failOnNew, rep, stderr); err != nil {
-		return err
-	}
-	if !res.Complete {
-		fmt.Fprintln(stderr, "medscan: some files could not be read in full; every certificate that was read is stored and reported")
-		return codeError{exitError}
-	}
-	return nil
+	return out.finish(ctx, st, res, storedRun{base: base, suppressions: active, gate: gate, writer: w, quiet: *quiet,
+		what:       fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
+		incomplete: "some files could not be read in full; every certificate that was read is stored and reported"},
+		stdout, stderr)
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
-	"github.com/medscan/medscan/rules"
 )
 
 func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -92,33 +91,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	// What the policy assessed is kept with the scan, so that a later comparison can
-	// tell a rule turned off from a problem fixed.
-	var assessed []string
-	for _, m := range rules.Catalog() {
-		if !pol.IsDisabled(m.ID) {
-			assessed = append(assessed, m.ID)
-		}
-	}
-	if err := st.SetScanRules(context.WithoutCancel(ctx), res.ScanID, assessed); err != nil {
-		return err
-	}
-	rep, err := prepare(ctx, st, res.ScanID, base, out.baseline, active)
-	if err != nil {
-		return err
-	}
-	if err := out.render(rep, w, stdout); err != nil {
-		return err
-	}
-	if !*quiet {
-		fmt.Fprintf(stderr, "medscan: scan %d stored in %s: %s\n", res.ScanID, st.Path(), summaryLine(rep))
-	}
-	if err := gateFailed(gate, out.failOnNew, rep, stderr); err != nil {
-		return err
-	}
-	if !res.Complete {
-		fmt.Fprintln(stderr, "medscan: the scan is incomplete: some input could not be read to its end; what was read is stored and reported")
-		return codeError{exitError}
-	}
-	return nil
+	return out.finish(ctx, st, res, storedRun{base: base, suppressions: active, gate: gate, writer: w, quiet: *quiet,
+		incomplete: "the scan is incomplete: some input could not be read to its end; what was read is stored and reported"},
+		stdout, stderr)
 }

@@ -113,6 +113,7 @@ func RunFiles(ctx context.Context, store *findings.Store, opt FileOptions) (Resu
 		Counters:    set.Counters,
 		ToolVersion: opt.ToolVersion,
 		Policy:      pol.Describe(),
+		Rules:       pol.Assessed(),
 	}
 	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
 	if err != nil {

@@ -102,6 +102,7 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 		Counters:    set.Counters,
 		ToolVersion: opt.ToolVersion,
 		Policy:      pol.Describe(),
+		Rules:       pol.Assessed(),
 	}
 	// Store even when the context was cancelled: what was learned is kept.
 	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
