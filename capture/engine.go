@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"compress/gzip"
+	"crypto/rand"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -32,13 +33,13 @@ const noTime = -1 << 63
 
 // Config says which dissectors to run and how much memory the engine may use.
 type Config struct {
-	Dissectors      []dissect.Dissector // in detection order
-	Secrets         *observe.SecretHasher
-	Source          observe.Source // observe.SourcePassive by default
-	FlowIdleTimeout time.Duration  // DefaultFlowIdleTimeout when zero
-	MaxFlows        int            // DefaultMaxFlows when zero
-	MaxStreamBuffer int            // out-of-order bytes held per flow direction; DefaultMaxStreamBuffer when zero
-	MaxTotalBuffer  int64          // bytes held across all flows; DefaultMaxTotalBuffer when zero
+	Dissectors      []dissect.Dissector   // in detection order
+	Secrets         *observe.SecretHasher // masks and hashes credentials; nil: a random key for this run
+	Source          observe.Source        // observe.SourcePassive by default
+	FlowIdleTimeout time.Duration         // DefaultFlowIdleTimeout when zero
+	MaxFlows        int                   // DefaultMaxFlows when zero
+	MaxStreamBuffer int                   // out-of-order bytes held per flow direction; DefaultMaxStreamBuffer when zero
+	MaxTotalBuffer  int64                 // bytes held across all flows; DefaultMaxTotalBuffer when zero
 }
 
 // Stats is the progress of an engine: what it has been given so far.
@@ -88,6 +89,13 @@ type Engine struct {
 func NewEngine(cfg Config, set *observe.Set) *Engine {
 	if cfg.Source == "" {
 		cfg.Source = observe.SourcePassive
+	}
+	if cfg.Secrets == nil {
+		// Dissectors hash every credential they see; without a store's key, a random one
+		// still hides the secrets (their hashes then compare only within this run).
+		key := make([]byte, 32)
+		rand.Read(key)
+		cfg.Secrets = observe.NewSecretHasher(key)
 	}
 	if cfg.FlowIdleTimeout <= 0 {
 		cfg.FlowIdleTimeout = DefaultFlowIdleTimeout

@@ -388,21 +388,24 @@ func (l *loader) credentials(r *Report) error {
 
 func (l *loader) http(r *Report) error {
 	err := l.each(`SELECT client, host, port, count, first_seen, last_seen, method, host_header, path, query_keys,
-		user_agent, content_type, auth_scheme, has_cookie, api_key_headers, status, server, resp_content_type
+		user_agent, content_type, auth_scheme, has_cookie, api_key_headers, status, server, resp_content_type,
+		body_bytes, body_sha256, body_kind, body_partial
 		FROM http_requests WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
 			h           HTTPRequest
 			first, last sql.NullString
 			qk, ak      string
 			cookie      int
+			partial     int
 		)
 		if err := rows.Scan(&h.Client, &h.Host, &h.Port, &h.Count, &first, &last, &h.Method, &h.HostHeader, &h.Path, &qk,
-			&h.UserAgent, &h.ContentType, &h.AuthScheme, &cookie, &ak, &h.Status, &h.Server, &h.RespContentType); err != nil {
+			&h.UserAgent, &h.ContentType, &h.AuthScheme, &cookie, &ak, &h.Status, &h.Server, &h.RespContentType,
+			&h.BodyBytes, &h.BodySHA256, &h.BodyKind, &partial); err != nil {
 			return err
 		}
 		h.FirstSeen, h.LastSeen = l.t(first), l.t(last)
 		h.QueryKeys, h.APIKeyHeaders = list[string](l, qk), list[string](l, ak)
-		h.HasCookie = cookie != 0
+		h.HasCookie, h.BodyPartial = cookie != 0, partial != 0
 		r.HTTP = append(r.HTTP, h)
 		return nil
 	})
@@ -412,7 +415,8 @@ func (l *loader) http(r *Report) error {
 	slices.SortFunc(r.HTTP, func(a, b HTTPRequest) int {
 		return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), CompareHosts(a.Client, b.Client),
 			cmp.Compare(a.HostHeader, b.HostHeader), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Method, b.Method),
-			cmp.Compare(a.AuthScheme, b.AuthScheme), cmp.Compare(a.Status, b.Status), a.FirstSeen.Compare(b.FirstSeen))
+			cmp.Compare(a.AuthScheme, b.AuthScheme), cmp.Compare(a.Status, b.Status),
+			cmp.Compare(a.BodySHA256, b.BodySHA256), a.FirstSeen.Compare(b.FirstSeen))
 	})
 	return nil
 }

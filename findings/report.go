@@ -297,6 +297,10 @@ type HTTPRequest struct {
 	Status          int       `json:"status"`
 	Server          string    `json:"server"`
 	RespContentType string    `json:"resp_content_type"`
+	BodyBytes       int64     `json:"body_bytes,omitempty"`   // response body bytes seen, for a software image
+	BodySHA256      string    `json:"body_sha256,omitempty"`  // hex SHA-256 of a complete image body
+	BodyKind        string    `json:"body_kind,omitempty"`    // what identified it: "elf", "ext:.bin", "type:application/octet-stream", ...
+	BodyPartial     bool      `json:"body_partial,omitempty"` // part of the body was not captured
 }
 
 // MQTTConnect is an MQTT CONNECT shape, with how often it was seen.

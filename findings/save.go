@@ -438,7 +438,8 @@ func (w *scanWriter) saveHTTP(set *observe.Set) error {
 	}
 	st, err := w.prepare(`INSERT INTO http_requests(scan_id, client, client_port, host, port, count, first_seen, last_seen,
 		method, host_header, path, query_keys, user_agent, content_type, auth_scheme, has_cookie, api_key_headers, status,
-		server, resp_content_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		server, resp_content_type, body_bytes, body_sha256, body_kind, body_partial)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -454,7 +455,7 @@ func (w *scanWriter) saveHTTP(set *observe.Set) error {
 		if _, err := st.ExecContext(w.ctx, w.scan, addrText(r.Flow.Client.Addr()), int(r.Flow.Client.Port()),
 			addrText(r.Flow.Server.Addr()), int(r.Flow.Server.Port()), r.Count, dbTime(r.FirstSeen), dbTime(r.LastSeen),
 			r.Method, r.Host, r.Path, qk, r.UserAgent, r.ContentType, r.AuthScheme, boolInt(r.HasCookie), ak, r.Status,
-			r.Server, r.RespContentType); err != nil {
+			r.Server, r.RespContentType, r.BodyBytes, r.BodySHA256, r.BodyKind, boolInt(r.BodyPartial)); err != nil {
 			return fmt.Errorf("http request %s: %w", r.Flow, err)
 		}
 	}

@@ -168,7 +168,7 @@ func (s *Set) AddHTTP(r HTTPRequest) {
 		r.LastSeen = r.FirstSeen
 	}
 	key := strings.Join([]string{r.Flow.Client.Addr().String(), r.Flow.Server.String(), r.Method, r.Host, r.Path,
-		r.AuthScheme, strconv.Itoa(r.Status)}, "|")
+		r.AuthScheme, strconv.Itoa(r.Status), r.BodySHA256}, "|")
 	if o := s.httpIdx[key]; o != nil {
 		o.Count += r.Count
 		span(&o.FirstSeen, &o.LastSeen, r.FirstSeen)

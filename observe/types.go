@@ -188,7 +188,8 @@ type CertLint struct {
 }
 
 // HTTPRequest is an HTTP/1.x request with what its response said. Repeated requests of
-// the same shape (client host, server, method, host, path) are aggregated into Count.
+// the same shape (client host, server, method, host, path, auth scheme, status and body digest)
+// are aggregated into Count, keeping the first one's other fields.
 type HTTPRequest struct {
 	Flow          Flow
 	FirstSeen     time.Time
@@ -207,6 +208,13 @@ type HTTPRequest struct {
 	Status          int // 0 when no response was seen
 	Server          string
 	RespContentType string
+
+	// The response body, filled only when it looks like a firmware or software image
+	// (package httpwire says how it decides); the body itself is never kept.
+	BodyBytes   int64  // body bytes seen
+	BodySHA256  string // lowercase hex SHA-256 of the body, "" when BodyPartial
+	BodyKind    string // "elf", "pe", "uimage", "ihex", "gzip", "tar", "zip", "ext:.bin", "type:application/octet-stream", ...
+	BodyPartial bool   // part of the body was lost in the capture, or the response was 206 Partial Content
 }
 
 // Credential is a secret seen in clear, recorded without the secret: a masked preview and

@@ -14,10 +14,12 @@ import (
 func TestCatalog(t *testing.T) {
 	cat := rules.Catalog()
 	wantIDs := []string{
+		"api-unauthenticated",
 		"cert-expired", "cert-expiring-soon", "cert-incomplete-chain", "cert-lint", "cert-long-lived",
 		"cert-name-mismatch", "cert-not-yet-valid", "cert-self-signed", "cert-untrusted", "cert-weak-signature",
-		"cleartext-credentials", "cleartext-dicom", "cleartext-hl7", "key-factorable", "key-shared", "key-weak",
-		"tls-legacy-version", "tls-no-forward-secrecy", "tls-weak-cipher", "tls-weak-dh",
+		"cleartext-api", "cleartext-credentials", "cleartext-dicom", "cleartext-fhir", "cleartext-hl7", "cleartext-update",
+		"credential-shared", "key-factorable", "key-shared", "key-weak",
+		"tls-legacy-version", "tls-no-client-auth", "tls-no-forward-secrecy", "tls-weak-cipher", "tls-weak-dh",
 	}
 	if len(cat) != len(wantIDs) {
 		t.Errorf("catalog has %d rules, want %d", len(cat), len(wantIDs))

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -52,6 +55,11 @@ type Policy struct {
 	// Anchors are the certificates of that bundle; nil when the policy names none, in
 	// which case chains are not judged for trust (cert-untrusted stays silent).
 	Anchors *lint.Anchors `yaml:"-"`
+	// ClinicalServices are services the site names as clinical interfaces although their
+	// port does not say so (HL7, DICOM or FHIR inside TLS on a general port), as
+	// "host:port" with an IP address or a TLS server name, normalised (names lowercased,
+	// addresses in canonical form, IPv6 in brackets); tls-no-client-auth judges them.
+	ClinicalServices []string `yaml:"clinical_services"`
 	// Suppressions are the accepted risks of the policy's suppressions: section, matched
 	// like those of .medscanignore.yaml (suppress.go).
 	Suppressions []Suppression `yaml:"-"`
@@ -123,6 +131,8 @@ type rawPolicy struct {
 	Disabled   []string          `yaml:"disabled"`
 	WebPKI     string            `yaml:"webpki"`
 	Anchors    string            `yaml:"trust_anchors"`
+	// ClinicalServices is validated entry by entry (clinicalService).
+	ClinicalServices []string `yaml:"clinical_services"`
 	// Suppressions stays a node so that ParseSuppressions can name lines.
 	Suppressions yaml.Node `yaml:"suppressions"`
 }
@@ -234,6 +244,15 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		}
 	}
 	slices.Sort(p.Disabled)
+	for i, e := range raw.ClinicalServices {
+		svc, err := clinicalService(e)
+		if err != nil {
+			return nil, fail(lineOfItem(&doc, i, "clinical_services"), "clinical_services: %q: %v", e, err)
+		}
+		if !slices.Contains(p.ClinicalServices, svc) {
+			p.ClinicalServices = append(p.ClinicalServices, svc)
+		}
+	}
 	sup, err := ParseSuppressions(name, &raw.Suppressions) // an absent key is a zero node: no entries
 	if err != nil {
 		return nil, err
@@ -261,6 +280,34 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		p.TrustAnchorsFile, p.Anchors = file, a
 	}
 	return p, nil
+}
+
+// dnsName matches a host name: dot-separated labels of letters, digits and hyphens, a
+// label neither starting nor ending with a hyphen.
+var dnsName = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// clinicalService checks and normalises one clinical_services entry: "host:port" where
+// host is an IP address (IPv6 in brackets) or a DNS name, and port is 1 to 65535.
+func clinicalService(s string) (string, error) {
+	host, port, err := net.SplitHostPort(strings.TrimSpace(s))
+	if err != nil {
+		return "", errors.New("want host:port, with an IP address or a server name (IPv6 in brackets)")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("port %q: want a number from 1 to 65535", port)
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() != "" {
+			return "", fmt.Errorf("address %q: a zone is not an address medscan sees on the wire", host)
+		}
+		return netip.AddrPortFrom(a.Unmap(), uint16(n)).String(), nil
+	}
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	if len(name) > 253 || !dnsName.MatchString(name) {
+		return "", fmt.Errorf("host %q: want an IP address or a server name", host)
+	}
+	return name + ":" + strconv.Itoa(n), nil
 }
 
 // loadAnchors reads a PEM bundle of trust anchors. A missing file, one without a
@@ -376,6 +423,14 @@ webpki: auto
 # (relative to this file). Chains are then validated against them (cert-untrusted,
 # cert-incomplete-chain); without it, medscan does not judge trust. For example:
 # trust_anchors: site-roots.pem
+
+# Clinical interfaces the ports do not reveal: HL7, DICOM or FHIR carried inside TLS on a
+# general port such as 443, as host:port with the server's IP address or the TLS server
+# name the clients ask for. tls-no-client-auth expects these, like the well-known clinical
+# TLS ports (2575, 2762, 8883, 11112), to request a client certificate. For example:
+clinical_services:
+#  - 10.20.0.20:443
+#  - ehr.example.org:443
 `)
 	b.WriteString(`
 # Severity overrides by rule ID: info, low, medium, high or critical. An override replaces

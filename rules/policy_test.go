@@ -144,3 +144,36 @@ func TestPolicyTrustAnchorsAndWebPKI(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyClinicalServices(t *testing.T) {
+	p, err := rules.ParsePolicy("policy.yaml", []byte("version: 1\nclinical_services:\n  - 10.20.0.20:443\n"+
+		"  - EHR.Example.org.:443\n  - \"[2001:db8::7]:2575\"\n  - 10.20.0.20:443\n  - \"[::ffff:10.0.0.1]:6661\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.20.0.20:443", "ehr.example.org:443", "[2001:db8::7]:2575", "10.0.0.1:6661"}
+	if !reflect.DeepEqual(p.ClinicalServices, want) {
+		t.Errorf("clinical_services %q, want %q", p.ClinicalServices, want)
+	}
+	if d := rules.DefaultPolicy(); d.ClinicalServices != nil {
+		t.Errorf("default names clinical services: %q", d.ClinicalServices)
+	}
+	ex := strings.ReplaceAll(string(rules.ExamplePolicy()), "#  - 10.20.0.20:443", "  - 10.20.0.20:443")
+	if q, err := rules.ParsePolicy("example.yaml", []byte(ex)); err != nil || !reflect.DeepEqual(q.ClinicalServices, []string{"10.20.0.20:443"}) {
+		t.Errorf("uncommented example: %v, %+v", err, q)
+	}
+	for _, tc := range []struct{ entry, want string }{
+		{"10.20.0.20", `line 4: clinical_services: "10.20.0.20": want host:port`},
+		{"10.20.0.20:0", `line 4: clinical_services: "10.20.0.20:0": port "0": want a number from 1 to 65535`},
+		{"10.20.0.20:https", `port "https"`},
+		{"ehr_server:443", `host "ehr_server": want an IP address or a server name`},
+		{"-ehr.example.org:443", `host "-ehr.example.org"`},
+		{"\"[fe80::1%eth0]:443\"", `a zone is not an address`},
+		{"\":443\"", `host "": want an IP address or a server name`},
+	} {
+		_, err := rules.ParsePolicy("policy.yaml", []byte("version: 1\nclinical_services:\n  - 10.0.0.1:443\n  - "+tc.entry+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "rules: policy.yaml: ") {
+			t.Errorf("%s: %v, want %q", tc.entry, err, tc.want)
+		}
+	}
+}

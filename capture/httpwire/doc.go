@@ -6,7 +6,8 @@
 //
 // Invariants:
 //   - Bodies are skipped by count, never buffered: a 100 MB upload costs a few comparisons.
-//     The only buffer is one partial header line per direction, capped at MaxLine bytes.
+//     The buffers are one partial header line per direction, capped at MaxLine bytes, and
+//     the first SniffLen bytes of a 2xx response body (see the image rules below).
 //   - Secrets never leave the dissector in clear. Authorization and Proxy-Authorization
 //     (any scheme), API-key headers and secret-looking query parameters become a Credential
 //     holding only what ctx.Secrets.Hide returns; HTTPRequest keeps query parameter names,
@@ -20,6 +21,28 @@
 //     with an empty Method, so the server's banner and status are still seen.
 //   - Done is true only after a tunnel starts (CONNECT answered 2xx, or 101 Switching
 //     Protocols): otherwise HTTP keeps counting requests for as long as the flow lives.
+//
+// Image rules: a download of firmware or software is recognised in a 2xx response with a
+// body, so that package rules can report updates fetched in clear (cleartext-update):
+//   - By the request path's extension (imageExts: .bin .img .fw .hex .elf .exe .msi .dll
+//     .zip .tar .tgz .gz .deb .rpm .apk .pkg .swu .upd .uimage), by the response media type
+//     (imageTypes: application/octet-stream, application/x-msdownload, application/zip,
+//     application/gzip, application/x-tar, application/vnd.android.package-archive and
+//     their aliases), or by the body's magic in its first SniffLen bytes: ELF "\x7fELF",
+//     PE "MZ" with "PE\0\0" at e_lfanew (when that falls inside the window), U-Boot uImage
+//     0x27051956, an Intel HEX record ":LLAAAA0T", gzip 1f8b08, tar "ustar" at offset 257,
+//     zip "PK\x03\x04". A body under Content-Encoding (or a Transfer-Encoding other than
+//     chunked) is not sniffed: a compressed web page is not a gzip download.
+//   - The record of such a response is held until its body ends, then carries BodyKind
+//     (the magic's name when the content has one, else "ext:.bin", else "type:<media
+//     type>"), BodyBytes and the SHA-256 of the body, computed as the bytes stream through
+//     (Content-Length, chunked, or read until close). The body itself is never kept.
+//   - A body cut by a capture gap or by the end of the capture, or a 206 Partial Content
+//     response, is BodyPartial with no digest: the hash of a fragment matches nothing a
+//     vendor publishes. BodyBytes is then what was seen.
+//   - Every other response is emitted as before, at the end of its headers or as soon as
+//     its first bytes rule out a magic number; its body keeps costing nothing beyond that.
+//     Request bodies are never examined. Size is judged by the rule, not here.
 //
 // Credential rules, chosen to catch what leaks without drowning the report:
 //   - Authorization / Proxy-Authorization: Kind "http-<scheme lowercased>" (http-basic,

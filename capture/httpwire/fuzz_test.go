@@ -18,6 +18,13 @@ func FuzzStream(f *testing.F) {
 		}
 		f.Add([]byte(tc.client), []byte(tc.server), uint16(7), uint16(0))
 	}
+	// Firmware downloads: length-delimited, chunked, and read until close.
+	fw := string(withPrefix("\x7fELF\x01\x01\x01", 1500))
+	f.Add([]byte("GET /firmware/pump-v2.3.bin HTTP/1.1\r\nHost: updates\r\n\r\n"),
+		[]byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1500\r\n\r\n"+fw), uint16(300), uint16(0))
+	f.Add([]byte("GET /fw HTTP/1.1\r\n\r\n"),
+		[]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+chunked([]byte(fw), 500)), uint16(60), uint16(2))
+	f.Add([]byte("GET /update.tar HTTP/1.0\r\n\r\n"), []byte("HTTP/1.0 200 OK\r\n\r\n"+string(tarBody(600))), uint16(20), uint16(0))
 	for _, file := range []string{"zeek-http-basic-auth.pcap", "suricata-http-bearer.pcap", "ndpi-http-auth.pcap"} {
 		if !corpustest.Present() {
 			break
@@ -44,6 +51,11 @@ func FuzzStream(f *testing.F) {
 		for _, r := range h.Sink.HTTP {
 			if len(r.Host) > maxField || len(r.Path) > maxField || len(r.QueryKeys) > maxQueryKeys {
 				t.Fatalf("unbounded field: %+v", r)
+			}
+			noImage := r.BodyKind == "" && (r.BodyBytes != 0 || r.BodyPartial || r.BodySHA256 != "")
+			badDigest := r.BodySHA256 != "" && (len(r.BodySHA256) != 64 || r.BodyPartial)
+			if r.BodyBytes < 0 || r.BodyBytes > int64(len(server)) || noImage || badDigest {
+				t.Fatalf("inconsistent body facts: %+v", r)
 			}
 		}
 		for _, c := range h.Sink.Credentials {

@@ -101,6 +101,7 @@ type half struct {
 	length   int64 // Content-Length, -1 when absent, -2 when invalid
 	chunked  bool
 	teOther  bool // a Transfer-Encoding other than chunked
+	encoded  bool // a response with a Content-Encoding other than identity
 	head     bool // the request this response answers was HEAD
 	connect  bool // ... was CONNECT
 	status   int
@@ -114,6 +115,7 @@ type stream struct {
 	pending []observe.HTTPRequest // complete requests awaiting their responses, in order
 	paired  bool                  // false after a gap: requests and responses are emitted apart
 	tunnel  bool
+	dl      download // the 2xx response whose body is being examined for an image
 }
 
 func (s *stream) count(name string) {
@@ -131,11 +133,17 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 	for len(b) > 0 {
 		switch h.st {
 		case stClosed:
+			if !h.client {
+				s.bodyData(b)
+			}
 			return
 		case stBody, stChunkData:
 			n := uint64(len(b))
 			if n > h.remain {
 				n = h.remain
+			}
+			if !h.client && s.dl.active {
+				s.bodyData(b[:n])
 			}
 			h.remain -= n
 			b = b[n:]
@@ -226,7 +234,7 @@ func (s *stream) oversized(h *half) {
 func (h *half) begin(t time.Time) {
 	h.msg = observe.HTTPRequest{}
 	h.headers, h.oversize, h.creds = 0, false, 0
-	h.length, h.chunked, h.teOther = -1, false, false
+	h.length, h.chunked, h.teOther, h.encoded = -1, false, false, false
 	h.head, h.connect = false, false
 	h.status = 0
 	h.t = t
@@ -427,6 +435,8 @@ func (s *stream) header(h *half, line []byte) {
 			h.msg.Server = h.intern(slotServer, value)
 		case "content-type":
 			h.msg.RespContentType = h.intern(slotType, value)
+		case "content-encoding":
+			h.encoded = !equalFold(value, "identity")
 		}
 		return
 	}
@@ -515,12 +525,12 @@ func (s *stream) endHeaders(h *half) {
 		h.st = stStart // interim: the final response follows
 		return
 	}
-	s.answer(h.msg)
+	body, tunnel := true, false
 	switch {
 	case code == 101 || (h.connect && code >= 200 && code < 300):
-		s.startTunnel()
+		body, tunnel = false, true
 	case h.head || code == 204 || code == 304:
-		h.st = stStart
+		h.st, body = stStart, false
 	case h.chunked:
 		h.st = stChunkSize
 	case h.teOther || h.length == -2 || h.length == -1:
@@ -528,11 +538,21 @@ func (s *stream) endHeaders(h *half) {
 	case h.length > 0:
 		h.remain, h.st = uint64(h.length), stBody
 	default:
-		h.st = stStart
+		h.st, body = stStart, false
+	}
+	s.answer(h.msg, body, h.encoded || h.teOther)
+	if tunnel {
+		s.startTunnel()
 	}
 }
 
-func (s *stream) endMessage(h *half) { h.st = stStart }
+// endMessage returns a direction to its start once a body has ended.
+func (s *stream) endMessage(h *half) {
+	h.st = stStart
+	if !h.client {
+		s.bodyEnd(false)
+	}
+}
 
 // badBody handles chunked framing that does not parse.
 func (s *stream) badBody(h *half) {
@@ -543,6 +563,7 @@ func (s *stream) badBody(h *half) {
 		return
 	}
 	h.st = stClosed
+	s.bodyEnd(true)
 }
 
 func (s *stream) startTunnel() {
@@ -565,12 +586,16 @@ func (s *stream) queue(r observe.HTTPRequest) {
 	s.pending = append(s.pending, r)
 }
 
-// answer pairs a final response with the oldest waiting request.
-func (s *stream) answer(resp observe.HTTPRequest) {
+// answer pairs a final response with the oldest waiting request. The pair is emitted at
+// once unless the response has a body that may be an image (body: it has one; encoded: it
+// is compressed or otherwise transformed), which is emitted when the body is settled.
+func (s *stream) answer(resp observe.HTTPRequest, body, encoded bool) {
 	if !s.paired || len(s.pending) == 0 {
 		resp.Flow = s.ctx.Flow
 		resp.FirstSeen, resp.LastSeen, resp.Count = s.dir[1].t, s.dir[1].t, 1
-		s.ctx.Sink.AddHTTP(resp)
+		if !body || !s.holdResponse(resp, encoded) {
+			s.ctx.Sink.AddHTTP(resp)
+		}
 		return
 	}
 	r := s.pending[0]
@@ -579,7 +604,9 @@ func (s *stream) answer(resp observe.HTTPRequest) {
 	s.pending[n] = observe.HTTPRequest{}
 	s.pending = s.pending[:n]
 	r.Status, r.Server, r.RespContentType = resp.Status, resp.Server, resp.RespContentType
-	s.ctx.Sink.AddHTTP(r)
+	if !body || !s.holdResponse(r, encoded) {
+		s.ctx.Sink.AddHTTP(r)
+	}
 }
 
 // flush emits the requests still waiting, without responses.
@@ -598,12 +625,21 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 	}
 	h := &s.dir[dir]
 	if h.st == stClosed {
+		if !h.client {
+			s.bodyLost() // a body read until close goes on after the loss
+		}
 		return
 	}
 	s.count("http_gap")
 	if h.st == stBody && uint64(n) < h.remain {
 		h.remain -= uint64(n) // the loss fell inside a body of known length
+		if !h.client {
+			s.bodyLost()
+		}
 		return
+	}
+	if !h.client {
+		s.bodyEnd(true) // emitted before the waiting requests that follow it
 	}
 	// The lost bytes may have held requests or responses: stop pairing for good.
 	if s.paired {
@@ -620,7 +656,11 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 func (s *stream) Done() bool { return s.tunnel }
 
 // End implements dissect.Stream.
-func (s *stream) End(time.Time) { s.flush() }
+func (s *stream) End(time.Time) {
+	// A body read until close ends here; any other body still open was cut short.
+	s.bodyEnd(s.dir[1].st != stClosed)
+	s.flush()
+}
 
 // credential hides one secret and emits it.
 func (s *stream) credential(h *half, kind, where, user string, secret []byte) {

@@ -212,7 +212,11 @@ CREATE TABLE http_requests (
 	api_key_headers   TEXT NOT NULL DEFAULT '[]',
 	status            INTEGER NOT NULL,
 	server            TEXT NOT NULL,
-	resp_content_type TEXT NOT NULL
+	resp_content_type TEXT NOT NULL,
+	body_bytes        INTEGER NOT NULL DEFAULT 0,
+	body_sha256       TEXT NOT NULL DEFAULT '',
+	body_kind         TEXT NOT NULL DEFAULT '',
+	body_partial      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX http_requests_scan ON http_requests(scan_id);
 

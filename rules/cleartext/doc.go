@@ -1,11 +1,38 @@
 // Package cleartext holds the rules about sensitive traffic seen without encryption:
-// HL7 v2 messages over MLLP, DICOM associations, and credentials.
+// HL7 v2 messages over MLLP, DICOM associations, FHIR and other API calls over plain
+// HTTP, credentials, and firmware or software images downloaded over plain HTTP
+// (cleartext-update: one finding per server and path, with the image's size and SHA-256,
+// never the body), with two rules on what that traffic shows about authentication
+// (api-unauthenticated, credential-shared).
 //
 // Everything these rules see was, by construction, readable on the wire: the passive
 // engine only dissects what is not encrypted. Findings are keyed by the server's address
 // and port. Patient data is never in the evidence (HL7 patient segments are counted by the
-// dissector, never copied), and neither are secrets: a credential finding carries the
-// credential's kind, where it was sent, the user name, a masked preview and its keyed
-// hash, which is also the finding's Subject so the same secret on forty pumps is forty
-// findings with one recognisable hash.
+// dissector, never copied; HTTP paths appear as templates, with FHIR ids and anything that
+// looks like an identifier replaced by "{id}"), and neither are secrets: a credential
+// finding carries the credential's kind, where it was sent, the user name, a masked
+// preview and its keyed hash. The hash is keyed per store, so no fingerprint depends on
+// it: cleartext-credentials' Subject is the credential's kind, and credential-shared's is
+// the kind and the servers the secret was sent to ("mqtt-password@10.20.0.50:1883").
+//
+// What an HTTP request was is decided from its headers (httpapi.go: classify), since the
+// engine never keeps a body:
+//   - FHIR (cleartext-fhir): a FHIR media type in either direction (application/fhir+json,
+//     application/fhir+xml, or DSTU2's application/json+fhir and application/xml+fhir), or
+//     a path whose first segment, or first segment after a FHIR base ("/fhir/", "/baseR4/",
+//     "/r4/", "/api/fhir/r4/"), is an R4 resource type, case-sensitive as FHIR is, followed
+//     by at most four id, _history, _search or $operation segments; "metadata" only as the
+//     last segment. Resource types that are everyday words ("Account", "List", "Media",
+//     "Task", ...) count only under a FHIR base, and a path at the server's root does not
+//     count when the answer was HTML, CSS, script, an image or a font.
+//   - An API (cleartext-api): otherwise, a JSON, XML or SOAP media type in either direction
+//     (application/json, text/json, application/xml, text/xml, application/x-ndjson, and
+//     application/*+json or +xml such as application/soap+xml), except XHTML and feeds. A
+//     server endpoint that carried any FHIR is left to cleartext-fhir, so an endpoint is
+//     reported once.
+//   - api-unauthenticated judges both: a request answered 2xx that carried no
+//     Authorization scheme, no API-key header, no cookie and no secret URL parameter (the
+//     names capture/httpwire treats as secrets, mirrored in secretQueryKeys). FHIR's
+//     capability statement, /.well-known/ documents and health checks are public by design
+//     and not judged; nor is a response whose request the capture lost.
 package cleartext

@@ -1,0 +1,47 @@
+package cleartext
+
+import (
+	"fmt"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+)
+
+func init() { rules.Register(api{}) }
+
+// api flags servers that answer REST, JSON, XML or SOAP calls over plain HTTP.
+type api struct{}
+
+func (api) Meta() rules.Meta {
+	return rules.Meta{
+		ID:      "cleartext-api",
+		Title:   "API calls in clear",
+		Default: findings.Medium,
+		Rationale: "Devices and middleware exchange telemetry, orders, configuration and commands through " +
+			"JSON, XML and SOAP APIs; over plain HTTP anyone on the path reads the data and the keys that " +
+			"authorise it, and can alter a reading or a command in flight.",
+		Remediation: "Serve the API over HTTPS only (TLS 1.2 or later), with the server's certificate checked by " +
+			"its clients; where a device cannot, put a TLS-terminating proxy next to it on a protected segment.",
+		References: []string{
+			"HIPAA Security Rule, 45 CFR 164.312(e)(1) (transmission security)",
+			"FDA, Cybersecurity in Medical Devices: Premarket Submissions (2023), Appendix 1 (encryption)",
+			"NIST SP 800-52 Rev. 2, §1 (protecting data in transit)",
+			"OWASP API Security Top 10 2023, API8 (security misconfiguration: transport without TLS)",
+		},
+	}
+}
+
+// Check raises one finding per server endpoint that answered API calls, leaving the
+// endpoints that carried any FHIR interaction to cleartext-fhir: one endpoint, one
+// finding about its cleartext API, at the severity of what it carries.
+func (api) Check(c *rules.Context) {
+	fhirEPs := fhirEndpoints(c.Set)
+	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool {
+		k, _ := classify(r)
+		return k == apiAPI && !fhirEPs[r.Flow.Server]
+	}) {
+		c.Emit(a.finding(fmt.Sprintf("%s answered %d API request(s) over plain HTTP (%s) from %s",
+			a.ep, a.requests, joinOr(a.media, "?"), joinFew(a.clients, 5))))
+	}
+}

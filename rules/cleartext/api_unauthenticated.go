@@ -1,0 +1,98 @@
+package cleartext
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
+)
+
+func init() { rules.Register(apiUnauthenticated{}) }
+
+// apiUnauthenticated flags API endpoints that answered with success to requests that
+// carried nothing that authenticates them.
+type apiUnauthenticated struct{}
+
+func (apiUnauthenticated) Meta() rules.Meta {
+	return rules.Meta{
+		ID:      "api-unauthenticated",
+		Title:   "API answers without authentication",
+		Default: findings.Medium,
+		Rationale: "An API that returns data or accepts writes from anyone who can reach it lets any host on the " +
+			"network read patient and device data, or push readings and commands, with nothing to steal first " +
+			"and nothing that ties a request to a user or device in the audit trail.",
+		Remediation: "Require authentication on every API call (OAuth 2.0 / SMART on FHIR tokens, mutual TLS, or at " +
+			"least per-device keys over HTTPS) and log who called; network allow-lists alone are not authentication.",
+		References: []string{
+			"OWASP API Security Top 10 2023, API2 (broken authentication)",
+			"HIPAA Security Rule, 45 CFR 164.312(d) (person or entity authentication)",
+			"HL7 FHIR R4, Security (https://hl7.org/fhir/security.html): authentication",
+			"FDA, Cybersecurity in Medical Devices: Premarket Submissions (2023), Appendix 1 (authentication)",
+		},
+	}
+}
+
+// secretQueryKeys are the URL parameter names that carry a credential, mirroring the list
+// capture/httpwire turns into url-secret credentials (its doc.go): rules cannot import the
+// dissector, and a request that authenticates in its URL is authenticated, if badly
+// (cleartext-credentials reports that).
+var secretQueryKeys = []string{
+	"password", "passwd", "pwd", "pass", "token", "access_token", "auth_token", "api_key", "apikey", "key",
+	"secret", "client_secret", "sig", "signature", "session", "sessionid", "jwt",
+}
+
+// publicPaths are the last path segments of endpoints meant to answer anyone: FHIR's
+// capability statement (which the FHIR specification says servers expose without
+// authentication) and health checks.
+var publicPaths = []string{"metadata", "health", "healthz", "livez", "readyz", "ping"}
+
+// unauthenticated reports whether a request carried no credential and no session token:
+// no Authorization scheme, no API-key header, no cookie and no secret URL parameter.
+func unauthenticated(r *observe.HTTPRequest) bool {
+	if r.AuthScheme != "" || len(r.APIKeyHeaders) > 0 || r.HasCookie {
+		return false
+	}
+	for _, k := range r.QueryKeys {
+		if slices.Contains(secretQueryKeys, strings.ToLower(k)) {
+			return false
+		}
+	}
+	return true
+}
+
+// public reports whether the path is one that is meant to answer without authentication:
+// a publicPaths last segment, or anything under /.well-known/ (RFC 8615: discovery
+// documents such as SMART's smart-configuration).
+func public(path string) bool {
+	if strings.HasPrefix(path, "/.well-known/") || strings.Contains(path, "/.well-known/") {
+		return true
+	}
+	segs := strings.Split(strings.TrimRight(path, "/"), "/")
+	return slices.Contains(publicPaths, strings.ToLower(segs[len(segs)-1]))
+}
+
+// Check raises one finding per server endpoint that answered 2xx to an API or FHIR
+// request (as classify decides it) that carried nothing authenticating it. A response
+// without its request (Method empty: the capture lost the request) says nothing about
+// the request's headers and is not judged; neither is a request whose response was not
+// seen.
+func (apiUnauthenticated) Check(c *rules.Context) {
+	fhirEPs := fhirEndpoints(c.Set)
+	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool {
+		k, _ := classify(r)
+		return k != apiNone && r.Method != "" && r.Status >= 200 && r.Status <= 299 &&
+			unauthenticated(r) && !public(r.Path)
+	}) {
+		what := "API"
+		if fhirEPs[a.ep] {
+			what = "FHIR"
+		}
+		f := a.finding(fmt.Sprintf("%s answered %d %s request(s) that carried no credential or session token with success (%s %s) from %s",
+			a.ep, a.requests, what, joinOr(a.methods, "?"), joinFew(a.paths, 3), joinFew(a.clients, 5)))
+		f.Evidence["api"] = strings.ToLower(what)
+		c.Emit(f)
+	}
+}
