@@ -177,6 +177,71 @@ func TestBatchGCDMatchesPairwise(t *testing.T) {
 	}
 }
 
+// TestBatchRemaindersLargeArith runs the trees with the FFT and Newton thresholds lowered
+// to a few words, so that a list small enough for a unit test goes through the paths
+// that only the largest trees take by default, and compares with pairwise gcds.
+func TestBatchRemaindersLargeArith(t *testing.T) {
+	r := rand.NewChaCha8([32]byte{'a'})
+	p, q := testPrime(r, 1024), testPrime(r, 1024)
+	moduli := make([]*big.Int, 67)
+	for i := range moduli {
+		moduli[i] = benchModulus(20_000_000 + i)
+	}
+	moduli = plant(moduli, 5, 40)
+	// One modulus shares both its primes, each with a different other modulus.
+	moduli[10] = new(big.Int).Mul(p, q)
+	moduli[20] = new(big.Int).Mul(p, benchModulus(20_000_100))
+	moduli[66] = new(big.Int).Mul(q, testPrime(r, 1024))
+	want := make([]bool, len(moduli))
+	for i, set := range pairwiseShared(moduli) {
+		want[i] = len(set) > 0
+	}
+	for _, a := range []arith{defaultArith, {fftWords: 8, newtonWords: 16}, {fftWords: 40, newtonWords: 100}} {
+		for _, w := range []int{1, 2} {
+			if got := batchRemainders(moduli, w, a); !reflect.DeepEqual(got, want) {
+				t.Errorf("arith %+v, workers %d: hits %v, want %v", a, w, got, want)
+			}
+		}
+	}
+}
+
+// TestNewtonReciprocal compares the Newton reciprocal with the exact quotient
+// floor(2^(prec+bits(x))/x) for sizes on both sides of the direct-division cutoff.
+func TestNewtonReciprocal(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{'r'}))
+	random := func(words int) *big.Int {
+		w := make([]big.Word, words)
+		for i := range w {
+			w[i] = big.Word(r.Uint64())
+		}
+		return new(big.Int).SetBits(w)
+	}
+	pow := func(n uint) *big.Int { return new(big.Int).Lsh(bigOne, n) }
+	tests := []struct {
+		name string
+		x    *big.Int
+	}{
+		{"one word", random(1)},
+		{"power of two", pow(70_000)},
+		{"all ones", new(big.Int).Sub(pow(70_000), bigOne)},
+		{"shorter than the precision", random(50)},
+		{"as long as the precision", random(1_000)},
+		{"longer than the precision", random(5_000)},
+	}
+	a := arith{fftWords: 8, newtonWords: 16}
+	for _, tc := range tests {
+		for _, prec := range []uint{64, newtonBits, newtonBits + 1, 10_000, 70_000, 200_000} {
+			t.Run(fmt.Sprintf("%s/prec=%d", tc.name, prec), func(t *testing.T) {
+				got := a.newtonReciprocal(tc.x, prec)
+				want := new(big.Int).Quo(pow(prec+uint(tc.x.BitLen())), tc.x)
+				if d := new(big.Int).Sub(got, want); d.CmpAbs(big.NewInt(4)) > 0 {
+					t.Errorf("off by %v", d)
+				}
+			})
+		}
+	}
+}
+
 // pairwiseShared is the definition BatchGCD must meet, by n² gcds.
 func pairwiseShared(moduli []*big.Int) map[int][]int {
 	out := map[int][]int{}
