@@ -13,18 +13,15 @@ replace github.com/google/pprof => github.com/google/pprof v0.0.0-20250630185457
 require (
 	github.com/google/gopacket v1.1.19 // design card: pcapgo for test-side capture decoding, layers for the fixture writer
 	github.com/olekukonko/tablewriter v1.1.5 // design card: the terminal report
+	github.com/owenrumney/go-sarif/v2 v2.3.3 // SARIF 2.1.0 documents without hand-written structs
+	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // FFT multiplication for batch GCD (already in the graph through modernc)
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // tests: validate JSON and SARIF output against their schemas
 	github.com/spf13/pflag v1.0.10 // GNU-style flags (--pcap, -o) for the CLI
 	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // design card: lenient X.509 parsing of the certificates real devices send
 	github.com/zmap/zlint/v3 v3.7.3 // design card: certificate lints (used by the fixtures' own check today)
 	golang.org/x/crypto v0.55.0 // cryptobyte: the DER reader that recovers facts from certificates no parser accepts
 	gopkg.in/yaml.v3 v3.0.1 // policy files, with unknown keys reported by line
 	modernc.org/sqlite v1.61.1 // design card: the store, without cgo
-)
-
-require (
-	github.com/owenrumney/go-sarif/v2 v2.3.3
-	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 )
 
 require (
