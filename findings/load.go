@@ -450,20 +450,22 @@ func (l *loader) mqtt(r *Report) error {
 
 func (l *loader) hl7(r *Report) error {
 	err := l.each(`SELECT client, host, port, count, first_seen, last_seen, sending_app, sending_facility, receiving_app,
-		receiving_facility, message_type, trigger_event, version, patient_segments, is_ack
+		receiving_facility, message_type, trigger_event, version, patient_segments, is_ack, ack_code, devices
 		FROM hl7_messages WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
 			m           HL7Message
 			first, last sql.NullString
 			ack         int
+			devices     string
 		)
 		if err := rows.Scan(&m.Client, &m.Host, &m.Port, &m.Count, &first, &last, &m.SendingApp, &m.SendingFacility,
 			&m.ReceivingApp, &m.ReceivingFacility, &m.MessageType, &m.TriggerEvent, &m.Version, &m.PatientSegments,
-			&ack); err != nil {
+			&ack, &m.AckCode, &devices); err != nil {
 			return err
 		}
 		m.FirstSeen, m.LastSeen = l.t(first), l.t(last)
 		m.IsAck = ack != 0
+		m.Devices = list[string](l, devices)
 		r.HL7 = append(r.HL7, m)
 		return nil
 	})
@@ -475,7 +477,7 @@ func (l *loader) hl7(r *Report) error {
 			cmp.Compare(a.MessageType, b.MessageType), cmp.Compare(a.TriggerEvent, b.TriggerEvent),
 			cmp.Compare(a.SendingApp, b.SendingApp), cmp.Compare(a.SendingFacility, b.SendingFacility),
 			cmp.Compare(a.ReceivingApp, b.ReceivingApp), cmp.Compare(a.ReceivingFacility, b.ReceivingFacility),
-			cmp.Compare(a.Version, b.Version), cmp.Compare(boolInt(a.IsAck), boolInt(b.IsAck)),
+			cmp.Compare(a.Version, b.Version), cmp.Compare(boolInt(a.IsAck), boolInt(b.IsAck)), cmp.Compare(a.AckCode, b.AckCode),
 			a.FirstSeen.Compare(b.FirstSeen))
 	})
 	return nil
@@ -483,18 +485,24 @@ func (l *loader) hl7(r *Report) error {
 
 func (l *loader) dicom(r *Report) error {
 	err := l.each(`SELECT client, host, port, count, first_seen, last_seen, calling_ae, called_ae, result,
-		impl_class_uid, impl_version, abstract_syntaxes FROM dicom_associations WHERE scan_id = ?`, func(rows *sql.Rows) error {
+		impl_class_uid, impl_version, abstract_syntaxes, abstract_syntax_names, accepted_contexts, rejected_contexts, roles,
+		pdata_pdus, pdata_bytes, patient_attributes FROM dicom_associations WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
 			a           DICOMAssociation
 			first, last sql.NullString
 			as          string
+			names       string
+			roles       string
 		)
 		if err := rows.Scan(&a.Client, &a.Host, &a.Port, &a.Count, &first, &last, &a.CallingAE, &a.CalledAE, &a.Result, &a.ImplClassUID,
-			&a.ImplVersion, &as); err != nil {
+			&a.ImplVersion, &as, &names, &a.AcceptedContexts, &a.RejectedContexts, &roles, &a.PDataPDUs, &a.PDataBytes,
+			&a.PatientAttributes); err != nil {
 			return err
 		}
 		a.FirstSeen, a.LastSeen = l.t(first), l.t(last)
 		a.AbstractSyntaxes = list[string](l, as)
+		a.AbstractSyntaxNames = list[string](l, names)
+		a.Roles = list[string](l, roles)
 		r.DICOM = append(r.DICOM, a)
 		return nil
 	})

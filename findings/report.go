@@ -336,6 +336,8 @@ type HL7Message struct {
 	Version           string    `json:"version"`
 	PatientSegments   int       `json:"patient_segments"`
 	IsAck             bool      `json:"is_ack"`
+	AckCode           string    `json:"ack_code"` // MSA-1 of an acknowledgement, else ""
+	Devices           []string  `json:"devices"`  // PRT-16 and OBX-18 device identifiers
 }
 
 // DICOMAssociation is a DICOM association request and its answer, with how often it was seen.
@@ -352,6 +354,14 @@ type DICOMAssociation struct {
 	ImplClassUID     string    `json:"impl_class_uid"`
 	ImplVersion      string    `json:"impl_version"`
 	AbstractSyntaxes []string  `json:"abstract_syntaxes"`
+	// AbstractSyntaxNames names each of AbstractSyntaxes, or repeats an unknown UID.
+	AbstractSyntaxNames []string `json:"abstract_syntax_names"`
+	AcceptedContexts    int      `json:"accepted_contexts"`
+	RejectedContexts    int      `json:"rejected_contexts"`
+	Roles               []string `json:"roles"` // SCU/SCP role selections, "<UID>:SCU+SCP"
+	PDataPDUs           int      `json:"pdata_pdus"`
+	PDataBytes          int64    `json:"pdata_bytes"`
+	PatientAttributes   int      `json:"patient_attributes"` // counted heuristically, never stored
 }
 
 // Normalize replaces every nil list and evidence map in r with an empty one, so that
@@ -415,9 +425,14 @@ func (r *Report) Normalize() {
 	}
 	r.MQTT = nonNil(r.MQTT)
 	r.HL7 = nonNil(r.HL7)
+	for i := range r.HL7 {
+		r.HL7[i].Devices = nonNil(r.HL7[i].Devices)
+	}
 	r.DICOM = nonNil(r.DICOM)
 	for i := range r.DICOM {
 		r.DICOM[i].AbstractSyntaxes = nonNil(r.DICOM[i].AbstractSyntaxes)
+		r.DICOM[i].AbstractSyntaxNames = nonNil(r.DICOM[i].AbstractSyntaxNames)
+		r.DICOM[i].Roles = nonNil(r.DICOM[i].Roles)
 	}
 }
 

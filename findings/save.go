@@ -488,15 +488,19 @@ func (w *scanWriter) saveHL7(set *observe.Set) error {
 	}
 	st, err := w.prepare(`INSERT INTO hl7_messages(scan_id, client, client_port, host, port, count, first_seen, last_seen,
 		sending_app, sending_facility, receiving_app, receiving_facility, message_type, trigger_event, version,
-		patient_segments, is_ack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		patient_segments, is_ack, ack_code, devices) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	for _, m := range set.HL7 {
+		devices, err := w.jsonText(nonNil(m.Devices))
+		if err != nil {
+			return err
+		}
 		if _, err := st.ExecContext(w.ctx, w.scan, addrText(m.Flow.Client.Addr()), int(m.Flow.Client.Port()),
 			addrText(m.Flow.Server.Addr()), int(m.Flow.Server.Port()), m.Count, dbTime(m.FirstSeen), dbTime(m.LastSeen),
 			m.SendingApp, m.SendingFacility, m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent,
-			m.Version, m.PatientSegments, boolInt(m.IsAck)); err != nil {
+			m.Version, m.PatientSegments, boolInt(m.IsAck), m.AckCode, devices); err != nil {
 			return fmt.Errorf("hl7 message %s: %w", m.Flow, err)
 		}
 	}
@@ -508,8 +512,9 @@ func (w *scanWriter) saveDICOM(set *observe.Set) error {
 		return nil
 	}
 	st, err := w.prepare(`INSERT INTO dicom_associations(scan_id, client, client_port, host, port, count, first_seen, last_seen,
-		calling_ae, called_ae, result, impl_class_uid, impl_version, abstract_syntaxes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		calling_ae, called_ae, result, impl_class_uid, impl_version, abstract_syntaxes, abstract_syntax_names,
+		accepted_contexts, rejected_contexts, roles, pdata_pdus, pdata_bytes, patient_attributes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -518,9 +523,18 @@ func (w *scanWriter) saveDICOM(set *observe.Set) error {
 		if err != nil {
 			return err
 		}
+		names, err := w.jsonText(nonNil(a.AbstractSyntaxNames))
+		if err != nil {
+			return err
+		}
+		roles, err := w.jsonText(nonNil(a.Roles))
+		if err != nil {
+			return err
+		}
 		if _, err := st.ExecContext(w.ctx, w.scan, addrText(a.Flow.Client.Addr()), int(a.Flow.Client.Port()),
 			addrText(a.Flow.Server.Addr()), int(a.Flow.Server.Port()), a.Count, dbTime(a.FirstSeen), dbTime(a.LastSeen), a.CallingAE, a.CalledAE, a.Result,
-			a.ImplClassUID, a.ImplVersion, as); err != nil {
+			a.ImplClassUID, a.ImplVersion, as, names, a.AcceptedContexts, a.RejectedContexts, roles, a.PDataPDUs,
+			a.PDataBytes, a.PatientAttributes); err != nil {
 			return fmt.Errorf("dicom association %s: %w", a.Flow, err)
 		}
 	}

@@ -238,16 +238,22 @@ func (s *Set) AddHL7(m HL7Message) {
 		m.LastSeen = m.FirstSeen
 	}
 	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.SendingApp, m.SendingFacility,
-		m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent, m.Version, strconv.FormatBool(m.IsAck)}, "|")
+		m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent, m.Version, strconv.FormatBool(m.IsAck), m.AckCode}, "|")
 	if o := s.hl7Idx[key]; o != nil {
 		o.Count += m.Count
 		o.PatientSegments += m.PatientSegments
+		for _, d := range m.Devices {
+			if len(o.Devices) < MaxHL7Devices && !slices.Contains(o.Devices, d) {
+				o.Devices = append(o.Devices, d)
+			}
+		}
 		span(&o.FirstSeen, &o.LastSeen, m.FirstSeen)
 		span(&o.FirstSeen, &o.LastSeen, m.LastSeen)
 		return
 	}
 	p := new(HL7Message)
 	*p = m
+	p.Devices = slices.Clone(m.Devices) // appended to above: not shared with the caller
 	s.hl7Idx[key] = p
 	s.HL7 = append(s.HL7, p)
 }
@@ -261,9 +267,13 @@ func (s *Set) AddDICOM(a DICOMAssociation) {
 		a.LastSeen = a.FirstSeen
 	}
 	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.Server.String(), a.CallingAE, a.CalledAE,
-		a.Result, a.ImplClassUID, a.ImplVersion, strings.Join(a.AbstractSyntaxes, ",")}, "|")
+		a.Result, a.ImplClassUID, a.ImplVersion, strings.Join(a.AbstractSyntaxes, ","), strings.Join(a.Roles, ","),
+		strconv.Itoa(a.AcceptedContexts), strconv.Itoa(a.RejectedContexts)}, "|")
 	if o := s.dcmIdx[key]; o != nil {
 		o.Count += a.Count
+		o.PDataPDUs += a.PDataPDUs
+		o.PDataBytes += a.PDataBytes
+		o.PatientAttributes += a.PatientAttributes
 		span(&o.FirstSeen, &o.LastSeen, a.FirstSeen)
 		span(&o.FirstSeen, &o.LastSeen, a.LastSeen)
 		return

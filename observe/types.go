@@ -262,21 +262,41 @@ type HL7Message struct {
 	Version           string
 	PatientSegments   int // PID/NK1/PV1... segments counted, never copied
 	IsAck             bool
+	AckCode           string   // MSA-1 (AA, AE, AR, CA, CE, CR) of an acknowledgement, else ""
+	Devices           []string // distinct PRT-16 and OBX-18 device identifiers, at most MaxHL7Devices
 }
+
+// MaxHL7Devices bounds the device identifiers kept per aggregated HL7Message: a device
+// identifier names equipment, and a few suffice to recognise it.
+const MaxHL7Devices = 16
 
 // DICOMAssociation is a DICOM upper-layer association request and its answer.
 // Associations of the same shape from one client host are aggregated into Count.
 type DICOMAssociation struct {
-	Flow             Flow
-	FirstSeen        time.Time
-	LastSeen         time.Time
-	Count            int
-	CallingAE        string
-	CalledAE         string
-	Result           string // "accepted", "rejected", "aborted", "" when no answer was seen
+	Flow      Flow
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Count     int
+	CallingAE string
+	CalledAE  string
+	// Result is how the association went: "accepted", "rejected", "released" (accepted
+	// and then released in order), "aborted" (A-ABORT before or after acceptance), or ""
+	// when no answer was seen.
+	Result           string
 	ImplClassUID     string
 	ImplVersion      string
 	AbstractSyntaxes []string // SOP class UIDs proposed
+	// AbstractSyntaxNames names each of AbstractSyntaxes (same order), or repeats the UID
+	// when it is not in medscan's table.
+	AbstractSyntaxNames []string
+	AcceptedContexts    int      // presentation contexts the AC accepted
+	RejectedContexts    int      // presentation contexts the AC rejected (any non-zero result)
+	Roles               []string // SCU/SCP role selection proposals: "<SOP class UID>:SCU", ":SCP" or ":SCU+SCP"
+	PDataPDUs           int      // P-DATA-TF PDUs seen in both directions
+	PDataBytes          int64    // their body bytes
+	// PatientAttributes counts patient-module tag prefixes (0010,0010/0020/0030) found in
+	// dataset fragments: a heuristic count of patient attributes, whose values are never read.
+	PatientAttributes int
 }
 
 // Problem is something wrong with the input: the scan goes on, and the report says it.

@@ -41,7 +41,7 @@ func pdu(typ byte, body []byte) []byte {
 func pad16(s string) []byte { return []byte(fmt.Sprintf("%-16s", s)) }
 
 // associate builds an A-ASSOCIATE-RQ (typ 1) or -AC (typ 2).
-func associate(typ byte, called, calling string, syntaxes []string, impl, version string) []byte {
+func associate(typ byte, called, calling string, syntaxes []string, impl, version string, extra ...[]byte) []byte {
 	body := []byte{0, 1, 0, 0}
 	body = append(body, pad16(called)...)
 	body = append(body, pad16(calling)...)
@@ -62,6 +62,9 @@ func associate(typ byte, called, calling string, syntaxes []string, impl, versio
 	ui := item(0x51, []byte{0, 0, 0x40, 0})
 	ui = append(ui, item(0x52, []byte(impl))...)
 	ui = append(ui, item(0x55, []byte(version))...)
+	for _, x := range extra {
+		ui = append(ui, x...)
+	}
 	body = append(body, item(0x50, ui)...)
 	return pdu(typ, body)
 }
@@ -71,10 +74,67 @@ var (
 	ac     = associate(2, "PACS", "MODALITY1", []string{""}, "9.9.9", "ACCEPTOR")
 	rj     = pdu(pduAssociateRJ, []byte{0, 1, 1, 7})
 	abort  = pdu(pduAbort, []byte{0, 0, 0, 0})
-	pdata  = pdu(pduPData, append([]byte{0, 0, 0, 6, 1, 3}, "DOE^JANE"...))
+	pdata  = pdu(pduPData, append([]byte{0, 0, 0, 10, 1, 3}, "DOE^JANE"...))
 	relRQ  = pdu(pduReleaseRQ, []byte{0, 0, 0, 0})
 	relRP  = pdu(pduReleaseRP, []byte{0, 0, 0, 0})
 	wantRQ = "MODALITY1>PACS impl=1.2.826.0.1.3680043.2.1/DCMTK_364 as=" + ctImage + "," + verify
+)
+
+// role builds an SCU/SCP role selection sub-item.
+func role(uid string, scu, scp byte) []byte {
+	v := []byte{0, byte(len(uid))}
+	return item(0x54, append(append(v, uid...), scu, scp))
+}
+
+// pdv builds a PDV item: context 1, the control byte, the fragment.
+func pdv(ctl byte, frag []byte) []byte {
+	out := binary.BigEndian.AppendUint32(nil, uint32(len(frag)+2))
+	return append(append(out, 1, ctl), frag...)
+}
+
+// element builds an explicit (vr != "") or implicit VR little endian element.
+func element(group, elem uint16, vr, value string) []byte {
+	out := binary.LittleEndian.AppendUint16(nil, group)
+	out = binary.LittleEndian.AppendUint16(out, elem)
+	if vr != "" {
+		out = append(out, vr...)
+		out = binary.LittleEndian.AppendUint16(out, uint16(len(value)))
+	} else {
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(value)))
+	}
+	return append(out, value...)
+}
+
+var (
+	roleRQ = associate(1, "PACS", "MODALITY1", []string{ctImage, verify}, "1.2.826.0.1.3680043.2.1", "DCMTK_364",
+		role(ctImage, 1, 1), role(verify, 0, 1), role("1.2.3", 0, 0), role(ctImage, 1, 1))
+	acMixed = func() []byte {
+		b := associate(2, "PACS", "MODALITY1", []string{"", "", ""}, "9.9.9", "ACCEPTOR")
+		// The result bytes of the second and third presentation contexts: rejected.
+		n := 0
+		for i := 6 + minAssociate; i+6 < len(b); {
+			if b[i] == 0x21 {
+				if n > 0 {
+					b[i+6] = byte(2 + n)
+				}
+				n++
+			}
+			i += 4 + int(binary.BigEndian.Uint16(b[i+2:]))
+		}
+		return b
+	}()
+	// explicitSet holds three patient attributes (name, ID, birth date) and others that do
+	// not count: an empty ID, the sex, and pixel data whose bytes look like a name.
+	explicitSet = cat(element(8, 0x16, "UI", ctImage+"\x00"), element(0x10, 0x10, "PN", "DOE^JANE"),
+		element(0x10, 0x20, "LO", "MRN12345"), element(0x10, 0x30, "DA", "19700101"), element(0x10, 0x40, "CS", "F "),
+		element(0x10, 0x20, "LO", ""), element(0x7fe0, 0x10, "OW", string(element(0x10, 0x10, "PN", "DOE^JANE"))))
+	// implicitSet holds one patient name and an empty birth date.
+	implicitSet = cat(element(0x10, 0x10, "", "DOE^JANE"), element(0x10, 0x30, "", ""))
+	command     = cat(element(0, 0x100, "", "\x01\x00"), element(0x10, 0x10, "", "DOE^JANE")) // commands are not scanned
+	// storeData splits the explicit set inside its patient name tag, across PDVs and PDUs.
+	storeData = cat(pdu(pduPData, cat(pdv(3, command), pdv(0, explicitSet[:len(element(8, 0x16, "UI", ctImage+"\x00"))+2]))),
+		pdu(pduPData, pdv(2, explicitSet[len(element(8, 0x16, "UI", ctImage+"\x00"))+2:])),
+		pdu(pduPData, pdv(2, implicitSet)))
 )
 
 func cat(parts ...[]byte) []byte {
@@ -88,8 +148,21 @@ func cat(parts ...[]byte) []byte {
 func summary(h *corpustest.Harness) string {
 	var out []string
 	for _, a := range h.Sink.DICOM {
-		out = append(out, fmt.Sprintf("%s>%s impl=%s/%s as=%s result=%s", a.CallingAE, a.CalledAE, a.ImplClassUID,
-			a.ImplVersion, strings.Join(a.AbstractSyntaxes, ","), a.Result))
+		line := fmt.Sprintf("%s>%s impl=%s/%s as=%s result=%s", a.CallingAE, a.CalledAE, a.ImplClassUID,
+			a.ImplVersion, strings.Join(a.AbstractSyntaxes, ","), a.Result)
+		if a.AcceptedContexts+a.RejectedContexts > 0 {
+			line += fmt.Sprintf(" ctx=%d/%d", a.AcceptedContexts, a.RejectedContexts)
+		}
+		if len(a.Roles) > 0 {
+			line += " roles=" + strings.Join(a.Roles, ",")
+		}
+		if a.PDataPDUs > 0 {
+			line += fmt.Sprintf(" pdata=%d/%d", a.PDataPDUs, a.PDataBytes)
+		}
+		if a.PatientAttributes > 0 {
+			line += fmt.Sprintf(" patient=%d", a.PatientAttributes)
+		}
+		out = append(out, line)
 	}
 	return strings.Join(out, "; ")
 }
@@ -118,7 +191,7 @@ var dicomCases = []struct {
 }{
 	{
 		name: "accepted", client: cat(rq, pdata, relRQ), server: cat(ac, pdata, relRP),
-		want: wantRQ + " result=accepted", done: true, counters: map[string]uint64{"dicom_pdata_pdus": 1},
+		want: wantRQ + " result=released ctx=1/0 pdata=2/28", done: true, counters: map[string]uint64{"dicom_pdata_pdus": 2},
 	},
 	{name: "rejected", client: rq, server: rj, want: wantRQ + " result=rejected", done: true},
 	{
@@ -131,8 +204,17 @@ var dicomCases = []struct {
 	},
 	{name: "aborted by the server", client: rq, server: abort, want: wantRQ + " result=aborted", done: true},
 	{name: "aborted by the client", client: cat(rq, abort), want: wantRQ + " result=aborted", done: true},
-	{name: "no answer", client: cat(rq, pdata, pdata), want: wantRQ + " result=", counters: map[string]uint64{"dicom_pdata_pdus": 2}},
-	{name: "server side only", server: cat(ac, pdata), want: "MODALITY1>PACS impl=/ as= result=accepted", done: true},
+	{name: "no answer", client: cat(rq, pdata, pdata), want: wantRQ + " result= pdata=2/28", counters: map[string]uint64{"dicom_pdata_pdus": 2}},
+	{name: "server side only", server: cat(ac, pdata), want: "MODALITY1>PACS impl=/ as= result=accepted ctx=1/0 pdata=1/14"},
+	{name: "accepted, then aborted", client: cat(rq, pdata), server: cat(ac, abort), want: wantRQ + " result=aborted ctx=1/0 pdata=1/14", done: true},
+	{
+		name:   "patient attributes in data sets, across PDVs and PDUs; roles; a rejected context",
+		client: cat(roleRQ, storeData, relRQ),
+		server: cat(acMixed, relRP),
+		want: wantRQ + " result=released ctx=1/2 roles=" + ctImage + ":SCU+SCP," + verify + ":SCP,1.2.3:none pdata=3/" +
+			fmt.Sprint(len(storeData)-18) + " patient=4",
+		done: true,
+	},
 	{
 		name: "item length lies",
 		client: func() []byte {
@@ -143,8 +225,7 @@ var dicomCases = []struct {
 			return b
 		}(),
 		server:   ac,
-		want:     "MODALITY1>PACS impl=/ as=" + ctImage + "," + verify + " result=accepted",
-		done:     true,
+		want:     "MODALITY1>PACS impl=/ as=" + ctImage + "," + verify + " result=accepted ctx=1/0",
 		counters: map[string]uint64{"dicom_bad_item": 1},
 	},
 	{
@@ -155,8 +236,7 @@ var dicomCases = []struct {
 		name:     "unknown PDU type stops the direction",
 		client:   cat([]byte{0x09, 0, 0, 0, 0, 2, 1, 2}, rq),
 		server:   ac,
-		want:     "MODALITY1>PACS impl=/ as= result=accepted",
-		done:     true,
+		want:     "MODALITY1>PACS impl=/ as= result=accepted ctx=1/0",
 		counters: map[string]uint64{"dicom_bad_pdu": 1},
 	},
 	{
@@ -169,8 +249,7 @@ var dicomCases = []struct {
 		name:     "RQ with an absurd length is skipped, the AC still names the peers",
 		client:   cat([]byte{1, 0, 0xff, 0xff, 0xff, 0xff}, rq[6:]),
 		server:   ac,
-		want:     "MODALITY1>PACS impl=/ as= result=accepted",
-		done:     true,
+		want:     "MODALITY1>PACS impl=/ as= result=accepted ctx=1/0",
 		counters: map[string]uint64{"dicom_pdu_too_large": 1},
 	},
 	{
@@ -227,6 +306,21 @@ func TestDICOM(t *testing.T) {
 	}
 }
 
+func TestNames(t *testing.T) {
+	h, _ := run([][]byte{rq}, [][]byte{rj})
+	if a := h.Sink.DICOM[0]; strings.Join(a.AbstractSyntaxNames, ",") != "CT Image Storage,Verification" {
+		t.Fatalf("names = %q", a.AbstractSyntaxNames)
+	}
+	for uid, want := range map[string]string{
+		"1.2.840.10008.5.1.4.31": "Modality Worklist Information Model - FIND", implicit: "Implicit VR Little Endian",
+		"1.2.840.10008.5.1.4.1.1.104.1": "Encapsulated PDF Storage", "1.2.3.4": "1.2.3.4", "": "",
+	} {
+		if got := Name(uid); got != want {
+			t.Errorf("Name(%q) = %q, want %q", uid, got, want)
+		}
+	}
+}
+
 func TestAnswerBeforeRequestCompletes(t *testing.T) {
 	h := corpustest.NewHarness(flow)
 	d := New(h.Ctx)
@@ -236,11 +330,15 @@ func TestAnswerBeforeRequestCompletes(t *testing.T) {
 		t.Fatal("done before the request was read")
 	}
 	d.Data(dissect.ClientToServer, rq[50:], t0)
+	if d.Done() {
+		t.Fatal("done before the association ended")
+	}
+	d.Data(dissect.ServerToClient, abort, t0)
 	if !d.Done() {
-		t.Fatal("not done after request and answer")
+		t.Fatal("not done after the abort")
 	}
 	d.End(t0)
-	if got := summary(h); got != wantRQ+" result=accepted" {
+	if got := summary(h); got != wantRQ+" result=aborted ctx=1/0" {
 		t.Fatalf("got %s", got)
 	}
 }
@@ -374,7 +472,8 @@ func FuzzStream(f *testing.F) {
 		}
 		for _, a := range h.Sink.DICOM {
 			if len(a.CallingAE) > 16 || len(a.CalledAE) > 16 || len(a.AbstractSyntaxes) > maxSyntaxes ||
-				len(a.ImplClassUID) > maxUID || len(a.ImplVersion) > maxUID {
+				len(a.ImplClassUID) > maxUID || len(a.ImplVersion) > maxUID || len(a.Roles) > maxSyntaxes ||
+				len(a.AbstractSyntaxNames) != len(a.AbstractSyntaxes) || a.PatientAttributes < 0 || a.PDataBytes < 0 {
 				t.Fatalf("unbounded: %+v", a)
 			}
 		}

@@ -2,6 +2,7 @@ package hl7wire
 
 import (
 	"bytes"
+	"slices"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -17,6 +18,9 @@ const (
 	MaxMessage = 16 << 20
 
 	maxField = 128
+	// maxValue bounds the bytes kept of one wanted field (PRT-16, OBX-18, MSA-1) with all
+	// its repetitions.
+	maxValue = 4 * maxField
 )
 
 const (
@@ -60,6 +64,7 @@ const (
 	segmentID             // collecting the first three bytes of a segment
 	skipping              // the rest of a segment that is not kept
 	header                // buffering an MSH segment
+	field                 // counting the fields of a segment to keep one of them (want)
 )
 
 type half struct {
@@ -72,6 +77,13 @@ type half struct {
 	have  bool
 	msg   observe.HL7Message
 	cache [7]string // header fields of the previous message, for intern
+	// Separators of the current message, from its MSH.
+	fs, comp, rep byte
+	// In mode field: the segment's kind, the field wanted, the field being read, and the
+	// wanted field's bytes (at most maxValue).
+	kind      byte // 'D' a device identifier (PRT-16, OBX-18), 'A' MSA-1
+	want, idx int
+	val       []byte
 }
 
 type stream struct {
@@ -105,8 +117,17 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 		}
 		// Inside a frame: find the next byte that matters to the framing or the segments.
 		i := 0
-		if h.mode == skipping {
+		switch h.mode {
+		case skipping:
 			i = nextSpecial(b)
+		case field:
+			i = nextSpecial(b)
+			if j := bytes.IndexByte(b[:i], h.fs); j >= 0 {
+				i = j
+			}
+			if h.idx == h.want {
+				h.val = append(h.val, b[:min(i, maxValue-len(h.val))]...)
+			}
 		}
 		if h.size += i; h.size > MaxMessage {
 			s.count("hl7_oversized")
@@ -141,6 +162,10 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 			case header:
 				if len(h.hdr) < MaxHeader {
 					h.hdr = append(h.hdr, c)
+				}
+			case field: // c is the field separator: nothing else stops the search
+				if h.idx++; h.idx > h.want {
+					s.endField(h)
 				}
 			}
 		}
@@ -194,6 +219,18 @@ func (s *stream) segment(h *half) {
 	case "MSA":
 		if h.have {
 			h.msg.IsAck = true
+			s.keepField(h, 'A', 1)
+			return
+		}
+	case "PRT":
+		if h.have {
+			s.keepField(h, 'D', 16)
+			return
+		}
+	case "OBX":
+		if h.have {
+			s.keepField(h, 'D', 18)
+			return
 		}
 	case "PID", "PD1", "NK1", "PV1", "PV2", "MRG", "GT1", "IN1", "IN2", "IN3", "ACC":
 		if h.have {
@@ -203,10 +240,58 @@ func (s *stream) segment(h *half) {
 	h.mode = skipping
 }
 
+// keepField starts counting the fields of the segment just identified, to keep field n.
+// Only that field's bytes are kept: the fields before it (OBX-5, the observation value,
+// above all) stream past by count.
+func (s *stream) keepField(h *half, kind byte, n int) {
+	h.mode, h.kind, h.want, h.idx, h.val = field, kind, n, 0, h.val[:0]
+}
+
+// endField records the kept field once it has ended (at its separator, the segment's end
+// or the frame's) and skips the rest of the segment.
+func (s *stream) endField(h *half) {
+	h.mode = skipping
+	v := h.val
+	h.val = h.val[:0]
+	if len(v) == 0 || !h.have {
+		return
+	}
+	switch h.kind {
+	case 'A':
+		v = bytes.TrimSpace(component(firstRep(v, h.rep), h.comp, 0))
+		switch string(v) {
+		case "AA", "AE", "AR", "CA", "CE", "CR":
+			if h.msg.AckCode == "" {
+				h.msg.AckCode = string(v)
+			}
+		default:
+			s.count("hl7_bad_msa")
+		}
+	case 'D':
+		// Each repetition is one device; its components (identifier, namespace, universal
+		// ID, type) are kept together, trailing empty ones dropped.
+		for len(v) > 0 {
+			r := firstRep(v, h.rep)
+			v = v[min(len(r)+1, len(v)):]
+			r = bytes.TrimRight(bytes.TrimSpace(r), string(h.comp))
+			if len(r) == 0 {
+				continue
+			}
+			d := text(r)
+			if len(h.msg.Devices) < observe.MaxHL7Devices && !slices.Contains(h.msg.Devices, d) {
+				h.msg.Devices = append(h.msg.Devices, d)
+			}
+		}
+	}
+}
+
 // endSegment handles a segment terminator.
 func (s *stream) endSegment(h *half) {
-	if h.mode == header {
+	switch h.mode {
+	case header:
 		s.parseMSH(h)
+	case field:
+		s.endField(h)
 	}
 	if h.mode != seeking {
 		h.mode, h.idn = segmentID, 0
@@ -215,8 +300,11 @@ func (s *stream) endSegment(h *half) {
 
 // emit hands the current message to the sink.
 func (s *stream) emit(h *half) {
-	if h.mode == header {
+	switch h.mode {
+	case header:
 		s.parseMSH(h) // a frame that ended inside its MSH
+	case field:
+		s.endField(h) // a frame cut inside a kept field: what arrived of it
 	}
 	if !h.have {
 		return
@@ -252,6 +340,7 @@ func (s *stream) parseMSH(h *half) {
 		s.count("hl7_bad_msh")
 		return
 	}
+	h.fs, h.comp, h.rep = fs, comp, rep
 	// fields[k] is MSH-(k+1): MSH-1 is the separator itself.
 	var fields [12][]byte
 	rest := hdr[4:]

@@ -35,9 +35,16 @@ const (
 func summary(h *corpustest.Harness) string {
 	var out []string
 	for _, m := range h.Sink.HL7 {
-		out = append(out, fmt.Sprintf("%s/%s>%s/%s %s^%s v%s p%d ack=%v",
+		line := fmt.Sprintf("%s/%s>%s/%s %s^%s v%s p%d ack=%v",
 			m.SendingApp, m.SendingFacility, m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent,
-			m.Version, m.PatientSegments, m.IsAck))
+			m.Version, m.PatientSegments, m.IsAck)
+		if m.AckCode != "" {
+			line += " " + m.AckCode
+		}
+		if len(m.Devices) > 0 {
+			line += " dev=" + strings.Join(m.Devices, ",")
+		}
+		out = append(out, line)
 	}
 	return strings.Join(out, "; ")
 }
@@ -68,7 +75,7 @@ var hl7Cases = []struct {
 	{
 		name:   "ADT and its ACK",
 		client: adt, server: ack,
-		want: "HIS/HOSP>LAB/ ADT^A01 v2.5.1 p3 ack=false; LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true",
+		want: "HIS/HOSP>LAB/ ADT^A01 v2.5.1 p3 ack=false; LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true AA",
 	},
 	{
 		name:   "several messages in one stream, garbage around",
@@ -96,7 +103,7 @@ var hl7Cases = []struct {
 	{
 		name:     "a frame that is not HL7 is skipped",
 		client:   "\x0bHELLO WORLD\r\x1c\r\x0b\x00\x00\x00\x1c\r" + ack,
-		want:     "LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true",
+		want:     "LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true AA",
 		counters: map[string]uint64{"hl7_bad_frame": 2},
 	},
 	{
@@ -120,6 +127,34 @@ var hl7Cases = []struct {
 		name:     "MSH too short or with a broken separator",
 		client:   "\x0bMSH|\r\x1c\r\x0bMSH^^~\\&|A\r\x1c\r",
 		counters: map[string]uint64{"hl7_bad_msh": 2},
+	},
+	{
+		name: "batch: each MSH a message, with its own devices and acknowledgement codes",
+		client: "\x0bFHS|^~\\&|GW\rBHS|^~\\&|GW\r" +
+			"MSH|^~\\&|MON|ICU|EMR|H|2024||ORU^R01|1|P|2.7\rPID|1||MRN12345\r" +
+			"OBX|1|NM|HR||72|/min|||||F|||||||MON01^PHILIPS^00:09:FB:AA:BB:CC^EUI-64~PUMP7^BBRAUN|\r" +
+			"OBX|2|NM|SPO2||98|%|||||F|||||||MON01^PHILIPS^00:09:FB:AA:BB:CC^EUI-64\r" +
+			"MSH|^~\\&|EMR|H|MON|ICU|2024||ACK^R01|2|P|2.7\rMSA|AE|1\r" +
+			"MSH|^~\\&|PUMPGW|ICU|EMR|H|2024||ORU^R42|3|P|2.8\r" +
+			"PRT|1|AD||||||||||||||(01)00643169007222(21)SN1234^^2.16.840.1.113883.3.3719^ISO\r" +
+			"BTS|3\rFTS|1\r\x1c\r",
+		want: "MON/ICU>EMR/H ORU^R01 v2.7 p1 ack=false dev=MON01^PHILIPS^00:09:FB:AA:BB:CC^EUI-64,PUMP7^BBRAUN; " +
+			"EMR/H>MON/ICU ACK^R01 v2.7 p0 ack=true AE; " +
+			"PUMPGW/ICU>EMR/H ORU^R42 v2.8 p0 ack=false dev=(01)00643169007222(21)SN1234^^2.16.840.1.113883.3.3719^ISO",
+	},
+	{
+		name: "device fields absent, empty or short; an MSA without a known code",
+		client: "\x0bMSH|^~\\&|A|B|C|D|2024||ORU^R01|1|P|2.5\rOBX|1|NM|HR||72\rOBX|2|NM|HR||72||||||||||||| ^ ~\r" +
+			"PRT|1|AD|||||||||||||||\rPRT\rOBX\r\x1c\r" +
+			"\x0bMSH|^~\\&|C|D|A|B|2024||ACK|2|P|2.5\rMSA|XX|1\r\x1c\r" +
+			"\x0bMSH|^~\\&|C|D|A|B|2024||ACK|3|P|2.5\rMSA|CR^x~AA\r\x1c\r",
+		want:     "A/B>C/D ORU^R01 v2.5 p0 ack=false; C/D>A/B ACK^ v2.5 p0 ack=true; C/D>A/B ACK^ v2.5 p0 ack=true CR",
+		counters: map[string]uint64{"hl7_bad_msa": 1},
+	},
+	{
+		name:   "a frame that ends inside a device field keeps what arrived",
+		client: "\x0bMSH|^~\\&|A|B|C|D|2024||ORU^R01|1|P|2.5\rOBX|1|NM|HR||72|||||||||||||DEV9\x1c\r",
+		want:   "A/B>C/D ORU^R01 v2.5 p0 ack=false dev=DEV9",
 	},
 	{
 		name:   "control bytes in a header field are replaced",
@@ -181,7 +216,7 @@ func TestOversized(t *testing.T) {
 	}
 	d.Data(dissect.ClientToServer, []byte("rest of the lost frame\r\x1c\r"+ack), t0)
 	d.End(t0)
-	if got := summary(h); got != "PACS/R>EMR/H ORU^R01 v2.5 p1 ack=false; LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true" {
+	if got := summary(h); got != "PACS/R>EMR/H ORU^R01 v2.5 p1 ack=false; LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true AA" {
 		t.Fatalf("got %s", got)
 	}
 	if h.Counters["hl7_oversized"] != 1 {
@@ -197,7 +232,7 @@ func TestGap(t *testing.T) {
 	d.Gap(dissect.ClientToServer, 40)
 	d.Data(dissect.ClientToServer, []byte("PV1|1|I\rPID|2\r\x1c\r"+ack), t0)
 	d.End(t0)
-	if got := summary(h); got != "HIS/HOSP>LAB/ ADT^A01 v2.5.1 p1 ack=false; LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true" {
+	if got := summary(h); got != "HIS/HOSP>LAB/ ADT^A01 v2.5.1 p1 ack=false; LAB/HOSP>HIS/HOSP ACK^A01 v2.5.1 p0 ack=true AA" {
 		t.Fatalf("got %s", got)
 	}
 	if h.Counters["hl7_gap"] != 1 {
@@ -313,6 +348,14 @@ func FuzzStream(f *testing.F) {
 			for _, s := range []string{m.SendingApp, m.SendingFacility, m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent, m.Version} {
 				if len(s) > maxField {
 					t.Fatalf("unbounded field in %+v", m)
+				}
+			}
+			if len(m.Devices) > observe.MaxHL7Devices || len(m.AckCode) > 2 {
+				t.Fatalf("unbounded devices or code in %+v", m)
+			}
+			for _, d := range m.Devices {
+				if d == "" || len(d) > maxField {
+					t.Fatalf("bad device in %+v", m)
 				}
 			}
 		}

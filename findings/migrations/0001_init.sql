@@ -258,7 +258,9 @@ CREATE TABLE hl7_messages (
 	trigger_event      TEXT NOT NULL,
 	version            TEXT NOT NULL,
 	patient_segments   INTEGER NOT NULL,
-	is_ack             INTEGER NOT NULL
+	is_ack             INTEGER NOT NULL,
+	ack_code           TEXT NOT NULL DEFAULT '',
+	devices            TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX hl7_messages_scan ON hl7_messages(scan_id);
 
@@ -277,7 +279,14 @@ CREATE TABLE dicom_associations (
 	result            TEXT NOT NULL,
 	impl_class_uid    TEXT NOT NULL,
 	impl_version      TEXT NOT NULL,
-	abstract_syntaxes TEXT NOT NULL DEFAULT '[]'
+	abstract_syntaxes TEXT NOT NULL DEFAULT '[]',
+	abstract_syntax_names TEXT NOT NULL DEFAULT '[]',
+	accepted_contexts INTEGER NOT NULL DEFAULT 0,
+	rejected_contexts INTEGER NOT NULL DEFAULT 0,
+	roles             TEXT NOT NULL DEFAULT '[]',
+	pdata_pdus        INTEGER NOT NULL DEFAULT 0,
+	pdata_bytes       INTEGER NOT NULL DEFAULT 0,
+	patient_attributes INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX dicom_associations_scan ON dicom_associations(scan_id);
 

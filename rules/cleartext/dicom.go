@@ -22,7 +22,9 @@ func (dicom) Meta() rules.Meta {
 		Default: findings.High,
 		Rationale: "DICOM's upper layer protocol is unencrypted and its AE titles are not authentication: " +
 			"images and the patient data in their headers can be read, and anyone who knows an AE title " +
-			"can query, retrieve or store studies.",
+			"can query, retrieve or store studies. The evidence counts the patient attributes (name, ID, birth " +
+			"date: counted, never stored) seen in the data sets; the severity stays high either way, since " +
+			"nearly every storage or worklist association carries them and the count only confirms it.",
 		Remediation: "Use the DICOM TLS secure transport profiles (usually port 2762) with certificates on both " +
 			"sides, or confine the modality and PACS traffic to a protected network segment or VPN.",
 		References: []string{
@@ -37,8 +39,8 @@ func (dicom) Check(c *rules.Context) {
 	type agg struct {
 		first, last              time.Time
 		clients, calling, called []string
-		results                  []string
-		associations             int
+		results, sopClasses      []string
+		associations, patient    int
 	}
 	idx := map[observe.Endpoint]*agg{}
 	var order []observe.Endpoint
@@ -67,27 +69,37 @@ func (dicom) Check(c *rules.Context) {
 			r = "no answer seen"
 		}
 		a.results = rules.AddSorted(a.results, r)
+		for _, n := range d.AbstractSyntaxNames {
+			a.sopClasses = rules.AddSorted(a.sopClasses, n)
+		}
+		a.patient += d.PatientAttributes
 		a.associations += max(d.Count, 1)
 	}
 	slices.SortFunc(order, func(a, b observe.Endpoint) int { return a.Compare(b) })
 	for _, ep := range order {
 		a := idx[ep]
 		host, port := rules.HostPort(ep)
+		msg := fmt.Sprintf("%s received %d DICOM association request(s) without TLS (calling %s, called %s)",
+			ep, a.associations, joinOr(a.calling, "?"), joinOr(a.called, "?"))
+		if a.patient > 0 {
+			msg += fmt.Sprintf(", with %d patient attributes in its data sets", a.patient)
+		}
 		c.Emit(findings.Finding{
-			Host: host,
-			Port: port,
-			Message: fmt.Sprintf("%s received %d DICOM association request(s) without TLS (calling %s, called %s)",
-				ep, a.associations, joinOr(a.calling, "?"), joinOr(a.called, "?")),
+			Host:    host,
+			Port:    port,
+			Message: msg,
 			Evidence: map[string]any{
-				"protocol":     "dicom",
-				"calling_ae":   a.calling,
-				"called_ae":    a.called,
-				"results":      a.results,
-				"associations": a.associations,
-				"clients":      a.clients,
-				"observed_at":  rules.TimeString(a.first),
-				"first_seen":   rules.TimeString(a.first),
-				"last_seen":    rules.TimeString(a.last),
+				"protocol":           "dicom",
+				"calling_ae":         a.calling,
+				"called_ae":          a.called,
+				"results":            a.results,
+				"associations":       a.associations,
+				"sop_classes":        a.sopClasses,
+				"patient_attributes": a.patient,
+				"clients":            a.clients,
+				"observed_at":        rules.TimeString(a.first),
+				"first_seen":         rules.TimeString(a.first),
+				"last_seen":          rules.TimeString(a.last),
 			},
 			Time:      a.first,
 			FirstSeen: a.first,

@@ -38,6 +38,7 @@ func (hl7) Check(c *rules.Context) {
 		ep                   observe.Endpoint
 		first, last          time.Time
 		clients, types, apps []string
+		devices              []string
 		messages, patient    int
 	}
 	idx := map[observe.Endpoint]*agg{}
@@ -66,6 +67,9 @@ func (hl7) Check(c *rules.Context) {
 		if m.SendingApp != "" || m.ReceivingApp != "" {
 			a.apps = rules.AddSorted(a.apps, appName(m.SendingApp, m.SendingFacility)+" -> "+appName(m.ReceivingApp, m.ReceivingFacility))
 		}
+		for _, d := range m.Devices {
+			a.devices = rules.AddSorted(a.devices, d)
+		}
 		a.messages += max(m.Count, 1)
 		a.patient += m.PatientSegments
 	}
@@ -90,6 +94,7 @@ func (hl7) Check(c *rules.Context) {
 				"applications":     a.apps,
 				"messages":         a.messages,
 				"patient_segments": a.patient,
+				"devices":          a.devices,
 				"clients":          a.clients,
 				"observed_at":      rules.TimeString(a.first),
 				"first_seen":       rules.TimeString(a.first),

@@ -3,6 +3,7 @@ package cleartext
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/medscan/medscan/observe"
@@ -29,6 +30,18 @@ func TestHL7(t *testing.T) {
 		{"two senders to one server: one finding", []observe.HL7Message{
 			msg("10.0.0.5:40000", "ADT", "A01", 2), msg("10.0.0.6:40000", "ACK", "", 0)},
 			[]string{"critical 10.0.0.126:6661"}},
+		{"devices listed", []observe.HL7Message{
+			func() observe.HL7Message {
+				m := msg("10.0.0.5:40000", "ORU", "R01", 0)
+				m.Devices = []string{"PUMP7^BBRAUN", "MON01"}
+				return m
+			}(),
+			func() observe.HL7Message {
+				m := msg("10.0.0.6:40000", "ORU", "R01", 0)
+				m.Devices = []string{"MON01"}
+				return m
+			}()},
+			[]string{"high 10.0.0.126:6661"}},
 		{"no HL7 seen: not applicable", nil, nil},
 	}
 	for _, tc := range tests {
@@ -41,7 +54,12 @@ func TestHL7(t *testing.T) {
 			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
-			if len(tc.msgs) == 2 {
+			if strings.HasPrefix(tc.name, "devices") {
+				if d := fs[0].Evidence["devices"].([]string); !slices.Equal(d, []string{"MON01", "PUMP7^BBRAUN"}) {
+					t.Errorf("devices %v", d)
+				}
+			}
+			if len(tc.msgs) == 2 && !strings.HasPrefix(tc.name, "devices") {
 				if c := fs[0].Evidence["clients"].([]string); len(c) != 2 {
 					t.Errorf("clients %v", c)
 				}
