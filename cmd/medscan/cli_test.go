@@ -281,3 +281,35 @@ func TestPolicyFromPipe(t *testing.T) {
 		}
 	}
 }
+
+// The ward's CT sends a patient's data set to the PACS: medscan names the SOP class and
+// counts the patient attributes, and copies none of them.
+func TestWardDICOMDepth(t *testing.T) {
+	work := t.TempDir()
+	res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	rep := parseReport(t, res.stdout)
+	var found bool
+	for _, d := range rep.DICOM {
+		if d["calling_ae"] != "CT01" || d["called_ae"] != "PACS" {
+			continue
+		}
+		found = true
+		names, _ := d["abstract_syntax_names"].([]any)
+		var ct bool
+		for _, n := range names {
+			ct = ct || n == "CT Image Storage"
+		}
+		if !ct || d["result"] != "released" {
+			t.Errorf("CT01 association: names %v, result %v", names, d["result"])
+		}
+		if n, _ := d["patient_attributes"].(float64); n < 1 {
+			t.Errorf("patient_attributes = %v, want at least 1", d["patient_attributes"])
+		}
+	}
+	if !found {
+		t.Fatalf("no CT01 -> PACS association in %v", rep.DICOM)
+	}
+}
