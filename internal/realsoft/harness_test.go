@@ -1,7 +1,6 @@
 package realsoft
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,12 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // This file is the harness the protocol tests share: the medscan binary, built once;
@@ -80,41 +79,21 @@ func repoRoot() (string, error) {
 	}
 }
 
-// required reports whether CI demands that every real-software test run.
-func required() bool { return os.Getenv("MEDSCAN_REQUIRE_REALSOFT") == "1" }
+// envRequire is the variable CI sets to 1 so that a missing tool or a forbidden capture
+// fails the tests rather than skipping them.
+const envRequire = "MEDSCAN_REQUIRE_REALSOFT"
 
-// requireTool finds a program on PATH, or skips the test saying which package provides
+// requireTool finds a program, or skips the test saying which Debian package provides
 // it; under MEDSCAN_REQUIRE_REALSOFT=1 a missing tool fails the test instead.
 func requireTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	// Debian puts some servers (mosquitto, nginx) in sbin, which a user's PATH may lack.
-	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	if required() {
-		t.Fatalf("%s (Debian package %s) is required (MEDSCAN_REQUIRE_REALSOFT=1) but not installed", name, pkg)
-	}
-	t.Skipf("skipping: %s is not installed (Debian package %s)", name, pkg)
-	return ""
+	return testproc.Need(t, envRequire, name, "Debian package "+pkg)
 }
 
-// freePort asks the kernel for a loopback TCP port that is free now. A server that must
-// bind the port itself takes it a moment later; another process taking it in between
-// shows as the server failing to start, not as a wrong result.
+// freePort asks the kernel for a loopback TCP port that is free now.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testproc.FreePort(t, "tcp4", "127.0.0.1")
 }
 
 // run runs a client program to its end, within limit, and fails the test with its
@@ -135,181 +114,24 @@ func run(t *testing.T, limit time.Duration, stdin io.Reader, name string, args .
 	return string(out)
 }
 
-// process is a started server or capture tool whose output is kept, and which is
-// killed, with its process group, when the test ends if it is still running.
-type process struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  map[string]*bytes.Buffer
-	seen chan struct{} // signalled on each new output line
-	done chan struct{}
-}
-
-func startProcess(t *testing.T, name string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(name, args...), out: map[string]*bytes.Buffer{"stdout": {}, "stderr": {}},
-		seen: make(chan struct{}, 1), done: make(chan struct{})}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Its own process group, so that nginx's workers die with their master and the
-	// cleanup never signals anything the test did not start.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	var readers sync.WaitGroup
-	for key, r := range map[string]io.Reader{"stdout": stdout, "stderr": stderr} {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			sc := bufio.NewScanner(r)
-			for sc.Scan() {
-				p.mu.Lock()
-				p.out[key].Write(sc.Bytes())
-				p.out[key].WriteByte('\n')
-				p.mu.Unlock()
-				select {
-				case p.seen <- struct{}{}:
-				default:
-				}
-			}
-			io.Copy(io.Discard, r)
-		}()
-	}
-	go func() {
-		readers.Wait()
-		p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.kill() })
-	return p
-}
-
-// kill ends the process group if the process is still running, and waits for it.
-func (p *process) kill() {
-	if !p.waitExit(0) {
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		p.waitExit(10 * time.Second)
-	}
-}
-
-// waitFor returns once the program has written a line containing s on stream, and
-// fails the test if it exits first or takes longer than limit.
-func (p *process) waitFor(t *testing.T, stream, s string, limit time.Duration) {
-	t.Helper()
-	deadline := time.After(limit)
-	for {
-		if p.contains(stream, s) {
-			return
-		}
-		select {
-		case <-p.seen:
-		case <-p.done:
-			if p.contains(stream, s) {
-				return
-			}
-			t.Fatalf("%s exited before saying %q: %s", filepath.Base(p.cmd.Path), s, p.output())
-		case <-deadline:
-			t.Fatalf("%s did not say %q within %v: %s", filepath.Base(p.cmd.Path), s, limit, p.output())
-		}
-	}
-}
-
-func (p *process) contains(stream, s string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Contains(p.out[stream].String(), s)
-}
-
-// waitExit waits up to limit for the program to end and reports whether it has.
-func (p *process) waitExit(limit time.Duration) bool {
-	if limit <= 0 {
-		select {
-		case <-p.done:
-			return true
-		default:
-			return false
-		}
-	}
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(limit):
-		return false
-	}
-}
-
-// output is what the program has written so far, for failure messages.
-func (p *process) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return fmt.Sprintf("%s %s\nstdout: %.3000s\nstderr: %.3000s", filepath.Base(p.cmd.Path),
-		strings.Join(p.cmd.Args[1:], " "), p.out["stdout"].String(), p.out["stderr"].String())
-}
-
 // capture is tcpdump recording one TCP port on the loopback interface.
 type capture struct {
 	path string
-	proc *process
+	c    *testproc.Capturer
 }
 
-// startCapture records TCP port port on lo, and returns once tcpdump says it is
-// listening, so that no packet of the conversation that follows is missed.
+// startCapture records TCP port port on lo, and returns once tcpdump is listening.
 func startCapture(t *testing.T, port int) *capture {
 	t.Helper()
 	tcpdump := requireTool(t, "tcpdump", "tcpdump")
-	c := &capture{path: filepath.Join(t.TempDir(), "live.pcap")}
-	// --immediate-mode: without it libpcap hands packets over in blocks, and those still
-	// in the kernel when tcpdump is interrupted are counted as received but never written.
-	args := []string{"-i", "lo", "-n", "-U", "--immediate-mode", "-w", c.path}
-	if os.Geteuid() == 0 {
-		args = append(args, "-Z", "root") // stay root: the temporary directory is root's alone
-	}
-	c.proc = startProcess(t, tcpdump, append(args, "tcp", "port", strconv.Itoa(port))...)
-	deadline := time.After(15 * time.Second)
-	for !c.proc.contains("stderr", "listening on") {
-		select {
-		case <-c.proc.seen:
-		case <-c.proc.done:
-			if c.proc.contains("stderr", "listening on") {
-				continue
-			}
-			msg := strings.ToLower(c.proc.output())
-			if !required() && (strings.Contains(msg, "permission") || strings.Contains(msg, "not permitted")) {
-				t.Skipf("skipping: tcpdump may not capture here (needs root or CAP_NET_RAW): %s", c.proc.output())
-			}
-			t.Fatalf("tcpdump exited before listening: %s", c.proc.output())
-		case <-deadline:
-			t.Fatalf("tcpdump did not start listening within 15s: %s", c.proc.output())
-		}
-	}
-	return c
+	path := filepath.Join(t.TempDir(), "live.pcap")
+	return &capture{path: path, c: testproc.StartCapture(t, tcpdump, "lo", "tcp port "+strconv.Itoa(port), path, envRequire)}
 }
 
-// stop lets the last packets reach tcpdump, interrupts it so that it flushes and closes
-// the file, and returns the capture's bytes.
+// stop ends the capture and returns its bytes, kept as keep says.
 func (c *capture) stop(t *testing.T) []byte {
 	t.Helper()
-	time.Sleep(300 * time.Millisecond)
-	if err := c.proc.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatalf("interrupting tcpdump: %v", err)
-	}
-	if !c.proc.waitExit(10 * time.Second) {
-		t.Fatalf("tcpdump did not stop within 10s: %s", c.proc.output())
-	}
-	raw, err := os.ReadFile(c.path)
-	if err != nil {
-		t.Fatalf("reading the capture: %v\n%s", err, c.proc.output())
-	}
-	if len(raw) < 200 {
-		t.Fatalf("capture %s is empty (%d bytes): %s", c.path, len(raw), c.proc.output())
-	}
+	raw := c.c.Stop(t)
 	keep(t, filepath.Ext(c.path), raw)
 	return raw
 }
@@ -318,18 +140,7 @@ func (c *capture) stop(t *testing.T) []byte {
 // test, so that a failure can be opened in Wireshark after the temporary files are gone.
 func keep(t *testing.T, ext string, raw []byte) {
 	t.Helper()
-	dir := os.Getenv("MEDSCAN_REALSOFT_KEEP")
-	if dir == "" {
-		return
-	}
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ext
-	err := os.MkdirAll(dir, 0o755)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, name), raw, 0o644)
-	}
-	if err != nil {
-		t.Errorf("keeping %s in %s: %v", name, dir, err)
-	}
+	testproc.Keep(t, os.Getenv("MEDSCAN_REALSOFT_KEEP"), ext, raw)
 }
 
 // scanned is medscan's view of one capture: the report, the JSON it was read from, and

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // The secrets curl sends to the vitals API.
@@ -58,8 +59,8 @@ func TestNginxCurl(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, 15*time.Second, nil, nginx, "-t", "-p", dir, "-c", conf)
-	srv := startProcess(t, nginx, "-p", dir, "-c", conf)
-	srv.waitFor(t, "stderr", "start worker process", 15*time.Second)
+	srv := testproc.Start(t, nginx, "-p", dir, "-c", conf)
+	srv.WaitFor(t, "stderr", "start worker process", 15*time.Second)
 
 	c := startCapture(t, port)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // The credentials a telemetry gateway uses to publish to the broker.
@@ -48,15 +49,15 @@ func TestMosquitto(t *testing.T) {
 	if err := os.WriteFile(confFile, []byte(strings.Join(conf, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := startProcess(t, broker, "-c", confFile)
-	srv.waitFor(t, "stderr", " running", 15*time.Second)
+	srv := testproc.Start(t, broker, "-c", confFile)
+	srv.WaitFor(t, "stderr", " running", 15*time.Second)
 
 	c := startCapture(t, port)
 	run(t, 15*time.Second, nil, pub, "-h", "127.0.0.1", "-p", fmt.Sprint(port), "-i", "infusion-gw-1",
 		"-u", mqttUser, "-P", mqttPassword, "-t", "ward7/pump/12/rate", "-m", "5.0")
 	pcap := c.stop(t)
-	if !srv.contains("stderr", "u'"+mqttUser+"'") {
-		t.Fatalf("the broker did not log %s connecting: %s", mqttUser, srv.output())
+	if !srv.Contains("stderr", "u'"+mqttUser+"'") {
+		t.Fatalf("the broker did not log %s connecting: %s", mqttUser, srv.Output())
 	}
 
 	s := scan(t, c.path)

@@ -1,8 +1,6 @@
 package tsharkdiff
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/asn1"
@@ -20,9 +18,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // This file makes captures of real software on the loopback interface: OpenSSL's server
@@ -252,36 +251,36 @@ func expand(args []string, dir string) []string {
 }
 
 func runOpenSSLCase(t *testing.T, tshark string, m *material, c liveCase) {
-	openssl := requireTool(t, "openssl", "OpenSSL's command-line tool (package openssl)")
+	openssl := requireTool(t, "openssl", "OpenSSL's command-line tool; Debian/Ubuntu package openssl")
 	m.make(t, openssl)
 	host, listen := "127.0.0.1", "tcp4"
 	if c.ipv6 {
 		host, listen = "::1", "tcp6"
 	}
-	port := freePort(t, listen, host)
+	port := testproc.FreePort(t, listen, host)
 	hp := net.JoinHostPort(host, strconv.Itoa(port))
 	file := startCapture(t, port, c.dumpcap)
 
 	srvArgs := append([]string{"s_server", "-accept", hp,
 		"-cert", filepath.Join(m.dir, c.cert+".crt"), "-key", filepath.Join(m.dir, c.cert+".key")}, expand(c.server, m.dir)...)
-	srv := startProcess(t, openssl, srvArgs...)
-	srv.waitFor(t, "stdout", "ACCEPT", 15*time.Second)
+	srv := testproc.StartHoldingStdin(t, openssl, srvArgs...) // s_server stops when its input ends
+	srv.WaitFor(t, "stdout", "ACCEPT", 15*time.Second)
 	for i, extra := range c.clients {
 		args := append([]string{"s_client", "-connect", hp, "-servername", "name.example"}, expand(extra, m.dir)...)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		out, err := exec.CommandContext(ctx, openssl, args...).CombinedOutput() // stdin is /dev/null
 		cancel()
 		if err != nil {
-			t.Fatalf("s_client %d %v: %v\n%s\nserver: %s", i, args, err, out, srv.output())
+			t.Fatalf("s_client %d %v: %v\n%s\nserver: %s", i, args, err, out, srv.Output())
 		}
 	}
-	srv.waitExit(5 * time.Second) // -naccept: the server ends after its connections
+	srv.WaitExit(5 * time.Second) // -naccept: the server ends after its connections
 	file.stop(t)
 
 	ts := runTshark(t, tshark, file.path, true)
 	for _, v := range c.versions {
 		if !slices.ContainsFunc(ts.Handshakes, func(h tsHandshake) bool { return h.Version == v && h.Host == host && h.Port == port }) {
-			t.Fatalf("tshark saw no %s handshake on %s in the capture (the conversation failed?): %+v\nserver: %s", v, hp, ts.Handshakes, srv.output())
+			t.Fatalf("tshark saw no %s handshake on %s in the capture (the conversation failed?): %+v\nserver: %s", v, hp, ts.Handshakes, srv.Output())
 		}
 	}
 	ms := diffLive(t, file.path, ts)
@@ -292,7 +291,7 @@ func runOpenSSLCase(t *testing.T, tshark string, m *material, c liveCase) {
 }
 
 func runCurlCase(t *testing.T, tshark string) {
-	curl := requireTool(t, "curl", "curl (package curl)")
+	curl := requireTool(t, "curl", "Debian/Ubuntu package curl")
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -388,24 +387,10 @@ func wantFindings(t *testing.T, ms msReport, host string, port int, rules []stri
 	}
 }
 
-// freePort asks the kernel for a loopback port that is free now.
-func freePort(t *testing.T, network, host string) int {
-	t.Helper()
-	ln, err := net.Listen(network, net.JoinHostPort(host, "0"))
-	if err != nil {
-		if network == "tcp6" {
-			t.Skipf("skipping: no IPv6 loopback: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // liveCapture is a packet capture running on the loopback interface.
 type liveCapture struct {
 	path string
-	proc *process
+	c    *testproc.Capturer
 }
 
 // startCapture records TCP port port on the loopback interface with tcpdump (pcap) or,
@@ -417,172 +402,21 @@ func startCapture(t *testing.T, port int, preferDumpcap bool) *liveCapture {
 	dir := t.TempDir()
 	tcpdump, errT := exec.LookPath("tcpdump")
 	dumpcap, errD := exec.LookPath("dumpcap")
-	useDumpcap := errD == nil && (preferDumpcap || errT != nil)
+	tool, path := tcpdump, filepath.Join(dir, "live.pcap")
 	switch {
-	case useDumpcap:
-		c := &liveCapture{path: filepath.Join(dir, "live.pcapng")}
-		c.proc = startProcess(t, dumpcap, "-i", "lo", "-f", filter, "-w", c.path, "-q")
-		c.proc.waitFor(t, "stderr", "Capturing on", 15*time.Second)
-		return c
-	case errT == nil:
-		c := &liveCapture{path: filepath.Join(dir, "live.pcap")}
-		args := []string{"-i", "lo", "-n", "-U", "--immediate-mode", "-w", c.path}
-		if os.Geteuid() == 0 {
-			args = append(args, "-Z", "root") // stay root: the temporary directory is root's alone
-		}
-		c.proc = startProcess(t, tcpdump, append(args, filter)...)
-		c.proc.waitFor(t, "stderr", "listening on", 15*time.Second)
-		return c
+	case errD == nil && (preferDumpcap || errT != nil):
+		tool, path = dumpcap, filepath.Join(dir, "live.pcapng")
+	case errT != nil:
+		requireTool(t, "tcpdump", "tcpdump or Wireshark's dumpcap; Debian/Ubuntu package tcpdump")
 	}
-	requireTool(t, "tcpdump", "tcpdump or Wireshark's dumpcap (package tcpdump)")
-	return nil
+	return &liveCapture{path: path, c: testproc.StartCapture(t, tool, "lo", filter, path, envRequire)}
 }
 
-// stop lets the last packets reach the capture, then interrupts the tool so that it
-// flushes and closes the file, and checks the file holds packets.
+// stop ends the capture, checks the file holds packets and, when MEDSCAN_DIFF_KEEP names
+// a directory, keeps it there to open a disagreement in Wireshark after the test's
+// temporary directory is gone.
 func (c *liveCapture) stop(t *testing.T) {
 	t.Helper()
-	time.Sleep(300 * time.Millisecond)
-	c.proc.cmd.Process.Signal(os.Interrupt)
-	if !c.proc.waitExit(10 * time.Second) {
-		t.Fatalf("the capture tool did not stop: %s", c.proc.output())
-	}
-	fi, err := os.Stat(c.path)
-	if err != nil {
-		t.Fatalf("no capture written: %v\n%s", err, c.proc.output())
-	}
-	if fi.Size() < 200 {
-		t.Fatalf("capture %s is empty (%d bytes): %s", c.path, fi.Size(), c.proc.output())
-	}
-	// MEDSCAN_DIFF_KEEP names a directory to keep the captures in, to open a
-	// disagreement in Wireshark after the test's temporary directory is gone.
-	if keep := os.Getenv("MEDSCAN_DIFF_KEEP"); keep != "" {
-		raw, err := os.ReadFile(c.path)
-		if err == nil {
-			err = os.MkdirAll(keep, 0o755)
-		}
-		if err == nil {
-			name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + filepath.Ext(c.path)
-			err = os.WriteFile(filepath.Join(keep, name), raw, 0o644)
-		}
-		if err != nil {
-			t.Errorf("keeping the capture in %s: %v", keep, err)
-		}
-	}
-}
-
-// process is a started program whose output is kept and which is killed when the test
-// ends if it is still running.
-type process struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  map[string]*bytes.Buffer
-	seen chan struct{} // signalled on each new output line
-	done chan struct{}
-}
-
-func startProcess(t *testing.T, name string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(name, args...), out: map[string]*bytes.Buffer{"stdout": {}, "stderr": {}},
-		seen: make(chan struct{}, 1), done: make(chan struct{})}
-	stdin, err := p.cmd.StdinPipe() // held open: s_server stops when its input ends
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	var readers sync.WaitGroup
-	for key, r := range map[string]io.Reader{"stdout": stdout, "stderr": stderr} {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			sc := bufio.NewScanner(r)
-			for sc.Scan() {
-				p.mu.Lock()
-				p.out[key].Write(sc.Bytes())
-				p.out[key].WriteByte('\n')
-				p.mu.Unlock()
-				select {
-				case p.seen <- struct{}{}:
-				default:
-				}
-			}
-			io.Copy(io.Discard, r)
-		}()
-	}
-	go func() {
-		readers.Wait()
-		p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		stdin.Close()
-		if !p.waitExit(0) {
-			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) // its own process group: nothing else
-			p.waitExit(10 * time.Second)
-		}
-	})
-	return p
-}
-
-// waitFor returns once the program has written a line containing s on stream, and
-// fails the test if it exits first or takes longer than limit.
-func (p *process) waitFor(t *testing.T, stream, s string, limit time.Duration) {
-	t.Helper()
-	deadline := time.After(limit)
-	for {
-		p.mu.Lock()
-		ok := strings.Contains(p.out[stream].String(), s)
-		p.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-p.seen:
-		case <-p.done:
-			if p.contains(stream, s) {
-				return
-			}
-			if os.Getenv("MEDSCAN_REQUIRE_TSHARK") != "1" && strings.Contains(strings.ToLower(p.output()), "permission") {
-				t.Skipf("skipping: %s may not capture here: %s", filepath.Base(p.cmd.Path), p.output())
-			}
-			t.Fatalf("%s exited before saying %q: %s", filepath.Base(p.cmd.Path), s, p.output())
-		case <-deadline:
-			t.Fatalf("%s did not say %q within %v: %s", filepath.Base(p.cmd.Path), s, limit, p.output())
-		}
-	}
-}
-
-func (p *process) contains(stream, s string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Contains(p.out[stream].String(), s)
-}
-
-// waitExit waits up to limit for the program to end and reports whether it has.
-func (p *process) waitExit(limit time.Duration) bool {
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(limit):
-		return false
-	}
-}
-
-// output is what the program has written so far, for failure messages.
-func (p *process) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return fmt.Sprintf("%s %s\nstdout: %.3000s\nstderr: %.3000s", filepath.Base(p.cmd.Path),
-		strings.Join(p.cmd.Args[1:], " "), p.out["stdout"].String(), p.out["stderr"].String())
+	raw := c.c.Stop(t)
+	testproc.Keep(t, os.Getenv("MEDSCAN_DIFF_KEEP"), filepath.Ext(c.path), raw)
 }

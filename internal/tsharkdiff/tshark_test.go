@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medscan/medscan/internal/testproc"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -24,22 +24,18 @@ import (
 // requireTshark returns tshark's path, or skips (fails under MEDSCAN_REQUIRE_TSHARK=1).
 func requireTshark(t *testing.T) string {
 	t.Helper()
-	return requireTool(t, "tshark", "Wireshark's tshark (Debian/Ubuntu package tshark)")
+	return requireTool(t, "tshark", "Wireshark; Debian/Ubuntu package tshark")
 }
 
-// requireTool finds a program on PATH. A missing tool skips the test, saying which and
-// how to get it, except under MEDSCAN_REQUIRE_TSHARK=1 where CI must run everything.
+// envRequire is the variable CI sets to 1 so that a missing tool or a forbidden capture
+// fails the tests rather than skipping them.
+const envRequire = "MEDSCAN_REQUIRE_TSHARK"
+
+// requireTool finds a program. A missing tool skips the test, saying what provides it,
+// or fails it under MEDSCAN_REQUIRE_TSHARK=1.
 func requireTool(t *testing.T, name, what string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("MEDSCAN_REQUIRE_TSHARK") == "1" {
-		t.Fatalf("%s is required (MEDSCAN_REQUIRE_TSHARK=1) but not installed: %v", what, err)
-	}
-	t.Skipf("skipping: %s is not installed (%v)", what, err)
-	return ""
+	return testproc.Need(t, envRequire, name, what)
 }
 
 // tsHandshake is one TLS handshake as tshark decoded it: a ServerHello and what followed
