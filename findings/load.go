@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medscan/medscan/internal/oui"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -350,6 +351,7 @@ func (l *loader) assets(r *Report) error {
 		if len(a.MACs) > 0 {
 			a.MAC = a.MACs[0]
 		}
+		a.Vendor = oui.Lookup(a.MAC)
 		r.Assets = append(r.Assets, a)
 		return nil
 	})

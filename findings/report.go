@@ -254,9 +254,12 @@ type Alert struct {
 
 // Asset is an address the scan saw, with the hardware addresses seen using it.
 type Asset struct {
-	IP        string    `json:"ip"`
-	MAC       string    `json:"mac"` // the first of MACs, "" when none was seen
-	MACs      []string  `json:"macs"`
+	IP   string   `json:"ip"`
+	MAC  string   `json:"mac"` // the first of MACs, "" when none was seen
+	MACs []string `json:"macs"`
+	// Vendor is the organisation the IEEE assigned MAC's prefix to (oui.Lookup), filled
+	// at Load so that a newer registry names old scans too; "" when unknown.
+	Vendor    string    `json:"vendor"`
 	FirstSeen time.Time `json:"first_seen"` // within this scan
 	LastSeen  time.Time `json:"last_seen"`
 }

@@ -600,9 +600,9 @@ func expectedReport(id int64) *Report {
 		},
 		Assets: []Asset{
 			{IP: "10.0.0.5", MAC: "00:11:22:33:44:00", MACs: []string{"00:11:22:33:44:00", "00:11:22:33:44:55"},
-				FirstSeen: t0, LastSeen: t0.Add(time.Second)},
+				Vendor: "CIMSYS Inc", FirstSeen: t0, LastSeen: t0.Add(time.Second)},
 			{IP: "10.0.0.100", MACs: []string{}, FirstSeen: t0, LastSeen: t0},
-			{IP: "fe80::1", MAC: "aa:bb:cc:dd:ee:ff", MACs: []string{"aa:bb:cc:dd:ee:ff"}, FirstSeen: t0, LastSeen: t0},
+			{IP: "fe80::1", MAC: "aa:bb:cc:dd:ee:ff", MACs: []string{"aa:bb:cc:dd:ee:ff"}, Vendor: "(locally administered)", FirstSeen: t0, LastSeen: t0},
 		},
 		Credentials: []Credential{{Client: "10.0.0.30", Host: "10.0.0.8", Port: 80, Protocol: "http", Kind: "http-basic",
 			Where: "Authorization", User: "admin", Preview: "s3****9f (24 chars)", Hash: "00112233445566778899aabbccddeeff",

@@ -192,12 +192,12 @@ type evField struct {
 }
 
 type assetTable struct {
-	Rows                              []assetRow
-	HasMAC, HasOtherMACs, HasServices bool
+	Rows                                         []assetRow
+	HasMAC, HasVendor, HasOtherMACs, HasServices bool
 }
 
 type assetRow struct {
-	IP, MAC             string
+	IP, MAC, Vendor     string
 	OtherMACs, Services []string
 	Findings            int
 	Worst               string
@@ -591,7 +591,7 @@ func htmlAssets(r *findings.Report) assetTable {
 	}
 	var t assetTable
 	for _, a := range r.Assets {
-		row := assetRow{IP: clean(a.IP), MAC: clean(a.MAC), Services: svc[a.IP], Findings: count[a.IP],
+		row := assetRow{IP: clean(a.IP), MAC: clean(a.MAC), Vendor: clean(a.Vendor), Services: svc[a.IP], Findings: count[a.IP],
 			FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
 		if row.Findings > 0 {
 			row.Worst = worst[a.IP].String()
@@ -602,6 +602,7 @@ func htmlAssets(r *findings.Report) assetTable {
 			}
 		}
 		t.HasMAC = t.HasMAC || row.MAC != ""
+		t.HasVendor = t.HasVendor || row.Vendor != ""
 		t.HasOtherMACs = t.HasOtherMACs || len(row.OtherMACs) > 0
 		t.HasServices = t.HasServices || len(row.Services) > 0
 		t.Rows = append(t.Rows, row)
