@@ -116,6 +116,11 @@ func Lookup(mac string) string {
 	if b[0]&0x02 != 0 {
 		return LocallyAdministered
 	}
+	// The all-zero address is what loopback and cooked captures carry for "no MAC"; its
+	// OUI (Xerox's, from 1980) would name a vendor that is not there.
+	if b == [6]byte{} {
+		return ""
+	}
 	t, err := get()
 	if err != nil {
 		return ""
