@@ -395,13 +395,12 @@ func loadBlocklist(path string) (*lint.Blocklist, error) {
 
 // storedRun is what scan and lint hand to finish: how to render and gate the scan they stored.
 type storedRun struct {
-	base         *findings.Report // --baseline, nil for none
-	suppressions []rules.Suppression
-	gate         *findings.Severity
-	writer       report.Writer
-	quiet        bool
-	what         string // what the summary line counts before the findings, e.g. "3 certificate(s), "
-	incomplete   string // the message for a scan that could not read all its input
+	inputs
+	gate       *findings.Severity
+	writer     report.Writer
+	quiet      bool
+	what       string // what the summary line counts before the findings, e.g. "3 certificate(s), "
+	incomplete string // the message for a scan that could not read all its input
 }
 
 // finish renders a scan just stored, prints its summary line, and applies the gate, then
@@ -425,4 +424,30 @@ func (o *outputFlags) finish(ctx context.Context, st *findings.Store, res scan.R
 		return codeError{exitError}
 	}
 	return nil
+}
+
+// inputs are what a storing command reads before it opens the store, so that a bad
+// policy, suppression file, baseline or blocklist stops it before anything is recorded.
+type inputs struct {
+	policy       *rules.Policy
+	suppressions []rules.Suppression // in force today
+	base         *findings.Report    // --baseline, nil for none
+	blocklist    *lint.Blocklist     // --key-blocklist, nil for none
+}
+
+// inputs reads the policy, the suppressions, the baseline and the key blocklist.
+func (o *outputFlags) inputs(ctx context.Context, stderr io.Writer, blocklistPath string) (inputs, error) {
+	var in inputs
+	var err error
+	if in.policy, err = o.policy(); err != nil {
+		return in, err
+	}
+	if in.suppressions, err = o.suppressions(stderr, in.policy.Suppressions...); err != nil {
+		return in, err
+	}
+	if in.base, err = o.loadBaseline(ctx); err != nil {
+		return in, err
+	}
+	in.blocklist, err = loadBlocklist(blocklistPath)
+	return in, err
 }

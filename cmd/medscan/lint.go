@@ -40,21 +40,7 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("%s: %w", p, errors.Unwrap(err))
 		}
 	}
-	pol, err := out.policy()
-	if err != nil {
-		return err
-	}
-	// Suppressions and the baseline are read before the store is opened: a bad one
-	// stops the run before anything is recorded.
-	active, err := out.suppressions(stderr, pol.Suppressions...)
-	if err != nil {
-		return err
-	}
-	base, err := out.loadBaseline(ctx)
-	if err != nil {
-		return err
-	}
-	blocklist, err := loadBlocklist(*keyBlocklist)
+	in, err := out.inputs(ctx, stderr, *keyBlocklist)
 	if err != nil {
 		return err
 	}
@@ -72,16 +58,16 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	res, err := scan.RunFiles(ctx, st, scan.FileOptions{
 		Paths:        paths,
 		FromScan:     id,
-		Policy:       pol,
+		Policy:       in.policy,
 		Label:        *label,
 		ToolVersion:  version,
 		FileError:    func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
-		KeyBlocklist: blocklist,
+		KeyBlocklist: in.blocklist,
 	})
 	if err != nil {
 		return err
 	}
-	return out.finish(ctx, st, res, storedRun{base: base, suppressions: active, gate: gate, writer: w, quiet: *quiet,
+	return out.finish(ctx, st, res, storedRun{inputs: in, gate: gate, writer: w, quiet: *quiet,
 		what:       fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
 		incomplete: "some files could not be read in full; every certificate that was read is stored and reported"},
 		stdout, stderr)

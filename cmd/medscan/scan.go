@@ -56,21 +56,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fmt.Errorf("%s: is a directory; give the capture files in it", p)
 		}
 	}
-	pol, err := out.policy()
-	if err != nil {
-		return err
-	}
-	// Suppressions and the baseline are read before the store is opened: a bad one
-	// stops the scan before anything is recorded.
-	active, err := out.suppressions(stderr, pol.Suppressions...)
-	if err != nil {
-		return err
-	}
-	base, err := out.loadBaseline(ctx)
-	if err != nil {
-		return err
-	}
-	blocklist, err := loadBlocklist(*keyBlocklist)
+	in, err := out.inputs(ctx, stderr, *keyBlocklist)
 	if err != nil {
 		return err
 	}
@@ -82,16 +68,16 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	res, err := scan.Run(ctx, st, scan.Options{
 		Pcaps:        *pcaps,
 		Stdin:        stdin,
-		Policy:       pol,
+		Policy:       in.policy,
 		Label:        *label,
 		ToolVersion:  version,
 		SourceError:  func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
-		KeyBlocklist: blocklist,
+		KeyBlocklist: in.blocklist,
 	})
 	if err != nil {
 		return err
 	}
-	return out.finish(ctx, st, res, storedRun{base: base, suppressions: active, gate: gate, writer: w, quiet: *quiet,
+	return out.finish(ctx, st, res, storedRun{inputs: in, gate: gate, writer: w, quiet: *quiet,
 		incomplete: "the scan is incomplete: some input could not be read to its end; what was read is stored and reported"},
 		stdout, stderr)
 }
