@@ -90,31 +90,15 @@ func (s *stream) clientHello(body []byte) {
 	}
 	t.OfferedSuites = f.suites[:min(len(f.suites), maxListItems):min(len(f.suites), maxListItems)]
 
-	if !r.empty() {
-		exts, ok := r.vec16()
-		if !ok {
-			s.count("tls_bad_hellos", 1)
+	s.extensions(r, func(typ uint16, data rd) {
+		if isGREASE(typ) {
+			return
 		}
-		for ok && !exts.empty() {
-			var typ uint16
-			var data rd
-			typ, ok = exts.u16()
-			if ok {
-				data, ok = exts.vec16()
-			}
-			if !ok {
-				s.count("tls_bad_hellos", 1)
-				break
-			}
-			if isGREASE(typ) {
-				continue
-			}
-			if len(f.exts) < 4*maxListItems {
-				f.exts = append(f.exts, typ)
-			}
-			s.clientExtension(&f, typ, data)
+		if len(f.exts) < 4*maxListItems {
+			f.exts = append(f.exts, typ)
 		}
-	}
+		s.clientExtension(&f, typ, data)
+	})
 	t.OfferedGroups = f.groups
 	if f.versions != nil {
 		t.OfferedVersions = f.versions
@@ -369,38 +353,22 @@ func (s *stream) serverHello(body []byte) {
 	var selected, group uint16
 	var alpn string
 	psk := false
-	if !r.empty() {
-		exts, ok := r.vec16()
-		if !ok {
-			s.count("tls_bad_hellos", 1)
-		}
-		for ok && !exts.empty() {
-			var typ uint16
-			var data rd
-			typ, ok = exts.u16()
-			if ok {
-				data, ok = exts.vec16()
-			}
-			if !ok {
-				s.count("tls_bad_hellos", 1)
-				break
-			}
-			switch typ {
-			case extSupportedVersions:
-				selected, _ = data.u16()
-			case extALPN:
-				if list, ok := data.vec16(); ok {
-					if p, ok := list.vec8(); ok {
-						alpn = printable(p, 255)
-					}
+	s.extensions(r, func(typ uint16, data rd) {
+		switch typ {
+		case extSupportedVersions:
+			selected, _ = data.u16()
+		case extALPN:
+			if list, ok := data.vec16(); ok {
+				if p, ok := list.vec8(); ok {
+					alpn = printable(p, 255)
 				}
-			case extKeyShare:
-				group, _ = data.u16()
-			case extPreSharedKey:
-				psk = true
 			}
+		case extKeyShare:
+			group, _ = data.u16()
+		case extPreSharedKey:
+			psk = true
 		}
-	}
+	})
 	s.hello()
 	t := &s.sess
 	t.SawServerHello = true
@@ -551,4 +519,27 @@ func (s *stream) sslv2MasterKey(body []byte) {
 		s.count("tls_bad_hellos", 1)
 	}
 	s.encrypt(dissect.ClientToServer)
+}
+
+// extensions walks a hello's extensions block, the rest of r, calling fn for each
+// extension in order. A hello without the block has none; a malformed block is counted
+// and ends the walk, keeping what was read before it.
+func (s *stream) extensions(r rd, fn func(typ uint16, data rd)) {
+	if r.empty() {
+		return
+	}
+	exts, ok := r.vec16()
+	for ok && !exts.empty() {
+		var typ uint16
+		var data rd
+		if typ, ok = exts.u16(); ok {
+			data, ok = exts.vec16()
+		}
+		if ok {
+			fn(typ, data)
+		}
+	}
+	if !ok {
+		s.count("tls_bad_hellos", 1)
+	}
 }
