@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"unicode/utf16"
+
+	"github.com/medscan/medscan/capture/internal/lines"
 )
 
 // apiKeyNames are headers that carry an API key or token whatever their spelling.
@@ -41,7 +43,7 @@ var secretParams = [...]string{
 
 func secretParam(name string) bool {
 	for _, k := range secretParams {
-		if equalFold([]byte(name), k) {
+		if lines.EqualFold([]byte(name), k) {
 			return true
 		}
 	}
@@ -113,7 +115,7 @@ var knownSchemes = [...]string{"Basic", "Bearer", "Digest", "NTLM", "Negotiate",
 
 func canonicalScheme(b []byte) string {
 	for _, k := range knownSchemes {
-		if equalFold(b, k) {
+		if lines.EqualFold(b, k) {
 			return k
 		}
 	}
@@ -123,7 +125,7 @@ func canonicalScheme(b []byte) string {
 func lowerString(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		b[i] = lower(c)
+		b[i] = lines.Lower(c)
 	}
 	return string(b)
 }
@@ -174,7 +176,7 @@ func digestParam(list []byte, name string) ([]byte, bool) {
 			val = bytes.TrimSpace(rest[:end])
 			list = rest[end:]
 		}
-		if equalFold(key, name) {
+		if lines.EqualFold(key, name) {
 			return val, true
 		}
 	}

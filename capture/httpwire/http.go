@@ -389,7 +389,7 @@ func (s *stream) header(h *half, line []byte) {
 	name, value := line[:c], bytes.TrimSpace(line[c+1:])
 	// Framing headers are always honoured, whatever the count, or the stream desynchronises.
 	switch {
-	case equalFold(name, "content-length"):
+	case lines.EqualFold(name, "content-length"):
 		n, ok := decimal(value)
 		switch {
 		case !ok:
@@ -400,14 +400,14 @@ func (s *stream) header(h *half, line []byte) {
 			h.length = n
 		}
 		return
-	case equalFold(name, "transfer-encoding"):
+	case lines.EqualFold(name, "transfer-encoding"):
 		last := value
 		if i := bytes.LastIndexByte(value, ','); i >= 0 {
 			last = bytes.TrimSpace(value[i+1:])
 		}
-		if equalFold(last, "chunked") {
+		if lines.EqualFold(last, "chunked") {
 			h.chunked, h.teOther = true, false
-		} else if !equalFold(last, "identity") {
+		} else if !lines.EqualFold(last, "identity") {
 			h.chunked, h.teOther = false, true
 		}
 		return
@@ -427,7 +427,7 @@ func (s *stream) header(h *half, line []byte) {
 	}
 	ln := buf[:len(name)]
 	for i, c := range name {
-		ln[i] = lower(c)
+		ln[i] = lines.Lower(c)
 	}
 	if !h.client {
 		switch string(ln) {
@@ -436,7 +436,7 @@ func (s *stream) header(h *half, line []byte) {
 		case "content-type":
 			h.msg.RespContentType = h.intern(slotType, value)
 		case "content-encoding":
-			h.encoded = !equalFold(value, "identity")
+			h.encoded = !lines.EqualFold(value, "identity")
 		}
 		return
 	}
@@ -714,26 +714,6 @@ func decimal(b []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
-}
-
-// equalFold compares ASCII case-insensitively without allocating.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 // clip copies at most maxField bytes into a string, replacing control bytes, so that a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/capture/internal/lines"
 )
 
 // The three dissectors. FTP and POP3 share one implementation (see the package comment).
@@ -27,7 +28,7 @@ var (
 // the whole prefix, partial that b is shorter but agrees so far.
 func prefixFold(b []byte, prefix string) (full, partial bool) {
 	n := min(len(b), len(prefix))
-	if !equalFold(b[:n], prefix[:n]) {
+	if !lines.EqualFold(b[:n], prefix[:n]) {
 		return false, false
 	}
 	return n == len(prefix), n < len(prefix)
@@ -66,7 +67,7 @@ func DetectFTP(first []byte) dissect.Match {
 				line, complete = line[:i], true
 			}
 			switch {
-			case containsFold(line, "smtp"):
+			case lines.ContainsFold(line, "smtp"):
 				return no
 			case !complete:
 				return needMore
@@ -126,7 +127,7 @@ func DetectIMAP(first []byte) dissect.Match {
 	case i == 0 || i > 32 || first[i] != ' ':
 		return no
 	}
-	if equalFold(first[:i], "ehlo") || equalFold(first[:i], "helo") {
+	if lines.EqualFold(first[:i], "ehlo") || lines.EqualFold(first[:i], "helo") {
 		return no // an SMTP client's greeting (smtpwire's), whatever host name follows
 	}
 	if m, ok := firstMatch(first[i+1:], yes, imapCommands...); ok {
@@ -140,34 +141,4 @@ func DetectIMAP(first []byte) dissect.Match {
 
 func tagChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
-}
-
-// equalFold compares ASCII case-insensitively without allocating.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// containsFold reports whether b contains the lowercase string sub, ignoring ASCII case.
-func containsFold(b []byte, sub string) bool {
-	for i := 0; i+len(sub) <= len(b); i++ {
-		if equalFold(b[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
 }

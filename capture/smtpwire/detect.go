@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/capture/internal/lines"
 )
 
 // Dissector dissects SMTP sessions for AUTH credentials and STARTTLS.
@@ -41,7 +42,7 @@ func Detect(first []byte) dissect.Match {
 			line, complete = first[:i], true
 		}
 		switch {
-		case containsFold(line, "smtp"):
+		case lines.ContainsFold(line, "smtp"):
 			return yesServer
 		case complete:
 			return no
@@ -65,38 +66,8 @@ func Detect(first []byte) dissect.Match {
 // the whole prefix, partial that b is shorter but agrees so far.
 func prefixFold(b []byte, prefix string) (full, partial bool) {
 	n := min(len(b), len(prefix))
-	if !equalFold(b[:n], prefix[:n]) {
+	if !lines.EqualFold(b[:n], prefix[:n]) {
 		return false, false
 	}
 	return n == len(prefix), n < len(prefix)
-}
-
-// equalFold compares ASCII case-insensitively without allocating.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// containsFold reports whether b contains the lowercase string sub, ignoring ASCII case.
-func containsFold(b []byte, sub string) bool {
-	for i := 0; i+len(sub) <= len(b); i++ {
-		if equalFold(b[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
 }

@@ -289,25 +289,25 @@ func (s *stream) pop() {
 func (s *stream) command(line []byte) {
 	verb, arg := split(line)
 	switch {
-	case equalFold(verb, "STARTTLS"):
+	case lines.EqualFold(verb, "STARTTLS"):
 		s.push(cmdStartTLS)
 		s.tlsAsked = true
-	case equalFold(verb, "AUTH"):
+	case lines.EqualFold(verb, "AUTH"):
 		s.push(cmdAuth)
 		mech, ir := split(arg)
 		s.startSASL(mech, ir)
-	case equalFold(verb, "MAIL"):
+	case lines.EqualFold(verb, "MAIL"):
 		s.push(cmdMail)
-	case equalFold(verb, "DATA"):
+	case lines.EqualFold(verb, "DATA"):
 		s.push(cmdData)
 		s.body = bodyLineStart
-	case equalFold(verb, "BDAT"):
+	case lines.EqualFold(verb, "BDAT"):
 		s.push(cmdOther)
 		size, _ := split(arg)
 		if n, ok := number(size); ok {
 			s.chunk = n
 		}
-	case equalFold(verb, "QUIT"):
+	case lines.EqualFold(verb, "QUIT"):
 		s.done = true
 	default:
 		s.push(cmdOther)
@@ -340,11 +340,11 @@ func number(b []byte) (uint64, bool) {
 // startSASL begins an AUTH exchange, taking an initial response if given.
 func (s *stream) startSASL(mech, ir []byte) {
 	switch {
-	case equalFold(mech, "PLAIN"):
+	case lines.EqualFold(mech, "PLAIN"):
 		s.sasl = saslPlain
-	case equalFold(mech, "LOGIN"):
+	case lines.EqualFold(mech, "LOGIN"):
 		s.sasl = saslLoginUser
-	case equalFold(mech, "CRAM-MD5"):
+	case lines.EqualFold(mech, "CRAM-MD5"):
 		s.sasl = saslCram
 		return // the response answers the server's challenge: no initial response
 	case len(mech) == 0:

@@ -1,4 +1,4 @@
-// Package lines frames text protocols (HTTP headers, FTP/POP3/IMAP commands) into lines
+// Package lines frames text protocols (HTTP headers, FTP/POP3/IMAP/SMTP commands) into lines
 // across arbitrarily split stream data, with a bound on line length and without leaving a
 // line that may have held a password in a reused buffer.
 package lines
@@ -68,3 +68,35 @@ func (l *Buffer) SkipLine() {
 
 // Reset drops a partial line.
 func (l *Buffer) Reset() { l.buf, l.over = l.buf[:0], false }
+
+// EqualFold compares b with s ASCII case-insensitively without allocating: text protocols
+// match their keywords (headers, commands, banners) this way.
+func EqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if Lower(b[i]) != Lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Lower folds an ASCII upper-case letter to lower case and leaves every other byte alone.
+func Lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// ContainsFold reports whether b contains sub, ignoring ASCII case.
+func ContainsFold(b []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if EqualFold(b[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}

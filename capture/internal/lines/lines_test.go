@@ -68,3 +68,24 @@ func TestBufferWipesAndSkips(t *testing.T) {
 		t.Errorf("after SkipLine, next line = %q", got)
 	}
 }
+
+func TestFold(t *testing.T) {
+	for _, tt := range []struct {
+		b, s          string
+		equal, within bool
+	}{
+		{"AUTH", "auth", true, true},
+		{"Content-Length", "content-length", true, true},
+		{"220 mail ESMTP Postfix", "esmtp", false, true},
+		{"USER", "pass", false, false},
+		{"", "", true, true},
+		{"\xc3\x89", "\xc3\xa9", false, false}, // only ASCII folds
+	} {
+		if got := EqualFold([]byte(tt.b), tt.s); got != tt.equal {
+			t.Errorf("EqualFold(%q, %q) = %v", tt.b, tt.s, got)
+		}
+		if got := ContainsFold([]byte(tt.b), tt.s); got != tt.within {
+			t.Errorf("ContainsFold(%q, %q) = %v", tt.b, tt.s, got)
+		}
+	}
+}
