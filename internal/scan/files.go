@@ -100,26 +100,8 @@ func RunFiles(ctx context.Context, store *findings.Store, opt FileOptions) (Resu
 			return Result{}, fmt.Errorf("%s: %w", src, err)
 		}
 	}
-	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
-	checkKeys(ctx, store, set, opt.KeyBlocklist)
-	fs := rules.Evaluate(set, pol)
-	meta := findings.ScanMeta{
-		Started:     started,
-		Finished:    clock(),
-		Label:       opt.Label,
-		Sources:     sources,
-		Complete:    complete,
-		Problems:    set.Problems,
-		Counters:    set.Counters,
-		ToolVersion: opt.ToolVersion,
-		Policy:      pol.Describe(),
-		Rules:       pol.Assessed(),
-	}
-	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{ScanID: id, Complete: complete, Findings: fs, Set: set}, nil
+	return judgeAndStore(ctx, store, set, pol, opt.KeyBlocklist, clock, findings.ScanMeta{
+		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
 }
 
 // errMessage is an error without the path that the problem already names.

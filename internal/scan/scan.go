@@ -89,27 +89,28 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 		}
 	}
 	eng.Finish()
+	return judgeAndStore(ctx, store, set, pol, opt.KeyBlocklist, clock, findings.ScanMeta{
+		Started: started, Label: opt.Label, Sources: opt.Pcaps, Complete: complete, ToolVersion: opt.ToolVersion})
+}
+
+// judgeAndStore runs the stages every kind of scan shares once its sources are read:
+// certificate and key examination, the rules of the policy, and one transaction that
+// stores it all. meta brings what the caller knows (start, label, sources, complete);
+// the rest is filled here.
+func judgeAndStore(ctx context.Context, store *findings.Store, set *observe.Set, pol *rules.Policy,
+	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanMeta) (Result, error) {
 	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
-	checkKeys(ctx, store, set, opt.KeyBlocklist)
+	checkKeys(ctx, store, set, blocklist)
 	fs := rules.Evaluate(set, pol)
-	meta := findings.ScanMeta{
-		Started:     started,
-		Finished:    clock(),
-		Label:       opt.Label,
-		Sources:     opt.Pcaps,
-		Complete:    complete,
-		Problems:    set.Problems,
-		Counters:    set.Counters,
-		ToolVersion: opt.ToolVersion,
-		Policy:      pol.Describe(),
-		Rules:       pol.Assessed(),
-	}
+	meta.Finished = clock()
+	meta.Problems, meta.Counters = set.Problems, set.Counters
+	meta.Policy, meta.Rules = pol.Describe(), pol.Assessed()
 	// Store even when the context was cancelled: what was learned is kept.
 	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{ScanID: id, Complete: complete, Findings: fs, Set: set}, nil
+	return Result{ScanID: id, Complete: meta.Complete, Findings: fs, Set: set}, nil
 }
 
 // ErrNoSources is returned when a scan is asked for with nothing to read.

@@ -1,6 +1,7 @@
 // Package lines frames text protocols (HTTP headers, FTP/POP3/IMAP/SMTP commands) into lines
 // across arbitrarily split stream data, with a bound on line length and without leaving a
-// line that may have held a password in a reused buffer.
+// line that may have held a password in a reused buffer; and matches their keywords
+// ignoring ASCII case.
 package lines
 
 import "bytes"
