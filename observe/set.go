@@ -22,6 +22,11 @@ type Sink interface {
 	AddDICOM(a DICOMAssociation)
 	AddService(s Service)
 	AddHost(addr netip.Addr, mac string, t time.Time)
+	AddName(n HostName)
+	AddDHCP(l DHCPLease)
+	AddTransfer(t FileTransfer)
+	AddProbe(p ProbeEndpoint)
+	AddProbeHost(h ProbeHost)
 }
 
 // Set is the aggregating Sink: everything one scan learned. It is not safe for
@@ -36,6 +41,11 @@ type Set struct {
 	DICOM        []*DICOMAssociation
 	Services     map[string]*Service // key: transport/endpoint
 	Hosts        map[netip.Addr]*Host
+	Names        []*HostName
+	DHCP         []*DHCPLease
+	Transfers    []*FileTransfer
+	Probes       []*ProbeEndpoint
+	ProbeHosts   map[netip.Addr]*ProbeHost
 	Problems     []Problem
 	Counters     []Counter
 
@@ -45,6 +55,10 @@ type Set struct {
 	hl7Idx  map[string]*HL7Message
 	mqttIdx map[string]*MQTTConnect
 	dcmIdx  map[string]*DICOMAssociation
+	nameIdx map[string]*HostName
+	dhcpIdx map[string]*DHCPLease
+	xferIdx map[string]*FileTransfer
+	prbIdx  map[Endpoint]*ProbeEndpoint
 }
 
 // MaxHTTPShapes caps how many distinct request shapes a Set keeps, so that a crawler's
@@ -63,6 +77,11 @@ func NewSet() *Set {
 		hl7Idx:       map[string]*HL7Message{},
 		mqttIdx:      map[string]*MQTTConnect{},
 		dcmIdx:       map[string]*DICOMAssociation{},
+		ProbeHosts:   map[netip.Addr]*ProbeHost{},
+		nameIdx:      map[string]*HostName{},
+		dhcpIdx:      map[string]*DHCPLease{},
+		xferIdx:      map[string]*FileTransfer{},
+		prbIdx:       map[Endpoint]*ProbeEndpoint{},
 	}
 }
 
@@ -383,6 +402,21 @@ func (s *Set) Merge(o *Set) {
 			s.AddHost(h.Addr, m, h.FirstSeen)
 		}
 		s.AddHost(h.Addr, "", h.LastSeen)
+	}
+	for _, n := range o.Names {
+		s.AddName(*n)
+	}
+	for _, l := range o.DHCP {
+		s.AddDHCP(*l)
+	}
+	for _, t := range o.Transfers {
+		s.AddTransfer(*t)
+	}
+	for _, p := range o.Probes {
+		s.AddProbe(*p)
+	}
+	for _, h := range o.ProbeHosts {
+		s.AddProbeHost(*h)
 	}
 	s.Problems = append(s.Problems, o.Problems...)
 	for _, c := range o.Counters {

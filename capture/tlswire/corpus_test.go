@@ -264,6 +264,11 @@ func (r *recorder) AddHL7(observe.HL7Message)             {}
 func (r *recorder) AddDICOM(observe.DICOMAssociation)     {}
 func (r *recorder) AddService(observe.Service)            {}
 func (r *recorder) AddHost(netip.Addr, string, time.Time) {}
+func (r *recorder) AddName(observe.HostName)              {}
+func (r *recorder) AddDHCP(observe.DHCPLease)             {}
+func (r *recorder) AddTransfer(observe.FileTransfer)      {}
+func (r *recorder) AddProbe(observe.ProbeEndpoint)        {}
+func (r *recorder) AddProbeHost(observe.ProbeHost)        {}
 func (r *recorder) count(name string, n uint64)           { r.counters[name] += n }
 func newRecorder() *recorder                              { return &recorder{counters: map[string]uint64{}} }
 func (r *recorder) context(flow observe.Flow) *dissect.Context {

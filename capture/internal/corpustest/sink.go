@@ -21,6 +21,9 @@ type Sink struct {
 	MQTT        []observe.MQTTConnect
 	HL7         []observe.HL7Message
 	DICOM       []observe.DICOMAssociation
+	Names       []observe.HostName
+	DHCP        []observe.DHCPLease
+	Transfers   []observe.FileTransfer
 	Other       int // TLS, service and host observations, which these dissectors must not emit
 }
 
@@ -55,6 +58,25 @@ func (s *Sink) AddService(observe.Service) { s.mu.Lock(); s.Other++; s.mu.Unlock
 
 // AddHost implements observe.Sink.
 func (s *Sink) AddHost(netip.Addr, string, time.Time) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+
+// AddName implements observe.Sink.
+func (s *Sink) AddName(n observe.HostName) { s.mu.Lock(); s.Names = append(s.Names, n); s.mu.Unlock() }
+
+// AddDHCP implements observe.Sink.
+func (s *Sink) AddDHCP(l observe.DHCPLease) { s.mu.Lock(); s.DHCP = append(s.DHCP, l); s.mu.Unlock() }
+
+// AddTransfer implements observe.Sink.
+func (s *Sink) AddTransfer(t observe.FileTransfer) {
+	s.mu.Lock()
+	s.Transfers = append(s.Transfers, t)
+	s.mu.Unlock()
+}
+
+// AddProbe implements observe.Sink.
+func (s *Sink) AddProbe(observe.ProbeEndpoint) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+
+// AddProbeHost implements observe.Sink.
+func (s *Sink) AddProbeHost(observe.ProbeHost) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
 
 // Dump renders everything recorded, for searching and for failure messages.
 func (s *Sink) Dump() string {
@@ -144,3 +166,18 @@ func (Discard) AddService(observe.Service) {}
 
 // AddHost implements observe.Sink.
 func (Discard) AddHost(netip.Addr, string, time.Time) {}
+
+// AddName implements observe.Sink.
+func (Discard) AddName(observe.HostName) {}
+
+// AddDHCP implements observe.Sink.
+func (Discard) AddDHCP(observe.DHCPLease) {}
+
+// AddTransfer implements observe.Sink.
+func (Discard) AddTransfer(observe.FileTransfer) {}
+
+// AddProbe implements observe.Sink.
+func (Discard) AddProbe(observe.ProbeEndpoint) {}
+
+// AddProbeHost implements observe.Sink.
+func (Discard) AddProbeHost(observe.ProbeHost) {}

@@ -1,0 +1,72 @@
+package observe
+
+import (
+	"net/netip"
+	"time"
+)
+
+// ProbeOutcome is how a connection attempt to one port ended; outcomes are typed so a
+// report can tell a closed port from a device that hung.
+type ProbeOutcome string
+
+// The outcomes of probing a port.
+const (
+	ProbeTLS              ProbeOutcome = "tls"               // a TLS handshake completed (or reached the server's certificate)
+	ProbeOpen             ProbeOutcome = "open"              // connected, and the service is not TLS (Protocol says what it is)
+	ProbeRefused          ProbeOutcome = "refused"           // connection refused
+	ProbeTimeout          ProbeOutcome = "timeout"           // connect or handshake timed out
+	ProbeReset            ProbeOutcome = "reset"             // the peer reset or closed the connection mid-handshake
+	ProbeNotTLS           ProbeOutcome = "not-tls"           // the peer answered a ClientHello with something that is not TLS
+	ProbeHandshakeFailure ProbeOutcome = "handshake-failure" // TLS alert or no acceptable version/suite
+	ProbeSkipped          ProbeOutcome = "skipped"           // not probed: see Error (medical device, backed off, cap reached)
+)
+
+// ProbeEndpoint is what the active prober learned about one TCP port of one target.
+type ProbeEndpoint struct {
+	Server      Endpoint
+	Name        string // the host name the target was given as (sent as SNI), "" for addresses
+	Time        time.Time
+	Outcome     ProbeOutcome
+	Error       string // the error behind a failed outcome, kept verbatim
+	Protocol    string // service found: "tls", "http", "hl7-mllp", "dicom", "mqtt", "unknown"
+	Connections int    // connections made to this port
+	TLS         *TLSProfile
+}
+
+// TLSProfile is everything the prober learned about a TLS service: each protocol
+// version and suite it accepts, and how it treats clients.
+type TLSProfile struct {
+	Versions       []uint16        // accepted, ascending (SSLv2 is 0x0002)
+	Suites         []VersionSuites // per accepted version
+	Groups         []uint16        // key exchange groups accepted (TLS 1.3 and ECDHE), ascending
+	DHBits         int             // finite-field DH size offered, 0 when none
+	CertRequest    bool            // the server sent a CertificateRequest
+	CertRequestCAs []string        // distinguished names it accepts, RFC 4514 strings
+	CertRequired   bool            // the handshake failed or was closed for want of a client certificate
+	ServerChain    []CertRef       // chain of the preferred handshake, leaf first (DER in Set.Certificates)
+	Renegotiation  string          // thorough: "secure", "insecure", "refused", "" not tested
+	Compression    string          // thorough: "none" or the method accepted, "" not tested
+	TicketLifetime int64           // thorough: session ticket lifetime hint in seconds, -1 no ticket, 0 not tested
+	OCSPStapling   string          // thorough: "yes", "no", "" not tested
+	FallbackSCSV   string          // thorough: "yes" (inappropriate_fallback sent), "no", "" not tested
+}
+
+// VersionSuites is the suites one version accepts, in the server's order of preference
+// when ServerPreference is true, otherwise in the registry's order.
+type VersionSuites struct {
+	Version          uint16
+	Suites           []uint16 // for SSLv2, the 3-byte cipher kinds
+	ServerPreference bool
+}
+
+// ProbeHost is the prober's account of one host: how many connections it made, how
+// many failed, and why it stopped or never started.
+type ProbeHost struct {
+	Addr        netip.Addr
+	Name        string // the host name it was given as, if any
+	Connections int
+	Failures    int
+	Skipped     string // why the host was not probed ("medical device", ...), "" when it was
+	BackedOff   bool   // probing stopped after consecutive failures or the connection cap
+	First, Last time.Time
+}
