@@ -36,7 +36,7 @@ func (s *Store) Load(ctx context.Context, scanID int64) (*Report, error) {
 	r := &Report{SchemaVersion: ReportSchemaVersion}
 	for _, step := range []func(*Report) error{
 		l.scanInfo, l.findings, l.certificates, l.tlsSessions, l.services, l.assets, l.credentials,
-		l.http, l.mqtt, l.hl7, l.dicom,
+		l.http, l.mqtt, l.hl7, l.dicom, l.probes,
 	} {
 		if err := step(r); err != nil {
 			return nil, fmt.Errorf("findings: %s: loading scan %d: %w", s.path, scanID, err)

@@ -25,6 +25,10 @@ type Report struct {
 	MQTT          []MQTTConnect      `json:"mqtt"`
 	HL7           []HL7Message       `json:"hl7"`
 	DICOM         []DICOMAssociation `json:"dicom"`
+	// Probes and ProbeHosts are what the active prober learned and what it cost each
+	// host; absent from JSON for a scan that probed nothing (a capture replay).
+	Probes     []ProbeEndpoint `json:"probes,omitempty"`
+	ProbeHosts []ProbeHost     `json:"probe_hosts,omitempty"`
 	// Suppressed holds the scan's findings that a suppression matched: kept and shown,
 	// but outside Findings, the summary's totals and the CI gate. Absent from JSON when
 	// none matched (so documents without suppressions are unchanged).

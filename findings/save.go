@@ -191,7 +191,7 @@ func (w *scanWriter) save(meta ScanMeta, set *observe.Set, fs []Finding) (int64,
 	}
 	for _, step := range []func(*observe.Set) error{
 		w.saveHosts, w.saveServices, w.saveCertificates, w.saveTLS, w.saveCredentials,
-		w.saveHTTP, w.saveMQTT, w.saveHL7, w.saveDICOM,
+		w.saveHTTP, w.saveMQTT, w.saveHL7, w.saveDICOM, w.saveProbes,
 	} {
 		if err := step(set); err != nil {
 			return 0, err

@@ -55,7 +55,7 @@ type TLSProfile struct {
 // when ServerPreference is true, otherwise in the registry's order.
 type VersionSuites struct {
 	Version          uint16
-	Suites           []uint16 // for SSLv2, the 3-byte cipher kinds
+	Suites           []uint32 // IANA suite IDs; for SSLv2 (Version 0x0002) the 3-byte cipher kinds
 	ServerPreference bool
 }
 

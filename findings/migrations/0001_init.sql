@@ -325,3 +325,33 @@ CREATE TABLE scan_findings (
 	PRIMARY KEY (scan_id, fingerprint)
 ) WITHOUT ROWID;
 CREATE INDEX scan_findings_fingerprint ON scan_findings(fingerprint);
+
+-- Active probing (issue 5): what the prober learned per port, and its account of each
+-- host (connections made, failures, why it stopped or never started). The TLS profile
+-- is one JSON document per port: it is read whole, never queried by its parts.
+CREATE TABLE probe_endpoints (
+	scan_id     INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	host        TEXT NOT NULL,
+	port        INTEGER NOT NULL,
+	name        TEXT NOT NULL DEFAULT '',
+	time        TEXT,
+	outcome     TEXT NOT NULL,
+	error       TEXT NOT NULL DEFAULT '',
+	protocol    TEXT NOT NULL DEFAULT '',
+	connections INTEGER NOT NULL,
+	tls         TEXT,
+	PRIMARY KEY (scan_id, host, port)
+) WITHOUT ROWID;
+
+CREATE TABLE probe_hosts (
+	scan_id     INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	host        TEXT NOT NULL,
+	name        TEXT NOT NULL DEFAULT '',
+	connections INTEGER NOT NULL,
+	failures    INTEGER NOT NULL,
+	skipped     TEXT NOT NULL DEFAULT '',
+	backed_off  INTEGER NOT NULL,
+	first       TEXT,
+	last        TEXT,
+	PRIMARY KEY (scan_id, host)
+) WITHOUT ROWID;
