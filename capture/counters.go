@@ -27,6 +27,8 @@ const (
 	cFragExpired
 	cFragOverlaps
 	cUDP
+	cUDPInvalid
+	cUDPTruncated
 	cICMP
 	cOtherProto
 	cTCPSegments
@@ -79,6 +81,8 @@ var counterNames = [numCounters]string{
 	cFragExpired:         "ip_fragments_expired",
 	cFragOverlaps:        "ip_fragment_overlaps",
 	cUDP:                 "udp_packets",
+	cUDPInvalid:          "udp_header_invalid",
+	cUDPTruncated:        "udp_truncated",
 	cICMP:                "icmp_packets",
 	cOtherProto:          "other_ip_protocol",
 	cTCPSegments:         "tcp_segments",

@@ -435,7 +435,7 @@ func (e *Engine) transport(proto uint8, src, dst netip.Addr, b []byte, missing i
 	case protoTCP:
 		e.tcp(src, dst, b, missing, ts)
 	case protoUDP:
-		e.cnt[cUDP]++
+		e.udp(src, dst, b, missing, ts)
 	case protoICMP, protoICMPv6:
 		e.cnt[cICMP]++
 	default:

@@ -10,6 +10,9 @@ import (
 // detect logs in-order bytes of an unclaimed flow and offers them to the dissectors.
 func (e *Engine) detect(f *flow, side uint8, b []byte, ts time.Time) {
 	f.payload = true
+	if f.det == nil && e.claimExpected(f, side, b, ts) {
+		return // a connection a control stream announced (FTP data)
+	}
 	if len(e.cfg.Dissectors) == 0 {
 		e.unidentified(f)
 		return
@@ -114,6 +117,7 @@ func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time
 			Secrets: e.cfg.Secrets,
 			Source:  e.cfg.Source,
 			Count:   e.countFn,
+			Expect:  e.expectFunc(),
 		})
 	}
 	if st == nil {

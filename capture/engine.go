@@ -40,6 +40,8 @@ type Config struct {
 	MaxFlows        int                   // DefaultMaxFlows when zero
 	MaxStreamBuffer int                   // out-of-order bytes held per flow direction; DefaultMaxStreamBuffer when zero
 	MaxTotalBuffer  int64                 // bytes held across all flows; DefaultMaxTotalBuffer when zero
+	// Datagrams are the UDP dissectors, offered each datagram in this order.
+	Datagrams []dissect.DatagramDissector
 }
 
 // Stats is the progress of an engine: what it has been given so far.
@@ -75,8 +77,10 @@ type Engine struct {
 	bufs     [][]byte // free segment buffers of cap segBufSize
 	buffered int64    // bytes held in segment and detection buffers
 
-	hosts hostTable
-	frag  defragmenter
+	hosts  hostTable
+	frag   defragmenter
+	dgram  udpState    // datagram handlers (udp.go)
+	expect expectTable // connections announced by control streams (expect.go)
 
 	// Reused across files.
 	rawBuf *bufio.Reader
@@ -181,6 +185,7 @@ func (e *Engine) Finish() {
 		}
 	}
 	e.frag.reset(e)
+	e.finishExtensions()
 	e.hosts.flush(e.set)
 	e.set.AddCounter("packets", e.packets.Swap(0))
 	e.set.AddCounter("bytes", e.bytes.Swap(0))

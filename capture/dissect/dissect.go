@@ -50,6 +50,10 @@ type Context struct {
 	Source  observe.Source
 	// Count adds n to a named counter (bad records, gaps, resynchronisations).
 	Count func(name string, n uint64)
+	// Expect registers a connection the stream negotiated (see Expectation); it reports
+	// false when the engine will not track it. Nil when the engine offers no such
+	// service: a dissector then simply does not follow the connection.
+	Expect func(x Expectation) bool
 }
 
 // Stream receives the reassembled bytes of one flow, both directions.

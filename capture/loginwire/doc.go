@@ -21,7 +21,20 @@
 //     ("login_gap"); a literal being collected is abandoned.
 //   - Done is true once a login succeeded (FTP 230, POP3 +OK, IMAP tagged OK) or the
 //     session switched to TLS: after that nothing in clear matters. A failed login keeps
-//     the dissector running, since a retry is another credential.
+//     the dissector running, since a retry is another credential. The exception is FTP
+//     under an engine that tracks announced connections (dissect.Context.Expect): after
+//     the login the control channel, which is small, is followed to the end for its
+//     transfers (below).
+//   - FTP transfers (ftpdata.go): a 227 or 229 reply (passive) or a PORT or EPRT command
+//     (active) announces the data connection to the engine as a dissect.Expectation,
+//     at most MaxTransfers per session; the next RETR (a download) or STOR, APPE or STOU
+//     (an upload) names it, and LIST, NLST or MLSD mark it a listing, which is not
+//     reported. The data stream hashes the direction that carries bytes (SHA-256; a gap
+//     makes it Partial, without a digest) and sniffs the image kind as HTTP does
+//     (capture/internal/image); once both halves are known an observe.FileTransfer
+//     names ftp://server/path. The data connection is expected at the control
+//     connection's own hosts, never at an address a reply names: behind NAT that address
+//     is not the one on the wire, and taking it would let a reply point at a third host.
 //   - An upgrade in place (FTP AUTH TLS/SSL answered 234, POP3 STLS answered +OK, IMAP
 //     STARTTLS answered by its tagged OK) makes the stream Done with Handoff true, so the
 //     engine dissects the TLS that follows; credentials seen before it are emitted first.

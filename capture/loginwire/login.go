@@ -86,6 +86,12 @@ type stream struct {
 	collect bool
 	cmd     []byte
 	cmdOver bool // the command exceeded MaxCommand; skip to its end
+
+	// FTP transfers (ftpdata.go), followed after a login when the engine tracks
+	// announced connections.
+	session bool
+	cur     *xfer // the data connection negotiated last, not yet named
+	xfers   int
 }
 
 func newFor(p proto) func(ctx *dissect.Context) dissect.Stream {
@@ -299,6 +305,10 @@ func (s *stream) clientLine(line []byte) {
 	case "STLS":
 		s.settle(protoPOP3)
 		s.await = awaitTLS
+	case "PORT", "EPRT", "RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD":
+		if s.session {
+			s.ftpCommand(verb, arg)
+		}
 	case "AUTH":
 		mech, ir := word(arg)
 		switch mech {
@@ -397,7 +407,14 @@ func (s *stream) serverLine(line []byte) {
 		case code == "234" && s.await == awaitTLS:
 			s.upgraded()
 		case code == "230" && (s.await == awaitLogin || s.await == awaitUser):
-			s.done = true
+			if s.ctx.Expect == nil {
+				s.done = true
+				break
+			}
+			// Logged in: follow the session's transfers (a control channel is small).
+			s.session, s.await = true, awaitNone
+		case s.session && (code == "227" || code == "229"):
+			s.ftpReply(code, line)
 		case line[0] == '4' || line[0] == '5':
 			s.await = awaitNone
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/medscan/medscan/findings"
@@ -18,7 +19,7 @@ func init() { rules.Register(update{}) }
 // telemetry frames, application/octet-stream API answers) that devices exchange all day.
 const MinImageBytes = 64 << 10
 
-// update flags firmware and software images downloaded over plain HTTP.
+// update flags firmware and software images moved over plain HTTP, FTP or TFTP.
 type update struct{}
 
 func (update) Meta() rules.Meta {
@@ -29,7 +30,7 @@ func (update) Meta() rules.Meta {
 		Rationale: "An image downloaded without TLS can be read and, by anyone on the path, replaced: unless " +
 			"the device verifies a vendor signature before installing it, a tampered update runs with the " +
 			"device's full privileges. The download also hands the firmware to anyone who wants to study it.",
-		Remediation: "Fetch updates over HTTPS with the server's certificate verified, and have the device check " +
+		Remediation: "Fetch updates over HTTPS (or SFTP, never FTP or TFTP) with the server's identity verified, and have the device check " +
 			"a vendor signature over the image before installing it; compare the SHA-256 in the evidence with " +
 			"the vendor's published digest to confirm this copy was not altered.",
 		References: []string{
@@ -41,15 +42,64 @@ func (update) Meta() rules.Meta {
 	}
 }
 
-// Check raises one finding per server endpoint and path that delivered at least one 2xx
-// response body identified as an image and at least MinImageBytes long. The evidence
-// names the URL (host and path, never query values), what identified the image, its size
-// and SHA-256; a partially captured body has no digest (a fragment's digest matches
-// nothing a vendor publishes) and says so. Distinct images at one URL are all listed.
+// wire is one image that crossed the network, whatever carried it.
+type wire struct {
+	protocol string // "http", "ftp", "tftp"
+	server   observe.Endpoint
+	client   string
+	path     string
+	url      string
+	upload   bool
+	status   int // HTTP only
+	size     int64
+	sha256   string
+	kind     string
+	partial  bool
+	first    time.Time
+	last     time.Time
+	count    int
+}
+
+// images lists the transfers cleartext-update judges: 2xx HTTP response bodies and FTP or
+// TFTP files identified as images and at least MinImageBytes long. Uploads count too: a
+// management station pushing firmware to a device over FTP or TFTP hands the image to the
+// path just as a download does, and the device installs whatever arrives.
+func images(set *observe.Set) []wire {
+	var out []wire
+	for _, r := range set.HTTP {
+		if r.BodyKind == "" || r.Status < 200 || r.Status > 299 || r.BodyBytes < MinImageBytes {
+			continue
+		}
+		host := r.Host
+		if host == "" {
+			host = r.Flow.Server.String()
+		}
+		out = append(out, wire{protocol: "http", server: r.Flow.Server, client: r.Flow.Client.Addr().Unmap().String(),
+			path: r.Path, url: "http://" + host + r.Path, status: r.Status, size: r.BodyBytes, sha256: r.BodySHA256,
+			kind: r.BodyKind, partial: r.BodyPartial, first: r.FirstSeen, last: r.LastSeen, count: r.Count})
+	}
+	for _, x := range set.Transfers {
+		if x.Kind == "" || x.Bytes < MinImageBytes {
+			continue
+		}
+		out = append(out, wire{protocol: x.Protocol, server: x.Flow.Server, client: x.Flow.Client.Addr().Unmap().String(),
+			path: x.Path, url: x.URL, upload: x.Upload, size: x.Bytes, sha256: x.SHA256, kind: x.Kind,
+			partial: x.Partial, first: x.FirstSeen, last: x.LastSeen, count: x.Count})
+	}
+	return out
+}
+
+// Check raises one finding per protocol, server endpoint, path and direction that carried
+// at least one image (see images). The evidence names the URL (host and path, never query
+// values), the protocol, what identified the image, its size and SHA-256; a partially
+// captured image has no digest (a fragment's digest matches nothing a vendor publishes)
+// and says so. Distinct images at one URL are all listed.
 func (update) Check(c *rules.Context) {
 	type key struct {
-		server observe.Endpoint
-		path   string
+		protocol string
+		server   observe.Endpoint
+		path     string
+		upload   bool
 	}
 	type image struct {
 		sha256, kind string
@@ -70,46 +120,39 @@ func (update) Check(c *rules.Context) {
 	}
 	idx := map[key]*agg{}
 	var order []key
-	for _, r := range c.Set.HTTP {
-		if r.BodyKind == "" || r.Status < 200 || r.Status > 299 || r.BodyBytes < MinImageBytes {
-			continue
-		}
-		k := key{r.Flow.Server, r.Path}
+	for _, r := range images(c.Set) {
+		k := key{r.protocol, r.server, r.path, r.upload}
 		a := idx[k]
 		if a == nil {
-			host := r.Host
-			if host == "" {
-				host = r.Flow.Server.String()
-			}
-			a = &agg{k: k, url: "http://" + host + r.Path, first: r.FirstSeen, last: r.LastSeen}
+			a = &agg{k: k, url: r.url, first: r.first, last: r.last}
 			idx[k] = a
 			order = append(order, k)
 		}
-		a.first = minTime(a.first, r.FirstSeen)
-		a.last = maxTime(a.last, r.LastSeen)
-		client := r.Flow.Client.Addr().Unmap().String()
-		a.clients = rules.AddSorted(a.clients, client)
-		if !slices.Contains(a.statuses, r.Status) {
-			a.statuses = append(a.statuses, r.Status)
+		a.first = minTime(a.first, r.first)
+		a.last = maxTime(a.last, r.last)
+		a.clients = rules.AddSorted(a.clients, r.client)
+		if r.status != 0 && !slices.Contains(a.statuses, r.status) {
+			a.statuses = append(a.statuses, r.status)
 			slices.Sort(a.statuses)
 		}
-		a.count += max(r.Count, 1)
-		// Partial bodies have no digest; they are told apart by what was seen.
+		a.count += max(r.count, 1)
+		// Partial images have no digest; they are told apart by what was seen.
 		i := slices.IndexFunc(a.images, func(im *image) bool {
-			return im.sha256 == r.BodySHA256 && im.partial == r.BodyPartial && (!im.partial || im.size == r.BodyBytes)
+			return im.sha256 == r.sha256 && im.partial == r.partial && (!im.partial || im.size == r.size)
 		})
 		if i < 0 {
-			a.images = append(a.images, &image{sha256: r.BodySHA256, kind: r.BodyKind, size: r.BodyBytes,
-				partial: r.BodyPartial, first: r.FirstSeen})
+			a.images = append(a.images, &image{sha256: r.sha256, kind: r.kind, size: r.size,
+				partial: r.partial, first: r.first})
 			i = len(a.images) - 1
 		}
 		im := a.images[i]
-		im.first = minTime(im.first, r.FirstSeen)
-		im.clients = rules.AddSorted(im.clients, client)
-		im.count += max(r.Count, 1)
+		im.first = minTime(im.first, r.first)
+		im.clients = rules.AddSorted(im.clients, r.client)
+		im.count += max(r.count, 1)
 	}
 	slices.SortFunc(order, func(a, b key) int {
-		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.path, b.path))
+		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.path, b.path), cmp.Compare(a.protocol, b.protocol),
+			boolCmp(a.upload, b.upload))
 	})
 	for _, k := range order {
 		a := idx[k]
@@ -134,18 +177,27 @@ func (update) Check(c *rules.Context) {
 		}
 		head := a.images[0]
 		ev := map[string]any{
-			"protocol":    "http",
+			"protocol":    k.protocol,
 			"url":         a.url,
 			"kind":        head.kind,
 			"size":        head.size,
 			"partial":     head.partial,
-			"status":      a.statuses,
 			"clients":     a.clients,
 			"downloads":   a.count,
 			"images":      images,
 			"observed_at": rules.TimeString(a.first),
 			"first_seen":  rules.TimeString(a.first),
 			"last_seen":   rules.TimeString(a.last),
+		}
+		if k.protocol == "http" {
+			ev["status"] = a.statuses
+		} else {
+			ev["direction"] = "download"
+			if k.upload {
+				ev["direction"] = "upload"
+				delete(ev, "downloads")
+				ev["uploads"] = a.count
+			}
 		}
 		what := fmt.Sprintf("%s, %d bytes, SHA-256 %s", head.kind, head.size, head.sha256)
 		if head.partial {
@@ -160,19 +212,43 @@ func (update) Check(c *rules.Context) {
 		if subject == "" {
 			subject = "(request not seen)"
 		}
+		if k.upload {
+			subject += " (upload)" // a finding's identity is its subject: keep it apart from a download
+		}
 		host, port := rules.HostPort(k.server)
+		var msg string
+		switch {
+		case k.protocol == "http":
+			msg = fmt.Sprintf("%s served a firmware or software image over plain HTTP to %s: %s (%s)",
+				k.server, joinOr(a.clients, "?"), a.url, what)
+		case k.upload:
+			msg = fmt.Sprintf("%s uploaded a firmware or software image over %s, in clear, to %s: %s (%s)",
+				joinOr(a.clients, "?"), strings.ToUpper(k.protocol), k.server, a.url, what)
+		default:
+			msg = fmt.Sprintf("%s served a firmware or software image over %s, in clear, to %s: %s (%s)",
+				k.server, strings.ToUpper(k.protocol), joinOr(a.clients, "?"), a.url, what)
+		}
 		c.Emit(findings.Finding{
-			Host:    host,
-			Port:    port,
-			Subject: subject,
-			Message: fmt.Sprintf("%s served a firmware or software image over plain HTTP to %s: %s (%s)",
-				k.server, joinOr(a.clients, "?"), a.url, what),
+			Host:      host,
+			Port:      port,
+			Subject:   subject,
+			Message:   msg,
 			Evidence:  ev,
 			Time:      a.first,
 			FirstSeen: a.first,
 			LastSeen:  a.last,
 		})
 	}
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -89,3 +89,56 @@ func TestUpdate(t *testing.T) {
 		})
 	}
 }
+
+func TestUpdateTransfers(t *testing.T) {
+	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	xf := func(proto, client, server, path string, size int64, upload bool) observe.FileTransfer {
+		return observe.FileTransfer{Flow: flow(client, server), FirstSeen: rulestest.T0, Protocol: proto, Path: path,
+			URL: proto + "://192.0.2.9/" + path, Bytes: size, SHA256: sha, Kind: "uimage", Upload: upload}
+	}
+	text := xf("ftp", "10.0.0.5:40000", "192.0.2.9:21", "notes.txt", 200000, false)
+	text.Kind = ""
+	tests := []struct {
+		name string
+		xs   []observe.FileTransfer
+		want []string
+	}{
+		{"tftp firmware fetch fires", []observe.FileTransfer{xf("tftp", "10.0.0.5:40000", "192.0.2.9:69", "pump.img", 131072, false)},
+			[]string{"high 192.0.2.9:69"}},
+		{"ftp firmware fetch fires", []observe.FileTransfer{xf("ftp", "10.0.0.5:40000", "192.0.2.9:21", "fw/pump.bin", 70000, false)},
+			[]string{"high 192.0.2.9:21"}},
+		{"an upload fires on its own", []observe.FileTransfer{xf("tftp", "10.0.0.5:40000", "192.0.2.9:69", "pump.img", 131072, false),
+			xf("tftp", "10.0.0.5:40000", "192.0.2.9:69", "pump.img", 131072, true)},
+			[]string{"high 192.0.2.9:69", "high 192.0.2.9:69"}},
+		{"below the threshold is quiet", []observe.FileTransfer{xf("tftp", "10.0.0.5:40000", "192.0.2.9:69", "pump.img", MinImageBytes-1, false)}, nil},
+		{"not an image is quiet", []observe.FileTransfer{text}, nil},
+		{"no transfer seen: not applicable", nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set := observe.NewSet()
+			for _, x := range tc.xs {
+				set.AddTransfer(x)
+			}
+			fs := rulestest.Run(t, update{}, set, nil)
+			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for _, f := range fs {
+				ev := f.Evidence
+				if ev["sha256"] != sha || ev["protocol"] != tc.xs[0].Protocol || ev["url"] != tc.xs[0].URL {
+					t.Errorf("evidence %v", ev)
+				}
+				if _, ok := ev["status"]; ok {
+					t.Errorf("a %s transfer has no HTTP status: %v", ev["protocol"], ev)
+				}
+			}
+			if tc.name == "an upload fires on its own" {
+				if fs[0].Evidence["direction"] != "download" || fs[1].Evidence["direction"] != "upload" ||
+					!strings.Contains(fs[1].Message, "uploaded") {
+					t.Errorf("findings %+v", fs)
+				}
+			}
+		})
+	}
+}

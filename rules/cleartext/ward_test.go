@@ -28,6 +28,7 @@ func wardFindings(t *testing.T, pol *rules.Policy) []findings.Finding {
 	set := observe.NewSet()
 	eng := capture.NewEngine(capture.Config{
 		Dissectors: protocols.All(),
+		Datagrams:  protocols.Datagrams(),
 		Secrets:    observe.NewSecretHasher([]byte("ward-test-key-0123456789abcdef")),
 	}, set)
 	if err := eng.ReadFile(filepath.Join("..", "..", "fixtures", "ward.pcapng")); err != nil {
