@@ -9,6 +9,7 @@ import "github.com/medscan/medscan/observe"
 // one run; hosts are flushed and relearned, and Set.Merge joins their first and last
 // sightings.
 func (e *Engine) Checkpoint() {
+	e.checkpointDatagrams()
 	e.hosts.flush(e.set)
 	e.set.AddCounter("packets", e.packets.Swap(0))
 	e.set.AddCounter("bytes", e.bytes.Swap(0))

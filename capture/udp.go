@@ -95,6 +95,25 @@ func (e *Engine) startUDP() {
 	u.claimed = make([]uint64, len(u.handlers))
 }
 
+// checkpointDatagrams flushes every datagram handler (DatagramHandler.Flush) and hands
+// over the per-dissector counts, leaving the handlers running: Checkpoint's share for
+// UDP, so a live capture's store holds UDP services, credentials and counts as they come.
+func (e *Engine) checkpointDatagrams() {
+	u := &e.dgram
+	if !u.started {
+		return
+	}
+	t := time.Time{}
+	if e.now != noTime {
+		t = time.Unix(0, e.now).UTC()
+	}
+	for i, h := range u.handlers {
+		h.Flush(t)
+		e.set.AddCounter(u.names[i], u.claimed[i])
+		u.claimed[i] = 0
+	}
+}
+
 // finishDatagrams ends every datagram handler (DatagramHandler.End at the latest capture
 // time) and adds the per-dissector counts to the Set; afterwards the next datagram
 // starts fresh handlers.
@@ -146,6 +165,14 @@ func (g *guardedDatagram) Datagram(src, dst netip.AddrPort, srcMAC []byte, b []b
 	}
 	defer g.recover("Datagram", src, dst)
 	return g.h.Datagram(src, dst, srcMAC, b, t)
+}
+
+func (g *guardedDatagram) Flush(t time.Time) {
+	if g.broken {
+		return
+	}
+	defer g.recover("Flush", netip.AddrPort{}, netip.AddrPort{})
+	g.h.Flush(t)
 }
 
 func (g *guardedDatagram) End(t time.Time) {

@@ -29,10 +29,11 @@ func udpFrame(src, dst string, payload []byte) []byte {
 
 // dgramLog records what the engine offers a datagram handler.
 type dgramLog struct {
-	claim  string // payload prefix it claims
-	seen   []string
-	ended  int
-	panics bool
+	claim   string // payload prefix it claims
+	seen    []string
+	ended   int
+	flushed int
+	panics  bool
 }
 
 func (l *dgramLog) dissector(name string) dissect.DatagramDissector {
@@ -48,6 +49,8 @@ func (l *dgramLog) Datagram(src, dst netip.AddrPort, mac []byte, b []byte, t tim
 }
 
 func (l *dgramLog) End(time.Time) { l.ended++ }
+
+func (l *dgramLog) Flush(time.Time) { l.flushed++ }
 
 func TestDatagramHook(t *testing.T) {
 	first, second := &dgramLog{claim: "A"}, &dgramLog{claim: "B"}
@@ -260,5 +263,45 @@ func BenchmarkUDPNobodys(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 	if testing.AllocsPerRun(100, func() { e.Packet(LinkEthernet, frame, ts) }) != 0 {
 		b.Error("an uninteresting datagram allocated")
+	}
+}
+
+// TestCheckpointFlushesDatagrams checks that a checkpoint, without Finish, hands over
+// what datagram handlers would otherwise hold to the end (UDP services, SNMP
+// communities, per-dissector counts): a live capture that runs for days must see them
+// in the store at the next commit, and a kill -9 must not lose them.
+func TestCheckpointFlushesDatagrams(t *testing.T) {
+	set := observe.NewSet()
+	e := NewEngine(Config{Dissectors: protocols.All(), Datagrams: protocols.Datagrams(),
+		Secrets: observe.NewSecretHasher(make([]byte, 32))}, set)
+	if err := e.ReadFile(filepath.Join("..", "fixtures", "ward.pcapng")); err != nil {
+		t.Fatal(err)
+	}
+	e.Checkpoint()
+	mid := e.TakeSet()
+	udp := map[string]bool{}
+	for _, s := range mid.Services {
+		if s.Transport == "udp" {
+			udp[s.Protocol] = true
+		}
+	}
+	for _, p := range []string{"dhcp", "dns", "snmp", "tftp"} {
+		if !udp[p] {
+			t.Errorf("no %s service after a checkpoint; udp services: %v", p, udp)
+		}
+	}
+	snmp := 0
+	for _, c := range mid.Credentials {
+		if c.Protocol == "snmp" {
+			snmp++
+		}
+	}
+	if snmp == 0 || counterValue(mid, "datagrams_snmp") == 0 {
+		t.Errorf("after a checkpoint: %d SNMP credentials, datagrams_snmp = %d", snmp, counterValue(mid, "datagrams_snmp"))
+	}
+	// Finish afterwards adds no second copy of the counts.
+	e.Finish()
+	if got := counterValue(set, "datagrams_snmp"); got != 0 {
+		t.Errorf("datagrams_snmp counted again at Finish: %d", got)
 	}
 }

@@ -272,6 +272,10 @@ func (h *handler) count(name string) {
 }
 
 // End implements dissect.DatagramHandler.
+// Flush implements dissect.DatagramHandler: leases go to the sink as they complete, so
+// only the servers seen are pending.
+func (h *handler) Flush(time.Time) { h.services.Flush(h.ctx, "dhcp") }
+
 func (h *handler) End(time.Time) {
 	h.services.Flush(h.ctx, "dhcp")
 	clear(h.clients)

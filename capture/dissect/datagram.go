@@ -29,6 +29,12 @@ type DatagramHandler interface {
 	// reject what it does not want cheaply and without allocating: most datagrams are
 	// nobody's.
 	Datagram(src, dst netip.AddrPort, srcMAC []byte, b []byte, t time.Time) bool
+	// Flush hands the sink what the handler has learned and would otherwise hold until
+	// End (services seen, credentials gathered), keeping the state that later datagrams
+	// still need (a transfer under way, a client's request awaiting its answer). A long
+	// live capture calls it at every checkpoint, so that the store is never more than a
+	// checkpoint behind.
+	Flush(t time.Time)
 	// End is called once, when the engine finishes: the handler emits what it still holds
 	// (a transfer cut short, services seen) and forgets everything.
 	End(t time.Time)

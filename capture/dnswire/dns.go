@@ -326,8 +326,12 @@ func (h *handler) name(a netip.Addr, name, source string, t time.Time) {
 }
 
 // End implements dissect.DatagramHandler.
-func (h *handler) End(time.Time) {
+// Flush implements dissect.DatagramHandler: names go to the sink as they are read, so
+// only the servers seen are pending.
+func (h *handler) Flush(time.Time) {
 	for i := range h.services {
 		h.services[i].Flush(h.ctx, serviceNames[i])
 	}
 }
+
+func (h *handler) End(t time.Time) { h.Flush(t) }

@@ -159,7 +159,12 @@ func (h *handler) count(name string) {
 }
 
 // End implements dissect.DatagramHandler.
-func (h *handler) End(time.Time) {
+// End implements dissect.DatagramHandler; SNMP keeps no state that outlives a flush.
+func (h *handler) End(t time.Time) { h.Flush(t) }
+
+// Flush implements dissect.DatagramHandler: the communities gathered since the last
+// flush go to the sink (which adds up their counts) and the servers seen with them.
+func (h *handler) Flush(time.Time) {
 	cs := make([]*observe.Credential, 0, len(h.pending))
 	for _, c := range h.pending {
 		cs = append(cs, c)

@@ -346,6 +346,10 @@ func (h *handler) expire(t time.Time) {
 }
 
 // End implements dissect.DatagramHandler.
+// Flush implements dissect.DatagramHandler: transfers under way stay (their blocks are
+// still coming); finished ones went to the sink already; the servers seen go now.
+func (h *handler) Flush(time.Time) { h.services.Flush(h.ctx, "tftp") }
+
 func (h *handler) End(time.Time) {
 	var left []*transfer
 	for _, x := range h.xfers {
