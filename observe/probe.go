@@ -30,7 +30,10 @@ type ProbeEndpoint struct {
 	Error       string // the error behind a failed outcome, kept verbatim
 	Protocol    string // service found: "tls", "http", "hl7-mllp", "dicom", "mqtt", "unknown"
 	Connections int    // connections made to this port
-	TLS         *TLSProfile
+	// Software is what the service said it runs, where it said so: a DICOM peer's
+	// implementation version name and class UID (dcmtk, a vendor's stack).
+	Software string
+	TLS      *TLSProfile
 }
 
 // TLSProfile is everything the prober learned about a TLS service: each protocol

@@ -22,7 +22,61 @@
 // cannot know which addresses are the subnet's network and broadcast addresses, and
 // silently narrowing a written /24 to 254 addresses would surprise more than it protects.
 //
-// This release holds the scope only: target, port and exclusion parsing, and the Scope
-// itself with its lazy enumeration. Pacing, connections and TLS enumeration come next, and
-// will take every address they touch from a Scope.
+// Run (run.go) is the prober: it takes every host from a Scope (address targets, and each
+// name target at the addresses Scope.Resolve found, under its name), enumerates TLS on
+// each port, identifies what does not speak TLS, and reports everything to an
+// observe.Sink, serializing the calls so that an observe.Set can be passed as is.
+//
+// # Pacing
+//
+// Every connection goes through a per-host Dialer (pace.go), which is where politeness
+// lives, so no protocol code can bypass it: one connection at a time per host, a pause
+// (250 ms) from one connection's close to the next connect, a global rate (20/s), connect
+// and handshake timeouts (3 s, 8 s; the handshake timeout is also the connection's
+// deadline), a cap of connections per host (200), and leaving a host alone after
+// consecutive failed connects (3). Only timeouts and unreachable errors count as failures
+// in a row: a refused connect is a live host's prompt answer, and counting it would stop
+// a host with a few closed ports before its open one. The Dialer checks the Scope again
+// at dial time, counts every attempt per host and per port, and closes open connections
+// at once when the context is cancelled. Hosts that Config.Skip names (medical devices)
+// are reported as skipped without a single packet.
+//
+// # Service detection
+//
+// A port that does not speak TLS is identified (service.go) first from what it sent during
+// the TLS attempt: an HTTP status line, an MLLP frame, or a DICOM A-ASSOCIATE-RJ or
+// A-ABORT. Only silent or closing ports, and only in the standard profile and above, are
+// then asked, one question per connection, the port's conventional protocol first: HTTP
+// HEAD, a DICOM association for Verification that is released at once, an MQTT CONNECT
+// without credentials then DISCONNECT. HL7 is never spoken to: an MLLP peer is recognised
+// only from frames it sends itself, and the MLLP ports (2575, 6661) get no question at all.
+// A port that answered and was not recognised is "unknown", never guessed from its number.
+//
+// # TLS enumeration
+//
+// EnumerateTLS (enum.go) asks one port what TLS it accepts, every connection through the
+// Dialer it is given, and reports it in the passive engine's terms: each accepted
+// (version, suite) becomes an observe.TLSSession with Source active, so the same rules
+// judge what was watched and what was asked.
+//
+//   - Every profile starts with one full handshake by a real client (tlsfull.go):
+//     crypto/tls for TLS 1.0 to 1.3, since only a client that completes a TLS 1.3
+//     handshake reads its encrypted chain and CertificateRequest and hears the server's
+//     certificate_required verdict on an empty client certificate; and, when the server
+//     refuses every suite crypto/tls implements, a second one with zcrypto, which still
+//     speaks SSLv3, DHE and other legacy suites.
+//   - Enumeration never completes a handshake. It sends small hand-built ClientHellos
+//     (hello.go, sslv2.go), each in one Write and under 512 bytes, offering up to 64
+//     suites at once from the whole IANA registry, and reads only the server's first
+//     flight (tlsflight.go). The suite the server picks is dropped and the rest offered
+//     again; a refusal drops the whole offer. The suites real servers implement are
+//     offered first, so a server's preference order is normally read off its choices.
+//     SSLv2 takes one exchange: the SERVER-HELLO lists every shared cipher kind.
+//   - A first flight's facts (chain, key exchange group, DH size, CertificateRequest and
+//     its CA names) come from capture/tlswire, the passive dissector, fed the server's
+//     bytes; tlsflight.go only finds where the flight ends and reads the few ServerHello
+//     fields the dissector does not report.
+//   - Every read has a deadline (the handshake timeout) and the context cancels it; two
+//     timeouts during enumeration end it, since a device that hangs on some hellos is
+//     better left alone than tried with all of them.
 package probe

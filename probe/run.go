@@ -1,0 +1,284 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/medscan/medscan/observe"
+)
+
+// Stats is Run's account of a scan.
+type Stats struct {
+	Hosts       int // hosts handled, skipped ones included
+	Ports       int // port results emitted
+	Connections int // connection attempts made, failed ones included
+	Errors      int // connection attempts that failed
+	Elapsed     time.Duration
+}
+
+// hostJob is one host to probe: an address target, or one address of a name target.
+type hostJob struct {
+	addr netip.Addr
+	name string
+}
+
+// Run probes every host of s on cfg.Ports and reports what it learns to sink: a
+// ProbeEndpoint for every port of every host handled, the handshakes of TLS ports, a
+// Service for every open port, the host itself for every host that accepted a
+// connection, and a ProbeHost for every host, skipped ones included.
+//
+// Name targets are probed at the addresses the caller's last s.Resolve found, under
+// their name (sent as SNI, and checked with Scope.AllowsName); Run resolves nothing
+// itself, so the caller decides how names are looked up and reports names that do not
+// resolve. Sink calls are serialized, so an observe.Set may be passed as is.
+//
+// Cancelling ctx stops the scan cleanly: no connection is started after it, open ones
+// are closed at once, and everything learned so far (including each host's connection
+// count) has been given to sink when Run returns. A port cut short by the cancellation is
+// reported only if it completed a handshake. Run then returns the stats and an error
+// wrapping ctx.Err(), so a caller can record the scan as partial; any other error means
+// nothing was probed.
+func Run(ctx context.Context, s *Scope, cfg Config, sink observe.Sink) (Stats, error) {
+	if s == nil || sink == nil {
+		return Stats{}, errors.New("probe: run needs a scope and a sink")
+	}
+	if err := s.Err(); err != nil {
+		return Stats{}, fmt.Errorf("probe: scope cannot be probed: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	if _, err := ParseProfile(string(cfg.Profile)); err != nil {
+		return Stats{}, err
+	}
+
+	var jobs []hostJob // name targets: few, and resolved already
+	for _, n := range s.Names() {
+		for _, a := range s.Resolved(n) {
+			jobs = append(jobs, hostJob{a, n})
+		}
+	}
+	total := s.Size()
+	if total > math.MaxInt64-uint64(len(jobs)) {
+		total = math.MaxInt64
+	} else {
+		total += uint64(len(jobs))
+	}
+
+	r := &runner{cfg: cfg, scope: s, sink: sink, lim: newLimiter(cfg.Rate),
+		c: &counters{start: time.Now(), hostsTotal: int64(total)}}
+
+	stopProgress := r.startProgress()
+	queue := make(chan hostJob)
+	var wg sync.WaitGroup
+	for range cfg.Hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range queue {
+				r.host(ctx, j)
+			}
+		}()
+	}
+	feed := func(j hostJob) bool {
+		select {
+		case queue <- j:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	func() {
+		for a := range s.Addresses(math.MaxInt) {
+			if !feed(hostJob{addr: a}) {
+				return
+			}
+		}
+		for _, j := range jobs {
+			if !feed(j) {
+				return
+			}
+		}
+	}()
+	close(queue)
+	wg.Wait()
+	stopProgress()
+
+	st := Stats{
+		Hosts:       int(r.c.hostsDone.Load()),
+		Ports:       int(r.c.ports.Load()),
+		Connections: int(r.c.connections.Load()),
+		Errors:      int(r.c.errors.Load()),
+		Elapsed:     time.Since(r.c.start),
+	}
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("probe: scan stopped before its end: %w", err)
+	}
+	return st, nil
+}
+
+// runner is one Run's shared state.
+type runner struct {
+	cfg   Config
+	scope *Scope
+	lim   *limiter
+	c     *counters
+
+	mu   sync.Mutex // serializes sink, which need not be safe for concurrent use
+	sink observe.Sink
+}
+
+// emit runs f with the sink, one caller at a time.
+func (r *runner) emit(f func(observe.Sink)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(r.sink)
+}
+
+// startProgress reports progress every progressInterval until the returned function is
+// called, which sends the final report once the ticker has stopped.
+func (r *runner) startProgress() (stop func()) {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(progressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				r.cfg.Progress(r.c.snapshot(false))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+		r.cfg.Progress(r.c.snapshot(true))
+	}
+}
+
+// host probes every port of one host, one after the other, and reports the host.
+func (r *runner) host(ctx context.Context, j hostJob) {
+	if ctx.Err() != nil {
+		return
+	}
+	ph := observe.ProbeHost{Addr: j.addr, Name: j.name}
+	if r.cfg.Skip != nil {
+		if reason := r.cfg.Skip(j.addr); reason != "" {
+			ph.Skipped = reason
+			now := time.Now()
+			r.emit(func(s observe.Sink) {
+				for _, p := range r.cfg.Ports {
+					s.AddProbe(observe.ProbeEndpoint{Server: netip.AddrPortFrom(j.addr, p), Name: j.name,
+						Time: now, Outcome: observe.ProbeSkipped, Error: reason})
+				}
+				s.AddProbeHost(ph)
+			})
+			r.c.ports.Add(int64(len(r.cfg.Ports)))
+			r.c.hostsDone.Add(1)
+			return
+		}
+	}
+
+	d := newHostDialer(&r.cfg, r.scope, r.lim, j.addr, j.name)
+	d.onDial = func(failed bool) {
+		r.c.connections.Add(1)
+		if failed {
+			r.c.errors.Add(1)
+		}
+	}
+	answered := false
+	for _, p := range r.cfg.Ports {
+		if ctx.Err() != nil {
+			break
+		}
+		if r.port(ctx, d, j, p) {
+			answered = true
+		}
+	}
+	conns, failures, backedOff, first, last := d.state()
+	ph.Connections, ph.Failures, ph.First, ph.Last = conns, failures, first, last
+	ph.BackedOff = backedOff != nil
+	if ctx.Err() != nil && conns == 0 {
+		return // cancelled before this host was touched: nothing to say about it
+	}
+	r.emit(func(s observe.Sink) {
+		if answered {
+			s.AddHost(j.addr, "", first)
+		}
+		s.AddProbeHost(ph)
+	})
+	r.c.hostsDone.Add(1)
+}
+
+// port probes one port: TLS enumeration, then service detection when the port did not
+// speak TLS. It reports whether a connection to the port succeeded.
+func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (opened bool) {
+	ap := netip.AddrPortFrom(j.addr, p)
+	ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now()}
+	if _, _, err, _, _ := d.state(); err != nil {
+		ep.Outcome, ep.Error = observe.ProbeSkipped, err.Error()
+		r.emit(func(s observe.Sink) { s.AddProbe(ep) })
+		r.c.ports.Add(1)
+		return false
+	}
+
+	res := EnumerateTLS(ctx, d, TLSTarget{Server: ap, Name: j.name}, r.cfg.Profile, r.cfg.Timeouts)
+	ep.Outcome = res.Outcome
+	if res.Err != nil {
+		ep.Error = res.Err.Error()
+	}
+	var svc serviceResult
+	_, opened = d.port(p)
+	switch res.Outcome {
+	case observe.ProbeTLS, observe.ProbeHandshakeFailure:
+		ep.Protocol = ProtoTLS
+		prof := res.Profile
+		if res.Outcome == observe.ProbeTLS || prof.CertRequest || prof.CertRequired || len(prof.Versions) > 0 {
+			ep.TLS = &prof
+		}
+	case observe.ProbeNotTLS, observe.ProbeTimeout, observe.ProbeReset:
+		if opened || len(res.Reply) > 0 {
+			svc = detectService(ctx, d, ap, r.cfg.Profile, r.cfg.Timeouts, res.Reply, opened)
+			ep.Protocol = ProtoUnknown
+			if svc.Protocol != "" {
+				ep.Outcome, ep.Protocol = observe.ProbeOpen, svc.Protocol
+			}
+			if a := svc.DICOM; a != nil && (a.ImplVersion != "" || a.ImplClassUID != "") {
+				ep.Software = strings.TrimSpace(a.ImplVersion + " " + a.ImplClassUID)
+			}
+		}
+	}
+	if !opened && len(res.Handshakes) == 0 && (errors.Is(res.Err, ErrBackedOff) || errors.Is(res.Err, ErrConnCap) || errors.Is(res.Err, ErrOutOfScope)) {
+		ep.Outcome = observe.ProbeSkipped
+	}
+	if ctx.Err() != nil && len(res.Handshakes) == 0 {
+		return opened // cut short by the caller: the outcome would describe us, not the port
+	}
+	ep.Connections, opened = d.port(p)
+	r.emit(func(s observe.Sink) {
+		s.AddProbe(ep)
+		for _, h := range res.Handshakes {
+			s.AddTLS(h.Session, h.ServerChain, nil)
+		}
+		if opened && ep.Protocol != "" {
+			s.AddService(observe.Service{Server: ap, Transport: "tcp", Protocol: ep.Protocol,
+				FirstSeen: ep.Time, LastSeen: time.Now(), Source: observe.SourceActive})
+		}
+		// svc.DICOM, our own Verification association, is not reported as a DICOM
+		// observation: the cleartext-dicom rule speaks of clinical traffic between
+		// hosts, and the prober's handshake is neither. The service row says DICOM, and
+		// ep.Software keeps the implementation the peer announced.
+	})
+	r.c.ports.Add(1)
+	return opened
+}
