@@ -17,9 +17,11 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // FFT multiplication for batch GCD (already in the graph through modernc)
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // tests: validate JSON and SARIF output against their schemas
 	github.com/spf13/pflag v1.0.10 // GNU-style flags (--pcap, -o) for the CLI
-	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // design card: lenient X.509 parsing of the certificates real devices send
+	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // design card: lenient X.509 parsing of the certificates real devices send; TLS handshakes crypto/tls refuses, in the prober
 	github.com/zmap/zlint/v3 v3.7.3 // design card: certificate lints (used by the fixtures' own check today)
 	golang.org/x/crypto v0.55.0 // cryptobyte: the DER reader that recovers facts from certificates no parser accepts
+	golang.org/x/net v0.58.0 // classic BPF programs (capture/bpf) and their VM in tests
+	golang.org/x/sys v0.49.0 // AF_PACKET sockets for live capture without libpcap
 	gopkg.in/yaml.v3 v3.0.1 // policy files, with unknown keys reported by line
 	modernc.org/sqlite v1.61.1 // design card: the store, without cgo
 )
@@ -40,8 +42,6 @@ require (
 	github.com/olekukonko/ll v0.1.6 // indirect
 	github.com/pelletier/go-toml v1.9.5 // indirect
 	github.com/weppos/publicsuffix-go v0.50.4-0.20260821095816-b0fdb5c2d345 // indirect
-	golang.org/x/net v0.58.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

@@ -336,14 +336,16 @@ func (l *loader) services(r *Report) error {
 }
 
 func (l *loader) assets(r *Report) error {
-	err := l.each(`SELECT a.ip, sa.macs, sa.first_seen, sa.last_seen FROM scan_assets sa JOIN assets a ON a.id = sa.asset_id
-		WHERE sa.scan_id = ?`, func(rows *sql.Rows) error {
+	err := l.each(`SELECT a.ip, sa.macs, sa.first_seen, sa.last_seen, sa.kind, sa.reasons, sa.roles, sa.names,
+		sa.manufacturer, sa.model, sa.leased_ips, sa.evidence
+		FROM scan_assets sa JOIN assets a ON a.id = sa.asset_id WHERE sa.scan_id = ?`, func(rows *sql.Rows) error {
 		var (
-			a           Asset
-			macs        string
-			first, last sql.NullString
+			a                                             Asset
+			macs, reasons, roles, names, leased, evidence string
+			first, last                                   sql.NullString
 		)
-		if err := rows.Scan(&a.IP, &macs, &first, &last); err != nil {
+		if err := rows.Scan(&a.IP, &macs, &first, &last, &a.Kind, &reasons, &roles, &names, &a.Manufacturer, &a.Model,
+			&leased, &evidence); err != nil {
 			return err
 		}
 		a.FirstSeen, a.LastSeen = l.t(first), l.t(last)
@@ -352,6 +354,7 @@ func (l *loader) assets(r *Report) error {
 			a.MAC = a.MACs[0]
 		}
 		a.Vendor = oui.Lookup(a.MAC)
+		l.assetInventory(&a, leased, names, reasons, roles, evidence)
 		r.Assets = append(r.Assets, a)
 		return nil
 	})
@@ -359,7 +362,8 @@ func (l *loader) assets(r *Report) error {
 		return err
 	}
 	slices.SortFunc(r.Assets, func(a, b Asset) int { return CompareHosts(a.IP, b.IP) })
-	return nil
+	// The lists the inventory was built from load with it.
+	return l.inventoryLists(r)
 }
 
 func (l *loader) credentials(r *Report) error {

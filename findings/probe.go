@@ -21,6 +21,7 @@ type ProbeEndpoint struct {
 	Outcome     string           `json:"outcome"` // tls, open, refused, timeout, reset, not-tls, handshake-failure, skipped
 	Error       string           `json:"error"`
 	Protocol    string           `json:"protocol"`
+	Software    string           `json:"software"` // what the service announced it runs (DICOM implementation)
 	Connections int              `json:"connections"`
 	TLS         *ProbeTLSProfile `json:"tls,omitempty"`
 }
@@ -98,7 +99,7 @@ func probeProfile(p *observe.TLSProfile) *ProbeTLSProfile {
 func (w *scanWriter) saveProbes(set *observe.Set) error {
 	if len(set.Probes) > 0 {
 		st, err := w.prepare(`INSERT INTO probe_endpoints(scan_id, host, port, name, time, outcome, error, protocol,
-			connections, tls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			software, connections, tls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(scan_id, host, port) DO UPDATE SET connections = probe_endpoints.connections + excluded.connections`)
 		if err != nil {
 			return err
@@ -111,7 +112,7 @@ func (w *scanWriter) saveProbes(set *observe.Set) error {
 				}
 			}
 			if _, err := st.ExecContext(w.ctx, w.scan, addrText(p.Server.Addr()), int(p.Server.Port()), p.Name, dbTime(p.Time),
-				string(p.Outcome), p.Error, p.Protocol, p.Connections, tls); err != nil {
+				string(p.Outcome), p.Error, p.Protocol, p.Software, p.Connections, tls); err != nil {
 				return fmt.Errorf("probe result %s: %w", p.Server, err)
 			}
 		}
@@ -140,14 +141,14 @@ func (w *scanWriter) saveProbes(set *observe.Set) error {
 }
 
 func (l *loader) probes(r *Report) error {
-	err := l.each(`SELECT host, port, name, time, outcome, error, protocol, connections, tls FROM probe_endpoints
+	err := l.each(`SELECT host, port, name, time, outcome, error, protocol, software, connections, tls FROM probe_endpoints
 		WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
 			p   ProbeEndpoint
 			t   sql.NullString
 			tls sql.NullString
 		)
-		if err := rows.Scan(&p.Host, &p.Port, &p.Name, &t, &p.Outcome, &p.Error, &p.Protocol, &p.Connections, &tls); err != nil {
+		if err := rows.Scan(&p.Host, &p.Port, &p.Name, &t, &p.Outcome, &p.Error, &p.Protocol, &p.Software, &p.Connections, &tls); err != nil {
 			return err
 		}
 		p.Time = l.t(t)

@@ -25,6 +25,9 @@ type Report struct {
 	MQTT          []MQTTConnect      `json:"mqtt"`
 	HL7           []HL7Message       `json:"hl7"`
 	DICOM         []DICOMAssociation `json:"dicom"`
+	HostNames     []HostName         `json:"host_names"`
+	DHCPLeases    []DHCPLease        `json:"dhcp_leases"`
+	Transfers     []FileTransfer     `json:"file_transfers"`
 	// Probes and ProbeHosts are what the active prober learned and what it cost each
 	// host; absent from JSON for a scan that probed nothing (a capture replay).
 	Probes     []ProbeEndpoint `json:"probes,omitempty"`
@@ -256,7 +259,8 @@ type Alert struct {
 	Description uint8 `json:"description"`
 }
 
-// Asset is an address the scan saw, with the hardware addresses seen using it.
+// Asset is an address the scan saw, with the hardware addresses seen using it and its
+// place in the inventory (package inventory): kind, reasons, roles, names, maker.
 type Asset struct {
 	IP   string   `json:"ip"`
 	MAC  string   `json:"mac"` // the first of MACs, "" when none was seen
@@ -265,6 +269,74 @@ type Asset struct {
 	// at Load so that a newer registry names old scans too; "" when unknown.
 	Vendor    string    `json:"vendor"`
 	FirstSeen time.Time `json:"first_seen"` // within this scan
+	LastSeen  time.Time `json:"last_seen"`
+	// LeasedIPs are the other addresses DHCP gave this asset's MACs during the scan.
+	LeasedIPs []string    `json:"leased_ips"`
+	Names     []AssetName `json:"names"`
+	// Kind is medical-device, middleware, clinical-server, workstation, infrastructure or
+	// unknown; "" when the scan was stored without an inventory.
+	Kind         string   `json:"kind"`
+	Reasons      []string `json:"reasons"` // why Kind, strongest first
+	Roles        []string `json:"roles"`   // behaviours seen: hl7-sender, dicom-scp, dhcp-server, ...
+	Manufacturer string   `json:"manufacturer"`
+	Model        string   `json:"model"`
+	// The evidence that names the asset, each list sorted.
+	DHCPVendorClass      []string `json:"dhcp_vendor_class"`
+	UserAgents           []string `json:"user_agents"`
+	Servers              []string `json:"servers"`       // HTTP Server headers it answered with
+	CertSubjects         []string `json:"cert_subjects"` // leaf certificates it presented
+	HL7Apps              []string `json:"hl7_apps"`      // sending application^facility
+	DICOMAETitles        []string `json:"dicom_ae_titles"`
+	DICOMImplementations []string `json:"dicom_implementations"` // implementation class UID and version name
+}
+
+// AssetName is a name an asset carries and where it was learned.
+type AssetName struct {
+	Name   string `json:"name"`
+	Source string `json:"source"` // dhcp, dns, mdns, netbios, llmnr, tls-sni
+}
+
+// HostName is a name a host was seen to carry, and where from.
+type HostName struct {
+	IP        string    `json:"ip"`
+	MAC       string    `json:"mac"`
+	Name      string    `json:"name"`
+	Source    string    `json:"source"`
+	Count     int       `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// DHCPLease is what DHCP said about one client hardware address.
+type DHCPLease struct {
+	MAC          string    `json:"mac"`
+	IP           string    `json:"ip"` // "" when no address was assigned or asked for
+	Server       string    `json:"server"`
+	Hostname     string    `json:"hostname"`
+	VendorClass  string    `json:"vendor_class"`
+	ParamRequest string    `json:"param_request"` // option 55, comma-separated
+	Acked        bool      `json:"acked"`
+	LeaseSeconds uint32    `json:"lease_seconds"`
+	Count        int       `json:"count"`
+	FirstSeen    time.Time `json:"first_seen"`
+	LastSeen     time.Time `json:"last_seen"`
+}
+
+// FileTransfer is a file moved in clear over FTP or TFTP, described, never kept.
+type FileTransfer struct {
+	Client    string    `json:"client"`
+	Host      string    `json:"host"`
+	Port      int       `json:"port"`
+	Protocol  string    `json:"protocol"`
+	Upload    bool      `json:"upload"`
+	Path      string    `json:"path"`
+	URL       string    `json:"url"`
+	Bytes     int64     `json:"bytes"`
+	SHA256    string    `json:"sha256"`
+	Kind      string    `json:"kind"` // what identified a software image ("elf", "ext:.bin"); "" when not one
+	Partial   bool      `json:"partial"`
+	Count     int       `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 }
 
@@ -422,8 +494,11 @@ func (r *Report) Normalize() {
 	}
 	r.Assets = nonNil(r.Assets)
 	for i := range r.Assets {
-		r.Assets[i].MACs = nonNil(r.Assets[i].MACs)
+		r.Assets[i].normalize()
 	}
+	r.HostNames = nonNil(r.HostNames)
+	r.DHCPLeases = nonNil(r.DHCPLeases)
+	r.Transfers = nonNil(r.Transfers)
 	r.Credentials = nonNil(r.Credentials)
 	r.HTTP = nonNil(r.HTTP)
 	for i := range r.HTTP {

@@ -57,7 +57,8 @@ func (s *Store) SaveScan(ctx context.Context, meta ScanMeta, set *observe.Set, f
 	return id, nil
 }
 
-// scanWriter holds one SaveScan's transaction and its prepared statements.
+// scanWriter holds one SaveScan's (or CheckpointScan's) transaction and its prepared
+// statements; scan is the id written to, zero until the scan row is inserted.
 type scanWriter struct {
 	ctx   context.Context
 	tx    *sql.Tx
@@ -159,34 +160,8 @@ func maxCase(table, col string) string {
 
 func (w *scanWriter) save(meta ScanMeta, set *observe.Set, fs []Finding) (int64, error) {
 	defer w.close()
-	sources, err := w.jsonText(nonNil(meta.Sources))
-	if err != nil {
-		return 0, err
-	}
-	problems, err := w.jsonText(mergedProblems(meta.Problems, set.Problems))
-	if err != nil {
-		return 0, err
-	}
-	counters, err := w.jsonText(mergedCounters(meta.Counters, set.Counters))
-	if err != nil {
-		return 0, err
-	}
-	var ruleIDs any // NULL when the caller recorded none
-	if meta.Rules != nil {
-		ids := slices.Clone(meta.Rules)
-		slices.Sort(ids)
-		if ruleIDs, err = w.jsonText(slices.Compact(ids)); err != nil {
-			return 0, err
-		}
-	}
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO scans(started, finished, label, sources, complete, problems, counters,
-		tool_version, policy, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		dbTime(meta.Started), dbTime(meta.Finished), meta.Label, sources, boolInt(meta.Complete), problems, counters,
-		meta.ToolVersion, meta.Policy, ruleIDs)
-	if err != nil {
-		return 0, fmt.Errorf("scan row: %w", err)
-	}
-	if w.scan, err = res.LastInsertId(); err != nil {
+	// The scan row: inserted when w.scan is zero, rewritten by a checkpoint otherwise.
+	if err := w.scanRow(meta, set); err != nil {
 		return 0, err
 	}
 	for _, step := range []func(*observe.Set) error{
@@ -203,9 +178,14 @@ func (w *scanWriter) save(meta ScanMeta, set *observe.Set, fs []Finding) (int64,
 	return w.scan, nil
 }
 
+// saveHosts stores the scan's assets: the store-wide asset and MAC rows, and the scan's
+// view of each (first/last seen, MACs and its inventory entry), then the names, DHCP
+// leases and file transfers the inventory was built from.
 func (w *scanWriter) saveHosts(set *observe.Set) error {
-	if len(set.Hosts) == 0 {
-		return nil
+	inv := inventoryOf(set)
+	addrs := assetAddrs(set, inv)
+	if len(addrs) == 0 {
+		return w.saveInventoryLists(set)
 	}
 	asset, err := w.prepare(`INSERT INTO assets(ip, first_seen, last_seen) VALUES (?, ?, ?)
 		ON CONFLICT(ip) DO UPDATE SET ` + minCase("assets", "first_seen") + ", " + maxCase("assets", "last_seen") +
@@ -218,30 +198,33 @@ func (w *scanWriter) saveHosts(set *observe.Set) error {
 	if err != nil {
 		return err
 	}
-	link, err := w.prepare(`INSERT INTO scan_assets(scan_id, asset_id, first_seen, last_seen, macs) VALUES (?, ?, ?, ?, ?)`)
+	link, err := w.prepare(`INSERT INTO scan_assets(scan_id, asset_id, first_seen, last_seen, macs, kind, reasons, roles,
+		names, manufacturer, model, leased_ips, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
-	addrs := make([]netip.Addr, 0, len(set.Hosts))
-	for a := range set.Hosts {
-		addrs = append(addrs, a)
-	}
-	slices.SortFunc(addrs, netip.Addr.Compare)
 	for _, a := range addrs {
-		h := set.Hosts[a]
 		ip := addrText(a)
 		if ip == "" {
 			continue
 		}
+		var first, last time.Time
+		var macs []string
+		if h := set.Hosts[a]; h != nil {
+			first, last = h.FirstSeen, h.LastSeen
+			macs = slices.Clone(h.MACs)
+		}
+		if v := inv[a]; v != nil {
+			macs = append(macs, v.MACs...) // DHCP may tie a MAC to an address the host table lacks
+		}
 		var id int64
-		if err := asset.QueryRowContext(w.ctx, ip, dbTime(h.FirstSeen), dbTime(h.LastSeen)).Scan(&id); err != nil {
+		if err := asset.QueryRowContext(w.ctx, ip, dbTime(first), dbTime(last)).Scan(&id); err != nil {
 			return fmt.Errorf("asset %s: %w", ip, err)
 		}
-		macs := slices.Clone(h.MACs)
 		slices.Sort(macs)
 		macs = slices.Compact(macs)
 		for _, m := range macs {
-			if _, err := mac.ExecContext(w.ctx, id, m, dbTime(h.FirstSeen), dbTime(h.LastSeen)); err != nil {
+			if _, err := mac.ExecContext(w.ctx, id, m, dbTime(first), dbTime(last)); err != nil {
 				return fmt.Errorf("asset %s mac %s: %w", ip, m, err)
 			}
 		}
@@ -249,11 +232,16 @@ func (w *scanWriter) saveHosts(set *observe.Set) error {
 		if err != nil {
 			return err
 		}
-		if _, err := link.ExecContext(w.ctx, w.scan, id, dbTime(h.FirstSeen), dbTime(h.LastSeen), list); err != nil {
+		cols, err := w.assetColumns(inv[a])
+		if err != nil {
+			return err
+		}
+		args := append([]any{w.scan, id, dbTime(first), dbTime(last), list}, cols...)
+		if _, err := link.ExecContext(w.ctx, args...); err != nil {
 			return fmt.Errorf("asset %s: %w", ip, err)
 		}
 	}
-	return nil
+	return w.saveInventoryLists(set)
 }
 
 func (w *scanWriter) saveServices(set *observe.Set) error {

@@ -46,6 +46,7 @@ type Set struct {
 	Transfers    []*FileTransfer
 	Probes       []*ProbeEndpoint
 	ProbeHosts   map[netip.Addr]*ProbeHost
+	Assets       []*Asset // the inventory, set by package inventory after the capture is read
 	Problems     []Problem
 	Counters     []Counter
 

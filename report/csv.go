@@ -61,13 +61,15 @@ func findingRows(r *findings.Report) [][]string {
 }
 
 // assetRows is the inventory: one row per service an address offered, with the
-// address's own columns repeated, so that filtering a spreadsheet by IP shows all of a
+// address's own columns (and, last, its inventory entry: vendor, names, kind, roles,
+// maker, model, reasons) repeated, so that filtering a spreadsheet by IP shows all of a
 // host; an address with no service has one row with the service columns empty, and a
 // service whose address is not among the assets (seen only by an active probe) has the
 // asset columns empty but its ip. Rows are in address order, then port.
 func assetRows(r *findings.Report) [][]string {
 	rows := [][]string{{"ip", "mac", "macs", "first_seen", "last_seen", "port", "transport", "protocol",
-		"tls_version", "cipher", "service_source", "service_first_seen", "service_last_seen"}}
+		"tls_version", "cipher", "service_source", "service_first_seen", "service_last_seen",
+		"vendor", "names", "kind", "roles", "manufacturer", "model", "reasons"}}
 	byHost := map[string][]findings.Service{}
 	for _, s := range r.Services {
 		byHost[s.Host] = append(byHost[s.Host], s)
@@ -94,22 +96,25 @@ func assetRows(r *findings.Report) [][]string {
 	slices.SortFunc(hosts, func(a, b entry) int { return findings.CompareHosts(a.ip, b.ip) })
 	for _, h := range hosts {
 		asset := []string{h.ip, "", "", "", ""}
+		inv := make([]string, 7)
 		if a := h.asset; a != nil {
 			asset = []string{a.IP, a.MAC, strings.Join(a.MACs, " "), csvTime(a.FirstSeen), csvTime(a.LastSeen)}
+			inv = csvInventory(*a)
 		}
 		svcs := slices.Clone(byHost[h.ip])
 		slices.SortStableFunc(svcs, func(a, b findings.Service) int {
 			return cmp.Or(cmp.Compare(a.Port, b.Port), cmp.Compare(a.Transport, b.Transport))
 		})
 		if len(svcs) == 0 {
-			rows = append(rows, append(asset, make([]string, 8)...))
+			row := append(asset, make([]string, 8)...)
+			rows = append(rows, append(row, inv...))
 			continue
 		}
 		for _, s := range svcs {
 			row := slices.Clone(asset)
 			row = append(row, csvPort(s.Port), s.Transport, s.Protocol, s.TLSVersion, s.Cipher, s.Source,
 				csvTime(s.FirstSeen), csvTime(s.LastSeen))
-			rows = append(rows, row)
+			rows = append(rows, append(row, inv...))
 		}
 	}
 	return rows

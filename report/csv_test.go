@@ -102,7 +102,10 @@ func TestCSVAssets(t *testing.T) {
 	t1 := time.Date(2024, 3, 5, 12, 0, 0, 0, time.UTC)
 	r := &findings.Report{
 		Assets: []findings.Asset{
-			{IP: "10.0.0.10", MAC: "aa:aa:aa:aa:aa:aa", MACs: []string{"aa:aa:aa:aa:aa:aa", "bb:bb:bb:bb:bb:bb"}, FirstSeen: t0, LastSeen: t1},
+			{IP: "10.0.0.10", MAC: "aa:aa:aa:aa:aa:aa", MACs: []string{"aa:aa:aa:aa:aa:aa", "bb:bb:bb:bb:bb:bb"}, FirstSeen: t0, LastSeen: t1,
+				Vendor: "Baxter", Names: []findings.AssetName{{Name: "pump-1", Source: "dhcp"}, {Name: "=cmd", Source: "dns"}},
+				Kind: "medical-device", Roles: []string{"hl7-sender", "tls-server"}, Manufacturer: "Baxter", Model: "Sigma",
+				Reasons: []string{"sends HL7", "OUI"}},
 			{IP: "10.0.0.9"},
 			{IP: "2001:db8::1"},
 		},
@@ -117,12 +120,13 @@ func TestCSVAssets(t *testing.T) {
 	for _, row := range rows[1:] {
 		got = append(got, strings.Join(row, "|"))
 	}
+	const inv = "|Baxter|pump-1 (dhcp); =cmd (dns)|medical-device|hl7-sender tls-server|Baxter|Sigma|sends HL7 | OUI"
 	want := []string{
-		"10.0.0.9||||||||||||",
-		"10.0.0.10|aa:aa:aa:aa:aa:aa|aa:aa:aa:aa:aa:aa bb:bb:bb:bb:bb:bb|2024-03-05T10:20:30Z|2024-03-05T12:00:00Z|80|tcp|http|||passive|2024-03-05T10:20:30Z|2024-03-05T12:00:00Z",
-		"10.0.0.10|aa:aa:aa:aa:aa:aa|aa:aa:aa:aa:aa:aa bb:bb:bb:bb:bb:bb|2024-03-05T10:20:30Z|2024-03-05T12:00:00Z|443|tcp|tls|TLSv1.2||passive||",
-		"10.0.0.200|||||22|tcp|ssh|||active||",
-		"2001:db8::1||||||||||||",
+		"10.0.0.9|||||||||||||||||||",
+		"10.0.0.10|aa:aa:aa:aa:aa:aa|aa:aa:aa:aa:aa:aa bb:bb:bb:bb:bb:bb|2024-03-05T10:20:30Z|2024-03-05T12:00:00Z|80|tcp|http|||passive|2024-03-05T10:20:30Z|2024-03-05T12:00:00Z" + inv,
+		"10.0.0.10|aa:aa:aa:aa:aa:aa|aa:aa:aa:aa:aa:aa bb:bb:bb:bb:bb:bb|2024-03-05T10:20:30Z|2024-03-05T12:00:00Z|443|tcp|tls|TLSv1.2||passive||" + inv,
+		"10.0.0.200|||||22|tcp|ssh|||active|||||||||",
+		"2001:db8::1|||||||||||||||||||",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

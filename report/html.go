@@ -106,6 +106,8 @@ type htmlView struct {
 	SharedCreds                []sharedCred
 	Services                   []serviceRow
 	Sessions                   []sessionRow
+	Probes                     []probeRow
+	NotProbed                  []string
 	HL7                        []findings.HL7Message
 	DICOM                      []findings.DICOMAssociation
 	HTTP                       []findings.HTTPRequest
@@ -194,6 +196,7 @@ type evField struct {
 type assetTable struct {
 	Rows                                         []assetRow
 	HasMAC, HasVendor, HasOtherMACs, HasServices bool
+	HasKind, HasNames, HasMaker                  bool // the inventory columns, shown when any asset has them
 }
 
 type assetRow struct {
@@ -202,6 +205,9 @@ type assetRow struct {
 	Findings            int
 	Worst               string
 	FirstSeen, LastSeen time.Time
+	// The inventory: kind, roles, names with their sources, maker and model, reasons.
+	Kind, Maker           string
+	Roles, Names, Reasons []string
 }
 
 type certRow struct {
@@ -281,6 +287,7 @@ func buildHTMLView(r *findings.Report, catalog []RuleInfo) htmlView {
 	v.SharedCreds = htmlSharedCreds(r.Credentials)
 	v.Services = htmlServices(r.Services)
 	v.Sessions = htmlSessions(r.TLSSessions)
+	v.Probes, v.NotProbed = htmlProbes(r)
 	v.HL7 = htmlCleanStructs(r.HL7)
 	v.DICOM = htmlCleanStructs(r.DICOM)
 	v.HTTP = htmlCleanStructs(r.HTTP)
@@ -601,6 +608,10 @@ func htmlAssets(r *findings.Report) assetTable {
 				row.OtherMACs = append(row.OtherMACs, clean(m))
 			}
 		}
+		htmlInventory(&row, a)
+		t.HasKind = t.HasKind || row.Kind != ""
+		t.HasNames = t.HasNames || len(row.Names) > 0
+		t.HasMaker = t.HasMaker || row.Maker != ""
 		t.HasMAC = t.HasMAC || row.MAC != ""
 		t.HasVendor = t.HasVendor || row.Vendor != ""
 		t.HasOtherMACs = t.HasOtherMACs || len(row.OtherMACs) > 0

@@ -36,7 +36,7 @@ func compileReportSchema(t *testing.T) *jsonschema.Schema {
 
 func TestJSONSchemaValidatesFixtures(t *testing.T) {
 	sch := compileReportSchema(t)
-	for name, r := range map[string]func() *findings.Report{"fixture": fixture, "empty": empty, "hostile": hostile} {
+	for name, r := range map[string]func() *findings.Report{"fixture": fixture, "empty": empty, "hostile": hostile, "probed": probed} {
 		validate(t, sch, name, render(t, "json", Options{}, r()))
 	}
 }

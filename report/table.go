@@ -42,12 +42,15 @@ func (t tableWriter) Write(w io.Writer, r *findings.Report) error {
 	}
 	var b bytes.Buffer
 	headerProblems := t.header(&b, r, total)
-	steps := []func(*bytes.Buffer, *findings.Report, int) error{t.summary, t.findings, t.certificates, t.services}
+	steps := []func(*bytes.Buffer, *findings.Report, int) error{t.summary, t.findings, t.certificates, t.services, t.inventory}
 	for _, step := range steps {
 		b.WriteByte('\n')
 		if err := step(&b, r, total); err != nil {
 			return fmt.Errorf("report: table: %w", err)
 		}
+	}
+	if err := t.probes(&b, r, total); err != nil {
+		return fmt.Errorf("report: table: %w", err)
 	}
 	if err := t.tail(&b, r, total, headerProblems); err != nil {
 		return fmt.Errorf("report: table: %w", err)

@@ -406,6 +406,8 @@ type storedRun struct {
 // finish renders a scan just stored, prints its summary line, and applies the gate, then
 // the incomplete-input exit code: the tail every storing command shares.
 func (o *outputFlags) finish(ctx context.Context, st *findings.Store, res scan.Result, r storedRun, stdout, stderr io.Writer) error {
+	// The scan is stored: rendering it must not fail because Ctrl-C cancelled the scan.
+	ctx = context.WithoutCancel(ctx)
 	rep, err := prepare(ctx, st, res.ScanID, r.base, o.baseline, r.suppressions)
 	if err != nil {
 		return err

@@ -42,9 +42,12 @@ const topUsage = `medscan: network and certificate posture for clinical networks
 
 Usage:
   medscan scan --pcap FILE [--pcap FILE…] [flags]   scan captures ("-" reads stdin)
+  medscan scan TARGET… [-p PORTS] [flags]           probe TLS services gently (IPs, CIDRs, ranges, names; -l FILE)
+  medscan scan --iface IF [--duration D] [flags]    watch a network segment live (AF_PACKET; root)
   medscan report [--scan latest|ID] [flags]         render a stored scan again
   medscan lint PATH… [--scan latest|ID] [flags]      lint certificate files (PEM, DER, PKCS #7) and stored certificates
   medscan scans [--label L] [--format json]         list the stored scans with their counts
+  medscan inventory [--scan latest|ID] [--kind K]   list a stored scan's assets: kind, maker, reasons
   medscan diff [EARLIER] [LATER] [flags]            new, fixed, persisting and not-assessed findings
   medscan rules [--example-policy]                  list the rule catalog
   medscan version                                   print the version
@@ -77,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdLint(ctx, args[1:], stdout, stderr)
 	case "scans":
 		err = cmdScans(ctx, args[1:], stdout, stderr)
+	case "inventory":
+		err = cmdInventory(ctx, args[1:], stdout, stderr)
 	case "diff":
 		err = cmdDiff(ctx, args[1:], stdout, stderr)
 	case "rules":

@@ -21,14 +21,18 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	label := fs.String("label", "", "name this scan (a site, a ward) so later scans can be compared with it")
 	keyBlocklist := blocklistFlag(fs)
 	quiet := fs.BoolP("quiet", "q", false, "print nothing on stderr but errors")
+	var live liveFlags
+	live.register(fs)
+	var active activeFlags
+	active.register(fs)
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("scan: unexpected argument %q (active probing of targets is not available yet; captures are given with --pcap)", fs.Arg(0))}
-	}
-	if len(*pcaps) == 0 {
-		return usageError{"scan: " + scan.ErrNoSources.Error()}
+	if live.wanted(fs) {
+		if fs.NArg() > 0 || len(active.targetFiles) > 0 {
+			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}
+		}
+		return live.run(ctx, fs, liveArgs{out: &out, pcaps: *pcaps, label: *label, keyBlocklist: *keyBlocklist, quiet: *quiet}, stdout, stderr)
 	}
 	stdinUsers := 0
 	for _, p := range *pcaps {
@@ -38,6 +42,14 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if stdinUsers > 1 {
 		return usageError{"scan: standard input (-) can be read only once"}
+	}
+	// Targets are parsed, and names resolved, before anything is recorded or contacted.
+	prb, err := active.build(ctx, fs.Args(), stdin, stdinUsers > 0, stderr, *quiet)
+	if err != nil {
+		return err
+	}
+	if len(*pcaps) == 0 && prb == nil {
+		return usageError{"scan: " + scan.ErrNoSources.Error()}
 	}
 	gate, w, err := out.check()
 	if err != nil {
@@ -73,6 +85,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		ToolVersion:  version,
 		SourceError:  func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
 		KeyBlocklist: in.blocklist,
+		Probe:        prb,
 	})
 	if err != nil {
 		return err

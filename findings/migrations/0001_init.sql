@@ -48,15 +48,82 @@ CREATE TABLE asset_macs (
 	PRIMARY KEY (asset_id, mac)
 ) WITHOUT ROWID;
 
+-- The inventory is per scan (kind, reasons, names...), so that a host's kind can change
+-- from one scan to the next and an old scan renders as it was. kind is '' when the scan
+-- was not classified. names is a JSON array of {name, source}; evidence a JSON object of
+-- lists (dhcp_vendor_class, user_agents, servers, cert_subjects, hl7_apps,
+-- dicom_ae_titles, dicom_implementations).
 CREATE TABLE scan_assets (
-	scan_id    INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
-	asset_id   INTEGER NOT NULL REFERENCES assets(id),
-	first_seen TEXT,
-	last_seen  TEXT,
-	macs       TEXT NOT NULL DEFAULT '[]',
+	scan_id      INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	asset_id     INTEGER NOT NULL REFERENCES assets(id),
+	first_seen   TEXT,
+	last_seen    TEXT,
+	macs         TEXT NOT NULL DEFAULT '[]',
+	kind         TEXT NOT NULL DEFAULT '',
+	reasons      TEXT NOT NULL DEFAULT '[]',
+	roles        TEXT NOT NULL DEFAULT '[]',
+	names        TEXT NOT NULL DEFAULT '[]',
+	manufacturer TEXT NOT NULL DEFAULT '',
+	model        TEXT NOT NULL DEFAULT '',
+	leased_ips   TEXT NOT NULL DEFAULT '[]',
+	evidence     TEXT NOT NULL DEFAULT '{}',
 	PRIMARY KEY (scan_id, asset_id)
 ) WITHOUT ROWID;
-CREATE INDEX scan_assets_asset ON scan_assets(asset_id);
+CREATE INDEX scan_assets_asset ON scan_assets(asset_id, scan_id);
+
+-- Names hosts were seen to carry (DHCP option 12, DNS, mDNS, NetBIOS, LLMNR).
+CREATE TABLE host_names (
+	id         INTEGER PRIMARY KEY,
+	scan_id    INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	ip         TEXT NOT NULL,
+	mac        TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	source     TEXT NOT NULL,
+	count      INTEGER NOT NULL,
+	first_seen TEXT,
+	last_seen  TEXT
+);
+CREATE INDEX host_names_scan ON host_names(scan_id, ip);
+
+-- DHCP leases tie a MAC to its addresses over time.
+CREATE TABLE dhcp_leases (
+	id            INTEGER PRIMARY KEY,
+	scan_id       INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	mac           TEXT NOT NULL,
+	ip            TEXT NOT NULL,
+	server        TEXT NOT NULL,
+	hostname      TEXT NOT NULL,
+	vendor_class  TEXT NOT NULL,
+	param_request TEXT NOT NULL,
+	acked         INTEGER NOT NULL,
+	lease_seconds INTEGER NOT NULL,
+	count         INTEGER NOT NULL,
+	first_seen    TEXT,
+	last_seen     TEXT
+);
+CREATE INDEX dhcp_leases_scan ON dhcp_leases(scan_id, mac);
+
+-- Files moved in clear over FTP or TFTP: size, digest and kind, never the file.
+CREATE TABLE file_transfers (
+	id          INTEGER PRIMARY KEY,
+	scan_id     INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	client      TEXT NOT NULL,
+	client_port INTEGER NOT NULL,
+	host        TEXT NOT NULL,
+	port        INTEGER NOT NULL,
+	protocol    TEXT NOT NULL,
+	upload      INTEGER NOT NULL,
+	path        TEXT NOT NULL,
+	url         TEXT NOT NULL,
+	bytes       INTEGER NOT NULL,
+	sha256      TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	partial     INTEGER NOT NULL,
+	count       INTEGER NOT NULL,
+	first_seen  TEXT,
+	last_seen   TEXT
+);
+CREATE INDEX file_transfers_scan ON file_transfers(scan_id);
 
 CREATE TABLE services (
 	id         INTEGER PRIMARY KEY,
@@ -338,6 +405,7 @@ CREATE TABLE probe_endpoints (
 	outcome     TEXT NOT NULL,
 	error       TEXT NOT NULL DEFAULT '',
 	protocol    TEXT NOT NULL DEFAULT '',
+	software    TEXT NOT NULL DEFAULT '',
 	connections INTEGER NOT NULL,
 	tls         TEXT,
 	PRIMARY KEY (scan_id, host, port)

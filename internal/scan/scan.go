@@ -3,6 +3,11 @@
 // saves observations and findings in one transaction. It is the one place that knows the
 // order of the stages, so that the CLI stays a thin shell and tests can drive a whole scan
 // without a binary.
+//
+// Run reads captures and, when given targets, probes them after the captures (active.go),
+// so that the hosts the captures show to be medical devices are spared. RunLive (live.go)
+// does the same for live interfaces, storing one scan at every commit interval through
+// findings.Store.BeginScan and CheckpointScan.
 package scan
 
 import (
@@ -10,11 +15,13 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/medscan/medscan/capture"
 	"github.com/medscan/medscan/capture/protocols"
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/inventory"
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
@@ -35,6 +42,10 @@ type Options struct {
 	Clock func() time.Time
 	// KeyBlocklist lists known-compromised keys (--key-blocklist); nil for none.
 	KeyBlocklist *lint.Blocklist
+	// Probe, when set, probes its targets after the captures are read, so that what the
+	// captures taught (which hosts are medical devices) guides the prober; both land in
+	// one scan.
+	Probe *Probe
 }
 
 // Result summarises a finished scan.
@@ -65,6 +76,7 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 	set := observe.NewSet()
 	eng := capture.NewEngine(capture.Config{
 		Dissectors: protocols.All(),
+		Datagrams:  protocols.Datagrams(),
 		Secrets:    observe.NewSecretHasher(store.SecretKey()),
 		Source:     observe.SourcePassive,
 	}, set)
@@ -89,22 +101,26 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 		}
 	}
 	eng.Finish()
+	sources := slices.Clone(opt.Pcaps)
+	if opt.Probe != nil {
+		sources = append(sources, opt.Probe.sources()...)
+		if ok, err := runProbe(ctx, store, set, opt.Probe); err != nil {
+			return Result{}, err
+		} else if !ok {
+			complete = false
+		}
+	}
 	return judgeAndStore(ctx, store, set, pol, opt.KeyBlocklist, clock, findings.ScanMeta{
-		Started: started, Label: opt.Label, Sources: opt.Pcaps, Complete: complete, ToolVersion: opt.ToolVersion})
+		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
 }
 
-// judgeAndStore runs the stages every kind of scan shares once its sources are read:
-// certificate and key examination, the rules of the policy, and one transaction that
-// stores it all. meta brings what the caller knows (start, label, sources, complete);
-// the rest is filled here.
+// judgeAndStore runs the stages every kind of scan shares once its sources are read
+// (judge), and one transaction that stores it all. meta brings what the caller knows
+// (start, label, sources, complete); the rest is filled here.
 func judgeAndStore(ctx context.Context, store *findings.Store, set *observe.Set, pol *rules.Policy,
 	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanMeta) (Result, error) {
-	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
-	checkKeys(ctx, store, set, blocklist)
-	fs := rules.Evaluate(set, pol)
-	meta.Finished = clock()
-	meta.Problems, meta.Counters = set.Problems, set.Counters
-	meta.Policy, meta.Rules = pol.Describe(), pol.Assessed()
+	fs := judge(ctx, store, set, pol, blocklist, true)
+	meta = judgedMeta(meta, set, pol, clock)
 	// Store even when the context was cancelled: what was learned is kept.
 	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
 	if err != nil {
@@ -113,5 +129,32 @@ func judgeAndStore(ctx context.Context, store *findings.Store, set *observe.Set,
 	return Result{ScanID: id, Complete: meta.Complete, Findings: fs, Set: set}, nil
 }
 
+// judge examines the set's certificates and keys and applies the rules of the policy:
+// the stages between reading sources and storing, shared by every kind of scan. A live
+// scan judges its growing set again at each checkpoint; lint.ExamineWith only examines
+// certificates without facts, and keys false skips the key checks when no certificate
+// changed since they last ran (their facts stand), so that judging again costs what
+// changed, not what was learned.
+func judge(ctx context.Context, store *findings.Store, set *observe.Set, pol *rules.Policy,
+	blocklist *lint.Blocklist, keys bool) []findings.Finding {
+	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
+	inventory.Classify(set, inventory.Options{})
+	if keys {
+		checkKeys(ctx, store, set, blocklist)
+	}
+	return rules.Evaluate(set, pol)
+}
+
+// judgedMeta completes what the caller knows of a scan with what judging it settled:
+// when it finished, the set's problems and counters after the caller's own, and the
+// policy.
+func judgedMeta(meta findings.ScanMeta, set *observe.Set, pol *rules.Policy, clock func() time.Time) findings.ScanMeta {
+	meta.Finished = clock()
+	meta.Problems = append(slices.Clip(meta.Problems), set.Problems...)
+	meta.Counters = append(slices.Clip(meta.Counters), set.Counters...)
+	meta.Policy, meta.Rules = pol.Describe(), pol.Assessed()
+	return meta
+}
+
 // ErrNoSources is returned when a scan is asked for with nothing to read.
-var ErrNoSources = errors.New("nothing to scan: give --pcap FILE (or - for standard input)")
+var ErrNoSources = errors.New("nothing to scan: give targets to probe, --pcap FILE (or - for standard input), or --iface IF")

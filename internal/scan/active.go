@@ -1,0 +1,72 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/inventory"
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/probe"
+)
+
+// Probe describes the active part of a scan: which addresses may be contacted, and how.
+type Probe struct {
+	Scope  *probe.Scope
+	Config probe.Config
+	// Targets are the target items as the user gave them, recorded as the scan's sources.
+	Targets []string
+	// ProbeMedicalDevices lifts the rule that hosts classified as medical devices, by
+	// this scan's captures or by earlier scans in the store, are never probed.
+	ProbeMedicalDevices bool
+	// Stats receives the prober's account of the run when it ends; nil ignores it.
+	Stats func(probe.Stats)
+}
+
+// sources names the probe's targets for the scan record.
+func (p *Probe) sources() []string {
+	out := make([]string, 0, len(p.Targets))
+	for _, t := range p.Targets {
+		out = append(out, "probe:"+t)
+	}
+	return out
+}
+
+// medicalDevice is the inventory kind the prober leaves alone unless told otherwise.
+const medicalDevice = "medical-device"
+
+// runProbe probes the scope into set. Hosts that the captures just read, or any earlier
+// scan in the store, classified as medical devices are skipped (and recorded as such)
+// unless the user asked for them: a fragile pump must not pay for a TLS survey. It
+// reports complete false when the probing was interrupted; what was learned stays in set.
+func runProbe(ctx context.Context, store *findings.Store, set *observe.Set, p *Probe) (complete bool, err error) {
+	cfg := p.Config
+	if !p.ProbeMedicalDevices {
+		known, err := store.AssetKinds(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, a := range inventory.Classify(set, inventory.Options{}) {
+			known[a.Addr] = a.Kind
+		}
+		cfg.Skip = func(a netip.Addr) string {
+			if known[a] == medicalDevice {
+				return "medical device (classified from passive observation; --probe-medical-devices probes it)"
+			}
+			return ""
+		}
+	}
+	st, err := probe.Run(ctx, p.Scope, cfg, set)
+	if p.Stats != nil {
+		p.Stats(st)
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		set.Problem(observe.Problem{Source: "probe", Offset: -1, Message: "probing interrupted: " + err.Error(), Fatal: true})
+		return false, nil
+	}
+	return false, err
+}
