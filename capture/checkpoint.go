@@ -10,6 +10,12 @@ import "github.com/medscan/medscan/observe"
 // sightings.
 func (e *Engine) Checkpoint() {
 	e.checkpointDatagrams()
+	e.handOver()
+}
+
+// handOver flushes the hosts into the Set and moves every counter there, restarting
+// them from zero: what Finish and Checkpoint both end with.
+func (e *Engine) handOver() {
 	e.hosts.flush(e.set)
 	e.set.AddCounter("packets", e.packets.Swap(0))
 	e.set.AddCounter("bytes", e.bytes.Swap(0))

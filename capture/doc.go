@@ -22,7 +22,16 @@
 //     bytes of each direction go to every Dissector.Detect in configured order, and the
 //     first Yes claims the flow; a stream that upgrades in place (dissect.Handoff, e.g.
 //     STARTTLS) hands the flow back to detection, at most twice per flow;
-//   - hosts: every address seen, with the source MAC of the frames it sent.
+//   - hosts: every address seen, with the source MAC of the frames it sent;
+//   - UDP (udp.go): each datagram offered to the datagram dissectors (dissect.DatagramHandler)
+//     in order, the first that claims it taking it; handlers keep bounded state across
+//     datagrams (a TFTP transfer moves to new ports), and expectations (expect.go) let a
+//     control stream announce a TCP connection to come (FTP data), used once and expired;
+//   - sharding (shard.go): a Pool runs one Engine per worker, hashing each packet's IP
+//     address pair with FlowHash (DHCP and non-IP frames to worker 0), relaying the capture
+//     clock so flows expire as in one Engine; Checkpoint (checkpoint.go) hands hosts,
+//     counters and what datagram handlers hold over mid-run without ending flows, and
+//     TakeSet empties the Set in place.
 //
 // Frames are decoded by hand rather than with gopacket: it keeps the per-packet path free
 // of allocations and interface calls, covers Linux cooked v2 (which gopacket v1.1.19

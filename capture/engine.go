@@ -186,21 +186,7 @@ func (e *Engine) Finish() {
 	}
 	e.frag.reset(e)
 	e.finishExtensions()
-	e.hosts.flush(e.set)
-	e.set.AddCounter("packets", e.packets.Swap(0))
-	e.set.AddCounter("bytes", e.bytes.Swap(0))
-	for i, v := range e.cnt {
-		e.set.AddCounter(counterNames[i], v)
-	}
-	e.cnt = [numCounters]uint64{}
-	for i, v := range e.streams {
-		e.set.AddCounter(e.streamNames[i], v)
-		e.streams[i] = 0
-	}
-	for k, v := range e.extra {
-		e.set.AddCounter(k, v)
-	}
-	clear(e.extra)
+	e.handOver()
 }
 
 // FlowHash is a symmetric hash of a conversation's endpoints: both directions of a flow

@@ -111,22 +111,10 @@ func (h *hostTable) flush(set *observe.Set) {
 			set.AddHost(a, "", he.first)
 		}
 		for i := range he.nmac {
-			set.AddHost(a, formatMAC(he.macs[i]), he.first)
+			set.AddHost(a, observe.MACString(he.macs[i]), he.first)
 		}
 		set.AddHost(a, "", he.last)
 	}
 	clear(h.m)
 	h.lastSrcE, h.lastDstE = nil, nil
-}
-
-func formatMAC(m [6]byte) string {
-	const hexdig = "0123456789abcdef"
-	b := make([]byte, 0, 17)
-	for i, c := range m {
-		if i > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, hexdig[c>>4], hexdig[c&0xf])
-	}
-	return string(b)
 }

@@ -98,38 +98,35 @@ func (e *Engine) startUDP() {
 // checkpointDatagrams flushes every datagram handler (DatagramHandler.Flush) and hands
 // over the per-dissector counts, leaving the handlers running: Checkpoint's share for
 // UDP, so a live capture's store holds UDP services, credentials and counts as they come.
-func (e *Engine) checkpointDatagrams() {
+func (e *Engine) checkpointDatagrams() { e.eachDatagramHandler(dissect.DatagramHandler.Flush) }
+
+// eachDatagramHandler calls fn (Flush or End) on every running handler at the latest
+// capture time and hands the per-dissector counts over; it reports whether any ran.
+func (e *Engine) eachDatagramHandler(fn func(dissect.DatagramHandler, time.Time)) bool {
 	u := &e.dgram
 	if !u.started {
-		return
+		return false
 	}
 	t := time.Time{}
 	if e.now != noTime {
 		t = time.Unix(0, e.now).UTC()
 	}
 	for i, h := range u.handlers {
-		h.Flush(t)
+		fn(h, t)
 		e.set.AddCounter(u.names[i], u.claimed[i])
 		u.claimed[i] = 0
 	}
+	return true
 }
 
 // finishDatagrams ends every datagram handler (DatagramHandler.End at the latest capture
 // time) and adds the per-dissector counts to the Set; afterwards the next datagram
 // starts fresh handlers.
 func (e *Engine) finishDatagrams() {
-	u := &e.dgram
-	if !u.started {
+	if !e.eachDatagramHandler(dissect.DatagramHandler.End) {
 		return
 	}
-	t := time.Time{}
-	if e.now != noTime {
-		t = time.Unix(0, e.now).UTC()
-	}
-	for i, h := range u.handlers {
-		h.End(t)
-		e.set.AddCounter(u.names[i], u.claimed[i])
-	}
+	u := &e.dgram
 	u.started = false
 	u.handlers = u.handlers[:0]
 	u.claimed = nil

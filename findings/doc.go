@@ -21,6 +21,11 @@
 // their severity, message and evidence, so that an old scan renders as it was even after
 // a later one has changed them. Saving the same capture twice therefore adds a scan, not
 // findings. Certificates are kept once per SHA-256 with their DER; assets once per address.
+// Each scan keeps its own inventory entry per asset (kind, reasons, roles, names, maker:
+// scan_assets) so that a kind can change between scans, beside the host names, DHCP
+// leases and file transfers it came from; AssetKinds reads the latest kind of every
+// address. A live scan is one scan rewritten in place at each commit (CheckpointScan).
+// Active probing adds per-port results and per-host connection accounts (probe.go).
 //
 // Credentials are stored as observe gives them, a masked preview and a keyed hash; the key
 // (SecretKey) is a random 32 bytes created with the store and never leaves it except to

@@ -52,3 +52,17 @@ type FileTransfer struct {
 	Kind      string // as HTTPRequest.BodyKind: "elf", "pe", "uimage", "ihex", "gzip", "tar", "zip", "ext:.bin", ...; "" when not an image
 	Partial   bool   // part of the file was lost in the capture
 }
+
+// MACString renders a hardware address the way every observation holds one: lowercase
+// hex, colon separated.
+func MACString(m [6]byte) string {
+	const hexdig = "0123456789abcdef"
+	b := make([]byte, 0, 17)
+	for i, c := range m {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hexdig[c>>4], hexdig[c&0xf])
+	}
+	return string(b)
+}

@@ -19,6 +19,8 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 	"golang.org/x/net/bpf"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // ---- frames built by hand, to reach what the real captures lack ----
@@ -350,30 +352,12 @@ func readCapture(t *testing.T, path string) (uint32, []capFrame) {
 	}
 }
 
-// repoRoot finds the directory holding go.mod.
-func repoRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = parent
-	}
-}
-
 // TestAgainstTcpdump compiles every compared expression for every capture — the
 // hand-built frames, the ward capture and the real-world corpus — and checks that the
 // program, run in x/net/bpf's VM, keeps exactly the frames tcpdump keeps.
 func TestAgainstTcpdump(t *testing.T) {
 	tcpdump := tcpdumpPath(t)
-	root := repoRoot(t)
+	root := testproc.RepoRoot(t)
 	dir := t.TempDir()
 	synth := filepath.Join(dir, "synthetic.pcap")
 	f, err := os.Create(synth)

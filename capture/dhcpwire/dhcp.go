@@ -197,7 +197,7 @@ func (h *handler) Datagram(src, dst netip.AddrPort, _ []byte, b []byte, t time.T
 		h.count("dhcp_non_ethernet")
 		return true
 	}
-	mac := formatMAC(m.MAC)
+	mac := observe.MACString(m.MAC)
 	l := observe.DHCPLease{MAC: mac, FirstSeen: t, LastSeen: t, Server: m.ServerID}
 	if m.Op == 1 {
 		c := client{hostname: m.Hostname, vendor: m.VendorClass, params: m.ParamRequest}
@@ -279,16 +279,4 @@ func (h *handler) Flush(time.Time) { h.services.Flush(h.ctx, "dhcp") }
 func (h *handler) End(time.Time) {
 	h.services.Flush(h.ctx, "dhcp")
 	clear(h.clients)
-}
-
-func formatMAC(m [6]byte) string {
-	const hexdig = "0123456789abcdef"
-	b := make([]byte, 0, 17)
-	for i, c := range m {
-		if i > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, hexdig[c>>4], hexdig[c&0xf])
-	}
-	return string(b)
 }

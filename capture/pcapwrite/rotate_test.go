@@ -18,6 +18,8 @@ import (
 	"github.com/medscan/medscan/capture"
 	"github.com/medscan/medscan/capture/protocols"
 	"github.com/medscan/medscan/observe"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 type packet struct {
@@ -26,26 +28,9 @@ type packet struct {
 	orig int
 }
 
-func repoRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = parent
-	}
-}
-
 // wardPackets reads the ward capture with gopacket's pcapng reader.
 func wardPackets(t *testing.T) []packet {
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "fixtures", "ward.pcapng"))
+	raw, err := os.ReadFile(filepath.Join(testproc.RepoRoot(t), "fixtures", "ward.pcapng"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +136,7 @@ func TestRotateBySize(t *testing.T) {
 		e.Finish()
 		return set
 	}
-	orig := learn(filepath.Join(repoRoot(t), "fixtures", "ward.pcapng"))
+	orig := learn(filepath.Join(testproc.RepoRoot(t), "fixtures", "ward.pcapng"))
 	split := learn(files...)
 	for _, c := range []string{"packets", "tcp_segments", "streams"} {
 		if a, b := counter(orig, c), counter(split, c); a != b || a == 0 {

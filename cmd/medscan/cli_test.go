@@ -10,11 +10,13 @@ import (
 
 	"github.com/medscan/medscan/fixtures/ward"
 	"github.com/medscan/medscan/rules"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 func wardCapture(t *testing.T) string {
 	t.Helper()
-	return filepath.Join(repoRoot(t), "fixtures", "ward.pcapng")
+	return filepath.Join(testproc.RepoRoot(t), "fixtures", "ward.pcapng")
 }
 
 // TestREADMEMainCommand runs the README's first command the way a user does: from the

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // The shared corpus is a set of real captures from other projects with the facts that
@@ -71,7 +73,7 @@ type expectedCapture struct {
 // shared folder: there the test skips, naming what is missing; under CI it must exist.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "corpus")
+	dir := filepath.Join(testproc.RepoRoot(t), "..", "shared", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the shared corpus is missing under CI: %v", err)

@@ -62,25 +62,6 @@ func medscan(t *testing.T, dir string, stdin []byte, args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
-// repoRoot is the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 // jsonReport is the part of the JSON report the CLI tests read.
 type jsonReport struct {
 	SchemaVersion int `json:"schema_version"`

@@ -18,6 +18,8 @@ import (
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/fixtures/ward"
 	"github.com/medscan/medscan/report"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // hostileSubject would set the page's title and create an image element if the report
@@ -208,29 +210,11 @@ func hostileInert(dom, wantTitle string) (bool, string) {
 	return true, ""
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 // TestWardReport scans the ward capture with the built binary, straight to HTML, and
 // renders the page.
 func TestWardReport(t *testing.T) {
 	bin := chromium(t)
-	root, dir := repoRoot(t), t.TempDir()
+	root, dir := testproc.RepoRoot(t), t.TempDir()
 	medscan := filepath.Join(dir, "medscan")
 	build := exec.Command("go", "build", "-o", medscan, "./cmd/medscan")
 	build.Dir = root

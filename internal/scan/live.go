@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/capture"
-	"github.com/medscan/medscan/capture/protocols"
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
@@ -257,12 +256,7 @@ func RunLive(ctx context.Context, store *findings.Store, opt LiveOptions) (Resul
 		return Result{}, err
 	}
 
-	pool := capture.NewPool(capture.Config{
-		Dissectors: protocols.All(),
-		Datagrams:  protocols.Datagrams(),
-		Secrets:    observe.NewSecretHasher(store.SecretKey()),
-		Source:     observe.SourcePassive,
-	}, workers)
+	pool := capture.NewPool(passiveConfig(store), workers)
 	pool.DropWhenFull = !opt.lossless
 
 	r := &liveRun{opt: opt, store: store, pol: pol, clock: clock, id: id, started: started, ifs: ifs, pool: pool,

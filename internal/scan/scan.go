@@ -74,12 +74,7 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 	}
 	started := clock()
 	set := observe.NewSet()
-	eng := capture.NewEngine(capture.Config{
-		Dissectors: protocols.All(),
-		Datagrams:  protocols.Datagrams(),
-		Secrets:    observe.NewSecretHasher(store.SecretKey()),
-		Source:     observe.SourcePassive,
-	}, set)
+	eng := capture.NewEngine(passiveConfig(store), set)
 	complete := true
 	for _, p := range opt.Pcaps {
 		if err := ctx.Err(); err != nil {
@@ -112,6 +107,18 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 	}
 	return judgeAndStore(ctx, store, set, pol, opt.KeyBlocklist, clock, findings.ScanMeta{
 		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
+}
+
+// passiveConfig is the engine configuration of every passive scan, from files or live:
+// every dissector, and credentials hashed with the store's key so that the same secret
+// compares equal across scans.
+func passiveConfig(store *findings.Store) capture.Config {
+	return capture.Config{
+		Dissectors: protocols.All(),
+		Datagrams:  protocols.Datagrams(),
+		Secrets:    observe.NewSecretHasher(store.SecretKey()),
+		Source:     observe.SourcePassive,
+	}
 }
 
 // judgeAndStore runs the stages every kind of scan shares once its sources are read

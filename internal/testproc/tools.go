@@ -70,3 +70,23 @@ func Keep(t *testing.T, dir, ext string, raw []byte) {
 		t.Errorf("keeping %s in %s: %v", name, dir, err)
 	}
 }
+
+// RepoRoot is the directory holding go.mod, found upwards from the test's working
+// directory: the place fixtures, the corpus beside it and ./cmd/medscan are reached from.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}

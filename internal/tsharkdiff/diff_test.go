@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // capture is one file to compare, with whether it is ours (made by the test or committed)
@@ -79,7 +81,7 @@ func givenCaptures(t *testing.T, root string) []capture {
 // report everything tshark decoded.
 func TestAgainstTshark(t *testing.T) {
 	tshark := requireTshark(t)
-	root := repoRoot(t)
+	root := testproc.RepoRoot(t)
 	medscanBinary(t) // build before the parallel subtests, so a build error is reported once
 	for _, c := range givenCaptures(t, root) {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,7 +114,7 @@ func diffCapture(t *testing.T, tshark string, c capture) msReport {
 // independently (also with tshark). A difference means the extraction here is wrong.
 func TestTsharkReadsCorpusAsExpected(t *testing.T) {
 	tshark := requireTshark(t)
-	dir := filepath.Join(repoRoot(t), "..", "shared", "corpus")
+	dir := filepath.Join(testproc.RepoRoot(t), "..", "shared", "corpus")
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
 		if os.Getenv("CI") == "true" {

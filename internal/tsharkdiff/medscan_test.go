@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // This file is the medscan side: the real binary, built once, run as users run it.
@@ -30,29 +32,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// repoRoot is the directory holding go.mod, found upwards from the test's directory.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 // medscanBinary builds ./cmd/medscan once per test process.
 func medscanBinary(t *testing.T) string {
 	t.Helper()
-	root := repoRoot(t)
+	root := testproc.RepoRoot(t)
 	buildOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "medscan-tsharkdiff")
 		if binErr != nil {
