@@ -19,6 +19,7 @@ const (
 	ProbeNotTLS           ProbeOutcome = "not-tls"           // the peer answered a ClientHello with something that is not TLS
 	ProbeHandshakeFailure ProbeOutcome = "handshake-failure" // TLS alert or no acceptable version/suite
 	ProbeSkipped          ProbeOutcome = "skipped"           // not probed: see Error (medical device, backed off, cap reached)
+	ProbeError            ProbeOutcome = "error"             // medscan itself failed on the port's answers (a bug, recovered); see Error
 )
 
 // ProbeEndpoint is what the active prober learned about one TCP port of one target.

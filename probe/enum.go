@@ -60,7 +60,7 @@ type enumerator struct {
 	first    fullHS // the full handshake that succeeded (or the last one tried)
 	firstOK  bool
 	timeouts int
-	stopped  bool // a timeout budget or the context ended enumeration
+	stopped  bool // a timeout budget, a failed connect or the context ended enumeration
 
 	sawReneg, secureReneg bool // a TLS <= 1.2 ServerHello answered a hello with renegotiation_info
 }
@@ -453,6 +453,10 @@ func (e *enumerator) send(h []byte, offered func(uint16) bool) (flight, observe.
 		if isTimeout(err) {
 			e.timedOut()
 		}
+		// A port that stops taking connections in the middle of enumeration (refused, the
+		// host backed off or capped, a connect timing out) is asked nothing more: a
+		// service that went away under the scan must not be knocked on again and again.
+		e.stopped = true
 		return fl, observe.TLSSession{}, err
 	}
 	defer conn.Close()

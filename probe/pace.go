@@ -149,10 +149,27 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// hostDialer is the Dialer for one host: it holds the host's politeness state and
-// counts every connection made to it. One connection at a time is enforced by a
-// one-slot semaphore released when the connection closes, so a caller that forgets to
-// close stalls only that host's later dials, and only until their context ends.
+// hostPace is one address's politeness state, shared by every job that reaches that
+// address: an address target and a name resolving to it, or two names, are one device,
+// and must not get two connections at once, two pauses' worth of haste or two caps.
+// One connection at a time is enforced by a one-slot semaphore released when the
+// connection closes, so a caller that forgets to close stalls only that host's later
+// dials, and only until their context ends.
+type hostPace struct {
+	slot chan struct{} // holds a token while a connection is open or being made
+
+	mu        sync.Mutex
+	lastClose time.Time
+	conns     int // connections made to the address by every job
+	streak    int // consecutive failed connects or timeouts
+	backedOff error
+}
+
+func newHostPace() *hostPace { return &hostPace{slot: make(chan struct{}, 1)} }
+
+// hostDialer is the Dialer for one host job (an address, or a name at one of its
+// addresses): it dials under the address's shared hostPace and counts the job's own
+// connections for its report.
 type hostDialer struct {
 	cfg    *Config
 	scope  *Scope
@@ -160,23 +177,46 @@ type hostDialer struct {
 	addr   netip.Addr
 	name   string
 	onDial func(failed bool) // progress accounting; may be nil
-
-	slot chan struct{} // holds a token while a connection is open or being made
+	pace   *hostPace
 
 	mu          sync.Mutex
-	lastClose   time.Time
 	conns       int
 	failures    int
-	streak      int // consecutive failed connects
-	backedOff   error
 	opened      map[uint16]bool // ports where a connect succeeded
 	perPort     map[uint16]int
 	first, last time.Time
 }
 
-func newHostDialer(cfg *Config, s *Scope, lim *limiter, addr netip.Addr, name string) *hostDialer {
-	return &hostDialer{cfg: cfg, scope: s, lim: lim, addr: addr, name: name,
-		slot: make(chan struct{}, 1), opened: map[uint16]bool{}, perPort: map[uint16]int{}}
+// newHostDialer returns a dialer for addr under pace; nil pace gives the job a pace of
+// its own (a caller that knows no other job reaches the address).
+func newHostDialer(cfg *Config, s *Scope, lim *limiter, addr netip.Addr, name string, pace *hostPace) *hostDialer {
+	if pace == nil {
+		pace = newHostPace()
+	}
+	return &hostDialer{cfg: cfg, scope: s, lim: lim, addr: addr, name: name, pace: pace,
+		opened: map[uint16]bool{}, perPort: map[uint16]int{}}
+}
+
+// answered resets the address's run of failures: the host answered in a protocol (a TLS
+// handshake, even a refusal, or a recognised service). An accepted connection alone does
+// not, since a hung application behind a live TCP stack accepts every connection.
+func (d *hostDialer) answered() {
+	d.pace.mu.Lock()
+	d.pace.streak = 0
+	d.pace.mu.Unlock()
+}
+
+// failed counts a failure toward the address's back-off: a failed connect that was not
+// refused, or a port that accepted and then never answered within the handshake timeout
+// (a hung application behind a live TCP stack is as much a sign of distress).
+func (d *hostDialer) failed() {
+	p := d.pace
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.streak++
+	if p.streak >= d.cfg.MaxFailures && p.backedOff == nil {
+		p.backedOff = ErrBackedOff
+	}
 }
 
 // allowed checks the scope at dial time: a name target's address only for that name.
@@ -192,23 +232,24 @@ func (d *hostDialer) allowed() bool {
 // connects within the connect timeout. The returned connection has a deadline of the
 // handshake timeout from connect, and is closed at once if ctx is cancelled.
 func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
+	p := d.pace
 	select {
-	case d.slot <- struct{}{}:
+	case p.slot <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	release := func() { <-d.slot }
+	release := func() { <-p.slot }
 
-	d.mu.Lock()
-	err := d.backedOff
+	p.mu.Lock()
+	err := p.backedOff
 	switch {
 	case err != nil:
-	case d.conns >= d.cfg.MaxConnsPerHost:
-		d.backedOff = ErrConnCap
+	case p.conns >= d.cfg.MaxConnsPerHost:
+		p.backedOff = ErrConnCap
 		err = ErrConnCap
 	}
-	wake := d.lastClose.Add(d.cfg.Pause)
-	d.mu.Unlock()
+	wake := p.lastClose.Add(d.cfg.Pause)
+	p.mu.Unlock()
 	if err != nil {
 		release()
 		return nil, err
@@ -230,7 +271,14 @@ func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
 		release()
 		return nil, fmt.Errorf("%w: %s", ErrOutOfScope, d.addr)
 	}
+	if err := ctx.Err(); err != nil {
+		release()
+		return nil, err
+	}
 	start := time.Now()
+	p.mu.Lock()
+	p.conns++
+	p.mu.Unlock()
 	d.mu.Lock()
 	d.conns++
 	d.perPort[port]++
@@ -244,19 +292,28 @@ func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
 	raw, err := d.cfg.DialContext(cctx, "tcp", netip.AddrPortFrom(d.addr, port).String())
 	cancel()
 	if err != nil {
+		now := time.Now()
 		d.mu.Lock()
 		d.failures++
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			d.streak = 0
-		} else if ctx.Err() == nil {
-			d.streak++
-			if d.streak >= d.cfg.MaxFailures {
-				d.backedOff = ErrBackedOff
-			}
-		}
-		d.lastClose = time.Now()
-		d.last = d.lastClose
+		refusedAfterAnswer := errors.Is(err, syscall.ECONNREFUSED) && d.opened[port]
+		d.last = now
 		d.mu.Unlock()
+		p.mu.Lock()
+		p.lastClose = now
+		p.mu.Unlock()
+		switch {
+		case ctx.Err() != nil:
+		case refusedAfterAnswer:
+			// The port accepted earlier in this scan and now refuses: the service went
+			// away under the scan, which is distress, not a closed port.
+			d.failed()
+		case errors.Is(err, syscall.ECONNREFUSED):
+			p.mu.Lock()
+			p.streak = 0
+			p.mu.Unlock()
+		default:
+			d.failed()
+		}
 		if d.onDial != nil {
 			d.onDial(true)
 		}
@@ -264,7 +321,6 @@ func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
 		return nil, err
 	}
 	d.mu.Lock()
-	d.streak = 0
 	d.opened[port] = true
 	d.mu.Unlock()
 	if d.onDial != nil {
@@ -278,9 +334,12 @@ func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
 
 // state returns the host's account for ProbeHost.
 func (d *hostDialer) state() (conns, failures int, backedOff error, first, last time.Time) {
+	d.pace.mu.Lock()
+	backedOff = d.pace.backedOff
+	d.pace.mu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.conns, d.failures, d.backedOff, d.first, d.last
+	return d.conns, d.failures, backedOff, d.first, d.last
 }
 
 // port returns how many connections were made to port and whether one connected.
@@ -306,10 +365,12 @@ func (c *pacedConn) Close() error {
 		c.stop()
 		now := time.Now()
 		c.d.mu.Lock()
-		c.d.lastClose = now
 		c.d.last = now
 		c.d.mu.Unlock()
-		<-c.d.slot
+		c.d.pace.mu.Lock()
+		c.d.pace.lastClose = now
+		c.d.pace.mu.Unlock()
+		<-c.d.pace.slot
 	})
 	return err
 }

@@ -508,7 +508,7 @@ func TestPoliteScope(t *testing.T) {
 		addr netip.Addr
 		name string
 	}{{hosts[2], ""}, {hosts[1], ""}, {hosts[2], "ward.example"}, {hosts[0], "ward.example"}} {
-		d := newHostDialer(&cfg, s, newLimiter(-1), c.addr, c.name)
+		d := newHostDialer(&cfg, s, newLimiter(-1), c.addr, c.name, nil)
 		if _, err := d.Dial(context.Background(), rs.ports[0]); !errors.Is(err, ErrOutOfScope) {
 			t.Errorf("dial %s as %q: %v, want ErrOutOfScope", c.addr, c.name, err)
 		}
@@ -547,5 +547,54 @@ func TestPoliteCancel(t *testing.T) {
 		if len(log.dialsTo(h)) > 0 && set.ProbeHosts[h] == nil {
 			t.Errorf("%s was contacted but not reported", h)
 		}
+	}
+}
+
+// TestPoliteOneHostManyTargets names one device three times (its address and two names
+// that resolve to it): the three jobs must pace as one host, never two connections at
+// once and never less than the pause between them, and share one connection cap.
+func TestPoliteOneHostManyTargets(t *testing.T) {
+	host := loopHosts(21)
+	rs := newRecServer(t, modeHTTP, host, 2)
+	s := NewScope(mustTargets(t, "127.0.0.21", "pump-a.example", "pump-b.example"), nil)
+	if err := s.Resolve(context.Background(), fakeDNS(map[string][]string{
+		"pump-a.example": {"127.0.0.21"}, "pump-b.example": {"127.0.0.21"},
+	})); err != nil {
+		t.Fatal(err)
+	}
+	log := newDialLog(t, host...)
+	const pause = 40 * time.Millisecond
+	set := observe.NewSet()
+	if _, err := Run(context.Background(), s, Config{Profile: ProfileStandard, Ports: rs.ports, Pause: pause, Rate: -1,
+		Timeouts: fastTimeouts, DialContext: log.dial}, set); err != nil {
+		t.Fatal(err)
+	}
+	ev := rs.await(host[0], len(log.dialsTo(host[0])))
+	if len(ev) < 3*len(rs.ports) {
+		t.Fatalf("server saw %d connections, want at least one per port and target", len(ev))
+	}
+	for i := 1; i < len(ev); i++ {
+		if !ev[i].accept.After(ev[i-1].done) {
+			t.Fatalf("connection %d accepted at %v before connection %d ended at %v: two at once to one device",
+				i, ev[i].accept, i-1, ev[i-1].done)
+		}
+		if gap := ev[i].accept.Sub(ev[i-1].done); gap < pause/2 {
+			t.Errorf("gap %v between connections, want at least %v", gap, pause)
+		}
+	}
+
+	// The cap is the device's, not each target's.
+	rs2 := newRecServer(t, modeHTTP, loopHosts(22), 4)
+	s2 := NewScope(mustTargets(t, "127.0.0.22", "pump-c.example"), nil)
+	if err := s2.Resolve(context.Background(), fakeDNS(map[string][]string{"pump-c.example": {"127.0.0.22"}})); err != nil {
+		t.Fatal(err)
+	}
+	log2 := newDialLog(t, loopHosts(22)...)
+	if _, err := Run(context.Background(), s2, Config{Profile: ProfileStandard, Ports: rs2.ports, Pause: -1, Rate: -1,
+		MaxConnsPerHost: 5, Timeouts: fastTimeouts, DialContext: log2.dial}, observe.NewSet()); err != nil {
+		t.Fatal(err)
+	}
+	if n := log2.count(loopHosts(22)[0]); n > 5 {
+		t.Errorf("%d connections to one device named twice, cap 5", n)
 	}
 }

@@ -70,7 +70,12 @@ func Run(ctx context.Context, s *Scope, cfg Config, sink observe.Sink) (Stats, e
 	}
 
 	r := &runner{cfg: cfg, scope: s, sink: sink, lim: newLimiter(cfg.Rate),
-		c: &counters{start: time.Now(), hostsTotal: int64(total)}}
+		c: &counters{start: time.Now(), hostsTotal: int64(total)}, shared: map[netip.Addr]*hostPace{}}
+	for _, j := range jobs {
+		if r.shared[j.addr] == nil {
+			r.shared[j.addr] = newHostPace()
+		}
+	}
 
 	stopProgress := r.startProgress()
 	queue := make(chan hostJob)
@@ -130,7 +135,18 @@ type runner struct {
 
 	mu   sync.Mutex // serializes sink, which need not be safe for concurrent use
 	sink observe.Sink
+
+	// shared holds the politeness state of every address a name target resolved to,
+	// made before any job starts and only read afterwards: such an address may be
+	// reached by several jobs (the address itself, several names), which must pace as
+	// one host. Addresses only the address targets reach are enumerated once each and
+	// get a state of their own, so the map stays as small as the name targets.
+	shared map[netip.Addr]*hostPace
 }
+
+// paceFor returns the politeness state shared by the jobs reaching a, or nil when a is
+// reached by one job only.
+func (r *runner) paceFor(a netip.Addr) *hostPace { return r.shared[a] }
 
 // emit runs f with the sink, one caller at a time.
 func (r *runner) emit(f func(observe.Sink)) {
@@ -189,7 +205,7 @@ func (r *runner) host(ctx context.Context, j hostJob) {
 		}
 	}
 
-	d := newHostDialer(&r.cfg, r.scope, r.lim, j.addr, j.name)
+	d := newHostDialer(&r.cfg, r.scope, r.lim, j.addr, j.name, r.paceFor(j.addr))
 	d.onDial = func(failed bool) {
 		r.c.connections.Add(1)
 		if failed {
@@ -224,6 +240,18 @@ func (r *runner) host(ctx context.Context, j hostJob) {
 // speak TLS. It reports whether a connection to the port succeeded.
 func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (opened bool) {
 	ap := netip.AddrPortFrom(j.addr, p)
+	defer func() {
+		// A parser bug on one device's bytes must cost that port, not the scan: the
+		// passive engine guards its dissectors the same way.
+		if v := recover(); v != nil {
+			ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now(), Outcome: observe.ProbeError,
+				Error: fmt.Sprintf("medscan failed on this port's answers and left it: %v", v)}
+			ep.Connections, opened = d.port(p)
+			r.emit(func(s observe.Sink) { s.AddProbe(ep) })
+			r.c.ports.Add(1)
+			r.c.errors.Add(1)
+		}
+	}()
 	ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now()}
 	if _, _, err, _, _ := d.state(); err != nil {
 		ep.Outcome, ep.Error = observe.ProbeSkipped, err.Error()
@@ -241,17 +269,25 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 	_, opened = d.port(p)
 	switch res.Outcome {
 	case observe.ProbeTLS, observe.ProbeHandshakeFailure:
+		d.answered()
 		ep.Protocol = ProtoTLS
 		prof := res.Profile
 		if res.Outcome == observe.ProbeTLS || prof.CertRequest || prof.CertRequired || len(prof.Versions) > 0 {
 			ep.TLS = &prof
 		}
 	case observe.ProbeNotTLS, observe.ProbeTimeout, observe.ProbeReset:
+		if res.Outcome == observe.ProbeTimeout && opened {
+			// Accepted, then silent for the whole handshake timeout: maybe a service that
+			// speaks only when spoken to in its own protocol (asked once, below, if the
+			// port has a convention), maybe a hung device: it counts toward backing off.
+			d.failed()
+		}
 		if opened || len(res.Reply) > 0 {
 			svc = detectService(ctx, d, ap, r.cfg.Profile, r.cfg.Timeouts, res.Reply, opened)
 			ep.Protocol = ProtoUnknown
 			if svc.Protocol != "" {
 				ep.Outcome, ep.Protocol = observe.ProbeOpen, svc.Protocol
+				d.answered()
 			}
 			if a := svc.DICOM; a != nil && (a.ImplVersion != "" || a.ImplClassUID != "") {
 				ep.Software = strings.TrimSpace(a.ImplVersion + " " + a.ImplClassUID)

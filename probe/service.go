@@ -40,13 +40,15 @@ const (
 	uidImplicitLE     = "1.2.840.10008.1.2"
 )
 
-// Port hints: the protocol conventionally found on a port, tried first when a port gave
-// no evidence of its own. MLLP ports get no active probe at all: HL7 is only ever
-// listened to, because anything sent to an interface engine may become a clinical
-// message.
+// Port hints: the protocol conventionally found on a port, the only one a silent port is
+// asked about. A silent port without a convention is asked nothing: interface engines
+// run MLLP listeners on whatever ports a site chose, and HL7 is only ever listened to,
+// because anything sent to an interface engine may become a clinical message. The MLLP
+// ports are listed so that no future hint can claim them.
 var (
 	hintDICOM = []uint16{104, 2761, 2762, 4242, 11112}
 	hintMQTT  = []uint16{1883, 8883}
+	hintHTTP  = []uint16{80, 443, 4443, 8000, 8008, 8080, 8081, 8088, 8443, 8888, 9080, 9443}
 	hintMLLP  = []uint16{2575, 6661}
 )
 
@@ -86,11 +88,10 @@ func isMLLP(b []byte) bool {
 // detectService identifies a port that did not speak TLS. reply is what the peer sent
 // during the TLS attempt; opened says whether any connection to the port succeeded.
 // Passive evidence comes first and costs nothing. Otherwise, in the standard profile
-// and above, gentle probes follow, the port's conventional protocol first: an HTTP
-// HEAD, a DICOM association for Verification then released, an MQTT CONNECT without
-// credentials then DISCONNECT. Detection stops at the first peer that answers anything,
-// since a peer that answered and was not recognised will not be recognised by more
-// bytes; only silent or closing peers are asked again.
+// and above, a port with a conventional protocol is asked in that protocol only: an HTTP
+// HEAD, a DICOM association for Verification then released, or an MQTT CONNECT without
+// credentials then DISCONNECT. A silent port without a convention is asked nothing (see
+// the port hints).
 func detectService(ctx context.Context, d Dialer, server netip.AddrPort, p Profile, to Timeouts, reply []byte, opened bool) serviceResult {
 	if proto := classifyReply(reply); proto != "" {
 		return serviceResult{Protocol: proto}
@@ -99,12 +100,16 @@ func detectService(ctx context.Context, d Dialer, server netip.AddrPort, p Profi
 	if !opened || len(reply) > 0 || p == ProfileInventory || slices.Contains(hintMLLP, port) {
 		return serviceResult{}
 	}
-	order := []string{ProtoHTTP, ProtoDICOM, ProtoMQTT}
+	var order []string
 	switch {
 	case slices.Contains(hintDICOM, port):
-		order = []string{ProtoDICOM, ProtoHTTP, ProtoMQTT}
+		order = []string{ProtoDICOM}
 	case slices.Contains(hintMQTT, port):
-		order = []string{ProtoMQTT, ProtoHTTP, ProtoDICOM}
+		order = []string{ProtoMQTT}
+	case slices.Contains(hintHTTP, port):
+		order = []string{ProtoHTTP}
+	default:
+		return serviceResult{}
 	}
 	var res serviceResult
 	for _, proto := range order {
@@ -318,6 +323,7 @@ func readAssociateAnswer(c net.Conn) (a *observe.DICOMAssociation, answered bool
 		return a, true, nil
 	case 0x02:
 		if length < 68 || length > maxACLength {
+			abortDICOM(c)
 			return nil, true, errNotService
 		}
 	default:
@@ -325,9 +331,11 @@ func readAssociateAnswer(c net.Conn) (a *observe.DICOMAssociation, answered bool
 	}
 	body := make([]byte, length)
 	if _, err := io.ReadFull(c, body); err != nil {
+		abortDICOM(c)
 		return nil, true, fmt.Errorf("probe: read dicom a-associate-ac: %w", err)
 	}
 	if err := parseAssociateAC(body, a); err != nil {
+		abortDICOM(c)
 		return nil, true, err
 	}
 	a.Result = "accepted"
@@ -393,4 +401,11 @@ func printable(b []byte) string {
 		fmt.Fprintf(&sb, "\\x%02x", c)
 	}
 	return sb.String()
+}
+
+// abortDICOM ends an association the peer accepted but medscan cannot go on with (an
+// A-ASSOCIATE-AC it could not read), with an A-ABORT from the service user: a DICOM peer
+// is never left holding an association that was neither released nor aborted.
+func abortDICOM(c net.Conn) {
+	_, _ = c.Write([]byte{0x07, 0, 0, 0, 0, 4, 0, 0, 0, 0})
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,9 @@ type detectCase struct {
 	// mustNotStart lists what no connection to the fake may begin with: HL7 is
 	// listen-only, and the inventory profile asks nothing beyond the TLS hello.
 	mustNotStart [][]byte
+	// hint, when set, is the port-hint list the fake's (random) port joins for the case,
+	// as if it listened on its protocol's conventional port.
+	hint *[]uint16
 }
 
 func TestServiceDetection(t *testing.T) {
@@ -162,7 +166,7 @@ func TestServiceDetection(t *testing.T) {
 					_, _ = io.WriteString(c, "HTTP/1.0 200 OK\r\nServer: pump-ui\r\n\r\n")
 				})
 			},
-			outcome: observe.ProbeOpen, protocol: ProtoHTTP},
+			outcome: observe.ProbeOpen, protocol: ProtoHTTP, hint: &hintHTTP},
 		{name: "dicom accepts verification", profile: ProfileStandard,
 			handle: func(t *testing.T) func(net.Conn, *bytes.Buffer) {
 				return silentUnless([]byte{0x01, 0x00}, func(c net.Conn, rq []byte) {
@@ -173,7 +177,7 @@ func TestServiceDetection(t *testing.T) {
 					_, _ = c.Write([]byte{0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0})
 				})
 			},
-			outcome: observe.ProbeOpen, protocol: ProtoDICOM},
+			outcome: observe.ProbeOpen, protocol: ProtoDICOM, hint: &hintDICOM},
 		{name: "dicom aborts the hello", profile: ProfileStandard,
 			handle: func(t *testing.T) func(net.Conn, *bytes.Buffer) {
 				return func(c net.Conn, _ *bytes.Buffer) {
@@ -198,7 +202,7 @@ func TestServiceDetection(t *testing.T) {
 					}
 				})
 			},
-			outcome: observe.ProbeOpen, protocol: ProtoMQTT},
+			outcome: observe.ProbeOpen, protocol: ProtoMQTT, hint: &hintMQTT},
 		{name: "mllp peer speaks first", profile: ProfileStandard,
 			handle: func(t *testing.T) func(net.Conn, *bytes.Buffer) {
 				return func(c net.Conn, _ *bytes.Buffer) {
@@ -208,11 +212,16 @@ func TestServiceDetection(t *testing.T) {
 			},
 			outcome: observe.ProbeOpen, protocol: ProtoMLLP,
 			mustNotStart: [][]byte{[]byte("HEAD "), {0x01, 0x00}, {0x10}, {0x0b}}},
-		{name: "silent port", profile: ProfileStandard,
+		{name: "silent port without a convention is asked nothing", profile: ProfileStandard,
 			handle: func(t *testing.T) func(net.Conn, *bytes.Buffer) {
 				return func(c net.Conn, _ *bytes.Buffer) { drain(c) }
 			},
-			protocol: ProtoUnknown},
+			protocol: ProtoUnknown, mustNotStart: [][]byte{[]byte("HEAD "), {0x01, 0x00}, {0x10}}},
+		{name: "silent http port", profile: ProfileStandard,
+			handle: func(t *testing.T) func(net.Conn, *bytes.Buffer) {
+				return func(c net.Conn, _ *bytes.Buffer) { drain(c) }
+			},
+			protocol: ProtoUnknown, hint: &hintHTTP, mustNotStart: [][]byte{{0x01, 0x00}, {0x10}}},
 		{name: "inventory asks nothing more", profile: ProfileInventory,
 			handle: func(t *testing.T) func(net.Conn, *bytes.Buffer) {
 				return silentUnless([]byte("HEAD "), func(c net.Conn, _ []byte) {
@@ -224,6 +233,11 @@ func TestServiceDetection(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, tc.handle(t))
+			if tc.hint != nil {
+				old := *tc.hint
+				*tc.hint = append(slices.Clone(old), f.port())
+				defer func() { *tc.hint = old }()
+			}
 			s := scopeOf(t, netip.MustParseAddr("127.0.0.1"))
 			set := observe.NewSet()
 			_, err := Run(context.Background(), s, Config{Profile: tc.profile, Ports: []uint16{f.port()}, Pause: -1, Rate: -1,

@@ -45,7 +45,7 @@ func (a *activeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.profile, "profile", string(probe.ProfileStandard), "how much to ask each service: inventory, standard or thorough")
 	fs.BoolVar(&a.medical, "probe-medical-devices", false, "also probe hosts classified as medical devices (skipped by default)")
 	def := probe.DefaultConfig()
-	fs.DurationVar(&a.pause, "pause", def.Pause, "pause between two connections to the same host")
+	fs.DurationVar(&a.pause, "pause", def.Pause, "pause between two connections to the same host (0: none, for lab servers only, never a clinical network)")
 	fs.Float64Var(&a.rate, "rate", def.Rate, "at most this many new connections per second, across all hosts")
 	fs.DurationVar(&a.connectTO, "connect-timeout", def.Timeouts.Connect, "give up connecting after this long")
 	fs.DurationVar(&a.handshakeTO, "handshake-timeout", def.Timeouts.Handshake, "give up on a handshake or service exchange after this long")

@@ -224,6 +224,15 @@ func TestActiveScanSparesMedicalDevices(t *testing.T) {
 	if res.code != 0 || accepted.Load() != 0 {
 		t.Fatalf("second scan: exit %d, %d connections\n%s", res.code, accepted.Load(), res.stderr)
 	}
+	// A capture in which the device shows up with nothing that identifies it ("unknown")
+	// does not undo what the store knows.
+	quiet := filepath.Join(dir, "quiet.pcapng")
+	quietCapture(t, quiet)
+	res = medscan(t, dir, nil, "scan", "--pcap", quiet, "127.0.0.5", "-p", fmt.Sprint(port), "--pause", "0", "--format", "json",
+		"--db", "m.db")
+	if res.code != 0 || accepted.Load() != 0 {
+		t.Fatalf("scan with a capture that sees the device as unknown: exit %d, %d connections\n%s", res.code, accepted.Load(), res.stderr)
+	}
 	res = medscan(t, dir, nil, "scan", "127.0.0.5", "-p", fmt.Sprint(port), "--pause", "0", "--format", "json", "--db", "m.db",
 		"--probe-medical-devices")
 	if res.code != 0 || accepted.Load() == 0 {
@@ -276,5 +285,23 @@ func TestActiveTargetsFromStdin(t *testing.T) {
 	}
 	if r := parseProbeReport(t, res.stdout); len(r.ProbeHosts) != 1 || r.ProbeHosts[0].Host != "127.0.0.1" {
 		t.Errorf("probe hosts = %+v", r.ProbeHosts)
+	}
+}
+
+// quietCapture writes a capture in which 127.0.0.5 only sends an unidentifiable datagram.
+func quietCapture(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := pcapw.New(f, time.Date(2026, 1, 3, 3, 4, 5, 0, time.UTC), pcapw.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.UDP(pcapw.Peer{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 5}, Addr: netip.MustParseAddrPort("127.0.0.5:40000")},
+		pcapw.Peer{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, Addr: netip.MustParseAddrPort("127.0.0.1:40001")}, 0, []byte("ping"))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -41,14 +41,25 @@ const medicalDevice = "medical-device"
 // unless the user asked for them: a fragile pump must not pay for a TLS survey. It
 // reports complete false when the probing was interrupted; what was learned stays in set.
 func runProbe(ctx context.Context, store *findings.Store, set *observe.Set, p *Probe) (complete bool, err error) {
+	if ctx.Err() != nil {
+		// Interrupted while the captures were read: what they taught is stored, and
+		// nothing is probed.
+		set.Problem(observe.Problem{Source: "probe", Offset: -1, Message: "not probed: scan interrupted", Fatal: true})
+		return false, nil
+	}
 	cfg := p.Config
 	if !p.ProbeMedicalDevices {
-		known, err := store.AssetKinds(ctx)
+		known, err := store.AssetKinds(context.WithoutCancel(ctx))
 		if err != nil {
 			return false, err
 		}
+		// Any source that calls a host a medical device wins: today's capture may see a
+		// pump only as an address ("unknown"), which must not undo what earlier scans
+		// learned about it.
 		for _, a := range inventory.Classify(set, inventory.Options{}) {
-			known[a.Addr] = a.Kind
+			if a.Kind == medicalDevice {
+				known[a.Addr] = a.Kind
+			}
 		}
 		cfg.Skip = func(a netip.Addr) string {
 			if known[a] == medicalDevice {
