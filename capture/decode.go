@@ -92,13 +92,16 @@ const (
 
 // ARPHRD values and packet types of Linux cooked captures.
 const (
-	arphrdEther    = 1
-	arphrdLoopback = 772
-	packetOutgoing = 4
+	arphrdEther     = 1
+	arphrdLoopback  = 772
+	packetBroadcast = 1
+	packetMulticast = 2
+	packetOutgoing  = 4
 )
 
 // link decodes the link layer and hands the network layer on.
 func (e *Engine) link(lt uint32, b []byte, ts time.Time) {
+	e.l2group = false
 	switch lt {
 	case LinkEthernet:
 		e.ethernet(b, ts)
@@ -159,6 +162,7 @@ func (e *Engine) cooked(pktType, hatype uint16, alen int, addr []byte, proto uin
 	if hatype == arphrdEther && alen == 6 {
 		mac = addr[:6]
 	}
+	e.l2group = pktType == packetBroadcast || pktType == packetMulticast
 	e.ether(proto, mac, b, ts)
 }
 
@@ -182,6 +186,7 @@ func (e *Engine) ethernet(b []byte, ts time.Time) {
 		e.cnt[cTruncated]++
 		return
 	}
+	e.l2group = b[0]&1 != 0
 	e.ether(binary.BigEndian.Uint16(b[12:]), b[6:12], b[14:], ts)
 }
 
@@ -329,7 +334,9 @@ func (e *Engine) ipv4(b []byte, mac []byte, ts time.Time) {
 	b = b[:total] // drop link-layer padding
 	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
 	e.hosts.see(src, mac, ts, e)
-	e.hosts.seeDst(dst, ts, e)
+	if !e.l2group {
+		e.hosts.seeDst(dst, ts, e)
+	}
 	proto := b[9]
 	payload := b[ihl:]
 	ff := binary.BigEndian.Uint16(b[6:])
@@ -374,7 +381,9 @@ func (e *Engine) ipv6(b []byte, mac []byte, ts time.Time) {
 	}
 	src, dst := netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
 	e.hosts.see(src, mac, ts, e)
-	e.hosts.seeDst(dst, ts, e)
+	if !e.l2group {
+		e.hosts.seeDst(dst, ts, e)
+	}
 	nh := b[6]
 	p := b[40 : 40+plen]
 	reassembled := false

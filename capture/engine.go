@@ -77,10 +77,14 @@ type Engine struct {
 	bufs     [][]byte // free segment buffers of cap segBufSize
 	buffered int64    // bytes held in segment and detection buffers
 
-	hosts  hostTable
-	frag   defragmenter
-	dgram  udpState    // datagram handlers (udp.go)
-	expect expectTable // connections announced by control streams (expect.go)
+	hosts hostTable
+	// l2group is true while the frame being decoded went to a link-layer group address
+	// (broadcast or multicast): its IP destination, even a unicast-looking one such as a
+	// subnet's directed broadcast 10.20.255.255, is then no host to record.
+	l2group bool
+	frag    defragmenter
+	dgram   udpState    // datagram handlers (udp.go)
+	expect  expectTable // connections announced by control streams (expect.go)
 
 	// Reused across files.
 	rawBuf *bufio.Reader

@@ -305,3 +305,27 @@ func TestCheckpointFlushesDatagrams(t *testing.T) {
 		t.Errorf("datagrams_snmp counted again at Finish: %d", got)
 	}
 }
+
+// TestDirectedBroadcastIsNoHost checks that a datagram to a subnet's broadcast address
+// (a NetBIOS registration to 10.20.255.255, sent to the Ethernet broadcast address)
+// records its sender but not the broadcast address as a host, while a unicast
+// destination is recorded.
+func TestDirectedBroadcastIsNoHost(t *testing.T) {
+	set := observe.NewSet()
+	e := NewEngine(Config{}, set)
+	bcast := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	udp := []byte{0x00, 0x89, 0x00, 0x89, 0, 12, 0, 0, 'p', 'i', 'n', 'g'} // NetBIOS port, 4-byte payload
+	e.Packet(LinkEthernet, eth(macA, bcast, ipPacket(netip.MustParseAddr("10.20.3.10"), netip.MustParseAddr("10.20.255.255"),
+		protoUDP, udp)), ms(0))
+	e.Packet(LinkEthernet, eth(macA, macB, ipPacket(netip.MustParseAddr("10.20.3.10"), netip.MustParseAddr("10.20.0.2"),
+		protoUDP, udp)), ms(1))
+	e.Finish()
+	if _, ok := set.Hosts[netip.MustParseAddr("10.20.255.255")]; ok {
+		t.Error("the directed broadcast address became a host")
+	}
+	for _, a := range []string{"10.20.3.10", "10.20.0.2"} {
+		if _, ok := set.Hosts[netip.MustParseAddr(a)]; !ok {
+			t.Errorf("%s not recorded", a)
+		}
+	}
+}
