@@ -34,9 +34,13 @@
 // (250 ms) from one connection's close to the next connect, a global rate (20/s), connect
 // and handshake timeouts (3 s, 8 s; the handshake timeout is also the connection's
 // deadline), a cap of connections per host (200), and leaving a host alone after
-// consecutive failed connects (3). Only timeouts and unreachable errors count as failures
-// in a row: a refused connect is a live host's prompt answer, and counting it would stop
-// a host with a few closed ports before its open one. The Dialer checks the Scope again
+// consecutive failures (3). The politeness state belongs to the address, not the target:
+// an address and the names resolving to it are one device. Failures are connect timeouts
+// and unreachable errors, a port that accepted earlier and now refuses, and a port that
+// accepts but stays silent for the whole handshake timeout; only an answer in a protocol
+// ends a run of them. A refused connect on a port that never answered is a live host's
+// prompt answer, and counting it would stop a host with a few closed ports before its
+// open one. The Dialer checks the Scope again
 // at dial time, counts every attempt per host and per port, and closes open connections
 // at once when the context is cancelled. Hosts that Config.Skip names (medical devices)
 // are reported as skipped without a single packet.
@@ -46,11 +50,14 @@
 // A port that does not speak TLS is identified (service.go) first from what it sent during
 // the TLS attempt: an HTTP status line, an MLLP frame, or a DICOM A-ASSOCIATE-RJ or
 // A-ABORT. Only silent or closing ports, and only in the standard profile and above, are
-// then asked, one question per connection, the port's conventional protocol first: HTTP
-// HEAD, a DICOM association for Verification that is released at once, an MQTT CONNECT
-// without credentials then DISCONNECT. HL7 is never spoken to: an MLLP peer is recognised
-// only from frames it sends itself, and the MLLP ports (2575, 6661) get no question at all.
-// A port that answered and was not recognised is "unknown", never guessed from its number.
+// then asked, and only in the protocol conventional on their port: HTTP HEAD on HTTP ports,
+// a DICOM association for Verification on DICOM ports (released at once, or aborted if the
+// answer cannot be read), an MQTT CONNECT without credentials then DISCONNECT on MQTT
+// ports. A silent port with no convention is asked nothing, because interface engines run
+// MLLP listeners on whatever ports a site chose. HL7 is never spoken to: an MLLP peer is
+// recognised only from frames it sends itself. A port that was not recognised is
+// "unknown", never guessed from its number. A panic on a port's answers is recovered and
+// reported as that port's outcome "error".
 //
 // # TLS enumeration
 //
@@ -78,5 +85,6 @@
 //     fields the dissector does not report.
 //   - Every read has a deadline (the handshake timeout) and the context cancels it; two
 //     timeouts during enumeration end it, since a device that hangs on some hellos is
-//     better left alone than tried with all of them.
+//     better left alone than tried with all of them, and so does any failed connect once
+//     enumeration has begun: a service that went away is not knocked on again.
 package probe

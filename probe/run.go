@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -289,9 +288,7 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 				ep.Outcome, ep.Protocol = observe.ProbeOpen, svc.Protocol
 				d.answered()
 			}
-			if a := svc.DICOM; a != nil && (a.ImplVersion != "" || a.ImplClassUID != "") {
-				ep.Software = strings.TrimSpace(a.ImplVersion + " " + a.ImplClassUID)
-			}
+			ep.Software = svc.Software
 		}
 	}
 	if !opened && len(res.Handshakes) == 0 && (errors.Is(res.Err, ErrBackedOff) || errors.Is(res.Err, ErrConnCap) || errors.Is(res.Err, ErrOutOfScope)) {
@@ -310,10 +307,6 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 			s.AddService(observe.Service{Server: ap, Transport: "tcp", Protocol: ep.Protocol,
 				FirstSeen: ep.Time, LastSeen: time.Now(), Source: observe.SourceActive})
 		}
-		// svc.DICOM, our own Verification association, is not reported as a DICOM
-		// observation: the cleartext-dicom rule speaks of clinical traffic between
-		// hosts, and the prober's handshake is neither. The service row says DICOM, and
-		// ep.Software keeps the implementation the peer announced.
 	})
 	r.c.ports.Add(1)
 	return opened

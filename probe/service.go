@@ -57,9 +57,12 @@ const replyLimit = 512
 
 // serviceResult is what detection learned about one non-TLS port.
 type serviceResult struct {
-	Protocol string                    // "" when nothing was identified
-	DICOM    *observe.DICOMAssociation // the association a DICOM probe made, if any
-	Err      error                     // the last error of an active probe
+	Protocol string // "" when nothing was identified
+	// Software is what the peer announced it runs: a DICOM peer's implementation
+	// version name and class UID. The prober's own association is never reported as a
+	// DICOM observation: cleartext-dicom speaks of clinical traffic between hosts.
+	Software string
+	Err      error // the last error of an active probe
 }
 
 // classifyReply names the service behind bytes a peer sent unasked or in answer to a
@@ -132,11 +135,8 @@ func detectService(ctx context.Context, d Dialer, server netip.AddrPort, p Profi
 			var a *observe.DICOMAssociation
 			a, answered, err = probeDICOM(c, to)
 			if err == nil {
-				res.Protocol, res.DICOM = ProtoDICOM, a
-				a.Flow.Server = server
-				if la, ok := c.LocalAddr().(*net.TCPAddr); ok {
-					a.Flow.Client = la.AddrPort()
-				}
+				res.Protocol = ProtoDICOM
+				res.Software = strings.TrimSpace(a.ImplVersion + " " + a.ImplClassUID)
 			}
 		case ProtoMQTT:
 			answered, err = probeMQTT(c)

@@ -324,8 +324,7 @@ func colorWanted() bool {
 	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	fi, err := os.Stdout.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return isTerminal(os.Stdout)
 }
 
 // parseFlags parses a subcommand's flags, turning pflag's errors into usage errors.

@@ -33,9 +33,6 @@ func (p *Probe) sources() []string {
 	return out
 }
 
-// medicalDevice is the inventory kind the prober leaves alone unless told otherwise.
-const medicalDevice = "medical-device"
-
 // runProbe probes the scope into set. Hosts that the captures just read, or any earlier
 // scan in the store, classified as medical devices are skipped (and recorded as such)
 // unless the user asked for them: a fragile pump must not pay for a TLS survey. It
@@ -57,12 +54,12 @@ func runProbe(ctx context.Context, store *findings.Store, set *observe.Set, p *P
 		// pump only as an address ("unknown"), which must not undo what earlier scans
 		// learned about it.
 		for _, a := range inventory.Classify(set, inventory.Options{}) {
-			if a.Kind == medicalDevice {
+			if a.Kind == observe.KindMedicalDevice {
 				known[a.Addr] = a.Kind
 			}
 		}
 		cfg.Skip = func(a netip.Addr) string {
-			if known[a] == medicalDevice {
+			if known[a] == observe.KindMedicalDevice {
 				return "medical device (classified from passive observation; --probe-medical-devices probes it)"
 			}
 			return ""
