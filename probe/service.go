@@ -52,9 +52,6 @@ var (
 	hintMLLP  = []uint16{2575, 6661}
 )
 
-// replyLimit bounds what a service probe reads from a peer.
-const replyLimit = 512
-
 // serviceResult is what detection learned about one non-TLS port.
 type serviceResult struct {
 	Protocol string // "" when nothing was identified

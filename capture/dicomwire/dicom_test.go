@@ -229,8 +229,13 @@ var dicomCases = []struct {
 		counters: map[string]uint64{"dicom_bad_item": 1},
 	},
 	{
-		name:   "sub-item length lies",
-		client: associate(1, "A", "B", []string{"1.2.3"}, "4.5", "V")[:0:0], // replaced below
+		// The abstract syntax sub-item claims more than its presentation context holds:
+		// the context is dropped and counted, the AE titles and implementation still read.
+		name:     "sub-item length lies",
+		client:   lyingSubItem(),
+		server:   ac,
+		want:     "B>A impl=4.5/V as= result=accepted ctx=1/0",
+		counters: map[string]uint64{"dicom_bad_item": 1},
 	},
 	{
 		name:     "unknown PDU type stops the direction",

@@ -75,7 +75,6 @@ type stream struct {
 	await   awaiting
 	tag     string // IMAP tag of the command awaited
 	sasl    sasl
-	saslTag string
 	done    bool
 	handoff bool // done because the server accepted STARTTLS, STLS or AUTH TLS
 	early   bool // client bytes after an upgrade request, before its answer, were counted

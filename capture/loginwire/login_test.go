@@ -39,13 +39,8 @@ func hidden(s string) (preview, hash string) {
 	return observe.NewSecretHasher(corpustest.Key).Hide([]byte(s))
 }
 
-// run feeds the exchange with each message cut as split says, and reports Done and Handoff
-// as they stood before End.
-func run(d dissect.Dissector, ex []msg, split func(string) []string) (*corpustest.Harness, bool) {
-	h, done, _ := runHandoff(d, ex, split)
-	return h, done
-}
-
+// runHandoff feeds the exchange with each message cut as split says, and reports Done and
+// Handoff as they stood before End.
 func runHandoff(d dissect.Dissector, ex []msg, split func(string) []string) (*corpustest.Harness, bool, bool) {
 	h := corpustest.NewHarness(flow)
 	st := d.New(h.Ctx)
