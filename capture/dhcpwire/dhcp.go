@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/medscan/medscan/capture/dissect"
 	"github.com/medscan/medscan/observe"
@@ -163,7 +164,14 @@ func text(v []byte) string {
 	if len(v) > maxText {
 		v = v[:maxText]
 	}
-	return strings.ToValidUTF8(string(v), "\uFFFD")
+	t := strings.ToValidUTF8(string(v), "\uFFFD")
+	// A replacement character takes three bytes where the invalid byte took one: cut
+	// again, at a rune boundary, so the cap holds for what is kept.
+	for len(t) > maxText {
+		_, n := utf8.DecodeLastRuneInString(t)
+		t = t[:len(t)-n]
+	}
+	return t
 }
 
 // client is what a client said about itself in its own messages.

@@ -1,10 +1,12 @@
 package dhcpwire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/medscan/medscan/capture/dissect"
 	"github.com/medscan/medscan/observe"
@@ -127,4 +129,19 @@ func FuzzParse(f *testing.F) {
 		h.Datagram(netip.MustParseAddrPort("10.0.0.2:67"), netip.MustParseAddrPort("10.0.0.3:68"), nil, b, t0)
 		h.End(t0)
 	})
+}
+
+// TestTextCap checks the cap on kept text options when invalid bytes are replaced: each
+// replacement takes three bytes where the byte took one (found by FuzzParse).
+func TestTextCap(t *testing.T) {
+	for _, in := range [][]byte{bytes.Repeat([]byte{0xb7}, 255), append(bytes.Repeat([]byte("a"), 254), 0xed, 0x9d),
+		append(bytes.Repeat([]byte{0xff}, 300), 0, 0)} {
+		got := text(in)
+		if len(got) > maxText || !utf8.ValidString(got) {
+			t.Errorf("text(%d bytes) kept %d bytes, valid UTF-8 %v", len(in), len(got), utf8.ValidString(got))
+		}
+	}
+	if got := text([]byte("PUMP-ICU-01\x00")); got != "PUMP-ICU-01" {
+		t.Errorf("text = %q", got)
+	}
 }
