@@ -161,7 +161,7 @@ func TestWardDatagrams(t *testing.T) {
 			continue
 		}
 		tftp++
-		if x.URL != "tftp://10.20.0.60/ip7000/ip7000-9.19.3.uimg" || x.Bytes != 96*1024+300 ||
+		if x.URL != "tftp://10.20.0.60/{id}/{id}.uimg" || x.Bytes != 96*1024+300 ||
 			x.Partial || x.Kind != "uimage" || len(x.SHA256) != 64 || x.Flow.Server.String() != "10.20.0.60:69" {
 			t.Errorf("transfer %+v", x)
 		}
@@ -208,7 +208,7 @@ func TestWardFTPData(t *testing.T) {
 		t.Fatalf("transfers %+v", set.Transfers)
 	}
 	x := set.Transfers[0]
-	if x.Protocol != "ftp" || x.URL != "ftp://10.20.0.60/firmware/bm/bm-fw-2.4.1.bin" || x.Bytes != 80*1024+123 || x.Partial ||
+	if x.Protocol != "ftp" || x.URL != "ftp://10.20.0.60/firmware/{id}/{id}.bin" || x.Bytes != 80*1024+123 || x.Partial ||
 		x.Kind != "ext:.bin" || len(x.SHA256) != 64 || x.Flow.Server.String() != "10.20.0.60:21" ||
 		x.Flow.Client.Addr().String() != "10.20.3.50" || x.Upload {
 		t.Errorf("transfer %+v", x)

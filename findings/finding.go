@@ -3,56 +3,9 @@ package findings
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
-
-// Severity orders findings; the CI gate (--fail-on) compares against it.
-type Severity int
-
-// The severities, lowest first.
-const (
-	Info Severity = iota
-	Low
-	Medium
-	High
-	Critical
-)
-
-var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
-
-// String is the lowercase name used in reports, policies and flags.
-func (s Severity) String() string {
-	if s < Info || s > Critical {
-		return "severity(" + strconv.Itoa(int(s)) + ")"
-	}
-	return severityNames[s]
-}
-
-// ParseSeverity reads a severity name, case-insensitively.
-func ParseSeverity(name string) (Severity, error) {
-	for i, n := range severityNames {
-		if strings.EqualFold(name, n) {
-			return Severity(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown severity %q (want one of %s)", name, strings.Join(severityNames[:], ", "))
-}
-
-// MarshalText writes the name, so JSON and YAML carry "high", not 3.
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads a name.
-func (s *Severity) UnmarshalText(b []byte) error {
-	v, err := ParseSeverity(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
-}
 
 // Finding is one judgement about one thing on the network.
 type Finding struct {
@@ -86,4 +39,13 @@ func ComputeFingerprint(rule, host string, port int, subject string) string {
 // SetFingerprint fills f.Fingerprint from its identity fields.
 func (f *Finding) SetFingerprint() {
 	f.Fingerprint = ComputeFingerprint(f.Rule, f.Host, f.Port, f.Subject)
+}
+
+// Identity is the finding's fingerprint, computed when a hand-made report (or a baseline
+// from elsewhere) lacks it.
+func (f Finding) Identity() string {
+	if f.Fingerprint != "" {
+		return f.Fingerprint
+	}
+	return ComputeFingerprint(f.Rule, f.Host, f.Port, f.Subject)
 }

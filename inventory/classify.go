@@ -7,10 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/medscan/medscan/internal/oui"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -170,260 +168,20 @@ func mark[K comparable](m *map[K]bool, k K) {
 	(*m)[k] = true
 }
 
-// gather reads the Set into per-address evidence.
+// gather reads the Set into per-address evidence, one kind of observation at a time
+// (gather.go), then settles each host's evidence lists.
 func (c *classifier) gather(set *observe.Set) {
-	macAddrs := map[string]int{}
-	for a, hs := range set.Hosts {
-		h := c.get(a)
-		if h == nil {
-			continue
-		}
-		for _, m := range hs.MACs {
-			if !slices.Contains(h.a.MACs, m) {
-				h.a.MACs = append(h.a.MACs, m)
-				macAddrs[m]++
-			}
-		}
-	}
-	// DHCP: the server, and the MAC-address bindings over time.
-	byMAC := map[string][]*observe.DHCPLease{}
-	for _, l := range set.DHCP {
-		if s := c.get(l.Server); s != nil {
-			s.roles["dhcp-server"] = true
-			s.dhcpLeases++
-		}
-		if l.MAC != "" {
-			byMAC[l.MAC] = append(byMAC[l.MAC], l)
-		}
-		if l.Acked && l.MAC != "" {
-			if h := c.get(l.Addr); h != nil && !slices.Contains(h.a.MACs, l.MAC) {
-				h.a.MACs = append(h.a.MACs, l.MAC)
-			}
-		}
-	}
-	routerMAC := map[string]bool{}
-	for m, n := range macAddrs {
-		if n >= c.opt.RouterMACAddrs {
-			routerMAC[m] = true
-		}
-	}
-	local := map[netip.Prefix]bool{} // the subnets of hosts seen with their own MAC
-	for _, h := range c.hosts {
-		slices.Sort(h.a.MACs)
-		if len(h.a.MACs) > 0 {
-			h.a.Vendor = oui.Lookup(h.a.MACs[0])
-			h.routed = !slices.ContainsFunc(h.a.MACs, func(m string) bool { return !routerMAC[m] })
-			if !h.routed {
-				local[subnet(h.a.Addr)] = true
-			}
-		}
-	}
-	for _, h := range c.hosts {
-		if h.routed && local[subnet(h.a.Addr)] {
-			// The router's own address: on a local subnet, with the MAC every routed
-			// address carries.
-			h.routed, h.routerIface = false, macAddrs[h.a.MACs[0]]
-		}
-		if h.routed {
-			continue
-		}
-		for _, m := range h.a.MACs {
-			for _, l := range byMAC[m] {
-				h.roles["dhcp-client"] = true
-				add(&h.dhcpVC, clean(l.VendorClass))
-				if l.Hostname != "" && len(h.names) < maxNames {
-					h.names[observe.AssetName{Name: clean(l.Hostname), Source: "dhcp"}] = true
-				}
-				if l.Acked && usable(l.Addr) && l.Addr != h.a.Addr && !slices.Contains(h.a.LeasedAddrs, l.Addr) {
-					h.a.LeasedAddrs = append(h.a.LeasedAddrs, l.Addr)
-				}
-			}
-		}
-		slices.SortFunc(h.a.LeasedAddrs, netip.Addr.Compare)
-	}
-	for _, n := range set.Names {
-		// Names only name addresses seen otherwise: a DNS answer about a host far away
-		// does not make it part of this network.
-		h := c.hosts[n.Addr.Unmap()]
-		if h == nil || n.Name == "" {
-			continue
-		}
-		if len(h.names) < maxNames {
-			h.names[observe.AssetName{Name: clean(n.Name), Source: n.Source}] = true
-		}
-		if n.Source == "netbios" {
-			h.netbios = true
-		}
-	}
-	for _, v := range set.Services {
-		// A TCP server answered a handshake, so it is a host; a UDP "server" may be a
-		// broadcast address a datagram was sent to, so it only adds to a known host.
-		h := c.hosts[v.Server.Addr().Unmap()]
-		if v.Transport == "tcp" {
-			h = c.get(v.Server.Addr())
-		}
-		if h == nil {
-			continue
-		}
-		switch v.Protocol {
-		case "hl7-mllp":
-			h.roles["hl7-receiver"] = true
-		case "dicom":
-			h.roles["dicom-scp"] = true
-		case "mqtt":
-			h.roles["mqtt-broker"] = true
-		case "http":
-			h.roles["http-server"] = true
-		case "tls":
-			h.roles["tls-server"] = true
-		case "dns":
-			h.roles["dns-server"] = true
-		case "dhcp":
-			h.roles["dhcp-server"] = true
-		case "snmp":
-			h.roles["snmp-agent"] = true
-		}
-	}
-	for _, t := range set.TLSSessions {
-		if t.Source == observe.SourceActive {
-			// The client of an active handshake is medscan itself: the server is an
-			// asset, the prober is not, and neither "talks to" the other.
-			if sv := c.get(t.Flow.Server.Addr()); sv != nil {
-				sv.roles["tls-server"] = true
-				if t.SNI != "" && len(sv.names) < maxNames {
-					sv.names[observe.AssetName{Name: clean(t.SNI), Source: "tls-sni"}] = true
-				}
-			}
-			continue
-		}
-		cl, sv := c.get(t.Flow.Client.Addr()), c.get(t.Flow.Server.Addr())
-		if cl == nil || sv == nil {
-			continue
-		}
-		cl.roles["tls-client"] = true
-		sv.roles["tls-server"] = true
-		mark(&cl.tlsTo, t.Flow.Server)
-		mark(&sv.tlsFrom, cl.a.Addr)
-		if t.SNI != "" && len(sv.names) < maxNames {
-			sv.names[observe.AssetName{Name: clean(t.SNI), Source: "tls-sni"}] = true
-		}
-	}
-	for _, cert := range set.Certificates {
-		if cert.Facts == nil || cert.Facts.Subject == "" {
-			continue
-		}
-		for _, sg := range cert.Seen {
-			if sg.Position != 0 {
-				continue
-			}
-			if h := c.get(sg.Endpoint.Addr()); h != nil {
-				add(&h.certs, clean(cert.Facts.Subject))
-			}
-		}
-	}
-	for _, r := range set.HTTP {
-		cl, sv := c.get(r.Flow.Client.Addr()), c.get(r.Flow.Server.Addr())
-		if cl == nil || sv == nil {
-			continue
-		}
-		cl.roles["http-client"] = true
-		sv.roles["http-server"] = true
-		mark(&cl.httpTo, r.Flow.Server)
-		mark(&sv.httpFrom, cl.a.Addr)
-		add(&cl.ua, clean(r.UserAgent))
-		add(&sv.srv, clean(r.Server))
-		shape := clean(r.Method + " " + pathShape(r.Path))
-		add(&sv.httpPaths, shape)
-		if isFHIR(r) {
-			sv.roles["fhir-server"] = true
-			cl.roles["fhir-client"] = true
-			add(&sv.fhirServed, shape)
-		}
-		if r.BodyKind != "" {
-			sv.roles["update-server"] = true
-			sv.firmwareServed = true
-		}
-	}
-	for _, t := range set.Transfers {
-		if sv := c.get(t.Flow.Server.Addr()); sv != nil && !t.Upload && t.Kind != "" {
-			sv.roles["update-server"] = true
-			sv.firmwareServed = true
-		}
-	}
-	for _, m := range set.MQTT {
-		cl, sv := c.get(m.Flow.Client.Addr()), c.get(m.Flow.Server.Addr())
-		if cl == nil || sv == nil {
-			continue
-		}
-		cl.roles["mqtt-client"] = true
-		sv.roles["mqtt-broker"] = true
-		mark(&cl.mqttTo, m.Flow.Server)
-		mark(&sv.mqttFrom, cl.a.Addr)
-	}
-	for _, m := range set.HL7 {
-		cl, sv := c.get(m.Flow.Client.Addr()), c.get(m.Flow.Server.Addr())
-		if cl == nil || sv == nil {
-			continue
-		}
-		app := m.SendingApp
-		if m.SendingFacility != "" {
-			app += "^" + m.SendingFacility
-		}
-		if m.IsAck {
-			// The acknowledging side is the receiver (see the package documentation).
-			sv.roles["hl7-receiver"] = true
-			add(&sv.hl7Apps, clean(app))
-			continue
-		}
-		cl.roles["hl7-sender"] = true
-		sv.roles["hl7-receiver"] = true
-		add(&cl.hl7Apps, clean(app))
-		typ := clean(m.MessageType)
-		if m.TriggerEvent != "" {
-			typ += "^" + clean(m.TriggerEvent)
-		}
-		addTo(&sv.hl7From, cl.a.Addr, typ)
-		addTo(&cl.hl7To, m.Flow.Server, typ)
-	}
-	for _, d := range set.DICOM {
-		cl, sv := c.get(d.Flow.Client.Addr()), c.get(d.Flow.Server.Addr())
-		if cl == nil || sv == nil {
-			continue
-		}
-		cl.roles["dicom-scu"] = true
-		sv.roles["dicom-scp"] = true
-		add(&cl.aes, clean(d.CallingAE))
-		add(&sv.aes, clean(d.CalledAE))
-		if d.ImplClassUID != "" || d.ImplVersion != "" {
-			add(&cl.impls, clean(strings.TrimSpace(d.ImplClassUID+" "+d.ImplVersion)))
-			if cl.implUIDs == nil {
-				cl.implUIDs = map[string]string{}
-			}
-			if len(cl.implUIDs) < maxEvidence {
-				cl.implUIDs[clean(d.ImplClassUID)] = clean(d.ImplVersion)
-			}
-		}
-		names := d.AbstractSyntaxNames
-		if len(names) == 0 {
-			names = d.AbstractSyntaxes
-		}
-		if len(names) == 0 {
-			addTo(&sv.dicomFrom, cl.a.Addr, "")
-			addTo(&cl.dicomTo, d.Flow.Server, "")
-		}
-		for _, n := range names {
-			addTo(&sv.dicomFrom, cl.a.Addr, clean(n))
-			addTo(&cl.dicomTo, d.Flow.Server, clean(n))
-		}
-	}
-	for _, cr := range set.Credentials {
-		if cr.Protocol != "snmp" {
-			continue
-		}
-		if sv := c.get(cr.Flow.Server.Addr()); sv != nil {
-			sv.roles["snmp-agent"] = true
-		}
-	}
+	c.gatherHosts(set)
+	c.gatherNames(set)
+	c.gatherServices(set)
+	c.gatherTLS(set)
+	c.gatherCertificates(set)
+	c.gatherHTTP(set)
+	c.gatherTransfers(set)
+	c.gatherMQTT(set)
+	c.gatherHL7(set)
+	c.gatherDICOM(set)
+	c.gatherCredentials(set)
 	for _, h := range c.hosts {
 		h.a.DHCPVendorClass = keys(h.dhcpVC)
 		h.a.UserAgents = keys(h.ua)
@@ -464,41 +222,6 @@ func keys[K cmp.Ordered, V any](m map[K]V) []K {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// pathShape replaces the path segments that look like identifiers (three digits or
-// more: a FHIR logical id, a record number) with "{id}", so that a reason names the
-// interface and never a patient's record.
-func pathShape(p string) string {
-	segs := strings.Split(p, "/")
-	for i, seg := range segs {
-		digits := 0
-		for _, r := range seg {
-			if r >= '0' && r <= '9' {
-				digits++
-			}
-		}
-		if digits >= 3 {
-			segs[i] = "{id}"
-		}
-	}
-	return strings.Join(segs, "/")
-}
-
-// isFHIR is true for a request that names FHIR by media type or by a path segment.
-func isFHIR(r *observe.HTTPRequest) bool {
-	for _, ct := range []string{r.ContentType, r.RespContentType} {
-		ct = strings.ToLower(ct)
-		if strings.Contains(ct, "fhir+") || strings.Contains(ct, "+fhir") {
-			return true
-		}
-	}
-	for _, seg := range strings.Split(strings.ToLower(r.Path), "/") {
-		if strings.Contains(seg, "fhir") {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *host) claim(kind string, weight int, format string, args ...any) {
@@ -952,34 +675,20 @@ func listStrings(v []string) string {
 	return strings.Join(v[:maxListed], ", ") + " and " + strconv.Itoa(len(v)-maxListed) + " more"
 }
 
-// clean makes a string from the network safe to keep and quote: control and other
-// non-printable characters become '?', invalid UTF-8 is replaced, and it is cut to
-// maxQuoteRune runes.
-func clean(s string) string {
-	if s == "" {
-		return ""
+// short is text from the wire as the inventory quotes it: cleaned as every text from the
+// wire is (observe.Clean), and cut to maxQuoteRune runes.
+func short(s string) string {
+	s = strings.TrimSpace(observe.Clean(s))
+	if utf8.RuneCountInString(s) <= maxQuoteRune {
+		return s
 	}
-	s = strings.ToValidUTF8(s, "?")
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == maxQuoteRune {
-			b.WriteString("…")
-			break
-		}
-		if !unicode.IsPrint(r) {
-			r = '?'
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
+	return string([]rune(s)[:maxQuoteRune]) + "…"
 }
 
 // quote puts a string from the network between single quotes for a reason.
 func quote(s string) string {
 	if utf8.RuneCountInString(s) > maxQuoteRune {
-		s = clean(s)
+		s = short(s)
 	}
 	return "'" + s + "'"
 }

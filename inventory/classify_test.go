@@ -20,7 +20,7 @@ func hl7(c, s, typ, trig string) observe.HL7Message {
 	return observe.HL7Message{Flow: flow(c, s), FirstSeen: t0, SendingApp: "APP", MessageType: typ, TriggerEvent: trig}
 }
 
-// macs of real registrants (internal/oui's table names them).
+// macs of real registrants (observe/oui's table names them).
 const (
 	macBaxter  = "58:42:e4:3a:7c:11"
 	macDell    = "f8:bc:12:6a:03:10"
@@ -103,7 +103,7 @@ func TestClassifyKinds(t *testing.T) {
 			name: "FHIR server",
 			build: func(s *observe.Set) {
 				s.AddHTTP(observe.HTTPRequest{Flow: flow("10.0.3.10:40000", "10.0.0.60:8080"), FirstSeen: t0, Method: "GET",
-					Path: "/fhir/Patient/4711", RespContentType: "application/fhir+json", Status: 200})
+					Path: "/fhir/Patient/4711", RespContentType: "application/fhir+json", Status: 200}.AsEmitted())
 			},
 			ip: "10.0.0.60", kind: observe.KindClinicalServer, reason: "FHIR server (GET /fhir/Patient/{id})",
 		},
@@ -154,7 +154,7 @@ func TestClassifyKinds(t *testing.T) {
 			name: "browser is a workstation",
 			build: func(s *observe.Set) {
 				s.AddHTTP(observe.HTTPRequest{Flow: flow("10.0.3.10:40000", "10.0.0.70:80"), FirstSeen: t0, Method: "GET", Path: "/",
-					UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"})
+					UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}.AsEmitted())
 			},
 			ip: "10.0.3.10", kind: observe.KindWorkstation, reason: "browser User-Agent 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)'",
 		},
@@ -181,7 +181,7 @@ func TestClassifyKinds(t *testing.T) {
 				s.AddHost(netip.MustParseAddr("10.0.0.10"), macBaxter, t0)
 				s.AddHL7(hl7("10.0.1.5:40000", "10.0.0.10:6661", "ORU", "R01"))
 				s.AddHL7(hl7("10.0.1.6:40000", "10.0.0.10:6661", "ORU", "R01"))
-				s.AddHTTP(observe.HTTPRequest{Flow: flow("10.0.0.10:50000", "10.0.0.60:8080"), FirstSeen: t0, Method: "POST", Path: "/fhir/Observation"})
+				s.AddHTTP(observe.HTTPRequest{Flow: flow("10.0.0.10:50000", "10.0.0.60:8080"), FirstSeen: t0, Method: "POST", Path: "/fhir/Observation"}.AsEmitted())
 			},
 			ip: "10.0.0.10", kind: observe.KindMiddleware, reason: "sends on to 10.0.0.60:8080 (HTTP)", maker: "Baxter",
 		},
@@ -198,7 +198,7 @@ func TestClassifyKinds(t *testing.T) {
 			build: func(s *observe.Set) {
 				s.AddHost(netip.MustParseAddr("10.0.1.21"), macPhilips, t0)
 				s.AddHTTP(observe.HTTPRequest{Flow: flow("10.0.1.21:40000", "10.0.0.70:80"), FirstSeen: t0, Method: "GET", Path: "/",
-					UserAgent: "Mozilla/5.0 (X11; Linux armv7l)"})
+					UserAgent: "Mozilla/5.0 (X11; Linux armv7l)"}.AsEmitted())
 			},
 			ip: "10.0.1.21", kind: observe.KindMedicalDevice, reason: "OUI 00:09:fb registered to 'Philips Patient Monitoring'",
 			maker: "Philips Healthcare",
@@ -318,19 +318,17 @@ func TestClassifyDeterministic(t *testing.T) {
 	}
 }
 
-// TestClean checks that strings from the network are made printable and bounded.
-func TestClean(t *testing.T) {
-	if got := clean("a\x1b[31mb\xff"); got != "a?[31mb?" {
-		t.Errorf("clean: %q", got)
+// TestShort checks that strings from the network are cleaned and bounded where the
+// inventory quotes them.
+func TestShort(t *testing.T) {
+	if got := short("a\x1b[31mb\xff"); got != `a\x1b[31mb\xff` {
+		t.Errorf("short: %q", got)
 	}
-	if got := clean(strings.Repeat("x", 200)); len([]rune(got)) != maxQuoteRune+1 {
-		t.Errorf("clean did not cut: %d runes", len([]rune(got)))
+	if got := short(strings.Repeat("x", 200)); len([]rune(got)) != maxQuoteRune+1 {
+		t.Errorf("short did not cut: %d runes", len([]rune(got)))
 	}
 	if got := fold("B. Braun Melsungen AG"); got != " b braun melsungen ag " {
 		t.Errorf("fold: %q", got)
-	}
-	if got := pathShape("/fhir/Patient/12345/_history/2"); got != "/fhir/Patient/{id}/_history/2" {
-		t.Errorf("pathShape: %q", got)
 	}
 	if n, _ := matchMaker(medicalMakers, "Zollner Elektronik AG"); n != "" {
 		t.Errorf("Zollner matched %q", n)

@@ -1,6 +1,9 @@
 package observe
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // The kinds of asset package inventory decides, from the most specific evidence it has.
 const (
@@ -17,35 +20,38 @@ const (
 // names it. It is built from a Set's observations by package inventory and is only
 // ever derived, never observed directly.
 type Asset struct {
-	Addr   netip.Addr
-	MACs   []string // sorted, from the host table and the DHCP leases of the address
-	Vendor string   // the IEEE registry's organisation for MACs[0], "" when unknown
+	Addr   netip.Addr `json:"ip"`
+	MACs   []string   `json:"macs"`   // sorted, from the host table and the DHCP leases of the address
+	Vendor string     `json:"vendor"` // the IEEE registry's organisation for MACs[0], "" when unknown
+	// FirstSeen and LastSeen bound the traffic of the address in the scan.
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 	// LeasedAddrs are the other addresses DHCP gave this asset's MACs in the scan: the
 	// same device at another address (the inventory keeps one asset per address).
-	LeasedAddrs []netip.Addr
-	Names       []AssetName
+	LeasedAddrs []netip.Addr `json:"leased_ips"`
+	Names       []AssetName  `json:"names"`
 
-	Kind    string   // one of the Kind constants
-	Reasons []string // why Kind, strongest first
-	Roles   []string // behaviours seen, sorted: "hl7-sender", "dicom-scp", "dhcp-server", ...
+	Kind    string   `json:"kind"`    // one of the Kind constants; "" when the scan was not classified
+	Reasons []string `json:"reasons"` // why Kind, strongest first
+	Roles   []string `json:"roles"`   // behaviours seen, sorted: "hl7-sender", "dicom-scp", "dhcp-server", ...
 
-	Manufacturer string // as visible in the evidence; "" when nothing names one
-	Model        string
+	Manufacturer string `json:"manufacturer"` // as visible in the evidence; "" when nothing names one
+	Model        string `json:"model"`
 
 	// Evidence, each list sorted and without repeats.
-	DHCPVendorClass      []string // DHCP option 60
-	UserAgents           []string // HTTP User-Agent the host sent
-	Servers              []string // HTTP Server header the host answered with
-	CertSubjects         []string // subjects of the leaf certificates the host presented (server or client)
-	HL7Apps              []string // sending application^facility of the HL7 messages it sent
-	DICOMAETitles        []string // AE titles it called from or was called by
-	DICOMImplementations []string // "<implementation class UID> <version name>" of its associations
+	DHCPVendorClass      []string `json:"dhcp_vendor_class"`     // DHCP option 60
+	UserAgents           []string `json:"user_agents"`           // HTTP User-Agent the host sent
+	Servers              []string `json:"servers"`               // HTTP Server header the host answered with
+	CertSubjects         []string `json:"cert_subjects"`         // subjects of the leaf certificates the host presented (server or client)
+	HL7Apps              []string `json:"hl7_apps"`              // sending application^facility of the HL7 messages it sent
+	DICOMAETitles        []string `json:"dicom_ae_titles"`       // AE titles it called from or was called by
+	DICOMImplementations []string `json:"dicom_implementations"` // "<implementation class UID> <version name>" of its associations
 }
 
 // AssetName is one name an asset carries and where it was learned: a HostName source
 // ("dhcp", "dns", "mdns", "netbios", "llmnr"), or "tls-sni" for a name clients asked
 // the host's TLS server for.
 type AssetName struct {
-	Name   string
-	Source string
+	Name   string `json:"name"`
+	Source string `json:"source"`
 }

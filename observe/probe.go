@@ -24,17 +24,21 @@ const (
 
 // ProbeEndpoint is what the active prober learned about one TCP port of one target.
 type ProbeEndpoint struct {
-	Server      Endpoint
-	Name        string // the host name the target was given as (sent as SNI), "" for addresses
-	Time        time.Time
-	Outcome     ProbeOutcome
-	Error       string // the error behind a failed outcome, kept verbatim
-	Protocol    string // service found: "tls", "http", "hl7-mllp", "dicom", "mqtt", "unknown"
-	Connections int    // connections made to this port
+	Server   Endpoint     `json:"-"`
+	Name     string       `json:"name"` // the host name the target was given as (sent as SNI), "" for addresses
+	Time     time.Time    `json:"time"`
+	Outcome  ProbeOutcome `json:"outcome"`
+	Error    string       `json:"error"`    // the error behind a failed outcome, kept verbatim
+	Protocol string       `json:"protocol"` // service found: "tls", "http", "hl7-mllp", "dicom", "mqtt", "unknown"
 	// Software is what the service said it runs, where it said so: a DICOM peer's
 	// implementation version name and class UID (dcmtk, a vendor's stack).
-	Software string
-	TLS      *TLSProfile
+	Software    string `json:"software"`
+	Connections int    `json:"connections"` // connections made to this port
+	// Profile is the probe profile the port was examined with ("inventory", "standard",
+	// "thorough"): how much a later comparison may conclude from what is absent.
+	Profile string `json:"profile,omitempty"`
+	// TLS is what a TLS service accepted; the report shows it by name (findings).
+	TLS *TLSProfile `json:"-"`
 }
 
 // TLSProfile is everything the prober learned about a TLS service: each protocol
@@ -66,11 +70,12 @@ type VersionSuites struct {
 // ProbeHost is the prober's account of one host: how many connections it made, how
 // many failed, and why it stopped or never started.
 type ProbeHost struct {
-	Addr        netip.Addr
-	Name        string // the host name it was given as, if any
-	Connections int
-	Failures    int
-	Skipped     string // why the host was not probed ("medical device", ...), "" when it was
-	BackedOff   bool   // probing stopped after consecutive failures or the connection cap
-	First, Last time.Time
+	Addr        netip.Addr `json:"host"`
+	Name        string     `json:"name"` // the host name it was given as, if any
+	Connections int        `json:"connections"`
+	Failures    int        `json:"failures"`
+	Skipped     string     `json:"skipped"`    // why the host was not probed ("medical device", ...), "" when it was
+	BackedOff   bool       `json:"backed_off"` // probing stopped after consecutive failures or the connection cap
+	First       time.Time  `json:"first"`
+	Last        time.Time  `json:"last"`
 }

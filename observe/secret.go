@@ -32,10 +32,13 @@ func Preview(secret []byte) string {
 	if n < 8 {
 		return "**** (" + strconv.Itoa(n) + " chars)"
 	}
-	return printable(secret[:2]) + "****" + printable(secret[n-2:]) + " (" + strconv.Itoa(n) + " chars)"
+	return masked(secret[:2]) + "****" + masked(secret[n-2:]) + " (" + strconv.Itoa(n) + " chars)"
 }
 
-func printable(b []byte) string {
+// masked shows the ends of a secret that a preview keeps: printable ASCII as it is, any
+// other byte as '?', which says no more about a byte than that it was there (an escape,
+// as Clean writes it, would give its value away).
+func masked(b []byte) string {
 	out := make([]byte, len(b))
 	for i, c := range b {
 		if c < 0x21 || c > 0x7e {
@@ -51,30 +54,3 @@ func (h *SecretHasher) Hide(secret []byte) (preview, hash string) {
 	return Preview(secret), h.Hash(secret)
 }
 
-// Text makes bytes chosen by a peer safe to keep and show: at most max bytes, every byte
-// outside printable ASCII replaced by '?', so a hostile client ID, SNI or header cannot
-// bloat the store, corrupt a report or drive a terminal. Clean input costs one copy.
-func Text(b []byte, max int) string {
-	if len(b) > max {
-		b = b[:max]
-	}
-	for i, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return printableFrom(b, i)
-		}
-	}
-	return string(b)
-}
-
-func printableFrom(b []byte, i int) string {
-	out := make([]byte, len(b))
-	copy(out, b[:i])
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c < 0x20 || c > 0x7e {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
-}

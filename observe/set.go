@@ -31,6 +31,11 @@ type Sink interface {
 
 // Set is the aggregating Sink: everything one scan learned. It is not safe for
 // concurrent use; each capture worker owns one and Merge joins them.
+//
+// Every kind of observation is kept in an Index: one entry per distinct shape, in order
+// of arrival, repeats counted into it, and at most a fixed number of entries (the Max*
+// constants), past which observations are only counted ("<kind>_not_kept"), so that a
+// hostile or enormous capture cannot exhaust memory and the report says what was left out.
 type Set struct {
 	TLSSessions  []*TLSSession
 	Certificates map[CertRef]*Certificate
@@ -39,7 +44,7 @@ type Set struct {
 	MQTT         []*MQTTConnect
 	HL7          []*HL7Message
 	DICOM        []*DICOMAssociation
-	Services     map[string]*Service // key: transport/endpoint
+	Services     map[string]*Service // key: transport/endpoint/source
 	Hosts        map[netip.Addr]*Host
 	Names        []*HostName
 	DHCP         []*DHCPLease
@@ -50,48 +55,81 @@ type Set struct {
 	Problems     []Problem
 	Counters     []Counter
 
-	tlsIdx  map[string]*TLSSession
-	httpIdx map[string]*HTTPRequest
-	credIdx map[string]*Credential
-	hl7Idx  map[string]*HL7Message
-	mqttIdx map[string]*MQTTConnect
-	dcmIdx  map[string]*DICOMAssociation
-	nameIdx map[string]*HostName
-	dhcpIdx map[string]*DHCPLease
-	xferIdx map[string]*FileTransfer
-	prbIdx  map[Endpoint]*ProbeEndpoint
+	tls   Index[string, *TLSSession]
+	http  Index[string, *HTTPRequest]
+	creds Index[string, *Credential]
+	mqtt  Index[string, *MQTTConnect]
+	hl7   Index[string, *HL7Message]
+	dicom Index[string, *DICOMAssociation]
+	names Index[string, *HostName]
+	dhcp  Index[string, *DHCPLease]
+	xfers Index[string, *FileTransfer]
+	prbs  Index[Endpoint, *ProbeEndpoint]
 }
 
-// MaxHTTPShapes caps how many distinct request shapes a Set keeps, so that a crawler's
-// million distinct paths cannot exhaust memory; past it, requests are only counted.
-const MaxHTTPShapes = 20000
+// The caps on each kind of observation a Set keeps (see Set).
+const (
+	MaxTLSShapes      = 50000
+	MaxHTTPShapes     = 20000
+	MaxCredentials    = 20000
+	MaxMQTT           = 20000
+	MaxHL7            = 20000
+	MaxDICOM          = 20000
+	MaxNames          = 100000
+	MaxDHCP           = 50000
+	MaxTransfers      = 20000
+	MaxProbes         = 100000
+	MaxServices       = 100000
+	MaxHosts          = 1 << 20
+	MaxCertificates   = 100000
+	MaxCertSightings  = 10000 // places kept per certificate
+	MaxProbeHosts     = 100000
+	maxSessionAlerts  = 16
+	maxHostMACs       = 64
+	notKeptSuffix     = "_not_kept"
+	sightingsNotKept  = "cert_sightings" + notKeptSuffix
+	certsNotKept      = "certificates" + notKeptSuffix
+	servicesNotKept   = "services" + notKeptSuffix
+	hostsNotKept      = "hosts" + notKeptSuffix
+	probeHostsNotKept = "probe_hosts" + notKeptSuffix
+)
 
 // NewSet returns an empty Set.
 func NewSet() *Set {
-	return &Set{
+	s := &Set{
 		Certificates: map[CertRef]*Certificate{},
 		Services:     map[string]*Service{},
 		Hosts:        map[netip.Addr]*Host{},
-		tlsIdx:       map[string]*TLSSession{},
-		httpIdx:      map[string]*HTTPRequest{},
-		credIdx:      map[string]*Credential{},
-		hl7Idx:       map[string]*HL7Message{},
-		mqttIdx:      map[string]*MQTTConnect{},
-		dcmIdx:       map[string]*DICOMAssociation{},
 		ProbeHosts:   map[netip.Addr]*ProbeHost{},
-		nameIdx:      map[string]*HostName{},
-		dhcpIdx:      map[string]*DHCPLease{},
-		xferIdx:      map[string]*FileTransfer{},
-		prbIdx:       map[Endpoint]*ProbeEndpoint{},
+	}
+	s.tls.Max, s.http.Max, s.creds.Max = MaxTLSShapes, MaxHTTPShapes, MaxCredentials
+	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
+	s.names.Max, s.dhcp.Max, s.xfers.Max, s.prbs.Max = MaxNames, MaxDHCP, MaxTransfers, MaxProbes
+	return s
+}
+
+// keep adds v to one kind's index, or merges it into the entry its key already has; list
+// is the Set's public list of that kind, kept equal to the index's. A value the index
+// has no room for is counted under counter.
+func keep[V any](s *Set, x *Index[string, *V], list *[]*V, counter, key string, v V, merge func(kept, v *V)) {
+	p, added, ok := x.Add(key, func() *V { n := new(V); *n = v; return n })
+	switch {
+	case !ok:
+		s.count(counter, 1)
+	case added:
+		*list = x.Items()
+	default:
+		merge(p, &v)
 	}
 }
 
-func span(first, last *time.Time, t time.Time) {
-	if first.IsZero() || t.Before(*first) {
-		*first = t
+// tally fills the count and last-seen time an observation arrives without.
+func tally(count *int, first time.Time, last *time.Time) {
+	if *count == 0 {
+		*count = 1
 	}
-	if t.After(*last) {
-		*last = t
+	if last.IsZero() {
+		*last = first
 	}
 }
 
@@ -112,11 +150,16 @@ func refs(v []CertRef) string {
 	return b.String()
 }
 
-// addCert stores one DER certificate and its sighting, returning its reference.
+// addCert stores one DER certificate and its sighting, returning its reference (also
+// when the Set has no room left for it: the session still names it).
 func (s *Set) addCert(der []byte, sg CertSighting) CertRef {
 	ref := CertRef(sha256.Sum256(der))
 	c := s.Certificates[ref]
 	if c == nil {
+		if len(s.Certificates) >= MaxCertificates {
+			s.count(certsNotKept, 1)
+			return ref
+		}
 		c = &Certificate{SHA256: ref, DER: slices.Clone(der), FirstSeen: sg.Time}
 		s.Certificates[ref] = c
 	}
@@ -132,11 +175,17 @@ func (s *Set) addCert(der []byte, sg CertSighting) CertRef {
 			return ref
 		}
 	}
-	if len(c.Seen) < 10000 {
-		c.Seen = append(c.Seen, sg)
+	if len(c.Seen) >= MaxCertSightings {
+		s.count(sightingsNotKept, 1)
+		return ref
 	}
+	c.Seen = append(c.Seen, sg)
 	return ref
 }
+
+// AddCertificate records a certificate seen outside a handshake (read from a file), with
+// the sighting that says where; it returns the certificate's reference.
+func (s *Set) AddCertificate(der []byte, sg CertSighting) CertRef { return s.addCert(der, sg) }
 
 // AddTLS implements Sink.
 func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
@@ -151,12 +200,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 			Endpoint: netip.AddrPortFrom(t.Flow.Client.Addr(), 0), Peer: t.Flow.Server.Addr(), Role: "client", Position: i,
 			Time: t.FirstSeen, Source: t.Source}))
 	}
-	if t.Count == 0 {
-		t.Count = 1
-	}
-	if t.LastSeen.IsZero() {
-		t.LastSeen = t.FirstSeen
-	}
+	tally(&t.Count, t.FirstSeen, &t.LastSeen)
 	key := strings.Join([]string{
 		t.Flow.Client.Addr().String(), t.Flow.Server.String(), string(t.Source), t.SNI,
 		strconv.Itoa(int(t.Version)), strconv.Itoa(int(t.Suite)), strconv.Itoa(int(t.SSLv2Cipher)), strconv.FormatBool(t.Resumed),
@@ -164,102 +208,55 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 		strconv.FormatBool(t.CertRequest), strconv.Itoa(t.DHBits), strconv.Itoa(int(t.ECDHCurve)),
 		refs(t.ServerChain), refs(t.ClientChain), t.JA3, u16s(t.OfferedVersions),
 	}, "|")
-	if o := s.tlsIdx[key]; o != nil {
+	keep(s, &s.tls, &s.TLSSessions, "tls_shapes"+notKeptSuffix, key, t, func(o, t *TLSSession) {
 		o.Count += t.Count
-		span(&o.FirstSeen, &o.LastSeen, t.FirstSeen)
-		span(&o.FirstSeen, &o.LastSeen, t.LastSeen)
-		if len(o.Alerts) < 16 {
-			o.Alerts = append(o.Alerts, t.Alerts...)
+		Widen(&o.FirstSeen, &o.LastSeen, t.FirstSeen, t.LastSeen)
+		if len(o.Alerts) < maxSessionAlerts {
+			o.Alerts = append(o.Alerts, t.Alerts[:min(len(t.Alerts), maxSessionAlerts-len(o.Alerts))]...)
 		}
-		return
-	}
-	p := new(TLSSession)
-	*p = t
-	s.tlsIdx[key] = p
-	s.TLSSessions = append(s.TLSSessions, p)
+	})
 }
 
 // AddHTTP implements Sink.
 func (s *Set) AddHTTP(r HTTPRequest) {
-	if r.Count == 0 {
-		r.Count = 1
-	}
-	if r.LastSeen.IsZero() {
-		r.LastSeen = r.FirstSeen
-	}
-	key := strings.Join([]string{r.Flow.Client.Addr().String(), r.Flow.Server.String(), r.Method, r.Host, r.Path,
+	tally(&r.Count, r.FirstSeen, &r.LastSeen)
+	key := strings.Join([]string{r.Flow.Client.Addr().String(), r.Flow.Server.String(), r.Method, r.HostHeader, r.Path,
 		r.AuthScheme, strconv.Itoa(r.Status), r.BodySHA256}, "|")
-	if o := s.httpIdx[key]; o != nil {
+	keep(s, &s.http, &s.HTTP, "http_shapes"+notKeptSuffix, key, r, func(o, r *HTTPRequest) {
 		o.Count += r.Count
-		span(&o.FirstSeen, &o.LastSeen, r.FirstSeen)
-		span(&o.FirstSeen, &o.LastSeen, r.LastSeen)
-		return
-	}
-	if len(s.HTTP) >= MaxHTTPShapes {
-		s.count("http_shapes_not_kept", 1)
-		return
-	}
-	p := new(HTTPRequest)
-	*p = r
-	s.httpIdx[key] = p
-	s.HTTP = append(s.HTTP, p)
+		Widen(&o.FirstSeen, &o.LastSeen, r.FirstSeen, r.LastSeen)
+	})
 }
 
 // AddCredential implements Sink.
 func (s *Set) AddCredential(c Credential) {
-	if c.Count == 0 {
-		c.Count = 1
-	}
-	if c.LastSeen.IsZero() {
-		c.LastSeen = c.FirstSeen
-	}
+	tally(&c.Count, c.FirstSeen, &c.LastSeen)
 	key := strings.Join([]string{c.Flow.Client.Addr().String(), c.Flow.Server.String(), c.Kind, c.Where, c.User, c.Hash}, "|")
-	if o := s.credIdx[key]; o != nil {
+	keep(s, &s.creds, &s.Credentials, "credentials"+notKeptSuffix, key, c, func(o, c *Credential) {
 		o.Count += c.Count
-		span(&o.FirstSeen, &o.LastSeen, c.FirstSeen)
-		span(&o.FirstSeen, &o.LastSeen, c.LastSeen)
-		return
-	}
-	p := new(Credential)
-	*p = c
-	s.credIdx[key] = p
-	s.Credentials = append(s.Credentials, p)
+		Widen(&o.FirstSeen, &o.LastSeen, c.FirstSeen, c.LastSeen)
+	})
 }
 
 // AddMQTT implements Sink.
 func (s *Set) AddMQTT(m MQTTConnect) {
-	if m.Count == 0 {
-		m.Count = 1
-	}
-	if m.LastSeen.IsZero() {
-		m.LastSeen = m.FirstSeen
-	}
+	tally(&m.Count, m.FirstSeen, &m.LastSeen)
 	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.ProtocolName,
 		strconv.Itoa(int(m.ProtocolLevel)), m.ClientID, m.Username, strconv.FormatBool(m.HasUsername),
 		strconv.FormatBool(m.HasPassword)}, "|")
-	if o := s.mqttIdx[key]; o != nil {
+	keep(s, &s.mqtt, &s.MQTT, "mqtt"+notKeptSuffix, key, m, func(o, m *MQTTConnect) {
 		o.Count += m.Count
-		span(&o.FirstSeen, &o.LastSeen, m.FirstSeen)
-		span(&o.FirstSeen, &o.LastSeen, m.LastSeen)
-		return
-	}
-	p := new(MQTTConnect)
-	*p = m
-	s.mqttIdx[key] = p
-	s.MQTT = append(s.MQTT, p)
+		Widen(&o.FirstSeen, &o.LastSeen, m.FirstSeen, m.LastSeen)
+	})
 }
 
 // AddHL7 implements Sink.
 func (s *Set) AddHL7(m HL7Message) {
-	if m.Count == 0 {
-		m.Count = 1
-	}
-	if m.LastSeen.IsZero() {
-		m.LastSeen = m.FirstSeen
-	}
+	tally(&m.Count, m.FirstSeen, &m.LastSeen)
+	m.Devices = slices.Clone(m.Devices) // appended to below: not shared with the caller
 	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.SendingApp, m.SendingFacility,
 		m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent, m.Version, strconv.FormatBool(m.IsAck), m.AckCode}, "|")
-	if o := s.hl7Idx[key]; o != nil {
+	keep(s, &s.hl7, &s.HL7, "hl7"+notKeptSuffix, key, m, func(o, m *HL7Message) {
 		o.Count += m.Count
 		o.PatientSegments += m.PatientSegments
 		for _, d := range m.Devices {
@@ -267,52 +264,37 @@ func (s *Set) AddHL7(m HL7Message) {
 				o.Devices = append(o.Devices, d)
 			}
 		}
-		span(&o.FirstSeen, &o.LastSeen, m.FirstSeen)
-		span(&o.FirstSeen, &o.LastSeen, m.LastSeen)
-		return
-	}
-	p := new(HL7Message)
-	*p = m
-	p.Devices = slices.Clone(m.Devices) // appended to above: not shared with the caller
-	s.hl7Idx[key] = p
-	s.HL7 = append(s.HL7, p)
+		Widen(&o.FirstSeen, &o.LastSeen, m.FirstSeen, m.LastSeen)
+	})
 }
 
 // AddDICOM implements Sink.
 func (s *Set) AddDICOM(a DICOMAssociation) {
-	if a.Count == 0 {
-		a.Count = 1
-	}
-	if a.LastSeen.IsZero() {
-		a.LastSeen = a.FirstSeen
-	}
+	tally(&a.Count, a.FirstSeen, &a.LastSeen)
 	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.Server.String(), a.CallingAE, a.CalledAE,
 		a.Result, a.ImplClassUID, a.ImplVersion, strings.Join(a.AbstractSyntaxes, ","), strings.Join(a.Roles, ","),
 		strconv.Itoa(a.AcceptedContexts), strconv.Itoa(a.RejectedContexts)}, "|")
-	if o := s.dcmIdx[key]; o != nil {
+	keep(s, &s.dicom, &s.DICOM, "dicom"+notKeptSuffix, key, a, func(o, a *DICOMAssociation) {
 		o.Count += a.Count
 		o.PDataPDUs += a.PDataPDUs
 		o.PDataBytes += a.PDataBytes
 		o.PatientAttributes += a.PatientAttributes
-		span(&o.FirstSeen, &o.LastSeen, a.FirstSeen)
-		span(&o.FirstSeen, &o.LastSeen, a.LastSeen)
-		return
-	}
-	p := new(DICOMAssociation)
-	*p = a
-	s.dcmIdx[key] = p
-	s.DICOM = append(s.DICOM, p)
+		Widen(&o.FirstSeen, &o.LastSeen, a.FirstSeen, a.LastSeen)
+	})
 }
 
 // AddService implements Sink. A port seen with a more specific protocol keeps it.
 func (s *Set) AddService(v Service) {
 	key := v.Transport + "/" + v.Server.String() + "/" + string(v.Source)
 	if o := s.Services[key]; o != nil {
-		span(&o.FirstSeen, &o.LastSeen, v.FirstSeen)
-		span(&o.FirstSeen, &o.LastSeen, v.LastSeen)
+		Widen(&o.FirstSeen, &o.LastSeen, v.FirstSeen, v.LastSeen)
 		if o.Protocol == "" || o.Protocol == "unknown" {
 			o.Protocol = v.Protocol
 		}
+		return
+	}
+	if len(s.Services) >= MaxServices {
+		s.count(servicesNotKept, 1)
 		return
 	}
 	if v.LastSeen.IsZero() {
@@ -327,11 +309,15 @@ func (s *Set) AddService(v Service) {
 func (s *Set) AddHost(addr netip.Addr, mac string, t time.Time) {
 	h := s.Hosts[addr]
 	if h == nil {
+		if len(s.Hosts) >= MaxHosts {
+			s.count(hostsNotKept, 1)
+			return
+		}
 		h = &Host{Addr: addr, FirstSeen: t, LastSeen: t}
 		s.Hosts[addr] = h
 	}
-	span(&h.FirstSeen, &h.LastSeen, t)
-	if mac != "" && !slices.Contains(h.MACs, mac) && len(h.MACs) < 64 {
+	Widen(&h.FirstSeen, &h.LastSeen, t)
+	if mac != "" && !slices.Contains(h.MACs, mac) && len(h.MACs) < maxHostMACs {
 		h.MACs = append(h.MACs, mac)
 		slices.Sort(h.MACs)
 	}
@@ -359,15 +345,17 @@ func (s *Set) AddCounter(name string, n uint64) {
 
 // Merge adds everything in o to s (for joining per-worker sets).
 func (s *Set) Merge(o *Set) {
+	ders := func(rs []CertRef) [][]byte {
+		var out [][]byte
+		for _, r := range rs {
+			if c := o.Certificates[r]; c != nil {
+				out = append(out, c.DER)
+			}
+		}
+		return out
+	}
 	for _, t := range o.TLSSessions {
-		var sc, cc [][]byte
-		for _, r := range t.ServerChain {
-			sc = append(sc, o.Certificates[r].DER)
-		}
-		for _, r := range t.ClientChain {
-			cc = append(cc, o.Certificates[r].DER)
-		}
-		s.AddTLS(*t, sc, cc)
+		s.AddTLS(*t, ders(t.ServerChain), ders(t.ClientChain))
 	}
 	for ref, c := range o.Certificates {
 		for _, sg := range c.Seen {

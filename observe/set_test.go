@@ -110,8 +110,8 @@ func TestText(t *testing.T) {
 		want string
 	}{
 		{"CT01", 16, "CT01"},
-		{"pacs\x1b[2J", 16, "pacs?[2J"},
-		{"caf\xc3\xa9\r\n", 16, "caf????"},
+		{"pacs\x1b[2J", 16, `pacs\x1b[2J`},
+		{"caf\xc3\xa9\r\n", 16, `café\x0d\x0a`},
 		{"abcdefgh", 4, "abcd"},
 		{"", 4, ""},
 	} {

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"time"
@@ -20,6 +21,12 @@ const (
 // Endpoint is one side of a conversation: an address and a transport port.
 type Endpoint = netip.AddrPort
 
+// The observation types carry JSON names: their JSON form is how the store keeps them and
+// how the report document (package findings) shows them, so that a fact added here is
+// stored and reported without being copied anywhere. Flows and endpoints are left out of
+// that form (json:"-"): the store keeps them in columns of their own and the report shows
+// them as client, host and port.
+
 // Flow names a conversation by its client and server. The client is the side that
 // opened it (SYN) or, when the capture starts mid-stream, the side a dissector
 // recognised as the client from content.
@@ -33,12 +40,12 @@ func (f Flow) String() string { return f.Client.String() + " -> " + f.Server.Str
 
 // Service is a listening port seen to speak a protocol.
 type Service struct {
-	Server    Endpoint
-	Transport string // "tcp" or "udp"
-	Protocol  string // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet", ...
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Source    Source
+	Server    Endpoint  `json:"-"`
+	Transport string    `json:"transport"` // "tcp" or "udp"
+	Protocol  string    `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet", ...
+	Source    Source    `json:"source"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // Host is an address seen on the network, with the hardware addresses seen using it.
@@ -51,55 +58,55 @@ type Host struct {
 
 // Alert is a TLS alert seen in clear.
 type Alert struct {
-	FromServer  bool
-	Level       uint8
-	Description uint8
+	FromServer  bool  `json:"from_server"`
+	Level       uint8 `json:"level"`
+	Description uint8 `json:"description"`
 }
 
 // TLSSession is one distinct TLS handshake shape between a client host and a server:
 // repeated handshakes with the same outcome are aggregated into Count.
 type TLSSession struct {
-	Flow      Flow
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Count     int
-	Source    Source
+	Flow      Flow      `json:"-"`
+	Count     int       `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Source    Source    `json:"source"`
 
 	// From the ClientHello (absent when the capture missed it).
-	SawClientHello  bool
-	SSLv2Hello      bool     // the hello came in the SSLv2-compatible format
-	SNI             string   // server_name
-	ALPN            []string // offered protocols
-	ClientVersion   uint16   // legacy_version of the hello
-	OfferedVersions []uint16 // supported_versions, or the legacy version when absent
-	OfferedSuites   []uint16 // cipher suites in order, GREASE removed
-	OfferedGroups   []uint16 // supported_groups, GREASE removed
-	JA3             string   // JA3 string's MD5, hex
-	JA4             string   // JA4 fingerprint (a_b_c form)
+	SawClientHello  bool     `json:"saw_client_hello"`
+	SSLv2Hello      bool     `json:"sslv2_hello"`      // the hello came in the SSLv2-compatible format
+	SNI             string   `json:"sni"`              // server_name
+	ALPN            []string `json:"alpn_offered"`     // offered protocols
+	ClientVersion   uint16   `json:"client_version"`   // legacy_version of the hello
+	OfferedVersions []uint16 `json:"offered_versions"` // supported_versions, or the legacy version when absent
+	OfferedSuites   []uint16 `json:"offered_suites"`   // cipher suites in order, GREASE removed
+	OfferedGroups   []uint16 `json:"offered_groups"`   // supported_groups, GREASE removed
+	JA3             string   `json:"ja3"`              // JA3 string's MD5, hex
+	JA4             string   `json:"ja4"`              // JA4 fingerprint (a_b_c form)
 
 	// From the ServerHello (Version == 0 when it was not seen).
-	SawServerHello bool
-	Version        uint16 // negotiated, taking supported_versions into account
-	Suite          uint16
-	SSLv2Cipher    uint32 // SSLv2 only: the cipher kind the client chose in CLIENT-MASTER-KEY
-	Resumed        bool   // abbreviated handshake: the server echoed the session ID or accepted a ticket/PSK
-	ALPNSelected   string
+	SawServerHello bool   `json:"saw_server_hello"`
+	Version        uint16 `json:"version_id"` // negotiated, taking supported_versions into account
+	Suite          uint16 `json:"suite_id"`
+	SSLv2Cipher    uint32 `json:"sslv2_cipher_id,omitempty"` // SSLv2 only: the cipher kind the client chose in CLIENT-MASTER-KEY
+	Resumed        bool   `json:"resumed"`                   // abbreviated handshake: the server echoed the session ID or accepted a ticket/PSK
+	ALPNSelected   string `json:"alpn"`
 
 	// CertsEncrypted is true for TLS 1.3, where certificates travel encrypted and cannot
 	// be observed: a report must say "not observable", never "no certificate problem".
-	CertsEncrypted bool
+	CertsEncrypted bool `json:"certs_encrypted"`
 	// ServerChain and ClientChain are SHA-256 digests of the certificates, leaf first;
 	// the DER is in Set.Certificates.
-	ServerChain []CertRef
-	ClientChain []CertRef
+	ServerChain []CertRef `json:"server_certs"`
+	ClientChain []CertRef `json:"client_certs"`
 
-	CertRequest    bool     // the server sent a CertificateRequest
-	CertRequestCAs []string // distinguished names it accepts, RFC 4514 strings
+	CertRequest    bool     `json:"cert_request"`     // the server sent a CertificateRequest
+	CertRequestCAs []string `json:"cert_request_cas"` // distinguished names it accepts, RFC 4514 strings
 
-	DHBits    int    // finite-field DH prime size from ServerKeyExchange, 0 if none
-	ECDHCurve uint16 // named group from ServerKeyExchange (or TLS 1.3 key_share), 0 if none
+	DHBits    int    `json:"dh_bits"`       // finite-field DH prime size from ServerKeyExchange, 0 if none
+	ECDHCurve uint16 `json:"ecdh_curve_id"` // named group from ServerKeyExchange (or TLS 1.3 key_share), 0 if none
 
-	Alerts []Alert
+	Alerts []Alert `json:"alerts"`
 }
 
 // CertRef is the SHA-256 of a certificate's DER encoding.
@@ -108,15 +115,31 @@ type CertRef [32]byte
 // String is the lowercase hex digest.
 func (r CertRef) String() string { return fmt.Sprintf("%x", r[:]) }
 
+// MarshalText writes the lowercase hex digest, so JSON carries the digest a reader
+// compares with sha256sum.
+func (r CertRef) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a hex digest.
+func (r *CertRef) UnmarshalText(b []byte) error {
+	if len(b) != 2*len(r) {
+		return fmt.Errorf("observe: certificate digest %.80q: want %d hex digits", b, 2*len(r))
+	}
+	_, err := hex.Decode(r[:], b)
+	if err != nil {
+		return fmt.Errorf("observe: certificate digest %.80q: %w", b, err)
+	}
+	return nil
+}
+
 // CertSighting says where a certificate was seen and who presented it.
 type CertSighting struct {
-	Endpoint Endpoint // the presenting side (server endpoint for server certificates)
-	Peer     netip.Addr
-	Role     string // "server" or "client"
-	Position int    // 0 for the leaf
-	Time     time.Time
-	Source   Source
-	SNI      string
+	Endpoint Endpoint   `json:"-"` // the presenting side (server endpoint for server certificates)
+	Peer     netip.Addr `json:"peer"`
+	Role     string     `json:"role"`     // "server" or "client"
+	Position int        `json:"position"` // 0 for the leaf
+	SNI      string     `json:"sni"`
+	Time     time.Time  `json:"time"`
+	Source   Source     `json:"source"`
 }
 
 // Certificate is one distinct certificate (by DER) and every place it was seen.
@@ -131,139 +154,154 @@ type Certificate struct {
 // CertFacts are the parsed facts of a certificate that rules judge. A certificate that
 // does not parse still gets facts, with ParseError set and what could be read.
 type CertFacts struct {
-	Subject            string // RFC 4514
-	Issuer             string
-	SerialHex          string
-	NotBefore          time.Time
-	NotAfter           time.Time
-	ValidityDays       int
-	KeyType            string // "rsa", "ecdsa", "dsa", "ed25519", "unknown"
-	KeyBits            int
-	RSAExponent        int // 0 when not RSA or too large to matter
-	Curve              string
-	SignatureAlgorithm string // e.g. "SHA1-RSA"
-	SignatureHash      string // "md2", "md5", "sha1", "sha256", ... ("" unknown)
-	IsCA               bool
-	SelfSigned         bool // subject equals issuer and the signature verifies with its own key
-	SPKISHA256         string
-	DNSNames           []string
-	IPAddresses        []string
-	ExtKeyUsage        []string
-	ParseError         string
+	SPKISHA256         string    `json:"spki_sha256"`
+	Subject            string    `json:"subject"` // RFC 4514
+	Issuer             string    `json:"issuer"`
+	SerialHex          string    `json:"serial"`
+	NotBefore          time.Time `json:"not_before"`
+	NotAfter           time.Time `json:"not_after"`
+	ValidityDays       int       `json:"validity_days"`
+	KeyType            string    `json:"key_type"` // "rsa", "ecdsa", "dsa", "ed25519", "unknown"
+	KeyBits            int       `json:"key_bits"`
+	RSAExponent        int       `json:"rsa_exponent"` // 0 when not RSA or too large to matter
+	Curve              string    `json:"curve"`
+	SignatureAlgorithm string    `json:"signature_algorithm"` // e.g. "SHA1-RSA"
+	SignatureHash      string    `json:"signature_hash"`      // "md2", "md5", "sha1", "sha256", ... ("" unknown)
+	IsCA               bool      `json:"is_ca"`
+	SelfSigned         bool      `json:"self_signed"` // subject equals issuer and the signature verifies with its own key
+	DNSNames           []string  `json:"dns_names"`
+	IPAddresses        []string  `json:"ip_addresses"`
+	ExtKeyUsage        []string  `json:"ext_key_usage"`
+	ParseError         string    `json:"parse_error"`
 
 	// Key examination (lint.ExamineKeys, then the store-wide batch GCD), done once per
 	// distinct key and copied to every certificate that carries it. Only verdicts are
 	// kept: never a factor, and no big integers per certificate (the DER has the key).
-	KeyFlaws     []string // "roca", "small-factor", "fermat", "blocklisted" (lint.Flaw*)
-	Factorable   bool     // the RSA modulus has been factored by one of the checks
-	FactorMethod string   // "shared-prime", "fermat" or "small-factor" (lint.Factor*)
+	KeyFlaws     []string `json:"key_flaws"`               // "roca", "small-factor", "fermat", "blocklisted" (lint.Flaw*)
+	Factorable   bool     `json:"factorable,omitempty"`    // the RSA modulus has been factored by one of the checks
+	FactorMethod string   `json:"factor_method,omitempty"` // "shared-prime", "fermat" or "small-factor" (lint.Factor*)
 	// SharedPrimeWith names the other keys this modulus shares a prime with, by SPKI
 	// SHA-256 and where they were seen ("<spki> on 10.20.1.11:443 (scan 3)"), sorted.
-	SharedPrimeWith []string
+	SharedPrimeWith []string `json:"shared_prime_with,omitempty"`
 
 	// Role is what the certificate is for, decided by package lint from its extensions
 	// and from where it was seen: "trust-anchor", "intermediate-ca", "tls-server",
 	// "device-identity" (a TLS client or device identity leaf), "code-signing" or
 	// "other"; "" when lint did not decide it (facts from elsewhere).
-	Role        string
-	RoleReasons []string // why, in words: "EKU serverAuth", "sent by a server at position 0"
+	Role        string   `json:"role"`
+	RoleReasons []string `json:"role_reasons"` // why, in words: "EKU serverAuth", "sent by a server at position 0"
 	// WebPKI is true when the certificate was judged as public WebPKI, so that zlint's
 	// CA/Browser Forum and root-programme lints ran on it; WebPKIReason says why.
-	WebPKI       bool
-	WebPKIReason string
+	WebPKI       bool   `json:"webpki"`
+	WebPKIReason string `json:"webpki_reason"`
 	// Lints are zlint's results at warn, error or fatal for the lints that apply to
 	// the role and PKI, sorted by name; nil when zlint could not run (LintError says why).
-	Lints     []CertLint
-	LintError string
+	Lints     []CertLint `json:"lints"`
+	LintError string     `json:"lint_error"`
 }
 
 // CertLint is one zlint result that found a problem.
 type CertLint struct {
-	Name        string // zlint's lint name, e.g. "e_sub_cert_eku_missing"
-	Status      string // "warn", "error" or "fatal"
-	Source      string // zlint's source: "RFC5280", "CABF_BR", "Mozilla", ...
-	Citation    string
-	Description string
-	Details     string
+	Name        string `json:"name"`   // zlint's lint name, e.g. "e_sub_cert_eku_missing"
+	Status      string `json:"status"` // "warn", "error" or "fatal"
+	Source      string `json:"source"` // zlint's source: "RFC5280", "CABF_BR", "Mozilla", ...
+	Citation    string `json:"citation"`
+	Description string `json:"description"`
+	Details     string `json:"details"`
 }
 
-// HTTPRequest is an HTTP/1.x request with what its response said. Repeated requests of
-// the same shape (client host, server, method, host, path, auth scheme, status and body digest)
-// are aggregated into Count, keeping the first one's other fields.
-type HTTPRequest struct {
-	Flow          Flow
-	FirstSeen     time.Time
-	LastSeen      time.Time
-	Count         int
-	Method        string
-	Host          string
-	Path          string   // without the query string
-	QueryKeys     []string // parameter names only; values may be secrets
-	UserAgent     string
-	ContentType   string
-	AuthScheme    string // scheme of the Authorization header, "" when none
-	HasCookie     bool
-	APIKeyHeaders []string // names of API-key-like headers present
+// What an HTTP request was, as the dissector decides it from its headers and path
+// (HTTPRequest.API).
+const (
+	APIFHIR  = "fhir" // a FHIR REST interaction
+	APIOther = "api"  // a REST, JSON, XML or SOAP call that is not FHIR
+)
 
-	Status          int // 0 when no response was seen
-	Server          string
-	RespContentType string
+// HTTPRequest is an HTTP/1.x request with what its response said. Repeated requests of
+// the same shape (client host, server, method, host, path template, auth scheme, status
+// and body digest) are aggregated into Count, keeping the first one's other fields.
+type HTTPRequest struct {
+	Flow       Flow      `json:"-"`
+	Count      int       `json:"count"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+	Method     string    `json:"method"`
+	HostHeader string    `json:"host_header"`
+	// Path is the path template, never the path: every segment that may identify a
+	// patient or a record is "{id}" (PathTemplate). The raw path never leaves the
+	// dissector, and the query string's values are never kept.
+	Path string `json:"path"`
+	// API is what the request was, decided once by the dissector: APIFHIR, APIOther, or
+	// "" for a page, an image or a download. Resource is the FHIR resource type it named
+	// ("Observation", "metadata"), "" when none.
+	API           string   `json:"api"`
+	Resource      string   `json:"fhir_resource"`
+	QueryKeys     []string `json:"query_keys"` // parameter names only; values may be secrets
+	UserAgent     string   `json:"user_agent"`
+	ContentType   string   `json:"content_type"`
+	AuthScheme    string   `json:"auth_scheme"` // scheme of the Authorization header, "" when none
+	HasCookie     bool     `json:"has_cookie"`
+	APIKeyHeaders []string `json:"api_key_headers"` // names of API-key-like headers present
+
+	Status          int    `json:"status"` // 0 when no response was seen
+	Server          string `json:"server"`
+	RespContentType string `json:"resp_content_type"`
 
 	// The response body, filled only when it looks like a firmware or software image
 	// (package httpwire says how it decides); the body itself is never kept.
-	BodyBytes   int64  // body bytes seen
-	BodySHA256  string // lowercase hex SHA-256 of the body, "" when BodyPartial
-	BodyKind    string // "elf", "pe", "uimage", "ihex", "gzip", "tar", "zip", "ext:.bin", "type:application/octet-stream", ...
-	BodyPartial bool   // part of the body was lost in the capture, or the response was 206 Partial Content
+	BodyBytes   int64  `json:"body_bytes,omitempty"`   // body bytes seen
+	BodySHA256  string `json:"body_sha256,omitempty"`  // lowercase hex SHA-256 of the body, "" when BodyPartial
+	BodyKind    string `json:"body_kind,omitempty"`    // "elf", "pe", "uimage", "ihex", "gzip", "tar", "zip", "ext:.bin", "type:application/octet-stream", ...
+	BodyPartial bool   `json:"body_partial,omitempty"` // part of the body was lost in the capture, or the response was 206 Partial Content
 }
 
 // Credential is a secret seen in clear, recorded without the secret: a masked preview and
 // a keyed hash, so that the same secret on forty devices shows as one.
 type Credential struct {
-	Flow      Flow
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Count     int
-	Protocol  string // "http", "mqtt", "ftp", "pop3", "imap", "telnet", "snmp"
-	Kind      string // e.g. "http-basic", "http-bearer", "api-key-header", "url-secret", "mqtt-password", "ftp-password"
-	Where     string // header or parameter name, command
-	User      string // user name where there is one
-	Preview   string // masked, e.g. "s3****9f (24 chars)"
-	Hash      string // hex HMAC-SHA256 keyed per store
+	Flow      Flow      `json:"-"`
+	Protocol  string    `json:"protocol"` // "http", "mqtt", "ftp", "pop3", "imap", "telnet", "snmp"
+	Kind      string    `json:"kind"`     // e.g. "http-basic", "http-bearer", "api-key-header", "url-secret", "mqtt-password", "ftp-password"
+	Where     string    `json:"where"`    // header or parameter name, command
+	User      string    `json:"user"`     // user name where there is one
+	Preview   string    `json:"preview"`  // masked, e.g. "s3****9f (24 chars)"
+	Hash      string    `json:"hash"`     // hex HMAC-SHA256 keyed per store
+	Count     int       `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // MQTTConnect is an MQTT CONNECT packet. Connections of the same shape from one client
 // host (same client id, user name and flags) are aggregated into Count.
 type MQTTConnect struct {
-	Flow          Flow
-	FirstSeen     time.Time
-	LastSeen      time.Time
-	Count         int
-	ProtocolName  string // "MQTT" or "MQIsdp"
-	ProtocolLevel uint8  // 3 (3.1), 4 (3.1.1), 5
-	ClientID      string
-	Username      string
-	HasUsername   bool
-	HasPassword   bool
+	Flow          Flow      `json:"-"`
+	Count         int       `json:"count"`
+	FirstSeen     time.Time `json:"first_seen"`
+	LastSeen      time.Time `json:"last_seen"`
+	ProtocolName  string    `json:"protocol_name"`  // "MQTT" or "MQIsdp"
+	ProtocolLevel uint8     `json:"protocol_level"` // 3 (3.1), 4 (3.1.1), 5
+	ClientID      string    `json:"client_id"`
+	Username      string    `json:"username"`
+	HasUsername   bool      `json:"has_username"`
+	HasPassword   bool      `json:"has_password"`
 }
 
 // HL7Message is an HL7 v2 message type seen on a flow (aggregated by type and applications).
 type HL7Message struct {
-	Flow              Flow
-	FirstSeen         time.Time
-	LastSeen          time.Time
-	Count             int
-	SendingApp        string
-	SendingFacility   string
-	ReceivingApp      string
-	ReceivingFacility string
-	MessageType       string // e.g. "ORU"
-	TriggerEvent      string // e.g. "R01"
-	Version           string
-	PatientSegments   int // PID/NK1/PV1... segments counted, never copied
-	IsAck             bool
-	AckCode           string   // MSA-1 (AA, AE, AR, CA, CE, CR) of an acknowledgement, else ""
-	Devices           []string // distinct PRT-16 and OBX-18 device identifiers, at most MaxHL7Devices
+	Flow              Flow      `json:"-"`
+	Count             int       `json:"count"`
+	FirstSeen         time.Time `json:"first_seen"`
+	LastSeen          time.Time `json:"last_seen"`
+	SendingApp        string    `json:"sending_app"`
+	SendingFacility   string    `json:"sending_facility"`
+	ReceivingApp      string    `json:"receiving_app"`
+	ReceivingFacility string    `json:"receiving_facility"`
+	MessageType       string    `json:"message_type"`  // e.g. "ORU"
+	TriggerEvent      string    `json:"trigger_event"` // e.g. "R01"
+	Version           string    `json:"version"`
+	PatientSegments   int       `json:"patient_segments"` // PID/NK1/PV1... segments counted, never copied
+	IsAck             bool      `json:"is_ack"`
+	AckCode           string    `json:"ack_code"` // MSA-1 (AA, AE, AR, CA, CE, CR) of an acknowledgement, else ""
+	Devices           []string  `json:"devices"`  // distinct PRT-16 and OBX-18 device identifiers, at most MaxHL7Devices
 }
 
 // MaxHL7Devices bounds the device identifiers kept per aggregated HL7Message: a device
@@ -273,38 +311,38 @@ const MaxHL7Devices = 16
 // DICOMAssociation is a DICOM upper-layer association request and its answer.
 // Associations of the same shape from one client host are aggregated into Count.
 type DICOMAssociation struct {
-	Flow      Flow
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Count     int
-	CallingAE string
-	CalledAE  string
+	Flow      Flow      `json:"-"`
+	Count     int       `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	CallingAE string    `json:"calling_ae"`
+	CalledAE  string    `json:"called_ae"`
 	// Result is how the association went: "accepted", "rejected", "released" (accepted
 	// and then released in order), "aborted" (A-ABORT before or after acceptance), or ""
 	// when no answer was seen.
-	Result           string
-	ImplClassUID     string
-	ImplVersion      string
-	AbstractSyntaxes []string // SOP class UIDs proposed
+	Result           string   `json:"result"`
+	ImplClassUID     string   `json:"impl_class_uid"`
+	ImplVersion      string   `json:"impl_version"`
+	AbstractSyntaxes []string `json:"abstract_syntaxes"` // SOP class UIDs proposed
 	// AbstractSyntaxNames names each of AbstractSyntaxes (same order), or repeats the UID
 	// when it is not in medscan's table.
-	AbstractSyntaxNames []string
-	AcceptedContexts    int      // presentation contexts the AC accepted
-	RejectedContexts    int      // presentation contexts the AC rejected (any non-zero result)
-	Roles               []string // SCU/SCP role selection proposals: "<SOP class UID>:SCU", ":SCP" or ":SCU+SCP"
-	PDataPDUs           int      // P-DATA-TF PDUs seen in both directions
-	PDataBytes          int64    // their body bytes
+	AbstractSyntaxNames []string `json:"abstract_syntax_names"`
+	AcceptedContexts    int      `json:"accepted_contexts"` // presentation contexts the AC accepted
+	RejectedContexts    int      `json:"rejected_contexts"` // presentation contexts the AC rejected (any non-zero result)
+	Roles               []string `json:"roles"`             // SCU/SCP role selection proposals: "<SOP class UID>:SCU", ":SCP" or ":SCU+SCP"
+	PDataPDUs           int      `json:"pdata_pdus"`        // P-DATA-TF PDUs seen in both directions
+	PDataBytes          int64    `json:"pdata_bytes"`       // their body bytes
 	// PatientAttributes counts patient-module tag prefixes (0010,0010/0020/0030) found in
 	// dataset fragments: a heuristic count of patient attributes, whose values are never read.
-	PatientAttributes int
+	PatientAttributes int `json:"patient_attributes"`
 }
 
 // Problem is something wrong with the input: the scan goes on, and the report says it.
 type Problem struct {
-	Source  string // file name, "-" for stdin, interface name
-	Offset  int64  // byte offset in the source, -1 when not applicable
-	Message string
-	Fatal   bool // reading this source stopped here; the scan is incomplete
+	Source  string `json:"source"`  // file name, "-" for stdin, interface name
+	Offset  int64  `json:"offset"`  // byte offset in the source, -1 when not applicable
+	Message string `json:"message"`
+	Fatal   bool   `json:"fatal"` // reading this source stopped here; the scan is incomplete
 }
 
 // Error renders the problem as the one-line message the CLI prints.
@@ -317,6 +355,6 @@ func (p Problem) Error() string {
 
 // Counter is a named count of what the engine saw, skipped or dropped.
 type Counter struct {
-	Name  string
-	Value uint64
+	Name  string `json:"name"`
+	Value uint64 `json:"value"`
 }

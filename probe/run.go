@@ -243,7 +243,7 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 		// A parser bug on one device's bytes must cost that port, not the scan: the
 		// passive engine guards its dissectors the same way.
 		if v := recover(); v != nil {
-			ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now(), Outcome: observe.ProbeError,
+			ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now(), Profile: string(r.cfg.Profile), Outcome: observe.ProbeError,
 				Error: fmt.Sprintf("medscan failed on this port's answers and left it: %v", v)}
 			ep.Connections, opened = d.port(p)
 			r.emit(func(s observe.Sink) { s.AddProbe(ep) })
@@ -251,7 +251,7 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 			r.c.errors.Add(1)
 		}
 	}()
-	ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now()}
+	ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now(), Profile: string(r.cfg.Profile)}
 	if _, _, err, _, _ := d.state(); err != nil {
 		ep.Outcome, ep.Error = observe.ProbeSkipped, err.Error()
 		r.emit(func(s observe.Sink) { s.AddProbe(ep) })

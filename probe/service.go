@@ -374,9 +374,9 @@ func parseAssociateAC(body []byte, a *observe.DICOMAssociation) error {
 				sub = sub[4+sn:]
 				switch st {
 				case 0x52:
-					a.ImplClassUID = printable(sv)
+					a.ImplClassUID = peerText(sv)
 				case 0x55:
-					a.ImplVersion = printable(sv)
+					a.ImplVersion = peerText(sv)
 				}
 			}
 		}
@@ -384,21 +384,9 @@ func parseAssociateAC(body []byte, a *observe.DICOMAssociation) error {
 	return nil
 }
 
-// printable keeps a peer's identifier as text: trailing NUL and space padding dropped,
-// anything outside printable ASCII escaped, so a hostile peer cannot smuggle control
-// characters into a report.
-func printable(b []byte) string {
-	b = bytes.TrimRight(b, "\x00 ")
-	var sb strings.Builder
-	for _, c := range b {
-		if c >= 0x20 && c < 0x7f && c != '\\' {
-			sb.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&sb, "\\x%02x", c)
-	}
-	return sb.String()
-}
+// peerText keeps a peer's identifier as text: trailing NUL and space padding dropped,
+// capped, and cleaned as every text from the wire is (observe.Text).
+func peerText(b []byte) string { return observe.Text(bytes.TrimRight(b, "\x00 "), 64) }
 
 // abortDICOM ends an association the peer accepted but medscan cannot go on with (an
 // A-ASSOCIATE-AC it could not read), with an A-ABORT from the service user: a DICOM peer

@@ -347,15 +347,15 @@ func TestClassifyReply(t *testing.T) {
 	}
 }
 
-func TestPrintable(t *testing.T) {
+func TestPeerText(t *testing.T) {
 	for in, want := range map[string]string{
 		"1.2.3\x00":       "1.2.3",
 		"OFFIS  ":         "OFFIS",
 		"a\x1b[31mb":      `a\x1b[31mb`,
-		"back\\slash\xff": `back\x5cslash\xff`,
+		"back\\slash\xff": `back\slash\xff`,
 	} {
-		if got := printable([]byte(in)); got != want {
-			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		if got := peerText([]byte(in)); got != want {
+			t.Errorf("peerText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,113 +1,70 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/medscan/medscan/findings"
 )
 
-// maxTableReasons and maxTableNames cap what the table shows of one asset; the JSON and
-// HTML reports carry all of it.
-const (
-	maxTableReasons = 2
-	maxTableNames   = 2
-)
-
-// assetKind is the kind as shown, "-" for a scan stored without an inventory.
-func assetKind(a findings.Asset) string {
-	if a.Kind == "" {
-		return "-"
-	}
-	return clean(a.Kind)
+// The inventory document (medscan inventory): a scan's assets, the ones asked for, with
+// the services they offered.
+func init() {
+	Inventory.register("table", func(o Options) Writer[*findings.Inventory] {
+		return WriterFunc[*findings.Inventory](func(w io.Writer, inv *findings.Inventory) error {
+			findings.Tidy(inv)
+			return inventoryTable(w, inv, o.width())
+		})
+	})
+	// The JSON of an inventory is its list of assets, as the scan report's assets[].
+	Inventory.register("json", func(Options) Writer[*findings.Inventory] {
+		return WriterFunc[*findings.Inventory](func(w io.Writer, inv *findings.Inventory) error {
+			findings.Tidy(inv)
+			return writeJSON(w, &inv.Assets)
+		})
+	})
+	// The CSV of an inventory is the scan report's csv-assets, restricted to its assets.
+	Inventory.register("csv", func(Options) Writer[*findings.Inventory] {
+		return csvWriter(func(inv *findings.Inventory) [][]string { return assetRows(inv.Assets, inv.Services) })
+	})
 }
 
-// assetNames lists an asset's names with their sources, at most max of them (0: all).
-func assetNames(a findings.Asset, max int) []string {
-	var out []string
-	for i, n := range a.Names {
-		if max > 0 && i == max {
-			out = append(out, fmt.Sprintf("(+%d more)", len(a.Names)-max))
-			break
-		}
-		out = append(out, clean(n.Name)+" ("+clean(n.Source)+")")
+// inventoryTable renders the assets: address, kind, names and maker (or the registry's
+// vendor), and the strongest reason.
+func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
+	if len(inv.Assets) == 0 {
+		_, err := fmt.Fprintf(w, "No assets in scan %d.\n", inv.Scan.ID)
+		return err
 	}
-	return out
-}
-
-// makerModel is "manufacturer model", either part possibly empty.
-func makerModel(a findings.Asset) string {
-	return strings.TrimSpace(clean(a.Manufacturer) + " " + clean(a.Model))
-}
-
-// inventory writes the asset table: who is on the network, what kind of thing each is,
-// and why medscan thinks so.
-func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) error {
-	if len(r.Assets) == 0 {
-		fmt.Fprintln(b, "Inventory: no assets seen")
-		return nil
-	}
-	fmt.Fprintf(b, "Inventory (%d)\n", len(r.Assets))
 	tb := &table{cols: []column{
-		{header: "ASSET", min: 15, flex: true, maxLines: 4},
+		{header: "IP", min: 15},
 		{header: "KIND", min: 8, flex: true, maxLines: 2},
-		{header: "IDENTITY", min: 12, flex: true, maxLines: 8},
-		{header: "WHY", min: 16, flex: true, maxLines: 10},
+		{header: "NAME / MAKER", min: 16, flex: true, maxLines: 4},
+		{header: "WHY", min: 20, flex: true, maxLines: 6},
 	}}
-	for _, a := range r.Assets {
-		asset := []string{target(a.IP, 0)}
-		if a.MAC != "" {
-			asset = append(asset, clean(a.MAC))
-		}
+	for _, a := range inv.Assets {
 		var id []string
-		id = append(id, assetNames(a, maxTableNames)...)
-		if mm := makerModel(a); mm != "" {
-			id = append(id, "maker: "+mm)
+		if len(a.Names) > 0 {
+			id = append(id, term(a.Names[0].Name))
 		}
-		if a.Vendor != "" {
-			id = append(id, "vendor: "+clean(a.Vendor))
+		if maker := makerModel(a); maker != "" {
+			id = append(id, maker)
+		} else if a.Vendor != "" {
+			id = append(id, term(a.Vendor))
 		}
-		if len(id) == 0 {
-			id = []string{"-"}
+		identity := "-"
+		if len(id) > 0 {
+			identity = strings.Join(id, " / ")
 		}
-		var why []string
-		for i, reason := range a.Reasons {
-			if i == maxTableReasons {
-				why = append(why, fmt.Sprintf("(+%d more)", len(a.Reasons)-maxTableReasons))
-				break
+		why := "-"
+		if len(a.Reasons) > 0 {
+			why = term(a.Reasons[0])
+			if len(a.Reasons) > 1 {
+				why += fmt.Sprintf(" (+%d more)", len(a.Reasons)-1)
 			}
-			why = append(why, "- "+clean(reason))
 		}
-		if len(why) == 0 {
-			why = []string{"-"}
-		}
-		tb.rows = append(tb.rows, []string{strings.Join(asset, "\n"), assetKind(a), strings.Join(id, "\n"), strings.Join(why, "\n")})
+		tb.rows = append(tb.rows, []string{target(a.IP(), 0), assetKind(a), identity, why})
 	}
-	return tb.render(b, total, false)
-}
-
-// htmlInventory fills the inventory columns of an HTML asset row; the template escapes
-// every string.
-func htmlInventory(row *assetRow, a findings.Asset) {
-	row.Kind = clean(a.Kind)
-	row.Maker = makerModel(a)
-	row.Names = assetNames(a, 0)
-	for _, r := range a.Roles {
-		row.Roles = append(row.Roles, clean(r))
-	}
-	for _, r := range a.Reasons {
-		row.Reasons = append(row.Reasons, clean(r))
-	}
-}
-
-// csvInventory is an asset's inventory columns: vendor, names ("name (source)" joined
-// by "; "), kind, roles (space separated), manufacturer, model, reasons (joined by " | ").
-func csvInventory(a findings.Asset) []string {
-	reasons := make([]string, len(a.Reasons))
-	for i, r := range a.Reasons {
-		reasons[i] = clean(r)
-	}
-	return []string{clean(a.Vendor), strings.Join(assetNames(a, 0), "; "), clean(a.Kind), strings.Join(a.Roles, " "),
-		clean(a.Manufacturer), clean(a.Model), strings.Join(reasons, " | ")}
+	return tb.render(w, total, false)
 }

@@ -9,62 +9,91 @@ import (
 	"github.com/medscan/medscan/findings"
 )
 
-// Writer renders one scan in one format.
-type Writer interface {
-	Write(w io.Writer, r *findings.Report) error
+// Writer renders one kind of document (D) in one format.
+type Writer[D any] interface {
+	Write(w io.Writer, doc D) error
 }
+
+// WriterFunc adapts a function to Writer.
+type WriterFunc[D any] func(w io.Writer, doc D) error
+
+// Write calls f.
+func (f WriterFunc[D]) Write(w io.Writer, doc D) error { return f(w, doc) }
 
 // Options are the presentation choices a caller (the CLI) makes; formats ignore the
 // ones that do not apply to them.
 type Options struct {
 	Color bool // ANSI colour, for a terminal
 	Width int  // columns to fit text output into; 0 means DefaultWidth
-	// Rules is the rule catalog, for formats that describe every rule a scan could
-	// raise (SARIF). The Report does not carry it, and this package may not import
-	// package rules, so the caller passes it; when empty, writers describe the rules of
-	// the findings at hand from what the findings carry.
-	Rules []RuleInfo
+	// Catalog is the rule catalog, for formats that describe every rule a scan could
+	// raise (SARIF) or say why a rule matters (HTML). When empty, writers describe the
+	// rules of the findings at hand from what the findings carry.
+	Catalog findings.Catalog
 }
 
-// RuleInfo describes one catalog rule. Its fields match rules.Meta one for one, so a
-// caller converts with report.RuleInfo(meta).
-type RuleInfo struct {
-	ID          string
-	Title       string
-	Default     findings.Severity
-	Rationale   string
-	Remediation string
-	References  []string
-}
-
-// DefaultWidth is the width the table fits when Options.Width is 0.
+// DefaultWidth is the width text output fits when Options.Width is 0.
 const DefaultWidth = 100
 
-// formats maps a format name to its constructor; each format's file registers itself.
-var formats = map[string]func(Options) Writer{}
-
-func register(name string, fn func(Options) Writer) {
-	if _, dup := formats[name]; dup {
-		panic("report: format " + name + " registered twice")
+func (o Options) width() int {
+	if o.Width <= 0 {
+		return DefaultWidth
 	}
-	formats[name] = fn
+	return o.Width
 }
 
-// Formats lists the known format names, sorted.
-func Formats() []string {
-	names := make([]string, 0, len(formats))
-	for n := range formats {
+// Registry holds the formats one kind of document can be written in; each format's
+// file registers itself, so that adding a format is adding a file.
+type Registry[D any] struct {
+	what    string
+	formats map[string]func(Options) Writer[D]
+}
+
+func newRegistry[D any](what string) *Registry[D] {
+	return &Registry[D]{what: what, formats: map[string]func(Options) Writer[D]{}}
+}
+
+func (r *Registry[D]) register(name string, fn func(Options) Writer[D]) {
+	if _, dup := r.formats[name]; dup {
+		panic("report: " + r.what + " format " + name + " registered twice")
+	}
+	r.formats[name] = fn
+}
+
+// Formats lists the format names, sorted.
+func (r *Registry[D]) Formats() []string {
+	names := make([]string, 0, len(r.formats))
+	for n := range r.formats {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	return names
 }
 
+// Has reports whether a format name (case-insensitive) is known.
+func (r *Registry[D]) Has(format string) bool {
+	_, ok := r.formats[strings.ToLower(strings.TrimSpace(format))]
+	return ok
+}
+
 // New returns the writer for a format name (case-insensitive).
-func New(format string, opts Options) (Writer, error) {
-	fn, ok := formats[strings.ToLower(strings.TrimSpace(format))]
+func (r *Registry[D]) New(format string, opts Options) (Writer[D], error) {
+	fn, ok := r.formats[strings.ToLower(strings.TrimSpace(format))]
 	if !ok {
-		return nil, fmt.Errorf("report: unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
+		return nil, fmt.Errorf("report: unknown %s format %q (known: %s)", r.what, format, strings.Join(r.Formats(), ", "))
 	}
 	return fn(opts), nil
 }
+
+// The documents medscan renders, each with its formats.
+var (
+	// Scan writes one scan's report: table, json, html, sarif, csv, csv-assets.
+	Scan = newRegistry[*findings.Report]("report")
+	// Inventory writes a scan's assets: table, json, csv.
+	Inventory = newRegistry[*findings.Inventory]("inventory")
+	// ScanList writes the list of stored scans: table, json.
+	ScanList = newRegistry[*findings.ScanList]("scan list")
+	// Comparison writes the change between two scans: table, json.
+	Comparison = newRegistry[*findings.Comparison]("comparison")
+	// Catalog writes the rule catalog: table, json.
+	Catalog = newRegistry[[]findings.RuleInfo]("catalog")
+)

@@ -48,5 +48,25 @@ func TestCatalog(t *testing.T) {
 		if got, ok := rules.Lookup(m.ID); !ok || got.ID != m.ID {
 			t.Errorf("Lookup(%s) failed", m.ID)
 		}
+		// What a rule covers is declared by the rule, never guessed from its ID: the
+		// history and SARIF read nothing else.
+		if err := m.Covers.Check(); err != nil {
+			t.Errorf("%s: coverage declaration: %v", m.ID, err)
+		}
+	}
+}
+
+// TestCoverageCheckRefusesAMissingDeclaration makes sure the guard above can fail.
+func TestCoverageCheckRefusesAMissingDeclaration(t *testing.T) {
+	for _, c := range []findings.Coverage{
+		{},
+		{Domain: findings.DomainTLS},
+		{Domain: "tls-pki", Needs: []findings.Evidence{findings.SeenTLSSuites}},
+		{Domain: findings.DomainTLS, Needs: []findings.Evidence{"handshake"}},
+		{Domain: findings.DomainTLS, Needs: []findings.Evidence{findings.SeenTLSSuites}, Profile: "deep"},
+	} {
+		if c.Check() == nil {
+			t.Errorf("Check(%+v) accepted it", c)
+		}
 	}
 }

@@ -206,12 +206,7 @@ func (c *Context) Presentations() []Presentation {
 			byKey[k] = p
 			order = append(order, k)
 		}
-		if !first.IsZero() && (p.FirstSeen.IsZero() || first.Before(p.FirstSeen)) {
-			p.FirstSeen = first
-		}
-		if last.After(p.LastSeen) {
-			p.LastSeen = last
-		}
+		observe.Widen(&p.FirstSeen, &p.LastSeen, first, last)
 		if peer.IsValid() {
 			p.Peers = addSorted(p.Peers, peer.Unmap().String())
 		}

@@ -14,15 +14,11 @@ import (
 	"github.com/medscan/medscan/observe"
 )
 
-// Meta is a rule's catalog entry: what reports, suppressions and CI gates rely on.
-type Meta struct {
-	ID          string            `json:"id"`
-	Title       string            `json:"title"`
-	Default     findings.Severity `json:"default"`
-	Rationale   string            `json:"rationale"`
-	Remediation string            `json:"remediation"`
-	References  []string          `json:"references"`
-}
+// Meta is a rule's catalog entry: what reports, suppressions, CI gates and the history
+// rely on, including what the rule covers (findings.Coverage), which every rule declares
+// for itself. It is the finding model's RuleInfo, so that the store and the writers read
+// it without importing this package.
+type Meta = findings.RuleInfo
 
 // Rule is one check: a pure function of the observations and the policy, which reports
 // what it finds through Context.Emit.
@@ -63,11 +59,16 @@ func Catalog() []Meta {
 	for _, r := range registry {
 		m := r.Meta()
 		m.References = slices.Clone(m.References)
+		m.Covers.Needs = slices.Clone(m.Covers.Needs)
+		m.Covers.Tags = slices.Clone(m.Covers.Tags)
 		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b Meta) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
+
+// CatalogIndex is the catalog by ID, as the history (store.Diff) and the writers take it.
+func CatalogIndex() findings.Catalog { return findings.NewCatalog(Catalog()) }
 
 // Lookup returns the metadata of a registered rule.
 func Lookup(id string) (Meta, bool) {
@@ -226,12 +227,7 @@ func merge(a, b findings.Finding) findings.Finding {
 		}
 	}
 	keep.Evidence = ev
-	if other.FirstSeen.Before(keep.FirstSeen) {
-		keep.FirstSeen = other.FirstSeen
-	}
-	if other.LastSeen.After(keep.LastSeen) {
-		keep.LastSeen = other.LastSeen
-	}
+	observe.Widen(&keep.FirstSeen, &keep.LastSeen, other.FirstSeen, other.LastSeen)
 	return keep
 }
 

@@ -159,7 +159,7 @@ var hl7Cases = []struct {
 	{
 		name:   "control bytes in a header field are replaced",
 		client: "\x0bMSH|^~\\&|AP\x01P|F\x7f|R|RF|2024||ADT^A01|1|P|2.3\r\x1c\r",
-		want:   "AP?P/F?>R/RF ADT^A01 v2.3 p0 ack=false",
+		want:   `AP\x01P/F\x7f>R/RF ADT^A01 v2.3 p0 ack=false`,
 	},
 }
 

@@ -49,7 +49,7 @@ func FuzzStream(f *testing.F) {
 		d.Done()
 		d.End(t0)
 		for _, r := range h.Sink.HTTP {
-			if len(r.Host) > maxField || len(r.Path) > maxField || len(r.QueryKeys) > maxQueryKeys {
+			if len(r.HostHeader) > maxField || len(r.Path) > maxField || len(r.QueryKeys) > maxQueryKeys {
 				t.Fatalf("unbounded field: %+v", r)
 			}
 			noImage := r.BodyKind == "" && (r.BodyBytes != 0 || r.BodyPartial || r.BodySHA256 != "")

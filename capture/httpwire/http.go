@@ -304,7 +304,7 @@ func (s *stream) target(h *half, tg []byte) {
 				s.credential(h, "url-userinfo", "url", clip(unescape(userinfo[:c], false)), unescape(userinfo[c+1:], false))
 			}
 		}
-		h.msg.Host = clip(host)
+		h.msg.HostHeader = clip(host)
 		tg = auth[end:]
 		if len(tg) == 0 {
 			tg = []byte("/")
@@ -442,8 +442,8 @@ func (s *stream) header(h *half, line []byte) {
 	}
 	switch string(ln) {
 	case "host":
-		if h.msg.Host == "" {
-			h.msg.Host = h.intern(slotHost, value)
+		if h.msg.HostHeader == "" {
+			h.msg.HostHeader = h.intern(slotHost, value)
 		}
 	case "user-agent":
 		h.msg.UserAgent = h.intern(slotAgent, value)
@@ -574,11 +574,11 @@ func (s *stream) startTunnel() {
 // queue records a complete request until its response arrives.
 func (s *stream) queue(r observe.HTTPRequest) {
 	if !s.paired {
-		s.ctx.Sink.AddHTTP(r)
+		s.emit(r)
 		return
 	}
 	if len(s.pending) >= MaxPending {
-		s.ctx.Sink.AddHTTP(s.pending[0])
+		s.emit(s.pending[0])
 		n := copy(s.pending, s.pending[1:])
 		s.pending = s.pending[:n]
 		s.count("http_unanswered_dropped")
@@ -594,7 +594,7 @@ func (s *stream) answer(resp observe.HTTPRequest, body, encoded bool) {
 		resp.Flow = s.ctx.Flow
 		resp.FirstSeen, resp.LastSeen, resp.Count = s.dir[1].t, s.dir[1].t, 1
 		if !body || !s.holdResponse(resp, encoded) {
-			s.ctx.Sink.AddHTTP(resp)
+			s.emit(resp)
 		}
 		return
 	}
@@ -605,14 +605,14 @@ func (s *stream) answer(resp observe.HTTPRequest, body, encoded bool) {
 	s.pending = s.pending[:n]
 	r.Status, r.Server, r.RespContentType = resp.Status, resp.Server, resp.RespContentType
 	if !body || !s.holdResponse(r, encoded) {
-		s.ctx.Sink.AddHTTP(r)
+		s.emit(r)
 	}
 }
 
 // flush emits the requests still waiting, without responses.
 func (s *stream) flush() {
 	for i, r := range s.pending {
-		s.ctx.Sink.AddHTTP(r)
+		s.emit(r)
 		s.pending[i] = observe.HTTPRequest{}
 	}
 	s.pending = s.pending[:0]
@@ -730,3 +730,10 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// emit hands one request, paired with its response when there was one, to the sink:
+// the one place a request leaves the dissector. It is classified while the raw path is
+// still at hand, and its path replaced by its template (observe.HTTPRequest.AsEmitted),
+// so that no identifier a path carries (a record number, a patient's name) is ever kept,
+// shown or stored.
+func (s *stream) emit(r observe.HTTPRequest) { s.ctx.Sink.AddHTTP(r.AsEmitted()) }

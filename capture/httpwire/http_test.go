@@ -118,7 +118,7 @@ var httpCases = []httpCase{
 		check: func(t *testing.T, h *corpustest.Harness) {
 			wantStatuses(t, h, "GET /api/v1/patients 200")
 			r := h.Sink.HTTP[0]
-			if r.Host != "emr.local:8080" || r.UserAgent != "pump/1.0" || r.AuthScheme != "Basic" || !r.HasCookie ||
+			if r.HostHeader != "emr.local:8080" || r.UserAgent != "pump/1.0" || r.AuthScheme != "Basic" || !r.HasCookie ||
 				r.Server != "Apache/2.2" || r.RespContentType != "application/json" || r.Flow != flow || r.Count != 1 ||
 				strings.Join(r.QueryKeys, ",") != "page,sort" {
 				t.Errorf("request = %+v", r)
@@ -143,7 +143,7 @@ var httpCases = []httpCase{
 			"HTTP/1.1 304 Not Modified\r\n\r\n" +
 			"HTTP/1.0 404 Not Found\r\nServer: old\r\n\r\nbody until close\r\nHTTP/1.1 999 not parsed\r\n\r\n",
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "GET /a 200", "HEAD /b 200", "POST /c 204", "GET /d 304", "GET /e 404")
+			wantStatuses(t, h, "GET /a 200", "HEAD /{id} 200", "POST /{id} 204", "GET /{id} 304", "GET /{id} 404")
 			if h.Sink.HTTP[2].ContentType != "text/plain" {
 				t.Errorf("content type lost: %+v", h.Sink.HTTP[2])
 			}
@@ -158,7 +158,7 @@ var httpCases = []httpCase{
 			"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n" +
 			"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "PUT /up 201", "GET /next 200")
+			wantStatuses(t, h, "PUT /{id} 201", "GET /next 200")
 		},
 	},
 	{
@@ -175,7 +175,7 @@ var httpCases = []httpCase{
 		name:   "request without a response is emitted at End",
 		client: "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nPROPFIND /dav HTTP/1.1\r\n\r\n",
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "OPTIONS * 0", "PROPFIND /dav 0")
+			wantStatuses(t, h, "OPTIONS * 0", "PROPFIND /{id} 0")
 		},
 	},
 	{
@@ -184,12 +184,12 @@ var httpCases = []httpCase{
 			"GET http://admin:Pr0xyPassw0rd@device.local:8080/cfg?apikey=Zz9 HTTP/1.1\r\n\r\n",
 		secrets: []string{"hunter2", "abc+def", "abc def", "k3y", "Pr0xyPassw0rd", "Zz9"},
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "GET /login 0", "GET /cfg 0")
+			wantStatuses(t, h, "GET /login 0", "GET /{id} 0")
 			if got := strings.Join(h.Sink.HTTP[0].QueryKeys, ","); got != "user,Password,token,x,sig,key" {
 				t.Errorf("query keys = %s", got)
 			}
-			if h.Sink.HTTP[1].Host != "device.local:8080" {
-				t.Errorf("proxy host = %q", h.Sink.HTTP[1].Host)
+			if h.Sink.HTTP[1].HostHeader != "device.local:8080" {
+				t.Errorf("proxy host = %q", h.Sink.HTTP[1].HostHeader)
 			}
 			c := cred(t, h, "url-secret", "Password", "")
 			p, _ := observe.NewSecretHasher(corpustest.Key).Hide([]byte("hunter2!xyz"))
@@ -262,7 +262,7 @@ var httpCases = []httpCase{
 		client: "\x16\x03\x01garbage line\r\nmore junk\nGET /ok HTTP/1.1\r\nHost: x\r\n\r\n",
 		server: "junk\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "GET /ok 200")
+			wantStatuses(t, h, "GET /{id} 200")
 			if h.Counters["http_resync"] != 2 {
 				t.Errorf("counters = %v", h.Counters)
 			}
@@ -275,7 +275,7 @@ var httpCases = []httpCase{
 			"GET /after HTTP/1.1\r\n\r\n",
 		server: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "GET /big 200", "GET /after 200")
+			wantStatuses(t, h, "GET /{id} 200", "GET /{id} 200")
 			if h.Sink.HTTP[0].UserAgent != "" || h.Counters["http_oversized_headers"] != 1 {
 				t.Errorf("request = %+v, counters = %v", h.Sink.HTTP[0], h.Counters)
 			}
@@ -293,7 +293,7 @@ var httpCases = []httpCase{
 		name:   "absurd content length and bad chunk sizes",
 		client: "POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\nGET /y HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET /z HTTP/1.1\r\n\r\n",
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "POST /x 0", "GET /y 0", "GET /z 0")
+			wantStatuses(t, h, "POST /{id} 0", "GET /{id} 0", "GET /{id} 0")
 		},
 	},
 	{
@@ -301,7 +301,7 @@ var httpCases = []httpCase{
 		client: "POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello\r\n" +
 			"GET /y HTTP/1.1\r\n\r\n",
 		check: func(t *testing.T, h *corpustest.Harness) {
-			wantStatuses(t, h, "POST /x 0", "GET /y 0")
+			wantStatuses(t, h, "POST /{id} 0", "GET /{id} 0")
 		},
 	},
 }
@@ -379,7 +379,7 @@ func TestGaps(t *testing.T) {
 		d.Data(dissect.ClientToServer, []byte(strings.Repeat("x", 40)+"GET /b HTTP/1.1\r\n\r\n"), t0)
 		d.Data(dissect.ServerToClient, []byte("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"), t0)
 		d.End(t0)
-		wantStatuses(t, h, "POST /a 201", "GET /b 200")
+		wantStatuses(t, h, "POST /a 201", "GET /{id} 200")
 	})
 	t.Run("in headers resynchronises and stops pairing", func(t *testing.T) {
 		h := corpustest.NewHarness(flow)
@@ -389,7 +389,7 @@ func TestGaps(t *testing.T) {
 		d.Data(dissect.ClientToServer, []byte("st: y\r\n\r\nGET /c HTTP/1.1\r\n\r\n"), t0)
 		d.Data(dissect.ServerToClient, []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"), t0)
 		d.End(t0)
-		wantStatuses(t, h, "GET /a 0", "GET /c 0", "  200", "  404")
+		wantStatuses(t, h, "GET /a 0", "GET /{id} 0", "  200", "  404")
 		if h.Counters["http_gap"] != 1 || h.Counters["http_resync"] != 1 {
 			t.Errorf("counters = %v", h.Counters)
 		}
@@ -402,7 +402,7 @@ func TestGaps(t *testing.T) {
 		d.Gap(dissect.ServerToClient, 1000)
 		d.Data(dissect.ServerToClient, []byte("tail of something\r\nHTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"), t0)
 		d.End(t0)
-		wantStatuses(t, h, "GET /a 200", "GET /b 0", "  500")
+		wantStatuses(t, h, "GET /a 200", "GET /{id} 0", "  500")
 	})
 }
 
@@ -419,7 +419,7 @@ func TestBigBodyCostsNothing(t *testing.T) {
 	// AllocsPerRun ran the function once more than asked: exactly size bytes were fed.
 	d.Data(dissect.ClientToServer, []byte("GET /after HTTP/1.1\r\n\r\n"), t0)
 	d.End(t0)
-	wantStatuses(t, h, "POST /upload 0", "GET /after 0")
+	wantStatuses(t, h, "POST /upload 0", "GET /{id} 0")
 }
 
 func TestPendingBound(t *testing.T) {
@@ -449,5 +449,5 @@ func TestDoneOnlyForTunnels(t *testing.T) {
 		t.Fatal("not done after 101")
 	}
 	d.End(t0)
-	wantStatuses(t, h, "GET /chat 101")
+	wantStatuses(t, h, "GET /{id} 101")
 }

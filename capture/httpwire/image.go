@@ -163,7 +163,7 @@ func (s *stream) bodyEnd(partial bool) {
 // release emits the held record as it stands and stops examining the body.
 func (s *stream) release() {
 	d := &s.dl
-	s.ctx.Sink.AddHTTP(d.rec)
+	s.emit(d.rec)
 	d.rec = observe.HTTPRequest{}
 	d.active, d.sniffing, d.hashing = false, false, false
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/medscan/medscan/capture/dissect"
 	"github.com/medscan/medscan/capture/internal/corpustest"
+	"github.com/medscan/medscan/observe"
 )
 
 // filler returns n bytes that match no magic number, deterministic.
@@ -127,8 +128,9 @@ func TestImages(t *testing.T) {
 				if i := strings.IndexByte(path, '?'); i >= 0 {
 					path = path[:i]
 				}
+				path = observe.PathTemplate(path) // what leaves the dissector
 				code := tc.status[:3]
-				wantStatuses(t, whole, "GET "+path+" "+code, "GET /after 200")
+				wantStatuses(t, whole, "GET "+path+" "+code, "GET /{id} 200")
 				r := whole.Sink.HTTP[0]
 				if r.BodyKind != tc.want {
 					t.Fatalf("kind %q, want %q", r.BodyKind, tc.want)
@@ -274,7 +276,7 @@ func TestResponseBodiesCostNothing(t *testing.T) {
 			d.Data(dissect.ServerToClient, bytes.Repeat([]byte("x"), size-fed), t0)
 			d.Data(dissect.ServerToClient, []byte("HTTP/1.1 204 No Content\r\n\r\n"), t0)
 			d.End(t0)
-			wantStatuses(t, h, "GET "+tc.path+" 200", "GET /after 204")
+			wantStatuses(t, h, "GET "+observe.PathTemplate(tc.path)+" 200", "GET /{id} 204")
 			if r := h.Sink.HTTP[0]; (tc.name == "firmware") != (r.BodySHA256 != "") || r.BodyPartial {
 				t.Errorf("%+v", r)
 			}

@@ -41,7 +41,8 @@ func (x *xfer) emit() {
 		return
 	}
 	ft := x.res
-	ft.Flow, ft.Protocol, ft.Upload, ft.Path = x.ctx.Flow, "ftp", x.upload, x.path
+	// The path leaves the dissector as a template: a file name can name a patient.
+	ft.Flow, ft.Protocol, ft.Upload, ft.Path = x.ctx.Flow, "ftp", x.upload, observe.PathTemplate(x.path)
 	host := x.ctx.Flow.Server.Addr().Unmap().String()
 	if x.ctx.Flow.Server.Addr().Unmap().Is6() {
 		host = "[" + host + "]"
@@ -49,7 +50,7 @@ func (x *xfer) emit() {
 	if p := x.ctx.Flow.Server.Port(); p != 21 {
 		host += ":" + strconv.Itoa(int(p))
 	}
-	ft.URL = "ftp://" + host + "/" + strings.TrimPrefix(x.path, "/")
+	ft.URL = "ftp://" + host + "/" + strings.TrimPrefix(ft.Path, "/")
 	if k := image.PathKind(x.path); k != "" {
 		ft.Kind = k
 	}

@@ -296,10 +296,12 @@ func (h *handler) finish(x *transfer, partial bool) {
 	if x.bytes == 0 && x.sumDone == nil {
 		return
 	}
+	// The file name leaves the dissector as a template: it can name a patient.
+	path := observe.PathTemplate(x.req.Filename)
 	ft := observe.FileTransfer{
 		Flow: observe.Flow{Client: x.client, Server: x.server}, FirstSeen: x.first, LastSeen: x.last,
-		Protocol: "tftp", Upload: x.req.Write, Path: x.req.Filename,
-		URL:   "tftp://" + hostString(x.server.Addr()) + "/" + strings.TrimPrefix(x.req.Filename, "/"),
+		Protocol: "tftp", Upload: x.req.Write, Path: path,
+		URL:   "tftp://" + hostString(x.server.Addr()) + "/" + strings.TrimPrefix(path, "/"),
 		Bytes: x.bytes, Partial: partial,
 	}
 	if !partial && x.sumDone != nil {

@@ -124,7 +124,7 @@ func (s *stream) clientExtension(f *helloFacts, typ uint16, data rd) {
 				name, ok = list.vec16()
 			}
 			if ok && kind == 0 && t.SNI == "" {
-				t.SNI = printable(name, 255)
+				t.SNI = observe.Text(name, 255)
 			}
 		}
 	case extALPN:
@@ -139,7 +139,7 @@ func (s *stream) clientExtension(f *helloFacts, typ uint16, data rd) {
 				f.alpnFirst = append([]byte{}, p...)
 			}
 			if len(t.ALPN) < maxALPN {
-				t.ALPN = append(t.ALPN, printable(p, 255))
+				t.ALPN = append(t.ALPN, observe.Text(p, 255))
 			}
 		}
 	case extSupportedVersions:
@@ -172,12 +172,6 @@ func (s *stream) clientExtension(f *helloFacts, typ uint16, data rd) {
 			}
 		}
 	}
-}
-
-// printable keeps a peer-chosen name as text that cannot break a report or a terminal:
-// bytes outside printable ASCII become '?', and the length is capped.
-func printable(b []byte, max int) string {
-	return observe.Text(b, max)
 }
 
 // ja3 is the MD5 of "version,suites,extensions,groups,point formats" in decimal, values
@@ -360,7 +354,7 @@ func (s *stream) serverHello(body []byte) {
 		case extALPN:
 			if list, ok := data.vec16(); ok {
 				if p, ok := list.vec8(); ok {
-					alpn = printable(p, 255)
+					alpn = observe.Text(p, 255)
 				}
 			}
 		case extKeyShare:

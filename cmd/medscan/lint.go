@@ -9,20 +9,17 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
+	"github.com/medscan/medscan/store"
 )
 
 // cmdLint examines certificate files and folders, and the certificates of a stored
-// scan, and stores the result as a scan of source file.
+// scan, and stores the result as a lint run.
 func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
-	var out outputFlags
-	out.register(fs)
+	var run runFlags
+	run.register(fs, "lint run")
 	fromScan := fs.String("scan", "", "also lint every certificate of a stored scan: latest, latest~N or an `ID`")
-	label := fs.String("label", "", "name this run so later runs can be compared with it")
-	quiet := fs.BoolP("quiet", "q", false, "print nothing on stderr but errors")
-	keyBlocklist := blocklistFlag(fs)
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
@@ -30,28 +27,25 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(paths) == 0 && *fromScan == "" {
 		return usageError{"lint: nothing to lint: give certificate files or folders (PEM, DER, PKCS #7), or --scan latest"}
 	}
-	gate, w, err := out.check()
-	if err != nil {
-		return err
-	}
 	// A path that does not exist is a typo: say so before anything is recorded.
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("%s: %w", p, errors.Unwrap(err))
 		}
 	}
-	in, err := out.inputs(ctx, stderr, *keyBlocklist)
+	in, err := run.inputs(ctx, "lint", stderr)
 	if err != nil {
 		return err
 	}
-	st, err := findings.Open(out.dbPath())
+	st, err := store.Open(run.db.path())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	var id int64
 	if *fromScan != "" {
-		if id, err = st.ResolveScan(ctx, *fromScan); err != nil {
+		// The certificates of a network scan: "latest" is the latest scan, not this run.
+		if id, err = st.ResolveScan(ctx, *fromScan, ""); err != nil {
 			return err
 		}
 	}
@@ -59,7 +53,7 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Paths:        paths,
 		FromScan:     id,
 		Policy:       in.policy,
-		Label:        *label,
+		Label:        run.label,
 		ToolVersion:  version,
 		FileError:    func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
 		KeyBlocklist: in.blocklist,
@@ -67,8 +61,6 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return out.finish(ctx, st, res, storedRun{inputs: in, gate: gate, writer: w, quiet: *quiet,
-		what:       fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
-		incomplete: "some files could not be read in full; every certificate that was read is stored and reported"},
-		stdout, stderr)
+	return run.finish(ctx, st, res.ScanID, res.Complete, in, fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
+		"some files could not be read in full; every certificate that was read is stored and reported", stdout, stderr)
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
+	"github.com/medscan/medscan/store"
 )
 
 // liveFlags are scan's flags for a live capture (--iface and what shapes it).
@@ -147,11 +147,8 @@ func parseSize(s string) (int64, error) {
 
 // liveArgs is what scan hands to run besides the live flags.
 type liveArgs struct {
-	out          *outputFlags
-	pcaps        []string
-	label        string
-	keyBlocklist string
-	quiet        bool
+	run   *runFlags
+	pcaps []string
 }
 
 // run performs a live scan and renders it as scan renders a capture file's: through
@@ -161,26 +158,22 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	if err != nil {
 		return err
 	}
-	gate, w, err := r.out.check()
+	in, err := r.run.inputs(ctx, "scan", stderr)
 	if err != nil {
 		return err
 	}
-	in, err := r.out.inputs(ctx, stderr, r.keyBlocklist)
-	if err != nil {
-		return err
-	}
-	st, err := findings.Open(r.out.dbPath())
+	st, err := store.Open(r.run.db.path())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	opt.Policy, opt.Label, opt.ToolVersion, opt.KeyBlocklist = in.policy, r.label, version, in.blocklist
+	opt.Policy, opt.Label, opt.ToolVersion, opt.KeyBlocklist = in.policy, r.run.label, version, in.blocklist
 	opt.SourceError = func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) }
 	var last scan.LiveStats
 	opt.Progress = func(s scan.LiveStats) {
 		last = s
 		switch {
-		case r.quiet:
+		case r.run.quiet:
 		case s.Checkpoints == 0:
 			// Said once the sockets are open: a test (or a user) may start traffic now.
 			fmt.Fprintf(stderr, "medscan: capturing on %s; stop with Ctrl-C (SIGINT) or SIGTERM\n", strings.Join(opt.Ifaces, ", "))
@@ -194,9 +187,8 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	}
 	// SIGINT and SIGTERM are how a live capture normally ends: the report of what was
 	// stored is still rendered.
-	return r.out.finish(context.WithoutCancel(ctx), st, res, storedRun{inputs: in, gate: gate, writer: w, quiet: r.quiet,
-		what:       fmt.Sprintf("%d packet(s), ", last.Packets),
-		incomplete: "the live capture is incomplete: an interface failed or packets could not be kept; what was captured is stored and reported"},
+	return r.run.finish(context.WithoutCancel(ctx), st, res.ScanID, res.Complete, in, fmt.Sprintf("%d packet(s), ", last.Packets),
+		"the live capture is incomplete: an interface failed or packets could not be kept; what was captured is stored and reported",
 		stdout, stderr)
 }
 

@@ -2,9 +2,10 @@
 // on hospital networks, from captures, and keeps what it learns in SQLite.
 //
 // The command is a thin shell over the library packages: it parses flags, opens the
-// store, runs a scan or loads one, renders it and maps the outcome to an exit code:
-// 0 clean, 1 error (including a scan that could not read every source), 2 usage,
-// 3 findings at or above --fail-on.
+// store (package store), runs a scan (internal/scan) or loads one, hands the document to
+// its writer (package report) and maps the outcome to an exit code: 0 clean, 1 error
+// (including a scan that could not read every source), 2 usage, 3 findings at or above
+// --fail-on (store.Gate). It renders nothing itself.
 package main
 
 import (
@@ -33,7 +34,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// exitError carries a non-zero exit code that is not an error message (the gate).
+// codeError carries a non-zero exit code that is not an error message (the gate).
 type codeError struct{ code int }
 
 func (e codeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
@@ -44,7 +45,7 @@ Usage:
   medscan scan --pcap FILE [--pcap FILE…] [flags]   scan captures ("-" reads stdin)
   medscan scan TARGET… [-p PORTS] [flags]           probe TLS services gently (IPs, CIDRs, ranges, names; -l FILE)
   medscan scan --iface IF [--duration D] [flags]    watch a network segment live (AF_PACKET; root)
-  medscan report [--scan latest|ID] [flags]         render a stored scan again
+  medscan report [--scan latest|ID] [flags]         render a stored scan again (--kind lint: a lint run)
   medscan lint PATH… [--scan latest|ID] [flags]      lint certificate files (PEM, DER, PKCS #7) and stored certificates
   medscan scans [--label L] [--format json]         list the stored scans with their counts
   medscan inventory [--scan latest|ID] [--kind K]   list a stored scan's assets: kind, maker, reasons
@@ -64,7 +65,8 @@ func main() {
 	os.Exit(code)
 }
 
-// run is main without the process: tests call it directly.
+// run is main without the process: the command's whole behaviour, given its arguments,
+// standard streams and a context that signals cancel.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, topUsage)

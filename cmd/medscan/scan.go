@@ -9,18 +9,15 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
+	"github.com/medscan/medscan/store"
 )
 
 func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("scan", pflag.ContinueOnError)
-	var out outputFlags
-	out.register(fs)
+	var run runFlags
+	run.register(fs, "scan")
 	pcaps := fs.StringArray("pcap", nil, "read a capture `FILE` (pcap, pcapng, optionally gzip-compressed; - for stdin); repeatable")
-	label := fs.String("label", "", "name this scan (a site, a ward) so later scans can be compared with it")
-	keyBlocklist := blocklistFlag(fs)
-	quiet := fs.BoolP("quiet", "q", false, "print nothing on stderr but errors")
 	var live liveFlags
 	live.register(fs)
 	var active activeFlags
@@ -32,7 +29,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if fs.NArg() > 0 || len(active.targetFiles) > 0 {
 			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}
 		}
-		return live.run(ctx, fs, liveArgs{out: &out, pcaps: *pcaps, label: *label, keyBlocklist: *keyBlocklist, quiet: *quiet}, stdout, stderr)
+		return live.run(ctx, fs, liveArgs{run: &run, pcaps: *pcaps}, stdout, stderr)
 	}
 	stdinUsers := 0
 	for _, p := range *pcaps {
@@ -44,16 +41,12 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return usageError{"scan: standard input (-) can be read only once"}
 	}
 	// Targets are parsed, and names resolved, before anything is recorded or contacted.
-	prb, err := active.build(ctx, fs.Args(), stdin, stdinUsers > 0, stderr, *quiet)
+	prb, err := active.build(ctx, fs.Args(), stdin, stdinUsers > 0, stderr, run.quiet)
 	if err != nil {
 		return err
 	}
 	if len(*pcaps) == 0 && prb == nil {
 		return usageError{"scan: " + scan.ErrNoSources.Error()}
-	}
-	gate, w, err := out.check()
-	if err != nil {
-		return err
 	}
 	// A missing file is a typo, not a damaged capture: say so before a scan is recorded.
 	for _, p := range *pcaps {
@@ -68,11 +61,11 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fmt.Errorf("%s: is a directory; give the capture files in it", p)
 		}
 	}
-	in, err := out.inputs(ctx, stderr, *keyBlocklist)
+	in, err := run.inputs(ctx, "scan", stderr)
 	if err != nil {
 		return err
 	}
-	st, err := findings.Open(out.dbPath())
+	st, err := store.Open(run.db.path())
 	if err != nil {
 		return err
 	}
@@ -81,7 +74,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		Pcaps:        *pcaps,
 		Stdin:        stdin,
 		Policy:       in.policy,
-		Label:        *label,
+		Label:        run.label,
 		ToolVersion:  version,
 		SourceError:  func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
 		KeyBlocklist: in.blocklist,
@@ -90,7 +83,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	return out.finish(ctx, st, res, storedRun{inputs: in, gate: gate, writer: w, quiet: *quiet,
-		incomplete: "the scan is incomplete: some input could not be read to its end; what was read is stored and reported"},
+	return run.finish(ctx, st, res.ScanID, res.Complete, in, "",
+		"the scan is incomplete: some input could not be read to its end; what was read is stored and reported",
 		stdout, stderr)
 }

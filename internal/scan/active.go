@@ -5,10 +5,10 @@ import (
 	"errors"
 	"net/netip"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/inventory"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/probe"
+	"github.com/medscan/medscan/store"
 )
 
 // Probe describes the active part of a scan: which addresses may be contacted, and how.
@@ -37,7 +37,7 @@ func (p *Probe) sources() []string {
 // scan in the store, classified as medical devices are skipped (and recorded as such)
 // unless the user asked for them: a fragile pump must not pay for a TLS survey. It
 // reports complete false when the probing was interrupted; what was learned stays in set.
-func runProbe(ctx context.Context, store *findings.Store, set *observe.Set, p *Probe) (complete bool, err error) {
+func runProbe(ctx context.Context, st *store.Store, set *observe.Set, p *Probe) (complete bool, err error) {
 	if ctx.Err() != nil {
 		// Interrupted while the captures were read: what they taught is stored, and
 		// nothing is probed.
@@ -46,7 +46,7 @@ func runProbe(ctx context.Context, store *findings.Store, set *observe.Set, p *P
 	}
 	cfg := p.Config
 	if !p.ProbeMedicalDevices {
-		known, err := store.AssetKinds(context.WithoutCancel(ctx))
+		known, err := st.AssetKinds(context.WithoutCancel(ctx))
 		if err != nil {
 			return false, err
 		}
@@ -65,9 +65,9 @@ func runProbe(ctx context.Context, store *findings.Store, set *observe.Set, p *P
 			return ""
 		}
 	}
-	st, err := probe.Run(ctx, p.Scope, cfg, set)
+	stats, err := probe.Run(ctx, p.Scope, cfg, set)
 	if p.Stats != nil {
-		p.Stats(st)
+		p.Stats(stats)
 	}
 	switch {
 	case err == nil:

@@ -2,19 +2,18 @@ package scan
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
+	"github.com/medscan/medscan/store"
 )
 
 // MaxFileBytes caps the size of one certificate file read by RunFiles: a bundle larger
@@ -46,7 +45,7 @@ type FileOptions struct {
 // SHA-256 as Subject. A file that holds no certificate, or is damaged part-way, is a
 // problem of the scan, which goes on; the scan is then incomplete. RunFiles returns an
 // error only when nothing could be stored.
-func RunFiles(ctx context.Context, store *findings.Store, opt FileOptions) (Result, error) {
+func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, error) {
 	clock := opt.Clock
 	if clock == nil {
 		clock = time.Now
@@ -96,11 +95,11 @@ func RunFiles(ctx context.Context, store *findings.Store, opt FileOptions) (Resu
 	if opt.FromScan != 0 {
 		src := fmt.Sprintf("scan:%d", opt.FromScan)
 		sources = append(sources, src)
-		if err := addStoredScan(ctx, store, set, opt.FromScan, clock()); err != nil {
+		if err := addStoredScan(ctx, st, set, opt.FromScan, clock()); err != nil {
 			return Result{}, fmt.Errorf("%s: %w", src, err)
 		}
 	}
-	return judgeAndStore(ctx, store, set, pol, opt.KeyBlocklist, clock, findings.ScanMeta{
+	return judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindLint,
 		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
 }
 
@@ -145,32 +144,20 @@ func readCertFile(set *observe.Set, path string, at time.Time, problem func(sour
 }
 
 // addFileCert records a certificate read from a file: a sighting with no endpoint, no
-// role and source file. observe.Set has no producer of such sightings (its Sink
-// methods record what the network showed), so the certificate is added directly.
+// role and source file, at its position in the file.
 func addFileCert(set *observe.Set, der []byte, position int, at time.Time) {
-	ref := observe.CertRef(sha256.Sum256(der))
-	c := set.Certificates[ref]
-	if c == nil {
-		c = &observe.Certificate{SHA256: ref, DER: slices.Clone(der), FirstSeen: at}
-		set.Certificates[ref] = c
-	}
-	for _, s := range c.Seen {
-		if s.Source == observe.SourceFile && s.Position == position && !s.Endpoint.IsValid() {
-			return
-		}
-	}
-	c.Seen = append(c.Seen, observe.CertSighting{Position: position, Time: at, Source: observe.SourceFile})
+	set.AddCertificate(der, observe.CertSighting{Position: position, Time: at, Source: observe.SourceFile})
 }
 
 // addStoredScan adds every certificate of a stored scan as a file sighting, so that
 // the certificates a capture showed are linted again under today's rules and policy.
-func addStoredScan(ctx context.Context, store *findings.Store, set *observe.Set, id int64, at time.Time) error {
-	rep, err := store.Load(ctx, id)
+func addStoredScan(ctx context.Context, st *store.Store, set *observe.Set, id int64, at time.Time) error {
+	rep, err := st.Load(ctx, id)
 	if err != nil {
 		return err
 	}
 	for _, c := range rep.Certificates {
-		der, err := store.CertificateDER(ctx, c.SHA256)
+		der, err := st.CertificateDER(ctx, c.SHA256)
 		if err != nil {
 			return err
 		}

@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/store"
 )
 
 // maxPartnerSightings caps how many places are listed for each key a factored key shares
@@ -25,7 +25,7 @@ const maxPartnerSightings = 8
 // SharedPrimeWith, the other keys by SPKI SHA-256 with where they were seen. No factor
 // is kept or returned. store may be nil (the set's keys are then compared among
 // themselves).
-func CheckKeys(ctx context.Context, store *findings.Store, set *observe.Set, blocklist *lint.Blocklist) error {
+func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist *lint.Blocklist) error {
 	if set == nil {
 		return nil
 	}
@@ -65,8 +65,8 @@ func CheckKeys(ctx context.Context, store *findings.Store, set *observe.Set, blo
 	if len(keys) == 0 {
 		return nil
 	}
-	if store != nil {
-		err := store.EachRSAKey(ctx, func(spki string, der []byte) error {
+	if st != nil {
+		err := st.EachRSAKey(ctx, func(spki string, der []byte) error {
 			if bySPKI[spki] != nil {
 				return nil
 			}
@@ -99,7 +99,7 @@ func CheckKeys(ctx context.Context, store *findings.Store, set *observe.Set, blo
 		}
 		var with []string
 		for _, j := range partners {
-			desc, err := describeKey(ctx, store, keys[j].spki, keys[j].certs)
+			desc, err := describeKey(ctx, st, keys[j].spki, keys[j].certs)
 			if err != nil {
 				return fmt.Errorf("key check: %w", err)
 			}
@@ -120,7 +120,7 @@ func CheckKeys(ctx context.Context, store *findings.Store, set *observe.Set, blo
 
 // describeKey names a key for evidence: its SPKI SHA-256 and where it was seen, in this
 // scan (from the set's certificates) and in stored scans.
-func describeKey(ctx context.Context, store *findings.Store, spki string, certs []*observe.Certificate) (string, error) {
+func describeKey(ctx context.Context, st *store.Store, spki string, certs []*observe.Certificate) (string, error) {
 	var where []string
 	for _, c := range certs {
 		for _, sg := range c.Seen {
@@ -129,8 +129,8 @@ func describeKey(ctx context.Context, store *findings.Store, spki string, certs 
 	}
 	slices.Sort(where)
 	where = slices.Compact(where)
-	if store != nil && len(where) < maxPartnerSightings {
-		sgs, err := store.KeySightings(ctx, spki, maxPartnerSightings-len(where))
+	if st != nil && len(where) < maxPartnerSightings {
+		sgs, err := st.KeySightings(ctx, spki, maxPartnerSightings-len(where))
 		if err != nil {
 			return "", err
 		}
@@ -164,8 +164,8 @@ func sightingText(sg observe.CertSighting) string {
 // checkKeys is CheckKeys for Run: a failure is recorded as a problem of the scan (the
 // per-key checks have run by then; only the comparison with the store is missing), not
 // a reason to lose the scan.
-func checkKeys(ctx context.Context, store *findings.Store, set *observe.Set, blocklist *lint.Blocklist) {
-	if err := CheckKeys(ctx, store, set, blocklist); err != nil {
+func checkKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist *lint.Blocklist) {
+	if err := CheckKeys(ctx, st, set, blocklist); err != nil {
 		set.Problem(observe.Problem{Source: "key check", Offset: -1, Message: err.Error()})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
+	"github.com/medscan/medscan/store"
 )
 
 // Defaults of a live capture.
@@ -188,7 +189,7 @@ func (f *liveIface) failed() error {
 // reading (a pcap file that cannot be written ends the keeping of packets, not the
 // capture), are recorded as problems of the scan and told to SourceError, and what was
 // learned is stored; the scan is then incomplete.
-func RunLive(ctx context.Context, store *findings.Store, opt LiveOptions) (Result, error) {
+func RunLive(ctx context.Context, st *store.Store, opt LiveOptions) (Result, error) {
 	if len(opt.Ifaces) == 0 {
 		return Result{}, ErrNoInterfaces
 	}
@@ -247,19 +248,20 @@ func RunLive(ctx context.Context, store *findings.Store, opt LiveOptions) (Resul
 	for i, f := range ifs {
 		sources[i] = "iface:" + f.name
 	}
-	base := findings.ScanMeta{Started: started, Label: opt.Label, Sources: sources, ToolVersion: opt.ToolVersion}
+	base := findings.ScanInfo{Kind: findings.KindNetwork, Started: started, Label: opt.Label, Sources: sources,
+		ToolVersion: opt.ToolVersion}
 	running := base
 	running.Problems = []observe.Problem{{Source: strings.Join(sources, ","), Offset: -1,
 		Message: "live capture running: this is its latest checkpoint, not its end"}}
-	id, err := store.BeginScan(ctx, running)
+	id, err := st.BeginScan(ctx, running)
 	if err != nil {
 		return Result{}, err
 	}
 
-	pool := capture.NewPool(passiveConfig(store), workers)
+	pool := capture.NewPool(passiveConfig(st), workers)
 	pool.DropWhenFull = !opt.lossless
 
-	r := &liveRun{opt: opt, store: store, pol: pol, clock: clock, id: id, started: started, ifs: ifs, pool: pool,
+	r := &liveRun{opt: opt, store: st, pol: pol, clock: clock, id: id, started: started, ifs: ifs, pool: pool,
 		cum: observe.NewSet(), stop: make(chan struct{})}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -367,7 +369,7 @@ func (f *liveIface) close() {
 // liveRun is the state of one RunLive.
 type liveRun struct {
 	opt     LiveOptions
-	store   *findings.Store
+	store   *store.Store
 	pol     *rules.Policy
 	clock   func() time.Time
 	id      int64
@@ -471,7 +473,7 @@ func (r *liveRun) merge(delta *observe.Set) {
 }
 
 // commit judges the cumulative set and writes it over the scan.
-func (r *liveRun) commit(ctx context.Context, meta findings.ScanMeta) error {
+func (r *liveRun) commit(ctx context.Context, meta findings.ScanInfo) error {
 	keys := r.certsChanged || r.checkpoints == 0
 	r.fs = judge(ctx, r.store, r.cum, r.pol, r.opt.KeyBlocklist, keys)
 	r.certsChanged = false
@@ -488,7 +490,7 @@ func (r *liveRun) commit(ctx context.Context, meta findings.ScanMeta) error {
 		}
 	}
 	meta = judgedMeta(meta, r.cum, r.pol, r.clock)
-	if err := r.store.CheckpointScan(ctx, r.id, meta, r.cum, r.fs); err != nil {
+	if err := r.store.Checkpoint(ctx, r.id, findings.NewReport(meta, r.cum, r.fs)); err != nil {
 		return err
 	}
 	r.checkpoints++

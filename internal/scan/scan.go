@@ -26,6 +26,7 @@ import (
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
 	_ "github.com/medscan/medscan/rules/all" // registers every rule
+	"github.com/medscan/medscan/store"
 )
 
 // Options describe one scan.
@@ -59,7 +60,7 @@ type Result struct {
 // Run performs the scan and stores it. A source that fails part-way does not stop the
 // scan: what was read is kept, the problem is recorded, and the scan is marked incomplete.
 // Run returns an error only when nothing could be stored.
-func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error) {
+func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	clock := opt.Clock
 	if clock == nil {
 		clock = time.Now
@@ -74,7 +75,7 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 	}
 	started := clock()
 	set := observe.NewSet()
-	eng := capture.NewEngine(passiveConfig(store), set)
+	eng := capture.NewEngine(passiveConfig(st), set)
 	complete := true
 	for _, p := range opt.Pcaps {
 		if err := ctx.Err(); err != nil {
@@ -99,37 +100,38 @@ func Run(ctx context.Context, store *findings.Store, opt Options) (Result, error
 	sources := slices.Clone(opt.Pcaps)
 	if opt.Probe != nil {
 		sources = append(sources, opt.Probe.sources()...)
-		if ok, err := runProbe(ctx, store, set, opt.Probe); err != nil {
+		if ok, err := runProbe(ctx, st, set, opt.Probe); err != nil {
 			return Result{}, err
 		} else if !ok {
 			complete = false
 		}
 	}
-	return judgeAndStore(ctx, store, set, pol, opt.KeyBlocklist, clock, findings.ScanMeta{
+	return judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindNetwork,
 		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
 }
 
 // passiveConfig is the engine configuration of every passive scan, from files or live:
 // every dissector, and credentials hashed with the store's key so that the same secret
 // compares equal across scans.
-func passiveConfig(store *findings.Store) capture.Config {
+func passiveConfig(st *store.Store) capture.Config {
 	return capture.Config{
 		Dissectors: protocols.All(),
 		Datagrams:  protocols.Datagrams(),
-		Secrets:    observe.NewSecretHasher(store.SecretKey()),
+		Secrets:    observe.NewSecretHasher(st.SecretKey()),
 		Source:     observe.SourcePassive,
 	}
 }
 
 // judgeAndStore runs the stages every kind of scan shares once its sources are read
-// (judge), and one transaction that stores it all. meta brings what the caller knows
-// (start, label, sources, complete); the rest is filled here.
-func judgeAndStore(ctx context.Context, store *findings.Store, set *observe.Set, pol *rules.Policy,
-	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanMeta) (Result, error) {
-	fs := judge(ctx, store, set, pol, blocklist, true)
+// (judge), builds the scan's report document and stores it in one transaction. meta
+// brings what the caller knows (kind, start, label, sources, complete); the rest is
+// filled here.
+func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
+	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanInfo) (Result, error) {
+	fs := judge(ctx, st, set, pol, blocklist, true)
 	meta = judgedMeta(meta, set, pol, clock)
 	// Store even when the context was cancelled: what was learned is kept.
-	id, err := store.SaveScan(context.WithoutCancel(ctx), meta, set, fs)
+	id, err := st.Save(context.WithoutCancel(ctx), findings.NewReport(meta, set, fs))
 	if err != nil {
 		return Result{}, err
 	}
@@ -142,23 +144,37 @@ func judgeAndStore(ctx context.Context, store *findings.Store, set *observe.Set,
 // certificates without facts, and keys false skips the key checks when no certificate
 // changed since they last ran (their facts stand), so that judging again costs what
 // changed, not what was learned.
-func judge(ctx context.Context, store *findings.Store, set *observe.Set, pol *rules.Policy,
+func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
 	blocklist *lint.Blocklist, keys bool) []findings.Finding {
 	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
 	inventory.Classify(set, inventory.Options{})
 	if keys {
-		checkKeys(ctx, store, set, blocklist)
+		checkKeys(ctx, st, set, blocklist)
 	}
 	return rules.Evaluate(set, pol)
 }
 
 // judgedMeta completes what the caller knows of a scan with what judging it settled:
-// when it finished, the set's problems and counters after the caller's own, and the
-// policy.
-func judgedMeta(meta findings.ScanMeta, set *observe.Set, pol *rules.Policy, clock func() time.Time) findings.ScanMeta {
+// when it finished, the set's problems and counters after the caller's own (a problem
+// once, a counter the caller already gave not again), and the policy.
+func judgedMeta(meta findings.ScanInfo, set *observe.Set, pol *rules.Policy, clock func() time.Time) findings.ScanInfo {
 	meta.Finished = clock()
-	meta.Problems = append(slices.Clip(meta.Problems), set.Problems...)
-	meta.Counters = append(slices.Clip(meta.Counters), set.Counters...)
+	problems := []observe.Problem{}
+	seen := map[observe.Problem]bool{}
+	for _, p := range append(slices.Clip(meta.Problems), set.Problems...) {
+		if !seen[p] {
+			seen[p] = true
+			problems = append(problems, p)
+		}
+	}
+	meta.Problems = problems
+	counters := slices.Clone(meta.Counters)
+	for _, c := range set.Counters {
+		if !slices.ContainsFunc(counters, func(o observe.Counter) bool { return o.Name == c.Name }) {
+			counters = append(counters, c)
+		}
+	}
+	meta.Counters = counters
 	meta.Policy, meta.Rules = pol.Describe(), pol.Assessed()
 	return meta
 }

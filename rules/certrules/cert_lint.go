@@ -31,6 +31,7 @@ type certLint struct{}
 func (certLint) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-lint",
+		Covers:  certificateCoverage,
 		Title:   "Certificate breaks its profile (zlint)",
 		Default: findings.Medium,
 		Rationale: "A certificate that breaks RFC 5280 (or, for public WebPKI certificates, the CA/Browser " +

@@ -33,3 +33,9 @@ func date(t time.Time) string { return t.UTC().Format("2006-01-02") }
 func validityKnown(p rules.Presentation) bool {
 	return !p.Facts.NotBefore.IsZero() && !p.Facts.NotAfter.IsZero()
 }
+
+// certificateCoverage is what every certificate rule covers: the certificates a target
+// presents, which any handshake with observable certificates, an active probe at any
+// profile, or a certificate file read again shows.
+var certificateCoverage = findings.Coverage{Domain: findings.DomainCertificates,
+	Needs: []findings.Evidence{findings.SeenCertificates}, Profile: "inventory"}

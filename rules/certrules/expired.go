@@ -15,6 +15,7 @@ type expired struct{}
 func (expired) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-expired",
+		Covers:  certificateCoverage,
 		Title:   "Expired certificate",
 		Default: findings.High,
 		Rationale: "A client that checks validity refuses an expired certificate, so clients that keep " +

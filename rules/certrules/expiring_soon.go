@@ -17,6 +17,7 @@ type expiringSoon struct{}
 func (expiringSoon) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-expiring-soon",
+		Covers:  certificateCoverage,
 		Title:   "Certificate expiring soon",
 		Default: findings.Low,
 		Rationale: "An expired certificate stops clinical interfaces that validate it, or teaches staff to " +

@@ -18,6 +18,7 @@ type longLived struct{}
 func (longLived) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-long-lived",
+		Covers:  certificateCoverage,
 		Title:   "Certificate validity too long",
 		Default: findings.Medium,
 		Rationale: "A long-lived certificate outlives the algorithms, keys and staff that made it: a stolen " +

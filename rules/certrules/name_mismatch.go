@@ -22,6 +22,7 @@ type nameMismatch struct{}
 func (nameMismatch) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-name-mismatch",
+		Covers:  certificateCoverage,
 		Title:   "Certificate does not match the server name",
 		Default: findings.Medium,
 		Rationale: "A client that checks the server's name refuses a certificate that does not carry it; " +

@@ -15,6 +15,7 @@ type notYetValid struct{}
 func (notYetValid) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-not-yet-valid",
+		Covers:  certificateCoverage,
 		Title:   "Certificate not yet valid",
 		Default: findings.Medium,
 		Rationale: "A certificate used before its notBefore date is refused by clients that check validity; " +

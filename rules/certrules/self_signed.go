@@ -15,6 +15,7 @@ type selfSigned struct{}
 func (selfSigned) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-self-signed",
+		Covers:  certificateCoverage,
 		Title:   "Self-signed certificate",
 		Default: findings.Medium,
 		Rationale: "A self-signed leaf cannot be validated against any CA, so clients either pin it (rarely " +

@@ -16,6 +16,7 @@ type api struct{}
 func (api) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-api",
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenHTTP}},
 		Title:   "API calls in clear",
 		Default: findings.Medium,
 		Rationale: "Devices and middleware exchange telemetry, orders, configuration and commands through " +
@@ -38,8 +39,7 @@ func (api) Meta() rules.Meta {
 func (api) Check(c *rules.Context) {
 	fhirEPs := fhirEndpoints(c.Set)
 	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool {
-		k, _ := classify(r)
-		return k == apiAPI && !fhirEPs[r.Flow.Server]
+		return r.API == observe.APIOther && !fhirEPs[r.Flow.Server]
 	}) {
 		c.Emit(a.finding(fmt.Sprintf("%s answered %d API request(s) over plain HTTP (%s) from %s",
 			a.ep, a.requests, joinOr(a.media, "?"), joinFew(a.clients, 5))))

@@ -19,6 +19,7 @@ type apiUnauthenticated struct{}
 func (apiUnauthenticated) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "api-unauthenticated",
+		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Needs: []findings.Evidence{findings.SeenHTTPAPIAnswers}},
 		Title:   "API answers without authentication",
 		Default: findings.Medium,
 		Rationale: "An API that returns data or accepts writes from anyone who can reach it lets any host on the " +
@@ -63,8 +64,9 @@ func unauthenticated(r *observe.HTTPRequest) bool {
 	return true
 }
 
-// public reports whether the path is one that is meant to answer without authentication:
-// a publicPaths last segment, or anything under /.well-known/ (RFC 8615: discovery
+// public reports whether the path (a template: public paths hold no identifier, so their
+// words survive templating) is one that is meant to answer without authentication: a
+// publicPaths last segment, or anything under /.well-known/ (RFC 8615: discovery
 // documents such as SMART's smart-configuration).
 func public(path string) bool {
 	if strings.HasPrefix(path, "/.well-known/") || strings.Contains(path, "/.well-known/") {
@@ -75,16 +77,14 @@ func public(path string) bool {
 }
 
 // Check raises one finding per server endpoint that answered 2xx to an API or FHIR
-// request (as classify decides it) that carried nothing authenticating it. A response
+// request (as the HTTP dissector classified it) that carried nothing authenticating it. A response
 // without its request (Method empty: the capture lost the request) says nothing about
 // the request's headers and is not judged; neither is a request whose response was not
 // seen.
 func (apiUnauthenticated) Check(c *rules.Context) {
 	fhirEPs := fhirEndpoints(c.Set)
 	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool {
-		k, _ := classify(r)
-		return k != apiNone && r.Method != "" && r.Status >= 200 && r.Status <= 299 &&
-			unauthenticated(r) && !public(r.Path)
+		return r.API != "" && r.Method != "" && r.Status >= 200 && r.Status <= 299 && unauthenticated(r) && !public(r.Path)
 	}) {
 		what := "API"
 		if fhirEPs[a.ep] {

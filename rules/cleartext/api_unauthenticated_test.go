@@ -52,7 +52,7 @@ func TestAPIUnauthenticated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			set := observe.NewSet()
 			for _, r := range tc.reqs {
-				set.AddHTTP(r)
+				set.AddHTTP(r.AsEmitted()) // as the dissector hands it on
 			}
 			fs := rulestest.Run(t, apiUnauthenticated{}, set, nil)
 			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -22,6 +21,7 @@ type credentialShared struct{}
 func (credentialShared) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "credential-shared",
+		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Needs: []findings.Evidence{findings.SeenCredentialUse}},
 		Title:   "Same credential used by several hosts",
 		Default: findings.High,
 		Rationale: "One password or API key on a whole fleet (every monitor on a ward, every pump of a model) is " +
@@ -52,28 +52,17 @@ func (credentialShared) Check(c *rules.Context) {
 		preview                          string
 		protocols, clients, users, where []string
 		servers                          []observe.Endpoint
-		first, last                      time.Time
+		seen                             observe.Span
 		count                            int
 	}
-	idx := map[key]*secret{}
-	var all []*secret
+	secrets := observe.NewIndex[key, *secret](0)
 	for _, cr := range c.Set.Credentials {
 		if cr.Hash == "" {
 			continue // nothing to compare by
 		}
 		k := key{cr.Kind, cr.Hash}
-		s := idx[k]
-		if s == nil {
-			s = &secret{key: k, preview: cr.Preview, first: cr.FirstSeen, last: cr.LastSeen}
-			idx[k] = s
-			all = append(all, s)
-		}
-		if !cr.FirstSeen.IsZero() && (s.first.IsZero() || cr.FirstSeen.Before(s.first)) {
-			s.first = cr.FirstSeen
-		}
-		if last := cmp.Or(cr.LastSeen, cr.FirstSeen); last.After(s.last) {
-			s.last = last
-		}
+		s, _, _ := secrets.Add(k, func() *secret { return &secret{key: k, preview: cr.Preview} })
+		s.seen.Add(cr.FirstSeen, cr.LastSeen)
 		s.clients = rules.AddSorted(s.clients, cr.Flow.Client.Addr().Unmap().String())
 		if i, found := slices.BinarySearchFunc(s.servers, cr.Flow.Server, observe.Endpoint.Compare); !found && len(s.servers) < 64 {
 			s.servers = slices.Insert(s.servers, i, cr.Flow.Server)
@@ -92,7 +81,7 @@ func (credentialShared) Check(c *rules.Context) {
 	// One finding per kind and server set, each listing its shared secrets.
 	groups := map[string][]*secret{}
 	var subjects []string
-	for _, s := range all {
+	for _, s := range secrets.Items() {
 		if len(s.clients) < 2 {
 			continue
 		}
@@ -107,7 +96,7 @@ func (credentialShared) Check(c *rules.Context) {
 		ss := groups[subj]
 		slices.SortFunc(ss, func(a, b *secret) int { return cmp.Or(cmp.Compare(a.preview, b.preview), cmp.Compare(a.hash, b.hash)) })
 		var clients, users, where, protocols []string
-		var first, last time.Time
+		var seen observe.Span
 		count := 0
 		secrets := make([]map[string]any, 0, len(ss))
 		for _, s := range ss {
@@ -123,12 +112,7 @@ func (credentialShared) Check(c *rules.Context) {
 			for _, x := range s.protocols {
 				protocols = rules.AddSorted(protocols, x)
 			}
-			if first.IsZero() || (!s.first.IsZero() && s.first.Before(first)) {
-				first = s.first
-			}
-			if s.last.After(last) {
-				last = s.last
-			}
+			seen.Add(s.seen.First, s.seen.Last)
 			count += s.count
 			secrets = append(secrets, map[string]any{"preview": s.preview, "hash": s.hash, "clients": s.clients, "count": s.count})
 		}
@@ -144,9 +128,9 @@ func (credentialShared) Check(c *rules.Context) {
 			"hash":        ss[0].hash,
 			"count":       count,
 			"secrets":     secrets,
-			"observed_at": rules.TimeString(first),
-			"first_seen":  rules.TimeString(first),
-			"last_seen":   rules.TimeString(last),
+			"observed_at": rules.TimeString(seen.First),
+			"first_seen":  rules.TimeString(seen.First),
+			"last_seen":   rules.TimeString(seen.Last),
 		}
 		if len(users) > 0 {
 			ev["user"] = users
@@ -165,9 +149,9 @@ func (credentialShared) Check(c *rules.Context) {
 			Message: fmt.Sprintf("%d hosts (%s) sent %s to %s", len(clients), joinFew(clients, 5), what,
 				joinFew(servers, 3)),
 			Evidence:  ev,
-			Time:      first,
-			FirstSeen: first,
-			LastSeen:  last,
+			Time:      seen.First,
+			FirstSeen: seen.First,
+			LastSeen:  seen.Last,
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -19,6 +18,7 @@ type credentials struct{}
 func (credentials) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-credentials",
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenService}},
 		Title:   "Credential sent in clear",
 		Default: findings.High,
 		Rationale: "A password, token, API key or community string sent without encryption can be read by " +
@@ -52,27 +52,16 @@ func (credentials) Check(c *rules.Context) {
 	type agg struct {
 		k                     key
 		protocol              string
-		first, last           time.Time
+		seen                  observe.Span
 		clients, users, where []string
 		secrets               []*secret
 		count                 int
 	}
-	idx := map[key]*agg{}
-	var order []key
+	groups := observe.NewIndex[key, *agg](0)
 	for _, cr := range c.Set.Credentials {
 		k := key{cr.Flow.Server, cr.Kind}
-		a := idx[k]
-		if a == nil {
-			a = &agg{k: k, protocol: cr.Protocol, first: cr.FirstSeen, last: cr.LastSeen}
-			idx[k] = a
-			order = append(order, k)
-		}
-		if cr.FirstSeen.Before(a.first) {
-			a.first = cr.FirstSeen
-		}
-		if cr.LastSeen.After(a.last) {
-			a.last = cr.LastSeen
-		}
+		a, _, _ := groups.Add(k, func() *agg { return &agg{k: k, protocol: cr.Protocol} })
+		a.seen.Add(cr.FirstSeen, cr.LastSeen)
 		client := cr.Flow.Client.Addr().Unmap().String()
 		a.clients = rules.AddSorted(a.clients, client)
 		if cr.User != "" {
@@ -94,11 +83,10 @@ func (credentials) Check(c *rules.Context) {
 		}
 		sc.count += max(cr.Count, 1)
 	}
-	slices.SortFunc(order, func(a, b key) int {
-		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.kind, b.kind))
-	})
-	for _, k := range order {
-		a := idx[k]
+	for _, a := range groups.Sorted(func(a, b *agg) int {
+		return cmp.Or(a.k.server.Compare(b.k.server), cmp.Compare(a.k.kind, b.k.kind))
+	}) {
+		k := a.k
 		host, port := rules.HostPort(k.server)
 		slices.SortFunc(a.secrets, func(x, y *secret) int { return cmp.Compare(x.hash, y.hash) })
 		secrets := make([]map[string]any, 0, len(a.secrets))
@@ -116,9 +104,9 @@ func (credentials) Check(c *rules.Context) {
 			"clients":          a.clients,
 			"distinct_secrets": len(a.secrets),
 			"secrets":          secrets,
-			"observed_at":      rules.TimeString(a.first),
-			"first_seen":       rules.TimeString(a.first),
-			"last_seen":        rules.TimeString(a.last),
+			"observed_at":      rules.TimeString(a.seen.First),
+			"first_seen":       rules.TimeString(a.seen.First),
+			"last_seen":        rules.TimeString(a.seen.Last),
 		}
 		if len(a.users) > 0 {
 			ev["user"] = a.users
@@ -141,9 +129,9 @@ func (credentials) Check(c *rules.Context) {
 			Message: fmt.Sprintf("%s received a credential in clear (%s%s) from %s: %s",
 				k.server, k.kind, who, joinOr(a.clients, "?"), what),
 			Evidence:  ev,
-			Time:      a.first,
-			FirstSeen: a.first,
-			LastSeen:  a.last,
+			Time:      a.seen.First,
+			FirstSeen: a.seen.First,
+			LastSeen:  a.seen.Last,
 		})
 	}
 }

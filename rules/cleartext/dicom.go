@@ -2,8 +2,6 @@ package cleartext
 
 import (
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -18,6 +16,7 @@ type dicom struct{}
 func (dicom) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-dicom",
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenDICOM}},
 		Title:   "DICOM association in clear",
 		Default: findings.High,
 		Rationale: "DICOM's upper layer protocol is unencrypted and its AE titles are not authentication: " +
@@ -37,26 +36,16 @@ func (dicom) Meta() rules.Meta {
 
 func (dicom) Check(c *rules.Context) {
 	type agg struct {
-		first, last              time.Time
+		ep                       observe.Endpoint
+		seen                     observe.Span
 		clients, calling, called []string
 		results, sopClasses      []string
 		associations, patient    int
 	}
-	idx := map[observe.Endpoint]*agg{}
-	var order []observe.Endpoint
+	servers := observe.NewIndex[observe.Endpoint, *agg](0)
 	for _, d := range c.Set.DICOM {
-		a := idx[d.Flow.Server]
-		if a == nil {
-			a = &agg{first: d.FirstSeen, last: d.LastSeen}
-			idx[d.Flow.Server] = a
-			order = append(order, d.Flow.Server)
-		}
-		if d.FirstSeen.Before(a.first) {
-			a.first = d.FirstSeen
-		}
-		if d.LastSeen.After(a.last) {
-			a.last = d.LastSeen
-		}
+		a, _, _ := servers.Add(d.Flow.Server, func() *agg { return &agg{ep: d.Flow.Server} })
+		a.seen.Add(d.FirstSeen, d.LastSeen)
 		a.clients = rules.AddSorted(a.clients, d.Flow.Client.Addr().Unmap().String())
 		if d.CallingAE != "" {
 			a.calling = rules.AddSorted(a.calling, d.CallingAE)
@@ -75,9 +64,8 @@ func (dicom) Check(c *rules.Context) {
 		a.patient += d.PatientAttributes
 		a.associations += max(d.Count, 1)
 	}
-	slices.SortFunc(order, func(a, b observe.Endpoint) int { return a.Compare(b) })
-	for _, ep := range order {
-		a := idx[ep]
+	for _, a := range servers.Sorted(func(a, b *agg) int { return a.ep.Compare(b.ep) }) {
+		ep := a.ep
 		host, port := rules.HostPort(ep)
 		msg := fmt.Sprintf("%s received %d DICOM association request(s) without TLS (calling %s, called %s)",
 			ep, a.associations, joinOr(a.calling, "?"), joinOr(a.called, "?"))
@@ -97,13 +85,13 @@ func (dicom) Check(c *rules.Context) {
 				"sop_classes":        a.sopClasses,
 				"patient_attributes": a.patient,
 				"clients":            a.clients,
-				"observed_at":        rules.TimeString(a.first),
-				"first_seen":         rules.TimeString(a.first),
-				"last_seen":          rules.TimeString(a.last),
+				"observed_at":        rules.TimeString(a.seen.First),
+				"first_seen":         rules.TimeString(a.seen.First),
+				"last_seen":          rules.TimeString(a.seen.Last),
 			},
-			Time:      a.first,
-			FirstSeen: a.first,
-			LastSeen:  a.last,
+			Time:      a.seen.First,
+			FirstSeen: a.seen.First,
+			LastSeen:  a.seen.Last,
 		})
 	}
 }

@@ -16,6 +16,7 @@ type fhir struct{}
 func (fhir) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-fhir",
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenHTTP}},
 		Title:   "FHIR REST calls in clear",
 		Default: findings.High,
 		Rationale: "FHIR resources are patient records (Patient, Observation, MedicationRequest, DiagnosticReport, " +
@@ -32,13 +33,10 @@ func (fhir) Meta() rules.Meta {
 	}
 }
 
-// Check raises one finding per server endpoint that carried any FHIR interaction, as
-// classify decides it (httpapi.go).
+// Check raises one finding per server endpoint that carried any FHIR interaction, as the
+// HTTP dissector classified it.
 func (fhir) Check(c *rules.Context) {
-	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool {
-		k, _ := classify(r)
-		return k == apiFHIR
-	}) {
+	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool { return r.API == observe.APIFHIR }) {
 		c.Emit(a.finding(fmt.Sprintf("%s answered %d FHIR request(s) over plain HTTP (%s) from %s",
 			a.ep, a.requests, joinOr(a.resources, "FHIR media type"), joinFew(a.clients, 5))))
 	}

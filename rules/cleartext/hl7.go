@@ -2,8 +2,6 @@ package cleartext
 
 import (
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -18,6 +16,7 @@ type hl7 struct{}
 func (hl7) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-hl7",
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenHL7}},
 		Title:   "HL7 v2 messages in clear",
 		Default: findings.High,
 		Rationale: "HL7 v2 over MLLP has no security of its own: anyone on the path reads orders, results and " +
@@ -36,26 +35,15 @@ func (hl7) Meta() rules.Meta {
 func (hl7) Check(c *rules.Context) {
 	type agg struct {
 		ep                   observe.Endpoint
-		first, last          time.Time
+		seen                 observe.Span
 		clients, types, apps []string
 		devices              []string
 		messages, patient    int
 	}
-	idx := map[observe.Endpoint]*agg{}
-	var order []observe.Endpoint
+	servers := observe.NewIndex[observe.Endpoint, *agg](0)
 	for _, m := range c.Set.HL7 {
-		a := idx[m.Flow.Server]
-		if a == nil {
-			a = &agg{ep: m.Flow.Server, first: m.FirstSeen, last: m.LastSeen}
-			idx[m.Flow.Server] = a
-			order = append(order, m.Flow.Server)
-		}
-		if m.FirstSeen.Before(a.first) {
-			a.first = m.FirstSeen
-		}
-		if m.LastSeen.After(a.last) {
-			a.last = m.LastSeen
-		}
+		a, _, _ := servers.Add(m.Flow.Server, func() *agg { return &agg{ep: m.Flow.Server} })
+		a.seen.Add(m.FirstSeen, m.LastSeen)
 		a.clients = rules.AddSorted(a.clients, m.Flow.Client.Addr().Unmap().String())
 		typ := m.MessageType
 		if m.TriggerEvent != "" {
@@ -73,9 +61,8 @@ func (hl7) Check(c *rules.Context) {
 		a.messages += max(m.Count, 1)
 		a.patient += m.PatientSegments
 	}
-	slices.SortFunc(order, func(a, b observe.Endpoint) int { return a.Compare(b) })
-	for _, ep := range order {
-		a := idx[ep]
+	for _, a := range servers.Sorted(func(a, b *agg) int { return a.ep.Compare(b.ep) }) {
+		ep := a.ep
 		host, port := rules.HostPort(ep)
 		sev := findings.High
 		msg := fmt.Sprintf("%s exchanged %d HL7 v2 message(s) (%s) over MLLP without TLS", ep, a.messages, joinOr(a.types, "unknown type"))
@@ -96,13 +83,13 @@ func (hl7) Check(c *rules.Context) {
 				"patient_segments": a.patient,
 				"devices":          a.devices,
 				"clients":          a.clients,
-				"observed_at":      rules.TimeString(a.first),
-				"first_seen":       rules.TimeString(a.first),
-				"last_seen":        rules.TimeString(a.last),
+				"observed_at":      rules.TimeString(a.seen.First),
+				"first_seen":       rules.TimeString(a.seen.First),
+				"last_seen":        rules.TimeString(a.seen.Last),
 			},
-			Time:      a.first,
-			FirstSeen: a.first,
-			LastSeen:  a.last,
+			Time:      a.seen.First,
+			FirstSeen: a.seen.First,
+			LastSeen:  a.seen.Last,
 		})
 	}
 }

@@ -25,6 +25,7 @@ type update struct{}
 func (update) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-update",
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenImageTransfer}},
 		Title:   "Firmware or software fetched in clear",
 		Default: findings.High,
 		Rationale: "An image downloaded without TLS can be read and, by anyone on the path, replaced: unless " +
@@ -70,7 +71,7 @@ func images(set *observe.Set) []wire {
 		if r.BodyKind == "" || r.Status < 200 || r.Status > 299 || r.BodyBytes < MinImageBytes {
 			continue
 		}
-		host := r.Host
+		host := r.HostHeader
 		if host == "" {
 			host = r.Flow.Server.String()
 		}
@@ -105,31 +106,24 @@ func (update) Check(c *rules.Context) {
 		sha256, kind string
 		size         int64
 		partial      bool
-		first        time.Time
+		seen         observe.Span
 		clients      []string
 		count        int
 	}
 	type agg struct {
-		k           key
-		url         string
-		first, last time.Time
-		clients     []string
-		statuses    []int
-		images      []*image
-		count       int
+		k        key
+		url      string
+		seen     observe.Span
+		clients  []string
+		statuses []int
+		images   []*image
+		count    int
 	}
-	idx := map[key]*agg{}
-	var order []key
+	groups := observe.NewIndex[key, *agg](0)
 	for _, r := range images(c.Set) {
 		k := key{r.protocol, r.server, r.path, r.upload}
-		a := idx[k]
-		if a == nil {
-			a = &agg{k: k, url: r.url, first: r.first, last: r.last}
-			idx[k] = a
-			order = append(order, k)
-		}
-		a.first = minTime(a.first, r.first)
-		a.last = maxTime(a.last, r.last)
+		a, _, _ := groups.Add(k, func() *agg { return &agg{k: k, url: r.url} })
+		a.seen.Add(r.first, r.last)
 		a.clients = rules.AddSorted(a.clients, r.client)
 		if r.status != 0 && !slices.Contains(a.statuses, r.status) {
 			a.statuses = append(a.statuses, r.status)
@@ -141,21 +135,20 @@ func (update) Check(c *rules.Context) {
 			return im.sha256 == r.sha256 && im.partial == r.partial && (!im.partial || im.size == r.size)
 		})
 		if i < 0 {
-			a.images = append(a.images, &image{sha256: r.sha256, kind: r.kind, size: r.size,
-				partial: r.partial, first: r.first})
+			a.images = append(a.images, &image{sha256: r.sha256, kind: r.kind, size: r.size, partial: r.partial})
 			i = len(a.images) - 1
 		}
 		im := a.images[i]
-		im.first = minTime(im.first, r.first)
+		im.seen.Add(r.first)
 		im.clients = rules.AddSorted(im.clients, r.client)
 		im.count += max(r.count, 1)
 	}
-	slices.SortFunc(order, func(a, b key) int {
+	for _, a := range groups.Sorted(func(x, y *agg) int {
+		a, b := x.k, y.k
 		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.path, b.path), cmp.Compare(a.protocol, b.protocol),
 			boolCmp(a.upload, b.upload))
-	})
-	for _, k := range order {
-		a := idx[k]
+	}) {
+		k := a.k
 		// Complete images first, then by when they were first seen: the first is the headline.
 		slices.SortFunc(a.images, func(x, y *image) int {
 			if x.partial != y.partial {
@@ -164,7 +157,7 @@ func (update) Check(c *rules.Context) {
 				}
 				return -1
 			}
-			return cmp.Or(x.first.Compare(y.first), cmp.Compare(x.sha256, y.sha256), cmp.Compare(x.size, y.size))
+			return cmp.Or(x.seen.First.Compare(y.seen.First), cmp.Compare(x.sha256, y.sha256), cmp.Compare(x.size, y.size))
 		})
 		images := make([]map[string]any, 0, len(a.images))
 		for _, im := range a.images {
@@ -185,9 +178,9 @@ func (update) Check(c *rules.Context) {
 			"clients":     a.clients,
 			"downloads":   a.count,
 			"images":      images,
-			"observed_at": rules.TimeString(a.first),
-			"first_seen":  rules.TimeString(a.first),
-			"last_seen":   rules.TimeString(a.last),
+			"observed_at": rules.TimeString(a.seen.First),
+			"first_seen":  rules.TimeString(a.seen.First),
+			"last_seen":   rules.TimeString(a.seen.Last),
 		}
 		if k.protocol == "http" {
 			ev["status"] = a.statuses
@@ -234,9 +227,9 @@ func (update) Check(c *rules.Context) {
 			Subject:   subject,
 			Message:   msg,
 			Evidence:  ev,
-			Time:      a.first,
-			FirstSeen: a.first,
-			LastSeen:  a.last,
+			Time:      a.seen.First,
+			FirstSeen: a.seen.First,
+			LastSeen:  a.seen.Last,
 		})
 	}
 }
@@ -249,18 +242,4 @@ func boolCmp(a, b bool) int {
 		return 1
 	}
 	return -1
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

@@ -16,7 +16,7 @@ func TestUpdate(t *testing.T) {
 	const sha2 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
 	dl := func(client, server, path string, size int64, digest string) observe.HTTPRequest {
 		return observe.HTTPRequest{Flow: flow(client, server), FirstSeen: rulestest.T0, Method: "GET",
-			Host: "updates.vendor.example", Path: path, Status: 200, BodyBytes: size, BodySHA256: digest, BodyKind: "elf"}
+			HostHeader: "updates.vendor.example", Path: path, Status: 200, BodyBytes: size, BodySHA256: digest, BodyKind: "elf"}
 	}
 	partial := dl("10.0.0.5:40000", "192.0.2.9:80", "/fw.bin", 100000, "")
 	partial.BodyPartial = true

@@ -19,6 +19,7 @@ type keyFactorable struct{}
 func (keyFactorable) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-factorable",
+		Covers:  keyCoverage,
 		Title:   "Factorable RSA key",
 		Default: findings.Critical,
 		Rationale: "Two RSA keys that share a prime are both broken: one gcd of the public moduli gives the " +

@@ -18,6 +18,7 @@ type keyWeak struct{}
 func (keyWeak) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-weak",
+		Covers:  keyCoverage,
 		Title:   "Weak public key",
 		Default: findings.High,
 		Rationale: "RSA keys below 2048 bits, any DSA key, and elliptic-curve keys below 256 bits fall short " +

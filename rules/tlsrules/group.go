@@ -1,9 +1,10 @@
 package tlsrules
 
 import (
-	"cmp"
 	"slices"
 	"time"
+
+	"github.com/medscan/medscan/findings"
 
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
@@ -42,7 +43,7 @@ func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server 
 // evidence is what every TLS finding carries about the sessions behind it.
 func (g server) evidence() map[string]any {
 	var clients, snis, versions, suites []string
-	var first, last time.Time
+	first, last := g.seen()
 	handshakes := 0
 	for _, s := range g.sessions {
 		clients = rules.AddSorted(clients, s.Flow.Client.Addr().Unmap().String())
@@ -54,16 +55,6 @@ func (g server) evidence() map[string]any {
 			suites = rules.AddSorted(suites, observe.SuiteName(s.Suite))
 		}
 		handshakes += max(s.Count, 1)
-		if first.IsZero() || s.FirstSeen.Before(first) {
-			first = s.FirstSeen
-		}
-		l := s.LastSeen
-		if l.IsZero() {
-			l = s.FirstSeen
-		}
-		if l.After(last) {
-			last = l
-		}
 	}
 	ev := map[string]any{
 		"clients":     clients,
@@ -101,16 +92,11 @@ func (g server) worst(rank func(s *observe.TLSSession) int) *observe.TLSSession 
 
 // seen returns the window of the group's sessions.
 func (g server) seen() (first, last time.Time) {
+	var span observe.Span
 	for _, s := range g.sessions {
-		if first.IsZero() || s.FirstSeen.Before(first) {
-			first = s.FirstSeen
-		}
-		l := cmp.Or(s.LastSeen, s.FirstSeen)
-		if l.After(last) {
-			last = l
-		}
+		span.Add(s.FirstSeen, s.LastSeen)
 	}
-	return first, last
+	return span.First, span.Last
 }
 
 // negotiated describes a session's outcome for a message: "TLSv1.0 with TLS_RSA_WITH_RC4_128_MD5".
@@ -121,3 +107,10 @@ func negotiated(s *observe.TLSSession) string {
 	}
 	return v + " with " + observe.SuiteName(s.Suite)
 }
+
+// negotiatedCoverage is what the rules on versions, suites and groups cover: what a
+// server accepts, which only an active probe that enumerated every version and suite
+// (the standard profile or thorough) shows in full; a passive finding is also assessed
+// by the server's later handshakes (findings.SeenTLSSuites).
+var negotiatedCoverage = findings.Coverage{Domain: findings.DomainTLS,
+	Needs: []findings.Evidence{findings.SeenTLSSuites}, Profile: "standard"}

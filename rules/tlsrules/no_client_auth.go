@@ -21,6 +21,7 @@ type noClientAuth struct{}
 func (noClientAuth) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-no-client-auth",
+		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenTLSClientAuth}, Profile: "inventory"},
 		Title:   "Clinical TLS interface without client certificates",
 		Default: findings.Medium,
 		Rationale: "HL7, DICOM, MQTT and FHIR interfaces accept results, images, telemetry and orders; when the " +

@@ -15,6 +15,7 @@ type noForwardSecrecy struct{}
 func (noForwardSecrecy) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-no-forward-secrecy",
+		Covers:  negotiatedCoverage,
 		Title:   "TLS session without forward secrecy",
 		Default: findings.Medium,
 		Rationale: "With static RSA (or static DH/PSK) key exchange every session key can be recovered from " +

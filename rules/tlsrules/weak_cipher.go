@@ -17,6 +17,7 @@ type weakCipher struct{}
 func (weakCipher) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-weak-cipher",
+		Covers:  negotiatedCoverage,
 		Title:   "Weak TLS cipher suite negotiated",
 		Default: findings.High,
 		Rationale: "NULL suites send data in clear, anonymous suites authenticate no one, EXPORT suites were " +

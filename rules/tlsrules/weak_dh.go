@@ -17,6 +17,7 @@ type weakDH struct{}
 func (weakDH) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-weak-dh",
+		Covers:  negotiatedCoverage,
 		Title:   "Weak Diffie-Hellman group",
 		Default: findings.High,
 		Rationale: "A finite-field Diffie-Hellman group below 2048 bits can be broken by a well-resourced " +

@@ -1,0 +1,197 @@
+package findings
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/observe/oui"
+)
+
+// NewReport builds the document of a scan just run: info as the caller completed it
+// (times, sources, problems, counters, policy), everything the set observed, and the
+// findings the rules raised on it. The result is derived, sorted and tidy, the same
+// document the store gives back once it is saved.
+func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
+	if set == nil {
+		set = observe.NewSet()
+	}
+	r := &Report{SchemaVersion: ReportSchemaVersion, Tool: Tool{Name: ToolName, Version: info.ToolVersion}, Scan: info}
+	r.Findings = slices.Clone(fs)
+	for ref, c := range set.Certificates {
+		cert := Certificate{SHA256: ref.String(), FirstSeen: c.FirstSeen, DER: c.DER}
+		if c.Facts != nil {
+			cert.CertFacts = *c.Facts
+		}
+		for _, sg := range c.Seen {
+			cert.SeenOn = append(cert.SeenOn, Sighting{Host: addrText(sg.Endpoint.Addr()), Port: int(sg.Endpoint.Port()),
+				CertSighting: sg})
+		}
+		r.Certificates = append(r.Certificates, cert)
+	}
+	for _, v := range set.Services {
+		r.Services = append(r.Services, Service{Host: addrText(v.Server.Addr()), Port: int(v.Server.Port()), Service: *v})
+	}
+	for _, t := range set.TLSSessions {
+		r.TLSSessions = append(r.TLSSessions, TLSSession{Conversation: conversation(t.Flow), TLSSession: *t})
+	}
+	r.Assets = assets(set)
+	for _, c := range set.Credentials {
+		r.Credentials = append(r.Credentials, Credential{conversation(c.Flow), *c})
+	}
+	for _, h := range set.HTTP {
+		r.HTTP = append(r.HTTP, HTTPRequest{conversation(h.Flow), *h})
+	}
+	for _, m := range set.MQTT {
+		r.MQTT = append(r.MQTT, MQTTConnect{conversation(m.Flow), *m})
+	}
+	for _, m := range set.HL7 {
+		r.HL7 = append(r.HL7, HL7Message{conversation(m.Flow), *m})
+	}
+	for _, d := range set.DICOM {
+		r.DICOM = append(r.DICOM, DICOMAssociation{conversation(d.Flow), *d})
+	}
+	for _, n := range set.Names {
+		r.HostNames = append(r.HostNames, *n)
+	}
+	for _, l := range set.DHCP {
+		r.DHCPLeases = append(r.DHCPLeases, *l)
+	}
+	for _, t := range set.Transfers {
+		r.Transfers = append(r.Transfers, FileTransfer{conversation(t.Flow), *t})
+	}
+	for _, p := range set.Probes {
+		r.Probes = append(r.Probes, ProbeEndpoint{Host: addrText(p.Server.Addr()), Port: int(p.Server.Port()),
+			ProbeEndpoint: *p, TLS: probeProfile(p.TLS)})
+	}
+	for _, h := range set.ProbeHosts {
+		r.ProbeHosts = append(r.ProbeHosts, *h)
+	}
+	r.Derive()
+	r.Sort()
+	r.Summarize()
+	Tidy(r)
+	return r
+}
+
+// assets is the inventory the set was classified into (package inventory), with every
+// address the host table holds that the inventory left out, unclassified.
+func assets(set *observe.Set) []Asset {
+	inv := map[netip.Addr]bool{}
+	var out []Asset
+	for _, a := range set.Assets {
+		inv[a.Addr] = true
+		out = append(out, Asset{Asset: *a})
+	}
+	for addr, h := range set.Hosts {
+		if inv[addr] {
+			continue
+		}
+		out = append(out, Asset{Asset: observe.Asset{Addr: addr, MACs: slices.Clone(h.MACs), FirstSeen: h.FirstSeen,
+			LastSeen: h.LastSeen}})
+	}
+	return out
+}
+
+// probeProfile names a prober's TLS profile for readers.
+func probeProfile(p *observe.TLSProfile) *ProbeTLSProfile {
+	if p == nil {
+		return nil
+	}
+	out := &ProbeTLSProfile{
+		DHBits: p.DHBits, CertRequest: p.CertRequest, CertRequestCAs: slices.Clone(p.CertRequestCAs),
+		CertRequired: p.CertRequired, Renegotiation: p.Renegotiation, Compression: p.Compression,
+		TicketLifetime: p.TicketLifetime, OCSPStapling: p.OCSPStapling, FallbackSCSV: p.FallbackSCSV,
+	}
+	for _, r := range p.ServerChain {
+		out.ServerCerts = append(out.ServerCerts, r.String())
+	}
+	for _, v := range p.Versions {
+		out.Versions = append(out.Versions, observe.VersionName(v))
+	}
+	for _, vs := range p.Suites {
+		pv := ProbeVersion{Version: observe.VersionName(vs.Version), ServerPreference: vs.ServerPreference}
+		for _, s := range vs.Suites {
+			if vs.Version == 0x0002 {
+				pv.Suites = append(pv.Suites, observe.SSLv2CipherName(s))
+			} else {
+				pv.Suites = append(pv.Suites, observe.SuiteName(uint16(s)))
+			}
+		}
+		out.Suites = append(out.Suites, pv)
+	}
+	for _, g := range p.Groups {
+		out.Groups = append(out.Groups, observe.GroupName(g))
+	}
+	return out
+}
+
+// Derive fills what the document computes for readers from what was observed: names of
+// TLS versions, suites and groups, whether certificates were observable, each service's
+// latest TLS version and suite, each asset's first MAC and its registrant (from the
+// registry this medscan carries, so that a newer registry names old scans too). The
+// store calls it on every document it reads; NewReport on every one it builds.
+func (r *Report) Derive() {
+	for i := range r.TLSSessions {
+		t := &r.TLSSessions[i]
+		o := &t.TLSSession
+		t.Version, t.Cipher, t.CipherID, t.ECDHCurve = "", "", uint32(o.Suite), ""
+		t.CertsObservable = !o.CertsEncrypted
+		if o.Version == 0x0002 {
+			t.CipherID = o.SSLv2Cipher
+		}
+		// A session without a ServerHello negotiated nothing; naming suite 0 would claim
+		// TLS_NULL_WITH_NULL_NULL.
+		if o.SawServerHello || o.Version != 0 {
+			t.Version = observe.VersionName(o.Version)
+			t.Cipher = observe.SuiteName(o.Suite)
+			if o.Version == 0x0002 {
+				t.Cipher = ""
+				if o.SSLv2Cipher != 0 {
+					t.Cipher = observe.SSLv2CipherName(o.SSLv2Cipher)
+				}
+			}
+		}
+		if o.ECDHCurve != 0 {
+			t.ECDHCurve = observe.GroupName(o.ECDHCurve)
+		}
+	}
+	latest := map[Conversation]*TLSSession{}
+	for i := range r.TLSSessions {
+		t := &r.TLSSessions[i]
+		if t.Version == "" {
+			continue
+		}
+		k := Conversation{Host: t.Host, Port: t.Port}
+		// On a tie of LastSeen the first in report order wins.
+		if o := latest[k]; o == nil || t.LastSeen.After(o.LastSeen) || t.LastSeen.Equal(o.LastSeen) && compareSessions(*t, *o) < 0 {
+			latest[k] = t
+		}
+	}
+	for i := range r.Services {
+		s := &r.Services[i]
+		s.TLSVersion, s.Cipher = "", ""
+		if t := latest[Conversation{Host: s.Host, Port: s.Port}]; t != nil && s.Transport != "udp" {
+			s.TLSVersion, s.Cipher = t.Version, t.Cipher
+		}
+	}
+	for i := range r.Assets {
+		a := &r.Assets[i]
+		a.MAC = ""
+		if len(a.MACs) > 0 {
+			a.MAC = a.MACs[0]
+		}
+		a.Vendor = oui.Lookup(a.MAC)
+	}
+	for i := range r.Probes {
+		p := &r.Probes[i]
+		if p.ProbeEndpoint.TLS != nil {
+			p.TLS = probeProfile(p.ProbeEndpoint.TLS)
+		}
+	}
+	r.Tool.Name = cmp.Or(r.Tool.Name, ToolName)
+	if r.SchemaVersion == 0 {
+		r.SchemaVersion = ReportSchemaVersion
+	}
+}

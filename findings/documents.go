@@ -1,0 +1,60 @@
+package findings
+
+import "time"
+
+// The documents besides a scan's Report that medscan renders (package report writes each
+// in the formats that suit it).
+
+// Inventory is a stored scan's assets, the ones asked for, with the services they offered.
+type Inventory struct {
+	Scan     ScanInfo  `json:"scan"`
+	Assets   []Asset   `json:"assets"`
+	Services []Service `json:"services"`
+}
+
+// ScanList is the store's scans, oldest first, with their counts.
+type ScanList struct {
+	Scans []ScanEntry `json:"scans"`
+}
+
+// ScanEntry is one scan of a ScanList: its description, and the counts a report of it
+// shows (suppressed findings apart).
+type ScanEntry struct {
+	ID       int64     `json:"id"`
+	Kind     string    `json:"kind"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Label    string    `json:"label"`
+	Sources  []string  `json:"sources"`
+	Complete bool      `json:"complete"`
+	Policy   string    `json:"policy"`
+	Summary  Summary   `json:"summary"`
+}
+
+// Comparison is a Change with the two scans it compares: the document of medscan diff.
+// Change is nil when there was nothing to compare with, and Reason says why.
+type Comparison struct {
+	SchemaVersion int      `json:"schema_version"`
+	Previous      *ScanRef `json:"previous"`
+	Scan          ScanRef  `json:"scan"`
+	Change        *Change  `json:"change"`
+	Reason        string   `json:"reason,omitempty"`
+}
+
+// ScanRef names one side of a Comparison.
+type ScanRef struct {
+	ID       int64     `json:"id"`
+	Kind     string    `json:"kind"`
+	Started  time.Time `json:"started"`
+	Label    string    `json:"label"`
+	Complete bool      `json:"complete"`
+	Policy   string    `json:"policy"`
+}
+
+// RefOf names a scan for a Comparison.
+func RefOf(s ScanInfo) ScanRef {
+	return ScanRef{ID: s.ID, Kind: s.Kind, Started: s.Started, Label: s.Label, Complete: s.Complete, Policy: s.Policy}
+}
+
+// ComparisonSchemaVersion is the version of the Comparison JSON document.
+const ComparisonSchemaVersion = 1

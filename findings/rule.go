@@ -1,0 +1,168 @@
+package findings
+
+import (
+	"fmt"
+	"slices"
+)
+
+// RuleInfo is a rule's catalog entry: what reports, suppressions, CI gates and the
+// history rely on. Rules declare it (package rules); everything else reads it, and no
+// one guesses any of it from a rule's ID.
+type RuleInfo struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Default     Severity `json:"default"`
+	Rationale   string   `json:"rationale"`
+	Remediation string   `json:"remediation"`
+	References  []string `json:"references"`
+	// Covers is what the rule judges, and what a later scan must have seen on a
+	// finding's target for the rule to have been assessed there again.
+	Covers Coverage `json:"covers"`
+}
+
+// Coverage declares a rule's domain and what assesses it, the way zlint's lints declare
+// their source and CheckApplies: the history (package store) reports a finding fixed
+// only when the later scan saw, on the finding's target, one of Needs.
+type Coverage struct {
+	Domain Domain `json:"domain"`
+	// Tags are further words for tools that file findings (SARIF tags), such as
+	// "clinical" for rules about clinical protocols.
+	Tags []string `json:"tags,omitempty"`
+	// Needs lists what assesses the rule on a target; any one of them seen there is
+	// enough. See the Evidence constants for what each one takes.
+	Needs []Evidence `json:"needs"`
+	// Profile is the lightest probe profile ("inventory", "standard", "thorough") whose
+	// results assess the rule; "" when active probing cannot (cleartext traffic is only
+	// ever seen passively).
+	Profile string `json:"profile,omitempty"`
+}
+
+// Domain is the area of a rule; SARIF tags and the catalog group rules by it.
+type Domain string
+
+// The domains.
+const (
+	DomainTLS            Domain = "tls"            // negotiated TLS parameters
+	DomainCertificates   Domain = "certificates"   // certificates and their chains
+	DomainKeys           Domain = "keys"           // public keys
+	DomainCleartext      Domain = "cleartext"      // sensitive traffic without encryption
+	DomainAuthentication Domain = "authentication" // how clients prove who they are
+)
+
+// Domains lists the domains, for the catalog's guard test.
+var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication}
+
+// Evidence names one thing a scan may have seen on a target that assesses a rule there.
+// Each is satisfied by the observations below, on the finding's host and port; where an
+// active probe satisfies it, only at the rule's Profile or a heavier one.
+type Evidence string
+
+// The evidence a rule may need.
+const (
+	// SeenTLSSuites: every protocol version and suite the server accepts. An active
+	// probe that enumerated them (a TLS result at the rule's profile); or, for a finding
+	// raised passively, a TLS handshake the server completed in the later capture, which
+	// shows what it negotiates now. A passive handshake never assesses a finding the
+	// prober raised: one negotiation does not show what else the server accepts.
+	SeenTLSSuites Evidence = "tls-suites"
+	// SeenTLSClientAuth: whether the server asks for a client certificate. An active
+	// probe's TLS result, or a full TLS 1.2-or-older handshake seen passively (TLS 1.3
+	// encrypts the request, a resumed handshake has none).
+	SeenTLSClientAuth Evidence = "tls-client-auth"
+	// SeenCertificates: the certificates the target presents. For a server, a handshake
+	// whose certificates were observable (not TLS 1.3, not resumed) or a probe's TLS
+	// result with its chain; for a client (port 0), a handshake in which it was asked for
+	// its certificate and certificates were observable; for a certificate read from a
+	// file (no host), the certificate itself read again.
+	SeenCertificates Evidence = "certificates"
+	// SeenService: any traffic to the target, in clear or in TLS (a service that now
+	// speaks TLS there is the fix).
+	SeenService Evidence = "service"
+	// SeenHL7, SeenDICOM, SeenHTTP: messages of that protocol to the target in clear, or
+	// TLS on the target. Other traffic there proves nothing about the protocol.
+	SeenHL7   Evidence = "hl7"
+	SeenDICOM Evidence = "dicom"
+	SeenHTTP  Evidence = "http"
+	// SeenHTTPAPIAnswers: API or FHIR requests that the target answered, seen in clear,
+	// so that whether they carried credentials is known. TLS on the target does not
+	// count: what travels inside it cannot be read.
+	SeenHTTPAPIAnswers Evidence = "http-api-answers"
+	// SeenCredentialUse: credentials of the finding's kind (its evidence "kind") sent to
+	// the target in clear.
+	SeenCredentialUse Evidence = "credential-use"
+	// SeenImageTransfer: a firmware or software image fetched from (or pushed to) the
+	// target in clear, or TLS on the target. An update happens rarely; traffic without
+	// one proves nothing.
+	SeenImageTransfer Evidence = "image-transfer"
+)
+
+// Evidences lists every Evidence, for the catalog's guard test.
+var Evidences = []Evidence{SeenTLSSuites, SeenTLSClientAuth, SeenCertificates, SeenService, SeenHL7, SeenDICOM,
+	SeenHTTP, SeenHTTPAPIAnswers, SeenCredentialUse, SeenImageTransfer}
+
+// Probe profiles, lightest first; a rule's Coverage.Profile names one.
+var Profiles = []string{"inventory", "standard", "thorough"}
+
+// ProfileAtLeast reports whether a probe at profile have examined a service at least as
+// thoroughly as want asks. An unknown or empty have (a scan stored before profiles were
+// recorded) satisfies only the lightest.
+func ProfileAtLeast(have, want string) bool {
+	h, w := slices.Index(Profiles, have), slices.Index(Profiles, want)
+	if w < 0 {
+		return false
+	}
+	if h < 0 {
+		h = 0
+	}
+	return h >= w
+}
+
+// Check reports what is wrong with a coverage declaration, for the catalog's guard test:
+// a known domain, at least one known need, and a known profile or none.
+func (c Coverage) Check() error {
+	if !slices.Contains(Domains, c.Domain) {
+		return fmt.Errorf("domain %q is not one of %v", c.Domain, Domains)
+	}
+	if len(c.Needs) == 0 {
+		return fmt.Errorf("declares nothing that assesses it (Needs is empty)")
+	}
+	for _, n := range c.Needs {
+		if !slices.Contains(Evidences, n) {
+			return fmt.Errorf("need %q is not one of %v", n, Evidences)
+		}
+	}
+	if c.Profile != "" && !slices.Contains(Profiles, c.Profile) {
+		return fmt.Errorf("profile %q is not one of %v", c.Profile, Profiles)
+	}
+	return nil
+}
+
+// Catalog is the rule catalog by ID, as the history and the writers consult it.
+type Catalog map[string]RuleInfo
+
+// NewCatalog indexes rule entries by ID.
+func NewCatalog(rules []RuleInfo) Catalog {
+	c := make(Catalog, len(rules))
+	for _, r := range rules {
+		c[r.ID] = r
+	}
+	return c
+}
+
+// Sorted returns the entries in ID order.
+func (c Catalog) Sorted() []RuleInfo {
+	out := make([]RuleInfo, 0, len(c))
+	for _, r := range c {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b RuleInfo) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}

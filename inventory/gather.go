@@ -1,0 +1,313 @@
+package inventory
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/observe/oui"
+)
+
+// This file reads each kind of observation into the per-address evidence that
+// classify.go judges: one function per kind, in the order gather calls them (hosts and
+// their MACs first, since routed addresses are told apart by them).
+
+// gatherHosts reads the host table and the DHCP leases: MACs, registrants, routed
+// addresses, and the evidence a device carries to every address DHCP gave it.
+func (c *classifier) gatherHosts(set *observe.Set) {
+	macAddrs := map[string]int{}
+	for a, hs := range set.Hosts {
+		h := c.get(a)
+		if h == nil {
+			continue
+		}
+		observe.Widen(&h.a.FirstSeen, &h.a.LastSeen, hs.FirstSeen, hs.LastSeen)
+		for _, m := range hs.MACs {
+			if !slices.Contains(h.a.MACs, m) {
+				h.a.MACs = append(h.a.MACs, m)
+				macAddrs[m]++
+			}
+		}
+	}
+	// DHCP: the server, and the MAC-address bindings over time.
+	byMAC := map[string][]*observe.DHCPLease{}
+	for _, l := range set.DHCP {
+		if s := c.get(l.Server); s != nil {
+			s.roles["dhcp-server"] = true
+			s.dhcpLeases++
+		}
+		if l.MAC != "" {
+			byMAC[l.MAC] = append(byMAC[l.MAC], l)
+		}
+		if l.Acked && l.MAC != "" {
+			if h := c.get(l.Addr); h != nil && !slices.Contains(h.a.MACs, l.MAC) {
+				h.a.MACs = append(h.a.MACs, l.MAC)
+			}
+		}
+	}
+	routerMAC := map[string]bool{}
+	for m, n := range macAddrs {
+		if n >= c.opt.RouterMACAddrs {
+			routerMAC[m] = true
+		}
+	}
+	local := map[netip.Prefix]bool{} // the subnets of hosts seen with their own MAC
+	for _, h := range c.hosts {
+		slices.Sort(h.a.MACs)
+		if len(h.a.MACs) > 0 {
+			h.a.Vendor = oui.Lookup(h.a.MACs[0])
+			h.routed = !slices.ContainsFunc(h.a.MACs, func(m string) bool { return !routerMAC[m] })
+			if !h.routed {
+				local[subnet(h.a.Addr)] = true
+			}
+		}
+	}
+	for _, h := range c.hosts {
+		if h.routed && local[subnet(h.a.Addr)] {
+			// The router's own address: on a local subnet, with the MAC every routed
+			// address carries.
+			h.routed, h.routerIface = false, macAddrs[h.a.MACs[0]]
+		}
+		if h.routed {
+			continue
+		}
+		for _, m := range h.a.MACs {
+			for _, l := range byMAC[m] {
+				h.roles["dhcp-client"] = true
+				add(&h.dhcpVC, short(l.VendorClass))
+				if l.Hostname != "" && len(h.names) < maxNames {
+					h.names[observe.AssetName{Name: short(l.Hostname), Source: "dhcp"}] = true
+				}
+				if l.Acked && usable(l.Addr) && l.Addr != h.a.Addr && !slices.Contains(h.a.LeasedAddrs, l.Addr) {
+					h.a.LeasedAddrs = append(h.a.LeasedAddrs, l.Addr)
+				}
+			}
+		}
+		slices.SortFunc(h.a.LeasedAddrs, netip.Addr.Compare)
+	}
+}
+
+// gatherNames reads the names hosts carry.
+func (c *classifier) gatherNames(set *observe.Set) {
+	for _, n := range set.Names {
+		// Names only name addresses seen otherwise: a DNS answer about a host far away
+		// does not make it part of this network.
+		h := c.hosts[n.Addr.Unmap()]
+		if h == nil || n.Name == "" {
+			continue
+		}
+		if len(h.names) < maxNames {
+			h.names[observe.AssetName{Name: short(n.Name), Source: n.Source}] = true
+		}
+		if n.Source == "netbios" {
+			h.netbios = true
+		}
+	}
+}
+
+// gatherServices reads the listening ports and what they spoke.
+func (c *classifier) gatherServices(set *observe.Set) {
+	for _, v := range set.Services {
+		// A TCP server answered a handshake, so it is a host; a UDP "server" may be a
+		// broadcast address a datagram was sent to, so it only adds to a known host.
+		h := c.hosts[v.Server.Addr().Unmap()]
+		if v.Transport == "tcp" {
+			h = c.get(v.Server.Addr())
+		}
+		if h == nil {
+			continue
+		}
+		switch v.Protocol {
+		case "hl7-mllp":
+			h.roles["hl7-receiver"] = true
+		case "dicom":
+			h.roles["dicom-scp"] = true
+		case "mqtt":
+			h.roles["mqtt-broker"] = true
+		case "http":
+			h.roles["http-server"] = true
+		case "tls":
+			h.roles["tls-server"] = true
+		case "dns":
+			h.roles["dns-server"] = true
+		case "dhcp":
+			h.roles["dhcp-server"] = true
+		case "snmp":
+			h.roles["snmp-agent"] = true
+		}
+	}
+}
+
+// gatherTLS reads who spoke TLS to whom, and the names clients asked for.
+func (c *classifier) gatherTLS(set *observe.Set) {
+	for _, t := range set.TLSSessions {
+		if t.Source == observe.SourceActive {
+			// The client of an active handshake is medscan itself: the server is an
+			// asset, the prober is not, and neither "talks to" the other.
+			if sv := c.get(t.Flow.Server.Addr()); sv != nil {
+				sv.roles["tls-server"] = true
+				if t.SNI != "" && len(sv.names) < maxNames {
+					sv.names[observe.AssetName{Name: short(t.SNI), Source: "tls-sni"}] = true
+				}
+			}
+			continue
+		}
+		cl, sv := c.get(t.Flow.Client.Addr()), c.get(t.Flow.Server.Addr())
+		if cl == nil || sv == nil {
+			continue
+		}
+		cl.roles["tls-client"] = true
+		sv.roles["tls-server"] = true
+		mark(&cl.tlsTo, t.Flow.Server)
+		mark(&sv.tlsFrom, cl.a.Addr)
+		if t.SNI != "" && len(sv.names) < maxNames {
+			sv.names[observe.AssetName{Name: short(t.SNI), Source: "tls-sni"}] = true
+		}
+	}
+}
+
+// gatherCertificates reads the subjects of the leaf certificates hosts presented.
+func (c *classifier) gatherCertificates(set *observe.Set) {
+	for _, cert := range set.Certificates {
+		if cert.Facts == nil || cert.Facts.Subject == "" {
+			continue
+		}
+		for _, sg := range cert.Seen {
+			if sg.Position != 0 {
+				continue
+			}
+			if h := c.get(sg.Endpoint.Addr()); h != nil {
+				add(&h.certs, short(cert.Facts.Subject))
+			}
+		}
+	}
+}
+
+// gatherHTTP reads who spoke HTTP to whom, browsers and servers, FHIR and firmware.
+func (c *classifier) gatherHTTP(set *observe.Set) {
+	for _, r := range set.HTTP {
+		cl, sv := c.get(r.Flow.Client.Addr()), c.get(r.Flow.Server.Addr())
+		if cl == nil || sv == nil {
+			continue
+		}
+		cl.roles["http-client"] = true
+		sv.roles["http-server"] = true
+		mark(&cl.httpTo, r.Flow.Server)
+		mark(&sv.httpFrom, cl.a.Addr)
+		add(&cl.ua, short(r.UserAgent))
+		add(&sv.srv, short(r.Server))
+		shape := short(r.Method + " " + r.Path) // the path is a template: no record's identifier
+
+		add(&sv.httpPaths, shape)
+		if r.API == observe.APIFHIR {
+			sv.roles["fhir-server"] = true
+			cl.roles["fhir-client"] = true
+			add(&sv.fhirServed, shape)
+		}
+		if r.BodyKind != "" {
+			sv.roles["update-server"] = true
+			sv.firmwareServed = true
+		}
+	}
+}
+
+// gatherTransfers reads the servers that served software images over FTP or TFTP.
+func (c *classifier) gatherTransfers(set *observe.Set) {
+	for _, t := range set.Transfers {
+		if sv := c.get(t.Flow.Server.Addr()); sv != nil && !t.Upload && t.Kind != "" {
+			sv.roles["update-server"] = true
+			sv.firmwareServed = true
+		}
+	}
+}
+
+// gatherMQTT reads the MQTT clients and brokers.
+func (c *classifier) gatherMQTT(set *observe.Set) {
+	for _, m := range set.MQTT {
+		cl, sv := c.get(m.Flow.Client.Addr()), c.get(m.Flow.Server.Addr())
+		if cl == nil || sv == nil {
+			continue
+		}
+		cl.roles["mqtt-client"] = true
+		sv.roles["mqtt-broker"] = true
+		mark(&cl.mqttTo, m.Flow.Server)
+		mark(&sv.mqttFrom, cl.a.Addr)
+	}
+}
+
+// gatherHL7 reads who sent HL7 to whom, and of which types.
+func (c *classifier) gatherHL7(set *observe.Set) {
+	for _, m := range set.HL7 {
+		cl, sv := c.get(m.Flow.Client.Addr()), c.get(m.Flow.Server.Addr())
+		if cl == nil || sv == nil {
+			continue
+		}
+		app := m.SendingApp
+		if m.SendingFacility != "" {
+			app += "^" + m.SendingFacility
+		}
+		if m.IsAck {
+			// The acknowledging side is the receiver (see the package documentation).
+			sv.roles["hl7-receiver"] = true
+			add(&sv.hl7Apps, short(app))
+			continue
+		}
+		cl.roles["hl7-sender"] = true
+		sv.roles["hl7-receiver"] = true
+		add(&cl.hl7Apps, short(app))
+		typ := short(m.MessageType)
+		if m.TriggerEvent != "" {
+			typ += "^" + short(m.TriggerEvent)
+		}
+		addTo(&sv.hl7From, cl.a.Addr, typ)
+		addTo(&cl.hl7To, m.Flow.Server, typ)
+	}
+}
+
+// gatherDICOM reads who associated with whom over DICOM, with what classes and stacks.
+func (c *classifier) gatherDICOM(set *observe.Set) {
+	for _, d := range set.DICOM {
+		cl, sv := c.get(d.Flow.Client.Addr()), c.get(d.Flow.Server.Addr())
+		if cl == nil || sv == nil {
+			continue
+		}
+		cl.roles["dicom-scu"] = true
+		sv.roles["dicom-scp"] = true
+		add(&cl.aes, short(d.CallingAE))
+		add(&sv.aes, short(d.CalledAE))
+		if d.ImplClassUID != "" || d.ImplVersion != "" {
+			add(&cl.impls, short(strings.TrimSpace(d.ImplClassUID+" "+d.ImplVersion)))
+			if cl.implUIDs == nil {
+				cl.implUIDs = map[string]string{}
+			}
+			if len(cl.implUIDs) < maxEvidence {
+				cl.implUIDs[short(d.ImplClassUID)] = short(d.ImplVersion)
+			}
+		}
+		names := d.AbstractSyntaxNames
+		if len(names) == 0 {
+			names = d.AbstractSyntaxes
+		}
+		if len(names) == 0 {
+			addTo(&sv.dicomFrom, cl.a.Addr, "")
+			addTo(&cl.dicomTo, d.Flow.Server, "")
+		}
+		for _, n := range names {
+			addTo(&sv.dicomFrom, cl.a.Addr, short(n))
+			addTo(&cl.dicomTo, d.Flow.Server, short(n))
+		}
+	}
+}
+
+// gatherCredentials reads the SNMP agents that communities were sent to.
+func (c *classifier) gatherCredentials(set *observe.Set) {
+	for _, cr := range set.Credentials {
+		if cr.Protocol != "snmp" {
+			continue
+		}
+		if sv := c.get(cr.Flow.Server.Addr()); sv != nil {
+			sv.roles["snmp-agent"] = true
+		}
+	}
+}

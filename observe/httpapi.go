@@ -1,0 +1,176 @@
+package observe
+
+import (
+	"slices"
+	"strings"
+)
+
+// This file decides what an HTTP request was (HTTPRequest.API and Resource) from its
+// headers and path alone: passively, medscan sees the headers, never the body. The HTTP
+// dissector calls ClassifyHTTP once per request, on the raw path, before the path is
+// replaced by its template; nothing downstream classifies again.
+//
+//   - FHIR: a FHIR media type in either direction (application/fhir+json,
+//     application/fhir+xml, or DSTU2's application/json+fhir and application/xml+fhir), or
+//     a path whose first segment, or first segment after a FHIR base ("/fhir/", "/baseR4/",
+//     "/r4/", "/api/fhir/r4/"), is an R4 resource type, case-sensitive as FHIR is, followed
+//     by at most four id, _history, _search or $operation segments; "metadata" only as the
+//     last segment. Resource types that are everyday words ("Account", "List", "Media",
+//     "Task", ...) count only under a FHIR base, and a path at the server's root does not
+//     count when the answer was HTML, CSS, script, an image or a font.
+//   - An API: otherwise, a JSON, XML or SOAP media type in either direction
+//     (application/json, text/json, application/xml, text/xml, application/x-ndjson, and
+//     application/*+json or +xml such as application/soap+xml), except XHTML and feeds.
+
+// ClassifyHTTP says what a request was: APIFHIR (with the resource type it named, "" when
+// only the media type said FHIR), APIOther, or "" for a page, an image or a download.
+// path is the raw path, without the query string.
+func ClassifyHTTP(path, reqType, respType string) (api, resource string) {
+	res, based, pathOK := fhirPath(path)
+	if isFHIRMedia(reqType) || isFHIRMedia(respType) {
+		return APIFHIR, res
+	}
+	if pathOK && (based || !isDocumentMedia(respType)) {
+		return APIFHIR, res
+	}
+	if isAPIMedia(reqType) || isAPIMedia(respType) {
+		return APIOther, ""
+	}
+	return "", ""
+}
+
+// MediaType returns the lowercased media type of a Content-Type value, without
+// parameters: "application/fhir+json; fhirVersion=4.0" gives "application/fhir+json".
+func MediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// fhirMediaTypes are FHIR's own media types (R4 §3.1.0.1.2), with the DSTU2 ones that
+// servers still send ("application/json+fhir").
+var fhirMediaTypes = []string{"application/fhir+json", "application/fhir+xml", "application/json+fhir", "application/xml+fhir"}
+
+func isFHIRMedia(ct string) bool { return slices.Contains(fhirMediaTypes, MediaType(ct)) }
+
+// isAPIMedia reports whether a Content-Type is one an API exchanges: JSON, XML or SOAP,
+// including structured-syntax suffixes ("application/problem+json",
+// "application/soap+xml"). XHTML, SVG and feeds are documents, not API payloads.
+func isAPIMedia(ct string) bool {
+	mt := MediaType(ct)
+	switch mt {
+	case "application/json", "text/json", "application/xml", "text/xml", "application/x-ndjson":
+		return true
+	case "application/xhtml+xml", "application/atom+xml", "application/rss+xml":
+		return false
+	}
+	return strings.HasPrefix(mt, "application/") && (strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml"))
+}
+
+// isDocumentMedia reports whether a response is something a browser renders or loads
+// (HTML, CSS, script, image, font): a FHIR server answers interactions with resources,
+// so such a response vetoes a FHIR guess made from a path at the server's root.
+func isDocumentMedia(ct string) bool {
+	mt := MediaType(ct)
+	switch {
+	case mt == "text/html", mt == "text/css", mt == "application/xhtml+xml",
+		strings.HasSuffix(mt, "javascript"), strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "font/"):
+		return true
+	}
+	return false
+}
+
+// genericResourceTypes are resource types that are also everyday words in web
+// applications' paths ("/Account/Login" in ASP.NET, "/Media/logo.png"): they mark FHIR
+// only under a FHIR base ("/fhir/Account"), never at the server's root.
+var genericResourceTypes = []string{
+	"Account", "Basic", "Binary", "Bundle", "Contract", "Endpoint", "Evidence", "Flag", "Goal", "Group", "Invoice",
+	"Library", "Linkage", "List", "Location", "Measure", "Media", "Parameters", "Person", "Schedule", "Slot",
+	"Subscription", "Task",
+}
+
+// fhirPath reads a request path as a FHIR REST interaction. It returns the resource type
+// ("Patient", or "metadata" for the capabilities interaction), whether the path had a
+// FHIR base (a segment naming FHIR or a FHIR version: "/fhir/", "/baseR4/", "/api/fhir/r4/"),
+// and whether it is FHIR at all. The type is the first segment, or the segment after a
+// FHIR base of at most three segments; what follows it must be at most four segments of
+// the shapes FHIR uses (id, "_history", version id, "$operation"). "metadata" counts only
+// as the last segment, where the capability statement lives, so that a cloud metadata
+// service ("/metadata/instance") is not FHIR.
+func fhirPath(path string) (resource string, based, ok bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i := 0; i < len(segs) && i <= 3; i++ {
+		s, rest := segs[i], segs[i+1:]
+		if s == "metadata" && len(rest) == 0 && (i == 0 || based) {
+			return s, based, true
+		}
+		if IsFHIRResourceType(s) {
+			if (i > 0 && !based) || len(rest) > 4 || (!based && slices.Contains(genericResourceTypes, s)) {
+				return "", false, false
+			}
+			for _, r := range rest {
+				if !isFHIRID(r) {
+					return "", false, false
+				}
+			}
+			return s, based, true
+		}
+		switch {
+		case strings.Contains(strings.ToLower(s), "fhir") || IsVersionLabel(s) && !strings.HasPrefix(s, "v"):
+			based = true
+		case based:
+			return "", false, false // a FHIR base is followed by the type, or by more of the base
+		case i > 0:
+			return "", false, false
+		}
+		// A first segment that is neither the type nor FHIR's base may be a context path
+		// in front of the base ("/api/fhir/Patient").
+	}
+	return "", false, false
+}
+
+// isFHIRID reports whether a segment is a FHIR logical id (R4 §2.24.0.1 id datatype), or
+// a search, history or operation segment ("_search", "_history", "$everything").
+func isFHIRID(s string) bool {
+	if s == "" || len(s) > 65 {
+		return false
+	}
+	if s[0] == '_' || s[0] == '$' {
+		if len(s) < 2 {
+			return false
+		}
+		for _, c := range []byte(s[1:]) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+		return true
+	}
+	if len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// AsEmitted returns a request as the HTTP dissector hands it on, its Path taken as the
+// raw path: classified (ClassifyHTTP) while the raw path is at hand, then with the path
+// replaced by its template (PathTemplate). A CONNECT's authority and the "*" of OPTIONS
+// name no resource and stay as they are; a response whose request was lost is classified
+// by its media type alone. It is the one step every producer of HTTPRequest takes.
+func (r HTTPRequest) AsEmitted() HTTPRequest {
+	switch {
+	case r.Method == "CONNECT" || r.Path == "*":
+	case r.Method != "" || r.Path != "":
+		r.API, r.Resource = ClassifyHTTP(r.Path, r.ContentType, r.RespContentType)
+		r.Path = PathTemplate(r.Path)
+	default:
+		r.API, r.Resource = ClassifyHTTP("", "", r.RespContentType)
+	}
+	return r
+}

@@ -1,0 +1,83 @@
+package observe
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		path, reqCT, respCT string
+		kind, resource      string
+	}{
+		{"/Patient/123", "", "", APIFHIR, "Patient"},
+		{"/fhir/Observation", "", "text/html", APIFHIR, "Observation"},
+		{"/baseR4/DeviceMetric/_search", "", "", APIFHIR, "DeviceMetric"},
+		{"/api/fhir/r4/MedicationRequest/abc-1/_history/2", "", "", APIFHIR, "MedicationRequest"},
+		{"/hapi-fhir-jpaserver/fhir/Group/7", "", "", APIFHIR, "Group"},
+		{"/fhir/metadata", "", "", APIFHIR, "metadata"},
+		{"/metadata", "", "application/json", APIFHIR, "metadata"},
+		{"/Patient/$everything", "", "", APIFHIR, "Patient"},
+		{"/", "application/fhir+json; fhirVersion=4.0", "", APIFHIR, ""},
+		{"/submit", "", "application/json+fhir", APIFHIR, ""},
+		{"/Patient", "", "text/html; charset=utf-8", "", ""},                     // a web page at the root
+		{"/patient/123", "", "", "", ""},                                         // case-sensitive, as FHIR is
+		{"/Account/Login", "", "text/html", "", ""},                              // ASP.NET, not FHIR's Account
+		{"/Account/Login", "", "application/json", APIOther, ""},                 // generic type at the root: JSON is still an API
+		{"/metadata/instance", "", "application/json", APIOther, ""},             // a cloud metadata service
+		{"/api/metadata", "", "", "", ""},                                        // metadata under a non-FHIR base
+		{"/api/v2/Patient", "", "", "", ""},                                      // a non-FHIR base
+		{"/Patient/1/2/3/4/5", "", "", "", ""},                                   // deeper than any FHIR interaction
+		{"/Patient/a b", "", "", "", ""},                                         // not an id
+		{"/api/v1/vitals", "application/json", "application/json", APIOther, ""}, // the ward's telemetry
+		{"/svc", "application/soap+xml; charset=utf-8", "", APIOther, ""},
+		{"/svc", "text/xml", "", APIOther, ""},
+		{"/x", "", "application/problem+json", APIOther, ""},
+		{"/index.html", "", "application/xhtml+xml", "", ""},
+		{"/feed", "", "application/atom+xml", "", ""},
+		{"/logo.svg", "", "image/svg+xml", "", ""},
+		{"/fw.bin", "", "application/octet-stream", "", ""},
+	}
+	for _, tc := range tests {
+		kind, res := ClassifyHTTP(tc.path, tc.reqCT, tc.respCT)
+		if kind != tc.kind || res != tc.resource {
+			t.Errorf("%s (%q, %q): got %q %q, want %q %q", tc.path, tc.reqCT, tc.respCT, kind, res, tc.kind, tc.resource)
+		}
+	}
+}
+
+// TestPathTemplateOfClassifiedPaths checks the templates of the paths the classification
+// reads (TestPathTemplate in urlpath_test.go has the vocabulary's cases).
+func TestPathTemplateOfClassifiedPaths(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "/",
+		"/api/v1/vitals":                  "/api/v1/vitals",
+		"/Patient/WRD4471902":             "/Patient/{id}",
+		"/fhir/r4/Patient/abc/_history/3": "/fhir/r4/Patient/{id}/_history/{id}",
+		"/Patient/$everything":            "/Patient/$everything",
+		"/orders/12345/items":             "/orders/{id}/items",
+		"/users/nurse@example.org":        "/users/{id}",
+		"/search/SMITH%20JOHN":            "/search/{id}",
+		"/a/averyveryveryveryveryveryverylongsegmentname": "/a/{id}",
+	} {
+		if got := PathTemplate(in); got != want {
+			t.Errorf("PathTemplate(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzClassify feeds network-controlled paths and media types to the classification: it
+// must never panic, and a path template keeps the path's shape (its segment count, up
+// to the cap on segments).
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{"/fhir/r4/Patient/1/_history/2", "/metadata", "//", "/Patient/$x", "/a/b/c/d/e/f/g"} {
+		f.Add(s, "application/fhir+json; x=y", "text/html")
+	}
+	f.Fuzz(func(t *testing.T, path, reqCT, respCT string) {
+		ClassifyHTTP(path, reqCT, respCT)
+		got := PathTemplate(path)
+		if path != "" && strings.Count(path, "/") <= maxTemplateSegments && strings.Count(got, "/") != strings.Count(path, "/") {
+			t.Errorf("PathTemplate(%q) = %q changes the shape", path, got)
+		}
+	})
+}

@@ -1,0 +1,67 @@
+package observe
+
+import "testing"
+
+func TestPathTemplate(t *testing.T) {
+	tests := []struct{ in, want string }{
+		// The identifiers the privacy review planted, and their kind.
+		{"/fhir/Patient/WRD4471902", "/fhir/Patient/{id}"},
+		{"/api/patients/QUILLFEATHER%5EMARGERY/vitals", "/api/patients/{id}/vitals"},
+		{"/ehr/api/v2/patient/name/HOLLOWAY/record", "/ehr/api/v2/patient/name/{id}/record"},
+		{"/fhir/Patient/smith-john", "/fhir/Patient/{id}"},
+		{"/api/patients/holloway/vitals", "/api/patients/{id}/vitals"},
+		{"/api/patient/Holloway", "/api/patient/{id}"},
+		{"/orders/ACC^12345", "/orders/{id}"},
+		{"/users/nurse@example.org", "/users/{id}"},
+		{"/export/SMITH_JOHN_20260101.dcm", "/export/{id}"},
+		{"/mrn/key", "/mrn/{id}"}, // after an identifier word, even a word is an identifier
+		// Words, versions, FHIR segments and extensions are kept.
+		{"/fhir/metadata", "/fhir/metadata"},
+		{"/baseR4/Observation/_search", "/baseR4/Observation/_search"},
+		{"/fhir/Patient/123/_history/2", "/fhir/Patient/{id}/_history/{id}"},
+		{"/fhir/Patient/123/$everything", "/fhir/Patient/{id}/$everything"},
+		{"/api/v1/vitals", "/api/v1/vitals"},
+		{"/api/v2.1/device-status", "/api/v2.1/device-status"},
+		{"/api/deviceStatus", "/api/deviceStatus"},
+		{"/.well-known/smart-configuration", "/.well-known/smart-configuration"},
+		{"/status.xml", "/status.xml"},
+		{"/firmware/pump-fw-4.2.1.bin", "/firmware/pump-fw-4.2.1.bin"}, // a dotted version is no identifier
+		{"/export/WRD4471902.zip", "/export/{id}.zip"},
+		{"/records/12345678", "/records/{id}"},
+		{"/dicom/1.2.840.10008.5.1.4.1.1.2", "/dicom/{id}"}, // a UID is no version
+		{"/fw/infusion.img", "/fw/infusion.img"},
+		{"/Service.asmx", "/{id}.asmx"},
+		{"/api/" + "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq", "/api/{id}"},
+		{"/", "/"},
+		{"", "/"},
+		{"/api//vitals/", "/api//vitals/"},
+	}
+	for _, tc := range tests {
+		if got := PathTemplate(tc.in); got != tc.want {
+			t.Errorf("PathTemplate(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPathTemplateBoundsSegments(t *testing.T) {
+	long := ""
+	for range 40 {
+		long += "/api"
+	}
+	if got := PathTemplate(long); len(got) > 5*maxTemplateSegments+8 {
+		t.Errorf("template of 40 segments is %d bytes: %q", len(got), got)
+	}
+}
+
+func FuzzPathTemplate(f *testing.F) {
+	for _, s := range []string{"/fhir/Patient/1", "/a/b/c", "%%%", "/\x00/\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := PathTemplate(s)
+		if PathTemplate(out) != out && out != "/" {
+			// A template's own segments are words or {id}: templating it again changes nothing.
+			t.Fatalf("PathTemplate(%q) = %q, not stable: %q", s, out, PathTemplate(out))
+		}
+	})
+}

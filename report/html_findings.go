@@ -1,0 +1,255 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+)
+
+// This file renders the HTML report's findings: grouped by rule, each with its evidence,
+// the change since the previous scan, and the suppressed findings.
+
+// changeView is the comparison with an earlier scan, when the Report carries one.
+type changeView struct {
+	PreviousScan    int64
+	PreviousStarted time.Time
+	Baseline        string
+	Counts          findings.ChangeCounts
+	Lists           []changeList // the non-empty ones of new, fixed, not assessed
+}
+
+type changeList struct {
+	Name string
+	Rows []changeRow
+}
+
+type changeRow struct {
+	Severity, Rule, Target, Message, Reason string
+	Suppressed                              bool
+}
+
+type suppressedRow struct {
+	Severity, Rule, Target, Message, Reason, Expires, Source string
+}
+
+type ruleRow struct {
+	Rule, Anchor, Title string
+	Severity            string
+	Count, Hosts        int
+}
+
+type ruleGroup struct {
+	Rule, Anchor, Severity string
+	Title, Rationale       string
+	Remediations           []string
+	References             []string
+	Findings               []findingView
+}
+
+type findingView struct {
+	Severity, Target, Subject, Message, Source, Fingerprint string
+	Time, FirstSeen, LastSeen                               time.Time
+	Evidence                                                evNode
+}
+
+// evNode is one evidence value, rendered recursively: a scalar, a list or a map.
+type evNode struct {
+	Text           string
+	IsList, IsMap  bool
+	Flat           bool // a list of scalars, rendered inline
+	Items          []evNode
+	Fields         []evField
+	Empty, Deepest bool
+}
+
+type evField struct {
+	Key string
+	Val evNode
+}
+
+// htmlChange lists what is new, fixed and not assessed since the earlier scan; the
+// persisting findings are counted only, since the findings section shows them.
+func htmlChange(c *findings.Change) *changeView {
+	if c == nil {
+		return nil
+	}
+	rows := func(fs []findings.ChangedFinding) []changeRow {
+		var out []changeRow
+		for _, f := range fs {
+			out = append(out, changeRow{Severity: f.Severity.String(), Rule: term(f.Rule), Target: target(f.Host, f.Port),
+				Message: term(f.Message), Reason: term(f.Reason), Suppressed: f.Suppressed})
+		}
+		return out
+	}
+	v := &changeView{PreviousScan: c.PreviousScan, PreviousStarted: c.PreviousStarted, Baseline: term(c.Baseline),
+		Counts: c.Counts}
+	for _, l := range []changeList{{"New", rows(c.New)}, {"Fixed", rows(c.Fixed)}, {"Not assessed again", rows(c.NotAssessed)}} {
+		if len(l.Rows) > 0 {
+			v.Lists = append(v.Lists, l)
+		}
+	}
+	return v
+}
+
+// htmlAnchor makes an element id from a rule ID: rule IDs are lowercase and hyphenated, but
+// the store could hold anything.
+func htmlAnchor(prefix, s string) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// htmlGroupFindings groups findings by rule, the most severe rule first, and counts the
+// hosts with at least one finding. The catalog, when given, adds each rule's title and
+// rationale, and its remediation and references where the findings carry none.
+func htmlGroupFindings(fs []findings.Finding, info findings.Catalog) ([]ruleRow, []ruleGroup, int) {
+	type acc struct {
+		worst findings.Severity
+		fs    []findings.Finding
+		hosts map[string]bool
+	}
+	byRule := map[string]*acc{}
+	allHosts := map[string]bool{}
+	for _, f := range fs {
+		a := byRule[f.Rule]
+		if a == nil {
+			a = &acc{worst: f.Severity, hosts: map[string]bool{}}
+			byRule[f.Rule] = a
+		}
+		a.worst = max(a.worst, f.Severity)
+		a.fs = append(a.fs, f)
+		a.hosts[f.Host] = true
+		allHosts[f.Host] = true
+	}
+	rules := make([]string, 0, len(byRule))
+	for r := range byRule {
+		rules = append(rules, r)
+	}
+	slices.SortFunc(rules, func(x, y string) int {
+		if c := byRule[y].worst - byRule[x].worst; c != 0 {
+			return int(c)
+		}
+		return strings.Compare(x, y)
+	})
+	var rows []ruleRow
+	var groups []ruleGroup
+	for _, rule := range rules {
+		a := byRule[rule]
+		id := htmlAnchor("rule-", rule)
+		ri := info[rule]
+		rows = append(rows, ruleRow{Rule: term(rule), Anchor: id, Title: term(ri.Title), Severity: a.worst.String(),
+			Count: len(a.fs), Hosts: len(a.hosts)})
+		g := ruleGroup{Rule: term(rule), Anchor: id, Severity: a.worst.String(), Title: term(ri.Title), Rationale: term(ri.Rationale)}
+		slices.SortStableFunc(a.fs, func(x, y findings.Finding) int { return int(y.Severity - x.Severity) })
+		for _, f := range a.fs {
+			g.Remediations = appendUnique(g.Remediations, term(f.Remediation))
+			for _, ref := range f.References {
+				g.References = appendUnique(g.References, term(ref))
+			}
+			g.Findings = append(g.Findings, findingView{
+				Severity: f.Severity.String(), Target: target(f.Host, f.Port), Subject: term(f.Subject),
+				Message: term(f.Message), Source: term(f.Source), Fingerprint: term(f.Fingerprint),
+				Time: f.Time, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen,
+				Evidence: htmlEvidence(reflect.ValueOf(f.Evidence), 0),
+			})
+		}
+		if len(g.Remediations) == 0 {
+			g.Remediations = appendUnique(nil, term(ri.Remediation))
+		}
+		if len(g.References) == 0 {
+			for _, ref := range ri.References {
+				g.References = appendUnique(g.References, term(ref))
+			}
+		}
+		groups = append(groups, g)
+	}
+	return rows, groups, len(allHosts)
+}
+
+func appendUnique(list []string, s string) []string {
+	if s == "" || slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// maxEvidenceDepth bounds the nesting rendered: evidence is medscan's own, but a store
+// is a file anyone could have edited.
+const maxEvidenceDepth = 8
+
+// htmlEvidence converts an evidence value (decoded JSON or the Go values a rule put in)
+// into a tree the template renders, with map keys sorted and every string cleaned.
+func htmlEvidence(v reflect.Value, depth int) evNode {
+	for v.IsValid() && (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) {
+		if v.IsNil() {
+			return evNode{Text: "none"}
+		}
+		v = v.Elem()
+	}
+	if !v.IsValid() {
+		return evNode{Text: "none"}
+	}
+	if depth >= maxEvidenceDepth {
+		return evNode{Text: "…", Deepest: true}
+	}
+	if tm, ok := v.Interface().(time.Time); ok {
+		return evNode{Text: htmlStamp(tm)}
+	}
+	if n, ok := v.Interface().(json.Number); ok {
+		return evNode{Text: term(n.String())}
+	}
+	switch v.Kind() {
+	case reflect.Map:
+		keys := v.MapKeys()
+		n := evNode{IsMap: true, Empty: len(keys) == 0}
+		type kv struct {
+			k string
+			v reflect.Value
+		}
+		kvs := make([]kv, 0, len(keys))
+		for _, k := range keys {
+			kvs = append(kvs, kv{fmt.Sprint(k.Interface()), v.MapIndex(k)})
+		}
+		slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+		for _, e := range kvs {
+			n.Fields = append(n.Fields, evField{Key: term(e.k), Val: htmlEvidence(e.v, depth+1)})
+		}
+		return n
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return evNode{Text: fmt.Sprintf("%x", v.Bytes())}
+		}
+		n := evNode{IsList: true, Flat: true, Empty: v.Len() == 0}
+		for i := 0; i < v.Len(); i++ {
+			item := htmlEvidence(v.Index(i), depth+1)
+			if item.IsList || item.IsMap {
+				n.Flat = false
+			}
+			n.Items = append(n.Items, item)
+		}
+		return n
+	case reflect.String:
+		return evNode{Text: term(v.String())}
+	case reflect.Bool:
+		if v.Bool() {
+			return evNode{Text: "yes"}
+		}
+		return evNode{Text: "no"}
+	case reflect.Float32, reflect.Float64:
+		return evNode{Text: strconv.FormatFloat(v.Float(), 'f', -1, 64)}
+	}
+	return evNode{Text: term(fmt.Sprint(v.Interface()))}
+}

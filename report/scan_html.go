@@ -1,0 +1,250 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+)
+
+func init() {
+	Scan.register("html", func(o Options) Writer[*findings.Report] { return htmlWriter{catalog: o.Catalog} })
+}
+
+// htmlFiles holds the page template and its stylesheet: the report is one file that
+// opens offline, so both are compiled in rather than linked.
+//
+//go:embed html/report.html.tmpl html/style.css
+var htmlFiles embed.FS
+
+var (
+	// htmlStyle is the stylesheet, inlined verbatim in one <style> element; htmlCSP
+	// allows exactly that element by its hash, so that no other style (and no script,
+	// image, font or connection at all) can take effect even if escaping ever failed.
+	htmlStyle = mustRead("html/style.css")
+	htmlCSP   = func() string {
+		sum := sha256.Sum256([]byte(htmlStyle))
+		return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+			"'; base-uri 'none'; form-action 'none'"
+	}()
+	htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"stamp": htmlStamp,
+		"date":  htmlDate,
+	}).Parse(mustRead("html/report.html.tmpl")))
+)
+
+// The stylesheet is parsed as a template of its own (program text, not data), so that
+// html/template copies it into the <style> element verbatim and the CSP hash holds.
+func init() { template.Must(htmlTemplate.New("style.css").Parse(htmlStyle)) }
+
+func mustRead(name string) string {
+	b, err := htmlFiles.ReadFile(name)
+	if err != nil {
+		panic("report: " + name + ": " + err.Error())
+	}
+	return string(b)
+}
+
+// htmlWriter renders a scan as one self-contained HTML page for people who do not run
+// medscan: no script, no external asset, a print stylesheet, every string from the
+// network escaped by html/template after the one sanitizer (findings.Tidy). Given the
+// rule catalog (Options.Catalog), it names each rule and says why it matters. Its
+// sections are built in files of their own: findings (html_findings.go), assets,
+// certificates, shared keys and credentials, and traffic.
+type htmlWriter struct{ catalog findings.Catalog }
+
+// Write renders r as an HTML document.
+func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
+	if r == nil {
+		return fmt.Errorf("report: html: no report")
+	}
+	findings.Tidy(r)
+	v := buildHTMLView(r, h.catalog)
+	var b bytes.Buffer
+	if err := htmlTemplate.Execute(&b, v); err != nil {
+		return fmt.Errorf("report: html: %w", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("report: html: %w", err)
+	}
+	return nil
+}
+
+// htmlView is what the template renders: every string in it has been through the one
+// sanitizer,
+// and everything the writer derives (groups, chart geometry) is computed here, so the
+// template only lays out.
+type htmlView struct {
+	Title, Version, Label, CSP string
+	ScanID                     int64
+	Sources                    []string
+	Methods                    []string
+	CaptureFirst, CaptureLast  time.Time
+	CaptureSpan                string
+	Started, Finished          time.Time
+	Policy                     string
+	Complete                   bool
+	Problems                   []string
+	Summary                    findings.Summary
+	Chart                      sevChart
+	Hosts                      int
+	RuleRows                   []ruleRow
+	Hidden                     hiddenCerts
+	Groups                     []ruleGroup
+	Assets                     assetTable
+	Certs                      []certRow
+	CertRef                    time.Time
+	CertRefName                string
+	Timeline                   *timeline
+	SharedKeys                 []sharedKey
+	SharedCreds                []sharedCred
+	Services                   []serviceRow
+	Sessions                   []sessionRow
+	Probes                     []probeRow
+	NotProbed                  []string
+	HL7                        []findings.HL7Message
+	DICOM                      []findings.DICOMAssociation
+	HTTP                       []findings.HTTPRequest
+	MQTT                       []findings.MQTTConnect
+	Counters                   []findings.Counter
+	Change                     *changeView
+	Suppressed                 []suppressedRow
+}
+
+var htmlSevOrder = []findings.Severity{findings.Critical, findings.High, findings.Medium, findings.Low, findings.Info}
+
+type sevChart struct {
+	Bars   []sevBar
+	Height int
+}
+
+type sevBar struct {
+	Name        string
+	Count       int
+	Y, W, TextX int
+}
+
+func buildHTMLView(r *findings.Report, catalog findings.Catalog) htmlView {
+	v := htmlView{
+		Version:  term(r.Tool.Version),
+		Label:    term(r.Scan.Label),
+		CSP:      htmlCSP,
+		ScanID:   r.Scan.ID,
+		Started:  r.Scan.Started,
+		Finished: r.Scan.Finished,
+		Policy:   term(r.Scan.Policy),
+		Complete: r.Scan.Complete,
+		Summary:  r.Summary,
+		Counters: htmlCounters(r.Scan.Counters),
+	}
+	v.Title = fmt.Sprintf("medscan report: scan %d", r.Scan.ID)
+	if v.Label != "" {
+		v.Title += " (" + v.Label + ")"
+	}
+	for _, s := range r.Scan.Sources {
+		v.Sources = append(v.Sources, term(s))
+	}
+	for _, p := range r.Scan.Problems {
+		v.Problems = append(v.Problems, problemLine(p))
+	}
+	v.CaptureFirst, v.CaptureLast = captureSpan(r)
+	if !v.CaptureFirst.IsZero() {
+		v.CaptureSpan = v.CaptureLast.Sub(v.CaptureFirst).Round(time.Second).String()
+	}
+	v.Methods = htmlMethods(r)
+	v.Chart = htmlSeverityChart(r.Summary)
+	v.RuleRows, v.Groups, v.Hosts = htmlGroupFindings(r.Findings, catalog)
+	v.Hidden = htmlHiddenCerts(r.TLSSessions)
+	v.Assets = htmlAssets(r)
+	// Certificates are judged at the time the traffic shows, as the rules judge them:
+	// a capture replayed a year later must not call everything in it expired.
+	v.CertRef, v.CertRefName = v.CaptureLast, "the end of the capture"
+	if v.CertRef.IsZero() {
+		v.CertRef, v.CertRefName = r.Scan.Started, "the time of the scan"
+	}
+	v.Certs = htmlCertRows(r.Certificates, v.CertRef)
+	v.Timeline = htmlTimeline(r.Certificates, v.CertRef, v.CertRefName, r.Scan.Started)
+	v.SharedKeys = htmlSharedKeys(r.Findings)
+	v.SharedCreds = htmlSharedCreds(r.Findings)
+	v.Services = htmlServices(r.Services)
+	v.Sessions = htmlSessions(r.TLSSessions)
+	v.Probes, v.NotProbed = htmlProbes(r)
+	v.HL7, v.DICOM, v.HTTP, v.MQTT = r.HL7, r.DICOM, r.HTTP, r.MQTT
+	v.Change = htmlChange(r.Change)
+	for _, sf := range r.Suppressed {
+		v.Suppressed = append(v.Suppressed, suppressedRow{Severity: sf.Severity.String(), Rule: term(sf.Rule),
+			Target: target(sf.Host, sf.Port), Message: term(sf.Message), Reason: term(sf.Suppression.Reason),
+			Expires: term(sf.Suppression.Expires), Source: term(sf.Suppression.Source)})
+	}
+	return v
+}
+
+// htmlMethods names how the scan's facts were obtained (passive, active, file), from the
+// sources its findings, services, sessions and certificate sightings carry.
+func htmlMethods(r *findings.Report) []string {
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s = term(s); s != "" {
+			seen[s] = true
+		}
+	}
+	for _, f := range r.Findings {
+		add(f.Source)
+	}
+	for _, s := range r.Services {
+		add(string(s.Source))
+	}
+	for _, s := range r.TLSSessions {
+		add(string(s.Source))
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// htmlSeverityChart lays out one horizontal bar per severity, scaled to the largest count.
+func htmlSeverityChart(s findings.Summary) sevChart {
+	const barMax, rowH = 420, 28
+	most := 0
+	for _, sev := range htmlSevOrder {
+		most = max(most, s.Count(sev))
+	}
+	c := sevChart{Height: len(htmlSevOrder)*rowH + 4}
+	for i, sev := range htmlSevOrder {
+		n := s.Count(sev)
+		w := 0
+		if most > 0 {
+			w = int(math.Round(float64(n) / float64(most) * barMax))
+		}
+		if n > 0 {
+			w = max(w, 3) // a single finding among hundreds still shows
+		}
+		c.Bars = append(c.Bars, sevBar{Name: sev.String(), Count: n, Y: i*rowH + 2, W: w, TextX: 100 + w + 8})
+	}
+	return c
+}
+
+func htmlStamp(tm time.Time) string {
+	if tm.IsZero() {
+		return "unknown"
+	}
+	return tm.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+func htmlDate(tm time.Time) string {
+	if tm.IsZero() {
+		return "unknown"
+	}
+	return tm.UTC().Format(time.DateOnly)
+}

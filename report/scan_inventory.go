@@ -1,0 +1,113 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/medscan/medscan/findings"
+)
+
+// maxTableReasons and maxTableNames cap what the table shows of one asset; the JSON and
+// HTML reports carry all of it.
+const (
+	maxTableReasons = 2
+	maxTableNames   = 2
+)
+
+// assetKind is the kind as shown, "-" for a scan stored without an inventory.
+func assetKind(a findings.Asset) string {
+	if a.Kind == "" {
+		return "-"
+	}
+	return term(a.Kind)
+}
+
+// assetNames lists an asset's names with their sources, at most max of them (0: all).
+func assetNames(a findings.Asset, max int) []string {
+	var out []string
+	for i, n := range a.Names {
+		if max > 0 && i == max {
+			out = append(out, fmt.Sprintf("(+%d more)", len(a.Names)-max))
+			break
+		}
+		out = append(out, term(n.Name)+" ("+term(n.Source)+")")
+	}
+	return out
+}
+
+// makerModel is "manufacturer model", either part possibly empty.
+func makerModel(a findings.Asset) string {
+	return strings.TrimSpace(term(a.Manufacturer) + " " + term(a.Model))
+}
+
+// inventory writes the asset table: who is on the network, what kind of thing each is,
+// and why medscan thinks so.
+func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) error {
+	if len(r.Assets) == 0 {
+		fmt.Fprintln(b, "Inventory: no assets seen")
+		return nil
+	}
+	fmt.Fprintf(b, "Inventory (%d)\n", len(r.Assets))
+	tb := &table{cols: []column{
+		{header: "ASSET", min: 15, flex: true, maxLines: 4},
+		{header: "KIND", min: 8, flex: true, maxLines: 2},
+		{header: "IDENTITY", min: 12, flex: true, maxLines: 8},
+		{header: "WHY", min: 16, flex: true, maxLines: 10},
+	}}
+	for _, a := range r.Assets {
+		asset := []string{target(a.IP(), 0)}
+		if a.MAC != "" {
+			asset = append(asset, term(a.MAC))
+		}
+		var id []string
+		id = append(id, assetNames(a, maxTableNames)...)
+		if mm := makerModel(a); mm != "" {
+			id = append(id, "maker: "+mm)
+		}
+		if a.Vendor != "" {
+			id = append(id, "vendor: "+term(a.Vendor))
+		}
+		if len(id) == 0 {
+			id = []string{"-"}
+		}
+		var why []string
+		for i, reason := range a.Reasons {
+			if i == maxTableReasons {
+				why = append(why, fmt.Sprintf("(+%d more)", len(a.Reasons)-maxTableReasons))
+				break
+			}
+			why = append(why, "- "+term(reason))
+		}
+		if len(why) == 0 {
+			why = []string{"-"}
+		}
+		tb.rows = append(tb.rows, []string{strings.Join(asset, "\n"), assetKind(a), strings.Join(id, "\n"), strings.Join(why, "\n")})
+	}
+	return tb.render(b, total, false)
+}
+
+// htmlInventory fills the inventory columns of an HTML asset row; the template escapes
+// every string.
+func htmlInventory(row *assetRow, a findings.Asset) {
+	row.Kind = term(a.Kind)
+	row.Maker = makerModel(a)
+	row.Names = assetNames(a, 0)
+	for _, r := range a.Roles {
+		row.Roles = append(row.Roles, term(r))
+	}
+	for _, r := range a.Reasons {
+		row.Reasons = append(row.Reasons, term(r))
+	}
+}
+
+// csvInventory is an asset's inventory columns: vendor, names ("name (source)" joined
+// by "; "), kind, roles (space separated), manufacturer, model, reasons (joined by " | ").
+func csvInventory(a findings.Asset) []string {
+	reasons := make([]string, len(a.Reasons))
+	for i, r := range a.Reasons {
+		reasons[i] = term(r)
+	}
+	return []string{term(a.Vendor), strings.Join(assetNames(a, 0), "; "), term(a.Kind), strings.Join(a.Roles, " "),
+		term(a.Manufacturer), term(a.Model), strings.Join(reasons, " | ")}
+}

@@ -1,0 +1,360 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	"github.com/medscan/medscan/findings"
+)
+
+func init() {
+	Scan.register("sarif", func(o Options) Writer[*findings.Report] { return sarifWriter{rules: o.Catalog.Sorted()} })
+}
+
+// InformationURI is where the SARIF output says medscan is described.
+const InformationURI = "https://github.com/medscan/medscan"
+
+// FingerprintKey names medscan's fingerprint among a SARIF result's partialFingerprints.
+// It is versioned, as SARIF asks, because code scanning matches alerts across uploads
+// by it: if findings.ComputeFingerprint ever changes, so must this key.
+const FingerprintKey = "medscanFingerprint/v1"
+
+// sarifWriter renders a scan as SARIF 2.1.0 for code scanning services (GitHub code
+// scanning, Azure DevOps, IDE viewers): one run, one reportingDescriptor per rule, one
+// result per finding.
+//
+// Where a result is. SARIF was made for source files, and GitHub code scanning accepts a
+// result only with a physicalLocation whose artifactLocation has a uri. A medscan finding
+// is about a network asset, not a line of a file, so each result carries two locations
+// in one: a logicalLocation naming the asset (kind "service" for host:port, "host" for a
+// host, "certificate" for a certificate seen only in a file), and a physicalLocation
+// whose uri names the same asset as medscan://HOST:PORT (medscan://HOST, or
+// medscan:certificate/SHA256) with region startLine 1. The uri is not the capture file
+// the scan read, for three reasons: a scan may read several captures and the finding
+// does not say which one showed it; capture files are commonly named by date, and code
+// scanning treats a result at a new path as a new alert, so every weekly scan would
+// reopen every alert; and results that share a file and line would share the line hash
+// upload tools compute, where an asset URI keeps them apart. Non-file URIs are what web
+// scanners (OWASP ZAP) upload too; code scanning lists such alerts without a source
+// view. The capture files are listed in run.artifacts with the role analysisTarget.
+//
+// Alert identity across uploads comes from partialFingerprints[FingerprintKey], the
+// finding's own fingerprint (rule, host, port, subject). primaryLocationLineHash is left
+// for upload tools to compute, as GitHub documents it is theirs.
+//
+// Severity. A result's level is error for critical and high, warning for medium, note
+// for low and info. Code scanning ranks security alerts by the rule's
+// properties["security-severity"], a CVSS-like score; medscan gives the midpoint of
+// each CVSS band (critical 9.5, high 8.0, medium 5.5, low 2.0, info 0.0), clear of the
+// band edges GitHub documents ("over 9.0" is critical). The score is that of the
+// highest of the rule's default severity and the severities of this scan's findings
+// under it, so a finding raised above its rule's default (cleartext HL7 with patient
+// segments is critical) is not shown as less serious than it is.
+type sarifWriter struct{ rules []findings.RuleInfo }
+
+// Write renders r as an indented SARIF 2.1.0 log with a trailing newline.
+func (s sarifWriter) Write(w io.Writer, r *findings.Report) error {
+	if r == nil {
+		return fmt.Errorf("report: sarif: no report")
+	}
+	findings.Tidy(r)
+	log, err := sarifLog(r, s.rules)
+	if err != nil {
+		return fmt.Errorf("report: sarif: %w", err)
+	}
+	var b bytes.Buffer
+	if err := log.PrettyWrite(&b); err != nil {
+		return fmt.Errorf("report: sarif: %w", err)
+	}
+	b.WriteByte('\n')
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("report: sarif: %w", err)
+	}
+	return nil
+}
+
+func sarifLog(r *findings.Report, catalog []findings.RuleInfo) (*sarif.Report, error) {
+	log, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return nil, err
+	}
+	name := r.Tool.Name
+	if name == "" {
+		name = "medscan"
+	}
+	driver := sarif.NewDriver(name).WithInformationURI(InformationURI)
+	if r.Tool.Version != "" {
+		driver.WithVersion(r.Tool.Version)
+	}
+	run := sarif.NewRun(*sarif.NewTool(driver))
+
+	infos := ruleInfos(r.Findings, catalog)
+	// The highest severity each rule has in this scan, for its security-severity.
+	worst := map[string]findings.Severity{}
+	for _, f := range r.Findings {
+		if cur, ok := worst[f.Rule]; !ok || f.Severity > cur {
+			worst[f.Rule] = f.Severity
+		}
+	}
+	for _, ri := range infos {
+		sev := ri.Default
+		if w, ok := worst[ri.ID]; ok && w > sev {
+			sev = w
+		}
+		driver.AddRule(descriptor(ri, sev))
+	}
+
+	for _, src := range r.Scan.Sources {
+		run.Artifacts = append(run.Artifacts, &sarif.Artifact{
+			Location: sarif.NewSimpleArtifactLocation(fileURI(src)),
+			Length:   -1, // unknown; 0 would claim an empty file
+			Roles:    []string{"analysisTarget"},
+		})
+	}
+	run.Invocations = []*sarif.Invocation{invocation(r)}
+	run.Properties = sarif.Properties{
+		"scan_id":  r.Scan.ID,
+		"label":    r.Scan.Label,
+		"policy":   r.Scan.Policy,
+		"complete": r.Scan.Complete,
+		"sources":  r.Scan.Sources,
+	}
+
+	for _, f := range r.Findings {
+		res := sarif.NewRuleResult(f.Rule).
+			WithLevel(level(f.Severity)).
+			WithMessage(sarif.NewTextMessage(sarifText(cmp.Or(f.Message, f.Rule)))).
+			WithLocations([]*sarif.Location{assetLocation(f)})
+		res.PartialFingerprints = map[string]any{FingerprintKey: f.Fingerprint}
+		props := sarif.Properties{
+			"severity":   f.Severity.String(),
+			"host":       f.Host,
+			"port":       f.Port,
+			"evidence":   f.Evidence,
+			"source":     f.Source,
+			"time":       rfc3339(f.Time),
+			"first_seen": rfc3339(f.FirstSeen),
+			"last_seen":  rfc3339(f.LastSeen),
+		}
+		if f.Subject != "" {
+			props["subject"] = f.Subject
+		}
+		res.Properties = props
+		run.AddResult(res) // sets ruleIndex: every finding's rule has a descriptor
+	}
+	log.AddRun(run)
+	return log, nil
+}
+
+// ruleInfos is the catalog with, added in ID order, a description derived from the
+// findings of every rule the catalog lacks (all of them when no catalog was given), so
+// every result has a descriptor to point at.
+func ruleInfos(fs []findings.Finding, catalog []findings.RuleInfo) []findings.RuleInfo {
+	out := slices.Clone(catalog)
+	known := map[string]bool{}
+	for _, ri := range catalog {
+		known[ri.ID] = true
+	}
+	var derived []findings.RuleInfo
+	for _, f := range fs {
+		if known[f.Rule] {
+			continue
+		}
+		known[f.Rule] = true
+		derived = append(derived, findings.RuleInfo{ID: f.Rule, Title: f.Rule, Default: f.Severity,
+			Remediation: f.Remediation, References: f.References})
+	}
+	slices.SortFunc(derived, func(a, b findings.RuleInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return append(out, derived...)
+}
+
+// securitySeverity is GitHub code scanning's score for each severity (see sarifWriter).
+var securitySeverity = map[findings.Severity]string{
+	findings.Critical: "9.5",
+	findings.High:     "8.0",
+	findings.Medium:   "5.5",
+	findings.Low:      "2.0",
+	findings.Info:     "0.0",
+}
+
+func level(s findings.Severity) string {
+	switch {
+	case s >= findings.High:
+		return "error"
+	case s == findings.Medium:
+		return "warning"
+	}
+	return "note"
+}
+
+func descriptor(ri findings.RuleInfo, sev findings.Severity) *sarif.ReportingDescriptor {
+	title := cmp.Or(ri.Title, ri.ID)
+	d := sarif.NewRule(ri.ID).WithName(ruleName(ri.ID)).
+		WithShortDescription(sarif.NewMultiformatMessageString(title)).
+		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(level(ri.Default)))
+	if ri.Rationale != "" {
+		d.WithFullDescription(sarif.NewMultiformatMessageString(ri.Rationale))
+	}
+	var text, md strings.Builder
+	text.WriteString(title + ".")
+	md.WriteString("**" + mdEscape(title) + "**")
+	if ri.Rationale != "" {
+		text.WriteString("\n\n" + ri.Rationale)
+		md.WriteString("\n\n" + mdEscape(ri.Rationale))
+	}
+	if ri.Remediation != "" {
+		text.WriteString("\n\nRemediation: " + ri.Remediation)
+		md.WriteString("\n\n**Remediation:** " + mdEscape(ri.Remediation))
+	}
+	if len(ri.References) > 0 {
+		text.WriteString("\n\nReferences:")
+		md.WriteString("\n\n**References:**\n")
+		for _, ref := range ri.References {
+			text.WriteString("\n- " + ref)
+			md.WriteString("\n- " + mdEscape(ref))
+		}
+	}
+	d.WithHelp(sarif.NewMultiformatMessageString(text.String()).WithMarkdown(md.String()))
+	d.Properties = sarif.Properties{
+		"security-severity": securitySeverity[sev],
+		"tags":              ruleTags(ri),
+		"default_severity":  ri.Default.String(),
+	}
+	return d
+}
+
+// ruleName turns a rule ID into the PascalCase name SARIF suggests (cert-expired →
+// CertExpired); the ID stays the stable key.
+func ruleName(id string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(id, "-") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+// ruleTags are the descriptor's tags: "security", which code scanning needs to treat
+// the alert as a security alert, the rule's declared domain, and its declared tags
+// ("clinical"); nothing is read from the rule's ID.
+func ruleTags(ri findings.RuleInfo) []string {
+	tags := []string{"security"}
+	if ri.Covers.Domain != "" {
+		tags = append(tags, string(ri.Covers.Domain))
+	}
+	return append(tags, ri.Covers.Tags...)
+}
+
+// assetLocation names the asset a finding is about, logically and as a URI (see
+// sarifWriter for why the URI is not a capture file).
+func assetLocation(f findings.Finding) *sarif.Location {
+	var name, kind, uri string
+	switch {
+	case f.Host != "" && f.Port != 0:
+		name, kind = hostPort(f.Host, f.Port), "service"
+		uri = "medscan://" + name
+	case f.Host != "":
+		name, kind = uriHost(f.Host), "host"
+		uri = "medscan://" + name
+	default:
+		name, kind = f.Subject, "certificate"
+		uri = "medscan:certificate/" + url.PathEscape(f.Subject)
+	}
+	full := name
+	if f.Subject != "" && kind != "certificate" {
+		full += "/" + f.Subject
+	}
+	loc := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)).
+		WithRegion(sarif.NewRegion().WithStartLine(1)))
+	loc.AddLogicalLocations(sarif.NewLogicalLocation().WithName(name).WithFullyQualifiedName(full).WithKind(kind))
+	return loc
+}
+
+// hostPort joins a host and a port as a URI authority, with an IPv6 address bracketed.
+func hostPort(host string, port int) string {
+	return uriHost(host) + ":" + strconv.Itoa(port)
+}
+
+// uriHost is host as it may stand in a URI authority: an IP address as is (IPv6 in
+// brackets), anything else percent-escaped so a hostile name cannot add a path or query.
+func uriHost(host string) string {
+	if a, err := netip.ParseAddr(host); err == nil {
+		switch {
+		case a.Is4In6():
+			return a.Unmap().String()
+		case a.Is6():
+			// RFC 6874 writes a zone's % as %25 inside the brackets.
+			return "[" + strings.Replace(a.String(), "%", "%25", 1) + "]"
+		}
+		return a.String()
+	}
+	return url.PathEscape(host)
+}
+
+// fileURI is a capture path as a URI reference: relative paths stay relative (with
+// forward slashes), absolute ones become file:// URIs.
+func fileURI(path string) string {
+	p := filepath.ToSlash(path)
+	if filepath.IsAbs(path) || strings.HasPrefix(p, "/") {
+		return (&url.URL{Scheme: "file", Path: p}).String()
+	}
+	return (&url.URL{Path: p}).String()
+}
+
+func invocation(r *findings.Report) *sarif.Invocation {
+	inv := sarif.NewInvocation()
+	ok := r.Scan.Complete
+	inv.ExecutionSuccessful = &ok
+	if !r.Scan.Started.IsZero() {
+		t := r.Scan.Started.UTC()
+		inv.StartTimeUTC = &t
+	}
+	if !r.Scan.Finished.IsZero() {
+		t := r.Scan.Finished.UTC()
+		inv.EndTimeUTC = &t
+	}
+	for _, p := range r.Scan.Problems {
+		lvl := "warning"
+		if p.Fatal {
+			lvl = "error"
+		}
+		msg := p.Message
+		if p.Offset >= 0 {
+			msg = "offset " + strconv.FormatInt(p.Offset, 10) + ": " + msg
+		}
+		if p.Source != "" {
+			msg = p.Source + ": " + msg
+		}
+		n := sarif.NewNotification()
+		n.Level = lvl
+		n.Message = sarif.NewTextMessage(sarifText(msg))
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	counters := sarif.Properties{}
+	for _, c := range r.Scan.Counters {
+		counters[c.Name] = c.Value
+	}
+	inv.Properties = sarif.Properties{"counters": counters}
+	return inv
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

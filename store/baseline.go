@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/medscan/medscan/findings"
+)
+
+// sqliteHeader opens every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// ErrBaselineScanNotStore matches the error of LoadBaseline given a scan reference for a
+// baseline that is a JSON report, not a store.
+var ErrBaselineScanNotStore = errors.New("store: a baseline scan reference applies to a store only")
+
+// LoadBaseline reads a CI baseline: a store (recognised by SQLite's header), opened
+// read-only, of which it takes scan ref (latest network scan when ref is ""), or a
+// medscan JSON report. Either way the document is tidy (findings.Tidy): a baseline is a
+// file from elsewhere.
+func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteHeader))
+	n, _ := io.ReadFull(f, head)
+	if string(head[:n]) == sqliteHeader {
+		st, err := OpenReadOnly(path)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		defer st.Close()
+		id, err := st.ResolveScan(ctx, ref, "")
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		rep, err := st.Load(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		return rep, nil
+	}
+	if ref != "" {
+		return nil, fmt.Errorf("baseline %s is not a store: %w", path, ErrBaselineScanNotStore)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	var rep findings.Report
+	dec := json.NewDecoder(f)
+	dec.UseNumber()
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("baseline %s: not a medscan JSON report or store: %w", path, err)
+	}
+	if rep.SchemaVersion != findings.ReportSchemaVersion {
+		return nil, fmt.Errorf("baseline %s: schema_version %d, want %d (a medscan JSON report)",
+			path, rep.SchemaVersion, findings.ReportSchemaVersion)
+	}
+	findings.Tidy(&rep)
+	return &rep, nil
+}

@@ -1,0 +1,53 @@
+// Package store keeps medscan's scans in SQLite: every scan's report document (package
+// findings), the findings across scans with their history, and what later scans and the
+// CLI ask of them (the latest scan, the previous comparable one, the change between two,
+// the CI gate, a baseline). It owns the schema, its migrations, saving and loading, and
+// the history; it renders nothing.
+//
+// # The file
+//
+// Open creates or opens a medscan.db: SQLite through the pure-Go driver, in WAL mode so
+// that a report can be rendered while a scan is being written, with foreign keys on, a
+// busy timeout so that two writers queue rather than fail, and secure_delete so that what
+// is deleted or rewritten leaves no copy in free pages. The schema is migrated by
+// numbered SQL files embedded in the binary (migrations/0001_init.sql, ...), applied in
+// one transaction with, where SQL cannot express a change, a step in Go (goSteps), and
+// recorded both in PRAGMA user_version and in schema_migrations. A store written by a
+// newer medscan is refused before anything touches the file, and so is a file that is not
+// a medscan store. OpenReadOnly reads a store with no possibility of writing it, for
+// reports, diffs and baselines.
+//
+// # What is kept
+//
+// Save writes one scan in one transaction. A scan's observations are kept as the
+// elements of its report document, as JSON in the document's field names (kinds.go), so
+// that a fact added to an observation type is kept and read back without a schema
+// change; the host and port each is about are columns, for queries across scans.
+// Findings are kept once per fingerprint across the whole store, with first_seen and
+// last_seen the earliest and latest observation of them; each scan links to the findings
+// it raised and keeps its own copy of their severity, message and evidence, so that an
+// old scan renders as it was even after a later one has changed them. Saving the same
+// capture twice therefore adds a scan, not findings. Certificates are kept once per
+// SHA-256 with their DER and facts; assets once per address, with each scan's inventory
+// entry beside them (AssetKinds reads the latest kind of every address). A live scan is
+// one scan rewritten in place at each commit (Checkpoint).
+//
+// Credentials are stored as observe gives them, a masked preview and a keyed hash; the
+// key (SecretKey) is a random 32 bytes created with the store.
+//
+// Load returns a scan's document derived, sorted and tidy (package findings): every
+// string read from the file passes through observe.Clean, so that a store someone else
+// wrote cannot drive a terminal or a browser through a report. Times are stored as
+// fixed-width UTC text, so that comparing strings in SQL compares instants.
+//
+// # History
+//
+// Runs are of a kind (findings.KindNetwork or KindLint), and "latest" means the latest
+// of a kind (network unless asked). PreviousScan pairs a scan with the latest earlier
+// one of the same kind and label, or, unlabelled, of the same sources; never two unrelated
+// scans. Diff compares two documents by fingerprint: a finding missing from the later
+// scan is fixed only when that scan assessed its rule on its target, as the rule's
+// declared coverage says (findings.Coverage; coverage.go), and not assessed otherwise,
+// with the reason. Gate applies --fail-on and --fail-on-new to a rendered scan;
+// LoadBaseline reads a --baseline.
+package store

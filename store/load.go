@@ -1,0 +1,356 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
+)
+
+// Load reads one scan back as its report document, in a single read transaction so
+// that a scan being written meanwhile cannot be seen half-way. The document is derived,
+// sorted and tidy (package findings): every string read from the file passes through
+// observe.Clean, whoever wrote it.
+func (s *Store) Load(ctx context.Context, scanID int64) (*findings.Report, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	if err := s.scanExists(ctx, tx, scanID); err != nil {
+		return nil, err
+	}
+	l := &loader{ctx: ctx, q: tx, scan: scanID}
+	r := &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
+	for _, step := range []func(*findings.Report) error{l.scanInfo, l.findings, l.certificates, l.assets, l.observations} {
+		if err := step(r); err != nil {
+			return nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
+		}
+	}
+	r.Derive()
+	r.Sort()
+	r.Summarize()
+	findings.Tidy(r)
+	return r, nil
+}
+
+// loader reads the parts of one scan.
+type loader struct {
+	ctx  context.Context
+	q    queryer
+	scan int64
+	err  error // the first decoding error, reported after the row loop
+}
+
+// each runs query for this scan and calls fn for every row.
+func (l *loader) each(query string, fn func(*sql.Rows) error) error {
+	rows, err := l.q.QueryContext(l.ctx, query, l.scan)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return l.err
+}
+
+// t converts a stored time, remembering the first bad one.
+func (l *loader) t(v sql.NullString) time.Time {
+	t, err := parseTime(v)
+	if err != nil && l.err == nil {
+		l.err = err
+	}
+	return t
+}
+
+// decode reads a JSON column into v, remembering the first error.
+func (l *loader) decode(text, what string, v any) {
+	if text == "" {
+		return
+	}
+	if err := json.Unmarshal([]byte(text), v); err != nil && l.err == nil {
+		l.err = fmt.Errorf("bad %s %.40q in store: %w", what, text, err)
+	}
+}
+
+// scanColumns are the columns scanInfo reads, in the order it reads them.
+const scanColumns = `id, kind, started, finished, label, sources, complete, problems, counters, tool_version, policy, rules`
+
+// scanInfo reads one row of scanColumns.
+func (l *loader) scanInfoRow(row interface{ Scan(...any) error }) (findings.ScanInfo, error) {
+	var (
+		si                          findings.ScanInfo
+		started, finished, assessed sql.NullString
+		sources, problems, counters string
+		complete                    int
+	)
+	if err := row.Scan(&si.ID, &si.Kind, &started, &finished, &si.Label, &sources, &complete, &problems, &counters,
+		&si.ToolVersion, &si.Policy, &assessed); err != nil {
+		return si, err
+	}
+	if assessed.Valid {
+		si.Rules = []string{}
+		l.decode(assessed.String, "rule list", &si.Rules)
+	}
+	si.Started, si.Finished = l.t(started), l.t(finished)
+	si.Complete = complete != 0
+	l.decode(sources, "source list", &si.Sources)
+	l.decode(problems, "problem list", &si.Problems)
+	l.decode(counters, "counter list", &si.Counters)
+	return si, l.err
+}
+
+func (l *loader) scanInfo(r *findings.Report) error {
+	si, err := l.scanInfoRow(l.q.QueryRowContext(l.ctx, "SELECT "+scanColumns+" FROM scans WHERE id = ?", l.scan))
+	if err != nil {
+		return err
+	}
+	r.Scan = si
+	r.Tool = findings.Tool{Name: findings.ToolName, Version: si.ToolVersion}
+	return nil
+}
+
+func (l *loader) findings(r *findings.Report) error {
+	return l.each(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, sf.evidence, sf.time, sf.source,
+		sf.remediation, sf.refs, f.fingerprint, f.first_seen, f.last_seen
+		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`,
+		func(rows *sql.Rows) error {
+			var (
+				f               findings.Finding
+				sev             int
+				evidence, refs  string
+				tm, first, last sql.NullString
+			)
+			if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &evidence, &tm, &f.Source,
+				&f.Remediation, &refs, &f.Fingerprint, &first, &last); err != nil {
+				return err
+			}
+			f.Severity = findings.Severity(sev)
+			f.Time, f.FirstSeen, f.LastSeen = l.t(tm), l.t(first), l.t(last)
+			l.decode(refs, "reference list", &f.References)
+			// UseNumber keeps evidence numbers exactly as written (a serial, a count
+			// beyond 2^53) instead of turning them into float64.
+			dec := json.NewDecoder(strings.NewReader(evidence))
+			dec.UseNumber()
+			if err := dec.Decode(&f.Evidence); err != nil && l.err == nil {
+				l.err = fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err)
+			}
+			r.Findings = append(r.Findings, f)
+			return nil
+		})
+}
+
+func (l *loader) certificates(r *findings.Report) error {
+	byID := map[int64]int{}
+	err := l.each(`SELECT c.id, c.sha256, c.facts, c.first_seen
+		FROM scan_certificates sc JOIN certificates c ON c.id = sc.cert_id WHERE sc.scan_id = ?`,
+		func(rows *sql.Rows) error {
+			var (
+				c     findings.Certificate
+				id    int64
+				facts string
+				first sql.NullString
+			)
+			if err := rows.Scan(&id, &c.SHA256, &facts, &first); err != nil {
+				return err
+			}
+			c.FirstSeen = l.t(first)
+			l.decode(facts, "certificate facts", &c.CertFacts)
+			byID[id] = len(r.Certificates)
+			r.Certificates = append(r.Certificates, c)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	return l.each(`SELECT cert_id, host, port, peer, role, position, sni, time, source FROM cert_sightings
+		WHERE scan_id = ?`, func(rows *sql.Rows) error {
+		var (
+			sg       findings.Sighting
+			id       int64
+			peer     string
+			tm       sql.NullString
+			source   string
+			position int
+		)
+		if err := rows.Scan(&id, &sg.Host, &sg.Port, &peer, &sg.Role, &position, &sg.SNI, &tm, &source); err != nil {
+			return err
+		}
+		sg.Position, sg.Source, sg.Time = position, observe.Source(source), l.t(tm)
+		sg.Peer, _ = netip.ParseAddr(peer)
+		if a, err := netip.ParseAddr(sg.Host); err == nil {
+			sg.Endpoint = netip.AddrPortFrom(a, uint16(sg.Port))
+		}
+		if i, ok := byID[id]; ok {
+			r.Certificates[i].SeenOn = append(r.Certificates[i].SeenOn, sg)
+		}
+		return nil
+	})
+}
+
+func (l *loader) assets(r *findings.Report) error {
+	return l.each(`SELECT data FROM scan_assets WHERE scan_id = ?`, func(rows *sql.Rows) error {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return err
+		}
+		var a findings.Asset
+		l.decode(data, "asset", &a)
+		r.Assets = append(r.Assets, a)
+		return nil
+	})
+}
+
+// observations reads the scan's observation lists (see kinds), in the order they were
+// saved; a kind this medscan does not know (written by a newer one) is skipped.
+func (l *loader) observations(r *findings.Report) error {
+	return l.each(`SELECT kind, data FROM observations WHERE scan_id = ? ORDER BY kind, seq`, func(rows *sql.Rows) error {
+		var name string
+		var data []byte
+		if err := rows.Scan(&name, &data); err != nil {
+			return err
+		}
+		k, ok := kindByName(name)
+		if !ok {
+			return nil
+		}
+		if err := k.add(r, data); err != nil && l.err == nil {
+			l.err = err
+		}
+		return nil
+	})
+}
+
+// Scans lists every scan in the store, oldest first, without its contents.
+func (s *Store) Scans(ctx context.Context) ([]findings.ScanInfo, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+scanColumns+" FROM scans ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	l := &loader{ctx: ctx}
+	out := []findings.ScanInfo{}
+	for rows.Next() {
+		si, err := l.scanInfoRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", s.path, err)
+		}
+		findings.Tidy(&si)
+		out = append(out, si)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	return out, nil
+}
+
+// ScanSummary is one scan of a listing: its description and the identity and severity
+// of each of its findings, from which a caller counts (after applying suppressions).
+type ScanSummary struct {
+	Scan     findings.ScanInfo
+	Findings []findings.Finding // Rule, Severity, Host, Port, Subject and Fingerprint only
+}
+
+// ScanSummaries lists every scan, oldest first, with its findings' identities.
+func (s *Store) ScanSummaries(ctx context.Context) ([]ScanSummary, error) {
+	scans, err := s.Scans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ScanSummary, len(scans))
+	idx := map[int64]int{}
+	for i, si := range scans {
+		out[i] = ScanSummary{Scan: si, Findings: []findings.Finding{}}
+		idx[si.ID] = i
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT sf.scan_id, f.rule, sf.severity, f.host, f.port, f.subject, f.fingerprint
+		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint`)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id  int64
+			sev int
+			f   findings.Finding
+		)
+		if err := rows.Scan(&id, &f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Fingerprint); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", s.path, err)
+		}
+		f.Severity = findings.Severity(sev)
+		if i, ok := idx[id]; ok {
+			out[i].Findings = append(out[i].Findings, f)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	for i := range out {
+		findings.SortFindings(out[i].Findings)
+	}
+	return out, nil
+}
+
+// CertificateDER returns the DER encoding of a stored certificate, by its SHA-256 in hex.
+func (s *Store) CertificateDER(ctx context.Context, sha256Hex string) ([]byte, error) {
+	var der []byte
+	err := s.db.QueryRowContext(ctx, "SELECT der FROM certificates WHERE sha256 = ?", strings.ToLower(sha256Hex)).Scan(&der)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: %s: no certificate %s", s.path, sha256Hex)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	return der, nil
+}
+
+// addrString is an address as the store keeps it: unmapped, "" when invalid.
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.Unmap().String()
+}
+
+// AssetKinds returns the latest known kind of every address the store has classified:
+// for each address, the kind of the most recent scan that gave it one other than
+// "unknown", so that a device seen silently once does not lose what earlier scans
+// learned. The active prober reads it to leave medical devices alone.
+func (s *Store) AssetKinds(ctx context.Context) (map[netip.Addr]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.ip, sa.kind FROM scan_assets sa JOIN assets a ON a.id = sa.asset_id
+		WHERE sa.kind != '' AND sa.kind != ? ORDER BY sa.scan_id`, observe.KindUnknown)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: asset kinds: %w", s.path, err)
+	}
+	defer rows.Close()
+	out := map[netip.Addr]string{}
+	for rows.Next() {
+		var ip, kind string
+		if err := rows.Scan(&ip, &kind); err != nil {
+			return nil, fmt.Errorf("store: %s: asset kinds: %w", s.path, err)
+		}
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: asset kinds: bad address %q in store: %w", s.path, ip, err)
+		}
+		out[a] = kind // later scans come later and win
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: asset kinds: %w", s.path, err)
+	}
+	return out, nil
+}

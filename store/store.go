@@ -1,0 +1,480 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver (CGO_ENABLED=0)
+
+	"github.com/medscan/medscan/findings"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migration is one numbered schema change: its SQL, then, for the few changes SQL
+// cannot express, a step in Go (goSteps) run in the same transaction.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations are read once from the embedded files; their names are 0001_xxx.sql,
+// numbered from 1 without gaps, which loadMigrations checks so that a misnamed file
+// fails every test rather than a user's upgrade.
+var migrations = mustLoadMigrations()
+
+func mustLoadMigrations() []migration {
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		panic(err) // the embedded files are part of the binary: a bad one is a build defect
+	}
+	return ms
+}
+
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	var ms []migration
+	for i, n := range names {
+		base := filepath.Base(n)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v != i+1 {
+			return nil, fmt.Errorf("store: migration %s: want number %04d", base, i+1)
+		}
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the newest store schema this binary knows.
+func SchemaVersion() int { return len(migrations) }
+
+// Store is a medscan database: scans, what they observed, and findings with their
+// history. It is safe for concurrent use; SQLite's WAL lets readers (other Stores,
+// other processes) proceed while a scan is being written.
+type Store struct {
+	db     *sql.DB
+	path   string
+	secret []byte
+}
+
+// ErrNoScan matches (errors.Is) the errors of LatestScanID, ResolveScan and Load when
+// the scan asked for does not exist, so that a caller can tell "nothing yet" from a
+// failure.
+var ErrNoScan = errors.New("store: no such scan")
+
+// noScanError carries its own message (the one a user reads) and matches ErrNoScan.
+type noScanError struct{ msg string }
+
+func (e *noScanError) Error() string        { return e.msg }
+func (e *noScanError) Is(target error) bool { return target == ErrNoScan }
+
+func noScan(format string, args ...any) error { return &noScanError{msg: fmt.Sprintf(format, args...)} }
+
+// Open opens the store at path, creating it when absent and migrating it to this
+// binary's schema. A store written by a newer medscan is refused without being changed,
+// and so is a file that is not a medscan store.
+func Open(path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	// A file: URI so that any character in the path survives; the driver hands the
+	// whole URI to SQLite, which ignores the driver's own (underscore) parameters.
+	// Write transactions begin IMMEDIATE so that two writers queue on busy_timeout
+	// instead of one failing on a lock upgrade.
+	// secure_delete overwrites what is deleted, so that a checkpoint of a live scan, or a
+	// migration that rewrites what an older medscan kept, leaves no copy in free pages.
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() +
+		"?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=secure_delete(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.init(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ErrNeedsMigration matches (errors.Is) the error of OpenReadOnly for a store of an
+// older schema, which only Open (migrating it) can read.
+var ErrNeedsMigration = errors.New("store: store needs a migration")
+
+// OpenReadOnly opens an existing store for reading only: SQLite refuses every write on
+// the connection, so reading a baseline, listing scans or comparing them can never
+// change the file, whatever goes wrong. A missing file, a file that is not a medscan
+// store, and a store of a newer schema are errors naming the file; a store of an older
+// schema is an error matching ErrNeedsMigration.
+func OpenReadOnly(path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", path, errors.Unwrap(err))
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("store: %s: is a directory, not a medscan store", path)
+	}
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() +
+		"?mode=ro&_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	ctx := context.Background()
+	version, tables, err := s.inspect(ctx)
+	switch {
+	case err != nil:
+	case version > SchemaVersion():
+		err = fmt.Errorf("store: %s: schema version %d is newer than this medscan (%d); upgrade medscan",
+			path, version, SchemaVersion())
+	case version == 0 && tables > 0:
+		err = fmt.Errorf("store: %s: an SQLite database that is not a medscan store", path)
+	case version == 0:
+		err = fmt.Errorf("store: %s: not a medscan store (empty)", path)
+	case version < SchemaVersion():
+		err = fmt.Errorf("store: %s: schema version %d is older than this medscan (%d): %w",
+			path, version, SchemaVersion(), ErrNeedsMigration)
+	}
+	if err == nil {
+		// The key is read when present; a reader never creates one.
+		var key []byte
+		qerr := db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&key)
+		switch {
+		case errors.Is(qerr, sql.ErrNoRows):
+		case qerr != nil:
+			err = s.openError(qerr)
+		default:
+			s.secret = key
+		}
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// init checks what the file is before anything writes to it (even switching the
+// journal mode rewrites the header), then migrates it.
+func (s *Store) init(ctx context.Context) error {
+	version, tables, err := s.inspect(ctx)
+	if err != nil {
+		return err
+	}
+	if version > SchemaVersion() {
+		return fmt.Errorf("store: %s: schema version %d is newer than this medscan (%d); upgrade medscan",
+			s.path, version, SchemaVersion())
+	}
+	if version == 0 && tables > 0 {
+		return fmt.Errorf("store: %s: an SQLite database that is not a medscan store; choose another file", s.path)
+	}
+	// WAL is persistent in the file; a filesystem that cannot do it (some network
+	// mounts) leaves the old journal mode, which is slower but still correct.
+	if _, err := s.db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return fmt.Errorf("store: %s: setting WAL mode: %w", s.path, err)
+	}
+	if version < SchemaVersion() {
+		if err := s.migrate(ctx); err != nil {
+			return err
+		}
+	}
+	return s.loadSecret(ctx)
+}
+
+// inspect reads the schema version and the number of tables in one snapshot, so that
+// a store another process is creating right now is not mistaken for someone else's
+// database (tables present, version not yet set).
+func (s *Store) inspect(ctx context.Context) (version, tables int, err error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, 0, s.openError(err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return 0, 0, s.openError(err)
+	}
+	if err := tx.QueryRowContext(ctx,
+		"SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").Scan(&tables); err != nil {
+		return 0, 0, s.openError(err)
+	}
+	return version, tables, nil
+}
+
+// sqliteNotADB is SQLite's result code for a file that is not a database (or is
+// encrypted).
+const sqliteNotADB = 26
+
+// openError names the file in an error from opening it, and says plainly when the file
+// is not SQLite at all.
+func (s *Store) openError(err error) error {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) && coded.Code()&0xff == sqliteNotADB {
+		return fmt.Errorf("store: %s: not a medscan database (not an SQLite file): %w", s.path, err)
+	}
+	return fmt.Errorf("store: %s: %w", s.path, err)
+}
+
+// migrate applies every pending migration in one transaction, re-reading the version
+// inside it because another process may have migrated the file meanwhile.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %s: migrating: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("store: %s: migrating: %w", s.path, err)
+	}
+	if version > SchemaVersion() {
+		return fmt.Errorf("store: %s: schema version %d is newer than this medscan (%d); upgrade medscan",
+			s.path, version, SchemaVersion())
+	}
+	now := dbTime(time.Now())
+	compact := false
+	for _, m := range migrations[version:] {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("store: %s: migration %s: %w", s.path, m.name, err)
+		}
+		if step := goSteps[m.version]; step != nil {
+			rewrote, err := step(ctx, tx)
+			if err != nil {
+				return fmt.Errorf("store: %s: migration %s: %w", s.path, m.name, err)
+			}
+			compact = compact || rewrote
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied) VALUES (?, ?, ?)",
+			m.version, m.name, now); err != nil {
+			return fmt.Errorf("store: %s: migration %s: %w", s.path, m.name, err)
+		}
+	}
+	// PRAGMA takes no bound parameters; the value is an int this code produced.
+	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(SchemaVersion())); err != nil {
+		return fmt.Errorf("store: %s: migrating: %w", s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: migrating: %w", s.path, err)
+	}
+	if compact {
+		// A step rewrote what an older medscan kept (raw URL paths): rebuild the file and
+		// empty the write-ahead log, so that no old page survives anywhere in either.
+		for _, q := range []string{"VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"} {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: %s: after migrating: %s: %w", s.path, q, err)
+			}
+		}
+	}
+	return nil
+}
+
+// loadSecret reads the store's credential-hash key, creating it on first open.
+func (s *Store) loadSecret(ctx context.Context) error {
+	var key []byte
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
+			return fmt.Errorf("store: %s: creating secret key: %w", s.path, err)
+		}
+		// OR IGNORE: a concurrent first open may have won; both then read its key.
+		if _, err := s.db.ExecContext(ctx, "INSERT OR IGNORE INTO meta(key, value) VALUES ('secret_key', ?)", fresh); err != nil {
+			return fmt.Errorf("store: %s: creating secret key: %w", s.path, err)
+		}
+		err = s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&key)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %s: reading secret key: %w", s.path, err)
+	}
+	if len(key) < 16 {
+		return fmt.Errorf("store: %s: secret key is %d bytes, want 32", s.path, len(key))
+	}
+	s.secret = key
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path is the file name the store was opened with.
+func (s *Store) Path() string { return s.path }
+
+// SecretKey is the store's 32-byte key for credential hashes (observe.NewSecretHasher):
+// the same secret hashes alike in every scan of one store and differently in another.
+func (s *Store) SecretKey() []byte { return slices.Clone(s.secret) }
+
+// LatestScanID is the id of the most recently saved scan of a kind (findings.KindNetwork
+// when kind is "").
+func (s *Store) LatestScanID(ctx context.Context, kind string) (int64, error) {
+	kind = cmp.Or(kind, findings.KindNetwork)
+	var id sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT max(id) FROM scans WHERE kind = ?", kind).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	if !id.Valid {
+		return 0, s.noScanOfKind(ctx, kind)
+	}
+	return id.Int64, nil
+}
+
+// noScanOfKind explains that the store holds no scan of a kind, and what it holds instead.
+func (s *Store) noScanOfKind(ctx context.Context, kind string) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT kind, count(*) FROM scans GROUP BY kind ORDER BY kind")
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var others []string
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("store: %s: %w", s.path, err)
+		}
+		others = append(others, fmt.Sprintf("%d %s run(s) (--kind %s)", n, k, k))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	what := "scan"
+	if kind != findings.KindNetwork {
+		what = kind + " run"
+	}
+	if len(others) == 0 {
+		return noScan("store: no %s in %s yet; run medscan %s first", what, s.path, runCommand(kind))
+	}
+	return noScan("store: no %s in %s yet; it holds %s", what, s.path, strings.Join(others, ", "))
+}
+
+// runCommand is the command that makes a run of a kind.
+func runCommand(kind string) string {
+	if kind == findings.KindLint {
+		return "lint"
+	}
+	return "scan"
+}
+
+// ResolveScan turns a scan reference into a scan id: "latest" (or ""), "latest~N" (the
+// Nth scan before the latest, in the order they were saved) among the scans of a kind
+// (findings.KindNetwork when kind is ""), or a scan id of any kind.
+func (s *Store) ResolveScan(ctx context.Context, ref, kind string) (int64, error) {
+	ref = strings.TrimSpace(ref)
+	kind = cmp.Or(kind, findings.KindNetwork)
+	if ref == "latest" || ref == "" {
+		return s.LatestScanID(ctx, kind)
+	}
+	if back, ok := strings.CutPrefix(ref, "latest~"); ok {
+		n, err := strconv.Atoi(back)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("store: bad scan reference %q (want latest, latest~N or a scan id)", ref)
+		}
+		var id int64
+		err = s.db.QueryRowContext(ctx, "SELECT id FROM scans WHERE kind = ? ORDER BY id DESC LIMIT 1 OFFSET ?", kind, n).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			var total int
+			if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM scans WHERE kind = ?", kind).Scan(&total); err != nil {
+				return 0, fmt.Errorf("store: %s: %w", s.path, err)
+			}
+			if total == 0 {
+				return 0, s.noScanOfKind(ctx, kind)
+			}
+			return 0, noScan("store: %s: no scan %s: the store holds %d %s run(s)", s.path, ref, total, kind)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store: %s: %w", s.path, err)
+		}
+		return id, nil
+	}
+	id, err := strconv.ParseInt(ref, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("store: bad scan reference %q (want latest, latest~N or a scan id)", ref)
+	}
+	if err := s.scanExists(ctx, s.db, id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// queryer is what reads need from *sql.DB and *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) scanExists(ctx context.Context, q queryer, id int64) error {
+	var one int
+	err := q.QueryRowContext(ctx, "SELECT 1 FROM scans WHERE id = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return noScan("store: %s: no scan with id %d", s.path, id)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// timeLayout is fixed-width so that string order is time order in SQL.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// dbTime renders t for the store: NULL when zero, UTC otherwise. Years outside
+// 0000-9999 (only a malformed certificate has them) are clamped to stay sortable.
+func dbTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	switch {
+	case t.Year() > 9999:
+		t = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+	case t.Year() < 0:
+		t = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return t.Format(timeLayout)
+}
+
+// parseTime reads a time written by dbTime.
+func parseTime(v sql.NullString) (time.Time, error) {
+	if !v.Valid || v.String == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad time %q in store: %w", v.String, err)
+	}
+	return t.UTC(), nil
+}
