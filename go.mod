@@ -18,7 +18,7 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // tests: validate JSON and SARIF output against their schemas
 	github.com/spf13/pflag v1.0.10 // GNU-style flags (--pcap, -o) for the CLI
 	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // design card: lenient X.509 parsing of the certificates real devices send; TLS handshakes crypto/tls refuses, in the prober
-	github.com/zmap/zlint/v3 v3.7.3 // design card: certificate lints (used by the fixtures' own check today)
+	github.com/zmap/zlint/v3 v3.7.3 // design card: certificate lints by role (package lint)
 	golang.org/x/crypto v0.55.0 // cryptobyte: the DER reader that recovers facts from certificates no parser accepts
 	golang.org/x/net v0.58.0 // classic BPF programs (capture/bpf) and their VM in tests
 	golang.org/x/sys v0.49.0 // AF_PACKET sockets for live capture without libpcap

@@ -190,6 +190,8 @@ func (r *Report) Derive() {
 			p.TLS = probeProfile(p.ProbeEndpoint.TLS)
 		}
 	}
+	// A document from before kinds of run (a baseline, an old store) is a network scan.
+	r.Scan.Kind = cmp.Or(r.Scan.Kind, KindNetwork)
 	r.Tool.Name = cmp.Or(r.Tool.Name, ToolName)
 	if r.SchemaVersion == 0 {
 		r.SchemaVersion = ReportSchemaVersion

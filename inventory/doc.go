@@ -5,7 +5,10 @@
 //
 // It reads an observe.Set after the capture is read and the certificates are examined
 // (lint fills the subjects it quotes), and writes Set.Assets; it judges nothing about
-// risk. Rules and the active prober read the kinds, so a wrong kind is costly: every
+// risk. gather.go reads each kind of observation into per-address evidence, one function
+// per kind; classify.go weighs the evidence into a kind with its reasons. What an HTTP
+// request was (FHIR, another API) is the dissector's decision (observe.HTTPRequest.API),
+// and a reason quotes its path template, never a path. Rules and the active prober read the kinds, so a wrong kind is costly: every
 // kind comes with its reasons, and a reason quotes the evidence (a flow, an OUI
 // registrant, a vendor class) so that a reader can check it.
 //

@@ -39,7 +39,7 @@ type DHCPLease struct {
 // by HTTPRequest). Like HTTP bodies, the file itself is never kept: its size, digest
 // and kind are.
 type FileTransfer struct {
-	Flow     Flow   `json:"-"` // the client is the host that asked for the transfer
+	Flow     Flow   `json:"-"`        // the client is the host that asked for the transfer
 	Protocol string `json:"protocol"` // "ftp", "tftp"
 	Upload   bool   `json:"upload"`   // the client sent the file (STOR, WRQ); false when it fetched it
 	// Path is the template of the path the request named, and URL is

@@ -53,4 +53,3 @@ func masked(b []byte) string {
 func (h *SecretHasher) Hide(secret []byte) (preview, hash string) {
 	return Preview(secret), h.Hash(secret)
 }
-

@@ -339,8 +339,8 @@ type DICOMAssociation struct {
 
 // Problem is something wrong with the input: the scan goes on, and the report says it.
 type Problem struct {
-	Source  string `json:"source"`  // file name, "-" for stdin, interface name
-	Offset  int64  `json:"offset"`  // byte offset in the source, -1 when not applicable
+	Source  string `json:"source"` // file name, "-" for stdin, interface name
+	Offset  int64  `json:"offset"` // byte offset in the source, -1 when not applicable
 	Message string `json:"message"`
 	Fatal   bool   `json:"fatal"` // reading this source stopped here; the scan is incomplete
 }

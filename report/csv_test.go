@@ -3,11 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 func TestCSVGolden(t *testing.T) {
@@ -69,11 +71,13 @@ func TestCSVInjection(t *testing.T) {
 		r.Findings = r.Findings[:1]
 		f := &r.Findings[0]
 		f.Host, f.Subject, f.Message, f.Remediation = p, p, p, p
-		r.Assets = []findings.Asset{{IP: p, MAC: p, MACs: []string{p}}}
-		r.Services = []findings.Service{{Host: p, Port: 1, Protocol: p, Cipher: p, TLSVersion: p}}
-		want := p
-		if p != "" && strings.ContainsRune("=+-@\t\r", rune(p[0])) {
-			want = "'" + p
+		r.Assets = []findings.Asset{{MAC: p, Asset: observe.Asset{Addr: netip.MustParseAddr("10.0.0.1"), MACs: []string{p}}}}
+		r.Services = []findings.Service{{Host: "10.0.0.1", Port: 1, Service: observe.Service{Protocol: p}, Cipher: p, TLSVersion: p}}
+		// Control characters are escaped first (a tab is a space, a carriage return
+		// "\x0d"), then whatever still starts like a formula is defused.
+		want := observe.Clean(p)
+		if want != "" && strings.ContainsRune("=+-@\t\r", rune(want[0])) {
+			want = "'" + want
 		}
 		fr := readCSV(t, render(t, "csv", Options{}, r))
 		for _, col := range []int{2, 4, 5, 10} {
@@ -85,10 +89,16 @@ func TestCSVInjection(t *testing.T) {
 		if len(ar) != 2 {
 			t.Fatalf("%q: %d asset rows; want the header and one", p, len(ar))
 		}
-		for _, col := range []int{0, 1, 2, 7, 8, 9} {
+		for _, col := range []int{1, 2, 7, 8, 9} {
 			if ar[1][col] != want {
 				t.Errorf("assets column %s: %q; want %q", ar[0][col], ar[1][col], want)
 			}
+		}
+		// A service's host comes from the document as text (an address, unless a store
+		// was tampered with): defused as well.
+		r.Assets, r.Services = nil, []findings.Service{{Host: p, Port: 1}}
+		if ar := readCSV(t, render(t, "csv-assets", Options{}, r)); p != "" && ar[1][0] != want {
+			t.Errorf("assets column ip: %q; want %q", ar[1][0], want)
 		}
 	}
 	for in, want := range map[string]string{"": "", "=": "'=", "x=1": "x=1", "-": "'-", "@": "'@", "\u00a0=1": "\u00a0=1"} {
@@ -100,19 +110,21 @@ func TestCSVInjection(t *testing.T) {
 
 func TestCSVAssets(t *testing.T) {
 	t1 := time.Date(2024, 3, 5, 12, 0, 0, 0, time.UTC)
+	addr := netip.MustParseAddr
 	r := &findings.Report{
 		Assets: []findings.Asset{
-			{IP: "10.0.0.10", MAC: "aa:aa:aa:aa:aa:aa", MACs: []string{"aa:aa:aa:aa:aa:aa", "bb:bb:bb:bb:bb:bb"}, FirstSeen: t0, LastSeen: t1,
-				Vendor: "Baxter", Names: []findings.AssetName{{Name: "pump-1", Source: "dhcp"}, {Name: "=cmd", Source: "dns"}},
-				Kind: "medical-device", Roles: []string{"hl7-sender", "tls-server"}, Manufacturer: "Baxter", Model: "Sigma",
-				Reasons: []string{"sends HL7", "OUI"}},
-			{IP: "10.0.0.9"},
-			{IP: "2001:db8::1"},
+			{MAC: "aa:aa:aa:aa:aa:aa", Asset: observe.Asset{Addr: addr("10.0.0.10"), MACs: []string{"aa:aa:aa:aa:aa:aa", "bb:bb:bb:bb:bb:bb"},
+				FirstSeen: t0, LastSeen: t1, Vendor: "Baxter",
+				Names: []observe.AssetName{{Name: "pump-1", Source: "dhcp"}, {Name: "=cmd", Source: "dns"}},
+				Kind:  "medical-device", Roles: []string{"hl7-sender", "tls-server"}, Manufacturer: "Baxter", Model: "Sigma",
+				Reasons: []string{"sends HL7", "OUI"}}},
+			{Asset: observe.Asset{Addr: addr("10.0.0.9")}},
+			{Asset: observe.Asset{Addr: addr("2001:db8::1")}},
 		},
 		Services: []findings.Service{
-			{Host: "10.0.0.10", Port: 443, Transport: "tcp", Protocol: "tls", TLSVersion: "TLSv1.2", Source: "passive"},
-			{Host: "10.0.0.10", Port: 80, Transport: "tcp", Protocol: "http", Source: "passive", FirstSeen: t0, LastSeen: t1},
-			{Host: "10.0.0.200", Port: 22, Transport: "tcp", Protocol: "ssh", Source: "active"},
+			{Host: "10.0.0.10", Port: 443, Service: observe.Service{Transport: "tcp", Protocol: "tls", Source: "passive"}, TLSVersion: "TLSv1.2"},
+			{Host: "10.0.0.10", Port: 80, Service: observe.Service{Transport: "tcp", Protocol: "http", Source: "passive", FirstSeen: t0, LastSeen: t1}},
+			{Host: "10.0.0.200", Port: 22, Service: observe.Service{Transport: "tcp", Protocol: "ssh", Source: "active"}},
 		},
 	}
 	rows := readCSV(t, render(t, "csv-assets", Options{}, r))

@@ -1,13 +1,27 @@
-// Package report renders a scan, as read back from the store (findings.Report), in one
-// format per writer behind one interface: a terminal table, JSON (with its JSON Schema in
-// schema/), HTML, SARIF 2.1.0 and CSV (findings, and the inventory as csv-assets), each in
-// a file of its own that registers itself, so that adding a format is adding a file.
+// Package report writes medscan's documents (package findings) for people and tools: it
+// is the one output path. Each document has a Registry of writers, one per format, each
+// format in a file of its own that registers itself, so that adding a format is adding a
+// file:
+//   - Scan (findings.Report): table, json (with its JSON Schema in schema/), html, sarif
+//     (SARIF 2.1.0), csv (findings) and csv-assets (the inventory with its services).
+//     The terminal table is scan_table.go; the HTML page is built by section: findings
+//     (html_findings.go), assets, certificates, shared keys and credentials, traffic.
+//   - Inventory (medscan inventory): table, json, csv.
+//   - ScanList (medscan scans): table, json.
+//   - Comparison (medscan diff): table, json.
+//   - Catalog (medscan rules): table, json.
 //
-// Invariants: writers read nothing but the Report they are given (no store, no clock,
-// no environment), so the same Report renders to the same bytes every time; the golden
-// tests hold them to that. Nothing a scan learned that weakens its conclusions is left
-// out: an incomplete scan says INCOMPLETE with its problems, non-zero drop counters are
-// listed, and TLS sessions whose certificates could not be observed are counted. Text
-// that came off the network is stripped of control characters before it reaches a
-// terminal.
+// The CLI chooses a registry and a format and hands over the document; it renders
+// nothing itself.
+//
+// Invariants: writers read nothing but the document they are given (no store, no clock,
+// no environment), so the same document renders to the same bytes every time; the golden
+// tests hold them to that. Every writer first tidies the document (findings.Tidy: every
+// string through observe.Clean, the one sanitizer), then applies only its own format's
+// escaping (escape.go: HTML by html/template, CSV formula defusing, SARIF's link
+// brackets). Nothing a scan learned that weakens its conclusions is left out: an
+// incomplete scan says INCOMPLETE with its problems, non-zero drop counters are listed,
+// and TLS sessions whose certificates could not be observed are counted. Panels that
+// summarise a judgement (the shared keys and credentials of the HTML report) render the
+// rules' findings; they compute nothing of their own.
 package report

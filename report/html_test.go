@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 // htmlHostileSubject is what a device under an attacker's control could put in a
@@ -39,26 +41,42 @@ func htmlHostile() *findings.Report {
 		},
 		Time: t0, Source: "passive", Remediation: "Replace <it>.", References: []string{"RFC <5280>"}, FirstSeen: t0, LastSeen: t0}
 	f.SetFingerprint()
-	r.Findings = []findings.Finding{f}
-	r.Summary = findings.Summary{Total: 1, Medium: 1}
 	key := strings.Repeat("77", 32)
+	// The rules' findings on the shared key and the shared credential below, as the
+	// rules write them (the panels render them, never computing anything again).
+	keyShared := findings.Finding{Rule: "key-shared", Severity: findings.High, Host: "10.0.0.9", Port: 443, Subject: key,
+		Message: "10.0.0.9:443 presents the same RSA-1024 public key as 1 other: 10.0.0.10:443",
+		Evidence: map[string]any{"spki_sha256": key, "subjects": []string{htmlHostileSubject},
+			"shared_by": []string{"10.0.0.10:443", "10.0.0.9:443"}}, Time: t0, Source: "passive", FirstSeen: t0, LastSeen: t0}
+	keyShared.SetFingerprint()
+	credShared := findings.Finding{Rule: "credential-shared", Severity: findings.High, Host: "10.0.0.9", Port: 1883,
+		Subject: "mqtt-password@10.0.0.9:1883", Message: "2 hosts (10.0.0.1, 10.0.0.2) sent the same mqtt-password",
+		Evidence: map[string]any{"kind": "mqtt-password", "protocols": []string{"mqtt"}, "clients": []string{"10.0.0.1", "10.0.0.2"},
+			"servers": []string{"10.0.0.9:1883"}, "preview": "ab****yz (9 chars)", "user": []string{"<u>"},
+			"where": []string{"CONNECT"}, "count": 3}, Time: t0, Source: "passive", FirstSeen: t0, LastSeen: t0}
+	credShared.SetFingerprint()
+	r.Findings = []findings.Finding{keyShared, credShared, f}
+	r.Summary = findings.Summary{Total: 3, High: 2, Medium: 1}
 	r.Certificates = []findings.Certificate{
-		{SHA256: strings.Repeat("ef", 32), SPKISHA256: key, Subject: htmlHostileSubject, Issuer: htmlHostileSubject,
-			NotBefore: time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
-			ValidityDays: 2914000, KeyType: "rsa", KeyBits: 1024, SelfSigned: true, DNSNames: []string{"<svg onload=alert(1)>"},
+		{SHA256: strings.Repeat("ef", 32), CertFacts: observe.CertFacts{SPKISHA256: key, Subject: htmlHostileSubject,
+			Issuer: htmlHostileSubject, NotBefore: time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC),
+			NotAfter: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), ValidityDays: 2914000, KeyType: "rsa", KeyBits: 1024,
+			SelfSigned: true, DNSNames: []string{"<svg onload=alert(1)>"}},
 			SeenOn: []findings.Sighting{
-				{Host: "10.0.0.9", Port: 443, Role: "server", Time: t0, Source: "passive"},
-				{Host: "10.0.0.10", Port: 443, Role: "server", Time: t0, Source: "passive"},
+				{Host: "10.0.0.9", Port: 443, CertSighting: observe.CertSighting{Role: "server", Time: t0, Source: "passive"}},
+				{Host: "10.0.0.10", Port: 443, CertSighting: observe.CertSighting{Role: "server", Time: t0, Source: "passive"}},
 			}},
 	}
-	r.Services = []findings.Service{{Host: "10.0.0.9", Port: 443, Transport: "tcp", Protocol: "tls", TLSVersion: "TLSv1.2",
-		Cipher: "TLS_<x>", Source: "passive", FirstSeen: t0, LastSeen: t0}}
-	r.Assets = []findings.Asset{{IP: "10.0.0.9", FirstSeen: t0, LastSeen: t0}}
+	r.Services = []findings.Service{{Host: "10.0.0.9", Port: 443, Service: observe.Service{Transport: "tcp", Protocol: "tls",
+		Source: "passive", FirstSeen: t0, LastSeen: t0}, TLSVersion: "TLSv1.2", Cipher: "TLS_<x>"}}
+	r.Assets = []findings.Asset{{Asset: observe.Asset{Addr: netip.MustParseAddr("10.0.0.9"), FirstSeen: t0, LastSeen: t0}}}
 	r.Credentials = []findings.Credential{
-		{Client: "10.0.0.1", Host: "10.0.0.9", Port: 1883, Protocol: "mqtt", Kind: "mqtt-password", Where: "CONNECT",
-			User: "<u>", Preview: "ab****yz (9 chars)", Hash: "h1", Count: 2, FirstSeen: t0, LastSeen: t0},
-		{Client: "10.0.0.2", Host: "10.0.0.9", Port: 1883, Protocol: "mqtt", Kind: "mqtt-password", Where: "CONNECT",
-			User: "<u>", Preview: "ab****yz (9 chars)", Hash: "h1", Count: 1, FirstSeen: t0, LastSeen: t0},
+		{Conversation: findings.Conversation{Client: "10.0.0.1", Host: "10.0.0.9", Port: 1883}, Credential: observe.Credential{
+			Protocol: "mqtt", Kind: "mqtt-password", Where: "CONNECT", User: "<u>", Preview: "ab****yz (9 chars)", Hash: "h1",
+			Count: 2, FirstSeen: t0, LastSeen: t0}},
+		{Conversation: findings.Conversation{Client: "10.0.0.2", Host: "10.0.0.9", Port: 1883}, Credential: observe.Credential{
+			Protocol: "mqtt", Kind: "mqtt-password", Where: "CONNECT", User: "<u>", Preview: "ab****yz (9 chars)", Hash: "h1",
+			Count: 1, FirstSeen: t0, LastSeen: t0}},
 	}
 	r.Suppressed = []findings.SuppressedFinding{{Finding: findings.Finding{Rule: "cleartext-hl7", Severity: findings.High,
 		Host: "10.0.0.7", Port: 6661, Message: "HL7 <in clear>"},
@@ -68,9 +86,9 @@ func htmlHostile() *findings.Report {
 		New:    []findings.ChangedFinding{{Rule: "cert-self-signed", Severity: findings.Medium, Host: "10.0.0.9", Port: 443, Message: "new <b>"}},
 		Fixed: []findings.ChangedFinding{{Rule: "tls-weak-cipher", Severity: findings.High, Host: "10.0.0.5", Port: 443,
 			Message: "RC4 gone"}}}
-	r.HL7 = []findings.HL7Message{{Client: "10.0.0.1", Host: "10.0.0.9", Port: 6661, Count: 1, FirstSeen: t0, LastSeen: t0,
-		SendingApp: "<script>alert('hl7')</script>", SendingFacility: "WARD\x1b]0;title\x07", ReceivingApp: "EMR",
-		MessageType: "ORU", TriggerEvent: "R01", Version: "2.5"}}
+	r.HL7 = []findings.HL7Message{{Conversation: findings.Conversation{Client: "10.0.0.1", Host: "10.0.0.9", Port: 6661},
+		HL7Message: observe.HL7Message{Count: 1, FirstSeen: t0, LastSeen: t0, SendingApp: "<script>alert('hl7')</script>",
+			SendingFacility: "WARD\x1b]0;title\x07", ReceivingApp: "EMR", MessageType: "ORU", TriggerEvent: "R01", Version: "2.5"}}}
 	return r
 }
 
@@ -192,7 +210,7 @@ func TestHTMLContent(t *testing.T) {
 		`id="rule-cleartext-hl7"`, `href="#rule-cleartext-hl7"`, "[2001:db8::1]:1883", "Wrap MLLP in TLS.", "HIPAA 45 CFR 164.312(e)",
 		`<dt>patient_segments</dt><dd>4</dd>`, "tcp_gap_bytes", "http_shapes_not_kept", `CN=pacs\x1b[2J.example`,
 		"Not observable:", "(&#43;2 more)", "not examined, sha256:abababababababab", "2024-03-05 10:20:30 UTC to 2024-03-05 11:20:30 UTC (1h0m0s)",
-		`class="sevchart"`, "Validity timeline", "<title>CN=Hospital Issuing CA,O=St. Example Hospital", `<code>10.0.0.5</code>, <code>2001:db8::5</code>`,
+		`class="sevchart"`, "Validity timeline", "<title>CN=Hospital Issuing CA,O=St. Example Hospital",
 		"No credential seen in clear was used by more than one host.", "/api/status?&lt;x&gt;", "LAB", "MODALITY",
 	} {
 		if !strings.Contains(out, want) {
@@ -217,6 +235,7 @@ func TestHTMLContent(t *testing.T) {
 	}
 	h := string(render(t, "html", Options{}, htmlHostile()))
 	for _, want := range []string{`<h3 id="change">Change since scan 4 (2024-02-27 10:20:30 UTC)</h3>`, "<h4>New (1)</h4>",
+		"2: <code>10.0.0.10:443</code>, <code>10.0.0.9:443</code>", `href="#rule-key-shared"`, `href="#rule-credential-shared"`,
 		"<h4>Fixed (1)</h4>", "RC4 gone", "new &lt;b&gt;", `<h3 id="suppressed">Suppressed findings (1)</h3>`,
 		"vendor &lt;fix&gt; due", "2026-06-30", ".medscanignore.yaml:3"} {
 		if !strings.Contains(h, want) {
@@ -288,7 +307,8 @@ func TestHTMLTimelineClamp(t *testing.T) {
 	// Many certificates: the soonest expiring are drawn, the rest counted.
 	var many []findings.Certificate
 	for i := range maxTimelineRows + 5 {
-		many = append(many, findings.Certificate{SHA256: "x", Subject: "CN=c", NotBefore: t0, NotAfter: t0.AddDate(0, 0, maxTimelineRows+5-i)})
+		many = append(many, findings.Certificate{SHA256: "x", CertFacts: observe.CertFacts{Subject: "CN=c", NotBefore: t0,
+			NotAfter: t0.AddDate(0, 0, maxTimelineRows+5-i)}})
 	}
 	tl = htmlTimeline(many, t0, "", t0)
 	if len(tl.Rows) != maxTimelineRows || tl.Omitted != 5 {
@@ -297,7 +317,7 @@ func TestHTMLTimelineClamp(t *testing.T) {
 }
 
 func TestHTMLCertStatus(t *testing.T) {
-	c := findings.Certificate{NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0)}
+	c := findings.Certificate{CertFacts: observe.CertFacts{NotBefore: t0, NotAfter: t0.AddDate(1, 0, 0)}}
 	for _, tc := range []struct {
 		at   time.Time
 		want string
@@ -314,74 +334,44 @@ func TestHTMLCertStatus(t *testing.T) {
 	}
 }
 
-func TestHTMLSharedKeys(t *testing.T) {
-	leaf := func(host string) findings.Sighting { return findings.Sighting{Host: host, Port: 443, Role: "server"} }
-	ca := func(host string) findings.Sighting {
-		return findings.Sighting{Host: host, Port: 443, Role: "server", Position: 1}
+// TestHTMLSharedPanels checks the shared keys and credentials panels show the rules'
+// findings, whether the evidence comes as the rules built it or as JSON read it back,
+// and nothing else: which hosts share a key or a secret is the rules' to decide.
+func TestHTMLSharedPanels(t *testing.T) {
+	r := htmlHostile()
+	keys, creds := htmlSharedKeys(r.Findings), htmlSharedCreds(r.Findings)
+	wantKey := sharedKey{SPKI: strings.Repeat("77", 32), Certs: []string{htmlHostileSubject},
+		Hosts: []string{"10.0.0.10:443", "10.0.0.9:443"}}
+	wantCred := sharedCred{Kind: "mqtt-password", Protocol: "mqtt", User: "<u>", Preview: "ab****yz (9 chars)", Where: "CONNECT",
+		Clients: []string{"10.0.0.1", "10.0.0.2"}, Servers: []string{"10.0.0.9:1883"}, Count: 3}
+	if !reflect.DeepEqual(keys, []sharedKey{wantKey}) || !reflect.DeepEqual(creds, []sharedCred{wantCred}) {
+		t.Fatalf("panels:\n%+v\n%+v", keys, creds)
 	}
-	for _, tc := range []struct {
-		name  string
-		certs []findings.Certificate
-		want  []sharedKey
-	}{
-		{"one key in two certificates on two hosts", []findings.Certificate{
-			{SHA256: "c1", SPKISHA256: "k", Subject: "CN=a", SeenOn: []findings.Sighting{leaf("10.0.0.1")}},
-			{SHA256: "c2", SPKISHA256: "k", Subject: "CN=b", SeenOn: []findings.Sighting{leaf("10.0.0.2")}},
-		}, []sharedKey{{SPKI: "k", Certs: []string{"CN=a", "CN=b"}, Hosts: []string{"10.0.0.1", "10.0.0.2"}}}},
-		{"one certificate on two hosts", []findings.Certificate{
-			{SHA256: "c1", SPKISHA256: "k", Subject: "CN=*.x", SeenOn: []findings.Sighting{leaf("10.0.0.1"), leaf("10.0.0.2")}},
-		}, []sharedKey{{SPKI: "k", Certs: []string{"CN=*.x"}, Hosts: []string{"10.0.0.1", "10.0.0.2"}}}},
-		{"an intermediate sent by many servers is not a shared key", []findings.Certificate{
-			{SHA256: "ca", SPKISHA256: "k", Subject: "CN=CA", SeenOn: []findings.Sighting{ca("10.0.0.1"), ca("10.0.0.2")}},
-		}, nil},
-		{"one host on two ports", []findings.Certificate{
-			{SHA256: "c1", SPKISHA256: "k", Subject: "CN=a", SeenOn: []findings.Sighting{leaf("10.0.0.1"), {Host: "10.0.0.1", Port: 8443}}},
-		}, nil},
-		{"a file has no host", []findings.Certificate{
-			{SHA256: "c1", SPKISHA256: "k", Subject: "CN=a", SeenOn: []findings.Sighting{leaf("10.0.0.1"), {Source: "file"}}},
-		}, nil},
-		{"unexamined certificates have no key", []findings.Certificate{
-			{SHA256: "c1", SeenOn: []findings.Sighting{leaf("10.0.0.1"), leaf("10.0.0.2")}},
-		}, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := htmlSharedKeys(tc.certs); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %+v; want %+v", got, tc.want)
-			}
-		})
+	// The same findings as a store gives them back: JSON numbers and lists.
+	var back []findings.Finding
+	b, _ := json.Marshal(r.Findings)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&back); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestHTMLSharedCredentials(t *testing.T) {
-	cred := func(client, host, hash string) findings.Credential {
-		return findings.Credential{Client: client, Host: host, Port: 80, Protocol: "http", Kind: "basic", Hash: hash, Count: 1}
+	if got := htmlSharedKeys(back); !reflect.DeepEqual(got, []sharedKey{wantKey}) {
+		t.Errorf("keys from JSON: %+v", got)
 	}
-	for _, tc := range []struct {
-		name  string
-		creds []findings.Credential
-		want  int // groups
-		hosts int // clients + servers of the first group
-	}{
-		{"one secret from three clients", []findings.Credential{cred("a", "s", "h"), cred("b", "s", "h"), cred("c", "s", "h")}, 1, 4},
-		{"one secret to two servers", []findings.Credential{cred("a", "s1", "h"), cred("a", "s2", "h")}, 1, 3},
-		{"distinct secrets", []findings.Credential{cred("a", "s", "h1"), cred("b", "s", "h2")}, 0, 0},
-		{"one client, one server, many uses", []findings.Credential{cred("a", "s", "h"), cred("a", "s", "h")}, 0, 0},
-		{"no hash", []findings.Credential{cred("a", "s", ""), cred("b", "s", "")}, 0, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := htmlSharedCreds(tc.creds)
-			if len(got) != tc.want {
-				t.Fatalf("%d groups; want %d: %+v", len(got), tc.want, got)
-			}
-			if tc.want > 0 {
-				if n := len(got[0].Clients) + len(got[0].Servers); n != tc.hosts {
-					t.Errorf("group spans %d hosts; want %d", n, tc.hosts)
-				}
-				if got[0].Count != len(tc.creds) {
-					t.Errorf("count %d; want %d", got[0].Count, len(tc.creds))
-				}
-			}
-		})
+	if got := htmlSharedCreds(back); !reflect.DeepEqual(got, []sharedCred{wantCred}) {
+		t.Errorf("credentials from JSON: %+v", got)
+	}
+	// Shared data without the rules' findings shows nothing: the credentials and the key
+	// above are still in the report, but no rule said they are shared.
+	r.Findings = r.Findings[2:]
+	if htmlSharedKeys(r.Findings) != nil || htmlSharedCreds(r.Findings) != nil {
+		t.Error("a panel computed sharing by itself")
+	}
+	out := string(render(t, "html", Options{}, r))
+	for _, want := range []string{"No key was presented as its own by more than one host", "No credential seen in clear was used by more than one host."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML without the rules' findings lacks %q", want)
+		}
 	}
 }
 
@@ -448,12 +438,13 @@ func FuzzHTMLText(f *testing.F) {
 	page := func(t *testing.T, s string) []byte {
 		r := htmlHostile()
 		r.Scan.Label = s
-		r.Findings[0].Message = s
-		r.Findings[0].Rule = s
-		r.Findings[0].Evidence = map[string]any{s: []any{s, map[string]any{s: s}}}
+		f := &r.Findings[len(r.Findings)-1] // the one medium finding: its group's place does not depend on its name
+		f.Message = s
+		f.Rule = s
+		f.Evidence = map[string]any{s: []any{s, map[string]any{s: s}}}
 		r.Certificates[0].Subject = "CN=" + s
 		r.HL7[0].SendingApp = s
-		r.Assets[0].IP = s
+		r.Assets[0].Manufacturer = s
 		return render(t, "html", Options{}, r)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -476,11 +467,11 @@ func FuzzHTMLText(f *testing.F) {
 }
 
 func TestHTMLCatalog(t *testing.T) {
-	cat := []RuleInfo{
+	cat := []findings.RuleInfo{
 		{ID: "cleartext-hl7", Title: "HL7 <v2> in clear", Rationale: "Anyone on the segment reads results.", Remediation: "Use TLS."},
 		{ID: "cleartext-credentials", Title: "Credentials in clear", Remediation: "Move the service to TLS.", References: []string{"RFC 7617"}},
 	}
-	out := string(render(t, "html", Options{Rules: cat}, fixture()))
+	out := string(render(t, "html", Options{Catalog: findings.NewCatalog(cat)}, fixture()))
 	for _, want := range []string{
 		`<span class="title">HL7 &lt;v2&gt; in clear</span>`, "<h4>Why it matters</h4><p>Anyone on the segment reads results.</p>",
 		"Move the service to TLS.", "<li>RFC 7617</li>", // the finding carries none: the catalog's

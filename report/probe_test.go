@@ -2,11 +2,13 @@ package report
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 // probed is a scan that probed targets: a legacy TLS service demanding a client
@@ -16,7 +18,8 @@ func probed() *findings.Report {
 	r := empty()
 	r.Scan.Sources = []string{"probe:10.20.0.0/30", "probe:ehr.example.local"}
 	r.Probes = []findings.ProbeEndpoint{
-		{Host: "10.20.0.1", Port: 443, Name: "ehr.example.local", Time: t0, Outcome: "tls", Protocol: "tls", Connections: 17,
+		{Host: "10.20.0.1", Port: 443, ProbeEndpoint: observe.ProbeEndpoint{Name: "ehr.example.local", Time: t0, Outcome: "tls",
+			Protocol: "tls", Connections: 17, Profile: "standard"},
 			TLS: &findings.ProbeTLSProfile{
 				Versions: []string{"TLSv1.0", "TLSv1.2"},
 				Suites: []findings.ProbeVersion{
@@ -27,17 +30,19 @@ func probed() *findings.Report {
 				Groups: []string{"x25519"}, DHBits: 1024, CertRequest: true, CertRequired: true,
 				CertRequestCAs: []string{"CN=Ward CA"}, ServerCerts: []string{},
 			}},
-		{Host: "10.20.0.2", Port: 2575, Time: t0, Outcome: "not-tls", Protocol: "hl7-mllp",
-			Error: "peer answered <b>not TLS</b>\x1b[31m", Connections: 1},
-		{Host: "10.20.0.2", Port: 11112, Time: t0, Outcome: "open", Protocol: "dicom", Software: "OFFIS_DCMTK_367 1.2.276.0.7230010.3.0.3.6.7",
-			Connections: 2},
-		{Host: "10.20.0.2", Port: 8443, Time: t0, Outcome: "refused", Error: "connect: connection refused", Connections: 1},
+		{Host: "10.20.0.2", Port: 2575, ProbeEndpoint: observe.ProbeEndpoint{Time: t0, Outcome: "not-tls", Protocol: "hl7-mllp",
+			Error: "peer answered <b>not TLS</b>\x1b[31m", Connections: 1, Profile: "standard"}},
+		{Host: "10.20.0.2", Port: 11112, ProbeEndpoint: observe.ProbeEndpoint{Time: t0, Outcome: "open", Protocol: "dicom",
+			Software: "OFFIS_DCMTK_367 1.2.276.0.7230010.3.0.3.6.7", Connections: 2, Profile: "standard"}},
+		{Host: "10.20.0.2", Port: 8443, ProbeEndpoint: observe.ProbeEndpoint{Time: t0, Outcome: "refused",
+			Error: "connect: connection refused", Connections: 1, Profile: "standard"}},
 	}
+	addr := netip.MustParseAddr
 	r.ProbeHosts = []findings.ProbeHost{
-		{Host: "10.20.0.1", Name: "ehr.example.local", Connections: 17, First: t0, Last: t0.Add(4 * time.Second)},
-		{Host: "10.20.0.2", Connections: 2, First: t0, Last: t0},
-		{Host: "10.20.0.3", Skipped: "medical device (classified from passive observation)"},
-		{Host: "10.20.0.4", Connections: 3, Failures: 3, BackedOff: true, First: t0, Last: t0},
+		{Addr: addr("10.20.0.1"), Name: "ehr.example.local", Connections: 17, First: t0, Last: t0.Add(4 * time.Second)},
+		{Addr: addr("10.20.0.2"), Connections: 2, First: t0, Last: t0},
+		{Addr: addr("10.20.0.3"), Skipped: "medical device (classified from passive observation)"},
+		{Addr: addr("10.20.0.4"), Connections: 3, Failures: 3, BackedOff: true, First: t0, Last: t0},
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -45,14 +47,20 @@ func fixture() *findings.Report {
 	}
 	var many []findings.Sighting
 	for i := range 6 {
-		many = append(many, findings.Sighting{Host: "10.0.1." + string(rune('1'+i)), Port: 443, Peer: "10.0.0.20",
-			Role: "server", Position: 1, Time: t0, Source: "passive"})
+		host := "10.0.1." + string(rune('1'+i))
+		many = append(many, findings.Sighting{Host: host, Port: 443, CertSighting: observe.CertSighting{
+			Endpoint: netip.MustParseAddrPort(host + ":443"), Peer: netip.MustParseAddr("10.0.0.20"), Role: "server",
+			Position: 1, Time: t0, Source: "passive"}})
 	}
+	conv := func(client, host string, port int) findings.Conversation {
+		return findings.Conversation{Client: client, Host: host, Port: port}
+	}
+	addr := netip.MustParseAddr
 	return &findings.Report{
 		SchemaVersion: findings.ReportSchemaVersion,
 		Tool:          findings.Tool{Name: "medscan", Version: "v0.1.0"},
-		Scan: findings.ScanInfo{ID: 3, Started: t0.Add(-time.Minute), Finished: t0.Add(2 * time.Hour), Label: "ward 7",
-			Sources: []string{"captures/ward7.pcap", "captures/icu.pcapng"}, Complete: false, Policy: "default",
+		Scan: findings.ScanInfo{ID: 3, Kind: findings.KindNetwork, Started: t0.Add(-time.Minute), Finished: t0.Add(2 * time.Hour),
+			Label: "ward 7", Sources: []string{"captures/ward7.pcap", "captures/icu.pcapng"}, Complete: false, Policy: "default",
 			Problems: []findings.Problem{
 				{Source: "captures/icu.pcapng", Offset: 81920, Message: "truncated record", Fatal: true},
 				{Source: "captures/ward7.pcap", Offset: -1, Message: "12 packets with a bad IPv4 checksum"},
@@ -62,102 +70,111 @@ func fixture() *findings.Report {
 		Summary:  findings.Summary{Total: 4, Critical: 1, High: 2, Low: 1},
 		Findings: fs,
 		Certificates: []findings.Certificate{
-			{SHA256: strings.Repeat("ab", 32), DNSNames: []string{}, IPAddresses: []string{}, ExtKeyUsage: []string{},
-				SeenOn: []findings.Sighting{{Source: "file", Role: "server"}}},
-			{SHA256: strings.Repeat("01", 32), SPKISHA256: strings.Repeat("02", 32),
+			{SHA256: strings.Repeat("ab", 32), SeenOn: []findings.Sighting{{CertSighting: observe.CertSighting{Source: "file", Role: "server"}}}},
+			{SHA256: strings.Repeat("01", 32), CertFacts: observe.CertFacts{SPKISHA256: strings.Repeat("02", 32),
 				Subject: "CN=Hospital Issuing CA,O=St. Example Hospital,L=Springfield,ST=Illinois,C=US",
-				Issuer:  "CN=Hospital Root CA,O=St. Example Hospital,C=US", Serial: "0a1b2c",
+				Issuer:  "CN=Hospital Root CA,O=St. Example Hospital,C=US", SerialHex: "0a1b2c",
 				NotBefore: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
 				ValidityDays: 7305, KeyType: "rsa", KeyBits: 4096, SignatureAlgorithm: "SHA256-RSA", SignatureHash: "sha256",
-				IsCA: true, DNSNames: []string{}, IPAddresses: []string{}, ExtKeyUsage: []string{}, FirstSeen: t0,
-				SeenOn: many},
-			{SHA256: strings.Repeat("cd", 32), SPKISHA256: strings.Repeat("03", 32),
-				Subject: "CN=pacs\x1b[2J.example", Issuer: "CN=Hospital Issuing CA", Serial: "01",
+				IsCA: true}, FirstSeen: t0, SeenOn: many},
+			{SHA256: strings.Repeat("cd", 32), CertFacts: observe.CertFacts{SPKISHA256: strings.Repeat("03", 32),
+				Subject: "CN=pacs\x1b[2J.example", Issuer: "CN=Hospital Issuing CA", SerialHex: "01",
 				NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
 				ValidityDays: 3653, KeyType: "ecdsa", KeyBits: 384, Curve: "P-384", SignatureAlgorithm: "ECDSA-SHA384",
-				SignatureHash: "sha384", DNSNames: []string{"pacs.example"}, IPAddresses: []string{}, ExtKeyUsage: []string{"serverAuth"},
+				SignatureHash: "sha384", DNSNames: []string{"pacs.example"}, ExtKeyUsage: []string{"serverAuth"}},
 				FirstSeen: t0, SeenOn: []findings.Sighting{
-					{Host: "10.0.0.5", Port: 443, Peer: "10.0.0.20", Role: "server", SNI: "pacs.example", Time: t0, Source: "passive"},
-					{Host: "2001:db8::5", Port: 443, Peer: "2001:db8::20", Role: "server", Time: t0, Source: "passive"},
+					{Host: "10.0.0.5", Port: 443, CertSighting: observe.CertSighting{Peer: addr("10.0.0.20"), Role: "server",
+						SNI: "pacs.example", Time: t0, Source: "passive"}},
+					{Host: "2001:db8::5", Port: 443, CertSighting: observe.CertSighting{Peer: addr("2001:db8::20"), Role: "server",
+						Time: t0, Source: "passive"}},
 				}},
 		},
 		Services: []findings.Service{
-			{Host: "10.0.0.5", Port: 443, Transport: "tcp", Protocol: "tls", TLSVersion: "TLSv1.2",
-				Cipher: "TLS_RSA_WITH_RC4_128_MD5", Source: "passive", FirstSeen: t0, LastSeen: t0},
-			{Host: "10.0.0.7", Port: 6661, Transport: "tcp", Protocol: "hl7-mllp", Source: "passive", FirstSeen: t0,
-				LastSeen: t0.Add(time.Hour)},
-			{Host: "10.0.0.10", Port: 8443, Transport: "tcp", Protocol: "tls", TLSVersion: "TLSv1.3",
-				Cipher: "TLS_CHACHA20_POLY1305_SHA256", Source: "passive", FirstSeen: t0, LastSeen: t0},
-			{Host: "2001:db8::1", Port: 1883, Transport: "tcp", Protocol: "mqtt", Source: "passive", FirstSeen: t0, LastSeen: t0},
-			{Host: "2001:db8::5", Port: 443, Transport: "tcp", Protocol: "tls", TLSVersion: "TLSv1.2",
-				Cipher: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", Source: "active", FirstSeen: t0, LastSeen: t0},
+			{Host: "10.0.0.5", Port: 443, Service: observe.Service{Transport: "tcp", Protocol: "tls", Source: "passive",
+				FirstSeen: t0, LastSeen: t0}, TLSVersion: "TLSv1.2", Cipher: "TLS_RSA_WITH_RC4_128_MD5"},
+			{Host: "10.0.0.7", Port: 6661, Service: observe.Service{Transport: "tcp", Protocol: "hl7-mllp", Source: "passive",
+				FirstSeen: t0, LastSeen: t0.Add(time.Hour)}},
+			{Host: "10.0.0.10", Port: 8443, Service: observe.Service{Transport: "tcp", Protocol: "tls", Source: "passive",
+				FirstSeen: t0, LastSeen: t0}, TLSVersion: "TLSv1.3", Cipher: "TLS_CHACHA20_POLY1305_SHA256"},
+			{Host: "2001:db8::1", Port: 1883, Service: observe.Service{Transport: "tcp", Protocol: "mqtt", Source: "passive",
+				FirstSeen: t0, LastSeen: t0}},
+			{Host: "2001:db8::5", Port: 443, Service: observe.Service{Transport: "tcp", Protocol: "tls", Source: "active",
+				FirstSeen: t0, LastSeen: t0}, TLSVersion: "TLSv1.2", Cipher: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
 		},
 		TLSSessions: []findings.TLSSession{
-			{Client: "10.0.0.20", Host: "10.0.0.5", Port: 443, SNI: "pacs.example", Version: "TLSv1.2",
-				Cipher: "TLS_RSA_WITH_RC4_128_MD5", VersionID: 0x0303, CipherID: 0x0004, Count: 2, FirstSeen: t0, LastSeen: t0,
-				Source: "passive", ALPNOffered: []string{}, SawClientHello: true, SawServerHello: true, ClientVersion: 0x0303,
-				OfferedVersions: []uint16{0x0303}, OfferedSuites: []uint16{0x0004, 0x0005}, OfferedGroups: []uint16{},
-				CertRequestCAs: []string{}, CertsObservable: true, ServerCerts: []string{strings.Repeat("cd", 32), strings.Repeat("01", 32)},
-				ClientCerts: []string{}, JA3: "0123456789abcdef0123456789abcdef", Alerts: []findings.Alert{}},
-			{Client: "10.0.0.21", Host: "10.0.0.10", Port: 8443, Version: "TLSv1.3", Cipher: "TLS_CHACHA20_POLY1305_SHA256",
-				VersionID: 0x0304, CipherID: 0x1303, Count: 5, FirstSeen: t0, LastSeen: t0.Add(time.Minute), Source: "passive",
-				ALPNOffered: []string{"h2"}, SawClientHello: true, SawServerHello: true, OfferedVersions: []uint16{0x0304},
-				OfferedSuites: []uint16{0x1301, 0x1303}, OfferedGroups: []uint16{29}, CertRequestCAs: []string{},
-				CertsObservable: false, ServerCerts: []string{}, ClientCerts: []string{}, ECDHCurve: "x25519", ECDHCurveID: 29,
-				Alerts: []findings.Alert{}},
+			{Conversation: conv("10.0.0.20", "10.0.0.5", 443), Version: "TLSv1.2", Cipher: "TLS_RSA_WITH_RC4_128_MD5",
+				CipherID: 0x0004, CertsObservable: true, TLSSession: observe.TLSSession{SNI: "pacs.example", Version: 0x0303,
+					Suite: 0x0004, Count: 2, FirstSeen: t0, LastSeen: t0, Source: "passive", SawClientHello: true,
+					SawServerHello: true, ClientVersion: 0x0303, OfferedVersions: []uint16{0x0303},
+					OfferedSuites: []uint16{0x0004, 0x0005},
+					ServerChain:   []observe.CertRef{certRef(0xcd), certRef(0x01)}, JA3: "0123456789abcdef0123456789abcdef"}},
+			{Conversation: conv("10.0.0.21", "10.0.0.10", 8443), Version: "TLSv1.3", Cipher: "TLS_CHACHA20_POLY1305_SHA256",
+				CipherID: 0x1303, ECDHCurve: "x25519", TLSSession: observe.TLSSession{Version: 0x0304, Suite: 0x1303, Count: 5,
+					FirstSeen: t0, LastSeen: t0.Add(time.Minute), Source: "passive", ALPN: []string{"h2"}, SawClientHello: true,
+					SawServerHello: true, OfferedVersions: []uint16{0x0304}, OfferedSuites: []uint16{0x1301, 0x1303},
+					OfferedGroups: []uint16{29}, CertsEncrypted: true, ECDHCurve: 29}},
 		},
 		Assets: []findings.Asset{
-			{IP: "10.0.0.5", MAC: "00:11:22:33:44:55", MACs: []string{"00:11:22:33:44:55"}, Vendor: "Baxter International Inc",
-				FirstSeen: t0, LastSeen: t0, LeasedIPs: []string{"10.0.0.6"},
-				Names: []findings.AssetName{{Name: "pump-0011", Source: "dhcp"}, {Name: "pump-0011.example", Source: "dns"},
+			{MAC: "00:11:22:33:44:55", Asset: observe.Asset{Addr: addr("10.0.0.5"), MACs: []string{"00:11:22:33:44:55"},
+				Vendor: "Baxter International Inc", FirstSeen: t0, LastSeen: t0, LeasedAddrs: []netip.Addr{addr("10.0.0.6")},
+				Names: []observe.AssetName{{Name: "pump-0011", Source: "dhcp"}, {Name: "pump-0011.example", Source: "dns"},
 					{Name: "PUMP11", Source: "netbios"}},
 				Kind: "medical-device",
 				Reasons: []string{"sends HL7 ORU^R01 to 10.0.0.7:6661",
 					"OUI 00:11:22 registered to 'Baxter International Inc', a medical device maker",
 					"DHCP vendor class 'Baxter Sigma Spectrum 8.01' names Baxter"},
 				Roles: []string{"dhcp-client", "hl7-sender", "tls-server"}, Manufacturer: "Baxter", Model: "Sigma Spectrum 8.01",
-				DHCPVendorClass: []string{"Baxter Sigma Spectrum 8.01"}, UserAgents: []string{},
-				Servers: []string{"pump-ui/2.1 <b>"}, CertSubjects: []string{"CN=pump-0011,O=Infusion Systems"},
-				HL7Apps: []string{"PUMP\x1b[2J^4WEST"}, DICOMAETitles: []string{}, DICOMImplementations: []string{}},
-			{IP: "2001:db8::1", MACs: []string{}, FirstSeen: t0, LastSeen: t0, LeasedIPs: []string{}, Names: []findings.AssetName{},
+				DHCPVendorClass: []string{"Baxter Sigma Spectrum 8.01"},
+				Servers:         []string{"pump-ui/2.1 <b>"}, CertSubjects: []string{"CN=pump-0011,O=Infusion Systems"},
+				HL7Apps: []string{"PUMP\x1b[2J^4WEST"}}},
+			{Asset: observe.Asset{Addr: addr("2001:db8::1"), FirstSeen: t0, LastSeen: t0,
 				Kind: "middleware", Reasons: []string{"receives HL7 ORU^R01 from 2 hosts (10.0.0.40, 10.0.0.41) and sends on to 10.0.0.7:6661 (HL7)"},
-				Roles:           []string{"hl7-receiver", "hl7-sender", "mqtt-broker"},
-				DHCPVendorClass: []string{}, UserAgents: []string{}, Servers: []string{},
-				CertSubjects: []string{}, HL7Apps: []string{}, DICOMAETitles: []string{}, DICOMImplementations: []string{}},
+				Roles: []string{"hl7-receiver", "hl7-sender", "mqtt-broker"}}},
 		},
-		Credentials: []findings.Credential{{Client: "2001:db8::2", Host: "2001:db8::1", Port: 1883, Protocol: "mqtt",
-			Kind: "mqtt-password", Where: "CONNECT", User: "pump", Preview: "**** (6 chars)",
-			Hash: "00112233445566778899aabbccddeeff", Count: 1, FirstSeen: t0, LastSeen: t0}},
-		HTTP: []findings.HTTPRequest{{Client: "10.0.0.30", Host: "10.0.0.8", Port: 80, Count: 4, FirstSeen: t0, LastSeen: t0,
-			Method: "GET", HostHeader: "pump.example", Path: "/api/status?<x>", QueryKeys: []string{"token"},
-			APIKeyHeaders: []string{}, Status: 200}},
-		MQTT: []findings.MQTTConnect{{Client: "2001:db8::2", Host: "2001:db8::1", Port: 1883, Count: 1, FirstSeen: t0, LastSeen: t0, ProtocolName: "MQTT",
-			ProtocolLevel: 4, ClientID: "pump-7", Username: "pump", HasUsername: true, HasPassword: true}},
-		HL7: []findings.HL7Message{{Client: "10.0.0.40", Host: "10.0.0.7", Port: 6661, Count: 12, FirstSeen: t0,
-			LastSeen: t0.Add(time.Hour), SendingApp: "LAB", ReceivingApp: "EMR", MessageType: "ORU", TriggerEvent: "R01",
-			Version: "2.5", PatientSegments: 4}},
-		DICOM: []findings.DICOMAssociation{{Client: "10.0.0.41", Host: "10.0.0.42", Port: 11112, Count: 1, FirstSeen: t0, LastSeen: t0,
-			CallingAE: "MODALITY", CalledAE: "PACS", Result: "accepted", AbstractSyntaxes: []string{"1.2.840.10008.1.1"}}},
-		HostNames: []findings.HostName{{IP: "10.0.0.5", MAC: "00:11:22:33:44:55", Name: "pump-0011", Source: "dhcp", Count: 2,
-			FirstSeen: t0, LastSeen: t0}},
-		DHCPLeases: []findings.DHCPLease{{MAC: "00:11:22:33:44:55", IP: "10.0.0.5", Server: "10.0.0.2", Hostname: "pump-0011",
-			VendorClass: "Baxter Sigma Spectrum 8.01", ParamRequest: "1,3,6,15", Acked: true, LeaseSeconds: 28800, Count: 1,
-			FirstSeen: t0, LastSeen: t0}},
-		Transfers: []findings.FileTransfer{{Client: "10.0.0.5", Host: "10.0.0.60", Port: 69, Protocol: "tftp", Path: "/fw/pump.bin",
-			URL: "tftp://10.0.0.60/fw/pump.bin", Bytes: 131072, SHA256: strings.Repeat("ef", 32), Kind: "ext:.bin", Count: 1,
-			FirstSeen: t0, LastSeen: t0}},
+		Credentials: []findings.Credential{{Conversation: conv("2001:db8::2", "2001:db8::1", 1883),
+			Credential: observe.Credential{Protocol: "mqtt", Kind: "mqtt-password", Where: "CONNECT", User: "pump",
+				Preview: "**** (6 chars)", Hash: "00112233445566778899aabbccddeeff", Count: 1, FirstSeen: t0, LastSeen: t0}}},
+		HTTP: []findings.HTTPRequest{{Conversation: conv("10.0.0.30", "10.0.0.8", 80), HTTPRequest: observe.HTTPRequest{
+			Count: 4, FirstSeen: t0, LastSeen: t0, Method: "GET", HostHeader: "pump.example", Path: "/api/status?<x>",
+			API: observe.APIOther, QueryKeys: []string{"token"}, Status: 200}}},
+		MQTT: []findings.MQTTConnect{{Conversation: conv("2001:db8::2", "2001:db8::1", 1883), MQTTConnect: observe.MQTTConnect{
+			Count: 1, FirstSeen: t0, LastSeen: t0, ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: "pump-7", Username: "pump",
+			HasUsername: true, HasPassword: true}}},
+		HL7: []findings.HL7Message{{Conversation: conv("10.0.0.40", "10.0.0.7", 6661), HL7Message: observe.HL7Message{
+			Count: 12, FirstSeen: t0, LastSeen: t0.Add(time.Hour), SendingApp: "LAB", ReceivingApp: "EMR", MessageType: "ORU",
+			TriggerEvent: "R01", Version: "2.5", PatientSegments: 4}}},
+		DICOM: []findings.DICOMAssociation{{Conversation: conv("10.0.0.41", "10.0.0.42", 11112),
+			DICOMAssociation: observe.DICOMAssociation{Count: 1, FirstSeen: t0, LastSeen: t0, CallingAE: "MODALITY",
+				CalledAE: "PACS", Result: "accepted", AbstractSyntaxes: []string{"1.2.840.10008.1.1"}}}},
+		HostNames: []findings.HostName{{Addr: addr("10.0.0.5"), MAC: "00:11:22:33:44:55", Name: "pump-0011", Source: "dhcp",
+			Count: 2, FirstSeen: t0, LastSeen: t0}},
+		DHCPLeases: []findings.DHCPLease{{MAC: "00:11:22:33:44:55", Addr: addr("10.0.0.5"), Server: addr("10.0.0.2"),
+			Hostname: "pump-0011", VendorClass: "Baxter Sigma Spectrum 8.01", ParamRequest: "1,3,6,15", Acked: true,
+			LeaseSeconds: 28800, Count: 1, FirstSeen: t0, LastSeen: t0}},
+		Transfers: []findings.FileTransfer{{Conversation: conv("10.0.0.5", "10.0.0.60", 69), FileTransfer: observe.FileTransfer{
+			Protocol: "tftp", Path: "/fw/pump.bin", URL: "tftp://10.0.0.60/fw/pump.bin", Bytes: 131072,
+			SHA256: strings.Repeat("ef", 32), Kind: "ext:.bin", Count: 1, FirstSeen: t0, LastSeen: t0}}},
 	}
+}
+
+// certRef is a certificate digest of 32 equal bytes.
+func certRef(b byte) observe.CertRef {
+	var r observe.CertRef
+	for i := range r {
+		r[i] = b
+	}
+	return r
 }
 
 // empty is a complete scan that found nothing, built with nil lists throughout.
 func empty() *findings.Report {
 	return &findings.Report{SchemaVersion: findings.ReportSchemaVersion, Tool: findings.Tool{Name: "medscan", Version: "v0.1.0"},
-		Scan: findings.ScanInfo{ID: 1, Started: t0, Finished: t0.Add(time.Second), Complete: true}}
+		Scan: findings.ScanInfo{ID: 1, Kind: findings.KindNetwork, Started: t0, Finished: t0.Add(time.Second), Complete: true}}
 }
 
 func render(t *testing.T, format string, opts Options, r *findings.Report) []byte {
 	t.Helper()
-	w, err := New(format, opts)
+	w, err := Scan.New(format, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,23 +357,32 @@ func TestJSONFieldNames(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	got := Formats()
+	got := Scan.Formats()
 	if !slices.IsSorted(got) || !slices.Contains(got, "json") || !slices.Contains(got, "table") {
 		t.Fatalf("Formats() = %v; want a sorted list holding json and table", got)
 	}
 	for _, name := range []string{"json", "table", "JSON", " table "} {
-		if _, err := New(name, Options{}); err != nil {
+		if _, err := Scan.New(name, Options{}); err != nil {
 			t.Errorf("New(%q): %v", name, err)
 		}
 	}
-	_, err := New("pdf", Options{})
-	if err == nil || !strings.Contains(err.Error(), `unknown format "pdf"`) || !strings.Contains(err.Error(), strings.Join(Formats(), ", ")) {
+	_, err := Scan.New("pdf", Options{})
+	if err == nil || !strings.Contains(err.Error(), `unknown report format "pdf"`) || !strings.Contains(err.Error(), strings.Join(Scan.Formats(), ", ")) {
 		t.Fatalf("New(pdf) = %v; want an error listing the formats", err)
 	}
-	for _, f := range Formats() {
-		w, _ := New(f, Options{})
+	for _, f := range Scan.Formats() {
+		w, _ := Scan.New(f, Options{})
 		if err := w.Write(&bytes.Buffer{}, nil); err == nil {
 			t.Errorf("%s writer accepted a nil report", f)
+		}
+	}
+	// Every document has the formats the CLI offers for it.
+	for name, formats := range map[string][]string{
+		"inventory": Inventory.Formats(), "scan list": ScanList.Formats(), "comparison": Comparison.Formats(),
+		"catalog": Catalog.Formats(),
+	} {
+		if !slices.Contains(formats, "table") || !slices.Contains(formats, "json") {
+			t.Errorf("%s formats %v: want table and json", name, formats)
 		}
 	}
 }
@@ -383,7 +409,8 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-func TestClean(t *testing.T) {
+// TestTerm checks the terminal's text is the one sanitizer's (observe.Clean).
+func TestTerm(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"CN=pacs.example", "CN=pacs.example"},
 		{"a\x1b[31mb", `a\x1b[31mb`},
@@ -393,8 +420,8 @@ func TestClean(t *testing.T) {
 		{"new\nline", `new\x0aline`},
 		{"Zürich", "Zürich"},
 	} {
-		if got := clean(tc.in); got != tc.want {
-			t.Errorf("clean(%q) = %q; want %q", tc.in, got, tc.want)
+		if got := term(tc.in); got != tc.want {
+			t.Errorf("term(%q) = %q; want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -412,10 +439,10 @@ func FuzzWrap(f *testing.F) {
 		if m < 0 {
 			m = -m
 		}
-		c := clean(s)
+		c := term(s)
 		for _, r := range c {
-			if unsafeRune(r) {
-				t.Fatalf("clean(%q) kept %U", s, r)
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+				t.Fatalf("term(%q) kept %U", s, r)
 			}
 		}
 		lines := wrap(c, w, m)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,22 +16,27 @@ import (
 
 // testCatalog stands in for rules.Catalog(): three of the fixture's rules, one rule
 // with no finding, and none for cert-expiring-soon, which must be derived.
-func testCatalog() []RuleInfo {
-	return []RuleInfo{
+func testCatalog() findings.Catalog {
+	return findings.NewCatalog([]findings.RuleInfo{
 		{ID: "cleartext-credentials", Title: "Credential in clear", Default: findings.High,
 			Rationale:   "A secret seen on the wire is a secret anyone on the segment has.",
 			Remediation: "Move the login under TLS and rotate the credential.",
-			References:  []string{"HIPAA 45 CFR 164.312(d)", "NIST SP 800-63B 5.1.1"}},
+			References:  []string{"HIPAA 45 CFR 164.312(d)", "NIST SP 800-63B 5.1.1"},
+			Covers:      findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenService}}},
 		{ID: "cleartext-hl7", Title: "HL7 v2 in clear", Default: findings.High,
 			Rationale:   "HL7 messages carry patient identity and results; MLLP has no protection of its own.",
-			Remediation: "Wrap MLLP in TLS (`MLLP/S`) or a VPN.", References: []string{"HIPAA 45 CFR 164.312(e)"}},
+			Remediation: "Wrap MLLP in TLS (`MLLP/S`) or a VPN.", References: []string{"HIPAA 45 CFR 164.312(e)"},
+			Covers: findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"},
+				Needs: []findings.Evidence{findings.SeenHL7}}},
 		{ID: "key-factorable", Title: "Factorable RSA key", Default: findings.Critical,
 			Rationale: "The private key can be computed from public data.", Remediation: "Replace the key.",
-			References: []string{"Heninger et al., Mining Your Ps and Qs (2012)"}},
+			References: []string{"Heninger et al., Mining Your Ps and Qs (2012)"},
+			Covers:     findings.Coverage{Domain: findings.DomainKeys, Needs: []findings.Evidence{findings.SeenCertificates}}},
 		{ID: "tls-weak-cipher", Title: "Weak TLS cipher suite", Default: findings.High,
 			Rationale: "RC4, DES and export suites are broken.", Remediation: "Disable RC4.",
-			References: []string{"NIST SP 800-52r2 3.3.1"}},
-	}
+			References: []string{"NIST SP 800-52r2 3.3.1"},
+			Covers:     findings.Coverage{Domain: findings.DomainTLS, Needs: []findings.Evidence{findings.SeenTLSSuites}}},
+	})
 }
 
 var (
@@ -113,9 +119,9 @@ func TestSARIFGolden(t *testing.T) {
 		report func() *findings.Report
 	}{
 		{"fixture.sarif.golden", Options{}, fixture},
-		{"fixture_catalog.sarif.golden", Options{Rules: testCatalog()}, fixture},
+		{"fixture_catalog.sarif.golden", Options{Catalog: testCatalog()}, fixture},
 		{"empty.sarif.golden", Options{}, empty},
-		{"empty_catalog.sarif.golden", Options{Rules: testCatalog()}, empty},
+		{"empty_catalog.sarif.golden", Options{Catalog: testCatalog()}, empty},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := render(t, "sarif", tc.opts, tc.report())
@@ -130,7 +136,7 @@ func TestSARIFGolden(t *testing.T) {
 func TestSARIFValidates(t *testing.T) {
 	sch := loadSARIFSchema(t)
 	for name, r := range map[string]func() *findings.Report{"fixture": fixture, "empty": empty, "hostile": hostile} {
-		for _, opts := range []Options{{}, {Rules: testCatalog()}} {
+		for _, opts := range []Options{{}, {Catalog: testCatalog()}} {
 			validate(t, sch, name, render(t, "sarif", opts, r()))
 		}
 	}
@@ -243,7 +249,7 @@ func decodeSARIF(t *testing.T, b []byte) sarifDoc {
 
 func TestSARIFContent(t *testing.T) {
 	r := fixture()
-	d := decodeSARIF(t, render(t, "sarif", Options{Rules: testCatalog()}, r))
+	d := decodeSARIF(t, render(t, "sarif", Options{Catalog: testCatalog()}, r))
 	run := d.Runs[0]
 	drv := run.Tool.Driver
 	if d.Version != "2.1.0" || !strings.Contains(d.Schema, "sarif-schema-2.1.0.json") {
@@ -280,6 +286,16 @@ func TestSARIFContent(t *testing.T) {
 		}
 		if len(rule.Properties.Tags) == 0 || rule.Properties.Tags[0] != "security" {
 			t.Errorf("rule %s tags = %v; want security first", rule.ID, rule.Properties.Tags)
+		}
+		// The other tags are the rule's declared domain and tags, never words of its ID.
+		var want []string
+		if ri, ok := testCatalog()[rule.ID]; ok {
+			want = append([]string{"security", string(ri.Covers.Domain)}, ri.Covers.Tags...)
+		} else {
+			want = []string{"security"}
+		}
+		if !slices.Equal(rule.Properties.Tags, want) {
+			t.Errorf("rule %s tags = %v; want %v", rule.ID, rule.Properties.Tags, want)
 		}
 		for _, h := range tc.help {
 			if !strings.Contains(rule.Help.Markdown, h) {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,11 +19,7 @@ import (
 // "csv-assets" one row per address and service it offered. Each file has a header row,
 // is RFC 4180 with LF line ends, and is UTF-8 without a byte-order mark.
 func init() {
-	Scan.register("csv", func(Options) Writer[*findings.Report] {
-		return csvWriter(func(r *findings.Report) [][]string {
-			return findingRows(r)
-		})
-	})
+	Scan.register("csv", func(Options) Writer[*findings.Report] { return csvWriter(findingRows) })
 	Scan.register("csv-assets", func(Options) Writer[*findings.Report] {
 		return csvWriter(func(r *findings.Report) [][]string { return assetRows(r.Assets, r.Services) })
 	})
@@ -30,7 +27,13 @@ func init() {
 
 // csvWriter writes one table of a document as CSV; table returns it header first.
 func csvWriter[D any](table func(D) [][]string) Writer[D] {
-	return WriterFunc[D](func(w io.Writer, doc D) error { return writeCSV(w, table(doc)) })
+	return WriterFunc[D](func(w io.Writer, doc D) error {
+		if any(doc) == nil || reflect.ValueOf(doc).IsNil() {
+			return fmt.Errorf("report: csv: no document")
+		}
+		findings.Tidy(doc)
+		return writeCSV(w, table(doc))
+	})
 }
 
 // writeCSV writes rows, every cell cleaned and defused against formula injection
@@ -54,9 +57,6 @@ func writeCSV(w io.Writer, rows [][]string) error {
 
 // findingRows is one row per finding, in the Report's order.
 func findingRows(r *findings.Report) [][]string {
-	if r == nil {
-		r = &findings.Report{}
-	}
 	rows := [][]string{{"severity", "rule", "host", "port", "subject", "message", "first_seen", "last_seen",
 		"fingerprint", "source", "remediation"}}
 	for _, f := range r.Findings {

@@ -11,10 +11,10 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/report"
 	"github.com/medscan/medscan/rules"
+	"github.com/medscan/medscan/store"
 )
 
 // TestWardReportValidates scans the committed ward capture into a fresh store, as the
@@ -25,7 +25,7 @@ func TestWardReportValidates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scans a capture")
 	}
-	st, err := findings.Open(filepath.Join(t.TempDir(), "m.db"))
+	st, err := store.Open(filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,13 +44,10 @@ func TestWardReportValidates(t *testing.T) {
 		t.Fatalf("the ward scan is thin: %d findings, %d certificates, %d assets",
 			len(rep.Findings), len(rep.Certificates), len(rep.Assets))
 	}
-	var catalog []report.RuleInfo
-	for _, m := range rules.Catalog() {
-		catalog = append(catalog, report.RuleInfo(m))
-	}
+	catalog := rules.CatalogIndex()
 	render := func(format string, opts report.Options) []byte {
 		t.Helper()
-		w, err := report.New(format, opts)
+		w, err := report.Scan.New(format, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +83,7 @@ func TestWardReportValidates(t *testing.T) {
 	check("ward JSON", report.JSONSchema(), render("json", report.Options{}))
 	if path := os.Getenv("MEDSCAN_SARIF_SCHEMA"); path != "" {
 		sarifSchema := readFile(t, path)
-		check("ward SARIF with the catalog", sarifSchema, render("sarif", report.Options{Rules: catalog}))
+		check("ward SARIF with the catalog", sarifSchema, render("sarif", report.Options{Catalog: catalog}))
 		check("ward SARIF without it", sarifSchema, render("sarif", report.Options{}))
 	} else if os.Getenv("MEDSCAN_REQUIRE_SARIF_SCHEMA") == "1" {
 		t.Fatal("MEDSCAN_REQUIRE_SARIF_SCHEMA=1 but MEDSCAN_SARIF_SCHEMA names no schema file")

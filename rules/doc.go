@@ -1,5 +1,13 @@
 // Package rules turns observations into findings: it owns the rule catalog, the policy
-// (thresholds, severity overrides, disabled rules) and the engine that runs the rules.
+// (thresholds, severity overrides, disabled rules, suppressions) and the engine that runs
+// the rules.
+//
+// Every rule declares, in its catalog entry (Meta, which is the finding model's
+// findings.RuleInfo), what it covers: its domain, its tags, what a later scan must have
+// seen on a finding's target for the rule to have been assessed there again, and the
+// lightest probe profile that assesses it (findings.Coverage). The history (store.Diff)
+// and SARIF read those declarations; nothing anywhere reads meaning into a rule's ID. A
+// guard test fails for a rule whose declaration is missing or unknown.
 //
 // Structure:
 //

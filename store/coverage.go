@@ -12,23 +12,24 @@ import (
 // seen indexes what one scan observed on each target, for the coverage checks: which of
 // a rule's declared needs (findings.Evidence) the scan can show on a finding's target.
 type seen struct {
-	scan      findings.ScanInfo
-	rules     map[string]bool // nil: every rule
-	probes    map[target]findings.ProbeEndpoint
-	passive   map[target]bool // a passive TLS handshake with a ServerHello
-	fullTLS   map[target]bool // a passive full TLS <= 1.2 handshake with its server flight
-	chain     map[target]bool // certificates the server presented, observable
-	attempted map[target]bool // any TLS seen at all
-	asked     map[string]bool // clients asked for their certificate, observable
-	tls       map[target]bool // the service speaks TLS (passive or active)
-	service   map[target]bool
-	hl7       map[target]bool
-	dicom     map[target]bool
-	http      map[target]bool
-	apiAnswer map[target]bool
-	creds     map[target]map[string]bool // credential kinds sent in clear
-	images    map[target]bool
-	certs     map[string]bool // certificate and key digests the scan held
+	scan        findings.ScanInfo
+	earlierKind string          // the kind of run the findings come from; "" when not known
+	rules       map[string]bool // nil: every rule
+	probes      map[target]findings.ProbeEndpoint
+	passive     map[target]bool // a passive TLS handshake with a ServerHello
+	fullTLS     map[target]bool // a passive full TLS <= 1.2 handshake with its server flight
+	chain       map[target]bool // certificates the server presented, observable
+	attempted   map[target]bool // any TLS seen at all
+	asked       map[string]bool // clients asked for their certificate, observable
+	tls         map[target]bool // the service speaks TLS (passive or active)
+	service     map[target]bool
+	hl7         map[target]bool
+	dicom       map[target]bool
+	http        map[target]bool
+	apiAnswer   map[target]bool
+	creds       map[target]map[string]bool // credential kinds sent in clear
+	images      map[target]bool
+	certs       map[string]bool // certificate and key digests the scan held
 }
 
 type target struct {
@@ -126,6 +127,8 @@ func (s *seen) unassessed(f findings.Finding, catalog findings.Catalog) string {
 	switch {
 	case !s.scan.Complete:
 		return "the later scan is incomplete"
+	case s.earlierKind != "" && s.earlierKind != kindOf(s.scan):
+		return "the later run is a " + kindOf(s.scan) + " run and the earlier a " + s.earlierKind + " one: neither looks at what the other does"
 	case s.rules != nil && !s.rules[f.Rule]:
 		return "the later scan's policy did not assess " + f.Rule
 	}
@@ -163,6 +166,9 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 		}
 		if f.Source == string(observe.SourceActive) && s.passive[k] {
 			return "the later scan only watched handshakes with " + at + ", which do not show what else the server accepts; probe it to tell"
+		}
+		if s.attempted[k] && !s.tls[k] {
+			return "no completed TLS handshake with " + at + " in the later scan"
 		}
 		return s.noTLS(k, at)
 	case findings.SeenTLSClientAuth:

@@ -39,6 +39,7 @@ func Diff(prev, cur *findings.Report, catalog findings.Catalog) *findings.Change
 		}
 	}
 	seen := newSeen(cur)
+	seen.earlierKind = kindOf(prev.Scan)
 	for _, f := range allFindings(prev) {
 		cf := findings.Changed(f)
 		if now[cf.Fingerprint] {
@@ -74,6 +75,9 @@ func Assessed(r *findings.Report, f findings.Finding, catalog findings.Catalog) 
 	reason := newSeen(r).unassessed(f, catalog)
 	return reason == "", reason
 }
+
+// Every store function that compares runs (PreviousScan, AttachChange, LoadWithChange)
+// takes the later scan by its id in the store: r.Scan.ID must be set.
 
 // PreviousScan returns the scan a history compares scan id with: the latest earlier scan
 // of the same kind and the same label; or, when id has no label, the latest earlier

@@ -8,6 +8,11 @@
 //   - Bodies are skipped by count, never buffered: a 100 MB upload costs a few comparisons.
 //     The buffers are one partial header line per direction, capped at MaxLine bytes, and
 //     the first SniffLen bytes of a 2xx response body (see the image rules below).
+//   - A raw URL path never leaves the dissector: every request is handed on through one
+//     function (emit), which decides what it was (observe.ClassifyHTTP: FHIR, another API,
+//     neither) while the raw path is at hand, then replaces the path by its template
+//     (observe.PathTemplate: "/fhir/Patient/{id}"). Identifiers in paths are patient data.
+//     Image detection by extension reads the raw path before that.
 //   - Secrets never leave the dissector in clear. Authorization and Proxy-Authorization
 //     (any scheme), API-key headers and secret-looking query parameters become a Credential
 //     holding only what ctx.Secrets.Hide returns; HTTPRequest keeps query parameter names,

@@ -313,17 +313,25 @@ type inputs struct {
 	gate         store.Gate
 }
 
-// inputs checks the output flags and reads the policy, the suppressions, the baseline
-// and the key blocklist.
+// check refuses a bad --format or --fail-on before any other work, so a typo costs
+// nothing and is told as a usage error.
+func (r *runFlags) check(cmd string) error {
+	if err := r.out.check(cmd); err != nil {
+		return err
+	}
+	_, err := r.gate.gate()
+	return err
+}
+
+// inputs reads the gate, the policy, the suppressions, the baseline and the key
+// blocklist.
 func (r *runFlags) inputs(ctx context.Context, cmd string, stderr io.Writer) (inputs, error) {
 	var in inputs
 	var err error
-	if err = r.out.check(cmd); err != nil {
+	if err = r.check(cmd); err != nil {
 		return in, err
 	}
-	if in.gate, err = r.gate.gate(); err != nil {
-		return in, err
-	}
+	in.gate, _ = r.gate.gate()
 	if in.policy, err = r.pol.policy(); err != nil {
 		return in, err
 	}

@@ -317,7 +317,7 @@ func TestBaselineGate(t *testing.T) {
 
 	// The baseline store's scans can be chosen; a wrong one is a clear error.
 	mustRun(t, work, 0, "report", "--db", "ci4.db", "--fail-on-new", "--baseline", "base.db", "--baseline-scan", "1")
-	if res := mustRun(t, work, 1, "report", "--db", "ci4.db", "--baseline", "base.db", "--baseline-scan", "7"); !strings.Contains(res.stderr, "baseline: findings: base.db: no scan with id 7") {
+	if res := mustRun(t, work, 1, "report", "--db", "ci4.db", "--baseline", "base.db", "--baseline-scan", "7"); !strings.Contains(res.stderr, "baseline: store: base.db: no scan with id 7") {
 		t.Errorf("stderr = %q", res.stderr)
 	}
 	if res := mustRun(t, work, 2, "report", "--db", "ci4.db", "--baseline", "baseline.json", "--baseline-scan", "1"); !strings.Contains(res.stderr, "--baseline-scan applies to a store") {
@@ -362,16 +362,15 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"newer.db", []string{"report"}, "medscan: findings: newer.db: schema version 42 is newer than this medscan"},
+		{"newer.db", []string{"report"}, "medscan: store: newer.db: schema version 42 is newer than this medscan"},
 		{"newer.db", []string{"scans"}, "schema version 42 is newer"},
 		{"newer.db", []string{"diff"}, "schema version 42 is newer"},
 		{"newer.db", []string{"scan", "-q", "--pcap", ward}, "schema version 42 is newer"},
-		{"damaged.db", []string{"report"}, "medscan: findings: damaged.db: "},
-		{"damaged.db", []string{"scans"}, "medscan: findings: damaged.db: "},
-		{"damaged.db", []string{"diff", "1", "1"}, "medscan: findings: damaged.db: "},
-		{"medscan.db", []string{"report", "--scan", "99"}, "medscan: findings: medscan.db: no scan with id 99"},
-		{"medscan.db", []string{"diff", "1", "99"}, "medscan: findings: medscan.db: no scan with id 99"},
-		{"medscan.db", []string{"diff"}, "medscan: diff: scan 1 has no earlier scan"},
+		{"damaged.db", []string{"report"}, "medscan: store: damaged.db: "},
+		{"damaged.db", []string{"scans"}, "medscan: store: damaged.db: "},
+		{"damaged.db", []string{"diff", "1", "1"}, "medscan: store: damaged.db: "},
+		{"medscan.db", []string{"report", "--scan", "99"}, "medscan: store: medscan.db: no scan with id 99"},
+		{"medscan.db", []string{"diff", "1", "99"}, "medscan: store: medscan.db: no scan with id 99"},
 		{"medscan.db", []string{"scan", "-q", "--pcap", ward, "--ignore-file", "wrongkey.yaml"},
 			`medscan: rules: wrongkey.yaml: line 4: unknown key "rulez"`},
 		{"medscan.db", []string{"scan", "-q", "--pcap", ward, "--ignore-file", "baddate.yaml"},
@@ -382,7 +381,7 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 		{"medscan.db", []string{"scan", "-q", "--pcap", ward, "--fail-on-new", "--baseline", "future.json"},
 			"medscan: baseline future.json: schema_version 9, want 1"},
 		{"medscan.db", []string{"scan", "-q", "--pcap", ward, "--baseline", "newer.db"},
-			"medscan: baseline: findings: newer.db: schema version 42 is newer"},
+			"medscan: baseline: store: newer.db: schema version 42 is newer"},
 		{"medscan.db", []string{"scan", "-q", "--pcap", ward, "--baseline", "nosuch.json"},
 			"medscan: baseline nosuch.json: no such file or directory"},
 	} {
@@ -402,6 +401,18 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 			if fi, err := os.Stat(path + suffix); err == nil && fi.Size() > 0 {
 				t.Errorf("%s %v left %s with %d bytes", tt.db, tt.args, suffix, fi.Size())
 			}
+		}
+	}
+	// A scan with nothing comparable before it is no error: diff says so and exits 0.
+	{
+		path := filepath.Join(work, "medscan.db")
+		before := hashFile(t, path)
+		res := medscan(t, work, nil, "diff", "--db", "medscan.db")
+		if res.code != 0 || !strings.Contains(res.stdout, "Nothing to compare: scan 1 has no label and no earlier network run read the same sources") {
+			t.Errorf("diff with nothing before: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		if hashFile(t, path) != before {
+			t.Error("diff changed the store")
 		}
 	}
 	if res := medscan(t, work, nil, "scans", "--format", "json"); res.code != 0 || strings.Count(res.stdout, `"id"`) != 1 {

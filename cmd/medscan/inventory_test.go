@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/report"
 )
 
 // TestInventoryWard scans the ward capture and lists its inventory the way a user does:
@@ -26,7 +27,7 @@ func TestInventoryWard(t *testing.T) {
 	}
 	by := map[string]findings.Asset{}
 	for _, a := range assets {
-		by[a.IP] = a
+		by[a.IP()] = a
 	}
 	for _, ip := range []string{"10.20.1.11", "10.20.1.12", "10.20.1.13", "10.20.1.14"} {
 		a := by[ip]
@@ -55,7 +56,7 @@ func TestInventoryWard(t *testing.T) {
 		}
 	}
 	for _, line := range strings.Split(strings.TrimSuffix(res.stdout, "\n"), "\n") {
-		if n := len([]rune(line)); n > tableWidth {
+		if n := len([]rune(line)); n > report.DefaultWidth {
 			t.Errorf("table line of %d columns: %q", n, line)
 		}
 	}

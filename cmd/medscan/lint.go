@@ -20,7 +20,15 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var run runFlags
 	run.register(fs, "lint run")
 	fromScan := fs.String("scan", "", "also lint every certificate of a stored scan: latest, latest~N or an `ID`")
+	var kind kindFlag
+	kind.register(fs)
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
+	}
+	if err := run.check("lint"); err != nil {
+		return err
+	}
+	if err := kind.check("lint"); err != nil {
 		return err
 	}
 	paths := fs.Args()
@@ -44,8 +52,9 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer st.Close()
 	var id int64
 	if *fromScan != "" {
-		// The certificates of a network scan: "latest" is the latest scan, not this run.
-		if id, err = st.ResolveScan(ctx, *fromScan, ""); err != nil {
+		// "latest" is the latest network scan (--kind lint: the latest lint run), never
+		// the run this command is about to store.
+		if id, err = st.ResolveScan(ctx, *fromScan, kind.kind); err != nil {
 			return err
 		}
 	}

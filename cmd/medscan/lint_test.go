@@ -104,8 +104,13 @@ func TestLintCommand(t *testing.T) {
 		t.Errorf("the truncated certificate is not reported: %s", res.stdout)
 	}
 
-	// Again from the store: every certificate of the latest scan.
+	// Again from the store: "latest" is the latest network scan, and the store holds
+	// only a lint run, which --kind lint names.
 	res = medscan(t, work, nil, "lint", "--scan", "latest", "--format", "json", "--db", db)
+	if res.code != 1 || !strings.Contains(res.stderr, "no scan in") || !strings.Contains(res.stderr, "--kind lint") {
+		t.Errorf("--scan latest with only a lint run stored: exit %d\nstderr: %s", res.code, res.stderr)
+	}
+	res = medscan(t, work, nil, "lint", "--scan", "latest", "--kind", "lint", "--format", "json", "--db", db)
 	if res.code != 0 {
 		t.Fatalf("--scan latest: exit %d\nstderr: %s", res.code, res.stderr)
 	}

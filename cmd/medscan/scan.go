@@ -25,6 +25,9 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
+	if err := run.check("scan"); err != nil {
+		return err
+	}
 	if live.wanted(fs) {
 		if fs.NArg() > 0 || len(active.targetFiles) > 0 {
 			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/fixtures/ward"
+	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/report"
 
 	"github.com/medscan/medscan/internal/testproc"
@@ -236,7 +238,7 @@ func TestWardReport(t *testing.T) {
 		t.Errorf("title %q", m)
 	}
 	for _, want := range []string{`id="summary"`, `id="rule-cleartext-hl7"`, "pump-0011", "10.20.0.50:1883",
-		"Keys presented by more than one host", "10.20.1.11</code>, <code>10.20.1.12</code>, <code>10.20.1.13",
+		"Keys presented by more than one host", "10.20.1.11:443</code>, <code>10.20.1.12:443</code>, <code>10.20.1.13:443",
 		"Validity timeline", "TLS_AES_128_GCM_SHA256"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)
@@ -271,16 +273,23 @@ func hostileReport() *findings.Report {
 			Complete: true, Policy: "default"},
 		Summary:  findings.Summary{Total: 1, Medium: 1},
 		Findings: []findings.Finding{f},
-		Certificates: []findings.Certificate{{SHA256: strings.Repeat("ab", 32), SPKISHA256: strings.Repeat("cd", 32),
-			Subject: "CN=" + hostileSubject, Issuer: "CN=" + hostileSubject, NotBefore: t0.AddDate(-1, 0, 0),
-			NotAfter: t0.AddDate(9, 0, 0), ValidityDays: 3653, KeyType: "rsa", KeyBits: 2048, SelfSigned: true,
-			SignatureAlgorithm: "SHA256-RSA", DNSNames: []string{hostileSubject},
-			SeenOn: []findings.Sighting{{Host: "10.20.1.99", Port: 443, Role: "server", Time: t0, Source: "passive"}}}},
-		Assets: []findings.Asset{{IP: "10.20.1.99", MAC: "00:11:22:33:44:55", FirstSeen: t0, LastSeen: t0}},
-		HL7: []findings.HL7Message{{Client: "10.20.1.11", Host: "10.20.0.10", Port: 6661, Count: 1, FirstSeen: t0, LastSeen: t0,
-			SendingApp: `<b onmouseover="alert(2)">PUMP</b>`, ReceivingApp: "EMR", MessageType: "ORU", TriggerEvent: "R01", Version: "2.6"}},
+		Certificates: []findings.Certificate{{SHA256: strings.Repeat("ab", 32), CertFacts: observe.CertFacts{
+			SPKISHA256: strings.Repeat("cd", 32), Subject: "CN=" + hostileSubject, Issuer: "CN=" + hostileSubject,
+			NotBefore: t0.AddDate(-1, 0, 0), NotAfter: t0.AddDate(9, 0, 0), ValidityDays: 3653, KeyType: "rsa",
+			KeyBits: 2048, SelfSigned: true, SignatureAlgorithm: "SHA256-RSA", DNSNames: []string{hostileSubject}},
+			SeenOn: []findings.Sighting{{Host: "10.20.1.99", Port: 443,
+				CertSighting: observe.CertSighting{Role: "server", Time: t0, Source: "passive"}}}}},
+		Assets: []findings.Asset{{Asset: observe.Asset{Addr: netip.MustParseAddr("10.20.1.99"),
+			MACs: []string{"00:11:22:33:44:55"}, FirstSeen: t0, LastSeen: t0}, MAC: "00:11:22:33:44:55"}},
+		HL7: []findings.HL7Message{{Conversation: findings.Conversation{Client: "10.20.1.11", Host: "10.20.0.10", Port: 6661},
+			HL7Message: observe.HL7Message{Count: 1, FirstSeen: t0, LastSeen: t0,
+				SendingApp: `<b onmouseover="alert(2)">PUMP</b>`, ReceivingApp: "EMR", MessageType: "ORU",
+				TriggerEvent: "R01", Version: "2.6"}}},
 	}
-	r.Normalize()
+	// What the store does to every document it reads: derive, sort, tidy.
+	r.Derive()
+	r.Sort()
+	findings.Tidy(r)
 	return r
 }
 
@@ -289,7 +298,7 @@ func hostileReport() *findings.Report {
 func TestHostileReport(t *testing.T) {
 	bin := chromium(t)
 	dir := t.TempDir()
-	w, err := report.New("html", report.Options{})
+	w, err := report.Scan.New("html", report.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/testproc"
+	"github.com/medscan/medscan/store"
 )
 
 // envRequire is the variable CI sets to 1 so that a missing tool or privilege fails the
@@ -352,7 +353,7 @@ func TestLiveMatchesFileCapture(t *testing.T) {
 	talk(t, p)
 	// A checkpoint falls while the capture runs: the store is readable meanwhile.
 	ms.WaitFor(t, testproc.Stderr, "checkpoint 2:", 30*time.Second)
-	ro, err := findings.OpenReadOnly(liveDB)
+	ro, err := store.OpenReadOnly(liveDB)
 	if err != nil {
 		t.Fatalf("the live store cannot be read while medscan writes it: %v", err)
 	}
@@ -466,7 +467,7 @@ func TestLiveKilled(t *testing.T) {
 	if ms.Contains(testproc.Stderr, "stored in") {
 		t.Fatalf("medscan ended on its own before the kill: %s", ms.Output())
 	}
-	st, err := findings.OpenReadOnly(db)
+	st, err := store.OpenReadOnly(db)
 	if err != nil {
 		t.Fatalf("the store of a killed live scan does not open: %v", err)
 	}

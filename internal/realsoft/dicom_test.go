@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 // The patient planted in the DICOM object storescu sends: medscan may count patient
@@ -271,8 +272,9 @@ func TestDCMTKTLS(t *testing.T) {
 				if !ts.CertRequest || !ts.CertsObservable {
 					t.Errorf("cert_request %v, certs_observable %v; want both true: storescp -rc asks for a certificate in TLS 1.2", ts.CertRequest, ts.CertsObservable)
 				}
-				if !slices.Equal(ts.ServerCerts, []string{certSHA}) || !slices.Equal(ts.ClientCerts, []string{certSHA}) {
-					t.Errorf("server_certs %q, client_certs %q; want [%s] for both", ts.ServerCerts, ts.ClientCerts, certSHA)
+				server, client := chainHex(ts.ServerChain), chainHex(ts.ClientChain)
+				if !slices.Equal(server, []string{certSHA}) || !slices.Equal(client, []string{certSHA}) {
+					t.Errorf("server_certs %q, client_certs %q; want [%s] for both", server, client, certSHA)
 				}
 				i := slices.IndexFunc(s.Certificates, func(c findings.Certificate) bool { return c.SHA256 == certSHA })
 				if i < 0 {
@@ -344,4 +346,14 @@ func pemSHA256(t *testing.T, path string) string {
 	}
 	sum := sha256.Sum256(b.Bytes)
 	return hex.EncodeToString(sum[:])
+}
+
+// chainHex is a certificate chain as the JSON document writes it: lowercase hex SHA-256
+// digests, leaf first.
+func chainHex(chain []observe.CertRef) []string {
+	out := []string{}
+	for _, r := range chain {
+		out = append(out, r.String())
+	}
+	return out
 }

@@ -149,6 +149,7 @@ type scanned struct {
 	findings.Report
 	json  []byte
 	store []byte
+	db    string // the store's path, for rendering the scan again
 }
 
 // scan runs medscan over a capture into a fresh store, as a user runs it, and reads
@@ -170,7 +171,7 @@ func scan(t *testing.T, pcap string) *scanned {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("medscan scan %s: %v\n%s", pcap, err, errb.String())
 	}
-	s := &scanned{json: out.Bytes()}
+	s := &scanned{json: out.Bytes(), db: db}
 	keep(t, ".json", s.json)
 	if err := json.Unmarshal(s.json, &s.Report); err != nil {
 		t.Fatalf("medscan's report is not JSON: %v\n%.2000s", err, s.json)
@@ -192,6 +193,28 @@ func scan(t *testing.T, pcap string) *scanned {
 		s.store = append(s.store, raw...)
 	}
 	return s
+}
+
+// render renders the stored scan again in every format, as a user would, and returns
+// each output by format.
+func (s *scanned) render(t *testing.T) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, format := range []string{"table", "json", "html", "csv", "csv-assets", "sarif"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, medscanBin, "report", "--format", format, "--db", s.db)
+		cmd.Dir = filepath.Dir(s.db)
+		cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		cancel()
+		if err != nil {
+			t.Fatalf("medscan report --format %s: %v\n%s", format, err, stderr.String())
+		}
+		out[format] = stdout.Bytes()
+	}
+	return out
 }
 
 // finding returns the finding of rule on host:port, failing the test when there is none.

@@ -1,6 +1,7 @@
 package realsoft
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -44,14 +45,10 @@ http {
 }
 `
 
-// TestNginxCurl captures curl calling a JSON API on nginx with Basic authentication,
-// with an API key header, and with neither, and requires medscan to report both
-// credentials, cleartext-credentials, cleartext-api and api-unauthenticated, never the
-// secrets.
-func TestNginxCurl(t *testing.T) {
-	t.Parallel()
+// startNginx runs nginx with nginxConf on a free loopback port until the test ends.
+func startNginx(t *testing.T) int {
+	t.Helper()
 	nginx := requireTool(t, "nginx", "nginx-light")
-	curl := requireTool(t, "curl", "curl")
 	dir := t.TempDir()
 	port := freePort(t)
 	conf := filepath.Join(dir, "nginx.conf")
@@ -61,6 +58,17 @@ func TestNginxCurl(t *testing.T) {
 	run(t, 15*time.Second, nil, nginx, "-t", "-p", dir, "-c", conf)
 	srv := testproc.Start(t, nginx, "-p", dir, "-c", conf)
 	srv.WaitFor(t, "stderr", "start worker process", 15*time.Second)
+	return port
+}
+
+// TestNginxCurl captures curl calling a JSON API on nginx with Basic authentication,
+// with an API key header, and with neither, and requires medscan to report both
+// credentials, cleartext-credentials, cleartext-api and api-unauthenticated, never the
+// secrets.
+func TestNginxCurl(t *testing.T) {
+	t.Parallel()
+	curl := requireTool(t, "curl", "curl")
+	port := startNginx(t)
 
 	c := startCapture(t, port)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -117,4 +125,51 @@ func nonEmpty(s string) []string {
 		return []string{}
 	}
 	return []string{s}
+}
+
+// The identifiers a privacy review planted in URL paths, and the paths that carry them.
+var (
+	pathIdentifiers  = []string{"WRD4471902", "QUILLFEATHER", "MARGERY", "HOLLOWAY"}
+	identifyingPaths = []string{"/fhir/Patient/WRD4471902", "/api/patients/QUILLFEATHER%5EMARGERY/vitals",
+		"/ehr/api/v2/patient/name/HOLLOWAY/record"}
+)
+
+// TestPatientPathsNginxCurl captures curl fetching patients' records from nginx by URLs
+// that carry a medical record number, a patient's name (escaped as HL7 writes it) and a
+// surname, and requires that none of them is written out: not in the store (every file,
+// the write-ahead log included), nor in the JSON, HTML, CSV, SARIF or table reports.
+// What the requests were is still told, by their templates.
+func TestPatientPathsNginxCurl(t *testing.T) {
+	t.Parallel()
+	curl := requireTool(t, "curl", "curl")
+	port := startNginx(t)
+
+	c := startCapture(t, port)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for _, p := range identifyingPaths {
+		out := run(t, 15*time.Second, nil, curl, "-sS", "--fail", "--noproxy", "*", "--max-time", "10",
+			"-H", "Accept: application/fhir+json", base+p)
+		if out != `{"ok":true}` {
+			t.Fatalf("curl %s: got %q from nginx", p, out)
+		}
+	}
+	pcap := c.stop(t)
+
+	s := scan(t, c.path)
+	for _, want := range []string{"/fhir/Patient/{id}", "/api/patients/{id}/vitals", "/ehr/api/v2/patient/name/{id}/record"} {
+		if !slices.ContainsFunc(s.HTTP, func(h findings.HTTPRequest) bool { return h.Path == want && h.Port == port }) {
+			t.Errorf("no http[] with the template %s: %+v", want, s.HTTP)
+		}
+	}
+	if !slices.ContainsFunc(s.HTTP, func(h findings.HTTPRequest) bool { return h.API == "fhir" && h.Resource == "Patient" }) {
+		t.Errorf("the FHIR read was not classified: %+v", s.HTTP)
+	}
+	s.private(t, pcap, pathIdentifiers...)
+	for format, out := range s.render(t) {
+		for _, id := range pathIdentifiers {
+			if bytes.Contains(bytes.ToLower(out), bytes.ToLower([]byte(id))) {
+				t.Errorf("%q, planted in a URL path, is written out in the %s report", id, format)
+			}
+		}
+	}
 }

@@ -88,7 +88,7 @@ func TestBadCertificatesAreReported(t *testing.T) {
 	var sawNegative, saw1960, saw2100 bool
 	for _, c := range rep.Certificates {
 		bySubject[c.Subject] = true
-		sawNegative = sawNegative || strings.HasPrefix(c.Serial, "-")
+		sawNegative = sawNegative || strings.HasPrefix(c.SerialHex, "-")
 		saw1960 = saw1960 || c.NotBefore.Year() == 1960
 		saw2100 = saw2100 || c.NotAfter.Year() == 2100
 	}

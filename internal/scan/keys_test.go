@@ -21,6 +21,7 @@ import (
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
+	"github.com/medscan/medscan/store"
 )
 
 // modulusCert returns a certificate for the RSA modulus n (exponent 65537), signed by a
@@ -63,7 +64,7 @@ func serving(at time.Time, certs map[string][]byte) *observe.Set {
 
 // scanSet does what Run does with a set: examine, check keys against the store, judge,
 // and save.
-func scanSet(t *testing.T, st *findings.Store, set *observe.Set, bl *lint.Blocklist) []findings.Finding {
+func scanSet(t *testing.T, st *store.Store, set *observe.Set, bl *lint.Blocklist) []findings.Finding {
 	t.Helper()
 	ctx := context.Background()
 	lint.Examine(set)
@@ -71,7 +72,7 @@ func scanSet(t *testing.T, st *findings.Store, set *observe.Set, bl *lint.Blockl
 		t.Fatal(err)
 	}
 	fs := rules.Evaluate(set, nil)
-	if _, err := st.SaveScan(ctx, findings.ScanMeta{Started: time.Now(), Complete: true}, set, fs); err != nil {
+	if _, err := st.Save(ctx, findings.NewReport(findings.ScanInfo{Kind: findings.KindNetwork, Started: time.Now(), Complete: true}, set, fs)); err != nil {
 		t.Fatal(err)
 	}
 	return fs

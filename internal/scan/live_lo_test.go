@@ -90,7 +90,7 @@ func TestRunLiveBadFilter(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `filter "tcp port 80 or 443": bpf: position 16`) {
 		t.Fatalf("err = %v; want the filter's error with its position", err)
 	}
-	if id, err := st.LatestScanID(context.Background()); err == nil {
+	if id, err := st.LatestScanID(context.Background(), ""); err == nil {
 		t.Errorf("scan %d stored for a filter that does not compile", id)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/store"
 )
 
 // frame is one recorded packet.
@@ -164,7 +165,7 @@ func TestRunLiveMatchesFileScan(t *testing.T) {
 			case src.gate <- struct{}{}:
 			default:
 			}
-			ro, err := findings.OpenReadOnly(st.Path())
+			ro, err := store.OpenReadOnly(st.Path())
 			if err != nil {
 				t.Error(err)
 				return
@@ -362,7 +363,7 @@ func TestRunLiveOpenFails(t *testing.T) {
 	if !ok.closed.Load() {
 		t.Error("the interface that opened was not closed")
 	}
-	if _, err := st.LatestScanID(context.Background()); !errors.Is(err, findings.ErrNoScan) {
+	if _, err := st.LatestScanID(context.Background(), ""); !errors.Is(err, store.ErrNoScan) {
 		t.Errorf("a scan was stored: %v", err)
 	}
 	for _, bad := range [][]string{nil, {"eth0", "eth0"}} {

@@ -1,13 +1,15 @@
 // Package scan runs one medscan scan from sources to the store: it reads captures through
-// the passive engine, examines every certificate, applies the rules of the policy and
-// saves observations and findings in one transaction. It is the one place that knows the
+// the passive engine, examines every certificate, classifies the assets, applies the
+// rules of the policy, builds the scan's report document (findings.NewReport) and saves
+// it in one transaction (package store). It is the one place that knows the
 // order of the stages, so that the CLI stays a thin shell and tests can drive a whole scan
 // without a binary.
 //
 // Run reads captures and, when given targets, probes them after the captures (active.go),
 // so that the hosts the captures show to be medical devices are spared. RunLive (live.go)
 // does the same for live interfaces, storing one scan at every commit interval through
-// findings.Store.BeginScan and CheckpointScan.
+// store.Store.BeginScan and Checkpoint. RunFiles (files.go) lints certificate files and
+// stores a run of kind lint.
 package scan
 
 import (

@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/fixtures/ward"
+	"github.com/medscan/medscan/store"
 )
 
-func openStore(tb testing.TB) *findings.Store {
+func openStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	st, err := findings.Open(filepath.Join(tb.TempDir(), "m.db"))
+	st, err := store.Open(filepath.Join(tb.TempDir(), "m.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func BenchmarkScan(b *testing.B) {
 	b.SetBytes(fi.Size())
 	var packets uint64
 	for b.Loop() {
-		st, err := findings.Open(filepath.Join(b.TempDir(), "m.db"))
+		st, err := store.Open(filepath.Join(b.TempDir(), "m.db"))
 		if err != nil {
 			b.Fatal(err)
 		}

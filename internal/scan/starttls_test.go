@@ -105,7 +105,7 @@ func TestSTARTTLSEndToEnd(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, s := range rep.TLSSessions {
-		if s.Version == "TLSv1.2" && s.SNI == "mail.hospital.example.org" && len(s.ServerCerts) == 1 {
+		if s.Version == "TLSv1.2" && s.SNI == "mail.hospital.example.org" && len(s.ServerChain) == 1 {
 			seen[netip.AddrPortFrom(netip.MustParseAddr(s.Host), uint16(s.Port)).String()] = true
 		}
 	}

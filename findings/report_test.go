@@ -1,0 +1,158 @@
+package findings
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medscan/medscan/observe"
+)
+
+var t0 = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+func flow(client, server string) observe.Flow {
+	return observe.Flow{Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server)}
+}
+
+// TestNewReportFromSet builds the document of a small scan and checks what the document
+// derives and the order it keeps: the same set in any order of arrival gives the same
+// bytes.
+func TestNewReportFromSet(t *testing.T) {
+	build := func(reverse bool) *Report {
+		set := observe.NewSet()
+		reqs := []observe.HTTPRequest{
+			{Flow: flow("10.0.0.9:40000", "10.0.0.80:8080"), FirstSeen: t0, Method: "GET", Path: "/fhir/Patient/WRD4471902",
+				RespContentType: "application/fhir+json", Status: 200},
+			{Flow: flow("10.0.0.5:40000", "10.0.0.80:8080"), FirstSeen: t0, Method: "POST", Path: "/api/v1/vitals",
+				ContentType: "application/json", Status: 201},
+		}
+		if reverse {
+			reqs[0], reqs[1] = reqs[1], reqs[0]
+		}
+		for _, r := range reqs {
+			set.AddHTTP(r.AsEmitted())
+		}
+		set.AddTLS(observe.TLSSession{Flow: flow("10.0.0.9:40001", "10.0.0.80:443"), FirstSeen: t0, SawServerHello: true,
+			Version: 0x0303, Suite: 0xc02f, ECDHCurve: 29, SNI: "ehr.example"}, [][]byte{[]byte("leaf")}, nil)
+		set.AddService(observe.Service{Server: netip.MustParseAddrPort("10.0.0.80:443"), Transport: "tcp", Protocol: "tls",
+			FirstSeen: t0, Source: observe.SourcePassive})
+		set.AddHost(netip.MustParseAddr("10.0.0.80"), "00:00:0c:11:22:33", t0)
+		fs := []Finding{{Rule: "b-rule", Severity: Low, Host: "10.0.0.80", Port: 8080, Message: "low"},
+			{Rule: "a-rule", Severity: High, Host: "10.0.0.80", Port: 443, Message: "high \x1b[2J"}}
+		for i := range fs {
+			fs[i].SetFingerprint()
+		}
+		return NewReport(ScanInfo{ID: 7, Started: t0}, set, fs)
+	}
+	r := build(false)
+	if r.Scan.Kind != KindNetwork || r.Tool.Name != ToolName || r.SchemaVersion != ReportSchemaVersion {
+		t.Errorf("scan %+v tool %+v", r.Scan, r.Tool)
+	}
+	if r.Summary.Total != 2 || r.Summary.High != 1 || r.Findings[0].Rule != "a-rule" {
+		t.Errorf("summary %+v, first %s", r.Summary, r.Findings[0].Rule)
+	}
+	if r.Findings[0].Message != `high \x1b[2J` {
+		t.Errorf("a finding's text was not tidied: %q", r.Findings[0].Message)
+	}
+	if len(r.HTTP) != 2 || r.HTTP[0].Client != "10.0.0.5" || r.HTTP[1].Path != "/fhir/Patient/{id}" ||
+		r.HTTP[1].API != observe.APIFHIR || r.HTTP[1].Resource != "Patient" || r.HTTP[0].Host != "10.0.0.80" || r.HTTP[0].Port != 8080 {
+		t.Errorf("http %+v", r.HTTP)
+	}
+	if s := r.TLSSessions[0]; s.Version != "TLSv1.2" || s.Cipher != "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" ||
+		s.ECDHCurve != "x25519" || !s.CertsObservable || s.CipherID != 0xc02f {
+		t.Errorf("session not derived: %+v", s)
+	}
+	if v := r.Services[0]; v.TLSVersion != "TLSv1.2" || v.Cipher != "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" {
+		t.Errorf("service not derived: %+v", v)
+	}
+	if a := r.Assets[0]; a.IP() != "10.0.0.80" || a.MAC != "00:00:0c:11:22:33" || a.Vendor == "" || a.Kind != "" {
+		t.Errorf("asset from the host table: %+v", a)
+	}
+	if len(r.Certificates) != 1 || r.Certificates[0].Examined() || len(r.Certificates[0].SeenOn) != 1 ||
+		r.Certificates[0].SeenOn[0].Host != "10.0.0.80" || r.Certificates[0].SeenOn[0].SNI != "ehr.example" {
+		t.Errorf("certificates %+v", r.Certificates)
+	}
+	a, _ := json.Marshal(r)
+	b, _ := json.Marshal(build(true))
+	if !bytes.Equal(a, b) {
+		t.Error("the order of arrival changed the document")
+	}
+	if bytes.Contains(a, []byte("WRD4471902")) || bytes.Contains(a, []byte("null")) {
+		t.Errorf("document holds a raw path or a null: %s", a)
+	}
+}
+
+// TestTidy checks the one pass every output starts from: strings cleaned wherever they
+// are (fields, lists, evidence keys and values, nested), nil lists made empty except
+// where the field is omitted when empty.
+func TestTidy(t *testing.T) {
+	r := &Report{
+		Scan: ScanInfo{Label: "ward\u202e7", Sources: []string{"a\x1b[31m.pcap"}},
+		Findings: []Finding{{Rule: "r", Message: "m\x07", Evidence: map[string]any{
+			"k\x1b": "v\x00", "list": []string{"ok", "bad\u202e"}, "any": []any{"x\x1b", 3, map[string]any{"n": "\x1b[2J"}},
+			"maps": []map[string]any{{"a": "b\x08"}}, "num": json.Number("7"), "ints": []int{1, 2},
+		}}},
+		HTTP: []HTTPRequest{{HTTPRequest: observe.HTTPRequest{UserAgent: "curl\x1b[2J", QueryKeys: []string{"t\x00"}}}},
+	}
+	Tidy(r)
+	want := map[string]string{
+		"label": `ward\u202e7`, "source": `a\x1b[31m.pcap`, "message": `m\x07`, "agent": `curl\x1b[2J`, "key": `t\x00`,
+	}
+	got := map[string]string{"label": r.Scan.Label, "source": r.Scan.Sources[0], "message": r.Findings[0].Message,
+		"agent": r.HTTP[0].UserAgent, "key": r.HTTP[0].QueryKeys[0]}
+	for k := range want {
+		if got[k] != want[k] {
+			t.Errorf("%s = %q, want %q", k, got[k], want[k])
+		}
+	}
+	ev := r.Findings[0].Evidence
+	if ev[`k\x1b`] != `v\x00` || ev["list"].([]string)[1] != `bad\u202e` || ev["any"].([]any)[0] != `x\x1b` ||
+		ev["any"].([]any)[2].(map[string]any)["n"] != `\x1b[2J` || ev["maps"].([]map[string]any)[0]["a"] != `b\x08` ||
+		ev["num"] != json.Number("7") {
+		t.Errorf("evidence not tidied: %#v", ev)
+	}
+	if r.Certificates == nil || r.Assets == nil || r.Scan.Problems == nil || r.HTTP[0].APIKeyHeaders == nil {
+		t.Error("nil lists left")
+	}
+	if r.Probes != nil || r.Suppressed != nil {
+		t.Error("omitted-when-empty lists were made empty")
+	}
+	out, _ := json.Marshal(r)
+	for _, bad := range []string{`\u001b`, `\u0000`, `\u0007`, "\u202e", "null"} {
+		if strings.Contains(string(out), bad) {
+			t.Errorf("JSON holds %q: %s", bad, out)
+		}
+	}
+}
+
+func TestProfileAtLeast(t *testing.T) {
+	for _, tc := range []struct {
+		have, want string
+		ok         bool
+	}{
+		{"standard", "standard", true}, {"thorough", "standard", true}, {"inventory", "standard", false},
+		{"", "inventory", true}, {"", "standard", false}, {"standard", "", false}, {"deep", "inventory", true},
+	} {
+		if got := ProfileAtLeast(tc.have, tc.want); got != tc.ok {
+			t.Errorf("ProfileAtLeast(%q, %q) = %v", tc.have, tc.want, got)
+		}
+	}
+}
+
+func TestTarget(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		port int
+		want string
+	}{
+		{"10.0.0.1", 443, "10.0.0.1:443"}, {"2001:db8::1", 443, "[2001:db8::1]:443"}, {"10.0.0.1", 0, "10.0.0.1"},
+		{"", 0, ""}, {"ehr.example", 8443, "ehr.example:8443"},
+	} {
+		if got := Target(tc.host, tc.port); got != tc.want {
+			t.Errorf("Target(%q, %d) = %q, want %q", tc.host, tc.port, got, tc.want)
+		}
+	}
+}

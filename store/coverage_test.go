@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
+)
+
+// The history reads what assesses each rule from the rule's declared coverage
+// (findings.RuleInfo.Covers), here medscan's own catalog: these tests pin what the later
+// scan must hold on a finding's target for its absence to count as fixed.
+
+// verdict is what Diff made of the one finding of prev absent from cur: "fixed", or
+// the not-assessed reason.
+func verdict(t *testing.T, prev, cur *findings.Report, cat findings.Catalog) string {
+	t.Helper()
+	c := Diff(prev, cur, cat)
+	if len(c.New) != 0 || len(c.Persisting) != 0 || len(c.Fixed)+len(c.NotAssessed) != 1 {
+		t.Fatalf("change = %+v; want the one earlier finding fixed or not assessed", c)
+	}
+	f := prev.Findings[0]
+	ok, reason := Assessed(cur, f, cat)
+	if len(c.Fixed) == 1 {
+		if !ok || reason != "" || c.Fixed[0].Reason != "" {
+			t.Errorf("Diff says fixed; Assessed = %v, %q; reason %q", ok, reason, c.Fixed[0].Reason)
+		}
+		return "fixed"
+	}
+	if ok || reason != c.NotAssessed[0].Reason || reason == "" {
+		t.Errorf("Diff says not assessed (%q); Assessed = %v, %q", c.NotAssessed[0].Reason, ok, reason)
+	}
+	return c.NotAssessed[0].Reason
+}
+
+func wantFixed(t *testing.T, what, got string) {
+	t.Helper()
+	if got != "fixed" {
+		t.Errorf("%s: not assessed (%s); want fixed", what, got)
+	}
+}
+
+func wantNotAssessed(t *testing.T, what, got string, mentions ...string) {
+	t.Helper()
+	if got == "fixed" {
+		t.Errorf("%s: fixed; want not assessed", what)
+		return
+	}
+	for _, m := range mentions {
+		if !strings.Contains(got, m) {
+			t.Errorf("%s: reason %q does not mention %q", what, got, m)
+		}
+	}
+}
+
+// scanOf is a complete network scan report of id, label "ward", holding fs and what
+// the set observed.
+func scanOf(id int64, set *observe.Set, fs ...findings.Finding) *findings.Report {
+	return findings.NewReport(findings.ScanInfo{ID: id, Kind: findings.KindNetwork, Label: "ward", Complete: true,
+		Sources: []string{"eth0"}, Started: t0}, set, fs)
+}
+
+func setOf(add ...func(*observe.Set)) *observe.Set {
+	s := observe.NewSet()
+	for _, f := range add {
+		f(s)
+	}
+	return s
+}
+
+// probed adds a prober's TLS result on a server at a profile.
+func probed(server, profile string, tls *observe.TLSProfile) func(*observe.Set) {
+	return func(s *observe.Set) {
+		s.AddProbe(observe.ProbeEndpoint{Server: ap(server), Time: t0, Outcome: observe.ProbeTLS, Protocol: "tls",
+			Connections: 3, Profile: profile, TLS: tls})
+	}
+}
+
+// watched adds a passive TLS session with a server, completed (with a ServerHello) or not.
+func watched(server string, completed bool) func(*observe.Set) {
+	return func(s *observe.Set) {
+		t := observe.TLSSession{Flow: observe.Flow{Client: ap("10.0.0.99:50000"), Server: ap(server)}, FirstSeen: t0,
+			Source: observe.SourcePassive, SawClientHello: true}
+		if completed {
+			t.SawServerHello, t.Version, t.Suite = true, 0x0303, 0xc02f
+		}
+		s.AddTLS(t, nil, nil)
+	}
+}
+
+func httpTo(server string, r observe.HTTPRequest) func(*observe.Set) {
+	return func(s *observe.Set) {
+		r.Flow = observe.Flow{Client: ap("10.0.0.30:40000"), Server: ap(server)}
+		r.FirstSeen = t0
+		s.AddHTTP(r)
+	}
+}
+
+func credentialTo(server, kind string) func(*observe.Set) {
+	return func(s *observe.Set) {
+		s.AddCredential(observe.Credential{Flow: observe.Flow{Client: ap("10.0.0.30:40000"), Server: ap(server)},
+			FirstSeen: t0, Protocol: "http", Kind: kind, Where: "Authorization", Preview: "ab****yz (12 chars)",
+			Hash: "00112233445566778899aabbccddeeff"})
+	}
+}
+
+// noFS is the profile a standard probe finds on a server without forward secrecy.
+var noFS = &observe.TLSProfile{Versions: []uint16{0x0303},
+	Suites: []observe.VersionSuites{{Version: 0x0303, Suites: []uint32{0x009c, 0x002f}}}}
+
+// oneSuite is what an inventory probe learns: the one handshake it made.
+var oneSuite = &observe.TLSProfile{Versions: []uint16{0x0303},
+	Suites: []observe.VersionSuites{{Version: 0x0303, Suites: []uint32{0xc02f}}}}
+
+func TestCoverageTLSSuitesByProfile(t *testing.T) {
+	cat := catalog()
+	if info := cat["tls-no-forward-secrecy"]; info.Covers.Profile != "standard" {
+		t.Fatalf("tls-no-forward-secrecy covers %+v; this test expects it assessed at the standard profile", info.Covers)
+	}
+	active := fnd("tls-no-forward-secrecy", "10.0.0.5", 443, "")
+	active.Source = string(observe.SourceActive)
+	active.SetFingerprint()
+	prev := scanOf(1, setOf(probed("10.0.0.5:443", "standard", noFS)), active)
+
+	// A later probe at the inventory profile made one handshake, which cannot show
+	// that the server stopped accepting the suites without forward secrecy.
+	got := verdict(t, prev, scanOf(2, setOf(probed("10.0.0.5:443", "inventory", oneSuite))), cat)
+	wantNotAssessed(t, "inventory probe", got, "inventory", "10.0.0.5:443", "standard")
+	// At the standard profile it enumerated every suite: the finding is fixed.
+	wantFixed(t, "standard probe", verdict(t, prev, scanOf(2, setOf(probed("10.0.0.5:443", "standard", oneSuite))), cat))
+	// And at a heavier one.
+	wantFixed(t, "thorough probe", verdict(t, prev, scanOf(2, setOf(probed("10.0.0.5:443", "thorough", oneSuite))), cat))
+	// A probe of another port, or one that reached no TLS, assesses nothing here.
+	wantNotAssessed(t, "probe of another port",
+		verdict(t, prev, scanOf(2, setOf(probed("10.0.0.5:8443", "standard", oneSuite))), cat), "10.0.0.5:443")
+	wantNotAssessed(t, "probe that timed out", verdict(t, prev, scanOf(2, setOf(func(s *observe.Set) {
+		s.AddProbe(observe.ProbeEndpoint{Server: ap("10.0.0.5:443"), Outcome: observe.ProbeTimeout, Profile: "standard"})
+	})), cat), "timeout")
+	// A finding the prober raised is not assessed by watching handshakes: one
+	// negotiation does not show what else the server accepts.
+	wantNotAssessed(t, "active finding, passive handshake",
+		verdict(t, prev, scanOf(2, setOf(watched("10.0.0.5:443", true))), cat), "probe it")
+
+	// A finding raised passively is assessed by a later passive handshake with a
+	// ServerHello on the target, and by nothing less.
+	passive := fnd("tls-no-forward-secrecy", "10.0.0.5", 443, "")
+	passive.Source = string(observe.SourcePassive)
+	prevPassive := scanOf(1, setOf(watched("10.0.0.5:443", true)), passive)
+	wantFixed(t, "passive finding, passive handshake",
+		verdict(t, prevPassive, scanOf(2, setOf(watched("10.0.0.5:443", true))), cat))
+	wantNotAssessed(t, "passive finding, no ServerHello",
+		verdict(t, prevPassive, scanOf(2, setOf(watched("10.0.0.5:443", false))), cat), "no completed TLS handshake")
+	wantNotAssessed(t, "passive finding, handshake with another server",
+		verdict(t, prevPassive, scanOf(2, setOf(watched("10.0.0.6:443", true))), cat), "no TLS seen on 10.0.0.5:443")
+}
+
+// TestCoverageProfileSurvivesTheStore runs the inventory-profile case through the store:
+// the profile each port was probed with is kept, so that a later run at a lighter
+// profile cannot mark a finding fixed when the scans are read back.
+func TestCoverageProfileSurvivesTheStore(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	f := fnd("tls-no-forward-secrecy", "10.0.0.5", 443, "")
+	f.Source = string(observe.SourceActive)
+	firstID, err := s.Save(ctx, scanOf(0, setOf(probed("10.0.0.5:443", "standard", noFS)), f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	light, err := s.Save(ctx, scanOf(0, setOf(probed("10.0.0.5:443", "inventory", oneSuite))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.Save(ctx, scanOf(0, setOf(probed("10.0.0.5:443", "standard", oneSuite))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.LoadWithChange(ctx, light, catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Change; c == nil || len(c.Fixed) != 0 || len(c.NotAssessed) != 1 ||
+		!strings.Contains(c.NotAssessed[0].Reason, "inventory") {
+		t.Fatalf("after an inventory probe: change %+v; want the finding not assessed, for the inventory profile", c)
+	}
+	// The standard run is compared with the inventory run, which no longer holds the
+	// finding: nothing to fix there. Compared with the first run, it fixes it.
+	first, err := s.Load(ctx, firstID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := s.Load(ctx, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := Diff(first, cur, catalog()); len(c.Fixed) != 1 {
+		t.Errorf("standard probe read back from the store: change %+v; want fixed", c)
+	}
+}
+
+func TestCoverageHTTPAPIAnswers(t *testing.T) {
+	cat := catalog()
+	prev := scanOf(1, nil, fnd("api-unauthenticated", "10.0.0.8", 80, ""))
+	answered := observe.HTTPRequest{Method: "GET", Path: "/api/v1/status", API: observe.APIOther, Status: 200,
+		RespContentType: "application/json"}
+	// An API request answered in clear, without credentials this time and without the
+	// finding: fixed.
+	wantFixed(t, "API request answered in clear", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:80", answered))), cat))
+	// The port seen only in TLS: whether requests carry credentials cannot be seen.
+	wantNotAssessed(t, "TLS only", verdict(t, prev, scanOf(2, setOf(watched("10.0.0.8:80", true))), cat),
+		"only in TLS", "10.0.0.8:80")
+	// A request without an answer, a page rather than an API, or an API on another port:
+	// nothing assessed.
+	unanswered := answered
+	unanswered.Status = 0
+	wantNotAssessed(t, "unanswered", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:80", unanswered))), cat),
+		"answered in clear")
+	page := answered
+	page.API = ""
+	wantNotAssessed(t, "a page", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:80", page))), cat))
+	wantNotAssessed(t, "another port", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:8080", answered))), cat))
+}
+
+func TestCoverageCredentialUse(t *testing.T) {
+	cat := catalog()
+	f := fnd("credential-shared", "10.0.0.8", 80, "http-basic@10.0.0.8:80")
+	f.Evidence = map[string]any{"kind": "http-basic", "hosts": 2}
+	prev := scanOf(1, nil, f)
+	wantFixed(t, "the same kind of credential sent again",
+		verdict(t, prev, scanOf(2, setOf(credentialTo("10.0.0.8:80", "http-basic"))), cat))
+	wantNotAssessed(t, "another kind of credential",
+		verdict(t, prev, scanOf(2, setOf(credentialTo("10.0.0.8:80", "http-bearer"))), cat), "http-basic", "10.0.0.8:80")
+	wantNotAssessed(t, "to another server",
+		verdict(t, prev, scanOf(2, setOf(credentialTo("10.0.0.9:80", "http-basic"))), cat), "http-basic")
+	// Traffic without credentials proves nothing about them.
+	wantNotAssessed(t, "traffic without credentials", verdict(t, prev, scanOf(2, setOf(
+		httpTo("10.0.0.8:80", observe.HTTPRequest{Method: "GET", Path: "/", Status: 200}))), cat))
+	// A finding whose evidence lost its kind (read from elsewhere) cannot be assessed.
+	bare := fnd("credential-shared", "10.0.0.8", 80, "x")
+	wantNotAssessed(t, "no kind in the evidence",
+		verdict(t, scanOf(1, nil, bare), scanOf(2, setOf(credentialTo("10.0.0.8:80", "http-basic"))), cat), "credential")
+	// Through the store: the evidence kind is read back as it was written.
+	s, _ := openTemp(t)
+	mustSave(t, s, prev.Scan, nil, prev.Findings)
+	later := mustSave(t, s, prev.Scan, setOf(credentialTo("10.0.0.8:80", "http-basic")), nil)
+	r, err := s.LoadWithChange(context.Background(), later, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Change == nil || len(r.Change.Fixed) != 1 {
+		t.Errorf("read back from the store: change %+v; want fixed", r.Change)
+	}
+}
+
+func TestCoverageImageTransfer(t *testing.T) {
+	cat := catalog()
+	prev := scanOf(1, nil, fnd("cleartext-update", "10.0.0.40", 80, "/fw/{id}.bin"))
+	// Plain HTTP to the update server, but no image fetched: updates are rare, and
+	// traffic without one proves nothing.
+	plain := observe.HTTPRequest{Method: "GET", Path: "/index.html", Status: 200, RespContentType: "text/html"}
+	wantNotAssessed(t, "HTTP without an image", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.40:80", plain))), cat),
+		"no software image", "10.0.0.40:80")
+	image := plain
+	image.Path, image.RespContentType, image.BodyKind, image.BodyBytes = "/fw/{id}.bin", "application/octet-stream", "elf", 4096
+	wantFixed(t, "an image fetched in clear", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.40:80", image))), cat))
+	wantFixed(t, "the server now speaks TLS", verdict(t, prev, scanOf(2, setOf(watched("10.0.0.40:80", true))), cat))
+}
+
+func TestCoverageUnknownRule(t *testing.T) {
+	prev := scanOf(1, nil, fnd("snmp-community", "10.0.0.3", 161, ""))
+	everything := scanOf(2, setOf(watched("10.0.0.3:161", true), func(s *observe.Set) {
+		s.AddService(observe.Service{Server: ap("10.0.0.3:161"), Transport: "udp", Protocol: "snmp", FirstSeen: t0})
+	}))
+	wantNotAssessed(t, "a rule this medscan does not know", verdict(t, prev, everything, catalog()),
+		"snmp-community", "not in this medscan's catalog")
+	// A rule in the catalog declaring nothing that assesses it is no better.
+	empty := findings.Catalog{"snmp-community": {ID: "snmp-community"}}
+	wantNotAssessed(t, "a rule declaring no needs", verdict(t, prev, everything, empty), "snmp-community")
+	// A catalog built by hand is read the same way as medscan's: its declarations decide.
+	declared := findings.Catalog{"snmp-community": {ID: "snmp-community",
+		Covers: findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenService}}}}
+	wantFixed(t, "a rule declaring the service as its evidence", verdict(t, prev, everything, declared))
+	wantNotAssessed(t, "... with nothing on the target", verdict(t, prev, scanOf(2, nil), declared), "no traffic to 10.0.0.3:161")
+	// Any one of several needs is enough; the reason names what each lacked.
+	either := findings.Catalog{"snmp-community": {ID: "snmp-community", Covers: findings.Coverage{
+		Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenHL7, findings.SeenService}}}}
+	wantFixed(t, "either need", verdict(t, prev, everything, either))
+	got := verdict(t, prev, scanOf(2, nil), either)
+	wantNotAssessed(t, "neither need", got, "HL7 message", "no traffic")
+}
