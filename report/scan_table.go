@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 func init() {
@@ -77,19 +78,7 @@ func stamp(tm time.Time) string {
 // captureSpan is the first and last instant any observation of the scan carries: the
 // time range of the traffic itself, which for a capture file is not when it was read.
 func captureSpan(r *findings.Report) (first, last time.Time) {
-	add := func(ts ...time.Time) {
-		for _, tm := range ts {
-			if tm.IsZero() {
-				continue
-			}
-			if first.IsZero() || tm.Before(first) {
-				first = tm
-			}
-			if tm.After(last) {
-				last = tm
-			}
-		}
-	}
+	add := func(ts ...time.Time) { observe.Widen(&first, &last, ts...) }
 	for _, s := range r.TLSSessions {
 		add(s.FirstSeen, s.LastSeen)
 	}

@@ -192,20 +192,21 @@ func (c *Context) Presentations() []Presentation {
 	if c.Set == nil {
 		return nil
 	}
-	byKey := map[presKey]*Presentation{}
-	var order []presKey
+	type keyed struct {
+		k presKey
+		p *Presentation
+	}
+	pres := observe.NewIndex[presKey, *keyed](0)
 	add := func(k presKey, first, last time.Time, peer netip.Addr, sni string) {
 		cert := c.Set.Certificates[k.ref]
 		if cert == nil || cert.Facts == nil {
 			return
 		}
-		p := byKey[k]
-		if p == nil {
-			p = &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
-				Source: k.source, FirstSeen: first, LastSeen: last}
-			byKey[k] = p
-			order = append(order, k)
-		}
+		e, _, _ := pres.Add(k, func() *keyed {
+			return &keyed{k, &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
+				Source: k.source}}
+		})
+		p := e.p
 		observe.Widen(&p.FirstSeen, &p.LastSeen, first, last)
 		if peer.IsValid() {
 			p.Peers = addSorted(p.Peers, peer.Unmap().String())
@@ -235,13 +236,14 @@ func (c *Context) Presentations() []Presentation {
 	for ref, cert := range c.Set.Certificates {
 		for _, sg := range cert.Seen {
 			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source}
-			if _, ok := byKey[k]; ok {
+			if _, ok := pres.Get(k); ok {
 				continue
 			}
 			add(k, sg.Time, sg.Time, sg.Peer, sg.SNI)
 		}
 	}
-	slices.SortFunc(order, func(a, b presKey) int {
+	sorted := pres.Sorted(func(x, y *keyed) int {
+		a, b := x.k, y.k
 		if n := a.ep.Compare(b.ep); n != 0 {
 			return n
 		}
@@ -256,9 +258,9 @@ func (c *Context) Presentations() []Presentation {
 		}
 		return cmp.Compare(a.source, b.source)
 	})
-	c.pres = make([]Presentation, 0, len(order))
-	for _, k := range order {
-		c.pres = append(c.pres, *byKey[k])
+	c.pres = make([]Presentation, 0, len(sorted))
+	for _, e := range sorted {
+		c.pres = append(c.pres, *e.p)
 	}
 	return c.pres
 }

@@ -190,16 +190,16 @@ func run(rs []Rule, set *observe.Set, pol *Policy) []findings.Finding {
 // earliest time; the seen-window spans them all, and evidence keys the kept finding lacks
 // are taken from the others, with string lists merged.
 func dedupe(in []findings.Finding) []findings.Finding {
-	idx := map[string]int{}
-	var out []findings.Finding
+	byFP := observe.NewIndex[string, *findings.Finding](0)
 	for _, f := range in {
-		i, ok := idx[f.Fingerprint]
-		if !ok {
-			idx[f.Fingerprint] = len(out)
-			out = append(out, f)
-			continue
+		kept, added, _ := byFP.Add(f.Fingerprint, func() *findings.Finding { n := f; return &n })
+		if !added {
+			*kept = merge(*kept, f)
 		}
-		out[i] = merge(out[i], f)
+	}
+	out := make([]findings.Finding, 0, byFP.Len())
+	for _, f := range byFP.Items() {
+		out = append(out, *f)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 // Save writes one scan, its report document (package findings), in a single
@@ -296,17 +297,7 @@ func (w *scanWriter) saveObservations(r *findings.Report) error {
 // observedSpan is the earliest and latest instant a finding speaks of: its observation
 // time, widened by any first/last seen its rule already set.
 func observedSpan(f *findings.Finding) (first, last time.Time) {
-	for _, t := range []time.Time{f.Time, f.FirstSeen, f.LastSeen} {
-		if t.IsZero() {
-			continue
-		}
-		if first.IsZero() || t.Before(first) {
-			first = t
-		}
-		if t.After(last) {
-			last = t
-		}
-	}
+	observe.Widen(&first, &last, f.Time, f.FirstSeen, f.LastSeen)
 	return first, last
 }
 

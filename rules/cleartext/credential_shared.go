@@ -79,21 +79,21 @@ func (credentialShared) Check(c *rules.Context) {
 		s.count += max(cr.Count, 1)
 	}
 	// One finding per kind and server set, each listing its shared secrets.
-	groups := map[string][]*secret{}
-	var subjects []string
+	type group struct {
+		subject string
+		secrets []*secret
+	}
+	groups := observe.NewIndex[string, *group](0)
 	for _, s := range secrets.Items() {
 		if len(s.clients) < 2 {
 			continue
 		}
 		subj := s.kind + "@" + strings.Join(endpointStrings(s.servers), ",")
-		if groups[subj] == nil {
-			subjects = append(subjects, subj)
-		}
-		groups[subj] = append(groups[subj], s)
+		g, _, _ := groups.Add(subj, func() *group { return &group{subject: subj} })
+		g.secrets = append(g.secrets, s)
 	}
-	slices.Sort(subjects)
-	for _, subj := range subjects {
-		ss := groups[subj]
+	for _, g := range groups.Sorted(func(a, b *group) int { return cmp.Compare(a.subject, b.subject) }) {
+		subj, ss := g.subject, g.secrets
 		slices.SortFunc(ss, func(a, b *secret) int { return cmp.Or(cmp.Compare(a.preview, b.preview), cmp.Compare(a.hash, b.hash)) })
 		var clients, users, where, protocols []string
 		var seen observe.Span

@@ -51,25 +51,20 @@ func (keyShared) Check(c *rules.Context) {
 	// Only the key a host authenticates with counts: the leaf. A CA's key is sent in the
 	// chains of many servers by design.
 	type group struct {
+		spki     string
 		holders  []holder
 		hosts    map[netip.Addr]bool
 		subjects []string
 		certs    []string
 		file     bool
 	}
-	groups := map[string]*group{}
-	var order []string
+	groups := observe.NewIndex[string, *group](0)
 	for _, p := range c.Presentations() {
 		f := p.Facts
 		if f.SPKISHA256 == "" || p.ChainRole() != rules.RoleLeaf {
 			continue
 		}
-		g := groups[f.SPKISHA256]
-		if g == nil {
-			g = &group{hosts: map[netip.Addr]bool{}}
-			groups[f.SPKISHA256] = g
-			order = append(order, f.SPKISHA256)
-		}
+		g, _, _ := groups.Add(f.SPKISHA256, func() *group { return &group{spki: f.SPKISHA256, hosts: map[netip.Addr]bool{}} })
 		g.holders = append(g.holders, holder{where: p.Describe(), pres: p})
 		if a := p.Endpoint.Addr(); a.IsValid() {
 			g.hosts[a.Unmap()] = true
@@ -81,8 +76,8 @@ func (keyShared) Check(c *rules.Context) {
 		}
 		g.certs = rules.AddSorted(g.certs, p.Cert.SHA256.String())
 	}
-	for _, spki := range order {
-		g := groups[spki]
+	for _, g := range groups.Items() {
+		spki := g.spki
 		places := len(g.hosts)
 		if g.file {
 			places++

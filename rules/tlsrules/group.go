@@ -19,23 +19,18 @@ type server struct {
 // flagged groups the negotiated sessions (ServerHello seen) that match by server, in
 // address order, each server's sessions in time order.
 func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server {
-	idx := map[observe.Endpoint]int{}
-	var out []server
+	servers := observe.NewIndex[observe.Endpoint, *server](0)
 	for _, s := range c.Set.TLSSessions {
 		if !s.SawServerHello || s.Version == 0 || !match(s) {
 			continue
 		}
-		i, ok := idx[s.Flow.Server]
-		if !ok {
-			i = len(out)
-			idx[s.Flow.Server] = i
-			out = append(out, server{ep: s.Flow.Server})
-		}
-		out[i].sessions = append(out[i].sessions, s)
+		g, _, _ := servers.Add(s.Flow.Server, func() *server { return &server{ep: s.Flow.Server} })
+		g.sessions = append(g.sessions, s)
 	}
-	slices.SortFunc(out, func(a, b server) int { return a.ep.Compare(b.ep) })
-	for _, g := range out {
+	var out []server
+	for _, g := range servers.Sorted(func(a, b *server) int { return a.ep.Compare(b.ep) }) {
 		slices.SortStableFunc(g.sessions, func(a, b *observe.TLSSession) int { return a.FirstSeen.Compare(b.FirstSeen) })
+		out = append(out, *g)
 	}
 	return out
 }
