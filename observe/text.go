@@ -22,40 +22,47 @@ import (
 func Clean(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return cleanFrom(s, i)
+			return cleanFrom(s, i, -1)
 		}
 	}
 	return s
 }
 
-// cleanFrom is Clean for a string whose first i bytes are printable ASCII.
-func cleanFrom(s string, i int) string {
+// cleanFrom is Clean for a string whose first i bytes are printable ASCII, its result
+// cut at a character (or escape) boundary to at most max bytes when max >= 0.
+func cleanFrom(s string, i, max int) string {
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	b.WriteString(s[:i])
 	changed := false
 	for i < len(s) {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(s[i]))
+		piece, n := shown(s[i:])
+		if max >= 0 && b.Len()+len(piece) > max {
 			changed = true
-		case r == '\t':
-			b.WriteByte(' ')
-			changed = true
-		case r != ' ' && !unicode.IsGraphic(r):
-			b.WriteString(escapeRune(r))
-			changed = true
-		default:
-			b.WriteString(s[i : i+n])
+			break
 		}
+		b.WriteString(piece)
+		changed = changed || piece != s[i:i+n]
 		i += n
 	}
 	if !changed {
 		return s
 	}
 	return b.String()
+}
+
+// shown is how the first character of s is shown, and its length in s.
+func shown(s string) (string, int) {
+	r, n := utf8.DecodeRuneInString(s)
+	switch {
+	case r == utf8.RuneError && n <= 1:
+		return `\x` + hex2(s[0]), 1
+	case r == '\t':
+		return " ", n
+	case r != ' ' && !unicode.IsGraphic(r):
+		return escapeRune(r), n
+	}
+	return s[:n], n
 }
 
 // escapeRune writes a rune the way Go writes it in a quoted string.
@@ -81,26 +88,18 @@ func pad(s string, n int) string {
 	return s
 }
 
-// Text makes bytes chosen by a peer safe to keep and show: at most max bytes (cut at a
-// character boundary), then Clean, so that a hostile client ID, SNI or header can neither
-// bloat the store nor drive a terminal. Clean input costs one copy.
+// Text makes bytes chosen by a peer safe to keep and show: cleaned as Clean cleans, and
+// at most max bytes long, cut at a character or escape boundary, so that a hostile client
+// ID, SNI or header can neither bloat the store nor drive a terminal. Clean input costs
+// one copy.
 func Text(b []byte, max int) string {
-	if len(b) > max {
-		b = b[:max]
-		// Do not leave half a character at the cut: it would read as a broken byte.
-		if t := tail(b); !utf8.FullRune(t) {
-			b = b[:len(b)-len(t)]
+	for i, c := range b {
+		if i >= max {
+			return string(b[:max])
+		}
+		if c < 0x20 || c >= 0x7f {
+			return cleanFrom(string(b), i, max)
 		}
 	}
-	return Clean(string(b))
-}
-
-// tail is the last (possibly incomplete) UTF-8 sequence of b.
-func tail(b []byte) []byte {
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			return b[i:]
-		}
-	}
-	return b
+	return string(b)
 }

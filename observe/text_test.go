@@ -34,6 +34,13 @@ func TestClean(t *testing.T) {
 }
 
 func TestTextCutsAtCharacterBoundary(t *testing.T) {
+	// An escape is never cut in two, and counts against the cap.
+	if got := Text([]byte("ab\x00cd"), 5); got != "ab" {
+		t.Errorf("Text cut inside an escape: %q", got)
+	}
+	if got := Text([]byte("ab\x00cd"), 6); got != `ab\x00` {
+		t.Errorf("Text = %q", got)
+	}
 	got := Text([]byte("ééé"), 5) // 6 bytes: the cut would split the third é
 	if got != "éé" || !utf8.ValidString(got) {
 		t.Errorf("Text cut = %q", got)
@@ -62,6 +69,27 @@ func FuzzClean(f *testing.F) {
 		}
 		if Clean(out) != out {
 			t.Fatalf("Clean not idempotent on %q", s)
+		}
+	})
+}
+
+// FuzzText holds Text to its cap whatever the escapes cost, and to Clean's output.
+func FuzzText(f *testing.F) {
+	// "\t000" once came back longer than its cap: a tab is escaped.
+	for _, s := range []string{"", "abc", "\t000", "\x00\x00\x00\x00", "ééé\x1b", "\xff\xfe\xfd"} {
+		f.Add([]byte(s), 3)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, max int) {
+		if max < 0 {
+			max = -max
+		}
+		max %= 300
+		out := Text(b, max)
+		if len(out) > max || Clean(out) != out || !utf8.ValidString(out) {
+			t.Fatalf("Text(%q, %d) = %q", b, max, out)
+		}
+		if full := Clean(string(b)); !strings.HasPrefix(full, out) {
+			t.Fatalf("Text(%q, %d) = %q is not a prefix of Clean's %q", b, max, out, full)
 		}
 	})
 }

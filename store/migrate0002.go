@@ -77,8 +77,7 @@ func legacyHTTP(ctx context.Context, tx *sql.Tx) (bool, error) {
 		l.decode(qk, "query keys", &h.QueryKeys)
 		l.decode(ak, "API key headers", &h.APIKeyHeaders)
 		h.HasCookie, h.BodyPartial = cookie != 0, partial != 0
-		h.API, h.Resource = observe.ClassifyHTTP(h.Path, h.ContentType, h.RespContentType)
-		h.Path = observe.PathTemplate(h.Path)
+		h.HTTPRequest = h.HTTPRequest.AsEmitted() // as the HTTP dissector now hands requests on
 		all = append(all, x)
 	}
 	rows.Close()
@@ -88,7 +87,20 @@ func legacyHTTP(ctx context.Context, tx *sql.Tx) (bool, error) {
 	if l.err != nil {
 		return false, fmt.Errorf("reading http_requests: %w", l.err)
 	}
+	// Requests whose raw paths differed may share a template now: one shape, as a scan
+	// made today would keep them, with their counts added.
+	shapes := observe.NewIndex[string, *legacy](0)
 	for _, x := range all {
+		h := x.r
+		key := fmt.Sprint(x.scan, "|", h.Client, "|", h.Host, "|", h.Port, "|", h.Method, "|", h.HostHeader, "|", h.Path, "|",
+			h.AuthScheme, "|", h.Status, "|", h.BodySHA256)
+		kept, added, _ := shapes.Add(key, func() *legacy { n := x; return &n })
+		if !added {
+			kept.r.Count += h.Count
+			observe.Widen(&kept.r.FirstSeen, &kept.r.LastSeen, h.FirstSeen, h.LastSeen)
+		}
+	}
+	for _, x := range shapes.Items() {
 		if err := insertObservation(ctx, tx, x.scan, "http", x.id, x.r.Host, x.r.Port, &x.r); err != nil {
 			return false, err
 		}
