@@ -85,6 +85,14 @@ type ScanInfo struct {
 	ToolVersion string `json:"-"`
 }
 
+// RunKind is the scan's kind, KindNetwork for a scan stored before kinds were recorded.
+func (s ScanInfo) RunKind() string {
+	if s.Kind == "" {
+		return KindNetwork
+	}
+	return s.Kind
+}
+
 // Problem is something wrong with the scan's input.
 type Problem = observe.Problem
 

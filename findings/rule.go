@@ -53,17 +53,21 @@ const (
 var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication}
 
 // Evidence names one thing a scan may have seen on a target that assesses a rule there.
-// Each is satisfied by the observations below, on the finding's host and port; where an
-// active probe satisfies it, only at the rule's Profile or a heavier one.
+// Each is satisfied by the observations below, on the finding's host and port. An active
+// probe's result counts only for a rule with a Profile, and only from a probe at that
+// profile or a heavier one; for the others (cleartext traffic, which a probe never
+// sees), only what was captured counts, TLS included.
 type Evidence string
 
 // The evidence a rule may need.
 const (
-	// SeenTLSSuites: every protocol version and suite the server accepts. An active
-	// probe that enumerated them (a TLS result at the rule's profile); or, for a finding
-	// raised passively, a TLS handshake the server completed in the later capture, which
-	// shows what it negotiates now. A passive handshake never assesses a finding the
-	// prober raised: one negotiation does not show what else the server accepts.
+	// SeenTLSSuites: what the server negotiates. An active probe that enumerated every
+	// version and suite; or, for a finding raised passively, a handshake the server
+	// completed in the later capture with one of the finding's clients (evidence
+	// "clients"): a server answers each client from what that client offers, so a newer
+	// client's handshake says nothing about an old pump's. A passive handshake never
+	// assesses a finding the prober raised: one negotiation does not show what else the
+	// server accepts.
 	SeenTLSSuites Evidence = "tls-suites"
 	// SeenTLSClientAuth: whether the server asks for a client certificate. An active
 	// probe's TLS result, or a full TLS 1.2-or-older handshake seen passively (TLS 1.3
@@ -75,30 +79,42 @@ const (
 	// its certificate and certificates were observable; for a certificate read from a
 	// file (no host), the certificate itself read again.
 	SeenCertificates Evidence = "certificates"
-	// SeenService: any traffic to the target, in clear or in TLS (a service that now
-	// speaks TLS there is the fix).
-	SeenService Evidence = "service"
-	// SeenHL7, SeenDICOM, SeenHTTP: messages of that protocol to the target in clear, or
-	// TLS on the target. Other traffic there proves nothing about the protocol.
+	// SeenKeyHolders: whether a key is still shared. The target's certificates (as
+	// SeenCertificates), and either a different key on the target now, or certificates
+	// of another of the finding's holders (evidence "shared_by"): seeing one holder
+	// alone cannot show that the others still hold its key.
+	SeenKeyHolders Evidence = "key-holders"
+	// SeenCredentialExchange: where credentials would travel to the target. Credentials
+	// of the finding's kind sent there in clear; TLS captured on the target; or the
+	// finding's protocol (evidence "protocol") spoken there in clear: HTTP requests,
+	// MQTT connections, or a captured service of that protocol (FTP, POP3, IMAP, SMTP,
+	// Telnet, SNMP).
+	SeenCredentialExchange Evidence = "credential-exchange"
+	// SeenSharedCredentialUse: the finding's kind of credential (evidence "kind") sent to
+	// the target in clear by at least two of the finding's clients (evidence "clients"),
+	// or by its one client when it had one: fewer cannot show whether they still share.
+	SeenSharedCredentialUse Evidence = "shared-credential-use"
+	// SeenHL7, SeenDICOM: messages of that protocol to the target in clear, or TLS
+	// captured on the target. Other traffic there proves nothing about the protocol.
 	SeenHL7   Evidence = "hl7"
 	SeenDICOM Evidence = "dicom"
-	SeenHTTP  Evidence = "http"
+	// SeenFHIR: FHIR requests to the target in clear, or TLS captured on the target.
+	SeenFHIR Evidence = "fhir"
+	// SeenAPI: API or FHIR requests to the target in clear, or TLS captured on the target.
+	SeenAPI Evidence = "api"
 	// SeenHTTPAPIAnswers: API or FHIR requests that the target answered, seen in clear,
 	// so that whether they carried credentials is known. TLS on the target does not
 	// count: what travels inside it cannot be read.
 	SeenHTTPAPIAnswers Evidence = "http-api-answers"
-	// SeenCredentialUse: credentials of the finding's kind (its evidence "kind") sent to
-	// the target in clear.
-	SeenCredentialUse Evidence = "credential-use"
 	// SeenImageTransfer: a firmware or software image fetched from (or pushed to) the
-	// target in clear, or TLS on the target. An update happens rarely; traffic without
-	// one proves nothing.
+	// target in clear, or TLS captured on the target. An update happens rarely; traffic
+	// without one proves nothing.
 	SeenImageTransfer Evidence = "image-transfer"
 )
 
 // Evidences lists every Evidence, for the catalog's guard test.
-var Evidences = []Evidence{SeenTLSSuites, SeenTLSClientAuth, SeenCertificates, SeenService, SeenHL7, SeenDICOM,
-	SeenHTTP, SeenHTTPAPIAnswers, SeenCredentialUse, SeenImageTransfer}
+var Evidences = []Evidence{SeenTLSSuites, SeenTLSClientAuth, SeenCertificates, SeenKeyHolders, SeenCredentialExchange,
+	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer}
 
 // Probe profiles, lightest first; a rule's Coverage.Profile names one.
 var Profiles = []string{"inventory", "standard", "thorough"}

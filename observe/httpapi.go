@@ -2,6 +2,7 @@ package observe
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -160,10 +161,12 @@ func isFHIRID(s string) bool {
 
 // AsEmitted returns a request as the HTTP dissector hands it on, its Path taken as the
 // raw path: classified (ClassifyHTTP) while the raw path is at hand, then with the path
-// replaced by its template (PathTemplate). A CONNECT's authority and the "*" of OPTIONS
-// name no resource and stay as they are; a response whose request was lost is classified
-// by its media type alone. It is the one step every producer of HTTPRequest takes.
+// replaced by its template (PathTemplate) and the query parameter names by theirs
+// (QueryKeysTemplate). A CONNECT's authority and the "*" of OPTIONS name no resource and
+// stay as they are; a response whose request was lost is classified by its media type
+// alone. It is the one step every producer of HTTPRequest takes.
 func (r HTTPRequest) AsEmitted() HTTPRequest {
+	r.QueryKeys = QueryKeysTemplate(r.QueryKeys)
 	switch {
 	case r.Method == "CONNECT" || r.Path == "*":
 	case r.Method != "" || r.Path != "":
@@ -173,4 +176,15 @@ func (r HTTPRequest) AsEmitted() HTTPRequest {
 		r.API, r.Resource = ClassifyHTTP("", "", r.RespContentType)
 	}
 	return r
+}
+
+// Shape is what tells one kind of request from another between the same two hosts: the
+// method, Host header, path template and API, how it authenticated (scheme, cookie,
+// API-key headers, query parameter names), the status and the body's digest. Requests of
+// one shape are kept once, with their count; a rule that reads any of these sees every
+// difference that matters to it.
+func (r *HTTPRequest) Shape() string {
+	return strings.Join([]string{r.Method, r.HostHeader, r.Path, r.API, r.Resource, r.AuthScheme,
+		strconv.FormatBool(r.HasCookie), strings.Join(r.APIKeyHeaders, ","), strings.Join(r.QueryKeys, ","),
+		strconv.Itoa(r.Status), r.BodySHA256}, "|")
 }

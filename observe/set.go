@@ -32,10 +32,11 @@ type Sink interface {
 // Set is the aggregating Sink: everything one scan learned. It is not safe for
 // concurrent use; each capture worker owns one and Merge joins them.
 //
-// Every kind of observation is kept in an Index: one entry per distinct shape, in order
-// of arrival, repeats counted into it, and at most a fixed number of entries (the Max*
-// constants), past which observations are only counted ("<kind>_not_kept"), so that a
-// hostile or enormous capture cannot exhaust memory and the report says what was left out.
+// Every kind of observation is kept in an Index (services, hosts, certificates and
+// probed hosts in maps): one entry per distinct shape, in order of arrival, repeats
+// counted into it, and at most a fixed number of entries (the Max* constants), past
+// which observations are only counted ("<kind>_not_kept"), so that a hostile or
+// enormous capture cannot exhaust memory and the report says what was left out.
 type Set struct {
 	TLSSessions  []*TLSSession
 	Certificates map[CertRef]*Certificate
@@ -220,8 +221,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 // AddHTTP implements Sink.
 func (s *Set) AddHTTP(r HTTPRequest) {
 	tally(&r.Count, r.FirstSeen, &r.LastSeen)
-	key := strings.Join([]string{r.Flow.Client.Addr().String(), r.Flow.Server.String(), r.Method, r.HostHeader, r.Path,
-		r.AuthScheme, strconv.Itoa(r.Status), r.BodySHA256}, "|")
+	key := r.Flow.Client.Addr().String() + "|" + r.Flow.Server.String() + "|" + r.Shape()
 	keep(s, &s.http, &s.HTTP, "http_shapes"+notKeptSuffix, key, r, func(o, r *HTTPRequest) {
 		o.Count += r.Count
 		Widen(&o.FirstSeen, &o.LastSeen, r.FirstSeen, r.LastSeen)

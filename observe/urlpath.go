@@ -47,7 +47,7 @@ func PathTemplate(path string) string {
 		}
 		next := IsFHIRResourceType(s) || s == "_history" || slices.Contains(identifierWords, strings.ToLower(s))
 		switch {
-		case forceID && !strings.HasPrefix(s, "_") && !strings.HasPrefix(s, "$"):
+		case forceID && !fhirSpecial(s):
 			segs[i] = PathTemplateID
 			next = false
 		case knownSegment(s):
@@ -68,9 +68,9 @@ var identifierWords = []string{"name", "names", "mrn", "id", "ids", "identifier"
 // knownSegment reports whether a path segment is a word an API is made of: a FHIR
 // resource type, a version label ("v2", "R4", "baseDstu3"), a FHIR operation or search
 // segment ("$everything", "_search"), an acronym from a short list ("FHIR", "HL7"), or
-// words from the vocabulary, lowercase, joined by '-', '_' or '.', or in camelCase
-// ("deviceStatus", "well-known", "index.html"). A capitalised single word that is not a
-// FHIR resource type is not known: a surname looks just like it.
+// words from the vocabulary joined by '-', '_' or '.', or in camelCase ("deviceStatus",
+// "well-known", "index.html", "Login"). The vocabulary holds no common surname or given
+// name, so that a name is never kept however it is capitalised.
 func knownSegment(s string) bool {
 	if len(s) > maxWordSegment {
 		return false
@@ -81,10 +81,10 @@ func knownSegment(s string) bool {
 		}
 	}
 	switch {
-	case IsFHIRResourceType(s), IsVersionLabel(s), slices.Contains(acronyms, s):
+	case IsFHIRResourceType(s), IsVersionLabel(s), slices.Contains(acronyms, s), fhirSpecial(s):
 		return true
-	case fhirSpecial.MatchString(s):
-		return true
+	case strings.HasPrefix(s, "_") || strings.HasPrefix(s, "$"):
+		return false
 	}
 	if ext := knownExtension(s); ext != "" {
 		s = s[:len(s)-len(ext)]
@@ -101,13 +101,37 @@ func knownSegment(s string) bool {
 	return true
 }
 
-// fhirSpecial matches FHIR's operation and search segments: "$everything", "_history".
-var fhirSpecial = regexp.MustCompile(`^[$_][a-z][a-zA-Z-]{0,39}$`)
+// fhirSpecial reports whether a segment is one of FHIR's operation or search segments
+// ("$everything", "_history", "$validate-code"): '$' or '_' then known words. Only known
+// words: "_" or "$" in front of a name does not make it a word.
+func fhirSpecial(s string) bool {
+	if len(s) < 2 || s[0] != '_' && s[0] != '$' || !isLower(s[1]) {
+		return false
+	}
+	words := splitWords(s[1:])
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		if !knownWord(w) {
+			return false
+		}
+	}
+	return true
+}
 
-// knownWord reports whether one word of a segment is known: lowercase in the vocabulary,
-// an acronym, or a version label. Words holding digits are not, except version labels.
+// knownWord reports whether one word of a segment is known: in the vocabulary, lowercase
+// or with only its first letter capitalised ("Login" in "/Account/Login"), an acronym,
+// or a version label. Words holding digits are not, except version labels; a word in
+// capitals ("HOLLOWAY") is known only as an acronym.
 func knownWord(w string) bool {
-	if IsVersionLabel(w) || slices.Contains(acronyms, w) || slices.Contains(identifierWords, w) {
+	if IsVersionLabel(w) || slices.Contains(acronyms, w) {
+		return true
+	}
+	if len(w) > 1 && isUpper(w[0]) && isLower(w[1]) {
+		w = strings.ToLower(w[:1]) + w[1:]
+	}
+	if slices.Contains(identifierWords, w) {
 		return true
 	}
 	_, ok := slices.BinarySearch(vocabulary, w)
@@ -145,6 +169,8 @@ func splitWords(s string) []string {
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+
 // hump lowercases a camelCase word that follows another ("Status" in "deviceStatus").
 func hump(w string, inner bool) string {
 	if inner && len(w) > 1 && isUpper(w[0]) && !isUpper(w[1]) {
@@ -167,10 +193,10 @@ func knownExtension(s string) string {
 	return ""
 }
 
-// versionLabel matches the version labels APIs and file names carry: "v1", "v2.1",
-// "2.4.1" (a dotted version of two to four short numbers, not an identifier's long run of
-// digits), and FHIR's "r4", "R4B", "baseR4", "dstu3", "STU3", "baseDstu2".
-var versionLabel = regexp.MustCompile(`^(v[0-9]{1,3}(\.[0-9]{1,3}){0,2}|[0-9]{1,3}(\.[0-9]{1,3}){1,3}|(?i:(base)?(r[2-6]b?|dstu[1-3]|stu3)))$`)
+// versionLabel matches the version labels APIs carry: "v1", "v2.1", and FHIR's "r4",
+// "R4B", "baseR4", "dstu3", "STU3", "baseDstu2". A bare dotted number ("4.2.1") is not
+// one: a date of birth ("12.03.80") looks just like it.
+var versionLabel = regexp.MustCompile(`^(v[0-9]{1,3}(\.[0-9]{1,3}){0,2}|(?i:(base)?(r[2-6]b?|dstu[1-3]|stu3)))$`)
 
 // IsVersionLabel reports whether a path segment is an API or FHIR version label.
 func IsVersionLabel(s string) bool { return versionLabel.MatchString(s) }
@@ -233,7 +259,7 @@ a about access account accounts acme action actions activate activation active a
 admission admissions agent agents alarm alarms alert alerts alive all allergies allergy analyzer analyzers and api
 apis app application applications apps archive archives asset assets attachment attachments audit audits auth
 authenticate authentication authorization authorize backup backups base batch bed beds bin binary blob blobs
-boot bootloader bridge build bulk bundle by ca cacerts callback callbacks capabilities capability care
+boot bootloader  build bulk bundle by ca cacerts callback callbacks capabilities capability care
 catalog categories category cda ccd cds cert certificate certificates certs cgi challenge channel channels chart
 charts check checks class classes clinic clinical clinician clinicians clinics clock closed cmd code codes
 codesystem command commands common compartment concept concepts condition conditions config configuration
@@ -243,7 +269,7 @@ devices diag diagnosis diagnostic diagnostics dicom dicomweb discharge discovery
 dosage dose doses download downloads drug drugs echo edit ehr emr encounter encounters enroll enrollment entries
 entry equipment est event events everything expand export exports external facilities facility feed feeds fhir file
 files filter find firmware first font fonts for format frames from fw gateway gateways get global graphql group
-groups health healthcheck healthz heartbeat help his history hl7 home hook hooks hospital hospitals host hosts hub
+groups health healthcheck healthz heartbeat help his history hl7 home  hooks hospital hospitals host hosts hub
 hubs icon icons image images img immunization immunizations import imports in inactive inbox index info infusion
 infusions instance instances instrument instruments interface interfaces internal item items job jobs js json
 jsonrpc jwks kernel key keys kind kinds lab laboratory labs last latest launch lib libs license licenses limit
@@ -252,11 +278,11 @@ management map mapping mappings measurement measurements med media medication me
 meta metadata metrics mllp modalities modality model models monitor monitoring monitors msg mdm network networks
 new next node nodes note notes notification notifications notify ntp object objects observation observations ocsp
 of offset oidc on open openapi openid operation operations option options or order orders org organization
-organizations orgs ota outbox package packages page pages param parameter parameters params patch patches patient
+organizations orgs ota outbox package packages  pages param parameter parameters params patch patches patient
 patients pending permission permissions pki physician physicians ping pki portal port ports practitioner
 practitioners preferences prescription prescriptions prev previous private problem problems procedure procedures
 profile profiles provider providers provision provisioning public pull pump pumps push qido query queue queues
-read reading readings readyz reboot receive recent record records register registration release releases remote
+  readings readyz reboot receive recent record records register registration release releases remote
 remove rendered report reports request requests requisition reset resource resources rest restart restore result
 results ris role roles room rooms rootfs rpc rs saml save scep schedule schedules schema schemas script scripts
 search send sensor sensors series server servers service services servlet servlets session sessions set setting
@@ -266,8 +292,10 @@ stores stow stream streams studies study style styles subscribe subscription sub
 sw swagger sync system systems task tasks team teams telemetry template templates terminology test tests the
 thumbnail time to token tokens topic topics total transaction transfer transfers translate trend trends type types
 ui unit units update updates upgrade upload uploads uri user users validate value values valueset vendor
-ventilator ventilators verification verify version versions view views visit visits vital vitals ward wards
+ventilator ventilators verification verify version versions view views visit visits vital vitals  wards
 waveform waveforms web webhook webhooks well known wado work worklist worklists ws wsdl www xml xmlrpc
+apply closure collect evaluate lastn match populate process requirements submit subsumes
+contained elements include performer revinclude subject tag text updated
 `)
 
 func sortedWords(text string) []string {

@@ -1,6 +1,11 @@
 package observe
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+)
 
 func TestPathTemplate(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -25,12 +30,23 @@ func TestPathTemplate(t *testing.T) {
 		{"/api/deviceStatus", "/api/deviceStatus"},
 		{"/.well-known/smart-configuration", "/.well-known/smart-configuration"},
 		{"/status.xml", "/status.xml"},
-		{"/firmware/pump-fw-4.2.1.bin", "/firmware/pump-fw-4.2.1.bin"}, // a dotted version is no identifier
+		{"/firmware/pump-fw-4.2.1.bin", "/firmware/{id}.bin"}, // a dotted number may be a date of birth
+		{"/api/patients/12.03.80", "/api/patients/{id}"},
+		{"/api/_quillfeather", "/api/{id}"}, // '_' in front of a name does not make it a word
+		{"/fhir/Patient/$holloway", "/fhir/Patient/{id}"},
+		{"/fhir/Patient/123/$validate-code", "/fhir/Patient/{id}/$validate-code"},
+		{"/api/Ward/7", "/api/{id}/{id}"}, // a surname that is also a word is not in the vocabulary
+		{"/pages/Page", "/pages/{id}"},
+		{"/api/STATUS", "/api/{id}"}, // capitals are an acronym's or a name's
+		{"/Portal/Login", "/Portal/Login"},
+		{"/Account/Login", "/Account/{id}"}, // after a resource type, even a word is an identifier
+		{"/Health/Status", "/Health/Status"},
 		{"/export/WRD4471902.zip", "/export/{id}.zip"},
 		{"/records/12345678", "/records/{id}"},
 		{"/dicom/1.2.840.10008.5.1.4.1.1.2", "/dicom/{id}"}, // a UID is no version
 		{"/fw/infusion.img", "/fw/infusion.img"},
-		{"/Service.asmx", "/{id}.asmx"},
+		{"/Service.asmx", "/Service.asmx"},
+		{"/Holloway.asmx", "/{id}.asmx"},
 		{"/api/" + "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq", "/api/{id}"},
 		{"/", "/"},
 		{"", "/"},
@@ -62,6 +78,33 @@ func FuzzPathTemplate(f *testing.F) {
 		if PathTemplate(out) != out && out != "/" {
 			// A template's own segments are words or {id}: templating it again changes nothing.
 			t.Fatalf("PathTemplate(%q) = %q, not stable: %q", s, out, PathTemplate(out))
+		}
+	})
+}
+
+func TestQueryKeyTemplate(t *testing.T) {
+	got := QueryKeysTemplate([]string{"HOLLOWAY", "page", "_count", "subject:Patient", "patient.identifier",
+		"Password", "WRD4471902", "family", "x", "auth"})
+	want := []string{"{id}", "page", "_count", "subject:Patient", "patient.identifier", "Password", "family", "auth"}
+	if !slices.Equal(got, want) {
+		t.Errorf("QueryKeysTemplate = %q, want %q", got, want)
+	}
+}
+
+func FuzzQueryKeyTemplate(f *testing.F) {
+	for _, s := range []string{"page", "HOLLOWAY", "a:b:c", "_count", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := QueryKeyTemplate(s)
+		if out != s && out != PathTemplateID {
+			t.Fatalf("QueryKeyTemplate(%q) = %q", s, out)
+		}
+		// A kept name is made of words: nothing an escaped or free-text identifier holds.
+		if out == s && strings.IndexFunc(s, func(r rune) bool {
+			return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-._~$:", r)))
+		}) >= 0 {
+			t.Fatalf("QueryKeyTemplate(%q) kept a name that is not made of words", s)
 		}
 	})
 }

@@ -50,22 +50,43 @@ func htmlSharedKeys(fs []findings.Finding) []sharedKey {
 	return out
 }
 
-// htmlSharedCreds lists each finding of credential-shared: a secret (or secrets) of one
-// kind that several clients sent to the same servers.
+// htmlSharedCreds lists the secrets credential-shared found: one row per kind and set
+// of shared secrets, with every host that shares them and every server they reached
+// (the rule raises one finding per server, each carrying the whole picture).
 func htmlSharedCreds(fs []findings.Finding) []sharedCred {
 	var out []sharedCred
+	seen := map[string]bool{}
 	for _, f := range fs {
 		if f.Rule != ruleCredentialShared {
 			continue
 		}
 		ev := f.Evidence
+		secrets := evList(ev, "secrets")
+		key := evString(ev, "kind")
+		count := 0
+		for _, x := range secrets {
+			if m, ok := x.(map[string]any); ok {
+				key += "|" + evString(m, "hash")
+				count += evInt(m, "count")
+			}
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		c := sharedCred{Kind: evString(ev, "kind"), Preview: evString(ev, "preview"),
-			Clients: evStrings(ev, "clients"), Servers: evStrings(ev, "servers"), Count: evInt(ev, "count")}
+			Clients: evStrings(ev, "shared_by"), Servers: evStrings(ev, "servers"), Count: count}
+		if len(c.Clients) == 0 { // a finding stored before shared_by was recorded
+			c.Clients = evStrings(ev, "clients")
+		}
+		if count == 0 {
+			c.Count = evInt(ev, "count")
+		}
 		c.Protocol = joinList(evStrings(ev, "protocols"))
 		c.User = joinList(evStrings(ev, "user"))
 		c.Where = joinList(evStrings(ev, "where"))
-		if n := len(evList(ev, "secrets")); n > 1 {
-			c.Preview = strconv.Itoa(n) + " distinct secrets"
+		if len(secrets) > 1 {
+			c.Preview = strconv.Itoa(len(secrets)) + " distinct secrets"
 		}
 		out = append(out, c)
 	}

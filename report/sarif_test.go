@@ -22,7 +22,7 @@ func testCatalog() findings.Catalog {
 			Rationale:   "A secret seen on the wire is a secret anyone on the segment has.",
 			Remediation: "Move the login under TLS and rotate the credential.",
 			References:  []string{"HIPAA 45 CFR 164.312(d)", "NIST SP 800-63B 5.1.1"},
-			Covers:      findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenService}}},
+			Covers:      findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenCredentialExchange}}},
 		{ID: "cleartext-hl7", Title: "HL7 v2 in clear", Default: findings.High,
 			Rationale:   "HL7 messages carry patient identity and results; MLLP has no protection of its own.",
 			Remediation: "Wrap MLLP in TLS (`MLLP/S`) or a VPN.", References: []string{"HIPAA 45 CFR 164.312(e)"},

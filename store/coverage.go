@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -11,25 +12,47 @@ import (
 
 // seen indexes what one scan observed on each target, for the coverage checks: which of
 // a rule's declared needs (findings.Evidence) the scan can show on a finding's target.
+// What was captured and what a probe found are kept apart: a probe's result counts only
+// for rules that declare a probe profile.
 type seen struct {
 	scan        findings.ScanInfo
 	earlierKind string          // the kind of run the findings come from; "" when not known
 	rules       map[string]bool // nil: every rule
 	probes      map[target]findings.ProbeEndpoint
-	passive     map[target]bool // a passive TLS handshake with a ServerHello
-	fullTLS     map[target]bool // a passive full TLS <= 1.2 handshake with its server flight
-	chain       map[target]bool // certificates the server presented, observable
-	attempted   map[target]bool // any TLS seen at all
-	asked       map[string]bool // clients asked for their certificate, observable
-	tls         map[target]bool // the service speaks TLS (passive or active)
-	service     map[target]bool
-	hl7         map[target]bool
-	dicom       map[target]bool
-	http        map[target]bool
-	apiAnswer   map[target]bool
-	creds       map[target]map[string]bool // credential kinds sent in clear
-	images      map[target]bool
-	certs       map[string]bool // certificate and key digests the scan held
+
+	// Captured traffic.
+	negotiated map[target]set            // clients whose handshake the server completed
+	fullTLS    map[target]bool           // a full TLS <= 1.2 handshake with its server flight
+	chain      map[target]bool           // certificates the server presented, observable
+	attempted  map[target]bool           // any TLS seen at all, passively or actively
+	asked      set                       // clients asked for their certificate, observable
+	tls        map[target]bool           // the service speaks TLS
+	services   map[target]set            // protocols spoken in clear
+	hl7        map[target]bool           // HL7 messages
+	dicom      map[target]bool           // DICOM associations
+	http       map[target]bool           // HTTP requests
+	fhir       map[target]bool           // FHIR requests
+	api        map[target]bool           // API or FHIR requests
+	apiAnswer  map[target]bool           // API or FHIR requests answered
+	mqtt       map[target]bool           // MQTT connections
+	creds      map[target]map[string]set // credential kind -> clients that sent it in clear
+	images     map[target]bool           // software images transferred
+
+	// Certificates and keys, from any source.
+	certs    set            // certificate and key digests the scan held
+	fileKeys set            // keys of certificates read from files
+	leafKeys map[target]set // keys the target presented as its own (a client's at port 0)
+}
+
+// set is a set of strings.
+type set map[string]bool
+
+// add puts v into the set at m[k], making it.
+func add[K comparable](m map[K]set, k K, v string) {
+	if m[k] == nil {
+		m[k] = set{}
+	}
+	m[k][v] = true
 }
 
 type target struct {
@@ -38,11 +61,12 @@ type target struct {
 }
 
 func newSeen(r *findings.Report) *seen {
-	s := &seen{scan: r.Scan, probes: map[target]findings.ProbeEndpoint{}, passive: map[target]bool{},
-		fullTLS: map[target]bool{}, chain: map[target]bool{}, attempted: map[target]bool{}, asked: map[string]bool{},
-		tls: map[target]bool{}, service: map[target]bool{}, hl7: map[target]bool{}, dicom: map[target]bool{},
-		http: map[target]bool{}, apiAnswer: map[target]bool{}, creds: map[target]map[string]bool{},
-		images: map[target]bool{}, certs: map[string]bool{}}
+	s := &seen{scan: r.Scan, probes: map[target]findings.ProbeEndpoint{}, negotiated: map[target]set{},
+		fullTLS: map[target]bool{}, chain: map[target]bool{}, attempted: map[target]bool{}, asked: set{},
+		tls: map[target]bool{}, services: map[target]set{}, hl7: map[target]bool{}, dicom: map[target]bool{},
+		http: map[target]bool{}, fhir: map[target]bool{}, api: map[target]bool{}, apiAnswer: map[target]bool{},
+		mqtt: map[target]bool{}, creds: map[target]map[string]set{}, images: map[target]bool{}, certs: set{},
+		fileKeys: set{}, leafKeys: map[target]set{}}
 	if r.Scan.Rules != nil {
 		s.rules = map[string]bool{}
 		for _, id := range r.Scan.Rules {
@@ -54,22 +78,20 @@ func newSeen(r *findings.Report) *seen {
 		if o, ok := s.probes[k]; !ok || p.TLS != nil && o.TLS == nil {
 			s.probes[k] = p
 		}
-		if p.TLS != nil {
-			s.tls[k] = true
+		if p.Outcome != "" {
+			s.attempted[k] = true
 		}
 	}
 	for _, t := range r.TLSSessions {
 		k := target{t.Host, t.Port}
 		s.attempted[k] = true
-		if t.Version == "" {
+		if t.Version == "" || t.Source == observe.SourceActive {
 			continue
 		}
 		s.tls[k] = true
-		if t.Source != observe.SourceActive {
-			s.passive[k] = true
-			if !t.Resumed && t.CertsObservable && t.SawServerHello {
-				s.fullTLS[k] = true
-			}
+		add(s.negotiated, k, t.Client)
+		if !t.Resumed && t.CertsObservable && t.SawServerHello {
+			s.fullTLS[k] = true
 		}
 		if t.CertsObservable && len(t.ServerChain) > 0 {
 			s.chain[k] = true
@@ -79,10 +101,14 @@ func newSeen(r *findings.Report) *seen {
 		}
 	}
 	for _, v := range r.Services {
+		if v.Source == observe.SourceActive {
+			continue
+		}
 		k := target{v.Host, v.Port}
-		s.service[k] = true
 		if v.Protocol == "tls" {
 			s.tls[k] = true
+		} else {
+			add(s.services, k, v.Protocol)
 		}
 	}
 	for _, m := range r.HL7 {
@@ -91,11 +117,20 @@ func newSeen(r *findings.Report) *seen {
 	for _, d := range r.DICOM {
 		s.dicom[target{d.Host, d.Port}] = true
 	}
+	for _, m := range r.MQTT {
+		s.mqtt[target{m.Host, m.Port}] = true
+	}
 	for _, h := range r.HTTP {
 		k := target{h.Host, h.Port}
 		s.http[k] = true
-		if h.API != "" && h.Method != "" && h.Status != 0 {
-			s.apiAnswer[k] = true
+		if h.API == observe.APIFHIR {
+			s.fhir[k] = true
+		}
+		if h.API != "" {
+			s.api[k] = true
+			if h.Method != "" && h.Status != 0 {
+				s.apiAnswer[k] = true
+			}
 		}
 		if h.BodyKind != "" {
 			s.images[k] = true
@@ -109,14 +144,24 @@ func newSeen(r *findings.Report) *seen {
 	for _, c := range r.Credentials {
 		k := target{c.Host, c.Port}
 		if s.creds[k] == nil {
-			s.creds[k] = map[string]bool{}
+			s.creds[k] = map[string]set{}
 		}
-		s.creds[k][c.Kind] = true
+		add(s.creds[k], c.Kind, c.Client)
 	}
 	for _, c := range r.Certificates {
-		s.certs[strings.ToLower(c.SHA256)] = true
-		if c.SPKISHA256 != "" {
-			s.certs[strings.ToLower(c.SPKISHA256)] = true
+		sha, spki := strings.ToLower(c.SHA256), strings.ToLower(c.SPKISHA256)
+		s.certs[sha] = true
+		if spki == "" {
+			continue
+		}
+		s.certs[spki] = true
+		for _, on := range c.SeenOn {
+			switch {
+			case on.Host == "":
+				s.fileKeys[spki] = true
+			case on.Position == 0:
+				add(s.leafKeys, target{on.Host, on.Port}, spki)
+			}
 		}
 	}
 	return s
@@ -127,8 +172,8 @@ func (s *seen) unassessed(f findings.Finding, catalog findings.Catalog) string {
 	switch {
 	case !s.scan.Complete:
 		return "the later scan is incomplete"
-	case s.earlierKind != "" && s.earlierKind != kindOf(s.scan):
-		return "the later run is a " + kindOf(s.scan) + " run and the earlier a " + s.earlierKind + " one: neither looks at what the other does"
+	case s.earlierKind != "" && s.earlierKind != s.scan.RunKind():
+		return "the later run is a " + s.scan.RunKind() + " run and the earlier a " + s.earlierKind + " one: neither looks at what the other does"
 	case s.rules != nil && !s.rules[f.Rule]:
 		return "the later scan's policy did not assess " + f.Rule
 	}
@@ -152,30 +197,35 @@ func (s *seen) unassessed(f findings.Finding, catalog findings.Catalog) string {
 func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.Finding) string {
 	k := target{f.Host, f.Port}
 	at := findings.Target(f.Host, f.Port)
+	profile := info.Covers.Profile
+	probe, probed := s.probes[k]
+	probedTLS := probed && probe.TLS != nil && profile != "" && findings.ProfileAtLeast(probe.Profile, profile)
 	switch need {
 	case findings.SeenTLSSuites:
-		if p, ok := s.probes[k]; ok && p.Enumerated(info.Covers.Profile) {
+		if probed && profile != "" && probe.Enumerated(profile) {
 			return ""
 		}
-		if f.Source != string(observe.SourceActive) && s.passive[k] {
-			return ""
+		if f.Source != string(observe.SourceActive) && len(s.negotiated[k]) > 0 {
+			clients := evidenceStrings(f, "clients")
+			if len(clients) == 0 || slices.ContainsFunc(clients, func(c string) bool { return s.negotiated[k][c] }) {
+				return ""
+			}
+			return fmt.Sprintf("the later scan saw handshakes with %s only from other clients than %s, and a server answers each client from what it offers",
+				at, strings.Join(clients, ", "))
 		}
-		if p, ok := s.probes[k]; ok && p.TLS != nil {
+		if probed && probe.TLS != nil {
 			return fmt.Sprintf("the later scan probed %s with the %s profile, which does not list every version and suite (%s needs %s)",
-				at, profileName(p.Profile), f.Rule, info.Covers.Profile)
+				at, profileName(probe.Profile), f.Rule, profile)
 		}
-		if f.Source == string(observe.SourceActive) && s.passive[k] {
+		if f.Source == string(observe.SourceActive) && len(s.negotiated[k]) > 0 {
 			return "the later scan only watched handshakes with " + at + ", which do not show what else the server accepts; probe it to tell"
 		}
-		if s.attempted[k] && !s.tls[k] {
+		if s.attempted[k] && !s.tls[k] && !probed {
 			return "no completed TLS handshake with " + at + " in the later scan"
 		}
 		return s.noTLS(k, at)
 	case findings.SeenTLSClientAuth:
-		if p, ok := s.probes[k]; ok && p.TLS != nil && findings.ProfileAtLeast(p.Profile, info.Covers.Profile) {
-			return ""
-		}
-		if s.fullTLS[k] {
+		if probedTLS || s.fullTLS[k] {
 			return ""
 		}
 		if s.attempted[k] {
@@ -183,39 +233,73 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 		}
 		return s.noTLS(k, at)
 	case findings.SeenCertificates:
-		switch {
-		case f.Host == "":
+		if f.Host == "" {
 			subject, _, _ := strings.Cut(strings.ToLower(f.Subject), ":")
 			if s.certs[subject] || s.certs[evidenceString(f, "cert_sha256")] {
 				return ""
 			}
 			return "the later run did not read the certificate"
-		case f.Port == 0:
-			if s.asked[f.Host] {
+		}
+		return s.certsOf(k, at, profile)
+	case findings.SeenKeyHolders:
+		spki := strings.ToLower(f.Subject)
+		switch {
+		case f.Host == "" && !s.fileKeys[spki]:
+			return "the later run read no certificate file holding the key"
+		case f.Host != "":
+			if why := s.certsOf(k, at, profile); why != "" {
+				return why
+			}
+		}
+		if len(s.leafKeys[k]) > 0 && !s.leafKeys[k][spki] {
+			return "" // the target holds another key now
+		}
+		self := holderName(f.Host, f.Port)
+		var others []string
+		for _, h := range evidenceStrings(f, "shared_by") {
+			if h == self {
+				continue
+			}
+			others = append(others, h)
+			if s.holderSeen(h, spki, profile) {
 				return ""
 			}
-			return "the later scan saw no handshake in which " + f.Host + " was asked for its certificate"
-		case s.chain[k]:
+		}
+		if len(others) == 0 {
+			return "" // one holder, several identities: its certificates show them all
+		}
+		return "the later scan saw the key on " + at + " but none of the others that held it (" +
+			strings.Join(others, ", ") + "), so whether they still do is not known"
+	case findings.SeenCredentialExchange:
+		kind, proto := evidenceString(f, "kind"), evidenceString(f, "protocol")
+		switch {
+		case len(s.creds[k][kind]) > 0, s.tls[k], s.services[k][proto]:
+			return ""
+		case proto == "http" && s.http[k], proto == "mqtt" && s.mqtt[k]:
 			return ""
 		}
-		if p, ok := s.probes[k]; ok && p.TLS != nil && len(p.TLS.ServerCerts) > 0 {
+		return "the later scan saw no " + cmpOr(proto, "login") + " traffic to " + at + ", in clear or in TLS"
+	case findings.SeenSharedCredentialUse:
+		kind, clients := evidenceString(f, "kind"), evidenceStrings(f, "clients")
+		n := 0
+		for _, c := range clients {
+			if s.creds[k][kind][c] {
+				n++
+			}
+		}
+		if n >= min(2, len(clients)) && n > 0 {
 			return ""
 		}
-		if s.attempted[k] {
-			return "the certificates of " + at + " were not observable in the later scan (TLS 1.3 or resumed sessions)"
-		}
-		return s.noTLS(k, at)
-	case findings.SeenService:
-		if s.service[k] || s.tls[k] {
-			return ""
-		}
-		return "no traffic to " + at + " in the later scan"
+		return fmt.Sprintf("the later scan saw %d of the %d hosts that shared the %s send one to %s in clear; it takes two to tell whether they still share it",
+			n, len(clients), cmpOr(kind, "credential"), at)
 	case findings.SeenHL7:
 		return s.protocolOrTLS(s.hl7, k, at, "HL7 message")
 	case findings.SeenDICOM:
 		return s.protocolOrTLS(s.dicom, k, at, "DICOM association")
-	case findings.SeenHTTP:
-		return s.protocolOrTLS(s.http, k, at, "HTTP request")
+	case findings.SeenFHIR:
+		return s.protocolOrTLS(s.fhir, k, at, "FHIR request")
+	case findings.SeenAPI:
+		return s.protocolOrTLS(s.api, k, at, "API request")
 	case findings.SeenHTTPAPIAnswers:
 		if s.apiAnswer[k] {
 			return ""
@@ -224,11 +308,6 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 			return "the later scan saw " + at + " only in TLS, where whether API requests carry credentials cannot be seen"
 		}
 		return "the later scan saw no API request to " + at + " answered in clear"
-	case findings.SeenCredentialUse:
-		if kind := evidenceString(f, "kind"); kind != "" && s.creds[k][kind] {
-			return ""
-		}
-		return "the later scan saw no " + cmpOr(evidenceString(f, "kind"), "credential") + " sent to " + at + " in clear"
 	case findings.SeenImageTransfer:
 		if s.images[k] || s.tls[k] {
 			return ""
@@ -236,6 +315,56 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 		return "the later scan saw no software image fetched from " + at + " (updates are rare: traffic without one proves nothing)"
 	}
 	return "medscan does not know what " + string(need) + " takes"
+}
+
+// certsOf returns "" when the scan shows the certificates target k presents (a server's
+// chain, or a client's when it was asked for one), else why not.
+func (s *seen) certsOf(k target, at, profile string) string {
+	if k.port == 0 {
+		if s.asked[k.host] {
+			return ""
+		}
+		return "the later scan saw no handshake in which " + k.host + " was asked for its certificate"
+	}
+	if s.chain[k] {
+		return ""
+	}
+	if p, ok := s.probes[k]; ok && p.TLS != nil && len(p.TLS.ServerCerts) > 0 && profile != "" &&
+		findings.ProfileAtLeast(p.Profile, profile) {
+		return ""
+	}
+	if s.attempted[k] {
+		return "the certificates of " + at + " were not observable in the later scan (TLS 1.3 or resumed sessions)"
+	}
+	return s.noTLS(k, at)
+}
+
+// holderName names a key's holder as key-shared's evidence does ("10.20.1.11:443",
+// "client 10.20.1.7", "file").
+func holderName(host string, port int) string {
+	switch {
+	case host == "":
+		return "file"
+	case port == 0:
+		return "client " + host
+	}
+	return findings.Target(host, port)
+}
+
+// holderSeen reports whether the scan showed what a holder named in key-shared's
+// evidence presents: its certificates, or for "file", the key read from a file again.
+func (s *seen) holderSeen(h, spki, profile string) bool {
+	if h == "file" {
+		return s.fileKeys[spki]
+	}
+	if c, ok := strings.CutPrefix(h, "client "); ok {
+		return s.asked[c]
+	}
+	ap, err := netip.ParseAddrPort(h)
+	if err != nil {
+		return false
+	}
+	return s.certsOf(target{ap.Addr().Unmap().String(), int(ap.Port())}, h, profile) == ""
 }
 
 func (s *seen) protocolOrTLS(m map[target]bool, k target, at, what string) string {
@@ -264,6 +393,24 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// evidenceStrings reads a list of strings from a finding's evidence, as decoded from the
+// store ([]any) or as a rule raised it ([]string).
+func evidenceStrings(f findings.Finding, key string) []string {
+	switch v := f.Evidence[key].(type) {
+	case []string:
+		return v
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // evidenceString reads a string from a finding's evidence, lowercased for digests.

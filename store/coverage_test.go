@@ -78,15 +78,31 @@ func probed(server, profile string, tls *observe.TLSProfile) func(*observe.Set) 
 	}
 }
 
-// watched adds a passive TLS session with a server, completed (with a ServerHello) or not.
+// watched adds a passive TLS session of client 10.0.0.99 with a server, completed (with
+// a ServerHello) or not.
 func watched(server string, completed bool) func(*observe.Set) {
+	return watchedFrom("10.0.0.99", server, completed)
+}
+
+func watchedFrom(client, server string, completed bool) func(*observe.Set) {
 	return func(s *observe.Set) {
-		t := observe.TLSSession{Flow: observe.Flow{Client: ap("10.0.0.99:50000"), Server: ap(server)}, FirstSeen: t0,
+		t := observe.TLSSession{Flow: observe.Flow{Client: ap(client + ":50000"), Server: ap(server)}, FirstSeen: t0,
 			Source: observe.SourcePassive, SawClientHello: true}
 		if completed {
 			t.SawServerHello, t.Version, t.Suite = true, 0x0303, 0xc02f
 		}
 		s.AddTLS(t, nil, nil)
+	}
+}
+
+// presents adds a full TLS 1.2 handshake in which server presented a leaf holding key spki.
+func presents(server, spki string) func(*observe.Set) {
+	return func(s *observe.Set) {
+		der := []byte("leaf of " + server + " with " + spki)
+		s.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: ap("10.0.0.99:50000"), Server: ap(server)}, FirstSeen: t0,
+			Source: observe.SourcePassive, SawClientHello: true, SawServerHello: true, Version: 0x0303, Suite: 0xc02f},
+			[][]byte{der}, nil)
+		s.Certificates[certRef(der)].Facts = &observe.CertFacts{SPKISHA256: spki, Subject: "CN=" + server}
 	}
 }
 
@@ -98,12 +114,20 @@ func httpTo(server string, r observe.HTTPRequest) func(*observe.Set) {
 	}
 }
 
-func credentialTo(server, kind string) func(*observe.Set) {
+func credentialTo(server, kind string) func(*observe.Set) { return credentialFrom("10.0.0.30", server, kind) }
+
+func credentialFrom(client, server, kind string) func(*observe.Set) {
 	return func(s *observe.Set) {
-		s.AddCredential(observe.Credential{Flow: observe.Flow{Client: ap("10.0.0.30:40000"), Server: ap(server)},
+		s.AddCredential(observe.Credential{Flow: observe.Flow{Client: ap(client + ":40000"), Server: ap(server)},
 			FirstSeen: t0, Protocol: "http", Kind: kind, Where: "Authorization", Preview: "ab****yz (12 chars)",
 			Hash: "00112233445566778899aabbccddeeff"})
 	}
+}
+
+// withEvidence is f with its evidence.
+func withEvidence(f findings.Finding, ev map[string]any) findings.Finding {
+	f.Evidence = ev
+	return f
 }
 
 // noFS is the profile a standard probe finds on a server without forward secrecy.
@@ -144,12 +168,17 @@ func TestCoverageTLSSuitesByProfile(t *testing.T) {
 		verdict(t, prev, scanOf(2, setOf(watched("10.0.0.5:443", true))), cat), "probe it")
 
 	// A finding raised passively is assessed by a later passive handshake with a
-	// ServerHello on the target, and by nothing less.
-	passive := fnd("tls-no-forward-secrecy", "10.0.0.5", 443, "")
+	// ServerHello on the target from one of its clients, and by nothing less: a server
+	// answers each client from what that client offers.
+	passive := withEvidence(fnd("tls-no-forward-secrecy", "10.0.0.5", 443, ""),
+		map[string]any{"clients": []any{"10.0.0.7", "10.0.0.99"}})
 	passive.Source = string(observe.SourcePassive)
 	prevPassive := scanOf(1, setOf(watched("10.0.0.5:443", true)), passive)
 	wantFixed(t, "passive finding, passive handshake",
 		verdict(t, prevPassive, scanOf(2, setOf(watched("10.0.0.5:443", true))), cat))
+	wantNotAssessed(t, "passive finding, handshake of another client",
+		verdict(t, prevPassive, scanOf(2, setOf(watchedFrom("10.0.0.50", "10.0.0.5:443", true))), cat),
+		"other clients", "10.0.0.7, 10.0.0.99")
 	wantNotAssessed(t, "passive finding, no ServerHello",
 		verdict(t, prevPassive, scanOf(2, setOf(watched("10.0.0.5:443", false))), cat), "no completed TLS handshake")
 	wantNotAssessed(t, "passive finding, handshake with another server",
@@ -222,28 +251,39 @@ func TestCoverageHTTPAPIAnswers(t *testing.T) {
 	wantNotAssessed(t, "another port", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:8080", answered))), cat))
 }
 
-func TestCoverageCredentialUse(t *testing.T) {
+func TestCoverageSharedCredentialUse(t *testing.T) {
 	cat := catalog()
-	f := fnd("credential-shared", "10.0.0.8", 80, "http-basic@10.0.0.8:80")
-	f.Evidence = map[string]any{"kind": "http-basic", "hosts": 2}
+	f := withEvidence(fnd("credential-shared", "10.0.0.8", 80, "http-basic"),
+		map[string]any{"kind": "http-basic", "hosts": 3, "clients": []string{"10.0.0.30", "10.0.0.31", "10.0.0.32"}})
 	prev := scanOf(1, nil, f)
-	wantFixed(t, "the same kind of credential sent again",
-		verdict(t, prev, scanOf(2, setOf(credentialTo("10.0.0.8:80", "http-basic"))), cat))
-	wantNotAssessed(t, "another kind of credential",
-		verdict(t, prev, scanOf(2, setOf(credentialTo("10.0.0.8:80", "http-bearer"))), cat), "http-basic", "10.0.0.8:80")
-	wantNotAssessed(t, "to another server",
-		verdict(t, prev, scanOf(2, setOf(credentialTo("10.0.0.9:80", "http-basic"))), cat), "http-basic")
+	// Two of the hosts that shared the secret send that kind of credential again: if
+	// they still shared it, the finding would be there.
+	wantFixed(t, "two of the hosts send the kind again", verdict(t, prev, scanOf(2, setOf(
+		credentialFrom("10.0.0.30", "10.0.0.8:80", "http-basic"), credentialFrom("10.0.0.32", "10.0.0.8:80", "http-basic"))), cat))
+	// One host alone cannot show whether the others still share its secret.
+	wantNotAssessed(t, "one of the hosts", verdict(t, prev, scanOf(2, setOf(credentialTo("10.0.0.8:80", "http-basic"))), cat),
+		"1 of the 3 hosts", "http-basic", "10.0.0.8:80")
+	wantNotAssessed(t, "other hosts", verdict(t, prev, scanOf(2, setOf(
+		credentialFrom("10.0.0.40", "10.0.0.8:80", "http-basic"), credentialFrom("10.0.0.41", "10.0.0.8:80", "http-basic"))), cat),
+		"0 of the 3")
+	wantNotAssessed(t, "another kind of credential", verdict(t, prev, scanOf(2, setOf(
+		credentialFrom("10.0.0.30", "10.0.0.8:80", "http-bearer"), credentialFrom("10.0.0.31", "10.0.0.8:80", "http-bearer"))), cat),
+		"http-basic", "10.0.0.8:80")
+	wantNotAssessed(t, "to another server", verdict(t, prev, scanOf(2, setOf(
+		credentialFrom("10.0.0.30", "10.0.0.9:80", "http-basic"), credentialFrom("10.0.0.31", "10.0.0.9:80", "http-basic"))), cat),
+		"http-basic")
 	// Traffic without credentials proves nothing about them.
 	wantNotAssessed(t, "traffic without credentials", verdict(t, prev, scanOf(2, setOf(
 		httpTo("10.0.0.8:80", observe.HTTPRequest{Method: "GET", Path: "/", Status: 200}))), cat))
-	// A finding whose evidence lost its kind (read from elsewhere) cannot be assessed.
+	// A finding whose evidence lost its kind or clients (read from elsewhere) cannot be assessed.
 	bare := fnd("credential-shared", "10.0.0.8", 80, "x")
 	wantNotAssessed(t, "no kind in the evidence",
 		verdict(t, scanOf(1, nil, bare), scanOf(2, setOf(credentialTo("10.0.0.8:80", "http-basic"))), cat), "credential")
-	// Through the store: the evidence kind is read back as it was written.
+	// Through the store: the evidence is read back as it was written.
 	s, _ := openTemp(t)
 	mustSave(t, s, prev.Scan, nil, prev.Findings)
-	later := mustSave(t, s, prev.Scan, setOf(credentialTo("10.0.0.8:80", "http-basic")), nil)
+	later := mustSave(t, s, prev.Scan, setOf(credentialFrom("10.0.0.31", "10.0.0.8:80", "http-basic"),
+		credentialFrom("10.0.0.32", "10.0.0.8:80", "http-basic")), nil)
 	r, err := s.LoadWithChange(context.Background(), later, cat)
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +305,86 @@ func TestCoverageImageTransfer(t *testing.T) {
 	image.Path, image.RespContentType, image.BodyKind, image.BodyBytes = "/fw/{id}.bin", "application/octet-stream", "elf", 4096
 	wantFixed(t, "an image fetched in clear", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.40:80", image))), cat))
 	wantFixed(t, "the server now speaks TLS", verdict(t, prev, scanOf(2, setOf(watched("10.0.0.40:80", true))), cat))
+	// A probe cannot see cleartext traffic, so its TLS result assesses no cleartext rule.
+	wantNotAssessed(t, "a probe's TLS", verdict(t, prev, scanOf(2, setOf(probed("10.0.0.40:80", "thorough", oneSuite))), cat),
+		"no software image")
+}
+
+func TestCoverageCredentialExchange(t *testing.T) {
+	cat := catalog()
+	basic := withEvidence(fnd("cleartext-credentials", "10.0.0.8", 80, "http-basic"),
+		map[string]any{"kind": "http-basic", "protocol": "http"})
+	prev := scanOf(1, nil, basic)
+	// HTTP requests to the server, without the credential this time: fixed.
+	wantFixed(t, "HTTP without credentials", verdict(t, prev, scanOf(2, setOf(
+		httpTo("10.0.0.8:80", observe.HTTPRequest{Method: "GET", Path: "/api/v1/status", Status: 200}))), cat))
+	wantFixed(t, "TLS on the port", verdict(t, prev, scanOf(2, setOf(watched("10.0.0.8:80", true))), cat))
+	wantNotAssessed(t, "only a probe's TLS", verdict(t, prev, scanOf(2, setOf(probed("10.0.0.8:80", "thorough", oneSuite))), cat),
+		"no http traffic to 10.0.0.8:80")
+	wantNotAssessed(t, "another protocol on the port", verdict(t, prev, scanOf(2, setOf(func(s *observe.Set) {
+		s.AddService(observe.Service{Server: ap("10.0.0.8:80"), Transport: "tcp", Protocol: "telnet", FirstSeen: t0})
+	})), cat), "no http traffic")
+	// MQTT: a connection to the broker; FTP: the service spoken in clear.
+	mqtt := scanOf(1, nil, withEvidence(fnd("cleartext-credentials", "10.0.0.9", 1883, "mqtt-password"),
+		map[string]any{"kind": "mqtt-password", "protocol": "mqtt"}))
+	wantFixed(t, "an MQTT connection", verdict(t, mqtt, scanOf(2, setOf(func(s *observe.Set) {
+		s.AddMQTT(observe.MQTTConnect{Flow: observe.Flow{Client: ap("10.0.0.30:40000"), Server: ap("10.0.0.9:1883")},
+			FirstSeen: t0, ProtocolName: "MQTT", ProtocolLevel: 4, ClientID: "pump-7"})
+	})), cat))
+	ftp := scanOf(1, nil, withEvidence(fnd("cleartext-credentials", "10.0.0.10", 21, "ftp-password"),
+		map[string]any{"kind": "ftp-password", "protocol": "ftp"}))
+	wantFixed(t, "an FTP session", verdict(t, ftp, scanOf(2, setOf(func(s *observe.Set) {
+		s.AddService(observe.Service{Server: ap("10.0.0.10:21"), Transport: "tcp", Protocol: "ftp", FirstSeen: t0,
+			Source: observe.SourcePassive})
+	})), cat))
+}
+
+func TestCoverageKeyHolders(t *testing.T) {
+	cat := catalog()
+	f := withEvidence(fnd("key-shared", "10.0.0.5", 443, "spki-shared"),
+		map[string]any{"shared_by": []any{"10.0.0.5:443", "10.0.0.6:443", "client 10.0.0.70"}})
+	prev := scanOf(1, nil, f)
+	// The target alone, still holding the key: whether the others still do is unknown.
+	wantNotAssessed(t, "the target alone", verdict(t, prev, scanOf(2, setOf(presents("10.0.0.5:443", "spki-shared"))), cat),
+		"none of the others", "10.0.0.6:443")
+	// Another holder seen too: had they still shared the key, the finding would be there.
+	wantFixed(t, "another holder seen", verdict(t, prev, scanOf(2, setOf(presents("10.0.0.5:443", "spki-shared"),
+		presents("10.0.0.6:443", "spki-new"))), cat))
+	// The target holds another key now.
+	wantFixed(t, "the target rekeyed", verdict(t, prev, scanOf(2, setOf(presents("10.0.0.5:443", "spki-new"))), cat))
+	// The target not seen at all.
+	wantNotAssessed(t, "target unseen", verdict(t, prev, scanOf(2, setOf(presents("10.0.0.6:443", "spki-shared"))), cat),
+		"no TLS seen on 10.0.0.5:443")
+	// One holder with the key in certificates for several subjects: its certificates show them all.
+	alone := scanOf(1, nil, withEvidence(fnd("key-shared", "10.0.0.5", 443, "spki-shared"),
+		map[string]any{"shared_by": []any{"10.0.0.5:443"}}))
+	wantFixed(t, "one holder", verdict(t, alone, scanOf(2, setOf(presents("10.0.0.5:443", "spki-shared"))), cat))
+	// A key read from a file, shared with a server: the file read again, and the server seen.
+	file := scanOf(1, nil, withEvidence(fnd("key-shared", "", 0, "spki-shared"),
+		map[string]any{"shared_by": []any{"10.0.0.5:443", "file"}}))
+	fromFile := func(s *observe.Set) {
+		der := []byte("file certificate")
+		ref := s.AddCertificate(der, observe.CertSighting{Time: t0, Source: observe.SourceFile})
+		s.Certificates[ref].Facts = &observe.CertFacts{SPKISHA256: "spki-shared"}
+	}
+	wantNotAssessed(t, "file not read again", verdict(t, file, scanOf(2, setOf(presents("10.0.0.5:443", "spki-shared"))), cat),
+		"no certificate file")
+	wantNotAssessed(t, "file alone", verdict(t, file, scanOf(2, setOf(fromFile)), cat), "10.0.0.5:443")
+	wantFixed(t, "file and server", verdict(t, file, scanOf(2, setOf(fromFile, presents("10.0.0.5:443", "spki-new"))), cat))
+}
+
+func TestCoverageFHIRAndAPI(t *testing.T) {
+	cat := catalog()
+	prev := scanOf(1, nil, fnd("cleartext-fhir", "10.0.0.8", 80, ""))
+	fhir := observe.HTTPRequest{Method: "GET", Path: "/fhir/Patient/{id}", API: observe.APIFHIR, Resource: "Patient", Status: 200}
+	api := observe.HTTPRequest{Method: "GET", Path: "/api/v1/status", API: observe.APIOther, Status: 200}
+	page := observe.HTTPRequest{Method: "GET", Path: "/index.html", Status: 200}
+	wantFixed(t, "FHIR requests", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:80", fhir))), cat))
+	wantNotAssessed(t, "only another API", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:80", api))), cat), "no FHIR request")
+	wantNotAssessed(t, "only pages", verdict(t, prev, scanOf(2, setOf(httpTo("10.0.0.8:80", page))), cat), "no FHIR request")
+	prevAPI := scanOf(1, nil, fnd("cleartext-api", "10.0.0.8", 80, ""))
+	wantFixed(t, "API requests", verdict(t, prevAPI, scanOf(2, setOf(httpTo("10.0.0.8:80", api))), cat))
+	wantNotAssessed(t, "only pages", verdict(t, prevAPI, scanOf(2, setOf(httpTo("10.0.0.8:80", page))), cat), "no API request")
 }
 
 func TestCoverageUnknownRule(t *testing.T) {
@@ -279,13 +399,15 @@ func TestCoverageUnknownRule(t *testing.T) {
 	wantNotAssessed(t, "a rule declaring no needs", verdict(t, prev, everything, empty), "snmp-community")
 	// A catalog built by hand is read the same way as medscan's: its declarations decide.
 	declared := findings.Catalog{"snmp-community": {ID: "snmp-community",
-		Covers: findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenService}}}}
-	wantFixed(t, "a rule declaring the service as its evidence", verdict(t, prev, everything, declared))
-	wantNotAssessed(t, "... with nothing on the target", verdict(t, prev, scanOf(2, nil), declared), "no traffic to 10.0.0.3:161")
+		Covers: findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenCredentialExchange}}}}
+	prev = scanOf(1, nil, withEvidence(prev.Findings[0], map[string]any{"kind": "snmp-community", "protocol": "snmp"}))
+	wantFixed(t, "a rule declaring the credential exchange as its evidence", verdict(t, prev, everything, declared))
+	wantNotAssessed(t, "... with nothing on the target", verdict(t, prev, scanOf(2, nil), declared),
+		"no snmp traffic to 10.0.0.3:161")
 	// Any one of several needs is enough; the reason names what each lacked.
 	either := findings.Catalog{"snmp-community": {ID: "snmp-community", Covers: findings.Coverage{
-		Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenHL7, findings.SeenService}}}}
+		Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenHL7, findings.SeenCredentialExchange}}}}
 	wantFixed(t, "either need", verdict(t, prev, everything, either))
 	got := verdict(t, prev, scanOf(2, nil), either)
-	wantNotAssessed(t, "neither need", got, "HL7 message", "no traffic")
+	wantNotAssessed(t, "neither need", got, "HL7 message", "no snmp traffic")
 }

@@ -44,8 +44,8 @@
 //
 // Runs are of a kind (findings.KindNetwork or KindLint), and "latest" means the latest
 // of a kind (network unless asked). PreviousScan pairs a scan with the latest earlier
-// one of the same kind and label, or, unlabelled, of the same sources; never two unrelated
-// scans. Diff compares two documents by fingerprint: a finding missing from the later
+// one of the same kind and label, or, unlabelled, of the same sources (files by absolute
+// path; standard input never pairs); never two unrelated scans. Diff compares two documents by fingerprint: a finding missing from the later
 // scan is fixed only when that scan assessed its rule on its target, as the rule's
 // declared coverage says (findings.Coverage; coverage.go), and not assessed otherwise,
 // with the reason. Gate applies --fail-on and --fail-on-new to a rendered scan;

@@ -39,7 +39,7 @@ func Diff(prev, cur *findings.Report, catalog findings.Catalog) *findings.Change
 		}
 	}
 	seen := newSeen(cur)
-	seen.earlierKind = kindOf(prev.Scan)
+	seen.earlierKind = prev.Scan.RunKind()
 	for _, f := range allFindings(prev) {
 		cf := findings.Changed(f)
 		if now[cf.Fingerprint] {
@@ -105,11 +105,14 @@ func (s *Store) PreviousScan(ctx context.Context, id int64) (prev int64, ok bool
 // Comparable reports whether two scans are of the same recurring scan: the same kind,
 // and the same label, or both unlabelled and of the same sources.
 func Comparable(a, b findings.ScanInfo) bool {
-	if kindOf(a) != kindOf(b) || a.Label != b.Label {
+	if a.RunKind() != b.RunKind() || a.Label != b.Label {
 		return false
 	}
 	if a.Label != "" {
 		return true
+	}
+	if slices.Contains(a.Sources, "-") || slices.Contains(b.Sources, "-") {
+		return false // standard input is another capture each time
 	}
 	x, y := slices.Clone(a.Sources), slices.Clone(b.Sources)
 	slices.Sort(x)
@@ -117,20 +120,17 @@ func Comparable(a, b findings.ScanInfo) bool {
 	return slices.Equal(slices.Compact(x), slices.Compact(y))
 }
 
-func kindOf(s findings.ScanInfo) string {
-	if s.Kind == "" {
-		return findings.KindNetwork
-	}
-	return s.Kind
-}
-
 // NothingToCompare explains why a scan has no previous scan to be compared with.
 func NothingToCompare(s findings.ScanInfo) string {
 	if s.Label != "" {
-		return fmt.Sprintf("scan %d is the first %s run labelled %q", s.ID, kindOf(s), s.Label)
+		return fmt.Sprintf("scan %d is the first %s run labelled %q", s.ID, s.RunKind(), s.Label)
+	}
+	if slices.Contains(s.Sources, "-") {
+		return fmt.Sprintf("scan %d has no label and read standard input, which is another capture each time; label recurring scans (--label) or give two scan IDs",
+			s.ID)
 	}
 	return fmt.Sprintf("scan %d has no label and no earlier %s run read the same sources (%s); label recurring scans (--label) or give two scan IDs",
-		s.ID, kindOf(s), strings.Join(s.Sources, ", "))
+		s.ID, s.RunKind(), strings.Join(s.Sources, ", "))
 }
 
 // LoadWithChange is Load with Report.Change filled against PreviousScan, when there is

@@ -182,6 +182,9 @@ func TestPreviousScanPairs(t *testing.T) {
 	if msg := NothingToCompare(b.Scan); !strings.Contains(msg, "b.pcap") || !strings.Contains(msg, "--label") {
 		t.Errorf("NothingToCompare(unlabelled) = %q", msg)
 	}
+	if msg := NothingToCompare(findings.ScanInfo{ID: 9, Sources: []string{"-"}}); !strings.Contains(msg, "standard input") {
+		t.Errorf("NothingToCompare(stdin) = %q", msg)
+	}
 	w := mustLoad(t, s, id["ward-lint"])
 	if msg := NothingToCompare(w.Scan); !strings.Contains(msg, `first lint run labelled "ward"`) {
 		t.Errorf("NothingToCompare(labelled) = %q", msg)
@@ -196,6 +199,9 @@ func TestPreviousScanPairs(t *testing.T) {
 		{findings.ScanInfo{Label: "l", Kind: lint}, findings.ScanInfo{Label: "l"}, false},
 		{findings.ScanInfo{Label: "l", Sources: []string{"x"}}, findings.ScanInfo{Sources: []string{"x"}}, false},
 		{findings.ScanInfo{}, findings.ScanInfo{}, true},
+		// Standard input is another capture each time; a label still pairs it.
+		{findings.ScanInfo{Sources: []string{"-"}}, findings.ScanInfo{Sources: []string{"-"}}, false},
+		{findings.ScanInfo{Label: "ci", Sources: []string{"-"}}, findings.ScanInfo{Label: "ci", Sources: []string{"-"}}, true},
 	} {
 		if got := Comparable(tc.a, tc.b); got != tc.want {
 			t.Errorf("Comparable(%+v, %+v) = %v; want %v", tc.a, tc.b, got, tc.want)

@@ -92,8 +92,7 @@ func legacyHTTP(ctx context.Context, tx *sql.Tx) (bool, error) {
 	shapes := observe.NewIndex[string, *legacy](0)
 	for _, x := range all {
 		h := x.r
-		key := fmt.Sprint(x.scan, "|", h.Client, "|", h.Host, "|", h.Port, "|", h.Method, "|", h.HostHeader, "|", h.Path, "|",
-			h.AuthScheme, "|", h.Status, "|", h.BodySHA256)
+		key := fmt.Sprint(x.scan, "|", h.Client, "|", h.Host, "|", h.Port, "|", h.Shape())
 		kept, added, _ := shapes.Add(key, func() *legacy { n := x; return &n })
 		if !added {
 			kept.r.Count += h.Count
@@ -303,7 +302,9 @@ func rewriteColumn(ctx context.Context, tx *sql.Tx, table, col string, fix func(
 
 // templateUpdateSubjects gives cleartext-update findings their path template as subject
 // (and so a new fingerprint), as the rule now raises them, merging two findings whose
-// paths had the same template.
+// paths had the same template. Every subject but the rule's "(request not seen)" is a
+// path or a file name (TFTP's are often relative), and the raw name is replaced wherever
+// the finding's message or evidence repeats it.
 func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 		return false, err
@@ -312,7 +313,7 @@ func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("reading update findings: %w", err)
 	}
-	type move struct{ old, new, subject string }
+	type move struct{ old, new, subject, oldPath, newPath string }
 	var moves []move
 	for rows.Next() {
 		var fp, rule, host, subject string
@@ -322,15 +323,16 @@ func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 			return false, err
 		}
 		path, upload := strings.CutSuffix(subject, " (upload)")
-		ns := subject
-		if strings.HasPrefix(path, "/") {
-			ns = observe.PathTemplate(path)
+		ns, np := subject, path
+		if path != "(request not seen)" { // TFTP names are often relative ("fw-4471.bin"): template them too
+			np = observe.PathTemplate(path)
+			ns = np
 			if upload {
 				ns += " (upload)"
 			}
 		}
 		if ns != subject {
-			moves = append(moves, move{fp, findings.ComputeFingerprint(rule, host, port, ns), ns})
+			moves = append(moves, move{fp, findings.ComputeFingerprint(rule, host, port, ns), ns, path, np})
 		}
 	}
 	rows.Close()
@@ -350,6 +352,9 @@ func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 			`DELETE FROM scan_findings WHERE fingerprint = ?2 AND EXISTS (SELECT 1 FROM scan_findings o
 				WHERE o.scan_id = scan_findings.scan_id AND o.fingerprint = ?1)`,
 			`UPDATE scan_findings SET fingerprint = ?2 WHERE fingerprint = ?1`,
+			// The raw name, wherever the message or evidence repeats it outside a URL.
+			`UPDATE scan_findings SET message = replace(message, ?4, ?5), evidence = replace(evidence, ?4, ?5)
+				WHERE fingerprint = ?2`,
 		}
 		if exists > 0 {
 			stmts = append(stmts,
@@ -359,8 +364,10 @@ func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 		} else {
 			stmts = append(stmts, `UPDATE findings SET fingerprint = ?2, subject = ?3 WHERE fingerprint = ?1`)
 		}
+		stmts = append(stmts, `UPDATE findings SET message = replace(message, ?4, ?5), evidence = replace(evidence, ?4, ?5)
+			WHERE fingerprint = ?2`)
 		for _, q := range stmts {
-			if _, err := tx.ExecContext(ctx, q, m.old, m.new, m.subject); err != nil {
+			if _, err := tx.ExecContext(ctx, q, m.old, m.new, m.subject, m.oldPath, m.newPath); err != nil {
 				return false, fmt.Errorf("moving update finding %s: %w", m.old, err)
 			}
 		}

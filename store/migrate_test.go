@@ -20,7 +20,8 @@ import (
 // patientData are the identifiers the legacy store below holds in raw URL paths, file
 // names, asset reasons and finding messages, evidence and subjects: none may survive the
 // migration anywhere in the store's files.
-var patientData = []string{"WRD4471902", "QUILLFEATHER", "MARGERY", "SMITH_JOHN", "smith-john", "HOLLOWAY", "XYZ998877"}
+var patientData = []string{"WRD4471902", "QUILLFEATHER", "MARGERY", "SMITH_JOHN", "smith-john", "HOLLOWAY", "XYZ998877",
+	"PUMPFW5512", "MRN60071"}
 
 // legacyStore writes, by hand, a store of schema version 1 as the first medscan wrote
 // it: scan 1 a network scan with raw paths everywhere, scan 2 a lint run (certificate
@@ -41,6 +42,7 @@ func legacyStore(t *testing.T, path string) {
 	apiFP := findings.ComputeFingerprint("cleartext-api", "10.0.0.8", 80, "")
 	updFP := findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 80, "/fw/WRD4471902.bin")
 	upd2FP := findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 80, "/fw/XYZ998877.bin")
+	tftpFP := findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 69, "PUMPFW5512.bin (upload)")
 	certSHA := hexSHA(fileDER)
 	stmts := []struct {
 		q    string
@@ -61,7 +63,7 @@ func legacyStore(t *testing.T, path string) {
 			(1, '10.0.0.30', 40000, '10.0.0.8', 80, 3, ?, ?, 'GET', 'ehr.example', '/fhir/Patient/WRD4471902', '["_format"]',
 				'curl/8', '', '', 0, '[]', 200, 'nginx', 'application/fhir+json'),
 			(1, '10.0.0.30', 40001, '10.0.0.8', 80, 1, ?, ?, 'GET', 'ehr.example',
-				'/api/patients/QUILLFEATHER%5EMARGERY/vitals', '[]', 'curl/8', '', 'Bearer', 0, '[]', 200, 'nginx',
+				'/api/patients/QUILLFEATHER%5EMARGERY/vitals', '["MRN60071"]', 'curl/8', '', 'Bearer', 0, '[]', 200, 'nginx',
 				'application/json'),
 			(1, '10.0.0.30', 40002, '10.0.0.8', 80, 2, ?, ?, 'GET', 'ehr.example', '/fhir/Patient/smith-john', '["_format"]',
 				'curl/8', '', '', 0, '[]', 200, 'nginx', 'application/fhir+json')`,
@@ -92,11 +94,13 @@ func legacyStore(t *testing.T, path string) {
 			(?, 'cleartext-update', 2, '10.0.0.40', 80, '/fw/WRD4471902.bin', 'firmware /fw/WRD4471902.bin fetched in clear',
 				'{"path":"/fw/WRD4471902.bin"}', ?, 'passive', '', '[]', ?, ?),
 			(?, 'cleartext-update', 3, '10.0.0.40', 80, '/fw/XYZ998877.bin', 'firmware /fw/XYZ998877.bin fetched in clear',
-				'{"path":"/fw/XYZ998877.bin"}', ?, 'passive', '', '[]', ?, ?)`,
-			[]any{apiFP, ts, ts, ts, updFP, ts, ts, ts, upd2FP, later, later, later}},
+				'{"path":"/fw/XYZ998877.bin"}', ?, 'passive', '', '[]', ?, ?),
+			(?, 'cleartext-update', 2, '10.0.0.40', 69, 'PUMPFW5512.bin (upload)', 'image PUMPFW5512.bin uploaded in clear',
+				'{"direction":"upload"}', ?, 'passive', '', '[]', ?, ?)`,
+			[]any{apiFP, ts, ts, ts, updFP, ts, ts, ts, upd2FP, later, later, later, tftpFP, ts, ts, ts}},
 		{`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source, remediation, refs)
 			SELECT 1, fingerprint, severity, message, evidence, time, source, remediation, refs FROM findings
-				WHERE fingerprint IN (?, ?)`, []any{apiFP, updFP}},
+				WHERE fingerprint IN (?, ?, ?)`, []any{apiFP, updFP, tftpFP}},
 		{`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source, remediation, refs)
 			SELECT 3, fingerprint, severity, message, evidence, time, source, remediation, refs FROM findings
 				WHERE fingerprint = ?`, []any{upd2FP}},
@@ -213,7 +217,8 @@ func TestMigrateLegacyStore(t *testing.T) {
 		t.Errorf("FHIR request = %+v", fhir)
 	}
 	api, ok := got["/api/patients/{id}/vitals"]
-	if !ok || api.API != observe.APIOther || api.Resource != "" || api.AuthScheme != "Bearer" {
+	if !ok || api.API != observe.APIOther || api.Resource != "" || api.AuthScheme != "Bearer" ||
+		!slices.Equal(api.QueryKeys, []string{"{id}"}) {
 		t.Errorf("API request = %+v (requests %v)", api, r.HTTP)
 	}
 	// Transfers likewise, their URLs written as the dissectors write them: a relative TFTP
@@ -244,16 +249,18 @@ func TestMigrateLegacyStore(t *testing.T) {
 		r.Assets[0].Manufacturer != "Acme" || r.Assets[0].MAC != "00:50:56:8a:10:10" {
 		t.Errorf("assets = %+v", r.Assets)
 	}
-	var apiF, updF *findings.Finding
+	var apiF, updF, tftpF *findings.Finding
 	for i := range r.Findings {
-		switch r.Findings[i].Rule {
-		case "cleartext-api":
-			apiF = &r.Findings[i]
-		case "cleartext-update":
-			updF = &r.Findings[i]
+		switch f := &r.Findings[i]; {
+		case f.Rule == "cleartext-api":
+			apiF = f
+		case f.Rule == "cleartext-update" && f.Port == 69:
+			tftpF = f
+		case f.Rule == "cleartext-update":
+			updF = f
 		}
 	}
-	if apiF == nil || updF == nil {
+	if apiF == nil || updF == nil || tftpF == nil {
 		t.Fatalf("findings = %+v", r.Findings)
 	}
 	if !strings.Contains(apiF.Message, "/ehr/api/v2/patient/name/{id}/record") {
@@ -271,6 +278,11 @@ func TestMigrateLegacyStore(t *testing.T) {
 	if updF.Subject != subject || updF.Fingerprint != fp || updF.Message != "firmware /fw/{id}.bin fetched in clear" {
 		t.Errorf("cleartext-update finding = %+v; want subject %q, fingerprint %s", updF, subject, fp)
 	}
+	// A relative TFTP file name is templated as any path is.
+	const tftpSubject = "{id}.bin (upload)"
+	if tftpF.Subject != tftpSubject || tftpF.Message != "image {id}.bin uploaded in clear" || tftpF.Fingerprint != findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 69, tftpSubject) {
+		t.Errorf("TFTP upload finding = %+v; want subject %q", tftpF, tftpSubject)
+	}
 	var r3upd []findings.Finding
 	for _, f := range reports[3].Findings {
 		if f.Rule == "cleartext-update" {
@@ -280,7 +292,7 @@ func TestMigrateLegacyStore(t *testing.T) {
 	if len(r3upd) != 1 || r3upd[0].Fingerprint != fp || r3upd[0].Severity != findings.High {
 		t.Errorf("scan 3's update findings = %+v; want the merged fingerprint, with its own severity", r3upd)
 	}
-	if n := count(t, st, "SELECT count(*) FROM findings WHERE rule = 'cleartext-update'"); n != 1 {
+	if n := count(t, st, "SELECT count(*) FROM findings WHERE rule = 'cleartext-update' AND port = 80"); n != 1 {
 		t.Errorf("%d cleartext-update findings in the store; want the two merged into one", n)
 	}
 	if !updF.FirstSeen.Equal(r3upd[0].FirstSeen) || updF.FirstSeen.Format("2006-01") != "2025-01" ||

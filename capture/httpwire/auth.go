@@ -35,21 +35,6 @@ func apiKeyLower(ln []byte) bool {
 		bytes.Contains(ln, []byte("apikey")) || bytes.Contains(ln, []byte("secret")) || bytes.Contains(ln, []byte("token"))
 }
 
-// secretParams are query parameter names whose values are treated as secrets.
-var secretParams = [...]string{
-	"password", "passwd", "pwd", "pass", "token", "access_token", "auth_token", "api_key", "apikey",
-	"key", "secret", "client_secret", "sig", "signature", "session", "sessionid", "jwt",
-}
-
-func secretParam(name string) bool {
-	for _, k := range secretParams {
-		if lines.EqualFold([]byte(name), k) {
-			return true
-		}
-	}
-	return false
-}
-
 // authorization emits the credential of an Authorization or Proxy-Authorization value and
 // returns its scheme (canonical spelling for the well-known ones).
 func (s *stream) authorization(h *half, where string, v []byte) string {

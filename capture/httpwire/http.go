@@ -342,7 +342,7 @@ func (s *stream) target(h *half, tg []byte) {
 		if len(h.msg.QueryKeys) < maxQueryKeys && !contains(h.msg.QueryKeys, name) {
 			h.msg.QueryKeys = append(h.msg.QueryKeys, name)
 		}
-		if len(v) > 0 && secretParam(name) {
+		if len(v) > 0 && observe.IsSecretQueryKey(name) {
 			s.credential(h, "url-secret", name, "", unescape(v, true))
 		}
 	}

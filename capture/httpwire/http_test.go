@@ -185,7 +185,7 @@ var httpCases = []httpCase{
 		secrets: []string{"hunter2", "abc+def", "abc def", "k3y", "Pr0xyPassw0rd", "Zz9"},
 		check: func(t *testing.T, h *corpustest.Harness) {
 			wantStatuses(t, h, "GET /login 0", "GET /{id} 0")
-			if got := strings.Join(h.Sink.HTTP[0].QueryKeys, ","); got != "user,Password,token,x,sig,key" {
+			if got := strings.Join(h.Sink.HTTP[0].QueryKeys, ","); got != "user,Password,token,{id},sig,key" {
 				t.Errorf("query keys = %s", got)
 			}
 			if h.Sink.HTTP[1].HostHeader != "device.local:8080" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -90,6 +91,10 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	prev, err := st.Load(ctx, earlier)
 	if err != nil {
 		return err
+	}
+	if a, b := prev.Scan.RunKind(), cur.Scan.RunKind(); a != b {
+		return usageError{fmt.Sprintf("diff: scan %d is a %s run and scan %d a %s run: neither looks at what the other does; compare two runs of one kind",
+			prev.Scan.ID, a, cur.Scan.ID, b)}
 	}
 	cur.Change = store.Diff(prev, cur, rules.CatalogIndex())
 	rules.ApplySuppressions(cur, active)

@@ -277,6 +277,34 @@ func TestLatestIsTheNetworkScan(t *testing.T) {
 	if !strings.Contains(list, "network") || !strings.Contains(list, "lint") {
 		t.Errorf("scans does not show the kinds:\n%s", list)
 	}
+	// A scan and a lint run look at different things: comparing them is refused.
+	res := mustRun(t, dir, 2, "diff", "1", "2", "--db", "m.db")
+	if !strings.Contains(res.stderr, "scan 1 is a network run and scan 2 a lint run") {
+		t.Errorf("diff of a scan and a lint run: %s", res.stderr)
+	}
+}
+
+// TestStandardInputIsNeverPaired reads one capture from standard input twice without a
+// label: each is another capture as far as medscan can know, so neither is compared.
+func TestStandardInputIsNeverPaired(t *testing.T) {
+	dir := t.TempDir()
+	capture, err := os.ReadFile(wardCapture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		res := medscan(t, dir, capture, "scan", "-q", "--pcap", "-", "--db", "m.db", "--format", "json")
+		if res.code != 0 && res.code != 3 {
+			t.Fatalf("scan of standard input: exit %d: %s", res.code, res.stderr)
+		}
+		if r := parseHistory(t, res.stdout); r.Change != nil {
+			t.Errorf("a scan of standard input was compared with scan %d", r.Change.PreviousScan)
+		}
+	}
+	res := mustRun(t, dir, 0, "diff", "--db", "m.db")
+	if !strings.Contains(res.stdout, "Nothing to compare") || !strings.Contains(res.stdout, "standard input") {
+		t.Errorf("diff after two scans of standard input:\n%s", res.stdout)
+	}
 }
 
 // TestUnrelatedScansAreNotCompared scans two different captures without labels: diff

@@ -65,9 +65,8 @@ func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, er
 			opt.FileError(p)
 		}
 	}
-	var sources []string
+	sources := sourceNames(opt.Paths)
 	for _, root := range opt.Paths {
-		sources = append(sources, root)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				problem(path, errMessage(err))

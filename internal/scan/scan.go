@@ -17,6 +17,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -99,7 +100,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		}
 	}
 	eng.Finish()
-	sources := slices.Clone(opt.Pcaps)
+	sources := sourceNames(opt.Pcaps)
 	if opt.Probe != nil {
 		sources = append(sources, opt.Probe.sources()...)
 		if ok, err := runProbe(ctx, st, set, opt.Probe); err != nil {
@@ -183,3 +184,20 @@ func judgedMeta(meta findings.ScanInfo, set *observe.Set, pol *rules.Policy, clo
 
 // ErrNoSources is returned when a scan is asked for with nothing to read.
 var ErrNoSources = errors.New("nothing to scan: give targets to probe, --pcap FILE (or - for standard input), or --iface IF")
+
+// sourceNames names files as a scan records them: absolute and clean, so that the history
+// pairs two unlabelled runs only when they read the same files ("ward.pcap" read from two
+// folders is two captures), and "-" for standard input, which the history never pairs.
+func sourceNames(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p
+		if p == "-" {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			out[i] = abs
+		}
+	}
+	return out
+}

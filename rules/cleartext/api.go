@@ -16,7 +16,7 @@ type api struct{}
 func (api) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-api",
-		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenHTTP}},
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenAPI}},
 		Title:   "API calls in clear",
 		Default: findings.Medium,
 		Rationale: "Devices and middleware exchange telemetry, orders, configuration and commands through " +

@@ -36,15 +36,6 @@ func (apiUnauthenticated) Meta() rules.Meta {
 	}
 }
 
-// secretQueryKeys are the URL parameter names that carry a credential, mirroring the list
-// capture/httpwire turns into url-secret credentials (its doc.go): rules cannot import the
-// dissector, and a request that authenticates in its URL is authenticated, if badly
-// (cleartext-credentials reports that).
-var secretQueryKeys = []string{
-	"password", "passwd", "pwd", "pass", "token", "access_token", "auth_token", "api_key", "apikey", "key",
-	"secret", "client_secret", "sig", "signature", "session", "sessionid", "jwt",
-}
-
 // publicPaths are the last path segments of endpoints meant to answer anyone: FHIR's
 // capability statement (which the FHIR specification says servers expose without
 // authentication) and health checks.
@@ -57,7 +48,7 @@ func unauthenticated(r *observe.HTTPRequest) bool {
 		return false
 	}
 	for _, k := range r.QueryKeys {
-		if slices.Contains(secretQueryKeys, strings.ToLower(k)) {
+		if observe.IsSecretQueryKey(k) {
 			return false
 		}
 	}

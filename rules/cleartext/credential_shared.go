@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -21,7 +20,7 @@ type credentialShared struct{}
 func (credentialShared) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "credential-shared",
-		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Needs: []findings.Evidence{findings.SeenCredentialUse}},
+		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Needs: []findings.Evidence{findings.SeenSharedCredentialUse}},
 		Title:   "Same credential used by several hosts",
 		Default: findings.High,
 		Rationale: "One password or API key on a whole fleet (every monitor on a ward, every pump of a model) is " +
@@ -38,120 +37,144 @@ func (credentialShared) Meta() rules.Meta {
 	}
 }
 
-// Check groups credentials by kind and keyed hash (the same secret) and raises a finding
-// for each secret that two or more client hosts sent. The fingerprint does not depend on
-// the hash, whose key is per store: the Subject is the kind and the sorted servers the
-// secret was sent to ("mqtt-password@10.20.0.50:1883"), and the host and port are the
-// first of those servers. Two shared secrets of one kind sent to the same servers are one
-// finding that lists both, like cleartext-credentials' distinct secrets; a secret that
-// starts being sent to a new server is, by that Subject, a new finding.
+// Check finds the secrets (by kind and keyed hash) that two or more client hosts sent,
+// wherever they sent them, and raises one finding per server and kind, like
+// cleartext-credentials: its Subject is the kind, so its identity (rule, server, kind)
+// does not depend on the hash, whose key is per store, nor on which other servers the
+// secret reached. Two shared secrets of one kind sent to one server are one finding that
+// lists both. Its clients are the hosts that sent a shared secret to this server, the
+// ones a later scan must see again to tell whether they still share it.
 func (credentialShared) Check(c *rules.Context) {
-	type key struct{ kind, hash string }
+	type secretKey struct{ kind, hash string }
 	type secret struct {
-		key
-		preview                          string
-		protocols, clients, users, where []string
-		servers                          []observe.Endpoint
+		secretKey
+		preview string
+		clients []string // every host that sent it, to any server
+		servers []observe.Endpoint
+		count   int
+	}
+	type groupKey struct {
+		server observe.Endpoint
+		kind   string
+	}
+	type group struct {
+		groupKey
+		secrets                          map[secretKey]bool
+		clients, users, where, protocols []string
 		seen                             observe.Span
 		count                            int
 	}
-	secrets := observe.NewIndex[key, *secret](0)
+	secrets := observe.NewIndex[secretKey, *secret](0)
+	groups := observe.NewIndex[groupKey, *group](0)
 	for _, cr := range c.Set.Credentials {
 		if cr.Hash == "" {
 			continue // nothing to compare by
 		}
-		k := key{cr.Kind, cr.Hash}
-		s, _, _ := secrets.Add(k, func() *secret { return &secret{key: k, preview: cr.Preview} })
-		s.seen.Add(cr.FirstSeen, cr.LastSeen)
-		s.clients = rules.AddSorted(s.clients, cr.Flow.Client.Addr().Unmap().String())
+		client := cr.Flow.Client.Addr().Unmap().String()
+		sk := secretKey{cr.Kind, cr.Hash}
+		s, _, _ := secrets.Add(sk, func() *secret { return &secret{secretKey: sk, preview: cr.Preview} })
+		s.clients = rules.AddSorted(s.clients, client)
 		if i, found := slices.BinarySearchFunc(s.servers, cr.Flow.Server, observe.Endpoint.Compare); !found && len(s.servers) < 64 {
 			s.servers = slices.Insert(s.servers, i, cr.Flow.Server)
 		}
-		if cr.Protocol != "" {
-			s.protocols = rules.AddSorted(s.protocols, cr.Protocol)
-		}
-		if cr.User != "" {
-			s.users = rules.AddSorted(s.users, cr.User)
-		}
-		if cr.Where != "" {
-			s.where = rules.AddSorted(s.where, cr.Where)
-		}
 		s.count += max(cr.Count, 1)
+
+		gk := groupKey{cr.Flow.Server, cr.Kind}
+		g, _, _ := groups.Add(gk, func() *group { return &group{groupKey: gk, secrets: map[secretKey]bool{}} })
+		g.secrets[sk] = true
 	}
-	// One finding per kind and server set, each listing its shared secrets.
-	type group struct {
-		subject string
-		secrets []*secret
-	}
-	groups := observe.NewIndex[string, *group](0)
-	for _, s := range secrets.Items() {
-		if len(s.clients) < 2 {
+	// A second pass over the credentials, now that it is known which secrets are shared.
+	for _, cr := range c.Set.Credentials {
+		sk := secretKey{cr.Kind, cr.Hash}
+		if s, ok := secrets.Get(sk); !ok || len(s.clients) < 2 {
 			continue
 		}
-		subj := s.kind + "@" + strings.Join(endpointStrings(s.servers), ",")
-		g, _, _ := groups.Add(subj, func() *group { return &group{subject: subj} })
-		g.secrets = append(g.secrets, s)
+		g, _ := groups.Get(groupKey{cr.Flow.Server, cr.Kind})
+		g.clients = rules.AddSorted(g.clients, cr.Flow.Client.Addr().Unmap().String())
+		g.seen.Add(cr.FirstSeen, cr.LastSeen)
+		g.count += max(cr.Count, 1)
+		if cr.Protocol != "" {
+			g.protocols = rules.AddSorted(g.protocols, cr.Protocol)
+		}
+		if cr.User != "" {
+			g.users = rules.AddSorted(g.users, cr.User)
+		}
+		if cr.Where != "" {
+			g.where = rules.AddSorted(g.where, cr.Where)
+		}
 	}
-	for _, g := range groups.Sorted(func(a, b *group) int { return cmp.Compare(a.subject, b.subject) }) {
-		subj, ss := g.subject, g.secrets
+	for _, g := range groups.Sorted(func(a, b *group) int {
+		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.kind, b.kind))
+	}) {
+		if len(g.clients) == 0 {
+			continue // no shared secret went to this server
+		}
+		var ss []*secret
+		for sk := range g.secrets {
+			if s, _ := secrets.Get(sk); len(s.clients) >= 2 {
+				ss = append(ss, s)
+			}
+		}
 		slices.SortFunc(ss, func(a, b *secret) int { return cmp.Or(cmp.Compare(a.preview, b.preview), cmp.Compare(a.hash, b.hash)) })
-		var clients, users, where, protocols []string
-		var seen observe.Span
-		count := 0
-		secrets := make([]map[string]any, 0, len(ss))
+		var hosts []string
+		var servers []observe.Endpoint
+		list := make([]map[string]any, 0, len(ss))
 		for _, s := range ss {
 			for _, x := range s.clients {
-				clients = rules.AddSorted(clients, x)
+				hosts = rules.AddSorted(hosts, x)
 			}
-			for _, x := range s.users {
-				users = rules.AddSorted(users, x)
+			for _, ep := range s.servers {
+				if i, found := slices.BinarySearchFunc(servers, ep, observe.Endpoint.Compare); !found {
+					servers = slices.Insert(servers, i, ep)
+				}
 			}
-			for _, x := range s.where {
-				where = rules.AddSorted(where, x)
-			}
-			for _, x := range s.protocols {
-				protocols = rules.AddSorted(protocols, x)
-			}
-			seen.Add(s.seen.First, s.seen.Last)
-			count += s.count
-			secrets = append(secrets, map[string]any{"preview": s.preview, "hash": s.hash, "clients": s.clients, "count": s.count})
+			list = append(list, map[string]any{"preview": s.preview, "hash": s.hash, "clients": s.clients, "count": s.count})
 		}
-		servers := endpointStrings(ss[0].servers)
-		host, port := rules.HostPort(ss[0].servers[0])
+		host, port := rules.HostPort(g.server)
+		here := endpointStrings([]observe.Endpoint{g.server})[0]
 		ev := map[string]any{
-			"kind":        ss[0].kind,
-			"protocols":   protocols,
-			"clients":     clients,
-			"hosts":       len(clients),
-			"servers":     servers,
+			"kind":        g.kind,
+			"protocols":   g.protocols,
+			"clients":     g.clients,
+			"hosts":       len(hosts),
+			"shared_by":   hosts,
+			"servers":     endpointStrings(servers),
 			"preview":     ss[0].preview,
 			"hash":        ss[0].hash,
-			"count":       count,
-			"secrets":     secrets,
-			"observed_at": rules.TimeString(seen.First),
-			"first_seen":  rules.TimeString(seen.First),
-			"last_seen":   rules.TimeString(seen.Last),
+			"count":       g.count,
+			"secrets":     list,
+			"observed_at": rules.TimeString(g.seen.First),
+			"first_seen":  rules.TimeString(g.seen.First),
+			"last_seen":   rules.TimeString(g.seen.Last),
 		}
-		if len(users) > 0 {
-			ev["user"] = users
+		if len(g.users) > 0 {
+			ev["user"] = g.users
 		}
-		if len(where) > 0 {
-			ev["where"] = where
+		if len(g.where) > 0 {
+			ev["where"] = g.where
 		}
-		what := "the same " + ss[0].kind + " (" + ss[0].preview + ")"
+		what := "the same " + g.kind + " (" + ss[0].preview + ")"
 		if len(ss) > 1 {
-			what = fmt.Sprintf("%d shared %s secrets", len(ss), ss[0].kind)
+			what = fmt.Sprintf("%d shared %s secrets", len(ss), g.kind)
+		}
+		msg := fmt.Sprintf("%d hosts (%s) sent %s to %s", len(g.clients), joinFew(g.clients, 5), what, here)
+		if len(g.clients) < len(hosts) {
+			them := "it"
+			if len(ss) > 1 {
+				them = "them"
+			}
+			msg = fmt.Sprintf("%s sent %s to %s; %d hosts in all share %s (%s)", joinFew(g.clients, 5), what, here,
+				len(hosts), them, joinFew(hosts, 5))
 		}
 		c.Emit(findings.Finding{
-			Host:    host,
-			Port:    port,
-			Subject: subj,
-			Message: fmt.Sprintf("%d hosts (%s) sent %s to %s", len(clients), joinFew(clients, 5), what,
-				joinFew(servers, 3)),
+			Host:      host,
+			Port:      port,
+			Subject:   g.kind,
+			Message:   msg,
 			Evidence:  ev,
-			Time:      seen.First,
-			FirstSeen: seen.First,
-			LastSeen:  seen.Last,
+			Time:      g.seen.First,
+			FirstSeen: g.seen.First,
+			LastSeen:  g.seen.Last,
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules/internal/rulestest"
 )
@@ -29,17 +30,17 @@ func TestCredentialShared(t *testing.T) {
 			cred("10.20.1.21:40000", "10.20.0.40:8080", "api-key-header", keyPreview, keyHash),
 			cred("10.20.1.22:40001", "10.20.0.40:8080", "api-key-header", keyPreview, keyHash),
 			cred("10.20.1.23:40002", "10.20.0.40:8080", "api-key-header", keyPreview, keyHash)},
-			[]string{"high 10.20.0.40:8080"}, []string{"api-key-header@10.20.0.40:8080"}},
-		{"sent to two servers: the first is the finding's host", []observe.Credential{
+			[]string{"high 10.20.0.40:8080"}, []string{"api-key-header"}},
+		{"sent to two servers by one host each: one finding per server", []observe.Credential{
 			cred("10.0.0.5:40000", "10.0.0.90:80", "http-bearer", keyPreview, keyHash),
 			cred("10.0.0.6:40000", "10.0.0.9:80", "http-bearer", keyPreview, keyHash)},
-			[]string{"high 10.0.0.9:80"}, []string{"http-bearer@10.0.0.9:80,10.0.0.90:80"}},
+			[]string{"high 10.0.0.90:80", "high 10.0.0.9:80"}, []string{"http-bearer", "http-bearer"}},
 		{"two shared secrets of one kind to one server: one finding listing both", []observe.Credential{
 			cred("10.0.0.5:40000", "10.0.0.40:8080", "api-key-header", keyPreview, keyHash),
 			cred("10.0.0.6:40000", "10.0.0.40:8080", "api-key-header", keyPreview, keyHash),
 			cred("10.0.0.7:40000", "10.0.0.40:8080", "api-key-header", otherPreview, otherHash),
 			cred("10.0.0.8:40000", "10.0.0.40:8080", "api-key-header", otherPreview, otherHash)},
-			[]string{"high 10.0.0.40:8080"}, []string{"api-key-header@10.0.0.40:8080"}},
+			[]string{"high 10.0.0.40:8080"}, []string{"api-key-header"}},
 		{"one host, many connections: quiet", []observe.Credential{
 			cred("10.0.0.5:40000", "10.0.0.40:8080", "api-key-header", keyPreview, keyHash),
 			cred("10.0.0.5:40001", "10.0.0.41:8080", "api-key-header", keyPreview, keyHash)}, nil, nil},
@@ -70,8 +71,21 @@ func TestCredentialShared(t *testing.T) {
 				}
 				secrets := f.Evidence["secrets"].([]map[string]any)
 				clients := f.Evidence["clients"].([]string)
-				if f.Evidence["hosts"] != len(clients) || f.Evidence["count"] != len(tc.creds) {
+				sharedBy := f.Evidence["shared_by"].([]string)
+				if f.Evidence["hosts"] != len(sharedBy) || len(sharedBy) < 2 || len(clients) == 0 {
 					t.Errorf("evidence %v", f.Evidence)
+				}
+				sentHere := 0
+				for _, c := range tc.creds {
+					if c.Flow.Server.String() == findings.Target(f.Host, f.Port) {
+						sentHere++
+					}
+				}
+				if f.Evidence["count"] != sentHere {
+					t.Errorf("count %v, want the %d credentials sent to %s", f.Evidence["count"], sentHere, findings.Target(f.Host, f.Port))
+				}
+				if len(clients) == 1 && !strings.Contains(f.Message, "2 hosts in all share it") {
+					t.Errorf("message %q does not say who else shares the secret", f.Message)
 				}
 				switch len(secrets) {
 				case 1:

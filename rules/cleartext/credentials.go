@@ -18,7 +18,7 @@ type credentials struct{}
 func (credentials) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-credentials",
-		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenService}},
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenCredentialExchange}},
 		Title:   "Credential sent in clear",
 		Default: findings.High,
 		Rationale: "A password, token, API key or community string sent without encryption can be read by " +

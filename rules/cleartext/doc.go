@@ -12,11 +12,12 @@
 // looks like an identifier replaced by "{id}"), and neither are secrets: a credential
 // finding carries the credential's kind, where it was sent, the user name, a masked
 // preview and its keyed hash. The hash is keyed per store, so no fingerprint depends on
-// it: cleartext-credentials' Subject is the credential's kind, and credential-shared's is
-// the kind and the servers the secret was sent to ("mqtt-password@10.20.0.50:1883").
+// it: both cleartext-credentials and credential-shared raise one finding per server and
+// kind of credential, the kind as Subject.
 //
-// What an HTTP request was is decided from its headers (httpapi.go: classify), since the
-// engine never keeps a body:
+// What an HTTP request was is decided once, by the HTTP dissector, from its headers and
+// path (observe.ClassifyHTTP), since the engine never keeps a body; the rules read
+// HTTPRequest.API and Resource:
 //   - FHIR (cleartext-fhir): a FHIR media type in either direction (application/fhir+json,
 //     application/fhir+xml, or DSTU2's application/json+fhir and application/xml+fhir), or
 //     a path whose first segment, or first segment after a FHIR base ("/fhir/", "/baseR4/",
@@ -31,8 +32,8 @@
 //     server endpoint that carried any FHIR is left to cleartext-fhir, so an endpoint is
 //     reported once.
 //   - api-unauthenticated judges both: a request answered 2xx that carried no
-//     Authorization scheme, no API-key header, no cookie and no secret URL parameter (the
-//     names capture/httpwire treats as secrets, mirrored in secretQueryKeys). FHIR's
+//     Authorization scheme, no API-key header, no cookie and no secret URL parameter
+//     (observe.IsSecretQueryKey, the names the HTTP dissector treats as secrets). FHIR's
 //     capability statement, /.well-known/ documents and health checks are public by design
 //     and not judged; nor is a response whose request the capture lost.
 package cleartext

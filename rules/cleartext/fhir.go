@@ -16,7 +16,7 @@ type fhir struct{}
 func (fhir) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-fhir",
-		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenHTTP}},
+		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenFHIR}},
 		Title:   "FHIR REST calls in clear",
 		Default: findings.High,
 		Rationale: "FHIR resources are patient records (Patient, Observation, MedicationRequest, DiagnosticReport, " +

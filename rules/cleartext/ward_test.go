@@ -63,8 +63,8 @@ func TestWardCapture(t *testing.T) {
 		subject, host string
 		port          int
 	}{
-		{"api-key-header@10.20.0.40:8080", "10.20.0.40", 8080},
-		{"mqtt-password@10.20.0.50:1883", "10.20.0.50", 1883},
+		{"api-key-header", "10.20.0.40", 8080},
+		{"mqtt-password", "10.20.0.50", 1883},
 	} {
 		f := find("credential-shared", want.subject, want.host, want.port)
 		if f == nil {

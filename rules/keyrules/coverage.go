@@ -7,3 +7,8 @@ import "github.com/medscan/medscan/findings"
 // profile, or a certificate file read again shows.
 var keyCoverage = findings.Coverage{Domain: findings.DomainKeys,
 	Needs: []findings.Evidence{findings.SeenCertificates}, Profile: "inventory"}
+
+// sharedKeyCoverage is key-shared's: seeing one holder again does not show whether the
+// others still hold its key (findings.SeenKeyHolders).
+var sharedKeyCoverage = findings.Coverage{Domain: findings.DomainKeys,
+	Needs: []findings.Evidence{findings.SeenKeyHolders}, Profile: "inventory"}

@@ -21,7 +21,7 @@ type keyShared struct{}
 func (keyShared) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-shared",
-		Covers:  keyCoverage,
+		Covers:  sharedKeyCoverage,
 		Title:   "Public key shared between devices or identities",
 		Default: findings.High,
 		Rationale: "A key pair is an identity. When the same public key is presented by several hosts (a key " +
