@@ -12,6 +12,25 @@ type Inventory struct {
 	Services []Service `json:"services"`
 }
 
+// NewInventory is r's inventory: its assets of kind ("" for every kind), and the
+// services those assets offered.
+func NewInventory(r *Report, kind string) *Inventory {
+	doc := &Inventory{Scan: r.Scan, Assets: []Asset{}, Services: []Service{}}
+	listed := map[string]bool{}
+	for _, a := range r.Assets {
+		if kind == "" || a.Kind == kind {
+			doc.Assets = append(doc.Assets, a)
+			listed[a.IP()] = true
+		}
+	}
+	for _, s := range r.Services {
+		if listed[s.Host] {
+			doc.Services = append(doc.Services, s)
+		}
+	}
+	return doc
+}
+
 // ScanList is the store's scans, oldest first, with their counts.
 type ScanList struct {
 	Scans []ScanEntry `json:"scans"`

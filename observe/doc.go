@@ -12,8 +12,10 @@
 //     copied. Flows and endpoints are left out of it and shown as client, host and port.
 //   - The one sanitizer for text from the wire (text.go: Clean, Text): control
 //     characters, bidirectional overrides and invalid UTF-8 are shown as escapes, never
-//     obeyed. Producers apply it as text enters an observation; every output starts from
-//     it (package findings' Tidy) before its own escaping.
+//     obeyed. Dissectors apply it as text enters an observation; certificate names keep
+//     their exact RFC 4514 rendering (package lint), which other tools are compared
+//     with; and every output starts from it (package findings' Tidy) before its own
+//     escaping, so that nothing reaches a reader unsanitized whatever its producer did.
 //   - What an HTTP request was and what of its path may be kept (httpapi.go, urlpath.go):
 //     the HTTP dissector classifies each request once (ClassifyHTTP) and replaces its
 //     path by a template in which every identifier is "{id}" (PathTemplate), so that no

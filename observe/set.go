@@ -384,6 +384,10 @@ func (s *Set) Merge(o *Set) {
 		s.AddService(*v)
 	}
 	for _, h := range o.Hosts {
+		if s.Hosts[h.Addr] == nil && len(s.Hosts) >= MaxHosts {
+			s.count(hostsNotKept, 1) // once per host left out, not once per merged fact
+			continue
+		}
 		if len(h.MACs) == 0 {
 			s.AddHost(h.Addr, "", h.FirstSeen)
 		}

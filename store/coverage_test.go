@@ -114,7 +114,9 @@ func httpTo(server string, r observe.HTTPRequest) func(*observe.Set) {
 	}
 }
 
-func credentialTo(server, kind string) func(*observe.Set) { return credentialFrom("10.0.0.30", server, kind) }
+func credentialTo(server, kind string) func(*observe.Set) {
+	return credentialFrom("10.0.0.30", server, kind)
+}
 
 func credentialFrom(client, server, kind string) func(*observe.Set) {
 	return func(s *observe.Set) {

@@ -21,8 +21,9 @@ var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) (bool, error){
 }
 
 // migrate0002 converts the HTTP requests and file transfers an older medscan stored into
-// observations whose paths are templates (observe.PathTemplate), classified as the HTTP
-// dissector now classifies them (observe.ClassifyHTTP), and replaces the paths that
+// observations whose paths and query parameter names are templates (observe.PathTemplate,
+// QueryKeysTemplate), classified as the HTTP dissector now classifies them
+// (observe.HTTPRequest.AsEmitted), requests of one shape merged, and replaces the paths that
 // older medscan wrote into asset reasons and finding messages and evidence by their
 // templates too: a raw URL path may name a patient, and must not survive an upgrade.
 // cleartext-update findings, whose subject was the raw path, take the template as their

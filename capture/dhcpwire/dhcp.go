@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medscan/medscan/capture/dissect"
 	"github.com/medscan/medscan/observe"
@@ -156,22 +155,12 @@ func (m *Message) options(b []byte) (overload uint8) {
 }
 
 // text keeps a text option: trailing NULs (some stacks count the C terminator) dropped,
-// invalid UTF-8 replaced, at most maxText bytes. Reports escape it when they render it.
+// then as observe.Text keeps text from the wire, within maxText bytes.
 func text(v []byte) string {
 	for len(v) > 0 && v[len(v)-1] == 0 {
 		v = v[:len(v)-1]
 	}
-	if len(v) > maxText {
-		v = v[:maxText]
-	}
-	t := strings.ToValidUTF8(string(v), "\uFFFD")
-	// A replacement character takes three bytes where the invalid byte took one: cut
-	// again, at a rune boundary, so the cap holds for what is kept.
-	for len(t) > maxText {
-		_, n := utf8.DecodeLastRuneInString(t)
-		t = t[:len(t)-n]
-	}
-	return t
+	return observe.Text(v, maxText)
 }
 
 // client is what a client said about itself in its own messages.

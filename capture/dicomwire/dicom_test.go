@@ -261,7 +261,7 @@ var dicomCases = []struct {
 		name:   "AE titles with control bytes and no padding",
 		client: cat(pdu(1, cat([]byte{0, 1, 0, 0}, []byte("AAAAAAAAAAAAAAA\x01"), []byte(" \x00 CALLING\x00     "), make([]byte, 32)))),
 		server: rj,
-		want:   "CALLING>AAAAAAAAAAAAAAA impl=/ as= result=rejected" /* the escape of the 16th byte does not fit the 16-byte field */,
+		want:   "CALLING>AAAAAAAAAAAAAAA impl=/ as= result=rejected", /* the escape of the 16th byte does not fit the 16-byte field */
 		done:   true,
 	},
 }

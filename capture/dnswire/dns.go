@@ -130,7 +130,7 @@ func Parse(b []byte, netbios bool, recs []Record) (m Message, ok bool) {
 			if !ok || end > rd+n {
 				continue
 			}
-			r.Target = strings.ToLower(string(t))
+			r.Target = observe.Clean(strings.ToLower(string(t)))
 		default:
 			continue
 		}
@@ -141,7 +141,7 @@ func Parse(b []byte, netbios bool, recs []Record) (m Message, ok bool) {
 			}
 			r.Name = nb
 		} else {
-			r.Name = strings.ToLower(string(name))
+			r.Name = observe.Clean(strings.ToLower(string(name)))
 		}
 		m.Records = append(m.Records, r)
 	}
@@ -225,7 +225,7 @@ func netbiosName(enc []byte) (string, bool) {
 			return "", false
 		}
 	}
-	return strings.ToValidUTF8(string(n), "\uFFFD"), true
+	return observe.Clean(string(n)), true
 }
 
 func indexByte(b []byte, c byte) int {

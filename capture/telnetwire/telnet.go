@@ -2,7 +2,6 @@ package telnetwire
 
 import (
 	"bytes"
-	"strings"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -183,7 +182,7 @@ func (s *stream) take() {
 	switch s.await {
 	case awaitUser:
 		if !over {
-			s.user = strings.ToValidUTF8(string(line), "\uFFFD")
+			s.user = observe.Text(line, maxLine)
 		}
 	case awaitPass:
 		s.attempts++

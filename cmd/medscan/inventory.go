@@ -54,18 +54,6 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	doc := &findings.Inventory{Scan: rep.Scan, Assets: []findings.Asset{}, Services: []findings.Service{}}
-	listed := map[string]bool{}
-	for _, a := range rep.Assets {
-		if *kind == "" || a.Kind == *kind {
-			doc.Assets = append(doc.Assets, a)
-			listed[a.IP()] = true
-		}
-	}
-	for _, s := range rep.Services {
-		if listed[s.Host] {
-			doc.Services = append(doc.Services, s)
-		}
-	}
+	doc := findings.NewInventory(rep, *kind)
 	return write(&out, report.Inventory, doc, stdout)
 }
