@@ -52,7 +52,7 @@ func (r *Report) Sort() {
 			cmp.Compare(a.TriggerEvent, b.TriggerEvent), cmp.Compare(a.SendingApp, b.SendingApp),
 			cmp.Compare(a.SendingFacility, b.SendingFacility), cmp.Compare(a.ReceivingApp, b.ReceivingApp),
 			cmp.Compare(a.ReceivingFacility, b.ReceivingFacility), cmp.Compare(a.Version, b.Version),
-			boolCompare(a.IsAck, b.IsAck), cmp.Compare(a.AckCode, b.AckCode), a.FirstSeen.Compare(b.FirstSeen))
+			CompareBool(a.IsAck, b.IsAck), cmp.Compare(a.AckCode, b.AckCode), a.FirstSeen.Compare(b.FirstSeen))
 	})
 	sortTotal(r.DICOM, func(a, b DICOMAssociation) int {
 		return cmp.Or(compareConversations(a.Conversation, b.Conversation), a.FirstSeen.Compare(b.FirstSeen),
@@ -87,7 +87,8 @@ func compareSessions(a, b TLSSession) int {
 		a.FirstSeen.Compare(b.FirstSeen), a.LastSeen.Compare(b.LastSeen), cmp.Compare(a.Source, b.Source))
 }
 
-func boolCompare(a, b bool) int {
+// CompareBool orders false before true.
+func CompareBool(a, b bool) int {
 	switch {
 	case a == b:
 		return 0

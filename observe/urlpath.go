@@ -89,35 +89,20 @@ func knownSegment(s string) bool {
 	if ext := knownExtension(s); ext != "" {
 		s = s[:len(s)-len(ext)]
 	}
+	return knownWords(s)
+}
+
+// knownWords reports whether s is made of known words and nothing else (splitWords).
+func knownWords(s string) bool {
 	words := splitWords(s)
-	if len(words) == 0 {
-		return false
-	}
-	for _, w := range words {
-		if !knownWord(w) {
-			return false
-		}
-	}
-	return true
+	return len(words) > 0 && !slices.ContainsFunc(words, func(w string) bool { return !knownWord(w) })
 }
 
 // fhirSpecial reports whether a segment is one of FHIR's operation or search segments
 // ("$everything", "_history", "$validate-code"): '$' or '_' then known words. Only known
 // words: "_" or "$" in front of a name does not make it a word.
 func fhirSpecial(s string) bool {
-	if len(s) < 2 || s[0] != '_' && s[0] != '$' || !isLower(s[1]) {
-		return false
-	}
-	words := splitWords(s[1:])
-	if len(words) == 0 {
-		return false
-	}
-	for _, w := range words {
-		if !knownWord(w) {
-			return false
-		}
-	}
-	return true
+	return len(s) >= 2 && (s[0] == '_' || s[0] == '$') && isLower(s[1]) && knownWords(s[1:])
 }
 
 // knownWord reports whether one word of a segment is known: in the vocabulary, lowercase

@@ -146,7 +146,7 @@ func (update) Check(c *rules.Context) {
 	for _, a := range groups.Sorted(func(x, y *agg) int {
 		a, b := x.k, y.k
 		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.path, b.path), cmp.Compare(a.protocol, b.protocol),
-			boolCmp(a.upload, b.upload))
+			findings.CompareBool(a.upload, b.upload))
 	}) {
 		k := a.k
 		// Complete images first, then by when they were first seen: the first is the headline.
@@ -234,12 +234,3 @@ func (update) Check(c *rules.Context) {
 	}
 }
 
-func boolCmp(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
-}
