@@ -233,4 +233,3 @@ func (update) Check(c *rules.Context) {
 		})
 	}
 }
-
