@@ -195,7 +195,8 @@ func TestAPIUnauthenticatedFixed(t *testing.T) {
 
 // The identifiers a privacy review planted in URL paths: a record number, a patient's
 // name in an HL7-style escape, a surname.
-var patientIdentifiers = []string{"WRD4471902", "QUILLFEATHER", "MARGERY", "HOLLOWAY", "smith-john"}
+var patientIdentifiers = []string{"WRD4471902", "QUILLFEATHER", "MARGERY", "HOLLOWAY", "smith-john", "PTNAME7731",
+	"21.07.64", "_pennyworth"}
 
 // patientPathsCapture writes a capture of a workstation fetching patients' records by
 // URL, every identifier in the path.
@@ -204,11 +205,14 @@ func patientPathsCapture(t *testing.T, path string) {
 	writeCapture(t, path, func(w *pcapw.Writer) {
 		ws := pcapw.Peer{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0x77}, Addr: netip.MustParseAddrPort("10.20.2.7:42000")}
 		ehr := pcapw.Peer{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0x80}, Addr: netip.MustParseAddrPort("10.20.0.80:8080")}
+		// Identifiers hide in query parameter names too ("?PTNAME7731"), in what looks like a
+		// version (a date of birth) and behind FHIR's '_'.
 		for i, p := range []string{"/fhir/Patient/WRD4471902", "/api/patients/QUILLFEATHER%5EMARGERY/vitals",
-			"/ehr/api/v2/patient/name/HOLLOWAY/record", "/fhir/Patient/smith-john"} {
+			"/ehr/api/v2/patient/name/HOLLOWAY/record", "/fhir/Patient/smith-john", "/records/21.07.64/chart",
+			"/api/_pennyworth/vitals"} {
 			ws.Addr = netip.AddrPortFrom(ws.Addr.Addr(), uint16(42000+i))
 			c := w.TCP(ws, ehr, pcapw.TCPOptions{})
-			c.ClientSend([]byte("GET " + p + "?_format=json&mrn=WRD4471902 HTTP/1.1\r\nHost: ehr.ward\r\nAccept: application/fhir+json\r\n\r\n"))
+			c.ClientSend([]byte("GET " + p + "?_format=json&mrn=WRD4471902&PTNAME7731 HTTP/1.1\r\nHost: ehr.ward\r\nAccept: application/fhir+json\r\n\r\n"))
 			c.ServerSend([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 2\r\n\r\n{}"))
 			c.Close()
 		}

@@ -129,14 +129,14 @@ func nonEmpty(s string) []string {
 
 // The identifiers a privacy review planted in URL paths, and the paths that carry them.
 var (
-	pathIdentifiers  = []string{"WRD4471902", "QUILLFEATHER", "MARGERY", "HOLLOWAY"}
+	pathIdentifiers  = []string{"WRD4471902", "QUILLFEATHER", "MARGERY", "HOLLOWAY", "PTNAME7731"}
 	identifyingPaths = []string{"/fhir/Patient/WRD4471902", "/api/patients/QUILLFEATHER%5EMARGERY/vitals",
-		"/ehr/api/v2/patient/name/HOLLOWAY/record"}
+		"/ehr/api/v2/patient/name/HOLLOWAY/record?PTNAME7731"}
 )
 
 // TestPatientPathsNginxCurl captures curl fetching patients' records from nginx by URLs
-// that carry a medical record number, a patient's name (escaped as HL7 writes it) and a
-// surname, and requires that none of them is written out: not in the store (every file,
+// that carry a medical record number, a patient's name (escaped as HL7 writes it), a
+// surname and an identifier as a query parameter's name, and requires that none of them is written out: not in the store (every file,
 // the write-ahead log included), nor in the JSON, HTML, CSV, SARIF or table reports.
 // What the requests were is still told, by their templates.
 func TestPatientPathsNginxCurl(t *testing.T) {
