@@ -130,6 +130,9 @@ func DetectIMAP(first []byte) dissect.Match {
 	if lines.EqualFold(first[:i], "ehlo") || lines.EqualFold(first[:i], "helo") {
 		return no // an SMTP client's greeting (smtpwire's), whatever host name follows
 	}
+	if string(first[:i]) == "220" {
+		return no // an FTP or SMTP server's greeting ("220 LOGIN ready"), which those detectors claim
+	}
 	if m, ok := firstMatch(first[i+1:], yes, imapCommands...); ok {
 		return m
 	}

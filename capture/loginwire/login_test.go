@@ -359,6 +359,8 @@ func TestDetect(t *testing.T) {
 		{"220 mx.example.org ESMTP Exim", n, n, n},      // already SMTP, whatever follows
 		{"220-mx.example.org ESMTP\r\n220 hi", n, n, n}, // SMTP on the first line of a multi-line banner
 		{"220 ready\r\n220 SMTP", ys, n, n},             // only the first line counts
+		{"220 LOGIN ready\r\n", ys, n, n},               // a greeting, not IMAP's tag "220" (found by fuzzing)
+		{"220 LOGIN SMTP\r\n", n, n, n},
 		{"EHLO client.example.org\r\n", n, n, n},
 		{"helo NOOP\r\n", n, n, n},
 		{"EHLO", n, n, m},

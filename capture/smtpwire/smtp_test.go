@@ -499,6 +499,7 @@ func FuzzStream(f *testing.F) {
 		f.Add([]byte(c.String()), []byte(s.String()), uint16(7), uint16(0))
 	}
 	f.Add([]byte("STARTTLS\r\n"), []byte(banner+"220 go\r\n\x16\x03\x03"), uint16(40), uint16(3))
+	f.Add([]byte("220 AASMTP"), []byte("220 LOGIN SMTP"), uint16(7), uint16(0)) // once claimed by IMAP too
 	f.Fuzz(func(t *testing.T, client, server []byte, cut, gap uint16) {
 		exclusive(t, client)
 		exclusive(t, server)
