@@ -8,8 +8,9 @@ import (
 )
 
 const (
-	// maxHosts bounds the host table; addresses beyond it are counted, not kept.
-	maxHosts = 1 << 20
+	// maxHosts bounds the host table, as the Set bounds its hosts; addresses beyond it
+	// are counted, not kept.
+	maxHosts = observe.MaxHosts
 	// maxMACsPerHost bounds the MACs kept per address (a router fronts many).
 	maxMACsPerHost = 8
 )

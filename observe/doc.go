@@ -21,9 +21,10 @@
 //     path by a template in which every identifier is "{id}" (PathTemplate), so that no
 //     patient's identifier ever leaves the dissector. FTP and TFTP file names are
 //     templated the same way.
-//   - The generic Index that groups observations (order kept, capped, drops counted),
-//     and Widen, the one way first-seen and last-seen times are merged: the Set keeps
-//     every kind of observation in an Index, and rules group what they judge with one.
+//   - The generic Index that groups observations (order kept, capped), and Widen, the
+//     one way first-seen and last-seen spans are merged: the Set keeps its lists of
+//     observations in Indexes (and its hosts, services and certificates in capped maps),
+//     and rules group what they judge with one.
 //
 // Invariants: a secret is never held in clear (a Credential carries a masked preview and a
 // keyed hash only), patient data is counted, never copied, and a URL path is held only as

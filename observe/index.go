@@ -7,15 +7,17 @@ import (
 
 // Index groups values by key: the first value seen under a key is kept, in order of
 // arrival, and later ones are merged into it by the caller. It holds at most Max values
-// (0: no limit); past it a new key is not kept, only counted in Dropped, so that a
-// hostile or enormous capture cannot grow it without bound and the report can say what
-// was left out. Set keeps every kind of observation in one, and rules group what they
-// judge with one.
+// (0: no limit); past it a new key is not kept (Add says so, for the caller to count),
+// so that a hostile or enormous capture cannot grow it without bound and the report can
+// say what was left out. Set keeps most kinds of observation in one, and rules group
+// what they judge with one.
+//
+// The index finds a key's value by its position in Items: a caller must not reorder or
+// append to that slice (Sorted gives an ordered copy).
 type Index[K comparable, V any] struct {
-	Max     int
-	Dropped uint64
-	keys    map[K]int
-	items   []V
+	Max   int
+	keys  map[K]int
+	items []V
 }
 
 // NewIndex returns an empty Index holding at most max values (0: no limit).
@@ -34,13 +36,12 @@ func (x *Index[K, V]) Get(k K) (V, bool) {
 
 // Add returns the value kept under k, making it with fresh when k is new. added is true
 // when fresh was called; ok is false when k is new and the index is full: nothing is
-// kept, Dropped counts it, and v is the zero value.
+// kept, and v is the zero value.
 func (x *Index[K, V]) Add(k K, fresh func() V) (v V, added, ok bool) {
 	if i, found := x.keys[k]; found {
 		return x.items[i], false, true
 	}
 	if x.Max > 0 && len(x.items) >= x.Max {
-		x.Dropped++
 		var zero V
 		return zero, false, false
 	}

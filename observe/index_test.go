@@ -8,16 +8,18 @@ import (
 
 func TestIndex(t *testing.T) {
 	x := NewIndex[string, *int](2)
-	made := 0
+	made, dropped := 0, 0
 	fresh := func() *int { made++; v := 0; return &v }
 	for _, k := range []string{"a", "b", "a", "c", "b", "d"} {
 		v, _, ok := x.Add(k, fresh)
 		if ok {
 			*v++
+		} else {
+			dropped++
 		}
 	}
-	if x.Len() != 2 || made != 2 || x.Dropped != 2 {
-		t.Fatalf("len %d made %d dropped %d; want 2, 2, 2", x.Len(), made, x.Dropped)
+	if x.Len() != 2 || made != 2 || dropped != 2 {
+		t.Fatalf("len %d made %d dropped %d; want 2, 2, 2", x.Len(), made, dropped)
 	}
 	var got []int
 	for _, v := range x.Items() {

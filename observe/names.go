@@ -2,6 +2,8 @@ package observe
 
 import (
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -55,6 +57,22 @@ type FileTransfer struct {
 	Count     int       `json:"count"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+}
+
+// TransferURL is a transfer's URL as the FTP and TFTP dissectors write it: the server in
+// brackets when IPv6, an FTP server's port when it is not 21 (a TFTP transfer moves to
+// another port, so none), and the path template under the root (TFTP file names are
+// often relative: "fw.bin").
+func TransferURL(protocol string, server Endpoint, path string) string {
+	a := server.Addr().Unmap()
+	host := a.String()
+	if a.Is6() {
+		host = "[" + host + "]"
+	}
+	if protocol == "ftp" && server.Port() != 21 && server.Port() != 0 {
+		host += ":" + strconv.Itoa(int(server.Port()))
+	}
+	return protocol + "://" + host + "/" + strings.TrimPrefix(path, "/")
 }
 
 // MACString renders a hardware address the way every observation holds one: lowercase

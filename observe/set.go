@@ -36,7 +36,9 @@ type Sink interface {
 // probed hosts in maps): one entry per distinct shape, in order of arrival, repeats
 // counted into it, and at most a fixed number of entries (the Max* constants), past
 // which observations are only counted ("<kind>_not_kept"), so that a hostile or
-// enormous capture cannot exhaust memory and the report says what was left out.
+// enormous capture cannot exhaust memory and the report says what was left out. The
+// public lists are their indexes' own slices: read them, never reorder or append to
+// them (the index finds entries by position).
 type Set struct {
 	TLSSessions  []*TLSSession
 	Certificates map[CertRef]*Certificate
@@ -109,20 +111,26 @@ func NewSet() *Set {
 	return s
 }
 
-// keep adds v to one kind's index, or merges it into the entry its key already has; list
-// is the Set's public list of that kind, kept equal to the index's. A value the index
-// has no room for is counted under counter.
-func keep[V any](s *Set, x *Index[string, *V], list *[]*V, counter, key string, v V, merge func(kept, v *V)) {
-	p, added, ok := x.Add(key, func() *V { n := new(V); *n = v; return n })
+// keep adds *v to one kind's index, or merges it into the entry its key already has
+// (merge gets a copy, so that nothing of the caller's escapes on this path, the common
+// one); list is the Set's public list of that kind, kept equal to the index's. A value
+// the index has no room for is counted under counter. It returns the kept entry (nil
+// when none) and whether *v made it.
+func keep[K comparable, V any](s *Set, x *Index[K, *V], list *[]*V, counter string, key K, v *V, merge func(kept *V, v V)) (*V, bool) {
+	p, added, ok := x.Add(key, newOf[V])
 	switch {
 	case !ok:
 		s.count(counter, 1)
 	case added:
+		*p = *v
 		*list = x.Items()
 	default:
-		merge(p, &v)
+		merge(p, *v)
 	}
+	return p, added
 }
+
+func newOf[V any]() *V { return new(V) }
 
 // tally fills the count and last-seen time an observation arrives without.
 func tally(count *int, first time.Time, last *time.Time) {
@@ -155,17 +163,15 @@ func refs(v []CertRef) string {
 // when the Set has no room left for it: the session still names it).
 func (s *Set) addCert(der []byte, sg CertSighting) CertRef {
 	ref := CertRef(sha256.Sum256(der))
-	c := s.Certificates[ref]
+	s.addCertRef(ref, der, sg)
+	return ref
+}
+
+// addCertRef is addCert for a certificate whose reference is known (merging sets).
+func (s *Set) addCertRef(ref CertRef, der []byte, sg CertSighting) {
+	c := s.keepCert(ref, der, sg.Time)
 	if c == nil {
-		if len(s.Certificates) >= MaxCertificates {
-			s.count(certsNotKept, 1)
-			return ref
-		}
-		c = &Certificate{SHA256: ref, DER: slices.Clone(der), FirstSeen: sg.Time}
-		s.Certificates[ref] = c
-	}
-	if !sg.Time.IsZero() && (c.FirstSeen.IsZero() || sg.Time.Before(c.FirstSeen)) {
-		c.FirstSeen = sg.Time
+		return
 	}
 	for i := range c.Seen {
 		o := &c.Seen[i]
@@ -173,15 +179,32 @@ func (s *Set) addCert(der []byte, sg CertSighting) CertRef {
 			if o.SNI == "" {
 				o.SNI = sg.SNI
 			}
-			return ref
+			return
 		}
 	}
 	if len(c.Seen) >= MaxCertSightings {
 		s.count(sightingsNotKept, 1)
-		return ref
+		return
 	}
 	c.Seen = append(c.Seen, sg)
-	return ref
+}
+
+// keepCert returns the kept certificate of ref, making it when there is room (nil when
+// there is none, counted), its first-seen time the earliest of first and what it had.
+func (s *Set) keepCert(ref CertRef, der []byte, first time.Time) *Certificate {
+	c := s.Certificates[ref]
+	if c == nil {
+		if len(s.Certificates) >= MaxCertificates {
+			s.count(certsNotKept, 1)
+			return nil
+		}
+		c = &Certificate{SHA256: ref, DER: slices.Clone(der), FirstSeen: first}
+		s.Certificates[ref] = c
+	}
+	if !first.IsZero() && (c.FirstSeen.IsZero() || first.Before(c.FirstSeen)) {
+		c.FirstSeen = first
+	}
+	return c
 }
 
 // AddCertificate records a certificate seen outside a handshake (read from a file), with
@@ -201,6 +224,12 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 			Endpoint: netip.AddrPortFrom(t.Flow.Client.Addr(), 0), Peer: t.Flow.Server.Addr(), Role: "client", Position: i,
 			Time: t.FirstSeen, Source: t.Source}))
 	}
+	s.addSession(t)
+}
+
+// addSession keeps a session whose chains are already references to the Set's
+// certificates.
+func (s *Set) addSession(t TLSSession) {
 	tally(&t.Count, t.FirstSeen, &t.LastSeen)
 	key := strings.Join([]string{
 		t.Flow.Client.Addr().String(), t.Flow.Server.String(), string(t.Source), t.SNI,
@@ -209,7 +238,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 		strconv.FormatBool(t.CertRequest), strconv.Itoa(t.DHBits), strconv.Itoa(int(t.ECDHCurve)),
 		refs(t.ServerChain), refs(t.ClientChain), t.JA3, u16s(t.OfferedVersions),
 	}, "|")
-	keep(s, &s.tls, &s.TLSSessions, "tls_shapes"+notKeptSuffix, key, t, func(o, t *TLSSession) {
+	keep(s, &s.tls, &s.TLSSessions, "tls_shapes"+notKeptSuffix, key, &t, func(o *TLSSession, t TLSSession) {
 		o.Count += t.Count
 		Widen(&o.FirstSeen, &o.LastSeen, t.FirstSeen, t.LastSeen)
 		if len(o.Alerts) < maxSessionAlerts {
@@ -222,7 +251,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 func (s *Set) AddHTTP(r HTTPRequest) {
 	tally(&r.Count, r.FirstSeen, &r.LastSeen)
 	key := r.Flow.Client.Addr().String() + "|" + r.Flow.Server.String() + "|" + r.Shape()
-	keep(s, &s.http, &s.HTTP, "http_shapes"+notKeptSuffix, key, r, func(o, r *HTTPRequest) {
+	keep(s, &s.http, &s.HTTP, "http_shapes"+notKeptSuffix, key, &r, func(o *HTTPRequest, r HTTPRequest) {
 		o.Count += r.Count
 		Widen(&o.FirstSeen, &o.LastSeen, r.FirstSeen, r.LastSeen)
 	})
@@ -232,7 +261,7 @@ func (s *Set) AddHTTP(r HTTPRequest) {
 func (s *Set) AddCredential(c Credential) {
 	tally(&c.Count, c.FirstSeen, &c.LastSeen)
 	key := strings.Join([]string{c.Flow.Client.Addr().String(), c.Flow.Server.String(), c.Kind, c.Where, c.User, c.Hash}, "|")
-	keep(s, &s.creds, &s.Credentials, "credentials"+notKeptSuffix, key, c, func(o, c *Credential) {
+	keep(s, &s.creds, &s.Credentials, "credentials"+notKeptSuffix, key, &c, func(o *Credential, c Credential) {
 		o.Count += c.Count
 		Widen(&o.FirstSeen, &o.LastSeen, c.FirstSeen, c.LastSeen)
 	})
@@ -244,7 +273,7 @@ func (s *Set) AddMQTT(m MQTTConnect) {
 	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.ProtocolName,
 		strconv.Itoa(int(m.ProtocolLevel)), m.ClientID, m.Username, strconv.FormatBool(m.HasUsername),
 		strconv.FormatBool(m.HasPassword)}, "|")
-	keep(s, &s.mqtt, &s.MQTT, "mqtt"+notKeptSuffix, key, m, func(o, m *MQTTConnect) {
+	keep(s, &s.mqtt, &s.MQTT, "mqtt"+notKeptSuffix, key, &m, func(o *MQTTConnect, m MQTTConnect) {
 		o.Count += m.Count
 		Widen(&o.FirstSeen, &o.LastSeen, m.FirstSeen, m.LastSeen)
 	})
@@ -253,10 +282,9 @@ func (s *Set) AddMQTT(m MQTTConnect) {
 // AddHL7 implements Sink.
 func (s *Set) AddHL7(m HL7Message) {
 	tally(&m.Count, m.FirstSeen, &m.LastSeen)
-	m.Devices = slices.Clone(m.Devices) // appended to below: not shared with the caller
 	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.SendingApp, m.SendingFacility,
 		m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent, m.Version, strconv.FormatBool(m.IsAck), m.AckCode}, "|")
-	keep(s, &s.hl7, &s.HL7, "hl7"+notKeptSuffix, key, m, func(o, m *HL7Message) {
+	kept, added := keep(s, &s.hl7, &s.HL7, "hl7"+notKeptSuffix, key, &m, func(o *HL7Message, m HL7Message) {
 		o.Count += m.Count
 		o.PatientSegments += m.PatientSegments
 		for _, d := range m.Devices {
@@ -266,6 +294,9 @@ func (s *Set) AddHL7(m HL7Message) {
 		}
 		Widen(&o.FirstSeen, &o.LastSeen, m.FirstSeen, m.LastSeen)
 	})
+	if added {
+		kept.Devices = slices.Clone(kept.Devices) // appended to above: not shared with the caller
+	}
 }
 
 // AddDICOM implements Sink.
@@ -274,7 +305,7 @@ func (s *Set) AddDICOM(a DICOMAssociation) {
 	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.Server.String(), a.CallingAE, a.CalledAE,
 		a.Result, a.ImplClassUID, a.ImplVersion, strings.Join(a.AbstractSyntaxes, ","), strings.Join(a.Roles, ","),
 		strconv.Itoa(a.AcceptedContexts), strconv.Itoa(a.RejectedContexts)}, "|")
-	keep(s, &s.dicom, &s.DICOM, "dicom"+notKeptSuffix, key, a, func(o, a *DICOMAssociation) {
+	keep(s, &s.dicom, &s.DICOM, "dicom"+notKeptSuffix, key, &a, func(o *DICOMAssociation, a DICOMAssociation) {
 		o.Count += a.Count
 		o.PDataPDUs += a.PDataPDUs
 		o.PDataBytes += a.PDataBytes
@@ -345,25 +376,19 @@ func (s *Set) AddCounter(name string, n uint64) {
 
 // Merge adds everything in o to s (for joining per-worker sets).
 func (s *Set) Merge(o *Set) {
-	ders := func(rs []CertRef) [][]byte {
-		var out [][]byte
-		for _, r := range rs {
-			if c := o.Certificates[r]; c != nil {
-				out = append(out, c.DER)
-			}
+	// Certificates first, by reference and with every sighting; then the sessions, whose
+	// chains name them as they are (a certificate o had no room for is still named, so a
+	// chain never shifts).
+	for ref, c := range o.Certificates {
+		if s.keepCert(ref, c.DER, c.FirstSeen) == nil {
+			continue
 		}
-		return out
+		for _, sg := range c.Seen {
+			s.addCertRef(ref, c.DER, sg)
+		}
 	}
 	for _, t := range o.TLSSessions {
-		s.AddTLS(*t, ders(t.ServerChain), ders(t.ClientChain))
-	}
-	for ref, c := range o.Certificates {
-		for _, sg := range c.Seen {
-			s.addCert(c.DER, sg)
-		}
-		if s.Certificates[ref] == nil {
-			s.addCert(c.DER, CertSighting{Time: c.FirstSeen})
-		}
+		s.addSession(*t)
 	}
 	for _, r := range o.HTTP {
 		s.AddHTTP(*r)

@@ -9,7 +9,7 @@ import (
 func (s *Set) AddName(n HostName) {
 	tally(&n.Count, n.FirstSeen, &n.LastSeen)
 	key := n.Addr.String() + "|" + n.Name + "|" + n.Source
-	keep(s, &s.names, &s.Names, "names"+notKeptSuffix, key, n, func(o, n *HostName) {
+	keep(s, &s.names, &s.Names, "names"+notKeptSuffix, key, &n, func(o *HostName, n HostName) {
 		o.Count += n.Count
 		if o.MAC == "" {
 			o.MAC = n.MAC
@@ -23,7 +23,7 @@ func (s *Set) AddName(n HostName) {
 func (s *Set) AddDHCP(l DHCPLease) {
 	tally(&l.Count, l.FirstSeen, &l.LastSeen)
 	key := strings.Join([]string{l.MAC, l.Addr.String(), l.Hostname, l.VendorClass}, "|")
-	keep(s, &s.dhcp, &s.DHCP, "dhcp"+notKeptSuffix, key, l, func(o, l *DHCPLease) {
+	keep(s, &s.dhcp, &s.DHCP, "dhcp"+notKeptSuffix, key, &l, func(o *DHCPLease, l DHCPLease) {
 		o.Count += l.Count
 		o.Acked = o.Acked || l.Acked
 		if !o.Server.IsValid() {
@@ -44,7 +44,7 @@ func (s *Set) AddTransfer(t FileTransfer) {
 	tally(&t.Count, t.FirstSeen, &t.LastSeen)
 	key := strings.Join([]string{t.Flow.Client.Addr().String(), t.Flow.Server.Addr().String(), t.Protocol,
 		strconv.FormatBool(t.Upload), t.Path, t.SHA256, strconv.FormatInt(t.Bytes, 10)}, "|")
-	keep(s, &s.xfers, &s.Transfers, "transfers"+notKeptSuffix, key, t, func(o, t *FileTransfer) {
+	keep(s, &s.xfers, &s.Transfers, "transfers"+notKeptSuffix, key, &t, func(o *FileTransfer, t FileTransfer) {
 		o.Count += t.Count
 		Widen(&o.FirstSeen, &o.LastSeen, t.FirstSeen, t.LastSeen)
 	})
@@ -54,19 +54,13 @@ func (s *Set) AddTransfer(t FileTransfer) {
 // name) keeps the more informative result: a TLS profile beats none, an open port beats
 // a failure; connections add up.
 func (s *Set) AddProbe(p ProbeEndpoint) {
-	o, added, ok := s.prbs.Add(p.Server, func() *ProbeEndpoint { n := p; return &n })
-	switch {
-	case !ok:
-		s.count("probes"+notKeptSuffix, 1)
-	case added:
-		s.Probes = s.prbs.Items()
-	default:
+	keep(s, &s.prbs, &s.Probes, "probes"+notKeptSuffix, p.Server, &p, func(o *ProbeEndpoint, p ProbeEndpoint) {
 		conns := o.Connections + p.Connections
 		if probeRank(p) > probeRank(*o) {
 			*o = p
 		}
 		o.Connections = conns
-	}
+	})
 }
 
 func probeRank(p ProbeEndpoint) int {

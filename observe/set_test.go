@@ -1,7 +1,10 @@
 package observe
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -120,3 +123,33 @@ func TestText(t *testing.T) {
 		}
 	}
 }
+
+// TestSetMergeKeepsChainsWhole merges a worker's set that had no room for a session's
+// leaf: the merged session still names the whole chain, and the intermediate it kept is
+// still the certificate at position 1, never taken for the leaf.
+func TestSetMergeKeepsChainsWhole(t *testing.T) {
+	o := NewSet()
+	inter := []byte("intermediate")
+	o.AddCertificate(inter, CertSighting{Time: t0, Source: SourceFile})
+	for i := len(o.Certificates); i < MaxCertificates; i++ {
+		o.AddCertificate([]byte(fmt.Sprint("filler ", i)), CertSighting{Time: t0, Source: SourceFile})
+	}
+	leaf := []byte("leaf")
+	o.AddTLS(TLSSession{Flow: flowFrom("10.20.1.7:40000"), FirstSeen: t0, Source: SourcePassive, Version: 0x0303},
+		[][]byte{leaf, inter}, nil)
+	if o.Certificates[certRefOf(leaf)] != nil {
+		t.Fatal("the full set kept the leaf")
+	}
+	s := NewSet()
+	s.Merge(o)
+	if len(s.TLSSessions) != 1 || !slices.Equal(s.TLSSessions[0].ServerChain, []CertRef{certRefOf(leaf), certRefOf(inter)}) {
+		t.Fatalf("merged chain %v; want the leaf's and the intermediate's references", s.TLSSessions[0].ServerChain)
+	}
+	for _, sg := range s.Certificates[certRefOf(inter)].Seen {
+		if sg.Role == "server" && sg.Position != 1 {
+			t.Errorf("the intermediate is seen at position %d", sg.Position)
+		}
+	}
+}
+
+func certRefOf(der []byte) CertRef { return CertRef(sha256.Sum256(der)) }

@@ -8,10 +8,11 @@ import (
 )
 
 // This file is medscan's one sanitizer for text that came from somewhere medscan does not
-// control: a packet, a certificate, a file, a store someone else wrote. Every producer of
-// observations passes such text through Text or Clean, and every output starts from
-// Clean before it applies its own escaping (HTML, CSV, SARIF), so the rule is written
-// once: what is printable stays as it is, and everything else is shown, never obeyed.
+// control: a packet, a certificate, a file, a store someone else wrote. The dissectors
+// pass such text through Text or Clean as they make observations, and every output
+// starts from Clean (findings.Tidy) before it applies its own escaping (HTML, CSV,
+// SARIF), so the rule is written once: what is printable stays as it is, and everything
+// else is shown, never obeyed.
 
 // Clean returns s with every rune that a terminal, a browser or a spreadsheet could act
 // on shown as an escape instead: control characters (an ANSI sequence in a certificate
@@ -29,24 +30,33 @@ func Clean(s string) string {
 }
 
 // cleanFrom is Clean for a string whose first i bytes are printable ASCII, its result
-// cut at a character (or escape) boundary to at most max bytes when max >= 0.
+// cut at a character (or escape) boundary to at most max bytes when max >= 0. It copies
+// nothing until it meets a character shown otherwise: text in any script that needs no
+// escape comes back as it is.
 func cleanFrom(s string, i, max int) string {
+	for ; i < len(s); i++ {
+		piece, n := shown(s[i:])
+		if max >= 0 && i+len(piece) > max {
+			return s[:i]
+		}
+		if piece != s[i:i+n] {
+			break
+		}
+		i += n - 1
+	}
+	if i == len(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	b.WriteString(s[:i])
-	changed := false
 	for i < len(s) {
 		piece, n := shown(s[i:])
 		if max >= 0 && b.Len()+len(piece) > max {
-			changed = true
 			break
 		}
 		b.WriteString(piece)
-		changed = changed || piece != s[i:i+n]
 		i += n
-	}
-	if !changed {
-		return s
 	}
 	return b.String()
 }
@@ -91,14 +101,16 @@ func pad(s string, n int) string {
 // Text makes bytes chosen by a peer safe to keep and show: cleaned as Clean cleans, and
 // at most max bytes long, cut at a character or escape boundary, so that a hostile client
 // ID, SNI or header can neither bloat the store nor drive a terminal. Clean input costs
-// one copy.
+// one copy, of at most the bytes that can show within max.
 func Text(b []byte, max int) string {
 	for i, c := range b {
 		if i >= max {
 			return string(b[:max])
 		}
 		if c < 0x20 || c >= 0x7f {
-			return cleanFrom(string(b), i, max)
+			// Every byte shows as one byte or more: no more than max bytes (and the
+			// character that straddles the cut) can show.
+			return cleanFrom(string(b[:min(len(b), max+utf8.UTFMax)]), i, max)
 		}
 	}
 	return string(b)

@@ -93,3 +93,11 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestCleanAllocatesOnlyForEscapes(t *testing.T) {
+	for _, s := range []string{"CN=Krankenhaus München Süd", "病院", "plain"} {
+		if n := testing.AllocsPerRun(100, func() { _ = Clean(s) }); n != 0 {
+			t.Errorf("Clean(%q) allocates %v times", s, n)
+		}
+	}
+}

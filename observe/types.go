@@ -218,8 +218,8 @@ const (
 )
 
 // HTTPRequest is an HTTP/1.x request with what its response said. Repeated requests of
-// the same shape (client host, server, method, host, path template, auth scheme, status
-// and body digest) are aggregated into Count, keeping the first one's other fields.
+// one client host to one server with the same Shape are aggregated into Count, keeping
+// the first one's other fields.
 type HTTPRequest struct {
 	Flow       Flow      `json:"-"`
 	Count      int       `json:"count"`

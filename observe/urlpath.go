@@ -1,7 +1,6 @@
 package observe
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -26,12 +25,13 @@ const maxWordSegment = 40
 
 // PathTemplate returns the template of a URL path (without its query string): each
 // segment is kept only when it is a known word (see knownSegment); any other segment, in
-// particular one holding digits, '^', '%', '@' or any character outside letters, digits
-// and "-._~$", or longer than 40 characters, is "{id}". A segment that follows a FHIR
-// resource type, "_history", or a word that introduces a person's identifier ("name",
-// "mrn", "identifier"...) is "{id}" whatever it is. A file name keeps its extension when
-// the extension is a known one ("{id}.bin"), so that a firmware download still says what
-// it fetched. The empty path is "/".
+// particular one holding digits (but for version labels and acronyms such as "v2", "R4",
+// "HL7"), '^', '%', '@' or any character outside letters, digits and "-._~$", or longer
+// than 40 characters, is "{id}". A segment that follows a FHIR resource type,
+// "_history", or a word that introduces a person's identifier ("name", "mrn",
+// "identifier"...) is "{id}" whatever it is, FHIR's own "_" and "$" segments excepted.
+// A file name keeps its extension when the extension is a known one ("{id}.bin"), so
+// that a firmware download still says what it fetched. The empty path is "/".
 func PathTemplate(path string) string {
 	if path == "" {
 		return "/"
@@ -46,12 +46,7 @@ func PathTemplate(path string) string {
 			continue
 		}
 		next := IsFHIRResourceType(s) || s == "_history" || slices.Contains(identifierWords, strings.ToLower(s))
-		switch {
-		case forceID && !fhirSpecial(s):
-			segs[i] = PathTemplateID
-			next = false
-		case knownSegment(s):
-		default:
+		if forceID && !fhirSpecial(s) || !knownSegment(s) {
 			segs[i] = PathTemplateID + knownExtension(s)
 			next = false
 		}
@@ -106,7 +101,7 @@ func fhirSpecial(s string) bool {
 }
 
 // knownWord reports whether one word of a segment is known: in the vocabulary, lowercase
-// or with only its first letter capitalised ("Login" in "/Account/Login"), an acronym,
+// or with only its first letter capitalised ("Login" in "/Portal/Login"), an acronym,
 // or a version label. Words holding digits are not, except version labels; a word in
 // capitals ("HOLLOWAY") is known only as an acronym.
 func knownWord(w string) bool {
@@ -178,13 +173,31 @@ func knownExtension(s string) string {
 	return ""
 }
 
-// versionLabel matches the version labels APIs carry: "v1", "v2.1", and FHIR's "r4",
-// "R4B", "baseR4", "dstu3", "STU3", "baseDstu2". A bare dotted number ("4.2.1") is not
-// one: a date of birth ("12.03.80") looks just like it.
-var versionLabel = regexp.MustCompile(`^(v[0-9]{1,3}(\.[0-9]{1,3}){0,2}|(?i:(base)?(r[2-6]b?|dstu[1-3]|stu3)))$`)
+// IsVersionLabel reports whether a path segment is an API or FHIR version label: "v1",
+// "v2.1" ("v" and one to three dot-separated numbers of one to three digits), and, in
+// any case, FHIR's "r4", "R4B", "baseR4", "dstu3", "STU3", "baseDstu2". A bare dotted
+// number ("4.2.1") is not one: a date of birth ("12.03.80") looks just like it. It is
+// asked of every word of every request's path, so it reads bytes, never a regexp.
+func IsVersionLabel(s string) bool {
+	if v, ok := strings.CutPrefix(s, "v"); ok {
+		groups := strings.Split(v, ".")
+		return len(groups) <= 3 && !slices.ContainsFunc(groups, func(g string) bool { return !shortNumber(g) })
+	}
+	l := strings.ToLower(s)
+	l = strings.TrimPrefix(l, "base")
+	switch {
+	case l == "dstu1" || l == "dstu2" || l == "dstu3" || l == "stu3":
+		return true
+	case len(l) < 2 || len(l) > 3 || l[0] != 'r' || l[1] < '2' || l[1] > '6':
+		return false
+	}
+	return len(l) == 2 || l[2] == 'b'
+}
 
-// IsVersionLabel reports whether a path segment is an API or FHIR version label.
-func IsVersionLabel(s string) bool { return versionLabel.MatchString(s) }
+// shortNumber reports whether s is one to three decimal digits.
+func shortNumber(s string) bool {
+	return len(s) >= 1 && len(s) <= 3 && strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
+}
 
 // IsFHIRResourceType reports whether s is a FHIR R4 resource type (case-sensitive, as
 // FHIR's URLs are).
@@ -237,8 +250,9 @@ var fhirResourceTypes = []string{
 
 // vocabulary is the words API paths are made of, lowercase and sorted: the web's and
 // REST's own, device management, PKI enrolment, and clinical interfaces. It holds no
-// word that is also a common surname or given name; a word missing from it costs only a
-// less telling template.
+// word that is also a common surname or given name (testdata/names.txt holds the ones
+// tested, from many countries); a word missing from it costs only a less telling
+// template.
 var vocabulary = sortedWords(`
 a about access account accounts acme action actions activate activation active add admin administration
 admission admissions agent agents alarm alarms alert alerts alive all allergies allergy analyzer analyzers and api
@@ -257,13 +271,13 @@ files filter find firmware first font fonts for format frames from fw gateway ga
 groups health healthcheck healthz heartbeat help his history hl7 home  hooks hospital hospitals host hosts hub
 hubs icon icons image images img immunization immunizations import imports in inactive inbox index info infusion
 infusions instance instances instrument instruments interface interfaces internal item items job jobs js json
-jsonrpc jwks kernel key keys kind kinds lab laboratory labs last latest launch lib libs license licenses limit
-lis list lists live livez lld local location locations log logging login logon logout logs lookup main manage
+jsonrpc jwks kernel key keys  kinds lab laboratory labs last latest launch lib libs license licenses limit
+ list lists live livez lld local location locations log logging login logon logout logs lookup main manage
 management map mapping mappings measurement measurements med media medication medications meds message messages
 meta metadata metrics mllp modalities modality model models monitor monitoring monitors msg mdm network networks
 new next node nodes note notes notification notifications notify ntp object objects observation observations ocsp
 of offset oidc on open openapi openid operation operations option options or order orders org organization
-organizations orgs ota outbox package packages  pages param parameter parameters params patch patches patient
+organizations orgs  outbox package packages  pages param parameter parameters params patch patches patient
 patients pending permission permissions pki physician physicians ping pki portal port ports practitioner
 practitioners preferences prescription prescriptions prev previous private problem problems procedure procedures
 profile profiles provider providers provision provisioning public pull pump pumps push qido query queue queues

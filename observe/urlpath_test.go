@@ -1,6 +1,8 @@
 package observe
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -42,6 +44,7 @@ func TestPathTemplate(t *testing.T) {
 		{"/Account/Login", "/Account/{id}"}, // after a resource type, even a word is an identifier
 		{"/Health/Status", "/Health/Status"},
 		{"/export/WRD4471902.zip", "/export/{id}.zip"},
+		{"/firmware/Device/pump.bin", "/firmware/Device/{id}.bin"}, // forced to {id}, the extension still told
 		{"/records/12345678", "/records/{id}"},
 		{"/dicom/1.2.840.10008.5.1.4.1.1.2", "/dicom/{id}"}, // a UID is no version
 		{"/fw/infusion.img", "/fw/infusion.img"},
@@ -107,4 +110,33 @@ func FuzzQueryKeyTemplate(f *testing.F) {
 			t.Fatalf("QueryKeyTemplate(%q) kept a name that is not made of words", s)
 		}
 	})
+}
+
+// TestNoNameIsAWord runs common surnames and given names of many countries through the
+// word test, in every capitalisation: a name in a path is never kept.
+func TestNoNameIsAWord(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "names.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, name := range strings.Fields(line) {
+			n++
+			for _, v := range []string{name, strings.ToLower(name), strings.ToUpper(name)} {
+				if knownSegment(v) {
+					t.Errorf("%q is a word a template keeps", v)
+				}
+				if got := PathTemplate("/api/patients/" + v + "/chart"); got != "/api/patients/{id}/chart" {
+					t.Errorf("template of a path naming %q = %q", v, got)
+				}
+			}
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d names read", n)
+	}
 }

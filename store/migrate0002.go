@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/medscan/medscan/findings"
@@ -136,7 +136,9 @@ func legacyTransfers(ctx context.Context, tx *sql.Tx) (bool, error) {
 		t.Upload, t.Partial = upload != 0, partial != 0
 		t.FirstSeen, t.LastSeen = l.t(first), l.t(last)
 		t.Path = observe.PathTemplate(t.Path)
-		t.URL = transferURL(t.Protocol, t.Host, t.Port, t.Path)
+		if a, err := netip.ParseAddr(t.Host); err == nil {
+			t.URL = observe.TransferURL(t.Protocol, netip.AddrPortFrom(a, uint16(t.Port)), t.Path)
+		}
 		all = append(all, x)
 	}
 	rows.Close()
@@ -152,19 +154,6 @@ func legacyTransfers(ctx context.Context, tx *sql.Tx) (bool, error) {
 		}
 	}
 	return len(all) > 0, nil
-}
-
-// transferURL writes a transfer's URL as the FTP and TFTP dissectors do: the server in
-// brackets when IPv6, an FTP server's port when it is not 21, and the path under the
-// root (TFTP file names are often relative: "fw.bin").
-func transferURL(protocol, host string, port int, path string) string {
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if protocol == "ftp" && port != 21 && port != 0 {
-		host += ":" + strconv.Itoa(port)
-	}
-	return protocol + "://" + host + "/" + strings.TrimPrefix(path, "/")
 }
 
 func insertObservation(ctx context.Context, tx *sql.Tx, scan int64, kind string, seq int64, host string, port int, v any) error {

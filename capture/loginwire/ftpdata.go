@@ -7,7 +7,6 @@ import (
 	"hash"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -43,14 +42,7 @@ func (x *xfer) emit() {
 	ft := x.res
 	// The path leaves the dissector as a template: a file name can name a patient.
 	ft.Flow, ft.Protocol, ft.Upload, ft.Path = x.ctx.Flow, "ftp", x.upload, observe.PathTemplate(x.path)
-	host := x.ctx.Flow.Server.Addr().Unmap().String()
-	if x.ctx.Flow.Server.Addr().Unmap().Is6() {
-		host = "[" + host + "]"
-	}
-	if p := x.ctx.Flow.Server.Port(); p != 21 {
-		host += ":" + strconv.Itoa(int(p))
-	}
-	ft.URL = "ftp://" + host + "/" + strings.TrimPrefix(ft.Path, "/")
+	ft.URL = observe.TransferURL("ftp", x.ctx.Flow.Server, ft.Path)
 	if k := image.PathKind(x.path); k != "" {
 		ft.Kind = k
 	}

@@ -133,12 +133,7 @@ func (h *handler) Datagram(src, dst netip.AddrPort, _ []byte, b []byte, t time.T
 	k := key{f.Client.Addr(), f.Server.Addr(), maphash.Bytes(h.seed, m.Community)}
 	if c := h.pending[k]; c != nil {
 		c.Count++
-		if t.Before(c.FirstSeen) {
-			c.FirstSeen = t
-		}
-		if t.After(c.LastSeen) {
-			c.LastSeen = t
-		}
+		observe.Widen(&c.FirstSeen, &c.LastSeen, t)
 		return true
 	}
 	preview, hash := h.ctx.Secrets.Hide(m.Community)

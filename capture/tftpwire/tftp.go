@@ -301,7 +301,7 @@ func (h *handler) finish(x *transfer, partial bool) {
 	ft := observe.FileTransfer{
 		Flow: observe.Flow{Client: x.client, Server: x.server}, FirstSeen: x.first, LastSeen: x.last,
 		Protocol: "tftp", Upload: x.req.Write, Path: path,
-		URL:   "tftp://" + hostString(x.server.Addr()) + "/" + strings.TrimPrefix(path, "/"),
+		URL:   observe.TransferURL("tftp", x.server, path),
 		Bytes: x.bytes, Partial: partial,
 	}
 	if !partial && x.sumDone != nil {
@@ -313,14 +313,6 @@ func (h *handler) finish(x *transfer, partial bool) {
 		ft.Kind, _ = image.Magic(x.prefix[:x.n], true)
 	}
 	h.ctx.Sink.AddTransfer(ft)
-}
-
-func hostString(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is6() {
-		return "[" + a.String() + "]"
-	}
-	return a.String()
 }
 
 // expire drops requests and transfers idle for longer than IdleTimeout, at most once a
