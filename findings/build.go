@@ -9,29 +9,37 @@ import (
 	"github.com/medscan/medscan/observe/oui"
 )
 
-// NewReport builds the document of a scan just run: info as the caller completed it
-// (times, sources, problems, counters, policy), everything the set observed, and the
-// findings the rules raised on it. The result is derived, sorted and tidy, the same
-// document the store gives back once it is saved.
+// NewReport builds the document of a scan just run, for the store: info as the caller
+// completed it (times, sources, problems, counters, policy), everything the set
+// observed, and the findings the rules raised on it, derived (Derive) but in the set's
+// order and as the producers wrote it: a reader gets it from the store, which
+// normalizes every document it reads (Normalize). A live scan builds one at every
+// checkpoint, so it does no more than that.
 func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 	if set == nil {
 		set = observe.NewSet()
 	}
-	r := &Report{SchemaVersion: ReportSchemaVersion, Tool: Tool{Name: ToolName, Version: info.ToolVersion}, Scan: info}
-	r.Findings = slices.Clone(fs)
+	r := &Report{SchemaVersion: ReportSchemaVersion, Scan: info,
+		Findings: slices.Clone(fs), Certificates: make([]Certificate, 0, len(set.Certificates)),
+		Services: make([]Service, 0, len(set.Services)), TLSSessions: make([]TLSSession, 0, len(set.TLSSessions)),
+		Credentials: make([]Credential, 0, len(set.Credentials)), HTTP: make([]HTTPRequest, 0, len(set.HTTP)),
+		MQTT: make([]MQTTConnect, 0, len(set.MQTT)), HL7: make([]HL7Message, 0, len(set.HL7)),
+		DICOM: make([]DICOMAssociation, 0, len(set.DICOM)), HostNames: make([]observe.HostName, 0, len(set.Names)),
+		DHCPLeases: make([]observe.DHCPLease, 0, len(set.DHCP)), Transfers: make([]FileTransfer, 0, len(set.Transfers)),
+		Probes: make([]ProbeEndpoint, 0, len(set.Probes)), ProbeHosts: make([]observe.ProbeHost, 0, len(set.ProbeHosts))}
 	for ref, c := range set.Certificates {
 		cert := Certificate{SHA256: ref.String(), FirstSeen: c.FirstSeen, DER: c.DER}
 		if c.Facts != nil {
 			cert.CertFacts = *c.Facts
 		}
 		for _, sg := range c.Seen {
-			cert.SeenOn = append(cert.SeenOn, Sighting{Host: addrText(sg.Endpoint.Addr()), Port: int(sg.Endpoint.Port()),
+			cert.SeenOn = append(cert.SeenOn, Sighting{Host: AddrText(sg.Endpoint.Addr()), Port: int(sg.Endpoint.Port()),
 				CertSighting: sg})
 		}
 		r.Certificates = append(r.Certificates, cert)
 	}
 	for _, v := range set.Services {
-		r.Services = append(r.Services, Service{Host: addrText(v.Server.Addr()), Port: int(v.Server.Port()), Service: *v})
+		r.Services = append(r.Services, Service{Host: AddrText(v.Server.Addr()), Port: int(v.Server.Port()), Service: *v})
 	}
 	for _, t := range set.TLSSessions {
 		r.TLSSessions = append(r.TLSSessions, TLSSession{Conversation: conversation(t.Flow), TLSSession: *t})
@@ -62,17 +70,25 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 		r.Transfers = append(r.Transfers, FileTransfer{conversation(t.Flow), *t})
 	}
 	for _, p := range set.Probes {
-		r.Probes = append(r.Probes, ProbeEndpoint{Host: addrText(p.Server.Addr()), Port: int(p.Server.Port()),
-			ProbeEndpoint: *p, TLS: probeProfile(p.TLS)})
+		r.Probes = append(r.Probes, ProbeEndpoint{Host: AddrText(p.Server.Addr()), Port: int(p.Server.Port()),
+			ProbeEndpoint: *p})
 	}
 	for _, h := range set.ProbeHosts {
 		r.ProbeHosts = append(r.ProbeHosts, *h)
 	}
 	r.Derive()
+	return r
+}
+
+// Normalize makes a document what every reader may expect: derived (Derive), tidy
+// (Tidy: every string through the one sanitizer, before it is compared), in the
+// document's order (Sort) and counted (Summarize). The store normalizes every document
+// it reads, and every baseline.
+func (r *Report) Normalize() {
+	r.Derive()
+	Tidy(r)
 	r.Sort()
 	r.Summarize()
-	Tidy(r)
-	return r
 }
 
 // assets is the inventory the set was classified into (package inventory), with every
@@ -130,8 +146,8 @@ func probeProfile(p *observe.TLSProfile) *ProbeTLSProfile {
 // Derive fills what the document computes for readers from what was observed: names of
 // TLS versions, suites and groups, whether certificates were observable, each service's
 // latest TLS version and suite, each asset's first MAC and its registrant (from the
-// registry this medscan carries, so that a newer registry names old scans too). The
-// store calls it on every document it reads; NewReport on every one it builds.
+// registry this medscan carries, so that a newer registry names old scans too).
+// NewReport derives every document it builds, and Normalize every one read back.
 func (r *Report) Derive() {
 	for i := range r.TLSSessions {
 		t := &r.TLSSessions[i]
@@ -185,14 +201,18 @@ func (r *Report) Derive() {
 		a.Vendor = oui.Lookup(a.MAC)
 	}
 	for i := range r.Probes {
-		p := &r.Probes[i]
-		if p.ProbeEndpoint.TLS != nil {
+		// A probe read back from the store has only its named profile (the raw one is
+		// not in the document), which stays as it is.
+		if p := &r.Probes[i]; p.ProbeEndpoint.TLS != nil {
 			p.TLS = probeProfile(p.ProbeEndpoint.TLS)
 		}
 	}
 	// A document from before kinds of run (a baseline, an old store) is a network scan.
 	r.Scan.Kind = cmp.Or(r.Scan.Kind, KindNetwork)
+	// The tool is the scan's (a JSON document, a baseline, carries only the former).
 	r.Tool.Name = cmp.Or(r.Tool.Name, ToolName)
+	r.Tool.Version = cmp.Or(r.Scan.ToolVersion, r.Tool.Version)
+	r.Scan.ToolVersion = r.Tool.Version
 	if r.SchemaVersion == 0 {
 		r.SchemaVersion = ReportSchemaVersion
 	}

@@ -17,12 +17,14 @@
 // output and the store without being written anywhere else. What the document derives
 // for readers (a suite's name from its number, a MAC's registrant) is computed in one
 // place, Report.Derive, whether the document was built from a scan just run
-// (NewReport) or read back from the store.
+// (NewReport) or read back from the store (Normalize).
 //
-// Invariants: lists are in a stable order (Report.Sort: findings by severity, most
-// severe first, then rule, host in numeric address order, port and subject;
-// certificates by subject then SHA-256; everything else by address then port) and never
-// nil (Tidy), and every string has been through observe.Clean (Tidy), so that two
+// Invariants, once a document is normalized (Report.Normalize, which the store applies to
+// every document it reads): lists are in a stable order (Report.Sort: findings by
+// severity, most severe first, then rule, host in numeric address order, port and
+// subject; certificates by subject then SHA-256; the other lists by their own keys,
+// mostly address then port, then by their whole JSON) and never nil (Tidy), and every
+// string has been through observe.Clean (Tidy), so that two
 // renders of one scan are byte-identical and nothing in the document can drive a
 // terminal, a browser or a spreadsheet. The JSON field names are a contract
 // (ReportSchemaVersion).

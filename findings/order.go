@@ -11,7 +11,8 @@ import (
 )
 
 // Sort puts every list of the report in report order (see the package documentation).
-// Each order is total: entries the listed keys do not tell apart are ordered by their
+// Each order is total: findings are told apart by their fingerprint and time, and
+// entries of the other lists the listed keys do not tell apart are ordered by their
 // whole JSON encoding, so that the order never depends on how the entries were produced
 // (which capture worker saw what first, which rows a database returned first).
 func (r *Report) Sort() {
@@ -169,9 +170,37 @@ func Target(host string, port int) string {
 		return netip.AddrPortFrom(a, uint16(port)).String()
 	}
 	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + itoa(port)
+		return "[" + host + "]:" + strconv.Itoa(port)
 	}
-	return host + ":" + itoa(port)
+	return host + ":" + strconv.Itoa(port)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// Holder names who presents a certificate, or holds its key, in messages and evidence:
+// "10.20.1.11:443" for a server, "client 10.20.1.7" for a client (role "client"),
+// "file" for a certificate read from a file (no host). ParseHolder reads it back.
+func Holder(host string, port int, role string) string {
+	switch {
+	case host == "":
+		return "file"
+	case role == "client":
+		return "client " + host
+	}
+	return Target(host, port)
+}
+
+// ParseHolder reads what Holder wrote: the host ("" for "file"), the port (0 for a
+// client), the role ("server", "client", or "" for a file); ok is false for anything
+// else.
+func ParseHolder(s string) (host string, port int, role string, ok bool) {
+	if s == "file" {
+		return "", 0, "", true
+	}
+	if c, isClient := strings.CutPrefix(s, "client "); isClient {
+		return c, 0, "client", c != ""
+	}
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return "", 0, "", false
+	}
+	return AddrText(ap.Addr()), int(ap.Port()), "server", true
+}

@@ -6,10 +6,7 @@ import (
 	"testing"
 )
 
-// These two tests were part of the store's tests when the store lived in package
-//  The functions they test are findings' (report order), which has no tests of
-// its own yet; they stay beside the store, whose documents are sorted by them, until
-// findings gets its own.
+// Report order, and the names of targets and holders.
 
 func TestCompareHosts(t *testing.T) {
 	for _, tc := range []struct {
@@ -50,5 +47,30 @@ func TestSortFindings(t *testing.T) {
 		"low/a/10.0.0.10/2/", "low/b/10.0.0.2/0/"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("order\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestHolderRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		port int
+		role string
+		want string
+	}{
+		{"10.20.1.11", 443, "server", "10.20.1.11:443"},
+		{"2001:db8::1", 443, "server", "[2001:db8::1]:443"},
+		{"10.20.1.7", 0, "client", "client 10.20.1.7"},
+		{"", 0, "", "file"},
+	} {
+		got := Holder(tc.host, tc.port, tc.role)
+		if got != tc.want {
+			t.Errorf("Holder(%q, %d, %q) = %q, want %q", tc.host, tc.port, tc.role, got, tc.want)
+		}
+		if h, p, r, ok := ParseHolder(got); !ok || h != tc.host || p != tc.port || r != tc.role {
+			t.Errorf("ParseHolder(%q) = %q, %d, %q, %v", got, h, p, r, ok)
+		}
+	}
+	if _, _, _, ok := ParseHolder("somewhere"); ok {
+		t.Error("ParseHolder read a name Holder never writes")
 	}
 }

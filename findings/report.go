@@ -112,14 +112,11 @@ type Summary struct {
 	Suppressed int `json:"suppressed,omitempty"`
 }
 
-// Summarize recounts r.Summary from r.Findings and r.Suppressed, after findings were
-// moved between them.
-func (r *Report) Summarize() { r.Summary = Summarize(r.Findings, len(r.Suppressed)) }
-
-// Summarize counts findings by severity; suppressed is how many were set aside.
-func Summarize(fs []Finding, suppressed int) Summary {
-	s := Summary{Total: len(fs), Suppressed: suppressed}
-	for _, f := range fs {
+// Summarize recounts r.Summary from r.Findings (by severity) and r.Suppressed, after
+// findings were moved between them.
+func (r *Report) Summarize() {
+	s := Summary{Total: len(r.Findings), Suppressed: len(r.Suppressed)}
+	for _, f := range r.Findings {
 		switch f.Severity {
 		case Critical:
 			s.Critical++
@@ -133,7 +130,7 @@ func Summarize(fs []Finding, suppressed int) Summary {
 			s.Info++
 		}
 	}
-	return s
+	r.Summary = s
 }
 
 // Count returns the number of findings of one severity.
@@ -176,11 +173,12 @@ type Conversation struct {
 
 // conversation renders a flow, IPv4-mapped addresses unmapped.
 func conversation(f observe.Flow) Conversation {
-	return Conversation{Client: addrText(f.Client.Addr()), Host: addrText(f.Server.Addr()), Port: int(f.Server.Port())}
+	return Conversation{Client: AddrText(f.Client.Addr()), Host: AddrText(f.Server.Addr()), Port: int(f.Server.Port())}
 }
 
-// addrText is an address as the document writes it: unmapped, "" when invalid.
-func addrText(a netip.Addr) string {
+// AddrText is an address as the document (and the store) writes it: unmapped, "" when
+// invalid.
+func AddrText(a netip.Addr) string {
 	if !a.IsValid() {
 		return ""
 	}
@@ -238,7 +236,7 @@ type Asset struct {
 }
 
 // IP is the asset's address as the document writes it.
-func (a Asset) IP() string { return addrText(a.Addr) }
+func (a Asset) IP() string { return AddrText(a.Addr) }
 
 // Credential is a secret seen in clear, as stored: a masked preview and a keyed hash.
 type Credential struct {

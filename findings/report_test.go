@@ -45,7 +45,9 @@ func TestNewReportFromSet(t *testing.T) {
 		for i := range fs {
 			fs[i].SetFingerprint()
 		}
-		return NewReport(ScanInfo{ID: 7, Started: t0}, set, fs)
+		r := NewReport(ScanInfo{ID: 7, Started: t0}, set, fs)
+		r.Normalize() // as the store gives every document back
+		return r
 	}
 	r := build(false)
 	if r.Scan.Kind != KindNetwork || r.Tool.Name != ToolName || r.SchemaVersion != ReportSchemaVersion {
@@ -154,5 +156,24 @@ func TestTarget(t *testing.T) {
 		if got := Target(tc.host, tc.port); got != tc.want {
 			t.Errorf("Target(%q, %d) = %q, want %q", tc.host, tc.port, got, tc.want)
 		}
+	}
+}
+
+// TestTidyEvidence cleans evidence in place, at any depth, and writes a nil list as [].
+func TestTidyEvidence(t *testing.T) {
+	r := &Report{Findings: []Finding{{Rule: "r", Evidence: map[string]any{
+		"devices": []string(nil),
+		"status":  []int{200},
+		"k\x1b":   []any{"a\x1b[2J", map[string]any{"x": []string{"\u202e"}}},
+		"secrets": []map[string]any{{"preview": "p\x07"}},
+	}}}}
+	Tidy(r)
+	js, err := json.Marshal(r.Findings[0].Evidence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"devices":[],"k\\x1b":["a\\x1b[2J",{"x":["\\u202e"]}],"secrets":[{"preview":"p\\x07"}],"status":[200]}`
+	if string(js) != want {
+		t.Errorf("evidence = %s\nwant       %s", js, want)
 	}
 }

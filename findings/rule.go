@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 )
@@ -171,14 +172,6 @@ func (c Catalog) Sorted() []RuleInfo {
 	for _, r := range c {
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b RuleInfo) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b RuleInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }

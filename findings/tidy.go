@@ -17,7 +17,8 @@ import (
 //     null, except the fields tagged omitempty, which are left out when empty.
 //
 // It walks the document by reflection, so a field added to an observation type is tidied
-// without being named here. Clean text costs a scan of its bytes and no allocation.
+// without being named here. Clean text costs a scan of its bytes and no allocation; the
+// lists and maps of evidence are cleaned in place.
 func Tidy(doc any) {
 	v := reflect.ValueOf(doc)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
@@ -63,56 +64,62 @@ func tidy(v reflect.Value) {
 		}
 	case reflect.String:
 		if v.CanSet() {
-			if s := v.String(); observe.Clean(s) != s {
-				v.SetString(observe.Clean(s))
+			if s := v.String(); s != "" {
+				if c := observe.Clean(s); c != s {
+					v.SetString(c)
+				}
 			}
 		}
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
 			return
 		}
-		iter := v.MapRange()
+		if m, ok := v.Interface().(map[string]any); ok {
+			cleanMap(m)
+			return
+		}
 		type kv struct {
 			old, key string
 			val      reflect.Value
 		}
 		var changed []kv
-		for iter.Next() {
-			k, val := iter.Key().String(), iter.Value()
-			nk := observe.Clean(k)
-			nv := cleanValue(val)
-			if nk != k || nv.IsValid() {
-				if !nv.IsValid() {
-					nv = val
-				}
-				changed = append(changed, kv{k, nk, nv})
+		for iter := v.MapRange(); iter.Next(); {
+			k := iter.Key().String()
+			val, ok := cleanAny(iter.Value().Interface())
+			if nk := observe.Clean(k); nk != k || ok {
+				changed = append(changed, kv{k, nk, reflect.ValueOf(val)})
 			}
 		}
 		for _, c := range changed {
 			v.SetMapIndex(reflect.ValueOf(c.old).Convert(v.Type().Key()), reflect.Value{})
-			v.SetMapIndex(reflect.ValueOf(c.key).Convert(v.Type().Key()), c.val)
+			v.SetMapIndex(reflect.ValueOf(c.key).Convert(v.Type().Key()), c.val.Convert(v.Type().Elem()))
 		}
 	}
 }
 
-// cleanValue returns a cleaned copy of a map value (evidence), or the invalid Value when
-// it holds nothing to clean.
-func cleanValue(v reflect.Value) reflect.Value {
-	x := v.Interface()
-	y, changed := cleanAny(x)
-	if !changed {
-		return reflect.Value{}
+// cleanMap cleans an evidence map in place: its keys and, through cleanAny, its values.
+func cleanMap(m map[string]any) {
+	var renamed [][2]string
+	for k, e := range m {
+		if c, ok := cleanAny(e); ok {
+			m[k] = c
+		}
+		if nk := observe.Clean(k); nk != k {
+			renamed = append(renamed, [2]string{k, nk})
+		}
 	}
-	if y == nil {
-		return reflect.Zero(v.Type())
+	for _, r := range renamed {
+		m[r[1]] = m[r[0]]
+		delete(m, r[0])
 	}
-	return reflect.ValueOf(y)
 }
 
 // cleanAny cleans the strings of an evidence value: the JSON-shaped values rules put in
 // evidence and the store reads back (strings, numbers, booleans, lists and maps of
-// them), and, by reflection, any other list or map of strings. It reports whether
-// anything changed, and then returns a copy.
+// them), and, by reflection, any other list. Lists and maps are cleaned in place (the
+// cleaning cannot be seen twice: Clean of clean text is the text); a string, or a nil
+// list that must be written [] rather than null, is replaced: then it returns the
+// replacement and true.
 func cleanAny(x any) (any, bool) {
 	switch t := x.(type) {
 	case nil, bool, int, int64, float64, json.Number, uint64, uint16, uint32, int32:
@@ -120,82 +127,27 @@ func cleanAny(x any) (any, bool) {
 	case string:
 		c := observe.Clean(t)
 		return c, c != t
-	case []string:
-		var out []string
-		for i, s := range t {
-			if c := observe.Clean(s); c != s {
-				if out == nil {
-					out = append([]string(nil), t...)
-				}
-				out[i] = c
-			}
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
-	case []any:
-		var out []any
-		for i, e := range t {
-			if c, ok := cleanAny(e); ok {
-				if out == nil {
-					out = append([]any(nil), t...)
-				}
-				out[i] = c
-			}
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
 	case map[string]any:
-		var out map[string]any
-		for k, e := range t {
-			nk := observe.Clean(k)
-			c, ok := cleanAny(e)
-			if ok || nk != k {
-				if out == nil {
-					out = make(map[string]any, len(t))
-					for k2, e2 := range t {
-						out[k2] = e2
-					}
-				}
-				delete(out, k)
-				out[nk] = c
-			}
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
-	case []map[string]any:
-		var out []map[string]any
-		for i, e := range t {
-			if c, ok := cleanAny(e); ok {
-				if out == nil {
-					out = append([]map[string]any(nil), t...)
-				}
-				out[i] = c.(map[string]any)
-			}
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
-	}
-	// Anything else a rule put in evidence: tidy a copy by reflection.
-	v := reflect.ValueOf(x)
-	cp := reflect.New(v.Type()).Elem()
-	cp.Set(v)
-	if v.Kind() == reflect.Slice {
-		cp = reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		reflect.Copy(cp, v)
-	}
-	before, _ := json.Marshal(x)
-	tidy(cp)
-	after, _ := json.Marshal(cp.Interface())
-	if string(before) == string(after) {
+		cleanMap(t)
 		return x, false
 	}
-	return cp.Interface(), true
+	v := reflect.ValueOf(x)
+	switch {
+	case v.Kind() == reflect.Slice && v.IsNil():
+		return reflect.MakeSlice(v.Type(), 0, 0).Interface(), true
+	case v.Kind() == reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			e := v.Index(i)
+			if e.Kind() == reflect.Interface {
+				if c, ok := cleanAny(e.Interface()); ok {
+					e.Set(reflect.ValueOf(c))
+				}
+				continue
+			}
+			tidy(e)
+		}
+	case v.Kind() == reflect.Map:
+		tidy(v)
+	}
+	return x, false
 }

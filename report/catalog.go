@@ -33,6 +33,6 @@ func init() {
 		})
 	})
 	Catalog.register("json", func(Options) Writer[[]findings.RuleInfo] {
-		return WriterFunc[[]findings.RuleInfo](func(w io.Writer, cat []findings.RuleInfo) error { return writeJSON(w, &cat) })
+		return WriterFunc[[]findings.RuleInfo](func(w io.Writer, cat []findings.RuleInfo) error { return writeJSON(w, cat) })
 	})
 }

@@ -13,7 +13,6 @@ import (
 func init() {
 	Comparison.register("table", func(o Options) Writer[*findings.Comparison] {
 		return WriterFunc[*findings.Comparison](func(w io.Writer, c *findings.Comparison) error {
-			findings.Tidy(c)
 			return diffTable(w, c, o.width())
 		})
 	})

@@ -16,8 +16,9 @@
 //
 // Invariants: writers read nothing but the document they are given (no store, no clock,
 // no environment), so the same document renders to the same bytes every time; the golden
-// tests hold them to that. Every writer first tidies the document (findings.Tidy: every
-// string through observe.Clean, the one sanitizer), then applies only its own format's
+// tests hold them to that. Every writer first tidies the document, in place
+// (Registry.New wraps each: findings.Tidy, every string through observe.Clean, the one
+// sanitizer), then applies only its own format's
 // escaping (escape.go: HTML by html/template, CSV formula defusing, SARIF's link
 // brackets). Nothing a scan learned that weakens its conclusions is left out: an
 // incomplete scan says INCOMPLETE with its problems, non-zero drop counters are listed,

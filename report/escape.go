@@ -6,8 +6,8 @@ import (
 	"github.com/medscan/medscan/observe"
 )
 
-// Every writer starts from a tidy document (findings.Tidy: every string through
-// observe.Clean, the one sanitizer), so no control character, bidirectional override or
+// Every writer starts from a tidy document (Registry.New tidies it: findings.Tidy, every
+// string through observe.Clean, the one sanitizer), so no control character, bidirectional override or
 // ANSI sequence reaches any output. What follows is each output's own escaping on top of
 // it, one policy per output:
 //   - terminal: nothing more (term);

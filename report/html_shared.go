@@ -1,9 +1,8 @@
 package report
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/medscan/medscan/findings"
 )
@@ -61,13 +60,13 @@ func htmlSharedCreds(fs []findings.Finding) []sharedCred {
 			continue
 		}
 		ev := f.Evidence
-		secrets := evList(ev, "secrets")
+		secrets := findings.EvidenceList(ev, "secrets")
 		key := evString(ev, "kind")
 		count := 0
 		for _, x := range secrets {
 			if m, ok := x.(map[string]any); ok {
 				key += "|" + evString(m, "hash")
-				count += evInt(m, "count")
+				count += findings.EvidenceInt(m, "count")
 			}
 		}
 		if seen[key] {
@@ -80,11 +79,11 @@ func htmlSharedCreds(fs []findings.Finding) []sharedCred {
 			c.Clients = evStrings(ev, "clients")
 		}
 		if count == 0 {
-			c.Count = evInt(ev, "count")
+			c.Count = findings.EvidenceInt(ev, "count")
 		}
-		c.Protocol = joinList(evStrings(ev, "protocols"))
-		c.User = joinList(evStrings(ev, "user"))
-		c.Where = joinList(evStrings(ev, "where"))
+		c.Protocol = strings.Join(evStrings(ev, "protocols"), ", ")
+		c.User = strings.Join(evStrings(ev, "user"), ", ")
+		c.Where = strings.Join(evStrings(ev, "where"), ", ")
 		if len(secrets) > 1 {
 			c.Preview = strconv.Itoa(len(secrets)) + " distinct secrets"
 		}
@@ -93,75 +92,14 @@ func htmlSharedCreds(fs []findings.Finding) []sharedCred {
 	return out
 }
 
-func joinList(l []string) string {
-	out := ""
-	for i, s := range l {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
-}
+// evString and evStrings read evidence (findings.EvidenceString) for the terminal and
+// the page: through term.
+func evString(ev map[string]any, key string) string { return term(findings.EvidenceString(ev, key)) }
 
-// evString reads a string of a finding's evidence, as a rule put it in or as JSON gave
-// it back.
-func evString(ev map[string]any, key string) string {
-	switch v := ev[key].(type) {
-	case string:
-		return term(v)
-	case nil:
-		return ""
-	default:
-		return term(fmt.Sprint(v))
-	}
-}
-
-// evStrings reads a list of strings of a finding's evidence.
 func evStrings(ev map[string]any, key string) []string {
-	var out []string
-	switch v := ev[key].(type) {
-	case []string:
-		for _, s := range v {
-			out = append(out, term(s))
-		}
-	case []any:
-		for _, s := range v {
-			out = append(out, term(fmt.Sprint(s)))
-		}
-	case string:
-		out = append(out, term(v))
+	l := findings.EvidenceStrings(ev, key)
+	for i := range l {
+		l[i] = term(l[i])
 	}
-	return out
-}
-
-// evList reads a list of any values of a finding's evidence.
-func evList(ev map[string]any, key string) []any {
-	switch v := ev[key].(type) {
-	case []any:
-		return v
-	case []map[string]any:
-		out := make([]any, len(v))
-		for i := range v {
-			out[i] = v[i]
-		}
-		return out
-	}
-	return nil
-}
-
-// evInt reads a number of a finding's evidence.
-func evInt(ev map[string]any, key string) int {
-	switch v := ev[key].(type) {
-	case int:
-		return v
-	case int64:
-		return int(v)
-	case float64:
-		return int(v)
-	case json.Number:
-		n, _ := v.Int64()
-		return int(n)
-	}
-	return 0
+	return l
 }

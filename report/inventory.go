@@ -13,16 +13,12 @@ import (
 func init() {
 	Inventory.register("table", func(o Options) Writer[*findings.Inventory] {
 		return WriterFunc[*findings.Inventory](func(w io.Writer, inv *findings.Inventory) error {
-			findings.Tidy(inv)
 			return inventoryTable(w, inv, o.width())
 		})
 	})
 	// The JSON of an inventory is its list of assets, as the scan report's assets[].
 	Inventory.register("json", func(Options) Writer[*findings.Inventory] {
-		return WriterFunc[*findings.Inventory](func(w io.Writer, inv *findings.Inventory) error {
-			findings.Tidy(inv)
-			return writeJSON(w, &inv.Assets)
-		})
+		return WriterFunc[*findings.Inventory](func(w io.Writer, inv *findings.Inventory) error { return writeJSON(w, inv.Assets) })
 	})
 	// The CSV of an inventory is the scan report's csv-assets, restricted to its assets.
 	Inventory.register("csv", func(Options) Writer[*findings.Inventory] {

@@ -75,13 +75,24 @@ func (r *Registry[D]) Has(format string) bool {
 	return ok
 }
 
-// New returns the writer for a format name (case-insensitive).
+// New returns the writer for a format name (case-insensitive). Every writer it returns
+// tidies the document first (findings.Tidy: every string through the one sanitizer, no
+// null where a list is expected), once, whatever the format, so that no format can
+// forget it.
 func (r *Registry[D]) New(format string, opts Options) (Writer[D], error) {
 	fn, ok := r.formats[strings.ToLower(strings.TrimSpace(format))]
 	if !ok {
 		return nil, fmt.Errorf("report: unknown %s format %q (known: %s)", r.what, format, strings.Join(r.Formats(), ", "))
 	}
-	return fn(opts), nil
+	return tidied[D]{fn(opts)}, nil
+}
+
+// tidied tidies a document, in place, before its writer reads it.
+type tidied[D any] struct{ w Writer[D] }
+
+func (t tidied[D]) Write(w io.Writer, doc D) error {
+	findings.Tidy(&doc)
+	return t.w.Write(w, doc)
 }
 
 // The documents medscan renders, each with its formats.

@@ -31,7 +31,6 @@ func csvWriter[D any](table func(D) [][]string) Writer[D] {
 		if any(doc) == nil || reflect.ValueOf(doc).IsNil() {
 			return fmt.Errorf("report: csv: no document")
 		}
-		findings.Tidy(doc)
 		return writeCSV(w, table(doc))
 	})
 }

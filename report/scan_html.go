@@ -66,7 +66,6 @@ func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: html: no report")
 	}
-	findings.Tidy(r)
 	v := buildHTMLView(r, h.catalog)
 	var b bytes.Buffer
 	if err := htmlTemplate.Execute(&b, v); err != nil {

@@ -19,12 +19,10 @@ func init() {
 	})
 }
 
-// writeJSON encodes a document as medscan's JSON: tidy first (findings.Tidy: every
-// string cleaned, no null where a list is expected), two-space indentation, a trailing
-// newline. The document's field names are the contract with everything that reads
+// writeJSON encodes a (tidy: see Registry.New) document as medscan's JSON: two-space
+// indentation, a trailing newline. The document's field names are the contract with everything that reads
 // medscan's output.
 func writeJSON(w io.Writer, doc any) error {
-	findings.Tidy(doc)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	// Subjects, URLs and messages stay readable: the document is not meant to be pasted

@@ -68,7 +68,6 @@ func (s sarifWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: sarif: no report")
 	}
-	findings.Tidy(r)
 	log, err := sarifLog(r, s.rules)
 	if err != nil {
 		return fmt.Errorf("report: sarif: %w", err)

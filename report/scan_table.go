@@ -38,7 +38,6 @@ func (t tableWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: table: no report")
 	}
-	findings.Tidy(r)
 	total := t.opts.width()
 	var b bytes.Buffer
 	headerProblems := t.header(&b, r, total)

@@ -14,16 +14,12 @@ import (
 func init() {
 	ScanList.register("table", func(o Options) Writer[*findings.ScanList] {
 		return WriterFunc[*findings.ScanList](func(w io.Writer, l *findings.ScanList) error {
-			findings.Tidy(l)
 			return scansTable(w, l.Scans, o.width())
 		})
 	})
 	// The JSON of a scan list is the list itself.
 	ScanList.register("json", func(Options) Writer[*findings.ScanList] {
-		return WriterFunc[*findings.ScanList](func(w io.Writer, l *findings.ScanList) error {
-			findings.Tidy(l)
-			return writeJSON(w, &l.Scans)
-		})
+		return WriterFunc[*findings.ScanList](func(w io.Writer, l *findings.ScanList) error { return writeJSON(w, l.Scans) })
 	})
 }
 

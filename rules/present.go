@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -73,27 +74,13 @@ func (p Presentation) TrustAnchor() bool {
 }
 
 // HostPort renders an endpoint as a finding's host and port.
-func HostPort(ep observe.Endpoint) (string, int) {
-	if !ep.Addr().IsValid() {
-		return "", int(ep.Port())
-	}
-	return ep.Addr().Unmap().String(), int(ep.Port())
-}
+func HostPort(ep observe.Endpoint) (string, int) { return findings.AddrText(ep.Addr()), int(ep.Port()) }
 
 // Describe names who presented the certificate, for a message: "192.0.2.1:443" for a
 // server, "client 192.0.2.7" for a client, "file" for a certificate read from a file.
 func (p Presentation) Describe() string {
 	host, port := HostPort(p.Endpoint)
-	var where string
-	switch {
-	case p.Role == "client":
-		where = "client " + host
-	case host == "":
-		where = "file"
-	default:
-		where = netip.AddrPortFrom(p.Endpoint.Addr().Unmap(), uint16(port)).String()
-	}
-	return where
+	return findings.Holder(host, port, p.Role)
 }
 
 // Name is how a message names the certificate, short enough for one readable sentence:
@@ -192,21 +179,16 @@ func (c *Context) Presentations() []Presentation {
 	if c.Set == nil {
 		return nil
 	}
-	type keyed struct {
-		k presKey
-		p *Presentation
-	}
-	pres := observe.NewIndex[presKey, *keyed](0)
+	pres := observe.NewIndex[presKey, *Presentation](0)
 	add := func(k presKey, first, last time.Time, peer netip.Addr, sni string) {
 		cert := c.Set.Certificates[k.ref]
 		if cert == nil || cert.Facts == nil {
 			return
 		}
-		e, _, _ := pres.Add(k, func() *keyed {
-			return &keyed{k, &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
-				Source: k.source}}
+		p, _, _ := pres.Add(k, func() *Presentation {
+			return &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
+				Source: k.source}
 		})
-		p := e.p
 		observe.Widen(&p.FirstSeen, &p.LastSeen, first, last)
 		if peer.IsValid() {
 			p.Peers = addSorted(p.Peers, peer.Unmap().String())
@@ -219,16 +201,12 @@ func (c *Context) Presentations() []Presentation {
 		if s.CertsEncrypted {
 			continue
 		}
-		last := s.LastSeen
-		if last.IsZero() {
-			last = s.FirstSeen
-		}
 		for i, ref := range s.ServerChain {
-			add(presKey{ref, s.Flow.Server, "server", i, s.Source}, s.FirstSeen, last, s.Flow.Client.Addr(), s.SNI)
+			add(presKey{ref, s.Flow.Server, "server", i, s.Source}, s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI)
 		}
 		clientEP := netip.AddrPortFrom(s.Flow.Client.Addr(), 0)
 		for i, ref := range s.ClientChain {
-			add(presKey{ref, clientEP, "client", i, s.Source}, s.FirstSeen, last, s.Flow.Server.Addr(), "")
+			add(presKey{ref, clientEP, "client", i, s.Source}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "")
 		}
 	}
 	// Sightings the sessions do not account for: certificates read from files, or
@@ -242,25 +220,13 @@ func (c *Context) Presentations() []Presentation {
 			add(k, sg.Time, sg.Time, sg.Peer, sg.SNI)
 		}
 	}
-	sorted := pres.Sorted(func(x, y *keyed) int {
-		a, b := x.k, y.k
-		if n := a.ep.Compare(b.ep); n != 0 {
-			return n
-		}
-		if n := cmp.Compare(a.role, b.role); n != 0 {
-			return n
-		}
-		if n := cmp.Compare(a.position, b.position); n != 0 {
-			return n
-		}
-		if n := slices.Compare(a.ref[:], b.ref[:]); n != 0 {
-			return n
-		}
-		return cmp.Compare(a.source, b.source)
+	sorted := pres.Sorted(func(a, b *Presentation) int {
+		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Role, b.Role), cmp.Compare(a.Position, b.Position),
+			slices.Compare(a.Cert.SHA256[:], b.Cert.SHA256[:]), cmp.Compare(a.Source, b.Source))
 	})
 	c.pres = make([]Presentation, 0, len(sorted))
-	for _, e := range sorted {
-		c.pres = append(c.pres, *e.p)
+	for _, p := range sorted {
+		c.pres = append(c.pres, *p)
 	}
 	return c.pres
 }

@@ -3,10 +3,8 @@ package rules
 import (
 	"cmp"
 	"fmt"
-	"net/netip"
 	"regexp"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -201,7 +199,7 @@ func dedupe(in []findings.Finding) []findings.Finding {
 	for _, f := range byFP.Items() {
 		out = append(out, *f)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
+	findings.SortFindings(out)
 	return out
 }
 
@@ -236,30 +234,6 @@ func union(a, b []string) []string {
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func less(a, b findings.Finding) bool {
-	if a.Severity != b.Severity {
-		return a.Severity > b.Severity
-	}
-	if a.Rule != b.Rule {
-		return a.Rule < b.Rule
-	}
-	if a.Host != b.Host {
-		x, errX := netip.ParseAddr(a.Host)
-		y, errY := netip.ParseAddr(b.Host)
-		if errX == nil && errY == nil {
-			return x.Less(y)
-		}
-		return a.Host < b.Host
-	}
-	if a.Port != b.Port {
-		return a.Port < b.Port
-	}
-	if a.Subject != b.Subject {
-		return a.Subject < b.Subject
-	}
-	return a.Time.Before(b.Time)
 }
 
 // TimeString formats an observation time for evidence: RFC 3339 in UTC, or "" when unknown.

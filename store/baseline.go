@@ -20,8 +20,8 @@ var ErrBaselineScanNotStore = errors.New("store: a baseline scan reference appli
 
 // LoadBaseline reads a CI baseline: a store (recognised by SQLite's header), opened
 // read-only, of which it takes scan ref (latest network scan when ref is ""), or a
-// medscan JSON report. Either way the document is tidy (findings.Tidy): a baseline is a
-// file from elsewhere.
+// medscan JSON report. Either way the document is normalized (findings.Report.Normalize:
+// derived, tidy, sorted): a baseline is a file from elsewhere.
 func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -62,6 +62,6 @@ func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, erro
 		return nil, fmt.Errorf("baseline %s: schema_version %d, want %d (a medscan JSON report)",
 			path, rep.SchemaVersion, findings.ReportSchemaVersion)
 	}
-	findings.Tidy(&rep)
+	rep.Normalize()
 	return &rep, nil
 }

@@ -1,8 +1,8 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -75,9 +75,7 @@ func newSeen(r *findings.Report) *seen {
 	}
 	for _, p := range r.Probes {
 		k := target{p.Host, p.Port}
-		if o, ok := s.probes[k]; !ok || p.TLS != nil && o.TLS == nil {
-			s.probes[k] = p
-		}
+		s.probes[k] = p // one per port: the Set kept the most telling
 		if p.Outcome != "" {
 			s.attempted[k] = true
 		}
@@ -206,7 +204,7 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 			return ""
 		}
 		if f.Source != string(observe.SourceActive) && len(s.negotiated[k]) > 0 {
-			clients := evidenceStrings(f, "clients")
+			clients := findings.EvidenceStrings(f.Evidence, "clients")
 			if len(clients) == 0 || slices.ContainsFunc(clients, func(c string) bool { return s.negotiated[k][c] }) {
 				return ""
 			}
@@ -235,7 +233,7 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 	case findings.SeenCertificates:
 		if f.Host == "" {
 			subject, _, _ := strings.Cut(strings.ToLower(f.Subject), ":")
-			if s.certs[subject] || s.certs[evidenceString(f, "cert_sha256")] {
+			if s.certs[subject] || s.certs[strings.ToLower(findings.EvidenceString(f.Evidence, "cert_sha256"))] {
 				return ""
 			}
 			return "the later run did not read the certificate"
@@ -254,9 +252,13 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 		if len(s.leafKeys[k]) > 0 && !s.leafKeys[k][spki] {
 			return "" // the target holds another key now
 		}
-		self := holderName(f.Host, f.Port)
+		role := "server"
+		if f.Port == 0 {
+			role = "client"
+		}
+		self := findings.Holder(f.Host, f.Port, role)
 		var others []string
-		for _, h := range evidenceStrings(f, "shared_by") {
+		for _, h := range findings.EvidenceStrings(f.Evidence, "shared_by") {
 			if h == self {
 				continue
 			}
@@ -271,16 +273,16 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 		return "the later scan saw the key on " + at + " but none of the others that held it (" +
 			strings.Join(others, ", ") + "), so whether they still do is not known"
 	case findings.SeenCredentialExchange:
-		kind, proto := evidenceString(f, "kind"), evidenceString(f, "protocol")
+		kind, proto := findings.EvidenceString(f.Evidence, "kind"), findings.EvidenceString(f.Evidence, "protocol")
 		switch {
 		case len(s.creds[k][kind]) > 0, s.tls[k], s.services[k][proto]:
 			return ""
 		case proto == "http" && s.http[k], proto == "mqtt" && s.mqtt[k]:
 			return ""
 		}
-		return "the later scan saw no " + cmpOr(proto, "login") + " traffic to " + at + ", in clear or in TLS"
+		return "the later scan saw no " + cmp.Or(proto, "login") + " traffic to " + at + ", in clear or in TLS"
 	case findings.SeenSharedCredentialUse:
-		kind, clients := evidenceString(f, "kind"), evidenceStrings(f, "clients")
+		kind, clients := findings.EvidenceString(f.Evidence, "kind"), findings.EvidenceStrings(f.Evidence, "clients")
 		n := 0
 		for _, c := range clients {
 			if s.creds[k][kind][c] {
@@ -291,7 +293,7 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 			return ""
 		}
 		return fmt.Sprintf("the later scan saw %d of the %d hosts that shared the %s send one to %s in clear; it takes two to tell whether they still share it",
-			n, len(clients), cmpOr(kind, "credential"), at)
+			n, len(clients), cmp.Or(kind, "credential"), at)
 	case findings.SeenHL7:
 		return s.protocolOrTLS(s.hl7, k, at, "HL7 message")
 	case findings.SeenDICOM:
@@ -339,32 +341,20 @@ func (s *seen) certsOf(k target, at, profile string) string {
 	return s.noTLS(k, at)
 }
 
-// holderName names a key's holder as key-shared's evidence does ("10.20.1.11:443",
-// "client 10.20.1.7", "file").
-func holderName(host string, port int) string {
-	switch {
-	case host == "":
-		return "file"
-	case port == 0:
-		return "client " + host
-	}
-	return findings.Target(host, port)
-}
-
 // holderSeen reports whether the scan showed what a holder named in key-shared's
-// evidence presents: its certificates, or for "file", the key read from a file again.
+// evidence (findings.Holder) presents: its certificates, or for "file", the key read
+// from a file again.
 func (s *seen) holderSeen(h, spki, profile string) bool {
-	if h == "file" {
-		return s.fileKeys[spki]
-	}
-	if c, ok := strings.CutPrefix(h, "client "); ok {
-		return s.asked[c]
-	}
-	ap, err := netip.ParseAddrPort(h)
-	if err != nil {
+	host, port, role, ok := findings.ParseHolder(h)
+	switch {
+	case !ok:
 		return false
+	case host == "":
+		return s.fileKeys[spki]
+	case role == "client":
+		return s.asked[host]
 	}
-	return s.certsOf(target{ap.Addr().Unmap().String(), int(ap.Port())}, h, profile) == ""
+	return s.certsOf(target{host, port}, h, profile) == ""
 }
 
 func (s *seen) protocolOrTLS(m map[target]bool, k target, at, what string) string {
@@ -386,40 +376,4 @@ func profileName(p string) string {
 		return "an unrecorded"
 	}
 	return p
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// evidenceStrings reads a list of strings from a finding's evidence, as decoded from the
-// store ([]any) or as a rule raised it ([]string).
-func evidenceStrings(f findings.Finding, key string) []string {
-	switch v := f.Evidence[key].(type) {
-	case []string:
-		return v
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-// evidenceString reads a string from a finding's evidence, lowercased for digests.
-func evidenceString(f findings.Finding, key string) string {
-	if v, ok := f.Evidence[key].(string); ok {
-		if key == "cert_sha256" {
-			return strings.ToLower(v)
-		}
-		return v
-	}
-	return ""
 }

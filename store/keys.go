@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/medscan/medscan/findings"
 )
 
 // EachRSAKey calls fn once for every distinct RSA public key in the store, across all
@@ -58,18 +60,7 @@ type KeySighting struct {
 // String renders the sighting for evidence: "10.20.1.11:443 (scan 3)", "client
 // 10.20.1.7 (scan 3)", or "file (scan 3)".
 func (k KeySighting) String() string {
-	var where string
-	switch {
-	case k.Host == "":
-		where = "file"
-	case k.Role == "client":
-		where = "client " + k.Host
-	case strings.Contains(k.Host, ":"):
-		where = fmt.Sprintf("[%s]:%d", k.Host, k.Port)
-	default:
-		where = fmt.Sprintf("%s:%d", k.Host, k.Port)
-	}
-	return fmt.Sprintf("%s (scan %d)", where, k.ScanID)
+	return fmt.Sprintf("%s (scan %d)", findings.Holder(k.Host, k.Port, k.Role), k.ScanID)
 }
 
 // KeySightings returns where the key with this SPKI SHA-256 was seen in stored scans,

@@ -73,15 +73,15 @@ var kinds = []kind{
 	listKind("dicom", func(r *findings.Report) *[]findings.DICOMAssociation { return &r.DICOM },
 		func(v *findings.DICOMAssociation) (string, int) { return conv(v.Conversation) }),
 	listKind("name", func(r *findings.Report) *[]findings.HostName { return &r.HostNames },
-		func(v *findings.HostName) (string, int) { return addrString(v.Addr), 0 }),
+		func(v *findings.HostName) (string, int) { return findings.AddrText(v.Addr), 0 }),
 	listKind("dhcp", func(r *findings.Report) *[]findings.DHCPLease { return &r.DHCPLeases },
-		func(v *findings.DHCPLease) (string, int) { return addrString(v.Addr), 0 }),
+		func(v *findings.DHCPLease) (string, int) { return findings.AddrText(v.Addr), 0 }),
 	listKind("transfer", func(r *findings.Report) *[]findings.FileTransfer { return &r.Transfers },
 		func(v *findings.FileTransfer) (string, int) { return conv(v.Conversation) }),
 	listKind("probe", func(r *findings.Report) *[]findings.ProbeEndpoint { return &r.Probes },
 		func(v *findings.ProbeEndpoint) (string, int) { return v.Host, v.Port }),
 	listKind("probe_host", func(r *findings.Report) *[]findings.ProbeHost { return &r.ProbeHosts },
-		func(v *findings.ProbeHost) (string, int) { return addrString(v.Addr), 0 }),
+		func(v *findings.ProbeHost) (string, int) { return findings.AddrText(v.Addr), 0 }),
 }
 
 // kindByName finds a kind; the table may hold kinds a newer medscan wrote, which an

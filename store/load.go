@@ -34,10 +34,7 @@ func (s *Store) Load(ctx context.Context, scanID int64) (*findings.Report, error
 			return nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
 		}
 	}
-	r.Derive()
-	r.Sort()
-	r.Summarize()
-	findings.Tidy(r)
+	r.Normalize()
 	return r, nil
 }
 
@@ -119,7 +116,6 @@ func (l *loader) scanInfo(r *findings.Report) error {
 		return err
 	}
 	r.Scan = si
-	r.Tool = findings.Tool{Name: findings.ToolName, Version: si.ToolVersion}
 	return nil
 }
 
@@ -316,14 +312,6 @@ func (s *Store) CertificateDER(ctx context.Context, sha256Hex string) ([]byte, e
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
 	}
 	return der, nil
-}
-
-// addrString is an address as the store keeps it: unmapped, "" when invalid.
-func addrString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.Unmap().String()
 }
 
 // AssetKinds returns the latest known kind of every address the store has classified:

@@ -64,6 +64,7 @@ func TestSaveLoadEveryObservation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	built.Normalize() // what a reader gets: the store normalizes what it reads
 	loaded, err := s.Load(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +156,7 @@ func TestLoadSanitizes(t *testing.T) {
 			evidence = json_set(evidence, '$.suite', char(27) || ']0;owned' || char(7))
 			WHERE scan_id = ?1`,
 		`UPDATE findings SET message = 'RC4 ' || char(8238) || 'gnp.exe'`,
-		`UPDATE scan_assets SET data = json_set(data, '$.reasons[0]', 'DICOM' || char(27) || '[2J')
+		`UPDATE scan_assets SET data = json_set(data, '$.reasons', json_array('DICOM' || char(27) || '[2J'))
 			WHERE scan_id = ?1`,
 		`UPDATE certificates SET facts = json_set(facts, '$.subject', 'CN=' || char(8238) || 'evil')
 			WHERE sha256 = ?2`,

@@ -258,7 +258,7 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 			return fmt.Errorf("certificate %s: %w", c.SHA256, err)
 		}
 		for _, sg := range c.SeenOn {
-			if _, err := sight.ExecContext(w.ctx, w.scan, id, sg.Host, sg.Port, addrString(sg.Peer), sg.Role, sg.Position,
+			if _, err := sight.ExecContext(w.ctx, w.scan, id, sg.Host, sg.Port, findings.AddrText(sg.Peer), sg.Role, sg.Position,
 				sg.SNI, dbTime(sg.Time), string(sg.Source)); err != nil {
 				return fmt.Errorf("certificate %s sighting: %w", c.SHA256, err)
 			}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/big"
-	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/store"
@@ -147,18 +147,10 @@ func describeKey(ctx context.Context, st *store.Store, spki string, certs []*obs
 	return spki + " on " + strings.Join(where, ", "), nil
 }
 
-// sightingText renders where a certificate of the set was seen, as findings.KeySighting
-// renders a stored one.
+// sightingText renders where a certificate of the set was seen, as store.KeySighting
+// renders a stored one (findings.Holder).
 func sightingText(sg observe.CertSighting) string {
-	a := sg.Endpoint.Addr().Unmap()
-	switch {
-	case !a.IsValid():
-		return "file"
-	case sg.Role == "client":
-		return "client " + a.String()
-	default:
-		return netip.AddrPortFrom(a, sg.Endpoint.Port()).String()
-	}
+	return findings.Holder(findings.AddrText(sg.Endpoint.Addr()), int(sg.Endpoint.Port()), sg.Role)
 }
 
 // checkKeys is CheckKeys for Run: a failure is recorded as a problem of the scan (the

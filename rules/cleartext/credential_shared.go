@@ -59,37 +59,36 @@ func (credentialShared) Check(c *rules.Context) {
 	}
 	type group struct {
 		groupKey
-		secrets                          map[secretKey]bool
+		secrets                          []*secret // the shared secrets sent to the server, in order of arrival
 		clients, users, where, protocols []string
 		seen                             observe.Span
 		count                            int
 	}
 	secrets := observe.NewIndex[secretKey, *secret](0)
-	groups := observe.NewIndex[groupKey, *group](0)
 	for _, cr := range c.Set.Credentials {
 		if cr.Hash == "" {
 			continue // nothing to compare by
 		}
-		client := cr.Flow.Client.Addr().Unmap().String()
 		sk := secretKey{cr.Kind, cr.Hash}
 		s, _, _ := secrets.Add(sk, func() *secret { return &secret{secretKey: sk, preview: cr.Preview} })
-		s.clients = rules.AddSorted(s.clients, client)
+		s.clients = rules.AddSorted(s.clients, cr.Flow.Client.Addr().Unmap().String())
 		if i, found := slices.BinarySearchFunc(s.servers, cr.Flow.Server, observe.Endpoint.Compare); !found && len(s.servers) < 64 {
 			s.servers = slices.Insert(s.servers, i, cr.Flow.Server)
 		}
 		s.count += max(cr.Count, 1)
-
-		gk := groupKey{cr.Flow.Server, cr.Kind}
-		g, _, _ := groups.Add(gk, func() *group { return &group{groupKey: gk, secrets: map[secretKey]bool{}} })
-		g.secrets[sk] = true
 	}
-	// A second pass over the credentials, now that it is known which secrets are shared.
+	// A second pass, now that it is known which secrets are shared: who sent them where.
+	groups := observe.NewIndex[groupKey, *group](0)
 	for _, cr := range c.Set.Credentials {
-		sk := secretKey{cr.Kind, cr.Hash}
-		if s, ok := secrets.Get(sk); !ok || len(s.clients) < 2 {
+		s, ok := secrets.Get(secretKey{cr.Kind, cr.Hash})
+		if !ok || len(s.clients) < 2 {
 			continue
 		}
-		g, _ := groups.Get(groupKey{cr.Flow.Server, cr.Kind})
+		gk := groupKey{cr.Flow.Server, cr.Kind}
+		g, _, _ := groups.Add(gk, func() *group { return &group{groupKey: gk} })
+		if !slices.Contains(g.secrets, s) {
+			g.secrets = append(g.secrets, s)
+		}
 		g.clients = rules.AddSorted(g.clients, cr.Flow.Client.Addr().Unmap().String())
 		g.seen.Add(cr.FirstSeen, cr.LastSeen)
 		g.count += max(cr.Count, 1)
@@ -106,15 +105,7 @@ func (credentialShared) Check(c *rules.Context) {
 	for _, g := range groups.Sorted(func(a, b *group) int {
 		return cmp.Or(a.server.Compare(b.server), cmp.Compare(a.kind, b.kind))
 	}) {
-		if len(g.clients) == 0 {
-			continue // no shared secret went to this server
-		}
-		var ss []*secret
-		for sk := range g.secrets {
-			if s, _ := secrets.Get(sk); len(s.clients) >= 2 {
-				ss = append(ss, s)
-			}
-		}
+		ss := g.secrets
 		slices.SortFunc(ss, func(a, b *secret) int { return cmp.Or(cmp.Compare(a.preview, b.preview), cmp.Compare(a.hash, b.hash)) })
 		var hosts []string
 		var servers []observe.Endpoint
@@ -131,7 +122,7 @@ func (credentialShared) Check(c *rules.Context) {
 			list = append(list, map[string]any{"preview": s.preview, "hash": s.hash, "clients": s.clients, "count": s.count})
 		}
 		host, port := rules.HostPort(g.server)
-		here := endpointStrings([]observe.Endpoint{g.server})[0]
+		here := findings.Target(host, port)
 		ev := map[string]any{
 			"kind":        g.kind,
 			"protocols":   g.protocols,

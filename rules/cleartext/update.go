@@ -151,13 +151,8 @@ func (update) Check(c *rules.Context) {
 		k := a.k
 		// Complete images first, then by when they were first seen: the first is the headline.
 		slices.SortFunc(a.images, func(x, y *image) int {
-			if x.partial != y.partial {
-				if x.partial {
-					return 1
-				}
-				return -1
-			}
-			return cmp.Or(x.seen.First.Compare(y.seen.First), cmp.Compare(x.sha256, y.sha256), cmp.Compare(x.size, y.size))
+			return cmp.Or(findings.CompareBool(x.partial, y.partial), x.seen.First.Compare(y.seen.First),
+				cmp.Compare(x.sha256, y.sha256), cmp.Compare(x.size, y.size))
 		})
 		images := make([]map[string]any, 0, len(a.images))
 		for _, im := range a.images {

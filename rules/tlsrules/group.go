@@ -2,7 +2,6 @@ package tlsrules
 
 import (
 	"slices"
-	"time"
 
 	"github.com/medscan/medscan/findings"
 
@@ -14,6 +13,7 @@ import (
 type server struct {
 	ep       observe.Endpoint
 	sessions []*observe.TLSSession
+	seen     observe.Span // the window of the sessions
 }
 
 // flagged groups the negotiated sessions (ServerHello seen) that match by server, in
@@ -26,6 +26,7 @@ func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server 
 		}
 		g, _, _ := servers.Add(s.Flow.Server, func() *server { return &server{ep: s.Flow.Server} })
 		g.sessions = append(g.sessions, s)
+		g.seen.Add(s.FirstSeen, s.LastSeen)
 	}
 	var out []server
 	for _, g := range servers.Sorted(func(a, b *server) int { return a.ep.Compare(b.ep) }) {
@@ -38,7 +39,7 @@ func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server 
 // evidence is what every TLS finding carries about the sessions behind it.
 func (g server) evidence() map[string]any {
 	var clients, snis, versions, suites []string
-	first, last := g.seen()
+	first, last := g.seen.First, g.seen.Last
 	handshakes := 0
 	for _, s := range g.sessions {
 		clients = rules.AddSorted(clients, s.Flow.Client.Addr().Unmap().String())
@@ -83,15 +84,6 @@ func (g server) worst(rank func(s *observe.TLSSession) int) *observe.TLSSession 
 		}
 	}
 	return best
-}
-
-// seen returns the window of the group's sessions.
-func (g server) seen() (first, last time.Time) {
-	var span observe.Span
-	for _, s := range g.sessions {
-		span.Add(s.FirstSeen, s.LastSeen)
-	}
-	return span.First, span.Last
 }
 
 // negotiated describes a session's outcome for a message: "TLSv1.0 with TLS_RSA_WITH_RC4_128_MD5".

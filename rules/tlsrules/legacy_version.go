@@ -57,7 +57,7 @@ func (legacyVersion) Check(c *rules.Context) {
 		if w.Version != 0x0002 {
 			ev["cipher"] = observe.SuiteName(w.Suite)
 		}
-		first, last := g.seen()
+		first, last := g.seen.First, g.seen.Last
 		c.Emit(findings.Finding{
 			Severity:  sev,
 			Host:      host,

@@ -127,7 +127,7 @@ func (noClientAuth) Check(c *rules.Context) {
 		ev := g.evidence()
 		ev["clinical_because"] = why
 		ev["cert_request"] = false
-		first, last := g.seen()
+		first, last := g.seen.First, g.seen.Last
 		c.Emit(findings.Finding{
 			Host: host,
 			Port: port,

@@ -45,7 +45,7 @@ func (noForwardSecrecy) Check(c *rules.Context) {
 		ev["version"] = observe.VersionName(w.Version)
 		ev["cipher"] = si.Name
 		ev["key_exchange"] = si.KeyExchange
-		first, last := g.seen()
+		first, last := g.seen.First, g.seen.Last
 		c.Emit(findings.Finding{
 			Host:      host,
 			Port:      port,

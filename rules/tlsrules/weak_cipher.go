@@ -92,7 +92,7 @@ func (weakCipher) Check(c *rules.Context) {
 		ev["version"] = observe.VersionName(w.Version)
 		ev["cipher"] = observe.SuiteName(w.Suite)
 		ev["weaknesses"] = all
-		first, last := g.seen()
+		first, last := g.seen.First, g.seen.Last
 		c.Emit(findings.Finding{
 			Severity:  sev,
 			Host:      host,

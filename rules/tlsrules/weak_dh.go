@@ -43,7 +43,7 @@ func (weakDH) Check(c *rules.Context) {
 		ev["min_dh_bits"] = minBits
 		ev["version"] = observe.VersionName(w.Version)
 		ev["cipher"] = observe.SuiteName(w.Suite)
-		first, last := g.seen()
+		first, last := g.seen.First, g.seen.Last
 		c.Emit(findings.Finding{
 			Host:      host,
 			Port:      port,
