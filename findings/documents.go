@@ -36,6 +36,13 @@ type ScanList struct {
 	Scans []ScanEntry `json:"scans"`
 }
 
+// EntryOf is a report's line in the scan list: its description and its counts.
+func EntryOf(r *Report) ScanEntry {
+	s := r.Scan
+	return ScanEntry{ID: s.ID, Kind: s.Kind, Started: s.Started, Finished: s.Finished, Label: s.Label, Sources: s.Sources,
+		Complete: s.Complete, Policy: s.Policy, Summary: r.Summary}
+}
+
 // ScanEntry is one scan of a ScanList: its description, and the counts a report of it
 // shows (suppressed findings apart).
 type ScanEntry struct {

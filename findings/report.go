@@ -15,9 +15,9 @@ const ReportSchemaVersion = 1
 const ToolName = "medscan"
 
 // Report is one scan: the document every scan writer renders and, encoded as is,
-// medscan's JSON document. Build one with NewReport from a scan just run, or read one
-// with the store; either way it is sorted, derived and tidy (see the package
-// documentation).
+// medscan's JSON document. Build one with NewReport from a scan just run (for the store),
+// or read one with the store, which normalizes it (Normalize: derived, tidy, sorted; see
+// the package documentation).
 type Report struct {
 	SchemaVersion int                `json:"schema_version"`
 	Tool          Tool               `json:"tool"`

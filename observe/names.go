@@ -59,6 +59,14 @@ type FileTransfer struct {
 	LastSeen  time.Time `json:"last_seen"`
 }
 
+// Shape is what tells one transfer from another between the same two hosts (whatever
+// ports the transfer moved to): the protocol, the direction, the path template, and the
+// file's digest and size. Transfers of one shape are kept once, with their count.
+func (t *FileTransfer) Shape() string {
+	return strings.Join([]string{t.Protocol, strconv.FormatBool(t.Upload), t.Path, t.SHA256,
+		strconv.FormatInt(t.Bytes, 10)}, "|")
+}
+
 // TransferURL is a transfer's URL as the FTP and TFTP dissectors write it: the server in
 // brackets when IPv6, an FTP server's port when it is not 21 (a TFTP transfer moves to
 // another port, so none), and the path template under the root (TFTP file names are

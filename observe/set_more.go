@@ -1,7 +1,6 @@
 package observe
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -42,8 +41,7 @@ func (s *Set) AddDHCP(l DHCPLease) {
 // AddTransfer implements Sink.
 func (s *Set) AddTransfer(t FileTransfer) {
 	tally(&t.Count, t.FirstSeen, &t.LastSeen)
-	key := strings.Join([]string{t.Flow.Client.Addr().String(), t.Flow.Server.Addr().String(), t.Protocol,
-		strconv.FormatBool(t.Upload), t.Path, t.SHA256, strconv.FormatInt(t.Bytes, 10)}, "|")
+	key := t.Flow.Client.Addr().String() + "|" + t.Flow.Server.Addr().String() + "|" + t.Shape()
 	keep(s, &s.xfers, &s.Transfers, "transfers"+notKeptSuffix, key, &t, func(o *FileTransfer, t FileTransfer) {
 		o.Count += t.Count
 		Widen(&o.FirstSeen, &o.LastSeen, t.FirstSeen, t.LastSeen)

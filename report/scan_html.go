@@ -118,8 +118,6 @@ type htmlView struct {
 	Suppressed                 []suppressedRow
 }
 
-var htmlSevOrder = []findings.Severity{findings.Critical, findings.High, findings.Medium, findings.Low, findings.Info}
-
 type sevChart struct {
 	Bars   []sevBar
 	Height int
@@ -216,11 +214,11 @@ func htmlMethods(r *findings.Report) []string {
 func htmlSeverityChart(s findings.Summary) sevChart {
 	const barMax, rowH = 420, 28
 	most := 0
-	for _, sev := range htmlSevOrder {
+	for _, sev := range findings.Severities {
 		most = max(most, s.Count(sev))
 	}
-	c := sevChart{Height: len(htmlSevOrder)*rowH + 4}
-	for i, sev := range htmlSevOrder {
+	c := sevChart{Height: len(findings.Severities)*rowH + 4}
+	for i, sev := range findings.Severities {
 		n := s.Count(sev)
 		w := 0
 		if most > 0 {

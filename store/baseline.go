@@ -40,7 +40,7 @@ func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, erro
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
-		rep, err := st.Load(ctx, id)
+		rep, err := st.LoadFindings(ctx, id) // a baseline is compared with, never rendered
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
@@ -61,6 +61,14 @@ func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, erro
 	if rep.SchemaVersion != findings.ReportSchemaVersion {
 		return nil, fmt.Errorf("baseline %s: schema_version %d, want %d (a medscan JSON report)",
 			path, rep.SchemaVersion, findings.ReportSchemaVersion)
+	}
+	// A report of an older medscan: its findings as this one identifies them.
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		if now, _, _, ok := currentSubject(f.Rule, f.Subject); ok {
+			f.Subject = now
+			f.SetFingerprint()
+		}
 	}
 	rep.Normalize()
 	return &rep, nil

@@ -15,10 +15,9 @@ import (
 // What was captured and what a probe found are kept apart: a probe's result counts only
 // for rules that declare a probe profile.
 type seen struct {
-	scan        findings.ScanInfo
-	earlierKind string          // the kind of run the findings come from; "" when not known
-	rules       map[string]bool // nil: every rule
-	probes      map[target]findings.ProbeEndpoint
+	scan   findings.ScanInfo
+	rules  map[string]bool // nil: every rule
+	probes map[target]findings.ProbeEndpoint
 
 	// Captured traffic.
 	negotiated map[target]set            // clients whose handshake the server completed
@@ -170,8 +169,6 @@ func (s *seen) unassessed(f findings.Finding, catalog findings.Catalog) string {
 	switch {
 	case !s.scan.Complete:
 		return "the later scan is incomplete"
-	case s.earlierKind != "" && s.earlierKind != s.scan.RunKind():
-		return "the later run is a " + s.scan.RunKind() + " run and the earlier a " + s.earlierKind + " one: neither looks at what the other does"
 	case s.rules != nil && !s.rules[f.Rule]:
 		return "the later scan's policy did not assess " + f.Rule
 	}

@@ -22,7 +22,7 @@ func verdict(t *testing.T, prev, cur *findings.Report, cat findings.Catalog) str
 		t.Fatalf("change = %+v; want the one earlier finding fixed or not assessed", c)
 	}
 	f := prev.Findings[0]
-	ok, reason := Assessed(cur, f, cat)
+	ok, reason := assessed(cur, f, cat)
 	if len(c.Fixed) == 1 {
 		if !ok || reason != "" || c.Fixed[0].Reason != "" {
 			t.Errorf("Diff says fixed; Assessed = %v, %q; reason %q", ok, reason, c.Fixed[0].Reason)

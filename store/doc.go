@@ -22,7 +22,7 @@
 // Save writes one scan in one transaction. A scan's observations are kept as the
 // elements of its report document, as JSON in the document's field names (kinds.go), so
 // that a fact added to an observation type is kept and read back without a schema
-// change; the host and port each is about are columns, for queries across scans.
+// change.
 // Findings are kept once per fingerprint across the whole store, with first_seen and
 // last_seen the earliest and latest observation of them; each scan links to the findings
 // it raised and keeps its own copy of their severity, message and evidence, so that an

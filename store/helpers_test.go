@@ -199,3 +199,10 @@ func nonNil[T any](v []T) []T {
 	}
 	return v
 }
+
+// assessed is the coverage check Diff makes of one finding: whether scan r assessed f
+// again, and if not, why not.
+func assessed(r *findings.Report, f findings.Finding, catalog findings.Catalog) (bool, string) {
+	reason := newSeen(r).unassessed(f, catalog)
+	return reason == "", reason
+}

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,7 +14,9 @@ import (
 
 // Diff compares an earlier report with a later one by fingerprint: a finding only in the
 // later one is new, one in both persists, and one only in the earlier one is fixed when
-// the later scan assessed it again (Assessed) and not assessed otherwise, with the reason.
+// the later scan assessed it again (coverage.go) and not assessed otherwise, with the
+// reason. The two should be runs of one kind (SameKind); of the earlier report only the
+// description and the findings are read (LoadFindings reads no more).
 // Suppressed findings of either report take part as findings (a suppression hides, it
 // does not fix); the later report's are flagged Suppressed. catalog is the rule catalog,
 // whose coverage declarations say what assesses each rule.
@@ -19,8 +24,9 @@ func Diff(prev, cur *findings.Report, catalog findings.Catalog) *findings.Change
 	c := &findings.Change{PreviousScan: prev.Scan.ID, PreviousStarted: prev.Scan.Started,
 		New: []findings.ChangedFinding{}, Fixed: []findings.ChangedFinding{}, Persisting: []findings.ChangedFinding{},
 		NotAssessed: []findings.ChangedFinding{}}
+	earlier := allFindings(prev)
 	before := map[string]bool{}
-	for _, f := range allFindings(prev) {
+	for _, f := range earlier {
 		before[f.Identity()] = true
 	}
 	suppressed := map[string]bool{}
@@ -39,8 +45,7 @@ func Diff(prev, cur *findings.Report, catalog findings.Catalog) *findings.Change
 		}
 	}
 	seen := newSeen(cur)
-	seen.earlierKind = prev.Scan.RunKind()
-	for _, f := range allFindings(prev) {
+	for _, f := range earlier {
 		cf := findings.Changed(f)
 		if now[cf.Fingerprint] {
 			continue
@@ -67,13 +72,15 @@ func allFindings(r *findings.Report) []findings.Finding {
 	return out
 }
 
-// Assessed reports whether scan r assessed finding f again, so that its absence from r
-// means it was fixed, and if not, why not. The rule's declared coverage decides
-// (findings.Coverage): r must be complete, of the finding's kind of run, have run the
-// rule, and have seen on the finding's target one of what the rule needs.
-func Assessed(r *findings.Report, f findings.Finding, catalog findings.Catalog) (bool, string) {
-	reason := newSeen(r).unassessed(f, catalog)
-	return reason == "", reason
+// SameKind returns an error when two runs are of different kinds: neither looks at what
+// the other does, so that a comparison of them means nothing. PreviousScan never pairs
+// them; a comparison asked for (two scan IDs, a baseline) is refused with this.
+func SameKind(prev, cur findings.ScanInfo) error {
+	if a, b := prev.RunKind(), cur.RunKind(); a != b {
+		return fmt.Errorf("scan %d is a %s run and scan %d a %s run: neither looks at what the other does; compare two runs of one kind",
+			prev.ID, a, cur.ID, b)
+	}
+	return nil
 }
 
 // Every store function that compares runs (PreviousScan, AttachChange, LoadWithChange)
@@ -82,42 +89,51 @@ func Assessed(r *findings.Report, f findings.Finding, catalog findings.Catalog) 
 // PreviousScan returns the scan a history compares scan id with: the latest earlier scan
 // of the same kind and the same label; or, when id has no label, the latest earlier
 // unlabelled scan of the same kind that read the same sources (the same captures,
-// interfaces or targets, in any order). ok is false when there is none: two unrelated
-// scans are never compared.
+// interfaces or targets, in any order; never standard input, another capture each
+// time). ok is false when there is none: two unrelated scans are never compared.
 func (s *Store) PreviousScan(ctx context.Context, id int64) (prev int64, ok bool, err error) {
-	all, err := s.Scans(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	i := slices.IndexFunc(all, func(si findings.ScanInfo) bool { return si.ID == id })
-	if i < 0 {
+	var kind, label, sources string
+	err = s.db.QueryRowContext(ctx, "SELECT kind, label, sources FROM scans WHERE id = ?", id).Scan(&kind, &label, &sources)
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, noScan("store: %s: no scan with id %d", s.path, id)
 	}
-	cur := all[i]
-	for j := i - 1; j >= 0; j-- {
-		if Comparable(all[j], cur) {
-			return all[j].ID, true, nil
+	if err != nil {
+		return 0, false, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	want, err := sourceSet(sources)
+	if err != nil || label == "" && slices.Contains(want, "-") {
+		return 0, false, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, sources FROM scans WHERE id < ? AND kind = ? AND label = ? ORDER BY id DESC",
+		id, kind, label)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cand int64
+		var text string
+		if err := rows.Scan(&cand, &text); err != nil {
+			return 0, false, fmt.Errorf("store: %s: %w", s.path, err)
+		}
+		if label != "" {
+			return cand, true, nil
+		}
+		if got, err := sourceSet(text); err == nil && slices.Equal(got, want) {
+			return cand, true, nil
 		}
 	}
-	return 0, false, nil
+	return 0, false, rows.Err()
 }
 
-// Comparable reports whether two scans are of the same recurring scan: the same kind,
-// and the same label, or both unlabelled and of the same sources.
-func Comparable(a, b findings.ScanInfo) bool {
-	if a.RunKind() != b.RunKind() || a.Label != b.Label {
-		return false
+// sourceSet reads a scan's stored sources as a sorted set.
+func sourceSet(text string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(text), &l); err != nil {
+		return nil, fmt.Errorf("store: bad source list %.40q: %w", text, err)
 	}
-	if a.Label != "" {
-		return true
-	}
-	if slices.Contains(a.Sources, "-") || slices.Contains(b.Sources, "-") {
-		return false // standard input is another capture each time
-	}
-	x, y := slices.Clone(a.Sources), slices.Clone(b.Sources)
-	slices.Sort(x)
-	slices.Sort(y)
-	return slices.Equal(slices.Compact(x), slices.Compact(y))
+	slices.Sort(l)
+	return slices.Compact(l), nil
 }
 
 // NothingToCompare explains why a scan has no previous scan to be compared with.
@@ -154,7 +170,7 @@ func (s *Store) AttachChange(ctx context.Context, r *findings.Report, catalog fi
 	if err != nil || !ok {
 		return err
 	}
-	prev, err := s.Load(ctx, prevID)
+	prev, err := s.LoadFindings(ctx, prevID)
 	if err != nil {
 		return err
 	}

@@ -165,9 +165,9 @@ func TestDiff(t *testing.T) {
 			}
 			// Assessed says the same, finding by finding.
 			for _, f := range prev.Findings {
-				ok, reason := Assessed(tt.cur, f, catalog())
+				ok, reason := assessed(tt.cur, f, catalog())
 				if w := tt.want[f.Rule]; w != "persisting" && ok != (w == "fixed") {
-					t.Errorf("Assessed(%s) = %v, %q; the change says %q", f.Rule, ok, reason, w)
+					t.Errorf("assessed(%s) = %v, %q; the change says %q", f.Rule, ok, reason, w)
 				}
 			}
 		})

@@ -203,8 +203,14 @@ func TestPreviousScanPairs(t *testing.T) {
 		{findings.ScanInfo{Sources: []string{"-"}}, findings.ScanInfo{Sources: []string{"-"}}, false},
 		{findings.ScanInfo{Label: "ci", Sources: []string{"-"}}, findings.ScanInfo{Label: "ci", Sources: []string{"-"}}, true},
 	} {
-		if got := Comparable(tc.a, tc.b); got != tc.want {
-			t.Errorf("Comparable(%+v, %+v) = %v; want %v", tc.a, tc.b, got, tc.want)
+		// Saved one after the other: the later is paired with the earlier, or not.
+		pair, _ := openTemp(t)
+		tc.a.Started, tc.b.Started = t0, t0
+		a := mustSave(t, pair, tc.a, nil, nil)
+		b := mustSave(t, pair, tc.b, nil, nil)
+		prev, ok, err := pair.PreviousScan(ctx, b)
+		if got := ok && prev == a; err != nil || got != tc.want {
+			t.Errorf("PreviousScan pairs %+v with %+v: %v (%v); want %v", tc.b, tc.a, got, err, tc.want)
 		}
 	}
 }

@@ -15,10 +15,20 @@ import (
 )
 
 // Load reads one scan back as its report document, in a single read transaction so
-// that a scan being written meanwhile cannot be seen half-way. The document is derived,
-// sorted and tidy (package findings): every string read from the file passes through
-// observe.Clean, whoever wrote it.
+// that a scan being written meanwhile cannot be seen half-way. The document is
+// normalized (findings.Report.Normalize: derived, tidy, sorted): every string read from
+// the file passes through observe.Clean, whoever wrote it.
 func (s *Store) Load(ctx context.Context, scanID int64) (*findings.Report, error) {
+	return s.load(ctx, scanID, true)
+}
+
+// LoadFindings is Load without the observations, certificates and inventory: a scan's
+// description and findings, all a comparison reads of the earlier scan.
+func (s *Store) LoadFindings(ctx context.Context, scanID int64) (*findings.Report, error) {
+	return s.load(ctx, scanID, false)
+}
+
+func (s *Store) load(ctx context.Context, scanID int64, whole bool) (*findings.Report, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
@@ -29,7 +39,11 @@ func (s *Store) Load(ctx context.Context, scanID int64) (*findings.Report, error
 	}
 	l := &loader{ctx: ctx, q: tx, scan: scanID}
 	r := &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
-	for _, step := range []func(*findings.Report) error{l.scanInfo, l.findings, l.certificates, l.assets, l.observations} {
+	steps := []func(*findings.Report) error{l.scanInfo, l.findings}
+	if whole {
+		steps = append(steps, l.certificates, l.assets, l.observations)
+	}
+	for _, step := range steps {
 		if err := step(r); err != nil {
 			return nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/medscan/medscan/findings"
@@ -20,150 +21,113 @@ var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) (bool, error){
 	2: migrate0002,
 }
 
-// migrate0002 converts the HTTP requests and file transfers an older medscan stored into
-// observations whose paths and query parameter names are templates (observe.PathTemplate,
-// QueryKeysTemplate), classified as the HTTP dissector now classifies them
-// (observe.HTTPRequest.AsEmitted), requests of one shape merged, and replaces the paths that
-// older medscan wrote into asset reasons and finding messages and evidence by their
-// templates too: a raw URL path may name a patient, and must not survive an upgrade.
-// cleartext-update findings, whose subject was the raw path, take the template as their
-// subject, and so a new fingerprint, merged with any finding that already has it.
+// migrate0002 finishes what 0002's SQL began: the HTTP requests and file transfers it
+// moved into observations keep the raw paths an older medscan stored, which may name a
+// patient and must not survive an upgrade. It templates them (HTTPRequest.AsEmitted:
+// path and query parameter names templated, the request classified; PathTemplate and
+// TransferURL for transfers) and merges the ones that are one shape once templated, as
+// a scan made today would keep them. It replaces the paths older medscan wrote into asset
+// reasons and finding messages and evidence by their templates too. Findings of rules
+// whose Subject has changed since (cleartext-update's was the raw path) take the one
+// they have now, and so a new fingerprint, merged with any finding that already has it.
 func migrate0002(ctx context.Context, tx *sql.Tx) (bool, error) {
 	rewrote := false
 	for _, step := range []func(context.Context, *sql.Tx) (bool, error){legacyHTTP, legacyTransfers, scrubAssetReasons,
-		scrubFindings, templateUpdateSubjects} {
+		scrubFindings, legacySubjects} {
 		r, err := step(ctx, tx)
 		if err != nil {
 			return false, err
 		}
 		rewrote = rewrote || r
 	}
-	for _, q := range []string{"DROP TABLE http_requests", "DROP TABLE file_transfers"} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return false, err
-		}
-	}
 	return rewrote, nil
 }
 
-// legacyHTTP moves http_requests into observations.
+// legacyHTTP templates the HTTP requests 0002 moved into observations.
 func legacyHTTP(ctx context.Context, tx *sql.Tx) (bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, scan_id, client, host, port, count, first_seen, last_seen, method,
-		host_header, path, query_keys, user_agent, content_type, auth_scheme, has_cookie, api_key_headers, status, server,
-		resp_content_type, body_bytes, body_sha256, body_kind, body_partial FROM http_requests`)
-	if err != nil {
-		return false, fmt.Errorf("reading http_requests: %w", err)
-	}
-	type legacy struct {
-		id, scan int64
-		r        findings.HTTPRequest
-	}
-	var all []legacy
-	l := &loader{ctx: ctx}
-	for rows.Next() {
-		var (
-			x               legacy
-			first, last     sql.NullString
-			qk, ak          string
-			cookie, partial int
-		)
-		h := &x.r
-		if err := rows.Scan(&x.id, &x.scan, &h.Client, &h.Host, &h.Port, &h.Count, &first, &last, &h.Method, &h.HostHeader,
-			&h.Path, &qk, &h.UserAgent, &h.ContentType, &h.AuthScheme, &cookie, &ak, &h.Status, &h.Server,
-			&h.RespContentType, &h.BodyBytes, &h.BodySHA256, &h.BodyKind, &partial); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("reading http_requests: %w", err)
-		}
-		h.FirstSeen, h.LastSeen = l.t(first), l.t(last)
-		l.decode(qk, "query keys", &h.QueryKeys)
-		l.decode(ak, "API key headers", &h.APIKeyHeaders)
-		h.HasCookie, h.BodyPartial = cookie != 0, partial != 0
+	return rewriteLegacy(ctx, tx, "http", func(h *findings.HTTPRequest) string {
 		h.HTTPRequest = h.HTTPRequest.AsEmitted() // as the HTTP dissector now hands requests on
-		all = append(all, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("reading http_requests: %w", err)
-	}
-	if l.err != nil {
-		return false, fmt.Errorf("reading http_requests: %w", l.err)
-	}
-	// Requests whose raw paths differed may share a template now: one shape, as a scan
-	// made today would keep them, with their counts added.
-	shapes := observe.NewIndex[string, *legacy](0)
-	for _, x := range all {
-		h := x.r
-		key := fmt.Sprint(x.scan, "|", h.Client, "|", h.Host, "|", h.Port, "|", h.Shape())
-		kept, added, _ := shapes.Add(key, func() *legacy { n := x; return &n })
-		if !added {
-			kept.r.Count += h.Count
-			observe.Widen(&kept.r.FirstSeen, &kept.r.LastSeen, h.FirstSeen, h.LastSeen)
-		}
-	}
-	for _, x := range shapes.Items() {
-		if err := insertObservation(ctx, tx, x.scan, "http", x.id, x.r.Host, x.r.Port, &x.r); err != nil {
-			return false, err
-		}
-	}
-	return len(all) > 0, nil
+		return h.Client + "|" + findings.Target(h.Host, h.Port) + "|" + h.Shape()
+	}, func(kept, h *findings.HTTPRequest) {
+		kept.Count += h.Count
+		observe.Widen(&kept.FirstSeen, &kept.LastSeen, h.FirstSeen, h.LastSeen)
+	})
 }
 
-// legacyTransfers moves file_transfers into observations.
+// legacyTransfers templates the file transfers 0002 moved into observations.
 func legacyTransfers(ctx context.Context, tx *sql.Tx) (bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, scan_id, client, host, port, protocol, upload, path, bytes, sha256, kind,
-		partial, count, first_seen, last_seen FROM file_transfers`)
-	if err != nil {
-		return false, fmt.Errorf("reading file_transfers: %w", err)
-	}
-	type legacy struct {
-		id, scan int64
-		t        findings.FileTransfer
-	}
-	var all []legacy
-	l := &loader{ctx: ctx}
-	for rows.Next() {
-		var (
-			x               legacy
-			first, last     sql.NullString
-			upload, partial int
-		)
-		t := &x.t
-		if err := rows.Scan(&x.id, &x.scan, &t.Client, &t.Host, &t.Port, &t.Protocol, &upload, &t.Path, &t.Bytes,
-			&t.SHA256, &t.Kind, &partial, &t.Count, &first, &last); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("reading file_transfers: %w", err)
-		}
-		t.Upload, t.Partial = upload != 0, partial != 0
-		t.FirstSeen, t.LastSeen = l.t(first), l.t(last)
+	return rewriteLegacy(ctx, tx, "transfer", func(t *findings.FileTransfer) string {
 		t.Path = observe.PathTemplate(t.Path)
 		if a, err := netip.ParseAddr(t.Host); err == nil {
 			t.URL = observe.TransferURL(t.Protocol, netip.AddrPortFrom(a, uint16(t.Port)), t.Path)
 		}
-		all = append(all, x)
+		return t.Client + "|" + t.Host + "|" + t.Shape()
+	}, func(kept, t *findings.FileTransfer) {
+		kept.Count += t.Count
+		observe.Widen(&kept.FirstSeen, &kept.LastSeen, t.FirstSeen, t.LastSeen)
+	})
+}
+
+// rewriteLegacy rewrites every observation of one kind: each is decoded, made what a
+// dissector hands on today by emit (which returns its aggregation key: the Set's, with
+// the scan), and merged with any earlier one of its scan and key; the kind's rows are
+// then written again, in their first-seen order.
+func rewriteLegacy[T any](ctx context.Context, tx *sql.Tx, kind string, emit func(*T) string, merge func(kept, v *T)) (bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT scan_id, data FROM observations WHERE kind = ? ORDER BY scan_id, seq`, kind)
+	if err != nil {
+		return false, fmt.Errorf("reading legacy %s rows: %w", kind, err)
+	}
+	type item struct {
+		scan int64
+		v    T
+	}
+	kept := observe.NewIndex[string, *item](0)
+	n := 0
+	for rows.Next() {
+		var scan int64
+		var data []byte
+		if err := rows.Scan(&scan, &data); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("reading legacy %s rows: %w", kind, err)
+		}
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("reading legacy %s row %.60q: %w", kind, data, err)
+		}
+		n++
+		key := strconv.FormatInt(scan, 10) + "|" + emit(&v)
+		if it, added, _ := kept.Add(key, func() *item { return &item{scan, v} }); !added {
+			merge(&it.v, &v)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("reading file_transfers: %w", err)
+		return false, fmt.Errorf("reading legacy %s rows: %w", kind, err)
 	}
-	if l.err != nil {
-		return false, fmt.Errorf("reading file_transfers: %w", l.err)
+	if n == 0 {
+		return false, nil
 	}
-	for _, x := range all {
-		if err := insertObservation(ctx, tx, x.scan, "transfer", x.id, x.t.Host, x.t.Port, &x.t); err != nil {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM observations WHERE kind = ?", kind); err != nil {
+		return false, err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO observations(scan_id, kind, seq, data) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return false, err
+	}
+	defer ins.Close()
+	seq := map[int64]int{}
+	for _, it := range kept.Items() {
+		data, err := jsonText(&it.v)
+		if err != nil {
 			return false, err
 		}
+		if _, err := ins.ExecContext(ctx, it.scan, kind, seq[it.scan], data); err != nil {
+			return false, fmt.Errorf("rewriting legacy %s rows: %w", kind, err)
+		}
+		seq[it.scan]++
 	}
-	return len(all) > 0, nil
-}
-
-func insertObservation(ctx context.Context, tx *sql.Tx, scan int64, kind string, seq int64, host string, port int, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO observations(scan_id, kind, seq, host, port, data) VALUES (?, ?, ?, ?, ?, ?)`,
-		scan, kind, seq, host, port, string(data))
-	return err
+	return true, nil
 }
 
 // pathInText finds what looks like a URL or a URL path in free text: a scheme, an
@@ -185,125 +149,182 @@ func scrubText(s string) string {
 	})
 }
 
-// scrubAny replaces the paths in every string of a decoded JSON value.
-func scrubAny(v any) any {
+// scrubAny replaces the paths in every string of a decoded JSON value, in place where
+// it can, and reports whether it replaced any.
+func scrubAny(v any) (any, bool) {
+	changed := false
 	switch t := v.(type) {
 	case string:
-		return scrubText(t)
+		s := scrubText(t)
+		return s, s != t
 	case []any:
 		for i := range t {
-			t[i] = scrubAny(t[i])
+			var c bool
+			t[i], c = scrubAny(t[i])
+			changed = changed || c
 		}
 	case map[string]any:
 		for k := range t {
-			t[k] = scrubAny(t[k])
+			var c bool
+			t[k], c = scrubAny(t[k])
+			changed = changed || c
 		}
 	}
-	return v
+	return v, changed
 }
 
-// scrubAssetReasons replaces paths in the stored inventory's reasons ("FHIR server (GET
-// /fhir/Patient/smith-john)").
+// scrubJSON is scrubText for a JSON column: every string in it. A value with no path in
+// it is left exactly as it was (not even re-encoded).
+func scrubJSON(s string) (string, bool) {
+	if !strings.Contains(s, "/") {
+		return s, false
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return s, false // not JSON: left as it is, and read as an error later
+	}
+	v, changed := scrubAny(v)
+	if !changed {
+		return s, false
+	}
+	out, err := jsonText(v)
+	if err != nil {
+		return s, false
+	}
+	return out, true
+}
+
+func scrubPlain(s string) (string, bool) {
+	out := scrubText(s)
+	return out, out != s
+}
+
+// scrubAssetReasons replaces paths in the stored inventory: its reasons ("FHIR server
+// (GET /fhir/Patient/smith-john)"), and any other string of an entry that holds one.
 func scrubAssetReasons(ctx context.Context, tx *sql.Tx) (bool, error) {
-	return rewriteJSON(ctx, tx, "scan_assets", "rowid", "data")
+	return rewriteRows(ctx, tx, "scan_assets", []string{"scan_id", "asset_id"}, column{"data", scrubJSON})
 }
 
 // scrubFindings replaces paths in the stored findings' messages and evidence.
 func scrubFindings(ctx context.Context, tx *sql.Tx) (bool, error) {
-	changed := false
-	for _, t := range []string{"findings", "scan_findings"} {
-		c, err := rewriteText(ctx, tx, t, "message")
-		if err != nil {
-			return false, err
-		}
-		d, err := rewriteJSON(ctx, tx, t, "", "evidence")
-		if err != nil {
-			return false, err
-		}
-		changed = changed || c || d
-	}
-	return changed, nil
-}
-
-// rewriteText scrubs one text column of every row of a table.
-func rewriteText(ctx context.Context, tx *sql.Tx, table, col string) (bool, error) {
-	return rewriteColumn(ctx, tx, table, col, func(s string) (string, error) { return scrubText(s), nil })
-}
-
-// rewriteJSON scrubs the strings of one JSON column of every row of a table.
-func rewriteJSON(ctx context.Context, tx *sql.Tx, table, _ string, col string) (bool, error) {
-	return rewriteColumn(ctx, tx, table, col, func(s string) (string, error) {
-		if !strings.Contains(s, "/") {
-			return s, nil
-		}
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return s, nil // not JSON: left as it is, and read as an error later
-		}
-		out, err := json.Marshal(scrubAny(v))
-		return string(out), err
-	})
-}
-
-// rewriteColumn applies fix to one column of every row of a table (by primary key, via
-// the rowid or the table's key columns) and writes back what changed.
-func rewriteColumn(ctx context.Context, tx *sql.Tx, table, col string, fix func(string) (string, error)) (bool, error) {
-	key := "rowid"
-	switch table {
-	case "scan_assets":
-		key = "scan_id || ',' || asset_id"
-	case "scan_findings":
-		key = "scan_id || ',' || fingerprint"
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+key+", "+col+" FROM "+table)
+	a, err := rewriteRows(ctx, tx, "findings", []string{"id"}, column{"message", scrubPlain}, column{"evidence", scrubJSON})
 	if err != nil {
-		return false, fmt.Errorf("reading %s.%s: %w", table, col, err)
+		return false, err
 	}
-	type change struct{ key, val string }
-	var changes []change
+	b, err := rewriteRows(ctx, tx, "scan_findings", []string{"scan_id", "fingerprint"}, column{"message", scrubPlain},
+		column{"evidence", scrubJSON})
+	return a || b, err
+}
+
+// column is one text column a rewrite fixes, with how.
+type column struct {
+	name string
+	fix  func(string) (string, bool)
+}
+
+// rewriteRows applies each column's fix to every row of a table and writes back the rows
+// it changed, found by their primary key (keys).
+func rewriteRows(ctx context.Context, tx *sql.Tx, table string, keys []string, cols ...column) (bool, error) {
+	names := make([]string, len(cols))
+	sets := make([]string, len(cols))
+	for i, c := range cols {
+		names[i], sets[i] = c.name, c.name+" = ?"
+	}
+	where := strings.Join(keys, " = ? AND ") + " = ?"
+	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(keys, ", ")+", "+strings.Join(names, ", ")+" FROM "+table)
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", table, err)
+	}
+	var updates [][]any // new values, then the key
 	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("reading %s.%s: %w", table, col, err)
+		key := make([]any, len(keys))
+		vals := make([]string, len(cols))
+		dest := make([]any, 0, len(keys)+len(cols))
+		for i := range key {
+			dest = append(dest, &key[i])
 		}
-		nv, err := fix(v)
-		if err != nil {
-			rows.Close()
-			return false, fmt.Errorf("rewriting %s.%s: %w", table, col, err)
+		for i := range vals {
+			dest = append(dest, &vals[i])
 		}
-		if nv != v {
-			changes = append(changes, change{k, nv})
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("reading %s: %w", table, err)
+		}
+		changed := false
+		args := make([]any, 0, len(cols)+len(keys))
+		for i, c := range cols {
+			v, ch := c.fix(vals[i])
+			changed = changed || ch
+			args = append(args, v)
+		}
+		if changed {
+			updates = append(updates, append(args, key...))
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("reading %s.%s: %w", table, col, err)
+		return false, fmt.Errorf("reading %s: %w", table, err)
 	}
-	for _, c := range changes {
-		if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+col+" = ? WHERE "+key+" = ?", c.val, c.key); err != nil {
-			return false, fmt.Errorf("rewriting %s.%s: %w", table, col, err)
+	if len(updates) == 0 {
+		return false, nil
+	}
+	upd, err := tx.PrepareContext(ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE "+where)
+	if err != nil {
+		return false, err
+	}
+	defer upd.Close()
+	for _, args := range updates {
+		if _, err := upd.ExecContext(ctx, args...); err != nil {
+			return false, fmt.Errorf("rewriting %s: %w", table, err)
 		}
 	}
-	return len(changes) > 0, nil
+	return true, nil
 }
 
-// templateUpdateSubjects gives cleartext-update findings their path template as subject
-// (and so a new fingerprint), as the rule now raises them, merging two findings whose
-// paths had the same template. Every subject but the rule's "(request not seen)" is a
-// path or a file name (TFTP's are often relative), and the raw name is replaced wherever
-// the finding's message or evidence repeats it.
-func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
+// currentSubject is the Subject an older medscan's finding has now, when its rule has
+// since changed what it puts there (ok is false otherwise), with the raw text the old
+// subject held and what replaces it in the finding's message and evidence:
+//   - cleartext-update: the path template, not the raw path (every subject but the
+//     rule's "(request not seen)" is a path or a file name; TFTP's are often relative);
+//   - credential-shared: the credential's kind, not "kind@server,server": the rule now
+//     raises one finding per server and kind, and the old finding's host and port were
+//     its first server's.
+func currentSubject(rule, subject string) (now, raw, replaced string, ok bool) {
+	switch rule {
+	case "cleartext-update":
+		path, upload := strings.CutSuffix(subject, " (upload)")
+		if path == "(request not seen)" {
+			return subject, "", "", false
+		}
+		tmpl := observe.PathTemplate(path)
+		now = tmpl
+		if upload {
+			now += " (upload)"
+		}
+		return now, path, tmpl, now != subject
+	case "credential-shared":
+		kind, _, found := strings.Cut(subject, "@")
+		return kind, "", "", found
+	}
+	return subject, "", "", false
+}
+
+// legacySubjects gives the findings of rules that changed their Subject the subject
+// they have now (currentSubject), and so a new fingerprint, merging two findings that
+// now have the same; the raw text the old subject held is replaced wherever the
+// finding's message or evidence repeats it.
+func legacySubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 		return false, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT fingerprint, rule, host, port, subject FROM findings WHERE rule = 'cleartext-update'`)
+	rows, err := tx.QueryContext(ctx, `SELECT fingerprint, rule, host, port, subject FROM findings
+		WHERE rule IN ('cleartext-update', 'credential-shared')`)
 	if err != nil {
-		return false, fmt.Errorf("reading update findings: %w", err)
+		return false, fmt.Errorf("reading findings whose subject changed: %w", err)
 	}
-	type move struct{ old, new, subject, oldPath, newPath string }
+	type move struct{ old, new, subject, raw, replaced string }
 	var moves []move
 	for rows.Next() {
 		var fp, rule, host, subject string
@@ -312,17 +333,8 @@ func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 			rows.Close()
 			return false, err
 		}
-		path, upload := strings.CutSuffix(subject, " (upload)")
-		ns, np := subject, path
-		if path != "(request not seen)" { // TFTP names are often relative ("fw-4471.bin"): template them too
-			np = observe.PathTemplate(path)
-			ns = np
-			if upload {
-				ns += " (upload)"
-			}
-		}
-		if ns != subject {
-			moves = append(moves, move{fp, findings.ComputeFingerprint(rule, host, port, ns), ns, path, np})
+		if ns, raw, repl, ok := currentSubject(rule, subject); ok {
+			moves = append(moves, move{fp, findings.ComputeFingerprint(rule, host, port, ns), ns, raw, repl})
 		}
 	}
 	rows.Close()
@@ -342,9 +354,6 @@ func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 			`DELETE FROM scan_findings WHERE fingerprint = ?2 AND EXISTS (SELECT 1 FROM scan_findings o
 				WHERE o.scan_id = scan_findings.scan_id AND o.fingerprint = ?1)`,
 			`UPDATE scan_findings SET fingerprint = ?2 WHERE fingerprint = ?1`,
-			// The raw name, wherever the message or evidence repeats it outside a URL.
-			`UPDATE scan_findings SET message = replace(message, ?4, ?5), evidence = replace(evidence, ?4, ?5)
-				WHERE fingerprint = ?2`,
 		}
 		if exists > 0 {
 			stmts = append(stmts,
@@ -354,11 +363,16 @@ func templateUpdateSubjects(ctx context.Context, tx *sql.Tx) (bool, error) {
 		} else {
 			stmts = append(stmts, `UPDATE findings SET fingerprint = ?2, subject = ?3 WHERE fingerprint = ?1`)
 		}
-		stmts = append(stmts, `UPDATE findings SET message = replace(message, ?4, ?5), evidence = replace(evidence, ?4, ?5)
-			WHERE fingerprint = ?2`)
+		if m.raw != "" {
+			// The raw text, wherever the message or evidence repeats it outside a URL.
+			for _, table := range []string{"scan_findings", "findings"} {
+				stmts = append(stmts, `UPDATE `+table+` SET message = replace(message, ?4, ?5),
+					evidence = replace(evidence, ?4, ?5) WHERE fingerprint = ?2`)
+			}
+		}
 		for _, q := range stmts {
-			if _, err := tx.ExecContext(ctx, q, m.old, m.new, m.subject, m.oldPath, m.newPath); err != nil {
-				return false, fmt.Errorf("moving update finding %s: %w", m.old, err)
+			if _, err := tx.ExecContext(ctx, q, m.old, m.new, m.subject, m.raw, m.replaced); err != nil {
+				return false, fmt.Errorf("moving finding %s: %w", m.old, err)
 			}
 		}
 	}

@@ -43,6 +43,7 @@ func legacyStore(t *testing.T, path string) {
 	updFP := findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 80, "/fw/WRD4471902.bin")
 	upd2FP := findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 80, "/fw/XYZ998877.bin")
 	tftpFP := findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 69, "PUMPFW5512.bin (upload)")
+	sharedFP := findings.ComputeFingerprint("credential-shared", "10.0.0.9", 1883, "mqtt-password@10.0.0.9:1883,10.0.0.10:1883")
 	certSHA := hexSHA(fileDER)
 	stmts := []struct {
 		q    string
@@ -96,11 +97,13 @@ func legacyStore(t *testing.T, path string) {
 			(?, 'cleartext-update', 3, '10.0.0.40', 80, '/fw/XYZ998877.bin', 'firmware /fw/XYZ998877.bin fetched in clear',
 				'{"path":"/fw/XYZ998877.bin"}', ?, 'passive', '', '[]', ?, ?),
 			(?, 'cleartext-update', 2, '10.0.0.40', 69, 'PUMPFW5512.bin (upload)', 'image PUMPFW5512.bin uploaded in clear',
-				'{"direction":"upload"}', ?, 'passive', '', '[]', ?, ?)`,
-			[]any{apiFP, ts, ts, ts, updFP, ts, ts, ts, upd2FP, later, later, later, tftpFP, ts, ts, ts}},
+				'{"direction":"upload"}', ?, 'passive', '', '[]', ?, ?),
+			(?, 'credential-shared', 3, '10.0.0.9', 1883, 'mqtt-password@10.0.0.9:1883,10.0.0.10:1883',
+				'2 hosts sent the same mqtt-password', '{"kind":"mqtt-password"}', ?, 'passive', '', '[]', ?, ?)`,
+			[]any{apiFP, ts, ts, ts, updFP, ts, ts, ts, upd2FP, later, later, later, tftpFP, ts, ts, ts, sharedFP, ts, ts, ts}},
 		{`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source, remediation, refs)
 			SELECT 1, fingerprint, severity, message, evidence, time, source, remediation, refs FROM findings
-				WHERE fingerprint IN (?, ?, ?)`, []any{apiFP, updFP, tftpFP}},
+				WHERE fingerprint IN (?, ?, ?, ?)`, []any{apiFP, updFP, tftpFP, sharedFP}},
 		{`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source, remediation, refs)
 			SELECT 3, fingerprint, severity, message, evidence, time, source, remediation, refs FROM findings
 				WHERE fingerprint = ?`, []any{upd2FP}},
@@ -282,6 +285,18 @@ func TestMigrateLegacyStore(t *testing.T) {
 	const tftpSubject = "{id}.bin (upload)"
 	if tftpF.Subject != tftpSubject || tftpF.Message != "image {id}.bin uploaded in clear" || tftpF.Fingerprint != findings.ComputeFingerprint("cleartext-update", "10.0.0.40", 69, tftpSubject) {
 		t.Errorf("TFTP upload finding = %+v; want subject %q", tftpF, tftpSubject)
+	}
+	// credential-shared is raised per server and kind now: the old finding, whose host and
+	// port were its first server's, keeps them and takes the kind as its subject.
+	var shared *findings.Finding
+	for i := range r.Findings {
+		if r.Findings[i].Rule == "credential-shared" {
+			shared = &r.Findings[i]
+		}
+	}
+	if shared == nil || shared.Subject != "mqtt-password" ||
+		shared.Fingerprint != findings.ComputeFingerprint("credential-shared", "10.0.0.9", 1883, "mqtt-password") {
+		t.Errorf("credential-shared after the migration = %+v", shared)
 	}
 	var r3upd []findings.Finding
 	for _, f := range reports[3].Findings {

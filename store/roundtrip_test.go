@@ -151,7 +151,7 @@ func TestLoadSanitizes(t *testing.T) {
 		`UPDATE observations SET data = json_set(data, '$.sni', 'pacs' || char(8238) || 'lmth.exe')
 			WHERE scan_id = ?1 AND kind = 'tls'`,
 		`UPDATE observations SET data = json_set(data, '$.tls.cert_request_cas[0]', 'CN=' || char(27) || '[31mCA')
-			WHERE scan_id = ?1 AND kind = 'probe' AND port = 443`,
+			WHERE scan_id = ?1 AND kind = 'probe' AND json_extract(data, '$.port') = 443`,
 		`UPDATE scan_findings SET message = 'RC4 ' || char(8238) || 'gnp.exe' || char(27) || '[2J',
 			evidence = json_set(evidence, '$.suite', char(27) || ']0;owned' || char(7))
 			WHERE scan_id = ?1`,

@@ -65,14 +65,22 @@ func (w *scanWriter) close() {
 }
 
 // jsonText encodes v for a JSON column; nil lists become [] so every row reads alike.
-func (w *scanWriter) jsonText(v any) (string, error) {
-	w.buf.Reset()
-	enc := json.NewEncoder(&w.buf)
+func (w *scanWriter) jsonText(v any) (string, error) { return encodeJSON(&w.buf, v) }
+
+// jsonText is scanWriter.jsonText for a one-off value (the migrations).
+func jsonText(v any) (string, error) {
+	var buf bytes.Buffer
+	return encodeJSON(&buf, v)
+}
+
+func encodeJSON(buf *bytes.Buffer, v any) (string, error) {
+	buf.Reset()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return "", err
 	}
-	out := strings.TrimSuffix(w.buf.String(), "\n")
+	out := strings.TrimSuffix(buf.String(), "\n")
 	if out == "null" {
 		return "[]", nil
 	}
@@ -136,12 +144,8 @@ func (w *scanWriter) scanRow(info findings.ScanInfo) error {
 			return err
 		}
 	}
-	kind := info.Kind
-	if kind == "" {
-		kind = findings.KindNetwork
-	}
 	args := []any{dbTime(info.Started), dbTime(info.Finished), info.Label, cols[0], boolInt(info.Complete), cols[1],
-		cols[2], info.ToolVersion, info.Policy, ruleIDs, kind}
+		cols[2], info.ToolVersion, info.Policy, ruleIDs, info.RunKind()}
 	if w.scan != 0 {
 		res, err := w.tx.ExecContext(w.ctx, `UPDATE scans SET started = ?, finished = ?, label = ?, sources = ?,
 			complete = ?, problems = ?, counters = ?, tool_version = ?, policy = ?, rules = ?, kind = ? WHERE id = ?`,
@@ -277,17 +281,17 @@ func (w *scanWriter) saveObservations(r *findings.Report) error {
 		}
 		if st == nil {
 			var err error
-			if st, err = w.prepare(`INSERT INTO observations(scan_id, kind, seq, host, port, data) VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
+			if st, err = w.prepare(`INSERT INTO observations(scan_id, kind, seq, data) VALUES (?, ?, ?, ?)`); err != nil {
 				return err
 			}
 		}
 		for i, row := range rows {
-			data, err := w.jsonText(row.v)
+			data, err := w.jsonText(row)
 			if err != nil {
-				return fmt.Errorf("%s %s:%d: %w", k.name, row.host, row.port, err)
+				return fmt.Errorf("%s %d: %w", k.name, i, err)
 			}
-			if _, err := st.ExecContext(w.ctx, w.scan, k.name, i, row.host, row.port, data); err != nil {
-				return fmt.Errorf("%s %s:%d: %w", k.name, row.host, row.port, err)
+			if _, err := st.ExecContext(w.ctx, w.scan, k.name, i, data); err != nil {
+				return fmt.Errorf("%s %d: %w", k.name, i, err)
 			}
 		}
 	}

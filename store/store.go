@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver (CGO_ENABLED=0)
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 //go:embed migrations/*.sql
@@ -366,6 +367,7 @@ func (s *Store) noScanOfKind(ctx context.Context, kind string) error {
 		if err := rows.Scan(&k, &n); err != nil {
 			return fmt.Errorf("store: %s: %w", s.path, err)
 		}
+		k = observe.Clean(k) // read from a file someone else may have written
 		others = append(others, fmt.Sprintf("%d %s run(s) (--kind %s)", n, k, k))
 	}
 	if err := rows.Err(); err != nil {

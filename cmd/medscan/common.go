@@ -27,21 +27,27 @@ import (
 type outputFlags struct {
 	format  string
 	output  string
-	formats []string // the formats this command's document has
+	formats formatSet // the formats this command's document has
 }
 
-// register declares --format and -o for a document with the given formats.
-func (o *outputFlags) register(fs *pflag.FlagSet, formats []string) {
+// formatSet is what a command knows of its document's formats: report.Registry.
+type formatSet interface {
+	Formats() []string
+	Has(format string) bool
+}
+
+// register declares --format and -o for a document written in the given formats.
+func (o *outputFlags) register(fs *pflag.FlagSet, formats formatSet) {
 	o.formats = formats
-	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: "+strings.Join(formats, ", "))
+	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: "+strings.Join(formats.Formats(), ", "))
 	fs.StringVarP(&o.output, "output", "o", "", "write the output to `FILE` instead of standard output")
 }
 
 // check refuses an unknown format before any work is done.
 func (o *outputFlags) check(cmd string) error {
-	if !slices.Contains(o.formats, strings.ToLower(strings.TrimSpace(o.format))) {
+	if !o.formats.Has(o.format) {
 		return usageError{fmt.Sprintf("%s: --format: unknown format %q (want one of %s)", cmd, o.format,
-			strings.Join(o.formats, ", "))}
+			strings.Join(o.formats.Formats(), ", "))}
 	}
 	return nil
 }
@@ -191,11 +197,17 @@ type gateFlags struct {
 }
 
 func (g *gateFlags) register(fs *pflag.FlagSet) {
+	g.registerGate(fs)
+	fs.StringVar(&g.baseline, "baseline", "", "compare with `FILE`: a medscan JSON report, or a store (its latest scan, or --baseline-scan)")
+	fs.StringVar(&g.baselineScan, "baseline-scan", "", "which scan of a --baseline store: latest, latest~N or an `ID`")
+}
+
+// registerGate declares --fail-on and --fail-on-new alone (diff compares two scans it is
+// given, and takes no baseline).
+func (g *gateFlags) registerGate(fs *pflag.FlagSet) {
 	fs.StringVar(&g.failOn, "fail-on", "", "exit 3 when a finding at or above `SEVERITY` exists (info, low, medium, high, critical)")
 	fs.BoolVar(&g.failOnNew, "fail-on-new", false,
 		"exit 3 only for findings new since the baseline (or the previous comparable scan); with --fail-on, new ones at or above it")
-	fs.StringVar(&g.baseline, "baseline", "", "compare with `FILE`: a medscan JSON report, or a store (its latest scan, or --baseline-scan)")
-	fs.StringVar(&g.baselineScan, "baseline-scan", "", "which scan of a --baseline store: latest, latest~N or an `ID`")
 }
 
 // gate reads --fail-on and --fail-on-new.
@@ -241,17 +253,24 @@ func checkGate(g store.Gate, rep *findings.Report, stderr io.Writer) error {
 // (when given) or the previous comparable scan, and the suppressions in force applied.
 func prepare(ctx context.Context, st *store.Store, id int64, base *findings.Report, baseName string,
 	active []rules.Suppression) (*findings.Report, error) {
+	catalog := rules.CatalogIndex()
+	if base == nil {
+		rep, err := st.LoadWithChange(ctx, id, catalog)
+		if err != nil {
+			return nil, err
+		}
+		rules.ApplySuppressions(rep, active)
+		return rep, nil
+	}
 	rep, err := st.Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	catalog := rules.CatalogIndex()
-	if base != nil {
-		rep.Change = store.Diff(base, rep, catalog)
-		rep.Change.Baseline = baseName
-	} else if err := st.AttachChange(ctx, rep, catalog); err != nil {
-		return nil, err
+	if err := store.SameKind(base.Scan, rep.Scan); err != nil {
+		return nil, usageError{"--baseline " + baseName + ": " + err.Error()}
 	}
+	rep.Change = store.Diff(base, rep, catalog)
+	rep.Change.Baseline = baseName
 	rules.ApplySuppressions(rep, active)
 	return rep, nil
 }
@@ -294,7 +313,7 @@ type runFlags struct {
 }
 
 func (r *runFlags) register(fs *pflag.FlagSet, what string) {
-	r.out.register(fs, report.Scan.Formats())
+	r.out.register(fs, report.Scan)
 	r.db.register(fs)
 	r.pol.register(fs)
 	r.gate.register(fs)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -20,13 +19,13 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		db   storeFlag
 		pol  policyFlags
 		kind kindFlag
+		gf   gateFlags
 	)
-	out.register(fs, report.Comparison.Formats())
+	out.register(fs, report.Comparison)
 	db.register(fs)
 	pol.register(fs)
 	kind.register(fs)
-	failOn := fs.String("fail-on", "", "exit 3 when a finding of the later scan at or above `SEVERITY` exists (with --fail-on-new: a new one)")
-	failOnNew := fs.Bool("fail-on-new", false, "with --fail-on, count only the findings new in the later scan")
+	gf.registerGate(fs)
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
@@ -39,7 +38,7 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := kind.check("diff"); err != nil {
 		return err
 	}
-	g, err := (&gateFlags{failOn: *failOn, failOnNew: *failOnNew}).gate()
+	g, err := gf.gate()
 	if err != nil {
 		return err
 	}
@@ -82,19 +81,23 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		if !ok {
+			// Nothing to compare with: said so, and the gate judges every finding as new.
 			doc := &findings.Comparison{SchemaVersion: findings.ComparisonSchemaVersion, Scan: findings.RefOf(cur.Scan),
 				Reason: store.NothingToCompare(cur.Scan)}
-			return write(&out, report.Comparison, doc, stdout)
+			if err := write(&out, report.Comparison, doc, stdout); err != nil {
+				return err
+			}
+			rules.ApplySuppressions(cur, active)
+			return checkGate(g, cur, stderr)
 		}
 		earlier = prev
 	}
-	prev, err := st.Load(ctx, earlier)
+	prev, err := st.LoadFindings(ctx, earlier)
 	if err != nil {
 		return err
 	}
-	if a, b := prev.Scan.RunKind(), cur.Scan.RunKind(); a != b {
-		return usageError{fmt.Sprintf("diff: scan %d is a %s run and scan %d a %s run: neither looks at what the other does; compare two runs of one kind",
-			prev.Scan.ID, a, cur.Scan.ID, b)}
+	if err := store.SameKind(prev.Scan, cur.Scan); err != nil {
+		return usageError{"diff: " + err.Error()}
 	}
 	cur.Change = store.Diff(prev, cur, rules.CatalogIndex())
 	rules.ApplySuppressions(cur, active)

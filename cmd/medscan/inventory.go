@@ -25,7 +25,7 @@ func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		out outputFlags
 		db  storeFlag
 	)
-	out.register(fs, report.Inventory.Formats())
+	out.register(fs, report.Inventory)
 	db.register(fs)
 	ref := fs.String("scan", "latest", "which stored scan: `latest`, latest~N, or a scan ID")
 	kind := fs.String("kind", "", "list only assets of this `KIND`: "+strings.Join(inventoryKinds, ", "))

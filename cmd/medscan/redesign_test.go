@@ -327,6 +327,12 @@ func TestUnrelatedScansAreNotCompared(t *testing.T) {
 	if !strings.Contains(res.stdout, "Nothing to compare") || strings.Contains(res.stdout, "new,") {
 		t.Errorf("diff of unrelated scans:\n%s", res.stdout)
 	}
+	// The gate still judges the later scan: with nothing to compare, every finding is new.
+	for _, gate := range [][]string{{"--fail-on", "high"}, {"--fail-on-new"}} {
+		if res := mustRun(t, dir, 3, append([]string{"diff", "--db", "m.db"}, gate...)...); !strings.Contains(res.stderr, "finding") {
+			t.Errorf("diff %v with nothing to compare: %s", gate, res.stderr)
+		}
+	}
 	c := parseComparison(t, mustRun(t, dir, 0, "diff", "--db", "m.db", "--format", "json").stdout)
 	if c.Change != nil || c.Previous != nil || !strings.Contains(c.Reason, "no label") {
 		t.Errorf("diff --format json: %+v", c)

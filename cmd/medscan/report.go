@@ -19,7 +19,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		gate gateFlags
 		kind kindFlag
 	)
-	out.register(fs, report.Scan.Formats())
+	out.register(fs, report.Scan)
 	db.register(fs)
 	pol.register(fs)
 	gate.register(fs)

@@ -13,7 +13,7 @@ import (
 func cmdRules(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("rules", pflag.ContinueOnError)
 	var out outputFlags
-	out.register(fs, report.Catalog.Formats())
+	out.register(fs, report.Catalog)
 	example := fs.Bool("example-policy", false, "print the default policy as a commented YAML file to start from")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err

@@ -19,7 +19,7 @@ func cmdScans(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		db  storeFlag
 		pol policyFlags
 	)
-	out.register(fs, report.ScanList.Formats())
+	out.register(fs, report.ScanList)
 	db.register(fs)
 	pol.register(fs)
 	label := fs.String("label", "", "list only the scans with this `LABEL`")
@@ -57,12 +57,10 @@ func cmdScans(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			continue
 		}
 		// The counts are those a report of the scan shows: suppressed findings apart.
-		rep := &findings.Report{Findings: s.Findings}
+		rep := &findings.Report{Scan: s.Scan, Findings: s.Findings}
 		rules.ApplySuppressions(rep, active)
 		rep.Summarize()
-		doc.Scans = append(doc.Scans, findings.ScanEntry{ID: s.Scan.ID, Kind: s.Scan.Kind, Started: s.Scan.Started,
-			Finished: s.Scan.Finished, Label: s.Scan.Label, Sources: s.Scan.Sources, Complete: s.Scan.Complete,
-			Policy: s.Scan.Policy, Summary: rep.Summary})
+		doc.Scans = append(doc.Scans, findings.EntryOf(rep))
 	}
 	return write(&out, report.ScanList, doc, stdout)
 }

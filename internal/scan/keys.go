@@ -155,9 +155,13 @@ func sightingText(sg observe.CertSighting) string {
 
 // checkKeys is CheckKeys for Run: a failure is recorded as a problem of the scan (the
 // per-key checks have run by then; only the comparison with the store is missing), not
-// a reason to lose the scan.
+// a reason to lose the scan. The set holds the outcome of the latest check only: a live
+// scan checks again at checkpoints, and its problem list must not grow with each.
 func checkKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist *lint.Blocklist) {
+	set.Problems = slices.DeleteFunc(set.Problems, func(p observe.Problem) bool { return p.Source == keyCheckSource })
 	if err := CheckKeys(ctx, st, set, blocklist); err != nil {
-		set.Problem(observe.Problem{Source: "key check", Offset: -1, Message: err.Error()})
+		set.Problem(observe.Problem{Source: keyCheckSource, Offset: -1, Message: err.Error()})
 	}
 }
+
+const keyCheckSource = "key check"

@@ -171,6 +171,15 @@ func TestCheckKeysStoreFailureIsAProblem(t *testing.T) {
 	if len(set.Problems) != 1 || !strings.HasPrefix(set.Problems[0].Message, "key check: ") || set.Problems[0].Fatal {
 		t.Errorf("problems = %+v", set.Problems)
 	}
+	// A live scan checks again at its checkpoints: the set holds the latest outcome only.
+	checkKeys(ctx, st, set, nil)
+	if len(set.Problems) != 1 {
+		t.Errorf("after a second failed check: problems = %+v", set.Problems)
+	}
+	checkKeys(context.Background(), st, set, nil)
+	if len(set.Problems) != 0 {
+		t.Errorf("after a check that succeeded: problems = %+v", set.Problems)
+	}
 }
 
 func mustPrime(t *testing.T) *big.Int {

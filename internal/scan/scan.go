@@ -158,19 +158,11 @@ func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Po
 }
 
 // judgedMeta completes what the caller knows of a scan with what judging it settled:
-// when it finished, the set's problems and counters after the caller's own (a problem
-// once, a counter the caller already gave not again), and the policy.
+// when it finished, the set's problems and counters after the caller's own (a counter
+// the caller already gave not again), and the policy.
 func judgedMeta(meta findings.ScanInfo, set *observe.Set, pol *rules.Policy, clock func() time.Time) findings.ScanInfo {
 	meta.Finished = clock()
-	problems := []observe.Problem{}
-	seen := map[observe.Problem]bool{}
-	for _, p := range append(slices.Clip(meta.Problems), set.Problems...) {
-		if !seen[p] {
-			seen[p] = true
-			problems = append(problems, p)
-		}
-	}
-	meta.Problems = problems
+	meta.Problems = append(slices.Clip(meta.Problems), set.Problems...)
 	counters := slices.Clone(meta.Counters)
 	for _, c := range set.Counters {
 		if !slices.ContainsFunc(counters, func(o observe.Counter) bool { return o.Name == c.Name }) {

@@ -2,12 +2,11 @@
 --
 -- A scan is kept as its report document: the observation lists live in one table,
 -- observations, one row per element, as JSON in the document's own field names, so that
--- a fact added to an observation type needs no schema change; host and port are columns
--- for queries across scans. An asset's inventory entry and a certificate's facts are JSON
+-- a fact added to an observation type needs no schema change. An asset's inventory entry and a certificate's facts are JSON
 -- likewise. Scans record their kind (network or lint), which "latest" and the history
--- keep apart. HTTP requests and file transfers are converted by a step in Go (store's
--- migrate0002.go): their paths become templates (observe.PathTemplate), the raw paths an
--- older medscan kept being patient data.
+-- keep apart. A step in Go (store's migrate0002.go) then templates the paths of HTTP
+-- requests and file transfers (observe.PathTemplate), the raw paths an older medscan
+-- kept being patient data, and wherever else older medscan wrote them.
 
 ALTER TABLE scans ADD COLUMN kind TEXT NOT NULL DEFAULT 'network';
 -- A lint run read certificate files: file sightings, and nothing from the network.
@@ -23,20 +22,17 @@ CREATE TABLE observations (
 	scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
 	kind    TEXT NOT NULL,
 	seq     INTEGER NOT NULL,
-	host    TEXT NOT NULL DEFAULT '',
-	port    INTEGER NOT NULL DEFAULT 0,
 	data    TEXT NOT NULL,
 	PRIMARY KEY (scan_id, kind, seq)
 ) WITHOUT ROWID;
-CREATE INDEX observations_target ON observations(host, port, kind);
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'service', id, host, port, json_object('host', host, 'port', port, 'transport', transport,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'service', id, json_object('host', host, 'port', port, 'transport', transport,
 	'protocol', protocol, 'source', source, 'first_seen', first_seen, 'last_seen', last_seen)
 FROM services;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'tls', id, host, port, json_object('client', client, 'host', host, 'port', port, 'count', count,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'tls', id, json_object('client', client, 'host', host, 'port', port, 'count', count,
 	'first_seen', first_seen, 'last_seen', last_seen, 'source', source,
 	'saw_client_hello', json(iif(saw_client_hello, 'true', 'false')), 'sslv2_hello', json(iif(sslv2_hello, 'true', 'false')),
 	'sni', sni, 'alpn_offered', json(alpn_offered), 'client_version', client_version,
@@ -50,29 +46,29 @@ SELECT scan_id, 'tls', id, host, port, json_object('client', client, 'host', hos
 	'cert_request_cas', json(cert_request_cas), 'dh_bits', dh_bits, 'ecdh_curve_id', ecdh_curve, 'alerts', json(alerts))
 FROM tls_sessions;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'credential', id, host, port, json_object('client', client, 'host', host, 'port', port,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'credential', id, json_object('client', client, 'host', host, 'port', port,
 	'protocol', protocol, 'kind', kind, 'where', location, 'user', user, 'preview', preview, 'hash', hash,
 	'count', count, 'first_seen', first_seen, 'last_seen', last_seen)
 FROM credentials;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'mqtt', id, host, port, json_object('client', client, 'host', host, 'port', port, 'count', count,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'mqtt', id, json_object('client', client, 'host', host, 'port', port, 'count', count,
 	'first_seen', first_seen, 'last_seen', last_seen, 'protocol_name', protocol_name, 'protocol_level', protocol_level,
 	'client_id', client_id, 'username', username, 'has_username', json(iif(has_username, 'true', 'false')),
 	'has_password', json(iif(has_password, 'true', 'false')))
 FROM mqtt_connects;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'hl7', id, host, port, json_object('client', client, 'host', host, 'port', port, 'count', count,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'hl7', id, json_object('client', client, 'host', host, 'port', port, 'count', count,
 	'first_seen', first_seen, 'last_seen', last_seen, 'sending_app', sending_app, 'sending_facility', sending_facility,
 	'receiving_app', receiving_app, 'receiving_facility', receiving_facility, 'message_type', message_type,
 	'trigger_event', trigger_event, 'version', version, 'patient_segments', patient_segments,
 	'is_ack', json(iif(is_ack, 'true', 'false')), 'ack_code', ack_code, 'devices', json(devices))
 FROM hl7_messages;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'dicom', id, host, port, json_object('client', client, 'host', host, 'port', port, 'count', count,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'dicom', id, json_object('client', client, 'host', host, 'port', port, 'count', count,
 	'first_seen', first_seen, 'last_seen', last_seen, 'calling_ae', calling_ae, 'called_ae', called_ae,
 	'result', result, 'impl_class_uid', impl_class_uid, 'impl_version', impl_version,
 	'abstract_syntaxes', json(abstract_syntaxes), 'abstract_syntax_names', json(abstract_syntax_names),
@@ -80,25 +76,25 @@ SELECT scan_id, 'dicom', id, host, port, json_object('client', client, 'host', h
 	'pdata_pdus', pdata_pdus, 'pdata_bytes', pdata_bytes, 'patient_attributes', patient_attributes)
 FROM dicom_associations;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'name', id, ip, 0, json_object('ip', ip, 'mac', mac, 'name', name, 'source', source,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'name', id, json_object('ip', ip, 'mac', mac, 'name', name, 'source', source,
 	'count', count, 'first_seen', first_seen, 'last_seen', last_seen)
 FROM host_names;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'dhcp', id, ip, 0, json_object('mac', mac, 'ip', ip, 'server', server, 'hostname', hostname,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'dhcp', id, json_object('mac', mac, 'ip', ip, 'server', server, 'hostname', hostname,
 	'vendor_class', vendor_class, 'param_request', param_request, 'acked', json(iif(acked, 'true', 'false')),
 	'lease_seconds', lease_seconds, 'count', count, 'first_seen', first_seen, 'last_seen', last_seen)
 FROM dhcp_leases;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'probe', row_number() OVER (PARTITION BY scan_id ORDER BY host, port), host, port,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'probe', row_number() OVER (PARTITION BY scan_id ORDER BY host, port),
 	json_object('host', host, 'port', port, 'name', name, 'time', time, 'outcome', outcome, 'error', error,
 	'protocol', protocol, 'software', software, 'connections', connections, 'tls', json(tls))
 FROM probe_endpoints;
 
-INSERT INTO observations(scan_id, kind, seq, host, port, data)
-SELECT scan_id, 'probe_host', row_number() OVER (PARTITION BY scan_id ORDER BY host), host, 0,
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'probe_host', row_number() OVER (PARTITION BY scan_id ORDER BY host),
 	json_object('host', host, 'name', name, 'connections', connections, 'failures', failures, 'skipped', skipped,
 	'backed_off', json(iif(backed_off, 'true', 'false')), 'first', first, 'last', last)
 FROM probe_hosts;
@@ -113,7 +109,23 @@ DROP TABLE host_names;
 DROP TABLE dhcp_leases;
 DROP TABLE probe_endpoints;
 DROP TABLE probe_hosts;
--- http_requests and file_transfers are converted, then dropped, by the step in Go.
+-- HTTP requests and file transfers likewise, their raw paths still in them: the step in
+-- Go that follows templates them, and merges the ones that are one shape once templated.
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'http', id, json_object('client', client, 'host', host, 'port', port, 'count', count,
+	'first_seen', first_seen, 'last_seen', last_seen, 'method', method, 'host_header', host_header, 'path', path,
+	'query_keys', json(query_keys), 'user_agent', user_agent, 'content_type', content_type, 'auth_scheme', auth_scheme,
+	'has_cookie', json(iif(has_cookie, 'true', 'false')), 'api_key_headers', json(api_key_headers), 'status', status,
+	'server', server, 'resp_content_type', resp_content_type, 'body_bytes', body_bytes, 'body_sha256', body_sha256,
+	'body_kind', body_kind, 'body_partial', json(iif(body_partial, 'true', 'false')))
+FROM http_requests;
+INSERT INTO observations(scan_id, kind, seq, data)
+SELECT scan_id, 'transfer', id, json_object('client', client, 'host', host, 'port', port, 'protocol', protocol,
+	'upload', json(iif(upload, 'true', 'false')), 'path', path, 'bytes', bytes, 'sha256', sha256, 'kind', kind,
+	'partial', json(iif(partial, 'true', 'false')), 'count', count, 'first_seen', first_seen, 'last_seen', last_seen)
+FROM file_transfers;
+DROP TABLE http_requests;
+DROP TABLE file_transfers;
 
 -- An asset's inventory entry, whole.
 CREATE TABLE scan_assets_v2 (
