@@ -133,6 +133,9 @@ func sortTotal[T any](list []T, primary func(a, b T) int) {
 // CompareHosts orders addresses numerically (IPv4 before IPv6), with "" first and
 // anything that is not an address after them, by text.
 func CompareHosts(a, b string) int {
+	if a == b {
+		return 0 // the common case when sorting by host: nothing to parse
+	}
 	pa, ea := netip.ParseAddr(a)
 	pb, eb := netip.ParseAddr(b)
 	switch {

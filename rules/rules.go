@@ -236,6 +236,20 @@ func union(a, b []string) []string {
 	return slices.Compact(out)
 }
 
+// Observed dates a finding about what was seen over span, the way every rule dates its
+// findings: Time (the first sighting), FirstSeen and LastSeen, and in the evidence
+// observed_at, first_seen and last_seen.
+func Observed(span observe.Span, f findings.Finding) findings.Finding {
+	f.Time, f.FirstSeen, f.LastSeen = span.First, span.First, span.Last
+	if f.Evidence == nil {
+		f.Evidence = map[string]any{}
+	}
+	f.Evidence["observed_at"] = TimeString(span.First)
+	f.Evidence["first_seen"] = TimeString(span.First)
+	f.Evidence["last_seen"] = TimeString(span.Last)
+	return f
+}
+
 // TimeString formats an observation time for evidence: RFC 3339 in UTC, or "" when unknown.
 func TimeString(t time.Time) string {
 	if t.IsZero() {

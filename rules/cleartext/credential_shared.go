@@ -124,19 +124,16 @@ func (credentialShared) Check(c *rules.Context) {
 		host, port := rules.HostPort(g.server)
 		here := findings.Target(host, port)
 		ev := map[string]any{
-			"kind":        g.kind,
-			"protocols":   g.protocols,
-			"clients":     g.clients,
-			"hosts":       len(hosts),
-			"shared_by":   hosts,
-			"servers":     endpointStrings(servers),
-			"preview":     ss[0].preview,
-			"hash":        ss[0].hash,
-			"count":       g.count,
-			"secrets":     list,
-			"observed_at": rules.TimeString(g.seen.First),
-			"first_seen":  rules.TimeString(g.seen.First),
-			"last_seen":   rules.TimeString(g.seen.Last),
+			"kind":      g.kind,
+			"protocols": g.protocols,
+			"clients":   g.clients,
+			"hosts":     len(hosts),
+			"shared_by": hosts,
+			"servers":   endpointStrings(servers),
+			"preview":   ss[0].preview,
+			"hash":      ss[0].hash,
+			"count":     g.count,
+			"secrets":   list,
 		}
 		if len(g.users) > 0 {
 			ev["user"] = g.users
@@ -157,16 +154,13 @@ func (credentialShared) Check(c *rules.Context) {
 			msg = fmt.Sprintf("%s sent %s to %s; %d hosts in all share %s (%s)", joinFew(g.clients, 5), what, here,
 				len(hosts), them, joinFew(hosts, 5))
 		}
-		c.Emit(findings.Finding{
-			Host:      host,
-			Port:      port,
-			Subject:   g.kind,
-			Message:   msg,
-			Evidence:  ev,
-			Time:      g.seen.First,
-			FirstSeen: g.seen.First,
-			LastSeen:  g.seen.Last,
-		})
+		c.Emit(rules.Observed(g.seen, findings.Finding{
+			Host:     host,
+			Port:     port,
+			Subject:  g.kind,
+			Message:  msg,
+			Evidence: ev,
+		}))
 	}
 }
 

@@ -104,9 +104,6 @@ func (credentials) Check(c *rules.Context) {
 			"clients":          a.clients,
 			"distinct_secrets": len(a.secrets),
 			"secrets":          secrets,
-			"observed_at":      rules.TimeString(a.seen.First),
-			"first_seen":       rules.TimeString(a.seen.First),
-			"last_seen":        rules.TimeString(a.seen.Last),
 		}
 		if len(a.users) > 0 {
 			ev["user"] = a.users
@@ -122,16 +119,13 @@ func (credentials) Check(c *rules.Context) {
 		if len(a.secrets) > 1 {
 			what = fmt.Sprintf("%d distinct secrets", len(a.secrets))
 		}
-		c.Emit(findings.Finding{
+		c.Emit(rules.Observed(a.seen, findings.Finding{
 			Host:    host,
 			Port:    port,
 			Subject: k.kind,
 			Message: fmt.Sprintf("%s received a credential in clear (%s%s) from %s: %s",
 				k.server, k.kind, who, joinOr(a.clients, "?"), what),
-			Evidence:  ev,
-			Time:      a.seen.First,
-			FirstSeen: a.seen.First,
-			LastSeen:  a.seen.Last,
-		})
+			Evidence: ev,
+		}))
 	}
 }

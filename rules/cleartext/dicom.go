@@ -72,7 +72,7 @@ func (dicom) Check(c *rules.Context) {
 		if a.patient > 0 {
 			msg += fmt.Sprintf(", with %d patient attributes in its data sets", a.patient)
 		}
-		c.Emit(findings.Finding{
+		c.Emit(rules.Observed(a.seen, findings.Finding{
 			Host:    host,
 			Port:    port,
 			Message: msg,
@@ -85,13 +85,7 @@ func (dicom) Check(c *rules.Context) {
 				"sop_classes":        a.sopClasses,
 				"patient_attributes": a.patient,
 				"clients":            a.clients,
-				"observed_at":        rules.TimeString(a.seen.First),
-				"first_seen":         rules.TimeString(a.seen.First),
-				"last_seen":          rules.TimeString(a.seen.Last),
 			},
-			Time:      a.seen.First,
-			FirstSeen: a.seen.First,
-			LastSeen:  a.seen.Last,
-		})
+		}))
 	}
 }

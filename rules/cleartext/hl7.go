@@ -70,7 +70,7 @@ func (hl7) Check(c *rules.Context) {
 			sev = findings.Critical
 			msg += fmt.Sprintf(", with %d patient segments", a.patient)
 		}
-		c.Emit(findings.Finding{
+		c.Emit(rules.Observed(a.seen, findings.Finding{
 			Severity: sev,
 			Host:     host,
 			Port:     port,
@@ -83,14 +83,8 @@ func (hl7) Check(c *rules.Context) {
 				"patient_segments": a.patient,
 				"devices":          a.devices,
 				"clients":          a.clients,
-				"observed_at":      rules.TimeString(a.seen.First),
-				"first_seen":       rules.TimeString(a.seen.First),
-				"last_seen":        rules.TimeString(a.seen.Last),
 			},
-			Time:      a.seen.First,
-			FirstSeen: a.seen.First,
-			LastSeen:  a.seen.Last,
-		})
+		}))
 	}
 }
 

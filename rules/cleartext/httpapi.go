@@ -82,9 +82,6 @@ func (a *apiServer) evidence() map[string]any {
 		"media_types": a.media,
 		"statuses":    a.statuses,
 		"requests":    a.requests,
-		"observed_at": rules.TimeString(a.seen.First),
-		"first_seen":  rules.TimeString(a.seen.First),
-		"last_seen":   rules.TimeString(a.seen.Last),
 	}
 	if len(a.resources) > 0 {
 		ev["resource_types"] = a.resources
@@ -95,15 +92,12 @@ func (a *apiServer) evidence() map[string]any {
 // finding starts a finding about the server with the given message.
 func (a *apiServer) finding(msg string) findings.Finding {
 	host, port := rules.HostPort(a.ep)
-	return findings.Finding{
-		Host:      host,
-		Port:      port,
-		Message:   msg,
-		Evidence:  a.evidence(),
-		Time:      a.seen.First,
-		FirstSeen: a.seen.First,
-		LastSeen:  a.seen.Last,
-	}
+	return rules.Observed(a.seen, findings.Finding{
+		Host:     host,
+		Port:     port,
+		Message:  msg,
+		Evidence: a.evidence(),
+	})
 }
 
 // joinFew joins at most n items of a list for a message, saying how many more there are

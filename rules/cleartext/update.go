@@ -165,17 +165,14 @@ func (update) Check(c *rules.Context) {
 		}
 		head := a.images[0]
 		ev := map[string]any{
-			"protocol":    k.protocol,
-			"url":         a.url,
-			"kind":        head.kind,
-			"size":        head.size,
-			"partial":     head.partial,
-			"clients":     a.clients,
-			"downloads":   a.count,
-			"images":      images,
-			"observed_at": rules.TimeString(a.seen.First),
-			"first_seen":  rules.TimeString(a.seen.First),
-			"last_seen":   rules.TimeString(a.seen.Last),
+			"protocol":  k.protocol,
+			"url":       a.url,
+			"kind":      head.kind,
+			"size":      head.size,
+			"partial":   head.partial,
+			"clients":   a.clients,
+			"downloads": a.count,
+			"images":    images,
 		}
 		if k.protocol == "http" {
 			ev["status"] = a.statuses
@@ -216,15 +213,12 @@ func (update) Check(c *rules.Context) {
 			msg = fmt.Sprintf("%s served a firmware or software image over %s, in clear, to %s: %s (%s)",
 				k.server, strings.ToUpper(k.protocol), joinOr(a.clients, "?"), a.url, what)
 		}
-		c.Emit(findings.Finding{
-			Host:      host,
-			Port:      port,
-			Subject:   subject,
-			Message:   msg,
-			Evidence:  ev,
-			Time:      a.seen.First,
-			FirstSeen: a.seen.First,
-			LastSeen:  a.seen.Last,
-		})
+		c.Emit(rules.Observed(a.seen, findings.Finding{
+			Host:     host,
+			Port:     port,
+			Subject:  subject,
+			Message:  msg,
+			Evidence: ev,
+		}))
 	}
 }
