@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/medscan/medscan/observe"
 )
@@ -412,6 +413,8 @@ func FuzzServiceAnswers(f *testing.F) {
 	copy(ac[74:], []byte{0x50, 0, 0, 12, 0x52, 0, 0, 8, '1', '.', '2', 0x1b, '4', 0, 0, 0})
 	f.Add(ac)
 	f.Add([]byte("\x0bMSH|\x1c\x0d"))
+	// A version naming a Greek letter: printable, and kept as it is.
+	f.Add([]byte("\x02\x00\x00\x00\x00T01000000000000000000000000000000000000000000000000000000000000000000P0\x00\fR0\x00\b000000\u038c"))
 	f.Fuzz(func(t *testing.T, answer []byte) {
 		_ = classifyReply(answer)
 		pipePeer(answer, func(c net.Conn) { _, _ = probeHTTP(c) })
@@ -424,9 +427,11 @@ func FuzzServiceAnswers(f *testing.F) {
 			if len(answer) < 6 || answer[0] < 2 || answer[0] > 7 {
 				t.Errorf("recognised DICOM in % x", answer[:min(len(answer), 8)])
 			}
+			// Printable as medscan's one sanitizer defines it (observe.Clean): graphic
+			// characters of any script, never a control or format character.
 			for _, s := range []string{a.ImplClassUID, a.ImplVersion} {
 				for _, r := range s {
-					if r < 0x20 || r >= 0x7f {
+					if r < 0x20 || r == 0x7f || r != ' ' && !unicode.IsGraphic(r) {
 						t.Errorf("unprintable %q recorded", s)
 					}
 				}
