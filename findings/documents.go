@@ -65,6 +65,9 @@ type Comparison struct {
 	Scan          ScanRef  `json:"scan"`
 	Change        *Change  `json:"change"`
 	Reason        string   `json:"reason,omitempty"`
+	// SeverityFilter names the severities a reader asked to see (-s); absent when the
+	// change lists are whole.
+	SeverityFilter []string `json:"severity_filter,omitempty"`
 }
 
 // ScanRef names one side of a Comparison.

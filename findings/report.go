@@ -47,6 +47,10 @@ type Report struct {
 	// Change compares the scan with an earlier comparable one (see store.Diff); nil,
 	// and absent from JSON, when there is none.
 	Change *Change `json:"change,omitempty"`
+	// SeverityFilter names the severities a reader asked to see (-s): the findings,
+	// suppressed findings, change lists and summary above hold those only. Absent when
+	// everything is shown; never stored.
+	SeverityFilter []string `json:"severity_filter,omitempty"`
 }
 
 // Tool names the program that wrote the scan.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -25,9 +26,12 @@ import (
 
 // outputFlags choose how a command's document is written.
 type outputFlags struct {
-	format  string
-	output  string
-	formats formatSet // the formats this command's document has
+	app      *app
+	format   string
+	output   string
+	severity string    // -s, for documents that list findings
+	formats  formatSet // the formats this command's document has
+	show     []findings.Severity
 }
 
 // formatSet is what a command knows of its document's formats: report.Registry.
@@ -36,34 +40,101 @@ type formatSet interface {
 	Has(format string) bool
 }
 
-// register declares --format and -o for a document written in the given formats.
-func (o *outputFlags) register(fs *pflag.FlagSet, formats formatSet) {
-	o.formats = formats
-	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: "+strings.Join(formats.Formats(), ", "))
+// formatByExtension is the format -o implies when -f is not given.
+var formatByExtension = map[string]string{".json": "json", ".html": "html", ".htm": "html", ".sarif": "sarif", ".csv": "csv"}
+
+// register declares -f/--format and -o/--output for a document written in the given formats.
+func (o *outputFlags) register(a *app, fs *pflag.FlagSet, formats formatSet) {
+	o.app, o.formats = a, formats
+	fs.StringVarP(&o.format, "format", "f", "table", "output `FORMAT`: "+strings.Join(formats.Formats(), ", ")+
+		"; without -f, the format of -o's extension (.json, .html, .sarif, .csv)")
 	fs.StringVarP(&o.output, "output", "o", "", "write the output to `FILE` instead of standard output")
 }
 
-// check refuses an unknown format before any work is done.
-func (o *outputFlags) check(cmd string) error {
+// registerSeverity declares -s/--severity, for documents that list findings.
+func (o *outputFlags) registerSeverity(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.severity, "severity", "s", "",
+		"show only findings of these `SEVERITIES` (comma-separated, e.g. high,critical); what is stored and the --fail-on gate are unchanged")
+}
+
+// check settles the format (-f, else -o's extension), refuses an unknown one, reads
+// -s, and makes sure -o can be written, all before any work is done: a typo or an
+// unwritable path costs nothing.
+func (o *outputFlags) check(fs *pflag.FlagSet, cmd string) error {
+	if !fs.Changed("format") && o.output != "" {
+		if f, ok := formatByExtension[strings.ToLower(filepath.Ext(o.output))]; ok && o.formats.Has(f) {
+			o.format = f
+		}
+	}
 	if !o.formats.Has(o.format) {
 		return usageError{fmt.Sprintf("%s: --format: unknown format %q (want one of %s)", cmd, o.format,
 			strings.Join(o.formats.Formats(), ", "))}
 	}
+	if o.severity != "" {
+		sevs, err := findings.ParseSeverities(o.severity)
+		if err != nil {
+			return usageError{fmt.Sprintf("%s: --severity: %v", cmd, err)}
+		}
+		o.show = sevs
+	}
+	if o.output != "" {
+		if err := writable(o.output); err != nil {
+			return usageError{fmt.Sprintf("%s: -o %s: %v", cmd, o.output, err)}
+		}
+	}
 	return nil
+}
+
+// writable checks that a file can be created or replaced at path without changing
+// anything: not a directory, in a directory that exists and lets us write.
+func writable(path string) error {
+	if strings.HasSuffix(path, string(os.PathSeparator)) {
+		return errors.New("names a directory; give a file name")
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return errors.New("is a directory; give a file name")
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return errors.Unwrap(err)
+		}
+		return f.Close()
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("directory %s: %w", dir, errors.Unwrap(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	probe, err := os.CreateTemp(dir, ".medscan-write-check-*")
+	if err != nil {
+		return fmt.Errorf("directory %s cannot be written: %w", dir, errors.Unwrap(err))
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // options are the writers' presentation choices for this output.
 func (o *outputFlags) options() report.Options {
-	return report.Options{Color: o.output == "" && colorWanted(), Width: report.DefaultWidth, Catalog: rules.CatalogIndex()}
+	toTerminal := o.output == "" && isTerminal(o.app.stdout)
+	return report.Options{
+		Color:   toTerminal && colorWanted(o.app.noColor),
+		Width:   terminalWidth(o.app.stdout, toTerminal),
+		Verbose: o.app.verbose,
+		Catalog: rules.CatalogIndex(),
+	}
 }
 
 // write renders doc with w on standard output, or on the file named by -o.
-func write[D any](o *outputFlags, reg *report.Registry[D], doc D, stdout io.Writer) error {
+func write[D any](o *outputFlags, reg *report.Registry[D], doc D) error {
 	w, err := reg.New(o.format, o.options())
 	if err != nil {
 		return usageError{"--format: " + err.Error()}
 	}
-	return writeOut(o.output, stdout, func(out io.Writer) error { return w.Write(out, doc) })
+	return writeOut(o.output, o.app.stdout, func(out io.Writer) error { return w.Write(out, doc) })
 }
 
 // writeOut runs write on standard output, or on the file named by -o.
@@ -239,10 +310,17 @@ func (g *gateFlags) loadBaseline(ctx context.Context) (*findings.Report, error) 
 	return rep, err
 }
 
-// check applies the gate to a prepared report: a message on stderr and exit 3 when it
-// fails.
+// checkGate applies the gate to a prepared report: a message on stderr and exit 3 when
+// it fails.
 func checkGate(g store.Gate, rep *findings.Report, stderr io.Writer) error {
-	if n, msg := g.Failed(rep); n > 0 {
+	n, msg := g.Failed(rep)
+	return gateOutcome(n, msg, stderr)
+}
+
+// gateOutcome is the gate's verdict, computed earlier (before -s narrowed the report):
+// its message on stderr and exit 3 when findings failed it.
+func gateOutcome(failed int, msg string, stderr io.Writer) error {
+	if failed > 0 {
 		fmt.Fprintf(stderr, "medscan: %s\n", msg)
 		return codeError{exitFindings}
 	}
@@ -275,27 +353,6 @@ func prepare(ctx context.Context, st *store.Store, id int64, base *findings.Repo
 	return rep, nil
 }
 
-// colorWanted is true when stdout is a terminal and NO_COLOR is not set.
-func colorWanted() bool {
-	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	return isTerminal(os.Stdout)
-}
-
-// parseFlags parses a subcommand's flags, turning pflag's errors into usage errors.
-func parseFlags(fs *pflag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage of medscan %s:\n%s", fs.Name(), fs.FlagUsages())
-			return true, nil
-		}
-		return false, usageError{fs.Name() + ": " + err.Error()}
-	}
-	return false, nil
-}
-
 // blocklistFlag registers --key-blocklist, shared by scan and lint.
 func blocklistFlag(fs *pflag.FlagSet) *string {
 	return fs.String("key-blocklist", "", "known-compromised keys: a `FILE` of hex SHA-256 digests of SubjectPublicKeyInfo DER, one per line")
@@ -303,22 +360,23 @@ func blocklistFlag(fs *pflag.FlagSet) *string {
 
 // runFlags are the flags of the commands that run and store a scan (scan, lint).
 type runFlags struct {
+	app     *app
 	out     outputFlags
 	db      storeFlag
 	pol     policyFlags
 	gate    gateFlags
 	label   string
-	quiet   bool
 	blockls *string
 }
 
-func (r *runFlags) register(fs *pflag.FlagSet, what string) {
-	r.out.register(fs, report.Scan)
+func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
+	r.app = a
+	r.out.register(a, fs, report.Scan)
+	r.out.registerSeverity(fs)
 	r.db.register(fs)
 	r.pol.register(fs)
 	r.gate.register(fs)
 	fs.StringVar(&r.label, "label", "", "name this "+what+" (a site, a ward) so later ones can be compared with it")
-	fs.BoolVarP(&r.quiet, "quiet", "q", false, "print nothing on stderr but errors")
 	r.blockls = blocklistFlag(fs)
 }
 
@@ -334,8 +392,8 @@ type inputs struct {
 
 // check refuses a bad --format or --fail-on before any other work, so a typo costs
 // nothing and is told as a usage error.
-func (r *runFlags) check(cmd string) error {
-	if err := r.out.check(cmd); err != nil {
+func (r *runFlags) check(fs *pflag.FlagSet, cmd string) error {
+	if err := r.out.check(fs, cmd); err != nil {
 		return err
 	}
 	_, err := r.gate.gate()
@@ -344,17 +402,17 @@ func (r *runFlags) check(cmd string) error {
 
 // inputs reads the gate, the policy, the suppressions, the baseline and the key
 // blocklist.
-func (r *runFlags) inputs(ctx context.Context, cmd string, stderr io.Writer) (inputs, error) {
+func (r *runFlags) inputs(ctx context.Context, cmd string) (inputs, error) {
 	var in inputs
 	var err error
-	if err = r.check(cmd); err != nil {
+	in.gate, err = r.gate.gate()
+	if err != nil {
 		return in, err
 	}
-	in.gate, _ = r.gate.gate()
 	if in.policy, err = r.pol.policy(); err != nil {
 		return in, err
 	}
-	if in.suppressions, err = r.pol.suppressions(stderr); err != nil {
+	if in.suppressions, err = r.pol.suppressions(r.app.warn()); err != nil {
 		return in, err
 	}
 	if in.base, err = r.gate.loadBaseline(ctx); err != nil {
@@ -368,21 +426,25 @@ func (r *runFlags) inputs(ctx context.Context, cmd string, stderr io.Writer) (in
 
 // finish renders a scan just stored, prints its summary line, and applies the gate, then
 // the incomplete-input exit code: the tail every storing command shares.
-func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, complete bool, in inputs, what, incomplete string,
-	stdout, stderr io.Writer) error {
+func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, complete bool, in inputs, what, incomplete string) error {
+	stderr := r.app.stderr
 	// The scan is stored: rendering it must not fail because Ctrl-C cancelled the scan.
 	ctx = context.WithoutCancel(ctx)
 	rep, err := prepare(ctx, st, id, in.base, r.gate.baseline, in.suppressions)
 	if err != nil {
 		return err
 	}
-	if err := write(&r.out, report.Scan, rep, stdout); err != nil {
+	// The gate and the summary line judge the whole scan; -s narrows only what is shown.
+	failed, gateMsg := in.gate.Failed(rep)
+	summary := report.SummaryLine(rep)
+	rep.ShowOnly(r.out.show)
+	if err := write(&r.out, report.Scan, rep); err != nil {
 		return err
 	}
-	if !r.quiet {
-		fmt.Fprintf(stderr, "medscan: scan %d stored in %s: %s%s\n", id, st.Path(), what, report.SummaryLine(rep))
+	if !r.app.quiet {
+		fmt.Fprintf(stderr, "medscan: scan %d stored in %s: %s%s\n", id, st.Path(), what, summary)
 	}
-	if err := checkGate(in.gate, rep, stderr); err != nil {
+	if err := gateOutcome(failed, gateMsg, stderr); err != nil {
 		return err
 	}
 	if !complete {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"io"
-
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/report"
@@ -12,8 +9,7 @@ import (
 	"github.com/medscan/medscan/store"
 )
 
-func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("diff", pflag.ContinueOnError)
+func diffCommand(a *app) *cobra.Command {
 	var (
 		out  outputFlags
 		db   storeFlag
@@ -21,18 +17,38 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		kind kindFlag
 		gf   gateFlags
 	)
-	out.register(fs, report.Comparison)
+	c := &cobra.Command{
+		Use:   "diff [EARLIER] [LATER] [flags]",
+		Short: "new, fixed, persisting and not-assessed findings between two scans",
+		Long: `Compare two stored scans of the same kind. No argument: the latest scan with the
+previous comparable one (same kind and label, or unlabelled and of the same sources);
+one: that scan with its previous one; two: EARLIER with LATER. A finding counts as fixed
+only when the later scan was complete, ran its rule and saw what the rule needs on the
+target; otherwise it is "not assessed", with the reason.`,
+		Example: `  medscan diff
+  medscan diff latest~1 latest --fail-on-new --fail-on high
+  medscan diff 12 14 -f json`,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runDiff(a, c, args, &out, &db, &pol, &kind, &gf)
+		},
+	}
+	fs := c.Flags()
+	out.register(a, fs, report.Comparison)
+	out.registerSeverity(fs)
 	db.register(fs)
 	pol.register(fs)
 	kind.register(fs)
 	gf.registerGate(fs)
-	if help, err := parseFlags(fs, args, stdout); help || err != nil {
-		return err
-	}
-	if fs.NArg() > 2 {
+	completeFlags(c, report.Comparison)
+	return c
+}
+
+func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *storeFlag, pol *policyFlags, kind *kindFlag, gf *gateFlags) error {
+	ctx := a.ctx
+	if len(args) > 2 {
 		return usageError{"diff: give at most two scans: medscan diff [EARLIER] [LATER]"}
 	}
-	if err := out.check("diff"); err != nil {
+	if err := out.check(c.Flags(), "diff"); err != nil {
 		return err
 	}
 	if err := kind.check("diff"); err != nil {
@@ -42,7 +58,7 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	active, err := pol.suppressions(stderr)
+	active, err := pol.suppressions(a.warn())
 	if err != nil {
 		return err
 	}
@@ -56,11 +72,11 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// earlier one, the previous comparable scan (same kind and label, or unlabelled and
 	// of the same sources) is taken, and when there is none, that is said.
 	laterRef, earlierRef := "latest", ""
-	switch fs.NArg() {
+	switch len(args) {
 	case 1:
-		laterRef = fs.Arg(0)
+		laterRef = args[0]
 	case 2:
-		earlierRef, laterRef = fs.Arg(0), fs.Arg(1)
+		earlierRef, laterRef = args[0], args[1]
 	}
 	later, err := st.ResolveScan(ctx, laterRef, kind.kind)
 	if err != nil {
@@ -84,11 +100,11 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			// Nothing to compare with: said so, and the gate judges every finding as new.
 			doc := &findings.Comparison{SchemaVersion: findings.ComparisonSchemaVersion, Scan: findings.RefOf(cur.Scan),
 				Reason: store.NothingToCompare(cur.Scan)}
-			if err := write(&out, report.Comparison, doc, stdout); err != nil {
+			if err := write(out, report.Comparison, doc); err != nil {
 				return err
 			}
 			rules.ApplySuppressions(cur, active)
-			return checkGate(g, cur, stderr)
+			return checkGate(g, cur, a.stderr)
 		}
 		earlier = prev
 	}
@@ -104,8 +120,10 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	prevRef := findings.RefOf(prev.Scan)
 	doc := &findings.Comparison{SchemaVersion: findings.ComparisonSchemaVersion, Previous: &prevRef,
 		Scan: findings.RefOf(cur.Scan), Change: cur.Change}
-	if err := write(&out, report.Comparison, doc, stdout); err != nil {
+	failed, msg := g.Failed(cur)
+	doc.ShowOnly(out.show)
+	if err := write(out, report.Comparison, doc); err != nil {
 		return err
 	}
-	return checkGate(g, cur, stderr)
+	return gateOutcome(failed, msg, a.stderr)
 }

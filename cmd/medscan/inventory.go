@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -18,42 +16,48 @@ import (
 var inventoryKinds = []string{observe.KindMedicalDevice, observe.KindMiddleware, observe.KindClinicalServer,
 	observe.KindWorkstation, observe.KindInfrastructure, observe.KindUnknown}
 
-// cmdInventory lists the assets of a stored scan with their kinds and the reasons.
-func cmdInventory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("inventory", pflag.ContinueOnError)
+// inventoryCommand lists the assets of a stored scan with their kinds and the reasons.
+func inventoryCommand(a *app) *cobra.Command {
 	var (
-		out outputFlags
-		db  storeFlag
+		out  outputFlags
+		db   storeFlag
+		ref  string
+		kind string
 	)
-	out.register(fs, report.Inventory)
+	c := &cobra.Command{
+		Use:   "inventory [--scan latest|ID] [--kind K] [flags]",
+		Short: "list a stored scan's assets: kind, maker, names and the reasons for each",
+		Args:  argsNone,
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := a.ctx
+			if err := out.check(c.Flags(), "inventory"); err != nil {
+				return err
+			}
+			if kind != "" && !slices.Contains(inventoryKinds, kind) {
+				return usageError{fmt.Sprintf("inventory: --kind: unknown kind %q (want one of %s)", kind, strings.Join(inventoryKinds, ", "))}
+			}
+			st, err := db.read()
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			id, err := st.ResolveScan(ctx, ref, "")
+			if err != nil {
+				return err
+			}
+			rep, err := st.Load(ctx, id)
+			if err != nil {
+				return err
+			}
+			return write(&out, report.Inventory, findings.NewInventory(rep, kind))
+		},
+	}
+	fs := c.Flags()
+	out.register(a, fs, report.Inventory)
 	db.register(fs)
-	ref := fs.String("scan", "latest", "which stored scan: `latest`, latest~N, or a scan ID")
-	kind := fs.String("kind", "", "list only assets of this `KIND`: "+strings.Join(inventoryKinds, ", "))
-	if help, err := parseFlags(fs, args, stdout); help || err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("inventory: unexpected argument %q", fs.Arg(0))}
-	}
-	if err := out.check("inventory"); err != nil {
-		return err
-	}
-	if *kind != "" && !slices.Contains(inventoryKinds, *kind) {
-		return usageError{fmt.Sprintf("inventory: --kind: unknown kind %q (want one of %s)", *kind, strings.Join(inventoryKinds, ", "))}
-	}
-	st, err := db.read()
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	id, err := st.ResolveScan(ctx, *ref, "")
-	if err != nil {
-		return err
-	}
-	rep, err := st.Load(ctx, id)
-	if err != nil {
-		return err
-	}
-	doc := findings.NewInventory(rep, *kind)
-	return write(&out, report.Inventory, doc, stdout)
+	fs.StringVar(&ref, "scan", "latest", "which stored scan: `latest`, latest~N, or a scan ID")
+	fs.StringVar(&kind, "kind", "", "list only assets of this `KIND`: "+strings.Join(inventoryKinds, ", "))
+	completeFlags(c, report.Inventory)
+	_ = c.RegisterFlagCompletionFunc("kind", fixed(inventoryKinds...))
+	return c
 }

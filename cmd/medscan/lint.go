@@ -1,38 +1,55 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/store"
 )
 
-// cmdLint examines certificate files and folders, and the certificates of a stored
+// lintCommand examines certificate files and folders, and the certificates of a stored
 // scan, and stores the result as a lint run.
-func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
-	var run runFlags
-	run.register(fs, "lint run")
-	fromScan := fs.String("scan", "", "also lint every certificate of a stored scan: latest, latest~N or an `ID`")
-	var kind kindFlag
-	kind.register(fs)
-	if help, err := parseFlags(fs, args, stdout); help || err != nil {
-		return err
+func lintCommand(a *app) *cobra.Command {
+	var (
+		run      runFlags
+		fromScan string
+		kind     kindFlag
+	)
+	c := &cobra.Command{
+		Use:   "lint [PATH…] [--scan latest|ID] [flags]",
+		Short: "lint certificate files (PEM, DER, PKCS #7) and stored certificates",
+		Long: `Lint certificates: files and folders (PEM, DER, PKCS #7 bundles), and every
+certificate of a stored scan (--scan). Each is judged by its role, with zlint's lints
+and medscan's own rules, and the result is stored as a lint run.`,
+		Example: `  medscan lint certs/
+  medscan lint --scan latest -f json
+  medscan lint pump.pem --fail-on high`,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runLint(a, c.Flags(), args, &run, fromScan, &kind)
+		},
 	}
-	if err := run.check("lint"); err != nil {
+	fs := c.Flags()
+	run.register(a, fs, "lint run")
+	fs.StringVar(&fromScan, "scan", "", "also lint every certificate of a stored scan: latest, latest~N or an `ID`")
+	kind.register(fs)
+	completeFlags(c, run.out.formats)
+	return c
+}
+
+func runLint(a *app, fs *pflag.FlagSet, paths []string, run *runFlags, fromScan string, kind *kindFlag) error {
+	ctx := a.ctx
+	if err := run.check(fs, "lint"); err != nil {
 		return err
 	}
 	if err := kind.check("lint"); err != nil {
 		return err
 	}
-	paths := fs.Args()
-	if len(paths) == 0 && *fromScan == "" {
+	if len(paths) == 0 && fromScan == "" {
 		return usageError{"lint: nothing to lint: give certificate files or folders (PEM, DER, PKCS #7), or --scan latest"}
 	}
 	// A path that does not exist is a typo: say so before anything is recorded.
@@ -41,7 +58,7 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("%s: %w", p, errors.Unwrap(err))
 		}
 	}
-	in, err := run.inputs(ctx, "lint", stderr)
+	in, err := run.inputs(ctx, "lint")
 	if err != nil {
 		return err
 	}
@@ -51,10 +68,10 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer st.Close()
 	var id int64
-	if *fromScan != "" {
+	if fromScan != "" {
 		// "latest" is the latest network scan (--kind lint: the latest lint run), never
 		// the run this command is about to store.
-		if id, err = st.ResolveScan(ctx, *fromScan, kind.kind); err != nil {
+		if id, err = st.ResolveScan(ctx, fromScan, kind.kind); err != nil {
 			return err
 		}
 	}
@@ -64,12 +81,12 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Policy:       in.policy,
 		Label:        run.label,
 		ToolVersion:  version,
-		FileError:    func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
+		FileError:    func(err error) { fmt.Fprintf(a.stderr, "medscan: %s\n", err) },
 		KeyBlocklist: in.blocklist,
 	})
 	if err != nil {
 		return err
 	}
 	return run.finish(ctx, st, res.ScanID, res.Complete, in, fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
-		"some files could not be read in full; every certificate that was read is stored and reported", stdout, stderr)
+		"some files could not be read in full; every certificate that was read is stored and reported")
 }

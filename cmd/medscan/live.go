@@ -158,7 +158,7 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	if err != nil {
 		return err
 	}
-	in, err := r.run.inputs(ctx, "scan", stderr)
+	in, err := r.run.inputs(ctx, "scan")
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	opt.Progress = func(s scan.LiveStats) {
 		last = s
 		switch {
-		case r.run.quiet:
+		case r.run.app.quiet:
 		case s.Checkpoints == 0:
 			// Said once the sockets are open: a test (or a user) may start traffic now.
 			fmt.Fprintf(stderr, "medscan: capturing on %s; stop with Ctrl-C (SIGINT) or SIGTERM\n", strings.Join(opt.Ifaces, ", "))
@@ -188,8 +188,7 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	// SIGINT and SIGTERM are how a live capture normally ends: the report of what was
 	// stored is still rendered.
 	return r.run.finish(context.WithoutCancel(ctx), st, res.ScanID, res.Complete, in, fmt.Sprintf("%d packet(s), ", last.Packets),
-		"the live capture is incomplete: an interface failed or packets could not be kept; what was captured is stored and reported",
-		stdout, stderr)
+		"the live capture is incomplete: an interface failed or packets could not be kept; what was captured is stored and reported")
 }
 
 // progressLine is what a live scan prints at each checkpoint.

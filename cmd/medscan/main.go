@@ -1,11 +1,13 @@
 // Command medscan finds cleartext clinical traffic, weak TLS and weak certificates and keys
 // on hospital networks, from captures, and keeps what it learns in SQLite.
 //
-// The command is a thin shell over the library packages: it parses flags, opens the
-// store (package store), runs a scan (internal/scan) or loads one, hands the document to
-// its writer (package report) and maps the outcome to an exit code: 0 clean, 1 error
-// (including a scan that could not read every source), 2 usage, 3 findings at or above
-// --fail-on (store.Gate). It renders nothing itself.
+// The command is a thin shell over the library packages: it parses flags (cli.go: one
+// cobra definition of every command and flag, from which help, completions, man pages
+// and docs/cli.md are generated), opens the store (package store), runs a scan
+// (internal/scan) or loads one, hands the document to its writer (package report) and
+// maps the outcome to an exit code: 0 clean, 1 error (including a scan that could not
+// read every source), 2 usage, 3 findings at or above --fail-on (store.Gate). It renders
+// nothing itself.
 package main
 
 import (
@@ -15,11 +17,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
 
 // Exit codes; CI pipelines depend on them.
 const (
@@ -39,25 +39,6 @@ type codeError struct{ code int }
 
 func (e codeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
-const topUsage = `medscan: network and certificate posture for clinical networks
-
-Usage:
-  medscan scan --pcap FILE [--pcap FILE…] [flags]   scan captures ("-" reads stdin)
-  medscan scan TARGET… [-p PORTS] [flags]           probe TLS services gently (IPs, CIDRs, ranges, names; -l FILE)
-  medscan scan --iface IF [--duration D] [flags]    watch a network segment live (AF_PACKET; root)
-  medscan report [--scan latest|ID] [flags]         render a stored scan again (--kind lint: a lint run)
-  medscan lint PATH… [--scan latest|ID] [flags]      lint certificate files (PEM, DER, PKCS #7) and stored certificates
-  medscan scans [--label L] [--format json]         list the stored scans with their counts
-  medscan inventory [--scan latest|ID] [--kind K]   list a stored scan's assets: kind, maker, reasons
-  medscan diff [EARLIER] [LATER] [flags]            new, fixed, persisting and not-assessed findings
-  medscan rules [--example-policy]                  list the rule catalog
-  medscan version                                   print the version
-
-Run 'medscan COMMAND --help' for a command's flags.
-Exit codes: 0 clean, 1 error or incomplete scan, 2 usage, 3 findings at or above --fail-on
-(with --fail-on-new, only new ones).
-`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -68,37 +49,16 @@ func main() {
 // run is main without the process: the command's whole behaviour, given its arguments,
 // standard streams and a context that signals cancel.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, topUsage)
-		return exitUsage
-	}
-	var err error
-	switch args[0] {
-	case "scan":
-		err = cmdScan(ctx, args[1:], stdin, stdout, stderr)
-	case "report":
-		err = cmdReport(ctx, args[1:], stdout, stderr)
-	case "lint":
-		err = cmdLint(ctx, args[1:], stdout, stderr)
-	case "scans":
-		err = cmdScans(ctx, args[1:], stdout, stderr)
-	case "inventory":
-		err = cmdInventory(ctx, args[1:], stdout, stderr)
-	case "diff":
-		err = cmdDiff(ctx, args[1:], stdout, stderr)
-	case "rules":
-		err = cmdRules(args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "medscan", version)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, topUsage)
-	default:
-		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
-	}
-	return exitCode(err, stderr)
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(a)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	return exitCode(err, cmd, stderr)
 }
 
-func exitCode(err error, stderr io.Writer) int {
+// exitCode prints err once and maps it to the exit code; a usage error points at the
+// help of the command it concerns.
+func exitCode(err error, cmd interface{ CommandPath() string }, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
@@ -107,11 +67,38 @@ func exitCode(err error, stderr io.Writer) int {
 		return ce.code
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
+	if errors.As(err, &ue) || cobraUsage(err, &ue) {
 		fmt.Fprintf(stderr, "medscan: %s\n", ue.msg)
-		fmt.Fprintln(stderr, "medscan: hint: run 'medscan --help' for usage")
+		path := "medscan"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(stderr, "medscan: hint: run '%s --help' for usage\n", path)
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "medscan: %s\n", err)
 	return exitError
+}
+
+// cobraUsage recognises cobra's own usage errors (an unknown command) and puts them in
+// medscan's one-line shape, with cobra's suggestion: `unknown command "scna" (did you
+// mean scan?)`.
+func cobraUsage(err error, ue *usageError) bool {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "unknown command ") {
+		return false
+	}
+	first, rest, _ := strings.Cut(msg, "\n")
+	first, _, _ = strings.Cut(first, " for ")
+	var suggestions []string
+	for _, line := range strings.Split(rest, "\n") {
+		if strings.HasPrefix(line, "\t") {
+			suggestions = append(suggestions, strings.TrimSpace(line))
+		}
+	}
+	if len(suggestions) > 0 {
+		first += " (did you mean " + strings.Join(suggestions, " or ") + "?)"
+	}
+	*ue = usageError{msg: first}
+	return true
 }

@@ -20,6 +20,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	// No developer's ~/.config/medscan/config.yaml may change what the tests see.
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "no-config"))
 	binPath = filepath.Join(dir, "medscan")
 	if runtime.GOOS == "windows" {
 		binPath += ".exe"
@@ -44,9 +46,15 @@ type result struct {
 // medscan runs the binary in dir with args, feeding stdin when not nil.
 func medscan(t *testing.T, dir string, stdin []byte, args ...string) result {
 	t.Helper()
+	return medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1"}, stdin, args...)
+}
+
+// medscanEnv runs the binary in dir with env added to the test's environment.
+func medscanEnv(t *testing.T, dir string, env []string, stdin []byte, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), env...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

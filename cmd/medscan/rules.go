@@ -1,29 +1,36 @@
 package main
 
 import (
-	"io"
-
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/report"
 	"github.com/medscan/medscan/rules"
 	_ "github.com/medscan/medscan/rules/all" // registers every rule
 )
 
-func cmdRules(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("rules", pflag.ContinueOnError)
-	var out outputFlags
-	out.register(fs, report.Catalog)
-	example := fs.Bool("example-policy", false, "print the default policy as a commented YAML file to start from")
-	if help, err := parseFlags(fs, args, stdout); help || err != nil {
-		return err
+func rulesCommand(a *app) *cobra.Command {
+	var (
+		out     outputFlags
+		example bool
+	)
+	c := &cobra.Command{
+		Use:   "rules [--example-policy] [flags]",
+		Short: "list the rule catalog, or print a policy file to start from",
+		Args:  argsNone,
+		RunE: func(c *cobra.Command, args []string) error {
+			if example {
+				_, err := a.stdout.Write(rules.ExamplePolicy())
+				return err
+			}
+			if err := out.check(c.Flags(), "rules"); err != nil {
+				return err
+			}
+			return write(&out, report.Catalog, rules.Catalog())
+		},
 	}
-	if *example {
-		_, err := stdout.Write(rules.ExamplePolicy())
-		return err
-	}
-	if err := out.check("rules"); err != nil {
-		return err
-	}
-	return write(&out, report.Catalog, rules.Catalog(), stdout)
+	fs := c.Flags()
+	out.register(a, fs, report.Catalog)
+	fs.BoolVar(&example, "example-policy", false, "print the default policy as a commented YAML file to start from")
+	completeFlags(c, report.Catalog)
+	return c
 }

@@ -1,41 +1,68 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/store"
 )
 
-func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("scan", pflag.ContinueOnError)
-	var run runFlags
-	run.register(fs, "scan")
-	pcaps := fs.StringArray("pcap", nil, "read a capture `FILE` (pcap, pcapng, optionally gzip-compressed; - for stdin); repeatable")
-	var live liveFlags
-	live.register(fs)
-	var active activeFlags
-	active.register(fs)
-	if help, err := parseFlags(fs, args, stdout); help || err != nil {
-		return err
+const scanLong = `Scan captures (--pcap), a live network segment (--iface), or TLS services
+(targets as arguments or -l FILE), and store what was learned.
+
+Targets are IPv4 and IPv6 addresses, CIDRs, ranges and host names, as typed for nmap,
+testssl.sh or sslscan (see docs/cli.md). Probing is gentle: one connection at a time
+per host, paced, and hosts classified as medical devices are skipped unless
+--probe-medical-devices is given.`
+
+const scanExample = `  medscan scan --pcap ward.pcapng
+  medscan scan --pcap ward.pcapng -o ward.html
+  medscan scan 10.20.0.0/24 -p 443,2575 --fail-on high
+  medscan scan --iface eth1 --duration 2h --label icu`
+
+func scanCommand(a *app) *cobra.Command {
+	var (
+		run    runFlags
+		pcaps  []string
+		live   liveFlags
+		active activeFlags
+	)
+	c := &cobra.Command{
+		Use:     "scan [TARGET…] [--pcap FILE…] [--iface IF…] [flags]",
+		Short:   "scan captures, a live segment or TLS services, and store the result",
+		Long:    scanLong,
+		Example: scanExample,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runScan(a, c.Flags(), args, &run, pcaps, &live, &active)
+		},
 	}
-	if err := run.check("scan"); err != nil {
+	fs := c.Flags()
+	run.register(a, fs, "scan")
+	fs.StringArrayVar(&pcaps, "pcap", nil, "read a capture `FILE` (pcap, pcapng, optionally gzip-compressed; - for stdin); repeatable")
+	live.register(fs)
+	active.register(fs)
+	completeFlags(c, run.out.formats)
+	return c
+}
+
+func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []string, live *liveFlags, active *activeFlags) error {
+	ctx, stdin, stderr := a.ctx, a.stdin, a.stderr
+	if err := run.check(fs, "scan"); err != nil {
 		return err
 	}
 	if live.wanted(fs) {
-		if fs.NArg() > 0 || len(active.targetFiles) > 0 {
+		if len(args) > 0 || len(active.targetFiles) > 0 {
 			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}
 		}
-		return live.run(ctx, fs, liveArgs{run: &run, pcaps: *pcaps}, stdout, stderr)
+		return live.run(ctx, fs, liveArgs{run: run, pcaps: pcaps}, a.stdout, stderr)
 	}
 	stdinUsers := 0
-	for _, p := range *pcaps {
+	for _, p := range pcaps {
 		if p == "-" {
 			stdinUsers++
 		}
@@ -44,15 +71,15 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return usageError{"scan: standard input (-) can be read only once"}
 	}
 	// Targets are parsed, and names resolved, before anything is recorded or contacted.
-	prb, err := active.build(ctx, fs.Args(), stdin, stdinUsers > 0, stderr, run.quiet)
+	prb, err := active.build(ctx, args, stdin, stdinUsers > 0, stderr, a.quiet)
 	if err != nil {
 		return err
 	}
-	if len(*pcaps) == 0 && prb == nil {
+	if len(pcaps) == 0 && prb == nil {
 		return usageError{"scan: " + scan.ErrNoSources.Error()}
 	}
 	// A missing file is a typo, not a damaged capture: say so before a scan is recorded.
-	for _, p := range *pcaps {
+	for _, p := range pcaps {
 		if p == "-" {
 			continue
 		}
@@ -64,7 +91,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fmt.Errorf("%s: is a directory; give the capture files in it", p)
 		}
 	}
-	in, err := run.inputs(ctx, "scan", stderr)
+	in, err := run.inputs(ctx, "scan")
 	if err != nil {
 		return err
 	}
@@ -74,7 +101,7 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer st.Close()
 	res, err := scan.Run(ctx, st, scan.Options{
-		Pcaps:        *pcaps,
+		Pcaps:        pcaps,
 		Stdin:        stdin,
 		Policy:       in.policy,
 		Label:        run.label,
@@ -87,6 +114,5 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	return run.finish(ctx, st, res.ScanID, res.Complete, in, "",
-		"the scan is incomplete: some input could not be read to its end; what was read is stored and reported",
-		stdout, stderr)
+		"the scan is incomplete: some input could not be read to its end; what was read is stored and reported")
 }

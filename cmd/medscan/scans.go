@@ -1,66 +1,74 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/report"
 	"github.com/medscan/medscan/rules"
 )
 
-func cmdScans(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("scans", pflag.ContinueOnError)
+func scansCommand(a *app) *cobra.Command {
 	var (
-		out outputFlags
-		db  storeFlag
-		pol policyFlags
+		out   outputFlags
+		db    storeFlag
+		pol   policyFlags
+		label string
+		kind  string
 	)
-	out.register(fs, report.ScanList)
+	c := &cobra.Command{
+		Use:   "scans [--label L] [--kind K] [flags]",
+		Short: "list the stored scans and lint runs with their counts",
+		Long: `List the stored scans and lint runs, newest last, with their finding counts by
+severity. The counts are those a report of the scan shows: findings suppressed by the
+policy and the suppression file in force today are counted apart.`,
+		Args: argsNone,
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := a.ctx
+			if err := out.check(c.Flags(), "scans"); err != nil {
+				return err
+			}
+			if kind != "" {
+				if err := (&kindFlag{kind}).check("scans"); err != nil {
+					return err
+				}
+			}
+			active, err := pol.suppressions(a.warn())
+			if err != nil {
+				return err
+			}
+			st, err := db.read()
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			list, err := st.ScanSummaries(ctx)
+			if err != nil {
+				return err
+			}
+			doc := &findings.ScanList{Scans: []findings.ScanEntry{}}
+			for _, s := range list {
+				if label != "" && s.Scan.Label != label || kind != "" && s.Scan.Kind != kind {
+					continue
+				}
+				// The counts are those a report of the scan shows: suppressed findings apart.
+				rep := &findings.Report{Scan: s.Scan, Findings: s.Findings}
+				rules.ApplySuppressions(rep, active)
+				rep.Summarize()
+				doc.Scans = append(doc.Scans, findings.EntryOf(rep))
+			}
+			return write(&out, report.ScanList, doc)
+		},
+	}
+	fs := c.Flags()
+	out.register(a, fs, report.ScanList)
 	db.register(fs)
 	pol.register(fs)
-	label := fs.String("label", "", "list only the scans with this `LABEL`")
-	kind := fs.String("kind", "", "list only the runs of this `KIND`: "+findings.KindNetwork+" or "+findings.KindLint)
-	if help, err := parseFlags(fs, args, stdout); help || err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("scans: unexpected argument %q", fs.Arg(0))}
-	}
-	if err := out.check("scans"); err != nil {
-		return err
-	}
-	if *kind != "" {
-		if err := (&kindFlag{*kind}).check("scans"); err != nil {
-			return err
-		}
-	}
-	active, err := pol.suppressions(stderr)
-	if err != nil {
-		return err
-	}
-	st, err := db.read()
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	list, err := st.ScanSummaries(ctx)
-	if err != nil {
-		return err
-	}
-	doc := &findings.ScanList{Scans: []findings.ScanEntry{}}
-	for _, s := range list {
-		if *label != "" && s.Scan.Label != *label || *kind != "" && s.Scan.Kind != *kind {
-			continue
-		}
-		// The counts are those a report of the scan shows: suppressed findings apart.
-		rep := &findings.Report{Scan: s.Scan, Findings: s.Findings}
-		rules.ApplySuppressions(rep, active)
-		rep.Summarize()
-		doc.Scans = append(doc.Scans, findings.EntryOf(rep))
-	}
-	return write(&out, report.ScanList, doc, stdout)
+	fs.Lookup("policy").Usage = "count apart the findings suppressed by this policy `FILE`'s suppressions"
+	fs.Lookup("ignore-file").Usage = "count apart the findings suppressed by this `FILE` (default ./" + rules.IgnoreFile + " when present)"
+	fs.StringVar(&label, "label", "", "list only the scans with this `LABEL`")
+	fs.StringVar(&kind, "kind", "", "list only the runs of this `KIND`: "+findings.KindNetwork+" or "+findings.KindLint)
+	completeFlags(c, report.ScanList)
+	_ = c.RegisterFlagCompletionFunc("kind", fixed(findings.KindNetwork, findings.KindLint))
+	return c
 }

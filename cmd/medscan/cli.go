@@ -1,0 +1,181 @@
+package main
+
+// This file builds the command tree (spf13/cobra): one definition of every command and
+// flag, from which the help, the shell completions, the man pages and docs/cli.md are
+// all generated, so that none of them can drift from what medscan accepts.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// app is what every command runs with: the context that signals cancel, the standard
+// streams, and the flags every command has.
+type app struct {
+	ctx            context.Context
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	quiet          bool   // -q: nothing on stderr but errors
+	verbose        bool   // -v: internal counters and detail in text reports
+	noColor        bool   // --no-color
+	configPath     string // --config
+	// defaults records, for each flag set from the environment or the configuration
+	// file, where its value came from (so "-f absent" can tell a typed flag from a
+	// configured one).
+	defaults map[string]string
+}
+
+// warn is where a command's warnings go: stderr, or nowhere under -q.
+func (a *app) warn() io.Writer {
+	if a.quiet {
+		return io.Discard
+	}
+	return a.stderr
+}
+
+// given reports whether the user chose flag name's value (on the command line, in the
+// environment or in the configuration file), rather than leaving its default.
+func (a *app) given(fs *pflag.FlagSet, name string) bool {
+	_, fromDefaults := a.defaults[name]
+	return fs.Changed(name) || fromDefaults
+}
+
+const rootLong = `medscan: network and certificate posture for clinical networks.
+
+It finds cleartext clinical traffic (HL7, DICOM, MQTT, FHIR, HTTP), weak TLS, devices
+that never authenticate, shared and weak keys, and long-lived certificates: passively
+from captures and live traffic, actively by gentle TLS probing, and from certificate
+files. Everything it learns is kept in a store (SQLite by default) and can be rendered
+again, compared between scans and gated in CI.
+
+Every flag can also be set in a configuration file (medscan.yaml in the working
+directory, $XDG_CONFIG_HOME/medscan/config.yaml, or --config FILE) and in the
+environment as MEDSCAN_<FLAG> (--fail-on: MEDSCAN_FAIL_ON). A flag on the command line
+wins over the environment, which wins over the file. See docs/cli.md.
+
+Exit codes: 0 clean, 1 error or incomplete scan, 2 usage, 3 findings at or above
+--fail-on (with --fail-on-new, only new ones).`
+
+// newRoot builds the whole command tree for one run.
+func newRoot(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "medscan",
+		Short:         "network and certificate posture for clinical networks",
+		Long:          rootLong,
+		Version:       versionLine(),
+		SilenceErrors: true, // exitCode prints every error once, in one shape
+		SilenceUsage:  true, // a usage error points at --help instead of printing it
+		// With no command, the overview goes to stderr and the exit code is 2, as for
+		// any other usage error.
+		RunE: func(c *cobra.Command, args []string) error {
+			c.SetOut(a.stderr)
+			_ = c.Help()
+			return codeError{exitUsage}
+		},
+		PersistentPreRunE: func(c *cobra.Command, args []string) error {
+			return a.applyDefaults(c)
+		},
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	pf := root.PersistentFlags()
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print nothing on stderr but errors")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "show internal counters and detail in text reports")
+	pf.BoolVar(&a.noColor, "no-color", false, "never colour the output (also: NO_COLOR set, or TERM=dumb)")
+	pf.StringVar(&a.configPath, "config", "", "read flag defaults from `FILE` (default ./medscan.yaml, else $XDG_CONFIG_HOME/medscan/config.yaml)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{msg: c.Name() + ": " + err.Error() + suggestFlag(c, err.Error())}
+	})
+	root.SuggestionsMinimumDistance = 2
+	root.AddCommand(
+		scanCommand(a), reportCommand(a), lintCommand(a), scansCommand(a), inventoryCommand(a),
+		diffCommand(a), rulesCommand(a), versionCommand(a), manCommand(a),
+	)
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		c.SetFlagErrorFunc(root.FlagErrorFunc())
+	}
+	return root
+}
+
+// argsNone refuses positional arguments with a message naming the first one.
+func argsNone(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{msg: fmt.Sprintf("%s: unexpected argument %q", c.Name(), args[0])}
+	}
+	return nil
+}
+
+// suggestFlag adds "did you mean --x?" to pflag's "unknown flag: --y" when a flag of
+// the command is close to it.
+func suggestFlag(c *cobra.Command, msg string) string {
+	const prefix = "unknown flag: --"
+	if !strings.HasPrefix(msg, prefix) {
+		return ""
+	}
+	typed := strings.TrimPrefix(msg, prefix)
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if best := closest(typed, names); best != "" {
+		return fmt.Sprintf(" (did you mean --%s?)", best)
+	}
+	return ""
+}
+
+// closest returns the candidate nearest to typed (Levenshtein distance at most 2, or a
+// candidate it is a prefix of), or "" when none is near.
+func closest(typed string, candidates []string) string {
+	best, bestD := "", 3
+	sort.Strings(candidates)
+	for _, c := range candidates {
+		d := levenshtein(typed, c)
+		if len(typed) >= 3 && strings.HasPrefix(c, typed) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// levenshtein is the edit distance between a and b (insertions, deletions,
+// substitutions), with a swap of two neighbours counted as one edit: "pacp" is one
+// edit from "pcap".
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,77 @@
+package findings
+
+import (
+	"slices"
+	"strings"
+)
+
+// A severity filter (-s/--severity) narrows what a document shows, never what is stored
+// or what the CI gate counts: the CLI applies the gate before it filters.
+
+// ParseSeverities reads a comma-separated list of severities ("high,critical"), in any
+// case, with no duplicates.
+func ParseSeverities(list string) ([]Severity, error) {
+	var out []Severity
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		s, err := ParseSeverity(item)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// namesOf are the names of sevs, for a document that says it was filtered.
+func namesOf(sevs []Severity) []string {
+	out := make([]string, len(sevs))
+	for i, s := range sevs {
+		out[i] = s.String()
+	}
+	return out
+}
+
+// ShowOnly keeps, of the findings the report shows, those of the given severities: its
+// findings, suppressed findings and change lists, with the summary and the change
+// counts recounted, and SeverityFilter naming what was kept. No severities: no change.
+func (r *Report) ShowOnly(sevs []Severity) {
+	if len(sevs) == 0 {
+		return
+	}
+	keep := func(s Severity) bool { return slices.Contains(sevs, s) }
+	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool { return !keep(f.Severity) })
+	r.Suppressed = slices.DeleteFunc(r.Suppressed, func(s SuppressedFinding) bool { return !keep(s.Finding.Severity) })
+	r.Change.ShowOnly(sevs)
+	r.Summarize()
+	r.SeverityFilter = namesOf(sevs)
+}
+
+// ShowOnly keeps the changed findings of the given severities and recounts; a nil
+// Change stays nil.
+func (c *Change) ShowOnly(sevs []Severity) {
+	if c == nil || len(sevs) == 0 {
+		return
+	}
+	drop := func(f ChangedFinding) bool { return !slices.Contains(sevs, f.Severity) }
+	c.New = slices.DeleteFunc(c.New, drop)
+	c.Fixed = slices.DeleteFunc(c.Fixed, drop)
+	c.Persisting = slices.DeleteFunc(c.Persisting, drop)
+	c.NotAssessed = slices.DeleteFunc(c.NotAssessed, drop)
+	c.Counts = ChangeCounts{New: len(c.New), Fixed: len(c.Fixed), Persisting: len(c.Persisting), NotAssessed: len(c.NotAssessed)}
+}
+
+// ShowOnly keeps the compared findings of the given severities.
+func (c *Comparison) ShowOnly(sevs []Severity) {
+	if len(sevs) == 0 {
+		return
+	}
+	c.Change.ShowOnly(sevs)
+	c.SeverityFilter = namesOf(sevs)
+}
