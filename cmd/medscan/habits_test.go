@@ -478,3 +478,48 @@ func TestLevenshtein(t *testing.T) {
 		t.Errorf("closest of nothing near = %q", got)
 	}
 }
+
+// TestREADMECommandsParse holds the README's examples to the command definitions: each
+// `medscan …` line of its "Using it" block names a command and flags that exist, with
+// values of the right type, so that the README cannot teach a flag medscan lacks.
+func TestREADMECommandsParse(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testproc.RepoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, using, _ := strings.Cut(string(data), "## Using it")
+	using, _, _ = strings.Cut(using, "\n## ")
+	n, inCode := 0, false
+	for _, line := range strings.Split(using, "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+			continue
+		}
+		line = strings.TrimPrefix(strings.TrimSpace(line), "sudo ")
+		if !inCode || !strings.HasPrefix(line, "medscan ") {
+			continue
+		}
+		line, _, _ = strings.Cut(line, "#")
+		line, _, _ = strings.Cut(line, "<")
+		line, _, _ = strings.Cut(line, ">")
+		line = strings.NewReplacer("[", "", "]", "").Replace(line)
+		var args []string
+		for _, f := range strings.Fields(line)[1:] {
+			f, _, _ = strings.Cut(f, "|") // "json|csv": one of them
+			args = append(args, f)
+		}
+		n++
+		root := newRoot(&app{})
+		c, rest, err := root.Find(args)
+		if err != nil || c == root {
+			t.Errorf("README: %q: no such command (%v)", line, err)
+			continue
+		}
+		if err := c.ParseFlags(rest); err != nil {
+			t.Errorf("README: %q: %v", line, err)
+		}
+	}
+	if n < 20 {
+		t.Errorf("found %d medscan command lines in the README's \"Using it\"; the parsing of the section is broken", n)
+	}
+}
