@@ -213,8 +213,8 @@ func (c *config) lookup(command, flag string) (configValue, bool) {
 // a.defaults says where each came from.
 func (a *app) applyDefaults(c *cobra.Command) error {
 	switch c.Name() {
-	case "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd, "help":
-		return nil // completing or asking for help must work whatever the file says
+	case "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd, "help", "version":
+		return nil // completing, asking for help or the version must work whatever the file says
 	}
 	a.defaults = map[string]string{}
 	// A bad configuration is a bad flag written down: a usage error.
