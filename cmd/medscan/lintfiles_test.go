@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,5 +68,95 @@ func TestWardHL7DeviceIDsAndSelfSignedPumps(t *testing.T) {
 	}
 	if !strings.Contains(res.stdout, "hl7_device_ids") || strings.Contains(res.stdout, ">devices<") {
 		t.Errorf("the HTML evidence does not name the HL7 device identities as such")
+	}
+}
+
+// Issue 12, defect 1: every finding about a certificate read from a file names the file
+// and the certificate's place in it, in the table, JSON, CSV and SARIF; lint --scan of a
+// capture's scan keeps the host and port each certificate was seen on.
+func TestLintFindingsNameTheirFile(t *testing.T) {
+	work := t.TempDir()
+	ca, caKey := genCert(t, "Lint CA", true, nil, nil)
+	leaf, _ := genCert(t, "device-7", false, ca, caKey)
+	self, _ := genCert(t, "pump-self", false, nil, nil)
+	writeIn(t, filepath.Join(work, "certs", "chain.pem"), pemCerts(leaf.Raw, ca.Raw, self.Raw))
+	db := filepath.Join(work, "m.db")
+	const where = "certs/chain.pem#3" // the self-signed leaf, third in the bundle
+	res := medscan(t, work, nil, "lint", "certs", "--db", db, "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("lint: exit %d\n%s", res.code, res.stderr)
+	}
+	found := false
+	for _, f := range findingsOf(t, res.stdout) {
+		if f["file"] == nil || f["file"] == "" {
+			t.Errorf("a file finding without its file: %v", f)
+		}
+		if f["rule"] == "cert-self-signed" {
+			found = true
+			if f["file"] != where || f["host"] != "" {
+				t.Errorf("cert-self-signed at %v (host %q), want %s", f["file"], f["host"], where)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no cert-self-signed for the self-signed leaf:\n%s", res.stdout)
+	}
+	for _, tc := range []struct{ format, want string }{
+		{"table", "| " + where},
+		{"csv", "," + where + "\n"},
+		{"sarif", `"uri": "certs/chain.pem"`},
+		{"html", where},
+	} {
+		res := medscan(t, work, nil, "report", "--kind", "lint", "--scan", "latest", "--db", db, "--format", tc.format)
+		if res.code != 0 || !strings.Contains(res.stdout, tc.want) {
+			t.Errorf("%s: exit %d, no %q in\n%.3000s", tc.format, res.code, tc.want, res.stdout)
+		}
+		if tc.format == "sarif" && strings.Contains(res.stdout, "medscan:certificate/") {
+			t.Errorf("sarif: a file finding located by a medscan: URI")
+		}
+	}
+
+	// lint --scan of a capture's scan: the pumps' findings keep their host and port.
+	res = medscan(t, work, nil, "scan", "--pcap", wardCapture(t), "--db", db, "-o", filepath.Join(work, "scan.json"))
+	if res.code != 0 {
+		t.Fatalf("scan: exit %d\n%s", res.code, res.stderr)
+	}
+	res = medscan(t, work, nil, "lint", "--scan", "latest", "--db", db, "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("lint --scan: exit %d\n%s", res.code, res.stderr)
+	}
+	pumps := map[string]bool{}
+	for _, f := range findingsOf(t, res.stdout) {
+		if f["rule"] == "cert-self-signed" {
+			pumps[fmt.Sprintf("%v:%v", f["host"], f["port"])] = true
+			if msg, _ := f["message"].(string); strings.HasPrefix(msg, "file") {
+				t.Errorf("lint --scan lost the host: %s", msg)
+			}
+		}
+	}
+	for _, p := range []string{"10.20.1.11:443", "10.20.1.12:443", "10.20.1.13:443", "10.20.1.14:443"} {
+		if !pumps[p] {
+			t.Errorf("lint --scan: no cert-self-signed on %s (got %v)", p, pumps)
+		}
+	}
+}
+
+// pemCerts is DER certificates as one PEM bundle.
+func pemCerts(ders ...[]byte) []byte {
+	var out []byte
+	for _, d := range ders {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})...)
+	}
+	return out
+}
+
+// writeIn writes a file, making its folder.
+func writeIn(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

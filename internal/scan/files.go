@@ -40,9 +40,11 @@ type FileOptions struct {
 }
 
 // RunFiles reads certificates from files (and from a stored scan), examines them,
-// applies the rules of the policy and stores the result as a scan whose sightings have
-// source "file": no endpoint, so findings about them have Host "" and the certificate's
-// SHA-256 as Subject. A file that holds no certificate, or is damaged part-way, is a
+// applies the rules of the policy and stores the result as a scan of kind lint. A
+// certificate read from a file has a sighting of source "file" naming the file and its
+// position there: no endpoint, so findings about it have Host "", the file in File and
+// the certificate's SHA-256 as Subject. A certificate of a stored scan keeps the
+// sightings that scan recorded, hosts and ports included. A file that holds no certificate, or is damaged part-way, is a
 // problem of the scan, which goes on; the scan is then incomplete. RunFiles returns an
 // error only when nothing could be stored.
 func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, error) {
@@ -133,7 +135,7 @@ func readCertFile(set *observe.Set, path string, at time.Time, problem func(sour
 	}
 	ders, err := lint.ReadCerts(data)
 	for i, der := range ders {
-		addFileCert(set, der, i, at)
+		addFileCert(set, der, fileName(path), i, at)
 	}
 	set.AddCounter("cert_files_read", 1)
 	set.AddCounter("certificates_read", uint64(len(ders)))
@@ -142,14 +144,26 @@ func readCertFile(set *observe.Set, path string, at time.Time, problem func(sour
 	}
 }
 
+// fileName is a file as findings and reports name it: the path as the user gave it
+// (relative stays relative), cleaned, with forward slashes. Unlike the run's sources
+// (sourceNames: absolute, because the history pairs runs by them), this is for a reader
+// and for SARIF, whose consumers resolve a relative path against the folder the run was
+// made from (a repository's root in CI); the same command in the same folder names the
+// same files, run after run, and a finding's fingerprint does not depend on it.
+func fileName(path string) string { return filepath.ToSlash(filepath.Clean(path)) }
+
 // addFileCert records a certificate read from a file: a sighting with no endpoint, no
-// role and source file, at its position in the file.
-func addFileCert(set *observe.Set, der []byte, position int, at time.Time) {
-	set.AddCertificate(der, observe.CertSighting{Position: position, Time: at, Source: observe.SourceFile})
+// role and source file, naming the file and the certificate's position in it.
+func addFileCert(set *observe.Set, der []byte, file string, position int, at time.Time) {
+	set.AddCertificate(der, observe.CertSighting{Position: position, Time: at, Source: observe.SourceFile, File: file})
 }
 
-// addStoredScan adds every certificate of a stored scan as a file sighting, so that
-// the certificates a capture showed are linted again under today's rules and policy.
+// addStoredScan adds every certificate of a stored scan with the sightings that scan
+// recorded (the host and port that presented it, its place in the chain, when, and how:
+// passive, active or from a file), so that the certificates a capture showed are linted
+// again under today's rules and policy and every finding still names the host it was
+// seen on. A certificate the scan kept without a sighting is added as read from a
+// file, at the time of this run.
 func addStoredScan(ctx context.Context, st *store.Store, set *observe.Set, id int64, at time.Time) error {
 	rep, err := st.Load(ctx, id)
 	if err != nil {
@@ -160,7 +174,12 @@ func addStoredScan(ctx context.Context, st *store.Store, set *observe.Set, id in
 		if err != nil {
 			return err
 		}
-		addFileCert(set, der, 0, at)
+		if len(c.SeenOn) == 0 {
+			addFileCert(set, der, "", 0, at)
+		}
+		for _, sg := range c.SeenOn {
+			set.AddCertificate(der, sg.CertSighting)
+		}
 	}
 	set.AddCounter("certificates_from_store", uint64(len(rep.Certificates)))
 	return nil
