@@ -65,10 +65,14 @@ func cmdLint(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Label:        run.label,
 		ToolVersion:  version,
 		FileError:    func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
+		Warn:         func(msg string) { fmt.Fprintf(stderr, "medscan: warning: %s\n", msg) },
 		KeyBlocklist: in.blocklist,
 	})
 	if err != nil {
 		return err
+	}
+	if s := scan.SkippedSummary(res.Set.Counters); s != "" {
+		fmt.Fprintf(stderr, "medscan: skipped: %s\n", s)
 	}
 	return run.finish(ctx, st, res.ScanID, res.Complete, in, fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
 		"some files could not be read in full; every certificate that was read is stored and reported", stdout, stderr)

@@ -5,9 +5,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // findingsOf decodes the findings of a JSON report as generic maps, so that a test reads
@@ -158,5 +161,94 @@ func writeIn(t *testing.T, path string, data []byte) {
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 12, defect 2: a folder of a device's PKI material (certificates, their private
+// keys, an encrypted key, requests, a README) lints clean: the keys, requests and other
+// files are skipped and counted on stderr and in the report's counters, the run is
+// complete and exits 0; a non-certificate file named on the command line is skipped
+// with a warning.
+func TestLintSkipsKeysAndOtherFiles(t *testing.T) {
+	work := t.TempDir()
+	material := filepath.Join(testproc.RepoRoot(t), "lint", "testdata", "material")
+	copyIn := func(from, to string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(material, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeIn(t, filepath.Join(work, "certs", to), data)
+	}
+	ca, caKey := genCert(t, "Device CA", true, nil, nil)
+	leaf, _ := genCert(t, "device-9", false, ca, caKey)
+	writeIn(t, filepath.Join(work, "certs", "chain.pem"), pemCerts(leaf.Raw, ca.Raw))
+	copyIn("pkcs8.pem", "dev.key")        // a private key
+	copyIn("encrypted.der", "dev-enc.p8") // an encrypted one, DER
+	copyIn("request.der", "dev.csr.der")  // a request, DER: no broken certificate
+	copyIn("request.csr", "renew.csr")    // a request, PEM
+	writeIn(t, filepath.Join(work, "certs", "README"), []byte("PKI material of pump 9\n"))
+	db := filepath.Join(work, "m.db")
+	res := medscan(t, work, nil, "lint", "certs", "--db", db, "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("lint: exit %d\n%s", res.code, res.stderr)
+	}
+	const want = "medscan: skipped: 2 private keys (1 encrypted), 2 CSRs, 1 other file"
+	if !strings.Contains(res.stderr, want) || strings.Contains(res.stderr, "not a certificate") {
+		t.Errorf("stderr lacks %q or names a problem:\n%s", want, res.stderr)
+	}
+	var doc struct {
+		Scan struct {
+			Complete bool  `json:"complete"`
+			Problems []any `json:"problems"`
+			Counters []struct {
+				Name  string `json:"name"`
+				Value int    `json:"value"`
+			} `json:"counters"`
+		} `json:"scan"`
+		Certificates []any `json:"certificates"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	counters := map[string]int{}
+	for _, c := range doc.Scan.Counters {
+		counters[c.Name] = c.Value
+	}
+	if !doc.Scan.Complete || len(doc.Scan.Problems) != 0 || len(doc.Certificates) != 2 ||
+		counters["skipped_private_keys"] != 1 || counters["skipped_encrypted_private_keys"] != 1 ||
+		counters["skipped_csrs"] != 2 || counters["skipped_other_files"] != 1 {
+		t.Errorf("complete %v, problems %v, %d certificates, counters %v", doc.Scan.Complete, doc.Scan.Problems,
+			len(doc.Certificates), counters)
+	}
+	for _, f := range findingsOf(t, res.stdout) {
+		if strings.Contains(fmt.Sprint(f["subject"]), "medscan_x509_parse") {
+			t.Errorf("a request or key read as a broken certificate: %v", f["message"])
+		}
+	}
+
+	// Named on the command line: skipped with a warning, still no error.
+	res = medscan(t, work, nil, "lint", "certs/chain.pem", "certs/README", "certs/dev.key", "--db", db, "-o", filepath.Join(work, "r.json"))
+	if res.code != 0 || !strings.Contains(res.stderr, "medscan: warning: certs/README: not a certificate file, skipped") ||
+		!strings.Contains(res.stderr, "medscan: warning: certs/dev.key: a private key, not a certificate, skipped") {
+		t.Errorf("explicit files: exit %d\n%s", res.code, res.stderr)
+	}
+
+	// openssl's own output, when it is installed, the same way.
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Log("openssl not installed: the committed files above stand for it")
+		return
+	}
+	dir := filepath.Join(work, "ossl")
+	writeIn(t, filepath.Join(dir, "README.md"), []byte("# keys\n"))
+	cmd := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key",
+		"-subj", "/CN=srv", "-days", "30", "-out", "srv.pem")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	res = medscan(t, work, nil, "lint", "ossl", "--db", db, "-o", filepath.Join(work, "o.json"))
+	if res.code != 0 || !strings.Contains(res.stderr, "skipped: 1 private key, 1 other file") {
+		t.Errorf("openssl folder: exit %d\n%s", res.code, res.stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/medscan/medscan/findings"
@@ -32,6 +33,9 @@ type FileOptions struct {
 	ToolVersion string
 	// FileError is told about each file that could not be read in full, as it happens.
 	FileError func(err error)
+	// Warn is told about each file named in Paths itself (not found in a folder) that
+	// holds no certificate and was skipped.
+	Warn func(msg string)
 	// KeyBlocklist lists known-compromised keys (--key-blocklist); nil for none.
 	KeyBlocklist *lint.Blocklist
 	// Clock gives the scan's times; a certificate read from a file is observed when
@@ -86,7 +90,9 @@ func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, er
 			if d.IsDir() || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 				return nil
 			}
-			readCertFile(set, path, clock(), problem)
+			if skipped := readCertFile(set, path, clock(), problem); skipped != "" && path == root && opt.Warn != nil {
+				opt.Warn(fileName(path) + ": " + skipped + ", skipped")
+			}
 			return nil
 		})
 		if err != nil {
@@ -113,27 +119,61 @@ func errMessage(err error) string {
 	return err.Error()
 }
 
+// The counters of what a lint run skipped (SkippedSummary words them).
+const (
+	counterSkippedKeys          = "skipped_private_keys"
+	counterSkippedEncryptedKeys = "skipped_encrypted_private_keys"
+	counterSkippedCSRs          = "skipped_csrs"
+	counterSkippedOther         = "skipped_other_files"
+)
+
 // readCertFile adds the certificates of one file to the set, as file sightings at
-// positions in the order the file holds them.
-func readCertFile(set *observe.Set, path string, at time.Time, problem func(source, msg string)) {
+// positions in the order the file holds them. Private keys and requests (beside
+// certificates or alone), and a file with nothing medscan recognises (a README), are
+// counted as skipped, never a problem: a folder of a device's PKI material holds them.
+// It returns what the file was when it held no certificate ("a private key", "not a
+// certificate file"), else "".
+func readCertFile(set *observe.Set, path string, at time.Time, problem func(source, msg string)) (skipped string) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		problem(path, errMessage(err))
-		return
+		return ""
 	}
 	if fi.IsDir() {
-		return
+		return ""
 	}
 	if fi.Size() > MaxFileBytes {
 		problem(path, fmt.Sprintf("%d bytes, beyond the limit of %d for a certificate file; not read", fi.Size(), MaxFileBytes))
-		return
+		return ""
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		problem(path, errMessage(err))
-		return
+		return ""
 	}
 	ders, err := lint.ReadCerts(data)
+	material := lint.FindMaterial(data)
+	for _, m := range material {
+		switch {
+		case m.Kind == lint.MaterialCSR:
+			set.AddCounter(counterSkippedCSRs, 1)
+		case m.Encrypted:
+			set.AddCounter(counterSkippedEncryptedKeys, 1)
+		default:
+			set.AddCounter(counterSkippedKeys, 1)
+		}
+	}
+	if err == lint.ErrNotCertificate {
+		// Nothing in the file is, or looks like, a certificate.
+		switch {
+		case len(material) == 0:
+			set.AddCounter(counterSkippedOther, 1)
+			return "not a certificate file"
+		case material[0].Kind == lint.MaterialCSR:
+			return "a certificate signing request, not a certificate"
+		}
+		return "a private key, not a certificate"
+	}
 	for i, der := range ders {
 		addFileCert(set, der, fileName(path), i, at)
 	}
@@ -142,6 +182,38 @@ func readCertFile(set *observe.Set, path string, at time.Time, problem func(sour
 	if err != nil {
 		problem(path, err.Error())
 	}
+	return ""
+}
+
+// SkippedSummary words what a lint run skipped, from its counters: "2 private keys (1
+// encrypted), 1 CSR, 1 other file", or "" when it skipped nothing.
+func SkippedSummary(counters []observe.Counter) string {
+	n := map[string]uint64{}
+	for _, c := range counters {
+		n[c.Name] = c.Value
+	}
+	var parts []string
+	if keys, enc := n[counterSkippedKeys]+n[counterSkippedEncryptedKeys], n[counterSkippedEncryptedKeys]; keys > 0 {
+		p := plural(keys, "private key", "private keys")
+		if enc > 0 {
+			p += fmt.Sprintf(" (%d encrypted)", enc)
+		}
+		parts = append(parts, p)
+	}
+	if c := n[counterSkippedCSRs]; c > 0 {
+		parts = append(parts, plural(c, "CSR", "CSRs"))
+	}
+	if c := n[counterSkippedOther]; c > 0 {
+		parts = append(parts, plural(c, "other file", "other files"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // fileName is a file as findings and reports name it: the path as the user gave it
