@@ -35,6 +35,7 @@ type ChangedFinding struct {
 	Severity    Severity `json:"severity"` // in the later scan; in the earlier one when fixed or not assessed
 	Host        string   `json:"host"`
 	Port        int      `json:"port"`
+	File        string   `json:"file,omitempty"` // as in Finding
 	Subject     string   `json:"subject,omitempty"`
 	Message     string   `json:"message"`
 	// Reason says why a finding absent from the later scan is not counted as fixed.
@@ -47,5 +48,10 @@ type ChangedFinding struct {
 // Changed names a finding for a Change.
 func Changed(f Finding) ChangedFinding {
 	return ChangedFinding{Fingerprint: f.Identity(), Rule: f.Rule, Severity: f.Severity, Host: f.Host, Port: f.Port,
-		Subject: f.Subject, Message: f.Message}
+		File: f.File, Subject: f.Subject, Message: f.Message}
+}
+
+// Location is where the finding is, as Finding.Location says.
+func (c ChangedFinding) Location() string {
+	return Finding{Host: c.Host, Port: c.Port, File: c.File}.Location()
 }

@@ -180,9 +180,13 @@ func Target(host string, port int) string {
 
 // Holder names who presents a certificate, or holds its key, in messages and evidence:
 // "10.20.1.11:443" for a server, "client 10.20.1.7" for a client (role "client"),
-// "file" for a certificate read from a file (no host). ParseHolder reads it back.
-func Holder(host string, port int, role string) string {
+// "file certs/chain.pem#2" for a certificate read from a file (no host; file is its
+// FileRef), "file" when the file is not known (a store of an older medscan).
+// ParseHolder reads it back.
+func Holder(host string, port int, role, file string) string {
 	switch {
+	case host == "" && file != "":
+		return "file " + file
 	case host == "":
 		return "file"
 	case role == "client":
@@ -191,11 +195,11 @@ func Holder(host string, port int, role string) string {
 	return Target(host, port)
 }
 
-// ParseHolder reads what Holder wrote: the host ("" for "file"), the port (0 for a
+// ParseHolder reads what Holder wrote: the host ("" for a file), the port (0 for a
 // client), the role ("server", "client", or "" for a file); ok is false for anything
 // else.
 func ParseHolder(s string) (host string, port int, role string, ok bool) {
-	if s == "file" {
+	if s == "file" || strings.HasPrefix(s, "file ") {
 		return "", 0, "", true
 	}
 	if c, isClient := strings.CutPrefix(s, "client "); isClient {

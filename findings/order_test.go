@@ -55,14 +55,16 @@ func TestHolderRoundTrip(t *testing.T) {
 		host string
 		port int
 		role string
+		file string
 		want string
 	}{
-		{"10.20.1.11", 443, "server", "10.20.1.11:443"},
-		{"2001:db8::1", 443, "server", "[2001:db8::1]:443"},
-		{"10.20.1.7", 0, "client", "client 10.20.1.7"},
-		{"", 0, "", "file"},
+		{"10.20.1.11", 443, "server", "", "10.20.1.11:443"},
+		{"2001:db8::1", 443, "server", "", "[2001:db8::1]:443"},
+		{"10.20.1.7", 0, "client", "", "client 10.20.1.7"},
+		{"", 0, "", "", "file"},
+		{"", 0, "", FileRef("certs/chain.pem", 1), "file certs/chain.pem#2"},
 	} {
-		got := Holder(tc.host, tc.port, tc.role)
+		got := Holder(tc.host, tc.port, tc.role, tc.file)
 		if got != tc.want {
 			t.Errorf("Holder(%q, %d, %q) = %q, want %q", tc.host, tc.port, tc.role, got, tc.want)
 		}

@@ -97,6 +97,12 @@ func tidy(v reflect.Value) {
 	}
 }
 
+// TidyEvidence tidies one finding's evidence in place, as Tidy would: every string
+// cleaned and every nil list made empty. Rules call it as they emit (rules.Context.Emit),
+// so that the store keeps [] rather than null: a null read back is an untyped nil,
+// which no later Tidy can tell from a missing value.
+func TidyEvidence(m map[string]any) { cleanMap(m) }
+
 // cleanMap cleans an evidence map in place: its keys and, through cleanAny, its values.
 func cleanMap(m map[string]any) {
 	var renamed [][2]string

@@ -90,7 +90,7 @@ func ExamineWith(set *observe.Set, opt Options) {
 			f.LintError = "zlint not run: the certificate does not parse"
 			continue
 		}
-		lints, err := runZLint(zc, f.Role, f.WebPKI)
+		lints, err := runZLint(zc, f.Role, f.WebPKI, f.SelfSigned)
 		if err != nil {
 			f.LintError = err.Error()
 			continue

@@ -42,7 +42,9 @@ func ReadCerts(data []byte) ([][]byte, error) {
 		}
 		return certs, err
 	}
-	if !looksLikeCert(data) {
+	// A DER private key (encrypted PKCS #8) or request starts the way a certificate
+	// does, a SEQUENCE in a SEQUENCE: it is no broken certificate.
+	if !looksLikeCert(data) || len(FindMaterial(data)) > 0 {
 		return nil, ErrNotCertificate
 	}
 	if len(data) > MaxCertBytes {
@@ -106,7 +108,11 @@ func readPEM(data []byte) ([][]byte, error) {
 			}
 			out = append(out, certs...)
 		default:
-			problems = append(problems, "a "+b.Type+" block is not a certificate")
+			// A private key or a request beside the certificates is what a folder of
+			// PKI material holds (FindMaterial counts them); anything else is a problem.
+			if _, material := pemMaterial[b.Type]; !material {
+				problems = append(problems, "a "+b.Type+" block is not a certificate")
+			}
 		}
 		if len(out) > MaxFileCerts {
 			out = out[:MaxFileCerts]

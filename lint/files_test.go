@@ -58,7 +58,9 @@ func TestReadCerts(t *testing.T) {
 		{"PKCS #7 DER", p7, 2, false, false},
 		{"PKCS #7 PEM", pemOf("PKCS7", p7), 2, false, false},
 		{"truncated DER is a certificate to describe", a[:len(a)/2], 1, false, false},
-		{"PEM with a key block", append(pemOf("CERTIFICATE", a), pemOf("PRIVATE KEY", []byte{1})...), 1, true, false},
+		// A key beside the certificates is PKI material FindMaterial counts, not a problem.
+		{"PEM with a key block", append(pemOf("CERTIFICATE", a), pemOf("PRIVATE KEY", []byte{1})...), 1, false, false},
+		{"PEM with a block of another kind", append(pemOf("CERTIFICATE", a), pemOf("X509 CRL", []byte{1})...), 1, true, false},
 		{"only a key", pemOf("PRIVATE KEY", []byte{1}), 0, true, true},
 		{"text", []byte("hello"), 0, true, true},
 		{"empty", nil, 0, true, true},

@@ -48,6 +48,20 @@ var privateExcluded = []string{
 	"w_ian_iana_pub_suffix_empty",
 }
 
+// selfSignedExcluded are lints whose verdict on a self-signed certificate contradicts
+// RFC 5280, dropped for every certificate whose self-signature verifies (CertFacts.
+// SelfSigned), with why.
+//
+// e_ext_authority_key_identifier_no_key_identifier: RFC 5280 §4.2.1.1 lets a
+// self-signed certificate omit the authority key identifier (its issuer's key is its
+// own, and the subject key identifier is all path building needs), and the lint's own
+// description says it is about "non-self-issued certificates"; zlint grants the
+// exception only when the certificate is also a CA, so it fails every self-signed
+// device leaf (a pump's factory certificate) that cert-self-signed already reports. A
+// self-issued certificate whose signature does not verify with its own key (a CA's key
+// rollover) is not self-signed and keeps the lint: there the identifier matters.
+var selfSignedExcluded = []string{"e_ext_authority_key_identifier_no_key_identifier"}
+
 type registryKey struct {
 	role   string
 	public bool
@@ -98,10 +112,11 @@ func registryFor(role string, public bool) (zl.Registry, error) {
 }
 
 // runZLint lints one parsed certificate for its role and PKI and returns the results
-// at warn or worse, sorted by name. A lint that panics on a malformed certificate is
+// at warn or worse, sorted by name, leaving out selfSignedExcluded when selfSigned (the
+// certificate's facts say its self-signature verifies). A lint that panics on a malformed certificate is
 // reported as an error of the run, never propagated: one certificate must not stop a
 // scan.
-func runZLint(zc *zx509.Certificate, role string, public bool) (out []observe.CertLint, err error) {
+func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out []observe.CertLint, err error) {
 	reg, err := registryFor(role, public)
 	if err != nil {
 		return nil, err
@@ -114,7 +129,7 @@ func runZLint(zc *zx509.Certificate, role string, public bool) (out []observe.Ce
 	rs := zlint.LintCertificateEx(zc, reg)
 	out = []observe.CertLint{}
 	for name, r := range rs.Results {
-		if r == nil || r.Status < zl.Warn {
+		if r == nil || r.Status < zl.Warn || selfSigned && slices.Contains(selfSignedExcluded, name) {
 			continue
 		}
 		out = append(out, observe.CertLint{

@@ -1,9 +1,18 @@
 package lint
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +84,66 @@ func TestWebPKIAutoByPublicRootName(t *testing.T) {
 		if name == "" || h == ([32]byte{}) {
 			t.Errorf("bad root entry %x %q", h, name)
 		}
+	}
+}
+
+// A self-signed leaf may omit the authority key identifier (RFC 5280 §4.2.1.1), so the
+// ward pump's factory certificate, which cert-self-signed reports, is not also reported
+// by zlint for lacking one; a certificate that only looks self-issued (its issuer's name
+// but another key) and a CA-issued leaf still are.
+func TestAKILintAndSelfSigned(t *testing.T) {
+	pumpPEM, err := os.ReadFile(filepath.Join("testdata", "ward-pump-0013.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(pumpPEM)
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	mk := func(subject, issuer string, signer *ecdsa.PrivateKey, ca bool) []byte {
+		key := newKey()
+		if signer == nil {
+			signer = key
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: subject},
+			NotBefore: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			BasicConstraintsValid: true, IsCA: ca, SubjectKeyId: []byte{1, 2, 3, 4}}
+		parent := &x509.Certificate{Subject: pkix.Name{CommonName: issuer}} // no key identifier: no AKI written
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	const aki = "e_ext_authority_key_identifier_no_key_identifier"
+	tests := []struct {
+		name       string
+		der        []byte
+		selfSigned bool
+		akiLint    bool
+	}{
+		{"ward pump-0013, self-signed leaf without AKI", blk.Bytes, true, false},
+		{"self-signed leaf made here", mk("dev-1", "dev-1", nil, false), true, false},
+		{"self-issued, signed by another key", mk("dev-2", "dev-2", newKey(), false), false, true},
+		{"leaf issued by a CA without AKI", mk("dev-3", "Some CA", newKey(), false), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := observe.NewSet()
+			ref := set.AddCertificate(tt.der, observe.CertSighting{Source: observe.SourceFile})
+			ExamineWith(set, Options{})
+			f := set.Certificates[ref].Facts
+			if f.SelfSigned != tt.selfSigned || f.Lints == nil {
+				t.Fatalf("self-signed %v (want %v), lints %v %s", f.SelfSigned, tt.selfSigned, f.Lints, f.LintError)
+			}
+			got := slices.ContainsFunc(f.Lints, func(l observe.CertLint) bool { return l.Name == aki })
+			if got != tt.akiLint {
+				t.Errorf("%s reported %v, want %v (lints %v)", aki, got, tt.akiLint, f.Lints)
+			}
+		})
 	}
 }

@@ -175,7 +175,7 @@ func (s *Set) addCertRef(ref CertRef, der []byte, sg CertSighting) {
 	}
 	for i := range c.Seen {
 		o := &c.Seen[i]
-		if o.Endpoint == sg.Endpoint && o.Role == sg.Role && o.Position == sg.Position && o.Source == sg.Source {
+		if o.Endpoint == sg.Endpoint && o.Role == sg.Role && o.Position == sg.Position && o.Source == sg.Source && o.File == sg.File {
 			if o.SNI == "" {
 				o.SNI = sg.SNI
 			}

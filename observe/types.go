@@ -140,6 +140,10 @@ type CertSighting struct {
 	SNI      string     `json:"sni"`
 	Time     time.Time  `json:"time"`
 	Source   Source     `json:"source"`
+	// File is the file the certificate was read from, as the user named it (see
+	// internal/scan: cleaned, with forward slashes), Position its place in the file; ""
+	// for a certificate seen on the network.
+	File string `json:"file,omitempty"`
 }
 
 // Certificate is one distinct certificate (by DER) and every place it was seen.
@@ -147,7 +151,7 @@ type Certificate struct {
 	SHA256    CertRef
 	DER       []byte
 	FirstSeen time.Time
-	Seen      []CertSighting // distinct by (Endpoint, Role, Position)
+	Seen      []CertSighting // distinct by (Endpoint, Role, Position, Source, File)
 	Facts     *CertFacts     // filled by package lint; nil until examined
 }
 

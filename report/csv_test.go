@@ -47,12 +47,12 @@ func TestCSVFindings(t *testing.T) {
 	if len(rows) != 1+len(r.Findings) {
 		t.Fatalf("%d rows for %d findings", len(rows), len(r.Findings))
 	}
-	if got := strings.Join(rows[0], ","); got != "severity,rule,host,port,subject,message,first_seen,last_seen,fingerprint,source,remediation" {
+	if got := strings.Join(rows[0], ","); got != "severity,rule,host,port,subject,message,first_seen,last_seen,fingerprint,source,remediation,file" {
 		t.Errorf("header = %s", got)
 	}
 	want := []string{"high", "cleartext-credentials", "2001:db8::1", "1883", "00112233445566778899aabbccddeeff",
 		"MQTT CONNECT carries a user name and password in clear", "2024-03-05T10:20:30Z", "2024-03-05T10:20:30Z",
-		r.Findings[2].Fingerprint, "passive", ""}
+		r.Findings[2].Fingerprint, "passive", "", ""}
 	if got := strings.Join(rows[3], "|"); got != strings.Join(want, "|") {
 		t.Errorf("row 3 = %s\nwant    %s", got, strings.Join(want, "|"))
 	}
@@ -70,7 +70,7 @@ func TestCSVInjection(t *testing.T) {
 		r := fixture()
 		r.Findings = r.Findings[:1]
 		f := &r.Findings[0]
-		f.Host, f.Subject, f.Message, f.Remediation = p, p, p, p
+		f.Host, f.Subject, f.Message, f.Remediation, f.File = p, p, p, p, p
 		r.Assets = []findings.Asset{{MAC: p, Asset: observe.Asset{Addr: netip.MustParseAddr("10.0.0.1"), MACs: []string{p}}}}
 		r.Services = []findings.Service{{Host: "10.0.0.1", Port: 1, Service: observe.Service{Protocol: p}, Cipher: p, TLSVersion: p}}
 		// Control characters are escaped first (a tab is a space, a carriage return
@@ -80,7 +80,7 @@ func TestCSVInjection(t *testing.T) {
 			want = "'" + want
 		}
 		fr := readCSV(t, render(t, "csv", Options{}, r))
-		for _, col := range []int{2, 4, 5, 10} {
+		for _, col := range []int{2, 4, 5, 10, 11} {
 			if fr[1][col] != want {
 				t.Errorf("findings column %s: %q; want %q", fr[0][col], fr[1][col], want)
 			}

@@ -66,7 +66,7 @@ func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 			case status == "persisting":
 				detail = ""
 			}
-			tb.rows = append(tb.rows, []string{st, strings.ToUpper(f.Severity.String()), term(f.Rule), target(f.Host, f.Port),
+			tb.rows = append(tb.rows, []string{st, strings.ToUpper(f.Severity.String()), term(f.Rule), location(f),
 				term(detail)})
 		}
 	}

@@ -82,7 +82,7 @@ func htmlChange(c *findings.Change) *changeView {
 	rows := func(fs []findings.ChangedFinding) []changeRow {
 		var out []changeRow
 		for _, f := range fs {
-			out = append(out, changeRow{Severity: f.Severity.String(), Rule: term(f.Rule), Target: target(f.Host, f.Port),
+			out = append(out, changeRow{Severity: f.Severity.String(), Rule: term(f.Rule), Target: location(f),
 				Message: term(f.Message), Reason: term(f.Reason), Suppressed: f.Suppressed})
 		}
 		return out
@@ -160,7 +160,7 @@ func htmlGroupFindings(fs []findings.Finding, info findings.Catalog) ([]ruleRow,
 				g.References = appendUnique(g.References, term(ref))
 			}
 			g.Findings = append(g.Findings, findingView{
-				Severity: f.Severity.String(), Target: target(f.Host, f.Port), Subject: term(f.Subject),
+				Severity: f.Severity.String(), Target: location(f), Subject: term(f.Subject),
 				Message: term(f.Message), Source: term(f.Source), Fingerprint: term(f.Fingerprint),
 				Time: f.Time, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen,
 				Evidence: htmlEvidence(reflect.ValueOf(f.Evidence), 0),

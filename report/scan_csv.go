@@ -54,13 +54,15 @@ func writeCSV(w io.Writer, rows [][]string) error {
 	return nil
 }
 
-// findingRows is one row per finding, in the Report's order.
+// findingRows is one row per finding, in the Report's order; file (where a finding
+// about a file is, "certs/chain.pem#2") came last, after the columns of earlier
+// releases, so that a sheet reading columns by position still reads them.
 func findingRows(r *findings.Report) [][]string {
 	rows := [][]string{{"severity", "rule", "host", "port", "subject", "message", "first_seen", "last_seen",
-		"fingerprint", "source", "remediation"}}
+		"fingerprint", "source", "remediation", "file"}}
 	for _, f := range r.Findings {
 		rows = append(rows, []string{f.Severity.String(), f.Rule, f.Host, csvPort(f.Port), f.Subject, f.Message,
-			csvTime(f.FirstSeen), csvTime(f.LastSeen), f.Fingerprint, f.Source, f.Remediation})
+			csvTime(f.FirstSeen), csvTime(f.LastSeen), f.Fingerprint, f.Source, f.Remediation, f.File})
 	}
 	return rows
 }

@@ -178,7 +178,7 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog) htmlView {
 	v.Change = htmlChange(r.Change)
 	for _, sf := range r.Suppressed {
 		v.Suppressed = append(v.Suppressed, suppressedRow{Severity: sf.Severity.String(), Rule: term(sf.Rule),
-			Target: target(sf.Host, sf.Port), Message: term(sf.Message), Reason: term(sf.Suppression.Reason),
+			Target: location(sf), Message: term(sf.Message), Reason: term(sf.Suppression.Reason),
 			Expires: term(sf.Suppression.Expires), Source: term(sf.Suppression.Source)})
 	}
 	return v

@@ -149,6 +149,9 @@ func sarifLog(r *findings.Report, catalog []findings.RuleInfo) (*sarif.Report, e
 		if f.Subject != "" {
 			props["subject"] = f.Subject
 		}
+		if f.File != "" {
+			props["file"] = f.File
+		}
 		res.Properties = props
 		run.AddResult(res) // sets ruleIndex: every finding's rule has a descriptor
 	}
@@ -268,12 +271,19 @@ func assetLocation(f findings.Finding) *sarif.Location {
 	case f.Host != "":
 		name, kind = uriHost(f.Host), "host"
 		uri = "medscan://" + name
+	case f.File != "":
+		// A certificate or key read from a file is in that file: the uri is the path as
+		// the user gave it (relative to where medscan ran, as code scanning resolves it
+		// against the repository's root), the logical name its place in the file.
+		path, _, _ := findings.ParseFileRef(f.File)
+		name, kind = f.File, "certificate"
+		uri = fileURI(cmp.Or(path, f.File))
 	default:
 		name, kind = f.Subject, "certificate"
 		uri = "medscan:certificate/" + url.PathEscape(f.Subject)
 	}
 	full := name
-	if f.Subject != "" && kind != "certificate" {
+	if f.Subject != "" && (kind != "certificate" || f.File != "") {
 		full += "/" + f.Subject
 	}
 	loc := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().

@@ -211,6 +211,15 @@ func target(host string, port int) string {
 	return term(findings.Target(host, port))
 }
 
+// location renders where a finding is (findings.Finding.Location): its target, or the
+// file and place that held it ("certs/chain.pem#2"), "-" when neither is known.
+func location(f interface{ Location() string }) string {
+	if l := f.Location(); l != "" {
+		return term(l)
+	}
+	return "-"
+}
+
 func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) error {
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(b, "Findings: none")
@@ -224,7 +233,7 @@ func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) er
 		{header: "MESSAGE", min: 20, flex: true, maxLines: 10}, // messages quote DNs
 	}}
 	for _, f := range r.Findings {
-		tb.rows = append(tb.rows, []string{f.Severity.String(), term(f.Rule), target(f.Host, f.Port), term(f.Message)})
+		tb.rows = append(tb.rows, []string{f.Severity.String(), term(f.Rule), location(f), term(f.Message)})
 		tb.paint = append(tb.paint, severityPaint[f.Severity])
 	}
 	return tb.render(b, total, t.opts.Color)
@@ -246,6 +255,9 @@ func keyText(c findings.Certificate) string {
 }
 
 func sightingText(s findings.Sighting) string {
+	if s.Host == "" && s.File != "" {
+		return term(findings.FileRef(s.File, s.Position))
+	}
 	role := s.Role
 	if s.Position == 0 {
 		role += " leaf"

@@ -27,7 +27,8 @@ type Presentation struct {
 	Facts    *observe.CertFacts
 	Endpoint observe.Endpoint // the presenting side; port 0 for a client certificate
 	Role     string           // "server", "client", or "" for a certificate read from a file
-	Position int              // 0 for the leaf
+	Position int              // 0 for the leaf, or the place in a file
+	File     string           // the file it was read from (observe.CertSighting.File); "" from the network
 	Source   observe.Source
 	// FirstSeen and LastSeen bound the observations of this presentation (the TLS
 	// sessions' times, or the sighting's).
@@ -77,10 +78,31 @@ func (p Presentation) TrustAnchor() bool {
 func HostPort(ep observe.Endpoint) (string, int) { return findings.AddrText(ep.Addr()), int(ep.Port()) }
 
 // Describe names who presented the certificate, for a message: "192.0.2.1:443" for a
-// server, "client 192.0.2.7" for a client, "file" for a certificate read from a file.
+// server, "client 192.0.2.7" for a client, "file certs/chain.pem#2" for a certificate
+// read from a file (findings.Holder).
 func (p Presentation) Describe() string {
 	host, port := HostPort(p.Endpoint)
-	return findings.Holder(host, port, p.Role)
+	return findings.Holder(host, port, p.Role, p.FileRef())
+}
+
+// FileRef is the certificate's place in the file it was read from ("certs/chain.pem#2",
+// findings.FileRef), "" for a certificate seen on the network.
+func (p Presentation) FileRef() string { return findings.FileRef(p.File, p.Position) }
+
+// Place is a finding about the presentation with its location filled in, the one way
+// every certificate and key rule does it: the host and port that presented it, or the
+// file that held it (also listed in the evidence's "files", so that findings about one
+// certificate in several files, merged by fingerprint, name them all).
+func (p Presentation) Place(f findings.Finding) findings.Finding {
+	f.Host, f.Port = HostPort(p.Endpoint)
+	f.File = p.FileRef()
+	if f.File != "" {
+		if f.Evidence == nil {
+			f.Evidence = map[string]any{}
+		}
+		f.Evidence["files"] = []string{f.File}
+	}
+	return f
 }
 
 // Name is how a message names the certificate, short enough for one readable sentence:
@@ -165,6 +187,7 @@ type presKey struct {
 	role     string
 	position int
 	source   observe.Source
+	file     string
 }
 
 // Presentations returns every certificate presentation in the set, built once per
@@ -187,7 +210,7 @@ func (c *Context) Presentations() []Presentation {
 		}
 		p, _, _ := pres.Add(k, func() *Presentation {
 			return &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
-				Source: k.source}
+				Source: k.source, File: k.file}
 		})
 		observe.Widen(&p.FirstSeen, &p.LastSeen, first, last)
 		if peer.IsValid() {
@@ -202,18 +225,18 @@ func (c *Context) Presentations() []Presentation {
 			continue
 		}
 		for i, ref := range s.ServerChain {
-			add(presKey{ref, s.Flow.Server, "server", i, s.Source}, s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI)
+			add(presKey{ref, s.Flow.Server, "server", i, s.Source, ""}, s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI)
 		}
 		clientEP := netip.AddrPortFrom(s.Flow.Client.Addr(), 0)
 		for i, ref := range s.ClientChain {
-			add(presKey{ref, clientEP, "client", i, s.Source}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "")
+			add(presKey{ref, clientEP, "client", i, s.Source, ""}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "")
 		}
 	}
 	// Sightings the sessions do not account for: certificates read from files, or
 	// reported by a producer without a session.
 	for ref, cert := range c.Set.Certificates {
 		for _, sg := range cert.Seen {
-			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source}
+			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source, sg.File}
 			if _, ok := pres.Get(k); ok {
 				continue
 			}
@@ -221,7 +244,8 @@ func (c *Context) Presentations() []Presentation {
 		}
 	}
 	sorted := pres.Sorted(func(a, b *Presentation) int {
-		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Role, b.Role), cmp.Compare(a.Position, b.Position),
+		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Role, b.Role), cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Position, b.Position),
 			slices.Compare(a.Cert.SHA256[:], b.Cert.SHA256[:]), cmp.Compare(a.Source, b.Source))
 	})
 	c.pres = make([]Presentation, 0, len(sorted))

@@ -139,6 +139,7 @@ func (c *Context) Emit(f findings.Finding) {
 	if f.Evidence == nil {
 		f.Evidence = map[string]any{}
 	}
+	findings.TidyEvidence(f.Evidence)
 	f.Time = f.Time.UTC()
 	if f.FirstSeen.IsZero() {
 		f.FirstSeen = f.Time

@@ -148,6 +148,17 @@ func newSeen(r *findings.Report) *seen {
 	for _, c := range r.Certificates {
 		sha, spki := strings.ToLower(c.SHA256), strings.ToLower(c.SPKISHA256)
 		s.certs[sha] = true
+		for _, on := range c.SeenOn {
+			if r.Scan.Kind == findings.KindLint && on.Host != "" {
+				// A lint run of a stored scan (lint --scan) shows what that scan saw
+				// each host present, without its sessions.
+				if on.Role == "client" {
+					s.asked[on.Host] = true
+				} else {
+					s.chain[target{on.Host, on.Port}] = true
+				}
+			}
+		}
 		if spki == "" {
 			continue
 		}
@@ -253,7 +264,7 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 		if f.Port == 0 {
 			role = "client"
 		}
-		self := findings.Holder(f.Host, f.Port, role)
+		self := findings.Holder(f.Host, f.Port, role, f.File)
 		var others []string
 		for _, h := range findings.EvidenceStrings(f.Evidence, "shared_by") {
 			if h == self {

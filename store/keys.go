@@ -60,7 +60,7 @@ type KeySighting struct {
 // String renders the sighting for evidence: "10.20.1.11:443 (scan 3)", "client
 // 10.20.1.7 (scan 3)", or "file (scan 3)".
 func (k KeySighting) String() string {
-	return fmt.Sprintf("%s (scan %d)", findings.Holder(k.Host, k.Port, k.Role), k.ScanID)
+	return fmt.Sprintf("%s (scan %d)", findings.Holder(k.Host, k.Port, k.Role, ""), k.ScanID)
 }
 
 // KeySightings returns where the key with this SPKI SHA-256 was seen in stored scans,

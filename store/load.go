@@ -135,7 +135,7 @@ func (l *loader) scanInfo(r *findings.Report) error {
 
 func (l *loader) findings(r *findings.Report) error {
 	return l.each(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, sf.evidence, sf.time, sf.source,
-		sf.remediation, sf.refs, f.fingerprint, f.first_seen, f.last_seen
+		sf.remediation, sf.refs, f.fingerprint, f.first_seen, f.last_seen, sf.file
 		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`,
 		func(rows *sql.Rows) error {
 			var (
@@ -145,7 +145,7 @@ func (l *loader) findings(r *findings.Report) error {
 				tm, first, last sql.NullString
 			)
 			if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &evidence, &tm, &f.Source,
-				&f.Remediation, &refs, &f.Fingerprint, &first, &last); err != nil {
+				&f.Remediation, &refs, &f.Fingerprint, &first, &last, &f.File); err != nil {
 				return err
 			}
 			f.Severity = findings.Severity(sev)
@@ -186,7 +186,7 @@ func (l *loader) certificates(r *findings.Report) error {
 	if err != nil {
 		return err
 	}
-	return l.each(`SELECT cert_id, host, port, peer, role, position, sni, time, source FROM cert_sightings
+	return l.each(`SELECT cert_id, host, port, peer, role, position, sni, time, source, file FROM cert_sightings
 		WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
 			sg       findings.Sighting
@@ -196,7 +196,7 @@ func (l *loader) certificates(r *findings.Report) error {
 			source   string
 			position int
 		)
-		if err := rows.Scan(&id, &sg.Host, &sg.Port, &peer, &sg.Role, &position, &sg.SNI, &tm, &source); err != nil {
+		if err := rows.Scan(&id, &sg.Host, &sg.Port, &peer, &sg.Role, &position, &sg.SNI, &tm, &source, &sg.File); err != nil {
 			return err
 		}
 		sg.Position, sg.Source, sg.Time = position, observe.Source(source), l.t(tm)

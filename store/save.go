@@ -238,8 +238,8 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 	if err != nil {
 		return err
 	}
-	sight, err := w.prepare(`INSERT INTO cert_sightings(scan_id, cert_id, host, port, peer, role, position, sni, time, source)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	sight, err := w.prepare(`INSERT INTO cert_sightings(scan_id, cert_id, host, port, peer, role, position, sni, time, source, file)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 		}
 		for _, sg := range c.SeenOn {
 			if _, err := sight.ExecContext(w.ctx, w.scan, id, sg.Host, sg.Port, findings.AddrText(sg.Peer), sg.Role, sg.Position,
-				sg.SNI, dbTime(sg.Time), string(sg.Source)); err != nil {
+				sg.SNI, dbTime(sg.Time), string(sg.Source), sg.File); err != nil {
 				return fmt.Errorf("certificate %s sighting: %w", c.SHA256, err)
 			}
 		}
@@ -323,10 +323,10 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	}
 	// A rule that reports one fingerprint twice in a scan keeps its most severe word.
 	link, err := w.prepare(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
-		remediation, refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		remediation, refs, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(scan_id, fingerprint) DO UPDATE SET severity = excluded.severity, message = excluded.message,
 		evidence = excluded.evidence, time = excluded.time, source = excluded.source,
-		remediation = excluded.remediation, refs = excluded.refs
+		remediation = excluded.remediation, refs = excluded.refs, file = excluded.file
 		WHERE excluded.severity > scan_findings.severity`)
 	if err != nil {
 		return err
@@ -352,7 +352,7 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 		if _, err := link.ExecContext(w.ctx, w.scan, fp, int(f.Severity), f.Message, evidence, dbTime(f.Time), f.Source,
-			f.Remediation, refs); err != nil {
+			f.Remediation, refs, f.File); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 	}

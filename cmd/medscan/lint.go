@@ -82,10 +82,14 @@ func runLint(a *app, fs *pflag.FlagSet, paths []string, run *runFlags, fromScan 
 		Label:        run.label,
 		ToolVersion:  version,
 		FileError:    func(err error) { fmt.Fprintf(a.stderr, "medscan: %s\n", err) },
+		Warn:         func(msg string) { fmt.Fprintf(a.warn(), "medscan: warning: %s\n", msg) },
 		KeyBlocklist: in.blocklist,
 	})
 	if err != nil {
 		return err
+	}
+	if s := scan.SkippedSummary(res.Set.Counters); s != "" {
+		fmt.Fprintf(a.warn(), "medscan: skipped: %s\n", s)
 	}
 	return run.finish(ctx, st, res.ScanID, res.Complete, in, fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
 		"some files could not be read in full; every certificate that was read is stored and reported")

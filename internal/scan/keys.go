@@ -150,7 +150,8 @@ func describeKey(ctx context.Context, st *store.Store, spki string, certs []*obs
 // sightingText renders where a certificate of the set was seen, as store.KeySighting
 // renders a stored one (findings.Holder).
 func sightingText(sg observe.CertSighting) string {
-	return findings.Holder(findings.AddrText(sg.Endpoint.Addr()), int(sg.Endpoint.Port()), sg.Role)
+	return findings.Holder(findings.AddrText(sg.Endpoint.Addr()), int(sg.Endpoint.Port()), sg.Role,
+		findings.FileRef(sg.File, sg.Position))
 }
 
 // checkKeys is CheckKeys for Run: a failure is recorded as a problem of the scan (the

@@ -9,10 +9,7 @@ import (
 
 // finding starts a certificate finding about a presentation, observed at a time.
 func finding(p rules.Presentation, at time.Time, msg string) findings.Finding {
-	host, port := rules.HostPort(p.Endpoint)
-	return findings.Finding{
-		Host:      host,
-		Port:      port,
+	return p.Place(findings.Finding{
 		Subject:   p.Cert.SHA256.String(),
 		Message:   msg,
 		Evidence:  p.Evidence(at),
@@ -20,7 +17,7 @@ func finding(p rules.Presentation, at time.Time, msg string) findings.Finding {
 		FirstSeen: p.FirstSeen,
 		LastSeen:  p.LastSeen,
 		Source:    string(p.Source),
-	}
+	})
 }
 
 // name is how a message names a certificate.

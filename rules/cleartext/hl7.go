@@ -37,7 +37,7 @@ func (hl7) Check(c *rules.Context) {
 		ep                   observe.Endpoint
 		seen                 observe.Span
 		clients, types, apps []string
-		devices              []string
+		devices              []string // HL7 device identities: PRT-16, OBX-18
 		messages, patient    int
 	}
 	servers := observe.NewIndex[observe.Endpoint, *agg](0)
@@ -81,7 +81,7 @@ func (hl7) Check(c *rules.Context) {
 				"applications":     a.apps,
 				"messages":         a.messages,
 				"patient_segments": a.patient,
-				"devices":          a.devices,
+				"hl7_device_ids":   a.devices,
 				"clients":          a.clients,
 			},
 		}))

@@ -66,7 +66,6 @@ func (keyFactorable) Check(c *rules.Context) {
 		if !f.Factorable {
 			continue
 		}
-		host, port := rules.HostPort(p.Endpoint)
 		reason := factorReason(f.FactorMethod, len(f.SharedPrimeWith))
 		if f.FactorMethod != factorSharedPrime && len(f.SharedPrimeWith) > 0 {
 			reason += fmt.Sprintf(", and it shares a prime with %d other %s", len(f.SharedPrimeWith),
@@ -80,9 +79,7 @@ func (keyFactorable) Check(c *rules.Context) {
 		if len(f.SharedPrimeWith) > 0 {
 			ev["shares_prime_with"] = slices.Clone(f.SharedPrimeWith)
 		}
-		c.Emit(findings.Finding{
-			Host:    host,
-			Port:    port,
+		c.Emit(p.Place(findings.Finding{
 			Subject: p.Cert.SHA256.String(),
 			Message: fmt.Sprintf("%s served %s certificate %s whose %d-bit RSA key is factorable: %s",
 				p.Describe(), p.ChainRole(), p.Name(), f.KeyBits, reason),
@@ -91,6 +88,6 @@ func (keyFactorable) Check(c *rules.Context) {
 			FirstSeen: p.FirstSeen,
 			LastSeen:  p.LastSeen,
 			Source:    string(p.Source),
-		})
+		}))
 	}
 }

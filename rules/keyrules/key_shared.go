@@ -91,7 +91,6 @@ func (keyShared) Check(c *rules.Context) {
 		}
 		for _, h := range g.holders {
 			p := h.pres
-			host, port := rules.HostPort(p.Endpoint)
 			var others []string
 			for _, w := range where {
 				if w != h.where {
@@ -113,9 +112,7 @@ func (keyShared) Check(c *rules.Context) {
 			ev["shared_by"] = slices.Clone(where)
 			ev["subjects"] = slices.Clone(g.subjects)
 			ev["certificates"] = slices.Clone(g.certs)
-			c.Emit(findings.Finding{
-				Host:      host,
-				Port:      port,
+			c.Emit(p.Place(findings.Finding{
 				Subject:   spki,
 				Message:   msg,
 				Evidence:  ev,
@@ -123,7 +120,7 @@ func (keyShared) Check(c *rules.Context) {
 				FirstSeen: p.FirstSeen,
 				LastSeen:  p.LastSeen,
 				Source:    string(p.Source),
-			})
+			}))
 		}
 	}
 }

@@ -115,7 +115,6 @@ func (keyWeak) Check(c *rules.Context) {
 		if len(reasons) == 0 {
 			continue
 		}
-		host, port := rules.HostPort(p.Endpoint)
 		subj := p.Name()
 		ev := p.Evidence(p.FirstSeen)
 		ev["key_type"] = p.Facts.KeyType
@@ -131,10 +130,8 @@ func (keyWeak) Check(c *rules.Context) {
 		if len(p.Facts.KeyFlaws) > 0 {
 			ev["key_flaws"] = slices.Clone(p.Facts.KeyFlaws)
 		}
-		c.Emit(findings.Finding{
+		c.Emit(p.Place(findings.Finding{
 			Severity: sev,
-			Host:     host,
-			Port:     port,
 			Subject:  p.Cert.SHA256.String(),
 			Message: fmt.Sprintf("%s served %s certificate %s with a weak key: %s",
 				p.Describe(), p.ChainRole(), subj, strings.Join(reasons, "; ")),
@@ -143,6 +140,6 @@ func (keyWeak) Check(c *rules.Context) {
 			FirstSeen: p.FirstSeen,
 			LastSeen:  p.LastSeen,
 			Source:    string(p.Source),
-		})
+		}))
 	}
 }
