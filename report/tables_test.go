@@ -348,3 +348,18 @@ func TestProbedServices(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTable renders a table of text from the wire (through the one sanitizer, as every
+// writer does) at any width from 60 (its columns' minimums and borders: 59) to 220 and
+// holds it to CheckTables.
+func FuzzTable(f *testing.F) {
+	f.Add("TLS_RSA_WITH_AES_128_GCM_SHA256, whose RSA key", "[2001:db8::1]:443", "CN=a,O=b c", 80)
+	f.Add("病院の輸液ポンプ Zürich", "x", "\x1b[2J\u202e", 60)
+	f.Fuzz(func(t *testing.T, a, b, c string, total int) {
+		total = 60 + int(uint(total)%161)
+		tb := &table{cols: []column{{header: "SEVERITY"}, {header: "RULE", min: 10, flex: true},
+			{header: "TARGET", min: 12, flex: true}, {header: "MESSAGE", min: 16, flex: true, prose: true}},
+			rows: [][]string{{"high", term(a), term(b), term(c)}, {"low", term(c), term(a), term(b) + "\n" + term(a)}}}
+		CheckTables(t, total, func(w io.Writer) error { return tb.render(w, total, false) })
+	})
+}
