@@ -12,8 +12,13 @@ import (
 func init() {
 	Catalog.register("table", func(o Options) Writer[[]findings.RuleInfo] {
 		return WriterFunc[[]findings.RuleInfo](func(w io.Writer, cat []findings.RuleInfo) error {
+			total := o.width()
 			tb := &table{cols: []column{{header: "ID"}, {header: "DEFAULT"}, {header: "DOMAIN"},
-				{header: "ASSESSED BY", min: 14, flex: true, maxLines: 3}, {header: "TITLE", min: 20, flex: true, maxLines: 3}}}
+				{header: "ASSESSED BY", min: 14, flex: true, prose: true}, {header: "TITLE", min: 20, flex: true, prose: true}}}
+			// On a narrow terminal what assesses a rule goes under its title: IDs, which
+			// people copy into policies, are never wrapped.
+			narrow := &table{cols: []column{{header: "ID"}, {header: "DEFAULT"}, {header: "DOMAIN", min: 8, flex: true},
+				{header: "TITLE / ASSESSED BY", min: 20, flex: true, prose: true}}}
 			for _, m := range cat {
 				needs := make([]string, len(m.Covers.Needs))
 				for i, n := range m.Covers.Needs {
@@ -23,13 +28,14 @@ func init() {
 				if m.Covers.Profile != "" {
 					by += " (probe: " + m.Covers.Profile + ")"
 				}
-				tb.rows = append(tb.rows, []string{term(m.ID), m.Default.String(), string(m.Covers.Domain), by, term(m.Title)})
+				id, sev, domain, title := term(m.ID), m.Default.String(), term(string(m.Covers.Domain)), term(m.Title)
+				tb.rows = append(tb.rows, []string{id, sev, domain, term(by), title})
+				narrow.rows = append(narrow.rows, []string{id, sev, domain, title + "\nby: " + term(by)})
 			}
-			if err := tb.render(w, o.width(), false); err != nil {
+			if err := layout(total, tb, narrow).render(w, total, false); err != nil {
 				return err
 			}
-			_, err := fmt.Fprintf(w, "%d rules. 'medscan rules --format json' adds rationale, remediation and references.\n", len(cat))
-			return err
+			return writeWrapped(w, total, fmt.Sprintf("%d rules. 'medscan rules --format json' adds rationale, remediation and references.", len(cat)))
 		})
 	})
 	Catalog.register("json", func(Options) Writer[[]findings.RuleInfo] {

@@ -40,17 +40,18 @@ func describeSide(s findings.ScanRef) string {
 func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 	c := doc.Change
 	if c == nil || doc.Previous == nil {
-		for _, line := range wrap("Nothing to compare: "+term(doc.Reason), total, 0) {
-			fmt.Fprintln(w, line)
-		}
-		return nil
+		return writeWrapped(w, total, "Nothing to compare: "+term(doc.Reason))
 	}
-	fmt.Fprintf(w, "Comparing %s\n     with %s\n", describeSide(doc.Scan), describeSide(*doc.Previous))
+	fieldLines(w, "Comparing", wrap(describeSide(doc.Scan), total-10))
+	fieldLines(w, "     with", wrap(describeSide(*doc.Previous), total-10))
 	fmt.Fprintf(w, "%d new, %d fixed, %d persisting, %d not assessed\n\n",
 		c.Counts.New, c.Counts.Fixed, c.Counts.Persisting, c.Counts.NotAssessed)
-	tb := &table{cols: []column{{header: "STATUS", maxLines: 2}, {header: "SEVERITY"},
-		{header: "RULE", min: 12, flex: true, maxLines: 2}, {header: "TARGET", min: 15, flex: true, maxLines: 2},
-		{header: "DETAIL", min: 24, flex: true}}}
+	tb := &table{cols: []column{{header: "STATUS", min: 10, flex: true}, {header: "SEVERITY"},
+		{header: "RULE", min: 10, flex: true}, {header: "TARGET", min: 12, flex: true},
+		{header: "DETAIL", min: 16, flex: true, prose: true}}}
+	// On a narrow terminal the rule and target head the detail, in one column.
+	compact := &table{cols: []column{{header: "STATUS", min: 10, flex: true}, {header: "SEVERITY"},
+		{header: "FINDING", min: 20, flex: true, prose: true}}}
 	add := func(status string, list []findings.ChangedFinding) {
 		for _, f := range list {
 			st := status
@@ -66,8 +67,9 @@ func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 			case status == "persisting":
 				detail = ""
 			}
-			tb.rows = append(tb.rows, []string{st, strings.ToUpper(f.Severity.String()), term(f.Rule), location(f),
-				term(detail)})
+			sev, rule, at := strings.ToUpper(f.Severity.String()), term(f.Rule), location(f)
+			tb.rows = append(tb.rows, []string{st, sev, rule, at, term(detail)})
+			compact.rows = append(compact.rows, []string{st, sev, headed(rule+" "+at, term(detail))})
 		}
 	}
 	add("NEW", c.New)
@@ -78,5 +80,5 @@ func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 		_, err := fmt.Fprintln(w, "Neither scan has findings.")
 		return err
 	}
-	return tb.render(w, total, false)
+	return layout(total, tb, compact).render(w, total, false)
 }

@@ -34,10 +34,16 @@ func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 		return err
 	}
 	tb := &table{cols: []column{
-		{header: "IP", min: 15},
-		{header: "KIND", min: 8, flex: true, maxLines: 2},
-		{header: "NAME / MAKER", min: 16, flex: true, maxLines: 4},
-		{header: "WHY", min: 20, flex: true, maxLines: 6},
+		{header: "IP", min: 15, flex: true}, // an IPv6 address wraps after a colon
+		{header: "KIND", min: 8, flex: true},
+		{header: "NAME / MAKER", min: 16, flex: true, prose: true},
+		{header: "WHY", min: 20, flex: true, prose: true},
+	}}
+	// On a narrow terminal the kind goes under the address.
+	compact := &table{cols: []column{
+		{header: "IP / KIND", min: 15, flex: true},
+		{header: "NAME / MAKER", min: 16, flex: true, prose: true},
+		{header: "WHY", min: 20, flex: true, prose: true},
 	}}
 	for _, a := range inv.Assets {
 		var id []string
@@ -61,6 +67,7 @@ func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 			}
 		}
 		tb.rows = append(tb.rows, []string{target(a.IP(), 0), assetKind(a), identity, why})
+		compact.rows = append(compact.rows, []string{target(a.IP(), 0) + "\n" + assetKind(a), identity, why})
 	}
-	return tb.render(w, total, false)
+	return layout(total, tb, compact).render(w, total, false)
 }

@@ -1,9 +1,11 @@
 package report
 
 // This file lays out terminal tables: column widths fitted to the terminal, text wrapped
-// at word boundaries (and inside long words after punctuation), cuts marked with "…".
+// at word boundaries (and inside long words after punctuation), no character dropped.
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -18,7 +20,7 @@ func width(s string) int { return twwidth.Width(s) }
 
 // breakAfter are the characters after which a word too long for its column is best
 // split: suite names, DNs, paths and host:port lists stay readable.
-const breakAfter = "_-/,.:=;@"
+const breakAfter = "_-/,.:;@"
 
 // runeWidth is the columns one rune takes, with a fast path for the common case.
 func runeWidth(r rune) int {
@@ -29,10 +31,10 @@ func runeWidth(r rune) int {
 }
 
 // wrap fits s into lines of at most w columns, breaking at spaces and, inside words
-// longer than a line, after punctuation. More than maxLines lines (0: no limit) are cut,
-// with the last one ending in "…" so that the cut is visible. It takes time linear in
-// len(s): text from the network can be long.
-func wrap(s string, w, maxLines int) []string {
+// longer than a line, after punctuation. It never drops a character other than the
+// spaces it breaks at, and takes time linear in len(s): text from the network can be
+// long. Only a lone rune wider than w (a wide rune in a column of one) exceeds it.
+func wrap(s string, w int) []string {
 	if w < 1 {
 		w = 1
 	}
@@ -41,20 +43,13 @@ func wrap(s string, w, maxLines int) []string {
 		line  strings.Builder
 		lw    int // width of line
 	)
-	full := func() bool { return maxLines > 0 && len(lines) > maxLines }
 	flush := func() {
 		lines = append(lines, line.String())
 		line.Reset()
 		lw = 0
 	}
 	for _, para := range strings.Split(s, "\n") {
-		if full() {
-			break
-		}
 		for _, word := range strings.Fields(para) {
-			if full() {
-				break
-			}
 			ww := width(word)
 			sep := 0
 			if line.Len() > 0 {
@@ -80,13 +75,18 @@ func wrap(s string, w, maxLines int) []string {
 				}
 			}
 			// The word is longer than a line: cut it into pieces, the first filling
-			// what is left of the current line.
+			// what is left of the current line when it can end after punctuation
+			// there (a DN's "O=St. Example Hospital," keeps its comma).
 			if sep == 1 {
-				line.WriteByte(' ')
-				lw++
+				if _, _, soft := splitWord(word, w-lw-1); soft {
+					line.WriteByte(' ')
+					lw++
+				} else {
+					flush()
+				}
 			}
-			for word != "" && !full() {
-				head, hw := splitWord(word, w-lw)
+			for word != "" {
+				head, hw, _ := splitWord(word, w-lw)
 				line.WriteString(head)
 				lw += hw
 				word = word[len(head):]
@@ -103,27 +103,34 @@ func wrap(s string, w, maxLines int) []string {
 	for len(lines) > 1 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	if maxLines > 0 && len(lines) > maxLines {
-		lines = lines[:maxLines]
-		lines[maxLines-1] = ellipsis(lines[maxLines-1], w)
-	}
 	return lines
 }
 
-// ellipsis ends line with "…", within w columns, to show that text was cut after it.
-func ellipsis(line string, w int) string {
-	for line != "" && width(line)+1 > w {
-		_, n := utf8.DecodeLastRuneInString(line)
-		line = line[:len(line)-n]
+// maxCell bounds the characters of one table cell. Cells are never cut to fit a line
+// count: a reader must see every character of a message, a name or a suite. Only text
+// no honest peer sends (a megabyte certificate subject) reaches this bound, and the
+// cell then says how much it leaves out and where to read all of it.
+const maxCell = 4096
+
+// bound returns cell, or its first maxCell characters followed by a note of the cut.
+func bound(cell string) string {
+	n := 0
+	for i := range cell {
+		if n == maxCell {
+			return cell[:i] + fmt.Sprintf(" [cut here: %d more characters; --format json has them all]",
+				utf8.RuneCountInString(cell[i:]))
+		}
+		n++
 	}
-	return line + "…"
+	return cell
 }
 
 // splitWord returns the longest head of word that fits in room columns, preferring to
-// end it just after one of breakAfter when that keeps at least half of it, and its
-// width. The head holds at least one rune so that wrapping always progresses.
-func splitWord(word string, room int) (head string, hw int) {
-	cut, used, soft, softW := 0, 0, 0, 0
+// end it just after one of breakAfter when that keeps at least half of it, its width,
+// and whether it ends there. The head holds at least one rune so that wrapping always
+// progresses.
+func splitWord(word string, room int) (head string, hw int, soft bool) {
+	cut, used, at, atW := 0, 0, 0, 0
 	for cut < len(word) {
 		r, n := utf8.DecodeRuneInString(word[cut:])
 		rw := runeWidth(r)
@@ -133,22 +140,29 @@ func splitWord(word string, room int) (head string, hw int) {
 		used += rw
 		cut += n
 		if strings.ContainsRune(breakAfter, r) {
-			soft, softW = cut, used
+			at, atW = cut, used
 		}
 	}
-	if cut < len(word) && soft > 0 && soft < cut && soft >= cut/2 {
-		return word[:soft], softW
+	if cut < len(word) && at > 0 && at < cut && at >= cut/2 {
+		return word[:at], atW, true
 	}
-	return word[:cut], used
+	return word[:cut], used, at == cut
 }
 
 // column says how a table column may be fitted.
 type column struct {
-	header   string
-	min      int  // never narrower than this (nor than the header)
-	flex     bool // may be narrowed, and its cells wrapped, to fit the width
-	maxLines int  // lines a cell may wrap to (0: no limit)
+	header string
+	min    int  // never narrower than this (nor than the header)
+	flex   bool // may be narrowed, and its cells wrapped, to fit the width
+	// prose marks a flexible column of sentences (messages, reasons, titles): narrowed
+	// first, but only down to proseWidth until the columns of names beside it (rule
+	// IDs, targets), which read worse wrapped, are as narrow as they may be.
+	prose bool
 }
+
+// proseWidth is the width a prose column keeps while other columns can still give way:
+// about four words a line.
+const proseWidth = 24
 
 // table is one section's table before fitting.
 type table struct {
@@ -157,48 +171,107 @@ type table struct {
 	paint []string // per row: an ANSI SGR code for the first column, used with colour
 }
 
-// fit chooses column widths: each column's natural width, then the widest flexible
-// columns narrowed one at a time until the table (with its borders and padding: three
-// characters per column and one) fits total.
-func (t *table) fit(total int) []int {
+// tableSymbols is the one border style of every terminal table: plain ASCII, which any
+// terminal, pager, log file and e-mail shows alike.
+var tableSymbols = tw.NewSymbols(tw.StyleASCII)
+
+// border is the columns a table's borders and padding take: three per column and one.
+func border(cols int) int { return 3*cols + 1 }
+
+// comfortable reports whether the table fits total without wrapping a column of names
+// (rule IDs, targets) or narrowing prose below proseWidth. A writer with a compact
+// layout (names and prose in one cell) takes it when its full one is not comfortable.
+func (t *table) comfortable(total int) bool {
+	natural := t.natural()
+	sum := border(len(t.cols))
+	for i, c := range t.cols {
+		if c.prose {
+			sum += min(natural[i], max(c.min, width(c.header), proseWidth))
+		} else {
+			sum += natural[i]
+		}
+	}
+	return sum <= total
+}
+
+// layout is the first of tables that fits total comfortably, else the last: writers
+// list their layouts from the widest to the most compact.
+func layout(total int, tables ...*table) *table {
+	for _, t := range tables[:len(tables)-1] {
+		if t.comfortable(total) {
+			return t
+		}
+	}
+	return tables[len(tables)-1]
+}
+
+// natural is each column's width unwrapped: its widest line, header included.
+func (t *table) natural() []int {
 	ws := make([]int, len(t.cols))
-	mins := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		ws[i] = width(c.header)
-		mins[i] = max(c.min, width(c.header))
 	}
 	for _, row := range t.rows {
 		for i, cell := range row {
-			for _, line := range strings.Split(cell, "\n") {
+			for _, line := range strings.Split(bound(cell), "\n") {
 				ws[i] = max(ws[i], width(line))
 			}
 		}
 	}
-	sum := 3*len(ws) + 1
+	return ws
+}
+
+// fit chooses column widths: each column's natural width, then flexible columns
+// narrowed one column at a time, the widest first, until the table, borders included,
+// fits total: prose columns down to proseWidth, then the others down to their minimum,
+// then prose down to its minimum. What still does not fit is left to the terminal.
+func (t *table) fit(total int) []int {
+	ws := t.natural()
+	sum := border(len(ws))
 	for _, w := range ws {
 		sum += w
 	}
-	for sum > total {
-		best := -1
-		for i, c := range t.cols {
-			if c.flex && ws[i] > mins[i] && (best < 0 || ws[i] > ws[best]) {
-				best = i
+	floor := func(i int, proseFloor bool) int {
+		m := max(t.cols[i].min, width(t.cols[i].header))
+		if proseFloor {
+			m = max(m, proseWidth)
+		}
+		return m
+	}
+	phases := []func(c column) (ok, proseFloor bool){
+		func(c column) (bool, bool) { return c.prose, true },
+		func(c column) (bool, bool) { return !c.prose, false },
+		func(c column) (bool, bool) { return c.prose, false },
+	}
+	for _, phase := range phases {
+		for sum > total {
+			best := -1
+			for i, c := range t.cols {
+				ok, pf := phase(c)
+				if ok && c.flex && ws[i] > floor(i, pf) && (best < 0 || ws[i] > ws[best]) {
+					best = i
+				}
 			}
+			if best < 0 {
+				break
+			}
+			ws[best]--
+			sum--
 		}
-		if best < 0 {
-			break // as narrow as it can be; the terminal will wrap the rest
-		}
-		ws[best]--
-		sum--
 	}
 	return ws
 }
 
+// renderHook, set by tests, sees every table rendered: the cells it was given, the
+// widths it was fitted to and the text written.
+var renderHook func(t *table, ws []int, out []byte)
+
 // render writes the table, fitted to total columns.
 func (t *table) render(out io.Writer, total int, color bool) error {
 	ws := t.fit(total)
-	tb := tablewriter.NewTable(out,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+	var buf bytes.Buffer
+	tb := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tableSymbols})),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -216,29 +289,49 @@ func (t *table) render(out io.Writer, total int, color bool) error {
 		cells := make([]any, len(row))
 		for i, cell := range row {
 			var lines []string
-			for _, line := range strings.Split(cell, "\n") {
+			for _, line := range strings.Split(bound(cell), "\n") {
 				if width(line) > ws[i] {
-					lines = append(lines, wrap(line, ws[i], t.cols[i].maxLines)...)
+					lines = append(lines, wrap(line, ws[i])...)
 				} else {
 					lines = append(lines, line)
 				}
 			}
-			if m := t.cols[i].maxLines; m > 0 && len(lines) > m {
-				lines = lines[:m]
-				lines[m-1] = ellipsis(lines[m-1], ws[i])
-			}
-			text := strings.Join(lines, "\n")
 			if color && i == 0 && r < len(t.paint) && t.paint[r] != "" {
 				for j, line := range lines {
 					lines[j] = "\x1b[" + t.paint[r] + "m" + line + "\x1b[0m"
 				}
-				text = strings.Join(lines, "\n")
 			}
-			cells[i] = text
+			cells[i] = strings.Join(lines, "\n")
 		}
 		if err := tb.Append(cells...); err != nil {
 			return err
 		}
 	}
-	return tb.Render()
+	if err := tb.Render(); err != nil {
+		return err
+	}
+	if renderHook != nil {
+		renderHook(t, ws, buf.Bytes())
+	}
+	_, err := out.Write(buf.Bytes())
+	return err
+}
+
+// writeWrapped writes text wrapped to total columns: the lines around the tables.
+func writeWrapped(out io.Writer, total int, text string) error {
+	for _, line := range wrap(text, total) {
+		if _, err := fmt.Fprintln(out, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// headed is a compact layout's cell: a heading line (a rule and its target), then the
+// text under it, when there is any.
+func headed(head, text string) string {
+	if text == "" {
+		return head
+	}
+	return head + "\n" + text
 }

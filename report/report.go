@@ -25,8 +25,8 @@ func (f WriterFunc[D]) Write(w io.Writer, doc D) error { return f(w, doc) }
 type Options struct {
 	Color bool // ANSI colour, for a terminal
 	Width int  // columns to fit text output into; 0 means DefaultWidth
-	// Verbose asks text output for what only a developer reads: the capture engine's
-	// internal counters. JSON always carries them.
+	// Verbose adds to the terminal report what only its developers read: the engine's
+	// counters of packets, flows and streams (JSON and HTML always carry them).
 	Verbose bool
 	// Catalog is the rule catalog, for formats that describe every rule a scan could
 	// raise (SARIF) or say why a rule matters (HTML). When empty, writers describe the

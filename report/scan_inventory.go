@@ -50,10 +50,16 @@ func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) e
 	}
 	fmt.Fprintf(b, "Inventory (%d)\n", len(r.Assets))
 	tb := &table{cols: []column{
-		{header: "ASSET", min: 15, flex: true, maxLines: 4},
-		{header: "KIND", min: 8, flex: true, maxLines: 2},
-		{header: "IDENTITY", min: 12, flex: true, maxLines: 8},
-		{header: "WHY", min: 16, flex: true, maxLines: 10},
+		{header: "ASSET", min: 17, flex: true},
+		{header: "KIND", min: 8, flex: true},
+		{header: "IDENTITY", min: 12, flex: true, prose: true},
+		{header: "WHY", min: 16, flex: true, prose: true},
+	}}
+	// On a narrow terminal the kind goes under the address.
+	compact := &table{cols: []column{
+		{header: "ASSET / KIND", min: 17, flex: true},
+		{header: "IDENTITY", min: 12, flex: true, prose: true},
+		{header: "WHY", min: 16, flex: true, prose: true},
 	}}
 	for _, a := range r.Assets {
 		asset := []string{target(a.IP(), 0)}
@@ -82,9 +88,11 @@ func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) e
 		if len(why) == 0 {
 			why = []string{"-"}
 		}
-		tb.rows = append(tb.rows, []string{strings.Join(asset, "\n"), assetKind(a), strings.Join(id, "\n"), strings.Join(why, "\n")})
+		ids, whys := strings.Join(id, "\n"), strings.Join(why, "\n")
+		tb.rows = append(tb.rows, []string{strings.Join(asset, "\n"), assetKind(a), ids, whys})
+		compact.rows = append(compact.rows, []string{strings.Join(append(asset, assetKind(a)), "\n"), ids, whys})
 	}
-	return tb.render(b, total, false)
+	return layout(total, tb, compact).render(b, total, false)
 }
 
 // htmlInventory fills the inventory columns of an HTML asset row; the template escapes

@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,9 +133,7 @@ func (t tableWriter) header(b *bytes.Buffer, r *findings.Report, total int) bool
 	if r.Scan.Label != "" {
 		title += " " + strconv.Quote(r.Scan.Label)
 	}
-	for _, line := range wrap(title, total, 0) {
-		fmt.Fprintln(b, line)
-	}
+	writeWrapped(b, total, title)
 	sources := "none"
 	if len(r.Scan.Sources) > 0 {
 		cs := make([]string, len(r.Scan.Sources))
@@ -157,7 +157,7 @@ func (t tableWriter) header(b *bytes.Buffer, r *findings.Report, total int) bool
 		return false
 	}
 	// Painted after wrapping, so that escape codes do not count as columns.
-	lines := wrap("INCOMPLETE: not all input was read; absent findings prove nothing", total-10, 0)
+	lines := wrap("INCOMPLETE: not all input was read; absent findings prove nothing", total-10)
 	lines[0] = strings.Replace(lines[0], "INCOMPLETE", t.paint("1;31", "INCOMPLETE"), 1)
 	fieldLines(b, "Status:", lines)
 	writeProblems(b, r.Scan.Problems, total)
@@ -166,10 +166,10 @@ func (t tableWriter) header(b *bytes.Buffer, r *findings.Report, total int) bool
 
 // field writes a "Label:   value" header line, wrapping the value under itself.
 func field(b *bytes.Buffer, total int, label, value string) {
-	fieldLines(b, label, wrap(value, total-10, 0))
+	fieldLines(b, label, wrap(value, total-10))
 }
 
-func fieldLines(b *bytes.Buffer, label string, lines []string) {
+func fieldLines(b io.Writer, label string, lines []string) {
 	for i, line := range lines {
 		if i == 0 {
 			fmt.Fprintf(b, "%-9s %s\n", label, line)
@@ -182,7 +182,7 @@ func fieldLines(b *bytes.Buffer, label string, lines []string) {
 // writeProblems lists problems as an indented, wrapped list.
 func writeProblems(b *bytes.Buffer, ps []findings.Problem, total int) {
 	for _, p := range ps {
-		for i, line := range wrap(problemLine(p), total-4, 0) {
+		for i, line := range wrap(problemLine(p), total-4) {
 			if i == 0 {
 				fmt.Fprintf(b, "  - %s\n", line)
 			} else {
@@ -192,13 +192,15 @@ func writeProblems(b *bytes.Buffer, ps []findings.Problem, total int) {
 	}
 }
 
+// summary counts the findings by severity. The suppressed ones are in none of the
+// counts, and a column says how many there are, so that a total never hides one.
 func (t tableWriter) summary(b *bytes.Buffer, r *findings.Report, total int) error {
 	fmt.Fprintln(b, "Findings by severity")
 	tb := &table{cols: []column{{header: "CRITICAL"}, {header: "HIGH"}, {header: "MEDIUM"}, {header: "LOW"},
-		{header: "INFO"}, {header: "TOTAL"}}}
+		{header: "INFO"}, {header: "TOTAL"}, {header: "SUPPRESSED"}}}
 	s := r.Summary
 	tb.rows = [][]string{{strconv.Itoa(s.Critical), strconv.Itoa(s.High), strconv.Itoa(s.Medium), strconv.Itoa(s.Low),
-		strconv.Itoa(s.Info), strconv.Itoa(s.Total)}}
+		strconv.Itoa(s.Info), strconv.Itoa(s.Total), strconv.Itoa(s.Suppressed)}}
 	return tb.render(b, total, false)
 }
 
@@ -223,20 +225,54 @@ func location(f interface{ Location() string }) string {
 func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) error {
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(b, "Findings: none")
+	} else {
+		fmt.Fprintf(b, "Findings (%d)\n", len(r.Findings))
+		tb := &table{cols: []column{
+			{header: "SEVERITY"},
+			{header: "RULE", min: 12, flex: true},
+			{header: "TARGET", min: 15, flex: true},
+			{header: "MESSAGE", min: 20, flex: true, prose: true},
+		}}
+		// On a narrow terminal the rule and target head the message, in one column.
+		compact := &table{cols: []column{{header: "SEVERITY"}, {header: "FINDING", min: 20, flex: true, prose: true}}}
+		for _, f := range r.Findings {
+			rule, at, msg := term(f.Rule), location(f), term(f.Message)
+			tb.rows = append(tb.rows, []string{f.Severity.String(), rule, at, msg})
+			compact.rows = append(compact.rows, []string{f.Severity.String(), headed(rule+" "+at, msg)})
+			tb.paint = append(tb.paint, severityPaint[f.Severity])
+		}
+		compact.paint = tb.paint
+		if err := layout(total, tb, compact).render(b, total, t.opts.Color); err != nil {
+			return err
+		}
+	}
+	return t.suppressed(b, r, total)
+}
+
+// suppressed lists the findings suppressions set aside, with the reason each was
+// accepted and until when: they count in no total, and a reader must still see them.
+// Without suppressed findings it writes nothing.
+func (t tableWriter) suppressed(b *bytes.Buffer, r *findings.Report, total int) error {
+	if len(r.Suppressed) == 0 {
 		return nil
 	}
-	fmt.Fprintf(b, "Findings (%d)\n", len(r.Findings))
+	fmt.Fprintf(b, "\nSuppressed (%d): accepted risks, in no total above\n", len(r.Suppressed))
 	tb := &table{cols: []column{
 		{header: "SEVERITY"},
-		{header: "RULE", min: 12, flex: true, maxLines: 2},
-		{header: "TARGET", min: 15, flex: true, maxLines: 2},
-		{header: "MESSAGE", min: 20, flex: true, maxLines: 10}, // messages quote DNs
+		{header: "RULE", min: 12, flex: true},
+		{header: "TARGET", min: 12, flex: true},
+		{header: "REASON", min: 16, flex: true, prose: true},
+		{header: "EXPIRES"},
 	}}
-	for _, f := range r.Findings {
-		tb.rows = append(tb.rows, []string{f.Severity.String(), term(f.Rule), location(f), term(f.Message)})
-		tb.paint = append(tb.paint, severityPaint[f.Severity])
+	for _, f := range r.Suppressed {
+		reason := term(f.Suppression.Reason)
+		if f.Suppression.Source != "" {
+			reason += " (" + term(f.Suppression.Source) + ")"
+		}
+		tb.rows = append(tb.rows, []string{f.Severity.String(), term(f.Rule), location(f), reason,
+			cmp.Or(term(f.Suppression.Expires), "-")})
 	}
-	return tb.render(b, total, t.opts.Color)
+	return tb.render(b, total, false)
 }
 
 // keyText is "rsa 2048", "ec 384 P-384" or "" when the key was not examined.
@@ -287,8 +323,8 @@ func (t tableWriter) certificates(b *bytes.Buffer, r *findings.Report, total int
 	} else {
 		fmt.Fprintf(b, "Certificates (%d)\n", len(r.Certificates))
 		tb := &table{cols: []column{
-			{header: "SUBJECT", min: 16, flex: true, maxLines: 3},
-			{header: "KEY", min: 7, flex: true, maxLines: 2},
+			{header: "SUBJECT", min: 16, flex: true, prose: true},
+			{header: "KEY", min: 7, flex: true},
 			{header: "SIG"},
 			{header: "NOT AFTER"},
 			{header: "SEEN ON", min: 16, flex: true}, // already capped at maxSeenOn places
@@ -330,25 +366,33 @@ func (t tableWriter) certificates(b *bytes.Buffer, r *findings.Report, total int
 	}
 	if hidden > 0 {
 		// Not seeing a certificate is not the same as seeing a good one.
-		for _, line := range wrap(fmt.Sprintf("Not observable: certificates of %d TLS 1.3 handshake(s) travel encrypted (%s); "+
-			"probe those services actively to examine them.", hidden, strings.Join(at, ", ")), total, 0) {
-			fmt.Fprintln(b, line)
-		}
+		writeWrapped(b, total, fmt.Sprintf("Not observable: certificates of %d TLS 1.3 handshake(s) travel encrypted (%s); "+
+			"probe those services actively to examine them.", hidden, strings.Join(at, ", ")))
 	}
 	return nil
 }
 
+// services lists the services seen. A service seen in traffic shows the version and
+// suite its latest handshake negotiated; one the prober enumerated shows every version
+// it accepted and how many suites, since its handshakes were tries, none of them the
+// one a client would get.
 func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) error {
 	if len(r.Services) == 0 {
 		fmt.Fprintln(b, "Services: none seen")
 		return nil
 	}
+	probed := map[string]*findings.ProbeTLSProfile{}
+	for _, p := range r.Probes {
+		if p.TLS != nil && len(p.TLS.Versions) > 0 {
+			probed[findings.Target(p.Host, p.Port)] = p.TLS
+		}
+	}
 	fmt.Fprintf(b, "Services (%d)\n", len(r.Services))
 	tb := &table{cols: []column{
-		{header: "SERVICE", min: 15, flex: true, maxLines: 2},
-		{header: "PROTOCOL", min: 8, flex: true, maxLines: 2},
-		{header: "TLS"},
-		{header: "CIPHER SUITE", min: 20, flex: true, maxLines: 3},
+		{header: "SERVICE", min: 15, flex: true},
+		{header: "PROTOCOL", min: 8, flex: true},
+		{header: "TLS", min: 7, flex: true},
+		{header: "CIPHER SUITE", min: 20, flex: true},
 	}}
 	for _, s := range r.Services {
 		proto := term(s.Transport)
@@ -356,34 +400,82 @@ func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) er
 			proto += "/" + term(s.Protocol)
 		}
 		ver, suite := term(s.TLSVersion), term(s.Cipher)
-		if ver == "" {
-			ver = "-"
+		if p := probed[findings.Target(s.Host, s.Port)]; p != nil {
+			ver, suite = versionsText(p.Versions), acceptedSuites(p)
 		}
-		if suite == "" {
-			suite = "-"
-		}
-		tb.rows = append(tb.rows, []string{target(s.Host, s.Port), proto, ver, suite})
+		tb.rows = append(tb.rows, []string{target(s.Host, s.Port), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
 	}
 	return tb.render(b, total, false)
+}
+
+// tlsVersionOrder is the protocol versions by age, as observe names them.
+var tlsVersionOrder = []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+
+// versionsText condenses accepted versions, oldest first: consecutive ones as a range
+// ("TLSv1.0-1.2", "SSLv3-TLSv1.0"), the others listed ("TLSv1.0, TLSv1.2").
+func versionsText(versions []string) string {
+	idx := func(v string) int { return slices.Index(tlsVersionOrder, v) }
+	var parts []string
+	for i := 0; i < len(versions); {
+		j := i
+		for j+1 < len(versions) && idx(versions[j]) >= 0 && idx(versions[j+1]) == idx(versions[j])+1 {
+			j++
+		}
+		first, last := term(versions[i]), term(versions[j])
+		switch {
+		case i == j:
+			parts = append(parts, first)
+		case strings.HasPrefix(first, "TLSv") && strings.HasPrefix(last, "TLSv"):
+			parts = append(parts, first+"-"+strings.TrimPrefix(last, "TLSv"))
+		default:
+			parts = append(parts, first+"-"+last)
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}
+
+// acceptedSuites counts the suites a probed service accepted, over all its versions:
+// "14 suites accepted", or the one suite by name.
+func acceptedSuites(p *findings.ProbeTLSProfile) string {
+	var all []string
+	for _, v := range p.Suites {
+		for _, s := range v.Suites {
+			if !slices.Contains(all, s) {
+				all = append(all, s)
+			}
+		}
+	}
+	switch len(all) {
+	case 0:
+		return "" // the inventory profile lists no suites
+	case 1:
+		return term(all[0]) + " (the only one accepted)"
+	}
+	return fmt.Sprintf("%d suites accepted", len(all))
 }
 
 // tail lists what the engine skipped or dropped and the problems with the input, so
 // that nothing which weakens the report's conclusions goes unsaid.
 func (t tableWriter) tail(b *bytes.Buffer, r *findings.Report, total int, problemsShown bool) error {
-	tb := &table{cols: []column{{header: "COUNTER", min: 12, flex: true, maxLines: 2}, {header: "VALUE"}}}
+	tb := &table{cols: []column{{header: "COUNTER", min: 12, flex: true}, {header: "VALUE"}}}
 	for _, c := range r.Scan.Counters {
 		if c.Value != 0 {
 			tb.rows = append(tb.rows, []string{term(c.Name), strconv.FormatUint(c.Value, 10)})
 		}
 	}
-	if len(tb.rows) > 0 {
+	// The counters are the engine's vocabulary (streams_done_early, expectations):
+	// shown when asked for, and said to exist otherwise.
+	switch {
+	case len(tb.rows) > 0 && t.opts.Verbose:
 		fmt.Fprintln(b)
-		// Every non-zero counter: which of them mean "skipped" or "dropped" is the
-		// engine's vocabulary, and guessing from names could hide one.
 		fmt.Fprintln(b, "Counters: what was read, skipped and dropped (non-zero)")
 		if err := tb.render(b, total, false); err != nil {
 			return err
 		}
+	case len(tb.rows) > 0:
+		fmt.Fprintln(b)
+		writeWrapped(b, total, fmt.Sprintf("Engine counters (%d non-zero): with -v, or in the JSON and HTML reports.", len(tb.rows)))
 	}
 	if len(r.Scan.Problems) > 0 && !problemsShown {
 		fmt.Fprintln(b)
@@ -396,20 +488,7 @@ func (t tableWriter) tail(b *bytes.Buffer, r *findings.Report, total int, proble
 // SummaryLine is a scan's counts in one line, for a status message: "34 findings (2
 // critical, 20 high, ...), 1 suppressed; since scan 3: 2 new, 1 fixed, ...".
 func SummaryLine(rep *findings.Report) string {
-	s := rep.Summary
-	parts := []string{}
-	for _, sev := range findings.Severities {
-		if n := s.Count(sev); n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, sev))
-		}
-	}
-	line := fmt.Sprintf("%d findings", s.Total)
-	if len(parts) > 0 {
-		line += " (" + strings.Join(parts, ", ") + ")"
-	}
-	if s.Suppressed > 0 {
-		line += fmt.Sprintf(", %d suppressed", s.Suppressed)
-	}
+	line := countsText(rep.Summary)
 	if c := rep.Change; c != nil {
 		since := fmt.Sprintf("since scan %d", c.PreviousScan)
 		if c.Baseline != "" {
@@ -417,6 +496,28 @@ func SummaryLine(rep *findings.Report) string {
 		}
 		line += fmt.Sprintf("; %s: %d new, %d fixed, %d persisting, %d not assessed",
 			since, c.Counts.New, c.Counts.Fixed, c.Counts.Persisting, c.Counts.NotAssessed)
+	}
+	return line
+}
+
+// countsText is a summary in words: "34 findings (1 critical, 24 high, 9 medium), 1
+// suppressed"; the suppressed findings are in none of the other counts.
+func countsText(s findings.Summary) string {
+	parts := []string{}
+	for _, sev := range findings.Severities {
+		if n := s.Count(sev); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, sev))
+		}
+	}
+	line := fmt.Sprintf("%d findings", s.Total)
+	if s.Total == 1 {
+		line = "1 finding"
+	}
+	if len(parts) > 0 {
+		line += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if s.Suppressed > 0 {
+		line += fmt.Sprintf(", %d suppressed", s.Suppressed)
 	}
 	return line
 }

@@ -26,10 +26,10 @@ func (t tableWriter) probes(b *bytes.Buffer, r *findings.Report, total int) erro
 	fmt.Fprintf(b, "Probed (%d ports on %d hosts, %d connections)\n", len(r.Probes), len(r.ProbeHosts), conns)
 	if len(r.Probes) > 0 {
 		tb := &table{cols: []column{
-			{header: "TARGET", min: 15, flex: true, maxLines: 2},
-			{header: "RESULT", min: 10, flex: true, maxLines: 3},
-			{header: "ACCEPTED", min: 20, flex: true, maxLines: 8},
-			{header: "CLIENT CERT", min: 8, flex: true, maxLines: 2},
+			{header: "TARGET", min: 15, flex: true},
+			{header: "RESULT", min: 10, flex: true, prose: true},
+			{header: "ACCEPTED", min: 20, flex: true, prose: true},
+			{header: "CLIENT CERT", min: 8, flex: true},
 			{header: "CONNS"},
 		}}
 		for _, p := range r.Probes {
@@ -43,9 +43,10 @@ func (t tableWriter) probes(b *bytes.Buffer, r *findings.Report, total int) erro
 	for _, h := range r.ProbeHosts {
 		switch {
 		case h.Skipped != "":
-			fmt.Fprintf(b, "Not probed: %s: %s\n", term(h.Addr.String()), term(h.Skipped))
+			writeWrapped(b, total, fmt.Sprintf("Not probed: %s: %s", term(h.Addr.String()), term(h.Skipped)))
 		case h.BackedOff:
-			fmt.Fprintf(b, "Backed off: %s after %d connections, %d failed\n", term(h.Addr.String()), h.Connections, h.Failures)
+			writeWrapped(b, total, fmt.Sprintf("Backed off: %s after %d connections, %d failed", term(h.Addr.String()),
+				h.Connections, h.Failures))
 		}
 	}
 	return nil

@@ -23,16 +23,20 @@ func init() {
 	})
 }
 
-// scansTable renders the scan list, newest last, like the store's order.
+// scansTable renders the scan list, newest last, like the store's order: a column per
+// severity where the terminal has room for them, the counts in one column where not.
 func scansTable(w io.Writer, entries []findings.ScanEntry, total int) error {
 	if len(entries) == 0 {
 		_, err := fmt.Fprintln(w, "No scans.")
 		return err
 	}
-	tb := &table{cols: []column{{header: "ID"}, {header: "KIND"}, {header: "STARTED"},
-		{header: "LABEL", min: 5, flex: true, maxLines: 2}, {header: "DONE"}, {header: "CRIT"}, {header: "HIGH"},
+	wide := &table{cols: []column{{header: "ID"}, {header: "KIND"}, {header: "STARTED", min: 10, flex: true},
+		{header: "LABEL", min: 5, flex: true, prose: true}, {header: "DONE"}, {header: "CRIT"}, {header: "HIGH"},
 		{header: "MED"}, {header: "LOW"}, {header: "INFO"}, {header: "SUPPR"},
-		{header: "SOURCES", min: 12, flex: true, maxLines: 4}}}
+		{header: "SOURCES", min: 12, flex: true, prose: true}}}
+	narrow := &table{cols: []column{{header: "ID"}, {header: "KIND"}, {header: "STARTED", min: 10, flex: true},
+		{header: "LABEL", min: 5, flex: true, prose: true}, {header: "DONE"},
+		{header: "FINDINGS", min: 12, flex: true, prose: true}, {header: "SOURCES", min: 12, flex: true, prose: true}}}
 	for _, e := range entries {
 		names := make([]string, len(e.Sources))
 		for i, s := range e.Sources {
@@ -43,9 +47,12 @@ func scansTable(w io.Writer, entries []findings.ScanEntry, total int) error {
 			complete = "NO"
 		}
 		s := e.Summary
-		tb.rows = append(tb.rows, []string{strconv.FormatInt(e.ID, 10), term(e.Kind), e.Started.UTC().Format("2006-01-02T15:04Z"),
-			term(e.Label), complete, strconv.Itoa(s.Critical), strconv.Itoa(s.High), strconv.Itoa(s.Medium),
-			strconv.Itoa(s.Low), strconv.Itoa(s.Info), strconv.Itoa(s.Suppressed), term(strings.Join(names, ", "))})
+		id, started := strconv.FormatInt(e.ID, 10), e.Started.UTC().Format("2006-01-02 15:04Z")
+		label, sources := term(e.Label), term(strings.Join(names, ", "))
+		wide.rows = append(wide.rows, []string{id, term(e.Kind), started, label, complete, strconv.Itoa(s.Critical),
+			strconv.Itoa(s.High), strconv.Itoa(s.Medium), strconv.Itoa(s.Low), strconv.Itoa(s.Info),
+			strconv.Itoa(s.Suppressed), sources})
+		narrow.rows = append(narrow.rows, []string{id, term(e.Kind), started, label, complete, countsText(s), sources})
 	}
-	return tb.render(w, total, false)
+	return layout(total, wide, narrow).render(w, total, false)
 }

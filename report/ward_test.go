@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/report"
 	"github.com/medscan/medscan/rules"
@@ -22,24 +25,7 @@ import (
 // contract: the JSON to medscan's schema, the SARIF to the SARIF 2.1.0 schema, the CSV
 // to well-formed tables.
 func TestWardReportValidates(t *testing.T) {
-	if testing.Short() {
-		t.Skip("scans a capture")
-	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	fixed := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	res, err := scan.Run(context.Background(), st, scan.Options{Pcaps: []string{filepath.Join("..", "fixtures", "ward.pcapng")},
-		Label: "4-west", ToolVersion: "test", Clock: func() time.Time { return fixed }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := st.Load(context.Background(), res.ScanID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := wardReport(t)
 	if len(rep.Findings) == 0 || len(rep.Certificates) == 0 || len(rep.Assets) == 0 {
 		t.Fatalf("the ward scan is thin: %d findings, %d certificates, %d assets",
 			len(rep.Findings), len(rep.Certificates), len(rep.Assets))
@@ -103,4 +89,45 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// wardReport scans the committed ward capture into a fresh store, as the CLI does, and
+// loads the report back.
+func wardReport(t *testing.T) *findings.Report {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("scans a capture")
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fixed := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	res, err := scan.Run(context.Background(), st, scan.Options{Pcaps: []string{filepath.Join("..", "fixtures", "ward.pcapng")},
+		Label: "4-west", ToolVersion: "test", Clock: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.Load(context.Background(), res.ScanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestWardTables renders the ward scan's table at 80 and 160 columns against golden
+// files, every line within the width and every cell whole (issue 12, defect 5).
+func TestWardTables(t *testing.T) {
+	rep := wardReport(t)
+	// The source is an absolute path, which differs from machine to machine.
+	rep.Scan.Sources = []string{"fixtures/ward.pcapng"}
+	for _, total := range []int{80, 160} {
+		w, err := report.Scan.New("table", report.Options{Width: total})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := report.CheckTables(t, total, func(out io.Writer) error { return w.Write(out, rep) })
+		report.Golden(t, fmt.Sprintf("ward_%d.golden", total), out)
+	}
 }

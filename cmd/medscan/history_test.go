@@ -237,7 +237,8 @@ func TestSuppressionsAndTheGate(t *testing.T) {
 	if all.Summary.Critical != 1 || len(all.Suppressed) != 0 {
 		t.Errorf("without suppressions: %+v", all.Summary)
 	}
-	if tab := mustRun(t, work, 0, "scans").stdout; !strings.Contains(tab, "SUPPR") {
+	// A column of its own on a wide terminal, words in the counts on a narrower one.
+	if tab := mustRun(t, work, 0, "scans").stdout; !strings.Contains(tab, "SUPPR") && !strings.Contains(tab, "1 suppressed") {
 		t.Errorf("scans table:\n%s", tab)
 	}
 
