@@ -280,6 +280,22 @@ func TestNoCaptureStoresNothing(t *testing.T) {
 	}
 }
 
+// TestPolicyTypeErrorInUsersTerms is the policy part of defect 13 of issue 12: a value
+// of the wrong type in a policy leaked YAML internals ("cannot unmarshal !!str `lots`
+// into int"). It names the file, line, key path, what is wanted and what was given.
+func TestPolicyTypeErrorInUsersTerms(t *testing.T) {
+	work := t.TempDir()
+	os.WriteFile(filepath.Join(work, "site.yaml"), []byte("version: 1\nthresholds:\n  leaf_max_days: lots\n"), 0o644)
+	res := medscan(t, work, nil, "scan", "--pcap", wardCapture(t), "--policy", "site.yaml")
+	const want = "medscan: rules: site.yaml: line 3: thresholds.leaf_max_days: want a whole number, got \"lots\"\n"
+	if res.code != 1 || res.stderr != want {
+		t.Errorf("exit %d, stderr\n got %q\nwant %q", res.code, res.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(work, "medscan.db")); err == nil {
+		t.Error("a bad policy created a store")
+	}
+}
+
 func TestRulesCommand(t *testing.T) {
 	work := t.TempDir()
 	res := medscan(t, work, nil, "rules")
