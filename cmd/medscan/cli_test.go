@@ -296,6 +296,44 @@ func TestPolicyTypeErrorInUsersTerms(t *testing.T) {
 	}
 }
 
+// TestOutputCheckedFirst is part of defect 8 of issue 12: "-o out/" naming a folder was
+// found only after the whole scan ran. An -o that cannot be a file is a usage error
+// before any work, for every command that writes a document, and creates nothing.
+func TestOutputCheckedFirst(t *testing.T) {
+	work := t.TempDir()
+	os.Mkdir(filepath.Join(work, "out"), 0o755)
+	os.WriteFile(filepath.Join(work, "file"), nil, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "out/"}, "medscan: scan: -o: out/: names a folder; give a file name in it\n"},
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "out"}, "medscan: scan: -o: out: is a folder; give a file name in it\n"},
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "nosuch/r.json"}, "medscan: scan: -o: nosuch/r.json: folder nosuch: no such file or directory\n"},
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "file/r.json"}, "medscan: scan: -o: file/r.json: file is not a folder\n"},
+		{[]string{"report", "-o", "out"}, "medscan: report: -o: out: is a folder; give a file name in it\n"},
+		{[]string{"rules", "-o", "out/"}, "medscan: rules: -o: out/: names a folder; give a file name in it\n"},
+	} {
+		res := medscan(t, work, nil, tc.args...)
+		if res.code != 2 || !strings.HasPrefix(res.stderr, tc.want) || res.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr\n got %q\nwant %q", tc.args, res.code, res.stdout, res.stderr, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 2 {
+		t.Errorf("files were created: %v", entries)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(work, "out")); len(entries) != 0 {
+		t.Errorf("files were created in out: %v", entries)
+	}
+	// A file that can be written still is.
+	if res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--format", "json", "-o", "out/r.json"); res.code != 0 {
+		t.Fatalf("exit %d %s", res.code, res.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(work, "out", "r.json")); err != nil || !bytes.HasPrefix(b, []byte("{")) {
+		t.Errorf("out/r.json: %v %.40q", err, b)
+	}
+}
+
 func TestRulesCommand(t *testing.T) {
 	work := t.TempDir()
 	res := medscan(t, work, nil, "rules")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -43,11 +44,39 @@ func (o *outputFlags) register(fs *pflag.FlagSet, formats formatSet) {
 	fs.StringVarP(&o.output, "output", "o", "", "write the output to `FILE` instead of standard output")
 }
 
-// check refuses an unknown format before any work is done.
+// check refuses an unknown format, or an -o that cannot be a file, before any work is
+// done.
 func (o *outputFlags) check(cmd string) error {
 	if !o.formats.Has(o.format) {
 		return usageError{fmt.Sprintf("%s: --format: unknown format %q (want one of %s)", cmd, o.format,
 			strings.Join(o.formats.Formats(), ", "))}
+	}
+	if err := checkOutputPath(o.output); err != nil {
+		return usageError{cmd + ": -o: " + err.Error()}
+	}
+	return nil
+}
+
+// checkOutputPath tells, without creating anything (the file is created only when the
+// output is written), whether path can be written as a file: not a folder, and in a
+// folder that exists. A scan of hours must not end in "is a directory".
+func checkOutputPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(os.PathSeparator)) {
+		return fmt.Errorf("%s: names a folder; give a file name in it", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s: is a folder; give a file name in it", path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: folder %s: %w", path, dir, errors.Unwrap(err))
+	case !fi.IsDir():
+		return fmt.Errorf("%s: %s is not a folder", path, dir)
 	}
 	return nil
 }
