@@ -1,11 +1,15 @@
 package capture
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +178,36 @@ func FuzzPacket(f *testing.F) {
 		}
 		e.Finish()
 		checkInvariants(t, e, &rec)
+	})
+}
+
+// FuzzSniff checks that the check made before a scan is recorded never refuses what the
+// engine would read a packet from, consumes nothing, and fails in one clean line.
+func FuzzSniff(f *testing.F) {
+	for _, b := range seedCaptures() {
+		f.Add(b)
+		f.Add(b[:min(len(b), 30)])
+	}
+	f.Add([]byte("hello\x1b[31m"))
+	f.Add(gz([]byte("text")))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		br := bufio.NewReaderSize(bytes.NewReader(in), SniffWindow)
+		err := Sniff("fuzz", br)
+		if err != nil && (strings.ContainsAny(err.Error(), "\n\x1b") || !errors.As(err, new(*SourceError))) {
+			t.Fatalf("error %q (%T): not one clean line, or not a *SourceError", err, err)
+		}
+		if rest, _ := io.ReadAll(br); !bytes.Equal(rest, in) {
+			t.Fatalf("sniffing consumed %d bytes", len(in)-len(rest))
+		}
+		if err == nil {
+			return
+		}
+		var rec recorder
+		e := fuzzEngine(&rec)
+		_ = e.Read("fuzz", bytes.NewReader(in))
+		e.Finish()
+		if n := e.Stats().Packets; n > 0 {
+			t.Fatalf("refused (%v), yet the engine read %d packets", err, n)
+		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/medscan/medscan/observe"
@@ -101,11 +102,11 @@ func (e *Engine) read(name string, in io.Reader) *SourceError {
 	magic, err := r.br.Peek(4)
 	if len(magic) == 0 {
 		if err == io.EOF {
-			return r.errAt(0, fmt.Errorf("%w: the file is empty", ErrNotCapture))
+			return r.errAt(0, notCapture("the file is empty"))
 		}
 		return r.errAt(0, fmt.Errorf("read: %w", err))
 	}
-	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if isGzip(magic) {
 		// gzip.Reader is multistream by default: concatenated members read as one.
 		if e.gzip == nil {
 			e.gzip, err = gzip.NewReader(r.br)
@@ -124,26 +125,151 @@ func (e *Engine) read(name string, in io.Reader) *SourceError {
 		magic, err = r.br.Peek(4)
 		if len(magic) < 4 {
 			if err == io.EOF {
-				return r.errAt(0, fmt.Errorf("%w: the gzip stream holds %d bytes", ErrNotCapture, len(magic)))
+				return r.errAt(0, notCapture("the gzip stream holds "+nBytes(len(magic))))
 			}
 			return r.errAt(0, r.readErr("file header", err))
 		}
 	}
 	if len(magic) < 4 {
-		return r.errAt(0, fmt.Errorf("%w: the file is only %d bytes (% x)", ErrNotCapture, len(magic), magic))
+		return r.errAt(0, notCapture(fmt.Sprintf("the file is only %s (% x)", nBytes(len(magic)), magic)))
 	}
-	switch m := binary.LittleEndian.Uint32(magic); {
-	case m == pcapngSHB:
+	switch format, bo := captureFormat(magic); format {
+	case "pcapng":
 		return r.pcapng()
+	case "pcap":
+		return r.pcap(bo)
+	}
+	first, _ := r.br.Peek(sniffShown)
+	return r.errAt(0, notCapture(startsWith(first)))
+}
+
+// captureFormat names the format whose magic number starts b (4 bytes at least):
+// "pcap" with its byte order, "pcapng", or "" for neither.
+func captureFormat(b []byte) (string, binary.ByteOrder) {
+	switch m := binary.LittleEndian.Uint32(b); {
+	case m == pcapngSHB:
+		return "pcapng", nil
 	case m == pcapMagicMicro || m == pcapMagicNano || m == pcapMagicModified:
-		return r.pcap(binary.LittleEndian)
+		return "pcap", binary.LittleEndian
 	}
-	switch binary.BigEndian.Uint32(magic) {
+	switch binary.BigEndian.Uint32(b) {
 	case pcapMagicMicro, pcapMagicNano, pcapMagicModified:
-		return r.pcap(binary.BigEndian)
+		return "pcap", binary.BigEndian
 	}
-	first, _ := r.br.Peek(8)
-	return r.errAt(0, fmt.Errorf("%w: starts with % x (neither pcap, pcapng nor gzip)", ErrNotCapture, first))
+	return "", nil
+}
+
+// nBytes counts bytes in words.
+func nBytes(n int) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return strconv.Itoa(n) + " bytes"
+}
+
+func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// sniffShown is how many of the first bytes of an input that is not a capture its error
+// shows.
+const sniffShown = 16
+
+// notCapture is the error of an input that holds no capture at all, why says how.
+func notCapture(why string) error {
+	return fmt.Errorf("%w (pcap or pcapng, optionally gzip-compressed): %s", ErrNotCapture, why)
+}
+
+// startsWith shows an input's first bytes through the one sanitizer: a file of text
+// reads as its text, and no byte of it can act on the terminal that shows the error.
+func startsWith(first []byte) string {
+	return `starts with "` + observe.Text(first, 4*sniffShown) + `"`
+}
+
+// SniffWindow is the buffer size Sniff wants of its reader: enough to find the first
+// bytes of any gzip stream's content.
+const SniffWindow = 64 << 10
+
+// Sniff tells, before a stream is read, whether it holds a capture at all: pcap or
+// pcapng, plain or gzip-compressed. It consumes nothing of br (it peeks, waiting for no
+// more bytes than it needs, so a pipe from a live capture is not held up), so the stream
+// is then read whole. It returns nil, or a *SourceError for name wrapping ErrNotCapture
+// for a stream that is empty, not a capture, or a gzip stream of something else (or a
+// read error). A stream that starts as a capture passes even if damaged later: reading it
+// keeps what comes before the damage, and a scan stored from it says it is incomplete.
+func Sniff(name string, br *bufio.Reader) error {
+	fail := func(err error) error { return &SourceError{File: name, Offset: -1, Err: err} }
+	magic, err := br.Peek(4)
+	if len(magic) < 4 {
+		switch {
+		case err != io.EOF:
+			return fail(fmt.Errorf("read: %w", err))
+		case len(magic) == 0:
+			return fail(notCapture("the file is empty"))
+		}
+		return fail(notCapture(fmt.Sprintf("the file is only %s (% x)", nBytes(len(magic)), magic)))
+	}
+	if !isGzip(magic) {
+		if format, _ := captureFormat(magic); format != "" {
+			return nil
+		}
+		first, _ := br.Peek(min(sniffShown, max(4, br.Buffered())))
+		return fail(notCapture(startsWith(first)))
+	}
+	zr, err := gzip.NewReader(&peekReader{br: br})
+	switch {
+	case errors.Is(err, errPeekWindow):
+		return nil // a header too long to judge here: reading will
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return fail(notCapture("the gzip stream ends in its header"))
+	case errors.Is(err, gzip.ErrHeader):
+		return fail(notCapture("the gzip header is damaged"))
+	case err != nil:
+		return fail(fmt.Errorf("read: %w", err))
+	}
+	var first [sniffShown]byte
+	n, err := io.ReadAtLeast(zr, first[:], 4)
+	switch {
+	case n >= 4:
+		if format, _ := captureFormat(first[:]); format != "" {
+			return nil
+		}
+		return fail(notCapture("the gzip stream " + startsWith(first[:n])))
+	case errors.Is(err, errPeekWindow):
+		return nil
+	case n == 0 && errors.Is(err, io.EOF):
+		return fail(notCapture("the gzip stream is empty"))
+	}
+	return fail(notCapture("the gzip stream holds " + nBytes(n)))
+}
+
+// errPeekWindow is the end of what Sniff peeks: the stream goes on beyond it.
+var errPeekWindow = errors.New("capture: beyond the sniffing window")
+
+// peekReader reads a bufio.Reader ahead without consuming it, up to its buffer size. Each
+// Read returns what is buffered already, or waits for one more byte: never more than a
+// decompressor asked for.
+type peekReader struct {
+	br  *bufio.Reader
+	off int
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if p.off >= p.br.Size() {
+		return 0, errPeekWindow
+	}
+	n := max(p.off+1, min(p.off+len(b), p.br.Buffered(), p.br.Size()))
+	buf, err := p.br.Peek(n)
+	c := copy(b, buf[min(p.off, len(buf)):])
+	p.off += c
+	if c == 0 {
+		if err == nil || errors.Is(err, bufio.ErrBufferFull) {
+			err = errPeekWindow
+		}
+		return 0, err
+	}
+	return c, nil
 }
 
 // errAt builds the SourceError for a problem at offset off.

@@ -1,9 +1,12 @@
 package capture
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,9 +183,9 @@ func TestReadErrors(t *testing.T) {
 		is      error
 		packets uint64 // packets decoded before the error
 	}{
-		{"empty", nil, "capture: f: offset 0: not a capture file: the file is empty", ErrNotCapture, 0},
-		{"tiny", []byte{1, 2}, "capture: f: offset 0: not a capture file: the file is only 2 bytes (01 02)", ErrNotCapture, 0},
-		{"html", []byte("<!DOCTYPE html><html>"), "capture: f: offset 0: not a capture file: starts with 3c 21 44 4f 43 54 59 50 (neither pcap, pcapng nor gzip)", ErrNotCapture, 0},
+		{"empty", nil, "capture: f: offset 0: not a capture file (pcap or pcapng, optionally gzip-compressed): the file is empty", ErrNotCapture, 0},
+		{"tiny", []byte{1, 2}, "capture: f: offset 0: not a capture file (pcap or pcapng, optionally gzip-compressed): the file is only 2 bytes (01 02)", ErrNotCapture, 0},
+		{"html", []byte("<!DOCTYPE html><html>"), `capture: f: offset 0: not a capture file (pcap or pcapng, optionally gzip-compressed): starts with "<!DOCTYPE html><"`, ErrNotCapture, 0},
 		{"truncated file header", good[:10], "capture: f: offset 0: truncated pcap file header: 10 of 24 bytes", ErrTruncated, 0},
 		{"truncated first record header", good[:rec0+5], "capture: f: offset 24: truncated packet record header: 5 of 16 bytes", ErrTruncated, 0},
 		{"truncated first record body", good[:rec0+20], "capture: f: offset 24: truncated packet record: 20 of 70 bytes", ErrTruncated, 0},
@@ -286,5 +289,92 @@ func TestIfaceTime(t *testing.T) {
 		if got := tc.f.time(tc.units); !got.Equal(tc.want) {
 			t.Errorf("%+v.time(%d) = %v, want %v", tc.f, tc.units, got, tc.want)
 		}
+	}
+}
+
+// TestSniff checks the test every named input passes before a scan is recorded: inputs
+// that hold no capture at all fail with one clean line naming what they are, captures
+// pass however damaged their later bytes, and nothing is consumed.
+func TestSniff(t *testing.T) {
+	good := pcapBytes(binary.LittleEndian, false, LinkEthernet, sampleFrames(LinkEthernet))
+	ng := pcapngBytes([]ngSection{{bo: binary.BigEndian, ifaces: []ngIface{{link: 1}}, frames: sampleFrames(LinkEthernet)}})
+	const prefix = "capture: f: not a capture file (pcap or pcapng, optionally gzip-compressed): "
+	gzGood := gz(good)
+	tests := []struct {
+		name string
+		in   []byte
+		want string // "" when the input passes; else the whole error text after prefix
+	}{
+		{"pcap", good, ""},
+		{"pcap big-endian", pcapBytes(binary.BigEndian, true, LinkEthernet, sampleFrames(LinkEthernet)), ""},
+		{"pcapng", ng, ""},
+		{"pcap header only", good[:24], ""},
+		{"pcap truncated in a record", good[:50], ""},
+		{"pcap magic alone", good[:4], ""},
+		{"gzip pcap", gzGood, ""},
+		{"gzip pcapng", gz(ng), ""},
+		{"gzip pcap cut short", gzGood[:len(gzGood)-12], ""},
+		{"empty", nil, "the file is empty"},
+		{"three bytes", good[:3], "the file is only 3 bytes (d4 c3 b2)"},
+		{"text", []byte("hello, world\nthis is a note about the ward\n"), `starts with "hello, world\x0athi"`},
+		{"terminal escapes", []byte("\x1b[2J\x1b]0;owned\x07 and more"), `starts with "\x1b[2J\x1b]0;owned\x07 a"`},
+		{"utf-8 text", []byte("Größe: 12 Stück\n"), `starts with "Größe: 12 Stü"`},
+		{"gzip of text", gz([]byte("hello, world\nthis is a note\n")), `the gzip stream starts with "hello, world\x0athi"`},
+		{"gzip of nothing", gz(nil), "the gzip stream is empty"},
+		{"gzip of two bytes", gz([]byte("hi")), "the gzip stream holds 2 bytes"},
+		{"gzip of one byte", gz([]byte("h")), "the gzip stream holds 1 byte"},
+		{"gzip garbage", append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte{0xff}, 40)...), "the gzip header is damaged"},
+		{"gzip cut in its header", gzGood[:6], "the gzip stream ends in its header"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			br := bufio.NewReaderSize(bytes.NewReader(tc.in), SniffWindow)
+			err := Sniff("f", br)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+			} else {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				if got := err.Error(); got != prefix+tc.want {
+					t.Errorf("error\n got %q\nwant %q", got, prefix+tc.want)
+				}
+				if !errors.Is(err, ErrNotCapture) || strings.ContainsAny(err.Error(), "\n\x1b\x07") {
+					t.Errorf("error %q: not ErrNotCapture, or not one clean line", err)
+				}
+			}
+			if all, _ := io.ReadAll(br); !bytes.Equal(all, tc.in) {
+				t.Errorf("sniffing consumed the input: %d of %d bytes left", len(all), len(tc.in))
+			}
+		})
+	}
+}
+
+// TestSniffPipe checks that sniffing a pipe waits for the bytes it needs and no more: a
+// live capture piped in (tcpdump -w -) sends its header and then packets as they come.
+func TestSniffPipe(t *testing.T) {
+	good := pcapBytes(binary.LittleEndian, false, LinkEthernet, sampleFrames(LinkEthernet))
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write(good[:24])
+	zw.Flush()
+	for name, head := range map[string][]byte{"pcap": good[:24], "gzip": zipped.Bytes()} {
+		t.Run(name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			go pw.Write(head) // and then nothing: the capture goes on
+			done := make(chan error, 1)
+			go func() { done <- Sniff("-", bufio.NewReaderSize(pr, SniffWindow)) }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Sniff waits for more than the header")
+			}
+		})
 	}
 }

@@ -126,6 +126,9 @@ func probeProfile(p *observe.TLSProfile) *ProbeTLSProfile {
 	for _, v := range p.Versions {
 		out.Versions = append(out.Versions, observe.VersionName(v))
 	}
+	if p.NegotiatedVersion != 0 {
+		out.NegotiatedVersion, out.NegotiatedSuite = observe.VersionName(p.NegotiatedVersion), observe.SuiteName(p.NegotiatedSuite)
+	}
 	for _, vs := range p.Suites {
 		pv := ProbeVersion{Version: observe.VersionName(vs.Version), ServerPreference: vs.ServerPreference}
 		for _, s := range vs.Suites {
@@ -173,10 +176,12 @@ func (r *Report) Derive() {
 			t.ECDHCurve = observe.GroupName(o.ECDHCurve)
 		}
 	}
+	// A probed service's sessions are the enumeration's, one per suite tried: the one
+	// seen last says nothing of what clients get, which its probe says (below).
 	latest := map[Conversation]*TLSSession{}
 	for i := range r.TLSSessions {
 		t := &r.TLSSessions[i]
-		if t.Version == "" {
+		if t.Version == "" || t.Source == observe.SourceActive {
 			continue
 		}
 		k := Conversation{Host: t.Host, Port: t.Port}
@@ -185,11 +190,31 @@ func (r *Report) Derive() {
 			latest[k] = t
 		}
 	}
+	for i := range r.Probes {
+		// A probe read back from the store has only its named profile (the raw one is
+		// not in the document), which stays as it is.
+		if p := &r.Probes[i]; p.ProbeEndpoint.TLS != nil {
+			p.TLS = probeProfile(p.ProbeEndpoint.TLS)
+		}
+	}
+	negotiated := map[Conversation]*ProbeTLSProfile{}
+	for i := range r.Probes {
+		if p := &r.Probes[i]; p.TLS != nil {
+			negotiated[Conversation{Host: p.Host, Port: p.Port}] = p.TLS
+		}
+	}
 	for i := range r.Services {
 		s := &r.Services[i]
 		s.TLSVersion, s.Cipher = "", ""
-		if t := latest[Conversation{Host: s.Host, Port: s.Port}]; t != nil && s.Transport != "udp" {
-			s.TLSVersion, s.Cipher = t.Version, t.Cipher
+		k := Conversation{Host: s.Host, Port: s.Port}
+		switch {
+		case s.Transport == "udp":
+		case s.Source == observe.SourceActive:
+			if p := negotiated[k]; p != nil {
+				s.TLSVersion, s.Cipher = p.NegotiatedVersion, p.NegotiatedSuite
+			}
+		case latest[k] != nil:
+			s.TLSVersion, s.Cipher = latest[k].Version, latest[k].Cipher
 		}
 	}
 	for i := range r.Assets {
@@ -199,13 +224,6 @@ func (r *Report) Derive() {
 			a.MAC = a.MACs[0]
 		}
 		a.Vendor = oui.Lookup(a.MAC)
-	}
-	for i := range r.Probes {
-		// A probe read back from the store has only its named profile (the raw one is
-		// not in the document), which stays as it is.
-		if p := &r.Probes[i]; p.ProbeEndpoint.TLS != nil {
-			p.TLS = probeProfile(p.ProbeEndpoint.TLS)
-		}
 	}
 	// A document from before kinds of run (a baseline, an old store) is a network scan.
 	r.Scan.Kind = cmp.Or(r.Scan.Kind, KindNetwork)

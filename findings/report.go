@@ -209,7 +209,9 @@ type Sighting struct {
 }
 
 // Service is a listening port and the protocol it spoke, with the TLS version and suite
-// of the most recently seen handshake on it ("" when it spoke no TLS).
+// its clients get ("" when it spoke no TLS, or none is known): for a service seen in
+// traffic, those of the most recently seen handshake on it; for a probed one, those the
+// prober's ordinary handshake negotiated (ProbeTLSProfile), never one enumeration tried.
 type Service struct {
 	Host string `json:"host"`
 	Port int    `json:"port"`
@@ -295,21 +297,27 @@ type ProbeEndpoint struct {
 	TLS *ProbeTLSProfile `json:"tls,omitempty"`
 }
 
-// ProbeTLSProfile is every version and suite a TLS service accepted, by IANA name.
+// ProbeTLSProfile is every version and suite a TLS service accepted, and what an
+// ordinary client negotiates with it, by IANA name (observe.TLSProfile says how each
+// was learned).
 type ProbeTLSProfile struct {
-	Versions       []string       `json:"versions"`
-	Suites         []ProbeVersion `json:"suites"`
-	Groups         []string       `json:"groups"`
-	DHBits         int            `json:"dh_bits"`
-	CertRequest    bool           `json:"cert_request"`
-	CertRequestCAs []string       `json:"cert_request_cas"`
-	CertRequired   bool           `json:"cert_required"`
-	ServerCerts    []string       `json:"server_certs"` // SHA-256, leaf first
-	Renegotiation  string         `json:"renegotiation,omitempty"`
-	Compression    string         `json:"compression,omitempty"`
-	TicketLifetime int64          `json:"ticket_lifetime,omitempty"`
-	OCSPStapling   string         `json:"ocsp_stapling,omitempty"`
-	FallbackSCSV   string         `json:"fallback_scsv,omitempty"`
+	Versions []string       `json:"versions"` // every version accepted, ascending
+	Suites   []ProbeVersion `json:"suites"`   // the suites each accepted version accepted
+	// NegotiatedVersion and NegotiatedSuite are what the first, ordinary handshake
+	// agreed; "" when none completed, and in documents stored before they were recorded.
+	NegotiatedVersion string   `json:"negotiated_version"`
+	NegotiatedSuite   string   `json:"negotiated_suite"`
+	Groups            []string `json:"groups"`
+	DHBits            int      `json:"dh_bits"`
+	CertRequest       bool     `json:"cert_request"`
+	CertRequestCAs    []string `json:"cert_request_cas"`
+	CertRequired      bool     `json:"cert_required"`
+	ServerCerts       []string `json:"server_certs"` // SHA-256, leaf first
+	Renegotiation     string   `json:"renegotiation,omitempty"`
+	Compression       string   `json:"compression,omitempty"`
+	TicketLifetime    int64    `json:"ticket_lifetime,omitempty"`
+	OCSPStapling      string   `json:"ocsp_stapling,omitempty"`
+	FallbackSCSV      string   `json:"fallback_scsv,omitempty"`
 }
 
 // ProbeVersion is the suites one protocol version accepted.

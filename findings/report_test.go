@@ -177,3 +177,71 @@ func TestTidyEvidence(t *testing.T) {
 		t.Errorf("evidence = %s\nwant       %s", js, want)
 	}
 }
+
+// TestServiceTLSOfProbedService checks the TLS version and suite a service is shown
+// with: for a probed service, what its ordinary handshake negotiated, never the suite
+// enumeration tried last nor the lowest version accepted; for a service seen in traffic,
+// its latest handshake there, whatever a probe of the same port tried later. The store
+// gives documents back without the raw profile, so the named one must carry it.
+func TestServiceTLSOfProbedService(t *testing.T) {
+	set := observe.NewSet()
+	probed, watched := netip.MustParseAddrPort("10.0.0.1:443"), netip.MustParseAddrPort("10.0.0.80:443")
+	active := func(server netip.AddrPort, at time.Duration, v uint16, suite uint16) {
+		set.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: netip.MustParseAddrPort("10.0.0.200:50000"), Server: server},
+			FirstSeen: t0.Add(at), LastSeen: t0.Add(at), SawServerHello: true, Version: v, Suite: suite, Source: observe.SourceActive}, nil, nil)
+	}
+	// The default handshake first, then enumeration down to TLS 1.0, last of all.
+	active(probed, 0, 0x0303, 0xc02f)
+	active(probed, time.Second, 0x0303, 0x009c)
+	active(probed, 2*time.Second, 0x0301, 0x002f)
+	set.AddProbe(observe.ProbeEndpoint{Server: probed, Time: t0, Outcome: observe.ProbeTLS, Protocol: "tls", Profile: "standard",
+		TLS: &observe.TLSProfile{Versions: []uint16{0x0301, 0x0303}, NegotiatedVersion: 0x0303, NegotiatedSuite: 0xc02f,
+			Suites: []observe.VersionSuites{{Version: 0x0301, Suites: []uint32{0x002f}}, {Version: 0x0303, Suites: []uint32{0xc02f, 0x009c}}}}})
+	set.AddService(observe.Service{Server: probed, Transport: "tcp", Protocol: "tls", FirstSeen: t0, Source: observe.SourceActive})
+	// A port seen in traffic, and probed later by a scan that found nothing negotiable.
+	set.AddTLS(observe.TLSSession{Flow: flow("10.0.0.9:40001", "10.0.0.80:443"), FirstSeen: t0, LastSeen: t0, SawServerHello: true,
+		Version: 0x0303, Suite: 0xc030, Source: observe.SourcePassive}, nil, nil)
+	active(watched, time.Hour, 0x0301, 0x000a)
+	set.AddProbe(observe.ProbeEndpoint{Server: watched, Time: t0.Add(time.Hour), Outcome: observe.ProbeTLS, Protocol: "tls", Profile: "standard",
+		TLS: &observe.TLSProfile{Versions: []uint16{0x0301}, Suites: []observe.VersionSuites{{Version: 0x0301, Suites: []uint32{0x000a}}}}})
+	set.AddService(observe.Service{Server: watched, Transport: "tcp", Protocol: "tls", FirstSeen: t0, Source: observe.SourcePassive})
+	set.AddService(observe.Service{Server: watched, Transport: "tcp", Protocol: "tls", FirstSeen: t0.Add(time.Hour), Source: observe.SourceActive})
+
+	check := func(what string, r *Report) {
+		t.Helper()
+		type shown struct{ version, suite string }
+		want := map[string]shown{
+			"10.0.0.1 active":   {"TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+			"10.0.0.80 passive": {"TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+			"10.0.0.80 active":  {"", ""}, // accepted TLS 1.0 when asked, negotiated nothing by default
+		}
+		if len(r.Services) != len(want) {
+			t.Fatalf("%s: %d services, want %d", what, len(r.Services), len(want))
+		}
+		for _, s := range r.Services {
+			k := s.Host + " " + string(s.Source)
+			if got := (shown{s.TLSVersion, s.Cipher}); got != want[k] {
+				t.Errorf("%s: service %s shows %q, want %q", what, k, got, want[k])
+			}
+		}
+		for _, p := range r.Probes {
+			if p.Host == "10.0.0.1" && (p.TLS == nil || p.TLS.NegotiatedVersion != "TLSv1.2" ||
+				p.TLS.NegotiatedSuite != "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") {
+				t.Errorf("%s: probe profile %+v", what, p.TLS)
+			}
+		}
+	}
+	r := NewReport(ScanInfo{ID: 1, Started: t0}, set, nil)
+	r.Normalize()
+	check("built", r)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	back.Normalize()
+	check("read back", &back)
+}

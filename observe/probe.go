@@ -42,21 +42,31 @@ type ProbeEndpoint struct {
 }
 
 // TLSProfile is everything the prober learned about a TLS service: each protocol
-// version and suite it accepts, and how it treats clients.
+// version and suite it accepts, what an ordinary client gets, and how it treats clients.
 type TLSProfile struct {
-	Versions       []uint16        // accepted, ascending (SSLv2 is 0x0002)
-	Suites         []VersionSuites // per accepted version
-	Groups         []uint16        // key exchange groups accepted (TLS 1.3 and ECDHE), ascending
-	DHBits         int             // finite-field DH size offered, 0 when none
-	CertRequest    bool            // the server sent a CertificateRequest
-	CertRequestCAs []string        // distinguished names it accepts, RFC 4514 strings
-	CertRequired   bool            // the handshake failed or was closed for want of a client certificate
-	ServerChain    []CertRef       // chain of the preferred handshake, leaf first (DER in Set.Certificates)
-	Renegotiation  string          // thorough: "secure", "insecure", "refused", "" not tested
-	Compression    string          // thorough: "none" or the method accepted, "" not tested
-	TicketLifetime int64           // thorough: session ticket lifetime hint in seconds, -1 no ticket, 0 not tested
-	OCSPStapling   string          // thorough: "yes", "no", "" not tested
-	FallbackSCSV   string          // thorough: "yes" (inappropriate_fallback sent), "no", "" not tested
+	// Versions and Suites are what the server accepted when offered them one by one: the
+	// enumeration's findings (one full handshake's under the inventory profile), not what
+	// a client negotiates; the last suite found is only the last one asked about.
+	Versions []uint16        // accepted, ascending (SSLv2 is 0x0002)
+	Suites   []VersionSuites // accepted, per accepted version
+	// NegotiatedVersion and NegotiatedSuite are what the prober's first full handshake
+	// agreed: the ordinary ClientHello a client with default settings sends (crypto/tls,
+	// or zcrypto's legacy one when the server refused that), so what the service gives
+	// its clients. Both 0 when neither handshake completed (a server that accepts only
+	// suites found by enumeration).
+	NegotiatedVersion uint16
+	NegotiatedSuite   uint16
+	Groups            []uint16  // key exchange groups accepted (TLS 1.3 and ECDHE), ascending
+	DHBits            int       // finite-field DH size offered, 0 when none
+	CertRequest       bool      // the server sent a CertificateRequest
+	CertRequestCAs    []string  // distinguished names it accepts, RFC 4514 strings
+	CertRequired      bool      // the handshake failed or was closed for want of a client certificate
+	ServerChain       []CertRef // chain of the preferred handshake, leaf first (DER in Set.Certificates)
+	Renegotiation     string    // thorough: "secure", "insecure", "refused", "" not tested
+	Compression       string    // thorough: "none" or the method accepted, "" not tested
+	TicketLifetime    int64     // thorough: session ticket lifetime hint in seconds, -1 no ticket, 0 not tested
+	OCSPStapling      string    // thorough: "yes", "no", "" not tested
+	FallbackSCSV      string    // thorough: "yes" (inappropriate_fallback sent), "no", "" not tested
 }
 
 // VersionSuites is the suites one version accepts, in the server's order of preference

@@ -157,6 +157,9 @@ func (e *enumerator) absorbFull(f fullHS) bool {
 		sess.ECDHCurve = f.curve
 	}
 	e.first, e.firstOK = f, true
+	// The one handshake an ordinary client makes: what the service negotiates, as
+	// opposed to what enumeration later finds it merely accepts.
+	e.res.Profile.NegotiatedVersion, e.res.Profile.NegotiatedSuite = sess.Version, sess.Suite
 	e.first.chain = chain
 	if sess.Version == versionTLS13 {
 		e.first.certReq = sess.CertRequest

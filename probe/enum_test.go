@@ -424,3 +424,67 @@ func TestEnumerateContextCancel(t *testing.T) {
 		t.Fatal("cancelled enumeration did not return")
 	}
 }
+
+// TestEnumerateNegotiated checks that the profile names what an ordinary client
+// negotiates, the first full handshake, and not what enumeration happened to try last
+// (the defect: a service shown with the last suite found and its lowest version).
+func TestEnumerateNegotiated(t *testing.T) {
+	certs := tlsCerts()
+	tests := []struct {
+		name        string
+		cfg         *tls.Config
+		profile     Profile
+		wantVersion uint16
+		wantSuite   uint16
+	}{
+		{
+			// crypto/tls servers prefer AEAD with ECDHE: the CBC suite with RSA key
+			// exchange is accepted, found last, and never negotiated.
+			name: "tls12 prefers ecdhe gcm",
+			cfg: &tls.Config{Certificates: []tls.Certificate{certs.rsa}, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
+				CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}},
+			profile: ProfileStandard, wantVersion: tls.VersionTLS12, wantSuite: tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		},
+		{
+			name: "tls10 to 13 negotiates 13",
+			cfg: &tls.Config{Certificates: []tls.Certificate{certs.ecdsa}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS13,
+				CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}},
+			profile: ProfileStandard, wantVersion: tls.VersionTLS13,
+		},
+		{
+			name: "inventory profile",
+			cfg: &tls.Config{Certificates: []tls.Certificate{certs.rsa}, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
+				CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}},
+			profile: ProfileInventory, wantVersion: tls.VersionTLS12, wantSuite: tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := tlsEnumerate(t, tlsServeGo(t, tc.cfg), tc.profile)
+			if r.Outcome != observe.ProbeTLS {
+				t.Fatalf("outcome %s (%v)", r.Outcome, r.Err)
+			}
+			p := r.Profile
+			if p.NegotiatedVersion != tc.wantVersion {
+				t.Errorf("negotiated version %s, want %s", observe.VersionName(p.NegotiatedVersion), observe.VersionName(tc.wantVersion))
+			}
+			if tc.wantSuite != 0 && p.NegotiatedSuite != tc.wantSuite {
+				t.Errorf("negotiated suite %s, want %s", observe.SuiteName(p.NegotiatedSuite), observe.SuiteName(tc.wantSuite))
+			}
+			if !slices.Contains(tlsSuitesOf(r, p.NegotiatedVersion), uint32(p.NegotiatedSuite)) {
+				t.Errorf("negotiated %s is not among the accepted suites %x", observe.SuiteName(p.NegotiatedSuite), tlsSuitesOf(r, p.NegotiatedVersion))
+			}
+			if tc.profile == ProfileInventory {
+				return
+			}
+			last := r.Handshakes[len(r.Handshakes)-1].Session
+			if last.Version == p.NegotiatedVersion && last.Suite == p.NegotiatedSuite {
+				t.Errorf("the last handshake enumerated (%s %s) is the negotiated one: the test proves nothing",
+					observe.VersionName(last.Version), observe.SuiteName(last.Suite))
+			}
+			if len(p.Versions) < 2 && len(tlsSuitesOf(r, p.NegotiatedVersion)) < 2 {
+				t.Errorf("enumeration found one suite only: %+v", p.Suites)
+			}
+		})
+	}
+}

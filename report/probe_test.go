@@ -21,7 +21,7 @@ func probed() *findings.Report {
 		{Host: "10.20.0.1", Port: 443, ProbeEndpoint: observe.ProbeEndpoint{Name: "ehr.example.local", Time: t0, Outcome: "tls",
 			Protocol: "tls", Connections: 17, Profile: "standard"},
 			TLS: &findings.ProbeTLSProfile{
-				Versions: []string{"TLSv1.0", "TLSv1.2"},
+				Versions: []string{"TLSv1.0", "TLSv1.2"}, NegotiatedVersion: "TLSv1.2", NegotiatedSuite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
 				Suites: []findings.ProbeVersion{
 					{Version: "TLSv1.0", Suites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA"}},
 					{Version: "TLSv1.2", ServerPreference: true, Suites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",

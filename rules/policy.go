@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/yamlshape"
 	"github.com/medscan/medscan/lint"
 )
 
@@ -162,9 +163,19 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 	def := DefaultPolicy()
 	raw := rawPolicy{Thresholds: def.Thresholds}
 	raw.Thresholds.LegacyVersions = nil
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("rules: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	// Unknown keys and values of the wrong type, told by key path, line and what was
+	// wanted; yaml.v3's own errors name Go types.
+	if err := yamlshape.Check(&doc, &raw); err != nil {
+		return nil, fmt.Errorf("rules: %s: %w", name, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		// Not reached for what Check knows; kept so that nothing decodes half-checked.
 		var te *yaml.TypeError
 		if errors.As(err, &te) && len(te.Errors) > 0 {
 			msg := te.Errors[0]
@@ -175,8 +186,6 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		}
 		return nil, fmt.Errorf("rules: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	var doc yaml.Node
-	_ = yaml.Unmarshal(data, &doc) // for line numbers only; the decode above already succeeded
 	fail := func(line int, format string, args ...any) error {
 		if line > 0 {
 			return fmt.Errorf("rules: %s: line %d: %s", name, line, fmt.Sprintf(format, args...))

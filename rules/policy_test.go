@@ -78,8 +78,9 @@ func TestLoadPolicyErrors(t *testing.T) {
 		name, body, want string
 	}{
 		{"misspelt key", "version: 1\nthresholds:\n  leaf_max_days: 800\n  expiring_sooon: 10\n",
-			`policy.yaml: line 4: unknown key "expiring_sooon"`},
-		{"unknown top-level key", "version: 1\nsuppress: []\n", `policy.yaml: line 2: unknown key "suppress"`},
+			`policy.yaml: line 4: thresholds: unknown key "expiring_sooon" (did you mean expiring_soon_days?)`},
+		{"unknown top-level key", "version: 1\nsuppress: []\n", `policy.yaml: line 2: unknown key "suppress" (did you mean suppressions?)`},
+		{"unknown key, nothing near", "version: 1\nzzz: 1\n", `policy.yaml: line 2: unknown key "zzz" (want one of version, thresholds, severity, disabled, webpki, trust_anchors, clinical_services, suppressions)`},
 		{"unknown rule in severity", "version: 1\nseverity:\n  tls-weak-ciphers: low\n",
 			`policy.yaml: line 3: severity: unknown rule "tls-weak-ciphers"`},
 		{"unknown severity", "version: 1\nseverity:\n  tls-weak-cipher: severe\n",
@@ -91,7 +92,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"negative threshold", "version: 1\nthresholds:\n  min_dh_bits: -1\n", `line 3: thresholds.min_dh_bits: want a positive number`},
 		{"inverted leaf thresholds", "version: 1\nthresholds:\n  leaf_high_days: 100\n", `leaf_high_days (100) is below leaf_max_days (825)`},
 		{"unknown version name", "version: 1\nthresholds:\n  legacy_versions: [TLSv1]\n", `unknown version "TLSv1"`},
-		{"wrong type", "version: 1\nthresholds:\n  leaf_max_days: lots\n", `policy.yaml: line 3: cannot unmarshal`},
+		{"wrong type", "version: 1\nthresholds:\n  leaf_max_days: lots\n", `policy.yaml: line 3: thresholds.leaf_max_days: want a whole number, got "lots"`},
 		{"not yaml", "version: [1\n", `policy.yaml: `},
 	}
 	for _, tc := range tests {
@@ -107,6 +108,55 @@ func TestLoadPolicyErrors(t *testing.T) {
 	}
 	if _, err := rules.LoadPolicy(filepath.Join(t.TempDir(), "absent.yaml")); err == nil {
 		t.Error("missing file loaded")
+	}
+}
+
+// TestPolicyTypeErrors is the last part of defect 13 of issue 12: a value of the wrong
+// type leaked yaml.v3's internals ("cannot unmarshal !!str `lots` into int"). Each error
+// names the file, the line, the key path, what the key wants and what the file gave,
+// whatever the type, in one line with nothing a terminal could act on.
+func TestPolicyTypeErrors(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"int", "version: 1\nthresholds:\n  min_rsa_bits: 2048\n  leaf_max_days: lots\n",
+			`line 4: thresholds.leaf_max_days: want a whole number, got "lots"`},
+		{"int given a fraction", "version: 1\nthresholds:\n  min_dh_bits: 2048.5\n",
+			`line 3: thresholds.min_dh_bits: want a whole number, got "2048.5"`},
+		{"int given a list", "version: 1\nthresholds:\n  min_ec_bits:\n    - 256\n",
+			`line 4: thresholds.min_ec_bits: want a whole number, got a list`},
+		{"version", "version: one\n", `line 1: version: want a whole number, got "one"`},
+		{"bool", "version: 1\nthresholds:\n  devid_no_expiry: sometimes\n",
+			`line 3: thresholds.devid_no_expiry: want true or false, got "sometimes"`},
+		{"list given text", "version: 1\ndisabled: cert-expired\n", `line 2: disabled: want a list, got "cert-expired"`},
+		{"list item given a mapping", "version: 1\nthresholds:\n  legacy_versions:\n    - SSLv3\n    - {name: TLSv1.0}\n",
+			`line 5: thresholds.legacy_versions[1]: want a single value, got a mapping`},
+		{"map given a list", "version: 1\nseverity:\n  - cert-expired: low\n", `line 3: severity: want a mapping of keys to values, got a list`},
+		{"map value given a list", "version: 1\nseverity:\n  cert-expired: [low, high]\n",
+			`line 3: severity.cert-expired: want a single value, got a list`},
+		{"section given text", "version: 1\nthresholds: strict\n", `line 2: thresholds: want a mapping of keys (leaf_max_days, `},
+		{"text given a mapping", "version: 1\nwebpki:\n  auto: true\n", `line 3: webpki: want a single value, got a mapping`},
+		{"escapes shown, not obeyed", "version: 1\nthresholds:\n  min_dh_bits: \"\\e[2J\"\n",
+			`line 3: thresholds.min_dh_bits: want a whole number, got "\x1b[2J"`},
+		{"suppression date", "version: 1\nsuppressions:\n  - rule: cert-expired\n    reason: r\n    expires: next week\n",
+			`line 5: expires: bad date "next week" (want YYYY-MM-DD)`},
+		{"suppression port", "version: 1\nsuppressions:\n  - port: lots\n    reason: r\n    expires: 2026-01-01\n",
+			`line 3: port: bad port "lots" (want 1 to 65535)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePolicy(t, tc.body)
+			_, err := rules.LoadPolicy(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if want := "rules: " + path + ": " + tc.want; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error\n got %q\nwant %q", err, want)
+			}
+			if strings.ContainsAny(err.Error(), "\n\x1b") || strings.Contains(err.Error(), "unmarshal") || strings.Contains(err.Error(), "!!") {
+				t.Errorf("error %q: not one clean line in the user's terms", err)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,20 +193,21 @@ func TestBadInputKeepsWhatWasRead(t *testing.T) {
 	}
 	cut := filepath.Join(work, "cut.pcapng")
 	os.WriteFile(cut, raw[:len(raw)*2/3+5], 0o644)
-	notCap := filepath.Join(work, "notes.txt")
-	os.WriteFile(notCap, []byte("these are not packets\n"), 0o644)
+	// A capture cut inside its first block is still a capture: read, and told.
+	early := filepath.Join(work, "early.pcapng")
+	os.WriteFile(early, raw[:40], 0o644)
 
-	res := medscan(t, work, nil, "scan", "--pcap", notCap, "--pcap", cut, "--format", "json")
+	res := medscan(t, work, nil, "scan", "--pcap", early, "--pcap", cut, "--format", "json")
 	if res.code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %s", res.code, res.stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
-	var sawNot, sawCut bool
+	var sawEarly, sawCut bool
 	for _, l := range lines {
-		sawNot = sawNot || (strings.Contains(l, "notes.txt") && strings.Contains(l, "offset 0"))
+		sawEarly = sawEarly || (strings.Contains(l, "early.pcapng") && strings.Contains(l, "offset "))
 		sawCut = sawCut || (strings.Contains(l, "cut.pcapng") && strings.Contains(l, "offset "))
 	}
-	if !sawNot || !sawCut {
+	if !sawEarly || !sawCut {
 		t.Errorf("want one line per bad file naming it and the offset:\n%s", res.stderr)
 	}
 	rep := parseReport(t, res.stdout)
@@ -217,6 +219,118 @@ func TestBadInputKeepsWhatWasRead(t *testing.T) {
 	}
 	if len(rep.Findings) == 0 {
 		t.Error("what was read before the truncation was not kept")
+	}
+}
+
+// TestNoCaptureStoresNothing is defect 9 of issue 12: an empty file or a text file given
+// as --pcap was stored as an incomplete scan and became latest. Now it is one line naming
+// the file and what it holds, exit 1, and no store is created, or the one there is left
+// as it was, even when a good capture is given beside it.
+func TestNoCaptureStoresNothing(t *testing.T) {
+	work := t.TempDir()
+	write := func(name string, b []byte) string {
+		os.WriteFile(filepath.Join(work, name), b, 0o644)
+		return name
+	}
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write([]byte("ward 7 notes\n"))
+	zw.Close()
+	const kinds = "not a capture file (pcap or pcapng, optionally gzip-compressed): "
+	cases := []struct {
+		name  string
+		args  []string
+		stdin []byte
+		want  string
+	}{
+		{"empty", []string{"--pcap", write("empty.pcap", nil)}, nil, "medscan: capture: empty.pcap: " + kinds + "the file is empty\n"},
+		{"text", []string{"--pcap", write("notes.txt", []byte("hello\x1b[2J\n"))}, nil,
+			"medscan: capture: notes.txt: " + kinds + `starts with "hello\x1b[2J\x0a"` + "\n"},
+		{"gzip of text", []string{"--pcap", write("notes.txt.gz", zipped.Bytes())}, nil,
+			"medscan: capture: notes.txt.gz: " + kinds + `the gzip stream starts with "ward 7 notes\x0a"` + "\n"},
+		{"good and empty", []string{"--pcap", wardCapture(t), "--pcap", "empty.pcap"}, nil,
+			"medscan: capture: empty.pcap: " + kinds + "the file is empty\n"},
+		{"stdin text", []string{"--pcap", "-"}, []byte("GET / HTTP/1.1\r\n"), "medscan: capture: -: " + kinds + `starts with "GET / HTTP/1.1\x0d\x0a"` + "\n"},
+		{"stdin empty", []string{"--pcap", "-"}, []byte{}, "medscan: capture: -: " + kinds + "the file is empty\n"},
+	}
+	for _, tc := range cases {
+		res := medscan(t, work, tc.stdin, append([]string{"scan"}, tc.args...)...)
+		if res.code != 1 || res.stderr != tc.want || res.stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr\n got %q\nwant %q", tc.name, res.code, res.stdout, res.stderr, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(work, "medscan.db")); err == nil {
+			t.Fatalf("%s: a store was created", tc.name)
+		}
+	}
+	// With a store: the latest scan stays the one there was.
+	if res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--format", "json"); res.code != 0 {
+		t.Fatalf("ward: exit %d %s", res.code, res.stderr)
+	}
+	for _, tc := range cases {
+		if res := medscan(t, work, tc.stdin, append([]string{"scan"}, tc.args...)...); res.code != 1 {
+			t.Errorf("%s with a store: exit %d", tc.name, res.code)
+		}
+	}
+	res := medscan(t, work, nil, "scans", "--format", "json")
+	var scans []struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &scans); err != nil || len(scans) != 1 || scans[0].ID != 1 {
+		t.Errorf("scans after the refused ones: %v %s", err, res.stdout)
+	}
+}
+
+// TestPolicyTypeErrorInUsersTerms is the policy part of defect 13 of issue 12: a value
+// of the wrong type in a policy leaked YAML internals ("cannot unmarshal !!str `lots`
+// into int"). It names the file, line, key path, what is wanted and what was given.
+func TestPolicyTypeErrorInUsersTerms(t *testing.T) {
+	work := t.TempDir()
+	os.WriteFile(filepath.Join(work, "site.yaml"), []byte("version: 1\nthresholds:\n  leaf_max_days: lots\n"), 0o644)
+	res := medscan(t, work, nil, "scan", "--pcap", wardCapture(t), "--policy", "site.yaml")
+	const want = "medscan: rules: site.yaml: line 3: thresholds.leaf_max_days: want a whole number, got \"lots\"\n"
+	if res.code != 1 || res.stderr != want {
+		t.Errorf("exit %d, stderr\n got %q\nwant %q", res.code, res.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(work, "medscan.db")); err == nil {
+		t.Error("a bad policy created a store")
+	}
+}
+
+// TestOutputCheckedFirst is part of defect 8 of issue 12: "-o out/" naming a folder was
+// found only after the whole scan ran. An -o that cannot be a file is a usage error
+// before any work, for every command that writes a document, and creates nothing.
+func TestOutputCheckedFirst(t *testing.T) {
+	work := t.TempDir()
+	os.Mkdir(filepath.Join(work, "out"), 0o755)
+	os.WriteFile(filepath.Join(work, "file"), nil, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "out/"}, "medscan: scan: -o out/: names a directory; give a file name\n"},
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "out"}, "medscan: scan: -o out: is a directory; give a file name\n"},
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "nosuch/r.json"}, "medscan: scan: -o nosuch/r.json: directory nosuch: no such file or directory\n"},
+		{[]string{"scan", "--pcap", wardCapture(t), "-o", "file/r.json"}, "medscan: scan: -o file/r.json: file is not a directory\n"},
+		{[]string{"report", "-o", "out"}, "medscan: report: -o out: is a directory; give a file name\n"},
+		{[]string{"rules", "-o", "out/"}, "medscan: rules: -o out/: names a directory; give a file name\n"},
+	} {
+		res := medscan(t, work, nil, tc.args...)
+		if res.code != 2 || !strings.HasPrefix(res.stderr, tc.want) || res.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr\n got %q\nwant %q", tc.args, res.code, res.stdout, res.stderr, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 2 {
+		t.Errorf("files were created: %v", entries)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(work, "out")); len(entries) != 0 {
+		t.Errorf("files were created in out: %v", entries)
+	}
+	// A file that can be written still is.
+	if res := medscan(t, work, nil, "scan", "-q", "--pcap", wardCapture(t), "--format", "json", "-o", "out/r.json"); res.code != 0 {
+		t.Fatalf("exit %d %s", res.code, res.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(work, "out", "r.json")); err != nil || !bytes.HasPrefix(b, []byte("{")) {
+		t.Errorf("out/r.json: %v %.40q", err, b)
 	}
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -78,18 +76,10 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	if len(pcaps) == 0 && prb == nil {
 		return usageError{"scan: " + scan.ErrNoSources.Error()}
 	}
-	// A missing file is a typo, not a damaged capture: say so before a scan is recorded.
-	for _, p := range pcaps {
-		if p == "-" {
-			continue
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, errors.Unwrap(err))
-		}
-		if fi.IsDir() {
-			return fmt.Errorf("%s: is a directory; give the capture files in it", p)
-		}
+	// A missing file, or one that holds no capture, is a mistake in the command, not a
+	// damaged capture: say so before a store is opened or a scan recorded.
+	if stdin, err = scan.CheckCaptures(pcaps, stdin); err != nil {
+		return err
 	}
 	in, err := run.inputs(ctx, "scan")
 	if err != nil {

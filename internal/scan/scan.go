@@ -13,8 +13,10 @@
 package scan
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -60,9 +62,10 @@ type Result struct {
 	Set      *observe.Set
 }
 
-// Run performs the scan and stores it. A source that fails part-way does not stop the
-// scan: what was read is kept, the problem is recorded, and the scan is marked incomplete.
-// Run returns an error only when nothing could be stored.
+// Run performs the scan and stores it. A capture that holds no capture at all (empty, or
+// not pcap or pcapng) is refused first, with nothing stored (CheckCaptures). A source that
+// fails part-way does not stop the scan: what was read is kept, the problem is recorded,
+// and the scan is marked incomplete. Run returns an error only when nothing was stored.
 func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	clock := opt.Clock
 	if clock == nil {
@@ -72,9 +75,9 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	if pol == nil {
 		pol = rules.DefaultPolicy()
 	}
-	stdin := opt.Stdin
-	if stdin == nil {
-		stdin = os.Stdin
+	stdin, err := CheckCaptures(opt.Pcaps, opt.Stdin)
+	if err != nil {
+		return Result{}, err
 	}
 	started := clock()
 	set := observe.NewSet()
@@ -172,6 +175,61 @@ func judgedMeta(meta findings.ScanInfo, set *observe.Set, pol *rules.Policy, clo
 	meta.Counters = counters
 	meta.Policy, meta.Rules = pol.Describe(), pol.Assessed()
 	return meta
+}
+
+// CheckCaptures refuses, before anything is stored, a scan of files that hold no capture
+// at all: a path that is missing or a folder, an empty file, or a file that is not pcap
+// or pcapng, plain or gzip-compressed (capture.Sniff; a named pipe is read once, by the
+// scan, so it is not checked here). The user fixes the command, rather
+// than find an incomplete scan of nothing stored as the latest. A capture damaged after
+// its start passes: what comes before the damage is worth a scan. Standard input ("-")
+// is peeked through a buffer, which it returns: the scan must read "-" from it (stdin
+// nil means os.Stdin). Run checks again (cheaply, the buffer peeked already); a caller
+// that opens a store first calls it before, so that a mistyped file name creates none.
+func CheckCaptures(paths []string, stdin io.Reader) (io.Reader, error) {
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	for _, p := range paths {
+		if p == "-" {
+			br, ok := stdin.(*bufio.Reader)
+			if !ok || br.Size() < capture.SniffWindow {
+				br = bufio.NewReaderSize(stdin, capture.SniffWindow)
+			}
+			stdin = br
+			if err := capture.Sniff(p, br); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := checkCaptureFile(p); err != nil {
+			return nil, err
+		}
+	}
+	return stdin, nil
+}
+
+// checkCaptureFile is CheckCaptures for one named file.
+func checkCaptureFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		// A missing file is a typo, not a damaged capture.
+		return fmt.Errorf("%s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", path, errors.Unwrap(err))
+	case fi.IsDir():
+		return fmt.Errorf("%s: is a directory; give the capture files in it", path)
+	case !fi.Mode().IsRegular():
+		// A pipe (--pcap <(zcat ...)) or a device: what is peeked here would be lost to
+		// the scan, which reads it once and records a stream that is not a capture as a
+		// problem.
+		return nil
+	}
+	return capture.Sniff(path, bufio.NewReaderSize(f, capture.SniffWindow))
 }
 
 // ErrNoSources is returned when a scan is asked for with nothing to read.

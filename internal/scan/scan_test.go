@@ -3,6 +3,8 @@
 package scan
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -71,20 +73,83 @@ func TestRunKeepsWhatWasReadBeforeABadSource(t *testing.T) {
 	os.WriteFile(cut, raw[:len(raw)/2], 0o644)
 	var told []string
 	res, err := Run(context.Background(), st, Options{
-		Pcaps:       []string{cut, filepath.Join(dir, "missing.pcap")},
+		Pcaps:       []string{cut},
 		SourceError: func(err error) { told = append(told, err.Error()) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Complete {
-		t.Error("scan with a truncated and a missing file is complete")
+		t.Error("scan with a truncated file is complete")
 	}
-	if len(told) != 2 || !strings.Contains(told[0], "cut.pcapng") || !strings.Contains(told[1], "missing.pcap") {
+	if len(told) != 1 || !strings.Contains(told[0], "cut.pcapng") || !strings.Contains(told[0], "truncated") {
 		t.Errorf("source errors = %q", told)
 	}
 	if len(res.Findings) == 0 {
 		t.Error("nothing kept from the first half of the capture")
+	}
+}
+
+// TestRunRefusesWhatHoldsNoCapture checks that a scan of an input holding no capture at
+// all (defect 9 of issue 12: an empty or text file became an incomplete "latest" scan)
+// is an error naming the file and what it is, with nothing stored, even beside a good
+// capture; and that standard input, peeked to tell, is then read whole.
+func TestRunRefusesWhatHoldsNoCapture(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write([]byte("MSH|^~\\&|notes\n"))
+	zw.Close()
+	empty, text, gzText := write("empty.pcap", nil), write("notes.txt", []byte("hello\n")), write("notes.txt.gz", zipped.Bytes())
+	const kinds = "not a capture file (pcap or pcapng, optionally gzip-compressed): "
+	ward := wardFile(t)
+	tests := []struct {
+		name  string
+		pcaps []string
+		stdin string
+		want  string
+	}{
+		{"empty", []string{empty}, "", "capture: " + empty + ": " + kinds + "the file is empty"},
+		{"text", []string{text}, "", "capture: " + text + ": " + kinds + `starts with "hello\x0a"`},
+		{"gzip of text", []string{gzText}, "", "capture: " + gzText + ": " + kinds + `the gzip stream starts with "MSH|^~\&|notes\x0a"`},
+		{"missing", []string{filepath.Join(dir, "missing.pcap")}, "", filepath.Join(dir, "missing.pcap") + ": no such file or directory"},
+		{"folder", []string{dir}, "", dir + ": is a directory; give the capture files in it"},
+		{"good then bad", []string{ward, text}, "", "capture: " + text + ": " + kinds + `starts with "hello\x0a"`},
+		{"stdin text", []string{ward, "-"}, "hello\n", "capture: -: " + kinds + `starts with "hello\x0a"`},
+		{"stdin empty", []string{"-"}, "", "capture: -: " + kinds + "the file is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t)
+			_, err := Run(context.Background(), st, Options{Pcaps: tc.pcaps, Stdin: strings.NewReader(tc.stdin),
+				SourceError: func(err error) { t.Errorf("told of a source error while scanning: %v", err) }})
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error\n got %v\nwant %s", err, tc.want)
+			}
+			if scans, err := st.Scans(context.Background()); err != nil || len(scans) != 0 {
+				t.Errorf("%d scans stored (%v), want none", len(scans), err)
+			}
+		})
+	}
+	// Standard input peeked is read whole: the same findings as the file.
+	raw, err := os.ReadFile(ward)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFile, err := Run(context.Background(), openStore(t), Options{Pcaps: []string{ward}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStdin, err := Run(context.Background(), openStore(t), Options{Pcaps: []string{"-"}, Stdin: bytes.NewReader(raw)})
+	if err != nil || !byStdin.Complete || len(byStdin.Findings) != len(byFile.Findings) || len(byFile.Findings) == 0 {
+		t.Errorf("stdin: complete %v, %d findings (%v); the file gave %d", byStdin.Complete, len(byStdin.Findings), err, len(byFile.Findings))
 	}
 }
 
