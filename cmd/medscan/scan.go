@@ -22,14 +22,14 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	live.register(fs)
 	var active activeFlags
 	active.register(fs)
-	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+	if help, err := parseFlags(fs, nmapArgs(args), stdout); help || err != nil {
 		return err
 	}
 	if err := run.check("scan"); err != nil {
 		return err
 	}
 	if live.wanted(fs) {
-		if fs.NArg() > 0 || len(active.targetFiles) > 0 {
+		if fs.NArg() > 0 || len(active.targetFiles) > 0 || active.listTargets {
 			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}
 		}
 		return live.run(ctx, fs, liveArgs{run: &run, pcaps: *pcaps}, stdout, stderr)
@@ -47,6 +47,9 @@ func cmdScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	prb, err := active.build(ctx, fs.Args(), stdin, stdinUsers > 0, stderr, run.quiet)
 	if err != nil {
 		return err
+	}
+	if active.listTargets {
+		return active.list(prb, len(*pcaps) > 0, stdout, stderr, run.quiet)
 	}
 	if len(*pcaps) == 0 && prb == nil {
 		return usageError{"scan: " + scan.ErrNoSources.Error()}
