@@ -16,6 +16,13 @@
 //   - A host name given as an exclusion keeps the whole scope closed until Scope.Resolve
 //     has found its addresses, because until then no one knows which addresses to avoid.
 //   - A malformed exclusion handed to NewScope closes the scope rather than being skipped.
+//   - A target written with a port (10.0.0.5:8443, [2001:db8::1]:443, pacs.example:443) is
+//     in scope on that port only (Scope.AllowsPort, Scope.AllowsNamePort); the run's port
+//     list applies to targets written without one. An exclusion always removes the whole
+//     host, whatever port it names.
+//   - Every target form a user types expands to blocks, never to a list of addresses, and
+//     an nmap octet pattern to at most 65536 of them, so a Scope's size follows what was
+//     written, not how many addresses it covers.
 //
 // Enumeration includes every address of a CIDR, network and broadcast addresses too (as
 // nmap does): the prefix a user writes is not necessarily the subnet's own, so probe
@@ -23,8 +30,8 @@
 // silently narrowing a written /24 to 254 addresses would surprise more than it protects.
 //
 // Run (run.go) is the prober: it takes every host from a Scope (address targets, and each
-// name target at the addresses Scope.Resolve found, under its name), enumerates TLS on
-// each port, identifies what does not speak TLS, and reports everything to an
+// name target at the addresses Scope.Resolve found, under its name) with its ports, in the
+// order plan.go gives, which Scope.List prints for a dry run; it enumerates TLS on each port, identifies what does not speak TLS, and reports everything to an
 // observe.Sink, serializing the calls so that an observe.Set can be passed as is.
 //
 // # Pacing

@@ -219,12 +219,13 @@ func (d *hostDialer) failed() {
 	}
 }
 
-// allowed checks the scope at dial time: a name target's address only for that name.
-func (d *hostDialer) allowed() bool {
+// allowed checks the scope at dial time: a name target's address only for that name, and
+// only on a port its targets (or the run's port list) give it.
+func (d *hostDialer) allowed(port uint16) bool {
 	if d.name != "" {
-		return d.scope.AllowsName(d.name, d.addr)
+		return d.scope.AllowsNamePort(d.name, d.addr, port, d.cfg.Ports)
 	}
-	return d.scope.Allows(d.addr)
+	return d.scope.AllowsPort(d.addr, port, d.cfg.Ports)
 }
 
 // Dial implements Dialer with the host's politeness rules. It waits for the host's
@@ -267,9 +268,9 @@ func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
 
 	// Run only builds dialers for addresses in scope; this last check, after the waits
 	// and just before the connect, is the line of defence should that ever change.
-	if !d.allowed() {
+	if !d.allowed(port) {
 		release()
-		return nil, fmt.Errorf("%w: %s", ErrOutOfScope, d.addr)
+		return nil, fmt.Errorf("%w: %s", ErrOutOfScope, netip.AddrPortFrom(d.addr, port))
 	}
 	if err := ctx.Err(); err != nil {
 		release()

@@ -21,13 +21,16 @@ type Stats struct {
 	Elapsed     time.Duration
 }
 
-// hostJob is one host to probe: an address target, or one address of a name target.
+// hostJob is one host to probe, an address target or one address of a name target, with
+// the ports it is probed on: the run's port list, the ports its targets named, or both.
 type hostJob struct {
-	addr netip.Addr
-	name string
+	addr  netip.Addr
+	name  string
+	ports []uint16
 }
 
-// Run probes every host of s on cfg.Ports and reports what it learns to sink: a
+// Run probes every host of s on cfg.Ports (a target written with a port, on that port
+// alone) and reports what it learns to sink: a
 // ProbeEndpoint for every port of every host handled, the handshakes of TLS ports, a
 // Service for every open port, the host itself for every host that accepted a
 // connection, and a ProbeHost for every host, skipped ones included.
@@ -55,18 +58,9 @@ func Run(ctx context.Context, s *Scope, cfg Config, sink observe.Sink) (Stats, e
 		return Stats{}, err
 	}
 
-	var jobs []hostJob // name targets: few, and resolved already
-	for _, n := range s.Names() {
-		for _, a := range s.Resolved(n) {
-			jobs = append(jobs, hostJob{a, n})
-		}
-	}
-	total := s.Size()
-	if total > math.MaxInt64-uint64(len(jobs)) {
-		total = math.MaxInt64
-	} else {
-		total += uint64(len(jobs))
-	}
+	pl := s.plan(cfg.Ports)
+	jobs := pl.names // name targets: few, and resolved already
+	total := min(pl.hosts, math.MaxInt64)
 
 	r := &runner{cfg: cfg, scope: s, sink: sink, lim: newLimiter(cfg.Rate),
 		c: &counters{start: time.Now(), hostsTotal: int64(total)}, shared: map[netip.Addr]*hostPace{}}
@@ -97,8 +91,8 @@ func Run(ctx context.Context, s *Scope, cfg Config, sink observe.Sink) (Stats, e
 		}
 	}
 	func() {
-		for a := range s.Addresses(math.MaxInt) {
-			if !feed(hostJob{addr: a}) {
+		for j := range pl.addrs {
+			if !feed(j) {
 				return
 			}
 		}
@@ -192,13 +186,13 @@ func (r *runner) host(ctx context.Context, j hostJob) {
 			ph.Skipped = reason
 			now := time.Now()
 			r.emit(func(s observe.Sink) {
-				for _, p := range r.cfg.Ports {
+				for _, p := range j.ports {
 					s.AddProbe(observe.ProbeEndpoint{Server: netip.AddrPortFrom(j.addr, p), Name: j.name,
 						Time: now, Outcome: observe.ProbeSkipped, Error: reason})
 				}
 				s.AddProbeHost(ph)
 			})
-			r.c.ports.Add(int64(len(r.cfg.Ports)))
+			r.c.ports.Add(int64(len(j.ports)))
 			r.c.hostsDone.Add(1)
 			return
 		}
@@ -212,7 +206,7 @@ func (r *runner) host(ctx context.Context, j hostJob) {
 		}
 	}
 	answered := false
-	for _, p := range r.cfg.Ports {
+	for _, p := range j.ports {
 		if ctx.Err() != nil {
 			break
 		}

@@ -15,19 +15,29 @@ import (
 // so that tests, and sites with their own DNS, decide where names come from.
 type Resolver func(ctx context.Context, name string) ([]netip.Addr, error)
 
-// Scope is the set of addresses a probe may touch: the address targets less the
-// exclusions, plus each name target's resolved addresses for that name only. It is safe
-// for concurrent use; Resolve may run while other goroutines ask Allows.
+// Scope is the set of addresses a probe may touch, and on which ports: the address
+// targets less the exclusions, plus each name target's resolved addresses for that name
+// only. A target written without a port is probed on the run's port list; one written
+// with a port (10.0.0.5:8443, pacs.example:443) on that port alone. It is safe for
+// concurrent use; Resolve may run while other goroutines ask Allows.
 type Scope struct {
 	mu sync.RWMutex
 
-	incl      []span   // merged inclusion blocks, before exclusions
+	incl      []span   // merged inclusion blocks written without a port, before exclusions
 	exclBase  []span   // merged exclusion blocks from address exclusions, as written
 	excl      []span   // exclBase plus resolved exclusion names, widened by widenMapped
 	allowed   []span   // incl minus excl: what Allows and Addresses read
 	names     []string // name targets not excluded by name, sorted
 	exclNames []string // excluded names, sorted; resolved by Resolve
 	resolved  map[string][]netip.Addr
+
+	// endpoints holds the addresses written with a port and their ports, ascending and
+	// distinct, before exclusions; allowedEnd those of them not excluded, by address.
+	endpoints  map[netip.Addr][]uint16
+	allowedEnd []hostPorts
+	// namePorts holds each name target's ports, ascending and distinct: 0 stands for the
+	// run's port list (the name was written without a port).
+	namePorts map[string][]uint16
 
 	// The scope admits nothing while either is set: bad for a malformed exclusion (no
 	// lookup repairs it), pending while excluded names lack a successful Resolve.
@@ -37,6 +47,12 @@ type Scope struct {
 // span is an inclusive block of addresses of one family.
 type span struct{ lo, hi netip.Addr }
 
+// hostPorts is an address and the ports its targets named.
+type hostPorts struct {
+	addr  netip.Addr
+	ports []uint16
+}
+
 // The IPv4-mapped block ::ffff:0.0.0.0/96, kept out of IPv6 inclusions because every
 // address in it is unmapped to IPv4 before a comparison.
 var (
@@ -45,20 +61,26 @@ var (
 )
 
 // NewScope builds the scope of targets less exclude; exclusions win over inclusions.
-// Targets not built by ParseTargets must hold First ≤ Last in one family or a Name: a
-// malformed inclusion is ignored (contacting less), a malformed exclusion closes the scope.
+// Targets not built by ParseTargets must hold First ≤ Last in one family (and Blocks so
+// too) or a Name: a malformed inclusion is ignored (contacting less), and so is a port on
+// anything but a single address or a name; a malformed exclusion closes the scope. An
+// exclusion's port is ignored: an exclusion removes the whole host.
 func NewScope(targets []Target, exclude []Target) *Scope {
-	s := &Scope{resolved: map[string][]netip.Addr{}}
-	var names []string
+	s := &Scope{resolved: map[string][]netip.Addr{}, endpoints: map[netip.Addr][]uint16{}, namePorts: map[string][]uint16{}}
 	for _, t := range targets {
 		if t.Name != "" {
 			if n, ok := normalizeName(t.Name); ok {
-				names = append(names, n)
+				s.namePorts[n] = addPort(s.namePorts[n], t.Port)
 			}
 			continue
 		}
-		if sp, ok := targetSpan(t); ok {
-			s.incl = append(s.incl, sp)
+		sps, ok := targetSpans(t)
+		switch {
+		case !ok:
+		case t.Port == 0:
+			s.incl = append(s.incl, sps...)
+		case len(sps) == 1 && sps[0].lo == sps[0].hi:
+			s.endpoints[sps[0].lo] = addPort(s.endpoints[sps[0].lo], t.Port)
 		}
 	}
 	for _, t := range exclude {
@@ -71,21 +93,23 @@ func NewScope(targets []Target, exclude []Target) *Scope {
 			s.exclNames = append(s.exclNames, n)
 			continue
 		}
-		sp, ok := targetSpan(t)
+		sps, ok := targetSpans(t)
 		if !ok {
 			s.bad = fmt.Errorf("probe: exclusion %q is not a valid address block", t.Text)
 			continue
 		}
-		s.exclBase = append(s.exclBase, sp)
+		s.exclBase = append(s.exclBase, sps...)
 	}
 	slices.Sort(s.exclNames)
 	s.exclNames = slices.Compact(s.exclNames)
-	slices.Sort(names)
-	for _, n := range slices.Compact(names) {
-		if _, excluded := slices.BinarySearch(s.exclNames, n); !excluded {
-			s.names = append(s.names, n)
+	for n := range s.namePorts {
+		if _, excluded := slices.BinarySearch(s.exclNames, n); excluded {
+			delete(s.namePorts, n)
+			continue
 		}
+		s.names = append(s.names, n)
 	}
+	slices.Sort(s.names)
 	s.incl = mergeSpans(s.incl)
 	s.exclBase = mergeSpans(s.exclBase)
 	if len(s.exclNames) > 0 {
@@ -95,10 +119,37 @@ func NewScope(targets []Target, exclude []Target) *Scope {
 	return s
 }
 
-// targetSpan turns an address target into a span, unmapping and dropping zones so that a
-// hand-built Target is held to the same form as a parsed one.
-func targetSpan(t Target) (span, bool) {
-	lo, hi := unmapPair(t.First.WithZone(""), t.Last.WithZone(""))
+// addPort adds p to the ascending, distinct ports.
+func addPort(ports []uint16, p uint16) []uint16 {
+	i, found := slices.BinarySearch(ports, p)
+	if found {
+		return ports
+	}
+	return slices.Insert(ports, i, p)
+}
+
+// targetSpans turns an address target into its spans, unmapping and dropping zones so
+// that a hand-built Target is held to the same form as a parsed one; false when one of
+// them is malformed.
+func targetSpans(t Target) ([]span, bool) {
+	if len(t.Blocks) == 0 {
+		sp, ok := blockSpan(Block{t.First, t.Last})
+		return []span{sp}, ok
+	}
+	out := make([]span, 0, len(t.Blocks))
+	for _, b := range t.Blocks {
+		sp, ok := blockSpan(b)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, sp)
+	}
+	return out, true
+}
+
+// blockSpan checks one block and turns it into a span.
+func blockSpan(b Block) (span, bool) {
+	lo, hi := unmapPair(b.First.WithZone(""), b.Last.WithZone(""))
 	if !lo.IsValid() || !hi.IsValid() || lo.BitLen() != hi.BitLen() || hi.Less(lo) {
 		return span{}, false
 	}
@@ -123,6 +174,14 @@ func widenMapped(ex []span) []span {
 func (s *Scope) setExclusions(ex []span) {
 	s.excl = ex
 	s.allowed = subtractSpans(s.incl, ex)
+	var end []hostPorts // a new slice: readers may hold the old one
+	for a, ports := range s.endpoints {
+		if !inSpans(ex, a) {
+			end = append(end, hostPorts{a, ports})
+		}
+	}
+	slices.SortFunc(end, func(x, y hostPorts) int { return x.addr.Compare(y.addr) })
+	s.allowedEnd = end
 }
 
 // Err reports why the scope currently admits nothing (a malformed exclusion, or an
@@ -141,13 +200,64 @@ func (s *Scope) closed() error {
 	return s.pending
 }
 
-// Allows reports whether a may be contacted as an address target. Mapped addresses are
-// unmapped and zones dropped first, so neither is a way around an exclusion.
+// Allows reports whether a may be contacted as an address target written without a port,
+// on the run's port list. Mapped addresses are unmapped and zones dropped first, so
+// neither is a way around an exclusion.
 func (s *Scope) Allows(a netip.Addr) bool {
 	a = a.Unmap().WithZone("")
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.closed() == nil && a.IsValid() && inSpans(s.allowed, a)
+}
+
+// AllowsPort reports whether a may be contacted on port as an address target: on the
+// run's port list ports when a target written without a port holds it, and on the ports
+// its targets named otherwise.
+func (s *Scope) AllowsPort(a netip.Addr, port uint16, ports []uint16) bool {
+	a = a.Unmap().WithZone("")
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed() != nil || !a.IsValid() {
+		return false
+	}
+	if inSpans(s.allowed, a) && slices.Contains(ports, port) {
+		return true
+	}
+	i, found := slices.BinarySearchFunc(s.allowedEnd, a, func(h hostPorts, a netip.Addr) int { return h.addr.Compare(a) })
+	return found && slices.Contains(s.allowedEnd[i].ports, port)
+}
+
+// AllowsNamePort reports whether a may be contacted on port on behalf of the name target
+// name: AllowsName, and port one its targets named or, for a name written without a
+// port, one of the run's port list ports.
+func (s *Scope) AllowsNamePort(name string, a netip.Addr, port uint16, ports []uint16) bool {
+	if !s.AllowsName(name, a) {
+		return false
+	}
+	n, _ := normalizeName(name)
+	s.mu.RLock()
+	named := s.namePorts[n]
+	s.mu.RUnlock()
+	return slices.Contains(expandPorts(named, ports), port)
+}
+
+// expandPorts returns a target's ports, 0 standing for the run's port list ports.
+func expandPorts(named, ports []uint16) []uint16 {
+	if len(named) == 0 || named[0] != 0 {
+		return named
+	}
+	if len(named) == 1 {
+		return ports
+	}
+	return unionPorts(ports, named[1:])
+}
+
+// unionPorts merges two ascending, distinct port lists.
+func unionPorts(a, b []uint16) []uint16 {
+	out := make([]uint16, 0, len(a)+len(b))
+	out = append(append(out, a...), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Names returns the host-name targets that exclusions did not remove, sorted.
@@ -248,9 +358,10 @@ func (s *Scope) AllowsName(name string, a netip.Addr) bool {
 	return found
 }
 
-// Addresses enumerates the address targets' addresses in scope, ascending with IPv4
-// first, yielding at most limit of them (none when limit ≤ 0). It walks the blocks lazily,
-// so a /8 costs no memory; names are not included (see Resolved).
+// Addresses enumerates the addresses in scope of the address targets written without a
+// port, ascending with IPv4 first, yielding at most limit of them (none when limit ≤ 0).
+// It walks the blocks lazily, so a /8 costs no memory; names are not included (see
+// Resolved), nor addresses written with a port (Run probes those on that port).
 func (s *Scope) Addresses(limit int) iter.Seq[netip.Addr] {
 	s.mu.RLock()
 	allowed, closed := s.allowed, s.closed()

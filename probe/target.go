@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Target is one item a user named: a block of addresses (First to Last, inclusive, one
-// family) or a host name, with the text it was written as so messages can quote it.
+// family), several blocks (an nmap octet pattern), or a host name, with the text it was
+// written as so messages can quote it, and the one port it named if it named one.
 type Target struct {
 	// Text is the item as the user wrote it (trimmed of surrounding space).
 	Text string
@@ -25,7 +27,17 @@ type Target struct {
 	First netip.Addr
 	// Last is the highest address of an address target, inclusive, of First's family.
 	Last netip.Addr
+	// Blocks holds, when the item was an nmap octet pattern naming separate blocks
+	// (10.0.1,3.1-9), every block in ascending order, First and Last being then the lowest
+	// and the highest address; nil when First to Last is the whole target.
+	Blocks []Block
+	// Port is the one port the item named (host:port, [v6]:port): the target is probed on
+	// it alone. Zero means the run's port list. Only a single address or a name has one.
+	Port uint16
 }
+
+// Block is an inclusive block of addresses of one family.
+type Block struct{ First, Last netip.Addr }
 
 // IsName reports whether the target is a host name, to be resolved before it is probed.
 func (t Target) IsName() bool { return t.Name != "" }
@@ -67,15 +79,26 @@ var (
 	ErrReversedRange   = errors.New("reversed range: the end is below the start")
 	ErrMixedRange      = errors.New("range ends are of different address families")
 	ErrInvalidHostName = errors.New("invalid host name")
+	ErrInvalidPort     = errors.New("invalid port: want host:port with a port from 1 to 65535")
+	ErrPortOnBlock     = errors.New("a port can follow one address or host name only; give a block's ports with --ports")
+	ErrURL             = errors.New("a URL is not a target: give its host, with :port to probe that port alone")
+	ErrTooManyBlocks   = fmt.Errorf("the octet pattern names more than %d separate blocks; write it as CIDRs or wider ranges", maxOctetBlocks)
 )
 
 // maxTargetLen bounds one item; the longest legitimate one is a full IPv6 range.
 const maxTargetLen = 300
 
-// ParseTargets parses target items: IPv4 and IPv6 addresses, CIDRs (10.20.0.0/24,
-// 2001:db8::/120), ranges (10.20.1.5-40 for the last octet, 10.20.1.5-10.20.2.9 and
-// 2001:db8::1-2001:db8::ff in full) and host names. It stops at the first bad item and
-// names it in the error.
+// maxOctetBlocks bounds the blocks one octet pattern may expand to, as maxTargetLen bounds
+// every other item: a Scope holds blocks, never addresses, so a /8 costs one block, and
+// 10.0-255.0-255.1-254 (every host part of 10/8 but .0 and .255) costs 65536.
+const maxOctetBlocks = 1 << 16
+
+// ParseTargets parses target items: IPv4 and IPv6 addresses, bracketed IPv6 addresses
+// ([2001:db8::1]), CIDRs (10.20.0.0/24, 2001:db8::/120), ranges (10.20.1.5-40 for the last
+// octet, 10.20.1.5-10.20.2.9 and 2001:db8::1-2001:db8::ff in full), nmap octet patterns
+// (10.0.0-3.1-254, 192.168.3-5,7.1, 10.0.0.1,3,5), host names, and a single address or
+// name followed by one port (10.0.0.1:8443, pacs.example:443, [2001:db8::1]:443). It
+// stops at the first bad item and names it in the error.
 func ParseTargets(items []string) ([]Target, error) {
 	out := make([]Target, 0, len(items))
 	for _, it := range items {
@@ -86,6 +109,37 @@ func ParseTargets(items []string) ([]Target, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// SplitTargetList splits arguments that may hold several targets separated by commas
+// (10.0.0.1,pacs.example) into target items, trimmed, empty ones dropped. A comma inside
+// an nmap octet pattern is not a separator: a piece of digits, dots, dashes (and the
+// commas already joined) is joined to the next such piece when it has fewer than three
+// dots, its octets not all written yet (192.168.3-5,7.1), or when the next piece has no
+// dot, one more value of its last octet (10.0.0.1,3,5). So 10.0.0.1,10.0.0.2 and
+// a.example,b.example are two items each, and 10.0.0.1,3,5 is one.
+func SplitTargetList(args []string) []string {
+	var out []string
+	for _, arg := range args {
+		joinable := false // the last item of out is an octet pattern still open to a piece
+		for piece := range strings.SplitSeq(arg, ",") {
+			piece = strings.TrimSpace(piece)
+			if piece == "" {
+				continue
+			}
+			octets := strings.Trim(piece, "0123456789.-") == ""
+			if joinable && octets {
+				last := &out[len(out)-1]
+				if strings.Count(*last, ".") < 3 || !strings.ContainsRune(piece, '.') {
+					*last += "," + piece
+					continue
+				}
+			}
+			out = append(out, piece)
+			joinable = octets
+		}
+	}
+	return out
 }
 
 // ParseTargetFile reads targets one per line; '#' starts a comment, blank lines are
@@ -123,9 +177,11 @@ func ParseTargetFile(path string) ([]Target, error) {
 	return out, nil
 }
 
-// parseTarget classifies one item by its punctuation: '/' is a CIDR, ':' is IPv6, a '-'
-// after an IPv4 address is a range, and anything else that is not an address must be a
-// valid host name.
+// parseTarget classifies one item by its punctuation: "://" is a URL (refused), '['
+// opens a bracketed IPv6 address, a single ':' ends a host with a port, '/' is a CIDR,
+// more colons are IPv6, a '-' after an IPv4 address is a range, digits, dots, commas and
+// dashes otherwise are an nmap octet pattern, and anything else that is not an address
+// must be a valid host name.
 func parseTarget(item string) (Target, error) {
 	s := strings.TrimSpace(item)
 	if s == "" {
@@ -134,8 +190,68 @@ func parseTarget(item string) (Target, error) {
 	if len(s) > maxTargetLen {
 		return Target{}, fmt.Errorf("longer than %d bytes", maxTargetLen)
 	}
+	switch {
+	case strings.Contains(s, "://"):
+		return Target{}, ErrURL
+	case s[0] == '[':
+		return parseBracketed(s)
+	case strings.Count(s, ":") == 1:
+		host, port, _ := strings.Cut(s, ":")
+		return withPort(s, host, port)
+	}
+	return parseBlock(s)
+}
+
+// parseBracketed parses [v6] and [v6]:port, the forms URLs and testssl.sh use so that a
+// port cannot be mistaken for the address's last group. Brackets hold one address.
+func parseBracketed(s string) (Target, error) {
+	end := strings.IndexByte(s, ']')
+	if end < 0 {
+		return Target{}, ErrInvalidAddress
+	}
+	inner, rest := s[1:end], s[end+1:]
+	var port uint16
+	if rest != "" {
+		if rest[0] != ':' {
+			return Target{}, ErrInvalidAddress
+		}
+		p, err := parsePort(rest[1:])
+		if err != nil {
+			return Target{}, ErrInvalidPort
+		}
+		port = p
+	}
+	t, err := parseSingle(Target{Text: s}, inner)
+	if err != nil {
+		return Target{}, err
+	}
+	t.Port = port
+	return t, nil
+}
+
+// withPort parses host, which must be a single address or a name, and port.
+func withPort(text, host, port string) (Target, error) {
+	p, err := parsePort(port)
+	if err != nil {
+		return Target{}, ErrInvalidPort
+	}
+	t, err := parseBlock(host)
+	if err != nil {
+		return Target{}, err
+	}
+	if !t.IsName() && (t.First != t.Last || t.Blocks != nil) {
+		return Target{}, ErrPortOnBlock
+	}
+	t.Text, t.Port = text, p
+	return t, nil
+}
+
+// parseBlock parses an item without a port: an address, CIDR, range, octet pattern or name.
+func parseBlock(s string) (Target, error) {
 	t := Target{Text: s}
 	switch {
+	case s == "":
+		return Target{}, ErrEmptyTarget
 	case strings.ContainsRune(s, '/'):
 		p, err := parseCIDR(s)
 		if err != nil {
@@ -158,6 +274,9 @@ func parseTarget(item string) (Target, error) {
 			return parseShortRange(t, a, hi)
 		}
 	}
+	if strings.ContainsAny(s, ",-") && strings.Trim(s, "0123456789.,-") == "" {
+		return parseOctets(t, s)
+	}
 	if looksNumeric(s) {
 		return parseSingle(t, s)
 	}
@@ -167,6 +286,108 @@ func parseTarget(item string) (Target, error) {
 	}
 	t.Name = name
 	return t, nil
+}
+
+// parseOctets parses an nmap octet pattern: four dot-separated octets, each a
+// comma-separated list of values and ranges (10.0.0-3.1-254, 192.168.3-5,7.1). Ends may
+// not be left out, and values are written as parseDecimal accepts them.
+func parseOctets(t Target, s string) (Target, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return Target{}, ErrInvalidAddress
+	}
+	var sets [4][256]bool
+	for i, part := range parts {
+		for item := range strings.SplitSeq(part, ",") {
+			lo, hi, isRange := strings.Cut(item, "-")
+			a, ok := parseDecimal(lo, 255)
+			if !ok {
+				return Target{}, ErrInvalidAddress
+			}
+			b := a
+			if isRange {
+				if b, ok = parseDecimal(hi, 255); !ok {
+					return Target{}, ErrInvalidRange
+				}
+				if b < a {
+					return Target{}, ErrReversedRange
+				}
+			}
+			for v := a; v <= b; v++ {
+				sets[i][v] = true
+			}
+		}
+	}
+	blocks, err := octetBlocks(&sets)
+	if err != nil {
+		return Target{}, err
+	}
+	t.First, t.Last = blocks[0].First, blocks[len(blocks)-1].Last
+	if len(blocks) > 1 {
+		t.Blocks = blocks
+	}
+	return t, nil
+}
+
+// octetBlocks turns per-octet value sets into ascending, disjoint blocks. The octets after
+// the last one whose set is not full (0-255) only widen each block, so the count is the
+// product of the higher octets' values times that octet's runs, checked before any block
+// is made.
+func octetBlocks(sets *[4][256]bool) ([]Block, error) {
+	full := func(i int) bool { return !slices.Contains(sets[i][:], false) }
+	j := 3
+	for j >= 0 && full(j) {
+		j--
+	}
+	if j < 0 {
+		return []Block{{netip.AddrFrom4([4]byte{}), netip.AddrFrom4([4]byte{255, 255, 255, 255})}}, nil
+	}
+	var vals [4][]byte
+	count := 1
+	for i := range j {
+		for v := range 256 {
+			if sets[i][v] {
+				vals[i] = append(vals[i], byte(v))
+			}
+		}
+		count *= len(vals[i])
+	}
+	type run struct{ lo, hi byte }
+	var runs []run
+	for v := 0; v < 256; v++ {
+		if !sets[j][v] {
+			continue
+		}
+		lo := v
+		for v+1 < 256 && sets[j][v+1] {
+			v++
+		}
+		runs = append(runs, run{byte(lo), byte(v)})
+	}
+	if count*len(runs) > maxOctetBlocks {
+		return nil, ErrTooManyBlocks
+	}
+	out := make([]Block, 0, count*len(runs))
+	var walk func(i int, prefix [4]byte)
+	walk = func(i int, prefix [4]byte) {
+		if i == j {
+			for _, r := range runs {
+				lo, hi := prefix, prefix
+				lo[j], hi[j] = r.lo, r.hi
+				for k := j + 1; k < 4; k++ {
+					lo[k], hi[k] = 0, 255
+				}
+				out = append(out, Block{netip.AddrFrom4(lo), netip.AddrFrom4(hi)})
+			}
+			return
+		}
+		for _, v := range vals[i] {
+			prefix[i] = v
+			walk(i+1, prefix)
+		}
+	}
+	walk(0, [4]byte{})
+	return out, nil
 }
 
 // parseSingle parses one address, unmapping an IPv4-mapped IPv6 address.

@@ -79,6 +79,106 @@ func TestParseTargets(t *testing.T) {
 	}
 }
 
+// TestParseTargetsUserSyntax covers the forms testssl.sh, sslscan and nmap users type:
+// host:port, bracketed IPv6 with and without a port, and nmap octet patterns. Blocks are
+// written first-last; a single block is First and Last with no Blocks.
+func TestParseTargetsUserSyntax(t *testing.T) {
+	tests := []struct {
+		in     string
+		blocks []string // first-last of every block, or the one block
+		name   string
+		port   uint16
+	}{
+		{in: "127.0.0.1:18443", blocks: []string{"127.0.0.1-127.0.0.1"}, port: 18443},
+		{in: "::ffff:10.0.0.1", blocks: []string{"10.0.0.1-10.0.0.1"}},
+		{in: "pacs.example:443", name: "pacs.example", port: 443},
+		{in: "PACS:2762", name: "pacs", port: 2762},
+		{in: "10.0.0.1:65535", blocks: []string{"10.0.0.1-10.0.0.1"}, port: 65535},
+		{in: "10.0.0.1-1:443", blocks: []string{"10.0.0.1-10.0.0.1"}, port: 443},
+		{in: "[::1]", blocks: []string{"::1-::1"}},
+		{in: "[2001:db8::1]:8443", blocks: []string{"2001:db8::1-2001:db8::1"}, port: 8443},
+		{in: "[::ffff:10.0.0.7]:443", blocks: []string{"10.0.0.7-10.0.0.7"}, port: 443},
+		{in: "[10.0.0.7]", blocks: []string{"10.0.0.7-10.0.0.7"}},
+		{in: "10.0.0-3.1-254", blocks: []string{"10.0.0.1-10.0.0.254", "10.0.1.1-10.0.1.254", "10.0.2.1-10.0.2.254", "10.0.3.1-10.0.3.254"}},
+		{in: "192.168.3-5,7.1", blocks: []string{"192.168.3.1-192.168.3.1", "192.168.4.1-192.168.4.1", "192.168.5.1-192.168.5.1", "192.168.7.1-192.168.7.1"}},
+		{in: "10.0.0.1,3,5", blocks: []string{"10.0.0.1-10.0.0.1", "10.0.0.3-10.0.0.3", "10.0.0.5-10.0.0.5"}},
+		{in: "10.0.0.5,1,3-4", blocks: []string{"10.0.0.1-10.0.0.1", "10.0.0.3-10.0.0.5"}},
+		{in: "10.0.0.1,2,3", blocks: []string{"10.0.0.1-10.0.0.3"}},
+		{in: "10.0.0-3.0-255", blocks: []string{"10.0.0.0-10.0.3.255"}},
+		{in: "10.0-255.0-255.0-255", blocks: []string{"10.0.0.0-10.255.255.255"}},
+		{in: "0-255.0-255.0-255.0-255", blocks: []string{"0.0.0.0-255.255.255.255"}},
+		{in: "10,11.0.0.0-255", blocks: []string{"10.0.0.0-10.0.0.255", "11.0.0.0-11.0.0.255"}},
+		{in: "10.1,3.0-255.0-255", blocks: []string{"10.1.0.0-10.1.255.255", "10.3.0.0-10.3.255.255"}},
+	}
+	for _, tt := range tests {
+		got, err := ParseTargets([]string{tt.in})
+		if err != nil {
+			t.Errorf("ParseTargets(%q): %v", tt.in, err)
+			continue
+		}
+		g := got[0]
+		if g.Text != tt.in || g.Port != tt.port || g.Name != tt.name {
+			t.Errorf("%q: Text %q Port %d Name %q, want port %d name %q", tt.in, g.Text, g.Port, g.Name, tt.port, tt.name)
+		}
+		if tt.name != "" {
+			continue
+		}
+		var blocks []string
+		if g.Blocks == nil {
+			blocks = []string{g.First.String() + "-" + g.Last.String()}
+		} else {
+			for _, b := range g.Blocks {
+				blocks = append(blocks, b.First.String()+"-"+b.Last.String())
+			}
+			if g.First != g.Blocks[0].First || g.Last != g.Blocks[len(g.Blocks)-1].Last {
+				t.Errorf("%q: First-Last %v-%v do not bound the blocks", tt.in, g.First, g.Last)
+			}
+		}
+		if !slices.Equal(blocks, tt.blocks) {
+			t.Errorf("%q: blocks %q, want %q", tt.in, blocks, tt.blocks)
+		}
+	}
+
+	// The largest pattern allowed: every host part of 10/8 but .0 and .255.
+	got, err := ParseTargets([]string{"10.0-255.0-255.1-254"})
+	if err != nil || len(got[0].Blocks) != maxOctetBlocks {
+		t.Fatalf("10.0-255.0-255.1-254: %v, %d blocks", err, len(got[0].Blocks))
+	}
+	if s := NewScope(got, nil); s.Size() != 65536*254 {
+		t.Errorf("its scope holds %d addresses", s.Size())
+	}
+}
+
+// TestSplitTargetList checks where commas separate targets and where they belong to an
+// nmap octet pattern.
+func TestSplitTargetList(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"10.0.0.1,10.0.0.2"}, []string{"10.0.0.1", "10.0.0.2"}},
+		{[]string{"a.example,b.example"}, []string{"a.example", "b.example"}},
+		{[]string{"10.0.0.1,3,5"}, []string{"10.0.0.1,3,5"}},
+		{[]string{"192.168.3-5,7.1"}, []string{"192.168.3-5,7.1"}},
+		{[]string{"192.168.3-5,7.1,10.0.0.1"}, []string{"192.168.3-5,7.1", "10.0.0.1"}},
+		{[]string{"10.0.0.1-5,9,pacs,10.0.1.1"}, []string{"10.0.0.1-5,9", "pacs", "10.0.1.1"}},
+		{[]string{"10,11.0.0.1"}, []string{"10,11.0.0.1"}},
+		{[]string{"10.0.0.0/24,3"}, []string{"10.0.0.0/24", "3"}},
+		{[]string{"pacs,3"}, []string{"pacs", "3"}},
+		{[]string{"::1,::2"}, []string{"::1", "::2"}},
+		{[]string{"127.0.0.1:443,3"}, []string{"127.0.0.1:443", "3"}},
+		{[]string{" 10.0.0.1 , 3 ,, 10.0.0.9 "}, []string{"10.0.0.1,3", "10.0.0.9"}},
+		{[]string{"10.0.0.1", "3"}, []string{"10.0.0.1", "3"}}, // separate arguments stay separate
+		{[]string{"", ",", "pacs"}, []string{"pacs"}},
+		{nil, nil},
+	}
+	for _, tt := range tests {
+		if got := SplitTargetList(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("SplitTargetList(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestParseTargetsErrors(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -121,8 +221,32 @@ func TestParseTargetsErrors(t *testing.T) {
 		{"a..b", `probe: target "a..b": invalid host name`, ErrInvalidHostName},
 		{"pacs 01", `probe: target "pacs 01": invalid host name`, ErrInvalidHostName},
 		{"10.0.0.*", `probe: target "10.0.0.*": invalid host name`, ErrInvalidHostName},
-		{"http://pacs", `probe: target "http://pacs": invalid CIDR`, ErrInvalidCIDR},
-		{"pacs:443", `probe: target "pacs:443": invalid IP address`, ErrInvalidAddress},
+		{"http://pacs", `probe: target "http://pacs": a URL is not a target: give its host, with :port to probe that port alone`, ErrURL},
+		{"pacs:0", `probe: target "pacs:0": invalid port: want host:port with a port from 1 to 65535`, ErrInvalidPort},
+		{"pacs:", `probe: target "pacs:": invalid port: want host:port with a port from 1 to 65535`, ErrInvalidPort},
+		{"10.0.0.1:65536", `probe: target "10.0.0.1:65536": invalid port: want host:port with a port from 1 to 65535`, ErrInvalidPort},
+		{"10.0.0.1:0443", `probe: target "10.0.0.1:0443": invalid port: want host:port with a port from 1 to 65535`, ErrInvalidPort},
+		{"10.0.0.1:https", `probe: target "10.0.0.1:https": invalid port: want host:port with a port from 1 to 65535`, ErrInvalidPort},
+		{"10.0.0.0/24:443", `probe: target "10.0.0.0/24:443": a port can follow one address or host name only; give a block's ports with --ports`, ErrPortOnBlock},
+		{"10.0.0.1-9:443", `probe: target "10.0.0.1-9:443": a port can follow one address or host name only; give a block's ports with --ports`, ErrPortOnBlock},
+		{"10.0.0.1,3:443", `probe: target "10.0.0.1,3:443": a port can follow one address or host name only; give a block's ports with --ports`, ErrPortOnBlock},
+		{"10.0.0.300:443", `probe: target "10.0.0.300:443": invalid IP address`, ErrInvalidAddress},
+		{"pacs 01:443", `probe: target "pacs 01:443": invalid host name`, ErrInvalidHostName},
+		{"[2001:db8::1", `probe: target "[2001:db8::1": invalid IP address`, ErrInvalidAddress},
+		{"[2001:db8::1]443", `probe: target "[2001:db8::1]443": invalid IP address`, ErrInvalidAddress},
+		{"[2001:db8::1]:", `probe: target "[2001:db8::1]:": invalid port: want host:port with a port from 1 to 65535`, ErrInvalidPort},
+		{"[2001:db8::/64]:443", `probe: target "[2001:db8::/64]:443": invalid IP address`, ErrInvalidAddress},
+		{"[pacs]:443", `probe: target "[pacs]:443": invalid IP address`, ErrInvalidAddress},
+		{"[fe80::1%eth0]:443", `probe: target "[fe80::1%eth0]:443": addresses with a zone are not supported`, ErrZone},
+		{"10.0.0-3.1-300", `probe: target "10.0.0-3.1-300": invalid range end`, ErrInvalidRange},
+		{"10.0.3-0.1", `probe: target "10.0.3-0.1": reversed range: the end is below the start`, ErrReversedRange},
+		{"10.0.0.1,256", `probe: target "10.0.0.1,256": invalid IP address`, ErrInvalidAddress},
+		{"10.0.0.1,,3", `probe: target "10.0.0.1,,3": invalid IP address`, ErrInvalidAddress},
+		{"10.0.00.1,3", `probe: target "10.0.00.1,3": invalid IP address`, ErrInvalidAddress},
+		{"10.0.0-3.1.5", `probe: target "10.0.0-3.1.5": invalid IP address`, ErrInvalidAddress},
+		{"10.0-3.1", `probe: target "10.0-3.1": invalid IP address`, ErrInvalidAddress},
+		{"10.0.0-.1", `probe: target "10.0.0-.1": invalid range end`, ErrInvalidRange},
+		{"0-255.0-255.0-255.1", `probe: target "0-255.0-255.0-255.1": the octet pattern names more than 65536 separate blocks; write it as CIDRs or wider ranges`, ErrTooManyBlocks},
 		{"10.0.0.1-::1", `probe: target "10.0.0.1-::1": range ends are of different address families`, ErrMixedRange},
 		{strings.Repeat("a", 64) + ".org", `probe: target "` + strings.Repeat("a", 64) + `.org": invalid host name`, ErrInvalidHostName},
 	}

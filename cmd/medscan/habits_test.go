@@ -510,7 +510,7 @@ func TestREADMECommandsParse(t *testing.T) {
 		}
 		n++
 		root := newRoot(&app{})
-		c, rest, err := root.Find(args)
+		c, rest, err := root.Find(nmapArgs(args))
 		if err != nil || c == root {
 			t.Errorf("README: %q: no such command (%v)", line, err)
 			continue

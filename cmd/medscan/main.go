@@ -51,7 +51,7 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(a)
-	root.SetArgs(args)
+	root.SetArgs(nmapArgs(args)) // nmap's -iL FILE, which no one-letter flag can spell
 	cmd, err := root.ExecuteContextC(ctx)
 	return exitCode(err, cmd, stderr)
 }

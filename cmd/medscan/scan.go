@@ -54,7 +54,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		return err
 	}
 	if live.wanted(fs) {
-		if len(args) > 0 || len(active.targetFiles) > 0 {
+		if len(args) > 0 || len(active.targetFiles) > 0 || active.listTargets {
 			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}
 		}
 		return live.run(ctx, fs, liveArgs{run: run, pcaps: pcaps}, a.stdout, stderr)
@@ -72,6 +72,9 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	prb, err := active.build(ctx, args, stdin, stdinUsers > 0, stderr, a.quiet)
 	if err != nil {
 		return err
+	}
+	if active.listTargets {
+		return active.list(prb, len(pcaps) > 0, a.stdout, stderr, a.quiet)
 	}
 	if len(pcaps) == 0 && prb == nil {
 		return usageError{"scan: " + scan.ErrNoSources.Error()}
