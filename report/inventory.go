@@ -59,12 +59,19 @@ func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 		if len(id) > 0 {
 			identity = strings.Join(id, " / ")
 		}
+		// Every reason: the inventory is where a reader checks why a device was judged
+		// as it was, so none is left to the JSON.
 		why := "-"
-		if len(a.Reasons) > 0 {
+		switch len(a.Reasons) {
+		case 0:
+		case 1:
 			why = term(a.Reasons[0])
-			if len(a.Reasons) > 1 {
-				why += fmt.Sprintf(" (+%d more)", len(a.Reasons)-1)
+		default:
+			lines := make([]string, len(a.Reasons))
+			for i, r := range a.Reasons {
+				lines[i] = "- " + term(r)
 			}
+			why = strings.Join(lines, "\n")
 		}
 		tb.rows = append(tb.rows, []string{target(a.IP(), 0), assetKind(a), identity, why})
 		compact.rows = append(compact.rows, []string{target(a.IP(), 0) + "\n" + assetKind(a), identity, why})
