@@ -44,6 +44,9 @@ func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 	}
 	fieldLines(w, "Comparing", wrap(describeSide(doc.Scan), total-10))
 	fieldLines(w, "     with", wrap(describeSide(*doc.Previous), total-10))
+	if len(doc.SeverityFilter) > 0 {
+		fieldLines(w, "Shown:", wrap(showing(doc.SeverityFilter), total-10))
+	}
 	fmt.Fprintf(w, "%d new, %d fixed, %d persisting, %d not assessed\n\n",
 		c.Counts.New, c.Counts.Fixed, c.Counts.Persisting, c.Counts.NotAssessed)
 	tb := &table{cols: []column{{header: "STATUS", min: 10, flex: true}, {header: "SEVERITY"},

@@ -152,6 +152,9 @@ func (t tableWriter) header(b *bytes.Buffer, r *findings.Report, total int) bool
 	if r.Scan.Policy != "" {
 		field(b, total, "Policy:", term(r.Scan.Policy))
 	}
+	if len(r.SeverityFilter) > 0 {
+		field(b, total, "Shown:", showing(r.SeverityFilter))
+	}
 	if r.Scan.Complete {
 		field(b, total, "Status:", "complete")
 		return false
@@ -162,6 +165,12 @@ func (t tableWriter) header(b *bytes.Buffer, r *findings.Report, total int) bool
 	fieldLines(b, "Status:", lines)
 	writeProblems(b, r.Scan.Problems, total)
 	return true
+}
+
+// showing says that -s narrowed the document, so that no reader takes its counts for
+// the whole scan's.
+func showing(sevs []string) string {
+	return "only " + strings.Join(sevs, ", ") + " findings (-s); the counts below are of those, the stored scan has all"
 }
 
 // field writes a "Label:   value" header line, wrapping the value under itself.

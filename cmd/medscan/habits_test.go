@@ -410,6 +410,10 @@ func TestOutputFlags(t *testing.T) {
 	if again := reportJSON(t, medscan(t, dir, nil, "report", "--db", db, "-f", "json")); len(again.Findings) != len(all.Findings) {
 		t.Error("-s changed what is stored")
 	}
+	if table := medscan(t, dir, nil, "report", "--db", db, "-s", "high"); !strings.Contains(table.stdout, "Shown:    only high findings (-s)") ||
+		strings.Contains(table.stdout, "| critical |") {
+		t.Errorf("report -s high: the table does not say it was narrowed, or shows other severities:\n%s", table.stdout)
+	}
 	if res := medscan(t, dir, nil, "report", "--db", db, "-s", "severe"); res.code != exitUsage || !strings.Contains(res.stderr, "--severity") {
 		t.Errorf("-s severe: exit %d: %s", res.code, res.stderr)
 	}
