@@ -8,9 +8,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
+	"github.com/medscan/medscan/internal/suggest"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -129,53 +129,8 @@ func suggestFlag(c *cobra.Command, msg string) string {
 			names = append(names, f.Name)
 		}
 	})
-	if best := closest(typed, names); best != "" {
+	if best := suggest.Closest(typed, names); best != "" {
 		return fmt.Sprintf(" (did you mean --%s?)", best)
 	}
 	return ""
-}
-
-// closest returns the candidate nearest to typed (Levenshtein distance at most 2, or a
-// candidate it is a prefix of), or "" when none is near.
-func closest(typed string, candidates []string) string {
-	best, bestD := "", 3
-	sort.Strings(candidates)
-	for _, c := range candidates {
-		d := levenshtein(typed, c)
-		if len(typed) >= 3 && strings.HasPrefix(c, typed) {
-			d = min(d, 1)
-		}
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// levenshtein is the edit distance between a and b (insertions, deletions,
-// substitutions), with a swap of two neighbours counted as one edit: "pacp" is one
-// edit from "pcap".
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/medscan/medscan/internal/suggest"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -149,7 +150,8 @@ func unknownKey(path string, key *yaml.Node, prefix string, known map[string]boo
 		msg = fmt.Sprintf("%s:%d: unknown key %q: not a flag of medscan %s", path, key.Line, prefix+key.Value,
 			strings.TrimSuffix(prefix, "."))
 	}
-	if best := closest(key.Value, names); best != "" {
+	sort.Strings(names)
+	if best := suggest.Closest(key.Value, names); best != "" {
 		msg += fmt.Sprintf(" (did you mean %s%s?)", prefix, best)
 	}
 	return errors.New(msg)

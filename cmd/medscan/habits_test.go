@@ -465,24 +465,6 @@ func TestCLIReference(t *testing.T) {
 	}
 }
 
-// TestLevenshtein checks the distance behind the suggestions.
-func TestLevenshtein(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{{"pacp", "pcap", 1}, {"scna", "scan", 1}, {"", "abc", 3}, {"fromat", "format", 1}, {"kitten", "sitting", 3}, {"same", "same", 0}} {
-		if got := levenshtein(c.a, c.b); got != c.want {
-			t.Errorf("levenshtein(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-	if got := closest("fial-on", []string{"fail-on", "fail-on-new", "db"}); got != "fail-on" {
-		t.Errorf("closest = %q", got)
-	}
-	if got := closest("zzz", []string{"db", "pcap"}); got != "" {
-		t.Errorf("closest of nothing near = %q", got)
-	}
-}
-
 // TestREADMECommandsParse holds the README's examples to the command definitions: each
 // `medscan …` line of its "Using it" block names a command and flags that exist, with
 // values of the right type, so that the README cannot teach a flag medscan lacks.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/medscan/medscan/internal/suggest"
 )
 
 // Error is one value of the wrong shape, or an unknown key.
@@ -130,7 +132,7 @@ func checkStruct(n *yaml.Node, t reflect.Type, path string) *Error {
 		k, val := n.Content[i], n.Content[i+1]
 		ft, ok := fields[k.Value]
 		if !ok {
-			return &Error{Line: k.Line, Path: path, Msg: "unknown key " + quote(k.Value) + " (" + suggest(k.Value, names) + ")"}
+			return &Error{Line: k.Line, Path: path, Msg: "unknown key " + quote(k.Value) + " (" + didYouMean(k.Value, names) + ")"}
 		}
 		if err := check(val, ft, join(path, k.Value)); err != nil {
 			return err
@@ -210,54 +212,12 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// suggest names the key that was probably meant, or lists them all.
-func suggest(key string, names []string) string {
-	// A few edits for the key's length (one in four characters, one to three), or most
-	// of the key as the start of a name.
-	limit := max(1, min(3, len(key)/4))
-	best, bestD := "", limit+1
-	for _, n := range names {
-		d := distance(strings.ToLower(key), n)
-		if p := commonPrefix(key, n); p >= 3 && 3*p >= 2*len(key) {
-			d = min(d, limit)
-		}
-		if d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+// didYouMean names the key that was probably meant, or lists them all.
+func didYouMean(key string, names []string) string {
+	if best := suggest.Closest(key, names); best != "" {
 		return "did you mean " + best + "?"
 	}
 	return "want one of " + strings.Join(names, ", ")
-}
-
-func commonPrefix(a, b string) int {
-	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
-		i++
-	}
-	return i
-}
-
-// distance is the Levenshtein distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func join(path, key string) string {
