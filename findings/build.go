@@ -76,6 +76,9 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 	for _, h := range set.ProbeHosts {
 		r.ProbeHosts = append(r.ProbeHosts, *h)
 	}
+	for _, k := range set.KeyFiles {
+		r.KeyFiles = append(r.KeyFiles, *k)
+	}
 	r.Derive()
 	return r
 }

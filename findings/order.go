@@ -75,6 +75,9 @@ func (r *Report) Sort() {
 		return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port))
 	})
 	sortTotal(r.ProbeHosts, func(a, b ProbeHost) int { return a.Addr.Compare(b.Addr) })
+	sortTotal(r.KeyFiles, func(a, b KeyFile) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Position, b.Position), cmp.Compare(a.Path, b.Path))
+	})
 }
 
 // compareConversations orders by server address, port, then client address.

@@ -40,6 +40,9 @@ type Report struct {
 	// host; absent from JSON for a scan that probed nothing (a capture replay).
 	Probes     []ProbeEndpoint `json:"probes,omitempty"`
 	ProbeHosts []ProbeHost     `json:"probe_hosts,omitempty"`
+	// KeyFiles are the private keys a lint run found beside the certificates it read,
+	// described, never kept; absent from JSON when there were none.
+	KeyFiles []KeyFile `json:"key_files,omitempty"`
 	// Suppressed holds the scan's findings that a suppression matched: kept and shown,
 	// but outside Findings, the summary's totals and the CI gate. Absent from JSON when
 	// none matched (so documents without suppressions are unchanged).
@@ -285,6 +288,9 @@ type HostName = observe.HostName
 
 // DHCPLease is what DHCP said about one client hardware address.
 type DHCPLease = observe.DHCPLease
+
+// KeyFile is a private key found in a file read for certificates, described, never kept.
+type KeyFile = observe.KeyFile
 
 // ProbeHost is the prober's account of one host.
 type ProbeHost = observe.ProbeHost

@@ -111,11 +111,15 @@ const (
 	// target in clear, or TLS captured on the target. An update happens rarely; traffic
 	// without one proves nothing.
 	SeenImageTransfer Evidence = "image-transfer"
+	// SeenKeyFileFolder: the place a key file lay (evidence "path", absolute), read again
+	// by a later lint run: one whose sources name the file or a folder above it (hidden
+	// folders between them are not walked). A key no longer found there was removed.
+	SeenKeyFileFolder Evidence = "key-file-folder"
 )
 
 // Evidences lists every Evidence, for the catalog's guard test.
 var Evidences = []Evidence{SeenTLSSuites, SeenTLSClientAuth, SeenCertificates, SeenKeyHolders, SeenCredentialExchange,
-	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer}
+	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer, SeenKeyFileFolder}
 
 // Probe profiles, lightest first; a rule's Coverage.Profile names one.
 var Profiles = []string{"inventory", "standard", "thorough"}

@@ -54,7 +54,8 @@ type Set struct {
 	Transfers    []*FileTransfer
 	Probes       []*ProbeEndpoint
 	ProbeHosts   map[netip.Addr]*ProbeHost
-	Assets       []*Asset // the inventory, set by package inventory after the capture is read
+	KeyFiles     []*KeyFile // private keys found in files read for certificates
+	Assets       []*Asset   // the inventory, set by package inventory after the capture is read
 	Problems     []Problem
 	Counters     []Counter
 
@@ -68,6 +69,7 @@ type Set struct {
 	dhcp  Index[string, *DHCPLease]
 	xfers Index[string, *FileTransfer]
 	prbs  Index[Endpoint, *ProbeEndpoint]
+	keys  Index[string, *KeyFile]
 }
 
 // The caps on each kind of observation a Set keeps (see Set).
@@ -87,6 +89,7 @@ const (
 	MaxCertificates   = 100000
 	MaxCertSightings  = 10000 // places kept per certificate
 	MaxProbeHosts     = 100000
+	MaxKeyFiles       = 20000
 	maxSessionAlerts  = 16
 	maxHostMACs       = 64
 	notKeptSuffix     = "_not_kept"
@@ -108,6 +111,7 @@ func NewSet() *Set {
 	s.tls.Max, s.http.Max, s.creds.Max = MaxTLSShapes, MaxHTTPShapes, MaxCredentials
 	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
 	s.names.Max, s.dhcp.Max, s.xfers.Max, s.prbs.Max = MaxNames, MaxDHCP, MaxTransfers, MaxProbes
+	s.keys.Max = MaxKeyFiles
 	return s
 }
 
@@ -435,6 +439,9 @@ func (s *Set) Merge(o *Set) {
 	}
 	for _, h := range o.ProbeHosts {
 		s.AddProbeHost(*h)
+	}
+	for _, k := range o.KeyFiles {
+		s.AddKeyFile(*k)
 	}
 	s.Problems = append(s.Problems, o.Problems...)
 	for _, c := range o.Counters {

@@ -153,3 +153,27 @@ func TestSetMergeKeepsChainsWhole(t *testing.T) {
 }
 
 func certRefOf(der []byte) CertRef { return CertRef(sha256.Sum256(der)) }
+
+// TestKeyFilesMerge: a key file is kept once per file and position, through Merge too,
+// with the certificates that carry its key joined and its earliest reading time.
+func TestKeyFilesMerge(t *testing.T) {
+	a, b := NewSet(), NewSet()
+	k := KeyFile{File: "certs/dev.key", Path: "/w/certs/dev.key", KeyType: "rsa", KeyBits: 2048, Time: t0.Add(time.Minute),
+		Certificates: []string{"bb"}}
+	a.AddKeyFile(k)
+	k2 := k
+	k2.Certificates, k2.Time = []string{"aa", "bb"}, t0
+	b.AddKeyFile(k2)
+	b.AddKeyFile(KeyFile{File: "certs/dev.key", Path: "/w/certs/dev.key", Position: 1, KeyType: "ecdsa"})
+	a.Merge(b)
+	if len(a.KeyFiles) != 2 {
+		t.Fatalf("%d key files, want 2 (two positions of one file)", len(a.KeyFiles))
+	}
+	got := a.KeyFiles[0]
+	if !slices.Equal(got.Certificates, []string{"aa", "bb"}) || !got.Time.Equal(t0) || a.KeyFiles[1].KeyType != "ecdsa" {
+		t.Errorf("merged %+v", *got)
+	}
+	if !slices.Equal(k.Certificates, []string{"bb"}) {
+		t.Errorf("the caller's list was changed: %v", k.Certificates)
+	}
+}

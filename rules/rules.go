@@ -107,19 +107,29 @@ type Context struct {
 // severity depends on the evidence); Emit fills the rest from the catalog and the policy:
 //   - Rule is the checking rule's ID.
 //   - Severity: a policy override wins; otherwise the rule's computed severity; the zero
-//     value (Info) means "the rule's default" (no rule in the catalog computes Info).
+//     value (Info) means "the rule's default" (a rule that means info calls EmitInfo).
 //   - Remediation and References default to the catalog's.
 //   - Source defaults to passive: the capture engine is the one producer whose
 //     observations (HL7, DICOM, credentials) carry no source of their own.
 //   - Fingerprint is derived from rule, host, port and subject.
 //
 // A finding of a rule the policy disables is dropped.
-func (c *Context) Emit(f findings.Finding) {
+func (c *Context) Emit(f findings.Finding) { c.emit(f, false) }
+
+// EmitInfo reports a finding at severity info, which Emit cannot be told (its zero
+// severity is the rule's default), with everything else as Emit does it: a policy
+// override of the rule's severity still wins.
+func (c *Context) EmitInfo(f findings.Finding) { c.emit(f, true) }
+
+func (c *Context) emit(f findings.Finding, info bool) {
 	if c.Policy != nil && c.Policy.IsDisabled(c.meta.ID) {
 		return
 	}
 	f.Rule = c.meta.ID
-	if f.Severity == findings.Info {
+	switch {
+	case info:
+		f.Severity = findings.Info
+	case f.Severity == findings.Info:
 		f.Severity = c.meta.Default
 	}
 	if c.Policy != nil {

@@ -56,8 +56,8 @@ func smallSet() *observe.Set {
 // checked one by one (observations/<kind>, see tableCounts).
 var coveredTables = []string{"scan_assets", "scan_certificates", "cert_sightings", "scan_findings", "observations"}
 
-// checkpointSet is fullSet with a probe result, a host name, a DHCP lease and a file
-// transfer, so that every scan table and every observation kind gets rows.
+// checkpointSet is fullSet with a probe result, a host name, a DHCP lease, a file
+// transfer and a key file, so that every scan table and every observation kind gets rows.
 func checkpointSet() *observe.Set {
 	s := fullSet()
 	s.AddProbe(observe.ProbeEndpoint{Server: ap("10.0.0.5:443"), Time: t0, Outcome: observe.ProbeOpen,
@@ -68,6 +68,8 @@ func checkpointSet() *observe.Set {
 		FirstSeen: t0})
 	s.AddTransfer(observe.FileTransfer{Flow: observe.Flow{Client: ap("10.0.0.5:1069"), Server: ap("10.0.0.40:69")},
 		FirstSeen: t0, Protocol: "tftp", Path: "/{id}.bin", URL: "tftp://10.0.0.40/{id}.bin", Bytes: 10, Kind: "ext:.bin"})
+	s.AddKeyFile(observe.KeyFile{File: "certs/pacs.key", Path: "/site/certs/pacs.key", Format: "pkcs8", KeyType: "rsa",
+		KeyBits: 2048, Mode: "0600", SPKISHA256: "ab", Time: t0})
 	return s
 }
 

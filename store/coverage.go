@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -318,6 +319,17 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 			return "the later scan saw " + at + " only in TLS, where whether API requests carry credentials cannot be seen"
 		}
 		return "the later scan saw no API request to " + at + " answered in clear"
+	case findings.SeenKeyFileFolder:
+		paths := findings.EvidenceStrings(f.Evidence, "paths")
+		if len(paths) == 0 {
+			return "the finding does not say where the key lay"
+		}
+		for _, p := range paths {
+			if !s.readPlace(p) {
+				return "the later run did not read " + p + " or a folder holding it"
+			}
+		}
+		return ""
 	case findings.SeenImageTransfer:
 		if s.images[k] || s.tls[k] {
 			return ""
@@ -363,6 +375,32 @@ func (s *seen) holderSeen(h, spki, profile string) bool {
 		return s.asked[host]
 	}
 	return s.certsOf(target{host, port}, h, profile) == ""
+}
+
+// readPlace reports whether the scan, a lint run, read the file at path (absolute): one
+// of its sources is the file, or a folder above it with no hidden name on the way down
+// (a lint run walks past hidden files and folders), so that a key no longer found there
+// is gone.
+func (s *seen) readPlace(path string) bool {
+	if s.scan.RunKind() != findings.KindLint {
+		return false
+	}
+	for _, src := range s.scan.Sources {
+		if !filepath.IsAbs(src) {
+			continue // standard input, a stored scan ("scan:3")
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		hidden := rel != "." && slices.ContainsFunc(strings.Split(filepath.ToSlash(rel), "/"), func(name string) bool {
+			return len(name) > 1 && name[0] == '.'
+		})
+		if !hidden {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *seen) protocolOrTLS(m map[target]bool, k target, at, what string) string {

@@ -413,3 +413,40 @@ func TestCoverageUnknownRule(t *testing.T) {
 	got := verdict(t, prev, scanOf(2, nil), either)
 	wantNotAssessed(t, "neither need", got, "HL7 message", "no snmp traffic")
 }
+
+// TestCoverageKeyFileFolder: a key file finding is fixed when a later lint run read the
+// place the key lay (the file, or a folder above it that the run walks down) and did not
+// find it there; any other run cannot tell.
+func TestCoverageKeyFileFolder(t *testing.T) {
+	cat := catalog()
+	lintOf := func(id int64, complete bool, sources ...string) *findings.Report {
+		return findings.NewReport(findings.ScanInfo{ID: id, Kind: findings.KindLint, Complete: complete, Sources: sources,
+			Started: t0}, nil, nil)
+	}
+	keyAt := func(paths ...string) *findings.Report {
+		f := fnd("key-file-exposed", "", 0, "spki-of-dev")
+		f.File = "certs/dev.key"
+		var ps []any
+		for _, p := range paths {
+			ps = append(ps, p)
+		}
+		return findings.NewReport(findings.ScanInfo{ID: 1, Kind: findings.KindLint, Complete: true,
+			Sources: []string{"/site/certs"}, Started: t0}, nil, []findings.Finding{withEvidence(f, map[string]any{"paths": ps})})
+	}
+	prev := keyAt("/site/certs/dev.key")
+	wantFixed(t, "the folder read again", verdict(t, prev, lintOf(2, true, "/site/certs"), cat))
+	wantFixed(t, "a folder above it", verdict(t, prev, lintOf(2, true, "/other", "/site"), cat))
+	wantFixed(t, "the file itself named", verdict(t, prev, lintOf(2, true, "/site/certs/dev.key"), cat))
+	wantNotAssessed(t, "another folder", verdict(t, prev, lintOf(2, true, "/site/certs2", "/site/certs/sub"), cat),
+		"did not read /site/certs/dev.key")
+	wantNotAssessed(t, "an incomplete run", verdict(t, prev, lintOf(2, false, "/site/certs"), cat), "incomplete")
+	wantNotAssessed(t, "a network scan of a capture with that name", verdict(t, prev,
+		findings.NewReport(findings.ScanInfo{ID: 2, Kind: findings.KindNetwork, Complete: true, Sources: []string{"/site/certs"}}, nil, nil), cat),
+		"did not read")
+	hidden := keyAt("/site/.backup/dev.key")
+	wantNotAssessed(t, "a hidden folder is not walked", verdict(t, hidden, lintOf(2, true, "/site"), cat), "/site/.backup/dev.key")
+	wantFixed(t, "the hidden folder named", verdict(t, hidden, lintOf(2, true, "/site/.backup"), cat))
+	two := keyAt("/site/certs/dev.key", "/backup/dev.key")
+	wantNotAssessed(t, "one of two places", verdict(t, two, lintOf(2, true, "/site/certs"), cat), "/backup/dev.key")
+	wantFixed(t, "both places", verdict(t, two, lintOf(2, true, "/site/certs", "/backup"), cat))
+}

@@ -59,6 +59,7 @@ var kinds = []kind{
 	listKind("transfer", func(r *findings.Report) *[]findings.FileTransfer { return &r.Transfers }),
 	listKind("probe", func(r *findings.Report) *[]findings.ProbeEndpoint { return &r.Probes }),
 	listKind("probe_host", func(r *findings.Report) *[]findings.ProbeHost { return &r.ProbeHosts }),
+	listKind("key_file", func(r *findings.Report) *[]findings.KeyFile { return &r.KeyFiles }),
 }
 
 // kindByName finds a kind; the table may hold kinds a newer medscan wrote, which an

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -250,5 +256,170 @@ func TestLintSkipsKeysAndOtherFiles(t *testing.T) {
 	res = medscan(t, work, nil, "lint", "ossl", "--db", db, "-o", filepath.Join(work, "o.json"))
 	if res.code != 0 || !strings.Contains(res.stderr, "skipped: 1 private key, 1 other file") {
 		t.Errorf("openssl folder: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// Rule key-file-exposed through the binary, on a folder with a certificate, its key in
+// clear, an encrypted key, a request and a README: one low finding for the plain key,
+// naming its certificate, and one info for the encrypted key, both at their file in every
+// format; nothing for the request or the README; the key's bytes in no output and not in
+// the store; a later run of the folder without the key says it was fixed.
+func TestLintKeyFileExposed(t *testing.T) {
+	work := t.TempDir()
+	ca, caKey := genCert(t, "Device CA", true, nil, nil)
+	leaf, leafKey := genCert(t, "pump-0013", false, ca, caKey)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(leafKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	encDER, err := os.ReadFile(filepath.Join(testproc.RepoRoot(t), "lint", "testdata", "material", "encrypted.der"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := os.ReadFile(filepath.Join(testproc.RepoRoot(t), "lint", "testdata", "material", "request.csr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeIn(t, filepath.Join(work, "certs", "chain.pem"), pemCerts(leaf.Raw, ca.Raw))
+	writeIn(t, filepath.Join(work, "certs", "dev.key"), keyPEM)
+	writeIn(t, filepath.Join(work, "certs", "dev-enc.p8"), encDER)
+	writeIn(t, filepath.Join(work, "certs", "renew.csr"), csr)
+	writeIn(t, filepath.Join(work, "certs", "README"), []byte("PKI material of pump 13\n"))
+	db := filepath.Join(work, "m.db")
+	res := medscan(t, work, nil, "lint", "certs", "--db", db, "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("lint: exit %d\n%s", res.code, res.stderr)
+	}
+	got := map[string]string{}
+	for _, f := range findingsOf(t, res.stdout) {
+		if f["rule"] != "key-file-exposed" {
+			continue
+		}
+		file, _ := f["file"].(string)
+		if _, dup := got[file]; dup || f["host"] != "" {
+			t.Errorf("key-file-exposed twice at %q, or at host %v", file, f["host"])
+		}
+		got[file] = fmt.Sprintf("%v: %v", f["severity"], f["message"])
+	}
+	want := map[string]string{
+		"certs/dev.key":    "low: private key (ECDSA P-256) readable in certs/dev.key, the key of certificate CN=pump-0013",
+		"certs/dev-enc.p8": "info: encrypted private key of unknown type in certs/dev-enc.p8; whose key it is cannot be read without the passphrase",
+	}
+	if len(got) != len(want) {
+		t.Errorf("key-file-exposed findings %v, want %v", got, want)
+	}
+	for file, w := range want {
+		if got[file] != w {
+			t.Errorf("%s: %q, want %q", file, got[file], w)
+		}
+	}
+	var doc struct {
+		KeyFiles []struct {
+			File         string   `json:"file"`
+			Encrypted    bool     `json:"encrypted"`
+			Certificates []string `json:"certificates"`
+		} `json:"key_files"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	leafSHA := sha256.Sum256(leaf.Raw)
+	if len(doc.KeyFiles) != 2 || doc.KeyFiles[1].File != "certs/dev.key" ||
+		!slices.Equal(doc.KeyFiles[1].Certificates, []string{hex.EncodeToString(leafSHA[:])}) || !doc.KeyFiles[0].Encrypted {
+		t.Errorf("key_files %+v", doc.KeyFiles)
+	}
+
+	// Every format names the file; none holds the key, and neither does the store.
+	secrets := map[string][]byte{"the key's DER": keyDER, "the encrypted key's DER": encDER,
+		"the key's base64": []byte(base64.StdEncoding.EncodeToString(keyDER)),
+		"the key's hex":    []byte(hex.EncodeToString(keyDER))}
+	for i, line := range strings.Split(string(keyPEM), "\n") {
+		if len(line) == 64 { // a full line of the PEM body
+			secrets[fmt.Sprintf("line %d of the key's PEM", i)] = []byte(line)
+		}
+	}
+	if len(secrets) < 6 {
+		t.Fatalf("the key's PEM has %d full lines: the test would prove little", len(secrets)-4)
+	}
+	leak := func(where string, data []byte) {
+		t.Helper()
+		for what, s := range secrets {
+			if bytes.Contains(data, s) {
+				t.Errorf("%s holds %s", where, what)
+			}
+		}
+	}
+	leak("the JSON report", []byte(res.stdout))
+	for _, tc := range []struct{ format, want string }{
+		{"table", "certs/dev.key"},
+		{"json", `"file": "certs/dev.key"`},
+		{"csv", ",certs/dev.key\n"},
+		{"sarif", `"uri": "certs/dev.key"`},
+		{"html", "certs/dev.key"},
+	} {
+		res := medscan(t, work, nil, "report", "--kind", "lint", "--scan", "latest", "--db", db, "--format", tc.format)
+		if res.code != 0 || !strings.Contains(res.stdout, tc.want) || !strings.Contains(res.stdout, "key-file-exposed") {
+			t.Errorf("%s: exit %d, no %q or no key-file-exposed in\n%.3000s", tc.format, res.code, tc.want, res.stdout)
+		}
+		leak(tc.format+" report", []byte(res.stdout+res.stderr))
+	}
+	stored, _ := filepath.Glob(db + "*") // the database, its WAL and shared memory
+	for _, file := range stored {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leak(filepath.Base(file), data)
+	}
+	if len(stored) == 0 {
+		t.Fatal("no store written")
+	}
+
+	// The rule is in the catalog.
+	if res := medscan(t, work, nil, "rules"); res.code != 0 || !strings.Contains(res.stdout, "key-file-exposed") {
+		t.Errorf("medscan rules: exit %d, no key-file-exposed", res.code)
+	}
+
+	// The key removed and the folder linted again: fixed; the encrypted one persists.
+	if err := os.Remove(filepath.Join(work, "certs", "dev.key")); err != nil {
+		t.Fatal(err)
+	}
+	if res := medscan(t, work, nil, "lint", "certs", "--db", db, "-o", filepath.Join(work, "again.json")); res.code != 0 {
+		t.Fatalf("lint again: exit %d\n%s", res.code, res.stderr)
+	}
+	res = medscan(t, work, nil, "diff", "--kind", "lint", "--db", db, "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("diff: exit %d\n%s", res.code, res.stderr)
+	}
+	var diff struct {
+		Change struct {
+			Fixed []struct {
+				Rule string `json:"rule"`
+				File string `json:"file"`
+			} `json:"fixed"`
+			Persisting []struct {
+				Rule string `json:"rule"`
+				File string `json:"file"`
+			} `json:"persisting"`
+		} `json:"change"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &diff); err != nil {
+		t.Fatalf("diff is not JSON: %v\n%.2000s", err, res.stdout)
+	}
+	fixed, persisting := "", ""
+	change := diff.Change
+	for _, f := range change.Fixed {
+		if f.Rule == "key-file-exposed" {
+			fixed += f.File + " "
+		}
+	}
+	for _, f := range change.Persisting {
+		if f.Rule == "key-file-exposed" {
+			persisting += f.File + " "
+		}
+	}
+	if fixed != "certs/dev.key " || persisting != "certs/dev-enc.p8 " {
+		t.Errorf("diff: key-file-exposed fixed %q, persisting %q\n%.3000s", fixed, persisting, res.stdout)
 	}
 }

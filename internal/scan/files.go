@@ -131,6 +131,8 @@ const (
 // positions in the order the file holds them. Private keys and requests (beside
 // certificates or alone), and a file with nothing medscan recognises (a README), are
 // counted as skipped, never a problem: a folder of a device's PKI material holds them.
+// Each private key is also recorded as a key file (what it is, never its bytes), which
+// rule key-file-exposed reports.
 // It returns what the file was when it held no certificate ("a private key", "not a
 // certificate file"), else "".
 func readCertFile(set *observe.Set, path string, at time.Time, problem func(source, msg string)) (skipped string) {
@@ -153,15 +155,19 @@ func readCertFile(set *observe.Set, path string, at time.Time, problem func(sour
 	}
 	ders, err := lint.ReadCerts(data)
 	material := lint.FindMaterial(data)
+	keys := 0
 	for _, m := range material {
 		switch {
 		case m.Kind == lint.MaterialCSR:
 			set.AddCounter(counterSkippedCSRs, 1)
+			continue
 		case m.Encrypted:
 			set.AddCounter(counterSkippedEncryptedKeys, 1)
 		default:
 			set.AddCounter(counterSkippedKeys, 1)
 		}
+		set.AddKeyFile(keyFile(m, path, keys, fi.Mode(), at))
+		keys++
 	}
 	if err == lint.ErrNotCertificate {
 		// Nothing in the file is, or looks like, a certificate.
@@ -183,6 +189,18 @@ func readCertFile(set *observe.Set, path string, at time.Time, problem func(sour
 		problem(path, err.Error())
 	}
 	return ""
+}
+
+// keyFile is the observation of the private key m, the position-th of the file at path:
+// what the key is (lint.FindMaterial read it from its public half) and where it lies.
+func keyFile(m lint.Material, path string, position int, mode fs.FileMode, at time.Time) observe.KeyFile {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	return observe.KeyFile{File: fileName(path), Path: filepath.Clean(abs), Position: position, Format: m.Format,
+		KeyType: m.KeyType, KeyBits: m.KeyBits, Curve: m.Curve, Encrypted: m.Encrypted,
+		Mode: fmt.Sprintf("%04o", mode.Perm()), SPKISHA256: m.SPKISHA256, Time: at}
 }
 
 // SkippedSummary words what a lint run skipped, from its counters: "2 private keys (1

@@ -153,6 +153,7 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
 	blocklist *lint.Blocklist, keys bool) []findings.Finding {
 	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
+	lint.MatchKeyFiles(set)
 	inventory.Classify(set, inventory.Options{})
 	if keys {
 		checkKeys(ctx, st, set, blocklist)

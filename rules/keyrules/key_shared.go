@@ -1,6 +1,7 @@
 package keyrules
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -125,19 +126,20 @@ func (keyShared) Check(c *rules.Context) {
 	}
 }
 
-// keyName is "RSA-1024", "ECDSA P-256 (256-bit)"... for messages.
+// keyName is "RSA-1024", "ECDSA P-256", "Ed25519"... for messages; "RSA" or "ECDSA"
+// when the size is not known (an encrypted key file tells only its type).
 func keyName(f *observe.CertFacts) string {
-	switch f.KeyType {
-	case "rsa":
-		return fmt.Sprintf("RSA-%d", f.KeyBits)
-	case "ecdsa":
-		return "ECDSA " + f.Curve
-	case "dsa":
-		return fmt.Sprintf("DSA-%d", f.KeyBits)
-	case "ed25519":
+	switch {
+	case (f.KeyType == "rsa" || f.KeyType == "dsa") && f.KeyBits > 0:
+		return fmt.Sprintf("%s-%d", strings.ToUpper(f.KeyType), f.KeyBits)
+	case f.KeyType == "rsa" || f.KeyType == "dsa":
+		return strings.ToUpper(f.KeyType)
+	case f.KeyType == "ecdsa":
+		return strings.TrimSpace("ECDSA " + f.Curve)
+	case f.KeyType == "ed25519":
 		return "Ed25519"
 	}
-	return f.KeyType
+	return cmp.Or(f.KeyType, "unknown")
 }
 
 func plural(n int, one, many string) string {
