@@ -161,6 +161,43 @@ func TestActiveScan(t *testing.T) {
 			t.Errorf("%s: source %q, want active; findings %v", rule, found[rule], found)
 		}
 	}
+	// Defect 10 of issue 12: the service names the suite of the prober's ordinary
+	// handshake, not whichever suite the enumeration happened to try last.
+	var doc struct {
+		Services []struct {
+			Port       int    `json:"port"`
+			TLSVersion string `json:"tls_version"`
+			Cipher     string `json:"cipher"`
+		} `json:"services"`
+		Probes []struct {
+			Port int `json:"port"`
+			TLS  *struct {
+				NegotiatedVersion string `json:"negotiated_version"`
+				NegotiatedSuite   string `json:"negotiated_suite"`
+				Suites            []struct {
+					Suites []string `json:"suites"`
+				} `json:"suites"`
+			} `json:"tls"`
+		} `json:"probes"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range doc.Probes {
+		if p.Port != port {
+			continue
+		}
+		if p.TLS == nil || p.TLS.NegotiatedVersion != "TLSv1.2" || p.TLS.NegotiatedSuite == "" {
+			t.Fatalf("probe of the TLS port names no negotiated suite: %+v", p.TLS)
+		}
+		listed := p.TLS.Suites[0].Suites
+		for _, svc := range doc.Services {
+			if svc.Port == port && (svc.Cipher != p.TLS.NegotiatedSuite || svc.TLSVersion != "TLSv1.2") {
+				t.Errorf("service shows %s %s, want the negotiated %s TLSv1.2 (enumerated last: %s)",
+					svc.TLSVersion, svc.Cipher, p.TLS.NegotiatedSuite, listed[len(listed)-1])
+			}
+		}
+	}
 	if len(r.ProbeHosts) != 1 || int64(r.ProbeHosts[0].Connections) != accepted.Load()+1 {
 		t.Errorf("probe hosts %+v, server accepted %d (+1 refused)", r.ProbeHosts, accepted.Load())
 	}

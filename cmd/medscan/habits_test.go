@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/medscan/medscan/internal/testproc"
 )
@@ -511,5 +515,58 @@ func TestREADMECommandsParse(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("found %d medscan command lines in the README's \"Using it\"; the parsing of the section is broken", n)
+	}
+}
+
+// TestTablesFitTheTerminal runs the table commands as a user at 80 and 160 columns
+// (defects 5, 6 and 13): no line wider than the terminal, no text cut with "…",
+// inventory names whole, suppressed findings counted and listed, the engine's
+// counters only with -v, and ASCII borders everywhere.
+func TestTablesFitTheTerminal(t *testing.T) {
+	dir := t.TempDir()
+	ward := wardCapture(t)
+	for range 2 {
+		if res := medscan(t, dir, nil, "scan", "-q", "--label", "ward", "--pcap", ward, "--db", "m.db", "-o", filepath.Join(dir, "x.json")); res.code != 0 {
+			t.Fatalf("scan: %s", res.stderr)
+		}
+	}
+	writeFile(t, filepath.Join(dir, ".medscanignore.yaml"), "- rule: cleartext-hl7\n  reason: the engine moves to TLS in the spring\n  expires: "+
+		time.Now().AddDate(0, 2, 0).Format("2006-01-02")+"\n")
+	for _, width := range []int{80, 160} {
+		env := []string{"MEDSCAN_DB=m.db", "NO_COLOR=1", fmt.Sprintf("COLUMNS=%d", width)}
+		outputs := map[string]string{}
+		for _, args := range [][]string{{"report"}, {"diff", "1", "2"}, {"inventory"}, {"scans"}, {"rules"}} {
+			res := medscanEnv(t, dir, env, nil, args...)
+			if res.code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, res.code, res.stderr)
+			}
+			outputs[args[0]] = res.stdout
+			for i, line := range strings.Split(res.stdout, "\n") {
+				if n := utf8.RuneCountInString(line); n > width {
+					t.Errorf("%v at %d columns: line %d is %d wide: %q", args, width, i+1, n, line)
+				}
+			}
+			if strings.Contains(res.stdout, "…") {
+				t.Errorf("%v at %d columns cuts text with …", args, width)
+			}
+			if strings.ContainsAny(res.stdout, "─│┌┐└┘├┤┬┴┼═║") {
+				t.Errorf("%v at %d columns draws Unicode boxes; tables are ASCII", args, width)
+			}
+		}
+		rep := outputs["report"]
+		if !regexp.MustCompile(`\| 1 +\|\n`).MatchString(rep) || !strings.Contains(rep, "Suppressed (1)") ||
+			!strings.Contains(rep, "the engine") {
+			t.Errorf("at %d columns the report does not count and list the suppressed finding:\n%s", width, rep)
+		}
+		if strings.Contains(rep, "streams_tls") || strings.Contains(rep, "expectations") || !strings.Contains(rep, "with -v") {
+			t.Errorf("at %d columns the report shows the engine's counters without -v", width)
+		}
+		if width == 160 && !strings.Contains(outputs["inventory"], "hl7-engine.hospital.example.org") {
+			t.Errorf("inventory at 160 columns cuts a name:\n%s", outputs["inventory"])
+		}
+	}
+	verbose := medscanEnv(t, dir, []string{"MEDSCAN_DB=m.db", "COLUMNS=100"}, nil, "report", "-v")
+	if !strings.Contains(verbose.stdout, "| streams_tls ") || !strings.Contains(verbose.stdout, "| expectations ") {
+		t.Errorf("report -v does not show the engine's counters:\n%s", verbose.stdout)
 	}
 }
