@@ -376,7 +376,7 @@ func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
 	r.db.register(fs)
 	r.pol.register(fs)
 	r.gate.register(fs)
-	fs.StringVar(&r.label, "label", "", "name this "+what+" (a site, a ward) so later ones can be compared with it")
+	fs.StringVar(&r.label, "label", "", "give this "+what+" a `NAME` (a site, a ward) so later ones can be compared with it")
 	r.blockls = blocklistFlag(fs)
 }
 
