@@ -52,8 +52,15 @@ func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, erro
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
+	return decodeBaseline(f, path)
+}
+
+// decodeBaseline reads a medscan JSON report given as a baseline from r; path names it
+// in errors. Split from LoadBaseline so that the decoding of these untrusted bytes is
+// fuzzed without a file (FuzzDecodeBaseline).
+func decodeBaseline(r io.Reader, path string) (*findings.Report, error) {
 	var rep findings.Report
-	dec := json.NewDecoder(f)
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	if err := dec.Decode(&rep); err != nil {
 		return nil, fmt.Errorf("baseline %s: not a medscan JSON report or store: %w", path, err)

@@ -97,6 +97,16 @@ func (l *loader) decode(text, what string, v any) {
 	}
 }
 
+// decodeEvidence reads a finding's evidence column. UseNumber keeps evidence numbers
+// exactly as written (a serial, a count beyond 2^53) instead of turning them into float64.
+func decodeEvidence(text string) (map[string]any, error) {
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	err := dec.Decode(&m)
+	return m, err
+}
+
 // scanColumns are the columns scanInfo reads, in the order it reads them.
 const scanColumns = `id, kind, started, finished, label, sources, complete, problems, counters, tool_version, policy, rules`
 
@@ -151,11 +161,8 @@ func (l *loader) findings(r *findings.Report) error {
 			f.Severity = findings.Severity(sev)
 			f.Time, f.FirstSeen, f.LastSeen = l.t(tm), l.t(first), l.t(last)
 			l.decode(refs, "reference list", &f.References)
-			// UseNumber keeps evidence numbers exactly as written (a serial, a count
-			// beyond 2^53) instead of turning them into float64.
-			dec := json.NewDecoder(strings.NewReader(evidence))
-			dec.UseNumber()
-			if err := dec.Decode(&f.Evidence); err != nil && l.err == nil {
+			var err error
+			if f.Evidence, err = decodeEvidence(evidence); err != nil && l.err == nil {
 				l.err = fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err)
 			}
 			r.Findings = append(r.Findings, f)

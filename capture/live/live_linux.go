@@ -175,28 +175,48 @@ func (h *Handle) ReadPacketInfo() (data []byte, ci CaptureInfo, err error) {
 			}
 			return nil, ci, fmt.Errorf("live: %s: read: %w", h.iface, errno)
 		}
-		outgoing := h.from.Pkttype == unix.PACKET_OUTGOING
-		if outgoing && h.loopback {
+		var skip bool
+		data, ci, skip = frame(h.buf, int(n), h.oob[:min(int(h.msg.Controllen), len(h.oob))], h.from.Pkttype, h.loopback, time.Now)
+		if skip {
 			continue // the incoming copy follows
 		}
-		ci.Length = int(n)
-		ci.Outgoing = outgoing
-		ci.Timestamp = h.stamp()
-		return h.buf[:min(int(n), len(h.buf))], ci, nil
+		return data, ci, nil
 	}
 }
 
-// stamp reads the SO_TIMESTAMPNS control message, or the current time without one.
-func (h *Handle) stamp() time.Time {
-	hdr := unix.CmsgLen(0)
-	if int(h.msg.Controllen) >= hdr+int(unsafe.Sizeof(unix.Timespec{})) {
-		c := (*unix.Cmsghdr)(unsafe.Pointer(&h.oob[0]))
-		if c.Level == unix.SOL_SOCKET && c.Type == unix.SCM_TIMESTAMPNS {
-			t := (*unix.Timespec)(unsafe.Pointer(&h.oob[hdr]))
-			return time.Unix(int64(t.Sec), int64(t.Nsec))
-		}
+// frame turns what one recvmsg gave into a frame and its details: buf the bytes read, n
+// the frame's length on the wire (MSG_TRUNC), oob the control messages the kernel wrote,
+// pkttype the packet type of the sender's sockaddr_ll. skip is true for the outgoing copy
+// of a loopback frame, whose incoming copy follows. It reads the kernel's bytes with
+// bounds checks rather than pointer casts, and is pure so that it is fuzzed (FuzzFrame).
+func frame(buf []byte, n int, oob []byte, pkttype uint8, loopback bool, now func() time.Time) (data []byte, ci CaptureInfo, skip bool) {
+	outgoing := pkttype == unix.PACKET_OUTGOING
+	if outgoing && loopback {
+		return nil, ci, true
 	}
-	return time.Now()
+	n = max(n, 0)
+	ci.Length = n
+	ci.Outgoing = outgoing
+	ci.Timestamp = stamp(oob, now)
+	return buf[:min(n, len(buf))], ci, false
+}
+
+// stamp reads the SO_TIMESTAMPNS control message among oob, or now() without one.
+func stamp(oob []byte, now func() time.Time) time.Time {
+	var ts unix.Timespec
+	raw := (*[unsafe.Sizeof(ts)]byte)(unsafe.Pointer(&ts))
+	for len(oob) > 0 {
+		h, data, rest, err := unix.ParseOneSocketControlMessage(oob) // one at a time: no allocation per frame
+		if err != nil {
+			break
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && len(data) >= len(raw) {
+			copy(raw[:], data)
+			return time.Unix(int64(ts.Sec), int64(ts.Nsec))
+		}
+		oob = rest
+	}
+	return now()
 }
 
 // Stats returns the kernel's counters since Open.
