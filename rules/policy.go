@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -142,7 +141,7 @@ type rawPolicy struct {
 // unknown rule ID or severity, or an impossible threshold is an error naming the file
 // and line.
 func LoadPolicy(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxPolicyFile)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
@@ -323,7 +322,7 @@ func clinicalService(s string) (string, error) {
 // certificate, or a certificate without a readable name and key is an error naming the
 // file: a site that means to judge chains must not silently judge none.
 func loadAnchors(file string) (*lint.Anchors, error) {
-	data, err := os.ReadFile(file)
+	data, err := readBounded(file, maxAnchorsFile)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,7 +83,7 @@ func (s Suppression) Matches(f findings.Finding) bool {
 
 // LoadSuppressions reads a suppression file: a YAML list of entries.
 func LoadSuppressions(path string) ([]Suppression, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxPolicyFile)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
