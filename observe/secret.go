@@ -8,9 +8,12 @@ import (
 )
 
 // SecretHasher turns a secret into what medscan may keep: a masked preview and a keyed
-// hash. The key lives in the store, so the same secret hashes alike across scans of one
-// store (which is how a fleet-wide hard-coded key is found) while a leaked report or
-// database cannot be checked against a dictionary without it.
+// hash. The key is a site's key file (internal/secretkey), never the store: the same
+// secret hashes alike in every scan made with that file, on any sensor that shares it
+// (which is how a fleet-wide hard-coded key is found). Whoever holds a store or report
+// alone learns a secret's kind, user name, length and first and last two characters
+// (Preview), and which hosts share it, but cannot test a guess of it; whoever also
+// holds the key file can test guesses offline, one credential at a time.
 type SecretHasher struct{ key []byte }
 
 // NewSecretHasher returns a hasher with the given key (at least 16 bytes).
@@ -18,7 +21,7 @@ func NewSecretHasher(key []byte) *SecretHasher {
 	return &SecretHasher{key: append([]byte(nil), key...)}
 }
 
-// Hash is the hex HMAC-SHA256 of the secret under the store's key (first 16 bytes).
+// Hash is the hex HMAC-SHA256 of the secret under the key (first 16 bytes).
 func (h *SecretHasher) Hash(secret []byte) string {
 	m := hmac.New(sha256.New, h.key)
 	m.Write(secret)

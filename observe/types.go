@@ -268,7 +268,7 @@ type Credential struct {
 	Where     string    `json:"where"`    // header or parameter name, command
 	User      string    `json:"user"`     // user name where there is one
 	Preview   string    `json:"preview"`  // masked, e.g. "s3****9f (24 chars)"
-	Hash      string    `json:"hash"`     // hex HMAC-SHA256 keyed per store
+	Hash      string    `json:"hash"`     // hex HMAC-SHA256 keyed by the key file (internal/secretkey)
 	Count     int       `json:"count"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`

@@ -24,7 +24,7 @@ func (s *Store) BeginScan(ctx context.Context, info findings.ScanInfo) (int64, e
 		return 0, fmt.Errorf("store: %s: beginning scan: %w", s.path, err)
 	}
 	defer tx.Rollback()
-	w := &scanWriter{ctx: ctx, tx: tx}
+	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
 	defer w.close()
 	if err := w.scanRow(info); err != nil {
 		return 0, fmt.Errorf("store: %s: beginning scan: %w", s.path, err)

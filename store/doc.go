@@ -32,8 +32,11 @@
 // entry beside them (AssetKinds reads the latest kind of every address). A live scan is
 // one scan rewritten in place at each commit (Checkpoint).
 //
-// Credentials are stored as observe gives them, a masked preview and a keyed hash; the
-// key (SecretKey) is a random 32 bytes created with the store.
+// Credentials are stored as observe gives them, a masked preview and a keyed hash. The
+// key (SecretKey) is never stored: OpenKeyed reads it from a key file (internal/secretkey),
+// moving out and deleting the key an older medscan kept in meta; every scan records the
+// fingerprint of the key its hashes were made under (ScanKeyID), so that hashes made under
+// another key are told apart.
 //
 // Load returns a scan's document derived, sorted and tidy (package findings): every
 // string read from the file passes through observe.Clean, so that a store someone else

@@ -19,6 +19,7 @@ import (
 // kept data, in which case the file is compacted afterwards (see migrate).
 var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) (bool, error){
 	2: migrate0002,
+	4: migrate0004,
 }
 
 // migrate0002 finishes what 0002's SQL began: the HTTP requests and file transfers it

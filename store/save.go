@@ -28,7 +28,7 @@ func (s *Store) Save(ctx context.Context, r *findings.Report) (int64, error) {
 		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
 	}
 	defer tx.Rollback()
-	w := &scanWriter{ctx: ctx, tx: tx}
+	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
 	id, err := w.save(r)
 	if err != nil {
 		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
@@ -46,6 +46,7 @@ type scanWriter struct {
 	tx    *sql.Tx
 	stmts []*sql.Stmt
 	scan  int64
+	keyID string // the fingerprint of the key the scan's credential hashes were made under
 	buf   bytes.Buffer
 }
 
@@ -159,7 +160,7 @@ func (w *scanWriter) scanRow(info findings.ScanInfo) error {
 		return nil
 	}
 	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO scans(started, finished, label, sources, complete, problems, counters,
-		tool_version, policy, rules, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		tool_version, policy, rules, kind, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, w.keyID)...)
 	if err != nil {
 		return fmt.Errorf("scan row: %w", err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver (CGO_ENABLED=0)
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/secretkey"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -79,7 +79,8 @@ func SchemaVersion() int { return len(migrations) }
 type Store struct {
 	db     *sql.DB
 	path   string
-	secret []byte
+	secret []byte // the credential-hash key: the key file's (OpenKeyed), else one for this Store alone
+	keyID  string // secretkey.Fingerprint(secret), recorded with every scan saved
 }
 
 // ErrNoScan matches (errors.Is) the errors of LatestScanID, ResolveScan and Load when
@@ -98,6 +99,11 @@ func noScan(format string, args ...any) error { return &noScanError{msg: fmt.Spr
 // Open opens the store at path, creating it when absent and migrating it to this
 // binary's schema. A store written by a newer medscan is refused without being changed,
 // and so is a file that is not a medscan store.
+//
+// Its credential-hash key is a random one for this Store alone (hashes then compare only
+// within its own scans); a command that hashes credentials opens the store with
+// OpenKeyed. Open leaves the key an older medscan kept in the file where it is, for
+// OpenKeyed to move out.
 func Open(path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -121,8 +127,64 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	key, err := secretkey.New()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	s.setKey(key)
 	return s, nil
 }
+
+// OpenKeyed is Open for a command that hashes credentials: the key is the one in the key
+// file at keyFile (secretkey), created when absent. The key is never kept in the store:
+// one that an older medscan kept there (meta.secret_key) becomes the key file's when
+// there is none yet, and is then deleted from the store and the file rebuilt, so that no
+// copy of it lingers in a free page or the write-ahead log. When the key file already
+// holds another key, the file's wins: the store's earlier scans keep their hashes, under
+// the old key's fingerprint (ScanKeyID), which no longer compare with new ones.
+func OpenKeyed(path, keyFile string) (*Store, error) {
+	s, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.settleKey(context.Background(), keyFile); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// settleKey reads (or creates) the key file, moving out a key the store still holds:
+// the file is written before the key is deleted, so a failure in between loses nothing.
+func (s *Store) settleKey(ctx context.Context, keyFile string) error {
+	var stored []byte
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: %s: reading the old secret key: %w", s.path, err)
+	}
+	var seed []byte
+	if len(stored) == secretkey.Size {
+		seed = stored
+	}
+	key, _, err := secretkey.LoadOrCreate(keyFile, seed)
+	if err != nil {
+		return err
+	}
+	if stored != nil {
+		// secure_delete (set in Open) overwrites the row's bytes; VACUUM rebuilds the file
+		// and the checkpoint empties the write-ahead log, which may hold older copies.
+		for _, q := range []string{"DELETE FROM meta WHERE key = 'secret_key'", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"} {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: %s: removing the secret key from the store: %s: %w", s.path, q, err)
+			}
+		}
+	}
+	s.setKey(key)
+	return nil
+}
+
+func (s *Store) setKey(key []byte) { s.secret, s.keyID = key, secretkey.Fingerprint(key) }
 
 // ErrNeedsMigration matches (errors.Is) the error of OpenReadOnly for a store of an
 // older schema, which only Open (migrating it) can read.
@@ -167,18 +229,6 @@ func OpenReadOnly(path string) (*Store, error) {
 		err = fmt.Errorf("store: %s: schema version %d is older than this medscan (%d): %w",
 			path, version, SchemaVersion(), ErrNeedsMigration)
 	}
-	if err == nil {
-		// The key is read when present; a reader never creates one.
-		var key []byte
-		qerr := db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&key)
-		switch {
-		case errors.Is(qerr, sql.ErrNoRows):
-		case qerr != nil:
-			err = s.openError(qerr)
-		default:
-			s.secret = key
-		}
-	}
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -210,7 +260,7 @@ func (s *Store) init(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.loadSecret(ctx)
+	return nil
 }
 
 // inspect reads the schema version and the number of tables in one snapshot, so that
@@ -299,31 +349,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// loadSecret reads the store's credential-hash key, creating it on first open.
-func (s *Store) loadSecret(ctx context.Context) error {
-	var key []byte
-	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&key)
-	if errors.Is(err, sql.ErrNoRows) {
-		fresh := make([]byte, 32)
-		if _, err := rand.Read(fresh); err != nil {
-			return fmt.Errorf("store: %s: creating secret key: %w", s.path, err)
-		}
-		// OR IGNORE: a concurrent first open may have won; both then read its key.
-		if _, err := s.db.ExecContext(ctx, "INSERT OR IGNORE INTO meta(key, value) VALUES ('secret_key', ?)", fresh); err != nil {
-			return fmt.Errorf("store: %s: creating secret key: %w", s.path, err)
-		}
-		err = s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'secret_key'").Scan(&key)
-	}
-	if err != nil {
-		return fmt.Errorf("store: %s: reading secret key: %w", s.path, err)
-	}
-	if len(key) < 16 {
-		return fmt.Errorf("store: %s: secret key is %d bytes, want 32", s.path, len(key))
-	}
-	s.secret = key
-	return nil
-}
-
 // Close closes the database.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
@@ -335,9 +360,30 @@ func (s *Store) Close() error {
 // Path is the file name the store was opened with.
 func (s *Store) Path() string { return s.path }
 
-// SecretKey is the store's 32-byte key for credential hashes (observe.NewSecretHasher):
-// the same secret hashes alike in every scan of one store and differently in another.
+// SecretKey is the 32-byte key for credential hashes (observe.NewSecretHasher): with
+// OpenKeyed, the key file's, so that the same secret hashes alike in every scan made
+// with that file, on any store; with Open, a key of this Store alone. A read-only Store
+// has none.
 func (s *Store) SecretKey() []byte { return slices.Clone(s.secret) }
+
+// KeyID is the fingerprint of SecretKey (secretkey.Fingerprint), recorded with every
+// scan this Store saves; "" for a read-only Store.
+func (s *Store) KeyID() string { return s.keyID }
+
+// ScanKeyID is the fingerprint of the key a scan's credential hashes were made under:
+// hashes of two scans compare only when their key ids are equal. It is "" for a scan
+// whose key is unknown (none was recorded).
+func (s *Store) ScanKeyID(ctx context.Context, id int64) (string, error) {
+	var kid string
+	err := s.db.QueryRowContext(ctx, "SELECT key_id FROM scans WHERE id = ?", id).Scan(&kid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", noScan("store: no scan %d in %s", id, s.path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	return kid, nil
+}
 
 // LatestScanID is the id of the most recently saved scan of a kind (findings.KindNetwork
 // when kind is "").

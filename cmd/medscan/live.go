@@ -149,6 +149,7 @@ func parseSize(s string) (int64, error) {
 type liveArgs struct {
 	run   *runFlags
 	pcaps []string
+	key   *secretKeyFlag
 }
 
 // run performs a live scan and renders it as scan renders a capture file's: through
@@ -162,7 +163,11 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(r.run.db.path())
+	keyFile, err := r.key.path()
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenKeyed(r.run.db.path(), keyFile)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ func scanCommand(a *app) *cobra.Command {
 		pcaps  []string
 		live   liveFlags
 		active activeFlags
+		key    secretKeyFlag
 	)
 	c := &cobra.Command{
 		Use:     "scan [TARGET…] [--pcap FILE…] [--iface IF…] [flags]",
@@ -36,7 +37,7 @@ func scanCommand(a *app) *cobra.Command {
 		Long:    scanLong,
 		Example: scanExample,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runScan(a, c.Flags(), args, &run, pcaps, &live, &active)
+			return runScan(a, c.Flags(), args, &run, pcaps, &live, &active, &key)
 		},
 	}
 	fs := c.Flags()
@@ -44,11 +45,13 @@ func scanCommand(a *app) *cobra.Command {
 	fs.StringArrayVar(&pcaps, "pcap", nil, "read a capture `FILE` (pcap, pcapng, optionally gzip-compressed; - for stdin); repeatable")
 	live.register(fs)
 	active.register(fs)
+	key.register(fs)
 	completeFlags(c, run.out.formats)
 	return c
 }
 
-func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []string, live *liveFlags, active *activeFlags) error {
+func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []string, live *liveFlags, active *activeFlags,
+	key *secretKeyFlag) error {
 	ctx, stdin, stderr := a.ctx, a.stdin, a.stderr
 	if err := run.check(fs, "scan"); err != nil {
 		return err
@@ -57,7 +60,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		if len(args) > 0 || len(active.targetFiles) > 0 || active.listTargets {
 			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}
 		}
-		return live.run(ctx, fs, liveArgs{run: run, pcaps: pcaps}, a.stdout, stderr)
+		return live.run(ctx, fs, liveArgs{run: run, pcaps: pcaps, key: key}, a.stdout, stderr)
 	}
 	stdinUsers := 0
 	for _, p := range pcaps {
@@ -88,7 +91,11 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(run.db.path())
+	keyFile, err := key.path()
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenKeyed(run.db.path(), keyFile)
 	if err != nil {
 		return err
 	}

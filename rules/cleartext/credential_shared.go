@@ -40,7 +40,7 @@ func (credentialShared) Meta() rules.Meta {
 // Check finds the secrets (by kind and keyed hash) that two or more client hosts sent,
 // wherever they sent them, and raises one finding per server and kind, like
 // cleartext-credentials: its Subject is the kind, so its identity (rule, server, kind)
-// does not depend on the hash, whose key is per store, nor on which other servers the
+// does not depend on the hash, whose key differs between key files, nor on which other servers the
 // secret reached. Two shared secrets of one kind sent to one server are one finding that
 // lists both. Its clients are the hosts that sent a shared secret to this server, the
 // ones a later scan must see again to tell whether they still share it.

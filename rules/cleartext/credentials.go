@@ -37,7 +37,7 @@ func (credentials) Meta() rules.Meta {
 
 // Check raises one finding per server and kind of credential, listing every distinct
 // secret (by preview and keyed hash) and who sent it. The fingerprint does not depend on
-// the hash, whose key is per store: the same exposure is the same finding in any store,
+// the hash, whose key differs between key files: the same exposure is the same finding in any store,
 // which baselines and CI gates rely on.
 func (credentials) Check(c *rules.Context) {
 	type key struct {

@@ -11,9 +11,9 @@
 // dissector, never copied; HTTP paths appear as templates, with FHIR ids and anything that
 // looks like an identifier replaced by "{id}"), and neither are secrets: a credential
 // finding carries the credential's kind, where it was sent, the user name, a masked
-// preview and its keyed hash. The hash is keyed per store, so no fingerprint depends on
-// it: both cleartext-credentials and credential-shared raise one finding per server and
-// kind of credential, the kind as Subject.
+// preview and its keyed hash. The hash's key differs between key files, so no
+// fingerprint depends on it: both cleartext-credentials and credential-shared raise one
+// finding per server and kind of credential, the kind as Subject.
 //
 // What an HTTP request was is decided once, by the HTTP dissector, from its headers and
 // path (observe.ClassifyHTTP), since the engine never keeps a body; the rules read
