@@ -36,4 +36,6 @@ var (
 	ErrAbsurdLength = errors.New("absurd length")
 	// ErrMalformed means a header that contradicts itself.
 	ErrMalformed = errors.New("malformed")
+	// ErrInterrupted means the reading was cancelled (a signal) before the input ended.
+	ErrInterrupted = errors.New("not read to its end: scan interrupted")
 )

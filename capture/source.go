@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -31,6 +32,14 @@ const (
 	readBufSize = maxBlockLen + 4096
 )
 
+// How often a read looks at its context: after this many records or blocks, or this
+// many bytes of the (decompressed) stream, whichever comes first. An endless stream of
+// empty 16-byte records and a gzip bomb of large ones both stop within milliseconds.
+const (
+	pollRecords = 4096
+	pollBytes   = 1 << 20
+)
+
 // Magic numbers of the formats read.
 const (
 	pcapMagicMicro    = 0xa1b2c3d4
@@ -52,8 +61,13 @@ const (
 // everything decoded before an error stays in the engine. It also records the problem in
 // the Set.
 func (e *Engine) ReadFile(path string) error {
+	return e.ReadFileContext(context.Background(), path)
+}
+
+// ReadFileContext is ReadFile that stops when ctx is done (ReadContext).
+func (e *Engine) ReadFileContext(ctx context.Context, path string) error {
 	if path == "-" {
-		return e.Read("-", os.Stdin)
+		return e.ReadContext(ctx, "-", os.Stdin)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -64,16 +78,87 @@ func (e *Engine) ReadFile(path string) error {
 		return e.report(&SourceError{File: path, Offset: -1, Err: err})
 	}
 	defer f.Close()
-	return e.Read(path, f)
+	return e.ReadContext(ctx, path, f)
 }
 
 // Read reads one capture stream (pcap, pcapng, or either gzip-compressed) named name in
 // errors. It returns nil or a *SourceError and records the problem in the Set.
 func (e *Engine) Read(name string, r io.Reader) error {
-	if err := e.read(name, r); err != nil {
+	return e.ReadContext(context.Background(), name, r)
+}
+
+// ReadContext is Read that stops when ctx is done, within a few thousand records or a
+// megabyte of the stream, and without waiting for input that does not come (a pipe from
+// a capture that went quiet): the error then wraps ErrInterrupted and names ctx's cause
+// (a signal), and what was decoded before stays in the engine.
+func (e *Engine) ReadContext(ctx context.Context, name string, r io.Reader) error {
+	r = ContextReader(ctx, r)
+	if err := e.read(ctx, name, r); err != nil {
 		return e.report(err)
 	}
 	return nil
+}
+
+// ContextReader returns a reader of r whose reads end when ctx is done, even one that
+// waits for input, with an error wrapping ErrInterrupted: for the reads of standard input
+// before the engine's (Sniff). A context that is never done returns r itself.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader {
+	if ctx.Done() == nil {
+		return r
+	}
+	if c, ok := r.(*ctxReader); ok && c.ctx == ctx {
+		return r
+	}
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+// ctxReader ends a Read when its context is done, even one waiting for input: the read
+// runs in a goroutine, into the ctxReader's own buffer, and is abandoned on cancel (the
+// goroutine ends when its read returns). Each Read fills a large bufio buffer, so the
+// goroutine costs nothing measurable.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	buf  []byte
+	done chan ctxRead
+}
+
+type ctxRead struct {
+	n   int
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, interrupted(c.ctx)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if cap(c.buf) < len(p) {
+		c.buf = make([]byte, len(p))
+	}
+	if c.done == nil {
+		c.done = make(chan ctxRead, 1)
+	}
+	buf, done := c.buf[:len(p)], c.done
+	go func() {
+		n, err := c.r.Read(buf)
+		done <- ctxRead{n, err}
+	}()
+	select {
+	case res := <-done:
+		return copy(p, buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		// The goroutine still owns buf and done: never used again.
+		c.buf, c.done = nil, nil
+		return 0, interrupted(c.ctx)
+	}
+}
+
+// interrupted is the error of a read cancelled by ctx, naming why ("SIGINT received").
+func interrupted(ctx context.Context) error {
+	return fmt.Errorf("%w (%v)", ErrInterrupted, context.Cause(ctx))
 }
 
 func (e *Engine) report(se *SourceError) error {
@@ -84,21 +169,42 @@ func (e *Engine) report(se *SourceError) error {
 // reader walks one capture stream, keeping the byte offset for error messages.
 type reader struct {
 	e    *Engine
+	ctx  context.Context
 	name string
 	br   *bufio.Reader
 	off  int64
 	gz   bool
 	// last is the latest record time, given to simple packet blocks, which carry none.
 	last time.Time
+	// records and polledAt count the records and bytes since the context was last
+	// looked at (poll).
+	records  int
+	polledAt int64
 }
 
-func (e *Engine) read(name string, in io.Reader) *SourceError {
+// poll returns an ErrInterrupted error once the context is done, looking at it every
+// pollRecords records or pollBytes bytes: the reading loops call it for every record or
+// block, however small, so no input (an endless run of empty records, a gzip bomb)
+// keeps a cancelled scan reading.
+func (r *reader) poll() *SourceError {
+	r.records++
+	if r.records < pollRecords && r.off-r.polledAt < pollBytes {
+		return nil
+	}
+	r.records, r.polledAt = 0, r.off
+	if r.ctx.Err() != nil {
+		return r.errAt(r.off, interrupted(r.ctx))
+	}
+	return nil
+}
+
+func (e *Engine) read(ctx context.Context, name string, in io.Reader) *SourceError {
 	if e.rawBuf == nil {
 		e.rawBuf = bufio.NewReaderSize(in, readBufSize)
 	} else {
 		e.rawBuf.Reset(in)
 	}
-	r := &reader{e: e, name: name, br: e.rawBuf}
+	r := &reader{e: e, ctx: ctx, name: name, br: e.rawBuf}
 	magic, err := r.br.Peek(4)
 	if len(magic) == 0 {
 		if err == io.EOF {
@@ -282,6 +388,9 @@ func (r *reader) errAt(off int64, err error) *SourceError {
 
 // readErr describes a failed read that was not a clean end of input.
 func (r *reader) readErr(what string, err error) error {
+	if errors.Is(err, ErrInterrupted) {
+		return err
+	}
 	if r.gz && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)) {
 		return fmt.Errorf("%w gzip stream in %s: %v", ErrTruncated, what, err)
 	}
@@ -312,14 +421,23 @@ func (r *reader) atEnd() (bool, *SourceError) {
 	return false, r.errAt(r.off, r.readErr("next record", err))
 }
 
+// skip consumes n bytes, a megabyte at a time so that a long skipped block (up to
+// maxSkipBlockLen, maybe decompressed from a few bytes) is cut short by a cancel.
 func (r *reader) skip(n int) *SourceError {
-	d, err := r.br.Discard(n)
-	r.off += int64(d)
-	if d < n {
-		if err == io.EOF {
-			return r.errAt(r.off, fmt.Errorf("%w block: %d bytes missing", ErrTruncated, n-d))
+	for n > 0 {
+		chunk := min(n, pollBytes)
+		d, err := r.br.Discard(chunk)
+		r.off += int64(d)
+		n -= d
+		if d < chunk {
+			if err == io.EOF {
+				return r.errAt(r.off, fmt.Errorf("%w block: %d bytes missing", ErrTruncated, n))
+			}
+			return r.errAt(r.off, r.readErr("block", err))
 		}
-		return r.errAt(r.off, r.readErr("block", err))
+		if n > 0 && r.ctx.Err() != nil {
+			return r.errAt(r.off, interrupted(r.ctx))
+		}
 	}
 	return nil
 }
@@ -349,6 +467,9 @@ func (r *reader) pcap(bo binary.ByteOrder) *SourceError {
 		return serr
 	}
 	for {
+		if serr := r.poll(); serr != nil {
+			return serr
+		}
 		if end, serr := r.atEnd(); end || serr != nil {
 			return serr
 		}
@@ -421,6 +542,9 @@ func (r *reader) pcapng() *SourceError {
 	ifaces := r.e.ifaces[:0]
 	defer func() { r.e.ifaces = ifaces[:0] }()
 	for {
+		if serr := r.poll(); serr != nil {
+			return serr
+		}
 		if end, serr := r.atEnd(); end || serr != nil {
 			return serr
 		}

@@ -60,7 +60,9 @@ environment as MEDSCAN_<FLAG> (--fail-on: MEDSCAN_FAIL_ON). A flag on the comman
 wins over the environment, which wins over the file. See docs/cli.md.
 
 Exit codes: 0 clean, 1 error or incomplete scan, 2 usage, 3 findings at or above
---fail-on (with --fail-on-new, only new ones).`
+--fail-on (with --fail-on-new, only new ones). SIGINT or SIGTERM stops a scan within a
+second: what was read is stored and reported, marked incomplete (exit 1); a second
+signal exits at once (130, 143).`
 
 // newRoot builds the whole command tree for one run.
 func newRoot(a *app) *cobra.Command {

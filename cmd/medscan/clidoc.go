@@ -51,7 +51,9 @@ extension (.json, .html, .htm, .sarif, .csv); ` + "`-s/--severity`" + ` narrows 
 never what is stored or what ` + "`--fail-on`" + ` counts.
 
 Exit codes: 0 clean, 1 error or incomplete scan, 2 usage, 3 findings at or above
-` + "`--fail-on`" + ` (with ` + "`--fail-on-new`" + `, only new ones).
+` + "`--fail-on`" + ` (with ` + "`--fail-on-new`" + `, only new ones). SIGINT or SIGTERM stops a scan
+within a second: what was read is stored and reported, marked incomplete (exit 1); a
+second signal exits at once (130 for SIGINT, 143 for SIGTERM), storing nothing more.
 
 `)
 	b.WriteString("## Flags of every command\n\n")

@@ -40,10 +40,38 @@ type codeError struct{ code int }
 func (e codeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go onSignals(sigs, cancel)
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// onSignals turns the first SIGINT or SIGTERM into the cancellation of the command's
+// context, its cause naming the signal: a scan stops reading, stores what it learned as
+// incomplete, reports it and exits 1. A second signal exits at once, 130 or 143 as a
+// shell reports a process killed by it, so that a user's second Ctrl-C or a supervisor's
+// second TERM never waits for the store.
+func onSignals(sigs <-chan os.Signal, cancel context.CancelCauseFunc) {
+	first := <-sigs
+	cancel(fmt.Errorf("%s received", signalName(first)))
+	second := <-sigs
+	code := exitError
+	if s, ok := second.(syscall.Signal); ok {
+		code = 128 + int(s)
+	}
 	os.Exit(code)
+}
+
+// signalName is a signal's name as kill(1) spells it.
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
 
 // run is main without the process: the command's whole behaviour, given its arguments,

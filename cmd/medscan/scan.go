@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/medscan/medscan/capture"
 	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/store"
 )
@@ -83,8 +85,9 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		return usageError{"scan: " + scan.ErrNoSources.Error()}
 	}
 	// A missing file, or one that holds no capture, is a mistake in the command, not a
-	// damaged capture: say so before a store is opened or a scan recorded.
-	if stdin, err = scan.CheckCaptures(pcaps, stdin); err != nil {
+	// damaged capture: say so before a store is opened or a scan recorded. A signal ends
+	// the wait for standard input's first bytes too.
+	if stdin, err = scan.CheckCaptures(pcaps, capture.ContextReader(ctx, stdin)); err != nil {
 		return err
 	}
 	in, err := run.inputs(ctx, "scan")
@@ -113,6 +116,9 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	if err != nil {
 		return err
 	}
-	return run.finish(ctx, st, res.ScanID, res.Complete, in, "",
-		"the scan is incomplete: some input could not be read to its end; what was read is stored and reported")
+	incomplete := "the scan is incomplete: some input could not be read to its end; what was read is stored and reported"
+	if ctx.Err() != nil {
+		incomplete = fmt.Sprintf("the scan was interrupted (%v): what was read is stored and reported, marked incomplete", context.Cause(ctx))
+	}
+	return run.finish(ctx, st, res.ScanID, res.Complete, in, "", incomplete)
 }

@@ -91,9 +91,9 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		}
 		var err error
 		if p == "-" {
-			err = eng.Read("-", stdin)
+			err = eng.ReadContext(ctx, "-", stdin)
 		} else {
-			err = eng.ReadFile(p)
+			err = eng.ReadFileContext(ctx, p)
 		}
 		if err != nil {
 			complete = false
@@ -111,6 +111,12 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		} else if !ok {
 			complete = false
 		}
+	}
+	if ctx.Err() != nil {
+		// Whatever stage the signal cut short, the scan says it was interrupted, and why.
+		complete = false
+		set.Problem(observe.Problem{Source: "scan", Offset: -1,
+			Message: fmt.Sprintf("scan interrupted (%v): what was learned before it is stored", context.Cause(ctx))})
 	}
 	return judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindNetwork,
 		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
