@@ -161,7 +161,12 @@ func sightingText(sg observe.CertSighting) string {
 func checkKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist *lint.Blocklist) {
 	set.Problems = slices.DeleteFunc(set.Problems, func(p observe.Problem) bool { return p.Source == keyCheckSource })
 	if err := CheckKeys(ctx, st, set, blocklist); err != nil {
-		set.Problem(observe.Problem{Source: keyCheckSource, Offset: -1, Message: err.Error()})
+		msg := err.Error()
+		if ctx.Err() != nil {
+			// Said in the user's terms: the scan's own problem already names the signal.
+			msg = "key check: not run to its end: the scan was interrupted"
+		}
+		set.Problem(observe.Problem{Source: keyCheckSource, Offset: -1, Message: msg})
 	}
 }
 
