@@ -78,8 +78,10 @@ type ScanInfo struct {
 	Finished time.Time `json:"finished"`
 	Label    string    `json:"label"`
 	Sources  []string  `json:"sources"`
-	// Complete is false when a source could not be read to its end: a report must say
-	// so, because absent findings then prove nothing.
+	// Complete is false when a source could not be read to its end, or a probe left
+	// targets or checks unassessed (all excluded, a host backed off or capped, checks
+	// cut): a report must say so, because absent findings then prove nothing. Problems
+	// say what was missed, per source, host or port.
 	Complete bool      `json:"complete"`
 	Policy   string    `json:"policy"`
 	Problems []Problem `json:"problems"`

@@ -22,6 +22,30 @@ const (
 	ProbeError            ProbeOutcome = "error"             // medscan itself failed on the port's answers (a bug, recovered); see Error
 )
 
+// The kinds of failure the prober counts, per host and per port: each is one the pacer
+// reacts to (a refused connect ends a run of failures, the others extend it).
+const (
+	FailureRefused          = "refused"           // the connect was refused
+	FailureTimeout          = "timeout"           // the connect timed out
+	FailureUnreachable      = "unreachable"       // the connect failed otherwise (no route, host down)
+	FailureSilent           = "silent"            // the port accepted and never answered within the handshake timeout
+	FailureReset            = "reset"             // the peer reset or closed the connection before answering
+	FailureHandshakeTimeout = "handshake-timeout" // a later probe of a port that had answered timed out
+)
+
+// AddFailures adds the counts of b into *a, making the map when needed.
+func AddFailures(a *map[string]int, b map[string]int) {
+	for k, n := range b {
+		if n == 0 {
+			continue
+		}
+		if *a == nil {
+			*a = map[string]int{}
+		}
+		(*a)[k] += n
+	}
+}
+
 // ProbeEndpoint is what the active prober learned about one TCP port of one target.
 type ProbeEndpoint struct {
 	Server   Endpoint     `json:"-"`
@@ -34,8 +58,13 @@ type ProbeEndpoint struct {
 	// implementation version name and class UID (dcmtk, a vendor's stack).
 	Software    string `json:"software"`
 	Connections int    `json:"connections"` // connections made to this port
+	// Failures counts this port's failures, FailureKinds the same by kind (the Failure*
+	// constants); both absent from JSON when there were none.
+	Failures     int            `json:"failures,omitempty"`
+	FailureKinds map[string]int `json:"failure_kinds,omitempty"`
 	// Profile is the probe profile the port was examined with ("inventory", "standard",
-	// "thorough"): how much a later comparison may conclude from what is absent.
+	// "thorough"): how much a later comparison may conclude from what is absent. A port
+	// whose checks a cap or a failure cut short carries the profile it completed.
 	Profile string `json:"profile,omitempty"`
 	// TLS is what a TLS service accepted; the report shows it by name (findings).
 	TLS *TLSProfile `json:"-"`
@@ -83,9 +112,13 @@ type ProbeHost struct {
 	Addr        netip.Addr `json:"host"`
 	Name        string     `json:"name"` // the host name it was given as, if any
 	Connections int        `json:"connections"`
-	Failures    int        `json:"failures"`
-	Skipped     string     `json:"skipped"`    // why the host was not probed ("medical device", ...), "" when it was
-	BackedOff   bool       `json:"backed_off"` // probing stopped after consecutive failures or the connection cap
-	First       time.Time  `json:"first"`
-	Last        time.Time  `json:"last"`
+	// Failures counts every failure the pacer reacts to, FailureKinds the same by kind
+	// (the Failure* constants; absent from JSON when there were none), so that a host
+	// that backed off says why.
+	Failures     int            `json:"failures"`
+	FailureKinds map[string]int `json:"failure_kinds,omitempty"`
+	Skipped      string         `json:"skipped"`    // why the host was not probed ("medical device", ...), "" when it was
+	BackedOff    bool           `json:"backed_off"` // probing stopped after consecutive failures or the connection cap
+	First        time.Time      `json:"first"`
+	Last         time.Time      `json:"last"`
 }

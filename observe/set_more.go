@@ -53,11 +53,14 @@ func (s *Set) AddTransfer(t FileTransfer) {
 // a failure; connections add up.
 func (s *Set) AddProbe(p ProbeEndpoint) {
 	keep(s, &s.prbs, &s.Probes, "probes"+notKeptSuffix, p.Server, &p, func(o *ProbeEndpoint, p ProbeEndpoint) {
-		conns := o.Connections + p.Connections
+		conns, fails := o.Connections+p.Connections, o.Failures+p.Failures
+		var kinds map[string]int
+		AddFailures(&kinds, o.FailureKinds)
+		AddFailures(&kinds, p.FailureKinds)
 		if probeRank(p) > probeRank(*o) {
 			*o = p
 		}
-		o.Connections = conns
+		o.Connections, o.Failures, o.FailureKinds = conns, fails, kinds
 	})
 }
 
@@ -82,11 +85,14 @@ func (s *Set) AddProbeHost(h ProbeHost) {
 			return
 		}
 		n := h
+		n.FailureKinds = nil
+		AddFailures(&n.FailureKinds, h.FailureKinds)
 		s.ProbeHosts[h.Addr] = &n
 		return
 	}
 	o.Connections += h.Connections
 	o.Failures += h.Failures
+	AddFailures(&o.FailureKinds, h.FailureKinds)
 	o.BackedOff = o.BackedOff || h.BackedOff
 	if o.Name == "" {
 		o.Name = h.Name

@@ -77,4 +77,14 @@ type TLSResult struct {
 	Profile     observe.TLSProfile
 	Handshakes  []Handshake
 	Connections int
+	// Timeouts counts the probes that timed out after the port had been reached.
+	Timeouts int
+	// Cut is what stopped the enumeration before the profile's end (ErrConnCap,
+	// ErrBackedOff, ErrTimeouts, a connect that failed), nil when nothing did; an
+	// interruption by the context is not a cut. NotAssessed then names the profile's
+	// checks left undone ("suites", "renegotiation", "tickets"...), and Completed is the
+	// largest profile whose checks were all made, what a later comparison may rely on.
+	Cut         error
+	NotAssessed []string
+	Completed   Profile
 }

@@ -61,6 +61,9 @@ type enumerator struct {
 	firstOK  bool
 	timeouts int
 	stopped  bool // a timeout budget, a failed connect or the context ended enumeration
+	// cut is what stopped the enumeration before the profile's end, other than the
+	// context: a failed connect (the host backed off or capped) or the timeout budget.
+	cut error
 
 	sawReneg, secureReneg bool // a TLS <= 1.2 ServerHello answered a hello with renegotiation_info
 }
@@ -76,6 +79,35 @@ func (e *enumerator) run(p Profile) {
 		e.thorough()
 	}
 	e.finish()
+	if e.cut != nil && len(e.res.NotAssessed) > 0 {
+		e.res.Cut = e.cut
+		// What a later comparison may conclude from this port is what it completed.
+		e.res.Completed = ProfileInventory
+		if p == ProfileThorough && !slices.ContainsFunc(e.res.NotAssessed, isStandardCheck) {
+			e.res.Completed = ProfileStandard
+		}
+	}
+}
+
+// The checks of the standard profile, by the names TLSResult.NotAssessed gives them.
+var standardChecks = []string{"suites", "SSLv2", "server preference", "groups"}
+
+func isStandardCheck(name string) bool { return slices.Contains(standardChecks, name) }
+
+// step runs one check of the profile unless the enumeration has stopped, and records the
+// check as not assessed when a cut stopped it before or during the check.
+func (e *enumerator) step(name string, f func()) {
+	if !e.stopped {
+		f()
+	}
+	e.unassessed(name)
+}
+
+// unassessed records check name as not assessed if a cut has stopped the enumeration.
+func (e *enumerator) unassessed(name string) {
+	if e.stopped && e.cut != nil && !slices.Contains(e.res.NotAssessed, name) {
+		e.res.NotAssessed = append(e.res.NotAssessed, name)
+	}
 }
 
 // fullHandshakes makes the first connection(s); false when the port turned out closed,
@@ -178,15 +210,22 @@ func (e *enumerator) fail(out observe.ProbeOutcome, err error) {
 // enumerate finds every accepted version and suite, the server's preference, its key
 // exchange groups and DH size.
 func (e *enumerator) enumerate() {
-	for _, v := range []uint16{versionTLS13, versionTLS12, versionTLS11, versionTLS10, versionSSL3} {
-		e.suites(v)
-	}
-	e.sslv2()
-	for _, v := range []uint16{versionTLS13, versionTLS12, versionTLS11, versionTLS10, versionSSL3} {
-		e.preference(v)
-	}
-	e.groups13()
-	e.groups12()
+	versions := []uint16{versionTLS13, versionTLS12, versionTLS11, versionTLS10, versionSSL3}
+	e.step("suites", func() {
+		for _, v := range versions {
+			e.suites(v)
+		}
+	})
+	e.step("SSLv2", e.sslv2)
+	e.step("server preference", func() {
+		for _, v := range versions {
+			e.preference(v)
+		}
+	})
+	e.step("groups", func() {
+		e.groups13()
+		e.groups12()
+	})
 }
 
 // suites enumerates version v's suites: offer up to maxHelloSuites of those not yet
@@ -368,23 +407,31 @@ func (e *enumerator) thorough() {
 	case best == 0 && len(e.known[versionTLS13]) > 0:
 		p.Renegotiation = "refused" // TLS 1.3 only: there is no renegotiation
 	}
+	if p.Renegotiation == "" {
+		e.unassessed("renegotiation") // learned from the suites' ServerHellos, which the cut may have kept away
+	}
 	if best == 0 {
 		if len(e.known[versionTLS13]) > 0 {
 			p.Compression = "none" // TLS 1.3 has no compression
 		}
-	} else if !e.stopped {
-		s := e.known[best]
-		h := e.helloFor(best, s[:min(len(s), maxHelloSuites)])
-		h.deflate, h.statusRequest = true, true
-		if fl, _, _ := e.probe(h); fl.hello {
-			p.Compression = "none"
-			if fl.compress == 1 {
-				p.Compression = "deflate"
-			} else if fl.compress != 0 {
-				p.Compression = hex8(fl.compress)
+	} else {
+		e.step("compression", func() {
+			s := e.known[best]
+			h := e.helloFor(best, s[:min(len(s), maxHelloSuites)])
+			h.deflate, h.statusRequest = true, true
+			if fl, _, _ := e.probe(h); fl.hello {
+				p.Compression = "none"
+				if fl.compress == 1 {
+					p.Compression = "deflate"
+				} else if fl.compress != 0 {
+					p.Compression = hex8(fl.compress)
+				}
+				ocspTested, ocsp = true, ocsp || fl.ocsp
 			}
-			ocspTested, ocsp = true, ocsp || fl.ocsp
-		}
+		})
+	}
+	if !ocspTested {
+		e.unassessed("OCSP stapling")
 	}
 	if ocspTested {
 		p.OCSPStapling = "no"
@@ -392,14 +439,16 @@ func (e *enumerator) thorough() {
 			p.OCSPStapling = "yes"
 		}
 	}
-	if best != 0 && !e.stopped {
-		if e.firstOK && e.first.ticket != 0 {
-			p.TicketLifetime = e.first.ticket
-		} else if f, err := e.fullWith(true, best); err == nil {
-			p.TicketLifetime = f.ticket
-		}
+	if best != 0 {
+		e.step("tickets", func() {
+			if e.firstOK && e.first.ticket != 0 {
+				p.TicketLifetime = e.first.ticket
+			} else if f, err := e.fullWith(true, best); err == nil {
+				p.TicketLifetime = f.ticket
+			}
+		})
 	}
-	e.fallback()
+	e.step("fallback SCSV", e.fallback)
 }
 
 // fallback offers the second-highest accepted version with TLS_FALLBACK_SCSV: a server
@@ -483,6 +532,7 @@ func (e *enumerator) send(h []byte, offered func(uint16) bool) (flight, observe.
 		}
 	}
 	if err != nil && isTimeout(err) && !fl.complete {
+		e.res.Timeouts++
 		e.timedOut()
 	}
 	var sess observe.TLSSession
@@ -615,7 +665,11 @@ func (e *enumerator) finish() {
 // dial opens one connection through the Dialer and counts it.
 func (e *enumerator) dial() (net.Conn, error) {
 	e.res.Connections++
-	return e.d.Dial(e.ctx, e.t.Server.Port())
+	c, err := e.d.Dial(e.ctx, e.t.Server.Port())
+	if err != nil && e.ctx.Err() == nil && e.cut == nil {
+		e.cut = err
+	}
+	return c, err
 }
 
 func (e *enumerator) handshakeTimeout() time.Duration {
@@ -629,6 +683,9 @@ func (e *enumerator) timedOut() {
 	e.timeouts++
 	if e.timeouts >= maxEnumTimeouts {
 		e.stopped = true
+		if e.cut == nil && e.ctx.Err() == nil {
+			e.cut = ErrTimeouts
+		}
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/medscan/medscan/observe"
 )
 
 // The defaults Config.withDefaults fills in for zero fields. They are chosen for a
@@ -99,6 +101,8 @@ var (
 	ErrBackedOff  = errors.New("probe: host backed off after consecutive failures")
 	ErrConnCap    = errors.New("probe: connection cap for the host reached")
 	ErrOutOfScope = errors.New("probe: address is outside the scope")
+	// ErrTimeouts is why an enumeration stopped asking a port that kept timing out.
+	ErrTimeouts = errors.New("probe: the port stopped answering in time")
 )
 
 // limiter spaces new connections evenly across all hosts: each reservation takes the
@@ -181,9 +185,9 @@ type hostDialer struct {
 
 	mu          sync.Mutex
 	conns       int
-	failures    int
 	opened      map[uint16]bool // ports where a connect succeeded
 	perPort     map[uint16]int
+	fails       map[uint16]map[string]int // port -> failure kind (observe.Failure*) -> count
 	first, last time.Time
 }
 
@@ -194,7 +198,31 @@ func newHostDialer(cfg *Config, s *Scope, lim *limiter, addr netip.Addr, name st
 		pace = newHostPace()
 	}
 	return &hostDialer{cfg: cfg, scope: s, lim: lim, addr: addr, name: name, pace: pace,
-		opened: map[uint16]bool{}, perPort: map[uint16]int{}}
+		opened: map[uint16]bool{}, perPort: map[uint16]int{}, fails: map[uint16]map[string]int{}}
+}
+
+// count records one failure of kind (an observe.Failure* constant) on port, for the
+// host's and the port's accounts; whether it extends the run toward backing off is the
+// caller's decision (failed).
+func (d *hostDialer) count(port uint16, kind string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fails[port] == nil {
+		d.fails[port] = map[string]int{}
+	}
+	d.fails[port][kind]++
+}
+
+// connectFailure names the kind of a failed connect.
+func connectFailure(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return observe.FailureRefused
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return observe.FailureTimeout
+	}
+	return observe.FailureUnreachable
 }
 
 // answered resets the address's run of failures: the host answered in a protocol (a TLS
@@ -294,8 +322,10 @@ func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
 	cancel()
 	if err != nil {
 		now := time.Now()
+		if ctx.Err() == nil {
+			d.count(port, connectFailure(err))
+		}
 		d.mu.Lock()
-		d.failures++
 		refusedAfterAnswer := errors.Is(err, syscall.ECONNREFUSED) && d.opened[port]
 		d.last = now
 		d.mu.Unlock()
@@ -333,21 +363,39 @@ func (d *hostDialer) Dial(ctx context.Context, port uint16) (net.Conn, error) {
 	return c, nil
 }
 
-// state returns the host's account for ProbeHost.
-func (d *hostDialer) state() (conns, failures int, backedOff error, first, last time.Time) {
+// state returns the host's account for ProbeHost: failures of every kind on every port.
+func (d *hostDialer) state() (conns, failures int, kinds map[string]int, backedOff error, first, last time.Time) {
 	d.pace.mu.Lock()
 	backedOff = d.pace.backedOff
 	d.pace.mu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.conns, d.failures, backedOff, d.first, d.last
+	for _, k := range d.fails {
+		observe.AddFailures(&kinds, k)
+	}
+	for _, n := range kinds {
+		failures += n
+	}
+	return d.conns, failures, kinds, backedOff, d.first, d.last
 }
 
-// port returns how many connections were made to port and whether one connected.
-func (d *hostDialer) port(p uint16) (conns int, opened bool) {
+// backedOff returns why the host is left alone, nil while it is not.
+func (d *hostDialer) backedOff() error {
+	d.pace.mu.Lock()
+	defer d.pace.mu.Unlock()
+	return d.pace.backedOff
+}
+
+// port returns how many connections were made to port, whether one connected, and the
+// port's failures by kind.
+func (d *hostDialer) port(p uint16) (conns int, opened bool, failures int, kinds map[string]int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.perPort[p], d.opened[p]
+	observe.AddFailures(&kinds, d.fails[p])
+	for _, n := range kinds {
+		failures += n
+	}
+	return d.perPort[p], d.opened[p], failures, kinds
 }
 
 // pacedConn releases its host's slot, once, when closed, and remembers when, so that

@@ -19,6 +19,39 @@ type Stats struct {
 	Connections int // connection attempts made, failed ones included
 	Errors      int // connection attempts that failed
 	Elapsed     time.Duration
+	// Planned is how many hosts the scope held after exclusions and name resolution; 0
+	// means every target was excluded and nothing could be probed.
+	Planned uint64
+	// Probed counts the hosts that were not skipped, Reached those of them that
+	// answered at all (a connection opened or was refused): when none was reached,
+	// nothing was assessed.
+	Probed, Reached int
+	// Gaps are what the run did not assess, host by host and port by port, and why; at
+	// most MaxGaps, past which GapsNotKept counts them. An interruption by the context
+	// is no gap: Run's error says it.
+	Gaps        []Gap
+	GapsNotKept int
+}
+
+// MaxGaps bounds Stats.Gaps, so that a sweep of a network that backs off everywhere
+// keeps a readable account.
+const MaxGaps = 1000
+
+// Gap is a part of the targets that a run did not assess: a host's ports never probed
+// because it backed off or reached its connection cap (Port 0, Ports listed), or one
+// port whose profile checks were cut short (Port, Checks).
+type Gap struct {
+	Addr   netip.Addr
+	Name   string   // the name the host was given as, if any
+	Port   uint16   // the port whose checks were cut; 0 for ports left unprobed
+	Ports  []uint16 // the ports left unprobed, when Port is 0
+	Checks []string // the checks not made on Port (TLSResult.NotAssessed)
+	// Cause is why: ErrBackedOff, ErrConnCap, ErrTimeouts or the connect error that
+	// stopped an enumeration.
+	Cause error
+	// Failures and FailureKinds are the host's failures when the run left it.
+	Failures     int
+	FailureKinds map[string]int
 }
 
 // hostJob is one host to probe, an address target or one address of a name target, with
@@ -60,10 +93,10 @@ func Run(ctx context.Context, s *Scope, cfg Config, sink observe.Sink) (Stats, e
 
 	pl := s.plan(cfg.Ports)
 	jobs := pl.names // name targets: few, and resolved already
-	total := min(pl.hosts, math.MaxInt64)
+	total := pl.hosts
 
 	r := &runner{cfg: cfg, scope: s, sink: sink, lim: newLimiter(cfg.Rate),
-		c: &counters{start: time.Now(), hostsTotal: int64(total)}, shared: map[netip.Addr]*hostPace{}}
+		c: &counters{start: time.Now(), hostsTotal: int64(min(total, math.MaxInt64))}, shared: map[netip.Addr]*hostPace{}}
 	for _, j := range jobs {
 		if r.shared[j.addr] == nil {
 			r.shared[j.addr] = newHostPace()
@@ -112,6 +145,11 @@ func Run(ctx context.Context, s *Scope, cfg Config, sink observe.Sink) (Stats, e
 		Connections: int(r.c.connections.Load()),
 		Errors:      int(r.c.errors.Load()),
 		Elapsed:     time.Since(r.c.start),
+		Planned:     pl.hosts,
+		Probed:      r.probed,
+		Reached:     r.reached,
+		Gaps:        r.gaps,
+		GapsNotKept: r.gapsNotKept,
 	}
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("probe: scan stopped before its end: %w", err)
@@ -126,8 +164,12 @@ type runner struct {
 	lim   *limiter
 	c     *counters
 
-	mu   sync.Mutex // serializes sink, which need not be safe for concurrent use
+	mu   sync.Mutex // serializes sink, which need not be safe for concurrent use, and guards the account below
 	sink observe.Sink
+
+	probed, reached int
+	gaps            []Gap
+	gapsNotKept     int
 
 	// shared holds the politeness state of every address a name target resolved to,
 	// made before any job starts and only read afterwards: such an address may be
@@ -146,6 +188,17 @@ func (r *runner) emit(f func(observe.Sink)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f(r.sink)
+}
+
+// gap records what the run did not assess.
+func (r *runner) gap(g Gap) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.gaps) >= MaxGaps {
+		r.gapsNotKept++
+		return
+	}
+	r.gaps = append(r.gaps, g)
 }
 
 // startProgress reports progress every progressInterval until the returned function is
@@ -206,32 +259,45 @@ func (r *runner) host(ctx context.Context, j hostJob) {
 		}
 	}
 	answered := false
+	var unprobed []uint16
 	for _, p := range j.ports {
 		if ctx.Err() != nil {
 			break
 		}
-		if r.port(ctx, d, j, p) {
-			answered = true
+		opened, assessed := r.port(ctx, d, j, p)
+		answered = answered || opened
+		if !assessed {
+			unprobed = append(unprobed, p)
 		}
 	}
-	conns, failures, backedOff, first, last := d.state()
-	ph.Connections, ph.Failures, ph.First, ph.Last = conns, failures, first, last
+	conns, failures, kinds, backedOff, first, last := d.state()
+	ph.Connections, ph.Failures, ph.FailureKinds, ph.First, ph.Last = conns, failures, kinds, first, last
 	ph.BackedOff = backedOff != nil
 	if ctx.Err() != nil && conns == 0 {
 		return // cancelled before this host was touched: nothing to say about it
 	}
+	if len(unprobed) > 0 && ctx.Err() == nil {
+		r.gap(Gap{Addr: j.addr, Name: j.name, Ports: unprobed, Cause: backedOff, Failures: failures, FailureKinds: kinds})
+	}
+	reached := answered || kinds[observe.FailureRefused] > 0
 	r.emit(func(s observe.Sink) {
 		if answered {
 			s.AddHost(j.addr, "", first)
 		}
 		s.AddProbeHost(ph)
+		r.probed++
+		if reached {
+			r.reached++
+		}
 	})
 	r.c.hostsDone.Add(1)
 }
 
 // port probes one port: TLS enumeration, then service detection when the port did not
-// speak TLS. It reports whether a connection to the port succeeded.
-func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (opened bool) {
+// speak TLS. It reports whether a connection to the port succeeded, and whether the port
+// was assessed at all (false when the host's back-off or cap kept the prober away). A
+// port whose checks were cut short is assessed, and recorded as a gap of its own.
+func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (opened, assessed bool) {
 	ap := netip.AddrPortFrom(j.addr, p)
 	defer func() {
 		// A parser bug on one device's bytes must cost that port, not the scan: the
@@ -239,18 +305,19 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 		if v := recover(); v != nil {
 			ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now(), Profile: string(r.cfg.Profile), Outcome: observe.ProbeError,
 				Error: fmt.Sprintf("medscan failed on this port's answers and left it: %v", v)}
-			ep.Connections, opened = d.port(p)
+			ep.Connections, opened, ep.Failures, ep.FailureKinds = d.port(p)
+			assessed = true // medscan's failure, not the host's: the problem is the error outcome
 			r.emit(func(s observe.Sink) { s.AddProbe(ep) })
 			r.c.ports.Add(1)
 			r.c.errors.Add(1)
 		}
 	}()
 	ep := observe.ProbeEndpoint{Server: ap, Name: j.name, Time: time.Now(), Profile: string(r.cfg.Profile)}
-	if _, _, err, _, _ := d.state(); err != nil {
+	if err := d.backedOff(); err != nil {
 		ep.Outcome, ep.Error = observe.ProbeSkipped, err.Error()
 		r.emit(func(s observe.Sink) { s.AddProbe(ep) })
 		r.c.ports.Add(1)
-		return false
+		return false, false
 	}
 
 	res := EnumerateTLS(ctx, d, TLSTarget{Server: ap, Name: j.name}, r.cfg.Profile, r.cfg.Timeouts)
@@ -259,7 +326,12 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 		ep.Error = res.Err.Error()
 	}
 	var svc serviceResult
-	_, opened = d.port(p)
+	_, opened, _, _ = d.port(p)
+	if res.Timeouts > 0 && ctx.Err() == nil {
+		for range res.Timeouts {
+			d.count(p, observe.FailureHandshakeTimeout)
+		}
+	}
 	switch res.Outcome {
 	case observe.ProbeTLS, observe.ProbeHandshakeFailure:
 		d.answered()
@@ -269,11 +341,15 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 			ep.TLS = &prof
 		}
 	case observe.ProbeNotTLS, observe.ProbeTimeout, observe.ProbeReset:
-		if res.Outcome == observe.ProbeTimeout && opened {
+		if res.Outcome == observe.ProbeTimeout && opened && ctx.Err() == nil {
 			// Accepted, then silent for the whole handshake timeout: maybe a service that
 			// speaks only when spoken to in its own protocol (asked once, below, if the
 			// port has a convention), maybe a hung device: it counts toward backing off.
+			d.count(p, observe.FailureSilent)
 			d.failed()
+		}
+		if res.Outcome == observe.ProbeReset && ctx.Err() == nil {
+			d.count(p, observe.FailureReset)
 		}
 		if opened || len(res.Reply) > 0 {
 			svc = detectService(ctx, d, ap, r.cfg.Profile, r.cfg.Timeouts, res.Reply, opened)
@@ -285,13 +361,21 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 			ep.Software = svc.Software
 		}
 	}
+	assessed = true
 	if !opened && len(res.Handshakes) == 0 && (errors.Is(res.Err, ErrBackedOff) || errors.Is(res.Err, ErrConnCap) || errors.Is(res.Err, ErrOutOfScope)) {
 		ep.Outcome = observe.ProbeSkipped
+		assessed = false
 	}
 	if ctx.Err() != nil && len(res.Handshakes) == 0 {
-		return opened // cut short by the caller: the outcome would describe us, not the port
+		return opened, assessed // cut short by the caller: the outcome would describe us, not the port
 	}
-	ep.Connections, opened = d.port(p)
+	if res.Cut != nil && ctx.Err() == nil {
+		ep.Profile = string(res.Completed)
+		_, failures, kinds, _, _, _ := d.state()
+		r.gap(Gap{Addr: j.addr, Name: j.name, Port: p, Checks: res.NotAssessed, Cause: res.Cut,
+			Failures: failures, FailureKinds: kinds})
+	}
+	ep.Connections, opened, ep.Failures, ep.FailureKinds = d.port(p)
 	r.emit(func(s observe.Sink) {
 		s.AddProbe(ep)
 		for _, h := range res.Handshakes {
@@ -303,5 +387,5 @@ func (r *runner) port(ctx context.Context, d *hostDialer, j hostJob, p uint16) (
 		}
 	})
 	r.c.ports.Add(1)
-	return opened
+	return opened, assessed
 }

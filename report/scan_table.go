@@ -160,7 +160,7 @@ func (t tableWriter) header(b *bytes.Buffer, r *findings.Report, total int) bool
 		return false
 	}
 	// Painted after wrapping, so that escape codes do not count as columns.
-	lines := wrap("INCOMPLETE: not all input was read; absent findings prove nothing", total-10)
+	lines := wrap("INCOMPLETE: not all input was read or probed; absent findings prove nothing", total-10)
 	lines[0] = strings.Replace(lines[0], "INCOMPLETE", t.paint("1;31", "INCOMPLETE"), 1)
 	fieldLines(b, "Status:", lines)
 	writeProblems(b, r.Scan.Problems, total)

@@ -450,3 +450,26 @@ func TestCoverageKeyFileFolder(t *testing.T) {
 	wantNotAssessed(t, "one of two places", verdict(t, two, lintOf(2, true, "/site/certs"), cat), "/backup/dev.key")
 	wantFixed(t, "both places", verdict(t, two, lintOf(2, true, "/site/certs", "/backup"), cat))
 }
+
+// TestCoverageProbeGaps: a host the prober left (backed off, its port skipped) or a port
+// whose standard checks a cap cut (recorded at the inventory profile it completed) does
+// not make earlier findings there fixed, whether or not the scan says it is complete.
+func TestCoverageProbeGaps(t *testing.T) {
+	cat := catalog()
+	f := fnd("tls-no-forward-secrecy", "10.0.0.5", 443, "")
+	f.Source = string(observe.SourceActive)
+	f.SetFingerprint()
+	prev := scanOf(1, setOf(probed("10.0.0.5:443", "standard", noFS)), f)
+	skipped := setOf(func(s *observe.Set) {
+		s.AddProbe(observe.ProbeEndpoint{Server: ap("10.0.0.5:443"), Outcome: observe.ProbeSkipped, Profile: "standard",
+			Error: "probe: host backed off after consecutive failures"})
+	})
+	later := scanOf(2, skipped)
+	wantNotAssessed(t, "backed off, scan complete", verdict(t, prev, later, cat), "skipped")
+	later.Scan.Complete = false
+	wantNotAssessed(t, "backed off, scan incomplete", verdict(t, prev, later, cat), "incomplete")
+
+	// A port whose standard checks a cap cut is recorded at the inventory profile.
+	wantNotAssessed(t, "standard checks cut",
+		verdict(t, prev, scanOf(2, setOf(probed("10.0.0.5:443", "inventory", oneSuite))), cat), "inventory")
+}

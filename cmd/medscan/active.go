@@ -42,6 +42,7 @@ type activeFlags struct {
 	excludeFilesNmap []string
 	noDNS            bool
 	listTargets      bool
+	allowPartial     bool
 }
 
 func (a *activeFlags) register(fs *pflag.FlagSet) {
@@ -64,6 +65,7 @@ func (a *activeFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&a.maxFailures, "max-failures", def.MaxFailures, "stop probing a host after `N` consecutive failed connections")
 	fs.IntVar(&a.parallel, "parallel-hosts", def.Hosts, "probe `N` hosts at once (always one connection at a time per host)")
 	fs.BoolVar(&a.noProgress, "no-progress", false, "do not show probing progress on stderr (it is shown only when stderr is a terminal)")
+	fs.BoolVar(&a.allowPartial, "allow-partial", false, "exit as a complete scan would (0, or 3 on --fail-on) when the probe left targets or checks unassessed (all excluded, backed off, capped); the report still lists them")
 }
 
 // build turns the targets and flags into a scope and a prober configuration. It returns

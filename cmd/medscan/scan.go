@@ -116,6 +116,15 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	if err != nil {
 		return err
 	}
+	if res.Partial {
+		accepted := active.allowPartial
+		err := run.finish(ctx, st, res.ScanID, accepted, in, "",
+			"the scan is incomplete: some targets were not assessed (see the scan's problems); --allow-partial accepts that")
+		if accepted && !a.quiet {
+			fmt.Fprintln(stderr, "medscan: the scan is partial: some targets were not assessed (see the scan's problems); accepted by --allow-partial")
+		}
+		return err
+	}
 	incomplete := "the scan is incomplete: some input could not be read to its end; what was read is stored and reported"
 	if ctx.Err() != nil {
 		incomplete = fmt.Sprintf("the scan was interrupted (%v): what was read is stored and reported, marked incomplete", context.Cause(ctx))

@@ -57,7 +57,11 @@ type Options struct {
 // Result summarises a finished scan.
 type Result struct {
 	ScanID   int64
-	Complete bool // every source was read to its end
+	Complete bool // every source was read to its end, and every target assessed
+	// Partial is set when the scan is incomplete only because the probe did not assess
+	// some targets (all excluded, backed off, capped, checks cut): every capture was read
+	// and nothing interrupted it. --allow-partial accepts such a scan at the gate.
+	Partial  bool
 	Findings []findings.Finding
 	Set      *observe.Set
 }
@@ -82,10 +86,10 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	started := clock()
 	set := observe.NewSet()
 	eng := capture.NewEngine(passiveConfig(st), set)
-	complete := true
+	complete, partial, readFailed := true, false, false
 	for _, p := range opt.Pcaps {
 		if err := ctx.Err(); err != nil {
-			complete = false
+			complete, readFailed = false, true
 			set.Problem(observe.Problem{Source: p, Offset: -1, Message: "not read: scan interrupted", Fatal: true})
 			continue
 		}
@@ -96,7 +100,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 			err = eng.ReadFileContext(ctx, p)
 		}
 		if err != nil {
-			complete = false
+			complete, readFailed = false, true
 			if opt.SourceError != nil {
 				opt.SourceError(err)
 			}
@@ -106,9 +110,12 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	sources := sourceNames(opt.Pcaps)
 	if opt.Probe != nil {
 		sources = append(sources, opt.Probe.sources()...)
-		if ok, err := runProbe(ctx, st, set, opt.Probe); err != nil {
+		status, err := runProbe(ctx, st, set, opt.Probe)
+		if err != nil {
 			return Result{}, err
-		} else if !ok {
+		}
+		partial = status == probePartial
+		if status != probeComplete {
 			complete = false
 		}
 	}
@@ -117,9 +124,14 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		complete = false
 		set.Problem(observe.Problem{Source: "scan", Offset: -1,
 			Message: fmt.Sprintf("scan interrupted (%v): what was learned before it is stored", context.Cause(ctx))})
+		readFailed = true // not what --allow-partial accepts
 	}
-	return judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindNetwork,
+	res, err := judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindNetwork,
 		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
+	// Partial only when the probe's gaps are all that is missing: an unread capture or
+	// an interruption is not what --allow-partial accepts.
+	res.Partial = partial && !readFailed
+	return res, err
 }
 
 // passiveConfig is the engine configuration of every passive scan, from files or live:
