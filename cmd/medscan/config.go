@@ -74,9 +74,11 @@ func (a *app) findConfig() (string, error) {
 		candidates = append(candidates, filepath.Join(dir, "medscan", "config.yaml"))
 	}
 	for _, p := range candidates {
+		// A place this user cannot look into (another user's home, inherited through
+		// sudo or su) holds no configuration for this user.
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		} else if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
 			return "", fmt.Errorf("%s: %w", p, errors.Unwrap(err))
 		}
 	}
