@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -103,9 +104,13 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		KeyBlocklist: in.blocklist,
 		Probe:        prb,
 	})
+	const incomplete = "the scan is incomplete: some input could not be read to its end"
+	var notStored *scan.NotStoredError
+	if errors.As(err, &notStored) {
+		return run.finishUnstored(res, err, in, incomplete)
+	}
 	if err != nil {
 		return err
 	}
-	return run.finish(ctx, st, res.ScanID, res.Complete, in, "",
-		"the scan is incomplete: some input could not be read to its end; what was read is stored and reported")
+	return run.finish(ctx, st, res.ScanID, res.Complete, in, "", incomplete+"; what was read is stored and reported")
 }
