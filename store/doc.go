@@ -17,6 +17,30 @@
 // a medscan store. OpenReadOnly reads a store with no possibility of writing it, for
 // reports, diffs and baselines.
 //
+// # Who may write, and what is left beside the file
+//
+// Open refuses a store this process cannot write (a read-only file or mount, a
+// directory it may not create files in, a -wal or -shm file it may not write) before
+// SQLite opens it (ErrNotWritable, files.go): a scan is refused before hours of capture,
+// not when it is saved. What fails only at the end (a full disk) fails the one
+// transaction of Save, so nothing of the scan is kept; the CLI then renders it from
+// memory.
+//
+// In WAL mode SQLite keeps two files beside the store, the log (-wal) and its index in
+// shared memory (-shm); even a read-only connection creates them when they are absent,
+// and leaves them, owned by whoever read. Another user's "medscan scans" would then lock
+// the owner out of the next scan (they cannot write that user's -shm), and in a
+// directory the reader cannot write the read fails. So OpenReadOnly opens the file
+// with mode=ro, and also immutable=1 when a side file is missing and the reader cannot
+// create it or is not the store's owner: SQLite then reads the file alone and creates
+// nothing. When both side files exist a writer has the store open (or crashed), and
+// they are read as they are, creating nothing. We chose this over giving the files to
+// the owner (fchown needs root; SQLite's unix VFS already does it for root) because it
+// holds for every user. The cost: an immutable read assumes no one writes meanwhile. A
+// scan that begins while another user reads may make that read fail or miss it (never
+// change the file), and a log left by a writer that crashed is not read until the owner
+// opens the store again.
+//
 // # What is kept
 //
 // Save writes one scan in one transaction. A scan's observations are kept as the

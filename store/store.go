@@ -98,7 +98,8 @@ func noScan(format string, args ...any) error { return &noScanError{msg: fmt.Spr
 
 // Open opens the store at path, creating it when absent and migrating it to this
 // binary's schema. A store written by a newer medscan is refused without being changed,
-// and so is a file that is not a medscan store.
+// and so is a file that is not a medscan store; one this process cannot write is
+// refused before SQLite opens it, with an error matching ErrNotWritable.
 //
 // Its credential-hash key is a random one for this Store alone (hashes then compare only
 // within its own scans); a command that hashes credentials opens the store with
@@ -108,6 +109,9 @@ func Open(path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	if err := checkWritable(path, abs); err != nil {
+		return nil, err
 	}
 	// A file: URI so that any character in the path survives; the driver hands the
 	// whole URI to SQLite, which ignores the driver's own (underscore) parameters.
@@ -192,7 +196,8 @@ var ErrNeedsMigration = errors.New("store: store needs a migration")
 
 // OpenReadOnly opens an existing store for reading only: SQLite refuses every write on
 // the connection, so reading a baseline, listing scans or comparing them can never
-// change the file, whatever goes wrong. A missing file, a file that is not a medscan
+// change the file, whatever goes wrong, and it creates no file beside the store that its
+// owner could not write (readImmutable). A missing file, a file that is not a medscan
 // store, and a store of a newer schema are errors naming the file; a store of an older
 // schema is an error matching ErrNeedsMigration.
 func OpenReadOnly(path string) (*Store, error) {
@@ -207,8 +212,11 @@ func OpenReadOnly(path string) (*Store, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("store: %s: is a directory, not a medscan store", path)
 	}
-	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() +
-		"?mode=ro&_pragma=busy_timeout(10000)"
+	mode := "mode=ro"
+	if readImmutable(abs) {
+		mode += "&immutable=1"
+	}
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + mode + "&_pragma=busy_timeout(10000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", path, err)

@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/lint"
+	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/report"
 	"github.com/medscan/medscan/rules"
 	"github.com/medscan/medscan/store"
@@ -171,8 +173,9 @@ func (s *storeFlag) path() string {
 }
 
 // read opens an existing store for a command that only reads it: read-only, so that
-// nothing that goes wrong can change it; an older store is migrated first, as reading it
-// needs.
+// nothing that goes wrong can change it, on a read-only mount too, and creating no file
+// beside it (store.OpenReadOnly); an older store is migrated first, as reading it needs,
+// which only a user who can write it can do.
 func (s *storeFlag) read() (*store.Store, error) {
 	path := s.path()
 	// Reading a store must not create one: a mistyped --db is an error, not an empty store.
@@ -181,7 +184,11 @@ func (s *storeFlag) read() (*store.Store, error) {
 	}
 	st, err := store.OpenReadOnly(path)
 	if errors.Is(err, store.ErrNeedsMigration) {
-		return store.Open(path)
+		st, err = store.Open(path)
+		if errors.Is(err, store.ErrNotWritable) {
+			return nil, fmt.Errorf("%s was written by an older medscan and must be migrated before it is read, which this user cannot do (%w); run a command that stores (medscan scan or lint) once as the store's owner",
+				path, err)
+		}
 	}
 	return st, err
 }
@@ -422,6 +429,44 @@ func (r *runFlags) inputs(ctx context.Context, cmd string) (inputs, error) {
 		in.blocklist, err = lint.LoadBlocklist(*r.blockls)
 	}
 	return in, err
+}
+
+// finishUnstored renders, from memory, a scan that ran but could not be stored (a full
+// disk): the hours it may have taken are not lost with the store. The document has no
+// change since a previous scan (that needs the scan in the store) but is compared with
+// --baseline when given. The gate's verdict is told, and the exit is 1 whatever it is,
+// with one line naming the store and why.
+func (r *runFlags) finishUnstored(res scan.Result, saveErr error, in inputs, incomplete string) error {
+	stderr := r.app.stderr
+	rep := res.Report
+	// Every format says so in the document too: a report filed away must not pass for a
+	// stored scan.
+	rep.Scan.Problems = append(rep.Scan.Problems, observe.Problem{Source: r.db.path(), Offset: -1,
+		Message: "the scan was not stored: " + saveErr.Error()})
+	if in.base != nil {
+		if err := store.SameKind(in.base.Scan, rep.Scan); err != nil {
+			return usageError{"--baseline " + r.gate.baseline + ": " + err.Error()}
+		}
+		rep.Change = store.Diff(in.base, rep, rules.CatalogIndex())
+		rep.Change.Baseline = r.gate.baseline
+	}
+	rules.ApplySuppressions(rep, in.suppressions)
+	failed, gateMsg := in.gate.Failed(rep)
+	rep.ShowOnly(r.out.show)
+	where := "the report above"
+	if r.out.output != "" {
+		where = "the report in " + r.out.output
+	}
+	if err := write(&r.out, report.Scan, rep); err != nil {
+		return fmt.Errorf("%w; and writing the report from memory failed: %w", saveErr, err)
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "medscan: %s\n", gateMsg)
+	}
+	if !res.Complete {
+		fmt.Fprintln(stderr, "medscan: "+incomplete)
+	}
+	return fmt.Errorf("%w: %s is from memory and the scan was not stored", saveErr, where)
 }
 
 // finish renders a scan just stored, prints its summary line, and applies the gate, then

@@ -85,12 +85,17 @@ func runLint(a *app, fs *pflag.FlagSet, paths []string, run *runFlags, fromScan 
 		Warn:         func(msg string) { fmt.Fprintf(a.warn(), "medscan: warning: %s\n", msg) },
 		KeyBlocklist: in.blocklist,
 	})
-	if err != nil {
+	var notStored *scan.NotStoredError
+	if err != nil && !errors.As(err, &notStored) {
 		return err
 	}
 	if s := scan.SkippedSummary(res.Set.Counters); s != "" {
 		fmt.Fprintf(a.warn(), "medscan: skipped: %s\n", s)
 	}
+	const incomplete = "some files could not be read in full"
+	if notStored != nil {
+		return run.finishUnstored(res, err, in, incomplete)
+	}
 	return run.finish(ctx, st, res.ScanID, res.Complete, in, fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
-		"some files could not be read in full; every certificate that was read is stored and reported")
+		incomplete+"; every certificate that was read is stored and reported")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -113,6 +114,11 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		KeyBlocklist: in.blocklist,
 		Probe:        prb,
 	})
+	const incomplete = "the scan is incomplete: some input could not be read to its end"
+	var notStored *scan.NotStoredError
+	if errors.As(err, &notStored) {
+		return run.finishUnstored(res, err, in, incomplete)
+	}
 	if err != nil {
 		return err
 	}
@@ -125,9 +131,9 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		}
 		return err
 	}
-	incomplete := "the scan is incomplete: some input could not be read to its end; what was read is stored and reported"
+	msg := incomplete + "; what was read is stored and reported"
 	if ctx.Err() != nil {
-		incomplete = fmt.Sprintf("the scan was interrupted (%v): what was read is stored and reported, marked incomplete", context.Cause(ctx))
+		msg = fmt.Sprintf("the scan was interrupted (%v): what was read is stored and reported, marked incomplete", context.Cause(ctx))
 	}
-	return run.finish(ctx, st, res.ScanID, res.Complete, in, "", incomplete)
+	return run.finish(ctx, st, res.ScanID, res.Complete, in, "", msg)
 }

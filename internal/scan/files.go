@@ -50,7 +50,8 @@ type FileOptions struct {
 // the certificate's SHA-256 as Subject. A certificate of a stored scan keeps the
 // sightings that scan recorded, hosts and ports included. A file that holds no certificate, or is damaged part-way, is a
 // problem of the scan, which goes on; the scan is then incomplete. RunFiles returns an
-// error only when nothing could be stored.
+// error only when nothing could be stored: a *NotStoredError, with the document in
+// Result.Report, when the run was done but saving it failed.
 func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, error) {
 	clock := opt.Clock
 	if clock == nil {

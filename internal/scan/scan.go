@@ -64,12 +64,27 @@ type Result struct {
 	Partial  bool
 	Findings []findings.Finding
 	Set      *observe.Set
+	// Report is the scan's document as built in memory, normalized as a reader expects
+	// (findings.Report.Normalize), when the scan ran but could not be stored (the error
+	// is then a *NotStoredError): the work is not lost with the store. Nil otherwise,
+	// since a stored scan is rendered from the store.
+	Report *findings.Report
 }
+
+// NotStoredError is the error of a scan that ran to its end but could not be saved
+// (a full disk, a store that became unwritable): Result.Report holds what it learned,
+// so that the caller can still render it.
+type NotStoredError struct{ Err error }
+
+func (e *NotStoredError) Error() string { return e.Err.Error() }
+func (e *NotStoredError) Unwrap() error { return e.Err }
 
 // Run performs the scan and stores it. A capture that holds no capture at all (empty, or
 // not pcap or pcapng) is refused first, with nothing stored (CheckCaptures). A source that
 // fails part-way does not stop the scan: what was read is kept, the problem is recorded,
-// and the scan is marked incomplete. Run returns an error only when nothing was stored.
+// and the scan is marked incomplete. Run returns an error only when nothing was stored;
+// a *NotStoredError when the scan ran but saving it failed, with its document in
+// Result.Report.
 func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	clock := opt.Clock
 	if clock == nil {
@@ -155,9 +170,12 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 	fs := judge(ctx, st, set, pol, blocklist, true)
 	meta = judgedMeta(meta, set, pol, clock)
 	// Store even when the context was cancelled: what was learned is kept.
-	id, err := st.Save(context.WithoutCancel(ctx), findings.NewReport(meta, set, fs))
+	rep := findings.NewReport(meta, set, fs)
+	id, err := st.Save(context.WithoutCancel(ctx), rep)
 	if err != nil {
-		return Result{}, err
+		// Save is one transaction: nothing of the scan is in the store.
+		rep.Normalize()
+		return Result{Complete: meta.Complete, Findings: fs, Set: set, Report: rep}, &NotStoredError{err}
 	}
 	return Result{ScanID: id, Complete: meta.Complete, Findings: fs, Set: set}, nil
 }
