@@ -347,6 +347,11 @@ type Problem struct {
 	Offset  int64  `json:"offset"` // byte offset in the source, -1 when not applicable
 	Message string `json:"message"`
 	Fatal   bool   `json:"fatal"` // reading this source stopped here; the scan is incomplete
+	// NotAssessed marks a probe's gap (a host backed off, a port whose checks a cap
+	// cut, targets all excluded): what it names was not assessed, and the rest of the
+	// scan was. A later comparison judges such a scan target by target instead of
+	// calling everything "not assessed".
+	NotAssessed bool `json:"not_assessed,omitempty"`
 }
 
 // Error renders the problem as the one-line message the CLI prints.

@@ -179,7 +179,7 @@ func newSeen(r *findings.Report) *seen {
 // unassessed returns "" when the scan assessed f's rule on f's target, else why not.
 func (s *seen) unassessed(f findings.Finding, catalog findings.Catalog) string {
 	switch {
-	case !s.scan.Complete:
+	case !s.scan.Complete && !onlyProbeGaps(s.scan.Problems):
 		return "the later scan is incomplete"
 	case s.rules != nil && !s.rules[f.Rule]:
 		return "the later scan's policy did not assess " + f.Rule
@@ -422,4 +422,20 @@ func profileName(p string) string {
 		return "an unrecorded"
 	}
 	return p
+}
+
+// onlyProbeGaps reports whether a scan is incomplete only because its probe left hosts
+// or ports unassessed, each named by a problem. Every other input was read to its end,
+// so the scan is judged target by target: a host that backed off shows no evidence of
+// what a rule needs and stays "not assessed", and a host that was probed can show a
+// finding fixed.
+func onlyProbeGaps(problems []observe.Problem) bool {
+	gaps := false
+	for _, p := range problems {
+		if !p.NotAssessed {
+			return false
+		}
+		gaps = true
+	}
+	return gaps
 }

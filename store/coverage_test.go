@@ -472,4 +472,16 @@ func TestCoverageProbeGaps(t *testing.T) {
 	// A port whose standard checks a cap cut is recorded at the inventory profile.
 	wantNotAssessed(t, "standard checks cut",
 		verdict(t, prev, scanOf(2, setOf(probed("10.0.0.5:443", "inventory", oneSuite))), cat), "inventory")
+
+	// A scan incomplete only by its probe's gaps is judged target by target: the port
+	// probed in full shows the finding fixed, though another host backed off.
+	partial := scanOf(2, setOf(probed("10.0.0.5:443", "standard", oneSuite)))
+	partial.Scan.Complete = false
+	partial.Scan.Problems = []observe.Problem{{Source: "10.0.0.9", Offset: -1, NotAssessed: true,
+		Message: "backed off after 3 failure(s) (3 timeouts): port 443 not assessed"}}
+	wantFixed(t, "assessed port of a scan with probe gaps", verdict(t, prev, partial, cat))
+	// Any other problem (an unread capture, an interruption) leaves it all unassessed.
+	partial.Scan.Problems = append(partial.Scan.Problems, observe.Problem{Source: "scan", Offset: -1,
+		Message: "scan interrupted (SIGINT received)"})
+	wantNotAssessed(t, "probe gaps and an interruption", verdict(t, prev, partial, cat), "incomplete")
 }

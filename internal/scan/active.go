@@ -106,7 +106,7 @@ func runProbe(ctx context.Context, st *store.Store, set *observe.Set, p *Probe) 
 func gapProblems(st probe.Stats, cfg probe.Config) []observe.Problem {
 	var out []observe.Problem
 	add := func(source, msg string) {
-		out = append(out, observe.Problem{Source: source, Offset: -1, Message: msg})
+		out = append(out, observe.Problem{Source: source, Offset: -1, Message: msg, NotAssessed: true})
 	}
 	switch {
 	case st.Planned == 0:
