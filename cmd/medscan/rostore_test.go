@@ -92,7 +92,7 @@ func (sh shared) run(t *testing.T, uid int, dir string, args ...string) result {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1", "HOME=/nonexistent",
-		"XDG_CONFIG_HOME="+filepath.Join(sh.dir, "no-config"))
+		"XDG_CONFIG_HOME="+configHome(t, uid))
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -104,6 +104,30 @@ func (sh shared) run(t *testing.T, uid int, dir string, args ...string) result {
 		t.Fatalf("running medscan %v: %v", args, err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// configHome is a configuration directory uid owns, outside the shared directory (a
+// scan creates its credential-hash key there), so each user has its own as in life.
+func configHome(t *testing.T, uid int) string {
+	t.Helper()
+	base, err := os.MkdirTemp("", "medscan-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(base, "config")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if uid >= 0 {
+		if err := os.Chown(home, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home
 }
 
 // listing names every entry of dir with its owner, for messages and checks.
