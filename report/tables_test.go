@@ -119,6 +119,14 @@ func readColumns(out string, ws []int) ([]string, error) {
 				used += runeWidth(r)
 				cell += size
 			}
+			// Marks that take no column (a combining accent) belong to the cell they end.
+			for cell < len(rest) {
+				r, size := utf8.DecodeRuneInString(rest[cell:])
+				if runeWidth(r) != 0 {
+					break
+				}
+				cell += size
+			}
 			if used != w {
 				return nil, fmt.Errorf("line %d: column %d is %d wide, fitted %d: %q", n+1, i+1, used, w, line)
 			}
