@@ -256,7 +256,7 @@ func (s *stream) requestLine(h *half, line []byte, t time.Time) {
 		return
 	}
 	target, version := rest[:sp2], rest[sp2+1:]
-	if len(version) != 8 || string(version[:7]) != "HTTP/1." || (version[7] != '0' && version[7] != '1') {
+	if !requestVersion(version) {
 		s.lost(h)
 		return
 	}
@@ -265,6 +265,21 @@ func (s *stream) requestLine(h *half, line []byte, t time.Time) {
 	h.msg.FirstSeen, h.msg.LastSeen, h.msg.Count = t, t, 1
 	h.msg.Flow = s.ctx.Flow
 	s.target(h, bytes.TrimSpace(target))
+}
+
+// requestVersion accepts a request's HTTP/1.x version as servers do: "HTTP/1.1",
+// "HTTP/1.0", and the odd ones real devices send and servers answer ("HTTP/1.0.8" from a
+// weather station): "HTTP/1." then a digit, then up to seven digits and dots.
+func requestVersion(v []byte) bool {
+	if len(v) < 8 || len(v) > 15 || string(v[:7]) != "HTTP/1." || v[7] < '0' || v[7] > '9' {
+		return false
+	}
+	for _, c := range v[8:] {
+		if (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // methodName returns the interned method, or "" for a token that is not a method.

@@ -110,6 +110,20 @@ func ntlmAuthenticate(domain, user string) string {
 
 var httpCases = []httpCase{
 	{
+		// A weather station's firmware writes "HTTP/1.0.8"; the server answered 200, so
+		// the request (a password in its URL) is read, not lost to resynchronisation.
+		name:    "odd request version answered by the server",
+		client:  "GET /weatherstation/updateweatherstation.php?ID=KX42&PASSWORD=Wx!2026 HTTP/1.0.8\r\nHost: wx.local\r\n\r\n",
+		server:  "HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nsuccess",
+		secrets: []string{"Wx!2026"},
+		check: func(t *testing.T, h *corpustest.Harness) {
+			wantStatuses(t, h, "GET /{id}/{id}.php 200") // templated: the path is not a known API word
+			if r := h.Sink.HTTP[0]; strings.Join(r.QueryKeys, ",") != "{id},PASSWORD" {
+				t.Errorf("request = %+v", r)
+			}
+		},
+	},
+	{
 		name: "basic auth with response",
 		client: "GET /api/v1/patients?page=2&sort=name HTTP/1.1\r\nHost: emr.local:8080\r\nUser-Agent: pump/1.0\r\n" +
 			"Authorization: Basic  " + b64("nurse:S3cretPassw0rd!") + "\r\nCookie: sid=abc\r\n\r\n",
