@@ -110,6 +110,19 @@ func ntlmAuthenticate(domain, user string) string {
 
 var httpCases = []httpCase{
 	{
+		// What small devices send: bare LF line ends, a folded header, a status line
+		// without a reason phrase.
+		name:   "bare LF, folded header, no reason phrase",
+		client: "POST /api/v1/infusions HTTP/1.1\nHost: pump.local\nX-Note: first\n  continued\nContent-Length: 2\n\n{}",
+		server: "HTTP/1.1 201\nContent-Length: 0\n\n",
+		check: func(t *testing.T, h *corpustest.Harness) {
+			wantStatuses(t, h, "POST /api/v1/infusions 201")
+			if r := h.Sink.HTTP[0]; r.HostHeader != "pump.local" {
+				t.Errorf("request = %+v", r)
+			}
+		},
+	},
+	{
 		// A weather station's firmware writes "HTTP/1.0.8"; the server answered 200, so
 		// the request (a password in its URL) is read, not lost to resynchronisation.
 		name:    "odd request version answered by the server",
