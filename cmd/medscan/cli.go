@@ -25,10 +25,6 @@ type app struct {
 	verbose        bool   // -v: internal counters and detail in text reports
 	noColor        bool   // --no-color
 	configPath     string // --config
-	// defaults records, for each flag set from the environment or the configuration
-	// file, where its value came from (so "-f absent" can tell a typed flag from a
-	// configured one).
-	defaults map[string]string
 }
 
 // warn is where a command's warnings go: stderr, or nowhere under -q.
@@ -37,13 +33,6 @@ func (a *app) warn() io.Writer {
 		return io.Discard
 	}
 	return a.stderr
-}
-
-// given reports whether the user chose flag name's value (on the command line, in the
-// environment or in the configuration file), rather than leaving its default.
-func (a *app) given(fs *pflag.FlagSet, name string) bool {
-	_, fromDefaults := a.defaults[name]
-	return fs.Changed(name) || fromDefaults
 }
 
 const rootLong = `medscan: network and certificate posture for clinical networks.

@@ -162,12 +162,11 @@ func (s *storeFlag) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.db, "db", "", "SQLite store `PATH` (default $MEDSCAN_DB, else ./medscan.db)")
 }
 
+// path is --db, which MEDSCAN_DB sets like any flag's variable (config.go), else
+// ./medscan.db.
 func (s *storeFlag) path() string {
 	if s.db != "" {
 		return s.db
-	}
-	if env := os.Getenv("MEDSCAN_DB"); env != "" {
-		return env
 	}
 	return "medscan.db"
 }
@@ -322,6 +321,14 @@ func (g *gateFlags) loadBaseline(ctx context.Context) (*findings.Report, error) 
 func checkGate(g store.Gate, rep *findings.Report, stderr io.Writer) error {
 	n, msg := g.Failed(rep)
 	return gateOutcome(n, msg, stderr)
+}
+
+// judgeThenNarrow applies the gate to the whole report, then narrows what it shows to
+// -s: what is shown never changes what the gate counts.
+func (o *outputFlags) judgeThenNarrow(g store.Gate, rep *findings.Report) (failed int, msg string) {
+	failed, msg = g.Failed(rep)
+	rep.ShowOnly(o.show)
+	return failed, msg
 }
 
 // gateOutcome is the gate's verdict, computed earlier (before -s narrowed the report):
@@ -479,10 +486,9 @@ func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, comple
 	if err != nil {
 		return err
 	}
-	// The gate and the summary line judge the whole scan; -s narrows only what is shown.
-	failed, gateMsg := in.gate.Failed(rep)
+	// The summary line judges the whole scan, as the gate does.
 	summary := report.SummaryLine(rep)
-	rep.ShowOnly(r.out.show)
+	failed, gateMsg := r.out.judgeThenNarrow(in.gate, rep)
 	if err := write(&r.out, report.Scan, rep); err != nil {
 		return err
 	}

@@ -213,14 +213,13 @@ func (c *config) lookup(command, flag string) (configValue, bool) {
 
 // applyDefaults sets, before c runs, every flag the user did not type from its
 // environment variable, else from the configuration file. The flags stay "unchanged"
-// to pflag (a configured --duration does not turn every scan into a live capture), and
-// a.defaults says where each came from.
+// to pflag (a configured --duration does not turn every scan into a live capture; a
+// configured --format does not outrank -o's extension).
 func (a *app) applyDefaults(c *cobra.Command) error {
 	switch c.Name() {
 	case "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd, "help", "version":
 		return nil // completing, asking for help or the version must work whatever the file says
 	}
-	a.defaults = map[string]string{}
 	// A bad configuration is a bad flag written down: a usage error.
 	path, err := a.findConfig()
 	if err != nil {
@@ -246,14 +245,12 @@ func (a *app) applyDefaults(c *cobra.Command) error {
 			if err := setDefault(f, splitEnv(f, env)); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", envName(name), err))
 			}
-			a.defaults[name] = "environment"
 			continue
 		}
 		if v, ok := cfg.lookup(c.Name(), name); ok {
 			if err := setDefault(f, v.values); err != nil {
 				problems = append(problems, fmt.Sprintf("%s:%d: %s: %v", cfg.path, v.line, name, err))
 			}
-			a.defaults[name] = cfg.path
 		}
 	}
 	if len(problems) > 0 {

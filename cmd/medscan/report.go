@@ -58,8 +58,7 @@ today and its change since the baseline or the previous comparable scan, and app
 			if err != nil {
 				return err
 			}
-			failed, msg := g.Failed(rep)
-			rep.ShowOnly(out.show)
+			failed, msg := out.judgeThenNarrow(g, rep)
 			if err := write(&out, report.Scan, rep); err != nil {
 				return err
 			}
