@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -24,7 +25,8 @@ func (c *classifier) gatherHosts(set *observe.Set) {
 		}
 		observe.Widen(&h.a.FirstSeen, &h.a.LastSeen, hs.FirstSeen, hs.LastSeen)
 		for _, m := range hs.MACs {
-			if !slices.Contains(h.a.MACs, m) {
+			m, ok := canonicalMAC(m)
+			if ok && !slices.Contains(h.a.MACs, m) {
 				h.a.MACs = append(h.a.MACs, m)
 				macAddrs[m]++
 			}
@@ -37,12 +39,13 @@ func (c *classifier) gatherHosts(set *observe.Set) {
 			s.roles["dhcp-server"] = true
 			s.dhcpLeases++
 		}
-		if l.MAC != "" {
-			byMAC[l.MAC] = append(byMAC[l.MAC], l)
+		mac, ok := canonicalMAC(l.MAC)
+		if ok {
+			byMAC[mac] = append(byMAC[mac], l)
 		}
-		if l.Acked && l.MAC != "" {
-			if h := c.get(l.Addr); h != nil && !slices.Contains(h.a.MACs, l.MAC) {
-				h.a.MACs = append(h.a.MACs, l.MAC)
+		if l.Acked && ok {
+			if h := c.get(l.Addr); h != nil && !slices.Contains(h.a.MACs, mac) {
+				h.a.MACs = append(h.a.MACs, mac)
 			}
 		}
 	}
@@ -310,4 +313,15 @@ func (c *classifier) gatherCredentials(set *observe.Set) {
 			sv.roles["snmp-agent"] = true
 		}
 	}
+}
+
+// canonicalMAC is a hardware address as every reason and lookup spells it (lower-case,
+// colon-separated), or false for a string that is not one: the host table and DHCP
+// leases are filled from the wire or a store, and a reason quotes the MAC verbatim.
+func canonicalMAC(m string) (string, bool) {
+	hw, err := net.ParseMAC(m)
+	if err != nil || len(hw) != 6 {
+		return "", false
+	}
+	return hw.String(), true
 }
