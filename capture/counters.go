@@ -46,6 +46,7 @@ const (
 	cFlowsClosed
 	cFlowsEvicted
 	cFlowsReused
+	cTCPStaleResets
 	cStreams
 	cStreamsDone
 	cStreamsUnidentified
@@ -100,6 +101,7 @@ var counterNames = [numCounters]string{
 	cFlowsClosed:         "flows_closed",
 	cFlowsEvicted:        "flows_evicted_table_full",
 	cFlowsReused:         "flows_port_reused",
+	cTCPStaleResets:      "tcp_resets_stale",
 	cStreams:             "streams",
 	cStreamsDone:         "streams_done_early",
 	cStreamsUnidentified: "streams_unidentified",

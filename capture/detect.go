@@ -69,7 +69,7 @@ func (e *Engine) runDetect(f *flow, side uint8, ts time.Time) {
 		m := e.cfg.Dissectors[i].Detect(b)
 		switch m.Verdict {
 		case dissect.Yes:
-			e.claim(f, i, side, m.FromServer, ts)
+			e.claim(f, i, side, m, ts)
 			return
 		case dissect.NeedMore:
 			need = true
@@ -99,9 +99,9 @@ func (e *Engine) unidentified(f *flow) {
 // claim starts dissector i's stream on f, correcting guessed roles first, and replays
 // the bytes logged during detection in the order they arrived. If the stream hands the
 // flow off during the replay, the rest of the log goes to the new detection.
-func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time) {
+func (e *Engine) claim(f *flow, i int, side uint8, m dissect.Match, ts time.Time) {
 	ds := &e.cfg.Dissectors[i]
-	if fromServer && !f.rolesSure && side == f.client {
+	if !f.rolesSure && (m.FromServer && side == f.client || m.FromClient && side != f.client) {
 		f.client ^= 1
 		e.cnt[cRolesCorrected]++
 	}

@@ -63,8 +63,15 @@
 //     a handoff), when the flow closes (both FINs or a RST), expires, is evicted, or at
 //     Finish.
 //   - Client and server come from the SYN or SYN-ACK when the capture holds them; otherwise
-//     the side on the lower port is taken for the server until a dissector's
-//     Match.FromServer says otherwise, before its stream starts.
+//     the side on the lower port is taken for the server until a dissector's Match says
+//     otherwise before its stream starts: FromServer (a banner, a ServerHello) or
+//     FromClient (a request line, a ClientHello), so a client on a lower port than its
+//     server is not taken for the server.
+//   - A SYN on a four-tuple whose flow is closing (or, without ACK, one that already
+//     carried bytes) starts a new flow; a SYN-ACK does so once the old flow closed, in case
+//     its SYN escaped the capture. A reset whose sequence number is far from the sender's
+//     (a late packet of the earlier connection) is counted as tcp_resets_stale and does
+//     not end the new one.
 //   - A problem with a source stops that source only, with a one-line SourceError naming
 //     the file and byte offset; what was read before stays. A corrupt packet in a sound
 //     file is counted, not fatal.

@@ -203,12 +203,21 @@ func (e *Engine) tcp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 
 	key, side := makeKey(src, sp, dst, dp)
 	f := e.flows[key]
-	if f != nil && syn && flags&tcpACK == 0 && !(f.h[side].synSeen && f.h[side].isn == seq) &&
-		(f.h[side].started || f.closing) {
-		// A new connection on the same ports: the old one is over.
+	if f != nil && syn && !(f.h[side].synSeen && f.h[side].isn == seq) &&
+		(f.closing || flags&tcpACK == 0 && f.h[side].started) {
+		// A new connection on the same ports: the old one is over. A SYN-ACK counts only
+		// once the old one closed (its SYN may have escaped the capture); before that, it
+		// may be a late answer to the flow's own SYN.
 		e.cnt[cFlowsReused]++
 		e.endFlow(f)
 		f = nil
+	}
+	if f != nil && rst && staleReset(&f.h[side], seq) {
+		// A reset whose sequence number is nowhere near the sender's: a late packet of
+		// an earlier connection on these ports (RFC 5961 §3 reasons the same way). It
+		// must not end the connection that reuses them.
+		e.cnt[cTCPStaleResets]++
+		return
 	}
 	if f == nil {
 		if rst && len(payload) == 0 {
@@ -267,6 +276,23 @@ func (e *Engine) tcp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 			e.closeFlow(f, ts)
 		}
 	}
+}
+
+// resetWindow is how far a reset's sequence number may be from the sender's next one
+// and still end the flow. Generous, because a capture misses segments; a stale reset
+// from an earlier connection lands within it with a probability of about 1 in 2,000,
+// since initial sequence numbers are random.
+const resetWindow = 1 << 20
+
+// staleReset reports whether a reset from the side of h cannot belong to its connection.
+// Without a sequence number to compare with (the side sent nothing yet: a refused SYN's
+// reset), it can.
+func staleReset(h *half, seq uint32) bool {
+	if !h.started {
+		return false
+	}
+	d := int64(int32(seq - h.next))
+	return d > resetWindow || d < -resetWindow
 }
 
 // newFlow creates a flow for a first segment from src, guessing roles by port until a

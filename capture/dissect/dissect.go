@@ -40,6 +40,11 @@ type Match struct {
 	// ServerHello, an FTP "220" banner). The engine then corrects a flow whose roles it
 	// guessed wrongly, as it must for a capture that starts mid-stream or holds one side.
 	FromServer bool
+	// FromClient is true when the bytes can only have come from the client (an HTTP
+	// request line, a TLS ClientHello, an MQTT CONNECT). The engine trusts it over the
+	// port order it guessed from: a client on a lower port than its server is real
+	// (a capture that starts mid-stream, a service on a high port).
+	FromClient bool
 }
 
 // Context is what a stream dissector needs besides bytes.

@@ -43,7 +43,7 @@ func Detect(first []byte) dissect.Match {
 		switch {
 		case len(first) > len(m):
 			if string(first[:len(m)]) == m && first[len(m)] == ' ' {
-				return dissect.Match{Verdict: dissect.Yes}
+				return dissect.Match{Verdict: dissect.Yes, FromClient: true}
 			}
 		case string(first) == (m + " ")[:len(first)]:
 			more = true
