@@ -63,17 +63,6 @@ func (p Presentation) ChainRole() string {
 	}
 }
 
-// TrustAnchor reports whether the certificate is a self-signed trust anchor: a
-// self-signed CA certificate, or a self-signed certificate above the leaf of a chain
-// (version 1 roots carry no basicConstraints but act as CAs). Its own signature is never
-// checked by a relying party, so the strength of that signature does not matter.
-func (p Presentation) TrustAnchor() bool {
-	if p.Facts == nil || !p.Facts.SelfSigned {
-		return false
-	}
-	return p.Facts.IsCA || p.Position > 0
-}
-
 // HostPort renders an endpoint as a finding's host and port.
 func HostPort(ep observe.Endpoint) (string, int) { return findings.AddrText(ep.Addr()), int(ep.Port()) }
 
