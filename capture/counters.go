@@ -53,6 +53,7 @@ const (
 	cDissectorNoStream
 	cHandoffs
 	cHandoffsCapped
+	cTunnels
 	cHostsNotRecorded
 	cPcapngBadBlocks
 	cPcapngUnknownIface
@@ -107,6 +108,7 @@ var counterNames = [numCounters]string{
 	cDissectorNoStream:   "dissector_declined_stream",
 	cHandoffs:            "starttls_handoffs",
 	cHandoffsCapped:      "starttls_handoffs_over_cap",
+	cTunnels:             "proxy_tunnels",
 	cHostsNotRecorded:    "hosts_not_recorded",
 	cPcapngBadBlocks:     "pcapng_bad_blocks",
 	cPcapngUnknownIface:  "pcapng_unknown_interface",
