@@ -36,6 +36,11 @@ type Presentation struct {
 	LastSeen  time.Time
 	Peers     []string // the other side's addresses, sorted
 	SNI       []string // server names the clients asked for, sorted
+	// Via is the proxy ("10.0.0.5:3128") whose tunnel carried the handshakes, Target the
+	// server's name and port when the client named it by host name (Endpoint is then the
+	// proxy's): see observe.Flow. Both are in the evidence.
+	Via    string
+	Target string
 }
 
 // ChainRole says which thresholds apply: the first certificate of a chain is the leaf,
@@ -171,6 +176,12 @@ func (p Presentation) Evidence(observedAt time.Time) map[string]any {
 	if len(p.SNI) > 0 {
 		ev["sni"] = slices.Clone(p.SNI)
 	}
+	if p.Via != "" {
+		ev["via_proxy"] = p.Via
+	}
+	if p.Target != "" {
+		ev["target"] = p.Target
+	}
 	if len(p.Peers) > 0 {
 		if p.Role == "client" {
 			ev["servers"] = slices.Clone(p.Peers)
@@ -188,6 +199,8 @@ type presKey struct {
 	position int
 	source   observe.Source
 	file     string
+	via      string
+	target   string
 }
 
 // Presentations returns every certificate presentation in the set, built once per
@@ -210,7 +223,7 @@ func (c *Context) Presentations() []Presentation {
 		}
 		p, _, _ := pres.Add(k, func() *Presentation {
 			return &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
-				Source: k.source, File: k.file}
+				Source: k.source, File: k.file, Via: k.via, Target: k.target}
 		})
 		observe.Widen(&p.FirstSeen, &p.LastSeen, first, last)
 		if peer.IsValid() {
@@ -225,18 +238,19 @@ func (c *Context) Presentations() []Presentation {
 			continue
 		}
 		for i, ref := range s.ServerChain {
-			add(presKey{ref, s.Flow.Server, "server", i, s.Source, ""}, s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI)
+			add(presKey{ref, s.Flow.Server, "server", i, s.Source, "", via(s.Flow.Via), s.Flow.Target},
+				s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI)
 		}
 		clientEP := netip.AddrPortFrom(s.Flow.Client.Addr(), 0)
 		for i, ref := range s.ClientChain {
-			add(presKey{ref, clientEP, "client", i, s.Source, ""}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "")
+			add(presKey{ref, clientEP, "client", i, s.Source, "", "", ""}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "")
 		}
 	}
 	// Sightings the sessions do not account for: certificates read from files, or
 	// reported by a producer without a session.
 	for ref, cert := range c.Set.Certificates {
 		for _, sg := range cert.Seen {
-			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source, sg.File}
+			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source, sg.File, sg.Via, sg.Target}
 			if _, ok := pres.Get(k); ok {
 				continue
 			}
@@ -244,7 +258,8 @@ func (c *Context) Presentations() []Presentation {
 		}
 	}
 	sorted := pres.Sorted(func(a, b *Presentation) int {
-		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Role, b.Role), cmp.Compare(a.File, b.File),
+		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Via, b.Via),
+			cmp.Compare(a.Role, b.Role), cmp.Compare(a.File, b.File),
 			cmp.Compare(a.Position, b.Position),
 			slices.Compare(a.Cert.SHA256[:], b.Cert.SHA256[:]), cmp.Compare(a.Source, b.Source))
 	})
@@ -271,3 +286,11 @@ const maxListed = 64
 // AddSorted inserts s into a sorted list unless it is already there (capped at 64
 // entries), for rules that aggregate clients or names into evidence.
 func AddSorted(list []string, s string) []string { return addSorted(list, s) }
+
+// via is a proxy endpoint as presentations and sightings write it: "" when direct.
+func via(ep observe.Endpoint) string {
+	if !ep.IsValid() {
+		return ""
+	}
+	return ep.String()
+}

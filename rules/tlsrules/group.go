@@ -1,6 +1,7 @@
 package tlsrules
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/medscan/medscan/findings"
@@ -9,27 +10,41 @@ import (
 	"github.com/medscan/medscan/rules"
 )
 
-// server gathers the sessions of one server endpoint that a rule found wanting.
+// server gathers the sessions of one server endpoint that a rule found wanting. A
+// server reached through a proxy's tunnel is a server of its own, named with the proxy
+// (observe.Flow): via is the proxy, and target the server's name and port when the
+// client named it by host name (ep is then the proxy's endpoint).
 type server struct {
 	ep       observe.Endpoint
+	via      observe.Endpoint
+	target   string
 	sessions []*observe.TLSSession
 	seen     observe.Span // the window of the sessions
+}
+
+// serverKey tells servers apart: a direct one, and each target through each proxy.
+type serverKey struct {
+	ep, via observe.Endpoint
+	target  string
 }
 
 // flagged groups the negotiated sessions (ServerHello seen) that match by server, in
 // address order, each server's sessions in time order.
 func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server {
-	servers := observe.NewIndex[observe.Endpoint, *server](0)
+	servers := observe.NewIndex[serverKey, *server](0)
 	for _, s := range c.Set.TLSSessions {
 		if !s.SawServerHello || s.Version == 0 || !match(s) {
 			continue
 		}
-		g, _, _ := servers.Add(s.Flow.Server, func() *server { return &server{ep: s.Flow.Server} })
+		k := serverKey{s.Flow.Server, s.Flow.Via, s.Flow.Target}
+		g, _, _ := servers.Add(k, func() *server { return &server{ep: k.ep, via: k.via, target: k.target} })
 		g.sessions = append(g.sessions, s)
 		g.seen.Add(s.FirstSeen, s.LastSeen)
 	}
 	var out []server
-	for _, g := range servers.Sorted(func(a, b *server) int { return a.ep.Compare(b.ep) }) {
+	for _, g := range servers.Sorted(func(a, b *server) int {
+		return cmp.Or(a.ep.Compare(b.ep), cmp.Compare(a.target, b.target), a.via.Compare(b.via))
+	}) {
 		slices.SortStableFunc(g.sessions, func(a, b *observe.TLSSession) int { return a.FirstSeen.Compare(b.FirstSeen) })
 		out = append(out, *g)
 	}
@@ -66,8 +81,24 @@ func (g server) evidence() map[string]any {
 	if len(snis) > 0 {
 		ev["sni"] = snis
 	}
+	if g.via.IsValid() {
+		ev["via_proxy"] = g.via.String()
+	}
+	if g.target != "" {
+		ev["target"] = g.target
+	}
 	return ev
 }
+
+// name is how a message names the server: "10.20.1.7:443", or through a proxy
+// "10.20.1.7:443 via proxy 10.0.0.5:3128" or "pump.example:443 via proxy 10.0.0.5:3128".
+func (g server) name() string {
+	return observe.Flow{Server: g.ep, Via: g.via, Target: g.target}.ServerName()
+}
+
+// subject keeps apart the findings of targets named by host name behind one proxy,
+// whose host and port are all the proxy's: the target is part of the fingerprint.
+func (g server) subject() string { return g.target }
 
 // base starts a finding about the server from its earliest flagged session.
 func (g server) base() (host string, port int, first *observe.TLSSession) {
