@@ -1,7 +1,9 @@
 package tlsrules
 
 import (
+	"net/netip"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/medscan/medscan/observe"
@@ -45,6 +47,51 @@ func TestLegacyVersion(t *testing.T) {
 				t.Errorf("message %q, want %q", fs[0].Message, tc.message)
 			}
 		})
+	}
+}
+
+// TestLegacyVersionThroughProxy holds a session carried in a proxy's tunnel to being
+// judged as its target's, named with the proxy; targets named by host name behind one
+// proxy stay apart, and apart from the proxy's own TLS.
+func TestLegacyVersionThroughProxy(t *testing.T) {
+	proxy := netip.MustParseAddrPort("10.0.0.5:3128")
+	byAddr := rulestest.Session("10.20.0.9:443", "10.20.1.11:40001", 0x0301, 0x002f)
+	byAddr.Flow.Via = proxy
+	pump := rulestest.Session("10.0.0.5:3128", "10.20.1.11:40002", 0x0301, 0x002f)
+	pump.Flow.Via, pump.Flow.Target = proxy, "pump.example:443"
+	pacs := pump
+	pacs.Flow.Target = "pacs.example:2762"
+	direct := rulestest.Session("10.0.0.5:3128", "10.20.1.12:40003", 0x0302, 0x002f)
+	set := observe.NewSet()
+	for _, x := range []observe.TLSSession{byAddr, pump, pacs, direct} {
+		set.AddTLS(x, nil, nil)
+	}
+	fs := rulestest.Run(t, legacyVersion{}, set, nil)
+	type got struct{ key, subject, message, via, target string }
+	var gots []got
+	for _, f := range fs {
+		v, _ := f.Evidence["via_proxy"].(string)
+		tg, _ := f.Evidence["target"].(string)
+		gots = append(gots, got{f.Host + ":" + strconv.Itoa(f.Port), f.Subject, f.Message, v, tg})
+	}
+	want := []got{
+		{"10.0.0.5:3128", "", "10.0.0.5:3128 negotiated TLSv1.1 with TLS_RSA_WITH_AES_128_CBC_SHA", "", ""},
+		{"10.0.0.5:3128", "pacs.example:2762", "pacs.example:2762 via proxy 10.0.0.5:3128 negotiated TLSv1.0 with TLS_RSA_WITH_AES_128_CBC_SHA",
+			"10.0.0.5:3128", "pacs.example:2762"},
+		{"10.0.0.5:3128", "pump.example:443", "pump.example:443 via proxy 10.0.0.5:3128 negotiated TLSv1.0 with TLS_RSA_WITH_AES_128_CBC_SHA",
+			"10.0.0.5:3128", "pump.example:443"},
+		{"10.20.0.9:443", "", "10.20.0.9:443 via proxy 10.0.0.5:3128 negotiated TLSv1.0 with TLS_RSA_WITH_AES_128_CBC_SHA",
+			"10.0.0.5:3128", ""},
+	}
+	if !slices.Equal(gots, want) {
+		t.Errorf("findings:\n got %+v\nwant %+v", gots, want)
+	}
+	fps := map[string]bool{}
+	for _, f := range fs {
+		fps[f.Fingerprint] = true
+	}
+	if len(fps) != len(fs) {
+		t.Errorf("%d findings share fingerprints", len(fs))
 	}
 }
 
