@@ -36,10 +36,11 @@ type Presentation struct {
 	LastSeen  time.Time
 	Peers     []string // the other side's addresses, sorted
 	SNI       []string // server names the clients asked for, sorted
-	// Via is the proxy ("10.0.0.5:3128") whose tunnel carried the handshakes, Target the
-	// server's name and port when the client named it by host name (Endpoint is then the
-	// proxy's): see observe.Flow. Both are in the evidence.
-	Via    string
+	// Via lists the proxies ("10.0.0.5:3128", sorted) whose tunnels carried handshakes
+	// with the presenting server, Target the server's name and port when the client named
+	// it by host name (Endpoint is then the proxy's): see observe.Flow. Both are in the
+	// evidence.
+	Via    []string
 	Target string
 }
 
@@ -176,8 +177,8 @@ func (p Presentation) Evidence(observedAt time.Time) map[string]any {
 	if len(p.SNI) > 0 {
 		ev["sni"] = slices.Clone(p.SNI)
 	}
-	if p.Via != "" {
-		ev["via_proxy"] = p.Via
+	if len(p.Via) > 0 {
+		ev["via_proxy"] = slices.Clone(p.Via)
 	}
 	if p.Target != "" {
 		ev["target"] = p.Target
@@ -199,7 +200,6 @@ type presKey struct {
 	position int
 	source   observe.Source
 	file     string
-	via      string
 	target   string
 }
 
@@ -216,14 +216,14 @@ func (c *Context) Presentations() []Presentation {
 		return nil
 	}
 	pres := observe.NewIndex[presKey, *Presentation](0)
-	add := func(k presKey, first, last time.Time, peer netip.Addr, sni string) {
+	add := func(k presKey, first, last time.Time, peer netip.Addr, sni, via string) {
 		cert := c.Set.Certificates[k.ref]
 		if cert == nil || cert.Facts == nil {
 			return
 		}
 		p, _, _ := pres.Add(k, func() *Presentation {
 			return &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
-				Source: k.source, File: k.file, Via: k.via, Target: k.target}
+				Source: k.source, File: k.file, Target: k.target}
 		})
 		observe.Widen(&p.FirstSeen, &p.LastSeen, first, last)
 		if peer.IsValid() {
@@ -232,33 +232,36 @@ func (c *Context) Presentations() []Presentation {
 		if sni != "" {
 			p.SNI = addSorted(p.SNI, sni)
 		}
+		if via != "" {
+			p.Via = addSorted(p.Via, via)
+		}
 	}
 	for _, s := range c.Set.TLSSessions {
 		if s.CertsEncrypted {
 			continue
 		}
 		for i, ref := range s.ServerChain {
-			add(presKey{ref, s.Flow.Server, "server", i, s.Source, "", via(s.Flow.Via), s.Flow.Target},
-				s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI)
+			add(presKey{ref, s.Flow.Server, "server", i, s.Source, "", s.Flow.Target},
+				s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI, via(s.Flow.Via))
 		}
 		clientEP := netip.AddrPortFrom(s.Flow.Client.Addr(), 0)
 		for i, ref := range s.ClientChain {
-			add(presKey{ref, clientEP, "client", i, s.Source, "", "", ""}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "")
+			add(presKey{ref, clientEP, "client", i, s.Source, "", ""}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "", "")
 		}
 	}
 	// Sightings the sessions do not account for: certificates read from files, or
 	// reported by a producer without a session.
 	for ref, cert := range c.Set.Certificates {
 		for _, sg := range cert.Seen {
-			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source, sg.File, sg.Via, sg.Target}
+			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source, sg.File, sg.Target}
 			if _, ok := pres.Get(k); ok {
 				continue
 			}
-			add(k, sg.Time, sg.Time, sg.Peer, sg.SNI)
+			add(k, sg.Time, sg.Time, sg.Peer, sg.SNI, sg.Via)
 		}
 	}
 	sorted := pres.Sorted(func(a, b *Presentation) int {
-		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Via, b.Via),
+		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Target, b.Target),
 			cmp.Compare(a.Role, b.Role), cmp.Compare(a.File, b.File),
 			cmp.Compare(a.Position, b.Position),
 			slices.Compare(a.Cert.SHA256[:], b.Cert.SHA256[:]), cmp.Compare(a.Source, b.Source))

@@ -3,6 +3,7 @@ package tlsrules
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/medscan/medscan/findings"
 
@@ -11,21 +12,24 @@ import (
 )
 
 // server gathers the sessions of one server endpoint that a rule found wanting. A
-// server reached through a proxy's tunnel is a server of its own, named with the proxy
-// (observe.Flow): via is the proxy, and target the server's name and port when the
-// client named it by host name (ep is then the proxy's endpoint).
+// server reached through proxies' tunnels (observe.Flow) is the same server as when
+// reached directly, when the client named its address: vias lists the proxies, and
+// direct says whether some session did without one. A server the client named by host
+// name (target, "pump.example:443") has no address: it is a server of its own, at its
+// proxy's endpoint (ep).
 type server struct {
 	ep       observe.Endpoint
-	via      observe.Endpoint
 	target   string
+	vias     []string // sorted
+	direct   bool
 	sessions []*observe.TLSSession
 	seen     observe.Span // the window of the sessions
 }
 
-// serverKey tells servers apart: a direct one, and each target through each proxy.
+// serverKey tells servers apart: an address, and each target named behind a proxy.
 type serverKey struct {
-	ep, via observe.Endpoint
-	target  string
+	ep     observe.Endpoint
+	target string
 }
 
 // flagged groups the negotiated sessions (ServerHello seen) that match by server, in
@@ -36,14 +40,19 @@ func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server 
 		if !s.SawServerHello || s.Version == 0 || !match(s) {
 			continue
 		}
-		k := serverKey{s.Flow.Server, s.Flow.Via, s.Flow.Target}
-		g, _, _ := servers.Add(k, func() *server { return &server{ep: k.ep, via: k.via, target: k.target} })
+		k := serverKey{s.Flow.Server, s.Flow.Target}
+		g, _, _ := servers.Add(k, func() *server { return &server{ep: k.ep, target: k.target} })
+		if s.Flow.Via.IsValid() {
+			g.vias = rules.AddSorted(g.vias, s.Flow.Via.String())
+		} else {
+			g.direct = true
+		}
 		g.sessions = append(g.sessions, s)
 		g.seen.Add(s.FirstSeen, s.LastSeen)
 	}
 	var out []server
 	for _, g := range servers.Sorted(func(a, b *server) int {
-		return cmp.Or(a.ep.Compare(b.ep), cmp.Compare(a.target, b.target), a.via.Compare(b.via))
+		return cmp.Or(a.ep.Compare(b.ep), cmp.Compare(a.target, b.target))
 	}) {
 		slices.SortStableFunc(g.sessions, func(a, b *observe.TLSSession) int { return a.FirstSeen.Compare(b.FirstSeen) })
 		out = append(out, *g)
@@ -81,8 +90,8 @@ func (g server) evidence() map[string]any {
 	if len(snis) > 0 {
 		ev["sni"] = snis
 	}
-	if g.via.IsValid() {
-		ev["via_proxy"] = g.via.String()
+	if len(g.vias) > 0 {
+		ev["via_proxy"] = slices.Clone(g.vias)
 	}
 	if g.target != "" {
 		ev["target"] = g.target
@@ -90,10 +99,17 @@ func (g server) evidence() map[string]any {
 	return ev
 }
 
-// name is how a message names the server: "10.20.1.7:443", or through a proxy
-// "10.20.1.7:443 via proxy 10.0.0.5:3128" or "pump.example:443 via proxy 10.0.0.5:3128".
+// name is how a message names the server: "10.20.1.7:443"; reached only through proxies,
+// "10.20.1.7:443 via proxy 10.0.0.5:3128"; named by host name behind a proxy,
+// "pump.example:443 via proxy 10.0.0.5:3128".
 func (g server) name() string {
-	return observe.Flow{Server: g.ep, Via: g.via, Target: g.target}.ServerName()
+	switch {
+	case g.target != "":
+		return g.target + " via proxy " + g.ep.String()
+	case len(g.vias) > 0 && !g.direct:
+		return g.ep.String() + " via proxy " + strings.Join(g.vias, ", ")
+	}
+	return g.ep.String()
 }
 
 // subject keeps apart the findings of targets named by host name behind one proxy,

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/medscan/medscan/observe"
@@ -70,7 +71,8 @@ func TestLegacyVersionThroughProxy(t *testing.T) {
 	type got struct{ key, subject, message, via, target string }
 	var gots []got
 	for _, f := range fs {
-		v, _ := f.Evidence["via_proxy"].(string)
+		vs, _ := f.Evidence["via_proxy"].([]string)
+		v := strings.Join(vs, ",")
 		tg, _ := f.Evidence["target"].(string)
 		gots = append(gots, got{f.Host + ":" + strconv.Itoa(f.Port), f.Subject, f.Message, v, tg})
 	}
@@ -102,5 +104,25 @@ func TestLegacyVersionPolicy(t *testing.T) {
 	pol.Thresholds.LegacyVersions = []string{"SSLv2", "SSLv3", "TLSv1.0"}
 	if fs := rulestest.Run(t, legacyVersion{}, set, pol); len(fs) != 0 {
 		t.Errorf("TLSv1.1 flagged although the policy allows it: %v", rulestest.Keys(fs))
+	}
+}
+
+// TestLegacyVersionDirectAndThroughProxy holds one server reached both directly and
+// through a proxy, by its address, to being one finding that lists the proxy.
+func TestLegacyVersionDirectAndThroughProxy(t *testing.T) {
+	viaProxy := rulestest.Session("10.20.0.9:443", "10.20.1.11:40001", 0x0301, 0x002f)
+	viaProxy.Flow.Via = netip.MustParseAddrPort("10.0.0.5:3128")
+	direct := rulestest.Session("10.20.0.9:443", "10.0.0.5:51000", 0x0301, 0x002f)
+	set := observe.NewSet()
+	set.AddTLS(viaProxy, nil, nil)
+	set.AddTLS(direct, nil, nil)
+	fs := rulestest.Run(t, legacyVersion{}, set, nil)
+	if len(fs) != 1 {
+		t.Fatalf("got %v, want one finding", rulestest.Keys(fs))
+	}
+	vias, _ := fs[0].Evidence["via_proxy"].([]string)
+	if fs[0].Message != "10.20.0.9:443 negotiated TLSv1.0 with TLS_RSA_WITH_AES_128_CBC_SHA" || !slices.Equal(vias, []string{"10.0.0.5:3128"}) ||
+		fs[0].Subject != "" {
+		t.Errorf("finding %q, via %v, subject %q", fs[0].Message, fs[0].Evidence["via_proxy"], fs[0].Subject)
 	}
 }
