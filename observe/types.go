@@ -72,14 +72,14 @@ func (f Flow) serverKey() string {
 
 // Service is a listening port seen to speak a protocol.
 type Service struct {
-	Server    Endpoint  `json:"-"`
-	Transport string    `json:"transport"` // "tcp" or "udp"
-	Protocol  string    `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet", ...
+	Server    Endpoint `json:"-"`
+	Transport string   `json:"transport"` // "tcp" or "udp"
+	Protocol  string   `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet", ...
 	// Via and Target say that the service was reached through a proxy's tunnel (see
 	// Flow): Via the proxy, Target the service's name and port when the client named it
 	// by host name (Server is then the proxy's endpoint).
-	Via    string `json:"via_proxy,omitempty"`
-	Target string `json:"target,omitempty"`
+	Via       string    `json:"via_proxy,omitempty"`
+	Target    string    `json:"target,omitempty"`
 	Source    Source    `json:"source"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
