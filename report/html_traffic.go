@@ -47,7 +47,14 @@ func htmlServices(ss []findings.Service) []serviceRow {
 func htmlSessions(ss []findings.TLSSession) []sessionRow {
 	var rows []sessionRow
 	for _, s := range ss {
-		row := sessionRow{Client: term(s.Client), Server: target(s.Host, s.Port), SNI: term(s.SNI),
+		server := target(s.Host, s.Port)
+		switch {
+		case s.Target != "":
+			server = term(s.Target + " via proxy " + s.Via)
+		case s.Via != "":
+			server += term(" via proxy " + s.Via)
+		}
+		row := sessionRow{Client: term(s.Client), Server: server, SNI: term(s.SNI),
 			Version: term(s.Version), Cipher: term(s.Cipher), ALPN: term(s.ALPNSelected), Count: s.Count,
 			Resumed: s.Resumed, MutualTLS: len(s.ClientChain) > 0}
 		switch {
