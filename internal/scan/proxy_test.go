@@ -199,10 +199,11 @@ func TestProxyTunnelsEndToEnd(t *testing.T) {
 	}
 	var services []string
 	for _, s := range rep.Services {
-		services = append(services, s.Host+":"+itoa(s.Port)+" "+s.Protocol+" "+s.Target+" "+s.Via)
+		services = append(services, s.Host+":"+itoa(s.Port)+" "+s.Protocol+" "+s.Target+" "+s.Via+" "+s.TLSVersion)
 	}
-	for _, want := range []string{"10.0.0.5:3128 http  ", "10.0.0.6:1080 socks  ", "10.20.0.9:443 tls  10.0.0.5:3128",
-		"10.0.0.5:3128 tls pump.example:443 10.0.0.5:3128"} {
+	// The proxies' own services speak no TLS; the targets' do.
+	for _, want := range []string{"10.0.0.5:3128 http   ", "10.0.0.6:1080 socks   ", "10.20.0.9:443 tls  10.0.0.5:3128 TLSv1.0",
+		"10.0.0.5:3128 tls pump.example:443 10.0.0.5:3128 TLSv1.0"} {
 		if !slices.Contains(services, want) {
 			t.Errorf("no service %q in %q", want, services)
 		}
