@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 // TestHTMLSessionsNameTheProxy holds the HTML's TLS session rows to naming the proxy a
@@ -19,5 +20,10 @@ func TestHTMLSessionsNameTheProxy(t *testing.T) {
 		if r.Server != want[i] {
 			t.Errorf("row %d: server %q, want %q", i, r.Server, want[i])
 		}
+	}
+	svc := htmlServices([]findings.Service{{Host: "10.0.0.5", Port: 3128,
+		Service: observe.Service{Transport: "tcp", Protocol: "tls", Via: "10.0.0.5:3128", Target: "pump.example:443"}}})
+	if len(svc) != 1 || svc[0].Target != "pump.example:443 via proxy 10.0.0.5:3128" {
+		t.Errorf("service rows %+v", svc)
 	}
 }
