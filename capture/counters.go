@@ -54,6 +54,7 @@ const (
 	cDissectorNoStream
 	cHandoffs
 	cHandoffsCapped
+	cTunnels
 	cHostsNotRecorded
 	cPcapngBadBlocks
 	cPcapngUnknownIface
@@ -109,6 +110,7 @@ var counterNames = [numCounters]string{
 	cDissectorNoStream:   "dissector_declined_stream",
 	cHandoffs:            "starttls_handoffs",
 	cHandoffsCapped:      "starttls_handoffs_over_cap",
+	cTunnels:             "proxy_tunnels",
 	cHostsNotRecorded:    "hosts_not_recorded",
 	cPcapngBadBlocks:     "pcapng_bad_blocks",
 	cPcapngUnknownIface:  "pcapng_unknown_interface",

@@ -59,6 +59,15 @@
 //     STARTTLS guarantees it, since the client starts TLS only after the server's reply.
 //     The service keeps the protocol of the flow's first claim (SMTP that upgraded is an
 //     SMTP service); the upgrade is counted as starttls_handoffs.
+//   - A proxy's stream that hands off (HTTP CONNECT answered 2xx, a SOCKS CONNECT
+//     granted) also names the tunnel's target (dissect.Tunnel). The flow then records it
+//     (tunnel in flow.go): the streams after the handoff see a Context.Flow whose Server
+//     is the target and whose Via is the proxy, or, for a target named by host name,
+//     the proxy's endpoint as Server with Flow.Target "name:port" (observe.Flow). The
+//     target's service is recorded with the protocol the tunnel speaks (TLS at
+//     10.20.0.9:443 via the proxy), the proxy's own with its protocol. A tunnel in a
+//     tunnel keeps the proxy on the wire and takes the innermost target. Such handoffs
+//     count in starttls_handoffs, and those that named a target in proxy_tunnels.
 //   - Every stream's End is called exactly once: when its dissector is done (including
 //     a handoff), when the flow closes (both FINs or a RST), expires, is evicted, or at
 //     Finish.

@@ -2,10 +2,13 @@ package capture
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/observe"
 )
 
 // flowKey names a TCP conversation canonically: the endpoint that sorts first is side 0,
@@ -111,10 +114,11 @@ type flow struct {
 	client    uint8 // side of the client
 	rolesSure bool  // from SYN/SYN-ACK or a dissector, not from ports
 	state     flowState
-	closing   bool   // FIN or RST seen: on the closed list
-	payload   bool   // carried payload while undetected
-	handoffs  uint8  // times a stream handed the flow back to detection
-	service   string // protocol the flow's service was recorded as, at the first claim
+	closing   bool    // FIN or RST seen: on the closed list
+	payload   bool    // carried payload while undetected
+	handoffs  uint8   // times a stream handed the flow back to detection
+	service   string  // protocol the flow's service was recorded as, at the first claim
+	tun       *tunnel // the proxy tunnel the flow carries after a handoff, nil when direct
 	stream    dissect.Stream
 	det       *detection
 	first     time.Time
@@ -642,6 +646,9 @@ func (e *Engine) streamDone(f *flow, ts time.Time) {
 			e.cnt[cHandoffsCapped]++
 		}
 	}
+	if handoff {
+		e.enterTunnel(f)
+	}
 	f.stream.End(ts)
 	f.stream = nil
 	if handoff {
@@ -653,4 +660,51 @@ func (e *Engine) streamDone(f *flow, ts time.Time) {
 	}
 	f.state = stIgnore
 	e.release(f)
+}
+
+// tunnel is where a proxy's tunnel leads: the streams after the handoff speak with the
+// target, through the proxy.
+type tunnel struct {
+	via    netip.AddrPort // the proxy's endpoint, as seen on the wire
+	server netip.AddrPort // the target's address and port; the proxy's endpoint when named
+	name   string         // "host:port" of a target named by host name, else ""
+}
+
+// enterTunnel records the target of a handing-off proxy stream (dissect.Tunnel) on the
+// flow, so that detection after the handoff reports the target as the server and the
+// proxy as via. A tunnel inside a tunnel keeps the first proxy (the one on the wire) and
+// takes the innermost target.
+func (e *Engine) enterTunnel(f *flow) {
+	t, ok := f.stream.(dissect.Tunnel)
+	if !ok {
+		return
+	}
+	addr, name, port, ok := t.TunnelTarget()
+	if !ok || port == 0 || (!addr.IsValid() && name == "") {
+		return
+	}
+	via := f.ep[f.client^1]
+	if f.tun != nil {
+		via = f.tun.via
+	}
+	tun := &tunnel{via: via, server: via}
+	if addr.IsValid() {
+		tun.server = netip.AddrPortFrom(addr, port)
+	} else {
+		tun.name = net.JoinHostPort(name, strconv.Itoa(int(port)))
+	}
+	f.tun = tun
+	// The target is a service of its own, named by what the next claim speaks.
+	f.service = ""
+	e.cnt[cTunnels]++
+}
+
+// observed is the flow as observations name it: client and server, and for a tunnel the
+// target as the server and the proxy as via (see observe.Flow).
+func (f *flow) observed() observe.Flow {
+	o := observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}
+	if t := f.tun; t != nil {
+		o.Server, o.Via, o.Target = t.server, t.via, t.name
+	}
+	return o
 }

@@ -6,6 +6,7 @@
 package dissect
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/medscan/medscan/observe"
@@ -97,4 +98,48 @@ type Dissector struct {
 // a client waits for that answer before it sends its ClientHello.
 type Handoff interface {
 	Handoff() bool
+}
+
+// Tunnel is implemented by the handing-off streams of proxies (HTTP CONNECT, SOCKS4/4a/5):
+// the bytes after the handoff are a conversation with the tunnel's target, not with the
+// proxy. When Handoff returns true, the engine asks TunnelTarget for the target the
+// client named and the proxy agreed to: an address (addr valid) or a host name (name
+// non-empty, at most 255 bytes), and its port. The streams after the handoff then see a
+// Context.Flow whose Server is the target (the proxy's endpoint when it is named by host
+// name, with Flow.Target holding "name:port") and whose Via is the proxy; ok false
+// leaves the flow as it was.
+type Tunnel interface {
+	TunnelTarget() (addr netip.Addr, name string, port uint16, ok bool)
+}
+
+// MaxTargetName is the longest host name a tunnel's target may have (a DNS name's limit,
+// and the most SOCKS5's one-byte length can say).
+const MaxTargetName = 255
+
+// TunnelHost reads a tunnel target's host as a client named it: an IP address (IPv6
+// bare, without brackets) or a host name of letters, digits, '-', '_' and '.', at most
+// MaxTargetName bytes. Anything else (control bytes, spaces, an empty name) is refused,
+// so no wire byte a reader could be fooled by reaches a record. A name is lowercased.
+func TunnelHost(b []byte) (addr netip.Addr, name string, ok bool) {
+	if len(b) == 0 || len(b) > MaxTargetName {
+		return netip.Addr{}, "", false
+	}
+	if a, err := netip.ParseAddr(string(b)); err == nil {
+		if a.Zone() != "" {
+			return netip.Addr{}, "", false
+		}
+		return a.Unmap(), "", true
+	}
+	n := make([]byte, len(b))
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return netip.Addr{}, "", false
+		}
+		n[i] = c
+	}
+	return netip.Addr{}, string(n), true
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/medscan/medscan/capture/mqttwire"
 	"github.com/medscan/medscan/capture/smtpwire"
 	"github.com/medscan/medscan/capture/snmpwire"
+	"github.com/medscan/medscan/capture/sockswire"
 	"github.com/medscan/medscan/capture/telnetwire"
 	"github.com/medscan/medscan/capture/tftpwire"
 	"github.com/medscan/medscan/capture/tlswire"
@@ -31,6 +32,9 @@ func All() []dissect.Dissector {
 		loginwire.POP3,
 		loginwire.IMAP,
 		smtpwire.Dissector,
+		// SOCKS late: its client greeting is a few binary bytes (05 01 00), which the
+		// exact detectors above never claim.
+		sockswire.Dissector,
 		// Telnet last: its Detect wants an option negotiation (IAC WILL/WONT/DO/DONT),
 		// which no other protocol here begins with, and it is the rarest.
 		telnetwire.Dissector,
