@@ -239,7 +239,7 @@ func parseRequest5(b []byte, reply bool) (code byte, a addr5, n int, p parse) {
 }
 
 var (
-	yes      = dissect.Match{Verdict: dissect.Yes}
+	yes      = dissect.Match{Verdict: dissect.Yes, FromClient: true} // only a client opens with these
 	needMore = dissect.Match{Verdict: dissect.NeedMore}
 	no       = dissect.Match{}
 )
