@@ -116,6 +116,10 @@ type stream struct {
 	paired  bool                  // false after a gap: requests and responses are emitted apart
 	tunnel  bool
 	dl      download // the 2xx response whose body is being examined for an image
+	rb      reqBody  // the request body being read for credentials
+	// Requests ever queued into pending, and ever taken out of it: a request's ordinal
+	// less popped is its index there while it waits.
+	queued, popped uint64
 }
 
 func (s *stream) count(name string) {
@@ -144,6 +148,8 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 			}
 			if !h.client && s.dl.active {
 				s.bodyData(b[:n])
+			} else if h.client && s.rb.active {
+				s.reqBodyData(b[:n])
 			}
 			h.remain -= n
 			b = b[n:]
@@ -452,6 +458,8 @@ func (s *stream) header(h *half, line []byte) {
 			h.msg.RespContentType = h.intern(slotType, value)
 		case "content-encoding":
 			h.encoded = !lines.EqualFold(value, "identity")
+		case "application-url":
+			h.msg.Descriptor = observe.DescriptorDIAL // DIAL 2.2 §5.4: only a DIAL server sends it
 		}
 		return
 	}
@@ -531,7 +539,7 @@ func (s *stream) endHeaders(h *half) {
 		default:
 			h.st = stStart
 		}
-		s.queue(h.msg)
+		s.queueRequest(h, h.st != stStart)
 		return
 	}
 	// Response.
@@ -566,6 +574,8 @@ func (s *stream) endMessage(h *half) {
 	h.st = stStart
 	if !h.client {
 		s.bodyEnd(false)
+	} else {
+		s.reqBodyEnd(false)
 	}
 }
 
@@ -573,6 +583,7 @@ func (s *stream) endMessage(h *half) {
 func (s *stream) badBody(h *half) {
 	s.count("http_bad_chunk")
 	if h.client {
+		s.reqBodyEnd(true)
 		h.st = stStart
 		s.lost(h)
 		return
@@ -596,9 +607,11 @@ func (s *stream) queue(r observe.HTTPRequest) {
 		s.emit(s.pending[0])
 		n := copy(s.pending, s.pending[1:])
 		s.pending = s.pending[:n]
+		s.popped++
 		s.count("http_unanswered_dropped")
 	}
 	s.pending = append(s.pending, r)
+	s.queued++
 }
 
 // answer pairs a final response with the oldest waiting request. The pair is emitted at
@@ -618,7 +631,8 @@ func (s *stream) answer(resp observe.HTTPRequest, body, encoded bool) {
 	n := copy(s.pending, s.pending[1:])
 	s.pending[n] = observe.HTTPRequest{}
 	s.pending = s.pending[:n]
-	r.Status, r.Server, r.RespContentType = resp.Status, resp.Server, resp.RespContentType
+	s.popped++
+	r.Status, r.Server, r.RespContentType, r.Descriptor = resp.Status, resp.Server, resp.RespContentType, resp.Descriptor
 	if !body || !s.holdResponse(r, encoded) {
 		s.emit(r)
 	}
@@ -630,6 +644,7 @@ func (s *stream) flush() {
 		s.emit(r)
 		s.pending[i] = observe.HTTPRequest{}
 	}
+	s.popped += uint64(len(s.pending))
 	s.pending = s.pending[:0]
 }
 
@@ -644,6 +659,9 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 			s.bodyLost() // a body read until close goes on after the loss
 		}
 		return
+	}
+	if h.client {
+		s.reqBodyEnd(true) // a request body with a hole is read no further
 	}
 	s.count("http_gap")
 	if h.st == stBody && uint64(n) < h.remain {
@@ -674,6 +692,7 @@ func (s *stream) Done() bool { return s.tunnel }
 func (s *stream) End(time.Time) {
 	// A body read until close ends here; any other body still open was cut short.
 	s.bodyEnd(s.dir[1].st != stClosed)
+	s.reqBodyEnd(true)
 	s.flush()
 }
 
