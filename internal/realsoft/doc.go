@@ -17,7 +17,11 @@
 //     them; medscan must report the MQTT CONNECT, an mqtt-password credential and
 //     cleartext-credentials;
 //   - nginx and curl: Basic authentication and an X-API-Key header to a JSON endpoint;
-//     medscan must report both credentials, cleartext-credentials and cleartext-api.
+//     medscan must report both credentials, cleartext-credentials and cleartext-api;
+//   - nginx and curl again: a form login, a JSON login and a chunked JSON body with a
+//     nested PIN; medscan must report each password-like field as a form-field or
+//     json-field credential and cleartext-credentials, and no api-unauthenticated for
+//     these logins, and keep neither the secrets nor the user name the bodies carried.
 //
 // In every case it plants a recognisable patient name or secret in the traffic, checks
 // the capture holds it (so that its absence elsewhere proves something), and requires
