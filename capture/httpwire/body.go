@@ -2,7 +2,7 @@ package httpwire
 
 import (
 	"bytes"
-	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/medscan/medscan/observe"
@@ -20,6 +20,14 @@ import (
 // A login form or JSON login is a few hundred bytes.
 const MaxBodyScan = 8 << 10
 
+// MaxBodyHeld caps the bytes all request body windows of the process hold at once, so
+// that a capture of many flows each stalled inside a posted body cannot hold 8 KiB per
+// flow: past it a body is not read, and that is counted as "http_body_scan_skipped".
+const MaxBodyHeld = 32 << 20
+
+// bodyHeld is what the windows of bodies being read hold now, across every stream.
+var bodyHeld atomic.Int64
+
 const (
 	maxBodyDepth = 8  // JSON objects and arrays nested deeper are skipped, not read
 	maxBodyKeys  = 8  // password-like field names kept per request
@@ -34,18 +42,15 @@ const (
 	bodySniff // no Content-Type: read as JSON when it starts with '{'
 )
 
-// bodyBufs recycles the scan windows: only flows that post a form or JSON hold one, and
-// only until the body ends.
-var bodyBufs = sync.Pool{New: func() any { return new([MaxBodyScan]byte) }}
-
 // reqBody is the request body being read on a flow (one at a time: a client sends one
 // request after the other).
 type reqBody struct {
 	active bool
 	kind   uint8
-	win    *[MaxBodyScan]byte
-	n      int
-	over   bool // the body went on past the window
+	// win holds the body's first bytes, grown as they come (a login is a few hundred
+	// bytes), at most MaxBodyScan; it is dropped when the body ends.
+	win  []byte
+	over bool // the body went on past the window, or the window could not grow
 	// Where the request's record is: held here until the body ends (after a gap, when
 	// requests are emitted as soon as they are known), or queued among the pending
 	// requests as the ordinal-th request ever queued.
@@ -81,7 +86,7 @@ func (s *stream) queueRequest(h *half, body bool) {
 		return
 	}
 	b := &s.rb
-	*b = reqBody{active: true, kind: kind, win: bodyBufs.Get().(*[MaxBodyScan]byte)}
+	*b = reqBody{active: true, kind: kind}
 	if s.paired {
 		s.queue(h.msg)
 		b.ordinal = s.queued - 1
@@ -97,7 +102,7 @@ func (s *stream) reqBodyData(p []byte) {
 		return
 	}
 	if b.kind == bodySniff {
-		if t := bytes.TrimLeft(b.win[:b.n], " \t\r\n"); len(t) == 0 {
+		if t := bytes.TrimLeft(b.win, " \t\r\n"); len(t) == 0 {
 			if t = bytes.TrimLeft(p, " \t\r\n"); len(t) > 0 && t[0] != '{' {
 				b.kind = bodyNone // not a JSON object: nothing to read
 			}
@@ -106,8 +111,14 @@ func (s *stream) reqBodyData(p []byte) {
 	if b.kind == bodyNone {
 		return
 	}
-	k := copy(b.win[b.n:], p)
-	b.n += k
+	k := min(len(p), MaxBodyScan-len(b.win))
+	if k > 0 && bodyHeld.Add(int64(k)) > MaxBodyHeld {
+		bodyHeld.Add(-int64(k))
+		b.over = true
+		s.count("http_body_scan_skipped")
+		return
+	}
+	b.win = append(b.win, p[:k]...)
 	if k < len(p) {
 		b.over = true
 		s.count("http_body_scan_truncated")
@@ -129,11 +140,11 @@ func (s *stream) reqBodyEnd(lost bool) {
 		s.count("http_body_scan_lost")
 	}
 	if b.kind == bodySniff {
-		if t := bytes.TrimLeft(b.win[:b.n], " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		if t := bytes.TrimLeft(b.win, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 			b.kind = bodyNone // without a Content-Type, only a JSON object is read
 		}
 	}
-	if b.kind != bodyNone && b.n > 0 {
+	if b.kind != bodyNone && len(b.win) > 0 {
 		// A window that ends early (cut, or lost) may end inside a value: the last field
 		// is then not read, since a part of a secret would hash to nothing useful.
 		final := !lost && !b.over
@@ -141,7 +152,7 @@ func (s *stream) reqBodyEnd(lost bool) {
 		if b.kind != bodyForm {
 			scan = scanJSON
 		}
-		scan(b.win[:b.n], final, func(name, value []byte) bool {
+		scan(b.win, final, func(name, value []byte) bool {
 			n := clip(name)
 			if len(keys) < maxBodyKeys && !contains(keys, n) {
 				keys = append(keys, n)
@@ -153,9 +164,9 @@ func (s *stream) reqBodyEnd(lost bool) {
 			s.credential(h, kind, n, "", value)
 			return h.creds < maxCreds
 		})
-		clear(b.win[:b.n]) // the secrets do not linger in a pooled buffer
 	}
-	bodyBufs.Put(b.win)
+	clear(b.win) // the secrets do not linger in freed memory
+	bodyHeld.Add(-int64(len(b.win)))
 	b.win = nil
 	switch {
 	case b.held:

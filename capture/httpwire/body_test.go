@@ -300,3 +300,24 @@ func FuzzBodyCredentials(f *testing.F) {
 		}
 	})
 }
+
+// TestRequestBodyBudget checks that a body is not read when the windows of all streams
+// already hold MaxBodyHeld bytes, that this is counted, and that a window gives its bytes
+// back when its body ends.
+func TestRequestBodyBudget(t *testing.T) {
+	before := bodyHeld.Load()
+	req := post("/login", "Content-Type: application/x-www-form-urlencoded\r\n", "password=Over-Budget-Pw")
+	bodyHeld.Add(MaxBodyHeld)
+	h := run(pieces(req), [][]byte{[]byte(ok200)})
+	bodyHeld.Add(-MaxBodyHeld)
+	if len(h.Sink.Credentials) != 0 || h.Counters["http_body_scan_skipped"] != 1 {
+		t.Errorf("credentials %+v, counters %v: want none, and http_body_scan_skipped 1", h.Sink.Credentials, h.Counters)
+	}
+	if len(h.Sink.HTTP) != 1 || !h.Sink.HTTP[0].Login {
+		t.Errorf("requests %+v: want the login, by its path", h.Sink.HTTP)
+	}
+	h = run(pieces(req), [][]byte{[]byte(ok200)})
+	if len(h.Sink.Credentials) != 1 || bodyHeld.Load() != before {
+		t.Errorf("credentials %+v, %d bytes held after the body ended (%d before)", h.Sink.Credentials, bodyHeld.Load(), before)
+	}
+}

@@ -9,7 +9,9 @@
 //     comparisons. The buffers are one partial header line per direction, capped at
 //     MaxLine bytes, the first SniffLen bytes of a 2xx response body (see the image rules
 //     below), and the first MaxBodyScan bytes of a form or JSON request body (see the
-//     credential rules), taken from a pool and cleared when the body ends.
+//     credential rules), grown as they come and dropped, cleared, when the body ends; the
+//     windows of all streams together hold at most MaxBodyHeld bytes (past it a body is
+//     not read: "http_body_scan_skipped").
 //   - A raw URL path never leaves the dissector: every request is handed on through one
 //     function (emit), which decides what it was (observe.ClassifyHTTP: FHIR, another API,
 //     neither) while the raw path is at hand, then replaces the path by its template
