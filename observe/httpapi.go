@@ -29,9 +29,11 @@ import (
 //     patient-entertainment network) serve XML that says what they are, to anyone, by
 //     design: it is discovery, not an API, and is judged neither as a cleartext API nor
 //     as one that answers without authentication.
-//   - A login (Login): a request that carries a password-like field in its body, or whose
-//     path ends in a login word (IsLoginPath). It is still an API call when its media
-//     type says so, but it presents a credential: it cannot be an unauthenticated one.
+//   - A login (Login): a request that carries a password-like field in its body, or a
+//     POST or PUT to a path that ends in a login word (IsLoginPath; a GET of
+//     "/api/sessions" lists sessions, it logs nobody in). It is still an API call when
+//     its media type says so, but it presents a credential: it cannot be an
+//     unauthenticated one.
 
 // ClassifyHTTP says what a request was: APIFHIR (with the resource type it named, "" when
 // only the media type said FHIR), APIOther, or "" for a page, an image or a download.
@@ -184,7 +186,7 @@ func (r HTTPRequest) AsEmitted() HTTPRequest {
 		if r.Descriptor == "" {
 			r.Descriptor = DescriptorPath(r.Path, r.RespContentType)
 		}
-		r.Login = r.Login || len(r.BodySecretKeys) > 0 || IsLoginPath(r.Path)
+		r.Login = r.Login || len(r.BodySecretKeys) > 0 || (r.Method == "POST" || r.Method == "PUT") && IsLoginPath(r.Path)
 		r.Path = PathTemplate(r.Path)
 	default:
 		r.API, r.Resource = ClassifyHTTP("", "", r.RespContentType)

@@ -147,6 +147,9 @@ func TestAsEmittedDescriptorsAndLogins(t *testing.T) {
 	if l.API != APIOther || !l.Login {
 		t.Errorf("JSON login: api %q login %v", l.API, l.Login)
 	}
+	if g := (HTTPRequest{Method: "GET", Path: "/api/sessions", RespContentType: "application/json"}).AsEmitted(); g.Login {
+		t.Error("a GET of /api/sessions is a login")
+	}
 	l = HTTPRequest{Method: "POST", Path: "/api/v1/x", ContentType: "application/json", BodySecretKeys: []string{"pin"}}.AsEmitted()
 	if !l.Login {
 		t.Error("a body with a PIN is not a login")

@@ -262,8 +262,8 @@ type HTTPRequest struct {
 	// form or JSON request body, whose values the dissector reported as credentials;
 	// never a value.
 	BodySecretKeys []string `json:"body_secret_keys,omitempty"`
-	// Login is true for a request that logs in (a password-like body field, or a login
-	// path: IsLoginPath): it presents a credential rather than lacking one.
+	// Login is true for a request that logs in (a password-like body field, or a POST or
+	// PUT to a login path: IsLoginPath): it presents a credential rather than lacking one.
 	Login bool `json:"login,omitempty"`
 	// Descriptor says the request fetched a device description rather than called an
 	// API: DescriptorUPnP or DescriptorDIAL, "" otherwise. Such a request has no API.

@@ -69,7 +69,8 @@ func TestRequestBodyCredentials(t *testing.T) {
 			"secret=W1ndow-Secret&pad="+long+"&password=Beyond-Window")),
 			kind: "form-field", where: []string{"secret"}, secrets: []string{"W1ndow-Secret"}, login: true,
 			counters: map[string]uint64{"http_body_scan_truncated": 1}},
-		{name: "login path without a body", client: pieces("GET /oauth/token HTTP/1.1\r\n\r\n"), kind: "", login: true},
+		{name: "login path without a body", client: pieces("POST /oauth/token HTTP/1.1\r\n\r\n"), kind: "", login: true},
+		{name: "a GET of a login word logs nobody in", client: pieces("GET /api/sessions HTTP/1.1\r\n\r\n"), kind: ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,6 +55,9 @@ func TestAPIUnauthenticated(t *testing.T) {
 			req("10.0.0.5:40000", "10.0.0.40:8080", "POST", "/api/session", "application/json", "application/json", 201),
 			req("10.0.0.5:40000", "10.0.0.40:8080", "POST", "/auth", "", "application/json", 200)},
 			nil},
+		{"listing sessions is no login: fires", []observe.HTTPRequest{
+			req("10.0.0.5:40000", "10.0.0.41:8080", "GET", "/api/v1/sessions", "", "application/json", 200)},
+			[]string{"medium 10.0.0.41:8080"}},
 		{"UPnP and DIAL device descriptions: quiet", []observe.HTTPRequest{
 			req("10.0.0.5:40000", "10.0.0.95:49152", "GET", "/description.xml", "", "text/xml", 200),
 			req("10.0.0.5:40000", "10.0.0.96:8008", "GET", "/dd.xml", "", "application/xml", 200),
@@ -82,6 +85,8 @@ func TestAPIUnauthenticated(t *testing.T) {
 			for _, f := range fs {
 				want, paths, statuses := "api", []string{"/api/v1/beds", "/api/v1/vitals"}, []string{"200", "201"}
 				switch {
+				case f.Host == "10.0.0.41":
+					paths, statuses = []string{"/api/v1/sessions"}, []string{"200"}
 				case f.Host == "10.0.0.80" && tc.reqs[0].AuthScheme != "":
 					paths, statuses = []string{"/api/v1/infusions"}, []string{"201"}
 				case f.Host == "10.0.0.80":
