@@ -197,6 +197,8 @@ func TestDescriptors(t *testing.T) {
 			"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: " + itoa(len(upnp)) + "\r\n\r\n" + upnp, 110, observe.DescriptorUPnP, ""},
 		{"upnp root chunked", "GET /d HTTP/1.1\r\n\r\n",
 			"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked([]byte(upnp), 9), 0, observe.DescriptorUPnP, ""},
+		{"dial header beats a UPnP root", "GET /dd.xml HTTP/1.1\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nApplication-URL: http://10.2.2.2:8008/apps/\r\nContent-Type: text/xml\r\nContent-Length: " + itoa(len(upnp)) + "\r\n\r\n" + upnp, 0, observe.DescriptorDIAL, ""},
 		{"dial header", "GET /ssdp/device-desc.xml HTTP/1.1\r\n\r\n",
 			"HTTP/1.1 200 OK\r\nApplication-URL: http://10.2.2.2:8008/apps/\r\nContent-Type: application/xml\r\nContent-Length: 7\r\n\r\n<root/>", 0, observe.DescriptorDIAL, ""},
 		{"dial app", "GET /apps/YouTube HTTP/1.1\r\n\r\n",

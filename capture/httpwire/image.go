@@ -170,7 +170,7 @@ func (s *stream) bodyEnd(partial bool) {
 // release emits the held record as it stands and stops examining the body.
 func (s *stream) release() {
 	d := &s.dl
-	if d.xml && d.kind == "" && upnpRoot(d.prefix[:d.n]) {
+	if d.xml && d.kind == "" && d.rec.Descriptor == "" && upnpRoot(d.prefix[:d.n]) {
 		d.rec.Descriptor = observe.DescriptorUPnP
 	}
 	s.emit(d.rec)

@@ -2,12 +2,15 @@ package realsoft
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/testproc"
 )
 
 // The secrets, and a user name, that curl posts in request bodies.
@@ -85,5 +88,104 @@ func TestNginxCurlBodyLogins(t *testing.T) {
 	s.private(t, pcap, bodyFormPw, bodyJSONPw, bodyChunkedPw, bodyUser)
 	if !strings.Contains(string(pcap), "Transfer-Encoding: chunked") {
 		t.Error("curl did not send the pairing body chunked: the de-chunking is not tested")
+	}
+}
+
+// deviceConf serves, on one loopback port, a FHIR server's and a pump's JSON API (any
+// path: {"ok":true}), a UPnP device description under a path that does not say so, and
+// DIAL's device description and application resource, as a smart TV on a patient
+// entertainment network serves them.
+const deviceConf = `daemon off;
+pid %[1]s/nginx.pid;
+error_log stderr notice;
+events {}
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body;
+  proxy_temp_path %[1]s/proxy;
+  fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi;
+  scgi_temp_path %[1]s/scgi;
+  server {
+    listen 127.0.0.1:%[2]d;
+    location / {
+      default_type application/json;
+      return 200 '{"ok":true}';
+    }
+    location = /upnp/dev/3f2a/desc {
+      default_type "text/xml; charset=utf-8";
+      return 200 '<?xml version="1.0"?>\n<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>0</minor></specVersion><device><deviceType>urn:schemas-upnp-org:device:MediaRenderer:1</deviceType></device></root>';
+    }
+    location = /dd.xml {
+      default_type text/xml;
+      add_header Application-URL http://127.0.0.1:%[2]d/apps/;
+      return 200 '<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><device><deviceType>urn:dial-multiscreen-org:device:dial:1</deviceType></device></root>';
+    }
+    location /apps/ {
+      default_type text/xml;
+      return 200 '<?xml version="1.0"?><service xmlns="urn:dial-multiscreen-org:schemas:dial"><name>YouTube</name><state>stopped</state></service>';
+    }
+  }
+}
+`
+
+// TestNginxCurlAPIBesideFHIR captures a FHIR client, a pump posting to its JSON API with
+// an API key, and a controller fetching UPnP and DIAL device descriptions, all on one
+// port, and requires cleartext-fhir to name the FHIR requests only, a cleartext-api of
+// its own for the pump's API (the FHIR finding used to swallow it), and neither rule nor
+// api-unauthenticated to count the device descriptions as an API.
+func TestNginxCurlAPIBesideFHIR(t *testing.T) {
+	t.Parallel()
+	curl := requireTool(t, "curl", "curl")
+	nginx := requireTool(t, "nginx", "nginx-light")
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, deviceConf, dir, port), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, 15*time.Second, nil, nginx, "-t", "-p", dir, "-c", conf)
+	srv := testproc.Start(t, nginx, "-p", dir, "-c", conf)
+	srv.WaitFor(t, "stderr", "start worker process", 15*time.Second)
+
+	c := startCapture(t, port)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for _, args := range [][]string{
+		{"-H", "Accept: application/fhir+json", base + "/fhir/Patient/WRD4471902"},
+		{"-H", "X-API-Key: " + httpAPIKey, "-H", "Content-Type: application/json", "--data", `{"rate_ml_h":5}`, base + "/api/v1/infusions"},
+		{base + "/upnp/dev/3f2a/desc"},
+		{base + "/dd.xml"},
+		{base + "/apps/YouTube"},
+	} {
+		run(t, 15*time.Second, nil, curl, append([]string{"-sS", "--fail", "--noproxy", "*", "--max-time", "10", "-o", "/dev/null"}, args...)...)
+	}
+	c.stop(t)
+
+	s := scan(t, c.path)
+	for _, want := range []struct{ path, descriptor string }{
+		// Templated: "upnp", "dev", "desc" and "dd" are no words of an API.
+		{"/{id}/{id}/{id}/{id}", "upnp"}, {"/{id}.xml", "dial"}, {"/apps/{id}", "dial"},
+	} {
+		i := slices.IndexFunc(s.HTTP, func(h findings.HTTPRequest) bool { return h.Path == want.path && h.Port == port })
+		if i < 0 {
+			t.Errorf("no http[] GET %s; medscan has %+v", want.path, s.HTTP)
+			continue
+		}
+		if h := s.HTTP[i]; h.Descriptor != want.descriptor || h.API != "" {
+			t.Errorf("http[] %s: descriptor %q, api %q; want %q and no API", want.path, h.Descriptor, h.API, want.descriptor)
+		}
+	}
+	for _, want := range []struct {
+		rule  string
+		paths []string
+	}{
+		{"cleartext-fhir", []string{"/fhir/Patient/{id}"}},
+		{"cleartext-api", []string{"/api/v1/infusions"}},
+		{"api-unauthenticated", []string{"/fhir/Patient/{id}"}},
+	} {
+		f := s.finding(t, want.rule, "127.0.0.1", port)
+		if got := findings.EvidenceStrings(f.Evidence, "paths"); !slices.Equal(got, want.paths) {
+			t.Errorf("%s judges the paths %q, want %q: %s", want.rule, got, want.paths, f.Message)
+		}
 	}
 }
