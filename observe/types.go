@@ -307,6 +307,17 @@ type HTTPRequest struct {
 	BodySHA256  string `json:"body_sha256,omitempty"`  // lowercase hex SHA-256 of the body, "" when BodyPartial
 	BodyKind    string `json:"body_kind,omitempty"`    // "elf", "pe", "uimage", "ihex", "gzip", "tar", "zip", "ext:.bin", "type:application/octet-stream", ...
 	BodyPartial bool   `json:"body_partial,omitempty"` // part of the body was lost in the capture, or the response was 206 Partial Content
+
+	// BodySecretKeys are the names of the password-like fields (IsSecretBodyKey) of a
+	// form or JSON request body, whose values the dissector reported as credentials;
+	// never a value.
+	BodySecretKeys []string `json:"body_secret_keys,omitempty"`
+	// Login is true for a request that logs in (a password-like body field, or a POST or
+	// PUT to a login path: IsLoginPath): it presents a credential rather than lacking one.
+	Login bool `json:"login,omitempty"`
+	// Descriptor says the request fetched a device description rather than called an
+	// API: DescriptorUPnP or DescriptorDIAL, "" otherwise. Such a request has no API.
+	Descriptor string `json:"descriptor,omitempty"`
 }
 
 // Credential is a secret seen in clear, recorded without the secret: a masked preview and

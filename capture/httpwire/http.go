@@ -124,6 +124,10 @@ type stream struct {
 	// the one answered.
 	connectTo connectTarget
 	handoff   bool
+	rb        reqBody // the request body being read for credentials
+	// Requests ever queued into pending, and ever taken out of it: a request's ordinal
+	// less popped is its index there while it waits.
+	queued, popped uint64
 }
 
 // connectTarget is where a CONNECT request asked to be connected.
@@ -190,6 +194,8 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 			}
 			if !h.client && s.dl.active {
 				s.bodyData(b[:n])
+			} else if h.client && s.rb.active {
+				s.reqBodyData(b[:n])
 			}
 			h.remain -= n
 			b = b[n:]
@@ -501,6 +507,8 @@ func (s *stream) header(h *half, line []byte) {
 			h.msg.RespContentType = h.intern(slotType, value)
 		case "content-encoding":
 			h.encoded = !lines.EqualFold(value, "identity")
+		case "application-url":
+			h.msg.Descriptor = observe.DescriptorDIAL // DIAL 2.2 §5.4: only a DIAL server sends it
 		}
 		return
 	}
@@ -580,7 +588,7 @@ func (s *stream) endHeaders(h *half) {
 		default:
 			h.st = stStart
 		}
-		s.queue(h.msg)
+		s.queueRequest(h, h.st != stStart)
 		return
 	}
 	// Response.
@@ -618,6 +626,8 @@ func (s *stream) endMessage(h *half) {
 	h.st = stStart
 	if !h.client {
 		s.bodyEnd(false)
+	} else {
+		s.reqBodyEnd(false)
 	}
 }
 
@@ -625,6 +635,7 @@ func (s *stream) endMessage(h *half) {
 func (s *stream) badBody(h *half) {
 	s.count("http_bad_chunk")
 	if h.client {
+		s.reqBodyEnd(true)
 		h.st = stStart
 		s.lost(h)
 		return
@@ -648,9 +659,11 @@ func (s *stream) queue(r observe.HTTPRequest) {
 		s.emit(s.pending[0])
 		n := copy(s.pending, s.pending[1:])
 		s.pending = s.pending[:n]
+		s.popped++
 		s.count("http_unanswered_dropped")
 	}
 	s.pending = append(s.pending, r)
+	s.queued++
 }
 
 // answer pairs a final response with the oldest waiting request. The pair is emitted at
@@ -670,7 +683,8 @@ func (s *stream) answer(resp observe.HTTPRequest, body, encoded bool) {
 	n := copy(s.pending, s.pending[1:])
 	s.pending[n] = observe.HTTPRequest{}
 	s.pending = s.pending[:n]
-	r.Status, r.Server, r.RespContentType = resp.Status, resp.Server, resp.RespContentType
+	s.popped++
+	r.Status, r.Server, r.RespContentType, r.Descriptor = resp.Status, resp.Server, resp.RespContentType, resp.Descriptor
 	if !body || !s.holdResponse(r, encoded) {
 		s.emit(r)
 	}
@@ -682,6 +696,7 @@ func (s *stream) flush() {
 		s.emit(r)
 		s.pending[i] = observe.HTTPRequest{}
 	}
+	s.popped += uint64(len(s.pending))
 	s.pending = s.pending[:0]
 }
 
@@ -696,6 +711,9 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 			s.bodyLost() // a body read until close goes on after the loss
 		}
 		return
+	}
+	if h.client {
+		s.reqBodyEnd(true) // a request body with a hole is read no further
 	}
 	s.count("http_gap")
 	if h.st == stBody && uint64(n) < h.remain {
@@ -736,6 +754,7 @@ func (s *stream) TunnelTarget() (netip.Addr, string, uint16, bool) {
 func (s *stream) End(time.Time) {
 	// A body read until close ends here; any other body still open was cut short.
 	s.bodyEnd(s.dir[1].st != stClosed)
+	s.reqBodyEnd(true)
 	s.flush()
 }
 

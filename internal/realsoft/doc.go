@@ -24,6 +24,14 @@
 //     low and one key under two subjects at high, a self-signed SHA-1 leaf as
 //     cert-self-signed without cert-weak-signature (a CA-signed one with it), and judge
 //     client certificates by the client lifetime limits.
+//   - nginx and curl again: a form login, a JSON login and a chunked JSON body with a
+//     nested PIN; medscan must report each password-like field as a form-field or
+//     json-field credential and cleartext-credentials, and no api-unauthenticated for
+//     these logins, and keep neither the secrets nor the user name the bodies carried;
+//   - nginx serving, on one port, FHIR, a pump's JSON API, and UPnP and DIAL device
+//     descriptions, fetched by curl; medscan must raise cleartext-fhir for the FHIR
+//     requests only, a cleartext-api of its own for the pump's API, and count no
+//     description as an API.
 //
 // In every case it plants a recognisable patient name or secret in the traffic, checks
 // the capture holds it (so that its absence elsewhere proves something), and requires

@@ -14,18 +14,6 @@ import (
 // HTTP dissector decided each request was (observe.HTTPRequest.API and Resource, from
 // observe.ClassifyHTTP) and the path templates it kept; they classify nothing themselves.
 
-// fhirEndpoints returns the server endpoints that carried any FHIR interaction, so that
-// cleartext-api leaves them to cleartext-fhir.
-func fhirEndpoints(set *observe.Set) map[observe.Endpoint]bool {
-	out := map[observe.Endpoint]bool{}
-	for _, r := range set.HTTP {
-		if r.API == observe.APIFHIR {
-			out[r.Flow.Server] = true
-		}
-	}
-	return out
-}
-
 // apiServer gathers the HTTP requests of one server endpoint that a rule judged.
 type apiServer struct {
 	ep                         observe.Endpoint
@@ -33,6 +21,7 @@ type apiServer struct {
 	clients, methods, paths    []string
 	resources, media, statuses []string
 	requests                   int
+	fhir, other                int // requests that were FHIR interactions, and other API calls
 }
 
 // apiServers groups the requests that match by server endpoint, in address order.
@@ -70,6 +59,12 @@ func (a *apiServer) add(r *observe.HTTPRequest) {
 		a.statuses = rules.AddSorted(a.statuses, strconv.Itoa(r.Status))
 	}
 	a.requests += max(r.Count, 1)
+	switch r.API {
+	case observe.APIFHIR:
+		a.fhir += max(r.Count, 1)
+	case observe.APIOther:
+		a.other += max(r.Count, 1)
+	}
 }
 
 // evidence is what every API finding carries about the requests behind it.
