@@ -50,15 +50,18 @@ func (r *Reader) Feed(b []byte, length Length, msg func(m []byte) bool) (used, o
 		}
 		n, isBad := length(src)
 		if !isBad && n == 0 && fromBuf {
-			// The head is split: add to it what Length may need, then ask again.
-			k := min(len(b), r.HeadMax-len(r.buf))
-			if k <= 0 {
+			// The head is split: add one byte at a time, so that the head never runs
+			// past a message shorter than HeadMax, and ask again.
+			if len(r.buf) >= r.HeadMax {
 				isBad = true
 			} else {
-				r.buf = append(r.buf, b[:k]...)
-				b = b[k:]
+				r.buf = append(r.buf, b[0])
+				b = b[1:]
 				continue
 			}
+		}
+		if n > 0 && n < len(src) && fromBuf {
+			isBad = true // a length shorter than the header it was read from
 		}
 		switch {
 		case isBad:
