@@ -42,7 +42,7 @@ func (f Flow) String() string { return f.Client.String() + " -> " + f.Server.Str
 type Service struct {
 	Server    Endpoint  `json:"-"`
 	Transport string    `json:"transport"` // "tcp" or "udp"
-	Protocol  string    `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet", ...
+	Protocol  string    `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", ...
 	Source    Source    `json:"source"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
@@ -263,7 +263,7 @@ type HTTPRequest struct {
 // a keyed hash, so that the same secret on forty devices shows as one.
 type Credential struct {
 	Flow      Flow      `json:"-"`
-	Protocol  string    `json:"protocol"` // "http", "mqtt", "ftp", "pop3", "imap", "telnet", "snmp"
+	Protocol  string    `json:"protocol"` // "http", "mqtt", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", "snmp"
 	Kind      string    `json:"kind"`     // e.g. "http-basic", "http-bearer", "api-key-header", "url-secret", "mqtt-password", "ftp-password"
 	Where     string    `json:"where"`    // header or parameter name, command
 	User      string    `json:"user"`     // user name where there is one

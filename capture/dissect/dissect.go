@@ -74,7 +74,7 @@ type Stream interface {
 
 // Dissector describes one protocol.
 type Dissector struct {
-	Name string // the service protocol it names: "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet"
+	Name string // the service protocol it names: "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet"
 	// Detect looks at the first bytes seen in one direction. It must be cheap: it runs on
 	// every new stream until some dissector says Yes or all say No.
 	Detect func(first []byte) Match
@@ -83,7 +83,8 @@ type Dissector struct {
 }
 
 // Handoff is implemented by the streams of protocols that upgrade in place (STARTTLS in
-// SMTP, IMAP and POP3, AUTH TLS in FTP). When Done reports true and Handoff returns true,
+// SMTP, IMAP, POP3, LDAP and XMPP, AUTH TLS in FTP, the SSL requests of MySQL and
+// PostgreSQL). When Done reports true and Handoff returns true,
 // the engine does not ignore the rest of the flow: it ends this stream and offers the
 // flow's next bytes to every Detect again, so the TLS that follows is dissected as if the
 // flow had begun with it (client and server roles are kept). The bytes of the Data call

@@ -89,6 +89,9 @@ func (credentials) Check(c *rules.Context) {
 		k := a.k
 		host, port := rules.HostPort(k.server)
 		slices.SortFunc(a.secrets, func(x, y *secret) int { return cmp.Compare(x.hash, y.hash) })
+		// A login whose response is a salted digest (a MySQL scramble, a PostgreSQL MD5
+		// response) comes without a secret: the user name went in clear, no password did.
+		a.secrets = slices.DeleteFunc(a.secrets, func(sc *secret) bool { return sc.hash == "" })
 		secrets := make([]map[string]any, 0, len(a.secrets))
 		for _, sc := range a.secrets {
 			e := map[string]any{"preview": sc.preview, "hash": sc.hash, "clients": sc.clients, "count": sc.count}
@@ -115,8 +118,11 @@ func (credentials) Check(c *rules.Context) {
 		if len(a.users) > 0 {
 			who = " for user " + joinOr(a.users, "")
 		}
-		what := a.secrets[0].preview
-		if len(a.secrets) > 1 {
+		what := "a login whose response is a salted digest, not the password"
+		switch {
+		case len(a.secrets) == 1:
+			what = a.secrets[0].preview
+		case len(a.secrets) > 1:
 			what = fmt.Sprintf("%d distinct secrets", len(a.secrets))
 		}
 		c.Emit(rules.Observed(a.seen, findings.Finding{
