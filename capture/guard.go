@@ -75,3 +75,17 @@ func (g *guarded) Handoff() (ok bool) {
 	defer g.recover("Handoff")
 	return h.Handoff()
 }
+
+// Rest forwards to the inner stream when it can hand off inside a chunk
+// (dissect.HandoffRest); otherwise, or when it broke, no bytes follow the upgrade.
+func (g *guarded) Rest() (n int) {
+	if g.broken {
+		return 0
+	}
+	r, is := g.st.(dissect.HandoffRest)
+	if !is {
+		return 0
+	}
+	defer g.recover("Rest")
+	return r.Rest()
+}

@@ -94,3 +94,13 @@ type Dissector struct {
 type Handoff interface {
 	Handoff() bool
 }
+
+// HandoffRest is implemented by a Handoff stream whose upgrade can begin inside a chunk
+// rather than at its end. A MySQL client sends its ClientHello right after its SSL
+// Request, without waiting for an answer, so both can arrive in one segment. Rest reports
+// how many bytes at the end of the Data call on which the stream became done came after
+// the upgrade point; the engine offers them to detection as the next bytes of that
+// direction. A value outside 0..len(chunk) is ignored.
+type HandoffRest interface {
+	Rest() int
+}

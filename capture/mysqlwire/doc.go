@@ -12,7 +12,9 @@
 // with CLIENT_SSL, its maximum packet size, its character set and a zero filler — and no
 // user name — after which both sides speak TLS, the client first. There is no answer to
 // wait for: the client sends its ClientHello right after the SSL Request, so the stream
-// hands off (dissect.Handoff) when the SSL Request has been read.
+// hands off (dissect.Handoff) when the SSL Request has been read, and tells the engine
+// how many bytes of that delivery follow it (dissect.HandoffRest), should the
+// ClientHello share a segment with the request.
 //
 // A client that logs in without TLS sends a HandshakeResponse41 with its user name. The
 // authentication response in it is a nonce-salted hash (mysql_native_password,

@@ -166,6 +166,7 @@ type stream struct {
 	clearNext bool   // the server switched the client to mysql_clear_password
 	done      bool
 	handoff   bool
+	rest      int // bytes of the last delivery after the SSL Request
 }
 
 // New starts a MySQL stream dissector.
@@ -202,12 +203,16 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 	if bad {
 		s.count("mysql_bad_packet", 1)
 	}
-	if s.handoff && used < len(b) {
-		// The client's ClientHello came in the same delivery as its SSL Request: the
-		// TLS dissector will not see its start.
-		s.count("mysql_ssl_request_trailing_bytes", 1)
+	if s.handoff {
+		// The client's ClientHello may come in the same delivery as its SSL Request:
+		// the engine hands what follows the request to detection (Rest).
+		s.rest = len(b) - used
 	}
 }
+
+// Rest implements dissect.HandoffRest: the bytes of the last delivery after the SSL
+// Request, the start of the client's TLS.
+func (s *stream) Rest() int { return s.rest }
 
 // server reads the server's packets: the greeting, then the answer to the login.
 func (s *stream) server(p []byte) bool {

@@ -114,10 +114,9 @@ func TestSessions(t *testing.T) {
 			counters: map[string]uint64{"mysql_greetings": 1, "mysql_server_offers_tls": 1, "mysql_ssl_requests": 1},
 		},
 		{
-			name: "ClientHello in the same delivery as the SSL Request is counted",
+			name: "ClientHello in the same delivery as the SSL Request",
 			ex:   []msg{S(mariadb), C(append(sslRequest(), 0x16, 3, 1, 0, 5))},
 			done: true, handoff: true,
-			counters: map[string]uint64{"mysql_ssl_request_trailing_bytes": 1},
 		},
 		{
 			name: "native password login in clear: the user, never the scramble",
@@ -216,6 +215,23 @@ func split(b []byte, n int) [][]byte {
 		b = b[n:]
 	}
 	return append(out, b)
+}
+
+// TestRest checks that the bytes after the SSL Request in its delivery are reported.
+func TestRest(t *testing.T) {
+	h := corpustest.NewHarness(flow)
+	st := New(h.Ctx)
+	st.Data(dissect.ServerToClient, mariadb, t0)
+	hello := []byte{0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0}
+	st.Data(dissect.ClientToServer, append(sslRequest(), hello...), t0)
+	if !st.Done() || st.(dissect.HandoffRest).Rest() != len(hello) {
+		t.Fatalf("done %v, rest %d; want true, %d", st.Done(), st.(dissect.HandoffRest).Rest(), len(hello))
+	}
+	st = New(corpustest.NewHarness(flow).Ctx)
+	st.Data(dissect.ClientToServer, sslRequest(), t0)
+	if !st.Done() || st.(dissect.HandoffRest).Rest() != 0 {
+		t.Fatal("an SSL Request alone leaves a rest")
+	}
 }
 
 func TestGap(t *testing.T) {
