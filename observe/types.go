@@ -46,7 +46,22 @@ type Service struct {
 	Source    Source    `json:"source"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// Software is what the server named itself in the protocol's greeting (a MySQL or
+	// MariaDB version such as "5.5.5-10.11.6-MariaDB", PostgreSQL's server_version),
+	// cleaned and bounded; "" when the protocol names nothing or it was not seen.
+	Software string `json:"software,omitempty"`
+	// StartTLS is what the server said about upgrading the connection to TLS in place,
+	// for protocols that can: StartTLSOffered, StartTLSNotOffered, StartTLSRefused, or
+	// "" when nothing told.
+	StartTLS string `json:"starttls,omitempty"`
 }
+
+// What a server said about upgrading to TLS in place (Service.StartTLS).
+const (
+	StartTLSOffered    = "offered"     // advertised it (MySQL CLIENT_SSL, XMPP <starttls/>) or accepted a request
+	StartTLSNotOffered = "not-offered" // its greeting lists what it can do, and TLS is not among it
+	StartTLSRefused    = "refused"     // a client asked and the server declined (PostgreSQL 'N', an LDAP or XMPP failure)
+)
 
 // Host is an address seen on the network, with the hardware addresses seen using it.
 type Host struct {

@@ -7,7 +7,8 @@
 // ([APPLICATION 23]) naming the StartTLS OID is remembered by its message ID; the
 // server's ExtendedResponse ([APPLICATION 24]) to that ID with resultCode success (0)
 // ends the stream with a handoff (dissect.Handoff), and the client's ClientHello follows.
-// Any other result keeps the session in clear.
+// Any other result keeps the session in clear. The answer is recorded on the service
+// (observe.Service StartTLS "offered" or "refused").
 //
 // A BindRequest ([APPLICATION 0]) with simple authentication and a non-empty password
 // is a credential in clear: the bind DN is the user, and the password is hidden at once

@@ -357,11 +357,19 @@ func (s *stream) response(m []byte) bool {
 	}
 	if code, ok := integer(rc); ok && code == 0 {
 		s.count("ldap_starttls_accepted", 1)
+		s.service(observe.StartTLSOffered)
 		s.done, s.handoff = true, true
 		return false
 	}
 	s.count("ldap_starttls_refused", 1)
+	s.service(observe.StartTLSRefused)
 	return true
+}
+
+// service records the server's answer to StartTLS on its service.
+func (s *stream) service(starttls string) {
+	s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "ldap",
+		Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, StartTLS: starttls})
 }
 
 // Gap implements dissect.Stream: the direction's framing is lost.

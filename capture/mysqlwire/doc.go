@@ -16,6 +16,9 @@
 // how many bytes of that delivery follow it (dissect.HandoffRest), should the
 // ClientHello share a segment with the request.
 //
+// The greeting's server version and whether it offers TLS are recorded on the service
+// (observe.Service Software and StartTLS), which the engine names "mysql".
+//
 // A client that logs in without TLS sends a HandshakeResponse41 with its user name. The
 // authentication response in it is a nonce-salted hash (mysql_native_password,
 // caching_sha2_password's scramble), never the password: it is not kept, and the login

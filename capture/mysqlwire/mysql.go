@@ -221,9 +221,12 @@ func (s *stream) server(p []byte) bool {
 		if g, ok, _ := greeting(pl); ok {
 			s.greeted, s.caps = true, g.caps
 			s.count("mysql_greetings", 1)
+			tls := observe.StartTLSNotOffered
 			if g.caps&capSSL != 0 {
-				s.count("mysql_server_offers_tls", 1)
+				tls = observe.StartTLSOffered
 			}
+			s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "mysql",
+				Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, Software: g.version, StartTLS: tls})
 			return true
 		}
 	}

@@ -111,7 +111,7 @@ func TestSessions(t *testing.T) {
 			name: "SSL Request: handed off to TLS",
 			ex:   []msg{S(mariadb), C(sslRequest())},
 			done: true, handoff: true,
-			counters: map[string]uint64{"mysql_greetings": 1, "mysql_server_offers_tls": 1, "mysql_ssl_requests": 1},
+			counters: map[string]uint64{"mysql_greetings": 1, "mysql_ssl_requests": 1},
 		},
 		{
 			name: "ClientHello in the same delivery as the SSL Request",
@@ -196,8 +196,8 @@ func TestSessions(t *testing.T) {
 						t.Errorf("counter %s = %d, want %d", k, h.Counters[k], v)
 					}
 				}
-				if h.Sink.Other != 0 {
-					t.Error("emitted other observations")
+				if h.Sink.Other > 1 {
+					t.Error("emitted other observations than the greeting's service")
 				}
 			})
 		}
@@ -231,6 +231,39 @@ func TestRest(t *testing.T) {
 	st.Data(dissect.ClientToServer, sslRequest(), t0)
 	if !st.Done() || st.(dissect.HandoffRest).Rest() != 0 {
 		t.Fatal("an SSL Request alone leaves a rest")
+	}
+}
+
+// svcSink records the services a stream reports, passing everything else on.
+type svcSink struct {
+	observe.Sink
+	services []observe.Service
+}
+
+func (s *svcSink) AddService(v observe.Service) { s.services = append(s.services, v) }
+
+// TestService checks what the greeting says about the server.
+func TestService(t *testing.T) {
+	for _, tc := range []struct {
+		greeting []byte
+		want     string
+	}{
+		{mariadb, "mysql 5.5.5-10.11.6-MariaDB-0+deb12u1 offered"},
+		{greet("8.0.36", 0xf7ff), "mysql 8.0.36 not-offered"},
+	} {
+		h := corpustest.NewHarness(flow)
+		sink := &svcSink{Sink: h.Ctx.Sink}
+		h.Ctx.Sink = sink
+		st := New(h.Ctx)
+		st.Data(dissect.ServerToClient, tc.greeting, t0)
+		st.End(t0)
+		if len(sink.services) != 1 {
+			t.Fatalf("services %+v", sink.services)
+		}
+		v := sink.services[0]
+		if got := v.Protocol + " " + v.Software + " " + v.StartTLS; got != tc.want || v.Server != flow.Server || v.Transport != "tcp" {
+			t.Errorf("service %+v, want %s", v, tc.want)
+		}
 	}
 }
 
@@ -325,8 +358,8 @@ func FuzzStream(f *testing.F) {
 				t.Fatalf("credential %+v", c)
 			}
 		}
-		if h.Sink.Other != 0 {
-			t.Fatal("emitted something other than credentials")
+		if h.Sink.Other > 1 {
+			t.Fatal("emitted something other than credentials and the greeting's service")
 		}
 	})
 }

@@ -18,8 +18,10 @@
 // dissect.Context.Secrets (observe.Credential Kind "postgresql-password"), or an MD5
 // digest salted by the server (code 5), which is not a secret medscan keeps: the login
 // is recorded with its user name only ("postgresql-md5"). SASL (SCRAM) messages reveal
-// no secret to a passive observer and are not recorded. AuthenticationOk ends the
-// stream's interest.
+// no secret to a passive observer and are not recorded. After AuthenticationOk the
+// server's ParameterStatus "server_version" is recorded on the service (observe.Service
+// Software), and ReadyForQuery ends the stream's interest. The answer to an SSLRequest
+// is recorded there too (StartTLS "offered" for 'S', "refused" for 'N').
 //
 // Detection is by content: a client's first 8 bytes are SSLRequest or GSSENCRequest
 // exactly, or a StartupMessage's length (at most MaxMessage) and version 3.0 with its

@@ -27,6 +27,7 @@ const (
 	authMD5     = 5
 	authSASL    = 10
 	maxUser     = 256
+	maxVersion  = 64
 	untypedHead = 4
 	typedHead   = 5
 )
@@ -87,11 +88,13 @@ type stream struct {
 	fr  [2]frame.Reader
 	t   time.Time
 
-	phase   phase
-	auth    int32 // the code of the last AuthenticationRequest, -1 before one
-	user    string
-	done    bool
-	handoff bool
+	phase    phase
+	auth     int32 // the code of the last AuthenticationRequest, -1 before one
+	authed   bool  // AuthenticationOk was seen
+	askedSSL bool  // the request awaiting its answer is SSLRequest (not GSSENCRequest)
+	user     string
+	done     bool
+	handoff  bool
 }
 
 // New starts a PostgreSQL stream dissector.
@@ -172,6 +175,7 @@ func (s *stream) server(b []byte) {
 		switch b[0] {
 		case 'S':
 			s.count("postgresql_ssl_accepted", 1)
+			s.service("", observe.StartTLSOffered)
 			s.done, s.handoff = true, true
 			if len(b) > 1 {
 				s.count("postgresql_ssl_trailing_bytes", 1)
@@ -182,6 +186,9 @@ func (s *stream) server(b []byte) {
 			return
 		case 'N':
 			s.count("postgresql_encryption_refused", 1)
+			if s.askedSSL {
+				s.service("", observe.StartTLSRefused)
+			}
 			s.phase = phStartup
 			b = b[1:]
 		default:
@@ -200,17 +207,30 @@ func (s *stream) server(b []byte) {
 	}
 }
 
-// serverMessage reads one typed server message; only AuthenticationRequests matter.
+// serverMessage reads one typed server message: AuthenticationRequests, then, once
+// logged in, the ParameterStatus naming the server's version, up to ReadyForQuery.
 func (s *stream) serverMessage(m []byte) bool {
-	if m[0] != 'R' || len(m) < typedHead+4 {
-		return true
-	}
-	s.auth = int32(binary.BigEndian.Uint32(m[typedHead:]))
-	if s.auth == authOK {
-		s.done = true
+	switch {
+	case m[0] == 'R' && len(m) >= typedHead+4:
+		s.auth = int32(binary.BigEndian.Uint32(m[typedHead:]))
+		s.authed = s.auth == authOK
+	case m[0] == 'S' && s.authed:
+		name := cstring(m[typedHead:])
+		if string(name) == "server_version" {
+			value := cstring(m[min(len(m), typedHead+len(name)+1):])
+			s.service(observe.Text(value, maxVersion), "")
+		}
+	case m[0] == 'Z' && s.authed:
+		s.done = true // ready for queries: nothing after matters here
 		return false
 	}
 	return true
+}
+
+// service records what the server said about itself on its service.
+func (s *stream) service(software, starttls string) {
+	s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "postgresql",
+		Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, Software: software, StartTLS: starttls})
 }
 
 // clientUntyped reads an SSLRequest, GSSENCRequest or StartupMessage.
@@ -220,7 +240,8 @@ func (s *stream) clientUntyped(m []byte) bool {
 	}
 	switch code := binary.BigEndian.Uint32(m[4:]); {
 	case code == codeSSL || code == codeGSSEnc:
-		if code == codeSSL {
+		s.askedSSL = code == codeSSL
+		if s.askedSSL {
 			s.count("postgresql_ssl_requests", 1)
 		} else {
 			s.count("postgresql_gssenc_requests", 1)

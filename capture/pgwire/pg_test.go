@@ -45,6 +45,8 @@ var (
 	askMD5     = typedMsg('R', append(be32(authMD5), 1, 2, 3, 4))
 	askSASL    = typedMsg('R', []byte("\x00\x00\x00\x0aSCRAM-SHA-256\x00\x00"))
 	authOk     = typedMsg('R', be32(authOK))
+	version    = typedMsg('S', []byte("server_version\x0015.18 (Debian 15.18-0+deb12u1)\x00"))
+	ready      = typedMsg('Z', []byte("I"))
 	password   = typedMsg('p', []byte(secret+"\x00"))
 	md5Pass    = typedMsg('p', []byte("md5"+strings.Repeat("0a", 16)+"\x00"))
 	saslFirst  = typedMsg('p', []byte("SCRAM-SHA-256\x00\x00\x00\x00\x20n,,n=,r=abcdefghijklmnopqrstuvwx"))
@@ -69,16 +71,16 @@ func TestSessions(t *testing.T) {
 	}{
 		{name: "SSLRequest accepted", ex: []msg{C(sslRequest), S([]byte("S"))}, done: true, handoff: true,
 			counters: map[string]uint64{"postgresql_ssl_requests": 1, "postgresql_ssl_accepted": 1}},
-		{name: "SSLRequest refused, cleartext password", ex: []msg{C(sslRequest), S([]byte("N")), C(startup), S(askClear), C(password), S(authOk)},
+		{name: "SSLRequest refused, cleartext password", ex: []msg{C(sslRequest), S([]byte("N")), C(startup), S(askClear), C(password), S(authOk, version, ready)},
 			want: "postgresql-password/PasswordMessage/ris_app", secret: true, done: true,
 			counters: map[string]uint64{"postgresql_encryption_refused": 1}},
 		{name: "GSSENCRequest refused, then SSLRequest accepted", ex: []msg{C(gssRequest), S([]byte("N")), C(sslRequest), S([]byte("S"))},
 			done: true, handoff: true, counters: map[string]uint64{"postgresql_gssenc_requests": 1, "postgresql_ssl_requests": 1}},
-		{name: "no request, MD5: the user only", ex: []msg{C(startup), S(askMD5), C(md5Pass), S(authOk)},
+		{name: "no request, MD5: the user only", ex: []msg{C(startup), S(askMD5), C(md5Pass), S(authOk, ready)},
 			want: "postgresql-md5/PasswordMessage/ris_app", done: true},
 		{name: "SCRAM reveals nothing", ex: []msg{C(startup), S(askSASL), C(saslFirst)}},
-		{name: "trust: no password", ex: []msg{C(startup), S(authOk, typedMsg('S', []byte("server_version\x0016.4\x00"))), C(typedMsg('Q', []byte("select 1\x00")))},
-			done: true},
+		{name: "trust: no password", ex: []msg{C(startup), S(authOk, typedMsg('S', []byte("server_version\x0016.4\x00"))), C(typedMsg('Q', []byte("select 1\x00")))}},
+		{name: "trust, then ready", ex: []msg{C(startup), S(authOk, version, ready), C(typedMsg('Q', []byte("select 1\x00")))}, done: true},
 		{name: "a client that starts TLS before the answer is out of step", ex: []msg{C(sslRequest, []byte{0x16, 3, 1, 0, 1, 1}), S([]byte("S"))},
 			done: true, handoff: true, counters: map[string]uint64{"postgresql_unanswered_request": 1}},
 		{name: "GSSAPI encryption accepted: done", ex: []msg{C(gssRequest), S([]byte("G"))}, done: true},
@@ -133,6 +135,40 @@ func split(b []byte, n int) [][]byte {
 		b = b[n:]
 	}
 	return append(out, b)
+}
+
+// svcSink records the services a stream reports, passing everything else on.
+type svcSink struct {
+	observe.Sink
+	services []string
+}
+
+func (s *svcSink) AddService(v observe.Service) {
+	s.services = append(s.services, v.Protocol+" "+v.Software+" "+v.StartTLS)
+}
+
+func TestService(t *testing.T) {
+	for _, tc := range []struct {
+		ex   []msg
+		want string
+	}{
+		{[]msg{C(sslRequest), S([]byte("S"))}, "postgresql  offered"},
+		{[]msg{C(sslRequest), S([]byte("N")), C(startup), S(askClear), C(password), S(authOk, version, ready)},
+			"postgresql  refused, postgresql 15.18 (Debian 15.18-0+deb12u1) "},
+		{[]msg{C(gssRequest), S([]byte("N"))}, ""},
+	} {
+		h := corpustest.NewHarness(flow)
+		sink := &svcSink{Sink: h.Ctx.Sink}
+		h.Ctx.Sink = sink
+		st := New(h.Ctx)
+		for _, m := range tc.ex {
+			st.Data(m.dir, m.b, t0)
+		}
+		st.End(t0)
+		if got := strings.Join(sink.services, ", "); got != tc.want {
+			t.Errorf("services %q, want %q", got, tc.want)
+		}
+	}
 }
 
 func TestGap(t *testing.T) {
@@ -209,8 +245,8 @@ func FuzzStream(f *testing.F) {
 				t.Fatalf("credential %+v", c)
 			}
 		}
-		if h.Sink.Other != 0 {
-			t.Fatal("emitted something other than credentials")
+		if h.Sink.Other > 3 {
+			t.Fatal("emitted something other than credentials and what the server said of itself")
 		}
 	})
 }

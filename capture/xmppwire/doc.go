@@ -10,7 +10,9 @@
 // or <failure …/> (the stream is closed). <auth mechanism='PLAIN'>base64</auth> in
 // clear carries authzid NUL authcid NUL password: the password is hidden at once with
 // dissect.Context.Secrets (observe.Credential Kind "xmpp-sasl-plain"); other mechanisms
-// (SCRAM, DIGEST-MD5, EXTERNAL) send no password and record nothing. A SASL <success/>
+// (SCRAM, DIGEST-MD5, EXTERNAL) send no password and record nothing. Whether the
+// server's <stream:features> offered <starttls/>, and its answer, are recorded on the
+// service (observe.Service StartTLS). A SASL <success/>
 // ends the stream's interest: what follows is the session's traffic.
 //
 // The stream is read as a sequence of tags, not parsed as XML: only start tags and the

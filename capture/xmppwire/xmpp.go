@@ -74,6 +74,8 @@ type stream struct {
 
 	auth     [2]bool // inside a PLAIN <auth> element (client side only)
 	tlsAsked bool
+	features bool // inside the server's <stream:features>
+	offered  bool // the server's features offered STARTTLS
 	early    bool // client bytes after <starttls/>, before the answer, were counted
 	done     bool
 	handoff  bool
@@ -162,6 +164,13 @@ func (s *stream) scan(dir dissect.Direction, b []byte) int {
 
 // tag handles one tag's inside (between '<' and '>').
 func (s *stream) tag(dir dissect.Direction, t []byte) {
+	if dir == dissect.ServerToClient && string(t) == "/stream:features" {
+		if s.features && !s.offered {
+			s.service(observe.StartTLSNotOffered)
+		}
+		s.features = false
+		return
+	}
 	if len(t) == 0 || t[0] == '/' || t[0] == '?' || t[0] == '!' {
 		return
 	}
@@ -187,15 +196,30 @@ func (s *stream) tag(dir dissect.Direction, t []byte) {
 		return
 	}
 	switch {
+	case string(name) == "stream:features":
+		s.features = true
+	case string(name) == "starttls" && s.features && bytes.Contains(t, []byte(nsTLS)):
+		s.offered = true
+		s.service(observe.StartTLSOffered)
 	case string(name) == "proceed" && bytes.Contains(t, []byte(nsTLS)):
 		s.count("xmpp_starttls_accepted", 1)
+		if !s.offered {
+			s.service(observe.StartTLSOffered)
+		}
 		s.done, s.handoff = true, true
 	case string(name) == "failure" && bytes.Contains(t, []byte(nsTLS)):
 		s.count("xmpp_starttls_refused", 1)
+		s.service(observe.StartTLSRefused)
 		s.tlsAsked = false
 	case string(name) == "success" && bytes.Contains(t, []byte(nsSASL)):
 		s.done = true
 	}
+}
+
+// service records what the server said about STARTTLS on its service.
+func (s *stream) service(starttls string) {
+	s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "xmpp",
+		Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, StartTLS: starttls})
 }
 
 // attr returns the value of a quoted attribute in a tag.
