@@ -148,13 +148,18 @@ func client(t *testing.T, limit time.Duration, env []string, name string, args .
 	return string(out)
 }
 
+// upgradeService is one services[] entry.
+type upgradeService struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Protocol string `json:"protocol"`
+	Software string `json:"software"`
+	StartTLS string `json:"starttls"`
+}
+
 // upgradeReport is the part of medscan's JSON report these tests read beyond msReport.
 type upgradeReport struct {
-	Services []struct {
-		Host     string `json:"host"`
-		Port     int    `json:"port"`
-		Protocol string `json:"protocol"`
-	} `json:"services"`
+	Services    []upgradeService `json:"services"`
 	Credentials []struct {
 		Host    string `json:"host"`
 		Port    int    `json:"port"`
@@ -167,10 +172,11 @@ type upgradeReport struct {
 
 // check is what every upgrade test requires of a capture: tshark read a TLS handshake
 // with the server's certificate behind the upgrade on the port; medscan agrees with
-// tshark, names the service by its protocol, raises the findings, reports the
+// tshark, names the service by its protocol (with the software it announced, when it
+// does, and STARTTLS offered), raises the findings, reports the
 // credential (kind, user, and whether it carries a secret) and writes none of the
 // secrets out, in its report or its store.
-func (u *upgrade) check(t *testing.T, tshark string, c *liveCapture, dissector, protocol string,
+func (u *upgrade) check(t *testing.T, tshark string, c *liveCapture, dissector, protocol, software string,
 	findings []string, credKind, credUser string, credSecret bool, secrets []string, inCapture bool) {
 	t.Helper()
 	ts := runTshark(t, tshark, c.path, true, "-d", fmt.Sprintf("tcp.port==%d,%s", u.port, dissector))
@@ -198,14 +204,9 @@ func (u *upgrade) check(t *testing.T, tshark string, c *liveCapture, dissector, 
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatal(err)
 	}
-	if i := slices.IndexFunc(r.Services, func(s struct {
-		Host     string `json:"host"`
-		Port     int    `json:"port"`
-		Protocol string `json:"protocol"`
-	}) bool {
-		return s.Port == u.port
-	}); i < 0 || r.Services[i].Protocol != protocol {
-		t.Errorf("service on port %d: want protocol %s; services %+v", u.port, protocol, r.Services)
+	if i := slices.IndexFunc(r.Services, func(s upgradeService) bool { return s.Port == u.port }); i < 0 ||
+		r.Services[i].Protocol != protocol || r.Services[i].StartTLS != "offered" || !strings.HasPrefix(r.Services[i].Software, software) {
+		t.Errorf("service on port %d: want protocol %s, starttls offered, software %q…; services %+v", u.port, protocol, software, r.Services)
 	}
 	found := false
 	for _, cr := range r.Credentials {
@@ -299,7 +300,7 @@ func TestMariaDBUpgrade(t *testing.T) {
 	}
 	client(t, 30*time.Second, nil, mariadb, append(base, "--skip-ssl", "-e", "SELECT 1")...)
 	c.stop(t)
-	u.check(t, tshark, c, "mysql", "mysql", []string{"cert-self-signed", "cleartext-credentials"},
+	u.check(t, tshark, c, "mysql", "mysql", "5.5.5-10.", []string{"cert-self-signed", "cleartext-credentials"},
 		"mysql-login", "pump_rw", false, []string{mariadbPassword}, false)
 }
 
@@ -358,7 +359,7 @@ func TestPostgreSQLUpgrade(t *testing.T) {
 	}
 	client(t, 30*time.Second, env, psql, dsn+" sslmode=disable", "-Atc", "SELECT 1")
 	c.stop(t)
-	u.check(t, tshark, c, "pgsql", "postgresql", []string{"cert-self-signed", "cleartext-credentials"},
+	u.check(t, tshark, c, "pgsql", "postgresql", "1", []string{"cert-self-signed", "cleartext-credentials"},
 		"postgresql-password", "ris_app", true, []string{postgresPassword}, true)
 }
 
@@ -406,7 +407,7 @@ func TestSlapdStartTLS(t *testing.T) {
 	}
 	client(t, 30*time.Second, env, ldapwhoami, "-x", "-H", url, "-D", "cn=admin,dc=hosp,dc=local", "-w", ldapPassword)
 	c.stop(t)
-	u.check(t, tshark, c, "ldap", "ldap", []string{"cert-self-signed", "tls-legacy-version", "cleartext-credentials"},
+	u.check(t, tshark, c, "ldap", "ldap", "", []string{"cert-self-signed", "tls-legacy-version", "cleartext-credentials"},
 		"ldap-simple-bind", "cn=admin,dc=hosp,dc=local", true, []string{ldapPassword}, true)
 }
 
@@ -459,7 +460,7 @@ VirtualHost "hosp.local"
 		t.Fatalf("XMPP SASL PLAIN: %v\nserver: %s", err, srv.Output())
 	}
 	c.stop(t)
-	u.check(t, tshark, c, "xmpp", "xmpp", []string{"cert-self-signed", "cleartext-credentials"},
+	u.check(t, tshark, c, "xmpp", "xmpp", "", []string{"cert-self-signed", "cleartext-credentials"},
 		"xmpp-sasl-plain", "nurse7", true, []string{xmppPassword}, false)
 }
 
