@@ -25,7 +25,9 @@ func (credentials) Meta() rules.Meta {
 			"anyone on the path and replayed; device credentials are often shared by a whole fleet and " +
 			"rarely rotated, so one capture opens many devices.",
 		Remediation: "Move the service to TLS (HTTPS, MQTT over TLS, FTPS/SFTP, IMAPS/POP3S, SNMPv3 with " +
-			"privacy), then rotate the exposed credential; prefer per-device credentials.",
+			"privacy; for databases, directories and XMPP, require TLS before login: MySQL/MariaDB " +
+			"require_secure_transport, PostgreSQL hostssl, LDAP StartTLS or LDAPS, XMPP " +
+			"c2s_require_encryption), then rotate the exposed credential; prefer per-device credentials.",
 		References: []string{
 			"HIPAA Security Rule, 45 CFR 164.312(e)(1) (transmission security) and 164.312(d) (authentication)",
 			"RFC 7617, §4 (Basic authentication is only secure over TLS); RFC 6750, §5.3 (bearer tokens require TLS)",
