@@ -46,6 +46,7 @@ const (
 	cFlowsClosed
 	cFlowsEvicted
 	cFlowsReused
+	cTCPStaleResets
 	cStreams
 	cStreamsDone
 	cStreamsUnidentified
@@ -53,6 +54,7 @@ const (
 	cDissectorNoStream
 	cHandoffs
 	cHandoffsCapped
+	cTunnels
 	cHostsNotRecorded
 	cPcapngBadBlocks
 	cPcapngUnknownIface
@@ -100,6 +102,7 @@ var counterNames = [numCounters]string{
 	cFlowsClosed:         "flows_closed",
 	cFlowsEvicted:        "flows_evicted_table_full",
 	cFlowsReused:         "flows_port_reused",
+	cTCPStaleResets:      "tcp_resets_stale",
 	cStreams:             "streams",
 	cStreamsDone:         "streams_done_early",
 	cStreamsUnidentified: "streams_unidentified",
@@ -107,6 +110,7 @@ var counterNames = [numCounters]string{
 	cDissectorNoStream:   "dissector_declined_stream",
 	cHandoffs:            "starttls_handoffs",
 	cHandoffsCapped:      "starttls_handoffs_over_cap",
+	cTunnels:             "proxy_tunnels",
 	cHostsNotRecorded:    "hosts_not_recorded",
 	cPcapngBadBlocks:     "pcapng_bad_blocks",
 	cPcapngUnknownIface:  "pcapng_unknown_interface",

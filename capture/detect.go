@@ -69,7 +69,7 @@ func (e *Engine) runDetect(f *flow, side uint8, ts time.Time) {
 		m := e.cfg.Dissectors[i].Detect(b)
 		switch m.Verdict {
 		case dissect.Yes:
-			e.claim(f, i, side, m.FromServer, ts)
+			e.claim(f, i, side, m, ts)
 			return
 		case dissect.NeedMore:
 			need = true
@@ -99,9 +99,9 @@ func (e *Engine) unidentified(f *flow) {
 // claim starts dissector i's stream on f, correcting guessed roles first, and replays
 // the bytes logged during detection in the order they arrived. If the stream hands the
 // flow off during the replay, the rest of the log goes to the new detection.
-func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time) {
+func (e *Engine) claim(f *flow, i int, side uint8, m dissect.Match, ts time.Time) {
 	ds := &e.cfg.Dissectors[i]
-	if fromServer && !f.rolesSure && side == f.client {
+	if !f.rolesSure && (m.FromServer && side == f.client || m.FromClient && side != f.client) {
 		f.client ^= 1
 		e.cnt[cRolesCorrected]++
 	}
@@ -112,7 +112,7 @@ func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time
 	var st dissect.Stream
 	if ds.New != nil {
 		st = ds.New(&dissect.Context{
-			Flow:    observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]},
+			Flow:    f.observed(),
 			Sink:    e.set,
 			Secrets: e.cfg.Secrets,
 			Source:  e.cfg.Source,
@@ -126,7 +126,7 @@ func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time
 		e.release(f)
 		return
 	}
-	st = &guarded{st: st, name: ds.Name, flow: observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}, set: e.set}
+	st = &guarded{st: st, name: ds.Name, flow: f.observed(), set: e.set}
 	f.stream, f.state = st, stStream
 	e.cnt[cStreams]++
 	e.streams[i]++
@@ -137,8 +137,12 @@ func (e *Engine) claim(f *flow, i int, side uint8, fromServer bool, ts time.Time
 	if f.service == "" {
 		f.service = ds.Name
 	}
-	e.set.AddService(observe.Service{Server: f.ep[f.client^1], Transport: "tcp", Protocol: f.service,
-		FirstSeen: f.first, LastSeen: ts, Source: e.cfg.Source})
+	svc := observe.Service{Server: f.ep[f.client^1], Transport: "tcp", Protocol: f.service,
+		FirstSeen: f.first, LastSeen: ts, Source: e.cfg.Source}
+	if t := f.tun; t != nil {
+		svc.Server, svc.Via, svc.Target = t.server, t.via.String(), t.name
+	}
+	e.set.AddService(svc)
 	var off [2]int
 	for _, c := range d.chunks {
 		b := d.buf[c.side][off[c.side] : off[c.side]+c.n]

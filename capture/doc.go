@@ -62,12 +62,28 @@
 //     (dissect.HandoffRest), and those go to the new detection.
 //     The service keeps the protocol of the flow's first claim (SMTP that upgraded is an
 //     SMTP service); the upgrade is counted as starttls_handoffs.
+//   - A proxy's stream that hands off (HTTP CONNECT answered 2xx, a SOCKS CONNECT
+//     granted) also names the tunnel's target (dissect.Tunnel). The flow then records it
+//     (tunnel in flow.go): the streams after the handoff see a Context.Flow whose Server
+//     is the target and whose Via is the proxy, or, for a target named by host name,
+//     the proxy's endpoint as Server with Flow.Target "name:port" (observe.Flow). The
+//     target's service is recorded with the protocol the tunnel speaks (TLS at
+//     10.20.0.9:443 via the proxy), the proxy's own with its protocol. A tunnel in a
+//     tunnel keeps the proxy on the wire and takes the innermost target. Such handoffs
+//     count in starttls_handoffs, and those that named a target in proxy_tunnels.
 //   - Every stream's End is called exactly once: when its dissector is done (including
 //     a handoff), when the flow closes (both FINs or a RST), expires, is evicted, or at
 //     Finish.
 //   - Client and server come from the SYN or SYN-ACK when the capture holds them; otherwise
-//     the side on the lower port is taken for the server until a dissector's
-//     Match.FromServer says otherwise, before its stream starts.
+//     the side on the lower port is taken for the server until a dissector's Match says
+//     otherwise before its stream starts: FromServer (a banner, a ServerHello) or
+//     FromClient (a request line, a ClientHello), so a client on a lower port than its
+//     server is not taken for the server.
+//   - A SYN on a four-tuple whose flow is closing (or, without ACK, one that already
+//     carried bytes) starts a new flow; a SYN-ACK does so once the old flow closed, in case
+//     its SYN escaped the capture. A reset whose sequence number is far from the sender's
+//     (a late packet of the earlier connection) is counted as tcp_resets_stale and does
+//     not end the new one.
 //   - A problem with a source stops that source only, with a one-line SourceError naming
 //     the file and byte offset; what was read before stays. A corrupt packet in a sound
 //     file is counted, not fatal.

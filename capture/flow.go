@@ -2,10 +2,13 @@ package capture
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/observe"
 )
 
 // flowKey names a TCP conversation canonically: the endpoint that sorts first is side 0,
@@ -111,10 +114,11 @@ type flow struct {
 	client    uint8 // side of the client
 	rolesSure bool  // from SYN/SYN-ACK or a dissector, not from ports
 	state     flowState
-	closing   bool   // FIN or RST seen: on the closed list
-	payload   bool   // carried payload while undetected
-	handoffs  uint8  // times a stream handed the flow back to detection
-	service   string // protocol the flow's service was recorded as, at the first claim
+	closing   bool    // FIN or RST seen: on the closed list
+	payload   bool    // carried payload while undetected
+	handoffs  uint8   // times a stream handed the flow back to detection
+	service   string  // protocol the flow's service was recorded as, at the first claim
+	tun       *tunnel // the proxy tunnel the flow carries after a handoff, nil when direct
 	stream    dissect.Stream
 	det       *detection
 	first     time.Time
@@ -203,12 +207,21 @@ func (e *Engine) tcp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 
 	key, side := makeKey(src, sp, dst, dp)
 	f := e.flows[key]
-	if f != nil && syn && flags&tcpACK == 0 && !(f.h[side].synSeen && f.h[side].isn == seq) &&
-		(f.h[side].started || f.closing) {
-		// A new connection on the same ports: the old one is over.
+	if f != nil && syn && !(f.h[side].synSeen && f.h[side].isn == seq) &&
+		(f.closing || flags&tcpACK == 0 && f.h[side].started) {
+		// A new connection on the same ports: the old one is over. A SYN-ACK counts only
+		// once the old one closed (its SYN may have escaped the capture); before that, it
+		// may be a late answer to the flow's own SYN.
 		e.cnt[cFlowsReused]++
 		e.endFlow(f)
 		f = nil
+	}
+	if f != nil && rst && staleReset(&f.h[side], seq) {
+		// A reset whose sequence number is nowhere near the sender's: a late packet of
+		// an earlier connection on these ports (RFC 5961 §3 reasons the same way). It
+		// must not end the connection that reuses them.
+		e.cnt[cTCPStaleResets]++
+		return
 	}
 	if f == nil {
 		if rst && len(payload) == 0 {
@@ -267,6 +280,23 @@ func (e *Engine) tcp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 			e.closeFlow(f, ts)
 		}
 	}
+}
+
+// resetWindow is how far a reset's sequence number may be from the sender's next one
+// and still end the flow. Generous, because a capture misses segments; a stale reset
+// from an earlier connection lands within it with a probability of about 1 in 2,000,
+// since initial sequence numbers are random.
+const resetWindow = 1 << 20
+
+// staleReset reports whether a reset from the side of h cannot belong to its connection.
+// Without a sequence number to compare with (the side sent nothing yet: a refused SYN's
+// reset), it can.
+func staleReset(h *half, seq uint32) bool {
+	if !h.started {
+		return false
+	}
+	d := int64(int32(seq - h.next))
+	return d > resetWindow || d < -resetWindow
 }
 
 // newFlow creates a flow for a first segment from src, guessing roles by port until a
@@ -629,6 +659,9 @@ func (e *Engine) streamDone(f *flow, ts time.Time) {
 			e.cnt[cHandoffsCapped]++
 		}
 	}
+	if handoff {
+		e.enterTunnel(f)
+	}
 	f.stream.End(ts)
 	f.stream = nil
 	if handoff {
@@ -640,4 +673,51 @@ func (e *Engine) streamDone(f *flow, ts time.Time) {
 	}
 	f.state = stIgnore
 	e.release(f)
+}
+
+// tunnel is where a proxy's tunnel leads: the streams after the handoff speak with the
+// target, through the proxy.
+type tunnel struct {
+	via    netip.AddrPort // the proxy's endpoint, as seen on the wire
+	server netip.AddrPort // the target's address and port; the proxy's endpoint when named
+	name   string         // "host:port" of a target named by host name, else ""
+}
+
+// enterTunnel records the target of a handing-off proxy stream (dissect.Tunnel) on the
+// flow, so that detection after the handoff reports the target as the server and the
+// proxy as via. A tunnel inside a tunnel keeps the first proxy (the one on the wire) and
+// takes the innermost target.
+func (e *Engine) enterTunnel(f *flow) {
+	t, ok := f.stream.(dissect.Tunnel)
+	if !ok {
+		return
+	}
+	addr, name, port, ok := t.TunnelTarget()
+	if !ok || port == 0 || (!addr.IsValid() && name == "") {
+		return
+	}
+	via := f.ep[f.client^1]
+	if f.tun != nil {
+		via = f.tun.via
+	}
+	tun := &tunnel{via: via, server: via}
+	if addr.IsValid() {
+		tun.server = netip.AddrPortFrom(addr, port)
+	} else {
+		tun.name = net.JoinHostPort(name, strconv.Itoa(int(port)))
+	}
+	f.tun = tun
+	// The target is a service of its own, named by what the next claim speaks.
+	f.service = ""
+	e.cnt[cTunnels]++
+}
+
+// observed is the flow as observations name it: client and server, and for a tunnel the
+// target as the server and the proxy as via (see observe.Flow).
+func (f *flow) observed() observe.Flow {
+	o := observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}
+	if t := f.tun; t != nil {
+		o.Server, o.Via, o.Target = t.server, t.via, t.name
+	}
+	return o
 }

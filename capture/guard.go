@@ -2,6 +2,7 @@ package capture
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -88,4 +89,18 @@ func (g *guarded) Rest() (n int) {
 	}
 	defer g.recover("Rest")
 	return r.Rest()
+}
+
+// TunnelTarget forwards to the inner stream when it is a proxy's (dissect.Tunnel); a
+// stream that is not, or that broke, names no target.
+func (g *guarded) TunnelTarget() (addr netip.Addr, name string, port uint16, ok bool) {
+	if g.broken {
+		return netip.Addr{}, "", 0, false
+	}
+	t, is := g.st.(dissect.Tunnel)
+	if !is {
+		return netip.Addr{}, "", 0, false
+	}
+	defer g.recover("TunnelTarget")
+	return t.TunnelTarget()
 }

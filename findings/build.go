@@ -187,7 +187,9 @@ func (r *Report) Derive() {
 		if t.Version == "" || t.Source == observe.SourceActive {
 			continue
 		}
-		k := Conversation{Host: t.Host, Port: t.Port}
+		// A target named by host name behind a proxy shares the proxy's host and port,
+		// not its service.
+		k := Conversation{Host: t.Host, Port: t.Port, Target: t.Target}
 		// On a tie of LastSeen the first in report order wins.
 		if o := latest[k]; o == nil || t.LastSeen.After(o.LastSeen) || t.LastSeen.Equal(o.LastSeen) && compareSessions(*t, *o) < 0 {
 			latest[k] = t
@@ -209,7 +211,7 @@ func (r *Report) Derive() {
 	for i := range r.Services {
 		s := &r.Services[i]
 		s.TLSVersion, s.Cipher = "", ""
-		k := Conversation{Host: s.Host, Port: s.Port}
+		k := Conversation{Host: s.Host, Port: s.Port, Target: s.Target}
 		switch {
 		case s.Transport == "udp":
 		case s.Source == observe.SourceActive:

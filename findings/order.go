@@ -82,7 +82,8 @@ func (r *Report) Sort() {
 
 // compareConversations orders by server address, port, then client address.
 func compareConversations(a, b Conversation) int {
-	return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), CompareHosts(a.Client, b.Client))
+	return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Target, b.Target),
+		cmp.Compare(a.Via, b.Via), CompareHosts(a.Client, b.Client))
 }
 
 func compareSessions(a, b TLSSession) int {

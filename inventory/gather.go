@@ -156,6 +156,15 @@ func (c *classifier) gatherTLS(set *observe.Set) {
 			}
 			continue
 		}
+		if t.Flow.Target != "" {
+			// A target the client named by host name behind a proxy (observe.Flow): the
+			// server's address is unknown, and the proxy's is not the server's; its name
+			// and certificate are no evidence about the proxy.
+			if cl := c.get(t.Flow.Client.Addr()); cl != nil {
+				cl.roles["tls-client"] = true
+			}
+			continue
+		}
 		cl, sv := c.get(t.Flow.Client.Addr()), c.get(t.Flow.Server.Addr())
 		if cl == nil || sv == nil {
 			continue
@@ -177,7 +186,7 @@ func (c *classifier) gatherCertificates(set *observe.Set) {
 			continue
 		}
 		for _, sg := range cert.Seen {
-			if sg.Position != 0 {
+			if sg.Position != 0 || sg.Target != "" { // a target named behind a proxy is not the proxy
 				continue
 			}
 			if h := c.get(sg.Endpoint.Addr()); h != nil {

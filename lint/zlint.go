@@ -60,7 +60,19 @@ var privateExcluded = []string{
 // device leaf (a pump's factory certificate) that cert-self-signed already reports. A
 // self-issued certificate whose signature does not verify with its own key (a CA's key
 // rollover) is not self-signed and keeps the lint: there the identifier matters.
-var selfSignedExcluded = []string{"e_ext_authority_key_identifier_no_key_identifier"}
+//
+// e_sub_cert_or_sub_ca_using_sha1, w_sub_cert_sha1_expiration_too_long: the Baseline
+// Requirements' SHA-1 sunset is about what a CA signs, "Subscriber certificates or
+// Subordinate CA certificates" in the lint's own words, and a self-signed certificate is
+// neither. Its signature is made with its own key and vouches for nothing, which is why
+// cert-weak-signature leaves self-signed certificates alone; with webpki: always, these
+// two lints would raise the same complaint under cert-lint. A CA-issued certificate
+// keeps them.
+var selfSignedExcluded = []string{
+	"e_ext_authority_key_identifier_no_key_identifier",
+	"e_sub_cert_or_sub_ca_using_sha1",
+	"w_sub_cert_sha1_expiration_too_long",
+}
 
 type registryKey struct {
 	role   string

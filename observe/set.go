@@ -179,7 +179,8 @@ func (s *Set) addCertRef(ref CertRef, der []byte, sg CertSighting) {
 	}
 	for i := range c.Seen {
 		o := &c.Seen[i]
-		if o.Endpoint == sg.Endpoint && o.Role == sg.Role && o.Position == sg.Position && o.Source == sg.Source && o.File == sg.File {
+		if o.Endpoint == sg.Endpoint && o.Role == sg.Role && o.Position == sg.Position && o.Source == sg.Source && o.File == sg.File &&
+			o.Via == sg.Via && o.Target == sg.Target {
 			if o.SNI == "" {
 				o.SNI = sg.SNI
 			}
@@ -221,7 +222,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 	for i, der := range serverChain {
 		t.ServerChain = append(t.ServerChain, s.addCert(der, CertSighting{
 			Endpoint: t.Flow.Server, Peer: t.Flow.Client.Addr(), Role: "server", Position: i,
-			Time: t.FirstSeen, Source: t.Source, SNI: t.SNI}))
+			Time: t.FirstSeen, Source: t.Source, SNI: t.SNI, Via: viaText(t.Flow.Via), Target: t.Flow.Target}))
 	}
 	for i, der := range clientChain {
 		t.ClientChain = append(t.ClientChain, s.addCert(der, CertSighting{
@@ -236,7 +237,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 func (s *Set) addSession(t TLSSession) {
 	tally(&t.Count, t.FirstSeen, &t.LastSeen)
 	key := strings.Join([]string{
-		t.Flow.Client.Addr().String(), t.Flow.Server.String(), string(t.Source), t.SNI,
+		t.Flow.Client.Addr().String(), t.Flow.serverKey(), string(t.Source), t.SNI,
 		strconv.Itoa(int(t.Version)), strconv.Itoa(int(t.Suite)), strconv.Itoa(int(t.SSLv2Cipher)), strconv.FormatBool(t.Resumed),
 		strconv.FormatBool(t.SawClientHello), strconv.FormatBool(t.SawServerHello),
 		strconv.FormatBool(t.CertRequest), strconv.Itoa(t.DHBits), strconv.Itoa(int(t.ECDHCurve)),
@@ -254,7 +255,7 @@ func (s *Set) addSession(t TLSSession) {
 // AddHTTP implements Sink.
 func (s *Set) AddHTTP(r HTTPRequest) {
 	tally(&r.Count, r.FirstSeen, &r.LastSeen)
-	key := r.Flow.Client.Addr().String() + "|" + r.Flow.Server.String() + "|" + r.Shape()
+	key := r.Flow.Client.Addr().String() + "|" + r.Flow.serverKey() + "|" + r.Shape()
 	keep(s, &s.http, &s.HTTP, "http_shapes"+notKeptSuffix, key, &r, func(o *HTTPRequest, r HTTPRequest) {
 		o.Count += r.Count
 		Widen(&o.FirstSeen, &o.LastSeen, r.FirstSeen, r.LastSeen)
@@ -264,7 +265,7 @@ func (s *Set) AddHTTP(r HTTPRequest) {
 // AddCredential implements Sink.
 func (s *Set) AddCredential(c Credential) {
 	tally(&c.Count, c.FirstSeen, &c.LastSeen)
-	key := strings.Join([]string{c.Flow.Client.Addr().String(), c.Flow.Server.String(), c.Kind, c.Where, c.User, c.Hash}, "|")
+	key := strings.Join([]string{c.Flow.Client.Addr().String(), c.Flow.serverKey(), c.Kind, c.Where, c.User, c.Hash}, "|")
 	keep(s, &s.creds, &s.Credentials, "credentials"+notKeptSuffix, key, &c, func(o *Credential, c Credential) {
 		o.Count += c.Count
 		Widen(&o.FirstSeen, &o.LastSeen, c.FirstSeen, c.LastSeen)
@@ -274,7 +275,7 @@ func (s *Set) AddCredential(c Credential) {
 // AddMQTT implements Sink.
 func (s *Set) AddMQTT(m MQTTConnect) {
 	tally(&m.Count, m.FirstSeen, &m.LastSeen)
-	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.ProtocolName,
+	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.serverKey(), m.ProtocolName,
 		strconv.Itoa(int(m.ProtocolLevel)), m.ClientID, m.Username, strconv.FormatBool(m.HasUsername),
 		strconv.FormatBool(m.HasPassword)}, "|")
 	keep(s, &s.mqtt, &s.MQTT, "mqtt"+notKeptSuffix, key, &m, func(o *MQTTConnect, m MQTTConnect) {
@@ -286,7 +287,7 @@ func (s *Set) AddMQTT(m MQTTConnect) {
 // AddHL7 implements Sink.
 func (s *Set) AddHL7(m HL7Message) {
 	tally(&m.Count, m.FirstSeen, &m.LastSeen)
-	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.SendingApp, m.SendingFacility,
+	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.serverKey(), m.SendingApp, m.SendingFacility,
 		m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent, m.Version, strconv.FormatBool(m.IsAck), m.AckCode}, "|")
 	kept, added := keep(s, &s.hl7, &s.HL7, "hl7"+notKeptSuffix, key, &m, func(o *HL7Message, m HL7Message) {
 		o.Count += m.Count
@@ -306,7 +307,7 @@ func (s *Set) AddHL7(m HL7Message) {
 // AddDICOM implements Sink.
 func (s *Set) AddDICOM(a DICOMAssociation) {
 	tally(&a.Count, a.FirstSeen, &a.LastSeen)
-	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.Server.String(), a.CallingAE, a.CalledAE,
+	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.serverKey(), a.CallingAE, a.CalledAE,
 		a.Result, a.ImplClassUID, a.ImplVersion, strings.Join(a.AbstractSyntaxes, ","), strings.Join(a.Roles, ","),
 		strconv.Itoa(a.AcceptedContexts), strconv.Itoa(a.RejectedContexts)}, "|")
 	keep(s, &s.dicom, &s.DICOM, "dicom"+notKeptSuffix, key, &a, func(o *DICOMAssociation, a DICOMAssociation) {
@@ -321,6 +322,9 @@ func (s *Set) AddDICOM(a DICOMAssociation) {
 // AddService implements Sink. A port seen with a more specific protocol keeps it.
 func (s *Set) AddService(v Service) {
 	key := v.Transport + "/" + v.Server.String() + "/" + string(v.Source)
+	if v.Via != "" {
+		key += "/" + v.Via + "/" + v.Target
+	}
 	if o := s.Services[key]; o != nil {
 		Widen(&o.FirstSeen, &o.LastSeen, v.FirstSeen, v.LastSeen)
 		if o.Protocol == "" || o.Protocol == "unknown" {

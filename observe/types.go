@@ -30,19 +30,56 @@ type Endpoint = netip.AddrPort
 // Flow names a conversation by its client and server. The client is the side that
 // opened it (SYN) or, when the capture starts mid-stream, the side a dissector
 // recognised as the client from content.
+//
+// A conversation carried in a proxy's tunnel (HTTP CONNECT, SOCKS4/4a/5) is about the
+// tunnel's target, not the proxy: Server is the target the client named, and Via the
+// proxy's endpoint the bytes were seen going to. A target named by a host name
+// (CONNECT pump.example:443, a SOCKS5 domain, SOCKS4a) has no address on the wire: then
+// Server stays the proxy's endpoint (the only address seen; Via equals it) and Target
+// holds the name and port, "pump.example:443", which every record that names the
+// server carries beside it.
 type Flow struct {
 	Client Endpoint
 	Server Endpoint
+	Via    Endpoint // the proxy whose tunnel carried the conversation; zero when direct
+	Target string   // "host:port" of a tunnel's target named by host name; "" otherwise
 }
 
 // String renders the flow for evidence and errors.
-func (f Flow) String() string { return f.Client.String() + " -> " + f.Server.String() }
+func (f Flow) String() string { return f.Client.String() + " -> " + f.ServerName() }
+
+// ServerName is how the server is named to a reader: "10.20.1.7:443", or for a
+// tunnel's target "10.20.1.7:443 via proxy 10.0.0.5:3128" and "pump.example:443 via
+// proxy 10.0.0.5:3128".
+func (f Flow) ServerName() string {
+	switch {
+	case f.Target != "":
+		return f.Target + " via proxy " + f.Via.String()
+	case f.Via.IsValid():
+		return f.Server.String() + " via proxy " + f.Via.String()
+	}
+	return f.Server.String()
+}
+
+// serverKey is the server part of an aggregation key: a tunnel's target by name, or
+// through a proxy, is kept apart from the proxy itself and from a direct conversation.
+func (f Flow) serverKey() string {
+	if !f.Via.IsValid() {
+		return f.Server.String()
+	}
+	return f.Server.String() + "|" + f.Via.String() + "|" + f.Target
+}
 
 // Service is a listening port seen to speak a protocol.
 type Service struct {
-	Server    Endpoint  `json:"-"`
-	Transport string    `json:"transport"` // "tcp" or "udp"
-	Protocol  string    `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", ...
+	Server    Endpoint `json:"-"`
+	Transport string   `json:"transport"` // "tcp" or "udp"
+	Protocol  string   `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", ...
+	// Via and Target say that the service was reached through a proxy's tunnel (see
+	// Flow): Via the proxy, Target the service's name and port when the client named it
+	// by host name (Server is then the proxy's endpoint).
+	Via       string    `json:"via_proxy,omitempty"`
+	Target    string    `json:"target,omitempty"`
 	Source    Source    `json:"source"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
@@ -159,6 +196,19 @@ type CertSighting struct {
 	// internal/scan: cleaned, with forward slashes), Position its place in the file; ""
 	// for a certificate seen on the network.
 	File string `json:"file,omitempty"`
+	// Via is the proxy ("10.0.0.5:3128") whose tunnel carried the handshake, and Target
+	// the tunnel's target when named by host name ("pump.example:443"; Endpoint is then
+	// the proxy's): see Flow.
+	Via    string `json:"via_proxy,omitempty"`
+	Target string `json:"target,omitempty"`
+}
+
+// viaText is a proxy endpoint as records write it: "" when direct.
+func viaText(ep Endpoint) string {
+	if !ep.IsValid() {
+		return ""
+	}
+	return ep.String()
 }
 
 // Certificate is one distinct certificate (by DER) and every place it was seen.

@@ -222,6 +222,19 @@ func target(host string, port int) string {
 	return term(findings.Target(host, port))
 }
 
+// proxied renders a server reached through a proxy's tunnel (observe.Flow): "host:port
+// via proxy P", or for a target the client named by host name "name:port via proxy P";
+// a direct one as target does.
+func proxied(host string, port int, via, name string) string {
+	switch {
+	case name != "":
+		return term(name + " via proxy " + via)
+	case via != "":
+		return target(host, port) + term(" via proxy "+via)
+	}
+	return target(host, port)
+}
+
 // location renders where a finding is (findings.Finding.Location): its target, or the
 // file and place that held it ("certs/chain.pem#2"), "-" when neither is known.
 func location(f interface{ Location() string }) string {
@@ -412,7 +425,7 @@ func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) er
 		if p := probed[findings.Target(s.Host, s.Port)]; p != nil {
 			ver, suite = versionsText(p.Versions), acceptedSuites(p)
 		}
-		tb.rows = append(tb.rows, []string{target(s.Host, s.Port), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
+		tb.rows = append(tb.rows, []string{proxied(s.Host, s.Port, s.Via, s.Target), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
 	}
 	return tb.render(b, total, false)
 }

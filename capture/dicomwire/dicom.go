@@ -65,7 +65,7 @@ func Detect(first []byte) dissect.Match {
 	case first[7] != 1:
 		return dissect.Match{}
 	}
-	return dissect.Match{Verdict: dissect.Yes}
+	return dissect.Match{Verdict: dissect.Yes, FromClient: true} // only the association's requester sends it
 }
 
 // New starts a DICOM stream dissector.

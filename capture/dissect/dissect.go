@@ -6,6 +6,7 @@
 package dissect
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/medscan/medscan/observe"
@@ -40,6 +41,11 @@ type Match struct {
 	// ServerHello, an FTP "220" banner). The engine then corrects a flow whose roles it
 	// guessed wrongly, as it must for a capture that starts mid-stream or holds one side.
 	FromServer bool
+	// FromClient is true when the bytes can only have come from the client (an HTTP
+	// request line, a TLS ClientHello, an MQTT CONNECT). The engine trusts it over the
+	// port order it guessed from: a client on a lower port than its server is real
+	// (a capture that starts mid-stream, a service on a high port).
+	FromClient bool
 }
 
 // Context is what a stream dissector needs besides bytes.
@@ -54,6 +60,18 @@ type Context struct {
 	// false when the engine will not track it. Nil when the engine offers no such
 	// service: a dissector then simply does not follow the connection.
 	Expect func(x Expectation) bool
+}
+
+// Service is the TCP service of the context's flow, as the engine records it (through
+// a proxy's tunnel when the flow has one), for a stream that adds what the server said
+// of itself (observe.Service Software, StartTLS).
+func (c *Context) Service(protocol string, t time.Time) observe.Service {
+	v := observe.Service{Server: c.Flow.Server, Transport: "tcp", Protocol: protocol, Source: c.Source,
+		FirstSeen: t, LastSeen: t}
+	if c.Flow.Via.IsValid() {
+		v.Via, v.Target = c.Flow.Via.String(), c.Flow.Target
+	}
+	return v
 }
 
 // Stream receives the reassembled bytes of one flow, both directions.
@@ -103,4 +121,48 @@ type Handoff interface {
 // direction. A value outside 0..len(chunk) is ignored.
 type HandoffRest interface {
 	Rest() int
+}
+
+// Tunnel is implemented by the handing-off streams of proxies (HTTP CONNECT, SOCKS4/4a/5):
+// the bytes after the handoff are a conversation with the tunnel's target, not with the
+// proxy. When Handoff returns true, the engine asks TunnelTarget for the target the
+// client named and the proxy agreed to: an address (addr valid) or a host name (name
+// non-empty, at most 255 bytes), and its port. The streams after the handoff then see a
+// Context.Flow whose Server is the target (the proxy's endpoint when it is named by host
+// name, with Flow.Target holding "name:port") and whose Via is the proxy; ok false
+// leaves the flow as it was.
+type Tunnel interface {
+	TunnelTarget() (addr netip.Addr, name string, port uint16, ok bool)
+}
+
+// MaxTargetName is the longest host name a tunnel's target may have (a DNS name's limit,
+// and the most SOCKS5's one-byte length can say).
+const MaxTargetName = 255
+
+// TunnelHost reads a tunnel target's host as a client named it: an IP address (IPv6
+// bare, without brackets) or a host name of letters, digits, '-', '_' and '.', at most
+// MaxTargetName bytes. Anything else (control bytes, spaces, an empty name) is refused,
+// so no wire byte a reader could be fooled by reaches a record. A name is lowercased.
+func TunnelHost(b []byte) (addr netip.Addr, name string, ok bool) {
+	if len(b) == 0 || len(b) > MaxTargetName {
+		return netip.Addr{}, "", false
+	}
+	if a, err := netip.ParseAddr(string(b)); err == nil {
+		if a.Zone() != "" {
+			return netip.Addr{}, "", false
+		}
+		return a.Unmap(), "", true
+	}
+	n := make([]byte, len(b))
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return netip.Addr{}, "", false
+		}
+		n[i] = c
+	}
+	return netip.Addr{}, string(n), true
 }

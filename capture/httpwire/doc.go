@@ -26,6 +26,13 @@
 //     with an empty Method, so the server's banner and status are still seen.
 //   - Done is true only after a tunnel starts (CONNECT answered 2xx, or 101 Switching
 //     Protocols): otherwise HTTP keeps counting requests for as long as the flow lives.
+//     A CONNECT answered 2xx also hands off (dissect.Handoff): the tunnel's bytes go to
+//     detection again (TLS, or HTTP to the target), and TunnelTarget names the host and
+//     port of the request's authority-form target, "10.20.0.9:443", "[2001:db8::7]:443"
+//     or "pump.example:443" (read by dissect.TunnelHost; a target that does not parse
+//     hands off without one). The latest CONNECT is the one answered: a client waits for
+//     the answer before it sends into the tunnel. A 101 upgrade (WebSocket, h2c) does
+//     not hand off.
 //
 // Image rules: a download of firmware or software is recognised in a 2xx response with a
 // body, so that package rules can report updates fetched in clear (cleartext-update):

@@ -2,6 +2,7 @@ package httpwire
 
 import (
 	"bytes"
+	"net/netip"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -43,7 +44,7 @@ func Detect(first []byte) dissect.Match {
 		switch {
 		case len(first) > len(m):
 			if string(first[:len(m)]) == m && first[len(m)] == ' ' {
-				return dissect.Match{Verdict: dissect.Yes}
+				return dissect.Match{Verdict: dissect.Yes, FromClient: true}
 			}
 		case string(first) == (m + " ")[:len(first)]:
 			more = true
@@ -116,6 +117,51 @@ type stream struct {
 	paired  bool                  // false after a gap: requests and responses are emitted apart
 	tunnel  bool
 	dl      download // the 2xx response whose body is being examined for an image
+
+	// The target of the latest CONNECT request; a 2xx answer to a CONNECT hands the flow
+	// off (dissect.Handoff) with it as the tunnel's target (dissect.Tunnel). A client
+	// waits for that answer before it sends into the tunnel, so the latest CONNECT is
+	// the one answered.
+	connectTo connectTarget
+	handoff   bool
+}
+
+// connectTarget is where a CONNECT request asked to be connected.
+type connectTarget struct {
+	addr netip.Addr
+	name string
+	port uint16
+	ok   bool
+}
+
+// parseConnect reads a CONNECT request's authority-form target: "host:port",
+// "10.0.0.9:443" or "[2001:db8::7]:443".
+func parseConnect(tg []byte) connectTarget {
+	c := bytes.LastIndexByte(tg, ':')
+	if c <= 0 {
+		return connectTarget{}
+	}
+	host, p := tg[:c], tg[c+1:]
+	if host[0] == '[' {
+		if len(host) < 3 || host[len(host)-1] != ']' {
+			return connectTarget{}
+		}
+		host = host[1 : len(host)-1]
+		if bytes.IndexByte(host, ':') < 0 {
+			return connectTarget{}
+		}
+	} else if bytes.IndexByte(host, ':') >= 0 {
+		return connectTarget{}
+	}
+	port, ok := decimal(p)
+	if !ok || port <= 0 || port > 65535 || len(p) > 5 {
+		return connectTarget{}
+	}
+	addr, name, ok := dissect.TunnelHost(host)
+	if !ok {
+		return connectTarget{}
+	}
+	return connectTarget{addr: addr, name: name, port: uint16(port), ok: true}
 }
 
 func (s *stream) count(name string) {
@@ -265,6 +311,9 @@ func (s *stream) requestLine(h *half, line []byte, t time.Time) {
 	h.msg.FirstSeen, h.msg.LastSeen, h.msg.Count = t, t, 1
 	h.msg.Flow = s.ctx.Flow
 	s.target(h, bytes.TrimSpace(target))
+	if method == "CONNECT" {
+		s.connectTo = parseConnect(bytes.TrimSpace(target))
+	}
 }
 
 // requestVersion accepts a request's HTTP/1.x version as servers do: "HTTP/1.1",
@@ -557,6 +606,9 @@ func (s *stream) endHeaders(h *half) {
 	}
 	s.answer(h.msg, body, h.encoded || h.teOther)
 	if tunnel {
+		// What a CONNECT tunnel carries is offered to detection again (TLS, or HTTP to
+		// the target); a 101 upgrade's WebSocket or h2c frames are not.
+		s.handoff = h.connect && code != 101
 		s.startTunnel()
 	}
 }
@@ -669,6 +721,16 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 
 // Done implements dissect.Stream.
 func (s *stream) Done() bool { return s.tunnel }
+
+// Handoff implements dissect.Handoff: true once a CONNECT was answered 2xx, so that the
+// bytes in the tunnel are offered to detection again.
+func (s *stream) Handoff() bool { return s.handoff }
+
+// TunnelTarget implements dissect.Tunnel: the host and port the answered CONNECT named.
+func (s *stream) TunnelTarget() (netip.Addr, string, uint16, bool) {
+	t := s.connectTo
+	return t.addr, t.name, t.port, s.handoff && t.ok
+}
 
 // End implements dissect.Stream.
 func (s *stream) End(time.Time) {

@@ -368,8 +368,9 @@ func (s *stream) response(m []byte) bool {
 
 // service records the server's answer to StartTLS on its service.
 func (s *stream) service(starttls string) {
-	s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "ldap",
-		Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, StartTLS: starttls})
+	v := s.ctx.Service("ldap", s.t)
+	v.StartTLS = starttls
+	s.ctx.Sink.AddService(v)
 }
 
 // Gap implements dissect.Stream: the direction's framing is lost.

@@ -18,7 +18,7 @@ var (
 )
 
 var (
-	yes       = dissect.Match{Verdict: dissect.Yes}
+	yesClient = dissect.Match{Verdict: dissect.Yes, FromClient: true} // a command
 	yesServer = dissect.Match{Verdict: dissect.Yes, FromServer: true}
 	needMore  = dissect.Match{Verdict: dissect.NeedMore}
 	no        = dissect.Match{}
@@ -75,7 +75,7 @@ func DetectFTP(first []byte) dissect.Match {
 		}
 		return m
 	}
-	if m, ok := firstMatch(first, yes, "USER ", "AUTH TLS", "AUTH SSL"); ok {
+	if m, ok := firstMatch(first, yesClient, "USER ", "AUTH TLS", "AUTH SSL"); ok {
 		return m
 	}
 	return no
@@ -98,7 +98,7 @@ func DetectPOP3(first []byte) dissect.Match {
 			return needMore // "AUTH T": TLS (FTP) or another mechanism (POP3)?
 		}
 	}
-	if m, ok := firstMatch(first, yes, "USER ", "APOP ", "AUTH "); ok {
+	if m, ok := firstMatch(first, yesClient, "USER ", "APOP ", "AUTH "); ok {
 		return m
 	}
 	return no
@@ -133,7 +133,7 @@ func DetectIMAP(first []byte) dissect.Match {
 	if string(first[:i]) == "220" {
 		return no // an FTP or SMTP server's greeting ("220 LOGIN ready"), which those detectors claim
 	}
-	if m, ok := firstMatch(first[i+1:], yes, imapCommands...); ok {
+	if m, ok := firstMatch(first[i+1:], yesClient, imapCommands...); ok {
 		return m
 	}
 	if len(first) == i+1 {

@@ -42,7 +42,7 @@ func Detect(first []byte) dissect.Match {
 		k := min(len(v), len(name))
 		if string(v[:k]) == name[:k] {
 			if k == len(name) {
-				return dissect.Match{Verdict: dissect.Yes}
+				return dissect.Match{Verdict: dissect.Yes, FromClient: true} // CONNECT: only a client sends it
 			}
 			return need
 		}

@@ -225,8 +225,10 @@ func (s *stream) server(p []byte) bool {
 			if g.caps&capSSL != 0 {
 				tls = observe.StartTLSOffered
 			}
-			s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "mysql",
-				Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, Software: g.version, StartTLS: tls})
+			v := s.ctx.Service("mysql", s.t)
+			v.Software = g.version
+			v.StartTLS = tls
+			s.ctx.Sink.AddService(v)
 			return true
 		}
 	}

@@ -229,8 +229,10 @@ func (s *stream) serverMessage(m []byte) bool {
 
 // service records what the server said about itself on its service.
 func (s *stream) service(software, starttls string) {
-	s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "postgresql",
-		Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, Software: software, StartTLS: starttls})
+	v := s.ctx.Service("postgresql", s.t)
+	v.Software = software
+	v.StartTLS = starttls
+	s.ctx.Sink.AddService(v)
 }
 
 // clientUntyped reads an SSLRequest, GSSENCRequest or StartupMessage.

@@ -17,6 +17,7 @@ import (
 	"github.com/medscan/medscan/capture/pgwire"
 	"github.com/medscan/medscan/capture/smtpwire"
 	"github.com/medscan/medscan/capture/snmpwire"
+	"github.com/medscan/medscan/capture/sockswire"
 	"github.com/medscan/medscan/capture/telnetwire"
 	"github.com/medscan/medscan/capture/tftpwire"
 	"github.com/medscan/medscan/capture/tlswire"
@@ -40,6 +41,9 @@ func All() []dissect.Dissector {
 		pgwire.Dissector,
 		ldapwire.Dissector,
 		xmppwire.Dissector,
+		// SOCKS late: its client greeting is a few binary bytes (05 01 00), which the
+		// exact detectors above never claim.
+		sockswire.Dissector,
 		// Telnet last: its Detect wants an option negotiation (IAC WILL/WONT/DO/DONT),
 		// which no other protocol here begins with, and it is the rarest.
 		telnetwire.Dissector,

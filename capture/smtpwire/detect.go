@@ -11,7 +11,7 @@ import (
 var Dissector = dissect.Dissector{Name: "smtp", Detect: Detect, New: New}
 
 var (
-	yes       = dissect.Match{Verdict: dissect.Yes}
+	yesClient = dissect.Match{Verdict: dissect.Yes, FromClient: true} // a command
 	yesServer = dissect.Match{Verdict: dissect.Yes, FromServer: true}
 	needMore  = dissect.Match{Verdict: dissect.NeedMore}
 	no        = dissect.Match{}
@@ -52,7 +52,7 @@ func Detect(first []byte) dissect.Match {
 	for _, p := range [...]string{"EHLO ", "HELO "} {
 		full, partial := prefixFold(first, p)
 		if full {
-			return yes
+			return yesClient
 		}
 		more = more || partial
 	}

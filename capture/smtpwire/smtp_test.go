@@ -424,7 +424,7 @@ func TestBodyNotBuffered(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	y, ys, n, m := dissect.Match{Verdict: dissect.Yes}, yesServer, dissect.Match{}, needMore
+	y, ys, n, m := dissect.Match{Verdict: dissect.Yes, FromClient: true}, yesServer, dissect.Match{}, needMore
 	for _, tc := range []struct {
 		in   string
 		want dissect.Match

@@ -29,8 +29,9 @@ const (
 const maxRecord = 1<<14 + 2048
 
 // Detect recognises a TLS record header or an SSLv2-compatible hello at the start of a
-// direction. Only hellos and the server's first messages decide FromServer; an alert or
-// application data record (a capture that starts mid-flow) says Yes without a side.
+// direction. Only hellos and the server's first messages decide a side (FromClient,
+// FromServer); an alert or application data record (a capture that starts mid-flow)
+// says Yes without one.
 func Detect(b []byte) dissect.Match {
 	if len(b) == 0 {
 		return dissect.Match{Verdict: dissect.NeedMore}
@@ -70,7 +71,7 @@ func Detect(b []byte) dissect.Match {
 		}
 		switch b[5] {
 		case hsClientHello:
-			return dissect.Match{Verdict: dissect.Yes}
+			return dissect.Match{Verdict: dissect.Yes, FromClient: true}
 		case hsServerHello, hsCertificate, hsServerKeyExchange, hsCertificateRequest, hsServerHelloDone, hsHelloRequest:
 			return dissect.Match{Verdict: dissect.Yes, FromServer: true}
 		}
@@ -95,7 +96,7 @@ func detectSSLv2(b []byte) dissect.Match {
 			return dissect.Match{Verdict: dissect.NeedMore}
 		}
 		if (b[3] == 0 && b[4] == 2) || (b[3] == 3 && b[4] <= 4) {
-			return dissect.Match{Verdict: dissect.Yes}
+			return dissect.Match{Verdict: dissect.Yes, FromClient: true}
 		}
 	case sslv2ServerHello:
 		// type, session-id-hit, certificate type, version, three lengths: 11 bytes.

@@ -218,8 +218,9 @@ func (s *stream) tag(dir dissect.Direction, t []byte) {
 
 // service records what the server said about STARTTLS on its service.
 func (s *stream) service(starttls string) {
-	s.ctx.Sink.AddService(observe.Service{Server: s.ctx.Flow.Server, Transport: "tcp", Protocol: "xmpp",
-		Source: s.ctx.Source, FirstSeen: s.t, LastSeen: s.t, StartTLS: starttls})
+	v := s.ctx.Service("xmpp", s.t)
+	v.StartTLS = starttls
+	s.ctx.Sink.AddService(v)
 }
 
 // attr returns the value of a quoted attribute in a tag.

@@ -180,14 +180,18 @@ var (
 )
 
 // benchCapture generates, once per process, a capture with the ward's protocol mix of at
-// least MEDSCAN_BENCH_MB megabytes (default 200).
+// least MEDSCAN_BENCH_MB megabytes (default 200), over MEDSCAN_BENCH_SITES hospitals
+// (default 1; each site has its own hosts, certificates and devices, so findings and
+// hosts grow with it as they do across a health system).
 func benchCapture(b *testing.B) string {
 	benchOnce.Do(func() {
-		mb := 200
-		if v := os.Getenv("MEDSCAN_BENCH_MB"); v != "" {
-			if _, err := fmt.Sscan(v, &mb); err != nil {
-				benchErr = err
-				return
+		mb, sites := 200, 1
+		for name, v := range map[string]*int{"MEDSCAN_BENCH_MB": &mb, "MEDSCAN_BENCH_SITES": &sites} {
+			if s := os.Getenv(name); s != "" {
+				if _, err := fmt.Sscan(s, v); err != nil {
+					benchErr = fmt.Errorf("%s=%q: %w", name, s, err)
+					return
+				}
 			}
 		}
 		dir, err := os.MkdirTemp("", "medscan-bench")
@@ -201,7 +205,7 @@ func benchCapture(b *testing.B) string {
 			benchErr = err
 			return
 		}
-		if err := ward.Generate(f, ward.Options{MinBytes: int64(mb) << 20}); err != nil {
+		if err := ward.Generate(f, ward.Options{MinBytes: int64(mb) << 20, Sites: sites}); err != nil {
 			benchErr = err
 		}
 		if err := f.Close(); err != nil && benchErr == nil {

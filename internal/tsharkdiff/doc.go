@@ -22,6 +22,12 @@
 // postgresql, slapd and ldap-utils, prosody); a missing one skips its test, or fails it
 // under MEDSCAN_REQUIRE_TSHARK=1.
 //
+// TestProxiesAgainstTshark (proxy_test.go) sends curl's TLS through squid (HTTP CONNECT),
+// dante (SOCKS4) and microsocks (SOCKS5 with a password): tshark is told that those
+// ports speak SOCKS and HTTP (-d), and a tunnelled handshake, which medscan reports on
+// the tunnel's target with the proxy as via_proxy, is compared on the proxy's port, where
+// tshark sees it.
+//
 // Invariants: the test never downloads anything and never talks to an address other
 // than 127.0.0.1 or ::1; every process it starts is bounded in time and killed when the
 // test ends. Without tshark it skips, saying so, unless MEDSCAN_REQUIRE_TSHARK=1, which
