@@ -57,6 +57,9 @@
 //     the old stream was given) are offered to every Detect again. Because Data takes
 //     whole chunks, a dissector that hands off must become done at the end of a chunk;
 //     STARTTLS guarantees it, since the client starts TLS only after the server's reply.
+//     The one exception, MySQL's SSL Request, which the client follows at once with its
+//     ClientHello, says how many bytes of the chunk follow the upgrade
+//     (dissect.HandoffRest), and those go to the new detection.
 //     The service keeps the protocol of the flow's first claim (SMTP that upgraded is an
 //     SMTP service); the upgrade is counted as starttls_handoffs.
 //   - A proxy's stream that hands off (HTTP CONNECT answered 2xx, a SOCKS CONNECT

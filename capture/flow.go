@@ -614,7 +614,17 @@ func (e *Engine) deliver(f *flow, side uint8, b []byte, ts time.Time) {
 	case stStream:
 		f.stream.Data(f.dir(side), b, ts)
 		if f.stream.Done() {
+			rest := 0
+			if r, ok := f.stream.(dissect.HandoffRest); ok {
+				if n := r.Rest(); n > 0 && n <= len(b) {
+					rest = n
+				}
+			}
 			e.streamDone(f, ts)
+			if rest > 0 && f.state == stDetect {
+				// The upgrade began inside this chunk: its tail is the new protocol's start.
+				e.detect(f, side, b[len(b)-rest:], ts)
+			}
 		}
 	case stDetect:
 		e.detect(f, side, b, ts)
@@ -635,7 +645,10 @@ const maxHandoffs = 2
 // to the old stream is replayed, and the chunk on which it became done counts as its own:
 // Data takes whole chunks, so a dissector that hands off must become done at a chunk
 // boundary. STARTTLS gives one: the client sends its ClientHello only after the server's
-// go-ahead, so the upgrade reply ends a segment and the TLS bytes start new ones.
+// go-ahead, so the upgrade reply ends a segment and the TLS bytes start new ones. A
+// stream whose upgrade can fall inside a chunk (MySQL's SSL Request, followed at once by
+// the ClientHello) says how much of the chunk follows it (dissect.HandoffRest), and
+// deliver offers that tail to the new detection.
 func (e *Engine) streamDone(f *flow, ts time.Time) {
 	e.cnt[cStreamsDone]++
 	handoff := false

@@ -77,6 +77,20 @@ func (g *guarded) Handoff() (ok bool) {
 	return h.Handoff()
 }
 
+// Rest forwards to the inner stream when it can hand off inside a chunk
+// (dissect.HandoffRest); otherwise, or when it broke, no bytes follow the upgrade.
+func (g *guarded) Rest() (n int) {
+	if g.broken {
+		return 0
+	}
+	r, is := g.st.(dissect.HandoffRest)
+	if !is {
+		return 0
+	}
+	defer g.recover("Rest")
+	return r.Rest()
+}
+
 // TunnelTarget forwards to the inner stream when it is a proxy's (dissect.Tunnel); a
 // stream that is not, or that broke, names no target.
 func (g *guarded) TunnelTarget() (addr netip.Addr, name string, port uint16, ok bool) {

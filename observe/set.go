@@ -330,6 +330,14 @@ func (s *Set) AddService(v Service) {
 		if o.Protocol == "" || o.Protocol == "unknown" {
 			o.Protocol = v.Protocol
 		}
+		if o.Software == "" {
+			o.Software = v.Software
+		}
+		// An offer outweighs a refusal or silence seen on another connection: the
+		// server can do TLS.
+		if v.StartTLS != "" && (o.StartTLS == "" || v.StartTLS == StartTLSOffered) {
+			o.StartTLS = v.StartTLS
+		}
 		return
 	}
 	if len(s.Services) >= MaxServices {

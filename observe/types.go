@@ -74,7 +74,7 @@ func (f Flow) serverKey() string {
 type Service struct {
 	Server    Endpoint `json:"-"`
 	Transport string   `json:"transport"` // "tcp" or "udp"
-	Protocol  string   `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet", ...
+	Protocol  string   `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", ...
 	// Via and Target say that the service was reached through a proxy's tunnel (see
 	// Flow): Via the proxy, Target the service's name and port when the client named it
 	// by host name (Server is then the proxy's endpoint).
@@ -83,7 +83,22 @@ type Service struct {
 	Source    Source    `json:"source"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// Software is what the server named itself in the protocol's greeting (a MySQL or
+	// MariaDB version such as "5.5.5-10.11.6-MariaDB", PostgreSQL's server_version),
+	// cleaned and bounded; "" when the protocol names nothing or it was not seen.
+	Software string `json:"software,omitempty"`
+	// StartTLS is what the server said about upgrading the connection to TLS in place,
+	// for protocols that can: StartTLSOffered, StartTLSNotOffered, StartTLSRefused, or
+	// "" when nothing told.
+	StartTLS string `json:"starttls,omitempty"`
 }
+
+// What a server said about upgrading to TLS in place (Service.StartTLS).
+const (
+	StartTLSOffered    = "offered"     // advertised it (MySQL CLIENT_SSL, XMPP <starttls/>) or accepted a request
+	StartTLSNotOffered = "not-offered" // its greeting lists what it can do, and TLS is not among it
+	StartTLSRefused    = "refused"     // a client asked and the server declined (PostgreSQL 'N', an LDAP or XMPP failure)
+)
 
 // Host is an address seen on the network, with the hardware addresses seen using it.
 type Host struct {
@@ -324,7 +339,7 @@ type HTTPRequest struct {
 // a keyed hash, so that the same secret on forty devices shows as one.
 type Credential struct {
 	Flow      Flow      `json:"-"`
-	Protocol  string    `json:"protocol"` // "http", "mqtt", "ftp", "pop3", "imap", "telnet", "snmp"
+	Protocol  string    `json:"protocol"` // "http", "mqtt", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", "snmp"
 	Kind      string    `json:"kind"`     // e.g. "http-basic", "http-bearer", "api-key-header", "url-secret", "mqtt-password", "ftp-password"
 	Where     string    `json:"where"`    // header or parameter name, command
 	User      string    `json:"user"`     // user name where there is one

@@ -11,7 +11,16 @@
 // directories), the shared corpus (../shared/corpus/pcap beside the repository), the
 // committed ward capture (fixtures/ward.pcapng), and captures the test makes itself of
 // real software (openssl s_server and s_client, curl against net/http) on the loopback
-// interface with tcpdump or dumpcap.
+// interface with tcpdump or dumpcap. starttls_test.go captures servers that upgrade to
+// TLS in place — MariaDB (mariadb --ssl), PostgreSQL (psql sslmode=require), slapd
+// (ldapsearch -ZZ, TLS 1.1 only) and Prosody (an XMPP client written in the test), each
+// with a self-signed certificate and each also taking one login in clear — and requires
+// medscan to agree with tshark, told each port's protocol with -d so that its own
+// STARTTLS code reads the upgrade, to name the service by its protocol, to raise the
+// findings the legacy settings call for, and to write no planted password out, in its
+// report or its store. These servers come from Debian packages (mariadb-server,
+// postgresql, slapd and ldap-utils, prosody); a missing one skips its test, or fails it
+// under MEDSCAN_REQUIRE_TSHARK=1.
 //
 // TestProxiesAgainstTshark (proxy_test.go) sends curl's TLS through squid (HTTP CONNECT),
 // dante (SOCKS4) and microsocks (SOCKS5 with a password): tshark is told that those

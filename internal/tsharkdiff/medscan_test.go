@@ -147,8 +147,14 @@ type msSession struct {
 // judge: a capture given from outside may be truncated.
 func runMedscan(t *testing.T, file string) msReport {
 	t.Helper()
+	return runMedscanIn(t, file, t.TempDir())
+}
+
+// runMedscanIn is runMedscan with the store (m.db and what SQLite writes beside it) in
+// work, for a test that reads the store's files afterwards.
+func runMedscanIn(t *testing.T, file, work string) msReport {
+	t.Helper()
 	bin := medscanBinary(t)
-	work := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "scan", "--pcap", file, "--format", "json", "--db", filepath.Join(work, "m.db"), "-q")
