@@ -55,9 +55,11 @@ type Set struct {
 	Probes       []*ProbeEndpoint
 	ProbeHosts   map[netip.Addr]*ProbeHost
 	KeyFiles     []*KeyFile // private keys found in files read for certificates
-	Assets       []*Asset   // the inventory, set by package inventory after the capture is read
-	Problems     []Problem
-	Counters     []Counter
+	// SensorPaths are the tunnels traffic reached the sensor through, by Path.
+	SensorPaths map[string]*SensorPath
+	Assets      []*Asset // the inventory, set by package inventory after the capture is read
+	Problems    []Problem
+	Counters    []Counter
 
 	tls   Index[string, *TLSSession]
 	http  Index[string, *HTTPRequest]
@@ -74,30 +76,35 @@ type Set struct {
 
 // The caps on each kind of observation a Set keeps (see Set).
 const (
-	MaxTLSShapes      = 50000
-	MaxHTTPShapes     = 20000
-	MaxCredentials    = 20000
-	MaxMQTT           = 20000
-	MaxHL7            = 20000
-	MaxDICOM          = 20000
-	MaxNames          = 100000
-	MaxDHCP           = 50000
-	MaxTransfers      = 20000
-	MaxProbes         = 100000
-	MaxServices       = 100000
-	MaxHosts          = 1 << 20
-	MaxCertificates   = 100000
-	MaxCertSightings  = 10000 // places kept per certificate
-	MaxProbeHosts     = 100000
-	MaxKeyFiles       = 20000
-	maxSessionAlerts  = 16
-	maxHostMACs       = 64
-	notKeptSuffix     = "_not_kept"
-	sightingsNotKept  = "cert_sightings" + notKeptSuffix
-	certsNotKept      = "certificates" + notKeptSuffix
-	servicesNotKept   = "services" + notKeptSuffix
-	hostsNotKept      = "hosts" + notKeptSuffix
-	probeHostsNotKept = "probe_hosts" + notKeptSuffix
+	MaxTLSShapes     = 50000
+	MaxHTTPShapes    = 20000
+	MaxCredentials   = 20000
+	MaxMQTT          = 20000
+	MaxHL7           = 20000
+	MaxDICOM         = 20000
+	MaxNames         = 100000
+	MaxDHCP          = 50000
+	MaxTransfers     = 20000
+	MaxProbes        = 100000
+	MaxServices      = 100000
+	MaxHosts         = 1 << 20
+	MaxCertificates  = 100000
+	MaxCertSightings = 10000 // places kept per certificate
+	MaxProbeHosts    = 100000
+	MaxKeyFiles      = 20000
+	maxSessionAlerts = 16
+	maxHostMACs      = 64
+	// MaxHostSensorPaths bounds the sensor paths kept per host; MaxSensorPaths those of
+	// a Set (beyond them, counted under sensor_paths_not_kept).
+	MaxHostSensorPaths = 8
+	MaxSensorPaths     = 4096
+	sensorPathsNotKept = "sensor_paths" + notKeptSuffix
+	notKeptSuffix      = "_not_kept"
+	sightingsNotKept   = "cert_sightings" + notKeptSuffix
+	certsNotKept       = "certificates" + notKeptSuffix
+	servicesNotKept    = "services" + notKeptSuffix
+	hostsNotKept       = "hosts" + notKeptSuffix
+	probeHostsNotKept  = "probe_hosts" + notKeptSuffix
 )
 
 // NewSet returns an empty Set.
@@ -107,6 +114,7 @@ func NewSet() *Set {
 		Services:     map[string]*Service{},
 		Hosts:        map[netip.Addr]*Host{},
 		ProbeHosts:   map[netip.Addr]*ProbeHost{},
+		SensorPaths:  map[string]*SensorPath{},
 	}
 	s.tls.Max, s.http.Max, s.creds.Max = MaxTLSShapes, MaxHTTPShapes, MaxCredentials
 	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
@@ -358,6 +366,62 @@ func (s *Set) AddHost(addr netip.Addr, mac string, t time.Time) {
 	}
 }
 
+// AddHostVia records that a host was seen inside the tunnel named by path (a
+// SensorPath's Path), and that it exists; a host keeps at most MaxHostSensorPaths paths,
+// the rest counted.
+func (s *Set) AddHostVia(addr netip.Addr, path string, t time.Time) {
+	s.AddHost(addr, "", t)
+	h := s.Hosts[addr]
+	if h == nil || path == "" || slices.Contains(h.SeenVia, path) {
+		return
+	}
+	if len(h.SeenVia) >= MaxHostSensorPaths {
+		s.count(sensorPathsNotKept, 1)
+		return
+	}
+	h.SeenVia = append(h.SeenVia, path)
+	slices.Sort(h.SeenVia)
+}
+
+// AddTunnelEndpoint records that addr carried the outer packets of a tunnel.
+func (s *Set) AddTunnelEndpoint(addr netip.Addr, t time.Time) {
+	s.AddHost(addr, "", t)
+	if h := s.Hosts[addr]; h != nil {
+		h.TunnelEndpoint = true
+	}
+}
+
+// AddSensorPath adds the packets of one sensor path, merging by Path.
+func (s *Set) AddSensorPath(p SensorPath) {
+	if s.SensorPaths == nil {
+		s.SensorPaths = map[string]*SensorPath{}
+	}
+	k := s.SensorPaths[p.Path]
+	if k == nil {
+		if len(s.SensorPaths) >= MaxSensorPaths {
+			s.count(sensorPathsNotKept, 1)
+			return
+		}
+		c := p
+		s.SensorPaths[p.Path] = &c
+		return
+	}
+	k.Packets += p.Packets
+	Widen(&k.FirstSeen, &k.LastSeen, p.FirstSeen, p.LastSeen)
+}
+
+// ERSPANSessions counts the distinct ERSPAN session IDs among the sensor paths: how many
+// SPAN sessions reach the sensor.
+func (s *Set) ERSPANSessions() int {
+	seen := map[int]bool{}
+	for _, p := range s.SensorPaths {
+		if p.Session >= 0 {
+			seen[p.Session] = true
+		}
+	}
+	return len(seen)
+}
+
 // Problem records a problem with the input.
 func (s *Set) Problem(p Problem) { s.Problems = append(s.Problems, p) }
 
@@ -424,6 +488,15 @@ func (s *Set) Merge(o *Set) {
 			s.AddHost(h.Addr, m, h.FirstSeen)
 		}
 		s.AddHost(h.Addr, "", h.LastSeen)
+		for _, v := range h.SeenVia {
+			s.AddHostVia(h.Addr, v, h.LastSeen)
+		}
+		if h.TunnelEndpoint {
+			s.AddTunnelEndpoint(h.Addr, h.LastSeen)
+		}
+	}
+	for _, p := range o.SensorPaths {
+		s.AddSensorPath(*p)
 	}
 	for _, n := range o.Names {
 		s.AddName(*n)
