@@ -90,8 +90,9 @@ var encapNames = [numEncaps]string{
 	encap6in4: "6in4", encap4in6: "4in6", encap6in6: "6in6",
 }
 
-// tunnelHop is one level of encapsulation: its kind, outer addresses, and identifier
-// (GRE key, ERSPAN session, VNI, TEID) when it has one.
+// tunnelHop is one level of encapsulation: its kind, outer addresses (in address order,
+// except ERSPAN's source and collector), and identifier (GRE key, ERSPAN session, VNI,
+// TEID) when it has one.
 type tunnelHop struct {
 	encap    uint8
 	hasID    bool
@@ -138,6 +139,11 @@ func (e *Engine) enter(encap uint8, src, dst netip.Addr, id uint32, hasID bool) 
 	if t.cur.n >= maxTunnelDepth {
 		e.cnt[cTunnelTooDeep]++
 		return false
+	}
+	if encap != encapERSPAN1 && encap != encapERSPAN2 && encap != encapERSPAN3 && dst.Less(src) {
+		// Both directions of a tunnel are one sensor path; an ERSPAN session only ever
+		// goes from the mirroring switch to the collector, which its path names.
+		src, dst = dst, src
 	}
 	t.cur.hops[t.cur.n] = tunnelHop{encap: encap, hasID: hasID, id: id, src: src, dst: dst}
 	t.cur.n++
@@ -260,7 +266,7 @@ func (p tunnelPath) String() string {
 
 func (h tunnelHop) String() string {
 	id := strconv.FormatUint(uint64(h.id), 10)
-	pair := h.src.String() + "→" + h.dst.String()
+	pair := h.src.String() + "↔" + h.dst.String()
 	switch h.encap {
 	case encapGRE:
 		if h.hasID {

@@ -65,8 +65,9 @@ type Host struct {
 
 // SensorPath is one way traffic reached the sensor inside a tunnel: the outer addresses
 // and identifier of each level of encapsulation, outermost first, rendered as Path (for
-// instance "ERSPAN session 7 from 10.1.1.1", "VXLAN VNI 100 10.0.0.1→10.0.0.2", levels
-// joined by " / "). Packets counts the packets that came that way.
+// instance "ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", "VXLAN VNI 100 10.0.0.1↔10.0.0.2":
+// both directions of a tunnel are one path, an ERSPAN session's one direction names its
+// switch; levels joined by " / "). Packets counts the packets that came that way.
 type SensorPath struct {
 	Path string `json:"path"`
 	// Encap names the innermost level's encapsulation: "gre", "erspan-i", "erspan-ii",
@@ -75,8 +76,8 @@ type SensorPath struct {
 	// Session is the ERSPAN session ID of the innermost level, -1 when it has none
 	// (ERSPAN type I and every other encapsulation).
 	Session int `json:"session"`
-	// Source is the outer source address of the innermost level (the mirroring switch
-	// of an ERSPAN session).
+	// Source is the outer source address of the innermost level for ERSPAN (the
+	// mirroring switch), the lower of its two outer addresses for the others.
 	Source    netip.Addr `json:"source"`
 	Packets   uint64     `json:"packets"`
 	FirstSeen time.Time  `json:"first_seen"`
