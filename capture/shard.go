@@ -33,7 +33,8 @@ const DroppedCounter = "dropped_by_medscan"
 // observe.Set, so decoding and dissection use several cores.
 //
 // A packet goes to the worker chosen by FlowHash of its two IP addresses, ports left
-// out, so everything two hosts exchange meets in one Engine: both directions of each
+// out (of a tunnelled packet, the innermost two, as the Engine decapsulates it), so
+// everything two hosts exchange meets in one Engine, whichever tunnels carried it: both directions of each
 // flow, every fragment of a datagram (only the first carries ports), the data connection
 // an FTP control stream announced, a TFTP transfer that continues on ports its request
 // did not use. The price is balance: one pair of hosts, however busy, keeps to one core.
