@@ -55,11 +55,12 @@ type Set struct {
 	Probes       []*ProbeEndpoint
 	ProbeHosts   map[netip.Addr]*ProbeHost
 	KeyFiles     []*KeyFile // private keys found in files read for certificates
+	Assets       []*Asset   // the inventory, set by package inventory after the capture is read
+	Problems     []Problem
+	Counters     []Counter
+
 	// SensorPaths are the tunnels traffic reached the sensor through, by Path.
 	SensorPaths map[string]*SensorPath
-	Assets      []*Asset // the inventory, set by package inventory after the capture is read
-	Problems    []Problem
-	Counters    []Counter
 
 	tls   Index[string, *TLSSession]
 	http  Index[string, *HTTPRequest]
@@ -76,35 +77,38 @@ type Set struct {
 
 // The caps on each kind of observation a Set keeps (see Set).
 const (
-	MaxTLSShapes     = 50000
-	MaxHTTPShapes    = 20000
-	MaxCredentials   = 20000
-	MaxMQTT          = 20000
-	MaxHL7           = 20000
-	MaxDICOM         = 20000
-	MaxNames         = 100000
-	MaxDHCP          = 50000
-	MaxTransfers     = 20000
-	MaxProbes        = 100000
-	MaxServices      = 100000
-	MaxHosts         = 1 << 20
-	MaxCertificates  = 100000
-	MaxCertSightings = 10000 // places kept per certificate
-	MaxProbeHosts    = 100000
-	MaxKeyFiles      = 20000
-	maxSessionAlerts = 16
-	maxHostMACs      = 64
-	// MaxHostSensorPaths bounds the sensor paths kept per host; MaxSensorPaths those of
-	// a Set (beyond them, counted under sensor_paths_not_kept).
+	MaxTLSShapes      = 50000
+	MaxHTTPShapes     = 20000
+	MaxCredentials    = 20000
+	MaxMQTT           = 20000
+	MaxHL7            = 20000
+	MaxDICOM          = 20000
+	MaxNames          = 100000
+	MaxDHCP           = 50000
+	MaxTransfers      = 20000
+	MaxProbes         = 100000
+	MaxServices       = 100000
+	MaxHosts          = 1 << 20
+	MaxCertificates   = 100000
+	MaxCertSightings  = 10000 // places kept per certificate
+	MaxProbeHosts     = 100000
+	MaxKeyFiles       = 20000
+	maxSessionAlerts  = 16
+	maxHostMACs       = 64
+	notKeptSuffix     = "_not_kept"
+	sightingsNotKept  = "cert_sightings" + notKeptSuffix
+	certsNotKept      = "certificates" + notKeptSuffix
+	servicesNotKept   = "services" + notKeptSuffix
+	hostsNotKept      = "hosts" + notKeptSuffix
+	probeHostsNotKept = "probe_hosts" + notKeptSuffix
+)
+
+// MaxHostSensorPaths bounds the sensor paths kept per host; MaxSensorPaths those of a
+// Set (beyond them, counted under sensor_paths_not_kept).
+const (
 	MaxHostSensorPaths = 8
 	MaxSensorPaths     = 4096
 	sensorPathsNotKept = "sensor_paths" + notKeptSuffix
-	notKeptSuffix      = "_not_kept"
-	sightingsNotKept   = "cert_sightings" + notKeptSuffix
-	certsNotKept       = "certificates" + notKeptSuffix
-	servicesNotKept    = "services" + notKeptSuffix
-	hostsNotKept       = "hosts" + notKeptSuffix
-	probeHostsNotKept  = "probe_hosts" + notKeptSuffix
 )
 
 // NewSet returns an empty Set.
