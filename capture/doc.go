@@ -13,6 +13,14 @@
 //     (discovery and PPP control frames counted as non-IP), and MPLS label stacks of up to
 //     eight labels (unicast and multicast) over IPv4 or IPv6, in any nesting of these;
 //   - IPv4 and IPv6 (extension headers skipped), with bounded fragment reassembly;
+//   - tunnels (tunnel.go), opened in transport and decoded again from the link or IP
+//     layer they carry: GRE (checksum, key, sequence; IPv4, IPv6, MPLS, Ethernet 0x6558),
+//     ERSPAN types I, II and III, VXLAN (UDP 4789), Geneve (UDP 6081), GTP-U G-PDUs (UDP
+//     2152), IPv4 and IPv6 in IPv4 and IPv6 (protocols 4 and 41), nested up to
+//     maxTunnelDepth levels; each level's outer addresses and identifier make the packet's
+//     sensor path, kept per inner host and handed to the Set at handOver, while the outer
+//     addresses are recorded as tunnel endpoints. An outer datagram is defragmented before
+//     it is opened, an inner one at its own level;
 //   - a flow table keyed canonically, so both directions find one entry (FlowHash gives
 //     the same symmetric key for sharding flows onto workers, each with its own Engine);
 //   - TCP reassembly per direction: retransmissions and overlaps trimmed, out-of-order
@@ -28,7 +36,9 @@
 //     datagrams (a TFTP transfer moves to new ports), and expectations (expect.go) let a
 //     control stream announce a TCP connection to come (FTP data), used once and expired;
 //   - sharding (shard.go): a Pool runs one Engine per worker, hashing each packet's IP
-//     address pair with FlowHash (DHCP and non-IP frames to worker 0), relaying the capture
+//     address pair with FlowHash (the innermost pair of a tunnelled packet, the later
+//     fragments of a fragmented tunnel packet routed after its first; DHCP and non-IP
+//     frames to worker 0), relaying the capture
 //     clock so flows expire as in one Engine; Checkpoint (checkpoint.go) hands hosts,
 //     counters and what datagram handlers hold over mid-run without ending flows, and
 //     TakeSet empties the Set in place.

@@ -45,6 +45,9 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 		r.TLSSessions = append(r.TLSSessions, TLSSession{Conversation: conversation(t.Flow), TLSSession: *t})
 	}
 	r.Assets = assets(set)
+	for _, p := range set.SensorPaths {
+		r.SensorPaths = append(r.SensorPaths, *p)
+	}
 	for _, c := range set.Credentials {
 		r.Credentials = append(r.Credentials, Credential{conversation(c.Flow), *c})
 	}
@@ -108,7 +111,7 @@ func assets(set *observe.Set) []Asset {
 			continue
 		}
 		out = append(out, Asset{Asset: observe.Asset{Addr: addr, MACs: slices.Clone(h.MACs), FirstSeen: h.FirstSeen,
-			LastSeen: h.LastSeen}})
+			LastSeen: h.LastSeen, SeenVia: slices.Clone(h.SeenVia)}})
 	}
 	return out
 }

@@ -40,6 +40,9 @@ type Report struct {
 	// host; absent from JSON for a scan that probed nothing (a capture replay).
 	Probes     []ProbeEndpoint `json:"probes,omitempty"`
 	ProbeHosts []ProbeHost     `json:"probe_hosts,omitempty"`
+	// SensorPaths are the tunnels the capture's traffic came through (GRE, ERSPAN
+	// sessions, VXLAN, ...), by path; absent from JSON when everything was in the clear.
+	SensorPaths []observe.SensorPath `json:"sensor_paths,omitempty"`
 	// KeyFiles are the private keys a lint run found beside the certificates it read,
 	// described, never kept; absent from JSON when there were none.
 	KeyFiles []KeyFile `json:"key_files,omitempty"`

@@ -24,6 +24,17 @@ func (c *classifier) gatherHosts(set *observe.Set) {
 			continue
 		}
 		observe.Widen(&h.a.FirstSeen, &h.a.LastSeen, hs.FirstSeen, hs.LastSeen)
+		for _, v := range hs.SeenVia {
+			if !slices.Contains(h.a.SeenVia, v) {
+				h.a.SeenVia = append(h.a.SeenVia, v)
+			}
+		}
+		slices.Sort(h.a.SeenVia)
+		if hs.TunnelEndpoint {
+			// The outer address of a tunnel the sensor's traffic came through: the
+			// hosts inside are the clinical network, this one only carries them.
+			h.roles["tunnel-endpoint"] = true
+		}
 		for _, m := range hs.MACs {
 			m, ok := canonicalMAC(m)
 			if ok && !slices.Contains(h.a.MACs, m) {

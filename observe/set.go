@@ -59,6 +59,9 @@ type Set struct {
 	Problems     []Problem
 	Counters     []Counter
 
+	// SensorPaths are the tunnels traffic reached the sensor through, by Path.
+	SensorPaths map[string]*SensorPath
+
 	tls   Index[string, *TLSSession]
 	http  Index[string, *HTTPRequest]
 	creds Index[string, *Credential]
@@ -100,6 +103,14 @@ const (
 	probeHostsNotKept = "probe_hosts" + notKeptSuffix
 )
 
+// MaxHostSensorPaths bounds the sensor paths kept per host; MaxSensorPaths those of a
+// Set (beyond them, counted under sensor_paths_not_kept).
+const (
+	MaxHostSensorPaths = 8
+	MaxSensorPaths     = 4096
+	sensorPathsNotKept = "sensor_paths" + notKeptSuffix
+)
+
 // NewSet returns an empty Set.
 func NewSet() *Set {
 	s := &Set{
@@ -107,6 +118,7 @@ func NewSet() *Set {
 		Services:     map[string]*Service{},
 		Hosts:        map[netip.Addr]*Host{},
 		ProbeHosts:   map[netip.Addr]*ProbeHost{},
+		SensorPaths:  map[string]*SensorPath{},
 	}
 	s.tls.Max, s.http.Max, s.creds.Max = MaxTLSShapes, MaxHTTPShapes, MaxCredentials
 	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
@@ -370,6 +382,62 @@ func (s *Set) AddHost(addr netip.Addr, mac string, t time.Time) {
 	}
 }
 
+// AddHostVia records that a host was seen inside the tunnel named by path (a
+// SensorPath's Path), and that it exists; a host keeps at most MaxHostSensorPaths paths,
+// the rest counted.
+func (s *Set) AddHostVia(addr netip.Addr, path string, t time.Time) {
+	s.AddHost(addr, "", t)
+	h := s.Hosts[addr]
+	if h == nil || path == "" || slices.Contains(h.SeenVia, path) {
+		return
+	}
+	if len(h.SeenVia) >= MaxHostSensorPaths {
+		s.count(sensorPathsNotKept, 1)
+		return
+	}
+	h.SeenVia = append(h.SeenVia, path)
+	slices.Sort(h.SeenVia)
+}
+
+// AddTunnelEndpoint records that addr carried the outer packets of a tunnel.
+func (s *Set) AddTunnelEndpoint(addr netip.Addr, t time.Time) {
+	s.AddHost(addr, "", t)
+	if h := s.Hosts[addr]; h != nil {
+		h.TunnelEndpoint = true
+	}
+}
+
+// AddSensorPath adds the packets of one sensor path, merging by Path.
+func (s *Set) AddSensorPath(p SensorPath) {
+	if s.SensorPaths == nil {
+		s.SensorPaths = map[string]*SensorPath{}
+	}
+	k := s.SensorPaths[p.Path]
+	if k == nil {
+		if len(s.SensorPaths) >= MaxSensorPaths {
+			s.count(sensorPathsNotKept, 1)
+			return
+		}
+		c := p
+		s.SensorPaths[p.Path] = &c
+		return
+	}
+	k.Packets += p.Packets
+	Widen(&k.FirstSeen, &k.LastSeen, p.FirstSeen, p.LastSeen)
+}
+
+// ERSPANSessions counts the distinct ERSPAN session IDs among the sensor paths: how many
+// SPAN sessions reach the sensor.
+func (s *Set) ERSPANSessions() int {
+	seen := map[int]bool{}
+	for _, p := range s.SensorPaths {
+		if p.Session >= 0 {
+			seen[p.Session] = true
+		}
+	}
+	return len(seen)
+}
+
 // Problem records a problem with the input.
 func (s *Set) Problem(p Problem) { s.Problems = append(s.Problems, p) }
 
@@ -436,6 +504,15 @@ func (s *Set) Merge(o *Set) {
 			s.AddHost(h.Addr, m, h.FirstSeen)
 		}
 		s.AddHost(h.Addr, "", h.LastSeen)
+		for _, v := range h.SeenVia {
+			s.AddHostVia(h.Addr, v, h.LastSeen)
+		}
+		if h.TunnelEndpoint {
+			s.AddTunnelEndpoint(h.Addr, h.LastSeen)
+		}
+	}
+	for _, p := range o.SensorPaths {
+		s.AddSensorPath(*p)
 	}
 	for _, n := range o.Names {
 		s.AddName(*n)

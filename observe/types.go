@@ -106,6 +106,34 @@ type Host struct {
 	MACs      []string // lowercase, colon separated, sorted
 	FirstSeen time.Time
 	LastSeen  time.Time
+	// SeenVia are the sensor paths (SensorPath.Path) of the tunnels the address was seen
+	// inside, sorted, at most MaxHostSensorPaths; empty for an address seen in the clear.
+	SeenVia []string
+	// TunnelEndpoint is true when the address sent or received the outer packets of a
+	// tunnel the engine opened: it carries the sensor's copy of the traffic (a switch's
+	// ERSPAN source, a VTEP), which is not a host of the network inside the tunnel.
+	TunnelEndpoint bool
+}
+
+// SensorPath is one way traffic reached the sensor inside a tunnel: the outer addresses
+// and identifier of each level of encapsulation, outermost first, rendered as Path (for
+// instance "ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", "VXLAN VNI 100 10.0.0.1↔10.0.0.2":
+// both directions of a tunnel are one path, an ERSPAN session's one direction names its
+// switch; levels joined by " / "). Packets counts the packets that came that way.
+type SensorPath struct {
+	Path string `json:"path"`
+	// Encap names the innermost level's encapsulation: "gre", "erspan-i", "erspan-ii",
+	// "erspan-iii", "vxlan", "geneve", "gtp-u", "ipip", "6in4", "4in6", "6in6".
+	Encap string `json:"encap"`
+	// Session is the ERSPAN session ID of the innermost level, -1 when it has none
+	// (ERSPAN type I and every other encapsulation).
+	Session int `json:"session"`
+	// Source is the outer source address of the innermost level for ERSPAN (the
+	// mirroring switch), the lower of its two outer addresses for the others.
+	Source    netip.Addr `json:"source"`
+	Packets   uint64     `json:"packets"`
+	FirstSeen time.Time  `json:"first_seen"`
+	LastSeen  time.Time  `json:"last_seen"`
 }
 
 // Alert is a TLS alert seen in clear.

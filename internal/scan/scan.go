@@ -209,6 +209,11 @@ func judgedMeta(meta findings.ScanInfo, set *observe.Set, pol *rules.Policy, clo
 			counters = append(counters, c)
 		}
 	}
+	if n := set.ERSPANSessions(); n > 0 {
+		// Distinct across workers and checkpoints, so computed from the merged set's
+		// sensor paths rather than summed like the engine's counters.
+		counters = append(counters, observe.Counter{Name: "erspan_sessions", Value: uint64(n)})
+	}
 	meta.Counters = counters
 	meta.Policy, meta.Rules = pol.Describe(), pol.Assessed()
 	return meta

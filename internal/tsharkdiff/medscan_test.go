@@ -88,6 +88,24 @@ type msReport struct {
 		APIKeyHeaders []string `json:"api_key_headers"`
 	} `json:"http"`
 	MQTT []msMQTT `json:"mqtt"`
+	// Assets and SensorPaths say where tunnelled traffic was seen (tunnel_test.go).
+	Assets      []msAsset      `json:"assets"`
+	SensorPaths []msSensorPath `json:"sensor_paths"`
+}
+
+// msAsset is one assets[] entry, as far as the tunnel cases read it.
+type msAsset struct {
+	IP      string   `json:"ip"`
+	Roles   []string `json:"roles"`
+	SeenVia []string `json:"seen_via"`
+}
+
+// msSensorPath is one sensor_paths[] entry.
+type msSensorPath struct {
+	Path    string `json:"path"`
+	Encap   string `json:"encap"`
+	Session int    `json:"session"`
+	Packets int    `json:"packets"`
 }
 
 // msFinding is one findings[] entry.
