@@ -78,3 +78,33 @@ func descriptor(r observe.HTTPRequest, kind string) observe.HTTPRequest {
 	r.Descriptor = kind
 	return r
 }
+
+// TestAPIClientsPerPath: two APIs on one endpoint are one finding, and its evidence
+// names the clients of each path template apart.
+func TestAPIClientsPerPath(t *testing.T) {
+	set := observe.NewSet()
+	for _, r := range []observe.HTTPRequest{
+		req("10.20.1.11:40000", "10.0.0.80:8080", "POST", "/api/v1/infusions", "application/json", "application/json", 201),
+		req("10.20.1.12:40000", "10.0.0.80:8080", "POST", "/api/v1/infusions", "application/json", "application/json", 201),
+		req("10.20.3.10:40000", "10.0.0.80:8080", "GET", "/api/v1/alarms", "", "application/json", 200),
+	} {
+		set.AddHTTP(r.AsEmitted())
+	}
+	fs := rulestest.Run(t, api{}, set, nil)
+	if len(fs) != 1 {
+		t.Fatalf("findings = %v", rulestest.Keys(fs))
+	}
+	apis, _ := fs[0].Evidence["apis"].([]map[string]any)
+	got := map[string][]string{}
+	for _, a := range apis {
+		got[a["path"].(string)] = a["clients"].([]string)
+	}
+	want := map[string][]string{
+		"/api/v1/alarms": {"10.20.3.10"},
+		"/api/v1/infusions":    {"10.20.1.11", "10.20.1.12"},
+	}
+	if len(got) != len(want) || !slices.Equal(got["/api/v1/infusions"], want["/api/v1/infusions"]) ||
+		!slices.Equal(got["/api/v1/alarms"], want["/api/v1/alarms"]) {
+		t.Errorf("clients per path = %v, want %v", got, want)
+	}
+}
