@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/medscan/medscan/observe"
@@ -50,6 +51,8 @@ type KeyOptions struct {
 // close enough for Fermat's method, and presence on the blocklist. Each certificate
 // carrying the key gets the result in its facts (KeyFlaws; Factorable and FactorMethod
 // when the key was factored). Certificates must have been examined (Examine) first.
+// Distinct keys are checked on GOMAXPROCS goroutines (trial division of a 2048-bit
+// modulus costs more than linting its certificate); the results do not depend on it.
 //
 // No factor is kept: a check that factors a key says so and forgets how.
 func ExamineKeys(set *observe.Set, opt KeyOptions) {
@@ -57,20 +60,32 @@ func ExamineKeys(set *observe.Set, opt KeyOptions) {
 		return
 	}
 	type result struct {
+		der    []byte // of one certificate carrying the key
 		flaws  []string
 		method string
 	}
-	done := map[string]result{}
+	done := map[string]*result{}
+	var todo []*result
+	var spkis []string
 	for _, c := range set.Certificates {
 		if c == nil || c.Facts == nil || c.Facts.SPKISHA256 == "" {
 			continue
 		}
-		f := c.Facts
-		res, ok := done[f.SPKISHA256]
-		if !ok {
-			res.flaws, res.method = keyFlaws(c.DER, f.SPKISHA256, opt)
-			done[f.SPKISHA256] = res
+		if _, ok := done[c.Facts.SPKISHA256]; !ok {
+			r := &result{der: c.DER}
+			done[c.Facts.SPKISHA256] = r
+			todo = append(todo, r)
+			spkis = append(spkis, c.Facts.SPKISHA256)
 		}
+	}
+	parallel(len(todo), runtime.GOMAXPROCS(0), func(i int) {
+		todo[i].flaws, todo[i].method = keyFlaws(todo[i].der, spkis[i], opt)
+	})
+	for _, c := range set.Certificates {
+		if c == nil || c.Facts == nil || c.Facts.SPKISHA256 == "" {
+			continue
+		}
+		f, res := c.Facts, done[c.Facts.SPKISHA256]
 		f.KeyFlaws = append([]string(nil), res.flaws...)
 		if res.method != "" {
 			f.Factorable, f.FactorMethod = true, res.method
