@@ -164,3 +164,18 @@ func TestWebPKILintsByRoleAndPKI(t *testing.T) {
 		}
 	}
 }
+
+func TestStableDetails(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"KeyUsage [KeyEncipherment KeyAgreement DigitalSignature] (00010101) inconsistent with ExtKeyUsage serverAuth",
+			"KeyUsage [DigitalSignature KeyAgreement KeyEncipherment] (00010101) inconsistent with ExtKeyUsage serverAuth"},
+		{"KeyUsage [DigitalSignature] (00000001) is not allowed", "KeyUsage [DigitalSignature] (00000001) is not allowed"},
+		{"KeyUsage [] (00000000)", "KeyUsage [] (00000000)"},
+		{"KeyUsage [unterminated", "KeyUsage [unterminated"},
+		{"no key usage here", "no key usage here"},
+	} {
+		if got := stableDetails(tc.in); got != tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}

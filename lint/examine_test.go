@@ -1,9 +1,13 @@
 package lint
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +19,7 @@ import (
 // CAs and leaves, RSA and ECDSA, self-signed, served in chains, a client's chain, one
 // that does not parse, one signed by a compromised CA's key, and the same certificate
 // read from several files.
-func examineSets(t *testing.T) func() *observe.Set {
+func examineSets(t *testing.T) (build func() *observe.Set, oddKU []byte) {
 	t.Helper()
 	var steps []func(*observe.Set)
 	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -49,6 +53,12 @@ func examineSets(t *testing.T) func() *observe.Set {
 	}
 	ders, _ := ReadCerts(minted)
 	file(ders[0], "emudhra.pem", 0)
+	// Three key usages that zlint lists in map order (stableDetails puts them in order).
+	kuCA := mkcert(t, "Imaging CA", &x509.Certificate{IsCA: true}, nil)
+	oddKU = mkcert(t, "odd-ku.ward.internal", &x509.Certificate{
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageKeyAgreement,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, kuCA).der
+	file(oddKU, "odd-ku.pem", 0)
 	server := linttest.New(t, linttest.Spec{CN: "pacs.ward.internal", Issuer: rsaCA, NotBefore: t0, NotAfter: t0.AddDate(3, 0, 0)})
 	steps = append(steps, func(set *observe.Set) {
 		set.AddTLS(observe.TLSSession{Flow: observe.Flow{}}, [][]byte{server.DER, rsaCA.DER}, [][]byte{self.DER})
@@ -59,13 +69,13 @@ func examineSets(t *testing.T) func() *observe.Set {
 			s(set)
 		}
 		return set
-	}
+	}, oddKU
 }
 
 // Examining in parallel gives exactly the facts examining one certificate at a time
 // gives, and each distinct certificate is examined once however many files held it.
 func TestExamineParallelEqualsSerial(t *testing.T) {
-	build := examineSets(t)
+	build, oddKU := examineSets(t)
 	serial, par := build(), build()
 	ExamineWith(serial, Options{Workers: 1})
 	ExamineWith(par, Options{Workers: 8})
@@ -83,6 +93,12 @@ func TestExamineParallelEqualsSerial(t *testing.T) {
 	}
 	if lints == 0 {
 		t.Error("no lint result at all: nothing was compared")
+	}
+	odd := serial.Certificates[sha256.Sum256(oddKU)].Facts
+	if !slices.ContainsFunc(odd.Lints, func(l observe.CertLint) bool {
+		return l.Name == "e_key_usage_and_extended_key_usage_inconsistent" && strings.Contains(l.Details, "[DigitalSignature KeyAgreement KeyEncipherment]")
+	}) {
+		t.Errorf("inconsistent key usage: lints %v", odd.Lints)
 	}
 	for _, s := range []*observe.Set{serial, par} {
 		if got, want := counter(s, CounterExamined), uint64(len(s.Certificates)); got != want {

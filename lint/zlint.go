@@ -210,9 +210,30 @@ func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out 
 			Source:      string(r.LintMetadata.Source),
 			Citation:    r.LintMetadata.Citation,
 			Description: r.LintMetadata.Description,
-			Details:     r.Details,
+			Details:     stableDetails(r.Details),
 		})
 	}
 	slices.SortFunc(out, func(a, b observe.CertLint) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// stableDetails puts the key usages a lint's details list in order. zlint v3.7.3 writes
+// them as util.GetKeyUsageStrings returns them, in the order of a map's iteration
+// ("KeyUsage [KeyEncipherment DigitalSignature] (00000101) inconsistent with…", from
+// e_key_usage_and_extended_key_usage_inconsistent), so the same certificate would give
+// different evidence from run to run; medscan's findings are the same byte for byte.
+func stableDetails(d string) string {
+	const marker = "KeyUsage ["
+	i := strings.Index(d, marker)
+	if i < 0 {
+		return d
+	}
+	start := i + len(marker)
+	n := strings.IndexByte(d[start:], ']')
+	if n < 0 {
+		return d
+	}
+	words := strings.Fields(d[start : start+n])
+	slices.Sort(words)
+	return d[:start] + strings.Join(words, " ") + d[start+n:]
 }
