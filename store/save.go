@@ -23,20 +23,7 @@ import (
 // SHA-256, with their DER; assets once per address. Only the document's findings are
 // stored: suppressions are applied when a scan is rendered, never kept.
 func (s *Store) Save(ctx context.Context, r *findings.Report) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
-	defer tx.Rollback()
-	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
-	id, err := w.save(r)
-	if err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
-	return id, nil
+	return s.save(ctx, r, false)
 }
 
 // scanWriter holds one Save's (or Checkpoint's) transaction and its prepared

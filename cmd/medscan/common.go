@@ -341,22 +341,25 @@ func gateOutcome(failed int, msg string, stderr io.Writer) error {
 	return nil
 }
 
-// prepare loads a stored scan as it is rendered: with its change since the baseline
+// prepare makes a stored scan ready to render: with its change since the baseline
 // (when given) or the previous comparable scan, and the suppressions in force applied.
-func prepare(ctx context.Context, st *store.Store, id int64, base *findings.Report, baseName string,
+// rep is the scan's document when the caller holds it as stored (a scan just saved:
+// store.SaveAsStored), so that it is not read back; nil reads scan id from the store.
+func prepare(ctx context.Context, st *store.Store, id int64, rep *findings.Report, base *findings.Report, baseName string,
 	active []rules.Suppression) (*findings.Report, error) {
 	catalog := rules.CatalogIndex()
+	if rep == nil {
+		var err error
+		if rep, err = st.Load(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	if base == nil {
-		rep, err := st.LoadWithChange(ctx, id, catalog)
-		if err != nil {
+		if err := st.AttachChange(ctx, rep, catalog); err != nil {
 			return nil, err
 		}
 		rules.ApplySuppressions(rep, active)
 		return rep, nil
-	}
-	rep, err := st.Load(ctx, id)
-	if err != nil {
-		return nil, err
 	}
 	if err := store.SameKind(base.Scan, rep.Scan); err != nil {
 		return nil, usageError{"--baseline " + baseName + ": " + err.Error()}
@@ -477,12 +480,15 @@ func (r *runFlags) finishUnstored(res scan.Result, saveErr error, in inputs, inc
 }
 
 // finish renders a scan just stored, prints its summary line, and applies the gate, then
-// the incomplete-input exit code: the tail every storing command shares.
-func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, complete bool, in inputs, what, incomplete string) error {
+// the incomplete-input exit code: the tail every storing command shares. rep is the
+// scan's document as stored (scan.Result.Report), rendered without reading it back; nil
+// reads it from the store (a live scan, stored by checkpoints).
+func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *findings.Report, complete bool, in inputs,
+	what, incomplete string) error {
 	stderr := r.app.stderr
 	// The scan is stored: rendering it must not fail because Ctrl-C cancelled the scan.
 	ctx = context.WithoutCancel(ctx)
-	rep, err := prepare(ctx, st, id, in.base, r.gate.baseline, in.suppressions)
+	rep, err := prepare(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ today and its change since the baseline or the previous comparable scan, and app
 			if err != nil {
 				return err
 			}
-			rep, err := prepare(ctx, st, id, base, gate.baseline, active)
+			rep, err := prepare(ctx, st, id, nil, base, gate.baseline, active)
 			if err != nil {
 				return err
 			}
