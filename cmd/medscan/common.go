@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,12 +29,13 @@ import (
 
 // outputFlags choose how a command's document is written.
 type outputFlags struct {
-	app      *app
-	format   string
-	output   string
-	severity string    // -s, for documents that list findings
-	formats  formatSet // the formats this command's document has
-	show     []findings.Severity
+	app        *app
+	format     string
+	output     string
+	severity   string    // -s, for documents that list findings
+	groupAbove int       // --group-above, for a scan's table and HTML
+	formats    formatSet // the formats this command's document has
+	show       []findings.Severity
 }
 
 // formatSet is what a command knows of its document's formats: report.Registry.
@@ -57,6 +59,13 @@ func (o *outputFlags) register(a *app, fs *pflag.FlagSet, formats formatSet) {
 func (o *outputFlags) registerSeverity(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.severity, "severity", "s", "",
 		"show only findings of these `SEVERITIES` (comma-separated, e.g. high,critical); what is stored and the --fail-on gate are unchanged")
+}
+
+// registerGroup declares --group-above, for a scan's document: how many findings the
+// table and the HTML page list one by one before they group them.
+func (o *outputFlags) registerGroup(fs *pflag.FlagSet) {
+	fs.IntVar(&o.groupAbove, "group-above", report.DefaultGroupAbove,
+		"above `N` findings, the table and HTML group them by rule and severity (0: never; -v lists every finding)")
 }
 
 // check settles the format (-f, else -o's extension), refuses an unknown one, reads
@@ -127,6 +136,9 @@ func (o *outputFlags) options() report.Options {
 		Width:   terminalWidth(o.app.stdout, toTerminal),
 		Verbose: o.app.verbose,
 		Catalog: rules.CatalogIndex(),
+		// 0 asks never to group; the writers read 0 as their default and a negative
+		// number as never.
+		GroupAbove: cmp.Or(o.groupAbove, -1),
 	}
 }
 
@@ -390,6 +402,7 @@ func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
 	r.app = a
 	r.out.register(a, fs, report.Scan)
 	r.out.registerSeverity(fs)
+	r.out.registerGroup(fs)
 	r.db.register(fs)
 	r.pol.register(fs)
 	r.gate.register(fs)
