@@ -247,6 +247,10 @@ func location(f interface{ Location() string }) string {
 func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) error {
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(b, "Findings: none")
+	} else if t.opts.grouped(len(r.Findings)) {
+		if err := t.groupedFindings(b, r, total); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprintf(b, "Findings (%d)\n", len(r.Findings))
 		tb := &table{cols: []column{
@@ -269,6 +273,37 @@ func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) er
 		}
 	}
 	return t.suppressed(b, r, total)
+}
+
+// groupedFindings is the findings section of a large scan: one row per rule and
+// severity (groupFindings), with the count of findings and hosts and the first places.
+func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total int) error {
+	fmt.Fprintf(b, "Findings (%d), grouped\n", len(r.Findings))
+	tb := &table{cols: []column{
+		{header: "SEVERITY"},
+		{header: "RULE", min: 12, flex: true},
+		{header: "FINDINGS"},
+		{header: "HOSTS"},
+		{header: "WHERE", min: 20, flex: true, prose: true},
+	}}
+	compact := &table{cols: []column{{header: "SEVERITY"}, {header: "FINDINGS", min: 20, flex: true, prose: true}}}
+	for _, g := range groupFindings(r.Findings) {
+		where := strings.Join(g.First, ", ")
+		if g.More > 0 {
+			where += fmt.Sprintf(" and %d more", g.More)
+		}
+		rule := term(g.Rule)
+		tb.rows = append(tb.rows, []string{g.Severity.String(), rule, strconv.Itoa(g.Count), strconv.Itoa(g.Hosts), where})
+		compact.rows = append(compact.rows, []string{g.Severity.String(),
+			headed(fmt.Sprintf("%s: %d on %d hosts", rule, g.Count, g.Hosts), where)})
+		tb.paint = append(tb.paint, severityPaint[g.Severity])
+	}
+	compact.paint = tb.paint
+	if err := layout(total, tb, compact).render(b, total, t.opts.Color); err != nil {
+		return err
+	}
+	fmt.Fprintln(b, groupedNote(len(r.Findings)))
+	return nil
 }
 
 // suppressed lists the findings suppressions set aside, with the reason each was
