@@ -24,7 +24,7 @@ import (
 var T0 = time.Date(2026, 3, 5, 10, 20, 30, 0, time.UTC)
 
 // FindingsPerSite is about how many findings one site raises under the default policy.
-const FindingsPerSite = 44
+const FindingsPerSite = 39
 
 // Set builds the observations of sites sites: twelve hosts each, one /24 per site from
 // 10.1.0.0/24 on (at most 65,280 sites).
