@@ -353,7 +353,9 @@ func TestOCSFCheckFails(t *testing.T) {
 	for _, mutate := range []func(e map[string]any){
 		func(e map[string]any) { e["time"] = float64(e["time"].(float64)) / 1000 }, // seconds, not ms
 		func(e map[string]any) { e["severity_id"] = "4" },
-		func(e map[string]any) { delete(e["metadata"].(map[string]any)["product"].(map[string]any), "vendor_name") },
+		func(e map[string]any) {
+			delete(e["metadata"].(map[string]any)["product"].(map[string]any), "vendor_name")
+		},
 		func(e map[string]any) { e["compliance"].(map[string]any)["standards"] = []any{} },
 		func(e map[string]any) { delete(e["finding_info"].(map[string]any), "uid") },
 		func(e map[string]any) { e["type_uid"] = 200302.0 },
