@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -79,15 +80,47 @@ func unitFiles(t *testing.T) []string {
 	return files
 }
 
-// execArgs splits an ExecStart line as systemd does for one without quotes, with the
-// instance specifier %i filled in.
-func execArgs(t *testing.T, line, instance string) []string {
+// execWords splits an Exec line as systemd does: words, a single-quoted string one word,
+// the specifiers %i (the instance) and %% resolved, $$ a dollar sign. Only what the
+// units use is read; anything else (double quotes, backslashes, $VAR) fails the test.
+func execWords(t *testing.T, line, instance string) []string {
 	t.Helper()
 	line = strings.TrimLeft(line, "-@+!:")
-	if strings.ContainsAny(line, `"'\$`) {
-		t.Fatalf("ExecStart %q quotes, escapes or expands: keep it plain so this test reads it as systemd does", line)
+	if strings.ContainsAny(line, `"\`) || strings.Contains(strings.ReplaceAll(line, "$$", ""), "$") {
+		t.Fatalf("Exec line %q quotes, escapes or expands what this test does not read as systemd does", line)
 	}
-	return strings.Fields(strings.ReplaceAll(line, "%i", instance))
+	var words []string
+	for i, part := range strings.Split(line, "'") {
+		unescape := func(w string) string {
+			w = strings.ReplaceAll(w, "%%", "\x00")
+			w = strings.ReplaceAll(w, "%i", instance)
+			w = strings.ReplaceAll(w, "\x00", "%")
+			return strings.ReplaceAll(w, "$$", "$")
+		}
+		if i%2 == 1 {
+			words = append(words, unescape(part))
+		} else {
+			for _, w := range strings.Fields(part) {
+				words = append(words, unescape(w))
+			}
+		}
+	}
+	return words
+}
+
+// shellTime stands for the $(date ...) of an export's file name.
+var shellTime = regexp.MustCompile(`\$\(date [^)]*\)`)
+
+// execArgs is the medscan command an ExecStart line runs: the line itself, or the
+// command a /bin/sh -c script execs, with the time its file name takes written in.
+func execArgs(t *testing.T, line, instance string) []string {
+	t.Helper()
+	words := execWords(t, line, instance)
+	if len(words) == 3 && words[0] == "/bin/sh" && words[1] == "-c" {
+		script := strings.TrimPrefix(words[2], "exec ")
+		return strings.Fields(shellTime.ReplaceAllString(script, "20261207T000000Z"))
+	}
+	return words
 }
 
 func TestPackagingCommandsParse(t *testing.T) {
@@ -262,9 +295,8 @@ func TestBinaryIsStatic(t *testing.T) {
 }
 
 // TestSensorNeedsOnlyNetRaw runs a live capture the way medscan-sensor@.service does
-// (promiscuous, its default):
-// as an unprivileged user holding CAP_NET_RAW alone (ambient, bounding set of one,
-// no_new_privs), on the loopback interface, while the test makes traffic there. The same
+// (promiscuous, its default), as an unprivileged user holding CAP_NET_RAW alone
+// (ambient, bounding set of one, no_new_privs), on the loopback interface, while the test makes traffic there. The same
 // command without the capability must fail: the test proves the one capability is both
 // enough and needed.
 func TestSensorNeedsOnlyNetRaw(t *testing.T) {
@@ -356,4 +388,59 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestPackagingExportRuns runs medscan-export@.service's commands as systemd would
+// (paths moved into a temporary folder): the export writes a file named by its time
+// holding OCSF events, and the cleanup removes empty files and leaves the others.
+func TestPackagingExportRuns(t *testing.T) {
+	if _, err := exec.LookPath("find"); err != nil {
+		t.Skip("no find")
+	}
+	dir := t.TempDir()
+	lib, spool := filepath.Join(dir, "lib"), filepath.Join(dir, "spool")
+	for _, d := range []string{lib, spool} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := medscan(t, dir, nil, "scan", "-q", "--pcap", wardCapture(t), "--db", filepath.Join(lib, "scan.db"),
+		"-o", filepath.Join(dir, "r.json")); r.code != 0 {
+		t.Fatalf("scan: %s", r.stderr)
+	}
+	u := readUnit(t, filepath.Join(packagingDir(t), "systemd", "medscan-export@.service"))
+	move := strings.NewReplacer("/var/lib/medscan", lib, "/var/spool/medscan", spool, "/usr/local/bin/medscan", binPath)
+	run := func(key string) {
+		t.Helper()
+		for _, line := range u["Service"][key] {
+			words := execWords(t, move.Replace(line), "scan")
+			// find and sh are where Debian has them; take them from PATH here.
+			words[0] = filepath.Base(words[0])
+			cmd := exec.Command(words[0], words[1:]...)
+			cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s %q: %v\n%s", key, line, err, out)
+			}
+		}
+	}
+	empty := filepath.Join(spool, "scan-20200101T000000Z.ocsf.jsonl")
+	other := filepath.Join(spool, "notes.txt")
+	for _, f := range []string{empty, other} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("ExecStart")
+	run("ExecStartPost")
+	files, _ := filepath.Glob(filepath.Join(spool, "scan-*.ocsf.jsonl"))
+	if len(files) != 1 || !regexp.MustCompile(`/scan-\d{8}T\d{6}Z\.ocsf\.jsonl$`).MatchString(files[0]) {
+		t.Fatalf("spool holds %v, want one export named by its time (the empty one removed)", files)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("the cleanup removed a file that is not an export: %v", err)
+	}
+	lines := strings.Count(string(readFile(t, files[0])), "\n")
+	if lines == 0 {
+		t.Fatal("the export of a scan just made holds no event")
+	}
 }
