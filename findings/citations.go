@@ -121,7 +121,7 @@ func (f Finding) CVEs() []string {
 	}
 	var out []string
 	for _, s := range raw {
-		if cveRef.FindString(s) == s && !slices.Contains(out, s) {
+		if s != "" && cveRef.FindString(s) == s && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

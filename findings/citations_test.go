@@ -66,7 +66,8 @@ func TestFindingCVEs(t *testing.T) {
 		{[]string{"CVE-2017-15361"}, []string{"CVE-2017-15361"}},
 		{[]any{"CVE-2022-26320", "CVE-2022-26320", 7}, []string{"CVE-2022-26320"}},
 		{"CVE-2017-15361", []string{"CVE-2017-15361"}},
-		{[]any{"not a CVE", "CVE-2017-15361; rm -rf"}, nil},
+		{[]any{"not a CVE", "CVE-2017-15361; rm -rf", ""}, nil},
+		{[]string{""}, nil},
 		{nil, nil},
 	} {
 		f := findings.Finding{Evidence: map[string]any{findings.EvidenceCVE: tc.ev}}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/medscan/medscan/findings"
@@ -133,4 +134,11 @@ func scanTime(r *findings.Report) time.Time {
 		return r.Scan.Finished
 	}
 	return r.Scan.Started
+}
+
+// title names the finding's rule for people: the catalog's title, else the rule's ID,
+// else (a hand-made document without either) "medscan finding": never empty, as the
+// formats' titles must not be.
+func (it exportItem) title() string {
+	return cmp.Or(it.rule.Title, it.f.Rule, "medscan finding")
 }

@@ -399,3 +399,60 @@ func TestChangedSince(t *testing.T) {
 		t.Errorf("since a day later: %v", got)
 	}
 }
+
+// FuzzExports renders a finding built from arbitrary text (as wire text reaches a
+// message, a host name, a label and the evidence) in both export formats: every OCSF
+// event stays one line that passes the schema check, and the DefectDojo document stays
+// one document the generic parser takes.
+func FuzzExports(f *testing.F) {
+	f.Add("cleartext-hl7", "10.0.0.7", 6661, "HL7 in clear", "ward 7", "x", "CVE-2017-15361")
+	f.Add("", "", 0, "", "", "", "")
+	f.Add("key-weak", "2001:db8::1", 443, "line\nbreak \u2028 \x1b[2J\xff", "\u202esite", "a\"b", "CVE-1-2")
+	f.Add("no-such-rule", "not an address", 70000, "{\"json\": true}", "label\n", "\x00", "CVE-2022-26320")
+	catalog := rules.CatalogIndex()
+	f.Fuzz(func(t *testing.T, rule, host string, port int, message, label, evidence, cve string) {
+		r := empty()
+		r.Scan.Label = label
+		// Every finding has a rule (the DefectDojo check holds the file to it).
+		if rule == "" {
+			rule = "r"
+		}
+		fd := findings.Finding{Rule: rule, Severity: findings.Severity(port & 7), Host: host, Port: port & 0xffff,
+			Message: message, Evidence: map[string]any{"x": evidence, findings.EvidenceCVE: []any{cve}},
+			FirstSeen: t0, LastSeen: t0, Source: "passive"}
+		fd.SetFingerprint()
+		r.Findings = []findings.Finding{fd}
+		for _, opts := range []Options{{}, {Catalog: catalog}} {
+			w, _ := Scan.New("ocsf", opts)
+			var b bytes.Buffer
+			if err := w.Write(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			lines := bytes.Split(bytes.TrimSuffix(b.Bytes(), []byte("\n")), []byte("\n"))
+			if len(lines) != 1 {
+				t.Fatalf("%d lines for one finding", len(lines))
+			}
+			var e map[string]any
+			if err := json.Unmarshal(lines[0], &e); err != nil {
+				t.Fatal(err)
+			}
+			if errs := checkOCSFEvent(e); len(errs) > 0 {
+				t.Fatalf("%v\n%s", errs, lines[0])
+			}
+			w, _ = Scan.New("defectdojo", opts)
+			b.Reset()
+			if err := w.Write(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Findings []map[string]any `json:"findings"`
+			}
+			if err := json.Unmarshal(b.Bytes(), &doc); err != nil || len(doc.Findings) != 1 {
+				t.Fatalf("not one document with one finding: %v", err)
+			}
+			if errs := checkDDFinding(doc.Findings[0]); len(errs) > 0 {
+				t.Fatalf("%v", errs)
+			}
+		}
+	})
+}

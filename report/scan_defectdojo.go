@@ -118,7 +118,7 @@ func (d defectDojoWriter) Write(w io.Writer, r *findings.Report) error {
 func ddFindingOf(it exportItem, protocols map[string]string) ddFinding {
 	f := it.f
 	where := f.Location()
-	title := cmp.Or(it.rule.Title, f.Rule)
+	title := it.title()
 	if where != "" {
 		title += " at " + where
 	}

@@ -258,7 +258,7 @@ func ocsfEventOf(r *findings.Report, it exportItem, assets map[string]findings.A
 			LogName:        "medscan-findings",
 		},
 		FindingInfo: ocsfFindingInfo{
-			UID: f.Identity(), Title: cmp.Or(it.rule.Title, f.Rule), Desc: f.Message,
+			UID: f.Identity(), Title: it.title(), Desc: f.Message,
 			FirstSeenTime: ms(f.FirstSeen), LastSeenTime: ms(f.LastSeen),
 			Analytic: ocsfAnalytic{UID: f.Rule, Name: f.Rule, TypeID: ocsfAnalyticRule, Type: "Rule"},
 		},
@@ -297,7 +297,7 @@ func ocsfEventOf(r *findings.Report, it exportItem, assets map[string]findings.A
 		e.ClassUID, e.ClassName = ocsfClassVulnerability, "Vulnerability Finding"
 		for _, id := range cves {
 			v := ocsfVulnerability{CVE: ocsfCVE{UID: id, References: []string{cveURL(id)}},
-				Title: cmp.Or(it.rule.Title, f.Rule), Desc: f.Message, Severity: sev, References: []string{cveURL(id)},
+				Title: it.title(), Desc: f.Message, Severity: sev, References: []string{cveURL(id)},
 				FirstSeenTime: ms(f.FirstSeen), LastSeenTime: ms(f.LastSeen)}
 			if remediation != "" {
 				v.Remediation = &ocsfRemediation{Desc: remediation}
