@@ -14,18 +14,20 @@ import (
 	"github.com/medscan/medscan/rules"
 )
 
-// The attributes OCSF 1.3.0 requires of the classes and objects the ocsf format emits,
-// with the type each must have. Source: github.com/ocsf/ocsf-schema at v1.3.0:
-// events/base_event.json (activity_id, category_uid, class_uid, metadata, severity_id,
-// time, type_uid), events/findings/finding.json (finding_info),
-// events/findings/compliance_finding.json (compliance),
-// events/findings/vulnerability_finding.json (vulnerabilities), and objects/
-// metadata.json (product, version), product.json (vendor_name), finding_info.json (uid;
-// title is checked too, which later versions only recommend), analytic.json (type_id),
-// compliance.json (standards), vulnerability.json (at least one of cve and cwe),
-// cve.json (uid), device.json (type_id), remediation.json (desc). Types from
-// dictionary.json: integer_t (an enum's _id), long_t and timestamp_t (milliseconds
-// since the epoch), string_t, and arrays of them.
+// The attributes OCSF 1.x requires of the classes and objects the ocsf format emits,
+// with the type each must have. Source: github.com/ocsf/ocsf-schema,
+// events/base_event.json (with the classification and occurrence traits it includes:
+// activity_id, category_uid, class_uid, severity_id, time, type_uid; and metadata),
+// events/findings/finding.json (finding_info), events/findings/compliance_finding.json
+// (compliance), events/findings/vulnerability_finding.json (vulnerabilities), and
+// objects/metadata.json (product, version), product.json (vendor_name),
+// finding_info.json (uid), analytic.json (type_id), compliance.json (standards),
+// vulnerability.json (at least one of cve and cwe), cve.json (uid), device.json
+// (type_id), remediation.json (desc). The copies read were not all of the v1.3.0 tag;
+// where versions differ the table takes the stricter (finding_info.title, required in
+// earlier 1.x and recommended later, is checked). Types from dictionary.json: integer_t
+// (an enum's _id), long_t and timestamp_t (milliseconds since the epoch), string_t, and
+// arrays of them.
 type ocsfType int
 
 const (
