@@ -16,7 +16,7 @@ func (e *Engine) Checkpoint() {
 // handOver flushes the hosts into the Set and moves every counter there, restarting
 // them from zero: what Finish and Checkpoint both end with.
 func (e *Engine) handOver() {
-	e.hosts.flush(e.set)
+	e.hosts.flush(e.set, e.tun.flush(e.set))
 	e.set.AddCounter("packets", e.packets.Swap(0))
 	e.set.AddCounter("bytes", e.bytes.Swap(0))
 	for i, v := range e.cnt {

@@ -54,9 +54,26 @@ const (
 	cDissectorNoStream
 	cHandoffs
 	cHandoffsCapped
+	cTunnels
 	cHostsNotRecorded
 	cPcapngBadBlocks
 	cPcapngUnknownIface
+	cTunnelGRE
+	cTunnelERSPAN1
+	cTunnelERSPAN2
+	cTunnelERSPAN3
+	cTunnelVXLAN
+	cTunnelGeneve
+	cTunnelGTPU
+	cTunnelIPIP
+	cTunnel6in4
+	cTunnel4in6
+	cTunnel6in6
+	cTunnelTooDeep
+	cTunnelTruncated
+	cTunnelInvalid
+	cTunnelNotIP
+	cTunnelPathsNotKept
 	numCounters
 )
 
@@ -109,7 +126,24 @@ var counterNames = [numCounters]string{
 	cDissectorNoStream:   "dissector_declined_stream",
 	cHandoffs:            "starttls_handoffs",
 	cHandoffsCapped:      "starttls_handoffs_over_cap",
+	cTunnels:             "proxy_tunnels",
 	cHostsNotRecorded:    "hosts_not_recorded",
 	cPcapngBadBlocks:     "pcapng_bad_blocks",
 	cPcapngUnknownIface:  "pcapng_unknown_interface",
+	cTunnelGRE:           "tunnel_gre_packets",
+	cTunnelERSPAN1:       "tunnel_erspan_i_packets",
+	cTunnelERSPAN2:       "tunnel_erspan_ii_packets",
+	cTunnelERSPAN3:       "tunnel_erspan_iii_packets",
+	cTunnelVXLAN:         "tunnel_vxlan_packets",
+	cTunnelGeneve:        "tunnel_geneve_packets",
+	cTunnelGTPU:          "tunnel_gtpu_packets",
+	cTunnelIPIP:          "tunnel_ipip_packets",
+	cTunnel6in4:          "tunnel_6in4_packets",
+	cTunnel4in6:          "tunnel_4in6_packets",
+	cTunnel6in6:          "tunnel_6in6_packets",
+	cTunnelTooDeep:       "tunnel_nesting_too_deep",
+	cTunnelTruncated:     "tunnel_header_truncated",
+	cTunnelInvalid:       "tunnel_header_invalid",
+	cTunnelNotIP:         "tunnel_payload_not_ip",
+	cTunnelPathsNotKept:  "tunnel_paths_not_recorded",
 }

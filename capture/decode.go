@@ -337,6 +337,9 @@ func (e *Engine) ipv4(b []byte, mac []byte, ts time.Time) {
 	if !e.l2group {
 		e.hosts.seeDst(dst, ts, e)
 	}
+	if e.tun.cur.n > 0 {
+		e.tunnelHosts(src, dst, ts)
+	}
 	proto := b[9]
 	payload := b[ihl:]
 	ff := binary.BigEndian.Uint16(b[6:])
@@ -383,6 +386,9 @@ func (e *Engine) ipv6(b []byte, mac []byte, ts time.Time) {
 	e.hosts.see(src, mac, ts, e)
 	if !e.l2group {
 		e.hosts.seeDst(dst, ts, e)
+	}
+	if e.tun.cur.n > 0 {
+		e.tunnelHosts(src, dst, ts)
 	}
 	nh := b[6]
 	p := b[40 : 40+plen]
@@ -447,6 +453,10 @@ func (e *Engine) transport(proto uint8, src, dst netip.Addr, b []byte, missing i
 		e.udp(src, dst, b, missing, ts)
 	case protoICMP, protoICMPv6:
 		e.cnt[cICMP]++
+	case protoGRE:
+		e.gre(src, dst, b, ts)
+	case protoIPIP, protoIPv6:
+		e.ipInIP(proto, src, dst, b, ts)
 	default:
 		e.cnt[cOtherProto]++
 	}

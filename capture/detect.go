@@ -112,7 +112,7 @@ func (e *Engine) claim(f *flow, i int, side uint8, m dissect.Match, ts time.Time
 	var st dissect.Stream
 	if ds.New != nil {
 		st = ds.New(&dissect.Context{
-			Flow:    observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]},
+			Flow:    f.observed(),
 			Sink:    e.set,
 			Secrets: e.cfg.Secrets,
 			Source:  e.cfg.Source,
@@ -126,7 +126,7 @@ func (e *Engine) claim(f *flow, i int, side uint8, m dissect.Match, ts time.Time
 		e.release(f)
 		return
 	}
-	st = &guarded{st: st, name: ds.Name, flow: observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}, set: e.set}
+	st = &guarded{st: st, name: ds.Name, flow: f.observed(), set: e.set}
 	f.stream, f.state = st, stStream
 	e.cnt[cStreams]++
 	e.streams[i]++
@@ -137,8 +137,12 @@ func (e *Engine) claim(f *flow, i int, side uint8, m dissect.Match, ts time.Time
 	if f.service == "" {
 		f.service = ds.Name
 	}
-	e.set.AddService(observe.Service{Server: f.ep[f.client^1], Transport: "tcp", Protocol: f.service,
-		FirstSeen: f.first, LastSeen: ts, Source: e.cfg.Source})
+	svc := observe.Service{Server: f.ep[f.client^1], Transport: "tcp", Protocol: f.service,
+		FirstSeen: f.first, LastSeen: ts, Source: e.cfg.Source}
+	if t := f.tun; t != nil {
+		svc.Server, svc.Via, svc.Target = t.server, t.via.String(), t.name
+	}
+	e.set.AddService(svc)
 	var off [2]int
 	for _, c := range d.chunks {
 		b := d.buf[c.side][off[c.side] : off[c.side]+c.n]

@@ -13,6 +13,14 @@
 //     (discovery and PPP control frames counted as non-IP), and MPLS label stacks of up to
 //     eight labels (unicast and multicast) over IPv4 or IPv6, in any nesting of these;
 //   - IPv4 and IPv6 (extension headers skipped), with bounded fragment reassembly;
+//   - tunnels (tunnel.go), opened in transport and decoded again from the link or IP
+//     layer they carry: GRE (checksum, key, sequence; IPv4, IPv6, MPLS, Ethernet 0x6558),
+//     ERSPAN types I, II and III, VXLAN (UDP 4789), Geneve (UDP 6081), GTP-U G-PDUs (UDP
+//     2152), IPv4 and IPv6 in IPv4 and IPv6 (protocols 4 and 41), nested up to
+//     maxTunnelDepth levels; each level's outer addresses and identifier make the packet's
+//     sensor path, kept per inner host and handed to the Set at handOver, while the outer
+//     addresses are recorded as tunnel endpoints. An outer datagram is defragmented before
+//     it is opened, an inner one at its own level;
 //   - a flow table keyed canonically, so both directions find one entry (FlowHash gives
 //     the same symmetric key for sharding flows onto workers, each with its own Engine);
 //   - TCP reassembly per direction: retransmissions and overlaps trimmed, out-of-order
@@ -28,7 +36,9 @@
 //     datagrams (a TFTP transfer moves to new ports), and expectations (expect.go) let a
 //     control stream announce a TCP connection to come (FTP data), used once and expired;
 //   - sharding (shard.go): a Pool runs one Engine per worker, hashing each packet's IP
-//     address pair with FlowHash (DHCP and non-IP frames to worker 0), relaying the capture
+//     address pair with FlowHash (the innermost pair of a tunnelled packet, the later
+//     fragments of a fragmented tunnel packet routed after its first; DHCP and non-IP
+//     frames to worker 0), relaying the capture
 //     clock so flows expire as in one Engine; Checkpoint (checkpoint.go) hands hosts,
 //     counters and what datagram handlers hold over mid-run without ending flows, and
 //     TakeSet empties the Set in place.
@@ -57,8 +67,20 @@
 //     the old stream was given) are offered to every Detect again. Because Data takes
 //     whole chunks, a dissector that hands off must become done at the end of a chunk;
 //     STARTTLS guarantees it, since the client starts TLS only after the server's reply.
+//     The one exception, MySQL's SSL Request, which the client follows at once with its
+//     ClientHello, says how many bytes of the chunk follow the upgrade
+//     (dissect.HandoffRest), and those go to the new detection.
 //     The service keeps the protocol of the flow's first claim (SMTP that upgraded is an
 //     SMTP service); the upgrade is counted as starttls_handoffs.
+//   - A proxy's stream that hands off (HTTP CONNECT answered 2xx, a SOCKS CONNECT
+//     granted) also names the tunnel's target (dissect.Tunnel). The flow then records it
+//     (tunnel in flow.go): the streams after the handoff see a Context.Flow whose Server
+//     is the target and whose Via is the proxy, or, for a target named by host name,
+//     the proxy's endpoint as Server with Flow.Target "name:port" (observe.Flow). The
+//     target's service is recorded with the protocol the tunnel speaks (TLS at
+//     10.20.0.9:443 via the proxy), the proxy's own with its protocol. A tunnel in a
+//     tunnel keeps the proxy on the wire and takes the innermost target. Such handoffs
+//     count in starttls_handoffs, and those that named a target in proxy_tunnels.
 //   - Every stream's End is called exactly once: when its dissector is done (including
 //     a handoff), when the flow closes (both FINs or a RST), expires, is evicted, or at
 //     Finish.

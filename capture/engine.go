@@ -83,6 +83,7 @@ type Engine struct {
 	// subnet's directed broadcast 10.20.255.255, is then no host to record.
 	l2group bool
 	frag    defragmenter
+	tun     tunnelState // tunnels opened (tunnel.go)
 	dgram   udpState    // datagram handlers (udp.go)
 	expect  expectTable // connections announced by control streams (expect.go)
 
@@ -134,6 +135,7 @@ func NewEngine(cfg Config, set *observe.Set) *Engine {
 	e.countFn = e.addCount
 	e.hosts.init()
 	e.frag.init()
+	e.tun.init()
 	return e
 }
 

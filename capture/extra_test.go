@@ -87,7 +87,7 @@ func TestOtherProtocols(t *testing.T) {
 	e := NewEngine(Config{}, set)
 	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
 	e.Packet(LinkRaw, ipPacket(a, b, protoICMP, make([]byte, 8)), t0)
-	e.Packet(LinkRaw, ipPacket(a, b, 47, make([]byte, 8)), t0)
+	e.Packet(LinkRaw, ipPacket(a, b, 50, make([]byte, 8)), t0) // ESP: encrypted, nothing to open
 	e.Packet(LinkRaw, ipPacket(a, b, protoUDP, make([]byte, 8)), t0)
 	e.Finish()
 	for name, want := range map[string]uint64{"icmp_packets": 1, "other_ip_protocol": 1, "udp_packets": 1, "packets": 3} {

@@ -2,10 +2,13 @@ package capture
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/observe"
 )
 
 // flowKey names a TCP conversation canonically: the endpoint that sorts first is side 0,
@@ -111,10 +114,11 @@ type flow struct {
 	client    uint8 // side of the client
 	rolesSure bool  // from SYN/SYN-ACK or a dissector, not from ports
 	state     flowState
-	closing   bool   // FIN or RST seen: on the closed list
-	payload   bool   // carried payload while undetected
-	handoffs  uint8  // times a stream handed the flow back to detection
-	service   string // protocol the flow's service was recorded as, at the first claim
+	closing   bool    // FIN or RST seen: on the closed list
+	payload   bool    // carried payload while undetected
+	handoffs  uint8   // times a stream handed the flow back to detection
+	service   string  // protocol the flow's service was recorded as, at the first claim
+	tun       *tunnel // the proxy tunnel the flow carries after a handoff, nil when direct
 	stream    dissect.Stream
 	det       *detection
 	first     time.Time
@@ -610,7 +614,17 @@ func (e *Engine) deliver(f *flow, side uint8, b []byte, ts time.Time) {
 	case stStream:
 		f.stream.Data(f.dir(side), b, ts)
 		if f.stream.Done() {
+			rest := 0
+			if r, ok := f.stream.(dissect.HandoffRest); ok {
+				if n := r.Rest(); n > 0 && n <= len(b) {
+					rest = n
+				}
+			}
 			e.streamDone(f, ts)
+			if rest > 0 && f.state == stDetect {
+				// The upgrade began inside this chunk: its tail is the new protocol's start.
+				e.detect(f, side, b[len(b)-rest:], ts)
+			}
 		}
 	case stDetect:
 		e.detect(f, side, b, ts)
@@ -631,7 +645,10 @@ const maxHandoffs = 2
 // to the old stream is replayed, and the chunk on which it became done counts as its own:
 // Data takes whole chunks, so a dissector that hands off must become done at a chunk
 // boundary. STARTTLS gives one: the client sends its ClientHello only after the server's
-// go-ahead, so the upgrade reply ends a segment and the TLS bytes start new ones.
+// go-ahead, so the upgrade reply ends a segment and the TLS bytes start new ones. A
+// stream whose upgrade can fall inside a chunk (MySQL's SSL Request, followed at once by
+// the ClientHello) says how much of the chunk follows it (dissect.HandoffRest), and
+// deliver offers that tail to the new detection.
 func (e *Engine) streamDone(f *flow, ts time.Time) {
 	e.cnt[cStreamsDone]++
 	handoff := false
@@ -641,6 +658,9 @@ func (e *Engine) streamDone(f *flow, ts time.Time) {
 		} else {
 			e.cnt[cHandoffsCapped]++
 		}
+	}
+	if handoff {
+		e.enterTunnel(f)
 	}
 	f.stream.End(ts)
 	f.stream = nil
@@ -653,4 +673,51 @@ func (e *Engine) streamDone(f *flow, ts time.Time) {
 	}
 	f.state = stIgnore
 	e.release(f)
+}
+
+// tunnel is where a proxy's tunnel leads: the streams after the handoff speak with the
+// target, through the proxy.
+type tunnel struct {
+	via    netip.AddrPort // the proxy's endpoint, as seen on the wire
+	server netip.AddrPort // the target's address and port; the proxy's endpoint when named
+	name   string         // "host:port" of a target named by host name, else ""
+}
+
+// enterTunnel records the target of a handing-off proxy stream (dissect.Tunnel) on the
+// flow, so that detection after the handoff reports the target as the server and the
+// proxy as via. A tunnel inside a tunnel keeps the first proxy (the one on the wire) and
+// takes the innermost target.
+func (e *Engine) enterTunnel(f *flow) {
+	t, ok := f.stream.(dissect.Tunnel)
+	if !ok {
+		return
+	}
+	addr, name, port, ok := t.TunnelTarget()
+	if !ok || port == 0 || (!addr.IsValid() && name == "") {
+		return
+	}
+	via := f.ep[f.client^1]
+	if f.tun != nil {
+		via = f.tun.via
+	}
+	tun := &tunnel{via: via, server: via}
+	if addr.IsValid() {
+		tun.server = netip.AddrPortFrom(addr, port)
+	} else {
+		tun.name = net.JoinHostPort(name, strconv.Itoa(int(port)))
+	}
+	f.tun = tun
+	// The target is a service of its own, named by what the next claim speaks.
+	f.service = ""
+	e.cnt[cTunnels]++
+}
+
+// observed is the flow as observations name it: client and server, and for a tunnel the
+// target as the server and the proxy as via (see observe.Flow).
+func (f *flow) observed() observe.Flow {
+	o := observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}
+	if t := f.tun; t != nil {
+		o.Server, o.Via, o.Target = t.server, t.via, t.name
+	}
+	return o
 }

@@ -163,6 +163,13 @@ func FuzzPacket(f *testing.F) {
 	f.Add(sllIdx, sll(0, arphrdEther, macA, etherMPLS, mplsStack(2, s6.ip())))
 	f.Add(sll2Idx, sll2(0, arphrdEther, macA, etherPPPoES, pppoeIP(frags[1], 0)))
 	f.Add(idx(LinkRaw), seg{"10.0.0.2:25", "10.0.0.1:40000", 1, 0, psh, "UPGRADE\n"}.ip())
+	// Tunnels: GRE, gretap, ERSPAN, VXLAN, GTP-U and IP-in-IP around the same segment.
+	f.Add(ethIdx, eth(macA, macB, ipPacket(outerA, outerB, protoGRE, append(greHeader(0x2000, etherIPv4, 1, 0), s.ip()...))))
+	f.Add(ethIdx, eth(macA, macB, ipPacket(spanSwitch, spanSensor, protoGRE,
+		append(append(greHeader(0x1000, greERSPAN, 0, 1), erspan2Header(7)...), innerFrame(s6.ip(), true)...))))
+	f.Add(idx(LinkRaw), ipPacket(outerA6, outerB6, protoUDP, udpDatagram(1, portVXLAN, append(vxlanHeader(9), innerFrame(s.ip(), false)...))))
+	f.Add(idx(LinkRaw), ipPacket(outerA, outerB, protoUDP, udpDatagram(portGTPU, portGTPU, append(gtpHeader(4, len(s6.ip()), true), s6.ip()...))))
+	f.Add(idx(LinkIPv4), ipPacket(outerA, outerB, protoIPv6, s6.ip()))
 	f.Fuzz(func(t *testing.T, link uint8, data []byte) {
 		var rec recorder
 		e := fuzzEngine(&rec)
@@ -175,6 +182,9 @@ func FuzzPacket(f *testing.F) {
 			d := bytes.Clone(data)
 			d[len(d)-1]++
 			e.Packet(l, d, t0.Add(time.Second))
+		}
+		if e.tun.cur.n != 0 {
+			t.Fatalf("tunnel stack not unwound: %d levels", e.tun.cur.n)
 		}
 		e.Finish()
 		checkInvariants(t, e, &rec)

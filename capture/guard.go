@@ -2,6 +2,7 @@ package capture
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -74,4 +75,32 @@ func (g *guarded) Handoff() (ok bool) {
 	}
 	defer g.recover("Handoff")
 	return h.Handoff()
+}
+
+// Rest forwards to the inner stream when it can hand off inside a chunk
+// (dissect.HandoffRest); otherwise, or when it broke, no bytes follow the upgrade.
+func (g *guarded) Rest() (n int) {
+	if g.broken {
+		return 0
+	}
+	r, is := g.st.(dissect.HandoffRest)
+	if !is {
+		return 0
+	}
+	defer g.recover("Rest")
+	return r.Rest()
+}
+
+// TunnelTarget forwards to the inner stream when it is a proxy's (dissect.Tunnel); a
+// stream that is not, or that broke, names no target.
+func (g *guarded) TunnelTarget() (addr netip.Addr, name string, port uint16, ok bool) {
+	if g.broken {
+		return netip.Addr{}, "", 0, false
+	}
+	t, is := g.st.(dissect.Tunnel)
+	if !is {
+		return netip.Addr{}, "", 0, false
+	}
+	defer g.recover("TunnelTarget")
+	return t.TunnelTarget()
 }

@@ -11,11 +11,15 @@ import (
 
 // upgradeStream is a plain-text protocol that upgrades in place: it becomes done when a
 // chunk from the server ends in "UPGRADE\n", and then hands off if handoff is set.
+//
+// It also upgrades inside a client chunk, as MySQL's SSL Request does, at the end of a
+// line "SSLREQ", and then reports the bytes after it (dissect.HandoffRest).
 type upgradeStream struct {
 	fakeStream
 	handoff  bool
 	upgraded bool
 	asked    int // Handoff calls
+	rest     int
 }
 
 func (s *upgradeStream) Data(dir dissect.Direction, b []byte, t time.Time) {
@@ -26,7 +30,12 @@ func (s *upgradeStream) Data(dir dissect.Direction, b []byte, t time.Time) {
 	if dir == dissect.ServerToClient && strings.HasSuffix(string(b), "UPGRADE\n") {
 		s.upgraded = true
 	}
+	if i := strings.Index(string(b), "SSLREQ\n"); dir == dissect.ClientToServer && i >= 0 {
+		s.upgraded, s.rest = true, len(b)-i-len("SSLREQ\n")
+	}
 }
+
+func (s *upgradeStream) Rest() int { return s.rest }
 
 func (s *upgradeStream) Done() bool { return s.upgraded }
 
@@ -171,6 +180,25 @@ func TestHandoff(t *testing.T) {
 			counters: map[string]uint64{"starttls_handoffs": 2, "starttls_handoffs_over_cap": 1, "streams_plain": 3,
 				"streams_tls": 0, "streams_done_early": 3},
 			service: "plain",
+		},
+		{
+			// The client upgrades without waiting for an answer and its ClientHello shares
+			// the segment: the bytes after the upgrade point go to detection.
+			name: "upgrade inside a chunk: the rest goes to detection", handoff: true, client: cli, server: srv,
+			segs:      withHandshake(c2s(101, "HELLO\n"), c2s(107, "SSLREQ\n"+clientHello), s2c(901, serverHello)),
+			wantPlain: []string{"C:HELLO\nSSLREQ\n" + clientHello + " end"},
+			wantTLS:   []string{"C:" + clientHello + " S:" + serverHello + " end"},
+			counters:  map[string]uint64{"starttls_handoffs": 1, "streams_tls": 1},
+			service:   "plain",
+		},
+		{
+			// As above, with the upgrade in the detection log's replay.
+			name: "upgrade inside a logged chunk", handoff: true, client: cli, server: srv,
+			segs:      withHandshake(c2s(101, "HELLO\nSSLREQ\n"+clientHello), s2c(901, serverHello)),
+			wantPlain: []string{"C:HELLO\nSSLREQ\n" + clientHello + " end"},
+			wantTLS:   []string{"C:" + clientHello + " S:" + serverHello + " end"},
+			counters:  map[string]uint64{"starttls_handoffs": 1, "streams_tls": 1},
+			service:   "plain",
 		},
 		{
 			// An upgrade after which the capture holds nothing is not an unidentified stream.

@@ -20,6 +20,10 @@ type hostEntry struct {
 	first, last time.Time
 	macs        [maxMACsPerHost][6]byte
 	nmac        int
+	// via indexes the engine's sensor paths (tunnelState.list) the address was seen
+	// inside since the last flush.
+	via  [maxHostVia]uint16
+	nvia uint8
 }
 
 // hostTable records every address seen, cheaply: one map update per address per
@@ -105,9 +109,13 @@ func (h *hostTable) seeDst(a netip.Addr, ts time.Time, e *Engine) {
 
 var broadcast4 = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
-// flush hands every host to the set and empties the table.
-func (h *hostTable) flush(set *observe.Set) {
+// flush hands every host to the set and empties the table; paths names the sensor
+// paths the entries' via index.
+func (h *hostTable) flush(set *observe.Set, paths []string) {
 	for a, he := range h.m {
+		for _, v := range he.via[:he.nvia] {
+			set.AddHostVia(a, paths[v], he.last)
+		}
 		if he.nmac == 0 {
 			set.AddHost(a, "", he.first)
 		}

@@ -33,7 +33,8 @@ const DroppedCounter = "dropped_by_medscan"
 // observe.Set, so decoding and dissection use several cores.
 //
 // A packet goes to the worker chosen by FlowHash of its two IP addresses, ports left
-// out, so everything two hosts exchange meets in one Engine: both directions of each
+// out (of a tunnelled packet, the innermost two, as the Engine decapsulates it), so
+// everything two hosts exchange meets in one Engine, whichever tunnels carried it: both directions of each
 // flow, every fragment of a datagram (only the first carries ports), the data connection
 // an FTP control stream announced, a TFTP transfer that continues on ports its request
 // did not use. The price is balance: one pair of hosts, however busy, keeps to one core.
@@ -67,6 +68,9 @@ type Pool struct {
 	dropped uint64 // since the last Checkpoint, under mu
 	// The capture clock of all packets, kept as one Engine keeps it, under mu.
 	now, lastSweep int64
+	// routes send the later fragments of a fragmented tunnel packet after its first,
+	// under mu.
+	routes *fragRoutes
 
 	packets      atomic.Uint64
 	bytes        atomic.Uint64
@@ -118,7 +122,7 @@ func NewPool(cfg Config, workers int) *Pool {
 		rand.Read(key)
 		cfg.Secrets = observe.NewSecretHasher(key)
 	}
-	p := &Pool{now: noTime, lastSweep: noTime}
+	p := &Pool{now: noTime, lastSweep: noTime, routes: new(fragRoutes)}
 	for range workers {
 		w := &poolWorker{
 			e:    NewEngine(cfg, observe.NewSet()),
@@ -192,7 +196,7 @@ func (p *Pool) Packet(linkType uint32, data []byte, ts time.Time) {
 	}
 	w := p.workers[0]
 	if len(p.workers) > 1 {
-		if h := shardHash(linkType, data); h != 0 {
+		if h := p.routes.hash(linkType, data); h != 0 {
 			w = p.workers[mix64(h)%uint64(len(p.workers))]
 		}
 	}
@@ -331,42 +335,77 @@ func mix64(h uint64) uint64 {
 }
 
 // shardHash parses just enough of a frame to find its IP addresses and returns their
-// FlowHash; 0 (worker 0) for DHCP and for what it does not parse.
+// FlowHash; 0 (worker 0) for DHCP and for what it does not parse. Tunnels are followed
+// to the innermost IP header, as the Engine decapsulates them, so both directions of an
+// inner flow meet in one worker whichever tunnel endpoints carried them.
 func shardHash(link uint32, b []byte) uint64 {
+	return (*fragRoutes)(nil).hash(link, b)
+}
+
+// fragRouteSlots sizes the table of fragmented tunnel packets' routes: a direct-mapped
+// cache of fixed size (224 KiB) whatever the traffic; a collision only sends a later
+// fragment by its outer pair.
+const fragRouteSlots = 4096
+
+// fragRoutes remembers, for an outer IP datagram that was fragmented, the inner hash
+// read from its first fragment, so that its later fragments (which carry no tunnel or
+// inner header) go to the worker of the inner flow: that worker reassembles the outer
+// datagram and decapsulates it. A later fragment whose first was not seen (out of order,
+// or its slot taken since) goes by its outer pair; its datagram is then split between
+// two workers, and counted there as expired fragments.
+type fragRoutes struct {
+	slots [fragRouteSlots]fragRoute
+}
+
+type fragRoute struct {
+	key  fragKey
+	h    uint64
+	used bool
+}
+
+func (r *fragRoutes) slot(k fragKey) *fragRoute {
+	h := uint64(k.id)*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(k.src[8:]) ^ binary.LittleEndian.Uint64(k.dst[8:])<<1 ^
+		uint64(k.proto)<<56
+	return &r.slots[mix64(h)%fragRouteSlots]
+}
+
+// hash is shardHash, with the routes of fragmented tunnel packets kept in r (nil: none).
+func (r *fragRoutes) hash(link uint32, b []byte) uint64 {
 	switch link {
 	case LinkEthernet:
 		if len(b) < 14 {
 			return 0
 		}
-		return etherHash(binary.BigEndian.Uint16(b[12:]), b[14:])
+		return r.etherHash(binary.BigEndian.Uint16(b[12:]), b[14:], 0)
 	case LinkSLL:
 		if len(b) < 16 {
 			return 0
 		}
-		return etherHash(binary.BigEndian.Uint16(b[14:]), b[16:])
+		return r.etherHash(binary.BigEndian.Uint16(b[14:]), b[16:], 0)
 	case LinkSLL2:
 		if len(b) < 20 {
 			return 0
 		}
-		return etherHash(binary.BigEndian.Uint16(b[0:]), b[20:])
+		return r.etherHash(binary.BigEndian.Uint16(b[0:]), b[20:], 0)
 	case LinkNull, LinkLoop:
 		if len(b) < 4 {
 			return 0
 		}
-		return ipHash(b[4:])
+		return r.ipHash(b[4:], 0)
 	case LinkRawOld, LinkRawAlt, LinkRaw, LinkIPv4, LinkIPv6:
-		return ipHash(b)
+		return r.ipHash(b, 0)
 	}
 	return 0
 }
 
-// etherHash follows VLAN tags, PPPoE sessions and MPLS labels to the IP header.
-func etherHash(et uint16, b []byte) uint64 {
+// etherHash follows VLAN tags, PPPoE sessions and MPLS labels to the IP header; depth
+// is the tunnel level of the frame.
+func (r *fragRoutes) etherHash(et uint16, b []byte, depth int) uint64 {
 	for range 8 {
 		switch et {
 		case 0x0800, 0x86dd:
-			return ipHash(b)
-		case 0x8100, 0x88a8, 0x9100:
+			return r.ipHash(b, depth)
+		case 0x8100, 0x88a8, 0x9100, 0x9200:
 			if len(b) < 4 {
 				return 0
 			}
@@ -377,7 +416,7 @@ func etherHash(et uint16, b []byte) uint64 {
 			}
 			switch binary.BigEndian.Uint16(b[6:]) {
 			case 0x0021, 0x0057:
-				return ipHash(b[8:])
+				return r.ipHash(b[8:], depth)
 			}
 			return 0
 		case 0x8847, 0x8848:
@@ -388,7 +427,7 @@ func etherHash(et uint16, b []byte) uint64 {
 				bottom := b[2]&1 != 0
 				b = b[4:]
 				if bottom {
-					return ipHash(b)
+					return r.ipHash(b, depth)
 				}
 			}
 			return 0
@@ -399,15 +438,25 @@ func etherHash(et uint16, b []byte) uint64 {
 	return 0
 }
 
-// ipHash hashes an IPv4 or IPv6 packet's address pair; DHCP and DHCPv6 (UDP ports 67,
-// 68, 546, 547) hash to 0, worker 0.
-func ipHash(b []byte) uint64 {
+// frameHash hashes an Ethernet frame carried in a tunnel.
+func (r *fragRoutes) frameHash(b []byte, depth int) uint64 {
+	if len(b) < 14 {
+		return 0
+	}
+	return r.etherHash(binary.BigEndian.Uint16(b[12:]), b[14:], depth)
+}
+
+// ipHash hashes an IPv4 or IPv6 packet's address pair, or its tunnel's inner packet's;
+// DHCP and DHCPv6 (UDP ports 67, 68, 546, 547) hash to 0, worker 0.
+func (r *fragRoutes) ipHash(b []byte, depth int) uint64 {
 	if len(b) < 1 {
 		return 0
 	}
 	var src, dst netip.Addr
 	var proto byte
 	var l4 []byte
+	frag, first := false, true
+	var fk fragKey
 	switch b[0] >> 4 {
 	case 4:
 		ihl := int(b[0]&0xf) * 4
@@ -416,7 +465,12 @@ func ipHash(b []byte) uint64 {
 		}
 		src, dst = netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
 		proto = b[9]
-		if binary.BigEndian.Uint16(b[6:])&0x1fff == 0 && len(b) >= ihl { // a first fragment has the ports
+		ff := binary.BigEndian.Uint16(b[6:])
+		if ff&0x3fff != 0 {
+			frag, first = true, ff&0x1fff == 0
+			fk = fragKey{src: src.As16(), dst: dst.As16(), id: uint32(binary.BigEndian.Uint16(b[4:])), proto: proto}
+		}
+		if first && len(b) >= ihl { // a first fragment has the ports
 			l4 = b[ihl:]
 		}
 	case 6:
@@ -425,8 +479,23 @@ func ipHash(b []byte) uint64 {
 		}
 		src, dst = netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
 		proto, l4 = b[6], b[40:]
-		// Hop-by-hop, routing and destination options may precede UDP.
-		for range 4 {
+		// Hop-by-hop, routing, destination options and a fragment header may precede
+		// UDP or a tunnel.
+		for range 5 {
+			if proto == 44 && !frag {
+				if len(l4) < 8 {
+					l4 = nil
+					break
+				}
+				off := binary.BigEndian.Uint16(l4[2:]) &^ 7
+				frag, first = true, off == 0
+				fk = fragKey{src: src.As16(), dst: dst.As16(), id: binary.BigEndian.Uint32(l4[4:]), proto: l4[0], v6: true}
+				proto, l4 = l4[0], l4[8:]
+				if !first {
+					l4 = nil
+				}
+				continue
+			}
 			if proto != 0 && proto != 43 && proto != 60 {
 				break
 			}
@@ -439,6 +508,20 @@ func ipHash(b []byte) uint64 {
 	default:
 		return 0
 	}
+	if frag && !first {
+		if r != nil {
+			if s := r.slot(fk); s.used && s.key == fk {
+				return s.h
+			}
+		}
+		return FlowHash(netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 0))
+	}
+	if h, ok := r.innerHash(proto, l4, depth); ok {
+		if frag && r != nil {
+			*r.slot(fk) = fragRoute{key: fk, h: h, used: true}
+		}
+		return h
+	}
 	if proto == 17 && len(l4) >= 4 {
 		switch sp, dp := binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]); {
 		case sp == 67 || sp == 68 || dp == 67 || dp == 68, sp == 546 || sp == 547 || dp == 546 || dp == 547:
@@ -446,4 +529,106 @@ func ipHash(b []byte) uint64 {
 		}
 	}
 	return FlowHash(netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 0))
+}
+
+// innerHash hashes what a tunnel packet carries (l4 is the outer IP payload, proto its
+// protocol); ok is false when it is no tunnel the Engine opens, or nested too deep.
+// It accepts the headers the Engine accepts (tunnel.go), no more.
+func (r *fragRoutes) innerHash(proto byte, l4 []byte, depth int) (uint64, bool) {
+	if depth >= maxTunnelDepth || l4 == nil {
+		return 0, false
+	}
+	depth++
+	switch proto {
+	case protoIPIP, protoIPv6:
+		return r.ipHash(l4, depth), true
+	case protoGRE:
+		if len(l4) < 4 {
+			return 0, false
+		}
+		flags, gp := binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		if flags&7 != 0 || flags&0x4000 != 0 {
+			return 0, false
+		}
+		hl := 4
+		for _, bit := range [3]uint16{0x8000, 0x2000, 0x1000} {
+			if flags&bit != 0 {
+				hl += 4
+			}
+		}
+		if len(l4) < hl {
+			return 0, false
+		}
+		p := l4[hl:]
+		switch gp {
+		case greTEB:
+			return r.frameHash(p, depth), true
+		case greERSPAN:
+			if flags&0x1000 == 0 {
+				return r.frameHash(p, depth), true
+			}
+			if len(p) < 8 {
+				return 0, false
+			}
+			return r.frameHash(p[8:], depth), true
+		case greERSPAN3:
+			if len(p) < 12 {
+				return 0, false
+			}
+			hl := 12
+			if p[11]&1 != 0 {
+				hl += 8
+			}
+			if len(p) < hl {
+				return 0, false
+			}
+			if p[10]>>2&0x1f == erspanFrameIPv4 {
+				return r.ipHash(p[hl:], depth), true
+			}
+			return r.frameHash(p[hl:], depth), true
+		}
+		return r.etherHash(gp, p, depth), true
+	case protoUDP:
+		if len(l4) < 8 {
+			return 0, false
+		}
+		sp, dp, p := binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]), l4[8:]
+		switch {
+		case dp == portVXLAN:
+			if len(p) < 8 || p[0]&0x08 == 0 || p[7] != 0 {
+				return 0, false
+			}
+			return r.frameHash(p[8:], depth), true
+		case dp == portGeneve:
+			if len(p) < 8 || p[0]>>6 != 0 || len(p) < 8+int(p[0]&0x3f)*4 {
+				return 0, false
+			}
+			gp, q := binary.BigEndian.Uint16(p[2:]), p[8+int(p[0]&0x3f)*4:]
+			if gp == greTEB {
+				return r.frameHash(q, depth), true
+			}
+			return r.etherHash(gp, q, depth), true
+		case dp == portGTPU || sp == portGTPU:
+			if len(p) < 8 || p[0]>>5 != 1 || p[0]&0x10 == 0 || p[1] != gtpGPDU {
+				return 0, false
+			}
+			hl := 8
+			if p[0]&0x07 != 0 {
+				if len(p) < 12 {
+					return 0, false
+				}
+				next := p[11]
+				hl = 12
+				for i := 0; next != 0; i++ {
+					if p[0]&0x04 == 0 || i == maxGTPExtensions || len(p) < hl+1 || p[hl] == 0 || len(p) < hl+int(p[hl])*4 {
+						return 0, false
+					}
+					hl += int(p[hl]) * 4
+					next = p[hl-1]
+				}
+			}
+			return r.ipHash(p[hl:], depth), true
+		}
+	}
+	return 0, false
 }

@@ -27,9 +27,6 @@ type udpState struct {
 // since every datagram protocol here frames by the datagram's end.
 func (e *Engine) udp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 	e.cnt[cUDP]++
-	if len(e.cfg.Datagrams) == 0 {
-		return
-	}
 	if len(b) < 8 {
 		e.cnt[cUDPInvalid]++
 		return
@@ -43,10 +40,23 @@ func (e *Engine) udp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 		return
 	case n > len(b):
 		if missing > 0 {
+			// A tunnel's datagram cut by the snap length still carries the start of the
+			// inner packet, which the inner layers count as truncated.
+			if e.udpTunnel(src, dst, binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]), b[8:], ts) {
+				return
+			}
 			e.cnt[cUDPTruncated]++
 		} else {
 			e.cnt[cUDPInvalid]++
 		}
+		return
+	}
+	// Tunnels come before the datagram dissectors: what they carry is traffic, not a
+	// datagram of theirs.
+	if e.udpTunnel(src, dst, binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]), b[8:n], ts) {
+		return
+	}
+	if len(e.cfg.Datagrams) == 0 {
 		return
 	}
 	u := &e.dgram

@@ -45,6 +45,9 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 		r.TLSSessions = append(r.TLSSessions, TLSSession{Conversation: conversation(t.Flow), TLSSession: *t})
 	}
 	r.Assets = assets(set)
+	for _, p := range set.SensorPaths {
+		r.SensorPaths = append(r.SensorPaths, *p)
+	}
 	for _, c := range set.Credentials {
 		r.Credentials = append(r.Credentials, Credential{conversation(c.Flow), *c})
 	}
@@ -108,7 +111,7 @@ func assets(set *observe.Set) []Asset {
 			continue
 		}
 		out = append(out, Asset{Asset: observe.Asset{Addr: addr, MACs: slices.Clone(h.MACs), FirstSeen: h.FirstSeen,
-			LastSeen: h.LastSeen}})
+			LastSeen: h.LastSeen, SeenVia: slices.Clone(h.SeenVia)}})
 	}
 	return out
 }
@@ -187,7 +190,9 @@ func (r *Report) Derive() {
 		if t.Version == "" || t.Source == observe.SourceActive {
 			continue
 		}
-		k := Conversation{Host: t.Host, Port: t.Port}
+		// A target named by host name behind a proxy shares the proxy's host and port,
+		// not its service.
+		k := Conversation{Host: t.Host, Port: t.Port, Target: t.Target}
 		// On a tie of LastSeen the first in report order wins.
 		if o := latest[k]; o == nil || t.LastSeen.After(o.LastSeen) || t.LastSeen.Equal(o.LastSeen) && compareSessions(*t, *o) < 0 {
 			latest[k] = t
@@ -209,7 +214,7 @@ func (r *Report) Derive() {
 	for i := range r.Services {
 		s := &r.Services[i]
 		s.TLSVersion, s.Cipher = "", ""
-		k := Conversation{Host: s.Host, Port: s.Port}
+		k := Conversation{Host: s.Host, Port: s.Port, Target: s.Target}
 		switch {
 		case s.Transport == "udp":
 		case s.Source == observe.SourceActive:

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/medscan/medscan/observe"
 )
 
 // Sort puts every list of the report in report order (see the package documentation).
@@ -75,6 +77,7 @@ func (r *Report) Sort() {
 		return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port))
 	})
 	sortTotal(r.ProbeHosts, func(a, b ProbeHost) int { return a.Addr.Compare(b.Addr) })
+	sortTotal(r.SensorPaths, func(a, b observe.SensorPath) int { return cmp.Compare(a.Path, b.Path) })
 	sortTotal(r.KeyFiles, func(a, b KeyFile) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Position, b.Position), cmp.Compare(a.Path, b.Path))
 	})
@@ -82,7 +85,8 @@ func (r *Report) Sort() {
 
 // compareConversations orders by server address, port, then client address.
 func compareConversations(a, b Conversation) int {
-	return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), CompareHosts(a.Client, b.Client))
+	return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Target, b.Target),
+		cmp.Compare(a.Via, b.Via), CompareHosts(a.Client, b.Client))
 }
 
 func compareSessions(a, b TLSSession) int {

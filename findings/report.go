@@ -40,6 +40,9 @@ type Report struct {
 	// host; absent from JSON for a scan that probed nothing (a capture replay).
 	Probes     []ProbeEndpoint `json:"probes,omitempty"`
 	ProbeHosts []ProbeHost     `json:"probe_hosts,omitempty"`
+	// SensorPaths are the tunnels the capture's traffic came through (GRE, ERSPAN
+	// sessions, VXLAN, ...), by path; absent from JSON when everything was in the clear.
+	SensorPaths []observe.SensorPath `json:"sensor_paths,omitempty"`
 	// KeyFiles are the private keys a lint run found beside the certificates it read,
 	// described, never kept; absent from JSON when there were none.
 	KeyFiles []KeyFile `json:"key_files,omitempty"`
@@ -174,15 +177,25 @@ type SuppressionRef struct {
 
 // Conversation names the two sides of an observation the way the document shows them:
 // the client's address, and the server's address and port.
+//
+// A conversation in a proxy's tunnel names the proxy too (Via, "10.0.0.5:3128"), and a
+// target the client named by host name (Target, "pump.example:443"; Host and Port are then
+// the proxy's): see observe.Flow.
 type Conversation struct {
 	Client string `json:"client"`
 	Host   string `json:"host"`
 	Port   int    `json:"port"`
+	Via    string `json:"via_proxy,omitempty"`
+	Target string `json:"target,omitempty"`
 }
 
 // conversation renders a flow, IPv4-mapped addresses unmapped.
 func conversation(f observe.Flow) Conversation {
-	return Conversation{Client: AddrText(f.Client.Addr()), Host: AddrText(f.Server.Addr()), Port: int(f.Server.Port())}
+	c := Conversation{Client: AddrText(f.Client.Addr()), Host: AddrText(f.Server.Addr()), Port: int(f.Server.Port()), Target: f.Target}
+	if f.Via.IsValid() {
+		c.Via = Target(AddrText(f.Via.Addr()), int(f.Via.Port()))
+	}
+	return c
 }
 
 // AddrText is an address as the document (and the store) writes it: unmapped, "" when

@@ -101,7 +101,9 @@ const (
 	SeenDICOM Evidence = "dicom"
 	// SeenFHIR: FHIR requests to the target in clear, or TLS captured on the target.
 	SeenFHIR Evidence = "fhir"
-	// SeenAPI: API or FHIR requests to the target in clear, or TLS captured on the target.
+	// SeenAPI: API requests other than FHIR interactions to the target in clear, or TLS
+	// captured on the target. FHIR alone proves nothing about another API on the same
+	// port: cleartext-api judges the other APIs apart from FHIR.
 	SeenAPI Evidence = "api"
 	// SeenHTTPAPIAnswers: API or FHIR requests that the target answered, seen in clear,
 	// so that whether they carried credentials is known. TLS on the target does not

@@ -309,6 +309,11 @@ func (c *classifier) intrinsic() {
 		if h.roles["dns-server"] {
 			h.claim(observe.KindInfrastructure, wBehaviour, "DNS server")
 		}
+		if h.roles["tunnel-endpoint"] {
+			// A hint only: a hypervisor's VTEP may also run a clinical service whose
+			// behaviour says more.
+			h.claim(observe.KindInfrastructure, wNetMaker, "outer endpoint of a tunnel the sensor opened (ERSPAN source, VTEP or tunnel router), not a host inside it")
+		}
 		if n := h.routerIface; n > 0 {
 			h.claim(observe.KindInfrastructure, wBehaviour, "its MAC %s carries %d addresses, the others outside the local subnets: a router's interface",
 				h.a.MACs[0], n)

@@ -3,6 +3,7 @@ package inventory
 import (
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,22 @@ func TestClassifyKinds(t *testing.T) {
 			},
 			ip: "10.0.0.10", kind: observe.KindMiddleware,
 			reason: "receives HL7 ORU^R01 from 2 hosts (10.0.1.5, 10.0.1.6) and sends on to 10.0.0.20:2575 (HL7)",
+		},
+		{
+			name: "a tunnel's outer endpoint is infrastructure, not a host of the network inside",
+			build: func(s *observe.Set) {
+				s.AddTunnelEndpoint(netip.MustParseAddr("192.0.2.1"), t0)
+				s.AddHostVia(netip.MustParseAddr("10.0.1.5"), "GRE 192.0.2.1↔192.0.2.2", t0)
+			},
+			ip: "192.0.2.1", kind: observe.KindInfrastructure, reason: "outer endpoint of a tunnel",
+		},
+		{
+			name: "behaviour outweighs being a tunnel endpoint",
+			build: func(s *observe.Set) {
+				s.AddTunnelEndpoint(netip.MustParseAddr("10.0.1.5"), t0)
+				s.AddHL7(hl7("10.0.1.5:40000", "10.0.0.10:6661", "ORU", "R01"))
+			},
+			ip: "10.0.1.5", kind: observe.KindMedicalDevice, reason: "sends HL7 ORU^R01 to 10.0.0.10:6661",
 		},
 		{
 			name: "one source is not enough for middleware",
@@ -385,5 +402,26 @@ func TestClassifyIgnoresProber(t *testing.T) {
 	if !reflect.DeepEqual(out[0].Roles, []string{"tls-server"}) ||
 		!reflect.DeepEqual(out[0].Names, []observe.AssetName{{Name: "ehr.example.local", Source: "tls-sni"}}) {
 		t.Errorf("server asset %+v", out[0])
+	}
+}
+
+// TestClassifySeenVia checks that an asset carries the sensor paths of its host, sorted,
+// and that the tunnel endpoint gets its role while the inner host does not.
+func TestClassifySeenVia(t *testing.T) {
+	s := observe.NewSet()
+	inner, outer := netip.MustParseAddr("10.0.1.5"), netip.MustParseAddr("192.0.2.1")
+	s.AddHostVia(inner, "VXLAN VNI 100 192.0.2.1↔192.0.2.2", t0)
+	s.AddHostVia(inner, "ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", t0)
+	s.AddTunnelEndpoint(outer, t0)
+	by := map[netip.Addr]*observe.Asset{}
+	for _, a := range Classify(s, Options{}) {
+		by[a.Addr] = a
+	}
+	if a := by[inner]; a == nil || !reflect.DeepEqual(a.SeenVia, []string{"ERSPAN session 7 from 10.1.1.1 to 10.9.9.9",
+		"VXLAN VNI 100 192.0.2.1↔192.0.2.2"}) || slices.Contains(a.Roles, "tunnel-endpoint") {
+		t.Errorf("inner asset %+v", a)
+	}
+	if a := by[outer]; a == nil || len(a.SeenVia) != 0 || !slices.Contains(a.Roles, "tunnel-endpoint") {
+		t.Errorf("outer asset %+v", a)
 	}
 }

@@ -24,6 +24,17 @@ func (c *classifier) gatherHosts(set *observe.Set) {
 			continue
 		}
 		observe.Widen(&h.a.FirstSeen, &h.a.LastSeen, hs.FirstSeen, hs.LastSeen)
+		for _, v := range hs.SeenVia {
+			if !slices.Contains(h.a.SeenVia, v) {
+				h.a.SeenVia = append(h.a.SeenVia, v)
+			}
+		}
+		slices.Sort(h.a.SeenVia)
+		if hs.TunnelEndpoint {
+			// The outer address of a tunnel the sensor's traffic came through: the
+			// hosts inside are the clinical network, this one only carries them.
+			h.roles["tunnel-endpoint"] = true
+		}
 		for _, m := range hs.MACs {
 			m, ok := canonicalMAC(m)
 			if ok && !slices.Contains(h.a.MACs, m) {
@@ -156,6 +167,15 @@ func (c *classifier) gatherTLS(set *observe.Set) {
 			}
 			continue
 		}
+		if t.Flow.Target != "" {
+			// A target the client named by host name behind a proxy (observe.Flow): the
+			// server's address is unknown, and the proxy's is not the server's; its name
+			// and certificate are no evidence about the proxy.
+			if cl := c.get(t.Flow.Client.Addr()); cl != nil {
+				cl.roles["tls-client"] = true
+			}
+			continue
+		}
 		cl, sv := c.get(t.Flow.Client.Addr()), c.get(t.Flow.Server.Addr())
 		if cl == nil || sv == nil {
 			continue
@@ -177,7 +197,7 @@ func (c *classifier) gatherCertificates(set *observe.Set) {
 			continue
 		}
 		for _, sg := range cert.Seen {
-			if sg.Position != 0 {
+			if sg.Position != 0 || sg.Target != "" { // a target named behind a proxy is not the proxy
 				continue
 			}
 			if h := c.get(sg.Endpoint.Addr()); h != nil {

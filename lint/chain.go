@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	zx509 "github.com/zmap/zcrypto/x509"
@@ -131,25 +132,42 @@ type ChainVerdict struct {
 
 // Verifier builds paths for the sessions of one set. Each chain is built from what its
 // own session sent and the anchors only; the rest of the set is consulted solely to
-// name a missing intermediate.
+// name a missing intermediate. Certificates are parsed when a chain needs them, not
+// when the Verifier is made: a lint run of files has no chain, and a scan's chains
+// name few of its certificates.
 type Verifier struct {
 	set     *observe.Set
 	anchors *Anchors
 	nodes   map[observe.CertRef]*node
-	bySubj  map[string][]observe.CertRef // subject DER (as a string) → certificates in the set
+	bySubj  map[string][]observe.CertRef // subject DER (as a string) → certificates in the set; nil until needed
 }
 
 // NewVerifier prepares path building over a set's certificates; anchors may be nil.
 func NewVerifier(set *observe.Set, anchors *Anchors) *Verifier {
-	v := &Verifier{set: set, anchors: anchors, nodes: map[observe.CertRef]*node{}, bySubj: map[string][]observe.CertRef{}}
-	if set != nil {
-		for ref := range set.Certificates {
-			if n := v.node(ref); n != nil && n.r.subject != nil {
-				v.bySubj[string(n.r.subject)] = append(v.bySubj[string(n.r.subject)], ref)
+	return &Verifier{set: set, anchors: anchors, nodes: map[observe.CertRef]*node{}}
+}
+
+// withSubject returns the set's certificates whose subject is the DER name subj,
+// indexing every certificate's subject with the structure reader on first use.
+func (v *Verifier) withSubject(subj []byte) []observe.CertRef {
+	if v.bySubj == nil {
+		v.bySubj = map[string][]observe.CertRef{}
+		if v.set != nil {
+			for ref, c := range v.set.Certificates {
+				if c == nil {
+					continue
+				}
+				if r, _ := readCert(c.DER); r != nil && r.subject != nil {
+					v.bySubj[string(r.subject)] = append(v.bySubj[string(r.subject)], ref)
+				}
 			}
 		}
+		for _, refs := range v.bySubj {
+			// In a fixed order, so that CompletedBy does not follow the map's.
+			slices.SortFunc(refs, func(a, b observe.CertRef) int { return bytes.Compare(a[:], b[:]) })
+		}
 	}
-	return v
+	return v.bySubj[string(subj)]
 }
 
 func (v *Verifier) node(ref observe.CertRef) *node {
@@ -198,7 +216,7 @@ func (v *Verifier) Verify(chain []observe.CertRef, at time.Time) ChainVerdict {
 	out.Reason = b.reason
 	if b.missing != nil {
 		out.MissingIssuer = b.missing.facts.Issuer
-		for _, ref := range v.bySubj[string(b.missing.r.issuer)] {
+		for _, ref := range v.withSubject(b.missing.r.issuer) {
 			cand := v.node(ref)
 			if cand == nil || cand.ref == b.missing.ref || cand.facts.SelfSigned || b.inSent(cand) || !issuedBy(b.missing, cand) {
 				continue

@@ -27,6 +27,20 @@
 //     SelfSigned == false. MD2 signatures and keys below 1024 bits are verified here by
 //     hand, since standard libraries refuse them.
 //
+// zlint by role: each certificate gets the lints of its role and PKI (zlint.go). The
+// IETF profiles and zlint's community lints apply to every certificate; the CA/Browser
+// Forum and root-programme rulebooks only to a certificate judged public WebPKI (a chain
+// naming a public root, or the policy's webpki key) in a role they govern, never to a
+// device identity or a private PKI's certificate; the lints that look for one CA's
+// compromised keys (eight P-384 signature checks each) only when the issuer names that
+// CA. The filtered registries are built once per kind and shared.
+//
+// Speed: ExamineWith parses and lints each distinct certificate (by SHA-256) once,
+// however many files, chains or sessions held it (counted as certificates_examined),
+// on GOMAXPROCS goroutines; each certificate's facts are written by the goroutine that
+// examined it, so they do not depend on the number of workers. ExamineKeys checks
+// distinct keys the same way. docs/performance.md has the figures.
+//
 // Invariants: Facts never panics on any input, allocates only in proportion to the input,
 // and never reads the network or the clock.
 //

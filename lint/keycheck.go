@@ -8,7 +8,9 @@ import (
 	"io"
 	"math/big"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/medscan/medscan/observe"
 )
@@ -50,6 +52,8 @@ type KeyOptions struct {
 // close enough for Fermat's method, and presence on the blocklist. Each certificate
 // carrying the key gets the result in its facts (KeyFlaws; Factorable and FactorMethod
 // when the key was factored). Certificates must have been examined (Examine) first.
+// Distinct keys are checked on GOMAXPROCS goroutines (trial division of a 2048-bit
+// modulus costs more than linting its certificate); the results do not depend on it.
 //
 // No factor is kept: a check that factors a key says so and forgets how.
 func ExamineKeys(set *observe.Set, opt KeyOptions) {
@@ -57,20 +61,32 @@ func ExamineKeys(set *observe.Set, opt KeyOptions) {
 		return
 	}
 	type result struct {
+		der    []byte // of one certificate carrying the key
 		flaws  []string
 		method string
 	}
-	done := map[string]result{}
+	done := map[string]*result{}
+	var todo []*result
+	var spkis []string
 	for _, c := range set.Certificates {
 		if c == nil || c.Facts == nil || c.Facts.SPKISHA256 == "" {
 			continue
 		}
-		f := c.Facts
-		res, ok := done[f.SPKISHA256]
-		if !ok {
-			res.flaws, res.method = keyFlaws(c.DER, f.SPKISHA256, opt)
-			done[f.SPKISHA256] = res
+		if _, ok := done[c.Facts.SPKISHA256]; !ok {
+			r := &result{der: c.DER}
+			done[c.Facts.SPKISHA256] = r
+			todo = append(todo, r)
+			spkis = append(spkis, c.Facts.SPKISHA256)
 		}
+	}
+	parallel(len(todo), runtime.GOMAXPROCS(0), func(i int) {
+		todo[i].flaws, todo[i].method = keyFlaws(todo[i].der, spkis[i], opt)
+	})
+	for _, c := range set.Certificates {
+		if c == nil || c.Facts == nil || c.Facts.SPKISHA256 == "" {
+			continue
+		}
+		f, res := c.Facts, done[c.Facts.SPKISHA256]
 		f.KeyFlaws = append([]string(nil), res.flaws...)
 		if res.method != "" {
 			f.Factorable, f.FactorMethod = true, res.method
@@ -140,27 +156,44 @@ var smallPrimeGroups = func() [][]uint64 {
 	return append(groups, cur)
 }()
 
-// HasSmallFactor reports whether n is divisible by a prime below 2^16 (other than being
-// that prime itself): no RSA generator worth the name produces one, and such a modulus
-// is factored at once.
-func HasSmallFactor(n *big.Int) bool {
-	if n == nil || n.Sign() <= 0 || n.BitLen() <= 16 {
-		return false
-	}
-	m, r := new(big.Int), new(big.Int)
+// smallPrimorial is the product of every prime below 2^16 (about 94,000 bits), made on
+// first use.
+var smallPrimorial = sync.OnceValue(func() *big.Int {
+	// Pairwise products, level by level, so that each multiplication is of halves of
+	// equal size rather than of a growing product by one word.
+	var level []*big.Int
 	for _, g := range smallPrimeGroups {
 		prod := uint64(1)
 		for _, p := range g {
 			prod *= p
 		}
-		rem := r.Mod(n, m.SetUint64(prod)).Uint64()
-		for _, p := range g {
-			if rem%p == 0 {
-				return true
-			}
-		}
+		level = append(level, new(big.Int).SetUint64(prod))
 	}
-	return false
+	for len(level) > 1 {
+		next := make([]*big.Int, 0, (len(level)+1)/2)
+		for i := 0; i+1 < len(level); i += 2 {
+			next = append(next, new(big.Int).Mul(level[i], level[i+1]))
+		}
+		if len(level)%2 == 1 {
+			next = append(next, level[len(level)-1])
+		}
+		level = next
+	}
+	return level[0]
+})
+
+// HasSmallFactor reports whether n is divisible by a prime below 2^16 (other than being
+// that prime itself): no RSA generator worth the name produces one, and such a modulus
+// is factored at once. It is gcd(n, the product of those primes) > 1, computed as the gcd
+// of n and that product reduced modulo n: one long division and one gcd, ten times
+// faster for a 2048-bit modulus than dividing by each prime in turn (hasSmallFactorByDivision
+// in the tests), which made the check cost more than linting the certificate.
+func HasSmallFactor(n *big.Int) bool {
+	if n == nil || n.Sign() <= 0 || n.BitLen() <= 16 {
+		return false
+	}
+	r := new(big.Int).Mod(smallPrimorial(), n)
+	return r.GCD(nil, nil, r, n).Cmp(big.NewInt(1)) != 0
 }
 
 // FermatFactorable reports whether Fermat's method factors n within steps steps from

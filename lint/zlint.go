@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	zx509 "github.com/zmap/zcrypto/x509"
@@ -60,15 +61,79 @@ var privateExcluded = []string{
 // device leaf (a pump's factory certificate) that cert-self-signed already reports. A
 // self-issued certificate whose signature does not verify with its own key (a CA's key
 // rollover) is not self-signed and keeps the lint: there the identifier matters.
-var selfSignedExcluded = []string{"e_ext_authority_key_identifier_no_key_identifier"}
+//
+// e_sub_cert_or_sub_ca_using_sha1, w_sub_cert_sha1_expiration_too_long: the Baseline
+// Requirements' SHA-1 sunset is about what a CA signs, "Subscriber certificates or
+// Subordinate CA certificates" in the lint's own words, and a self-signed certificate is
+// neither. Its signature is made with its own key and vouches for nothing, which is why
+// cert-weak-signature leaves self-signed certificates alone; with webpki: always, these
+// two lints would raise the same complaint under cert-lint. A CA-issued certificate
+// keeps them.
+var selfSignedExcluded = []string{
+	"e_ext_authority_key_identifier_no_key_identifier",
+	"e_sub_cert_or_sub_ca_using_sha1",
+	"w_sub_cert_sha1_expiration_too_long",
+}
 
+// compromisedCALints are zlint's lints that look for the keys of one named CA known to
+// be compromised, with the names (issuer commonName) that CA's certificates carry. Such
+// a lint verifies the certificate's signature with every key on its list (eight P-384
+// verifications for eMudhra's, 81% of medscan lint's time on a device fleet before it
+// was gated), so it runs only on a certificate whose issuer carries one of the names:
+// a certificate signed by one of those keys names that CA as its issuer, since no
+// relying party would otherwise build a path through it. A forger holding the key who
+// writes another issuer name makes a certificate nothing chains, which the chain rules
+// report. The names come from the lint's source (zlint v3.7.3,
+// lints/community/lint_cert_issued_by_compromised_emudhra_ca.go); TestCompromisedCALints
+// fails when a zlint upgrade brings a compromised-CA lint that is not listed here.
+var compromisedCALints = map[string][]string{
+	"e_cert_issued_by_compromised_emudhra_ca": {
+		"EM EV TLS CA - G3B", "EM OV TLS CA - G3B", "EM DV TLS CA - G3B",
+		"EM EV TLS CA - G3C", "EM OV TLS CA - G3C", "EM DV TLS CA - G3C",
+		"EM OV CS CA - G3B", "EM OV CS CA - G3C",
+	},
+}
+
+// compromisedIssuers maps each compromised CA's name, folded by foldName, to its lint.
+var compromisedIssuers = func() map[string]string {
+	m := map[string]string{}
+	for lint, names := range compromisedCALints {
+		for _, n := range names {
+			m[foldName(n)] = lint
+		}
+	}
+	return m
+}()
+
+// foldName compares names as RFC 5280 §7.1 has relying parties compare them (after RFC
+// 4518's preparation): case folded, leading and trailing space dropped, inner runs of
+// space collapsed. It is cheaper than a signature check by four orders of magnitude.
+func foldName(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// compromisedCAFor returns the compromised-CA lints whose CA names the certificate's
+// issuer carries (any commonName of the issuer), sorted; nil for nearly every
+// certificate.
+func compromisedCAFor(zc *zx509.Certificate) []string {
+	var out []string
+	for _, v := range zc.Issuer.CommonNames {
+		if l, ok := compromisedIssuers[foldName(v)]; ok && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// registryKey says which of zlint's lints a certificate gets: its role, whether it is
+// public WebPKI, and the compromised-CA lints its issuer calls for (joined by commas).
 type registryKey struct {
-	role   string
-	public bool
+	role        string
+	public      bool
+	compromised string
 }
 
 var (
-	regMu      sync.Mutex
+	regMu      sync.RWMutex
 	registries = map[registryKey]zl.Registry{}
 )
 
@@ -91,21 +156,40 @@ func sourcesFor(role string, public bool) zl.SourceList {
 	return src
 }
 
-// registryFor returns zlint's registry filtered for a role and PKI, built once.
+// registryFor returns zlint's registry filtered for a role and PKI, without the
+// compromised-CA lints, built once and shared by every certificate of that kind.
 func registryFor(role string, public bool) (zl.Registry, error) {
+	return registryWith(registryKey{role: role, public: public})
+}
+
+// registryWith returns zlint's registry for k, built once: zlint's filter copies the
+// registry, which costs more than linting a certificate.
+func registryWith(k registryKey) (zl.Registry, error) {
+	regMu.RLock()
+	r := registries[k]
+	regMu.RUnlock()
+	if r != nil {
+		return r, nil
+	}
 	regMu.Lock()
 	defer regMu.Unlock()
-	k := registryKey{role, public}
 	if r := registries[k]; r != nil {
 		return r, nil
 	}
 	excl := slices.Clone(alwaysExcluded)
-	if !public {
+	if !k.public {
 		excl = append(excl, privateExcluded...)
 	}
-	r, err := zl.GlobalRegistry().Filter(zl.FilterOptions{IncludeSources: sourcesFor(role, public), ExcludeNames: excl})
+	want := strings.Split(k.compromised, ",")
+	for name := range compromisedCALints {
+		if !slices.Contains(want, name) {
+			excl = append(excl, name)
+		}
+	}
+	slices.Sort(excl)
+	r, err := zl.GlobalRegistry().Filter(zl.FilterOptions{IncludeSources: sourcesFor(k.role, k.public), ExcludeNames: excl})
 	if err != nil {
-		return nil, fmt.Errorf("lint: zlint registry for %s: %w", role, err)
+		return nil, fmt.Errorf("lint: zlint registry for %s: %w", k.role, err)
 	}
 	registries[k] = r
 	return r, nil
@@ -117,7 +201,7 @@ func registryFor(role string, public bool) (zl.Registry, error) {
 // reported as an error of the run, never propagated: one certificate must not stop a
 // scan.
 func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out []observe.CertLint, err error) {
-	reg, err := registryFor(role, public)
+	reg, err := registryWith(registryKey{role: role, public: public, compromised: strings.Join(compromisedCAFor(zc), ",")})
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +222,30 @@ func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out 
 			Source:      string(r.LintMetadata.Source),
 			Citation:    r.LintMetadata.Citation,
 			Description: r.LintMetadata.Description,
-			Details:     r.Details,
+			Details:     stableDetails(r.Details),
 		})
 	}
 	slices.SortFunc(out, func(a, b observe.CertLint) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// stableDetails puts the key usages a lint's details list in order. zlint v3.7.3 writes
+// them as util.GetKeyUsageStrings returns them, in the order of a map's iteration
+// ("KeyUsage [KeyEncipherment DigitalSignature] (00000101) inconsistent with…", from
+// e_key_usage_and_extended_key_usage_inconsistent), so the same certificate would give
+// different evidence from run to run; medscan's findings are the same byte for byte.
+func stableDetails(d string) string {
+	const marker = "KeyUsage ["
+	i := strings.Index(d, marker)
+	if i < 0 {
+		return d
+	}
+	start := i + len(marker)
+	n := strings.IndexByte(d[start:], ']')
+	if n < 0 {
+		return d
+	}
+	words := strings.Fields(d[start : start+n])
+	slices.Sort(words)
+	return d[:start] + strings.Join(words, " ") + d[start+n:]
 }

@@ -19,6 +19,7 @@ import (
 
 	zl "github.com/zmap/zlint/v3/lint"
 
+	"github.com/medscan/medscan/lint/linttest"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -143,6 +144,43 @@ func TestAKILintAndSelfSigned(t *testing.T) {
 			got := slices.ContainsFunc(f.Lints, func(l observe.CertLint) bool { return l.Name == aki })
 			if got != tt.akiLint {
 				t.Errorf("%s reported %v, want %v (lints %v)", aki, got, tt.akiLint, f.Lints)
+			}
+		})
+	}
+}
+
+// The Baseline Requirements' SHA-1 lints judge what a CA signed; a self-signed
+// certificate's signature is its own and vouches for nothing, so even judged as public
+// WebPKI it does not collect them (cert-weak-signature exempts it alike), while a leaf a
+// CA signed with SHA-1 does.
+func TestSHA1LintsAndSelfSigned(t *testing.T) {
+	key := linttest.RSAKey(t, 2048)
+	ca := linttest.New(t, linttest.Spec{CN: "Issuing CA", Key: key, IsCA: true})
+	selfLeaf := linttest.New(t, linttest.Spec{CN: "pump.example", Key: key, Hash: "sha1", DNSNames: []string{"pump.example"}})
+	caLeaf := linttest.New(t, linttest.Spec{CN: "ehr.example", Key: key, Issuer: ca, Hash: "sha1", DNSNames: []string{"ehr.example"}})
+	sha1Lints := []string{"e_sub_cert_or_sub_ca_using_sha1", "w_sub_cert_sha1_expiration_too_long"}
+	for _, tt := range []struct {
+		name       string
+		der        []byte
+		selfSigned bool
+		want       bool
+	}{
+		{"self-signed SHA-1 leaf", selfLeaf.DER, true, false},
+		{"CA-signed SHA-1 leaf", caLeaf.DER, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			set := observe.NewSet()
+			ref := set.AddCertificate(tt.der, observe.CertSighting{Source: observe.SourceFile})
+			ExamineWith(set, Options{WebPKI: WebPKIAlways})
+			f := set.Certificates[ref].Facts
+			if f.SelfSigned != tt.selfSigned || !f.WebPKI || f.Lints == nil {
+				t.Fatalf("self-signed %v (want %v), webpki %v, lints %v %s", f.SelfSigned, tt.selfSigned, f.WebPKI, f.Lints, f.LintError)
+			}
+			for _, name := range sha1Lints {
+				got := slices.ContainsFunc(f.Lints, func(l observe.CertLint) bool { return l.Name == name })
+				if got != tt.want {
+					t.Errorf("%s reported %v, want %v (lints %v)", name, got, tt.want, f.Lints)
+				}
 			}
 		})
 	}

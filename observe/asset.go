@@ -30,6 +30,9 @@ type Asset struct {
 	// same device at another address (the inventory keeps one asset per address).
 	LeasedAddrs []netip.Addr `json:"leased_ips"`
 	Names       []AssetName  `json:"names"`
+	// SeenVia are the sensor paths of the tunnels the address's traffic came through
+	// (observe.SensorPath), sorted; absent for an address seen only in the clear.
+	SeenVia []string `json:"seen_via,omitempty"`
 
 	Kind    string   `json:"kind"`    // one of the Kind constants; "" when the scan was not classified
 	Reasons []string `json:"reasons"` // why Kind, strongest first

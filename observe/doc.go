@@ -17,8 +17,9 @@
 //     with; and every output starts from it (package findings' Tidy) before its own
 //     escaping, so that nothing reaches a reader unsanitized whatever its producer did.
 //   - What an HTTP request was and what of its path may be kept (httpapi.go, urlpath.go):
-//     the HTTP dissector classifies each request once (ClassifyHTTP) and replaces its
-//     path by a template in which every identifier is "{id}" (PathTemplate), so that no
+//     the HTTP dissector classifies each request once (AsEmitted: FHIR or another API by
+//     ClassifyHTTP, a login, a device description; which body fields are credentials,
+//     IsSecretBodyKey) and replaces its path by a template in which every identifier is "{id}" (PathTemplate), so that no
 //     patient's identifier ever leaves the dissector. FTP and TFTP file names are
 //     templated the same way.
 //   - The generic Index that groups observations (order kept, capped), and Widen, the

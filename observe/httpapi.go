@@ -6,10 +6,12 @@ import (
 	"strings"
 )
 
-// This file decides what an HTTP request was (HTTPRequest.API and Resource) from its
-// headers and path alone: passively, medscan sees the headers, never the body. The HTTP
-// dissector calls ClassifyHTTP once per request, on the raw path, before the path is
-// replaced by its template; nothing downstream classifies again.
+// This file decides what an HTTP request was (HTTPRequest.API and Resource, Login,
+// Descriptor) from its headers, its path, and the few body facts the dissector reads
+// (the names of a request body's password-like fields, whether a response body is a UPnP
+// device description). The HTTP dissector calls it once per request (AsEmitted), on the
+// raw path, before the path is replaced by its template; nothing downstream classifies
+// again.
 //
 //   - FHIR: a FHIR media type in either direction (application/fhir+json,
 //     application/fhir+xml, or DSTU2's application/json+fhir and application/xml+fhir), or
@@ -22,6 +24,16 @@ import (
 //   - An API: otherwise, a JSON, XML or SOAP media type in either direction
 //     (application/json, text/json, application/xml, text/xml, application/x-ndjson, and
 //     application/*+json or +xml such as application/soap+xml), except XHTML and feeds.
+//   - Neither: a device description (Descriptor), whatever its media type. UPnP devices
+//     (found by SSDP) and DIAL receivers (smart TVs, casting sticks on a ward's guest or
+//     patient-entertainment network) serve XML that says what they are, to anyone, by
+//     design: it is discovery, not an API, and is judged neither as a cleartext API nor
+//     as one that answers without authentication.
+//   - A login (Login): a request that carries a password-like field in its body, or a
+//     POST or PUT to a path that ends in a login word (IsLoginPath; a GET of
+//     "/api/sessions" lists sessions, it logs nobody in). It is still an API call when
+//     its media type says so, but it presents a credential: it cannot be an
+//     unauthenticated one.
 
 // ClassifyHTTP says what a request was: APIFHIR (with the resource type it named, "" when
 // only the media type said FHIR), APIOther, or "" for a page, an image or a download.
@@ -171,20 +183,127 @@ func (r HTTPRequest) AsEmitted() HTTPRequest {
 	case r.Method == "CONNECT" || r.Path == "*":
 	case r.Method != "" || r.Path != "":
 		r.API, r.Resource = ClassifyHTTP(r.Path, r.ContentType, r.RespContentType)
+		if r.Descriptor == "" {
+			r.Descriptor = DescriptorPath(r.Path, r.RespContentType)
+		}
+		r.Login = r.Login || len(r.BodySecretKeys) > 0 || (r.Method == "POST" || r.Method == "PUT") && IsLoginPath(r.Path)
 		r.Path = PathTemplate(r.Path)
 	default:
 		r.API, r.Resource = ClassifyHTTP("", "", r.RespContentType)
 	}
+	if r.Descriptor != "" {
+		r.API, r.Resource = "", ""
+	}
 	return r
+}
+
+// Device descriptions (HTTPRequest.Descriptor).
+const (
+	DescriptorUPnP = "upnp" // a UPnP device or service description (UPnP Device Architecture 2.0 §2)
+	DescriptorDIAL = "dial" // a DIAL device description or application resource (DIAL 2.2 §5, §6)
+)
+
+// upnpDescriptions are the file names under which UPnP devices serve their device
+// description (the LOCATION of their SSDP announcements), as the common stacks name them
+// (libupnp, miniupnpd, Windows, Sonos, Philips and Samsung): compared without regard to
+// case. DIAL's device description is dd.xml.
+var upnpDescriptions = []string{"description.xml", "rootdesc.xml", "desc.xml", "devicedesc.xml",
+	"device-desc.xml", "devicedescription.xml", "upnp.xml", "dmr.xml", "dms.xml"}
+
+// DescriptorPath says whether a raw request path fetches a device description: a UPnP
+// description by its file name, DIAL's dd.xml, or a DIAL application resource
+// ("/apps/YouTube", "/apps/Netflix/run": DIAL 2.2 §6.1) unless its answer was JSON, which
+// DIAL never sends and a REST API under /apps/ does. It returns DescriptorUPnP,
+// DescriptorDIAL or "". The other signs of a description (an Application-URL response
+// header, a UPnP root element in the body) are the dissector's to see.
+func DescriptorPath(path, respType string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	last := strings.ToLower(segs[len(segs)-1])
+	switch {
+	case last == "dd.xml":
+		return DescriptorDIAL
+	case slices.Contains(upnpDescriptions, last):
+		return DescriptorUPnP
+	case len(segs) >= 2 && len(segs) <= 3 && segs[0] == "apps" && segs[1] != "" &&
+		(len(segs) == 2 || segs[2] == "run") && !isJSONMedia(respType):
+		return DescriptorDIAL
+	}
+	return ""
+}
+
+// isJSONMedia reports whether a Content-Type is JSON (application/json, text/json or a
+// +json suffix).
+func isJSONMedia(ct string) bool {
+	mt := MediaType(ct)
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
+}
+
+// loginWords are the last path segments of endpoints that exchange a credential for a
+// session or a token: form and JSON logins ("/login", "/users/login", "/api/v4/session"),
+// OAuth 2.0's token endpoint (RFC 6749 §3.2: "/oauth/token", "/token") and the like.
+var loginWords = []string{"login", "logon", "signin", "sign_in", "sign-in", "auth", "authenticate",
+	"authorize", "token", "session", "sessions", "oauth2", "j_security_check"}
+
+// IsLoginPath reports whether a path (raw or template) ends in a login endpoint's word,
+// compared without regard to case; a trailing slash does not count.
+func IsLoginPath(path string) bool {
+	segs := strings.Split(strings.TrimRight(path, "/"), "/")
+	return slices.Contains(loginWords, strings.ToLower(segs[len(segs)-1]))
+}
+
+// secretBodyKeys are the names of form and JSON body fields whose values are
+// credentials, compared after lowercasing and dropping '_', '-' and '.', so that
+// "api_key", "apiKey" and "API-Key" are one name. Names ending in "password", "passwd",
+// "secret" or "apikey" ("newPassword", "clientSecret", "x_api_key") are credentials too;
+// "token" only alone or as one of the token kinds here, because paging and anti-forgery
+// tokens ("nextToken", "csrf_token") are not credentials.
+var secretBodyKeys = []string{"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pin", "secret",
+	"token", "accesstoken", "refreshtoken", "idtoken", "authtoken", "apitoken", "bearertoken", "sessiontoken",
+	"apikey", "clientsecret", "privatekey", "jwt"}
+
+// secretBodySuffixes are the endings that make a field name a credential's.
+var secretBodySuffixes = []string{"password", "passwd", "secret", "apikey"}
+
+// IsSecretBodyKey reports whether a form or JSON body field's value is a credential.
+func IsSecretBodyKey(name string) bool {
+	if len(name) > 64 {
+		return false
+	}
+	var buf [64]byte
+	n := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			buf[n] = c + 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			buf[n] = c
+		case c == '_' || c == '-' || c == '.':
+			continue
+		default:
+			return false // not a field name a program would use
+		}
+		n++
+	}
+	k := string(buf[:n])
+	if slices.Contains(secretBodyKeys, k) {
+		return true
+	}
+	if strings.Contains(k, "csrf") || strings.Contains(k, "xsrf") {
+		return false
+	}
+	return slices.ContainsFunc(secretBodySuffixes, func(s string) bool { return strings.HasSuffix(k, s) })
 }
 
 // Shape is what tells one kind of request from another between the same two hosts: the
 // method, Host header, path template and API, how it authenticated (scheme, cookie,
-// API-key headers, query parameter names), the status and the body's digest. Requests of
+// API-key headers, query parameter names, password-like body fields, a login), the
+// status, the body's digest and whether it fetched a device description. Requests of
 // one shape are kept once, with their count; a rule that reads any of these sees every
 // difference that matters to it.
 func (r *HTTPRequest) Shape() string {
 	return strings.Join([]string{r.Method, r.HostHeader, r.Path, r.API, r.Resource, r.AuthScheme,
 		strconv.FormatBool(r.HasCookie), strings.Join(r.APIKeyHeaders, ","), strings.Join(r.QueryKeys, ","),
-		strconv.Itoa(r.Status), r.BodySHA256}, "|")
+		strconv.Itoa(r.Status), r.BodySHA256, strings.Join(r.BodySecretKeys, ","), strconv.FormatBool(r.Login),
+		r.Descriptor}, "|")
 }

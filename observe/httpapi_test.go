@@ -81,3 +81,82 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+func TestIsSecretBodyKey(t *testing.T) {
+	for name, want := range map[string]bool{
+		"password": true, "Password": true, "passwd": true, "pwd": true, "pass": true, "PIN": true, "secret": true,
+		"token": true, "access_token": true, "accessToken": true, "refresh-token": true, "apikey": true, "api_key": true,
+		"X-API-Key": true, "client_secret": true, "clientSecret": true, "newPassword": true, "user_password": true,
+		"passphrase": true, "jwt": true,
+		"csrf_token": false, "csrfSecret": false, "xsrf-token": false, "nextToken": false, "pageToken": false,
+		"username": false, "login": false, "email": false, "spin": false, "pinned": false, "passport": false,
+		"key": false, "user[password]": false, "pass word": false, "": false,
+		strings.Repeat("a", 60) + "password": false,
+	} {
+		if got := IsSecretBodyKey(name); got != want {
+			t.Errorf("IsSecretBodyKey(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestIsLoginPath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/login": true, "/users/login": true, "/api/v4/users/login": true, "/auth": true, "/token": true,
+		"/oauth/token": true, "/session": true, "/api/sessions/": true, "/Account/Login": true, "/j_security_check": true,
+		"/": false, "/api/v1/infusions": false, "/logout": false, "/login/help.html": false, "/tokens/{id}": false,
+	} {
+		if got := IsLoginPath(path); got != want {
+			t.Errorf("IsLoginPath(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+func TestDescriptorPath(t *testing.T) {
+	tests := []struct{ path, respType, want string }{
+		{"/description.xml", "text/xml", DescriptorUPnP},
+		{"/rootDesc.xml", "", DescriptorUPnP},
+		{"/upnp/DeviceDescription.xml", "text/xml", DescriptorUPnP},
+		{"/dd.xml", "text/xml", DescriptorDIAL},
+		{"/apps/YouTube", "text/xml", DescriptorDIAL},
+		{"/apps/Netflix/run", "", DescriptorDIAL},
+		{"/apps/", "", ""},
+		{"/apps/42", "application/json", ""},
+		{"/apps/a/b/c", "text/xml", ""},
+		{"/api/v1/apps", "text/xml", ""},
+		{"/fhir/Patient", "application/fhir+json", ""},
+	}
+	for _, tc := range tests {
+		if got := DescriptorPath(tc.path, tc.respType); got != tc.want {
+			t.Errorf("DescriptorPath(%q, %q) = %q, want %q", tc.path, tc.respType, got, tc.want)
+		}
+	}
+}
+
+// TestAsEmittedDescriptorsAndLogins checks that a description is never an API, whatever
+// its media type, and that a login stays an API call but is marked as one.
+func TestAsEmittedDescriptorsAndLogins(t *testing.T) {
+	d := HTTPRequest{Method: "GET", Path: "/rootDesc.xml", RespContentType: "application/xml"}.AsEmitted()
+	if d.API != "" || d.Descriptor != DescriptorUPnP {
+		t.Errorf("UPnP description: api %q descriptor %q", d.API, d.Descriptor)
+	}
+	d = HTTPRequest{Method: "GET", Path: "/ssdp/x", Descriptor: DescriptorDIAL, RespContentType: "application/json"}.AsEmitted()
+	if d.API != "" || d.Descriptor != DescriptorDIAL {
+		t.Errorf("DIAL by its header: api %q descriptor %q", d.API, d.Descriptor)
+	}
+	l := HTTPRequest{Method: "POST", Path: "/api/v4/users/login", ContentType: "application/json"}.AsEmitted()
+	if l.API != APIOther || !l.Login {
+		t.Errorf("JSON login: api %q login %v", l.API, l.Login)
+	}
+	if g := (HTTPRequest{Method: "GET", Path: "/api/sessions", RespContentType: "application/json"}).AsEmitted(); g.Login {
+		t.Error("a GET of /api/sessions is a login")
+	}
+	l = HTTPRequest{Method: "POST", Path: "/api/v1/x", ContentType: "application/json", BodySecretKeys: []string{"pin"}}.AsEmitted()
+	if !l.Login {
+		t.Error("a body with a PIN is not a login")
+	}
+	a, b := l, l
+	b.BodySecretKeys = nil
+	if a.Shape() == b.Shape() {
+		t.Error("the body's secret field names are not part of the shape")
+	}
+}

@@ -59,6 +59,9 @@ type Set struct {
 	Problems     []Problem
 	Counters     []Counter
 
+	// SensorPaths are the tunnels traffic reached the sensor through, by Path.
+	SensorPaths map[string]*SensorPath
+
 	tls   Index[string, *TLSSession]
 	http  Index[string, *HTTPRequest]
 	creds Index[string, *Credential]
@@ -100,6 +103,14 @@ const (
 	probeHostsNotKept = "probe_hosts" + notKeptSuffix
 )
 
+// MaxHostSensorPaths bounds the sensor paths kept per host; MaxSensorPaths those of a
+// Set (beyond them, counted under sensor_paths_not_kept).
+const (
+	MaxHostSensorPaths = 8
+	MaxSensorPaths     = 4096
+	sensorPathsNotKept = "sensor_paths" + notKeptSuffix
+)
+
 // NewSet returns an empty Set.
 func NewSet() *Set {
 	s := &Set{
@@ -107,6 +118,7 @@ func NewSet() *Set {
 		Services:     map[string]*Service{},
 		Hosts:        map[netip.Addr]*Host{},
 		ProbeHosts:   map[netip.Addr]*ProbeHost{},
+		SensorPaths:  map[string]*SensorPath{},
 	}
 	s.tls.Max, s.http.Max, s.creds.Max = MaxTLSShapes, MaxHTTPShapes, MaxCredentials
 	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
@@ -179,7 +191,8 @@ func (s *Set) addCertRef(ref CertRef, der []byte, sg CertSighting) {
 	}
 	for i := range c.Seen {
 		o := &c.Seen[i]
-		if o.Endpoint == sg.Endpoint && o.Role == sg.Role && o.Position == sg.Position && o.Source == sg.Source && o.File == sg.File {
+		if o.Endpoint == sg.Endpoint && o.Role == sg.Role && o.Position == sg.Position && o.Source == sg.Source && o.File == sg.File &&
+			o.Via == sg.Via && o.Target == sg.Target {
 			if o.SNI == "" {
 				o.SNI = sg.SNI
 			}
@@ -221,7 +234,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 	for i, der := range serverChain {
 		t.ServerChain = append(t.ServerChain, s.addCert(der, CertSighting{
 			Endpoint: t.Flow.Server, Peer: t.Flow.Client.Addr(), Role: "server", Position: i,
-			Time: t.FirstSeen, Source: t.Source, SNI: t.SNI}))
+			Time: t.FirstSeen, Source: t.Source, SNI: t.SNI, Via: viaText(t.Flow.Via), Target: t.Flow.Target}))
 	}
 	for i, der := range clientChain {
 		t.ClientChain = append(t.ClientChain, s.addCert(der, CertSighting{
@@ -236,7 +249,7 @@ func (s *Set) AddTLS(t TLSSession, serverChain, clientChain [][]byte) {
 func (s *Set) addSession(t TLSSession) {
 	tally(&t.Count, t.FirstSeen, &t.LastSeen)
 	key := strings.Join([]string{
-		t.Flow.Client.Addr().String(), t.Flow.Server.String(), string(t.Source), t.SNI,
+		t.Flow.Client.Addr().String(), t.Flow.serverKey(), string(t.Source), t.SNI,
 		strconv.Itoa(int(t.Version)), strconv.Itoa(int(t.Suite)), strconv.Itoa(int(t.SSLv2Cipher)), strconv.FormatBool(t.Resumed),
 		strconv.FormatBool(t.SawClientHello), strconv.FormatBool(t.SawServerHello),
 		strconv.FormatBool(t.CertRequest), strconv.Itoa(t.DHBits), strconv.Itoa(int(t.ECDHCurve)),
@@ -254,7 +267,7 @@ func (s *Set) addSession(t TLSSession) {
 // AddHTTP implements Sink.
 func (s *Set) AddHTTP(r HTTPRequest) {
 	tally(&r.Count, r.FirstSeen, &r.LastSeen)
-	key := r.Flow.Client.Addr().String() + "|" + r.Flow.Server.String() + "|" + r.Shape()
+	key := r.Flow.Client.Addr().String() + "|" + r.Flow.serverKey() + "|" + r.Shape()
 	keep(s, &s.http, &s.HTTP, "http_shapes"+notKeptSuffix, key, &r, func(o *HTTPRequest, r HTTPRequest) {
 		o.Count += r.Count
 		Widen(&o.FirstSeen, &o.LastSeen, r.FirstSeen, r.LastSeen)
@@ -264,7 +277,7 @@ func (s *Set) AddHTTP(r HTTPRequest) {
 // AddCredential implements Sink.
 func (s *Set) AddCredential(c Credential) {
 	tally(&c.Count, c.FirstSeen, &c.LastSeen)
-	key := strings.Join([]string{c.Flow.Client.Addr().String(), c.Flow.Server.String(), c.Kind, c.Where, c.User, c.Hash}, "|")
+	key := strings.Join([]string{c.Flow.Client.Addr().String(), c.Flow.serverKey(), c.Kind, c.Where, c.User, c.Hash}, "|")
 	keep(s, &s.creds, &s.Credentials, "credentials"+notKeptSuffix, key, &c, func(o *Credential, c Credential) {
 		o.Count += c.Count
 		Widen(&o.FirstSeen, &o.LastSeen, c.FirstSeen, c.LastSeen)
@@ -274,7 +287,7 @@ func (s *Set) AddCredential(c Credential) {
 // AddMQTT implements Sink.
 func (s *Set) AddMQTT(m MQTTConnect) {
 	tally(&m.Count, m.FirstSeen, &m.LastSeen)
-	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.ProtocolName,
+	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.serverKey(), m.ProtocolName,
 		strconv.Itoa(int(m.ProtocolLevel)), m.ClientID, m.Username, strconv.FormatBool(m.HasUsername),
 		strconv.FormatBool(m.HasPassword)}, "|")
 	keep(s, &s.mqtt, &s.MQTT, "mqtt"+notKeptSuffix, key, &m, func(o *MQTTConnect, m MQTTConnect) {
@@ -286,7 +299,7 @@ func (s *Set) AddMQTT(m MQTTConnect) {
 // AddHL7 implements Sink.
 func (s *Set) AddHL7(m HL7Message) {
 	tally(&m.Count, m.FirstSeen, &m.LastSeen)
-	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.Server.String(), m.SendingApp, m.SendingFacility,
+	key := strings.Join([]string{m.Flow.Client.Addr().String(), m.Flow.serverKey(), m.SendingApp, m.SendingFacility,
 		m.ReceivingApp, m.ReceivingFacility, m.MessageType, m.TriggerEvent, m.Version, strconv.FormatBool(m.IsAck), m.AckCode}, "|")
 	kept, added := keep(s, &s.hl7, &s.HL7, "hl7"+notKeptSuffix, key, &m, func(o *HL7Message, m HL7Message) {
 		o.Count += m.Count
@@ -306,7 +319,7 @@ func (s *Set) AddHL7(m HL7Message) {
 // AddDICOM implements Sink.
 func (s *Set) AddDICOM(a DICOMAssociation) {
 	tally(&a.Count, a.FirstSeen, &a.LastSeen)
-	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.Server.String(), a.CallingAE, a.CalledAE,
+	key := strings.Join([]string{a.Flow.Client.Addr().String(), a.Flow.serverKey(), a.CallingAE, a.CalledAE,
 		a.Result, a.ImplClassUID, a.ImplVersion, strings.Join(a.AbstractSyntaxes, ","), strings.Join(a.Roles, ","),
 		strconv.Itoa(a.AcceptedContexts), strconv.Itoa(a.RejectedContexts)}, "|")
 	keep(s, &s.dicom, &s.DICOM, "dicom"+notKeptSuffix, key, &a, func(o *DICOMAssociation, a DICOMAssociation) {
@@ -321,10 +334,21 @@ func (s *Set) AddDICOM(a DICOMAssociation) {
 // AddService implements Sink. A port seen with a more specific protocol keeps it.
 func (s *Set) AddService(v Service) {
 	key := v.Transport + "/" + v.Server.String() + "/" + string(v.Source)
+	if v.Via != "" {
+		key += "/" + v.Via + "/" + v.Target
+	}
 	if o := s.Services[key]; o != nil {
 		Widen(&o.FirstSeen, &o.LastSeen, v.FirstSeen, v.LastSeen)
 		if o.Protocol == "" || o.Protocol == "unknown" {
 			o.Protocol = v.Protocol
+		}
+		if o.Software == "" {
+			o.Software = v.Software
+		}
+		// An offer outweighs a refusal or silence seen on another connection: the
+		// server can do TLS.
+		if v.StartTLS != "" && (o.StartTLS == "" || v.StartTLS == StartTLSOffered) {
+			o.StartTLS = v.StartTLS
 		}
 		return
 	}
@@ -356,6 +380,62 @@ func (s *Set) AddHost(addr netip.Addr, mac string, t time.Time) {
 		h.MACs = append(h.MACs, mac)
 		slices.Sort(h.MACs)
 	}
+}
+
+// AddHostVia records that a host was seen inside the tunnel named by path (a
+// SensorPath's Path), and that it exists; a host keeps at most MaxHostSensorPaths paths,
+// the rest counted.
+func (s *Set) AddHostVia(addr netip.Addr, path string, t time.Time) {
+	s.AddHost(addr, "", t)
+	h := s.Hosts[addr]
+	if h == nil || path == "" || slices.Contains(h.SeenVia, path) {
+		return
+	}
+	if len(h.SeenVia) >= MaxHostSensorPaths {
+		s.count(sensorPathsNotKept, 1)
+		return
+	}
+	h.SeenVia = append(h.SeenVia, path)
+	slices.Sort(h.SeenVia)
+}
+
+// AddTunnelEndpoint records that addr carried the outer packets of a tunnel.
+func (s *Set) AddTunnelEndpoint(addr netip.Addr, t time.Time) {
+	s.AddHost(addr, "", t)
+	if h := s.Hosts[addr]; h != nil {
+		h.TunnelEndpoint = true
+	}
+}
+
+// AddSensorPath adds the packets of one sensor path, merging by Path.
+func (s *Set) AddSensorPath(p SensorPath) {
+	if s.SensorPaths == nil {
+		s.SensorPaths = map[string]*SensorPath{}
+	}
+	k := s.SensorPaths[p.Path]
+	if k == nil {
+		if len(s.SensorPaths) >= MaxSensorPaths {
+			s.count(sensorPathsNotKept, 1)
+			return
+		}
+		c := p
+		s.SensorPaths[p.Path] = &c
+		return
+	}
+	k.Packets += p.Packets
+	Widen(&k.FirstSeen, &k.LastSeen, p.FirstSeen, p.LastSeen)
+}
+
+// ERSPANSessions counts the distinct ERSPAN session IDs among the sensor paths: how many
+// SPAN sessions reach the sensor.
+func (s *Set) ERSPANSessions() int {
+	seen := map[int]bool{}
+	for _, p := range s.SensorPaths {
+		if p.Session >= 0 {
+			seen[p.Session] = true
+		}
+	}
+	return len(seen)
 }
 
 // Problem records a problem with the input.
@@ -424,6 +504,15 @@ func (s *Set) Merge(o *Set) {
 			s.AddHost(h.Addr, m, h.FirstSeen)
 		}
 		s.AddHost(h.Addr, "", h.LastSeen)
+		for _, v := range h.SeenVia {
+			s.AddHostVia(h.Addr, v, h.LastSeen)
+		}
+		if h.TunnelEndpoint {
+			s.AddTunnelEndpoint(h.Addr, h.LastSeen)
+		}
+	}
+	for _, p := range o.SensorPaths {
+		s.AddSensorPath(*p)
 	}
 	for _, n := range o.Names {
 		s.AddName(*n)

@@ -177,3 +177,31 @@ func TestKeyFilesMerge(t *testing.T) {
 		t.Errorf("the caller's list was changed: %v", k.Certificates)
 	}
 }
+
+// TestAddServiceDetails checks how what servers say of themselves merges: the first
+// software name stays, and an offer of STARTTLS outweighs a refusal or silence.
+func TestAddServiceDetails(t *testing.T) {
+	ep := netip.MustParseAddrPort("10.2.2.2:5432")
+	for _, tc := range []struct {
+		in           []Service
+		software, tl string
+	}{
+		{[]Service{{Protocol: "postgresql"}, {Software: "15.18", StartTLS: StartTLSRefused}}, "15.18", StartTLSRefused},
+		{[]Service{{StartTLS: StartTLSRefused}, {StartTLS: StartTLSOffered}, {StartTLS: StartTLSRefused}}, "", StartTLSOffered},
+		{[]Service{{Software: "a"}, {Software: "b", StartTLS: StartTLSNotOffered}, {}}, "a", StartTLSNotOffered},
+	} {
+		s := NewSet()
+		for _, v := range tc.in {
+			v.Server, v.Transport, v.Source = ep, "tcp", SourcePassive
+			s.AddService(v)
+		}
+		if len(s.Services) != 1 {
+			t.Fatalf("services %v", s.Services)
+		}
+		for _, v := range s.Services {
+			if v.Software != tc.software || v.StartTLS != tc.tl {
+				t.Errorf("%+v: software %q, starttls %q; want %q, %q", tc.in, v.Software, v.StartTLS, tc.software, tc.tl)
+			}
+		}
+	}
+}

@@ -30,23 +30,75 @@ type Endpoint = netip.AddrPort
 // Flow names a conversation by its client and server. The client is the side that
 // opened it (SYN) or, when the capture starts mid-stream, the side a dissector
 // recognised as the client from content.
+//
+// A conversation carried in a proxy's tunnel (HTTP CONNECT, SOCKS4/4a/5) is about the
+// tunnel's target, not the proxy: Server is the target the client named, and Via the
+// proxy's endpoint the bytes were seen going to. A target named by a host name
+// (CONNECT pump.example:443, a SOCKS5 domain, SOCKS4a) has no address on the wire: then
+// Server stays the proxy's endpoint (the only address seen; Via equals it) and Target
+// holds the name and port, "pump.example:443", which every record that names the
+// server carries beside it.
 type Flow struct {
 	Client Endpoint
 	Server Endpoint
+	Via    Endpoint // the proxy whose tunnel carried the conversation; zero when direct
+	Target string   // "host:port" of a tunnel's target named by host name; "" otherwise
 }
 
 // String renders the flow for evidence and errors.
-func (f Flow) String() string { return f.Client.String() + " -> " + f.Server.String() }
+func (f Flow) String() string { return f.Client.String() + " -> " + f.ServerName() }
+
+// ServerName is how the server is named to a reader: "10.20.1.7:443", or for a
+// tunnel's target "10.20.1.7:443 via proxy 10.0.0.5:3128" and "pump.example:443 via
+// proxy 10.0.0.5:3128".
+func (f Flow) ServerName() string {
+	switch {
+	case f.Target != "":
+		return f.Target + " via proxy " + f.Via.String()
+	case f.Via.IsValid():
+		return f.Server.String() + " via proxy " + f.Via.String()
+	}
+	return f.Server.String()
+}
+
+// serverKey is the server part of an aggregation key: a tunnel's target by name, or
+// through a proxy, is kept apart from the proxy itself and from a direct conversation.
+func (f Flow) serverKey() string {
+	if !f.Via.IsValid() {
+		return f.Server.String()
+	}
+	return f.Server.String() + "|" + f.Via.String() + "|" + f.Target
+}
 
 // Service is a listening port seen to speak a protocol.
 type Service struct {
-	Server    Endpoint  `json:"-"`
-	Transport string    `json:"transport"` // "tcp" or "udp"
-	Protocol  string    `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet", ...
+	Server    Endpoint `json:"-"`
+	Transport string   `json:"transport"` // "tcp" or "udp"
+	Protocol  string   `json:"protocol"`  // "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", ...
+	// Via and Target say that the service was reached through a proxy's tunnel (see
+	// Flow): Via the proxy, Target the service's name and port when the client named it
+	// by host name (Server is then the proxy's endpoint).
+	Via       string    `json:"via_proxy,omitempty"`
+	Target    string    `json:"target,omitempty"`
 	Source    Source    `json:"source"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// Software is what the server named itself in the protocol's greeting (a MySQL or
+	// MariaDB version such as "5.5.5-10.11.6-MariaDB", PostgreSQL's server_version),
+	// cleaned and bounded; "" when the protocol names nothing or it was not seen.
+	Software string `json:"software,omitempty"`
+	// StartTLS is what the server said about upgrading the connection to TLS in place,
+	// for protocols that can: StartTLSOffered, StartTLSNotOffered, StartTLSRefused, or
+	// "" when nothing told.
+	StartTLS string `json:"starttls,omitempty"`
 }
+
+// What a server said about upgrading to TLS in place (Service.StartTLS).
+const (
+	StartTLSOffered    = "offered"     // advertised it (MySQL CLIENT_SSL, XMPP <starttls/>) or accepted a request
+	StartTLSNotOffered = "not-offered" // its greeting lists what it can do, and TLS is not among it
+	StartTLSRefused    = "refused"     // a client asked and the server declined (PostgreSQL 'N', an LDAP or XMPP failure)
+)
 
 // Host is an address seen on the network, with the hardware addresses seen using it.
 type Host struct {
@@ -54,6 +106,34 @@ type Host struct {
 	MACs      []string // lowercase, colon separated, sorted
 	FirstSeen time.Time
 	LastSeen  time.Time
+	// SeenVia are the sensor paths (SensorPath.Path) of the tunnels the address was seen
+	// inside, sorted, at most MaxHostSensorPaths; empty for an address seen in the clear.
+	SeenVia []string
+	// TunnelEndpoint is true when the address sent or received the outer packets of a
+	// tunnel the engine opened: it carries the sensor's copy of the traffic (a switch's
+	// ERSPAN source, a VTEP), which is not a host of the network inside the tunnel.
+	TunnelEndpoint bool
+}
+
+// SensorPath is one way traffic reached the sensor inside a tunnel: the outer addresses
+// and identifier of each level of encapsulation, outermost first, rendered as Path (for
+// instance "ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", "VXLAN VNI 100 10.0.0.1↔10.0.0.2":
+// both directions of a tunnel are one path, an ERSPAN session's one direction names its
+// switch; levels joined by " / "). Packets counts the packets that came that way.
+type SensorPath struct {
+	Path string `json:"path"`
+	// Encap names the innermost level's encapsulation: "gre", "erspan-i", "erspan-ii",
+	// "erspan-iii", "vxlan", "geneve", "gtp-u", "ipip", "6in4", "4in6", "6in6".
+	Encap string `json:"encap"`
+	// Session is the ERSPAN session ID of the innermost level, -1 when it has none
+	// (ERSPAN type I and every other encapsulation).
+	Session int `json:"session"`
+	// Source is the outer source address of the innermost level for ERSPAN (the
+	// mirroring switch), the lower of its two outer addresses for the others.
+	Source    netip.Addr `json:"source"`
+	Packets   uint64     `json:"packets"`
+	FirstSeen time.Time  `json:"first_seen"`
+	LastSeen  time.Time  `json:"last_seen"`
 }
 
 // Alert is a TLS alert seen in clear.
@@ -144,6 +224,19 @@ type CertSighting struct {
 	// internal/scan: cleaned, with forward slashes), Position its place in the file; ""
 	// for a certificate seen on the network.
 	File string `json:"file,omitempty"`
+	// Via is the proxy ("10.0.0.5:3128") whose tunnel carried the handshake, and Target
+	// the tunnel's target when named by host name ("pump.example:443"; Endpoint is then
+	// the proxy's): see Flow.
+	Via    string `json:"via_proxy,omitempty"`
+	Target string `json:"target,omitempty"`
+}
+
+// viaText is a proxy endpoint as records write it: "" when direct.
+func viaText(ep Endpoint) string {
+	if !ep.IsValid() {
+		return ""
+	}
+	return ep.String()
 }
 
 // Certificate is one distinct certificate (by DER) and every place it was seen.
@@ -257,13 +350,24 @@ type HTTPRequest struct {
 	BodySHA256  string `json:"body_sha256,omitempty"`  // lowercase hex SHA-256 of the body, "" when BodyPartial
 	BodyKind    string `json:"body_kind,omitempty"`    // "elf", "pe", "uimage", "ihex", "gzip", "tar", "zip", "ext:.bin", "type:application/octet-stream", ...
 	BodyPartial bool   `json:"body_partial,omitempty"` // part of the body was lost in the capture, or the response was 206 Partial Content
+
+	// BodySecretKeys are the names of the password-like fields (IsSecretBodyKey) of a
+	// form or JSON request body, whose values the dissector reported as credentials;
+	// never a value.
+	BodySecretKeys []string `json:"body_secret_keys,omitempty"`
+	// Login is true for a request that logs in (a password-like body field, or a POST or
+	// PUT to a login path: IsLoginPath): it presents a credential rather than lacking one.
+	Login bool `json:"login,omitempty"`
+	// Descriptor says the request fetched a device description rather than called an
+	// API: DescriptorUPnP or DescriptorDIAL, "" otherwise. Such a request has no API.
+	Descriptor string `json:"descriptor,omitempty"`
 }
 
 // Credential is a secret seen in clear, recorded without the secret: a masked preview and
 // a keyed hash, so that the same secret on forty devices shows as one.
 type Credential struct {
 	Flow      Flow      `json:"-"`
-	Protocol  string    `json:"protocol"` // "http", "mqtt", "ftp", "pop3", "imap", "telnet", "snmp"
+	Protocol  string    `json:"protocol"` // "http", "mqtt", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet", "snmp"
 	Kind      string    `json:"kind"`     // e.g. "http-basic", "http-bearer", "api-key-header", "url-secret", "mqtt-password", "ftp-password"
 	Where     string    `json:"where"`    // header or parameter name, command
 	User      string    `json:"user"`     // user name where there is one

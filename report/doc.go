@@ -18,6 +18,12 @@
 // The CLI chooses a registry and a format and hands over the document; it renders
 // nothing itself.
 //
+// Large scans: JSON is written as a stream, object field by field and list element by
+// element, in the bytes encoding/json writes for the whole (scan_json.go); above
+// Options.GroupAbove findings (DefaultGroupAbove, 200), the table and the HTML page show
+// one row per rule and severity with counts and the first places, and say where every
+// row is (group.go). Every other format, and Verbose, lists every finding.
+//
 // Invariants: writers read nothing but the document they are given (no store, no clock,
 // no environment), so the same document renders to the same bytes every time; the golden
 // tests hold them to that. Every writer first tidies the document, in place

@@ -13,6 +13,7 @@ type assetTable struct {
 	Rows                                         []assetRow
 	HasMAC, HasVendor, HasOtherMACs, HasServices bool
 	HasKind, HasNames, HasMaker                  bool // the inventory columns, shown when any asset has them
+	HasSeenVia                                   bool // any asset seen inside a tunnel
 }
 
 type assetRow struct {
@@ -24,6 +25,7 @@ type assetRow struct {
 	// The inventory: kind, roles, names with their sources, maker and model, reasons.
 	Kind, Maker           string
 	Roles, Names, Reasons []string
+	SeenVia               []string // the sensor paths of the tunnels it was seen through
 }
 
 func htmlAssets(r *findings.Report) assetTable {
@@ -59,6 +61,7 @@ func htmlAssets(r *findings.Report) assetTable {
 		t.HasKind = t.HasKind || row.Kind != ""
 		t.HasNames = t.HasNames || len(row.Names) > 0
 		t.HasMaker = t.HasMaker || row.Maker != ""
+		t.HasSeenVia = t.HasSeenVia || len(row.SeenVia) > 0
 		t.HasMAC = t.HasMAC || row.MAC != ""
 		t.HasVendor = t.HasVendor || row.Vendor != ""
 		t.HasOtherMACs = t.HasOtherMACs || len(row.OtherMACs) > 0

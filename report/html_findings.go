@@ -49,7 +49,16 @@ type ruleGroup struct {
 	Title, Rationale       string
 	Remediations           []string
 	References             []string
-	Findings               []findingView
+	Count                  int
+	Findings               []findingView // every finding, when not grouped
+	Summary                []groupRow    // one row per severity, when grouped (group.go)
+}
+
+// groupRow is a rule's findings at one severity, in a grouped page.
+type groupRow struct {
+	Severity     string
+	Count, Hosts int
+	Where        string
 }
 
 type findingView struct {
@@ -114,8 +123,10 @@ func htmlAnchor(prefix, s string) string {
 
 // htmlGroupFindings groups findings by rule, the most severe rule first, and counts the
 // hosts with at least one finding. The catalog, when given, adds each rule's title and
-// rationale, and its remediation and references where the findings carry none.
-func htmlGroupFindings(fs []findings.Finding, info findings.Catalog) ([]ruleRow, []ruleGroup, int) {
+// rationale, and its remediation and references where the findings carry none. When
+// summarize is set (a large scan: Options.grouped), a rule lists its findings as one row
+// per severity (groupFindings) instead of one each.
+func htmlGroupFindings(fs []findings.Finding, info findings.Catalog, summarize bool) ([]ruleRow, []ruleGroup, int) {
 	type acc struct {
 		worst findings.Severity
 		fs    []findings.Finding
@@ -152,12 +163,25 @@ func htmlGroupFindings(fs []findings.Finding, info findings.Catalog) ([]ruleRow,
 		ri := info[rule]
 		rows = append(rows, ruleRow{Rule: term(rule), Anchor: id, Title: term(ri.Title), Severity: a.worst.String(),
 			Count: len(a.fs), Hosts: len(a.hosts)})
-		g := ruleGroup{Rule: term(rule), Anchor: id, Severity: a.worst.String(), Title: term(ri.Title), Rationale: term(ri.Rationale)}
+		g := ruleGroup{Rule: term(rule), Anchor: id, Severity: a.worst.String(), Title: term(ri.Title), Rationale: term(ri.Rationale),
+			Count: len(a.fs)}
 		slices.SortStableFunc(a.fs, func(x, y findings.Finding) int { return int(y.Severity - x.Severity) })
+		if summarize {
+			for _, sg := range groupFindings(a.fs) {
+				where := strings.Join(sg.First, ", ")
+				if sg.More > 0 {
+					where += fmt.Sprintf(" and %d more", sg.More)
+				}
+				g.Summary = append(g.Summary, groupRow{Severity: sg.Severity.String(), Count: sg.Count, Hosts: sg.Hosts, Where: where})
+			}
+		}
 		for _, f := range a.fs {
 			g.Remediations = appendUnique(g.Remediations, term(f.Remediation))
 			for _, ref := range f.References {
 				g.References = appendUnique(g.References, term(ref))
+			}
+			if summarize {
+				continue
 			}
 			g.Findings = append(g.Findings, findingView{
 				Severity: f.Severity.String(), Target: location(f), Subject: term(f.Subject),

@@ -38,7 +38,7 @@ func htmlServices(ss []findings.Service) []serviceRow {
 		if s.Protocol != "" {
 			proto += "/" + term(s.Protocol)
 		}
-		rows = append(rows, serviceRow{Target: target(s.Host, s.Port), Protocol: proto, TLS: term(s.TLSVersion),
+		rows = append(rows, serviceRow{Target: proxied(s.Host, s.Port, s.Via, s.Target), Protocol: proto, TLS: term(s.TLSVersion),
 			Cipher: term(s.Cipher), Source: term(string(s.Source)), FirstSeen: s.FirstSeen, LastSeen: s.LastSeen})
 	}
 	return rows
@@ -47,7 +47,7 @@ func htmlServices(ss []findings.Service) []serviceRow {
 func htmlSessions(ss []findings.TLSSession) []sessionRow {
 	var rows []sessionRow
 	for _, s := range ss {
-		row := sessionRow{Client: term(s.Client), Server: target(s.Host, s.Port), SNI: term(s.SNI),
+		row := sessionRow{Client: term(s.Client), Server: proxied(s.Host, s.Port, s.Via, s.Target), SNI: term(s.SNI),
 			Version: term(s.Version), Cipher: term(s.Cipher), ALPN: term(s.ALPNSelected), Count: s.Count,
 			Resumed: s.Resumed, MutualTLS: len(s.ClientChain) > 0}
 		switch {

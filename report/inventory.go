@@ -59,6 +59,9 @@ func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 		if len(id) > 0 {
 			identity = strings.Join(id, " / ")
 		}
+		if via := seenVia(a); len(via) > 0 {
+			identity = strings.Join(append([]string{identity}, via...), "\n")
+		}
 		// Every reason: the inventory is where a reader checks why a device was judged
 		// as it was, so none is left to the JSON.
 		why := "-"

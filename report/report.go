@@ -28,6 +28,11 @@ type Options struct {
 	// Verbose adds to the terminal report what only its developers read: the engine's
 	// counters of packets, flows and streams (JSON and HTML always carry them).
 	Verbose bool
+	// GroupAbove is the number of findings above which the table and the HTML page
+	// show them grouped by rule and severity (group.go) rather than one row each: 0
+	// means DefaultGroupAbove, a negative number never groups, and Verbose lists every
+	// finding whatever their number.
+	GroupAbove int
 	// Catalog is the rule catalog, for formats that describe every rule a scan could
 	// raise (SARIF) or say why a rule matters (HTML). When empty, writers describe the
 	// rules of the findings at hand from what the findings carry.

@@ -468,3 +468,47 @@ func FuzzWrap(f *testing.F) {
 		}
 	})
 }
+
+// TestSeenVia checks that the tunnels an asset was seen through show wherever assets
+// are shown: the scan table (capped, with a count of the rest), the inventory table,
+// the HTML report (a column, only when some asset has a path) and the JSON.
+func TestSeenVia(t *testing.T) {
+	r := fixture()
+	paths := []string{"ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", "GRE key 42 192.0.2.1↔192.0.2.2",
+		"VXLAN VNI 100 10.0.0.1↔10.0.0.2"}
+	r.Assets[0].SeenVia = paths
+	table := string(render(t, "table", Options{}, r))
+	// Cells wrap, so only what fits on one line is looked for.
+	for _, want := range []string{"seen via ERSPAN session 7", "seen via GRE key 42", "(+1 more paths)"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	html := string(render(t, "html", Options{}, r))
+	if !strings.Contains(html, "<th>Seen via</th>") {
+		t.Error("HTML has no Seen via column")
+	}
+	for _, p := range paths {
+		if !strings.Contains(html, p) {
+			t.Errorf("HTML lacks %q", p)
+		}
+	}
+	if plain := string(render(t, "html", Options{}, fixture())); strings.Contains(plain, "Seen via") {
+		t.Error("HTML shows a Seen via column though no asset was seen through a tunnel")
+	}
+	js := string(render(t, "json", Options{}, r))
+	if !strings.Contains(js, `"seen_via": [`) || strings.Count(js, `"seen_via"`) != 1 {
+		t.Errorf("JSON has %d seen_via lists, want the one asset's", strings.Count(js, `"seen_via"`))
+	}
+	w, err := Inventory.New("table", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := w.Write(&b, findings.NewInventory(r, "")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "seen via ERSPAN") {
+		t.Errorf("inventory table lacks the sensor path:\n%s", b.String())
+	}
+}

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	Scan.register("html", func(o Options) Writer[*findings.Report] { return htmlWriter{catalog: o.Catalog} })
+	Scan.register("html", func(o Options) Writer[*findings.Report] { return htmlWriter{catalog: o.Catalog, opts: o} })
 }
 
 // htmlFiles holds the page template and its stylesheet: the report is one file that
@@ -58,15 +58,19 @@ func mustRead(name string) string {
 // network escaped by html/template after the one sanitizer (findings.Tidy). Given the
 // rule catalog (Options.Catalog), it names each rule and says why it matters. Its
 // sections are built in files of their own: findings (html_findings.go), assets,
-// certificates, shared keys and credentials, and traffic.
-type htmlWriter struct{ catalog findings.Catalog }
+// certificates, shared keys and credentials, and traffic. Above Options.GroupAbove
+// findings, each rule lists them by severity (group.go) rather than one by one.
+type htmlWriter struct {
+	catalog findings.Catalog
+	opts    Options
+}
 
 // Write renders r as an HTML document.
 func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: html: no report")
 	}
-	v := buildHTMLView(r, h.catalog)
+	v := buildHTMLView(r, h.catalog, h.opts.grouped(len(r.Findings)))
 	var b bytes.Buffer
 	if err := htmlTemplate.Execute(&b, v); err != nil {
 		return fmt.Errorf("report: html: %w", err)
@@ -96,6 +100,7 @@ type htmlView struct {
 	Chart                      sevChart
 	Hosts                      int
 	RuleRows                   []ruleRow
+	GroupedNote                string // set when the findings are grouped
 	Hidden                     hiddenCerts
 	Groups                     []ruleGroup
 	Assets                     assetTable
@@ -129,7 +134,9 @@ type sevBar struct {
 	Y, W, TextX int
 }
 
-func buildHTMLView(r *findings.Report, catalog findings.Catalog) htmlView {
+// buildHTMLView computes what the page shows; grouped lists each rule's findings by
+// severity (a large scan) rather than one by one.
+func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) htmlView {
 	v := htmlView{
 		Version:  term(r.Tool.Version),
 		Label:    term(r.Scan.Label),
@@ -158,7 +165,10 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog) htmlView {
 	}
 	v.Methods = htmlMethods(r)
 	v.Chart = htmlSeverityChart(r.Summary)
-	v.RuleRows, v.Groups, v.Hosts = htmlGroupFindings(r.Findings, catalog)
+	v.RuleRows, v.Groups, v.Hosts = htmlGroupFindings(r.Findings, catalog, grouped)
+	if grouped {
+		v.GroupedNote = groupedNote(len(r.Findings))
+	}
 	v.Hidden = htmlHiddenCerts(r.TLSSessions)
 	v.Assets = htmlAssets(r)
 	// Certificates are judged at the time the traffic shows, as the rules judge them:

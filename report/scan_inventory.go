@@ -74,6 +74,7 @@ func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) e
 		if a.Vendor != "" {
 			id = append(id, "vendor: "+term(a.Vendor))
 		}
+		id = append(id, seenVia(a)...)
 		if len(id) == 0 {
 			id = []string{"-"}
 		}
@@ -95,6 +96,23 @@ func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) e
 	return layout(total, tb, compact).render(b, total, false)
 }
 
+// maxTableSeenVia caps the sensor paths a table shows for one asset; the JSON and
+// HTML have them all.
+const maxTableSeenVia = 2
+
+// seenVia are the table lines naming the tunnels an asset was seen through.
+func seenVia(a findings.Asset) []string {
+	var out []string
+	for i, v := range a.SeenVia {
+		if i == maxTableSeenVia {
+			out = append(out, fmt.Sprintf("(+%d more paths)", len(a.SeenVia)-maxTableSeenVia))
+			break
+		}
+		out = append(out, "seen via "+term(v))
+	}
+	return out
+}
+
 // htmlInventory fills the inventory columns of an HTML asset row; the template escapes
 // every string.
 func htmlInventory(row *assetRow, a findings.Asset) {
@@ -106,6 +124,9 @@ func htmlInventory(row *assetRow, a findings.Asset) {
 	}
 	for _, r := range a.Reasons {
 		row.Reasons = append(row.Reasons, term(r))
+	}
+	for _, v := range a.SeenVia {
+		row.SeenVia = append(row.SeenVia, term(v))
 	}
 }
 

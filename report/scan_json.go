@@ -1,9 +1,13 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/medscan/medscan/findings"
 )
@@ -20,16 +24,192 @@ func init() {
 }
 
 // writeJSON encodes a (tidy: see Registry.New) document as medscan's JSON: two-space
-// indentation, a trailing newline. The document's field names are the contract with everything that reads
-// medscan's output.
+// indentation, a trailing newline. The document's field names are the contract with
+// everything that reads medscan's output.
+//
+// The document is written as a stream, in the bytes json.Encoder with SetIndent("",
+// "  ") writes for the whole: the top-level object field by field, and each top-level
+// list (a scan's findings, its assets...) element by element, each encoded alone into
+// one reused buffer. A scan of tens of thousands of findings is then never held as one
+// encoded document in memory (encoding/json builds the whole output before writing
+// any of it), and the first bytes leave at once. A test holds the stream to
+// json.MarshalIndent's bytes.
 func writeJSON(w io.Writer, doc any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	s := &jsonStream{w: bw}
+	s.enc = json.NewEncoder(&s.buf)
 	// Subjects, URLs and messages stay readable: the document is not meant to be pasted
 	// into HTML, and the HTML writer escapes for itself.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("report: json: %w", err)
+	s.enc.SetEscapeHTML(false)
+	s.top(reflect.ValueOf(doc))
+	s.raw("\n")
+	if s.err == nil {
+		s.err = bw.Flush()
+	}
+	if s.err != nil {
+		return fmt.Errorf("report: json: %w", s.err)
 	}
 	return nil
+}
+
+// jsonStream writes one document; err is the first error, after which nothing is
+// written.
+type jsonStream struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	err error
+}
+
+func (s *jsonStream) raw(text string) {
+	if s.err == nil {
+		_, s.err = s.w.WriteString(text)
+	}
+}
+
+// value writes v whole, its lines indented by indent, as json.MarshalIndent would
+// within the enclosing document.
+func (s *jsonStream) value(v reflect.Value, indent string) {
+	if s.err != nil {
+		return
+	}
+	s.buf.Reset()
+	s.enc.SetIndent(indent, "  ")
+	if s.err = s.enc.Encode(v.Interface()); s.err != nil {
+		return
+	}
+	_, s.err = s.w.Write(bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")))
+}
+
+var marshalerType = reflect.TypeFor[json.Marshaler]()
+
+// top writes the document: an object field by field and a list element by element,
+// anything else (or an object encoding/json treats specially) whole.
+func (s *jsonStream) top(v reflect.Value) {
+	for v.Kind() == reflect.Pointer && !v.IsNil() && !v.Type().Implements(marshalerType) {
+		v = v.Elem()
+	}
+	switch {
+	case streamList(v):
+		s.list(v, "")
+	case v.Kind() == reflect.Struct && streamable(v.Type()):
+		s.object(v)
+	default:
+		s.value(v, "")
+	}
+}
+
+// streamable reports whether a struct's JSON is its exported fields, tagged by name
+// and omitempty only, in order: what object writes. Anything else (a Marshaler, an
+// embedded struct, the string or omitzero options) is written whole by encoding/json.
+func streamable(t reflect.Type) bool {
+	if t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) {
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			return false
+		}
+		_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if opts != "" && opts != "omitempty" {
+			return false
+		}
+	}
+	return true
+}
+
+// streamList reports whether v is a list written element by element: a slice that
+// encoding/json writes as an array (not null, not a []byte's base64, not a Marshaler).
+func streamList(v reflect.Value) bool {
+	return v.Kind() == reflect.Slice && !v.IsNil() && v.Type().Elem().Kind() != reflect.Uint8 &&
+		!v.Type().Implements(marshalerType)
+}
+
+// object writes a struct's fields, each list field element by element.
+func (s *jsonStream) object(v reflect.Value) {
+	t := v.Type()
+	first := true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		fv := v.Field(i)
+		if opts == "omitempty" && emptyValue(fv) {
+			continue
+		}
+		if first {
+			s.raw("{\n  ")
+			first = false
+		} else {
+			s.raw(",\n  ")
+		}
+		s.key(name)
+		if streamList(fv) {
+			s.list(fv, "  ")
+		} else {
+			s.value(fv, "  ")
+		}
+	}
+	if first {
+		s.raw("{}")
+		return
+	}
+	s.raw("\n}")
+}
+
+// key writes a field name and its colon.
+func (s *jsonStream) key(name string) {
+	if s.err != nil {
+		return
+	}
+	s.buf.Reset()
+	s.enc.SetIndent("", "")
+	if s.err = s.enc.Encode(name); s.err != nil {
+		return
+	}
+	s.raw(strings.TrimSuffix(s.buf.String(), "\n") + ": ")
+}
+
+// list writes a slice's elements one by one, at indent.
+func (s *jsonStream) list(v reflect.Value, indent string) {
+	if v.Len() == 0 {
+		s.raw("[]")
+		return
+	}
+	inner := indent + "  "
+	s.raw("[")
+	for i := range v.Len() {
+		if i > 0 {
+			s.raw(",")
+		}
+		s.raw("\n" + inner)
+		s.value(v.Index(i), inner)
+	}
+	s.raw("\n" + indent + "]")
+}
+
+// emptyValue is encoding/json's test for omitempty.
+func emptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
 }

@@ -222,6 +222,19 @@ func target(host string, port int) string {
 	return term(findings.Target(host, port))
 }
 
+// proxied renders a server reached through a proxy's tunnel (observe.Flow): "host:port
+// via proxy P", or for a target the client named by host name "name:port via proxy P";
+// a direct one as target does.
+func proxied(host string, port int, via, name string) string {
+	switch {
+	case name != "":
+		return term(name + " via proxy " + via)
+	case via != "":
+		return target(host, port) + term(" via proxy "+via)
+	}
+	return target(host, port)
+}
+
 // location renders where a finding is (findings.Finding.Location): its target, or the
 // file and place that held it ("certs/chain.pem#2"), "-" when neither is known.
 func location(f interface{ Location() string }) string {
@@ -234,6 +247,10 @@ func location(f interface{ Location() string }) string {
 func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) error {
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(b, "Findings: none")
+	} else if t.opts.grouped(len(r.Findings)) {
+		if err := t.groupedFindings(b, r, total); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprintf(b, "Findings (%d)\n", len(r.Findings))
 		tb := &table{cols: []column{
@@ -256,6 +273,37 @@ func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) er
 		}
 	}
 	return t.suppressed(b, r, total)
+}
+
+// groupedFindings is the findings section of a large scan: one row per rule and
+// severity (groupFindings), with the count of findings and hosts and the first places.
+func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total int) error {
+	fmt.Fprintf(b, "Findings (%d), grouped\n", len(r.Findings))
+	tb := &table{cols: []column{
+		{header: "SEVERITY"},
+		{header: "RULE", min: 12, flex: true},
+		{header: "FINDINGS"},
+		{header: "HOSTS"},
+		{header: "WHERE", min: 20, flex: true, prose: true},
+	}}
+	compact := &table{cols: []column{{header: "SEVERITY"}, {header: "FINDINGS", min: 20, flex: true, prose: true}}}
+	for _, g := range groupFindings(r.Findings) {
+		where := strings.Join(g.First, ", ")
+		if g.More > 0 {
+			where += fmt.Sprintf(" and %d more", g.More)
+		}
+		rule := term(g.Rule)
+		tb.rows = append(tb.rows, []string{g.Severity.String(), rule, strconv.Itoa(g.Count), strconv.Itoa(g.Hosts), where})
+		compact.rows = append(compact.rows, []string{g.Severity.String(),
+			headed(fmt.Sprintf("%s: %d on %d hosts", rule, g.Count, g.Hosts), where)})
+		tb.paint = append(tb.paint, severityPaint[g.Severity])
+	}
+	compact.paint = tb.paint
+	if err := layout(total, tb, compact).render(b, total, t.opts.Color); err != nil {
+		return err
+	}
+	fmt.Fprintln(b, groupedNote(len(r.Findings)))
+	return nil
 }
 
 // suppressed lists the findings suppressions set aside, with the reason each was
@@ -412,7 +460,7 @@ func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) er
 		if p := probed[findings.Target(s.Host, s.Port)]; p != nil {
 			ver, suite = versionsText(p.Versions), acceptedSuites(p)
 		}
-		tb.rows = append(tb.rows, []string{target(s.Host, s.Port), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
+		tb.rows = append(tb.rows, []string{proxied(s.Host, s.Port, s.Via, s.Target), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
 	}
 	return tb.render(b, total, false)
 }

@@ -25,16 +25,20 @@ import (
 // Thresholds are the numbers rules judge by. The defaults match corpus/README.md, so the
 // default policy raises what the corpus expects.
 type Thresholds struct {
-	LeafMaxDays         int      `yaml:"leaf_max_days"`         // leaf valid longer than this is long-lived
-	LeafHighDays        int      `yaml:"leaf_high_days"`        // ... and high severity beyond this
-	IntermediateMaxDays int      `yaml:"intermediate_max_days"` // intermediate CA valid longer is long-lived
-	RootMaxDays         int      `yaml:"root_max_days"`         // self-signed root valid longer is long-lived
-	ExpiringSoonDays    int      `yaml:"expiring_soon_days"`    // leaf expiring within this window
-	MinDHBits           int      `yaml:"min_dh_bits"`           // finite-field DH groups below are weak
-	MinRSABits          int      `yaml:"min_rsa_bits"`          // RSA keys below are weak
-	CriticalRSABits     int      `yaml:"critical_rsa_bits"`     // RSA keys below are critical
-	MinECBits           int      `yaml:"min_ec_bits"`           // EC keys below are weak
-	LegacyVersions      []string `yaml:"legacy_versions"`       // protocol versions that are legacy
+	LeafMaxDays         int `yaml:"leaf_max_days"`         // leaf valid longer than this is long-lived
+	LeafHighDays        int `yaml:"leaf_high_days"`        // ... and high severity beyond this
+	IntermediateMaxDays int `yaml:"intermediate_max_days"` // intermediate CA valid longer is long-lived
+	RootMaxDays         int `yaml:"root_max_days"`         // self-signed root valid longer is long-lived
+	// ClientMaxDays and ClientHighDays are the leaf limits for client (device identity)
+	// certificates, which the server-certificate limits do not fit: see DefaultPolicy.
+	ClientMaxDays    int      `yaml:"client_max_days"`    // a device identity valid longer is long-lived
+	ClientHighDays   int      `yaml:"client_high_days"`   // ... and high severity beyond this
+	ExpiringSoonDays int      `yaml:"expiring_soon_days"` // leaf expiring within this window
+	MinDHBits        int      `yaml:"min_dh_bits"`        // finite-field DH groups below are weak
+	MinRSABits       int      `yaml:"min_rsa_bits"`       // RSA keys below are weak
+	CriticalRSABits  int      `yaml:"critical_rsa_bits"`  // RSA keys below are critical
+	MinECBits        int      `yaml:"min_ec_bits"`        // EC keys below are weak
+	LegacyVersions   []string `yaml:"legacy_versions"`    // protocol versions that are legacy
 	// DevIDNoExpiry accepts the IEEE 802.1AR "no well-defined expiration" notAfter
 	// (99991231235959Z) on device identity certificates with a strong key.
 	DevIDNoExpiry bool `yaml:"devid_no_expiry"`
@@ -79,13 +83,26 @@ func DefaultPolicy() *Policy {
 			LeafHighDays:        3650,
 			IntermediateMaxDays: 5479,
 			RootMaxDays:         9132,
-			ExpiringSoonDays:    30,
-			MinDHBits:           2048,
-			MinRSABits:          2048,
-			CriticalRSABits:     1024,
-			MinECBits:           256,
-			LegacyVersions:      []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"},
-			DevIDNoExpiry:       true,
+			// Device identities (a TLS client's certificate, or one for clientAuth or an
+			// 802.1AR hardwareModuleName without serverAuth) are not what the CA/Browser
+			// Forum's 825 and 398 days govern: those bind publicly trusted server
+			// certificates that browsers check and ACME renews. A device certificate is
+			// provisioned at the factory (IEEE 802.1AR IDevID, meant to last the device's
+			// life) or at enrolment (an LDevID, the site's to renew). Ten years is about the
+			// service life of an infusion pump or a monitor: a certificate that outlives it
+			// outlives the maker's support, its algorithms and anyone who knows how to renew
+			// it. Beyond twenty years is high, where the 25- to 30-year device keys seen in
+			// the field land. The 802.1AR "no well-defined expiration" date is judged
+			// apart (devid_no_expiry).
+			ClientMaxDays:    3650,
+			ClientHighDays:   7300,
+			ExpiringSoonDays: 30,
+			MinDHBits:        2048,
+			MinRSABits:       2048,
+			CriticalRSABits:  1024,
+			MinECBits:        256,
+			LegacyVersions:   []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"},
+			DevIDNoExpiry:    true,
 		},
 		WebPKI:   lint.WebPKIAuto,
 		Severity: map[string]findings.Severity{},
@@ -211,6 +228,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 	}{
 		{"leaf_max_days", t.LeafMaxDays}, {"leaf_high_days", t.LeafHighDays},
 		{"intermediate_max_days", t.IntermediateMaxDays}, {"root_max_days", t.RootMaxDays},
+		{"client_max_days", t.ClientMaxDays}, {"client_high_days", t.ClientHighDays},
 		{"expiring_soon_days", t.ExpiringSoonDays}, {"min_dh_bits", t.MinDHBits},
 		{"min_rsa_bits", t.MinRSABits}, {"critical_rsa_bits", t.CriticalRSABits}, {"min_ec_bits", t.MinECBits},
 	} {
@@ -221,6 +239,12 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 	if t.LeafHighDays < t.LeafMaxDays {
 		return nil, fail(lineOf(&doc, "thresholds", "leaf_high_days"),
 			"thresholds.leaf_high_days (%d) is below leaf_max_days (%d)", t.LeafHighDays, t.LeafMaxDays)
+	}
+	if t.ClientHighDays < t.ClientMaxDays {
+		// The line of whichever of the two the file sets (a key it omits has the line
+		// of thresholds:, above both).
+		line := max(lineOf(&doc, "thresholds", "client_high_days"), lineOf(&doc, "thresholds", "client_max_days"))
+		return nil, fail(line, "thresholds.client_high_days (%d) is below client_max_days (%d)", t.ClientHighDays, t.ClientMaxDays)
 	}
 	if t.CriticalRSABits > t.MinRSABits {
 		return nil, fail(lineOf(&doc, "thresholds", "critical_rsa_bits"),
@@ -413,6 +437,10 @@ thresholds:
 	line("A leaf valid longer than this is long-lived at high severity (ten years).", "leaf_high_days", t.LeafHighDays)
 	line("An intermediate CA valid longer than this is long-lived (15 years).", "intermediate_max_days", t.IntermediateMaxDays)
 	line("A self-signed root valid longer than this is long-lived (25 years).", "root_max_days", t.RootMaxDays)
+	line("A client (device identity) certificate valid longer than this is long-lived (ten years, about a\n"+
+		"  # clinical device's service life; the 825-day limit is for server certificates).", "client_max_days", t.ClientMaxDays)
+	line("A client certificate valid longer than this is long-lived at high severity (twenty years).",
+		"client_high_days", t.ClientHighDays)
 	line("A leaf expiring within this many days of being observed is expiring soon.", "expiring_soon_days", t.ExpiringSoonDays)
 	line("A finite-field Diffie-Hellman group smaller than this many bits is weak (NIST SP 800-52r2).", "min_dh_bits", t.MinDHBits)
 	line("An RSA key smaller than this many bits is weak.", "min_rsa_bits", t.MinRSABits)
@@ -421,7 +449,8 @@ thresholds:
 	fmt.Fprintf(&b, "  # Negotiated protocol versions that are legacy (of %s).\n  legacy_versions: [%s]\n",
 		strings.Join(knownVersions, ", "), strings.Join(t.LegacyVersions, ", "))
 	line("Accept the IEEE 802.1AR \"no well-defined expiration\" date (99991231235959Z) on device identity\n"+
-		"  # certificates with a strong key (RSA >= min_rsa_bits, EC >= min_ec_bits, Ed25519).", "devid_no_expiry", t.DevIDNoExpiry)
+		"  # certificates with a strong key (RSA >= min_rsa_bits, EC >= min_ec_bits, Ed25519): an informational\n"+
+		"  # note, not a long-lived finding; with false, that date is long-lived at high severity like any other.", "devid_no_expiry", t.DevIDNoExpiry)
 	b.WriteString(`
 # Which certificates are public WebPKI, so that zlint's CA/Browser Forum and browser
 # root-programme lints apply to them: auto (the chain names a public root), always or never.

@@ -47,6 +47,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("version: 1\nthresholds:\n  min_dh_bits: \"\\e[2J\"\n"))
 	f.Add([]byte("version: 1\nseverity:\n  cert-expired: [low, high]\n"))
 	f.Add([]byte("version: 1\nthresholds: &t {leaf_max_days: 10, leaf_high_days: 5}\nx: *t\n"))
+	f.Add([]byte("version: 1\nthresholds:\n  client_max_days: 9000\n  client_high_days: 7300\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var doc yaml.Node
 		if yaml.Unmarshal(data, &doc) == nil && namesAnchors(&doc) {
@@ -62,12 +63,13 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 		th := p.Thresholds
 		for _, v := range []int{th.LeafMaxDays, th.LeafHighDays, th.IntermediateMaxDays, th.RootMaxDays,
-			th.ExpiringSoonDays, th.MinDHBits, th.MinRSABits, th.CriticalRSABits, th.MinECBits} {
+			th.ExpiringSoonDays, th.MinDHBits, th.MinRSABits, th.CriticalRSABits, th.MinECBits,
+			th.ClientMaxDays, th.ClientHighDays} {
 			if v <= 0 {
 				t.Fatalf("threshold %d accepted: %+v", v, th)
 			}
 		}
-		if th.LeafHighDays < th.LeafMaxDays || th.CriticalRSABits > th.MinRSABits {
+		if th.LeafHighDays < th.LeafMaxDays || th.CriticalRSABits > th.MinRSABits || th.ClientHighDays < th.ClientMaxDays {
 			t.Fatalf("inverted thresholds accepted: %+v", th)
 		}
 		for _, v := range th.LegacyVersions {

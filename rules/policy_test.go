@@ -73,6 +73,26 @@ disabled:
 	}
 }
 
+// Client (device identity) certificates have their own lifetime limits, read from the
+// policy and defaulting to ten and twenty years.
+func TestLoadPolicyClientLimits(t *testing.T) {
+	if d := rules.DefaultPolicy().Thresholds; d.ClientMaxDays != 3650 || d.ClientHighDays != 7300 {
+		t.Errorf("defaults %d, %d", d.ClientMaxDays, d.ClientHighDays)
+	}
+	p, err := rules.LoadPolicy(writePolicy(t, "version: 1\nthresholds:\n  client_max_days: 1825\n  client_high_days: 3650\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Thresholds.ClientMaxDays != 1825 || p.Thresholds.ClientHighDays != 3650 || p.Thresholds.LeafMaxDays != 825 {
+		t.Errorf("thresholds %+v", p.Thresholds)
+	}
+	// One key alone keeps the other's default, as long as they stay in order.
+	p, err = rules.LoadPolicy(writePolicy(t, "version: 1\nthresholds:\n  client_high_days: 10950\n"))
+	if err != nil || p.Thresholds.ClientMaxDays != 3650 || p.Thresholds.ClientHighDays != 10950 {
+		t.Errorf("%v %+v", err, p)
+	}
+}
+
 func TestLoadPolicyErrors(t *testing.T) {
 	tests := []struct {
 		name, body, want string
@@ -91,6 +111,8 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"future version", "version: 2\n", `policy.yaml: line 1: version: want 1, not 2`},
 		{"negative threshold", "version: 1\nthresholds:\n  min_dh_bits: -1\n", `line 3: thresholds.min_dh_bits: want a positive number`},
 		{"inverted leaf thresholds", "version: 1\nthresholds:\n  leaf_high_days: 100\n", `leaf_high_days (100) is below leaf_max_days (825)`},
+		{"inverted client thresholds", "version: 1\nthresholds:\n  client_max_days: 9000\n", `line 3: thresholds.client_high_days (7300) is below client_max_days (9000)`},
+		{"zero client limit", "version: 1\nthresholds:\n  client_max_days: 0\n", `line 3: thresholds.client_max_days: want a positive number, not 0`},
 		{"unknown version name", "version: 1\nthresholds:\n  legacy_versions: [TLSv1]\n", `unknown version "TLSv1"`},
 		{"wrong type", "version: 1\nthresholds:\n  leaf_max_days: lots\n", `policy.yaml: line 3: thresholds.leaf_max_days: want a whole number, got "lots"`},
 		{"not yaml", "version: [1\n", `policy.yaml: `},
@@ -126,6 +148,10 @@ func TestPolicyTypeErrors(t *testing.T) {
 		{"int given a list", "version: 1\nthresholds:\n  min_ec_bits:\n    - 256\n",
 			`line 4: thresholds.min_ec_bits: want a whole number, got a list`},
 		{"version", "version: one\n", `line 1: version: want a whole number, got "one"`},
+		{"client limit given text", "version: 1\nthresholds:\n  client_max_days: ten years\n",
+			`line 3: thresholds.client_max_days: want a whole number, got "ten years"`},
+		{"client limit given a list", "version: 1\nthresholds:\n  client_high_days: [7300]\n",
+			`line 3: thresholds.client_high_days: want a whole number, got a list`},
 		{"bool", "version: 1\nthresholds:\n  devid_no_expiry: sometimes\n",
 			`line 3: thresholds.devid_no_expiry: want true or false, got "sometimes"`},
 		{"list given text", "version: 1\ndisabled: cert-expired\n", `line 2: disabled: want a list, got "cert-expired"`},

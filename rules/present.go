@@ -36,6 +36,12 @@ type Presentation struct {
 	LastSeen  time.Time
 	Peers     []string // the other side's addresses, sorted
 	SNI       []string // server names the clients asked for, sorted
+	// Via lists the proxies ("10.0.0.5:3128", sorted) whose tunnels carried handshakes
+	// with the presenting server, Target the server's name and port when the client named
+	// it by host name (Endpoint is then the proxy's): see observe.Flow. Both are in the
+	// evidence.
+	Via    []string
+	Target string
 }
 
 // ChainRole says which thresholds apply: the first certificate of a chain is the leaf,
@@ -61,17 +67,6 @@ func (p Presentation) ChainRole() string {
 	default:
 		return RoleIntermediate
 	}
-}
-
-// TrustAnchor reports whether the certificate is a self-signed trust anchor: a
-// self-signed CA certificate, or a self-signed certificate above the leaf of a chain
-// (version 1 roots carry no basicConstraints but act as CAs). Its own signature is never
-// checked by a relying party, so the strength of that signature does not matter.
-func (p Presentation) TrustAnchor() bool {
-	if p.Facts == nil || !p.Facts.SelfSigned {
-		return false
-	}
-	return p.Facts.IsCA || p.Position > 0
 }
 
 // HostPort renders an endpoint as a finding's host and port.
@@ -171,6 +166,12 @@ func (p Presentation) Evidence(observedAt time.Time) map[string]any {
 	if len(p.SNI) > 0 {
 		ev["sni"] = slices.Clone(p.SNI)
 	}
+	if len(p.Via) > 0 {
+		ev["via_proxy"] = slices.Clone(p.Via)
+	}
+	if p.Target != "" {
+		ev["target"] = p.Target
+	}
 	if len(p.Peers) > 0 {
 		if p.Role == "client" {
 			ev["servers"] = slices.Clone(p.Peers)
@@ -188,6 +189,7 @@ type presKey struct {
 	position int
 	source   observe.Source
 	file     string
+	target   string
 }
 
 // Presentations returns every certificate presentation in the set, built once per
@@ -203,14 +205,14 @@ func (c *Context) Presentations() []Presentation {
 		return nil
 	}
 	pres := observe.NewIndex[presKey, *Presentation](0)
-	add := func(k presKey, first, last time.Time, peer netip.Addr, sni string) {
+	add := func(k presKey, first, last time.Time, peer netip.Addr, sni, via string) {
 		cert := c.Set.Certificates[k.ref]
 		if cert == nil || cert.Facts == nil {
 			return
 		}
 		p, _, _ := pres.Add(k, func() *Presentation {
 			return &Presentation{Cert: cert, Facts: cert.Facts, Endpoint: k.ep, Role: k.role, Position: k.position,
-				Source: k.source, File: k.file}
+				Source: k.source, File: k.file, Target: k.target}
 		})
 		observe.Widen(&p.FirstSeen, &p.LastSeen, first, last)
 		if peer.IsValid() {
@@ -219,32 +221,37 @@ func (c *Context) Presentations() []Presentation {
 		if sni != "" {
 			p.SNI = addSorted(p.SNI, sni)
 		}
+		if via != "" {
+			p.Via = addSorted(p.Via, via)
+		}
 	}
 	for _, s := range c.Set.TLSSessions {
 		if s.CertsEncrypted {
 			continue
 		}
 		for i, ref := range s.ServerChain {
-			add(presKey{ref, s.Flow.Server, "server", i, s.Source, ""}, s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI)
+			add(presKey{ref, s.Flow.Server, "server", i, s.Source, "", s.Flow.Target},
+				s.FirstSeen, s.LastSeen, s.Flow.Client.Addr(), s.SNI, via(s.Flow.Via))
 		}
 		clientEP := netip.AddrPortFrom(s.Flow.Client.Addr(), 0)
 		for i, ref := range s.ClientChain {
-			add(presKey{ref, clientEP, "client", i, s.Source, ""}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "")
+			add(presKey{ref, clientEP, "client", i, s.Source, "", ""}, s.FirstSeen, s.LastSeen, s.Flow.Server.Addr(), "", "")
 		}
 	}
 	// Sightings the sessions do not account for: certificates read from files, or
 	// reported by a producer without a session.
 	for ref, cert := range c.Set.Certificates {
 		for _, sg := range cert.Seen {
-			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source, sg.File}
+			k := presKey{ref, sg.Endpoint, sg.Role, sg.Position, sg.Source, sg.File, sg.Target}
 			if _, ok := pres.Get(k); ok {
 				continue
 			}
-			add(k, sg.Time, sg.Time, sg.Peer, sg.SNI)
+			add(k, sg.Time, sg.Time, sg.Peer, sg.SNI, sg.Via)
 		}
 	}
 	sorted := pres.Sorted(func(a, b *Presentation) int {
-		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Role, b.Role), cmp.Compare(a.File, b.File),
+		return cmp.Or(a.Endpoint.Compare(b.Endpoint), cmp.Compare(a.Target, b.Target),
+			cmp.Compare(a.Role, b.Role), cmp.Compare(a.File, b.File),
 			cmp.Compare(a.Position, b.Position),
 			slices.Compare(a.Cert.SHA256[:], b.Cert.SHA256[:]), cmp.Compare(a.Source, b.Source))
 	})
@@ -271,3 +278,11 @@ const maxListed = 64
 // AddSorted inserts s into a sorted list unless it is already there (capped at 64
 // entries), for rules that aggregate clients or names into evidence.
 func AddSorted(list []string, s string) []string { return addSorted(list, s) }
+
+// via is a proxy endpoint as presentations and sightings write it: "" when direct.
+func via(ep observe.Endpoint) string {
+	if !ep.IsValid() {
+		return ""
+	}
+	return ep.String()
+}

@@ -32,7 +32,7 @@ type seen struct {
 	dicom      map[target]bool           // DICOM associations
 	http       map[target]bool           // HTTP requests
 	fhir       map[target]bool           // FHIR requests
-	api        map[target]bool           // API or FHIR requests
+	api        map[target]bool           // API requests other than FHIR
 	apiAnswer  map[target]bool           // API or FHIR requests answered
 	mqtt       map[target]bool           // MQTT connections
 	creds      map[target]map[string]set // credential kind -> clients that sent it in clear
@@ -124,8 +124,10 @@ func newSeen(r *findings.Report) *seen {
 		if h.API == observe.APIFHIR {
 			s.fhir[k] = true
 		}
-		if h.API != "" {
+		if h.API == observe.APIOther {
 			s.api[k] = true
+		}
+		if h.API != "" {
 			if h.Method != "" && h.Status != 0 {
 				s.apiAnswer[k] = true
 			}
@@ -310,7 +312,7 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 	case findings.SeenFHIR:
 		return s.protocolOrTLS(s.fhir, k, at, "FHIR request")
 	case findings.SeenAPI:
-		return s.protocolOrTLS(s.api, k, at, "API request")
+		return s.protocolOrTLS(s.api, k, at, "API request other than FHIR")
 	case findings.SeenHTTPAPIAnswers:
 		if s.apiAnswer[k] {
 			return ""

@@ -387,6 +387,9 @@ func TestCoverageFHIRAndAPI(t *testing.T) {
 	prevAPI := scanOf(1, nil, fnd("cleartext-api", "10.0.0.8", 80, ""))
 	wantFixed(t, "API requests", verdict(t, prevAPI, scanOf(2, setOf(httpTo("10.0.0.8:80", api))), cat))
 	wantNotAssessed(t, "only pages", verdict(t, prevAPI, scanOf(2, setOf(httpTo("10.0.0.8:80", page))), cat), "no API request")
+	// cleartext-api judges the APIs beside FHIR on a port: FHIR alone says nothing of them.
+	wantNotAssessed(t, "only FHIR", verdict(t, prevAPI, scanOf(2, setOf(httpTo("10.0.0.8:80", fhir))), cat),
+		"no API request other than FHIR")
 }
 
 func TestCoverageUnknownRule(t *testing.T) {

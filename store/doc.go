@@ -43,7 +43,10 @@
 //
 // # What is kept
 //
-// Save writes one scan in one transaction. A scan's observations are kept as the
+// Save writes one scan in one transaction, in multi-row INSERTs (batch.go), findings in
+// fingerprint order so that each B-tree page is filled once. SaveAsStored also leaves
+// the document as Load would read it back, so that a scan just run is rendered without
+// being read back. A scan's observations are kept as the
 // elements of its report document, as JSON in the document's field names (kinds.go), so
 // that a fact added to an observation type is kept and read back without a schema
 // change.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 // The observations of a scan are kept in one table, one row per element of the report
@@ -60,6 +61,7 @@ var kinds = []kind{
 	listKind("probe", func(r *findings.Report) *[]findings.ProbeEndpoint { return &r.Probes }),
 	listKind("probe_host", func(r *findings.Report) *[]findings.ProbeHost { return &r.ProbeHosts }),
 	listKind("key_file", func(r *findings.Report) *[]findings.KeyFile { return &r.KeyFiles }),
+	listKind("sensor_path", func(r *findings.Report) *[]observe.SensorPath { return &r.SensorPaths }),
 }
 
 // kindByName finds a kind; the table may hold kinds a newer medscan wrote, which an

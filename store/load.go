@@ -208,9 +208,7 @@ func (l *loader) certificates(r *findings.Report) error {
 		}
 		sg.Position, sg.Source, sg.Time = position, observe.Source(source), l.t(tm)
 		sg.Peer, _ = netip.ParseAddr(peer)
-		if a, err := netip.ParseAddr(sg.Host); err == nil {
-			sg.Endpoint = netip.AddrPortFrom(a, uint16(sg.Port))
-		}
+		setEndpoint(&sg)
 		if i, ok := byID[id]; ok {
 			r.Certificates[i].SeenOn = append(r.Certificates[i].SeenOn, sg)
 		}

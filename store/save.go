@@ -23,20 +23,7 @@ import (
 // SHA-256, with their DER; assets once per address. Only the document's findings are
 // stored: suppressions are applied when a scan is rendered, never kept.
 func (s *Store) Save(ctx context.Context, r *findings.Report) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
-	defer tx.Rollback()
-	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
-	id, err := w.save(r)
-	if err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
-	return id, nil
+	return s.save(ctx, r, false)
 }
 
 // scanWriter holds one Save's (or Checkpoint's) transaction and its prepared
@@ -48,6 +35,15 @@ type scanWriter struct {
 	scan  int64
 	keyID string // the fingerprint of the key the scan's credential hashes were made under
 	buf   bytes.Buffer
+
+	// What the store holds after the save beyond the document, for SaveAsStored: each
+	// finding's first and last seen across the store (by fingerprint), each
+	// certificate's row (by SHA-256), and which findings the scan kept (scanFindings)
+	// with their evidence as written.
+	spans    map[string][2]sql.NullString
+	certs    map[string]storedCert
+	kept     []int
+	evidence []string
 }
 
 func (w *scanWriter) prepare(query string) (*sql.Stmt, error) {
@@ -169,38 +165,51 @@ func (w *scanWriter) scanRow(info findings.ScanInfo) error {
 }
 
 // saveAssets stores the store-wide asset and MAC rows, and the scan's view of each asset
-// (its inventory entry, whole).
+// (its inventory entry, whole). The assets come first, each batch giving back the ids
+// of its addresses; then the rows that name them.
 func (w *scanWriter) saveAssets(r *findings.Report) error {
 	if len(r.Assets) == 0 {
 		return nil
 	}
-	asset, err := w.prepare(`INSERT INTO assets(ip, first_seen, last_seen) VALUES (?, ?, ?)
-		ON CONFLICT(ip) DO UPDATE SET ` + minCase("assets", "first_seen") + ", " + maxCase("assets", "last_seen") +
-		" RETURNING id")
-	if err != nil {
-		return err
+	ids := make(map[string]int64, len(r.Assets))
+	assets := w.newBatch(`INSERT INTO assets(ip, first_seen, last_seen) VALUES`,
+		`ON CONFLICT(ip) DO UPDATE SET `+minCase("assets", "first_seen")+", "+maxCase("assets", "last_seen")+
+			" RETURNING ip, id", 3, func(rows *sql.Rows) error {
+			var ip string
+			var id int64
+			if err := rows.Scan(&ip, &id); err != nil {
+				return err
+			}
+			ids[ip] = id
+			return nil
+		})
+	for i := range r.Assets {
+		a := &r.Assets[i]
+		if ip := a.IP(); ip != "" {
+			if err := assets.add(ip, ip, dbTime(a.FirstSeen), dbTime(a.LastSeen)); err != nil {
+				return fmt.Errorf("asset %s: %w", ip, err)
+			}
+		}
 	}
-	mac, err := w.prepare(`INSERT INTO asset_macs(asset_id, mac, first_seen, last_seen) VALUES (?, ?, ?, ?)
-		ON CONFLICT(asset_id, mac) DO UPDATE SET ` + minCase("asset_macs", "first_seen") + ", " + maxCase("asset_macs", "last_seen"))
-	if err != nil {
-		return err
+	if err := assets.flush(); err != nil {
+		return fmt.Errorf("assets: %w", err)
 	}
-	link, err := w.prepare(`INSERT INTO scan_assets(scan_id, asset_id, kind, data) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
+	macs := w.newBatch(`INSERT INTO asset_macs(asset_id, mac, first_seen, last_seen) VALUES`,
+		`ON CONFLICT(asset_id, mac) DO UPDATE SET `+minCase("asset_macs", "first_seen")+", "+maxCase("asset_macs", "last_seen"),
+		4, nil)
+	links := w.newBatch(`INSERT INTO scan_assets(scan_id, asset_id, kind, data) VALUES`, "", 4, nil)
 	for i := range r.Assets {
 		a := &r.Assets[i]
 		ip := a.IP()
 		if ip == "" {
 			continue
 		}
-		var id int64
-		if err := asset.QueryRowContext(w.ctx, ip, dbTime(a.FirstSeen), dbTime(a.LastSeen)).Scan(&id); err != nil {
-			return fmt.Errorf("asset %s: %w", ip, err)
+		id, ok := ids[ip]
+		if !ok {
+			return fmt.Errorf("asset %s: no id returned", ip)
 		}
 		for _, m := range a.MACs {
-			if _, err := mac.ExecContext(w.ctx, id, m, dbTime(a.FirstSeen), dbTime(a.LastSeen)); err != nil {
+			if err := macs.add(ip+" "+m, id, m, dbTime(a.FirstSeen), dbTime(a.LastSeen)); err != nil {
 				return fmt.Errorf("asset %s mac %s: %w", ip, m, err)
 			}
 		}
@@ -208,11 +217,25 @@ func (w *scanWriter) saveAssets(r *findings.Report) error {
 		if err != nil {
 			return fmt.Errorf("asset %s: %w", ip, err)
 		}
-		if _, err := link.ExecContext(w.ctx, w.scan, id, a.Kind, data); err != nil {
+		if err := links.add("", w.scan, id, a.Kind, data); err != nil {
 			return fmt.Errorf("asset %s: %w", ip, err)
 		}
 	}
+	if err := macs.flush(); err != nil {
+		return fmt.Errorf("asset MACs: %w", err)
+	}
+	if err := links.flush(); err != nil {
+		return fmt.Errorf("assets: %w", err)
+	}
 	return nil
+}
+
+// storedCert is what the store holds of a certificate after a save: its id, its first
+// sighting across every scan, and its facts (those of the latest scan that had them).
+type storedCert struct {
+	id        int64
+	firstSeen sql.NullString
+	facts     string
 }
 
 // saveCertificates stores each certificate once per store (its DER and facts), links it
@@ -221,29 +244,25 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 	if len(r.Certificates) == 0 {
 		return nil
 	}
+	w.certs = make(map[string]storedCert, len(r.Certificates))
 	// Facts from the latest scan that had them win: a newer medscan may parse better.
-	upsert, err := w.prepare(`INSERT INTO certificates(sha256, der, has_facts, spki_sha256, key_type, subject, facts,
-		first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(sha256) DO UPDATE SET
+	upsert := w.newBatch(`INSERT INTO certificates(sha256, der, has_facts, spki_sha256, key_type, subject, facts,
+		first_seen) VALUES`, `ON CONFLICT(sha256) DO UPDATE SET
 			spki_sha256 = CASE WHEN excluded.has_facts = 1 THEN excluded.spki_sha256 ELSE certificates.spki_sha256 END,
 			key_type = CASE WHEN excluded.has_facts = 1 THEN excluded.key_type ELSE certificates.key_type END,
 			subject = CASE WHEN excluded.has_facts = 1 THEN excluded.subject ELSE certificates.subject END,
 			facts = CASE WHEN excluded.has_facts = 1 THEN excluded.facts ELSE certificates.facts END,
 			der = CASE WHEN length(certificates.der) = 0 THEN excluded.der ELSE certificates.der END,
-			has_facts = max(certificates.has_facts, excluded.has_facts), ` + minCase("certificates", "first_seen") +
-		" RETURNING id")
-	if err != nil {
-		return err
-	}
-	link, err := w.prepare(`INSERT INTO scan_certificates(scan_id, cert_id, first_seen) VALUES (?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	sight, err := w.prepare(`INSERT INTO cert_sightings(scan_id, cert_id, host, port, peer, role, position, sni, time, source, file)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
+			has_facts = max(certificates.has_facts, excluded.has_facts), `+minCase("certificates", "first_seen")+
+		" RETURNING sha256, id, first_seen, facts", 8, func(rows *sql.Rows) error {
+		var sha string
+		var c storedCert
+		if err := rows.Scan(&sha, &c.id, &c.firstSeen, &c.facts); err != nil {
+			return err
+		}
+		w.certs[sha] = c
+		return nil
+	})
 	for i := range r.Certificates {
 		c := &r.Certificates[i]
 		facts, err := w.jsonText(&c.CertFacts)
@@ -254,47 +273,59 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 		if der == nil {
 			der = []byte{}
 		}
-		var id int64
-		if err := upsert.QueryRowContext(w.ctx, strings.ToLower(c.SHA256), der, boolInt(c.Examined()), c.SPKISHA256,
-			c.KeyType, c.Subject, facts, dbTime(c.FirstSeen)).Scan(&id); err != nil {
+		sha := strings.ToLower(c.SHA256)
+		if err := upsert.add(sha, sha, der, boolInt(c.Examined()), c.SPKISHA256, c.KeyType, c.Subject, facts,
+			dbTime(c.FirstSeen)); err != nil {
 			return fmt.Errorf("certificate %s: %w", c.SHA256, err)
 		}
-		if _, err := link.ExecContext(w.ctx, w.scan, id, dbTime(c.FirstSeen)); err != nil {
+	}
+	if err := upsert.flush(); err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	link := w.newBatch(`INSERT INTO scan_certificates(scan_id, cert_id, first_seen) VALUES`, "", 3, nil)
+	sight := w.newBatch(`INSERT INTO cert_sightings(scan_id, cert_id, host, port, peer, role, position, sni, time, source,
+		file) VALUES`, "", 11, nil)
+	for i := range r.Certificates {
+		c := &r.Certificates[i]
+		stored, ok := w.certs[strings.ToLower(c.SHA256)]
+		if !ok {
+			return fmt.Errorf("certificate %s: no id returned", c.SHA256)
+		}
+		if err := link.add("", w.scan, stored.id, dbTime(c.FirstSeen)); err != nil {
 			return fmt.Errorf("certificate %s: %w", c.SHA256, err)
 		}
 		for _, sg := range c.SeenOn {
-			if _, err := sight.ExecContext(w.ctx, w.scan, id, sg.Host, sg.Port, findings.AddrText(sg.Peer), sg.Role, sg.Position,
+			if err := sight.add("", w.scan, stored.id, sg.Host, sg.Port, findings.AddrText(sg.Peer), sg.Role, sg.Position,
 				sg.SNI, dbTime(sg.Time), string(sg.Source), sg.File); err != nil {
 				return fmt.Errorf("certificate %s sighting: %w", c.SHA256, err)
 			}
 		}
+	}
+	if err := link.flush(); err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	if err := sight.flush(); err != nil {
+		return fmt.Errorf("certificate sightings: %w", err)
 	}
 	return nil
 }
 
 // saveObservations stores every observation list of the document (see kinds).
 func (w *scanWriter) saveObservations(r *findings.Report) error {
-	var st *sql.Stmt
+	rows := w.newBatch(`INSERT INTO observations(scan_id, kind, seq, data) VALUES`, "", 4, nil)
 	for _, k := range kinds {
-		rows := k.rows(r)
-		if len(rows) == 0 {
-			continue
-		}
-		if st == nil {
-			var err error
-			if st, err = w.prepare(`INSERT INTO observations(scan_id, kind, seq, data) VALUES (?, ?, ?, ?)`); err != nil {
-				return err
-			}
-		}
-		for i, row := range rows {
+		for i, row := range k.rows(r) {
 			data, err := w.jsonText(row)
 			if err != nil {
 				return fmt.Errorf("%s %d: %w", k.name, i, err)
 			}
-			if _, err := st.ExecContext(w.ctx, w.scan, k.name, i, data); err != nil {
+			if err := rows.add("", w.scan, k.name, i, data); err != nil {
 				return fmt.Errorf("%s %d: %w", k.name, i, err)
 			}
 		}
+	}
+	if err := rows.flush(); err != nil {
+		return fmt.Errorf("observations: %w", err)
 	}
 	return nil
 }
@@ -306,6 +337,31 @@ func observedSpan(f *findings.Finding) (first, last time.Time) {
 	return first, last
 }
 
+// scanFindings picks the finding each fingerprint of a scan keeps, when its rules
+// reported one twice: the first of the most severe. It returns their indexes in fs, in
+// the order given. The store keeps a scan's word on each finding once (scan_findings),
+// and a scan rendered from memory (SaveAsStored) shows the same.
+func scanFindings(fs []findings.Finding) []int {
+	at := make(map[string]int, len(fs)) // fingerprint -> its place in out
+	out := make([]int, 0, len(fs))
+	for i := range fs {
+		fp := fs[i].Identity()
+		j, seen := at[fp]
+		switch {
+		case !seen:
+			at[fp] = len(out)
+			out = append(out, i)
+		case fs[i].Severity > fs[out[j]].Severity:
+			out[j] = i
+		}
+	}
+	return out
+}
+
+// saveFindings upserts every finding into the store-wide findings table (widening its
+// first and last seen, and taking the description of the newer observation), then links
+// the scan to each fingerprint once (scanFindings) with its own severity, message and
+// evidence.
 func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	if len(fs) == 0 {
 		return nil
@@ -315,47 +371,74 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	for _, c := range desc {
 		upd = append(upd, c+" = CASE WHEN "+newerThen+" THEN excluded."+c+" ELSE findings."+c+" END")
 	}
-	upsert, err := w.prepare(`INSERT INTO findings(fingerprint, rule, severity, host, port, subject, message, evidence,
-		time, source, remediation, refs, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(fingerprint) DO UPDATE SET ` + strings.Join(upd, ", ") + ", " +
-		minCase("findings", "first_seen") + ", " + maxCase("findings", "last_seen"))
-	if err != nil {
-		return err
-	}
-	// A rule that reports one fingerprint twice in a scan keeps its most severe word.
-	link, err := w.prepare(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
-		remediation, refs, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(scan_id, fingerprint) DO UPDATE SET severity = excluded.severity, message = excluded.message,
-		evidence = excluded.evidence, time = excluded.time, source = excluded.source,
-		remediation = excluded.remediation, refs = excluded.refs, file = excluded.file
-		WHERE excluded.severity > scan_findings.severity`)
-	if err != nil {
-		return err
-	}
+	w.spans = make(map[string][2]sql.NullString, len(fs))
+	upsert := w.newBatch(`INSERT INTO findings(fingerprint, rule, severity, host, port, subject, message, evidence,
+		time, source, remediation, refs, first_seen, last_seen) VALUES`, `ON CONFLICT(fingerprint) DO UPDATE SET `+
+		strings.Join(upd, ", ")+", "+minCase("findings", "first_seen")+", "+maxCase("findings", "last_seen")+
+		" RETURNING fingerprint, first_seen, last_seen", 14, func(rows *sql.Rows) error {
+		var fp string
+		var span [2]sql.NullString
+		if err := rows.Scan(&fp, &span[0], &span[1]); err != nil {
+			return err
+		}
+		w.spans[fp] = span
+		return nil
+	})
+	// Rows go in fingerprint order: scan_findings is clustered by (scan, fingerprint)
+	// and the fingerprint index of findings by fingerprint, so that each B-tree page is
+	// filled once, in order, rather than fetched again for every row of a large scan
+	// (fingerprints are hashes: in the document's order every row lands on a random
+	// page, and a scan of 10,000 findings outgrows SQLite's page cache). A stable sort
+	// keeps a fingerprint's repeats in the order given.
+	fps := make([]string, len(fs))
+	order := make([]int, len(fs))
 	for i := range fs {
+		fps[i], order[i] = fs[i].Identity(), i
+	}
+	byFingerprint := func(a, b int) int { return strings.Compare(fps[a], fps[b]) }
+	slices.SortStableFunc(order, byFingerprint)
+	type texts struct{ evidence, refs string }
+	enc := make([]texts, len(fs))
+	for _, i := range order {
 		f := &fs[i]
-		fp := f.Identity()
+		fp := fps[i]
 		ev := f.Evidence
 		if ev == nil {
 			ev = map[string]any{}
 		}
-		evidence, err := w.jsonText(ev)
-		if err != nil {
+		var err error
+		if enc[i].evidence, err = w.jsonText(ev); err != nil {
 			return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
 		}
-		refs, err := w.jsonText(f.References)
-		if err != nil {
+		if enc[i].refs, err = w.jsonText(f.References); err != nil {
 			return err
 		}
 		first, last := observedSpan(f)
-		if _, err := upsert.ExecContext(w.ctx, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message,
-			evidence, dbTime(f.Time), f.Source, f.Remediation, refs, dbTime(first), dbTime(last)); err != nil {
+		if err := upsert.add(fp, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message, enc[i].evidence,
+			dbTime(f.Time), f.Source, f.Remediation, enc[i].refs, dbTime(first), dbTime(last)); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
-		if _, err := link.ExecContext(w.ctx, w.scan, fp, int(f.Severity), f.Message, evidence, dbTime(f.Time), f.Source,
-			f.Remediation, refs, f.File); err != nil {
+	}
+	if err := upsert.flush(); err != nil {
+		return fmt.Errorf("findings: %w", err)
+	}
+	link := w.newBatch(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
+		remediation, refs, file) VALUES`, "", 10, nil)
+	w.kept = scanFindings(fs)
+	w.evidence = make([]string, len(w.kept))
+	for k, i := range w.kept {
+		w.evidence[k] = enc[i].evidence
+	}
+	links := slices.SortedFunc(slices.Values(w.kept), byFingerprint)
+	for _, i := range links {
+		f := &fs[i]
+		if err := link.add("", w.scan, fps[i], int(f.Severity), f.Message, enc[i].evidence, dbTime(f.Time), f.Source,
+			f.Remediation, enc[i].refs, f.File); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
+	}
+	if err := link.flush(); err != nil {
+		return fmt.Errorf("findings: %w", err)
 	}
 	return nil
 }

@@ -513,14 +513,7 @@ func dbTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	t = t.UTC()
-	switch {
-	case t.Year() > 9999:
-		t = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
-	case t.Year() < 0:
-		t = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
-	}
-	return t.Format(timeLayout)
+	return storedTime(t).Format(timeLayout)
 }
 
 // parseTime reads a time written by dbTime.

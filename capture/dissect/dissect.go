@@ -6,6 +6,7 @@
 package dissect
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/medscan/medscan/observe"
@@ -61,6 +62,18 @@ type Context struct {
 	Expect func(x Expectation) bool
 }
 
+// Service is the TCP service of the context's flow, as the engine records it (through
+// a proxy's tunnel when the flow has one), for a stream that adds what the server said
+// of itself (observe.Service Software, StartTLS).
+func (c *Context) Service(protocol string, t time.Time) observe.Service {
+	v := observe.Service{Server: c.Flow.Server, Transport: "tcp", Protocol: protocol, Source: c.Source,
+		FirstSeen: t, LastSeen: t}
+	if c.Flow.Via.IsValid() {
+		v.Via, v.Target = c.Flow.Via.String(), c.Flow.Target
+	}
+	return v
+}
+
 // Stream receives the reassembled bytes of one flow, both directions.
 type Stream interface {
 	// Data delivers the next in-order bytes of one direction, stamped with the capture
@@ -79,7 +92,7 @@ type Stream interface {
 
 // Dissector describes one protocol.
 type Dissector struct {
-	Name string // the service protocol it names: "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "telnet"
+	Name string // the service protocol it names: "tls", "http", "mqtt", "hl7-mllp", "dicom", "ftp", "pop3", "imap", "smtp", "mysql", "postgresql", "ldap", "xmpp", "telnet"
 	// Detect looks at the first bytes seen in one direction. It must be cheap: it runs on
 	// every new stream until some dissector says Yes or all say No.
 	Detect func(first []byte) Match
@@ -88,7 +101,8 @@ type Dissector struct {
 }
 
 // Handoff is implemented by the streams of protocols that upgrade in place (STARTTLS in
-// SMTP, IMAP and POP3, AUTH TLS in FTP). When Done reports true and Handoff returns true,
+// SMTP, IMAP, POP3, LDAP and XMPP, AUTH TLS in FTP, the SSL requests of MySQL and
+// PostgreSQL). When Done reports true and Handoff returns true,
 // the engine does not ignore the rest of the flow: it ends this stream and offers the
 // flow's next bytes to every Detect again, so the TLS that follows is dissected as if the
 // flow had begun with it (client and server roles are kept). The bytes of the Data call
@@ -97,4 +111,58 @@ type Dissector struct {
 // a client waits for that answer before it sends its ClientHello.
 type Handoff interface {
 	Handoff() bool
+}
+
+// HandoffRest is implemented by a Handoff stream whose upgrade can begin inside a chunk
+// rather than at its end. A MySQL client sends its ClientHello right after its SSL
+// Request, without waiting for an answer, so both can arrive in one segment. Rest reports
+// how many bytes at the end of the Data call on which the stream became done came after
+// the upgrade point; the engine offers them to detection as the next bytes of that
+// direction. A value outside 0..len(chunk) is ignored.
+type HandoffRest interface {
+	Rest() int
+}
+
+// Tunnel is implemented by the handing-off streams of proxies (HTTP CONNECT, SOCKS4/4a/5):
+// the bytes after the handoff are a conversation with the tunnel's target, not with the
+// proxy. When Handoff returns true, the engine asks TunnelTarget for the target the
+// client named and the proxy agreed to: an address (addr valid) or a host name (name
+// non-empty, at most 255 bytes), and its port. The streams after the handoff then see a
+// Context.Flow whose Server is the target (the proxy's endpoint when it is named by host
+// name, with Flow.Target holding "name:port") and whose Via is the proxy; ok false
+// leaves the flow as it was.
+type Tunnel interface {
+	TunnelTarget() (addr netip.Addr, name string, port uint16, ok bool)
+}
+
+// MaxTargetName is the longest host name a tunnel's target may have (a DNS name's limit,
+// and the most SOCKS5's one-byte length can say).
+const MaxTargetName = 255
+
+// TunnelHost reads a tunnel target's host as a client named it: an IP address (IPv6
+// bare, without brackets) or a host name of letters, digits, '-', '_' and '.', at most
+// MaxTargetName bytes. Anything else (control bytes, spaces, an empty name) is refused,
+// so no wire byte a reader could be fooled by reaches a record. A name is lowercased.
+func TunnelHost(b []byte) (addr netip.Addr, name string, ok bool) {
+	if len(b) == 0 || len(b) > MaxTargetName {
+		return netip.Addr{}, "", false
+	}
+	if a, err := netip.ParseAddr(string(b)); err == nil {
+		if a.Zone() != "" {
+			return netip.Addr{}, "", false
+		}
+		return a.Unmap(), "", true
+	}
+	n := make([]byte, len(b))
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return netip.Addr{}, "", false
+		}
+		n[i] = c
+	}
+	return netip.Addr{}, string(n), true
 }

@@ -5,9 +5,13 @@
 // observe.Credential for every secret seen in clear.
 //
 // Invariants:
-//   - Bodies are skipped by count, never buffered: a 100 MB upload costs a few comparisons.
-//     The buffers are one partial header line per direction, capped at MaxLine bytes, and
-//     the first SniffLen bytes of a 2xx response body (see the image rules below).
+//   - Bodies are skipped by count, never buffered whole: a 100 MB upload costs a few
+//     comparisons. The buffers are one partial header line per direction, capped at
+//     MaxLine bytes, the first SniffLen bytes of a 2xx response body (see the image rules
+//     below), and the first MaxBodyScan bytes of a form or JSON request body (see the
+//     credential rules), grown as they come and dropped, cleared, when the body ends; the
+//     windows of all streams together hold at most MaxBodyHeld bytes (past it a body is
+//     not read: "http_body_scan_skipped").
 //   - A raw URL path never leaves the dissector: every request is handed on through one
 //     function (emit), which decides what it was (observe.ClassifyHTTP: FHIR, another API,
 //     neither) while the raw path is at hand, then replaces the path by its template
@@ -26,6 +30,13 @@
 //     with an empty Method, so the server's banner and status are still seen.
 //   - Done is true only after a tunnel starts (CONNECT answered 2xx, or 101 Switching
 //     Protocols): otherwise HTTP keeps counting requests for as long as the flow lives.
+//     A CONNECT answered 2xx also hands off (dissect.Handoff): the tunnel's bytes go to
+//     detection again (TLS, or HTTP to the target), and TunnelTarget names the host and
+//     port of the request's authority-form target, "10.20.0.9:443", "[2001:db8::7]:443"
+//     or "pump.example:443" (read by dissect.TunnelHost; a target that does not parse
+//     hands off without one). The latest CONNECT is the one answered: a client waits for
+//     the answer before it sends into the tunnel. A 101 upgrade (WebSocket, h2c) does
+//     not hand off.
 //
 // Image rules: a download of firmware or software is recognised in a 2xx response with a
 // body, so that package rules can report updates fetched in clear (cleartext-update):
@@ -47,7 +58,12 @@
 //     vendor publishes. BodyBytes is then what was seen.
 //   - Every other response is emitted as before, at the end of its headers or as soon as
 //     its first bytes rule out a magic number; its body keeps costing nothing beyond that.
-//     Request bodies are never examined. Size is judged by the rule, not here.
+//     Size is judged by the rule, not here.
+//
+// Device descriptions: a request is a Descriptor, never an API (observe.AsEmitted), when
+// its response carries DIAL's Application-URL header, when its 2xx XML (or untyped)
+// response body holds a UPnP root element's namespace in its first SniffLen bytes, or by
+// its path (observe.DescriptorPath: /description.xml, /rootDesc.xml, /dd.xml, /apps/…).
 //
 // Credential rules, chosen to catch what leaks without drowning the report:
 //   - Authorization / Proxy-Authorization: Kind "http-<scheme lowercased>" (http-basic,
@@ -68,4 +84,18 @@
 //     secret hashes alike however it was escaped.
 //   - user:password@ in an absolute-form request target (a request to a proxy): Kind
 //     "url-userinfo", Where "url", User the user name.
+//   - Request bodies: password-like fields (observe.IsSecretBodyKey: password, passwd, pwd,
+//     pass, pin, secret, token, apikey, access_token, client_secret, ... and names ending
+//     in password, secret or apikey; anti-forgery tokens excepted) of a form body
+//     (application/x-www-form-urlencoded; "user[password]" judged by its innermost name)
+//     or a JSON body (a JSON media type, or no Content-Type and a body that is a JSON
+//     object; members of objects nested at most 8 deep, string or number values): Kind
+//     "form-field" or "json-field", Where = the field's name, no User (a body's other
+//     values, the user name among them, are never kept). Only the first MaxBodyScan bytes
+//     are read, de-chunked; a body longer than that is counted as
+//     "http_body_scan_truncated", one cut by a gap or the capture's end as
+//     "http_body_scan_lost", and a field the cut may have shortened is not read. The
+//     request names the fields (BodySecretKeys) and is a Login; when the server answered
+//     before the body ended, the record has left without the names
+//     ("http_body_keys_late"), and the credentials are reported all the same.
 package httpwire

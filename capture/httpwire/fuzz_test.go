@@ -25,6 +25,11 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte("GET /fw HTTP/1.1\r\n\r\n"),
 		[]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+chunked([]byte(fw), 500)), uint16(60), uint16(2))
 	f.Add([]byte("GET /update.tar HTTP/1.0\r\n\r\n"), []byte("HTTP/1.0 200 OK\r\n\r\n"+string(tarBody(600))), uint16(20), uint16(0))
+	// Request bodies read for credentials: a form login, and a chunked JSON body.
+	f.Add([]byte(post("/login", "Content-Type: application/x-www-form-urlencoded\r\n", "user=n&password=Pl%40nted&x=1")),
+		[]byte(ok200), uint16(90), uint16(0))
+	f.Add([]byte("POST /api HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"+chunked([]byte(`{"a":{"pin":1234},"token":"t\u0021"}`), 5)),
+		[]byte(ok200), uint16(70), uint16(0))
 	for _, file := range []string{"zeek-http-basic-auth.pcap", "suricata-http-bearer.pcap", "ndpi-http-auth.pcap"} {
 		if !corpustest.Present() {
 			break
@@ -49,7 +54,8 @@ func FuzzStream(f *testing.F) {
 		d.Done()
 		d.End(t0)
 		for _, r := range h.Sink.HTTP {
-			if len(r.HostHeader) > maxField || len(r.Path) > maxField || len(r.QueryKeys) > maxQueryKeys {
+			if len(r.HostHeader) > maxField || len(r.Path) > maxField || len(r.QueryKeys) > maxQueryKeys ||
+				len(r.BodySecretKeys) > maxBodyKeys {
 				t.Fatalf("unbounded field: %+v", r)
 			}
 			noImage := r.BodyKind == "" && (r.BodyBytes != 0 || r.BodyPartial || r.BodySHA256 != "")

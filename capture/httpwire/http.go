@@ -2,6 +2,7 @@ package httpwire
 
 import (
 	"bytes"
+	"net/netip"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -116,6 +117,55 @@ type stream struct {
 	paired  bool                  // false after a gap: requests and responses are emitted apart
 	tunnel  bool
 	dl      download // the 2xx response whose body is being examined for an image
+
+	// The target of the latest CONNECT request; a 2xx answer to a CONNECT hands the flow
+	// off (dissect.Handoff) with it as the tunnel's target (dissect.Tunnel). A client
+	// waits for that answer before it sends into the tunnel, so the latest CONNECT is
+	// the one answered.
+	connectTo connectTarget
+	handoff   bool
+	rb        reqBody // the request body being read for credentials
+	// Requests ever queued into pending, and ever taken out of it: a request's ordinal
+	// less popped is its index there while it waits.
+	queued, popped uint64
+}
+
+// connectTarget is where a CONNECT request asked to be connected.
+type connectTarget struct {
+	addr netip.Addr
+	name string
+	port uint16
+	ok   bool
+}
+
+// parseConnect reads a CONNECT request's authority-form target: "host:port",
+// "10.0.0.9:443" or "[2001:db8::7]:443".
+func parseConnect(tg []byte) connectTarget {
+	c := bytes.LastIndexByte(tg, ':')
+	if c <= 0 {
+		return connectTarget{}
+	}
+	host, p := tg[:c], tg[c+1:]
+	if host[0] == '[' {
+		if len(host) < 3 || host[len(host)-1] != ']' {
+			return connectTarget{}
+		}
+		host = host[1 : len(host)-1]
+		if bytes.IndexByte(host, ':') < 0 {
+			return connectTarget{}
+		}
+	} else if bytes.IndexByte(host, ':') >= 0 {
+		return connectTarget{}
+	}
+	port, ok := decimal(p)
+	if !ok || port <= 0 || port > 65535 || len(p) > 5 {
+		return connectTarget{}
+	}
+	addr, name, ok := dissect.TunnelHost(host)
+	if !ok {
+		return connectTarget{}
+	}
+	return connectTarget{addr: addr, name: name, port: uint16(port), ok: true}
 }
 
 func (s *stream) count(name string) {
@@ -144,6 +194,8 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 			}
 			if !h.client && s.dl.active {
 				s.bodyData(b[:n])
+			} else if h.client && s.rb.active {
+				s.reqBodyData(b[:n])
 			}
 			h.remain -= n
 			b = b[n:]
@@ -265,6 +317,9 @@ func (s *stream) requestLine(h *half, line []byte, t time.Time) {
 	h.msg.FirstSeen, h.msg.LastSeen, h.msg.Count = t, t, 1
 	h.msg.Flow = s.ctx.Flow
 	s.target(h, bytes.TrimSpace(target))
+	if method == "CONNECT" {
+		s.connectTo = parseConnect(bytes.TrimSpace(target))
+	}
 }
 
 // requestVersion accepts a request's HTTP/1.x version as servers do: "HTTP/1.1",
@@ -452,6 +507,8 @@ func (s *stream) header(h *half, line []byte) {
 			h.msg.RespContentType = h.intern(slotType, value)
 		case "content-encoding":
 			h.encoded = !lines.EqualFold(value, "identity")
+		case "application-url":
+			h.msg.Descriptor = observe.DescriptorDIAL // DIAL 2.2 §5.4: only a DIAL server sends it
 		}
 		return
 	}
@@ -531,7 +588,7 @@ func (s *stream) endHeaders(h *half) {
 		default:
 			h.st = stStart
 		}
-		s.queue(h.msg)
+		s.queueRequest(h, h.st != stStart)
 		return
 	}
 	// Response.
@@ -557,6 +614,9 @@ func (s *stream) endHeaders(h *half) {
 	}
 	s.answer(h.msg, body, h.encoded || h.teOther)
 	if tunnel {
+		// What a CONNECT tunnel carries is offered to detection again (TLS, or HTTP to
+		// the target); a 101 upgrade's WebSocket or h2c frames are not.
+		s.handoff = h.connect && code != 101
 		s.startTunnel()
 	}
 }
@@ -566,6 +626,8 @@ func (s *stream) endMessage(h *half) {
 	h.st = stStart
 	if !h.client {
 		s.bodyEnd(false)
+	} else {
+		s.reqBodyEnd(false)
 	}
 }
 
@@ -573,6 +635,7 @@ func (s *stream) endMessage(h *half) {
 func (s *stream) badBody(h *half) {
 	s.count("http_bad_chunk")
 	if h.client {
+		s.reqBodyEnd(true)
 		h.st = stStart
 		s.lost(h)
 		return
@@ -596,9 +659,11 @@ func (s *stream) queue(r observe.HTTPRequest) {
 		s.emit(s.pending[0])
 		n := copy(s.pending, s.pending[1:])
 		s.pending = s.pending[:n]
+		s.popped++
 		s.count("http_unanswered_dropped")
 	}
 	s.pending = append(s.pending, r)
+	s.queued++
 }
 
 // answer pairs a final response with the oldest waiting request. The pair is emitted at
@@ -618,7 +683,8 @@ func (s *stream) answer(resp observe.HTTPRequest, body, encoded bool) {
 	n := copy(s.pending, s.pending[1:])
 	s.pending[n] = observe.HTTPRequest{}
 	s.pending = s.pending[:n]
-	r.Status, r.Server, r.RespContentType = resp.Status, resp.Server, resp.RespContentType
+	s.popped++
+	r.Status, r.Server, r.RespContentType, r.Descriptor = resp.Status, resp.Server, resp.RespContentType, resp.Descriptor
 	if !body || !s.holdResponse(r, encoded) {
 		s.emit(r)
 	}
@@ -630,6 +696,7 @@ func (s *stream) flush() {
 		s.emit(r)
 		s.pending[i] = observe.HTTPRequest{}
 	}
+	s.popped += uint64(len(s.pending))
 	s.pending = s.pending[:0]
 }
 
@@ -644,6 +711,9 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 			s.bodyLost() // a body read until close goes on after the loss
 		}
 		return
+	}
+	if h.client {
+		s.reqBodyEnd(true) // a request body with a hole is read no further
 	}
 	s.count("http_gap")
 	if h.st == stBody && uint64(n) < h.remain {
@@ -670,10 +740,21 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 // Done implements dissect.Stream.
 func (s *stream) Done() bool { return s.tunnel }
 
+// Handoff implements dissect.Handoff: true once a CONNECT was answered 2xx, so that the
+// bytes in the tunnel are offered to detection again.
+func (s *stream) Handoff() bool { return s.handoff }
+
+// TunnelTarget implements dissect.Tunnel: the host and port the answered CONNECT named.
+func (s *stream) TunnelTarget() (netip.Addr, string, uint16, bool) {
+	t := s.connectTo
+	return t.addr, t.name, t.port, s.handoff && t.ok
+}
+
 // End implements dissect.Stream.
 func (s *stream) End(time.Time) {
 	// A body read until close ends here; any other body still open was cut short.
 	s.bodyEnd(s.dir[1].st != stClosed)
+	s.reqBodyEnd(true)
 	s.flush()
 }
 

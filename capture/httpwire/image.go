@@ -1,6 +1,7 @@
 package httpwire
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
@@ -31,6 +32,7 @@ type download struct {
 	sniffing  bool   // collecting the first SniffLen bytes for magic
 	hashing   bool
 	partial   bool
+	xml       bool // the body may be a UPnP description: read the window for its root
 	seen      int64
 	n         int // bytes in prefix
 	prefix    [SniffLen]byte
@@ -56,7 +58,8 @@ func (s *stream) holdResponse(r observe.HTTPRequest, encoded bool) bool {
 	if kind == "" && encoded {
 		return false
 	}
-	*d = download{sum: d.sum, rec: r, active: true, kind: kind, sniffing: !encoded, partial: r.Status == 206}
+	*d = download{sum: d.sum, rec: r, active: true, kind: kind, sniffing: !encoded, partial: r.Status == 206,
+		xml: maybeXML(r.RespContentType)}
 	if kind != "" {
 		s.startHash()
 	}
@@ -98,6 +101,10 @@ func (s *stream) bodyData(p []byte) {
 				d.kind = kind // the content says more than the name or the media type
 			default:
 				if d.kind == "" {
+					if d.xml && d.n < SniffLen && !upnpRoot(d.prefix[:d.n]) {
+						d.sniffing = true // not an image; a description's root may come later
+						return
+					}
 					s.release()
 					return
 				}
@@ -163,7 +170,29 @@ func (s *stream) bodyEnd(partial bool) {
 // release emits the held record as it stands and stops examining the body.
 func (s *stream) release() {
 	d := &s.dl
+	if d.xml && d.kind == "" && d.rec.Descriptor == "" && upnpRoot(d.prefix[:d.n]) {
+		d.rec.Descriptor = observe.DescriptorUPnP
+	}
 	s.emit(d.rec)
 	d.rec = observe.HTTPRequest{}
 	d.active, d.sniffing, d.hashing = false, false, false
+}
+
+// maybeXML reports whether a response of this Content-Type may be a UPnP device or
+// service description: XML, or no type at all (small devices omit it).
+func maybeXML(ct string) bool {
+	switch observe.MediaType(ct) {
+	case "", "text/xml", "application/xml":
+		return true
+	}
+	return false
+}
+
+// upnpRoot reports whether the start of a body holds the namespace of a UPnP device
+// description's root element (<root xmlns="urn:schemas-upnp-org:device-1-0">) or of a
+// service description's (<scpd xmlns="urn:schemas-upnp-org:service-1-0">): UPnP Device
+// Architecture 2.0 §2.3 and §2.5.
+func upnpRoot(b []byte) bool {
+	return bytes.Contains(b, []byte("urn:schemas-upnp-org:device-1-0")) ||
+		bytes.Contains(b, []byte("urn:schemas-upnp-org:service-1-0"))
 }

@@ -10,13 +10,18 @@ import (
 	"github.com/medscan/medscan/capture/dnswire"
 	"github.com/medscan/medscan/capture/hl7wire"
 	"github.com/medscan/medscan/capture/httpwire"
+	"github.com/medscan/medscan/capture/ldapwire"
 	"github.com/medscan/medscan/capture/loginwire"
 	"github.com/medscan/medscan/capture/mqttwire"
+	"github.com/medscan/medscan/capture/mysqlwire"
+	"github.com/medscan/medscan/capture/pgwire"
 	"github.com/medscan/medscan/capture/smtpwire"
 	"github.com/medscan/medscan/capture/snmpwire"
+	"github.com/medscan/medscan/capture/sockswire"
 	"github.com/medscan/medscan/capture/telnetwire"
 	"github.com/medscan/medscan/capture/tftpwire"
 	"github.com/medscan/medscan/capture/tlswire"
+	"github.com/medscan/medscan/capture/xmppwire"
 )
 
 // All returns every stream dissector medscan has.
@@ -31,6 +36,14 @@ func All() []dissect.Dissector {
 		loginwire.POP3,
 		loginwire.IMAP,
 		smtpwire.Dissector,
+		// Databases, directories and chat that upgrade to TLS in place (STARTTLS).
+		mysqlwire.Dissector,
+		pgwire.Dissector,
+		ldapwire.Dissector,
+		xmppwire.Dissector,
+		// SOCKS late: its client greeting is a few binary bytes (05 01 00), which the
+		// exact detectors above never claim.
+		sockswire.Dissector,
 		// Telnet last: its Detect wants an option negotiation (IAC WILL/WONT/DO/DONT),
 		// which no other protocol here begins with, and it is the rarest.
 		telnetwire.Dissector,

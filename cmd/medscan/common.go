@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,12 +29,13 @@ import (
 
 // outputFlags choose how a command's document is written.
 type outputFlags struct {
-	app      *app
-	format   string
-	output   string
-	severity string    // -s, for documents that list findings
-	formats  formatSet // the formats this command's document has
-	show     []findings.Severity
+	app        *app
+	format     string
+	output     string
+	severity   string    // -s, for documents that list findings
+	groupAbove int       // --group-above, for a scan's table and HTML
+	formats    formatSet // the formats this command's document has
+	show       []findings.Severity
 }
 
 // formatSet is what a command knows of its document's formats: report.Registry.
@@ -57,6 +59,13 @@ func (o *outputFlags) register(a *app, fs *pflag.FlagSet, formats formatSet) {
 func (o *outputFlags) registerSeverity(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.severity, "severity", "s", "",
 		"show only findings of these `SEVERITIES` (comma-separated, e.g. high,critical); what is stored and the --fail-on gate are unchanged")
+}
+
+// registerGroup declares --group-above, for a scan's document: how many findings the
+// table and the HTML page list one by one before they group them.
+func (o *outputFlags) registerGroup(fs *pflag.FlagSet) {
+	fs.IntVar(&o.groupAbove, "group-above", report.DefaultGroupAbove,
+		"above `N` findings, the table and HTML group them by rule and severity (0: never; -v lists every finding)")
 }
 
 // check settles the format (-f, else -o's extension), refuses an unknown one, reads
@@ -132,6 +141,9 @@ func (o *outputFlags) options() report.Options {
 		Width:   terminalWidth(o.app.stdout, toTerminal),
 		Verbose: o.app.verbose,
 		Catalog: rules.CatalogIndex(),
+		// 0 asks never to group; the writers read 0 as their default and a negative
+		// number as never.
+		GroupAbove: cmp.Or(o.groupAbove, -1),
 	}
 }
 
@@ -346,22 +358,25 @@ func gateOutcome(failed int, msg string, stderr io.Writer) error {
 	return nil
 }
 
-// prepare loads a stored scan as it is rendered: with its change since the baseline
+// prepare makes a stored scan ready to render: with its change since the baseline
 // (when given) or the previous comparable scan, and the suppressions in force applied.
-func prepare(ctx context.Context, st *store.Store, id int64, base *findings.Report, baseName string,
+// rep is the scan's document when the caller holds it as stored (a scan just saved:
+// store.SaveAsStored), so that it is not read back; nil reads scan id from the store.
+func prepare(ctx context.Context, st *store.Store, id int64, rep *findings.Report, base *findings.Report, baseName string,
 	active []rules.Suppression) (*findings.Report, error) {
 	catalog := rules.CatalogIndex()
+	if rep == nil {
+		var err error
+		if rep, err = st.Load(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	if base == nil {
-		rep, err := st.LoadWithChange(ctx, id, catalog)
-		if err != nil {
+		if err := st.AttachChange(ctx, rep, catalog); err != nil {
 			return nil, err
 		}
 		rules.ApplySuppressions(rep, active)
 		return rep, nil
-	}
-	rep, err := st.Load(ctx, id)
-	if err != nil {
-		return nil, err
 	}
 	if err := store.SameKind(base.Scan, rep.Scan); err != nil {
 		return nil, usageError{"--baseline " + baseName + ": " + err.Error()}
@@ -392,6 +407,7 @@ func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
 	r.app = a
 	r.out.register(a, fs, report.Scan)
 	r.out.registerSeverity(fs)
+	r.out.registerGroup(fs)
 	r.db.register(fs)
 	r.pol.register(fs)
 	r.gate.register(fs)
@@ -482,12 +498,15 @@ func (r *runFlags) finishUnstored(res scan.Result, saveErr error, in inputs, inc
 }
 
 // finish renders a scan just stored, prints its summary line, and applies the gate, then
-// the incomplete-input exit code: the tail every storing command shares.
-func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, complete bool, in inputs, what, incomplete string) error {
+// the incomplete-input exit code: the tail every storing command shares. rep is the
+// scan's document as stored (scan.Result.Report), rendered without reading it back; nil
+// reads it from the store (a live scan, stored by checkpoints).
+func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *findings.Report, complete bool, in inputs,
+	what, incomplete string) error {
 	stderr := r.app.stderr
 	// The scan is stored: rendering it must not fail because Ctrl-C cancelled the scan.
 	ctx = context.WithoutCancel(ctx)
-	rep, err := prepare(ctx, st, id, in.base, r.gate.baseline, in.suppressions)
+	rep, err := prepare(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions)
 	if err != nil {
 		return err
 	}

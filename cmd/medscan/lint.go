@@ -96,6 +96,6 @@ func runLint(a *app, fs *pflag.FlagSet, paths []string, run *runFlags, fromScan 
 	if notStored != nil {
 		return run.finishUnstored(res, err, in, incomplete)
 	}
-	return run.finish(ctx, st, res.ScanID, res.Complete, in, fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
+	return run.finish(ctx, st, res.ScanID, res.Report, res.Complete, in, fmt.Sprintf("%d certificate(s), ", len(res.Set.Certificates)),
 		incomplete+"; every certificate that was read is stored and reported")
 }

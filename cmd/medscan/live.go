@@ -192,7 +192,7 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	}
 	// SIGINT and SIGTERM are how a live capture normally ends: the report of what was
 	// stored is still rendered.
-	return r.run.finish(context.WithoutCancel(ctx), st, res.ScanID, res.Complete, in, fmt.Sprintf("%d packet(s), ", last.Packets),
+	return r.run.finish(context.WithoutCancel(ctx), st, res.ScanID, nil, res.Complete, in, fmt.Sprintf("%d packet(s), ", last.Packets),
 		"the live capture is incomplete: an interface failed or packets could not be kept; what was captured is stored and reported")
 }
 

@@ -65,7 +65,7 @@ today and its change since the baseline or the previous comparable scan, and app
 			if err != nil {
 				return err
 			}
-			rep, err := prepare(ctx, st, id, base, gate.baseline, active)
+			rep, err := prepare(ctx, st, id, nil, base, gate.baseline, active)
 			if err != nil {
 				return err
 			}
@@ -80,6 +80,7 @@ today and its change since the baseline or the previous comparable scan, and app
 	fs := c.Flags()
 	out.register(a, fs, report.Scan)
 	out.registerSeverity(fs)
+	out.registerGroup(fs)
 	db.register(fs)
 	pol.register(fs)
 	gate.register(fs)

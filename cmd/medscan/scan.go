@@ -124,7 +124,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	}
 	if res.Partial {
 		accepted := active.allowPartial
-		err := run.finish(ctx, st, res.ScanID, accepted, in, "",
+		err := run.finish(ctx, st, res.ScanID, res.Report, accepted, in, "",
 			"the scan is incomplete: some targets were not assessed (see the scan's problems); --allow-partial accepts that")
 		if accepted && !a.quiet {
 			fmt.Fprintln(stderr, "medscan: the scan is partial: some targets were not assessed (see the scan's problems); accepted by --allow-partial")
@@ -135,5 +135,5 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	if ctx.Err() != nil {
 		msg = fmt.Sprintf("the scan was interrupted (%v): what was read is stored and reported, marked incomplete", context.Cause(ctx))
 	}
-	return run.finish(ctx, st, res.ScanID, res.Complete, in, "", msg)
+	return run.finish(ctx, st, res.ScanID, res.Report, res.Complete, in, "", msg)
 }

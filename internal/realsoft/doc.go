@@ -17,13 +17,28 @@
 //     them; medscan must report the MQTT CONNECT, an mqtt-password credential and
 //     cleartext-credentials;
 //   - nginx and curl: Basic authentication and an X-API-Key header to a JSON endpoint;
-//     medscan must report both credentials, cleartext-credentials and cleartext-api.
+//     medscan must report both credentials, cleartext-credentials and cleartext-api;
+//   - openssl: certificates made with openssl req/x509, served by s_server on loopback
+//     addresses 127.0.0.1 to 127.0.0.7 and presented by s_client (TLS 1.2, so that they
+//     are visible); medscan must report one certificate on two hosts as key-shared at
+//     low and one key under two subjects at high, a self-signed SHA-1 leaf as
+//     cert-self-signed without cert-weak-signature (a CA-signed one with it), and judge
+//     client certificates by the client lifetime limits.
+//   - nginx and curl again: a form login, a JSON login and a chunked JSON body with a
+//     nested PIN; medscan must report each password-like field as a form-field or
+//     json-field credential and cleartext-credentials, and no api-unauthenticated for
+//     these logins, and keep neither the secrets nor the user name the bodies carried;
+//   - nginx serving, on one port, FHIR, a pump's JSON API, and UPnP and DIAL device
+//     descriptions, fetched by curl; medscan must raise cleartext-fhir for the FHIR
+//     requests only, a cleartext-api of its own for the pump's API, and count no
+//     description as an API.
 //
 // In every case it plants a recognisable patient name or secret in the traffic, checks
 // the capture holds it (so that its absence elsewhere proves something), and requires
 // that it appears neither in the JSON report nor in the SQLite store's files.
 //
-// Invariants: every address used is 127.0.0.1 (or ::1); ports are free ports chosen by
+// Invariants: every address used is on loopback (127.0.0.1, ::1, and 127.0.0.2-7 for
+// the certificate test's several hosts); ports are free ports chosen by
 // the kernel; every process the tests start is in its own process group, bounded in time
 // and killed when its test ends; nothing is downloaded. storescp cannot be told which
 // address to bind, so it is not left listening on every interface: the test listens on

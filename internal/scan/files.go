@@ -51,7 +51,8 @@ type FileOptions struct {
 // sightings that scan recorded, hosts and ports included. A file that holds no certificate, or is damaged part-way, is a
 // problem of the scan, which goes on; the scan is then incomplete. RunFiles returns an
 // error only when nothing could be stored: a *NotStoredError, with the document in
-// Result.Report, when the run was done but saving it failed.
+// Result.Report, when the run was done but saving it failed (a stored run's document is
+// in Result.Report too, as Run's is).
 func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, error) {
 	clock := opt.Clock
 	if clock == nil {

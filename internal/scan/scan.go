@@ -64,10 +64,11 @@ type Result struct {
 	Partial  bool
 	Findings []findings.Finding
 	Set      *observe.Set
-	// Report is the scan's document as built in memory, normalized as a reader expects
-	// (findings.Report.Normalize), when the scan ran but could not be stored (the error
-	// is then a *NotStoredError): the work is not lost with the store. Nil otherwise,
-	// since a stored scan is rendered from the store.
+	// Report is the scan's document, normalized as a reader expects
+	// (findings.Report.Normalize): for a stored scan, what reading it back from the
+	// store would give (store.SaveAsStored), so that it is rendered without being read
+	// back; for a scan that ran but could not be stored (the error is then a
+	// *NotStoredError), as built in memory, so that the work is not lost with the store.
 	Report *findings.Report
 }
 
@@ -171,13 +172,13 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 	meta = judgedMeta(meta, set, pol, clock)
 	// Store even when the context was cancelled: what was learned is kept.
 	rep := findings.NewReport(meta, set, fs)
-	id, err := st.Save(context.WithoutCancel(ctx), rep)
+	id, err := st.SaveAsStored(context.WithoutCancel(ctx), rep)
 	if err != nil {
 		// Save is one transaction: nothing of the scan is in the store.
 		rep.Normalize()
 		return Result{Complete: meta.Complete, Findings: fs, Set: set, Report: rep}, &NotStoredError{err}
 	}
-	return Result{ScanID: id, Complete: meta.Complete, Findings: fs, Set: set}, nil
+	return Result{ScanID: id, Complete: meta.Complete, Findings: fs, Set: set, Report: rep}, nil
 }
 
 // judge examines the set's certificates and keys and applies the rules of the policy:
@@ -208,6 +209,11 @@ func judgedMeta(meta findings.ScanInfo, set *observe.Set, pol *rules.Policy, clo
 		if !slices.ContainsFunc(counters, func(o observe.Counter) bool { return o.Name == c.Name }) {
 			counters = append(counters, c)
 		}
+	}
+	if n := set.ERSPANSessions(); n > 0 {
+		// Distinct across workers and checkpoints, so computed from the merged set's
+		// sensor paths rather than summed like the engine's counters.
+		counters = append(counters, observe.Counter{Name: "erspan_sessions", Value: uint64(n)})
 	}
 	meta.Counters = counters
 	meta.Policy, meta.Rules = pol.Describe(), pol.Assessed()

@@ -11,11 +11,32 @@
 // directories), the shared corpus (../shared/corpus/pcap beside the repository), the
 // committed ward capture (fixtures/ward.pcapng), and captures the test makes itself of
 // real software (openssl s_server and s_client, curl against net/http) on the loopback
-// interface with tcpdump or dumpcap.
+// interface with tcpdump or dumpcap, and of the same software talking through tunnels
+// between two network namespaces (tunnel_test.go: the kernel's gre, gretap, erspan,
+// ip6erspan, vxlan, geneve, ipip, sit and ip6tnl links, captured on the underlay; a link
+// type the kernel lacks skips its case; rewrap_test.go: traffic captured in the clear put
+// inside every encapsulation medscan opens). The tunnel cases need root and ip(8), and
+// use only the namespaces' own addresses; the namespaces are deleted when they end.
+//
+// starttls_test.go captures servers that upgrade to TLS in place — MariaDB (mariadb --ssl), PostgreSQL (psql sslmode=require), slapd
+// (ldapsearch -ZZ, TLS 1.1 only) and Prosody (an XMPP client written in the test), each
+// with a self-signed certificate and each also taking one login in clear — and requires
+// medscan to agree with tshark, told each port's protocol with -d so that its own
+// STARTTLS code reads the upgrade, to name the service by its protocol, to raise the
+// findings the legacy settings call for, and to write no planted password out, in its
+// report or its store. These servers come from Debian packages (mariadb-server,
+// postgresql, slapd and ldap-utils, prosody); a missing one skips its test, or fails it
+// under MEDSCAN_REQUIRE_TSHARK=1.
+//
+// TestProxiesAgainstTshark (proxy_test.go) sends curl's TLS through squid (HTTP CONNECT),
+// dante (SOCKS4) and microsocks (SOCKS5 with a password): tshark is told that those
+// ports speak SOCKS and HTTP (-d), and a tunnelled handshake, which medscan reports on
+// the tunnel's target with the proxy as via_proxy, is compared on the proxy's port, where
+// tshark sees it.
 //
 // Invariants: the test never downloads anything and never talks to an address other
-// than 127.0.0.1 or ::1; every process it starts is bounded in time and killed when the
-// test ends. Without tshark it skips, saying so, unless MEDSCAN_REQUIRE_TSHARK=1, which
+// than 127.0.0.1, ::1 or those of the network namespaces it makes; every process it
+// starts is bounded in time and killed when the test ends. Without tshark it skips, saying so, unless MEDSCAN_REQUIRE_TSHARK=1, which
 // also makes a missing capture tool (tcpdump or dumpcap, openssl, curl) a failure
 // rather than a skipped case, so that CI cannot pass without running the comparison.
 //

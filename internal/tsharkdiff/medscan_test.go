@@ -88,6 +88,24 @@ type msReport struct {
 		APIKeyHeaders []string `json:"api_key_headers"`
 	} `json:"http"`
 	MQTT []msMQTT `json:"mqtt"`
+	// Assets and SensorPaths say where tunnelled traffic was seen (tunnel_test.go).
+	Assets      []msAsset      `json:"assets"`
+	SensorPaths []msSensorPath `json:"sensor_paths"`
+}
+
+// msAsset is one assets[] entry, as far as the tunnel cases read it.
+type msAsset struct {
+	IP      string   `json:"ip"`
+	Roles   []string `json:"roles"`
+	SeenVia []string `json:"seen_via"`
+}
+
+// msSensorPath is one sensor_paths[] entry.
+type msSensorPath struct {
+	Path    string `json:"path"`
+	Encap   string `json:"encap"`
+	Session int    `json:"session"`
+	Packets int    `json:"packets"`
 }
 
 // msFinding is one findings[] entry.
@@ -147,8 +165,14 @@ type msSession struct {
 // judge: a capture given from outside may be truncated.
 func runMedscan(t *testing.T, file string) msReport {
 	t.Helper()
+	return runMedscanIn(t, file, t.TempDir())
+}
+
+// runMedscanIn is runMedscan with the store (m.db and what SQLite writes beside it) in
+// work, for a test that reads the store's files afterwards.
+func runMedscanIn(t *testing.T, file, work string) msReport {
+	t.Helper()
 	bin := medscanBinary(t)
-	work := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "scan", "--pcap", file, "--format", "json", "--db", filepath.Join(work, "m.db"), "-q")

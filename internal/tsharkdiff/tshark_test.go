@@ -124,8 +124,10 @@ const aggregator = "\x1f"
 
 // tsharkArgs decodes TLS on every port by content (the TCP heuristics run before the
 // port table, as medscan's detection does) and reassembles records across segments.
-func tsharkArgs(file string) []string {
-	args := []string{"-n", "-r", file,
+// extra options go first: "-d tcp.port==N,mysql" makes tshark read a protocol that
+// upgrades to TLS in place on a port it does not know it by, with its own STARTTLS code.
+func tsharkArgs(file string, extra ...string) []string {
+	args := append(slices.Clone(extra), "-n", "-r", file,
 		"-o", "tls.desegment_ssl_records:TRUE",
 		"-o", "tls.desegment_ssl_application_data:TRUE",
 		"-o", "tcp.desegment_tcp_streams:TRUE",
@@ -133,8 +135,8 @@ func tsharkArgs(file string) []string {
 		"--enable-heuristic", "tls_tcp",
 		"--enable-heuristic", "http_tcp",
 		"-Y", "tls.handshake or http.request or mqtt.msgtype == 1",
-		"-T", "fields", "-E", "separator=/t", "-E", "aggregator=" + aggregator, "-E", "occurrence=a",
-	}
+		"-T", "fields", "-E", "separator=/t", "-E", "aggregator="+aggregator, "-E", "occurrence=a",
+	)
 	for _, f := range tsharkFields {
 		args = append(args, "-e", f)
 	}
@@ -145,11 +147,11 @@ func tsharkArgs(file string) []string {
 // (strict) must read cleanly. One given from outside may be cut short, where tshark
 // reports an error after the packets it read, which are still compared; one that tshark
 // cannot read at all gives no oracle, and its comparison is skipped.
-func runTshark(t *testing.T, tshark, file string, strict bool) tsFacts {
+func runTshark(t *testing.T, tshark, file string, strict bool, extra ...string) tsFacts {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tshark, tsharkArgs(file)...)
+	cmd := exec.CommandContext(ctx, tshark, tsharkArgs(file, extra...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

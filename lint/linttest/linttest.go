@@ -84,6 +84,7 @@ type Spec struct {
 	Hash      string // "md5" or "sha1" to re-sign an RSA certificate with a broken digest
 	DNSNames  []string
 	IPs       []netip.Addr
+	EKU       []x509.ExtKeyUsage // nil: serverAuth on a leaf, none on a CA
 }
 
 // Cert is a generated certificate with its key.
@@ -132,6 +133,9 @@ func New(tb testing.TB, s Spec) *Cert {
 	} else {
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	if s.EKU != nil {
+		tmpl.ExtKeyUsage = s.EKU
 	}
 	parent, signer := tmpl, s.Key
 	if s.Issuer != nil {

@@ -52,6 +52,10 @@ func chainFinding(c *rules.Context, sc sentChain, msg string) (findings.Finding,
 		p.Peers = []string{sc.s.Flow.Server.Addr().Unmap().String()}
 	} else {
 		p.Peers = []string{sc.s.Flow.Client.Addr().Unmap().String()}
+		p.Target = sc.s.Flow.Target
+		if sc.s.Flow.Via.IsValid() {
+			p.Via = []string{sc.s.Flow.Via.String()}
+		}
 		if sc.s.SNI != "" {
 			p.SNI = []string{sc.s.SNI}
 		}

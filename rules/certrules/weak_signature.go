@@ -10,8 +10,13 @@ import (
 
 func init() { rules.Register(weakSignature{}) }
 
-// weakSignature flags certificates signed with a broken digest, except self-signed trust
-// anchors, whose own signature no relying party checks.
+// weakSignature flags certificates signed with a broken digest, except self-signed ones:
+// a self-signed certificate's signature is made with its own key, so forging it needs
+// no collision (whoever holds the key signs what they like, and whoever does not could
+// as well make a new self-signed certificate), and no relying party trusts it for its
+// signature. A self-signed leaf is what cert-self-signed reports; a self-signed root's
+// trust comes from being installed. A certificate issued by a CA (a leaf or an
+// intermediate) keeps the finding, since a collision there forges the CA's signature.
 type weakSignature struct{}
 
 func (weakSignature) Meta() rules.Meta {
@@ -21,8 +26,10 @@ func (weakSignature) Meta() rules.Meta {
 		Title:   "Certificate signed with a weak hash",
 		Default: findings.High,
 		Rationale: "MD2, MD4, MD5 and SHA-1 collisions are practical (a rogue MD5 CA in 2008, SHAttered and " +
-			"chosen-prefix SHA-1 collisions since): a certificate signed with them can be forged. A " +
-			"self-signed trust anchor is exempt, since its trust comes from being installed, not from its signature.",
+			"chosen-prefix SHA-1 collisions since): a certificate a CA signed with them can be forged, and the " +
+			"forgery carries the CA's authority. A self-signed certificate is exempt, leaf or root: its signature " +
+			"is made with its own key and vouches for nothing (a root's trust comes from being installed; a " +
+			"self-signed leaf is reported by cert-self-signed).",
 		Remediation: "Reissue the certificate signed with SHA-256 or better; replace intermediates still signed " +
 			"with SHA-1 by their current SHA-256 versions from the CA.",
 		References: []string{
@@ -38,7 +45,7 @@ var weakHashes = map[string]bool{"md2": true, "md4": true, "md5": true, "sha1": 
 
 func (weakSignature) Check(c *rules.Context) {
 	for _, p := range c.Presentations() {
-		if !weakHashes[p.Facts.SignatureHash] || p.TrustAnchor() {
+		if !weakHashes[p.Facts.SignatureHash] || p.Facts.SelfSigned {
 			continue
 		}
 		f := finding(p, p.FirstSeen, fmt.Sprintf("%s served %s certificate %s signed with %s",

@@ -33,14 +33,13 @@ func (api) Meta() rules.Meta {
 	}
 }
 
-// Check raises one finding per server endpoint that answered API calls, leaving the
-// endpoints that carried any FHIR interaction to cleartext-fhir: one endpoint, one
-// finding about its cleartext API, at the severity of what it carries.
+// Check raises one finding per server endpoint that answered API calls other than FHIR
+// interactions, which are cleartext-fhir's. An endpoint that serves both (a pump's JSON
+// API beside a FHIR base on one port) has both findings, each naming the clients of its
+// own API: the FHIR finding does not stand for the other API, whose clients, data and
+// severity differ. Device descriptions are no API (observe.HTTPRequest.Descriptor).
 func (api) Check(c *rules.Context) {
-	fhirEPs := fhirEndpoints(c.Set)
-	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool {
-		return r.API == observe.APIOther && !fhirEPs[r.Flow.Server]
-	}) {
+	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool { return r.API == observe.APIOther }) {
 		c.Emit(a.finding(fmt.Sprintf("%s answered %d API request(s) over plain HTTP (%s) from %s",
 			a.ep, a.requests, joinOr(a.media, "?"), joinFew(a.clients, 5))))
 	}

@@ -42,9 +42,12 @@ func (apiUnauthenticated) Meta() rules.Meta {
 var publicPaths = []string{"metadata", "health", "healthz", "livez", "readyz", "ping"}
 
 // unauthenticated reports whether a request carried no credential and no session token:
-// no Authorization scheme, no API-key header, no cookie and no secret URL parameter.
+// no Authorization scheme, no API-key header, no cookie, no secret URL parameter, no
+// password-like field in its body, and it was no login (observe.HTTPRequest.Login): a
+// login presents a credential to get a session, so answering it is no lapse, and the
+// password it carries in clear is cleartext-credentials' finding.
 func unauthenticated(r *observe.HTTPRequest) bool {
-	if r.AuthScheme != "" || len(r.APIKeyHeaders) > 0 || r.HasCookie {
+	if r.AuthScheme != "" || len(r.APIKeyHeaders) > 0 || r.HasCookie || len(r.BodySecretKeys) > 0 || r.Login {
 		return false
 	}
 	for _, k := range r.QueryKeys {
@@ -71,19 +74,22 @@ func public(path string) bool {
 // request (as the HTTP dissector classified it) that carried nothing authenticating it. A response
 // without its request (Method empty: the capture lost the request) says nothing about
 // the request's headers and is not judged; neither is a request whose response was not
-// seen.
+// seen. The message says what those requests were (FHIR, API, or both), from the
+// requests themselves, not from whatever else the endpoint serves.
 func (apiUnauthenticated) Check(c *rules.Context) {
-	fhirEPs := fhirEndpoints(c.Set)
 	for _, a := range apiServers(c.Set, func(r *observe.HTTPRequest) bool {
 		return r.API != "" && r.Method != "" && r.Status >= 200 && r.Status <= 299 && unauthenticated(r) && !public(r.Path)
 	}) {
 		what := "API"
-		if fhirEPs[a.ep] {
+		switch {
+		case a.fhir > 0 && a.other > 0:
+			what = "FHIR and API"
+		case a.fhir > 0:
 			what = "FHIR"
 		}
 		f := a.finding(fmt.Sprintf("%s answered %d %s request(s) that carried no credential or session token with success (%s %s) from %s",
 			a.ep, a.requests, what, joinOr(a.methods, "?"), joinFew(a.paths, 3), joinFew(a.clients, 5)))
-		f.Evidence["api"] = strings.ToLower(what)
+		f.Evidence["api"] = strings.ReplaceAll(strings.ToLower(what), " and ", "+")
 		c.Emit(f)
 	}
 }

@@ -25,7 +25,9 @@ func (credentials) Meta() rules.Meta {
 			"anyone on the path and replayed; device credentials are often shared by a whole fleet and " +
 			"rarely rotated, so one capture opens many devices.",
 		Remediation: "Move the service to TLS (HTTPS, MQTT over TLS, FTPS/SFTP, IMAPS/POP3S, SNMPv3 with " +
-			"privacy), then rotate the exposed credential; prefer per-device credentials.",
+			"privacy; for databases, directories and XMPP, require TLS before login: MySQL/MariaDB " +
+			"require_secure_transport, PostgreSQL hostssl, LDAP StartTLS or LDAPS, XMPP " +
+			"c2s_require_encryption), then rotate the exposed credential; prefer per-device credentials.",
 		References: []string{
 			"HIPAA Security Rule, 45 CFR 164.312(e)(1) (transmission security) and 164.312(d) (authentication)",
 			"RFC 7617, §4 (Basic authentication is only secure over TLS); RFC 6750, §5.3 (bearer tokens require TLS)",
@@ -89,6 +91,9 @@ func (credentials) Check(c *rules.Context) {
 		k := a.k
 		host, port := rules.HostPort(k.server)
 		slices.SortFunc(a.secrets, func(x, y *secret) int { return cmp.Compare(x.hash, y.hash) })
+		// A login whose response is a salted digest (a MySQL scramble, a PostgreSQL MD5
+		// response) comes without a secret: the user name went in clear, no password did.
+		a.secrets = slices.DeleteFunc(a.secrets, func(sc *secret) bool { return sc.hash == "" })
 		secrets := make([]map[string]any, 0, len(a.secrets))
 		for _, sc := range a.secrets {
 			e := map[string]any{"preview": sc.preview, "hash": sc.hash, "clients": sc.clients, "count": sc.count}
@@ -115,8 +120,11 @@ func (credentials) Check(c *rules.Context) {
 		if len(a.users) > 0 {
 			who = " for user " + joinOr(a.users, "")
 		}
-		what := a.secrets[0].preview
-		if len(a.secrets) > 1 {
+		what := "a login whose response is a salted digest, not the password"
+		switch {
+		case len(a.secrets) == 1:
+			what = a.secrets[0].preview
+		case len(a.secrets) > 1:
 			what = fmt.Sprintf("%d distinct secrets", len(a.secrets))
 		}
 		c.Emit(rules.Observed(a.seen, findings.Finding{

@@ -38,6 +38,10 @@ func TestCredentials(t *testing.T) {
 			{Flow: flow("10.0.0.7:40000", "192.0.2.9:8000"), FirstSeen: rulestest.T0, Protocol: "http", Kind: "http-basic",
 				Where: "Authorization", User: "nurse", Preview: "ot****er (9 chars)", Hash: "other"}},
 			[]string{"high 192.0.2.9:8000"}},
+		{"a database login without a secret fires, naming the user", []observe.Credential{
+			{Flow: flow("10.0.0.5:40000", "192.0.2.9:3306"), FirstSeen: rulestest.T0, Protocol: "mysql", Kind: "mysql-login",
+				Where: "handshake response", User: "pump_rw"}},
+			[]string{"high 192.0.2.9:3306"}},
 		{"no credentials: not applicable", nil, nil},
 	}
 	for _, tc := range tests {
@@ -49,6 +53,13 @@ func TestCredentials(t *testing.T) {
 			fs := rulestest.Run(t, credentials{}, set, nil)
 			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			if strings.HasPrefix(tc.name, "a database login") {
+				if secrets := fs[0].Evidence["secrets"].([]map[string]any); len(secrets) != 0 || fs[0].Evidence["distinct_secrets"] != 0 ||
+					!strings.Contains(fs[0].Message, "for user pump_rw") || !strings.Contains(fs[0].Message, "salted digest") {
+					t.Errorf("evidence %v, message %q", fs[0].Evidence, fs[0].Message)
+				}
+				return
 			}
 			if strings.HasPrefix(tc.name, "two secrets") {
 				if n := fs[0].Evidence["distinct_secrets"]; n != 2 || !strings.Contains(fs[0].Message, "2 distinct secrets") {

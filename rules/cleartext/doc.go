@@ -15,9 +15,9 @@
 // fingerprint depends on it: both cleartext-credentials and credential-shared raise one
 // finding per server and kind of credential, the kind as Subject.
 //
-// What an HTTP request was is decided once, by the HTTP dissector, from its headers and
-// path (observe.ClassifyHTTP), since the engine never keeps a body; the rules read
-// HTTPRequest.API and Resource:
+// What an HTTP request was is decided once, by the HTTP dissector, from its headers, its
+// path and the few body facts it reads (observe.HTTPRequest.AsEmitted); the rules read
+// HTTPRequest.API, Resource, Login and BodySecretKeys:
 //   - FHIR (cleartext-fhir): a FHIR media type in either direction (application/fhir+json,
 //     application/fhir+xml, or DSTU2's application/json+fhir and application/xml+fhir), or
 //     a path whose first segment, or first segment after a FHIR base ("/fhir/", "/baseR4/",
@@ -28,12 +28,19 @@
 //     count when the answer was HTML, CSS, script, an image or a font.
 //   - An API (cleartext-api): otherwise, a JSON, XML or SOAP media type in either direction
 //     (application/json, text/json, application/xml, text/xml, application/x-ndjson, and
-//     application/*+json or +xml such as application/soap+xml), except XHTML and feeds. A
-//     server endpoint that carried any FHIR is left to cleartext-fhir, so an endpoint is
-//     reported once.
+//     application/*+json or +xml such as application/soap+xml), except XHTML and feeds.
+//     The two are judged apart: an endpoint that serves FHIR and another API (a pump's
+//     JSON API beside a FHIR base on one port) has a cleartext-fhir naming the FHIR
+//     clients and a cleartext-api naming the other API's clients. Both stay keyed by host
+//     and port (no Subject), so their fingerprints did not change with that split.
+//   - Neither: a UPnP or DIAL device description (HTTPRequest.Descriptor), which devices
+//     serve to anyone by design.
 //   - api-unauthenticated judges both: a request answered 2xx that carried no
-//     Authorization scheme, no API-key header, no cookie and no secret URL parameter
-//     (observe.IsSecretQueryKey, the names the HTTP dissector treats as secrets). FHIR's
-//     capability statement, /.well-known/ documents and health checks are public by design
-//     and not judged; nor is a response whose request the capture lost.
+//     Authorization scheme, no API-key header, no cookie, no secret URL parameter
+//     (observe.IsSecretQueryKey, the names the HTTP dissector treats as secrets) and no
+//     password-like body field, and was no login (a login presents a credential; the
+//     password in its body is cleartext-credentials'). FHIR's capability statement,
+//     /.well-known/ documents and health checks are public by design and not judged; nor
+//     is a response whose request the capture lost. Its message says whether the open
+//     requests were FHIR, another API, or both.
 package cleartext

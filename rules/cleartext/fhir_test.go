@@ -26,6 +26,11 @@ func TestFHIR(t *testing.T) {
 			req("10.0.0.6:40000", "10.0.0.80:8080", "POST", "/fhir/Observation", "application/fhir+json", "", 201),
 			req("10.0.0.5:40000", "10.0.0.81:80", "POST", "/", "application/fhir+xml", "", 200)},
 			[]string{"high 10.0.0.80:8080", "high 10.0.0.81:80"}},
+		{"a pump's API on the FHIR port: the FHIR finding names the FHIR clients only", []observe.HTTPRequest{
+			req("10.0.0.5:40000", "10.0.0.80:8080", "GET", "/fhir/Patient/WRD123", "", "application/fhir+json", 200),
+			req("10.0.0.6:40000", "10.0.0.80:8080", "POST", "/fhir/Observation", "application/fhir+json", "", 201),
+			withKey(req("10.20.1.31:40000", "10.0.0.80:8080", "POST", "/api/v1/infusions", "application/json", "application/json", 201))},
+			[]string{"high 10.0.0.80:8080"}},
 		{"JSON API without FHIR: quiet", []observe.HTTPRequest{
 			req("10.0.0.5:40000", "10.0.0.80:8080", "POST", "/api/v1/vitals", "application/json", "application/json", 200)}, nil},
 		{"a web page named like a resource: quiet", []observe.HTTPRequest{

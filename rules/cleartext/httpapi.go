@@ -14,18 +14,6 @@ import (
 // HTTP dissector decided each request was (observe.HTTPRequest.API and Resource, from
 // observe.ClassifyHTTP) and the path templates it kept; they classify nothing themselves.
 
-// fhirEndpoints returns the server endpoints that carried any FHIR interaction, so that
-// cleartext-api leaves them to cleartext-fhir.
-func fhirEndpoints(set *observe.Set) map[observe.Endpoint]bool {
-	out := map[observe.Endpoint]bool{}
-	for _, r := range set.HTTP {
-		if r.API == observe.APIFHIR {
-			out[r.Flow.Server] = true
-		}
-	}
-	return out
-}
-
 // apiServer gathers the HTTP requests of one server endpoint that a rule judged.
 type apiServer struct {
 	ep                         observe.Endpoint
@@ -33,7 +21,20 @@ type apiServer struct {
 	clients, methods, paths    []string
 	resources, media, statuses []string
 	requests                   int
+	fhir, other                int // requests that were FHIR interactions, and other API calls
+	// byPath is the same per path template: which clients called which API of the
+	// server, so that one finding per endpoint still names each API's own clients.
+	byPath map[string]*apiPath
 }
+
+// apiPath is what one path template of a server was asked.
+type apiPath struct {
+	clients, methods []string
+	requests         int
+}
+
+// maxPathsEvidence bounds the per-template evidence of one finding; the rest is counted.
+const maxPathsEvidence = 50
 
 // apiServers groups the requests that match by server endpoint, in address order.
 func apiServers(set *observe.Set, match func(r *observe.HTTPRequest) bool) []*apiServer {
@@ -57,6 +58,19 @@ func (a *apiServer) add(r *observe.HTTPRequest) {
 	}
 	if r.Method != "" || r.Path != "" {
 		a.paths = rules.AddSorted(a.paths, r.Path)
+		if a.byPath == nil {
+			a.byPath = map[string]*apiPath{}
+		}
+		p := a.byPath[r.Path]
+		if p == nil {
+			p = &apiPath{}
+			a.byPath[r.Path] = p
+		}
+		p.clients = rules.AddSorted(p.clients, r.Flow.Client.Addr().Unmap().String())
+		if r.Method != "" {
+			p.methods = rules.AddSorted(p.methods, r.Method)
+		}
+		p.requests += max(r.Count, 1)
 	}
 	if r.Resource != "" {
 		a.resources = rules.AddSorted(a.resources, r.Resource)
@@ -70,6 +84,12 @@ func (a *apiServer) add(r *observe.HTTPRequest) {
 		a.statuses = rules.AddSorted(a.statuses, strconv.Itoa(r.Status))
 	}
 	a.requests += max(r.Count, 1)
+	switch r.API {
+	case observe.APIFHIR:
+		a.fhir += max(r.Count, 1)
+	case observe.APIOther:
+		a.other += max(r.Count, 1)
+	}
 }
 
 // evidence is what every API finding carries about the requests behind it.
@@ -85,6 +105,18 @@ func (a *apiServer) evidence() map[string]any {
 	}
 	if len(a.resources) > 0 {
 		ev["resource_types"] = a.resources
+	}
+	if len(a.paths) > 0 {
+		// a.paths is sorted: the first templates in order, the rest counted.
+		var apis []map[string]any
+		for _, path := range a.paths[:min(len(a.paths), maxPathsEvidence)] {
+			p := a.byPath[path]
+			apis = append(apis, map[string]any{"path": path, "clients": p.clients, "methods": p.methods, "requests": p.requests})
+		}
+		ev["apis"] = apis
+		if n := len(a.paths) - maxPathsEvidence; n > 0 {
+			ev["apis_not_listed"] = n
+		}
 	}
 	return ev
 }

@@ -11,7 +11,10 @@
 // A shared key (key-shared) is judged on leaves only, since a CA's key travels in the
 // chains of every server it issued for by design; its findings are keyed by host, port
 // and the key's SPKI SHA-256, one per endpoint that presents it, so each affected device
-// shows up.
+// shows up. It tells identities apart by subject and subjectAltNames: different
+// identities on one key (or one device certificate on several clients) are high, one
+// identity served by several hosts (one service's front ends) low, under the same
+// fingerprint, so a key re-judged keeps its history.
 //
 // The rules judge verdicts that package lint and the scan pipeline leave in the facts
 // (KeyFlaws, Factorable, FactorMethod, SharedPrimeWith); they never see a modulus, and

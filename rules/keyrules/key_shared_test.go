@@ -5,9 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/lint/linttest"
 	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules"
 	"github.com/medscan/medscan/rules/internal/rulestest"
 )
 
@@ -20,6 +23,16 @@ func TestKeyShared(t *testing.T) {
 	leafB := linttest.New(t, linttest.Spec{CN: "b", Key: linttest.Ed25519Key(t), Issuer: root}).DER
 	pump11, pump12, pump13 := pump("pump-11"), pump("pump-12"), pump("pump-13")
 	ownCert := linttest.New(t, linttest.Spec{CN: "pump-14", Key: linttest.Ed25519Key(t)}).DER
+	// One service's certificate, its renewal (same subject and names, same key), the
+	// same subject with other names, and another identity on the same key.
+	lbKey := linttest.ECKey(t, elliptic.P521())
+	lb := func(cn string, from time.Time, names ...string) []byte {
+		return linttest.New(t, linttest.Spec{CN: cn, Key: lbKey, Issuer: root, NotBefore: from, DNSNames: names}).DER
+	}
+	ehr := lb("ehr.example", time.Time{}, "ehr.example", "www.ehr.example")
+	ehrRenewed := lb("ehr.example", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), "www.ehr.example", "EHR.example")
+	ehrOtherNames := lb("ehr.example", time.Time{}, "ehr.example", "pacs.example")
+	pacs := lb("pacs.example", time.Time{}, "pacs.example")
 
 	type served struct {
 		server, client     string
@@ -61,6 +74,40 @@ func TestKeyShared(t *testing.T) {
 			served{"192.0.2.1:443", "10.20.1.21:50000", [][]byte{leafA}, [][]byte{pump11}},
 			served{"192.0.2.1:443", "10.20.1.22:50000", [][]byte{leafA}, [][]byte{pump12}}),
 			[]string{"high 10.20.1.21:0", "high 10.20.1.22:0"}},
+		{"one certificate on three front ends is one service: low", set(
+			served{"10.20.0.21:443", c, [][]byte{ehr, root.DER}, nil},
+			served{"10.20.0.22:443", c, [][]byte{ehr, root.DER}, nil},
+			served{"10.20.0.23:443", c, [][]byte{ehr, root.DER}, nil}),
+			[]string{"low 10.20.0.21:443", "low 10.20.0.22:443", "low 10.20.0.23:443"}},
+		{"a renewal with the same subject and names is the same identity: low", set(
+			served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+			served{"10.20.0.22:443", c, [][]byte{ehrRenewed}, nil}),
+			[]string{"low 10.20.0.21:443", "low 10.20.0.22:443"}},
+		{"a renewal on the same host is quiet", set(
+			served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+			served{"10.20.0.21:8443", c, [][]byte{ehrRenewed}, nil}), nil},
+		{"the same subject with other names is another identity: high", set(
+			served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+			served{"10.20.0.22:443", c, [][]byte{ehrOtherNames}, nil}),
+			[]string{"high 10.20.0.21:443", "high 10.20.0.22:443"}},
+		{"a load-balanced service and another identity on one key: high on every holder", set(
+			served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+			served{"10.20.0.22:443", c, [][]byte{ehr}, nil},
+			served{"10.20.0.30:443", c, [][]byte{pacs}, nil}),
+			[]string{"high 10.20.0.21:443", "high 10.20.0.22:443", "high 10.20.0.30:443"}},
+		{"one device certificate on two clients is a shared device identity: high", set(
+			served{"192.0.2.1:443", "10.20.1.21:50000", [][]byte{leafA}, [][]byte{pump11}},
+			served{"192.0.2.1:443", "10.20.1.22:50000", [][]byte{leafA}, [][]byte{pump11}}),
+			[]string{"high 10.20.1.21:0", "high 10.20.1.22:0"}},
+		{"a server's certificate that a client also presents: high", set(
+			served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+			served{"192.0.2.1:443", "10.20.1.21:50000", [][]byte{leafA}, [][]byte{ehr}}),
+			[]string{"high 10.20.0.21:443", "high 10.20.1.21:0"}},
+		{"a service's nodes that use its certificate as clients too: low", set(
+			served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+			served{"10.20.0.22:443", c, [][]byte{ehr}, nil},
+			served{"192.0.2.1:443", "10.20.0.21:50000", [][]byte{leafA}, [][]byte{ehr}}),
+			[]string{"low 10.20.0.21:0", "low 10.20.0.21:443", "low 10.20.0.22:443"}},
 		{"TLS 1.3: nothing observable", tls13, nil},
 		{"no certificates: not applicable", observe.NewSet(), nil},
 	}
@@ -90,6 +137,75 @@ func TestKeyShared(t *testing.T) {
 	}
 	if f.Subject != f.Evidence["spki_sha256"] || len(f.Subject) != 64 {
 		t.Errorf("subject %q must be the SPKI SHA-256", f.Subject)
+	}
+	if f.Evidence["shared_as"] != "different-identities" || f.Evidence["identities"] != 3 ||
+		!strings.HasSuffix(f.Message, "(certificates for 3 different identities)") {
+		t.Errorf("shared_as %v, identities %v, message %q", f.Evidence["shared_as"], f.Evidence["identities"], f.Message)
+	}
+
+	// One service on several hosts: the message names the other hosts and says what it
+	// is; the fingerprint is the one a high finding on the same holder and key has, so
+	// that a key judged again keeps its history.
+	lbSet := set(
+		served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+		served{"10.20.0.22:443", c, [][]byte{ehr}, nil},
+		served{"10.20.0.23:443", c, [][]byte{ehr}, nil})
+	fs = rulestest.Run(t, keyShared{}, lbSet, nil)
+	low := fs[0]
+	if want := "10.20.0.21:443 presents certificate CN=ehr.example, as 2 others do: 10.20.0.22:443, 10.20.0.23:443; " +
+		"one identity on several hosts"; !strings.HasPrefix(low.Message, want) {
+		t.Errorf("message %q, want it to start %q", low.Message, want)
+	}
+	if low.Evidence["shared_as"] != "one-service" || low.Evidence["identities"] != 1 ||
+		!slices.Equal(low.Evidence["shared_by"].([]string), []string{"10.20.0.21:443", "10.20.0.22:443", "10.20.0.23:443"}) {
+		t.Errorf("evidence %v", low.Evidence)
+	}
+	mixed := rulestest.Run(t, keyShared{}, set(
+		served{"10.20.0.21:443", c, [][]byte{ehr}, nil},
+		served{"10.20.0.22:443", c, [][]byte{ehr}, nil},
+		served{"10.20.0.30:443", c, [][]byte{pacs}, nil}), nil)
+	if mixed[0].Fingerprint != low.Fingerprint || mixed[0].Severity == low.Severity {
+		t.Errorf("the same holder and key: fingerprints %s and %s, severities %v and %v",
+			mixed[0].Fingerprint, low.Fingerprint, mixed[0].Severity, low.Severity)
+	}
+	// A site's severity override applies to both cases, like any rule's.
+	pol := rules.DefaultPolicy()
+	pol.Severity["key-shared"] = findings.Info
+	for _, f := range rulestest.Run(t, keyShared{}, lbSet, pol) {
+		if f.Severity != findings.Info {
+			t.Errorf("override: %v", f)
+		}
+	}
+}
+
+func TestIdentity(t *testing.T) {
+	var sum observe.CertRef
+	pres := func(subject string, dns, ips []string, b byte) rules.Presentation {
+		ref := sum
+		ref[0] = b
+		return rules.Presentation{Cert: &observe.Certificate{SHA256: ref},
+			Facts: &observe.CertFacts{Subject: subject, DNSNames: dns, IPAddresses: ips}}
+	}
+	same := []struct{ a, b rules.Presentation }{
+		{pres("CN=ehr", []string{"a.example", "B.example"}, nil, 1), pres("CN=ehr", []string{"b.example", "a.example", "a.example"}, nil, 2)},
+		{pres("CN=ehr", nil, []string{"10.0.0.1"}, 1), pres("CN=ehr", nil, []string{"10.0.0.1"}, 2)},
+	}
+	for _, tc := range same {
+		if identity(tc.a) != identity(tc.b) {
+			t.Errorf("%q and %q should be one identity", identity(tc.a), identity(tc.b))
+		}
+	}
+	differ := []struct{ a, b rules.Presentation }{
+		{pres("CN=ehr", []string{"a.example"}, nil, 1), pres("CN=pacs", []string{"a.example"}, nil, 2)},
+		{pres("CN=ehr", []string{"a.example"}, nil, 1), pres("CN=ehr", nil, []string{"10.0.0.1"}, 2)},
+		{pres("CN=ehr", nil, nil, 1), pres("CN=ehr", []string{"ehr"}, nil, 2)},
+		// Names that say nothing cannot be told to be one identity.
+		{pres("", nil, nil, 1), pres("", nil, nil, 2)},
+	}
+	for _, tc := range differ {
+		if identity(tc.a) == identity(tc.b) {
+			t.Errorf("%q should be two identities", identity(tc.a))
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package tlsrules
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/medscan/medscan/findings"
 
@@ -9,27 +11,49 @@ import (
 	"github.com/medscan/medscan/rules"
 )
 
-// server gathers the sessions of one server endpoint that a rule found wanting.
+// server gathers the sessions of one server endpoint that a rule found wanting. A
+// server reached through proxies' tunnels (observe.Flow) is the same server as when
+// reached directly, when the client named its address: vias lists the proxies, and
+// direct says whether some session did without one. A server the client named by host
+// name (target, "pump.example:443") has no address: it is a server of its own, at its
+// proxy's endpoint (ep).
 type server struct {
 	ep       observe.Endpoint
+	target   string
+	vias     []string // sorted
+	direct   bool
 	sessions []*observe.TLSSession
 	seen     observe.Span // the window of the sessions
+}
+
+// serverKey tells servers apart: an address, and each target named behind a proxy.
+type serverKey struct {
+	ep     observe.Endpoint
+	target string
 }
 
 // flagged groups the negotiated sessions (ServerHello seen) that match by server, in
 // address order, each server's sessions in time order.
 func flagged(c *rules.Context, match func(s *observe.TLSSession) bool) []server {
-	servers := observe.NewIndex[observe.Endpoint, *server](0)
+	servers := observe.NewIndex[serverKey, *server](0)
 	for _, s := range c.Set.TLSSessions {
 		if !s.SawServerHello || s.Version == 0 || !match(s) {
 			continue
 		}
-		g, _, _ := servers.Add(s.Flow.Server, func() *server { return &server{ep: s.Flow.Server} })
+		k := serverKey{s.Flow.Server, s.Flow.Target}
+		g, _, _ := servers.Add(k, func() *server { return &server{ep: k.ep, target: k.target} })
+		if s.Flow.Via.IsValid() {
+			g.vias = rules.AddSorted(g.vias, s.Flow.Via.String())
+		} else {
+			g.direct = true
+		}
 		g.sessions = append(g.sessions, s)
 		g.seen.Add(s.FirstSeen, s.LastSeen)
 	}
 	var out []server
-	for _, g := range servers.Sorted(func(a, b *server) int { return a.ep.Compare(b.ep) }) {
+	for _, g := range servers.Sorted(func(a, b *server) int {
+		return cmp.Or(a.ep.Compare(b.ep), cmp.Compare(a.target, b.target))
+	}) {
 		slices.SortStableFunc(g.sessions, func(a, b *observe.TLSSession) int { return a.FirstSeen.Compare(b.FirstSeen) })
 		out = append(out, *g)
 	}
@@ -66,8 +90,31 @@ func (g server) evidence() map[string]any {
 	if len(snis) > 0 {
 		ev["sni"] = snis
 	}
+	if len(g.vias) > 0 {
+		ev["via_proxy"] = slices.Clone(g.vias)
+	}
+	if g.target != "" {
+		ev["target"] = g.target
+	}
 	return ev
 }
+
+// name is how a message names the server: "10.20.1.7:443"; reached only through proxies,
+// "10.20.1.7:443 via proxy 10.0.0.5:3128"; named by host name behind a proxy,
+// "pump.example:443 via proxy 10.0.0.5:3128".
+func (g server) name() string {
+	switch {
+	case g.target != "":
+		return g.target + " via proxy " + g.ep.String()
+	case len(g.vias) > 0 && !g.direct:
+		return g.ep.String() + " via proxy " + strings.Join(g.vias, ", ")
+	}
+	return g.ep.String()
+}
+
+// subject keeps apart the findings of targets named by host name behind one proxy,
+// whose host and port are all the proxy's: the target is part of the fingerprint.
+func (g server) subject() string { return g.target }
 
 // base starts a finding about the server from its earliest flagged session.
 func (g server) base() (host string, port int, first *observe.TLSSession) {

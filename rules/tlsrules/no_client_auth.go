@@ -129,10 +129,11 @@ func (noClientAuth) Check(c *rules.Context) {
 		ev["cert_request"] = false
 		first, last := g.seen.First, g.seen.Last
 		c.Emit(findings.Finding{
-			Host: host,
-			Port: port,
+			Host:    host,
+			Port:    port,
+			Subject: g.subject(),
 			Message: fmt.Sprintf("%s, a clinical interface (%s), completed %d TLS handshake(s) without requesting a client certificate",
-				g.ep, strings.Join(why, "; "), ev["handshakes"]),
+				g.name(), strings.Join(why, "; "), ev["handshakes"]),
 			Evidence:  ev,
 			Time:      first,
 			FirstSeen: first,

@@ -49,7 +49,8 @@ func (noForwardSecrecy) Check(c *rules.Context) {
 		c.Emit(findings.Finding{
 			Host:      host,
 			Port:      port,
-			Message:   g.ep.String() + " negotiated " + negotiated(w) + ", whose " + si.KeyExchange + " key exchange has no forward secrecy",
+			Subject:   g.subject(),
+			Message:   g.name() + " negotiated " + negotiated(w) + ", whose " + si.KeyExchange + " key exchange has no forward secrecy",
 			Evidence:  ev,
 			Time:      first,
 			FirstSeen: first,

@@ -47,7 +47,8 @@ func (weakDH) Check(c *rules.Context) {
 		c.Emit(findings.Finding{
 			Host:      host,
 			Port:      port,
-			Message:   g.ep.String() + " used a " + strconv.Itoa(w.DHBits) + "-bit Diffie-Hellman group with " + negotiated(w),
+			Subject:   g.subject(),
+			Message:   g.name() + " used a " + strconv.Itoa(w.DHBits) + "-bit Diffie-Hellman group with " + negotiated(w),
 			Evidence:  ev,
 			Time:      first,
 			FirstSeen: first,

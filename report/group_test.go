@@ -1,0 +1,115 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/densescan"
+)
+
+// dense is a scan of five sites of the ward's mix: 220 findings, above the default
+// threshold, so that the table and the page group them.
+func dense() *findings.Report {
+	r := densescan.Report(5)
+	r.Normalize()
+	return r
+}
+
+// TestGroupedGolden holds the grouped table (wide and narrow) and page to their golden
+// files.
+func TestGroupedGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name, format string
+		opts         Options
+	}{
+		{"table_grouped.golden", "table", Options{}},
+		{"table_grouped_narrow.golden", "table", Options{Width: 60}},
+		{"report_grouped.html.golden", "html", Options{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { golden(t, tc.name, render(t, tc.format, tc.opts, dense())) })
+	}
+}
+
+// TestGroupThreshold: findings are grouped above the threshold only, never with -v or a
+// negative threshold, and a grouped output says where every row is; the JSON and CSV
+// always have every finding.
+func TestGroupThreshold(t *testing.T) {
+	r := dense()
+	n := len(r.Findings)
+	if n != 5*densescan.FindingsPerSite || n <= DefaultGroupAbove {
+		t.Fatalf("%d findings: the fixture does not exceed the default threshold", n)
+	}
+	note := groupedNote(n)
+	for _, tc := range []struct {
+		name    string
+		opts    Options
+		grouped bool
+	}{
+		{"default", Options{}, true},
+		{"threshold at the count", Options{GroupAbove: n}, false},
+		{"threshold below the count", Options{GroupAbove: n - 1}, true},
+		{"never", Options{GroupAbove: -1}, false},
+		{"verbose", Options{Verbose: true}, false},
+	} {
+		for _, format := range []string{"table", "html"} {
+			out := string(render(t, format, tc.opts, dense()))
+			if got := strings.Contains(out, note); got != tc.grouped {
+				t.Errorf("%s %s: grouped = %v; want %v", tc.name, format, got, tc.grouped)
+			}
+			// One row per finding, or one per rule and severity.
+			rows, want := strings.Count(out, "| high     | tls-weak-cipher "), 25
+			if format == "html" {
+				rows, want = strings.Count(out, `<div class="finding">`), n
+			}
+			if tc.grouped {
+				want = map[string]int{"table": 1, "html": 0}[format]
+			}
+			if rows != want {
+				t.Errorf("%s %s: %d finding rows; want %d", tc.name, format, rows, want)
+			}
+		}
+	}
+	for _, format := range []string{"json", "csv"} {
+		out := string(render(t, format, Options{}, dense()))
+		for _, f := range r.Findings {
+			if !strings.Contains(out, f.Fingerprint) {
+				t.Fatalf("%s: finding %s missing", format, f.Fingerprint)
+			}
+		}
+	}
+}
+
+// TestGroupFindings counts findings, distinct places and the places beyond the first
+// few, per rule and severity, in the document's order.
+func TestGroupFindings(t *testing.T) {
+	f := func(rule string, sev findings.Severity, host string, port int, file string) findings.Finding {
+		return findings.Finding{Rule: rule, Severity: sev, Host: host, Port: port, File: file}
+	}
+	fs := []findings.Finding{
+		f("a", findings.High, "10.0.0.1", 443, ""),
+		f("a", findings.High, "10.0.0.1", 8443, ""), // the same host again
+		f("a", findings.High, "10.0.0.2", 443, ""),
+		f("a", findings.High, "10.0.0.3", 443, ""),
+		f("a", findings.High, "10.0.0.4", 443, ""),
+		f("a", findings.Medium, "10.0.0.5", 443, ""), // another severity: its own group
+		f("b", findings.Medium, "", 0, "certs/a.pem#1"),
+		f("b", findings.Medium, "", 0, "certs/a.pem#1"),
+	}
+	got := groupFindings(fs)
+	want := []findingGroup{
+		{Rule: "a", Severity: findings.High, Count: 5, Hosts: 4, First: []string{"10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443"}, More: 1},
+		{Rule: "a", Severity: findings.Medium, Count: 1, Hosts: 1, First: []string{"10.0.0.5:443"}},
+		{Rule: "b", Severity: findings.Medium, Count: 2, Hosts: 1, First: []string{"certs/a.pem#1"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("groups = %+v", got)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Rule != w.Rule || g.Severity != w.Severity || g.Count != w.Count || g.Hosts != w.Hosts || g.More != w.More ||
+			strings.Join(g.First, " ") != strings.Join(w.First, " ") {
+			t.Errorf("group %d = %+v; want %+v", i, g, w)
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
+)
+
+// SaveAsStored is Save, after which r is the document Load(id) would read back (the
+// scan's id, one finding per fingerprint with its first and last seen across the store,
+// each certificate's facts and first sighting as the store holds them, times in UTC,
+// evidence as decoded from what was written), normalized (findings.Report.Normalize).
+// The caller renders a scan just run from memory instead of reading back what it just
+// wrote, which cost a sixth of a large scan; the tests hold every format of the two to
+// the same bytes.
+//
+// What the store adds is what the save's own statements returned; what Load derives
+// from the columns (times, a sighting's endpoint, a finding's evidence) is derived here
+// by the functions Load uses. When the save fails nothing is stored and r is left as it
+// was given.
+func (s *Store) SaveAsStored(ctx context.Context, r *findings.Report) (int64, error) {
+	return s.save(ctx, r, true)
+}
+
+// save is Save, and SaveAsStored when asStored is set.
+func (s *Store) save(ctx context.Context, r *findings.Report, asStored bool) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
+	id, err := w.save(r)
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
+	}
+	stored := func(*findings.Report) {}
+	if asStored {
+		// Decoded before the commit, so that a document this medscan cannot read back
+		// is never stored.
+		if stored, err = w.asStored(r); err != nil {
+			return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
+	}
+	stored(r)
+	return id, nil
+}
+
+// asStored computes what the store holds of r beyond r itself, and returns the function
+// that makes r so once the transaction has committed.
+func (w *scanWriter) asStored(r *findings.Report) (func(*findings.Report), error) {
+	fs := make([]findings.Finding, len(w.kept))
+	for k, i := range w.kept {
+		f := r.Findings[i]
+		f.Fingerprint = f.Identity()
+		span, ok := w.spans[f.Fingerprint]
+		if !ok {
+			return nil, fmt.Errorf("finding %s: no first and last seen returned", f.Fingerprint)
+		}
+		var err error
+		if f.FirstSeen, err = parseTime(span[0]); err != nil {
+			return nil, err
+		}
+		if f.LastSeen, err = parseTime(span[1]); err != nil {
+			return nil, err
+		}
+		f.Time = storedTime(f.Time)
+		if f.Evidence, err = decodeEvidence(w.evidence[k]); err != nil {
+			return nil, fmt.Errorf("finding %s: evidence: %w", f.Fingerprint, err)
+		}
+		fs[k] = f
+	}
+	certs := make([]findings.Certificate, len(r.Certificates))
+	for i, c := range r.Certificates {
+		c.SHA256 = strings.ToLower(c.SHA256)
+		sc, ok := w.certs[c.SHA256]
+		if !ok {
+			return nil, fmt.Errorf("certificate %s: no row returned", c.SHA256)
+		}
+		var err error
+		if c.FirstSeen, err = parseTime(sc.firstSeen); err != nil {
+			return nil, err
+		}
+		// The store's facts: this scan's, or an earlier scan's when this one had none.
+		c.CertFacts = observe.CertFacts{}
+		if sc.facts != "" {
+			if err := json.Unmarshal([]byte(sc.facts), &c.CertFacts); err != nil {
+				return nil, fmt.Errorf("certificate %s: facts: %w", c.SHA256, err)
+			}
+		}
+		c.DER = nil // the store keeps it; a document never carries it
+		c.SeenOn = slices.Clone(c.SeenOn)
+		for j := range c.SeenOn {
+			sg := &c.SeenOn[j]
+			sg.Time = storedTime(sg.Time)
+			sg.Peer, _ = netip.ParseAddr(findings.AddrText(sg.Peer))
+			setEndpoint(sg)
+		}
+		certs[i] = c
+	}
+	return func(r *findings.Report) {
+		r.Scan.ID = w.scan
+		r.Scan.Kind = r.Scan.RunKind()
+		r.Scan.Started, r.Scan.Finished = storedTime(r.Scan.Started), storedTime(r.Scan.Finished)
+		if r.Scan.Rules != nil {
+			ids := slices.Clone(r.Scan.Rules)
+			slices.Sort(ids)
+			r.Scan.Rules = slices.Compact(ids)
+		}
+		r.Findings, r.Certificates = fs, certs
+		r.Assets = slices.DeleteFunc(r.Assets, func(a findings.Asset) bool { return a.IP() == "" })
+		r.Normalize()
+	}, nil
+}
+
+// setEndpoint fills a sighting's endpoint from its host and port, as the store keeps
+// them (an address that does not parse, a file's sighting, leaves it zero).
+func setEndpoint(sg *findings.Sighting) {
+	sg.Endpoint = netip.AddrPort{}
+	if a, err := netip.ParseAddr(sg.Host); err == nil {
+		sg.Endpoint = netip.AddrPortFrom(a, uint16(sg.Port))
+	}
+}
+
+// storedTime is t as the store gives it back: UTC, clamped to years 0 to 9999 (dbTime).
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	t = t.UTC()
+	switch {
+	case t.Year() > 9999:
+		return time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+	case t.Year() < 0:
+		return time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return t
+}
