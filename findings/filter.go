@@ -3,6 +3,7 @@ package findings
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // A severity filter (-s/--severity) narrows what a document shows, never what is stored
@@ -74,4 +75,50 @@ func (c *Comparison) ShowOnly(sevs []Severity) {
 	}
 	c.Change.ShowOnly(sevs)
 	c.SeverityFilter = namesOf(sevs)
+}
+
+// ChangedSince keeps, for an incremental export (medscan report -f ocsf --since), what
+// happened at or after t: the findings first or last seen since then, and, when the
+// scan itself started at or after t, those it found new and those it judged fixed (a
+// finding new to this scan is news even when the capture that shows it is older than
+// t). A persisting finding not seen again since t is dropped: nothing about it changed.
+// Suppressed findings are kept by the same test; the summary and the change counts are
+// recounted. A zero t keeps everything.
+func (r *Report) ChangedSince(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	scanSince := !r.Scan.Started.Before(t)
+	isNew := map[string]bool{}
+	if r.Change != nil {
+		for _, c := range r.Change.New {
+			isNew[c.Fingerprint] = true
+		}
+	}
+	keep := func(f Finding) bool {
+		if !f.FirstSeen.Before(t) || !f.LastSeen.Before(t) {
+			return true
+		}
+		// With no earlier comparable scan every finding of this one is new.
+		return scanSince && (r.Change == nil || isNew[f.Identity()])
+	}
+	kept := map[string]bool{}
+	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool {
+		k := keep(f)
+		kept[f.Identity()] = k
+		return !k
+	})
+	r.Suppressed = slices.DeleteFunc(r.Suppressed, func(s SuppressedFinding) bool {
+		k := keep(s.Finding)
+		kept[s.Identity()] = k
+		return !k
+	})
+	if c := r.Change; c != nil {
+		c.New = slices.DeleteFunc(c.New, func(f ChangedFinding) bool { return !kept[f.Fingerprint] })
+		c.Fixed = slices.DeleteFunc(c.Fixed, func(f ChangedFinding) bool { return !scanSince })
+		c.NotAssessed = slices.DeleteFunc(c.NotAssessed, func(f ChangedFinding) bool { return !scanSince })
+		c.Persisting = slices.DeleteFunc(c.Persisting, func(f ChangedFinding) bool { return !kept[f.Fingerprint] })
+		c.Counts = ChangeCounts{New: len(c.New), Fixed: len(c.Fixed), Persisting: len(c.Persisting), NotAssessed: len(c.NotAssessed)}
+	}
+	r.Summarize()
 }

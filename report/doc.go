@@ -3,7 +3,11 @@
 // format in a file of its own that registers itself, so that adding a format is adding a
 // file:
 //   - Scan (findings.Report): table, json (with its JSON Schema in schema/), html, sarif
-//     (SARIF 2.1.0), csv (findings) and csv-assets (the inventory with its services).
+//     (SARIF 2.1.0), csv (findings), csv-assets (the inventory with its services), and
+//     the exports for other tools' databases: ocsf (OCSF 1.3.0 finding events in JSON
+//     Lines, for SIEMs) and defectdojo (DefectDojo's Generic Findings Import). Both file
+//     each finding with its lifecycle from the history (export.go: opened, updated,
+//     closed, or not assessed and left as it was), computed in one place for both.
 //     The terminal table is scan_table.go; the HTML page is built by section: findings
 //     (html_findings.go), assets, certificates, shared keys and credentials, traffic.
 //   - Inventory (medscan inventory): table, json, csv.

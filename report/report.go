@@ -105,7 +105,8 @@ func (t tidied[D]) Write(w io.Writer, doc D) error {
 
 // The documents medscan renders, each with its formats.
 var (
-	// Scan writes one scan's report: table, json, html, sarif, csv, csv-assets.
+	// Scan writes one scan's report: table, json, html, sarif, csv, csv-assets, ocsf,
+	// defectdojo.
 	Scan = newRegistry[*findings.Report]("report")
 	// Inventory writes a scan's assets: table, json, csv.
 	Inventory = newRegistry[*findings.Inventory]("inventory")

@@ -81,6 +81,11 @@ func (o *outputFlags) check(fs *pflag.FlagSet, cmd string) error {
 		return usageError{fmt.Sprintf("%s: --format: unknown format %q (want one of %s)", cmd, o.format,
 			strings.Join(o.formats.Formats(), ", "))}
 	}
+	if o.severity != "" && strings.EqualFold(o.format, "defectdojo") {
+		// DefectDojo's reimport closes every finding the file omits: a narrowed file
+		// would close open findings as fixed.
+		return usageError{fmt.Sprintf("%s: --severity does not apply to -f defectdojo: reimport would close the findings it leaves out; filter in DefectDojo (minimum_severity) instead", cmd)}
+	}
 	if o.severity != "" {
 		sevs, err := findings.ParseSeverities(o.severity)
 		if err != nil {

@@ -169,7 +169,7 @@ complete_line "medscan inventory --kind med"
 		t.Fatalf("bash: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	want := []string{"scan scans", "csv csv-assets html json sarif table", "medical-device"}
+	want := []string{"scan scans", "csv csv-assets defectdojo html json ocsf sarif table", "medical-device"}
 	if len(lines) != len(want) {
 		t.Fatalf("bash completion printed %q, want %q", lines, want)
 	}
@@ -476,6 +476,17 @@ func TestCLIReference(t *testing.T) {
 // TestREADMECommandsParse holds the README's examples to the command definitions: each
 // `medscan …` line of its "Using it" block names a command and flags that exist, with
 // values of the right type, so that the README cannot teach a flag medscan lacks.
+// commandParses reports whether args (without the program name) name a command and
+// give it flags it takes, as the CLI would parse them; nothing is run.
+func commandParses(args []string) error {
+	root := newRoot(&app{})
+	c, rest, err := root.Find(nmapArgs(args))
+	if err != nil || c == root {
+		return fmt.Errorf("no such command (%v)", err)
+	}
+	return c.ParseFlags(rest)
+}
+
 func TestREADMECommandsParse(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(testproc.RepoRoot(t), "README.md"))
 	if err != nil {
@@ -503,13 +514,7 @@ func TestREADMECommandsParse(t *testing.T) {
 			args = append(args, f)
 		}
 		n++
-		root := newRoot(&app{})
-		c, rest, err := root.Find(nmapArgs(args))
-		if err != nil || c == root {
-			t.Errorf("README: %q: no such command (%v)", line, err)
-			continue
-		}
-		if err := c.ParseFlags(rest); err != nil {
+		if err := commandParses(args); err != nil {
 			t.Errorf("README: %q: %v", line, err)
 		}
 	}

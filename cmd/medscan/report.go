@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/report"
@@ -8,12 +12,13 @@ import (
 
 func reportCommand(a *app) *cobra.Command {
 	var (
-		out  outputFlags
-		db   storeFlag
-		pol  policyFlags
-		gate gateFlags
-		kind kindFlag
-		ref  string
+		out   outputFlags
+		db    storeFlag
+		pol   policyFlags
+		gate  gateFlags
+		kind  kindFlag
+		ref   string
+		since string
 	)
 	c := &cobra.Command{
 		Use:   "report [--scan latest|ID] [flags]",
@@ -23,7 +28,9 @@ today and its change since the baseline or the previous comparable scan, and app
 --fail-on gate to it.`,
 		Example: `  medscan report -o ward.html
   medscan report --scan latest~1 -f json
-  medscan report --kind lint -s high,critical`,
+  medscan report --kind lint -s high,critical
+  medscan report -f ocsf --since 1h -o /var/spool/medscan/findings.jsonl
+  medscan report -f defectdojo -o medscan-defectdojo.json`,
 		Args: argsNone,
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := a.ctx
@@ -31,6 +38,10 @@ today and its change since the baseline or the previous comparable scan, and app
 				return err
 			}
 			if err := kind.check("report"); err != nil {
+				return err
+			}
+			sinceT, err := parseSince(since, out.format, time.Now())
+			if err != nil {
 				return err
 			}
 			g, err := gate.gate()
@@ -59,6 +70,7 @@ today and its change since the baseline or the previous comparable scan, and app
 				return err
 			}
 			failed, msg := out.judgeThenNarrow(g, rep)
+			rep.ChangedSince(sinceT)
 			if err := write(&out, report.Scan, rep); err != nil {
 				return err
 			}
@@ -74,6 +86,37 @@ today and its change since the baseline or the previous comparable scan, and app
 	gate.register(fs)
 	kind.register(fs)
 	fs.StringVar(&ref, "scan", "latest", "which stored scan: `latest`, latest~N, or a scan ID")
+	fs.StringVar(&since, "since", "", "with -f ocsf, only the findings first or last seen, new or fixed since `TIME` "+
+		"(RFC 3339, a date, or a duration back from now such as 1h or 7d), for incremental export")
 	completeFlags(c, report.Scan)
 	return c
+}
+
+// parseSince reads --since: an RFC 3339 time, a date (midnight UTC), or a duration back
+// from now ("90m", "1h", "7d"). It applies to the ocsf format only: the other formats
+// are whole documents (a DefectDojo reimport closes whatever a file leaves out).
+func parseSince(v, format string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if !strings.EqualFold(format, "ocsf") {
+		return time.Time{}, usageError{"report: --since applies to -f ocsf only (an incremental export of events); the other formats render the whole scan"}
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok && err != nil {
+		var n int
+		if _, e := fmt.Sscanf(days, "%d", &n); e == nil && fmt.Sprint(n) == days {
+			d, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	if err != nil || d <= 0 {
+		return time.Time{}, usageError{fmt.Sprintf("report: --since %q: want an RFC 3339 time (2026-12-01T08:00:00Z), a date (2026-12-01) or a positive duration (90m, 1h, 7d)", v)}
+	}
+	return now.Add(-d), nil
 }

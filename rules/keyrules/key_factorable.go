@@ -76,6 +76,9 @@ func (keyFactorable) Check(c *rules.Context) {
 		ev["key_type"] = f.KeyType
 		ev["key_bits"] = f.KeyBits
 		ev["factor_method"] = f.FactorMethod
+		if f.FactorMethod == factorFermat {
+			ev[findings.EvidenceCVE] = []string{cveFermat}
+		}
 		if len(f.SharedPrimeWith) > 0 {
 			ev["shares_prime_with"] = slices.Clone(f.SharedPrimeWith)
 		}

@@ -40,18 +40,19 @@ func TestKeyFactorable(t *testing.T) {
 		set     *observe.Set
 		want    []string
 		message string
+		cves    []string // the finding's CVEs (findings.EvidenceCVE)
 	}{
 		{"shares a prime with a key from an earlier scan",
 			mark(session(leaf.DER, root.DER), leaf.DER, lint.FactorSharedPrime, "ab12 on 10.20.2.22:443 (scan 1)"),
-			[]string{"critical 10.20.2.21:443"}, "it shares a prime with 1 other key seen by medscan"},
+			[]string{"critical 10.20.2.21:443"}, "it shares a prime with 1 other key seen by medscan", nil},
 		{"Fermat", mark(session(leaf.DER), leaf.DER, lint.FactorFermat), []string{"critical 10.20.2.21:443"},
-			"close enough for Fermat's method"},
+			"close enough for Fermat's method", []string{"CVE-2022-26320"}},
 		{"small factor", mark(session(leaf.DER), leaf.DER, lint.FactorSmallFactor), []string{"critical 10.20.2.21:443"},
-			"small prime factor"},
+			"small prime factor", nil},
 		{"a factored CA key is a finding for the host", mark(session(leaf.DER, root.DER), root.DER, lint.FactorSharedPrime, "x", "y"),
-			[]string{"critical 10.20.2.21:443"}, "root certificate CN=Root"},
-		{"sound keys are quiet", mark(session(leaf.DER, root.DER), nil, ""), nil, ""},
-		{"TLS 1.3: not applicable", tls13, nil, ""},
+			[]string{"critical 10.20.2.21:443"}, "root certificate CN=Root", nil},
+		{"sound keys are quiet", mark(session(leaf.DER, root.DER), nil, ""), nil, "", nil},
+		{"TLS 1.3: not applicable", tls13, nil, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,6 +62,9 @@ func TestKeyFactorable(t *testing.T) {
 			}
 			if len(fs) > 0 && !strings.Contains(fs[0].Message, tc.message) {
 				t.Errorf("message %q lacks %q", fs[0].Message, tc.message)
+			}
+			if len(fs) > 0 && !slices.Equal(fs[0].CVEs(), tc.cves) {
+				t.Errorf("CVEs %v, want %v", fs[0].CVEs(), tc.cves)
 			}
 		})
 	}

@@ -109,6 +109,33 @@ func judge(f *observe.CertFacts, t rules.Thresholds) (reasons []string, sev find
 	return reasons, sev
 }
 
+// flawCVEs names the published vulnerabilities a key's flaws are instances of, for
+// exports that file such a finding as a vulnerability (OCSF, DefectDojo): ROCA is
+// CVE-2017-15361, and Fermat-factorable keys were published as CVE-2022-26320. A small
+// factor or a blocklisted key has no CVE of its own.
+func flawCVEs(flaws []string) []string {
+	var out []string
+	for _, f := range flaws {
+		var cve string
+		switch f {
+		case flawROCA:
+			cve = cveROCA
+		case flawFermat:
+			cve = cveFermat
+		}
+		if cve != "" && !slices.Contains(out, cve) {
+			out = append(out, cve)
+		}
+	}
+	return out
+}
+
+// The CVEs the key rules cite (their references name them too).
+const (
+	cveROCA   = "CVE-2017-15361"
+	cveFermat = "CVE-2022-26320"
+)
+
 func (keyWeak) Check(c *rules.Context) {
 	for _, p := range c.Presentations() {
 		reasons, sev := judge(p.Facts, c.Policy.Thresholds)
@@ -129,6 +156,9 @@ func (keyWeak) Check(c *rules.Context) {
 		ev["spki_sha256"] = p.Facts.SPKISHA256
 		if len(p.Facts.KeyFlaws) > 0 {
 			ev["key_flaws"] = slices.Clone(p.Facts.KeyFlaws)
+		}
+		if cves := flawCVEs(p.Facts.KeyFlaws); len(cves) > 0 {
+			ev[findings.EvidenceCVE] = cves
 		}
 		c.Emit(p.Place(findings.Finding{
 			Severity: sev,

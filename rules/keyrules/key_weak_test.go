@@ -115,4 +115,25 @@ func TestKeyWeakFlaws(t *testing.T) {
 		!slices.Equal(fs[0].Evidence["key_flaws"].([]string), []string{"roca"}) {
 		t.Errorf("message %q, evidence %v", fs[0].Message, fs[0].Evidence["key_flaws"])
 	}
+	if got := fs[0].CVEs(); !slices.Equal(got, []string{"CVE-2017-15361"}) {
+		t.Errorf("CVEs %v, want ROCA's", got)
+	}
+}
+
+// TestFlawCVEs: only ROCA and Fermat keys are instances of a published CVE.
+func TestFlawCVEs(t *testing.T) {
+	for _, tc := range []struct {
+		flaws []string
+		want  []string
+	}{
+		{[]string{flawROCA}, []string{"CVE-2017-15361"}},
+		{[]string{flawFermat, flawSmallFactor}, []string{"CVE-2022-26320"}},
+		{[]string{flawROCA, flawFermat, flawROCA}, []string{"CVE-2017-15361", "CVE-2022-26320"}},
+		{[]string{flawSmallFactor, flawBlocklisted}, nil},
+		{nil, nil},
+	} {
+		if got := flawCVEs(tc.flaws); !slices.Equal(got, tc.want) {
+			t.Errorf("flawCVEs(%v) = %v, want %v", tc.flaws, got, tc.want)
+		}
+	}
 }
