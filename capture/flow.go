@@ -266,6 +266,11 @@ func (e *Engine) tcp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 		e.setClosing(f)
 	}
 	if f.state == stIgnore {
+		// A tombstone copies nothing, but follows the sender's sequence so that its
+		// reset is not taken for a stale one when the connection ends.
+		if end := seq + uint32(len(payload)+missing); h.started && int32(end-h.next) > 0 {
+			h.next = end
+		}
 		return
 	}
 	if len(payload) > 0 || missing > 0 {

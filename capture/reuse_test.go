@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/medscan/medscan/capture/dissect"
@@ -98,5 +99,49 @@ func TestClientOnLowerPort(t *testing.T) {
 				t.Errorf("roles_corrected = %d", got)
 			}
 		})
+	}
+}
+
+// TestResetAfterLongTombstone: a flow whose stream is done (a TLS session after its
+// handshake) goes on carrying megabytes that nobody copies; its real reset at the end
+// still closes it, and a new connection on the same ports, even without its SYN, is a
+// new flow.
+func TestResetAfterLongTombstone(t *testing.T) {
+	var rec recorder
+	rec.doneAfter = 4 // "one" and "1": the stream is done
+	set := observe.NewSet()
+	e := NewEngine(Config{Dissectors: []dissect.Dissector{rec.dissector("x", nil)}}, set)
+	const c0, s0 = 1000, 5000
+	segs := []seg{
+		{cli, srv, c0, 0, tcpSYN, ""},
+		{srv, cli, s0, c0 + 1, tcpSYN | tcpACK, ""},
+		{cli, srv, c0 + 1, s0 + 1, psh, "one"},
+		{srv, cli, s0 + 1, c0 + 4, psh, "1"},
+	}
+	next := uint32(s0 + 2)
+	chunk := strings.Repeat("x", 1400)
+	for range 1500 { // 2.1 MB, past the reset window
+		segs = append(segs, seg{srv, cli, next, c0 + 4, psh, chunk})
+		next += 1400
+	}
+	segs = append(segs,
+		seg{srv, cli, next, c0 + 4, tcpRST | tcpACK, ""},
+		seg{srv, cli, 777_000, 3_000_001, tcpSYN | tcpACK, ""}, // the new connection's SYN escaped
+		seg{cli, srv, 3_000_001, 777_001, psh, "two"},
+		seg{srv, cli, 777_001, 3_000_004, psh, "2"},
+	)
+	for i, s := range segs {
+		e.Packet(LinkRaw, s.ip(), ms(i))
+	}
+	e.Finish()
+	if got := counterValue(set, "tcp_resets_stale"); got != 0 {
+		t.Errorf("tcp_resets_stale = %d", got)
+	}
+	var logs []string
+	for _, s := range rec.streams {
+		logs = append(logs, s.log())
+	}
+	if len(logs) != 2 || logs[1] != "C:two S:2 end" {
+		t.Fatalf("streams = %q", logs)
 	}
 }
