@@ -2,11 +2,13 @@ package capture
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/capture/protocols"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -122,6 +124,33 @@ func TestTunnel(t *testing.T) {
 			case tc.service.Protocol != "" && (len(tls) != 1 || tls[0].Server != tc.service.Server ||
 				tls[0].Via != tc.service.Via || tls[0].Target != tc.service.Target):
 				t.Errorf("TLS services %+v, want %+v", tls, tc.service)
+			}
+		})
+	}
+}
+
+// TestTunnelBannerInGrantSegment: a server that speaks first through a proxy (an SMTP
+// banner) may have its first bytes in the very segment that carries the proxy's grant;
+// they are the tunnel's first bytes (dissect.HandoffRest), for HTTP CONNECT and SOCKS.
+func TestTunnelBannerInGrantSegment(t *testing.T) {
+	const banner = "220 mx.example ESMTP Postfix\r\n"
+	for _, tc := range []struct {
+		name          string
+		request, done string
+	}{
+		{"connect", "CONNECT 10.20.0.9:25 HTTP/1.1\r\nHost: 10.20.0.9:25\r\n\r\n", "HTTP/1.1 200 Connection established\r\n\r\n"},
+		{"socks4", "\x04\x01\x00\x19\x0a\x14\x00\x09\x00", "\x00\x5a\x00\x19\x0a\x14\x00\x09"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, set := run(t, Config{Dissectors: protocols.All()}, withHandshake(
+				c2s(101, tc.request), s2c(901, tc.done+banner), c2s(101+uint32(len(tc.request)), "EHLO ward\r\n")))
+			var got []string
+			for _, v := range set.Services {
+				got = append(got, v.Protocol+" "+v.Server.String()+" via "+v.Via)
+			}
+			want := "smtp 10.20.0.9:25 via " + srv
+			if !slices.Contains(got, want) {
+				t.Errorf("services = %q, want %q among them", got, want)
 			}
 		})
 	}

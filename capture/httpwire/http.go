@@ -124,6 +124,7 @@ type stream struct {
 	// the one answered.
 	connectTo connectTarget
 	handoff   bool
+	rest      int     // bytes after the CONNECT's answer at the end of the delivery that held it
 	rb        reqBody // the request body being read for credentials
 	// Requests ever queued into pending, and ever taken out of it: a request's ordinal
 	// less popped is its index there while it waits.
@@ -183,6 +184,13 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 	for len(b) > 0 {
 		switch h.st {
 		case stClosed:
+			if s.handoff {
+				// The rest of this delivery, after the CONNECT's answer, is the tunnel's
+				// first bytes (a server's banner merged into one segment): the engine
+				// offers them to detection (dissect.HandoffRest).
+				s.rest = len(b)
+				return
+			}
 			if !h.client {
 				s.bodyData(b)
 			}
@@ -743,6 +751,9 @@ func (s *stream) Done() bool { return s.tunnel }
 // Handoff implements dissect.Handoff: true once a CONNECT was answered 2xx, so that the
 // bytes in the tunnel are offered to detection again.
 func (s *stream) Handoff() bool { return s.handoff }
+
+// Rest implements dissect.HandoffRest.
+func (s *stream) Rest() int { return s.rest }
 
 // TunnelTarget implements dissect.Tunnel: the host and port the answered CONNECT named.
 func (s *stream) TunnelTarget() (netip.Addr, string, uint16, bool) {

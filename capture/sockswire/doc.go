@@ -43,10 +43,10 @@
 //     maxMessage bytes (the longest the grammar allows: a subnegotiation of two 255-byte
 //     fields); the buffers are wiped when a secret passed through them.
 //   - The engine hands off at the end of the Data call in which the stream became done.
-//     A client waits for the grant before it sends into the tunnel, and the server does
-//     not speak first inside a TLS tunnel, so the grant ends its delivery; bytes that
-//     follow it in that delivery, or client bytes sent before the grant, are counted
-//     ("socks_bytes_dropped"), not dissected.
+//     Bytes that follow the grant in that delivery (a server that speaks first through
+//     the tunnel, its banner merged into the grant's segment) are handed to detection as
+//     the tunnel's first bytes (dissect.HandoffRest); client bytes sent before the grant
+//     are counted ("socks_bytes_dropped"), not dissected.
 //   - A host name reaches a record only as dissect.TunnelHost reads it (letters, digits,
 //     '-', '_', '.'); anything else leaves the tunnel without a target
 //     ("socks_bad_target"), its bytes still handed to detection.

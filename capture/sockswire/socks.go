@@ -324,6 +324,7 @@ type stream struct {
 	name      []byte  // SOCKS4a's host name or SOCKS5's domain name (copied)
 
 	done, handoff bool
+	rest          int // bytes after the grant at the end of the delivery that held it
 }
 
 func (s *stream) count(name string, n uint64) {
@@ -338,6 +339,7 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 		return
 	}
 	s.t = t
+	chunk := len(b)
 	if s.buf[dir] == nil {
 		// Full size at once, so that append never leaves a copy of a password behind in
 		// a dropped array: release wipes the one array there is.
@@ -360,13 +362,18 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 	}
 	if s.done {
 		if s.handoff {
-			// Bytes after the grant in the same delivery cannot be handed to the tunnel's
-			// dissector: the engine counts a finished delivery as consumed.
-			s.count("socks_bytes_dropped", uint64(len(s.buf[dir])+len(b)))
+			// Bytes after the grant in the same delivery (a server's banner through the
+			// tunnel, merged into one segment) are the tunnel's first bytes: the engine
+			// offers them to detection (dissect.HandoffRest). They all came in this
+			// delivery, since the grant they follow was only now complete.
+			s.rest = min(len(s.buf[dir])+len(b), chunk)
 		}
 		s.release()
 	}
 }
+
+// Rest implements dissect.HandoffRest.
+func (s *stream) Rest() int { return s.rest }
 
 // consume removes n read bytes from the front of a direction's buffer.
 func (s *stream) consume(dir dissect.Direction, n int) {

@@ -89,6 +89,7 @@ var socksCases = []struct {
 	handoff  bool
 	target   string
 	user     string // the credential's user, "" when none
+	rest     int    // bytes after the grant handed to the tunnel (dissect.HandoffRest)
 	counters map[string]uint64
 }{
 	{
@@ -130,11 +131,11 @@ var socksCases = []struct {
 		counters: map[string]uint64{"socks_tunnels": 1},
 	},
 	{
-		name: "socks5 bytes after the grant are counted",
+		name: "socks5: bytes before the grant are counted, bytes after it go to the tunnel",
 		msgs: []msg{c("\x05\x01\x00"), s("\x05\x00"), c("\x05\x01\x00\x01\x0a\x14\x00\x09\x01\xbb"), c("early"),
 			s("\x05\x00\x00\x01\x7f\x00\x00\x01\x9c\x40late")},
-		handoff: true, target: "10.20.0.9:443",
-		counters: map[string]uint64{"socks_tunnels": 1, "socks_bytes_dropped": 9},
+		handoff: true, target: "10.20.0.9:443", rest: 4,
+		counters: map[string]uint64{"socks_tunnels": 1, "socks_bytes_dropped": 5},
 	},
 	{
 		name:     "socks5 password refused",
@@ -222,6 +223,9 @@ func TestStream(t *testing.T) {
 			}
 			if got := target(d); got != tc.target {
 				t.Errorf("target = %q, want %q", got, tc.target)
+			}
+			if got := d.(dissect.HandoffRest).Rest(); got != tc.rest {
+				t.Errorf("Rest = %d, want %d", got, tc.rest)
 			}
 			d.End(t0)
 			switch {
