@@ -16,9 +16,16 @@ import (
 // must not choose (/dev/zero, /dev/stdin). Those files are lint.ReadCerts' bytes,
 // fuzzed there (FuzzReadCerts).
 func namesAnchors(n *yaml.Node) bool {
-	if n == nil {
+	return namesAnchorsSeen(n, map[*yaml.Node]bool{})
+}
+
+// namesAnchorsSeen walks each node once: an alias may point into the node that holds it
+// (`&t {a: *t}`), a cycle the walk must not follow forever.
+func namesAnchorsSeen(n *yaml.Node, seen map[*yaml.Node]bool) bool {
+	if n == nil || seen[n] {
 		return false
 	}
+	seen[n] = true
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if k := n.Content[i].Value; k == "trust_anchors" || k == "<<" {
@@ -27,11 +34,11 @@ func namesAnchors(n *yaml.Node) bool {
 		}
 	}
 	for _, c := range n.Content {
-		if namesAnchors(c) {
+		if namesAnchorsSeen(c, seen) {
 			return true
 		}
 	}
-	return namesAnchors(n.Alias)
+	return namesAnchorsSeen(n.Alias, seen)
 }
 
 // FuzzParsePolicy: any bytes as a policy file give a policy that keeps every promise of
