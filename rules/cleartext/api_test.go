@@ -100,8 +100,8 @@ func TestAPIClientsPerPath(t *testing.T) {
 		got[a["path"].(string)] = a["clients"].([]string)
 	}
 	want := map[string][]string{
-		"/api/v1/alarms": {"10.20.3.10"},
-		"/api/v1/infusions":    {"10.20.1.11", "10.20.1.12"},
+		"/api/v1/alarms":    {"10.20.3.10"},
+		"/api/v1/infusions": {"10.20.1.11", "10.20.1.12"},
 	}
 	if len(got) != len(want) || !slices.Equal(got["/api/v1/infusions"], want["/api/v1/infusions"]) ||
 		!slices.Equal(got["/api/v1/alarms"], want["/api/v1/alarms"]) {
