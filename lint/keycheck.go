@@ -60,33 +60,34 @@ func ExamineKeys(set *observe.Set, opt KeyOptions) {
 	if set == nil {
 		return
 	}
-	type result struct {
+	// One check per distinct key (SPKI SHA-256), whichever certificates carry it.
+	type keyCheck struct {
+		spki   string
 		der    []byte // of one certificate carrying the key
 		flaws  []string
 		method string
 	}
-	done := map[string]*result{}
-	var todo []*result
-	var spkis []string
+	bySPKI := map[string]*keyCheck{}
+	var keys []*keyCheck // in first-seen order, for the workers
 	for _, c := range set.Certificates {
 		if c == nil || c.Facts == nil || c.Facts.SPKISHA256 == "" {
 			continue
 		}
-		if _, ok := done[c.Facts.SPKISHA256]; !ok {
-			r := &result{der: c.DER}
-			done[c.Facts.SPKISHA256] = r
-			todo = append(todo, r)
-			spkis = append(spkis, c.Facts.SPKISHA256)
+		if _, ok := bySPKI[c.Facts.SPKISHA256]; !ok {
+			k := &keyCheck{spki: c.Facts.SPKISHA256, der: c.DER}
+			bySPKI[k.spki] = k
+			keys = append(keys, k)
 		}
 	}
-	parallel(len(todo), runtime.GOMAXPROCS(0), func(i int) {
-		todo[i].flaws, todo[i].method = keyFlaws(todo[i].der, spkis[i], opt)
+	parallel(len(keys), runtime.GOMAXPROCS(0), func(i int) {
+		k := keys[i]
+		k.flaws, k.method = keyFlaws(k.der, k.spki, opt)
 	})
 	for _, c := range set.Certificates {
 		if c == nil || c.Facts == nil || c.Facts.SPKISHA256 == "" {
 			continue
 		}
-		f, res := c.Facts, done[c.Facts.SPKISHA256]
+		f, res := c.Facts, bySPKI[c.Facts.SPKISHA256]
 		f.KeyFlaws = append([]string(nil), res.flaws...)
 		if res.method != "" {
 			f.Factorable, f.FactorMethod = true, res.method
