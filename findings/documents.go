@@ -87,3 +87,38 @@ func RefOf(s ScanInfo) ScanRef {
 
 // ComparisonSchemaVersion is the version of the Comparison JSON document.
 const ComparisonSchemaVersion = 1
+
+// AuditTrail is the store's record of the runs that wrote it, oldest first: the
+// document of medscan audit. Check is the verdict of --verify, nil when not asked.
+type AuditTrail struct {
+	Records []AuditRecord `json:"records"`
+	Check   *AuditCheck   `json:"check,omitempty"`
+}
+
+// AuditRecord is one run that wrote the store. Command is the command line with every
+// secret replaced (a password in a database URL, say); Policy is the SHA-256 of the
+// policy file, "" for the built-in policy. Hash chains the record to the one before it
+// (PrevHash), so that editing or deleting a record is detected.
+type AuditRecord struct {
+	Seq      int64     `json:"seq"`
+	At       time.Time `json:"at"`
+	User     string    `json:"user"`
+	Host     string    `json:"host"`
+	Command  []string  `json:"command"`
+	Version  string    `json:"version"`
+	Policy   string    `json:"policy_sha256"`
+	ScanID   int64     `json:"scan_id"`
+	PrevHash string    `json:"prev_hash"`
+	Hash     string    `json:"hash"`
+}
+
+// AuditCheck is the verdict on a chain of audit records: Intact when every record's hash
+// is its own and follows the one before, and the chain ends at Head (the expected head,
+// when one was given). Problems name the records that break it.
+type AuditCheck struct {
+	Intact   bool     `json:"intact"`
+	Records  int      `json:"records"`
+	Head     string   `json:"head"`
+	Expected string   `json:"expected_head,omitempty"`
+	Problems []string `json:"problems"`
+}

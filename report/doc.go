@@ -12,6 +12,7 @@
 //     (html_findings.go), assets, certificates, shared keys and credentials, traffic.
 //   - Inventory (medscan inventory): table, json, csv.
 //   - ScanList (medscan scans): table, json.
+//   - Audit (medscan audit): table, json.
 //   - Comparison (medscan diff): table, json.
 //   - Catalog (medscan rules): table, json.
 //

@@ -112,6 +112,8 @@ var (
 	Inventory = newRegistry[*findings.Inventory]("inventory")
 	// ScanList writes the list of stored scans: table, json.
 	ScanList = newRegistry[*findings.ScanList]("scan list")
+	// Audit writes the store's audit trail, and the verdict of its check: table, json.
+	Audit = newRegistry[*findings.AuditTrail]("audit trail")
 	// Comparison writes the change between two scans: table, json.
 	Comparison = newRegistry[*findings.Comparison]("comparison")
 	// Catalog writes the rule catalog: table, json.

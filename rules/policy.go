@@ -69,6 +69,7 @@ type Policy struct {
 	Suppressions []Suppression `yaml:"-"`
 
 	describe string
+	digest   string // the file's SHA-256 in hex, "" for the built-in policy
 }
 
 // knownVersions are the protocol version names legacy_versions may list.
@@ -130,6 +131,10 @@ func (p *Policy) IsLegacy(version string) bool {
 	return slices.Contains(p.Thresholds.LegacyVersions, version)
 }
 
+// SHA256 is the hex SHA-256 of the policy file's bytes, "" for a policy not read from a
+// file (the built-in one): what the audit trail records of the policy a run used.
+func (p *Policy) SHA256() string { return p.digest }
+
 // Describe is a one-line description of the policy for reports: "default", or the file
 // it came from and its digest, so a report says exactly which judgement produced it.
 func (p *Policy) Describe() string {
@@ -168,6 +173,7 @@ func LoadPolicy(path string) (*Policy, error) {
 	}
 	sum := sha256.Sum256(data)
 	p.describe = "file " + path + " sha256:" + hex.EncodeToString(sum[:8])
+	p.digest = hex.EncodeToString(sum[:])
 	return p, nil
 }
 

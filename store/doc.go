@@ -80,4 +80,14 @@
 // declared coverage says (findings.Coverage; coverage.go), and not assessed otherwise,
 // with the reason. Gate applies --fail-on and --fail-on-new to a rendered scan;
 // LoadBaseline reads a --baseline.
+//
+// # Audit trail
+//
+// Every run that writes the store appends a record of itself (RecordRun, audit.go): when,
+// the operating-system user and host, the command line with its secrets removed (the CLI
+// redacts), medscan's version, the policy file's SHA-256 and the scan it stored. Records
+// are chained by SHA-256, each over its own fields and the hash before it, so AuditTrail
+// detects an edited record, a deleted one, and, given a head kept outside the store, the
+// deletion of the newest. The chain is not keyed: whoever can write the store can
+// rewrite the chain from the record they change onward, which only the kept head reveals.
 package store

@@ -21,10 +21,11 @@ type app struct {
 	ctx            context.Context
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	quiet          bool   // -q: nothing on stderr but errors
-	verbose        bool   // -v: internal counters and detail in text reports
-	noColor        bool   // --no-color
-	configPath     string // --config
+	quiet          bool     // -q: nothing on stderr but errors
+	verbose        bool     // -v: internal counters and detail in text reports
+	noColor        bool     // --no-color
+	configPath     string   // --config
+	args           []string // the command line after "medscan", for the audit trail
 }
 
 // warn is where a command's warnings go: stderr, or nowhere under -q.
@@ -89,7 +90,7 @@ func newRoot(a *app) *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(
 		scanCommand(a), reportCommand(a), lintCommand(a), scansCommand(a), inventoryCommand(a),
-		diffCommand(a), rulesCommand(a), versionCommand(a), manCommand(a),
+		diffCommand(a), rulesCommand(a), auditCommand(a), versionCommand(a), manCommand(a),
 	)
 	root.InitDefaultCompletionCmd()
 	root.InitDefaultHelpCmd()

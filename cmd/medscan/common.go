@@ -506,6 +506,9 @@ func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *f
 	stderr := r.app.stderr
 	// The scan is stored: rendering it must not fail because Ctrl-C cancelled the scan.
 	ctx = context.WithoutCancel(ctx)
+	// The run is recorded before anything is rendered, so that a report that fails to
+	// write does not leave a stored scan that no record accounts for.
+	recorded := r.app.recordRun(ctx, st, id, r.pol.loaded)
 	rep, err := prepare(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions)
 	if err != nil {
 		return err
@@ -521,6 +524,9 @@ func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *f
 	}
 	if err := gateOutcome(failed, gateMsg, stderr); err != nil {
 		return err
+	}
+	if !recorded {
+		return codeError{exitError}
 	}
 	if !complete {
 		fmt.Fprintln(stderr, "medscan: "+incomplete)

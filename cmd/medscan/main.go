@@ -77,7 +77,7 @@ func signalName(s os.Signal) string {
 // run is main without the process: the command's whole behaviour, given its arguments,
 // standard streams and a context that signals cancel.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, args: args}
 	root := newRoot(a)
 	root.SetArgs(nmapArgs(args)) // nmap's -iL FILE, which no one-letter flag can spell
 	cmd, err := root.ExecuteContextC(ctx)
