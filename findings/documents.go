@@ -1,6 +1,10 @@
 package findings
 
-import "time"
+import (
+	"time"
+
+	"github.com/medscan/medscan/observe"
+)
 
 // The documents besides a scan's Report that medscan renders (package report writes each
 // in the formats that suit it).
@@ -121,4 +125,87 @@ type AuditCheck struct {
 	Head     string   `json:"head"`
 	Expected string   `json:"expected_head,omitempty"`
 	Problems []string `json:"problems"`
+}
+
+// CertInventory is every certificate the store holds, across scans: the document of
+// medscan certs. Endpoints are the server endpoints with the certificates they presented
+// over time, oldest first (key rotation). Anchors names the policy's trust anchors the
+// chains were judged against ("" when none were given).
+type CertInventory struct {
+	Certificates []CertEntry       `json:"certificates"`
+	Endpoints    []EndpointHistory `json:"endpoints"`
+	Anchors      []string          `json:"anchors"`
+	Generated    time.Time         `json:"generated"` // the time days_left counts from
+}
+
+// CertRecord is a stored certificate with every place it was seen, across scans
+// (store.CertHistory).
+type CertRecord struct {
+	SHA256 string `json:"sha256"`
+	observe.CertFacts
+	Places    []CertPlace `json:"places"`
+	FirstSeen time.Time   `json:"first_seen"`
+	LastSeen  time.Time   `json:"last_seen"`
+	ScanIDs   []int64     `json:"scan_ids"`
+	Labels    []string    `json:"labels"`
+}
+
+// CertPlace is one place a certificate was seen: a host:port (server), a client, or a
+// file, with its source (passive, active, file).
+type CertPlace struct {
+	Where     string    `json:"where"`
+	Host      string    `json:"host"`
+	Port      int       `json:"port"`
+	Role      string    `json:"role"`     // "server", "client", "" for a file
+	Position  int       `json:"position"` // in the chain presented or the file; -1 unknown
+	Source    string    `json:"source"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Scans     int       `json:"scans"`
+}
+
+// CertEntry is a certificate of the inventory: its record, the chain of issuers found
+// for it (subjects, nearest first) and how that chain ends, and the verdicts of its
+// latest scan.
+type CertEntry struct {
+	CertRecord
+	// Chain are the subjects of the issuers found in the store or the anchors, nearest
+	// first; ChainEnd says where it stops: "anchor" (a trust anchor of the policy),
+	// "self-signed" (the certificate, or the root it reaches, signs itself and is not an
+	// anchor), "issuer not in store" (no scan and no anchor holds the next issuer), or
+	// "unknown" (the certificate did not parse).
+	Chain []string `json:"chain"`
+	// Group is what the listing groups by: the issuer, or "self-signed" for the
+	// certificates that each sign themselves (a fleet of devices would otherwise be a
+	// group each).
+	Group    string        `json:"group"`
+	ChainEnd string        `json:"chain_end"`
+	Verdicts []CertVerdict `json:"verdicts"`
+	Days     int           `json:"days_left"` // until notAfter, from the time of the listing; negative when expired
+}
+
+// CertVerdict is one finding of the certificate's latest scan that names it.
+type CertVerdict struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	ScanID   int64    `json:"scan_id"`
+}
+
+// EndpointHistory is what one server endpoint presented over the stored scans: each
+// certificate (leaf) with its key, oldest first. KeyKept is true when a later
+// certificate kept an earlier one's key: renewed without rotating the key.
+type EndpointHistory struct {
+	Endpoint  string         `json:"endpoint"`
+	Presented []EndpointCert `json:"presented"`
+	KeyKept   bool           `json:"key_kept"`
+}
+
+// EndpointCert is one leaf certificate an endpoint presented, and when.
+type EndpointCert struct {
+	CertSHA256 string    `json:"cert_sha256"`
+	SPKISHA256 string    `json:"spki_sha256"`
+	Subject    string    `json:"subject"`
+	NotAfter   time.Time `json:"not_after"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
 }

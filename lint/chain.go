@@ -94,6 +94,19 @@ func (a *Anchors) Len() int {
 	return len(a.nodes)
 }
 
+// Facts are the anchors' parsed facts (subject, key), for listings that name the chain
+// a certificate's issuers end at (medscan certs).
+func (a *Anchors) Facts() []observe.CertFacts {
+	if a == nil {
+		return nil
+	}
+	out := make([]observe.CertFacts, 0, len(a.nodes))
+	for _, n := range a.nodes {
+		out = append(out, *n.facts)
+	}
+	return out
+}
+
 // is reports whether n is one of the anchors: the same certificate, or the same name
 // and key (a re-issued root).
 func (a *Anchors) is(n *node) *node {

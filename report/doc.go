@@ -13,6 +13,7 @@
 //   - Inventory (medscan inventory): table, json, csv.
 //   - ScanList (medscan scans): table, json.
 //   - Audit (medscan audit): table, json.
+//   - Certs (medscan certs): table, json, csv.
 //   - Comparison (medscan diff): table, json.
 //   - Catalog (medscan rules): table, json.
 //

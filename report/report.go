@@ -114,6 +114,8 @@ var (
 	ScanList = newRegistry[*findings.ScanList]("scan list")
 	// Audit writes the store's audit trail, and the verdict of its check: table, json.
 	Audit = newRegistry[*findings.AuditTrail]("audit trail")
+	// Certs writes the certificate inventory across scans: table, json, csv.
+	Certs = newRegistry[*findings.CertInventory]("certificate inventory")
 	// Comparison writes the change between two scans: table, json.
 	Comparison = newRegistry[*findings.Comparison]("comparison")
 	// Catalog writes the rule catalog: table, json.

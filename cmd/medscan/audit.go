@@ -45,7 +45,7 @@ longer reaches it.`,
 			if head != "" && !verify {
 				return usageError{"audit: --head is a check: give --verify with it"}
 			}
-			if head != "" && !sha256Hex.MatchString(head) {
+			if head != "" && !hexHash.MatchString(head) {
 				return usageError{fmt.Sprintf("audit: --head %q: want the 64 hexadecimal digits of a record's hash", head)}
 			}
 			st, err := db.read()
@@ -80,7 +80,7 @@ longer reaches it.`,
 	return c
 }
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+var hexHash = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 // recordRun appends this run to the store's audit trail. A run whose record cannot be
 // written says so on stderr and reports false: its scan is stored and rendered, but the

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/report"
+)
+
+func certsCommand(a *app) *cobra.Command {
+	var (
+		out      outputFlags
+		db       storeFlag
+		pol      policyFlags
+		expiring string
+		issuer   string
+		host     string
+		role     string
+	)
+	c := &cobra.Command{
+		Use:   "certs [--expiring 90d] [--issuer TEXT] [--host H[:PORT]] [--role R] [flags]",
+		Short: "list every certificate of every stored scan: where, issuer chain, validity, key, verdicts, rotation",
+		Long: `List every certificate the store holds, whatever saw it (a capture, the prober, a
+certificate file): where it was seen (host:port and role, or file) with the first and
+last time, its issuers up to the policy's trust anchors, its key and validity, and the
+findings of its latest scan. Certificates are grouped by issuing CA, so the site's
+hierarchy shows: the devices on the site PKI, on a vendor PKI, self-signed. An expiry
+calendar of the next twelve months follows, then every server endpoint that presented
+more than one certificate over the stored scans, oldest first, marking a renewal that
+kept the old key.
+
+Issuers are found by name among the stored certificates and the --policy's trust
+anchors; whether a chain is trusted is cert-untrusted's verdict, which checks signatures.`,
+		Args: argsNone,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(c.Flags(), "certs"); err != nil {
+				return err
+			}
+			within := -1
+			if expiring != "" {
+				d, err := parseDays(expiring)
+				if err != nil {
+					return usageError{fmt.Sprintf("certs: --expiring %q: %s", expiring, err)}
+				}
+				within = d
+			}
+			p, err := pol.policy()
+			if err != nil {
+				return err
+			}
+			st, err := db.read()
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			records, err := st.CertHistory(a.ctx)
+			if err != nil {
+				return err
+			}
+			verdicts, err := st.CertVerdicts(a.ctx, records)
+			if err != nil {
+				return err
+			}
+			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), time.Now())
+			inv.Certificates = slices.DeleteFunc(inv.Certificates, func(e findings.CertEntry) bool {
+				return within >= 0 && (e.NotAfter.IsZero() || e.Days > within) ||
+					issuer != "" && !strings.Contains(strings.ToLower(e.Issuer), strings.ToLower(issuer)) ||
+					host != "" && !seenAt(e.Places, host) ||
+					role != "" && !hasRole(e, role)
+			})
+			if host != "" {
+				inv.Endpoints = slices.DeleteFunc(inv.Endpoints, func(h findings.EndpointHistory) bool {
+					return !placeMatches(h.Endpoint, host)
+				})
+			}
+			return write(&out, report.Certs, inv)
+		},
+	}
+	fs := c.Flags()
+	out.register(a, fs, report.Certs)
+	db.register(fs)
+	pol.register(fs)
+	fs.Lookup("policy").Usage = "read the trust anchors from this policy `FILE`, so chains end at them"
+	fs.StringVar(&expiring, "expiring", "", "only certificates expiring within `DAYS` (90d, 12w, 90), the expired included")
+	fs.StringVar(&issuer, "issuer", "", "only certificates whose issuer contains `TEXT` (any case)")
+	fs.StringVar(&host, "host", "", "only certificates seen at this `HOST` or HOST:PORT")
+	fs.StringVar(&role, "role", "", "only certificates of this `ROLE`: server, client, ca, code-signing, file, or a lint role (tls-server, device-identity, ...)")
+	completeFlags(c, report.Certs)
+	return c
+}
+
+// parseDays reads a duration in days: "90", "90d", "12w".
+func parseDays(s string) (int, error) {
+	mult := 1
+	switch {
+	case strings.HasSuffix(s, "d"):
+		s = strings.TrimSuffix(s, "d")
+	case strings.HasSuffix(s, "w"):
+		s, mult = strings.TrimSuffix(s, "w"), 7
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 100*365 {
+		return 0, fmt.Errorf("want a number of days (90d) or weeks (12w)")
+	}
+	return n * mult, nil
+}
+
+// seenAt reports whether a certificate was seen at host (an address or host:port).
+func seenAt(places []findings.CertPlace, host string) bool {
+	for _, p := range places {
+		if placeMatches(p.Where, host) || p.Host == host {
+			return true
+		}
+		if a, err := netip.ParseAddr(host); err == nil && p.Host != "" {
+			if b, err := netip.ParseAddr(p.Host); err == nil && a.Unmap() == b.Unmap() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// placeMatches compares a place as Holder wrote it ("10.0.0.1:443", "[::1]:443",
+// "client 10.0.0.2") with what the user typed.
+func placeMatches(where, host string) bool {
+	where = strings.TrimPrefix(where, "client ")
+	if where == host {
+		return true
+	}
+	if ap, err := netip.ParseAddrPort(where); err == nil {
+		if a, err := netip.ParseAddr(host); err == nil {
+			return ap.Addr().Unmap() == a.Unmap()
+		}
+		if b, err := netip.ParseAddrPort(host); err == nil {
+			return ap.Addr().Unmap() == b.Addr().Unmap() && ap.Port() == b.Port()
+		}
+	}
+	return false
+}
+
+// hasRole matches the role a certificate was seen in, or the role lint gave it.
+func hasRole(e findings.CertEntry, role string) bool {
+	switch role {
+	case "ca":
+		return e.IsCA
+	case "code-signing":
+		return e.Role == "code-signing" || slices.Contains(e.ExtKeyUsage, "code-signing") || slices.Contains(e.ExtKeyUsage, "codeSigning")
+	case "file":
+		return slices.ContainsFunc(e.Places, func(p findings.CertPlace) bool { return p.Role == "" })
+	case "server", "client":
+		return slices.ContainsFunc(e.Places, func(p findings.CertPlace) bool { return p.Role == role })
+	}
+	return e.Role == role
+}

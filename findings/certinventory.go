@@ -1,0 +1,160 @@
+package findings
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/observe"
+)
+
+// SelfSignedGroup is the group of the certificates that are not CAs and sign
+// themselves: listed together, last.
+const SelfSignedGroup = "self-signed"
+
+// boolCompare orders false before true.
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// maxChain bounds the walk up a certificate's issuers: a loop of cross-signed names, or a
+// hostile store, ends it.
+const maxChain = 8
+
+// NewCertInventory builds the certificate inventory from the store's records (every
+// place each certificate was seen), the verdicts of each one's latest scan (findings
+// naming it, by SHA-256), and the policy's trust anchors' facts, as of now.
+//
+// Issuers are found by name among the stored certificates and the anchors (a subject
+// equal to the issuer, a CA preferred): the listing shows the hierarchy a site has, the
+// site PKI, a vendor's, self-signed devices; whether a chain is trusted is cert-untrusted's
+// judgement, which verifies signatures.
+func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, anchors []observe.CertFacts, now time.Time) *CertInventory {
+	inv := &CertInventory{Certificates: []CertEntry{}, Endpoints: []EndpointHistory{}, Anchors: []string{}, Generated: now.UTC()}
+	bySubject := map[string][]*CertRecord{}
+	for i := range records {
+		r := &records[i]
+		if r.Subject != "" {
+			bySubject[r.Subject] = append(bySubject[r.Subject], r)
+		}
+	}
+	anchorBy := map[string]observe.CertFacts{}
+	for _, a := range anchors {
+		anchorBy[a.Subject] = a
+		inv.Anchors = append(inv.Anchors, a.Subject)
+	}
+	isAnchor := func(f observe.CertFacts) bool {
+		a, ok := anchorBy[f.Subject]
+		return ok && a.SPKISHA256 == f.SPKISHA256
+	}
+	for _, r := range records {
+		e := CertEntry{CertRecord: r, Chain: []string{}, Verdicts: []CertVerdict{}}
+		if !r.NotAfter.IsZero() {
+			e.Days = int(math.Floor(r.NotAfter.Sub(now).Hours() / 24))
+		}
+		e.Chain, e.ChainEnd = chainOf(r.CertFacts, bySubject, anchorBy, isAnchor)
+		e.Group = r.Issuer
+		if r.SelfSigned && !r.IsCA {
+			e.Group = SelfSignedGroup
+		}
+		for _, f := range verdicts[r.SHA256] {
+			e.Verdicts = append(e.Verdicts, CertVerdict{Rule: f.Rule, Severity: f.Severity, ScanID: r.ScanIDs[len(r.ScanIDs)-1]})
+		}
+		slices.SortFunc(e.Verdicts, func(a, b CertVerdict) int {
+			return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Rule, b.Rule))
+		})
+		e.Verdicts = slices.CompactFunc(e.Verdicts, func(a, b CertVerdict) bool { return a.Rule == b.Rule && a.Severity == b.Severity })
+		inv.Certificates = append(inv.Certificates, e)
+	}
+	// Grouped by issuer, so the hierarchy reads top-down; then by expiry.
+	slices.SortFunc(inv.Certificates, func(a, b CertEntry) int {
+		return cmp.Or(boolCompare(a.Group == SelfSignedGroup, b.Group == SelfSignedGroup), cmp.Compare(a.Group, b.Group),
+			a.NotAfter.Compare(b.NotAfter), cmp.Compare(a.SHA256, b.SHA256))
+	})
+	inv.Endpoints = endpointHistories(records)
+	return inv
+}
+
+// chainOf walks f's issuers by name.
+func chainOf(f observe.CertFacts, bySubject map[string][]*CertRecord, anchorBy map[string]observe.CertFacts,
+	isAnchor func(observe.CertFacts) bool) ([]string, string) {
+	chain := []string{}
+	if f.Subject == "" && f.Issuer == "" {
+		return chain, "unknown"
+	}
+	if isAnchor(f) {
+		return chain, "anchor"
+	}
+	if f.SelfSigned {
+		return chain, "self-signed"
+	}
+	seen := map[string]bool{f.Subject: true}
+	cur := f
+	for range maxChain {
+		if a, ok := anchorBy[cur.Issuer]; ok {
+			return append(chain, a.Subject), "anchor"
+		}
+		var next *CertRecord
+		for _, c := range bySubject[cur.Issuer] {
+			if next == nil || c.IsCA && !next.IsCA {
+				next = c
+			}
+		}
+		if next == nil || seen[next.Subject] {
+			return chain, "issuer not in store"
+		}
+		chain = append(chain, next.Subject)
+		seen[next.Subject] = true
+		if isAnchor(next.CertFacts) {
+			return chain, "anchor"
+		}
+		if next.SelfSigned {
+			return chain, "self-signed"
+		}
+		cur = next.CertFacts
+	}
+	return chain, "issuer not in store"
+}
+
+// endpointHistories are the leaf certificates each server endpoint presented, oldest
+// first, with KeyKept set when one certificate followed another with the same key.
+func endpointHistories(records []CertRecord) []EndpointHistory {
+	by := map[string]*EndpointHistory{}
+	for _, r := range records {
+		for _, p := range r.Places {
+			if p.Role != "server" || p.Host == "" || p.Position != 0 {
+				continue
+			}
+			h := by[p.Where]
+			if h == nil {
+				h = &EndpointHistory{Endpoint: p.Where, Presented: []EndpointCert{}}
+				by[p.Where] = h
+			}
+			h.Presented = append(h.Presented, EndpointCert{CertSHA256: r.SHA256, SPKISHA256: r.SPKISHA256, Subject: r.Subject,
+				NotAfter: r.NotAfter, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen})
+		}
+	}
+	out := make([]EndpointHistory, 0, len(by))
+	for _, h := range by {
+		slices.SortFunc(h.Presented, func(a, b EndpointCert) int {
+			return cmp.Or(a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.CertSHA256, b.CertSHA256))
+		})
+		keys := map[string]bool{}
+		for _, p := range h.Presented {
+			if p.SPKISHA256 != "" && keys[p.SPKISHA256] {
+				h.KeyKept = true
+			}
+			keys[p.SPKISHA256] = true
+		}
+		out = append(out, *h)
+	}
+	slices.SortFunc(out, func(a, b EndpointHistory) int { return cmp.Compare(a.Endpoint, b.Endpoint) })
+	return out
+}
