@@ -62,6 +62,11 @@ type Set struct {
 	// SensorPaths are the tunnels traffic reached the sensor through, by Path.
 	SensorPaths map[string]*SensorPath
 
+	// KeyRenewals are the server keys this scan saw that an endpoint kept across more
+	// than one certificate, over the stored scans and this one (internal/scan fills it
+	// from the store before the rules run; key-not-rotated judges it).
+	KeyRenewals []*KeyRenewal
+
 	tls   Index[string, *TLSSession]
 	http  Index[string, *HTTPRequest]
 	creds Index[string, *Credential]

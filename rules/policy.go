@@ -34,6 +34,7 @@ type Thresholds struct {
 	ClientMaxDays    int      `yaml:"client_max_days"`    // a device identity valid longer is long-lived
 	ClientHighDays   int      `yaml:"client_high_days"`   // ... and high severity beyond this
 	ExpiringSoonDays int      `yaml:"expiring_soon_days"` // leaf expiring within this window
+	KeyMaxDays       int      `yaml:"key_max_days"`       // a server key kept across renewals longer is not rotated
 	MinDHBits        int      `yaml:"min_dh_bits"`        // finite-field DH groups below are weak
 	MinRSABits       int      `yaml:"min_rsa_bits"`       // RSA keys below are weak
 	CriticalRSABits  int      `yaml:"critical_rsa_bits"`  // RSA keys below are critical
@@ -98,6 +99,9 @@ func DefaultPolicy() *Policy {
 			ClientMaxDays:    3650,
 			ClientHighDays:   7300,
 			ExpiringSoonDays: 30,
+			// A server's key kept across renewals for more than two years: NIST SP 800-57
+			// Part 1 gives private authentication keys a cryptoperiod of one to two years.
+			KeyMaxDays: 730,
 			MinDHBits:        2048,
 			MinRSABits:       2048,
 			CriticalRSABits:  1024,
@@ -235,7 +239,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		{"leaf_max_days", t.LeafMaxDays}, {"leaf_high_days", t.LeafHighDays},
 		{"intermediate_max_days", t.IntermediateMaxDays}, {"root_max_days", t.RootMaxDays},
 		{"client_max_days", t.ClientMaxDays}, {"client_high_days", t.ClientHighDays},
-		{"expiring_soon_days", t.ExpiringSoonDays}, {"min_dh_bits", t.MinDHBits},
+		{"expiring_soon_days", t.ExpiringSoonDays}, {"key_max_days", t.KeyMaxDays}, {"min_dh_bits", t.MinDHBits},
 		{"min_rsa_bits", t.MinRSABits}, {"critical_rsa_bits", t.CriticalRSABits}, {"min_ec_bits", t.MinECBits},
 	} {
 		if c.v <= 0 {
@@ -448,6 +452,8 @@ thresholds:
 	line("A client certificate valid longer than this is long-lived at high severity (twenty years).",
 		"client_high_days", t.ClientHighDays)
 	line("A leaf expiring within this many days of being observed is expiring soon.", "expiring_soon_days", t.ExpiringSoonDays)
+	line("A server key kept across certificate renewals for longer than this many days is not rotated\n"+
+		"  # (key-not-rotated; NIST SP 800-57 Part 1: one to two years for authentication keys).", "key_max_days", t.KeyMaxDays)
 	line("A finite-field Diffie-Hellman group smaller than this many bits is weak (NIST SP 800-52r2).", "min_dh_bits", t.MinDHBits)
 	line("An RSA key smaller than this many bits is weak.", "min_rsa_bits", t.MinRSABits)
 	line("An RSA key smaller than this many bits is critically weak (factorable in practice).", "critical_rsa_bits", t.CriticalRSABits)

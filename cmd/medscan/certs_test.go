@@ -103,16 +103,17 @@ func TestCertsAcrossScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, -9, 0)
+	now := time.Now().UTC().Truncate(24 * time.Hour)
 	steps := []struct {
-		label string
-		key   crypto.Signer
-		at    time.Time
-		days  int
+		label      string
+		key        crypto.Signer
+		at         time.Time
+		days       int
+		notRotated bool // the scan raises key-not-rotated
 	}{
-		{"ehr-2026a", oldKey, start, 200},
-		{"ehr-2026b", oldKey, start.AddDate(0, 3, 0), 400}, // renewed, same key
-		{"ehr-2026c", newKey, start.AddDate(0, 6, 0), 120}, // renewed, new key: expires within 90 days of now
+		{"ehr-2024", oldKey, now.AddDate(0, 0, -900), 200, false},
+		{"ehr-2026a", oldKey, now.AddDate(0, 0, -60), 400, true}, // renewed on the same key, 840 days after the first
+		{"ehr-2026b", newKey, now.AddDate(0, 0, -10), 60, false}, // renewed on a new key: expires within 90 days of now
 	}
 	var shas []string
 	for i, s := range steps {
@@ -125,8 +126,17 @@ func TestCertsAcrossScans(t *testing.T) {
 		shas = append(shas, sha256Hex(leaf.DER))
 		path := filepath.Join(work, s.label+".pcapng")
 		writeTLSCapture(t, path, s.at, server, leaf)
-		if res := medscan(t, work, nil, "scan", "-q", "--db", db, "--pcap", path, "-o", filepath.Join(work, "r.json")); res.code != 0 && res.code != 3 {
+		out := filepath.Join(work, s.label+".json")
+		if res := medscan(t, work, nil, "scan", "-q", "--db", db, "--pcap", path, "-o", out); res.code != 0 {
 			t.Fatalf("scan %d: %d %s", i, res.code, res.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := parseReport(t, string(b))
+		if got := rep.hasFinding("key-not-rotated", "10.30.0.5", 443); got != s.notRotated {
+			t.Errorf("scan %d (%s): key-not-rotated %v, want %v; rules: %s", i, s.label, got, s.notRotated, rep.rules())
 		}
 	}
 	if res := medscan(t, work, nil, "scan", "-q", "--db", db, "--pcap", wardCapture(t), "-o", filepath.Join(work, "r.json")); res.code != 0 {

@@ -194,6 +194,7 @@ func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Po
 	inventory.Classify(set, inventory.Options{})
 	if keys {
 		checkKeys(ctx, st, set, blocklist)
+		checkRotation(ctx, st, set)
 	}
 	return rules.Evaluate(set, pol)
 }
