@@ -142,6 +142,7 @@ type CertInventory struct {
 // (store.CertHistory).
 type CertRecord struct {
 	SHA256 string `json:"sha256"`
+	DER    []byte `json:"-"`
 	observe.CertFacts
 	Places    []CertPlace `json:"places"`
 	FirstSeen time.Time   `json:"first_seen"`
@@ -181,7 +182,10 @@ type CertEntry struct {
 	Group    string        `json:"group"`
 	ChainEnd string        `json:"chain_end"`
 	Verdicts []CertVerdict `json:"verdicts"`
-	Days     int           `json:"days_left"` // until notAfter, from the time of the listing; negative when expired
+	Days     int           `json:"days_left"`
+	// Revocation is what the policy's CRLs say of it: "revoked on DATE (reason) by
+	// FILE", "not revoked (FILE of DATE)", or "" when no list of its issuer was given.
+	Revocation string `json:"revocation"` // until notAfter, from the time of the listing; negative when expired
 }
 
 // CertVerdict is one finding of the certificate's latest scan that names it.

@@ -67,6 +67,7 @@ func issuedBy(child, parent *node) bool {
 // as most relying parties ignore an anchor's dates.
 type Anchors struct {
 	nodes []*node
+	ders  [][]byte
 }
 
 // ParseAnchors reads trust anchors from DER certificates. A certificate that does not
@@ -79,6 +80,7 @@ func ParseAnchors(ders [][]byte) (*Anchors, error) {
 			return nil, fmt.Errorf("lint: trust anchor %d: no readable subject and key (%s)", i+1, n.facts.ParseError)
 		}
 		a.nodes = append(a.nodes, n)
+		a.ders = append(a.ders, der)
 	}
 	if len(a.nodes) == 0 {
 		return nil, errors.New("lint: no trust anchor")
@@ -105,6 +107,15 @@ func (a *Anchors) Facts() []observe.CertFacts {
 		out = append(out, *n.facts)
 	}
 	return out
+}
+
+// DERs are the anchors' certificates, for the checks that need one as issuer (a CRL's
+// signature).
+func (a *Anchors) DERs() [][]byte {
+	if a == nil {
+		return nil
+	}
+	return a.ders
 }
 
 // is reports whether n is one of the anchors: the same certificate, or the same name

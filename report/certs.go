@@ -67,10 +67,14 @@ func certPlaces(c findings.CertEntry) string {
 }
 
 func certChain(c findings.CertEntry) string {
-	if len(c.Chain) == 0 {
-		return c.ChainEnd
+	s := c.ChainEnd
+	if len(c.Chain) > 0 {
+		s = strings.Join(c.Chain, " < ") + " (" + c.ChainEnd + ")"
 	}
-	return strings.Join(c.Chain, " < ") + " (" + c.ChainEnd + ")"
+	if strings.HasPrefix(c.Revocation, "revoked") {
+		s = "REVOKED: " + c.Revocation + "; " + s
+	}
+	return s
 }
 
 func certsTable(w io.Writer, inv *findings.CertInventory, total int) error {
@@ -174,7 +178,7 @@ func rotationTable(w io.Writer, inv *findings.CertInventory, total int) error {
 // certRows is the inventory as CSV, one row per certificate.
 func certRows(inv *findings.CertInventory) [][]string {
 	rows := [][]string{{"sha256", "subject", "issuer", "serial", "role", "key", "spki_sha256", "not_before", "not_after",
-		"days_left", "self_signed", "is_ca", "chain", "chain_end", "seen_at", "first_seen", "last_seen", "scans", "findings", "worst"}}
+		"days_left", "self_signed", "is_ca", "chain", "chain_end", "revocation", "seen_at", "first_seen", "last_seen", "scans", "findings", "worst"}}
 	for _, c := range inv.Certificates {
 		worst := ""
 		if len(c.Verdicts) > 0 {
@@ -182,7 +186,7 @@ func certRows(inv *findings.CertInventory) [][]string {
 		}
 		rows = append(rows, []string{c.SHA256, c.Subject, c.Issuer, c.SerialHex, c.Role, certKey(c), c.SPKISHA256,
 			csvTime(c.NotBefore), csvTime(c.NotAfter), strconv.Itoa(c.Days), strconv.FormatBool(c.SelfSigned),
-			strconv.FormatBool(c.IsCA), strings.Join(c.Chain, " < "), c.ChainEnd, certPlaces(c), csvTime(c.FirstSeen),
+			strconv.FormatBool(c.IsCA), strings.Join(c.Chain, " < "), c.ChainEnd, c.Revocation, certPlaces(c), csvTime(c.FirstSeen),
 			csvTime(c.LastSeen), strconv.Itoa(len(c.ScanIDs)), strconv.Itoa(len(c.Verdicts)), worst})
 	}
 	return rows

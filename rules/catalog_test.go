@@ -16,9 +16,9 @@ func TestCatalog(t *testing.T) {
 	wantIDs := []string{
 		"api-unauthenticated",
 		"cert-expired", "cert-expiring-soon", "cert-incomplete-chain", "cert-lint", "cert-long-lived",
-		"cert-name-mismatch", "cert-not-yet-valid", "cert-self-signed", "cert-untrusted", "cert-weak-signature",
+		"cert-name-mismatch", "cert-not-yet-valid", "cert-revoked", "cert-self-signed", "cert-untrusted", "cert-weak-signature",
 		"cleartext-api", "cleartext-credentials", "cleartext-dicom", "cleartext-fhir", "cleartext-hl7", "cleartext-update",
-		"credential-shared", "key-factorable", "key-file-exposed", "key-not-rotated", "key-shared", "key-weak",
+		"credential-shared", "key-factorable", "key-file-exposed", "key-not-rotated", "key-shared", "key-weak", "revocation-stale",
 		"tls-legacy-version", "tls-no-client-auth", "tls-no-forward-secrecy", "tls-weak-cipher", "tls-weak-dh",
 	}
 	if len(cat) != len(wantIDs) {

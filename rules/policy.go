@@ -65,6 +65,10 @@ type Policy struct {
 	// "host:port" with an IP address or a TLS server name, normalised (names lowercased,
 	// addresses in canonical form, IPv6 in brackets); tls-no-client-auth judges them.
 	ClinicalServices []string `yaml:"clinical_services"`
+	// CRLs are the certificate revocation lists the policy names (revocation: {crls:
+	// [...]}), read from files, resolved against the policy file's folder: cert-revoked
+	// and revocation-stale judge them. medscan fetches no list.
+	CRLs []*lint.CRL `yaml:"-"`
 	// Suppressions are the accepted risks of the policy's suppressions: section, matched
 	// like those of .medscanignore.yaml (suppress.go).
 	Suppressions []Suppression `yaml:"-"`
@@ -159,6 +163,9 @@ type rawPolicy struct {
 	Anchors    string            `yaml:"trust_anchors"`
 	// ClinicalServices is validated entry by entry (clinicalService).
 	ClinicalServices []string `yaml:"clinical_services"`
+	Revocation struct {
+		CRLs []string `yaml:"crls"`
+	} `yaml:"revocation"`
 	// Suppressions stays a node so that ParseSuppressions can name lines.
 	Suppressions yaml.Node `yaml:"suppressions"`
 }
@@ -321,6 +328,20 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		}
 		p.TrustAnchorsFile, p.Anchors = file, a
 	}
+	for _, file := range raw.Revocation.CRLs {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(filepath.Dir(name), file)
+		}
+		data, err := readBounded(file, lint.MaxCRLBytes)
+		if err == nil {
+			var crl *lint.CRL
+			if crl, err = lint.ParseCRL(file, data); err == nil {
+				p.CRLs = append(p.CRLs, crl)
+				continue
+			}
+		}
+		return nil, fail(lineOf(&doc, "revocation", "crls"), "revocation.crls: %v", err)
+	}
 	return p, nil
 }
 
@@ -472,6 +493,13 @@ webpki: auto
 # (relative to this file). Chains are then validated against them (cert-untrusted,
 # cert-incomplete-chain); without it, medscan does not judge trust. For example:
 # trust_anchors: site-roots.pem
+
+# Certificate revocation lists the site's CAs publish, as files (DER or PEM, relative to
+# this file): a certificate they revoke that is still presented is cert-revoked
+# (critical), and a list past its nextUpdate is revocation-stale. medscan fetches no
+# list: copy the current ones here, for example from the CA's distribution point.
+# revocation:
+#   crls: [site-issuing-ca.crl]
 
 # Clinical interfaces the ports do not reveal: HL7, DICOM or FHIR carried inside TLS on a
 # general port such as 443, as host:port with the server's IP address or the TLS server

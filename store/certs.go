@@ -20,7 +20,7 @@ import (
 // strings are cleaned (findings.Tidy) as Load cleans a scan's.
 func (s *Store) CertHistory(ctx context.Context) ([]findings.CertRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT c.sha256, c.facts, sc.scan_id, s.kind, s.label, coalesce(s.finished, s.started), coalesce(sc.first_seen, s.started),
+		SELECT c.sha256, c.der, c.facts, sc.scan_id, s.kind, s.label, coalesce(s.finished, s.started), coalesce(sc.first_seen, s.started),
 			coalesce(g.host, ''), coalesce(g.port, 0), coalesce(g.role, ''), coalesce(g.position, -1), coalesce(g.source, ''),
 			coalesce(g.file, ''), g.time
 		FROM certificates c
@@ -39,16 +39,17 @@ func (s *Store) CertHistory(ctx context.Context) ([]findings.CertRecord, error) 
 	for rows.Next() {
 		var (
 			sha, facts, kind, label, host, role, source, file string
+			der                                               []byte
 			scanID                                            int64
 			port, position                                    int
 			scanTime, linked, seen                            sql.NullString
 		)
-		if err := rows.Scan(&sha, &facts, &scanID, &kind, &label, &scanTime, &linked, &host, &port, &role, &position,
+		if err := rows.Scan(&sha, &der, &facts, &scanID, &kind, &label, &scanTime, &linked, &host, &port, &role, &position,
 			&source, &file, &seen); err != nil {
 			return nil, s.wrap(err)
 		}
 		if len(out) == 0 || out[len(out)-1].SHA256 != sha {
-			rec := findings.CertRecord{SHA256: sha, Places: []findings.CertPlace{}}
+			rec := findings.CertRecord{SHA256: sha, DER: der, Places: []findings.CertPlace{}}
 			if facts != "" && facts != "{}" {
 				if err := json.Unmarshal([]byte(facts), &rec.CertFacts); err != nil {
 					return nil, s.wrap(fmt.Errorf("certificate %s: facts: %w", sha, err))

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/report"
 )
 
@@ -69,6 +70,9 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 				return err
 			}
 			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), time.Now())
+			for i := range inv.Certificates {
+				inv.Certificates[i].Revocation = revocationText(lint.RevocationOf(inv.Certificates[i].DER, p.CRLs))
+			}
 			inv.Certificates = slices.DeleteFunc(inv.Certificates, func(e findings.CertEntry) bool {
 				return within >= 0 && (e.NotAfter.IsZero() || e.Days > within) ||
 					issuer != "" && !strings.Contains(strings.ToLower(e.Issuer), strings.ToLower(issuer)) ||
@@ -87,13 +91,28 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 	out.register(a, fs, report.Certs)
 	db.register(fs)
 	pol.register(fs)
-	fs.Lookup("policy").Usage = "read the trust anchors from this policy `FILE`, so chains end at them"
+	fs.Lookup("policy").Usage = "read the trust anchors and CRLs from this policy `FILE`: chains end at the anchors, revocation comes from the lists"
 	fs.StringVar(&expiring, "expiring", "", "only certificates expiring within `DAYS` (90d, 12w, 90), the expired included")
 	fs.StringVar(&issuer, "issuer", "", "only certificates whose issuer contains `TEXT` (any case)")
 	fs.StringVar(&host, "host", "", "only certificates seen at this `HOST` or HOST:PORT")
 	fs.StringVar(&role, "role", "", "only certificates of this `ROLE`: server, client, ca, code-signing, file, or a lint role (tls-server, device-identity, ...)")
 	completeFlags(c, report.Certs)
 	return c
+}
+
+// revocationText says what the CRLs say of a certificate, for the listing.
+func revocationText(rv lint.Revocation) string {
+	switch rv.Status {
+	case "revoked":
+		why := ""
+		if rv.Entry.Reason != "" {
+			why = " (" + rv.Entry.Reason + ")"
+		}
+		return "revoked on " + rv.Entry.Date.Format("2006-01-02") + why + " by " + rv.CRL.File
+	case "good":
+		return "not revoked (" + rv.CRL.File + " of " + rv.CRL.ThisUpdate.Format("2006-01-02") + ")"
+	}
+	return ""
 }
 
 // parseDays reads a duration in days: "90", "90d", "12w".

@@ -1,0 +1,221 @@
+package realsoft
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/internal/testproc"
+)
+
+// siteCA is a CA made by openssl ca in dir: its configuration, key and certificate.
+type siteCA struct {
+	openssl, dir, conf, key, cert string
+}
+
+// newSiteCA makes a CA the way a hospital's PKI team would with openssl ca: a database,
+// a serial file, a CRL number.
+func newSiteCA(t *testing.T, openssl, dir string) *siteCA {
+	t.Helper()
+	for _, f := range []struct{ name, data string }{{"index.txt", ""}, {"serial", "1000\n"}, {"crlnumber", "01\n"}} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ca := &siteCA{openssl: openssl, dir: dir, conf: filepath.Join(dir, "ca.cnf"), key: filepath.Join(dir, "ca.key"),
+		cert: filepath.Join(dir, "ca.crt")}
+	conf := fmt.Sprintf(`[ ca ]
+default_ca = site
+[ site ]
+dir = %s
+database = $dir/index.txt
+serial = $dir/serial
+crlnumber = $dir/crlnumber
+new_certs_dir = $dir
+certificate = %s
+private_key = %s
+default_md = sha256
+default_days = 365
+default_crl_days = 7
+policy = any
+unique_subject = no
+copy_extensions = copy
+[ any ]
+commonName = supplied
+[ server ]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+`, dir, ca.cert, ca.key)
+	if err := os.WriteFile(ca.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, 60*time.Second, nil, openssl, "req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+		"-days", "3650", "-subj", "/CN=Ward Site CA/O=Example Hospital", "-keyout", ca.key, "-out", ca.cert)
+	return ca
+}
+
+// issue has the CA sign a server certificate for name, and returns its key and
+// certificate files.
+func (ca *siteCA) issue(t *testing.T, name string) (key, cert string) {
+	t.Helper()
+	key, cert, csr := filepath.Join(ca.dir, name+".key"), filepath.Join(ca.dir, name+".crt"), filepath.Join(ca.dir, name+".csr")
+	run(t, 60*time.Second, nil, ca.openssl, "req", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+		"-subj", "/CN="+name, "-addext", "subjectAltName=DNS:"+name, "-keyout", key, "-out", csr)
+	run(t, 60*time.Second, nil, ca.openssl, "ca", "-batch", "-config", ca.conf, "-extensions", "server", "-in", csr, "-out", cert)
+	return key, cert
+}
+
+// TestOpenSSLRevokedCertificate is issue 19's revocation test with real software: a site
+// CA made with openssl ca issues two server certificates and revokes one (keyCompromise);
+// openssl s_server presents each in turn to openssl s_client under tcpdump; a policy
+// naming the CRL that openssl ca generated makes medscan report cert-revoked on the
+// revoked server only, with the CRL verified by the CA's certificate, and a CRL whose
+// nextUpdate has passed raises revocation-stale, and nothing else does.
+func TestOpenSSLRevokedCertificate(t *testing.T) {
+	t.Parallel()
+	openssl := requireTool(t, "openssl", "openssl")
+	dir := t.TempDir()
+	ca := newSiteCA(t, openssl, dir)
+	revokedKey, revokedCert := ca.issue(t, "ehr-old.ward.example")
+	goodKey, goodCert := ca.issue(t, "ehr.ward.example")
+	run(t, 60*time.Second, nil, openssl, "ca", "-batch", "-config", ca.conf, "-revoke", revokedCert, "-crl_reason", "keyCompromise")
+	crl := filepath.Join(dir, "site.crl")
+	run(t, 60*time.Second, nil, openssl, "ca", "-batch", "-config", ca.conf, "-gencrl", "-out", crl)
+	// A list whose nextUpdate has passed: -crlsec makes it due one second after issue.
+	stale := filepath.Join(dir, "stale.crl")
+	run(t, 60*time.Second, nil, openssl, "ca", "-batch", "-config", ca.conf, "-gencrl",
+		"-crlsec", "1", "-out", stale)
+	time.Sleep(1500 * time.Millisecond)
+
+	// Each server in turn on one port, so that one capture holds both handshakes.
+	port := freePort(t)
+	capt := startCapture(t, port)
+	for _, srv := range []struct{ key, cert, name string }{{revokedKey, revokedCert, "ehr-old.ward.example"}, {goodKey, goodCert, "ehr.ward.example"}} {
+		s := testproc.StartHoldingStdin(t, openssl, "s_server", "-accept", fmt.Sprint(port), "-key", srv.key, "-cert", srv.cert,
+			"-cert_chain", ca.cert, "-tls1_2", "-naccept", "1")
+		s.WaitFor(t, "stdout", "ACCEPT", 15*time.Second)
+		run(t, 20*time.Second, strings.NewReader("Q\n"), openssl, "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port),
+			"-servername", srv.name, "-tls1_2", "-CAfile", ca.cert)
+		s.WaitExit(10 * time.Second)
+		s.Kill()
+	}
+	pcap := filepath.Join(dir, "revoked.pcap")
+	if err := os.WriteFile(pcap, capt.stop(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var lastDB, lastPolicy string
+	judge := func(policy string) findings.Report {
+		t.Helper()
+		p := filepath.Join(dir, "policy-"+fmt.Sprint(time.Now().UnixNano())+".yaml")
+		lastDB, lastPolicy = filepath.Join(t.TempDir(), "m.db"), p
+		if err := os.WriteFile(p, []byte(policy), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, medscanBin, "scan", "--pcap", pcap, "--policy", p, "-f", "json", "--db", lastDB)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+				t.Fatalf("medscan scan: %v\n%s", err, errb.String())
+			}
+		}
+		var rep findings.Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("%v\n%.2000s", err, out.Bytes())
+		}
+		return rep
+	}
+	count := func(rep findings.Report, rule string) (n int, subjects []string) {
+		for _, f := range rep.Findings {
+			if f.Rule == rule {
+				n++
+				subjects = append(subjects, fmt.Sprint(f.Evidence["subject"]))
+			}
+		}
+		return n, subjects
+	}
+
+	// The clean run: no CRL in the policy, nothing said of revocation.
+	clean := judge("version: 1\n")
+	for _, rule := range []string{"cert-revoked", "revocation-stale"} {
+		if n, _ := count(clean, rule); n != 0 {
+			t.Errorf("without a CRL in the policy: %d %s findings", n, rule)
+		}
+	}
+	// The current CRL: the revoked server alone, its list verified by the CA.
+	rep := judge("version: 1\nrevocation:\n  crls: [site.crl]\n")
+	n, subjects := count(rep, "cert-revoked")
+	if n != 1 || !strings.Contains(subjects[0], "ehr-old.ward.example") {
+		t.Fatalf("cert-revoked: %d %v, want the one revoked server; findings: %v", n, subjects, rules(rep))
+	}
+	for _, f := range rep.Findings {
+		if f.Rule != "cert-revoked" {
+			continue
+		}
+		if f.Severity != findings.Critical || f.Evidence["revocation_reason"] != "keyCompromise" ||
+			!strings.Contains(fmt.Sprint(f.Evidence["crl_signature"]), "verified with CN=Ward Site CA") {
+			t.Errorf("cert-revoked finding: %s %v", f.Severity, f.Evidence)
+		}
+	}
+	if n, _ := count(rep, "revocation-stale"); n != 0 {
+		t.Errorf("a CRL due in 7 days was judged stale")
+	}
+	// medscan certs says the same of each certificate.
+	out, err := exec.Command(medscanBin, "certs", "--db", lastDB, "--policy", lastPolicy, "-f", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inv findings.CertInventory
+	if err := json.Unmarshal(out, &inv); err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, c := range inv.Certificates {
+		status[c.Subject] = c.Revocation
+	}
+	if !strings.HasPrefix(status["CN=ehr-old.ward.example"], "revoked on ") || !strings.Contains(status["CN=ehr-old.ward.example"], "keyCompromise") ||
+		!strings.HasPrefix(status["CN=ehr.ward.example"], "not revoked (") {
+		t.Errorf("medscan certs revocation: %q", status)
+	}
+	// The stale CRL: revocation-stale, and the revoked server still named.
+	rep = judge("version: 1\nrevocation:\n  crls: [stale.crl]\n")
+	if n, _ := count(rep, "revocation-stale"); n != 1 {
+		t.Errorf("revocation-stale: %d findings, want 1; findings: %v", n, rules(rep))
+	}
+	if n, _ := count(rep, "cert-revoked"); n != 1 {
+		t.Errorf("cert-revoked with the stale CRL: %d findings, want 1", n)
+	}
+	// A CRL file that is not one: one line naming it.
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: 1\nrevocation:\n  crls: [ca.crt]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(medscanBin, "scan", "--pcap", pcap, "--policy", bad, "--db", filepath.Join(t.TempDir(), "m.db")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "revocation.crls") || !strings.Contains(string(out), "ca.crt") ||
+		strings.Count(strings.TrimSpace(string(out)), "\n") > 1 {
+		t.Errorf("a certificate given as a CRL: %v\n%s", err, out)
+	}
+}
+
+// rules lists a report's findings as rule@host:port, for failure messages.
+func rules(rep findings.Report) string {
+	var b strings.Builder
+	for _, f := range rep.Findings {
+		fmt.Fprintf(&b, "%s@%s:%d ", f.Rule, f.Host, f.Port)
+	}
+	return b.String()
+}

@@ -1,0 +1,154 @@
+package certrules
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
+	"github.com/medscan/medscan/rules"
+)
+
+func init() {
+	rules.Register(revoked{})
+	rules.Register(revocationStale{})
+}
+
+// revoked flags a certificate that a CRL named in the policy revokes, still presented
+// (or still in a certificate folder). Silent without CRLs in the policy.
+type revoked struct{}
+
+func (revoked) Meta() rules.Meta {
+	return rules.Meta{
+		ID:      "cert-revoked",
+		Covers:  certificateCoverage,
+		Title:   "Revoked certificate still in use",
+		Default: findings.Critical,
+		Rationale: "A certificate is revoked because its key was compromised, its device retired or its " +
+			"holder no longer entitled to it. Still presented, it means either that the key a CA declared " +
+			"unsafe is still in service, or that an attacker holding it impersonates the device or server; " +
+			"and every peer that accepts it checks no revocation at all. The lists are the ones the site names " +
+			"in its policy (revocation.crls); medscan fetches none.",
+		Remediation: "Replace the certificate and its key on the device or server now, find out why it was " +
+			"revoked (key compromise first), and make the peers check revocation (CRL or OCSP stapling) so a " +
+			"revoked certificate is refused.",
+		References: []string{
+			"RFC 5280, §3.3 and §5 (certificate revocation lists)",
+			"NIST SP 800-52 Rev. 2, §4.5.3 (revocation checking by TLS clients)",
+			"IEC 62443-4-2, CR 1.9 (strength of public key-based authentication: revocation status)",
+		},
+	}
+}
+
+// crlSigners names, for each CRL of the policy, the certificate that verified it (the
+// anchors and every certificate of the set are the candidates), "" when none did.
+func crlSigners(c *rules.Context) map[*lint.CRL]string {
+	cands := slices.Clone(c.Policy.Anchors.DERs())
+	for _, cert := range c.Set.Certificates {
+		if cert != nil && cert.Facts != nil && cert.Facts.IsCA {
+			cands = append(cands, cert.DER)
+		}
+	}
+	out := map[*lint.CRL]string{}
+	for _, crl := range c.Policy.CRLs {
+		out[crl] = crl.Signer(cands)
+	}
+	return out
+}
+
+// crlEvidence describes a CRL for evidence.
+func crlEvidence(crl *lint.CRL, signer string, ev map[string]any) {
+	ev["crl_file"] = crl.File
+	ev["crl_sha256"] = crl.SHA256
+	ev["crl_issuer"] = crl.Issuer
+	ev["crl_this_update"] = rules.TimeString(crl.ThisUpdate)
+	ev["crl_next_update"] = rules.TimeString(crl.NextUpdate)
+	if signer != "" {
+		ev["crl_signature"] = "verified with " + signer
+	} else {
+		ev["crl_signature"] = "not verified: the issuer's certificate was not among the anchors or the certificates seen"
+	}
+}
+
+func (revoked) Check(c *rules.Context) {
+	if len(c.Policy.CRLs) == 0 {
+		return
+	}
+	signers := crlSigners(c)
+	for _, p := range c.Presentations() {
+		rv := lint.RevocationOf(p.Cert.DER, c.Policy.CRLs)
+		if rv.Status != "revoked" {
+			continue
+		}
+		why := ""
+		if rv.Entry.Reason != "" {
+			why = " (" + rv.Entry.Reason + ")"
+		}
+		f := finding(p, p.LastSeen, fmt.Sprintf("%s presented %s certificate %s, revoked on %s%s by %s",
+			p.Describe(), p.ChainRole(), name(p), date(rv.Entry.Date), why, rv.CRL.File))
+		f.Evidence["revoked_at"] = rules.TimeString(rv.Entry.Date)
+		f.Evidence["revocation_reason"] = rv.Entry.Reason
+		crlEvidence(rv.CRL, signers[rv.CRL], f.Evidence)
+		c.Emit(f)
+	}
+}
+
+// revocationStale flags a CRL of the policy whose nextUpdate had passed when the scan
+// saw the certificates it covers: a peer that checks it fails open or closed, and a
+// certificate revoked since is not in it.
+type revocationStale struct{}
+
+func (revocationStale) Meta() rules.Meta {
+	return rules.Meta{
+		ID:      "revocation-stale",
+		Covers:  certificateCoverage,
+		Title:   "Revocation list past its next update",
+		Default: findings.Medium,
+		Rationale: "A CRL promises a newer one by its nextUpdate time. After it, the list proves nothing about " +
+			"certificates revoked since, and peers that check it either refuse every certificate it covers or, " +
+			"more often, skip the check: revocation silently stops working. A stale list usually means the CA's " +
+			"publication job or the distribution to the site has stopped.",
+		Remediation: "Publish a current CRL from the issuing CA (or fix the job that does), distribute it where " +
+			"the devices and middleware read it, and point the policy's revocation.crls at the current file.",
+		References: []string{
+			"RFC 5280, §5.1.2.5 (nextUpdate)",
+			"NIST SP 800-52 Rev. 2, §4.5.3 (revocation checking by TLS clients)",
+		},
+	}
+}
+
+func (revocationStale) Check(c *rules.Context) {
+	if len(c.Policy.CRLs) == 0 {
+		return
+	}
+	// Judged as of the latest observation of a certificate the list covers: a capture
+	// replayed later is judged as it was.
+	asOf := map[*lint.CRL]time.Time{}
+	for _, p := range c.Presentations() {
+		if rv := lint.RevocationOf(p.Cert.DER, c.Policy.CRLs); rv.CRL != nil && p.LastSeen.After(asOf[rv.CRL]) {
+			asOf[rv.CRL] = p.LastSeen
+		}
+	}
+	signers := crlSigners(c)
+	for _, crl := range c.Policy.CRLs {
+		at, ok := asOf[crl]
+		if !ok || crl.NextUpdate.IsZero() || !crl.NextUpdate.Before(at) {
+			continue
+		}
+		ev := map[string]any{"observed_at": rules.TimeString(at),
+			"days_past": int(at.Sub(crl.NextUpdate).Hours() / 24)}
+		crlEvidence(crl, signers[crl], ev)
+		c.Emit(findings.Finding{
+			File:    crl.File,
+			Subject: "crl:" + crl.SHA256,
+			Message: fmt.Sprintf("the CRL %s of %s was due for an update on %s, before the certificates it covers were seen (%s)",
+				crl.File, crl.Issuer, date(crl.NextUpdate), date(at)),
+			Evidence:  ev,
+			Time:      at,
+			FirstSeen: at,
+			LastSeen:  at,
+			Source:    "file",
+		})
+	}
+}
