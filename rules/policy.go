@@ -105,13 +105,13 @@ func DefaultPolicy() *Policy {
 			ExpiringSoonDays: 30,
 			// A server's key kept across renewals for more than two years: NIST SP 800-57
 			// Part 1 gives private authentication keys a cryptoperiod of one to two years.
-			KeyMaxDays: 730,
-			MinDHBits:        2048,
-			MinRSABits:       2048,
-			CriticalRSABits:  1024,
-			MinECBits:        256,
-			LegacyVersions:   []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"},
-			DevIDNoExpiry:    true,
+			KeyMaxDays:      730,
+			MinDHBits:       2048,
+			MinRSABits:      2048,
+			CriticalRSABits: 1024,
+			MinECBits:       256,
+			LegacyVersions:  []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"},
+			DevIDNoExpiry:   true,
 		},
 		WebPKI:   lint.WebPKIAuto,
 		Severity: map[string]findings.Severity{},
@@ -163,7 +163,7 @@ type rawPolicy struct {
 	Anchors    string            `yaml:"trust_anchors"`
 	// ClinicalServices is validated entry by entry (clinicalService).
 	ClinicalServices []string `yaml:"clinical_services"`
-	Revocation struct {
+	Revocation       struct {
 		CRLs []string `yaml:"crls"`
 	} `yaml:"revocation"`
 	// Suppressions stays a node so that ParseSuppressions can name lines.
