@@ -266,6 +266,10 @@ func (s *Set) addSession(t TLSSession) {
 		if len(o.Alerts) < maxSessionAlerts {
 			o.Alerts = append(o.Alerts, t.Alerts[:min(len(t.Alerts), maxSessionAlerts-len(o.Alerts))]...)
 		}
+		// The latest staple stands: a stale one is judged against the session that carried it.
+		if t.OCSPStaple != nil && !t.LastSeen.Before(o.LastSeen) {
+			o.OCSPStaple = t.OCSPStaple
+		}
 	})
 }
 

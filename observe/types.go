@@ -187,6 +187,31 @@ type TLSSession struct {
 	ECDHCurve uint16 `json:"ecdh_curve_id"` // named group from ServerKeyExchange (or TLS 1.3 key_share), 0 if none
 
 	Alerts []Alert `json:"alerts"`
+
+	// OCSPStaple is the OCSP response the server stapled (TLS 1.2 CertificateStatus),
+	// nil when it stapled none; of sessions of one shape, the latest's.
+	OCSPStaple *OCSPStaple `json:"ocsp_staple,omitempty"`
+}
+
+// OCSPStaple is what a stapled OCSP response says of the server's certificate (RFC
+// 6960), read by the capture engine (capture/tlswire); the response itself is not kept.
+type OCSPStaple struct {
+	// Status is "good", "revoked" or "unknown", or "" when the response could not be
+	// read (Error says why: a malformed response, or a responder error such as
+	// tryLater).
+	Status     string    `json:"status"`
+	Error      string    `json:"error,omitempty"`
+	Serial     string    `json:"serial"` // of the certificate it speaks of, hex
+	ProducedAt time.Time `json:"produced_at"`
+	ThisUpdate time.Time `json:"this_update"`
+	NextUpdate time.Time `json:"next_update"` // zero when the response has none
+	RevokedAt  time.Time `json:"revoked_at"`
+	Reason     string    `json:"reason,omitempty"`
+	// Verified is true when the response's signature verified with the issuer the
+	// server sent in its chain (or a responder certificate that issuer delegated to).
+	Verified bool `json:"verified"`
+	// ForLeaf is true when its serial is the leaf's the server presented.
+	ForLeaf bool `json:"for_leaf"`
 }
 
 // CertRef is the SHA-256 of a certificate's DER encoding.

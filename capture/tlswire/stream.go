@@ -41,6 +41,7 @@ type stream struct {
 	sess observe.TLSSession
 
 	serverChain, clientChain [][]byte
+	staple                   []byte // a stapled OCSP response, read at emit
 	clientSID, serverSID     []byte
 
 	offered13  bool // the client listed TLS 1.3 in supported_versions
@@ -168,6 +169,9 @@ func (s *stream) emit() {
 		t.Resumed = echoed || abbreviated
 	} else if t.Version == 0x0304 {
 		t.Resumed = s.pskOK
+	}
+	if s.staple != nil {
+		t.OCSPStaple = readStaple(s.staple, s.serverChain)
 	}
 	s.ctx.Sink.AddTLS(*t, s.serverChain, s.clientChain)
 }
@@ -382,6 +386,8 @@ func (s *stream) message(dir dissect.Direction, typ uint8, body []byte) {
 		s.serverKeyExchange(body)
 	case typ == hsCertificateRequest && fromServer:
 		s.certificateRequest(body)
+	case typ == hsCertificateStatus && fromServer:
+		s.certificateStatus(body)
 	case typ == hsServerHelloDone && fromServer:
 		s.sawSHD = true
 	}

@@ -219,3 +219,66 @@ func rules(rep findings.Report) string {
 	}
 	return b.String()
 }
+
+// TestOpenSSLStapledOCSP is issue 19's stapling test: openssl ocsp answers for two
+// servers of a site CA made with openssl ca, one revoked; openssl s_server staples each
+// answer (-status_file) to s_client -status under tcpdump. medscan reads the staples
+// passively, with no policy: cert-revoked on the revoked server alone, its response
+// verified with the CA the server sent.
+func TestOpenSSLStapledOCSP(t *testing.T) {
+	t.Parallel()
+	openssl := requireTool(t, "openssl", "openssl")
+	dir := t.TempDir()
+	ca := newSiteCA(t, openssl, dir)
+	revokedKey, revokedCert := ca.issue(t, "pacs-old.ward.example")
+	goodKey, goodCert := ca.issue(t, "pacs.ward.example")
+	run(t, 60*time.Second, nil, openssl, "ca", "-batch", "-config", ca.conf, "-revoke", revokedCert, "-crl_reason", "superseded")
+	port := freePort(t)
+	capt := startCapture(t, port)
+	for _, srv := range []struct{ key, cert, name string }{{revokedKey, revokedCert, "pacs-old.ward.example"}, {goodKey, goodCert, "pacs.ward.example"}} {
+		resp := filepath.Join(dir, srv.name+".ocsp")
+		run(t, 60*time.Second, nil, openssl, "ocsp", "-index", filepath.Join(dir, "index.txt"), "-rsigner", ca.cert, "-rkey", ca.key,
+			"-CA", ca.cert, "-issuer", ca.cert, "-cert", srv.cert, "-respout", resp, "-ndays", "1")
+		s := testproc.StartHoldingStdin(t, openssl, "s_server", "-accept", fmt.Sprint(port), "-key", srv.key, "-cert", srv.cert,
+			"-cert_chain", ca.cert, "-tls1_2", "-naccept", "1", "-status_file", resp)
+		s.WaitFor(t, "stdout", "ACCEPT", 15*time.Second)
+		out := run(t, 20*time.Second, strings.NewReader("Q\n"), openssl, "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port),
+			"-servername", srv.name, "-tls1_2", "-status", "-CAfile", ca.cert)
+		if !strings.Contains(out, "OCSP Response Status: successful") {
+			t.Fatalf("s_client saw no stapled response:\n%s", out)
+		}
+		s.WaitExit(10 * time.Second)
+		s.Kill()
+	}
+	pcap := filepath.Join(dir, "stapled.pcap")
+	if err := os.WriteFile(pcap, capt.stop(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := scan(t, pcap)
+	var revokedSeen int
+	for _, f := range rep.Findings {
+		if f.Rule != "cert-revoked" {
+			continue
+		}
+		revokedSeen++
+		if !strings.Contains(fmt.Sprint(f.Evidence["subject"]), "pacs-old.ward.example") || f.Evidence["revocation_reason"] != "superseded" ||
+			f.Evidence["ocsp_signature"] != "verified with the issuer the server sent" {
+			t.Errorf("cert-revoked: %v", f.Evidence)
+		}
+	}
+	if revokedSeen != 1 {
+		t.Errorf("cert-revoked findings: %d, want 1 (the revoked server's); findings: %s", revokedSeen, rules(rep.Report))
+	}
+	var staples int
+	for _, s := range rep.TLSSessions {
+		if st := s.OCSPStaple; st != nil {
+			staples++
+			if !st.Verified || !st.ForLeaf || (st.Status != "good" && st.Status != "revoked") {
+				t.Errorf("staple read as %+v", st)
+			}
+		}
+	}
+	if staples != 2 {
+		t.Errorf("%d sessions with a staple, want 2", staples)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/lint"
+	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/rules"
 )
 
@@ -29,7 +30,8 @@ func (revoked) Meta() rules.Meta {
 			"holder no longer entitled to it. Still presented, it means either that the key a CA declared " +
 			"unsafe is still in service, or that an attacker holding it impersonates the device or server; " +
 			"and every peer that accepts it checks no revocation at all. The lists are the ones the site names " +
-			"in its policy (revocation.crls); medscan fetches none.",
+			"in its policy (revocation.crls), and the OCSP responses servers staple in their handshakes; " +
+			"medscan fetches none.",
 		Remediation: "Replace the certificate and its key on the device or server now, find out why it was " +
 			"revoked (key compromise first), and make the peers check revocation (CRL or OCSP stapling) so a " +
 			"revoked certificate is refused.",
@@ -71,7 +73,64 @@ func crlEvidence(crl *lint.CRL, signer string, ev map[string]any) {
 	}
 }
 
+// stapleKey is a server leaf as the sessions that stapled a response for it name it.
+type stapleKey struct {
+	ep   observe.Endpoint
+	leaf observe.CertRef
+}
+
+// staples are the latest OCSP response each server stapled for its leaf, with the time
+// of the session that carried it.
+func staples(set *observe.Set) map[stapleKey]*observe.TLSSession {
+	out := map[stapleKey]*observe.TLSSession{}
+	for _, s := range set.TLSSessions {
+		if s.OCSPStaple == nil || len(s.ServerChain) == 0 {
+			continue
+		}
+		k := stapleKey{s.Flow.Server, s.ServerChain[0]}
+		if o := out[k]; o == nil || s.LastSeen.After(o.LastSeen) {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// stapleEvidence describes a stapled response for evidence.
+func stapleEvidence(st *observe.OCSPStaple, ev map[string]any) {
+	ev["ocsp_status"] = st.Status
+	ev["ocsp_produced_at"] = rules.TimeString(st.ProducedAt)
+	ev["ocsp_this_update"] = rules.TimeString(st.ThisUpdate)
+	ev["ocsp_next_update"] = rules.TimeString(st.NextUpdate)
+	ev["ocsp_serial"] = st.Serial
+	if st.Verified {
+		ev["ocsp_signature"] = "verified with the issuer the server sent"
+	} else {
+		ev["ocsp_signature"] = "not verified: the server sent no issuer that signed it"
+	}
+}
+
 func (revoked) Check(c *rules.Context) {
+	stapled := staples(c.Set)
+	for _, p := range c.Presentations() {
+		if p.Role != "server" || p.Position != 0 {
+			continue
+		}
+		s := stapled[stapleKey{p.Endpoint, p.Cert.SHA256}]
+		if s == nil || s.OCSPStaple.Status != "revoked" || !s.OCSPStaple.ForLeaf {
+			continue
+		}
+		st := s.OCSPStaple
+		why := ""
+		if st.Reason != "" {
+			why = " (" + st.Reason + ")"
+		}
+		f := finding(p, s.LastSeen, fmt.Sprintf("%s presented leaf certificate %s and stapled its own OCSP response saying it was revoked on %s%s",
+			p.Describe(), name(p), date(st.RevokedAt), why))
+		f.Evidence["revoked_at"] = rules.TimeString(st.RevokedAt)
+		f.Evidence["revocation_reason"] = st.Reason
+		stapleEvidence(st, f.Evidence)
+		c.Emit(f)
+	}
 	if len(c.Policy.CRLs) == 0 {
 		return
 	}
@@ -105,20 +164,40 @@ func (revocationStale) Meta() rules.Meta {
 		Covers:  certificateCoverage,
 		Title:   "Revocation list past its next update",
 		Default: findings.Medium,
-		Rationale: "A CRL promises a newer one by its nextUpdate time. After it, the list proves nothing about " +
+		Rationale: "A CRL, or an OCSP response a server staples, promises a newer one by its nextUpdate time. After it, the list proves nothing about " +
 			"certificates revoked since, and peers that check it either refuse every certificate it covers or, " +
 			"more often, skip the check: revocation silently stops working. A stale list usually means the CA's " +
 			"publication job or the distribution to the site has stopped.",
 		Remediation: "Publish a current CRL from the issuing CA (or fix the job that does), distribute it where " +
-			"the devices and middleware read it, and point the policy's revocation.crls at the current file.",
+			"the devices and middleware read it, and point the policy's revocation.crls at the current file; for " +
+			"a stale stapled response, make the server refresh its staple before nextUpdate (check that it can " +
+			"reach its OCSP responder).",
 		References: []string{
 			"RFC 5280, §5.1.2.5 (nextUpdate)",
+			"RFC 6960, §2.4 (OCSP response validity: thisUpdate and nextUpdate)",
+			"RFC 6066, §8 (certificate status request: stapling)",
 			"NIST SP 800-52 Rev. 2, §4.5.3 (revocation checking by TLS clients)",
 		},
 	}
 }
 
 func (revocationStale) Check(c *rules.Context) {
+	stapled := staples(c.Set)
+	for _, p := range c.Presentations() {
+		if p.Role != "server" || p.Position != 0 {
+			continue
+		}
+		s := stapled[stapleKey{p.Endpoint, p.Cert.SHA256}]
+		if s == nil || s.OCSPStaple.NextUpdate.IsZero() || !s.OCSPStaple.NextUpdate.Before(s.LastSeen) {
+			continue
+		}
+		st := s.OCSPStaple
+		f := finding(p, s.LastSeen, fmt.Sprintf("%s stapled an OCSP response for %s that was due for an update on %s, before the handshake that carried it (%s)",
+			p.Describe(), name(p), st.NextUpdate.UTC().Format(time.RFC3339), s.LastSeen.UTC().Format(time.RFC3339)))
+		f.Subject = "ocsp:" + p.Cert.SHA256.String()
+		stapleEvidence(st, f.Evidence)
+		c.Emit(f)
+	}
 	if len(c.Policy.CRLs) == 0 {
 		return
 	}

@@ -110,3 +110,49 @@ func TestParseCRLErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRevokedByStaple(t *testing.T) {
+	at := day(2026, 6, 1)
+	ca := linttest.New(t, linttest.Spec{CN: "Site CA", IsCA: true, NotBefore: day(2024, 1, 1), NotAfter: day(2034, 1, 1)})
+	leaf := linttest.New(t, linttest.Spec{CN: "ehr", Issuer: ca, NotBefore: day(2026, 1, 1), NotAfter: day(2027, 1, 1)})
+	stapled := func(st observe.OCSPStaple) func() *observe.Set {
+		return func() *observe.Set {
+			set := served("10.20.0.20:443", at, leaf.DER, ca.DER)
+			set.TLSSessions[0].OCSPStaple = &st
+			return set
+		}
+	}
+	revokedStaple := observe.OCSPStaple{Status: "revoked", ForLeaf: true, Verified: true, RevokedAt: at.AddDate(0, 0, -3),
+		Reason: "keyCompromise", ThisUpdate: at.Add(-time.Hour), NextUpdate: at.AddDate(0, 0, 1)}
+	notLeaf := revokedStaple
+	notLeaf.ForLeaf = false
+	good := observe.OCSPStaple{Status: "good", ForLeaf: true, Verified: true, ThisUpdate: at.Add(-time.Hour), NextUpdate: at.AddDate(0, 0, 1)}
+	stale := good
+	stale.NextUpdate = at.AddDate(0, 0, -2)
+	tests := []struct {
+		name string
+		rule rules.Rule
+		set  func() *observe.Set
+		want []string
+	}{
+		{"a revoked staple for the leaf", revoked{}, stapled(revokedStaple), []string{"critical 10.20.0.20:443"}},
+		{"a revoked staple for another serial", revoked{}, stapled(notLeaf), nil},
+		{"a good staple", revoked{}, stapled(good), nil},
+		{"a current staple is not stale", revocationStale{}, stapled(good), nil},
+		{"a staple past its nextUpdate", revocationStale{}, stapled(stale), []string{"medium 10.20.0.20:443"}},
+		{"no staple", revocationStale{}, func() *observe.Set { return served("10.20.0.20:443", at, leaf.DER, ca.DER) }, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := rulestest.Run(t, tc.rule, tc.set(), nil)
+			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for _, f := range fs {
+				if f.Evidence["ocsp_signature"] != "verified with the issuer the server sent" {
+					t.Errorf("evidence %v", f.Evidence)
+				}
+			}
+		})
+	}
+}
