@@ -246,10 +246,16 @@ var (
 // one server for them all (started on first use by For), stops it, and exits.
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the shared server For started, if any: for a TestMain that does
+// more than Main.
+func StopShared() {
 	if shared != nil {
 		shared.Stop()
 	}
-	os.Exit(code)
 }
 
 // For is the test binary's shared server (started by the first test that asks, and
