@@ -278,7 +278,6 @@ func Database(tb testing.TB) string {
 	return For(tb).Database(tb)
 }
 
-
 // AdminDSN is the URL of the server's administrative database, for handing the server
 // to a child process through EnvDSN.
 func (s *Server) AdminDSN() string { return s.admin }
