@@ -31,14 +31,36 @@ func fileOnly(t testing.TB) {
 	}
 }
 
-// tempStoreName is where openTemp's store lives: a file in a temporary directory, or
-// a fresh PostgreSQL database.
+// tempStoreName is where a new store can be made: a file in a temporary directory, or
+// a fresh, empty PostgreSQL database.
 func tempStoreName(t testing.TB) string {
 	t.Helper()
 	if onPostgres() {
 		return pgtest.Database(t)
 	}
 	return filepath.Join(t.TempDir(), "medscan.db")
+}
+
+// migratedStoreName is tempStoreName for openTemp: on PostgreSQL a copy of a database
+// migrated once for the whole run, because migrating costs a second a test there; the
+// migration itself is tested by the tests that open tempStoreName.
+func migratedStoreName(t testing.TB) string {
+	t.Helper()
+	if !onPostgres() {
+		return tempStoreName(t)
+	}
+	srv := pgtest.For(t)
+	err := srv.Template("medscan_migrated", func(dsn string) error {
+		s, err := Open(dsn)
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv.DatabaseFrom(t, "medscan_migrated")
 }
 
 func TestMain(m *testing.M) {

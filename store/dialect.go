@@ -425,3 +425,14 @@ func (d dialect) scanTablesQuery() string {
 	return `SELECT m.name, f."from" FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f
 		WHERE m.type = 'table' AND f."table" = 'scans' ORDER BY m.name, f."from"`
 }
+
+// readTx is the options of a read that spans several statements (Load, inspect): on
+// PostgreSQL REPEATABLE READ, so that all of them see one snapshot and a checkpoint
+// committed in between is seen whole or not at all (its default, READ COMMITTED, takes
+// a snapshot per statement); SQLite's read transaction is one snapshot already.
+func (s *Store) readTx() *sql.TxOptions {
+	if s.dialect == dialectPostgres {
+		return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	return &sql.TxOptions{ReadOnly: true}
+}

@@ -344,7 +344,7 @@ func (s *Store) init(ctx context.Context) error {
 // a store another process is creating right now is not mistaken for someone else's
 // database (tables present, version not yet set).
 func (s *Store) inspect(ctx context.Context) (version, tables int, err error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.BeginTx(ctx, s.readTx())
 	if err != nil {
 		return 0, 0, s.openError(err)
 	}

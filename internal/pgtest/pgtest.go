@@ -106,6 +106,9 @@ type Server struct {
 	dir   string // the cluster's directory, "" for an outside server
 	proc  *exec.Cmd
 	n     atomic.Int64
+
+	mu        sync.Mutex
+	templates []string // databases Template made, dropped by Stop
 }
 
 // Start returns the server of EnvDSN, or starts a cluster in a new temporary
@@ -191,8 +194,15 @@ func (s *Server) exec(ctx context.Context, sql string) error {
 
 // Stop stops a cluster Start started (by its process group: runuser and postgres),
 // waiting for it at most half a minute, and removes its directory; an outside server
-// is left running.
+// is left running, without the templates this Server made.
 func (s *Server) Stop() {
+	if s.proc == nil { // an outside server: leave nothing of ours on it
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, t := range s.templates {
+			s.exec(ctx, "DROP DATABASE IF EXISTS "+t+" WITH (FORCE)")
+		}
+	}
 	if s.proc != nil && s.proc.Process != nil {
 		pid := s.proc.Process.Pid
 		// SIGQUIT: the immediate shutdown; the cluster is thrown away.
@@ -215,10 +225,43 @@ func (s *Server) Stop() {
 // when tb ends.
 func (s *Server) Database(tb testing.TB) string {
 	tb.Helper()
-	name := fmt.Sprintf("medscan_t%d_%d", os.Getpid(), s.n.Add(1))
+	return s.DatabaseFrom(tb, "template0")
+}
+
+// Template creates database name once per Server, filled by prepare (given its URL),
+// for DatabaseFrom to copy: a schema many tests start from is built once rather than
+// once per test. prepare must close every connection it opened (PostgreSQL copies
+// only a database no one is connected to). The template is dropped by Stop.
+func (s *Server) Template(name string, prepare func(dsn string) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name = fmt.Sprintf("%s_%d", name, os.Getpid()) // as DatabaseFrom names it
+	if slices.Contains(s.templates, name) {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
+		return fmt.Errorf("pgtest: creating template %s: %w", name, err)
+	}
+	if err := prepare(s.dsnOf(name)); err != nil {
+		return fmt.Errorf("pgtest: preparing template %s: %w", name, err)
+	}
+	s.templates = append(s.templates, name)
+	return nil
+}
+
+// DatabaseFrom is Database for a copy of template (one made by Template, by the name
+// given to it, or template0).
+func (s *Server) DatabaseFrom(tb testing.TB, template string) string {
+	tb.Helper()
+	if template != "template0" {
+		template = fmt.Sprintf("%s_%d", template, os.Getpid())
+	}
+	name := fmt.Sprintf("medscan_t%d_%d", os.Getpid(), s.n.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template+" ENCODING 'UTF8'"); err != nil {
 		tb.Fatalf("pgtest: creating database %s: %v", name, err)
 	}
 	tb.Cleanup(func() {
@@ -228,9 +271,14 @@ func (s *Server) Database(tb testing.TB) string {
 			tb.Errorf("pgtest: dropping database %s: %v", name, err)
 		}
 	})
+	return s.dsnOf(name)
+}
+
+// dsnOf is the URL of database name on the server.
+func (s *Server) dsnOf(name string) string {
 	u, err := url.Parse(s.admin)
 	if err != nil {
-		tb.Fatalf("pgtest: %v", err)
+		panic(err) // admin was parsed when the server was reached
 	}
 	u.Path = "/" + name
 	return u.String()
