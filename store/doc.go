@@ -106,7 +106,9 @@
 // transaction runs again from scratch, after a random pause that doubles, at most
 // maxTxAttempts times (Retries counts them). The upserts are ON CONFLICT on the
 // fingerprint, the SHA-256 and the address, so nothing is duplicated; scan ids come
-// from an identity column, which a transaction run again leaves a gap in.
+// from an identity column, which a transaction run again leaves a gap in. A Load reads
+// in one REPEATABLE READ transaction, one snapshot for all its statements, so that a
+// checkpoint committed meanwhile is seen whole or not at all, as in SQLite.
 //
 // # History
 //
