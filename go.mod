@@ -12,6 +12,7 @@ replace github.com/google/pprof => github.com/google/pprof v0.0.0-20250630185457
 // Direct dependencies, and why each is here:
 require (
 	github.com/google/gopacket v1.1.19 // design card: pcapgo for test-side capture decoding, layers for the fixture writer
+	github.com/jackc/pgx/v5 v5.13.0 // issue 16: PostgreSQL as a central store, through its database/sql driver (stdlib); the newest the proxy serves
 	github.com/olekukonko/tablewriter v1.1.5 // design card: the terminal report
 	github.com/owenrumney/go-sarif/v2 v2.3.3 // SARIF 2.1.0 documents without hand-written structs
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // FFT multiplication for batch GCD (already in the graph through modernc)
@@ -36,6 +37,9 @@ require (
 	github.com/fatih/color v1.18.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/mattn/go-runewidth v0.0.19 // indirect
@@ -47,6 +51,7 @@ require (
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
 	github.com/weppos/publicsuffix-go v0.50.4-0.20260821095816-b0fdb5c2d345 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

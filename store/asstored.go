@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -31,25 +32,26 @@ func (s *Store) SaveAsStored(ctx context.Context, r *findings.Report) (int64, er
 
 // save is Save, and SaveAsStored when asStored is set.
 func (s *Store) save(ctx context.Context, r *findings.Report, asStored bool) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
-	defer tx.Rollback()
-	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
-	id, err := w.save(r)
-	if err != nil {
-		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
-	}
+	var id int64
 	stored := func(*findings.Report) {}
-	if asStored {
-		// Decoded before the commit, so that a document this medscan cannot read back
-		// is never stored.
-		if stored, err = w.asStored(r); err != nil {
-			return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
+	// inTx may run the function again (PostgreSQL, after a collision): each run starts
+	// a new writer, and r is changed only once the transaction has committed.
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
+		var err error
+		if id, err = w.save(r); err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		if asStored {
+			// Decoded before the commit, so that a document this medscan cannot read
+			// back is never stored.
+			if stored, err = w.asStored(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
 	}
 	stored(r)

@@ -18,11 +18,15 @@ const sqliteHeader = "SQLite format 3\x00"
 // baseline that is a JSON report, not a store.
 var ErrBaselineScanNotStore = errors.New("store: a baseline scan reference applies to a store only")
 
-// LoadBaseline reads a CI baseline: a store (recognised by SQLite's header), opened
+// LoadBaseline reads a CI baseline: a store (an SQLite file, recognised by its header,
+// or a PostgreSQL URL), opened
 // read-only, of which it takes scan ref (latest network scan when ref is ""), or a
 // medscan JSON report. Either way the document is normalized (findings.Report.Normalize:
 // derived, tidy, sorted): a baseline is a file from elsewhere.
 func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, error) {
+	if IsPostgresDSN(path) {
+		return loadBaselineStore(ctx, path, ref)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", path, errors.Unwrap(err))
@@ -31,20 +35,7 @@ func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, erro
 	head := make([]byte, len(sqliteHeader))
 	n, _ := io.ReadFull(f, head)
 	if string(head[:n]) == sqliteHeader {
-		st, err := OpenReadOnly(path)
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		defer st.Close()
-		id, err := st.ResolveScan(ctx, ref, "")
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		rep, err := st.LoadFindings(ctx, id) // a baseline is compared with, never rendered
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		return rep, nil
+		return loadBaselineStore(ctx, path, ref)
 	}
 	if ref != "" {
 		return nil, fmt.Errorf("baseline %s is not a store: %w", path, ErrBaselineScanNotStore)
@@ -53,6 +44,24 @@ func LoadBaseline(ctx context.Context, path, ref string) (*findings.Report, erro
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
 	return decodeBaseline(f, path)
+}
+
+// loadBaselineStore reads scan ref of a store (a file or a PostgreSQL URL) as a baseline.
+func loadBaselineStore(ctx context.Context, path, ref string) (*findings.Report, error) {
+	st, err := OpenReadOnly(path)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	defer st.Close()
+	id, err := st.ResolveScan(ctx, ref, "")
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	rep, err := st.LoadFindings(ctx, id) // a baseline is compared with, never rendered
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	return rep, nil
 }
 
 // decodeBaseline reads a medscan JSON report given as a baseline from r; path names it

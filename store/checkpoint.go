@@ -19,20 +19,18 @@ import (
 // why in info.Problems ("still running").
 func (s *Store) BeginScan(ctx context.Context, info findings.ScanInfo) (int64, error) {
 	info.Complete = false
-	tx, err := s.db.BeginTx(ctx, nil)
+	var id int64
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
+		defer w.close()
+		err := w.scanRow(info)
+		id = w.scan
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: %s: beginning scan: %w", s.path, err)
 	}
-	defer tx.Rollback()
-	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
-	defer w.close()
-	if err := w.scanRow(info); err != nil {
-		return 0, fmt.Errorf("store: %s: beginning scan: %w", s.path, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: %s: beginning scan: %w", s.path, err)
-	}
-	return w.scan, nil
+	return id, nil
 }
 
 // Checkpoint replaces, in one transaction, everything stored for scan id (begun with
@@ -42,26 +40,25 @@ func (s *Store) BeginScan(ctx context.Context, info findings.ScanInfo) (int64, e
 // any longer is removed, so that the store never keeps a finding nothing reported.
 // Readers (other Stores, other processes) see either the previous checkpoint or this one.
 func (s *Store) Checkpoint(ctx context.Context, id int64, r *findings.Report) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var missing error // the scan does not exist: said as it is, not as a failed checkpoint
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if missing = s.scanExists(ctx, tx, id); missing != nil {
+			return missing
+		}
+		old, err := clearScan(ctx, tx, id, s.dialect)
+		if err != nil {
+			return err
+		}
+		w := &scanWriter{ctx: ctx, tx: tx, scan: id}
+		if _, err := w.save(r); err != nil {
+			return err
+		}
+		return dropOrphanFindings(ctx, tx, old)
+	})
+	if missing != nil {
+		return missing
+	}
 	if err != nil {
-		return fmt.Errorf("store: %s: checkpointing scan %d: %w", s.path, id, err)
-	}
-	defer tx.Rollback()
-	if err := s.scanExists(ctx, tx, id); err != nil {
-		return err
-	}
-	old, err := clearScan(ctx, tx, id)
-	if err != nil {
-		return fmt.Errorf("store: %s: checkpointing scan %d: %w", s.path, id, err)
-	}
-	w := &scanWriter{ctx: ctx, tx: tx, scan: id}
-	if _, err := w.save(r); err != nil {
-		return fmt.Errorf("store: %s: checkpointing scan %d: %w", s.path, id, err)
-	}
-	if err := dropOrphanFindings(ctx, tx, old); err != nil {
-		return fmt.Errorf("store: %s: checkpointing scan %d: %w", s.path, id, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: %s: checkpointing scan %d: %w", s.path, id, err)
 	}
 	return nil
@@ -73,9 +70,8 @@ type scanTable struct{ name, column string }
 // scanTables lists, from the schema itself, every table with a foreign key to scans:
 // a table a later migration adds is cleared by Checkpoint without anyone having
 // to remember to list it here.
-func scanTables(ctx context.Context, q queryer) ([]scanTable, error) {
-	rows, err := q.QueryContext(ctx, `SELECT m.name, f."from" FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f
-		WHERE m.type = 'table' AND f."table" = 'scans' ORDER BY m.name, f."from"`)
+func scanTables(ctx context.Context, q queryer, d dialect) ([]scanTable, error) {
+	rows, err := q.QueryContext(ctx, d.scanTablesQuery())
 	if err != nil {
 		return nil, fmt.Errorf("listing the scan tables: %w", err)
 	}
@@ -108,7 +104,7 @@ func quoteIdent(s string) string {
 
 // clearScan deletes every row of scan id in the scan tables, keeping the scan row, and
 // returns the fingerprints of the findings the scan held.
-func clearScan(ctx context.Context, tx *sql.Tx, id int64) ([]string, error) {
+func clearScan(ctx context.Context, tx *sql.Tx, id int64, d dialect) ([]string, error) {
 	var old []string
 	rows, err := tx.QueryContext(ctx, "SELECT fingerprint FROM scan_findings WHERE scan_id = ?", id)
 	if err != nil {
@@ -126,7 +122,7 @@ func clearScan(ctx context.Context, tx *sql.Tx, id int64) ([]string, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading the scan's findings: %w", err)
 	}
-	tables, err := scanTables(ctx, tx)
+	tables, err := scanTables(ctx, tx, d)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,5 @@
-// Package store keeps medscan's scans in SQLite: every scan's report document (package
+// Package store keeps medscan's scans in SQLite, or in PostgreSQL (a central store for
+// many sensors; see "PostgreSQL" below): every scan's report document (package
 // findings), the findings across scans with their history, and what later scans and the
 // CLI ask of them (the latest scan, the previous comparable one, the change between two,
 // the CI gate, a baseline). It owns the schema, its migrations, saving and loading, and
@@ -69,6 +70,45 @@
 // string read from the file passes through observe.Clean, so that a store someone else
 // wrote cannot drive a terminal or a browser through a report. Times are stored as
 // fixed-width UTC text, so that comparing strings in SQL compares instants.
+//
+// # PostgreSQL
+//
+// Open and OpenReadOnly given a postgres:// or postgresql:// URL (IsPostgresDSN) open
+// that database through pgx's database/sql driver, and everything above holds there
+// too, through the same code: one set of queries, written with SQLite's ? placeholders
+// in SQL both engines speak, which each PostgreSQL connection rebinds to $1, $2... (?N
+// to $N; dialect.go). The schema comes from the same numbered files, translated
+// statement by statement (pgStatements): INTEGER becomes BIGINT (SQLite's are 64 bits),
+// INTEGER PRIMARY KEY an identity column, BLOB BYTEA, TEXT TEXT COLLATE "C" (so that
+// ORDER BY and the time comparisons go by bytes, as in SQLite, whatever the server's
+// locale), WITHOUT ROWID is dropped, and PRAGMAs are skipped (in the Go steps too). No
+// PostgreSQL store predates schema 4 (pgBaseline), so the statements of migrations up
+// to it that convert an older medscan's data (INSERT, UPDATE, DELETE, with SQLite's
+// JSON functions) have nothing to convert there and are skipped; later migrations must
+// be portable SQL and run whole on both. The Go steps run on both. The version is the
+// newest row of schema_migrations (PostgreSQL has no user_version); a newer one is
+// refused as for a file, and a database holding other tables but no medscan schema is
+// refused too. The migration is one serializable transaction, so that two sensors
+// creating the same new store at once leave one schema: the loser runs again and finds
+// it done.
+//
+// What is SQLite's alone stays so: WAL, the PRAGMAs, the file checks (ErrNotWritable,
+// side files, immutable reads) and secure_delete. On PostgreSQL, OpenReadOnly sets
+// default_transaction_read_only on every connection, so that the server refuses any
+// write; who may write is the server's business (roles and grants); what is deleted is
+// reclaimed by the server's own vacuum; and the password of the URL is never printed
+// (Path is the URL with it masked, RedactDSN).
+//
+// Many writers at once: every write transaction (Save, BeginScan, Checkpoint) runs
+// SERIALIZABLE on PostgreSQL, so that sensors saving the same findings, certificates
+// and assets from any number of processes behave as if one ran after the other; when
+// the server reports a collision (serialization failure or deadlock) the whole
+// transaction runs again from scratch, after a random pause that doubles, at most
+// maxTxAttempts times (Retries counts them). The upserts are ON CONFLICT on the
+// fingerprint, the SHA-256 and the address, so nothing is duplicated; scan ids come
+// from an identity column, which a transaction run again leaves a gap in. A Load reads
+// in one REPEATABLE READ transaction, one snapshot for all its statements, so that a
+// checkpoint committed meanwhile is seen whole or not at all, as in SQLite.
 //
 // # History
 //

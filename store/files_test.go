@@ -16,6 +16,7 @@ import (
 // disk) fails its one transaction: no scan row, no finding, no certificate is left, and
 // the store takes the next scan as if nothing had happened.
 func TestSaveFullLeavesNothing(t *testing.T) {
+	fileOnly(t) // reads or tampers with the SQLite file itself
 	s, path := openTemp(t)
 	ctx := context.Background()
 	mustSave(t, s, testInfo(), fullSet(), testFindings())

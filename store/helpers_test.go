@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,7 +20,7 @@ var t0 = time.Date(2024, 3, 5, 10, 20, 30, 123456789, time.UTC)
 
 func openTemp(t testing.TB) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "medscan.db")
+	path := migratedStoreName(t)
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -287,6 +287,7 @@ func TestScanRulesAndSummaries(t *testing.T) {
 }
 
 func TestOpenReadOnly(t *testing.T) {
+	fileOnly(t) // reads or tampers with the SQLite file itself
 	ctx := context.Background()
 	s, path := openTemp(t)
 	saveLabeled(t, s, "ward", testFindings())

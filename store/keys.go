@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func (k KeySighting) String() string {
 // scan with an empty host.
 func (s *Store) KeySightings(ctx context.Context, spkiSHA256 string, limit int) ([]KeySighting, error) {
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt64 // not -1: PostgreSQL refuses a negative LIMIT
 	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT sc.scan_id, coalesce(g.host, ''), coalesce(g.port, 0), coalesce(g.role, ''), c.sha256, c.subject,
@@ -78,7 +79,7 @@ func (s *Store) KeySightings(ctx context.Context, spkiSHA256 string, limit int) 
 		JOIN scan_certificates sc ON sc.cert_id = c.id
 		LEFT JOIN cert_sightings g ON g.cert_id = c.id AND g.scan_id = sc.scan_id
 		WHERE c.spki_sha256 = ?
-		GROUP BY sc.scan_id, g.host, g.port, g.role, c.id
+		GROUP BY sc.scan_id, sc.first_seen, g.host, g.port, g.role, c.id
 		ORDER BY sc.scan_id DESC, g.host, g.port, g.role, c.sha256
 		LIMIT ?`, strings.ToLower(spkiSHA256), limit)
 	if err != nil {

@@ -29,7 +29,7 @@ func (s *Store) LoadFindings(ctx context.Context, scanID int64) (*findings.Repor
 }
 
 func (s *Store) load(ctx context.Context, scanID int64, whole bool) (*findings.Report, error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.BeginTx(ctx, s.readTx())
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
 	}

@@ -141,6 +141,7 @@ func TestSaveLoadEveryObservation(t *testing.T) {
 // someone else wrote, or edited) and checks that Load gives every string back through
 // observe.Clean: an ANSI sequence or a bidirectional override is shown, never obeyed.
 func TestLoadSanitizes(t *testing.T) {
+	fileOnly(t) // reads or tampers with the SQLite file itself
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	id := mustSave(t, s, testInfo(), everySet(), testFindings())

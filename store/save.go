@@ -155,13 +155,14 @@ func (w *scanWriter) scanRow(info findings.ScanInfo) error {
 		}
 		return nil
 	}
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO scans(started, finished, label, sources, complete, problems, counters,
-		tool_version, policy, rules, kind, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, w.keyID)...)
+	// RETURNING rather than LastInsertId, which PostgreSQL's driver does not give.
+	err := w.tx.QueryRowContext(w.ctx, `INSERT INTO scans(started, finished, label, sources, complete, problems, counters,
+		tool_version, policy, rules, kind, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		append(args, w.keyID)...).Scan(&w.scan)
 	if err != nil {
 		return fmt.Errorf("scan row: %w", err)
 	}
-	w.scan, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // saveAssets stores the store-wide asset and MAC rows, and the scan's view of each asset
@@ -253,7 +254,7 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 			subject = CASE WHEN excluded.has_facts = 1 THEN excluded.subject ELSE certificates.subject END,
 			facts = CASE WHEN excluded.has_facts = 1 THEN excluded.facts ELSE certificates.facts END,
 			der = CASE WHEN length(certificates.der) = 0 THEN excluded.der ELSE certificates.der END,
-			has_facts = max(certificates.has_facts, excluded.has_facts), `+minCase("certificates", "first_seen")+
+			has_facts = CASE WHEN excluded.has_facts = 1 THEN 1 ELSE certificates.has_facts END, `+minCase("certificates", "first_seen")+
 		" RETURNING sha256, id, first_seen, facts", 8, func(rows *sql.Rows) error {
 		var sha string
 		var c storedCert

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver (CGO_ENABLED=0)
@@ -77,10 +78,12 @@ func SchemaVersion() int { return len(migrations) }
 // history. It is safe for concurrent use; SQLite's WAL lets readers (other Stores,
 // other processes) proceed while a scan is being written.
 type Store struct {
-	db     *sql.DB
-	path   string
-	secret []byte // the credential-hash key: the key file's (OpenKeyed), else one for this Store alone
-	keyID  string // secretkey.Fingerprint(secret), recorded with every scan saved
+	db      *sql.DB
+	dialect dialect
+	retries atomic.Int64 // write transactions run again after a collision (PostgreSQL)
+	path    string       // the file, or the PostgreSQL URL without its password
+	secret  []byte       // the credential-hash key: the key file's (OpenKeyed), else one for this Store alone
+	keyID   string       // secretkey.Fingerprint(secret), recorded with every scan saved
 }
 
 // ErrNoScan matches (errors.Is) the errors of LatestScanID, ResolveScan and Load when
@@ -105,7 +108,14 @@ func noScan(format string, args ...any) error { return &noScanError{msg: fmt.Spr
 // within its own scans); a command that hashes credentials opens the store with
 // OpenKeyed. Open leaves the key an older medscan kept in the file where it is, for
 // OpenKeyed to move out.
+//
+// A path that is a PostgreSQL URL (postgres://... or postgresql://..., IsPostgresDSN)
+// opens that database instead, with the same schema and the same results (doc.go,
+// "PostgreSQL").
 func Open(path string) (*Store, error) {
+	if IsPostgresDSN(path) {
+		return openPG(path, false)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -131,12 +141,49 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.randomKey(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// randomKey gives the Store a credential-hash key of its own (Open's), closing it on
+// failure.
+func (s *Store) randomKey() error {
 	key, err := secretkey.New()
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: %s: %w", path, err)
+		s.db.Close()
+		return fmt.Errorf("store: %s: %w", s.path, err)
 	}
 	s.setKey(key)
+	return nil
+}
+
+// openPG opens a PostgreSQL store: migrated to this binary's schema unless readOnly,
+// in which case an older schema is ErrNeedsMigration as for a file.
+func openPG(dsn string, readOnly bool) (*Store, error) {
+	name := RedactDSN(dsn)
+	db, err := openPostgres(dsn, readOnly)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	s := &Store{db: db, dialect: dialectPostgres, path: name}
+	ctx := context.Background()
+	if readOnly {
+		err = s.checkReadable(ctx)
+	} else {
+		err = s.init(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if readOnly {
+		return s, nil
+	}
+	if err := s.randomKey(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -175,7 +222,13 @@ func (s *Store) settleKey(ctx context.Context, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	if stored != nil {
+	if stored != nil && s.dialect == dialectPostgres {
+		// Never on a PostgreSQL store, which began after the key left stores; should one
+		// hold a key all the same, it is deleted (the server's own storage reclaims it).
+		if _, err := s.db.ExecContext(ctx, "DELETE FROM meta WHERE key = 'secret_key'"); err != nil {
+			return fmt.Errorf("store: %s: removing the secret key from the store: %w", s.path, err)
+		}
+	} else if stored != nil {
 		// secure_delete (set in Open) overwrites the row's bytes; VACUUM rebuilds the file
 		// and the checkpoint empties the write-ahead log, which may hold older copies.
 		for _, q := range []string{"DELETE FROM meta WHERE key = 'secret_key'", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"} {
@@ -201,6 +254,9 @@ var ErrNeedsMigration = errors.New("store: store needs a migration")
 // store, and a store of a newer schema are errors naming the file; a store of an older
 // schema is an error matching ErrNeedsMigration.
 func OpenReadOnly(path string) (*Store, error) {
+	if IsPostgresDSN(path) {
+		return openPG(path, true)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -222,7 +278,17 @@ func OpenReadOnly(path string) (*Store, error) {
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	ctx := context.Background()
+	if err := s.checkReadable(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkReadable refuses, for OpenReadOnly, what is not a medscan store of this
+// binary's schema.
+func (s *Store) checkReadable(ctx context.Context) error {
+	path := s.path
 	version, tables, err := s.inspect(ctx)
 	switch {
 	case err != nil:
@@ -230,18 +296,14 @@ func OpenReadOnly(path string) (*Store, error) {
 		err = fmt.Errorf("store: %s: schema version %d is newer than this medscan (%d); upgrade medscan",
 			path, version, SchemaVersion())
 	case version == 0 && tables > 0:
-		err = fmt.Errorf("store: %s: an SQLite database that is not a medscan store", path)
+		err = fmt.Errorf("store: %s: %s database that is not a medscan store", path, s.dialect.article())
 	case version == 0:
 		err = fmt.Errorf("store: %s: not a medscan store (empty)", path)
 	case version < SchemaVersion():
 		err = fmt.Errorf("store: %s: schema version %d is older than this medscan (%d): %w",
 			path, version, SchemaVersion(), ErrNeedsMigration)
 	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return err
 }
 
 // init checks what the file is before anything writes to it (even switching the
@@ -256,7 +318,14 @@ func (s *Store) init(ctx context.Context) error {
 			s.path, version, SchemaVersion())
 	}
 	if version == 0 && tables > 0 {
-		return fmt.Errorf("store: %s: an SQLite database that is not a medscan store; choose another file", s.path)
+		return fmt.Errorf("store: %s: %s database that is not a medscan store; choose another %s", s.path,
+			s.dialect.article(), map[dialect]string{dialectSQLite: "file", dialectPostgres: "database or schema"}[s.dialect])
+	}
+	if s.dialect == dialectPostgres {
+		if version < SchemaVersion() {
+			return s.migrate(ctx)
+		}
+		return nil
 	}
 	// WAL is persistent in the file; a filesystem that cannot do it (some network
 	// mounts) leaves the old journal mode, which is slower but still correct.
@@ -275,11 +344,14 @@ func (s *Store) init(ctx context.Context) error {
 // a store another process is creating right now is not mistaken for someone else's
 // database (tables present, version not yet set).
 func (s *Store) inspect(ctx context.Context) (version, tables int, err error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.BeginTx(ctx, s.readTx())
 	if err != nil {
 		return 0, 0, s.openError(err)
 	}
 	defer tx.Rollback()
+	if s.dialect == dialectPostgres {
+		return s.pgInspect(ctx, tx)
+	}
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return 0, 0, s.openError(err)
 	}
@@ -307,6 +379,9 @@ func (s *Store) openError(err error) error {
 // migrate applies every pending migration in one transaction, re-reading the version
 // inside it because another process may have migrated the file meanwhile.
 func (s *Store) migrate(ctx context.Context) error {
+	if s.dialect == dialectPostgres {
+		return s.pgMigrate(ctx)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: migrating: %w", s.path, err)
@@ -357,6 +432,52 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// pgMigrate is migrate for PostgreSQL: the same migrations, translated (pgStatements),
+// their Go steps, and schema_migrations, in one serializable transaction that a
+// process racing another to create the same new database runs again, to find it done.
+func (s *Store) pgMigrate(ctx context.Context) error {
+	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
+		version, _, err := s.pgInspect(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if version > SchemaVersion() {
+			return fmt.Errorf("store: %s: schema version %d is newer than this medscan (%d); upgrade medscan",
+				s.path, version, SchemaVersion())
+		}
+		now := dbTime(time.Now())
+		for _, m := range migrations[version:] {
+			for _, st := range pgStatements(m) {
+				if _, err := tx.ExecContext(ctx, st); err != nil {
+					return fmt.Errorf("migration %s: %.60q: %w", m.name, st, err)
+				}
+			}
+			if step := goSteps[m.version]; step != nil {
+				if _, err := step(ctx, tx); err != nil {
+					return fmt.Errorf("migration %s: %w", m.name, err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied) VALUES (?, ?, ?)",
+				m.version, m.name, now); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: migrating: %w", s.path, err)
+	}
+	return nil
+}
+
+// article names the engine in an error: "an SQLite", "a PostgreSQL".
+func (d dialect) article() string {
+	if d == dialectPostgres {
+		return "a PostgreSQL"
+	}
+	return "an SQLite"
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
@@ -365,7 +486,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Path is the file name the store was opened with.
+// Path is the file name the store was opened with; for PostgreSQL, its URL without the
+// password (RedactDSN).
 func (s *Store) Path() string { return s.path }
 
 // SecretKey is the 32-byte key for credential hashes (observe.NewSecretHasher): with

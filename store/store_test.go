@@ -21,6 +21,7 @@ import (
 )
 
 func TestOpenMigrateReopen(t *testing.T) {
+	fileOnly(t) // reads or tampers with the SQLite file itself
 	s, path := openTemp(t)
 	var version int
 	if err := s.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != SchemaVersion() {
@@ -74,6 +75,7 @@ func TestOpenMigrateReopen(t *testing.T) {
 }
 
 func TestOpenNewerSchemaRefused(t *testing.T) {
+	fileOnly(t) // reads or tampers with the SQLite file itself
 	s, path := openTemp(t)
 	if _, err := save(context.Background(), s, testInfo(), fullSet(), testFindings()); err != nil {
 		t.Fatal(err)
@@ -527,6 +529,7 @@ func TestEmptyScanHasNoNullLists(t *testing.T) {
 }
 
 func TestCredentialSecretNeverStored(t *testing.T) {
+	fileOnly(t) // reads or tampers with the SQLite file itself
 	s, path := openTemp(t)
 	secret := []byte("Pl4nted-Secret-Value-7781")
 	h := observe.NewSecretHasher(s.SecretKey())

@@ -56,8 +56,11 @@ func TestLoadNamesVendors(t *testing.T) {
 	}
 	// The vendor is derived at load, from the registry this medscan carries, not kept:
 	// a vendor written into the store is replaced by the registry's.
-	if _, err := s.db.Exec(`UPDATE scan_assets SET data = json_set(data, '$.vendor', 'Stale Vendor Ltd') WHERE scan_id = ?`,
-		id); err != nil {
+	stale := `UPDATE scan_assets SET data = json_set(data, '$.vendor', 'Stale Vendor Ltd') WHERE scan_id = ?`
+	if onPostgres() {
+		stale = `UPDATE scan_assets SET data = jsonb_set(data::jsonb, '{vendor}', '"Stale Vendor Ltd"')::text WHERE scan_id = ?`
+	}
+	if _, err := s.db.Exec(stale, id); err != nil {
 		t.Fatal(err)
 	}
 	r, err = s.Load(context.Background(), id)

@@ -176,7 +176,7 @@ func writeOut(output string, stdout io.Writer, write func(io.Writer) error) erro
 type storeFlag struct{ db string }
 
 func (s *storeFlag) register(fs *pflag.FlagSet) {
-	fs.StringVar(&s.db, "db", "", "SQLite store `PATH` (default $MEDSCAN_DB, else ./medscan.db)")
+	fs.StringVar(&s.db, "db", "", "store: an SQLite file `PATH`, or a PostgreSQL URL postgres://user@host/db (default $MEDSCAN_DB, else ./medscan.db)")
 }
 
 // path is --db, which MEDSCAN_DB sets like any flag's variable (config.go), else
@@ -188,14 +188,18 @@ func (s *storeFlag) path() string {
 	return "medscan.db"
 }
 
+// name is path for messages and documents: a PostgreSQL URL without its password.
+func (s *storeFlag) name() string { return store.RedactDSN(s.path()) }
+
 // read opens an existing store for a command that only reads it: read-only, so that
 // nothing that goes wrong can change it, on a read-only mount too, and creating no file
 // beside it (store.OpenReadOnly); an older store is migrated first, as reading it needs,
 // which only a user who can write it can do.
 func (s *storeFlag) read() (*store.Store, error) {
 	path := s.path()
-	// Reading a store must not create one: a mistyped --db is an error, not an empty store.
-	if _, err := os.Stat(path); err != nil {
+	// Reading a store must not create one: a mistyped --db is an error, not an empty
+	// store (a PostgreSQL database without medscan's tables is refused by OpenReadOnly).
+	if _, err := os.Stat(path); err != nil && !store.IsPostgresDSN(path) {
 		return nil, fmt.Errorf("no store at %s (%w); run medscan scan first, or give --db", path, errors.Unwrap(err))
 	}
 	st, err := store.OpenReadOnly(path)
@@ -203,7 +207,7 @@ func (s *storeFlag) read() (*store.Store, error) {
 		st, err = store.Open(path)
 		if errors.Is(err, store.ErrNotWritable) {
 			return nil, fmt.Errorf("%s was written by an older medscan and must be migrated before it is read, which this user cannot do (%w); run a command that stores (medscan scan or lint) once as the store's owner",
-				path, err)
+				s.name(), err)
 		}
 	}
 	return st, err
@@ -469,7 +473,7 @@ func (r *runFlags) finishUnstored(res scan.Result, saveErr error, in inputs, inc
 	rep := res.Report
 	// Every format says so in the document too: a report filed away must not pass for a
 	// stored scan.
-	rep.Scan.Problems = append(rep.Scan.Problems, observe.Problem{Source: r.db.path(), Offset: -1,
+	rep.Scan.Problems = append(rep.Scan.Problems, observe.Problem{Source: r.db.name(), Offset: -1,
 		Message: "the scan was not stored: " + saveErr.Error()})
 	if in.base != nil {
 		if err := store.SameKind(in.base.Scan, rep.Scan); err != nil {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medscan/medscan/internal/pgtest"
 )
 
 // binPath is the medscan binary built once for the CLI tests: they run what users run.
@@ -33,6 +35,7 @@ func TestMain(m *testing.M) {
 		panic("building medscan: " + err.Error())
 	}
 	code := m.Run()
+	pgtest.StopShared() // the PostgreSQL cluster of the store tests, when one was started
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

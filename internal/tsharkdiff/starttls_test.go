@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medscan/medscan/internal/pgtest"
 	"github.com/medscan/medscan/internal/testproc"
 )
 
@@ -310,12 +311,9 @@ func TestMariaDBUpgrade(t *testing.T) {
 // password in clear.
 func TestPostgreSQLUpgrade(t *testing.T) {
 	tshark := requireTshark(t)
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	slices.Sort(bins)
-	if len(bins) == 0 {
+	if pgtest.BinDir() == "" {
 		requireTool(t, "/usr/lib/postgresql/*/bin/postgres", "Debian/Ubuntu package postgresql")
 	}
-	bin := bins[len(bins)-1]
 	psql := requireTool(t, "psql", "Debian/Ubuntu package postgresql-client")
 	u := newUpgrade(t, "db.hosp.local")
 	pwfile, data := filepath.Join(u.dir, "pw"), filepath.Join(u.dir, "data")
@@ -323,14 +321,11 @@ func TestPostgreSQLUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	// postgres refuses to run as root: as root, run it as the postgres user.
-	var as []string
 	if os.Geteuid() == 0 {
 		u.chown(t, "postgres")
-		as = []string{"runuser", "-u", "postgres", "--"}
 	}
 	cmd := func(name string, args ...string) (string, []string) {
-		all := append(slices.Clone(as), filepath.Join(bin, name))
-		all = append(all, args...)
+		all := pgtest.AsServerUser(name, args...)
 		return all[0], all[1:]
 	}
 	name, args := cmd("initdb", "-D", data, "-U", "ris_app", "--pwfile="+pwfile, "-A", "scram-sha-256", "--no-sync")
