@@ -17,6 +17,29 @@ type Change struct {
 	Fixed       []ChangedFinding `json:"fixed"`
 	Persisting  []ChangedFinding `json:"persisting"`
 	NotAssessed []ChangedFinding `json:"not_assessed"`
+	// CertificatesChanged are the server endpoints both scans saw that presented a
+	// different leaf certificate in the later one: a renewal, a rotation, or a
+	// substitution to look at. Absent when none did.
+	CertificatesChanged []CertChange `json:"certificates_changed,omitempty"`
+}
+
+// CertChange is one endpoint's leaf certificates in the earlier and the later scan.
+// KeyKept is true when a key of the earlier ones is still presented: renewed, not
+// rotated.
+type CertChange struct {
+	Endpoint string        `json:"endpoint"`
+	Before   []ChangedCert `json:"before"`
+	After    []ChangedCert `json:"after"`
+	KeyKept  bool          `json:"key_kept"`
+}
+
+// ChangedCert names a certificate of a CertChange.
+type ChangedCert struct {
+	SHA256     string    `json:"sha256"`
+	SPKISHA256 string    `json:"spki_sha256"`
+	Subject    string    `json:"subject"`
+	Issuer     string    `json:"issuer"`
+	NotAfter   time.Time `json:"not_after"`
 }
 
 // ChangeCounts are the lengths of a Change's lists.

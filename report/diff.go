@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,8 +81,40 @@ func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 	add("NOT ASSESSED", c.NotAssessed)
 	add("persisting", c.Persisting)
 	if len(tb.rows) == 0 {
-		_, err := fmt.Fprintln(w, "Neither scan has findings.")
+		if _, err := fmt.Fprintln(w, "Neither scan has findings."); err != nil {
+			return err
+		}
+	} else if err := layout(total, tb, compact).render(w, total, false); err != nil {
 		return err
 	}
-	return layout(total, tb, compact).render(w, total, false)
+	return certChangesTable(w, c.CertificatesChanged, total)
+}
+
+// certChangesTable lists the endpoints that presented another leaf certificate in the
+// later scan, each certificate before and after on a row of its own.
+func certChangesTable(w io.Writer, changes []findings.CertChange, total int) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "\nCertificates changed (%d endpoint(s)):\n", len(changes)); err != nil {
+		return err
+	}
+	tb := &table{cols: []column{{header: "ENDPOINT", min: 10, flex: true}, {header: "WHEN"},
+		{header: "SUBJECT", min: 12, flex: true, prose: true}, {header: "NOT AFTER"}, {header: "KEY (SPKI)"}, {header: "SHA-256"}}}
+	for _, ch := range changes {
+		for _, side := range []struct {
+			name  string
+			certs []findings.ChangedCert
+		}{{"before", ch.Before}, {"after", ch.After}} {
+			for _, c := range side.certs {
+				when := side.name
+				if side.name == "after" && ch.KeyKept && slices.ContainsFunc(ch.Before, func(b findings.ChangedCert) bool { return b.SPKISHA256 == c.SPKISHA256 }) {
+					when = "after (same key)"
+				}
+				tb.rows = append(tb.rows, []string{term(ch.Endpoint), when, term(c.Subject), c.NotAfter.UTC().Format("2006-01-02"),
+					shortHash(c.SPKISHA256), shortHash(c.SHA256)})
+			}
+		}
+	}
+	return layout(total, tb).render(w, total, false)
 }

@@ -59,6 +59,7 @@ func Diff(prev, cur *findings.Report, catalog findings.Catalog) *findings.Change
 	}
 	c.Counts = findings.ChangeCounts{New: len(c.New), Fixed: len(c.Fixed), Persisting: len(c.Persisting),
 		NotAssessed: len(c.NotAssessed)}
+	c.CertificatesChanged = certChanges(prev, cur)
 	return c
 }
 
