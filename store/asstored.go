@@ -109,7 +109,7 @@ func (w *scanWriter) asStored(r *findings.Report) (func(*findings.Report), error
 		certs[i] = c
 	}
 	return func(r *findings.Report) {
-		r.Scan.ID = w.scan
+		r.Scan.ID, r.Scan.UID = w.scan, w.uid
 		r.Scan.Kind = r.Scan.RunKind()
 		r.Scan.Started, r.Scan.Finished = storedTime(r.Scan.Started), storedTime(r.Scan.Finished)
 		if r.Scan.Rules != nil {
