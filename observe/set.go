@@ -62,6 +62,10 @@ type Set struct {
 	// SensorPaths are the tunnels traffic reached the sensor through, by Path.
 	SensorPaths map[string]*SensorPath
 
+	// Fleet is what other sites' scans in the store saw of this scan's keys and secrets
+	// (fleet.go); nil when the scan is judged alone.
+	Fleet *Fleet
+
 	tls   Index[string, *TLSSession]
 	http  Index[string, *HTTPRequest]
 	creds Index[string, *Credential]

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -31,13 +32,22 @@ func (s *Store) SaveAsStored(ctx context.Context, r *findings.Report) (int64, er
 
 // save is Save, and SaveAsStored when asStored is set.
 func (s *Store) save(ctx context.Context, r *findings.Report, asStored bool) (int64, error) {
+	return s.saveUnder(ctx, r, asStored, s.keyID)
+}
+
+// saveUnder is save for a scan whose credential hashes were made under the key keyID:
+// this Store's key for a scan just run, the source's for a scan Sync copies.
+func (s *Store) saveUnder(ctx context.Context, r *findings.Report, asStored bool, keyID string) (int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
 	}
 	defer tx.Rollback()
-	w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
+	w := &scanWriter{ctx: ctx, tx: tx, keyID: keyID}
 	id, err := w.save(r)
+	if errors.Is(err, errAlreadyStored) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
 	}
