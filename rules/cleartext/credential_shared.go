@@ -54,8 +54,8 @@ func (credentialShared) Check(c *rules.Context) {
 		// elsewhere are the clients of other sites that sent it (observe.Fleet), as
 		// "10.30.0.7 (site south)", and sites every site it was sent at, this one's too.
 		elsewhere, sites []string
-		servers []observe.Endpoint
-		count   int
+		servers          []observe.Endpoint
+		count            int
 	}
 	type groupKey struct {
 		server observe.Endpoint
