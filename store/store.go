@@ -460,11 +460,11 @@ func (s *Store) ResolveSiteScan(ctx context.Context, ref, kind, site string) (in
 
 func (s *Store) resolveScan(ctx context.Context, ref, kind string, site *string) (int64, error) {
 	ref = strings.TrimSpace(ref)
+	kind = cmp.Or(kind, findings.KindNetwork)
 	where, args := "kind = ?", []any{kind}
 	if site != nil {
 		where, args = "kind = ? AND site = ?", []any{kind, *site}
 	}
-	kind = cmp.Or(kind, findings.KindNetwork)
 	if (ref == "latest" || ref == "") && site == nil {
 		return s.LatestScanID(ctx, kind)
 	}
