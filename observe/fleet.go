@@ -16,6 +16,11 @@ type Fleet struct {
 	// the hashes of this scan and to the scans hashed under this scan's key: a hash made
 	// under another key never compares.
 	Credentials []FleetCredential
+	// Senders are the clients of other sites that sent HL7 or DICOM to an address this
+	// scan saw receiving it, for the inventory's middleware: an interface engine that
+	// every site's devices feed is middleware across the fleet even where each site has
+	// one sender.
+	Senders []FleetSender
 	// FactorSites are, for an RSA key of this scan (by SPKI SHA-256) that shares a prime
 	// with other keys in the store, the sites where those other keys were seen.
 	FactorSites map[string][]string
@@ -42,6 +47,18 @@ type FleetCredential struct {
 	Hash   string
 	Client string // the client's address
 	Server string // host:port it was sent to
+}
+
+// FleetSender is one client of another site sending HL7 or DICOM to a server address.
+type FleetSender struct {
+	Site     string
+	Client   string // the client's address
+	Server   string // the server's address (no port)
+	Protocol string // "hl7" or "dicom"
+	// App is what the sender addressed there: the HL7 receiving application (MSH-5) or
+	// the DICOM called AE title. Two sites number their networks alike, so an address
+	// alone does not make one host: the inventory also matches this name.
+	App string
 }
 
 // SiteName renders a site for messages: its name, or "(unnamed)" for scans given no

@@ -167,3 +167,63 @@ func (s *Store) KeySites(ctx context.Context, spkiSHA256 string) ([]string, erro
 	}
 	return out, rows.Err()
 }
+
+// FleetSenders returns the clients of sites other than site that sent HL7 (not
+// acknowledgements) or DICOM associations to any of the addresses servers, in stored
+// network scans, once per site, client, server, protocol and application, bounded like
+// the other fleet queries.
+func (s *Store) FleetSenders(ctx context.Context, site string, servers []string) (out []observe.FleetSender, dropped int, err error) {
+	if len(servers) == 0 {
+		return nil, 0, nil
+	}
+	want := make(map[string]bool, len(servers))
+	for _, a := range servers {
+		want[a] = true
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT sc.site, o.kind, o.data FROM observations o JOIN scans sc ON sc.id = o.scan_id
+		WHERE o.kind IN ('hl7', 'dicom') AND sc.site <> ? AND sc.kind = 'network' ORDER BY sc.id, o.kind, o.seq`, site)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: %s: clinical senders of other sites: %w", s.path, err)
+	}
+	defer rows.Close()
+	seen := map[observe.FleetSender]bool{}
+	for rows.Next() {
+		var at, kind string
+		var data []byte
+		if err := rows.Scan(&at, &kind, &data); err != nil {
+			return nil, 0, fmt.Errorf("store: %s: clinical senders of other sites: %w", s.path, err)
+		}
+		var row struct {
+			Client       string `json:"client"`
+			Host         string `json:"host"`
+			ReceivingApp string `json:"receiving_app"`
+			CalledAE     string `json:"called_ae"`
+			IsAck        bool   `json:"is_ack"`
+		}
+		if err := json.Unmarshal(data, &row); err != nil {
+			return nil, 0, fmt.Errorf("store: %s: clinical senders of other sites: bad %s row %.60q: %w", s.path, kind, data, err)
+		}
+		if !want[row.Host] || row.IsAck {
+			continue
+		}
+		app := row.ReceivingApp
+		if kind == "dicom" {
+			app = row.CalledAE
+		}
+		fs := observe.FleetSender{Site: observe.Clean(at), Client: observe.Clean(row.Client), Server: observe.Clean(row.Host),
+			Protocol: kind, App: observe.Clean(app)}
+		if seen[fs] {
+			continue
+		}
+		if len(out) >= maxFleetRows {
+			dropped++
+			continue
+		}
+		seen[fs] = true
+		out = append(out, fs)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("store: %s: clinical senders of other sites: %w", s.path, err)
+	}
+	return out, dropped, nil
+}

@@ -146,6 +146,28 @@ func TestFleetQueries(t *testing.T) {
 	if sites, err := s.KeySites(ctx, spkiA); err != nil || !slices.Equal(sites, []string{"north", "south"}) {
 		t.Errorf("KeySites = %v, %v", sites, err)
 	}
+
+	// Clinical senders: south's pump sends HL7 to the engine at 10.0.0.7 (fullSet), and
+	// its CT associates with 10.0.0.42; an acknowledgement is no sender.
+	set := fullSet()
+	set.AddHL7(observe.HL7Message{Flow: observe.Flow{Client: ap("10.0.0.66:3000"), Server: ap("10.0.0.7:6661")},
+		FirstSeen: t0, IsAck: true, ReceivingApp: "ACKED"})
+	mustSave(t, s, south, set, nil)
+	senders, _, err := s.FleetSenders(ctx, "north", []string{"10.0.0.7", "10.0.0.42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotSenders []string
+	for _, x := range senders {
+		gotSenders = append(gotSenders, x.Site+" "+x.Protocol+" "+x.Client+" "+x.Server+" "+x.App)
+	}
+	slices.Sort(gotSenders)
+	if want := []string{"south dicom 10.0.0.41 10.0.0.42 PACS", "south hl7 10.0.0.40 10.0.0.7 EMR"}; !slices.Equal(gotSenders, want) {
+		t.Errorf("FleetSenders = %q, want %q", gotSenders, want)
+	}
+	if senders, _, _ := s.FleetSenders(ctx, "south", []string{"10.0.0.7"}); len(senders) != 0 {
+		t.Errorf("a site's own senders come back as another's: %v", senders)
+	}
 }
 
 // TestSync: every scan of one store copied into another with its site, uid, times and

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/medscan/medscan/observe"
@@ -23,7 +24,7 @@ func readFleet(ctx context.Context, st *store.Store, set *observe.Set) {
 	}
 	set.Problems = slices.DeleteFunc(set.Problems, func(p observe.Problem) bool { return p.Source == fleetSource })
 	f := set.Fleet
-	f.Keys, f.Credentials, f.Dropped = nil, nil, 0
+	f.Keys, f.Credentials, f.Senders, f.Dropped = nil, nil, nil, 0
 	var spkis, hashes []string
 	for _, c := range set.Certificates {
 		if c != nil && c.Facts != nil && c.Facts.SPKISHA256 != "" {
@@ -35,6 +36,15 @@ func readFleet(ctx context.Context, st *store.Store, set *observe.Set) {
 			hashes = append(hashes, cr.Hash)
 		}
 	}
+	receivers := map[string]bool{} // the addresses HL7 or DICOM was sent to
+	for _, m := range set.HL7 {
+		if !m.IsAck {
+			receivers[m.Flow.Server.Addr().Unmap().String()] = true
+		}
+	}
+	for _, d := range set.DICOM {
+		receivers[d.Flow.Server.Addr().Unmap().String()] = true
+	}
 	keys, droppedKeys, err := st.FleetKeys(ctx, f.Site, spkis)
 	if err == nil {
 		f.Keys = keys
@@ -42,6 +52,12 @@ func readFleet(ctx context.Context, st *store.Store, set *observe.Set) {
 		var droppedCreds int
 		creds, droppedCreds, err = st.FleetCredentials(ctx, f.Site, st.KeyID(), hashes)
 		f.Credentials, f.Dropped = creds, droppedKeys+droppedCreds
+	}
+	if err == nil {
+		var senders []observe.FleetSender
+		var droppedSenders int
+		senders, droppedSenders, err = st.FleetSenders(ctx, f.Site, slices.Sorted(maps.Keys(receivers)))
+		f.Senders, f.Dropped = senders, f.Dropped+droppedSenders
 	}
 	if err != nil {
 		set.Problem(observe.Problem{Source: fleetSource, Offset: -1,

@@ -30,6 +30,9 @@ func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist
 		return nil
 	}
 	lint.ExamineKeys(set, lint.KeyOptions{Blocklist: blocklist})
+	if set.Fleet != nil {
+		set.Fleet.FactorSites = nil // judged again below
+	}
 
 	// The set's own RSA keys come first, so that where a stored key has the same modulus
 	// under another encoding, the set's copy is the one the batch GCD keeps.

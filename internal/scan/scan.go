@@ -197,11 +197,11 @@ func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Po
 	blocklist *lint.Blocklist, keys bool) []findings.Finding {
 	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
 	lint.MatchKeyFiles(set)
+	readFleet(ctx, st, set) // after the certificates' facts (their keys), before what reads other sites
 	inventory.Classify(set, inventory.Options{})
 	if keys {
 		checkKeys(ctx, st, set, blocklist)
 	}
-	readFleet(ctx, st, set)
 	return rules.Evaluate(set, pol)
 }
 
