@@ -74,7 +74,26 @@ func writeSiteCapture(t *testing.T, path string, sc siteCapture) {
 		api.ClientSend([]byte("GET /api/v1/status HTTP/1.1\r\nHost: api.ward\r\nAuthorization: Basic " + auth + "\r\n\r\n"))
 		api.ServerSend([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"))
 		api.Close()
+		// Every site's pump feeds the health system's interface engine (10.99.0.10, the
+		// same host for all); north's sensor also sees the engine send on to the EHR.
+		engine := pcapw.Peer{MAC: net.HardwareAddr{0x02, 0, 0, 0x99, 0, 0x10}, Addr: netip.MustParseAddrPort("10.99.0.10:6661")}
+		feed := w.TCP(peer("1.41", 43000, 0x41), engine, pcapw.TCPOptions{})
+		feed.ClientSend(mllpORU("PUMP", "ENGINE", sc.site))
+		feed.Close()
+		if sc.site == "north" {
+			ehr := pcapw.Peer{MAC: net.HardwareAddr{0x02, 0, 0, 0x99, 0, 0x20}, Addr: netip.MustParseAddrPort("10.99.0.20:2575")}
+			on := w.TCP(pcapw.Peer{MAC: engine.MAC, Addr: netip.MustParseAddrPort("10.99.0.10:50000")}, ehr, pcapw.TCPOptions{})
+			on.ClientSend(mllpORU("ENGINE", "EHR", sc.site))
+			on.Close()
+		}
 	})
+}
+
+// mllpORU is an HL7 v2 ORU^R01 with no patient segment, framed for MLLP.
+func mllpORU(from, to, control string) []byte {
+	msg := "MSH|^~\\&|" + from + "|WARD|" + to + "|HOSP|20260302090000||ORU^R01|" + control + "|P|2.5\r" +
+		"OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC||97|%|||||F\r"
+	return append(append([]byte{0x0b}, msg...), 0x1c, 0x0d)
 }
 
 // sitesDestination is the central store of TestSitesEndToEnd: a SQLite file, or the
@@ -218,6 +237,14 @@ func TestSitesEndToEnd(t *testing.T) {
 			_ = json.Unmarshal([]byte(mustRun(t, work, 0, "scans", "--db", dest, "-f", "json", "--site", "north").stdout), &prevSite)
 			if len(prevSite) != 2 || prevSite[0].ID != diff.Previous.ID {
 				t.Errorf("north's diff compares with scan %d; north's scans are %+v", diff.Previous.ID, prevSite)
+			}
+			// The engine has one sender at north and one at each other site (west's
+			// through the sync): middleware across the fleet, in north's inventory.
+			engine := mustRun(t, work, 0, "inventory", "--db", dest, "--site", "north", "--kind", "middleware", "-f", "json").stdout
+			if !strings.Contains(engine, `"10.99.0.10"`) ||
+				!strings.Contains(engine, "from 4 hosts (10.21.1.41, 10.22.1.41 (site south), 10.23.1.41 (site east), 10.24.1.41 (site west)) and sends on to "+
+					"10.99.0.20:2575 (HL7); across sites east, north, south, west") {
+				t.Errorf("the engine is not middleware across sites in north's inventory:\n%s", engine)
 			}
 			inv := mustRun(t, work, 0, "inventory", "--db", dest, "--site", "south", "-f", "json").stdout
 			if !strings.Contains(inv, "10.22.0.50") || strings.Contains(inv, "10.21.") {
