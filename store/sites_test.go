@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -254,5 +255,71 @@ func TestSync(t *testing.T) {
 	}
 	if want := dbTime(lateFs[0].Time); last != want {
 		t.Errorf("last_seen %s, want %s", last, want)
+	}
+}
+
+// TestLiveScanKeepsSiteAndUID: a long-running scan records its site when begun, keeps it
+// and its uid through every checkpoint, and its rows carry the site.
+func TestLiveScanKeepsSiteAndUID(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	info := siteInfo("icu-east")
+	id, err := s.BeginScan(ctx, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begun := mustLoad(t, s, id)
+	if begun.Scan.Site != "icu-east" || len(begun.Scan.UID) != 32 {
+		t.Fatalf("begun scan: site %q, uid %q", begun.Scan.Site, begun.Scan.UID)
+	}
+	for range 2 {
+		if err := checkpoint(ctx, s, id, info, fullSet(), testFindings()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := mustLoad(t, s, id)
+	if r.Scan.Site != "icu-east" || r.Scan.UID != begun.Scan.UID {
+		t.Errorf("after checkpoints: site %q, uid %q (was %q)", r.Scan.Site, r.Scan.UID, begun.Scan.UID)
+	}
+	if n := count(t, s, "SELECT count(*) FROM scan_findings WHERE scan_id = ? AND site = 'icu-east'", id); n != len(r.Findings) || n == 0 {
+		t.Errorf("%d of %d findings carry the site", n, len(r.Findings))
+	}
+	if n := count(t, s, "SELECT count(*) FROM assets WHERE site = 'icu-east'"); n != len(r.Assets) || n == 0 {
+		t.Errorf("%d of %d assets carry the site", n, len(r.Assets))
+	}
+}
+
+// TestMigration0005: scans stored before sites read as site "" and get distinct uids;
+// their assets, findings and history stay.
+func TestMigration0005(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustSave(t, s, testInfo(), fullSet(), testFindings())
+	b := mustSave(t, s, testInfo(), fullSet(), testFindings())
+	before := mustLoad(t, s, b)
+	for _, q := range append(undo0005, "DELETE FROM schema_migrations WHERE version >= 5", "PRAGMA user_version = 4") {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ra, rb := mustLoad(t, s, a), mustLoad(t, s, b)
+	if ra.Scan.Site != "" || len(ra.Scan.UID) != 32 || ra.Scan.UID == rb.Scan.UID {
+		t.Errorf("migrated scans: sites %q %q, uids %q %q", ra.Scan.Site, rb.Scan.Site, ra.Scan.UID, rb.Scan.UID)
+	}
+	rb.Scan.UID, before.Scan.UID = "", ""
+	if !reflect.DeepEqual(rb, before) {
+		t.Error("a scan reads otherwise than before the migration")
+	}
+	if prev, ok, err := s.PreviousScan(context.Background(), b); err != nil || !ok || prev != a {
+		t.Errorf("history after the migration: %d %v %v", prev, ok, err)
 	}
 }
