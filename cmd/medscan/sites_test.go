@@ -253,3 +253,29 @@ func TestSitesEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncRefusals: sync says plainly what is wrong, and never prints the password of a
+// store address.
+func TestSyncRefusals(t *testing.T) {
+	work := t.TempDir()
+	mustRun(t, work, 0, "scan", "-q", "--pcap", wardCapture(t), "--site", "north", "--db", "site.db",
+		"--secret-key-file", filepath.Join(work, "k.key"), "-o", filepath.Join(work, "out.json"))
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"sync", "--from", "site.db"}, 2, "give the store to copy from (--from FILE) and the one to copy into (--to DEST)"},
+		{[]string{"sync", "--from", "site.db", "--to", "./site.db"}, 2, "--from and --to are the same store"},
+		{[]string{"sync", "--from", "missing.db", "--to", "c.db"}, 1, "sync: --from missing.db: no such file or directory"},
+		{[]string{"sync", "--from", "site.db", "--to", "postgres://medscan:S3cretPw@db.example/medscan"}, 1, "xxxxx"},
+	} {
+		res := medscan(t, work, nil, tc.args...)
+		if res.code != tc.code || !strings.Contains(res.stderr, tc.want) || strings.Contains(res.stderr+res.stdout, "S3cretPw") {
+			t.Errorf("medscan %v: exit %d, stderr %q; want %d with %q", tc.args, res.code, res.stderr, tc.code, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "c.db")); err == nil {
+		t.Error("a failed sync created its destination")
+	}
+}

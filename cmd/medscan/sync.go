@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -36,6 +38,9 @@ func syncCommand(a *app) *cobra.Command {
 			if sameFile(from, to) {
 				return usageError{fmt.Sprintf("sync: --from and --to are the same store (%s)", from)}
 			}
+			if _, err := os.Stat(from); err != nil {
+				return fmt.Errorf("sync: --from %s: %w", from, errors.Unwrap(err))
+			}
 			src, err := (&storeFlag{db: from}).read()
 			if err != nil {
 				return err
@@ -43,12 +48,12 @@ func syncCommand(a *app) *cobra.Command {
 			defer src.Close()
 			dst, err := store.Open(to)
 			if err != nil {
-				return err
+				return redactedError(err, to)
 			}
 			defer dst.Close()
 			res, err := dst.Sync(a.ctx, src)
 			if err != nil {
-				return err
+				return redactedError(err, to)
 			}
 			_, err = fmt.Fprintf(a.stdout, "%d run(s) copied from %s to %s; %d already there\n", res.Copied, from,
 				redactDSN(to), res.Present)
@@ -70,6 +75,23 @@ func sameFile(a, b string) bool {
 	x, errA := filepath.Abs(a)
 	y, errB := filepath.Abs(b)
 	return errA == nil && errB == nil && x == y
+}
+
+// redactedError is err with the store address dest written as redactDSN writes it, so
+// that a password in a postgres:// address never reaches stderr.
+func redactedError(err error, dest string) error {
+	safe := redactDSN(dest)
+	if safe == dest {
+		return err
+	}
+	msg := strings.ReplaceAll(err.Error(), dest, safe)
+	// The address may come back rewritten (a path cleaned): the password alone goes too.
+	if u, perr := url.Parse(dest); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return errors.New(msg)
 }
 
 // redactDSN hides a password a store address may carry (postgres://user:secret@host/db),
