@@ -44,7 +44,7 @@ type ScanList struct {
 func EntryOf(r *Report) ScanEntry {
 	s := r.Scan
 	return ScanEntry{ID: s.ID, Kind: s.Kind, Started: s.Started, Finished: s.Finished, Label: s.Label, Sources: s.Sources,
-		Complete: s.Complete, Policy: s.Policy, Summary: r.Summary}
+		Complete: s.Complete, Policy: s.Policy, Summary: r.Summary, Site: s.Site, UID: s.UID}
 }
 
 // ScanEntry is one scan of a ScanList: its description, and the counts a report of it
@@ -59,6 +59,8 @@ type ScanEntry struct {
 	Complete bool      `json:"complete"`
 	Policy   string    `json:"policy"`
 	Summary  Summary   `json:"summary"`
+	Site     string    `json:"site,omitempty"` // ScanInfo.Site
+	UID      string    `json:"uid,omitempty"`  // ScanInfo.UID
 }
 
 // Comparison is a Change with the two scans it compares: the document of medscan diff.

@@ -95,6 +95,12 @@ type ScanInfo struct {
 	Rules []string `json:"rules,omitempty"`
 	// ToolVersion is the version of medscan that ran the scan.
 	ToolVersion string `json:"-"`
+	// Site names where the scan was made (--site: a hospital, a clinic); "" when the
+	// sensor was given none. Scans of one site are compared with each other only.
+	Site string `json:"site,omitempty"`
+	// UID identifies the scan in every store it is copied to (128 random bits in hex),
+	// where ID is one store's local handle: sync copies a scan once by its UID.
+	UID string `json:"uid,omitempty"`
 }
 
 // RunKind is the scan's kind, KindNetwork for a scan stored before kinds were recorded.

@@ -70,6 +70,7 @@ type host struct {
 	dhcpVC, ua, srv, certs, hl7Apps, aes, impls map[string]bool
 	implUIDs                                    map[string]string // implementation class UID -> version name
 	hl7From                                     map[netip.Addr]map[string]bool
+	hl7Recv                                     map[string]bool // receiving applications (MSH-5) addressed here
 	hl7To                                       map[netip.AddrPort]map[string]bool
 	dicomFrom                                   map[netip.Addr]map[string]bool // SCU -> storage/other classes
 	dicomTo                                     map[netip.AddrPort]map[string]bool
@@ -90,6 +91,7 @@ func newHost(a netip.Addr) *host {
 type classifier struct {
 	opt   Options
 	hosts map[netip.Addr]*host
+	fleet *observe.Fleet // other sites' observations (Set.Fleet); nil: this scan alone
 }
 
 // usable is true for an address that can be an asset: unicast and specified.
@@ -120,7 +122,7 @@ func Classify(set *observe.Set, opt Options) []*observe.Asset {
 	if opt.RouterMACAddrs <= 0 {
 		opt.RouterMACAddrs = DefaultRouterMACAddrs
 	}
-	c := &classifier{opt: opt, hosts: map[netip.Addr]*host{}}
+	c := &classifier{opt: opt, hosts: map[netip.Addr]*host{}, fleet: set.Fleet}
 	c.gather(set)
 	c.intrinsic()
 	middleware := c.middleware()
@@ -356,7 +358,8 @@ func (c *classifier) middleware() map[netip.Addr]bool {
 			sources[a] = true
 			what = append(what, "DICOM")
 		}
-		if len(sources) < c.opt.MinSources {
+		elsewhere, sites := c.sendersElsewhere(h)
+		if len(sources)+len(elsewhere) < c.opt.MinSources {
 			continue
 		}
 		var onward []string
@@ -386,10 +389,49 @@ func (c *classifier) middleware() map[netip.Addr]bool {
 		slices.Sort(what)
 		slices.Sort(onward)
 		out[h.a.Addr] = true
-		h.claim(observe.KindMiddleware, wMiddleware, "receives %s from %d hosts (%s) and sends on to %s",
-			strings.Join(slices.Compact(what), ", "), len(sources), listAddrs(keys3(sources)), listStrings(slices.Compact(onward)))
+		if len(elsewhere) == 0 {
+			h.claim(observe.KindMiddleware, wMiddleware, "receives %s from %d hosts (%s) and sends on to %s",
+				strings.Join(slices.Compact(what), ", "), len(sources), listAddrs(keys3(sources)), listStrings(slices.Compact(onward)))
+			continue
+		}
+		from := make([]string, 0, len(sources)+len(elsewhere))
+		for _, a := range keys3(sources) {
+			from = append(from, a.String())
+		}
+		from = append(from, elsewhere...)
+		h.claim(observe.KindMiddleware, wMiddleware, "receives %s from %d hosts (%s) and sends on to %s; across sites %s",
+			strings.Join(slices.Compact(what), ", "), len(from), listStrings(from), listStrings(slices.Compact(onward)),
+			strings.Join(sites, ", "))
 	}
 	return out
+}
+
+// sendersElsewhere are the clients of other sites (Set.Fleet) that sent HL7 or DICOM to
+// h's address, addressed to an application or AE title h was sent here too (an address
+// alone is not one host across sites, whose networks are numbered alike), as
+// "10.24.1.7 (site west)", sorted; and the sites involved, this one's included.
+func (c *classifier) sendersElsewhere(h *host) (from, sites []string) {
+	if c.fleet == nil {
+		return nil, nil
+	}
+	addr := h.a.Addr.String()
+	for _, s := range c.fleet.Senders {
+		if s.Server != addr {
+			continue
+		}
+		if !(s.Protocol == "hl7" && h.hl7Recv[short(s.App)] || s.Protocol == "dicom" && h.aes[short(s.App)]) {
+			continue
+		}
+		from = append(from, s.Client+" (site "+observe.SiteName(s.Site)+")")
+		sites = append(sites, observe.SiteName(s.Site))
+	}
+	if len(from) == 0 {
+		return nil, nil
+	}
+	sites = append(sites, observe.SiteName(c.fleet.Site))
+	slices.Sort(from)
+	slices.Sort(sites)
+	return slices.Compact(from), slices.Compact(sites)
 }
 
 // relations adds the claims that depend on the peers' kinds: servers of middleware and

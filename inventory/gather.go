@@ -284,6 +284,9 @@ func (c *classifier) gatherHL7(set *observe.Set) {
 			typ += "^" + short(m.TriggerEvent)
 		}
 		addTo(&sv.hl7From, cl.a.Addr, typ)
+		if m.ReceivingApp != "" {
+			add(&sv.hl7Recv, short(m.ReceivingApp))
+		}
 		addTo(&cl.hl7To, m.Flow.Server, typ)
 	}
 }

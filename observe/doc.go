@@ -22,6 +22,9 @@
 //     IsSecretBodyKey) and replaces its path by a template in which every identifier is "{id}" (PathTemplate), so that no
 //     patient's identifier ever leaves the dissector. FTP and TFTP file names are
 //     templated the same way.
+//   - What other sites' scans saw of this scan's keys, secrets and clinical peers
+//     (fleet.go: Fleet), which the store fills before judgement so that sharing is judged
+//     across a health system's sites; a Set judged alone has none.
 //   - The generic Index that groups observations (order kept, capped), and Widen, the
 //     one way first-seen and last-seen spans are merged: the Set keeps its lists of
 //     observations in Indexes (and its hosts, services and certificates in capped maps),

@@ -67,6 +67,10 @@ type Set struct {
 	// from the store before the rules run; key-not-rotated judges it).
 	KeyRenewals []*KeyRenewal
 
+	// Fleet is what other sites' scans in the store saw of this scan's keys and secrets
+	// (fleet.go); nil when the scan is judged alone.
+	Fleet *Fleet
+
 	tls   Index[string, *TLSSession]
 	http  Index[string, *HTTPRequest]
 	creds Index[string, *Credential]

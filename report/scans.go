@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,14 @@ func scansTable(w io.Writer, entries []findings.ScanEntry, total int) error {
 	narrow := &table{cols: []column{{header: "ID"}, {header: "KIND"}, {header: "STARTED", min: 10, flex: true},
 		{header: "LABEL", min: 5, flex: true, prose: true}, {header: "DONE"},
 		{header: "FINDINGS", min: 12, flex: true, prose: true}, {header: "SOURCES", min: 12, flex: true, prose: true}}}
+	// A SITE column when some scan has a site: a store that sensors of several sites
+	// write (or that sync fills) says whose each scan is; a one-site store looks as it did.
+	sites := slices.ContainsFunc(entries, func(e findings.ScanEntry) bool { return e.Site != "" })
+	if sites {
+		site := column{header: "SITE", min: 4, flex: true, prose: true}
+		wide.cols = slices.Insert(wide.cols, 2, site)
+		narrow.cols = slices.Insert(narrow.cols, 2, site)
+	}
 	for _, e := range entries {
 		names := make([]string, len(e.Sources))
 		for i, s := range e.Sources {
@@ -53,6 +62,11 @@ func scansTable(w io.Writer, entries []findings.ScanEntry, total int) error {
 			strconv.Itoa(s.High), strconv.Itoa(s.Medium), strconv.Itoa(s.Low), strconv.Itoa(s.Info),
 			strconv.Itoa(s.Suppressed), sources})
 		narrow.rows = append(narrow.rows, []string{id, term(e.Kind), started, label, complete, countsText(s), sources})
+		if sites {
+			at := term(e.Site)
+			wide.rows[len(wide.rows)-1] = slices.Insert(wide.rows[len(wide.rows)-1], 2, at)
+			narrow.rows[len(narrow.rows)-1] = slices.Insert(narrow.rows[len(narrow.rows)-1], 2, at)
+		}
 	}
 	return layout(total, wide, narrow).render(w, total, false)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -32,12 +33,18 @@ func (s *Store) SaveAsStored(ctx context.Context, r *findings.Report) (int64, er
 
 // save is Save, and SaveAsStored when asStored is set.
 func (s *Store) save(ctx context.Context, r *findings.Report, asStored bool) (int64, error) {
+	return s.saveUnder(ctx, r, asStored, s.keyID)
+}
+
+// saveUnder is save for a scan whose credential hashes were made under the key keyID:
+// this Store's key for a scan just run, the source's for a scan Sync copies.
+func (s *Store) saveUnder(ctx context.Context, r *findings.Report, asStored bool, keyID string) (int64, error) {
 	var id int64
 	stored := func(*findings.Report) {}
 	// inTx may run the function again (PostgreSQL, after a collision): each run starts
 	// a new writer, and r is changed only once the transaction has committed.
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		w := &scanWriter{ctx: ctx, tx: tx, keyID: s.keyID}
+		w := &scanWriter{ctx: ctx, tx: tx, keyID: keyID}
 		var err error
 		if id, err = w.save(r); err != nil {
 			return err
@@ -51,6 +58,9 @@ func (s *Store) save(ctx context.Context, r *findings.Report, asStored bool) (in
 		}
 		return nil
 	})
+	if errors.Is(err, errAlreadyStored) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: %s: saving scan: %w", s.path, err)
 	}
@@ -111,7 +121,7 @@ func (w *scanWriter) asStored(r *findings.Report) (func(*findings.Report), error
 		certs[i] = c
 	}
 	return func(r *findings.Report) {
-		r.Scan.ID = w.scan
+		r.Scan.ID, r.Scan.UID = w.scan, w.uid
 		r.Scan.Kind = r.Scan.RunKind()
 		r.Scan.Started, r.Scan.Finished = storedTime(r.Scan.Started), storedTime(r.Scan.Finished)
 		if r.Scan.Rules != nil {

@@ -182,7 +182,10 @@ func TestCheckpointReplacesScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Scan.ID, b.Scan.ID = 0, 0
+	if a.Scan.UID == b.Scan.UID || len(a.Scan.UID) != 32 {
+		t.Errorf("uids %q and %q: want two of 32 hex digits", a.Scan.UID, b.Scan.UID)
+	}
+	a.Scan.ID, b.Scan.ID, a.Scan.UID, b.Scan.UID = 0, 0, "", ""
 	if !reflect.DeepEqual(a, b) {
 		aj, _ := json.Marshal(a)
 		bj, _ := json.Marshal(b)

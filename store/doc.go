@@ -56,7 +56,7 @@
 // it raised and keeps its own copy of their severity, message and evidence, so that an
 // old scan renders as it was even after a later one has changed them. Saving the same
 // capture twice therefore adds a scan, not findings. Certificates are kept once per
-// SHA-256 with their DER and facts; assets once per address, with each scan's inventory
+// SHA-256 with their DER and facts; assets once per site and address, with each scan's inventory
 // entry beside them (AssetKinds reads the latest kind of every address). A live scan is
 // one scan rewritten in place at each commit (Checkpoint).
 //
@@ -109,12 +109,27 @@
 // from an identity column, which a transaction run again leaves a gap in. A Load reads
 // in one REPEATABLE READ transaction, one snapshot for all its statements, so that a
 // checkpoint committed meanwhile is seen whole or not at all, as in SQLite.
+// # Sites
+//
+// Every scan records its site (findings.ScanInfo.Site, --site; "" for none, and for the
+// scans made before sites) and a uid, 128 random bits in hex drawn when it is first saved
+// (the integer id is one store's handle). Certificate sightings and a scan's findings
+// keep their scan's site beside them, for the queries across sites. Fingerprints do not
+// depend on the site or the sensor: they name what was seen. Sync copies every scan of
+// another store (a site sensor's file) into this one, each in one transaction, skipping
+// those whose uid it holds, with the fingerprint of the key the scan's hashes were made
+// under; findings' first and last seen widen as in any save. FleetKeys, FleetCredentials
+// and KeySites read what other sites saw of a scan's keys and secrets (observe.Fleet),
+// bounded, and only hashes made under the same key. ResolveSiteScan is ResolveScan
+// among one site's scans. The SQL is portable (migration 0005 rebuilds the asset tables
+// rather than alter a constraint in place) so that the same migration runs on
+// PostgreSQL.
 //
 // # History
 //
 // Runs are of a kind (findings.KindNetwork or KindLint), and "latest" means the latest
 // of a kind (network unless asked). PreviousScan pairs a scan with the latest earlier
-// one of the same kind and label, or, unlabelled, of the same sources (files by absolute
+// one of the same site, kind and label, or, unlabelled, of the same sources (files by absolute
 // path; standard input never pairs); never two unrelated scans. Diff compares two documents by fingerprint: a finding missing from the later
 // scan is fixed only when that scan assessed its rule on its target, as the rule's
 // declared coverage says (findings.Coverage; coverage.go), and not assessed otherwise,

@@ -88,13 +88,14 @@ func SameKind(prev, cur findings.ScanInfo) error {
 // takes the later scan by its id in the store: r.Scan.ID must be set.
 
 // PreviousScan returns the scan a history compares scan id with: the latest earlier scan
-// of the same kind and the same label; or, when id has no label, the latest earlier
+// of the same site, kind and label (two sites' "icu" are two wards); or, when id has no label, the latest earlier
 // unlabelled scan of the same kind that read the same sources (the same captures,
 // interfaces or targets, in any order; never standard input, another capture each
 // time). ok is false when there is none: two unrelated scans are never compared.
 func (s *Store) PreviousScan(ctx context.Context, id int64) (prev int64, ok bool, err error) {
-	var kind, label, sources string
-	err = s.db.QueryRowContext(ctx, "SELECT kind, label, sources FROM scans WHERE id = ?", id).Scan(&kind, &label, &sources)
+	var kind, label, sources, site string
+	err = s.db.QueryRowContext(ctx, "SELECT kind, label, sources, site FROM scans WHERE id = ?", id).Scan(&kind, &label,
+		&sources, &site)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, noScan("store: %s: no scan with id %d", s.path, id)
 	}
@@ -105,8 +106,8 @@ func (s *Store) PreviousScan(ctx context.Context, id int64) (prev int64, ok bool
 	if err != nil || label == "" && slices.Contains(want, "-") {
 		return 0, false, err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT id, sources FROM scans WHERE id < ? AND kind = ? AND label = ? ORDER BY id DESC",
-		id, kind, label)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, sources FROM scans WHERE id < ? AND site = ? AND kind = ? AND label = ?
+		ORDER BY id DESC`, id, site, kind, label)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: %s: %w", s.path, err)
 	}
@@ -139,6 +140,9 @@ func sourceSet(text string) ([]string, error) {
 
 // NothingToCompare explains why a scan has no previous scan to be compared with.
 func NothingToCompare(s findings.ScanInfo) string {
+	if s.Label != "" && s.Site != "" {
+		return fmt.Sprintf("scan %d is the first %s run labelled %q at site %q", s.ID, s.RunKind(), s.Label, s.Site)
+	}
 	if s.Label != "" {
 		return fmt.Sprintf("scan %d is the first %s run labelled %q", s.ID, s.RunKind(), s.Label)
 	}

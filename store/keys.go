@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/observe"
 )
 
 // EachRSAKey calls fn once for every distinct RSA public key in the store, across all
@@ -50,6 +51,7 @@ func (s *Store) EachRSAKey(ctx context.Context, fn func(spkiSHA256 string, der [
 // certificate carrying it, in one scan.
 type KeySighting struct {
 	ScanID     int64
+	Site       string // the scan's site
 	Host       string // "" for a certificate read from a file
 	Port       int
 	Role       string // "server", "client", or "" for a file
@@ -59,8 +61,12 @@ type KeySighting struct {
 }
 
 // String renders the sighting for evidence: "10.20.1.11:443 (scan 3)", "client
-// 10.20.1.7 (scan 3)", or "file (scan 3)".
+// 10.20.1.7 (scan 3)", or "file (scan 3)"; "10.20.1.11:443 (site north, scan 3)" for a
+// scan given a site.
 func (k KeySighting) String() string {
+	if k.Site != "" {
+		return fmt.Sprintf("%s (site %s, scan %d)", findings.Holder(k.Host, k.Port, k.Role, ""), k.Site, k.ScanID)
+	}
 	return fmt.Sprintf("%s (scan %d)", findings.Holder(k.Host, k.Port, k.Role, ""), k.ScanID)
 }
 
@@ -73,13 +79,14 @@ func (s *Store) KeySightings(ctx context.Context, spkiSHA256 string, limit int) 
 		limit = math.MaxInt64 // not -1: PostgreSQL refuses a negative LIMIT
 	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT sc.scan_id, coalesce(g.host, ''), coalesce(g.port, 0), coalesce(g.role, ''), c.sha256, c.subject,
+		SELECT sc.scan_id, s.site, coalesce(g.host, ''), coalesce(g.port, 0), coalesce(g.role, ''), c.sha256, c.subject,
 			coalesce(max(g.time), sc.first_seen)
 		FROM certificates c
 		JOIN scan_certificates sc ON sc.cert_id = c.id
+		JOIN scans s ON s.id = sc.scan_id
 		LEFT JOIN cert_sightings g ON g.cert_id = c.id AND g.scan_id = sc.scan_id
 		WHERE c.spki_sha256 = ?
-		GROUP BY sc.scan_id, sc.first_seen, g.host, g.port, g.role, c.id
+		GROUP BY sc.scan_id, sc.first_seen, s.site, g.host, g.port, g.role, c.id
 		ORDER BY sc.scan_id DESC, g.host, g.port, g.role, c.sha256
 		LIMIT ?`, strings.ToLower(spkiSHA256), limit)
 	if err != nil {
@@ -90,9 +97,10 @@ func (s *Store) KeySightings(ctx context.Context, spkiSHA256 string, limit int) 
 	for rows.Next() {
 		var k KeySighting
 		var at sql.NullString
-		if err := rows.Scan(&k.ScanID, &k.Host, &k.Port, &k.Role, &k.CertSHA256, &k.Subject, &at); err != nil {
+		if err := rows.Scan(&k.ScanID, &k.Site, &k.Host, &k.Port, &k.Role, &k.CertSHA256, &k.Subject, &at); err != nil {
 			return nil, fmt.Errorf("store: %s: key %s: %w", s.path, spkiSHA256, err)
 		}
+		k.Site = observe.Clean(k.Site)
 		if k.Time, err = parseTime(at); err != nil {
 			return nil, fmt.Errorf("store: %s: key %s: %w", s.path, spkiSHA256, err)
 		}

@@ -108,7 +108,8 @@ func decodeEvidence(text string) (map[string]any, error) {
 }
 
 // scanColumns are the columns scanInfo reads, in the order it reads them.
-const scanColumns = `id, kind, started, finished, label, sources, complete, problems, counters, tool_version, policy, rules`
+const scanColumns = `id, kind, started, finished, label, sources, complete, problems, counters, tool_version, policy, rules,
+	site, coalesce(uid, '')`
 
 // scanInfo reads one row of scanColumns.
 func (l *loader) scanInfoRow(row interface{ Scan(...any) error }) (findings.ScanInfo, error) {
@@ -119,7 +120,7 @@ func (l *loader) scanInfoRow(row interface{ Scan(...any) error }) (findings.Scan
 		complete                    int
 	)
 	if err := row.Scan(&si.ID, &si.Kind, &started, &finished, &si.Label, &sources, &complete, &problems, &counters,
-		&si.ToolVersion, &si.Policy, &assessed); err != nil {
+		&si.ToolVersion, &si.Policy, &assessed, &si.Site, &si.UID); err != nil {
 		return si, err
 	}
 	if assessed.Valid {

@@ -69,7 +69,7 @@ func TestSaveLoadEveryObservation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	built.Scan.ID = id
+	built.Scan.ID, built.Scan.UID = id, loaded.Scan.UID // the uid is drawn at random
 	lists := []struct {
 		name      string
 		got, want any

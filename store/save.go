@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,6 +35,8 @@ type scanWriter struct {
 	stmts []*sql.Stmt
 	scan  int64
 	keyID string // the fingerprint of the key the scan's credential hashes were made under
+	site  string // the scan's site, kept beside its rows that queries across sites read
+	uid   string // the scan's uid as stored
 	buf   bytes.Buffer
 
 	// What the store holds after the save beyond the document, for SaveAsStored: each
@@ -107,6 +110,7 @@ func maxCase(table, col string) string {
 
 func (w *scanWriter) save(r *findings.Report) (int64, error) {
 	defer w.close()
+	w.site = r.Scan.Site
 	// The scan row: inserted when w.scan is zero, rewritten by a checkpoint otherwise.
 	if err := w.scanRow(r.Scan); err != nil {
 		return 0, err
@@ -142,28 +146,48 @@ func (w *scanWriter) scanRow(info findings.ScanInfo) error {
 		}
 	}
 	args := []any{dbTime(info.Started), dbTime(info.Finished), info.Label, cols[0], boolInt(info.Complete), cols[1],
-		cols[2], info.ToolVersion, info.Policy, ruleIDs, info.RunKind()}
+		cols[2], info.ToolVersion, info.Policy, ruleIDs, info.RunKind(), info.Site}
 	if w.scan != 0 {
+		// A checkpoint keeps the uid BeginScan gave the scan.
 		res, err := w.tx.ExecContext(w.ctx, `UPDATE scans SET started = ?, finished = ?, label = ?, sources = ?,
-			complete = ?, problems = ?, counters = ?, tool_version = ?, policy = ?, rules = ?, kind = ? WHERE id = ?`,
-			append(args, w.scan)...)
+			complete = ?, problems = ?, counters = ?, tool_version = ?, policy = ?, rules = ?, kind = ?, site = ?
+			WHERE id = ?`, append(args, w.scan)...)
 		if err != nil {
 			return fmt.Errorf("scan row: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("scan row %d: not rewritten (%d rows, %v)", w.scan, n, err)
 		}
-		return nil
+		return w.tx.QueryRowContext(w.ctx, "SELECT coalesce(uid, '') FROM scans WHERE id = ?", w.scan).Scan(&w.uid)
+	}
+	w.uid = info.UID
+	if w.uid == "" {
+		w.uid = NewScanUID()
+	} else {
+		// A scan copied from another store (Sync): once only, checked inside the
+		// transaction that would add it, so that two syncs at once add it once (the
+		// unique index refuses the second should they race past this).
+		var one int
+		err := w.tx.QueryRowContext(w.ctx, "SELECT 1 FROM scans WHERE uid = ?", w.uid).Scan(&one)
+		if err == nil {
+			return errAlreadyStored
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("scan row: %w", err)
+		}
 	}
 	// RETURNING rather than LastInsertId, which PostgreSQL's driver does not give.
 	err := w.tx.QueryRowContext(w.ctx, `INSERT INTO scans(started, finished, label, sources, complete, problems, counters,
-		tool_version, policy, rules, kind, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		append(args, w.keyID)...).Scan(&w.scan)
+		tool_version, policy, rules, kind, site, key_id, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		append(args, w.keyID, w.uid)...).Scan(&w.scan)
 	if err != nil {
 		return fmt.Errorf("scan row: %w", err)
 	}
 	return nil
 }
+
+// errAlreadyStored is scanRow's answer for a scan whose uid the store already holds.
+var errAlreadyStored = errors.New("scan already stored")
 
 // saveAssets stores the store-wide asset and MAC rows, and the scan's view of each asset
 // (its inventory entry, whole). The assets come first, each batch giving back the ids
@@ -173,9 +197,10 @@ func (w *scanWriter) saveAssets(r *findings.Report) error {
 		return nil
 	}
 	ids := make(map[string]int64, len(r.Assets))
-	assets := w.newBatch(`INSERT INTO assets(ip, first_seen, last_seen) VALUES`,
-		`ON CONFLICT(ip) DO UPDATE SET `+minCase("assets", "first_seen")+", "+maxCase("assets", "last_seen")+
-			" RETURNING ip, id", 3, func(rows *sql.Rows) error {
+	// An asset is one per site and address: two sites number their networks alike.
+	assets := w.newBatch(`INSERT INTO assets(site, ip, first_seen, last_seen) VALUES`,
+		`ON CONFLICT(site, ip) DO UPDATE SET `+minCase("assets", "first_seen")+", "+maxCase("assets", "last_seen")+
+			" RETURNING ip, id", 4, func(rows *sql.Rows) error {
 			var ip string
 			var id int64
 			if err := rows.Scan(&ip, &id); err != nil {
@@ -187,7 +212,7 @@ func (w *scanWriter) saveAssets(r *findings.Report) error {
 	for i := range r.Assets {
 		a := &r.Assets[i]
 		if ip := a.IP(); ip != "" {
-			if err := assets.add(ip, ip, dbTime(a.FirstSeen), dbTime(a.LastSeen)); err != nil {
+			if err := assets.add(ip, w.site, ip, dbTime(a.FirstSeen), dbTime(a.LastSeen)); err != nil {
 				return fmt.Errorf("asset %s: %w", ip, err)
 			}
 		}
@@ -285,7 +310,7 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 	}
 	link := w.newBatch(`INSERT INTO scan_certificates(scan_id, cert_id, first_seen) VALUES`, "", 3, nil)
 	sight := w.newBatch(`INSERT INTO cert_sightings(scan_id, cert_id, host, port, peer, role, position, sni, time, source,
-		file) VALUES`, "", 11, nil)
+		file, site) VALUES`, "", 12, nil)
 	for i := range r.Certificates {
 		c := &r.Certificates[i]
 		stored, ok := w.certs[strings.ToLower(c.SHA256)]
@@ -297,7 +322,7 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 		}
 		for _, sg := range c.SeenOn {
 			if err := sight.add("", w.scan, stored.id, sg.Host, sg.Port, findings.AddrText(sg.Peer), sg.Role, sg.Position,
-				sg.SNI, dbTime(sg.Time), string(sg.Source), sg.File); err != nil {
+				sg.SNI, dbTime(sg.Time), string(sg.Source), sg.File, w.site); err != nil {
 				return fmt.Errorf("certificate %s sighting: %w", c.SHA256, err)
 			}
 		}
@@ -424,7 +449,7 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 		return fmt.Errorf("findings: %w", err)
 	}
 	link := w.newBatch(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
-		remediation, refs, file) VALUES`, "", 10, nil)
+		remediation, refs, file, site) VALUES`, "", 11, nil)
 	w.kept = scanFindings(fs)
 	w.evidence = make([]string, len(w.kept))
 	for k, i := range w.kept {
@@ -434,7 +459,7 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	for _, i := range links {
 		f := &fs[i]
 		if err := link.add("", w.scan, fps[i], int(f.Severity), f.Message, enc[i].evidence, dbTime(f.Time), f.Source,
-			f.Remediation, enc[i].refs, f.File); err != nil {
+			f.Remediation, enc[i].refs, f.File, w.site); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 	}

@@ -54,8 +54,8 @@ func v3Store(t *testing.T, path string, key, oldKey []byte) int64 {
 		t.Fatal(err)
 	}
 	// Undo 0004 and every migration after it (a table each adds is dropped).
-	for _, q := range []string{"DROP TABLE audit_runs", "ALTER TABLE scans DROP COLUMN key_id", "DELETE FROM schema_migrations WHERE version >= 4",
-		"PRAGMA user_version = 3"} {
+	for _, q := range append(append([]string{}, undo0005...), "ALTER TABLE scans DROP COLUMN key_id",
+		"DELETE FROM schema_migrations WHERE version >= 4", "PRAGMA user_version = 3") {
 		if _, err := s.db.Exec(q); err != nil {
 			t.Fatal(q, err)
 		}
@@ -67,6 +67,12 @@ func v3Store(t *testing.T, path string, key, oldKey []byte) int64 {
 	}
 	return id
 }
+
+// undo0005 takes a current store back to before 0005, dropping 0006's audit table too (the asset tables keep their new
+// shape, which 0005's rebuild reads as it reads the old one).
+var undo0005 = []string{"DROP TABLE audit_runs", "DROP INDEX scans_uid", "DROP INDEX scans_site", "ALTER TABLE scans DROP COLUMN uid",
+	"ALTER TABLE scans DROP COLUMN site", "ALTER TABLE cert_sightings DROP COLUMN site",
+	"ALTER TABLE scan_findings DROP COLUMN site"}
 
 // storeBytes is every file of the store (the database, its write-ahead log and index).
 func storeBytes(t *testing.T, path string) []byte {

@@ -571,10 +571,27 @@ func runCommand(kind string) string {
 // Nth scan before the latest, in the order they were saved) among the scans of a kind
 // (findings.KindNetwork when kind is ""), or a scan id of any kind.
 func (s *Store) ResolveScan(ctx context.Context, ref, kind string) (int64, error) {
+	return s.resolveScan(ctx, ref, kind, nil)
+}
+
+// ResolveSiteScan is ResolveScan among the scans of one site: "latest" is that site's
+// latest, and a scan id of another site is refused, naming the site it belongs to.
+func (s *Store) ResolveSiteScan(ctx context.Context, ref, kind, site string) (int64, error) {
+	return s.resolveScan(ctx, ref, kind, &site)
+}
+
+func (s *Store) resolveScan(ctx context.Context, ref, kind string, site *string) (int64, error) {
 	ref = strings.TrimSpace(ref)
 	kind = cmp.Or(kind, findings.KindNetwork)
-	if ref == "latest" || ref == "" {
+	where, args := "kind = ?", []any{kind}
+	if site != nil {
+		where, args = "kind = ? AND site = ?", []any{kind, *site}
+	}
+	if (ref == "latest" || ref == "") && site == nil {
 		return s.LatestScanID(ctx, kind)
+	}
+	if ref == "latest" || ref == "" {
+		ref = "latest~0"
 	}
 	if back, ok := strings.CutPrefix(ref, "latest~"); ok {
 		n, err := strconv.Atoi(back)
@@ -582,11 +599,15 @@ func (s *Store) ResolveScan(ctx context.Context, ref, kind string) (int64, error
 			return 0, fmt.Errorf("store: bad scan reference %q (want latest, latest~N or a scan id)", ref)
 		}
 		var id int64
-		err = s.db.QueryRowContext(ctx, "SELECT id FROM scans WHERE kind = ? ORDER BY id DESC LIMIT 1 OFFSET ?", kind, n).Scan(&id)
+		err = s.db.QueryRowContext(ctx, "SELECT id FROM scans WHERE "+where+" ORDER BY id DESC LIMIT 1 OFFSET ?",
+			append(args, n)...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			var total int
-			if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM scans WHERE kind = ?", kind).Scan(&total); err != nil {
+			if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM scans WHERE "+where, args...).Scan(&total); err != nil {
 				return 0, fmt.Errorf("store: %s: %w", s.path, err)
+			}
+			if total == 0 && site != nil {
+				return 0, noScan("store: no %s run of site %q in %s", kind, *site, s.path)
 			}
 			if total == 0 {
 				return 0, s.noScanOfKind(ctx, kind)
@@ -604,6 +625,15 @@ func (s *Store) ResolveScan(ctx context.Context, ref, kind string) (int64, error
 	}
 	if err := s.scanExists(ctx, s.db, id); err != nil {
 		return 0, err
+	}
+	if site != nil {
+		var at string
+		if err := s.db.QueryRowContext(ctx, "SELECT site FROM scans WHERE id = ?", id).Scan(&at); err != nil {
+			return 0, fmt.Errorf("store: %s: %w", s.path, err)
+		}
+		if at != *site {
+			return 0, noScan("store: %s: scan %d is of site %q, not %q", s.path, id, observe.Clean(at), *site)
+		}
 	}
 	return id, nil
 }

@@ -231,7 +231,10 @@ func TestSaveIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2.Scan.ID = r1.Scan.ID
+	if r1.Scan.UID == r2.Scan.UID {
+		t.Fatalf("two scans share the uid %q", r1.Scan.UID)
+	}
+	r2.Scan.ID, r2.Scan.UID = r1.Scan.ID, r1.Scan.UID
 	j1, _ := json.Marshal(r1)
 	j2, _ := json.Marshal(r2)
 	if !bytes.Equal(j1, j2) {
@@ -358,6 +361,10 @@ func TestLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := expectedReport(id)
+	if len(got.Scan.UID) != 32 {
+		t.Fatalf("uid %q: want 32 hex digits", got.Scan.UID)
+	}
+	want.Scan.UID = got.Scan.UID // drawn at random
 	if !reflect.DeepEqual(got, want) {
 		gj, _ := json.MarshalIndent(got, "", "  ")
 		wj, _ := json.MarshalIndent(want, "", "  ")

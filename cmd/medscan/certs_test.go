@@ -1,5 +1,3 @@
-//go:debug cryptocustomrand=1
-
 package main
 
 import (

@@ -404,6 +404,7 @@ type runFlags struct {
 	pol     policyFlags
 	gate    gateFlags
 	label   string
+	site    siteValue
 	blockls *string
 }
 
@@ -415,7 +416,8 @@ func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
 	r.db.register(fs)
 	r.pol.register(fs)
 	r.gate.register(fs)
-	fs.StringVar(&r.label, "label", "", "give this "+what+" a `NAME` (a site, a ward) so later ones can be compared with it")
+	fs.StringVar(&r.label, "label", "", "give this "+what+" a `NAME` (a ward) so later ones can be compared with it")
+	registerSite(fs, &r.site)
 	r.blockls = blocklistFlag(fs)
 }
 

@@ -16,12 +16,14 @@ func diffCommand(a *app) *cobra.Command {
 		pol  policyFlags
 		kind kindFlag
 		gf   gateFlags
+		site siteValue
 	)
 	c := &cobra.Command{
 		Use:   "diff [EARLIER] [LATER] [flags]",
 		Short: "new, fixed, persisting and not-assessed findings between two scans",
 		Long: `Compare two stored scans of the same kind. No argument: the latest scan with the
-previous comparable one (same kind and label, or unlabelled and of the same sources);
+previous comparable one (same site, kind and label, or unlabelled and of the same
+sources); with --site, "latest" is that site's latest;
 one: that scan with its previous one; two: EARLIER with LATER. A finding counts as fixed
 only when the later scan was complete, ran its rule and saw what the rule needs on the
 target; otherwise it is "not assessed", with the reason.`,
@@ -29,7 +31,7 @@ target; otherwise it is "not assessed", with the reason.`,
   medscan diff latest~1 latest --fail-on-new --fail-on high
   medscan diff 12 14 -f json`,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runDiff(a, c, args, &out, &db, &pol, &kind, &gf)
+			return runDiff(a, c, args, &out, &db, &pol, &kind, &gf, &site)
 		},
 	}
 	fs := c.Flags()
@@ -39,11 +41,13 @@ target; otherwise it is "not assessed", with the reason.`,
 	pol.register(fs)
 	kind.register(fs)
 	gf.registerGate(fs)
+	registerSiteFilter(fs, &site)
 	completeFlags(c, report.Comparison)
 	return c
 }
 
-func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *storeFlag, pol *policyFlags, kind *kindFlag, gf *gateFlags) error {
+func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *storeFlag, pol *policyFlags, kind *kindFlag, gf *gateFlags,
+	site *siteValue) error {
 	ctx := a.ctx
 	if len(args) > 2 {
 		return usageError{"diff: give at most two scans: medscan diff [EARLIER] [LATER]"}
@@ -78,7 +82,7 @@ func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *stor
 	case 2:
 		earlierRef, laterRef = args[0], args[1]
 	}
-	later, err := st.ResolveScan(ctx, laterRef, kind.kind)
+	later, err := site.resolve(ctx, st, laterRef, kind.kind)
 	if err != nil {
 		return err
 	}
@@ -88,7 +92,7 @@ func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *stor
 	}
 	var earlier int64
 	if earlierRef != "" {
-		if earlier, err = st.ResolveScan(ctx, earlierRef, kind.kind); err != nil {
+		if earlier, err = site.resolve(ctx, st, earlierRef, kind.kind); err != nil {
 			return err
 		}
 	} else {

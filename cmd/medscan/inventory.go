@@ -23,6 +23,7 @@ func inventoryCommand(a *app) *cobra.Command {
 		db   storeFlag
 		ref  string
 		kind string
+		site siteValue
 	)
 	c := &cobra.Command{
 		Use:   "inventory [--scan latest|ID] [--kind K] [flags]",
@@ -41,7 +42,7 @@ func inventoryCommand(a *app) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			id, err := st.ResolveScan(ctx, ref, "")
+			id, err := site.resolve(ctx, st, ref, "")
 			if err != nil {
 				return err
 			}
@@ -56,6 +57,7 @@ func inventoryCommand(a *app) *cobra.Command {
 	out.register(a, fs, report.Inventory)
 	db.register(fs)
 	fs.StringVar(&ref, "scan", "latest", "which stored scan: `latest`, latest~N, or a scan ID")
+	registerSiteFilter(fs, &site)
 	fs.StringVar(&kind, "kind", "", "list only assets of this `KIND`: "+strings.Join(inventoryKinds, ", "))
 	completeFlags(c, report.Inventory)
 	_ = c.RegisterFlagCompletionFunc("kind", fixed(inventoryKinds...))

@@ -71,7 +71,7 @@ func runLint(a *app, fs *pflag.FlagSet, paths []string, run *runFlags, fromScan 
 	if fromScan != "" {
 		// "latest" is the latest network scan (--kind lint: the latest lint run), never
 		// the run this command is about to store.
-		if id, err = st.ResolveScan(ctx, fromScan, kind.kind); err != nil {
+		if id, err = run.site.resolve(ctx, st, fromScan, kind.kind); err != nil {
 			return err
 		}
 	}
@@ -80,6 +80,7 @@ func runLint(a *app, fs *pflag.FlagSet, paths []string, run *runFlags, fromScan 
 		FromScan:     id,
 		Policy:       in.policy,
 		Label:        run.label,
+		Site:         run.site.name,
 		ToolVersion:  version,
 		FileError:    func(err error) { fmt.Fprintf(a.stderr, "medscan: %s\n", err) },
 		Warn:         func(msg string) { fmt.Fprintf(a.warn(), "medscan: warning: %s\n", msg) },

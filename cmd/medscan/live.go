@@ -172,7 +172,8 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 		return err
 	}
 	defer st.Close()
-	opt.Policy, opt.Label, opt.ToolVersion, opt.KeyBlocklist = in.policy, r.run.label, version, in.blocklist
+	opt.Policy, opt.Label, opt.Site, opt.ToolVersion, opt.KeyBlocklist = in.policy, r.run.label, r.run.site.name, version,
+		in.blocklist
 	opt.SourceError = func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) }
 	var last scan.LiveStats
 	opt.Progress = func(s scan.LiveStats) {

@@ -19,6 +19,7 @@ func reportCommand(a *app) *cobra.Command {
 		kind  kindFlag
 		ref   string
 		since string
+		site  siteValue
 	)
 	c := &cobra.Command{
 		Use:   "report [--scan latest|ID] [flags]",
@@ -61,7 +62,7 @@ today and its change since the baseline or the previous comparable scan, and app
 				return err
 			}
 			defer st.Close()
-			id, err := st.ResolveScan(ctx, ref, kind.kind)
+			id, err := site.resolve(ctx, st, ref, kind.kind)
 			if err != nil {
 				return err
 			}
@@ -86,6 +87,7 @@ today and its change since the baseline or the previous comparable scan, and app
 	gate.register(fs)
 	kind.register(fs)
 	fs.StringVar(&ref, "scan", "latest", "which stored scan: `latest`, latest~N, or a scan ID")
+	registerSiteFilter(fs, &site)
 	fs.StringVar(&since, "since", "", "with -f ocsf, only the findings first or last seen, new or fixed since `TIME` "+
 		"(RFC 3339, a date, or a duration back from now such as 1h or 7d), for incremental export")
 	completeFlags(c, report.Scan)

@@ -109,6 +109,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		Stdin:        stdin,
 		Policy:       in.policy,
 		Label:        run.label,
+		Site:         run.site.name,
 		ToolVersion:  version,
 		SourceError:  func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
 		KeyBlocklist: in.blocklist,

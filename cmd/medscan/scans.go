@@ -15,9 +15,10 @@ func scansCommand(a *app) *cobra.Command {
 		pol   policyFlags
 		label string
 		kind  string
+		site  siteValue
 	)
 	c := &cobra.Command{
-		Use:   "scans [--label L] [--kind K] [flags]",
+		Use:   "scans [--label L] [--kind K] [--site S] [flags]",
 		Short: "list the stored scans and lint runs with their counts",
 		Long: `List the stored scans and lint runs, newest last, with their finding counts by
 severity. The counts are those a report of the scan shows: findings suppressed by the
@@ -48,7 +49,7 @@ policy and the suppression file in force today are counted apart.`,
 			}
 			doc := &findings.ScanList{Scans: []findings.ScanEntry{}}
 			for _, s := range list {
-				if label != "" && s.Scan.Label != label || kind != "" && s.Scan.Kind != kind {
+				if label != "" && s.Scan.Label != label || kind != "" && s.Scan.Kind != kind || site.set && s.Scan.Site != site.name {
 					continue
 				}
 				// The counts are those a report of the scan shows: suppressed findings apart.
@@ -67,6 +68,7 @@ policy and the suppression file in force today are counted apart.`,
 	fs.Lookup("policy").Usage = "count apart the findings suppressed by this policy `FILE`'s suppressions"
 	fs.Lookup("ignore-file").Usage = "count apart the findings suppressed by this `FILE` (default ./" + rules.IgnoreFile + " when present)"
 	fs.StringVar(&label, "label", "", "list only the scans with this `LABEL`")
+	registerSiteFilter(fs, &site)
 	fs.StringVar(&kind, "kind", "", "list only the runs of this `KIND`: "+findings.KindNetwork+" or "+findings.KindLint)
 	completeFlags(c, report.ScanList)
 	_ = c.RegisterFlagCompletionFunc("kind", fixed(findings.KindNetwork, findings.KindLint))

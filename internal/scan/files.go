@@ -30,6 +30,7 @@ type FileOptions struct {
 	FromScan    int64
 	Policy      *rules.Policy // nil means the default policy
 	Label       string
+	Site        string // where the run is made (--site)
 	ToolVersion string
 	// FileError is told about each file that could not be read in full, as it happens.
 	FileError func(err error)
@@ -109,7 +110,7 @@ func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, er
 		}
 	}
 	return judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindLint,
-		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
+		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
 }
 
 // errMessage is an error without the path that the problem already names.

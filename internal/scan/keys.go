@@ -30,6 +30,9 @@ func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist
 		return nil
 	}
 	lint.ExamineKeys(set, lint.KeyOptions{Blocklist: blocklist})
+	if set.Fleet != nil {
+		set.Fleet.FactorSites = nil // judged again below
+	}
 
 	// The set's own RSA keys come first, so that where a stored key has the same modulus
 	// under another encoding, the set's copy is the one the batch GCD keeps.
@@ -106,6 +109,28 @@ func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist
 			with = append(with, desc)
 		}
 		slices.Sort(with)
+		if set.Fleet != nil && st != nil {
+			// The sites the partners were seen at, this one's included: a prime shared
+			// across sites is one key generator flaw across the fleet.
+			sites := []string{set.Fleet.Site}
+			for _, j := range partners {
+				if keys[j].certs != nil {
+					continue // in this scan: this site
+				}
+				at, err := st.KeySites(ctx, keys[j].spki)
+				if err != nil {
+					return fmt.Errorf("key check: %w", err)
+				}
+				sites = append(sites, at...)
+			}
+			slices.Sort(sites)
+			if sites = slices.Compact(sites); len(sites) > 1 {
+				if set.Fleet.FactorSites == nil {
+					set.Fleet.FactorSites = map[string][]string{}
+				}
+				set.Fleet.FactorSites[k.spki] = sites
+			}
+		}
 		for _, c := range k.certs {
 			f := c.Facts
 			f.Factorable = true

@@ -52,6 +52,7 @@ type LiveOptions struct {
 	PcapMaxTotalBytes int64
 	Policy            *rules.Policy // nil means the default policy
 	Label             string
+	Site              string // where the scan is made (--site)
 	ToolVersion       string
 	KeyBlocklist      *lint.Blocklist
 	// Progress is told the capture's counters once the interfaces are open and the scan
@@ -248,8 +249,8 @@ func RunLive(ctx context.Context, st *store.Store, opt LiveOptions) (Result, err
 	for i, f := range ifs {
 		sources[i] = "iface:" + f.name
 	}
-	base := findings.ScanInfo{Kind: findings.KindNetwork, Started: started, Label: opt.Label, Sources: sources,
-		ToolVersion: opt.ToolVersion}
+	base := findings.ScanInfo{Kind: findings.KindNetwork, Started: started, Label: opt.Label, Site: opt.Site,
+		Sources: sources, ToolVersion: opt.ToolVersion}
 	running := base
 	running.Problems = []observe.Problem{{Source: strings.Join(sources, ","), Offset: -1,
 		Message: "live capture running: this is its latest checkpoint, not its end"}}
@@ -475,6 +476,9 @@ func (r *liveRun) merge(delta *observe.Set) {
 // commit judges the cumulative set and writes it over the scan.
 func (r *liveRun) commit(ctx context.Context, meta findings.ScanInfo) error {
 	keys := r.certsChanged || r.checkpoints == 0
+	if r.cum.Fleet == nil {
+		r.cum.Fleet = &observe.Fleet{Site: r.opt.Site} // judged across every site of the store
+	}
 	r.fs = judge(ctx, r.store, r.cum, r.pol, r.opt.KeyBlocklist, keys)
 	r.certsChanged = false
 	st := r.stats()

@@ -39,7 +39,8 @@ type Options struct {
 	Pcaps       []string      // capture files; "-" reads Stdin
 	Stdin       io.Reader     // what "-" reads; os.Stdin when nil
 	Policy      *rules.Policy // nil means the default policy
-	Label       string        // names a recurring scan (a site, a ward)
+	Label       string        // names a recurring scan (a ward)
+	Site        string        // where the scan is made (--site): a hospital, a clinic
 	ToolVersion string
 	// SourceError is told about each source that could not be read to its end, as it
 	// happens, so the CLI can print it while the scan goes on.
@@ -143,7 +144,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		readFailed = true // not what --allow-partial accepts
 	}
 	res, err := judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindNetwork,
-		Started: started, Label: opt.Label, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
+		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion})
 	// Partial only when the probe's gaps are all that is missing: an unread capture or
 	// an interruption is not what --allow-partial accepts.
 	res.Partial = partial && !readFailed
@@ -168,6 +169,11 @@ func passiveConfig(st *store.Store) capture.Config {
 // filled here.
 func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
 	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanInfo) (Result, error) {
+	if meta.RunKind() == findings.KindNetwork {
+		// Judged across every site of the store (observe.Fleet); a lint run's files
+		// belong to no site's network.
+		set.Fleet = &observe.Fleet{Site: meta.Site}
+	}
 	fs := judge(ctx, st, set, pol, blocklist, true)
 	meta = judgedMeta(meta, set, pol, clock)
 	// Store even when the context was cancelled: what was learned is kept.
@@ -191,6 +197,7 @@ func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Po
 	blocklist *lint.Blocklist, keys bool) []findings.Finding {
 	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
 	lint.MatchKeyFiles(set)
+	readFleet(ctx, st, set) // after the certificates' facts (their keys), before what reads other sites
 	inventory.Classify(set, inventory.Options{})
 	if keys {
 		checkKeys(ctx, st, set, blocklist)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -50,8 +51,11 @@ func (credentialShared) Check(c *rules.Context) {
 		secretKey
 		preview string
 		clients []string // every host that sent it, to any server
-		servers []observe.Endpoint
-		count   int
+		// elsewhere are the clients of other sites that sent it (observe.Fleet), as
+		// "10.30.0.7 (site south)", and sites every site it was sent at, this one's too.
+		elsewhere, sites []string
+		servers          []observe.Endpoint
+		count            int
 	}
 	type groupKey struct {
 		server observe.Endpoint
@@ -77,11 +81,27 @@ func (credentialShared) Check(c *rules.Context) {
 		}
 		s.count += max(cr.Count, 1)
 	}
+	// Other sites' clients of the same secrets (hashed under the same key file: the
+	// store compares only those), so that one hard-coded secret across the fleet is seen
+	// even where each site has one device using it.
+	if fl := c.Set.Fleet; fl != nil {
+		for _, fc := range fl.Credentials {
+			s, ok := secrets.Get(secretKey{fc.Kind, fc.Hash})
+			if !ok {
+				continue
+			}
+			s.elsewhere = rules.AddSorted(s.elsewhere, fc.Client+" (site "+observe.SiteName(fc.Site)+")")
+			if len(s.sites) == 0 {
+				s.sites = []string{fl.Site}
+			}
+			s.sites = rules.AddSorted(s.sites, fc.Site)
+		}
+	}
 	// A second pass, now that it is known which secrets are shared: who sent them where.
 	groups := observe.NewIndex[groupKey, *group](0)
 	for _, cr := range c.Set.Credentials {
 		s, ok := secrets.Get(secretKey{cr.Kind, cr.Hash})
-		if !ok || len(s.clients) < 2 {
+		if !ok || len(s.clients)+len(s.elsewhere) < 2 {
 			continue
 		}
 		gk := groupKey{cr.Flow.Server, cr.Kind}
@@ -107,19 +127,29 @@ func (credentialShared) Check(c *rules.Context) {
 	}) {
 		ss := g.secrets
 		slices.SortFunc(ss, func(a, b *secret) int { return cmp.Or(cmp.Compare(a.preview, b.preview), cmp.Compare(a.hash, b.hash)) })
-		var hosts []string
+		var hosts, sites []string
 		var servers []observe.Endpoint
 		list := make([]map[string]any, 0, len(ss))
 		for _, s := range ss {
 			for _, x := range s.clients {
 				hosts = rules.AddSorted(hosts, x)
 			}
+			for _, x := range s.elsewhere {
+				hosts = rules.AddSorted(hosts, x)
+			}
+			for _, x := range s.sites {
+				sites = rules.AddSorted(sites, x)
+			}
 			for _, ep := range s.servers {
 				if i, found := slices.BinarySearchFunc(servers, ep, observe.Endpoint.Compare); !found {
 					servers = slices.Insert(servers, i, ep)
 				}
 			}
-			list = append(list, map[string]any{"preview": s.preview, "hash": s.hash, "clients": s.clients, "count": s.count})
+			entry := map[string]any{"preview": s.preview, "hash": s.hash, "clients": s.clients, "count": s.count}
+			if len(s.elsewhere) > 0 {
+				entry["clients_elsewhere"] = s.elsewhere
+			}
+			list = append(list, entry)
 		}
 		host, port := rules.HostPort(g.server)
 		here := findings.Target(host, port)
@@ -141,6 +171,9 @@ func (credentialShared) Check(c *rules.Context) {
 		if len(g.where) > 0 {
 			ev["where"] = g.where
 		}
+		if len(sites) > 1 {
+			ev["sites"] = sites
+		}
 		what := "the same " + g.kind + " (" + ss[0].preview + ")"
 		if len(ss) > 1 {
 			what = fmt.Sprintf("%d shared %s secrets", len(ss), g.kind)
@@ -153,6 +186,13 @@ func (credentialShared) Check(c *rules.Context) {
 			}
 			msg = fmt.Sprintf("%s sent %s to %s; %d hosts in all share %s (%s)", joinFew(g.clients, 5), what, here,
 				len(hosts), them, joinFew(hosts, 5))
+		}
+		if len(sites) > 1 {
+			names := make([]string, len(sites))
+			for i, s := range sites {
+				names[i] = observe.SiteName(s)
+			}
+			msg += "; across sites " + strings.Join(names, ", ")
 		}
 		c.Emit(rules.Observed(g.seen, findings.Finding{
 			Host:     host,

@@ -13,7 +13,10 @@
 // finding carries the credential's kind, where it was sent, the user name, a masked
 // preview and its keyed hash. The hash's key differs between key files, so no
 // fingerprint depends on it: both cleartext-credentials and credential-shared raise one
-// finding per server and kind of credential, the kind as Subject.
+// finding per server and kind of credential, the kind as Subject. credential-shared also
+// counts the clients of other sites of the store that sent the same secret (observe.Fleet:
+// only hashes made under this scan's key file, so every sensor of a health system must
+// share one), naming them with their site and listing the sites in the evidence.
 //
 // What an HTTP request was is decided once, by the HTTP dissector, from its headers, its
 // path and the few body facts it reads (observe.HTTPRequest.AsEmitted); the rules read

@@ -14,7 +14,12 @@
 // shows up. It tells identities apart by subject and subjectAltNames: different
 // identities on one key (or one device certificate on several clients) are high, one
 // identity served by several hosts (one service's front ends) low, under the same
-// fingerprint, so a key re-judged keeps its history.
+// fingerprint, so a key re-judged keeps its history. Hosts of other sites of the store
+// that present the key as their own (observe.Fleet, read before the rules run) count as
+// holders and are named with their site ("10.24.0.50:443 (site west)"), evidence sites
+// listing every site involved; only this scan's holders get findings, under the same
+// fingerprints as when one site is judged alone. key-factorable names the sites of a
+// shared prime's partners likewise (Fleet.FactorSites).
 //
 // The rules judge verdicts that package lint and the scan pipeline leave in the facts
 // (KeyFlaws, Factorable, FactorMethod, SharedPrimeWith); they never see a modulus, and

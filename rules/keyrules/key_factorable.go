@@ -82,6 +82,13 @@ func (keyFactorable) Check(c *rules.Context) {
 		if len(f.SharedPrimeWith) > 0 {
 			ev["shares_prime_with"] = slices.Clone(f.SharedPrimeWith)
 		}
+		// Partners seen at other sites (the store-wide check records them in the Fleet):
+		// one weak key generator across the fleet.
+		if fl := c.Set.Fleet; fl != nil && len(fl.FactorSites[f.SPKISHA256]) > 1 {
+			sites := fl.FactorSites[f.SPKISHA256]
+			ev["sites"] = slices.Clone(sites)
+			reason += ", across sites " + siteList(sites)
+		}
 		c.Emit(p.Place(findings.Finding{
 			Subject: p.Cert.SHA256.String(),
 			Message: fmt.Sprintf("%s served %s certificate %s whose %d-bit RSA key is factorable: %s",

@@ -138,11 +138,47 @@ func (keyShared) Check(c *rules.Context) {
 		}
 		g.certs = rules.AddSorted(g.certs, p.Cert.SHA256.String())
 	}
+	// Other sites' hosts holding this scan's keys (observe.Fleet): a key baked into a
+	// model's firmware is on its units at every site. They count as holders and are named,
+	// by site; only this scan's holders get findings (the others' scans judge theirs).
+	var fleet map[string][]observe.FleetKey
+	site := ""
+	if fl := c.Set.Fleet; fl != nil {
+		site = fl.Site
+		for _, k := range fl.Keys {
+			if fleet == nil {
+				fleet = map[string][]observe.FleetKey{}
+			}
+			fleet[k.SPKISHA256] = append(fleet[k.SPKISHA256], k)
+		}
+	}
 	for _, g := range groups.Items() {
 		spki := g.spki
 		places := len(g.hosts)
 		if g.file {
 			places++
+		}
+		var elsewhere []string // holders at other sites, as "10.30.0.5:443 (site south)"
+		sites := []string{site}
+		fleetServers := map[string]bool{}
+		fleetClients := map[string]bool{}
+		for _, k := range fleet[spki] {
+			holderAt := k.Site + "\x00" + k.Host
+			if !fleetServers[holderAt] && !fleetClients[holderAt] {
+				places++
+			}
+			if k.Role == "client" {
+				fleetClients[holderAt] = true
+			} else {
+				fleetServers[holderAt] = true
+			}
+			g.identities[fleetIdentity(k)] = true
+			if k.Subject != "" {
+				g.subjects = rules.AddSorted(g.subjects, k.Subject)
+			}
+			g.certs = rules.AddSorted(g.certs, k.CertSHA256)
+			elsewhere = rules.AddSorted(elsewhere, findings.Holder(k.Host, k.Port, k.Role, "")+" (site "+observe.SiteName(k.Site)+")")
+			sites = rules.AddSorted(sites, k.Site)
 		}
 		if places < 2 && len(g.identities) < 2 {
 			continue
@@ -152,6 +188,11 @@ func (keyShared) Check(c *rules.Context) {
 		clientOnly := false
 		for a := range g.clients {
 			if !g.servers[a] {
+				clientOnly = true
+			}
+		}
+		for a := range fleetClients {
+			if !fleetServers[a] {
 				clientOnly = true
 			}
 		}
@@ -165,6 +206,9 @@ func (keyShared) Check(c *rules.Context) {
 		var where []string
 		for _, h := range g.holders {
 			where = rules.AddSorted(where, h.where)
+		}
+		for _, w := range elsewhere {
+			where = rules.AddSorted(where, w)
 		}
 		for _, h := range g.holders {
 			p := h.pres
@@ -193,6 +237,9 @@ func (keyShared) Check(c *rules.Context) {
 				msg = fmt.Sprintf("%s presents one %s public key in certificates for %d different identities",
 					h.where, keyName(p.Facts), len(g.identities))
 			}
+			if len(elsewhere) > 0 {
+				msg += "; across sites " + siteList(sites)
+			}
 			ev := p.Evidence(p.FirstSeen)
 			ev["spki_sha256"] = spki
 			ev["key_type"] = p.Facts.KeyType
@@ -202,6 +249,9 @@ func (keyShared) Check(c *rules.Context) {
 			ev["identities"] = len(g.identities)
 			ev["subjects"] = slices.Clone(g.subjects)
 			ev["certificates"] = slices.Clone(g.certs)
+			if len(elsewhere) > 0 {
+				ev["sites"] = slices.Clone(sites)
+			}
 			f := findings.Finding{
 				Subject:   spki,
 				Message:   msg,
@@ -217,6 +267,24 @@ func (keyShared) Check(c *rules.Context) {
 			c.Emit(p.Place(f))
 		}
 	}
+}
+
+// fleetIdentity is identity for another site's holder of a key, from what the store
+// kept of its certificate.
+func fleetIdentity(k observe.FleetKey) string {
+	if k.Subject == "" && len(k.Names) == 0 {
+		return "sha256:" + k.CertSHA256
+	}
+	return k.Subject + "\x00" + strings.Join(k.Names, "\x00")
+}
+
+// siteList names sites for a message: "north, south", an unnamed one "(unnamed)".
+func siteList(sites []string) string {
+	names := make([]string, len(sites))
+	for i, s := range sites {
+		names[i] = observe.SiteName(s)
+	}
+	return strings.Join(names, ", ")
 }
 
 // keyName is "RSA-1024", "ECDSA P-256", "Ed25519"... for messages; "RSA" or "ECDSA"

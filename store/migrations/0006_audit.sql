@@ -1,4 +1,4 @@
--- 0005: the scanner's own audit trail (store/audit.go). Each run that writes the store
+-- 0006: the scanner's own audit trail (store/audit.go). Each run that writes the store
 -- appends one record: who ran it, where, the command line without secrets, medscan's
 -- version, the policy's SHA-256 and the scan it stored. Records are chained: hash is the
 -- SHA-256 of the record and the hash before it, so that an edited or deleted record
