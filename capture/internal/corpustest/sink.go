@@ -78,6 +78,15 @@ func (s *Sink) AddProbe(observe.ProbeEndpoint) { s.mu.Lock(); s.Other++; s.mu.Un
 // AddProbeHost implements observe.Sink.
 func (s *Sink) AddProbeHost(observe.ProbeHost) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
 
+// AddARP implements observe.Sink.
+func (s *Sink) AddARP(observe.ARPClaim) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+
+// AddDHCPReply implements observe.Sink.
+func (s *Sink) AddDHCPReply(observe.DHCPReply) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+
+// AddGreeting implements observe.Sink.
+func (s *Sink) AddGreeting(observe.StartTLSGreeting) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+
 // Dump renders everything recorded, for searching and for failure messages.
 func (s *Sink) Dump() string {
 	s.mu.Lock()
@@ -181,3 +190,12 @@ func (Discard) AddProbe(observe.ProbeEndpoint) {}
 
 // AddProbeHost implements observe.Sink.
 func (Discard) AddProbeHost(observe.ProbeHost) {}
+
+// AddARP implements observe.Sink.
+func (Discard) AddARP(observe.ARPClaim) {}
+
+// AddDHCPReply implements observe.Sink.
+func (Discard) AddDHCPReply(observe.DHCPReply) {}
+
+// AddGreeting implements observe.Sink.
+func (Discard) AddGreeting(observe.StartTLSGreeting) {}
