@@ -24,6 +24,8 @@ type Sink struct {
 	Names       []observe.HostName
 	DHCP        []observe.DHCPLease
 	Transfers   []observe.FileTransfer
+	DHCPReplies []observe.DHCPReply
+	Greetings   []observe.StartTLSGreeting
 	Other       int // TLS, service and host observations, which these dissectors must not emit
 }
 
@@ -82,10 +84,18 @@ func (s *Sink) AddProbeHost(observe.ProbeHost) { s.mu.Lock(); s.Other++; s.mu.Un
 func (s *Sink) AddARP(observe.ARPClaim) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
 
 // AddDHCPReply implements observe.Sink.
-func (s *Sink) AddDHCPReply(observe.DHCPReply) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+func (s *Sink) AddDHCPReply(r observe.DHCPReply) {
+	s.mu.Lock()
+	s.DHCPReplies = append(s.DHCPReplies, r)
+	s.mu.Unlock()
+}
 
 // AddGreeting implements observe.Sink.
-func (s *Sink) AddGreeting(observe.StartTLSGreeting) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+func (s *Sink) AddGreeting(g observe.StartTLSGreeting) {
+	s.mu.Lock()
+	s.Greetings = append(s.Greetings, g)
+	s.mu.Unlock()
+}
 
 // Dump renders everything recorded, for searching and for failure messages.
 func (s *Sink) Dump() string {
