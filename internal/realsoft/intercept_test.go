@@ -364,3 +364,151 @@ func TestTLSCertSubstituted(t *testing.T) {
 		})
 	}
 }
+
+// smtpServer is a small SMTP server offering STARTTLS (RFC 3207): argv certificate,
+// key, address, port. Each connection is served in a thread, bounded by a timeout.
+const smtpServer = `import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+ls = socket.create_server((sys.argv[3], int(sys.argv[4])))
+print("listening", flush=True)
+def serve(c):
+    c.settimeout(10)
+    tls = False
+    r = c.makefile("rb")
+    c.sendall(b"220 mx.site.example ESMTP ready\r\n")
+    data = False
+    while True:
+        line = r.readline(4096)
+        if not line:
+            break
+        if data:
+            if line in (b".\r\n", b".\n"):
+                data = False
+                c.sendall(b"250 2.0.0 queued\r\n")
+            continue
+        verb = line.split(b" ")[0].strip().upper()
+        if verb == b"EHLO":
+            c.sendall(b"250-mx.site.example\r\n" + (b"" if tls else b"250-STARTTLS\r\n") + b"250 8BITMIME\r\n")
+        elif verb == b"STARTTLS" and not tls:
+            c.sendall(b"220 2.0.0 ready to start TLS\r\n")
+            c = ctx.wrap_socket(c, server_side=True)
+            r = c.makefile("rb")
+            tls = True
+        elif verb == b"DATA":
+            data = True
+            c.sendall(b"354 go ahead\r\n")
+        elif verb == b"QUIT":
+            c.sendall(b"221 bye\r\n")
+            break
+        else:
+            c.sendall(b"250 ok\r\n")
+    c.close()
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+`
+
+// stripProxy relays connections on argv address:port to the server at argv
+// address:port; for clients named in the rest of argv, it deletes STARTTLS from the
+// server's EHLO reply, as a downgrading box in the middle does.
+const stripProxy = `import socket, sys, threading
+ls = socket.create_server((sys.argv[1], int(sys.argv[2])))
+up = (sys.argv[3], int(sys.argv[4]))
+strip = set(sys.argv[5:])
+print("listening", flush=True)
+def pump(src, dst, filt):
+    buf = b""
+    try:
+        while True:
+            b = src.recv(4096)
+            if not b:
+                break
+            if filt:
+                buf += b
+                lines = buf.split(b"\r\n")
+                buf = lines.pop()
+                out = [l for l in lines if l.upper() not in (b"250-STARTTLS", b"250 STARTTLS")]
+                b = b"".join(l + b"\r\n" for l in out)
+            dst.sendall(b)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+def relay(c, peer):
+    c.settimeout(10)
+    s = socket.create_connection(up, timeout=10)
+    threading.Thread(target=pump, args=(c, s, False), daemon=True).start()
+    pump(s, c, peer[0] in strip)
+while True:
+    c, peer = ls.accept()
+    threading.Thread(target=relay, args=(c, peer), daemon=True).start()
+`
+
+// smtpClient sends one message, upgrading with STARTTLS when the server offers it, as
+// most mail clients and devices that send reports by mail do (opportunistic TLS).
+const smtpClient = `import smtplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10)
+s.ehlo("pump")
+if s.has_extn("starttls"):
+    s.starttls(context=ctx)
+    s.ehlo("pump")
+s.sendmail("pump@site.example", ["ehr@site.example"], "Subject: observations\r\n\r\nvital signs\r\n")
+s.quit()
+`
+
+// TestTLSStripped sends mail from two devices through the mail server's front (a relay
+// in the server's namespace, standing for whatever sits on the path); in the attack the
+// relay deletes STARTTLS from the EHLO reply for the second device, which then sends in
+// clear. tls-stripped must name the server; with STARTTLS left alone it is quiet.
+func TestTLSStripped(t *testing.T) {
+	for _, attack := range []bool{false, true} {
+		t.Run(map[bool]string{false: "clean", true: "stripped"}[attack], func(t *testing.T) {
+			python := requireTool(t, "python3", "python3")
+			l := newLAN(t)
+			l.host("mx", macMW, "10.9.0.25/24")
+			l.host("c1", "02:00:5e:00:00:31", "10.9.0.31/24")
+			l.host("c2", "02:00:5e:00:00:32", "10.9.0.32/24")
+			tlsFiles(t, l.dir)
+			for name, src := range map[string]string{"server.py": smtpServer, "proxy.py": stripProxy, "client.py": smtpClient} {
+				if err := os.WriteFile(filepath.Join(l.dir, name), []byte(src), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l.capture("tcp port 2525")
+			srv := l.start("mx", python, "-u", filepath.Join(l.dir, "server.py"), filepath.Join(l.dir, "server.crt"),
+				filepath.Join(l.dir, "server.key"), "127.0.0.1", "2626")
+			srv.WaitFor(t, "stdout", "listening", 15*time.Second)
+			args := []string{"-u", filepath.Join(l.dir, "proxy.py"), "10.9.0.25", "2525", "127.0.0.1", "2626"}
+			if attack {
+				args = append(args, "10.9.0.32")
+			}
+			proxy := l.start("mx", python, args...)
+			proxy.WaitFor(t, "stdout", "listening", 15*time.Second)
+			for _, c := range []string{"c1", "c2", "c1"} {
+				l.in(c, 30*time.Second, python, filepath.Join(l.dir, "client.py"), "10.9.0.25", "2525")
+			}
+			s := l.scan()
+			got := s.rule("tls-stripped")
+			if !attack {
+				if len(got) > 0 {
+					t.Fatalf("tls-stripped raised without an attack: %s", s.findingList())
+				}
+				if len(s.StartTLSGreetings) == 0 {
+					t.Fatal("no EHLO reply was read: the clean run proves nothing")
+				}
+				return
+			}
+			f := s.finding(t, "tls-stripped", "10.9.0.25", 2525)
+			if !strings.Contains(f.Message, "not to 10.9.0.32") {
+				t.Errorf("message %q does not name the client that saw no STARTTLS", f.Message)
+			}
+		})
+	}
+}
