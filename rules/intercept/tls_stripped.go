@@ -26,7 +26,7 @@ func (tlsStripped) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-stripped",
 		Covers:  findings.Coverage{Domain: findings.DomainInterception, Needs: []findings.Evidence{findings.SeenStartTLSGreetings}},
-		Title:   "STARTTLS offered in some sessions and missing or refused in others (STARTTLS stripping)",
+		Title:   "STARTTLS offered in some sessions, missing in others",
 		Default: findings.High,
 		Rationale: "STARTTLS is negotiated in clear: a server lists it among its capabilities and the client asks for " +
 			"it. Someone in the middle can delete it from the list, or answer the client's request with an error, " +
