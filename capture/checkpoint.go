@@ -17,6 +17,7 @@ func (e *Engine) Checkpoint() {
 // them from zero: what Finish and Checkpoint both end with.
 func (e *Engine) handOver() {
 	e.hosts.flush(e.set, e.tun.flush(e.set))
+	e.arps.flush(e.set)
 	e.set.AddCounter("packets", e.packets.Swap(0))
 	e.set.AddCounter("bytes", e.bytes.Swap(0))
 	for i, v := range e.cnt {

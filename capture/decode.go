@@ -292,13 +292,16 @@ func (e *Engine) mpls(b []byte, ts time.Time) {
 	e.cnt[cMPLSTooDeep]++
 }
 
-// arp records the sender of an Ethernet/IPv4 ARP packet: a cheap, reliable MAC binding.
+// arp records the sender of an Ethernet/IPv4 ARP packet: a cheap, reliable MAC binding,
+// and its claim to its address (arpTable), which the interception rules judge.
 func (e *Engine) arp(b []byte, ts time.Time) {
 	e.cnt[cARP]++
-	if len(b) < 28 || binary.BigEndian.Uint16(b) != 1 || binary.BigEndian.Uint16(b[2:]) != etherIPv4 || b[4] != 6 || b[5] != 4 {
+	p, ok := parseARP(b)
+	if !ok {
 		return
 	}
-	e.hosts.see(netip.AddrFrom4([4]byte(b[14:18])), b[8:14], ts, e)
+	e.hosts.see(netip.AddrFrom4(p.senderIP), p.senderMAC[:], ts, e)
+	e.arps.see(p, ts, e)
 }
 
 func (e *Engine) ipv4(b []byte, mac []byte, ts time.Time) {

@@ -31,6 +31,10 @@
 //     first Yes claims the flow; a stream that upgrades in place (dissect.Handoff, e.g.
 //     STARTTLS) hands the flow back to detection, at most twice per flow;
 //   - hosts: every address seen, with the source MAC of the frames it sent;
+//   - ARP (arp.go): who claims which IPv4 address (observe.ARPClaim), with requests,
+//     replies, gratuitous announcements and takeovers counted in capture order; the
+//     current MAC of each address survives checkpoints so a takeover counts once; both
+//     tables are capped, and what they leave out counted;
 //   - UDP (udp.go): each datagram offered to the datagram dissectors (dissect.DatagramHandler)
 //     in order, the first that claims it taking it; handlers keep bounded state across
 //     datagrams (a TFTP transfer moves to new ports), and expectations (expect.go) let a

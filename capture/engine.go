@@ -78,6 +78,7 @@ type Engine struct {
 	buffered int64    // bytes held in segment and detection buffers
 
 	hosts hostTable
+	arps  arpTable
 	// l2group is true while the frame being decoded went to a link-layer group address
 	// (broadcast or multicast): its IP destination, even a unicast-looking one such as a
 	// subnet's directed broadcast 10.20.255.255, is then no host to record.

@@ -82,6 +82,15 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 	for _, k := range set.KeyFiles {
 		r.KeyFiles = append(r.KeyFiles, *k)
 	}
+	for _, c := range set.ARP {
+		r.ARPClaims = append(r.ARPClaims, *c)
+	}
+	for _, d := range set.DHCPReplies {
+		r.DHCPReplies = append(r.DHCPReplies, *d)
+	}
+	for _, g := range set.Greetings {
+		r.StartTLSGreetings = append(r.StartTLSGreetings, StartTLSGreeting{conversation(g.Flow), *g})
+	}
 	r.Derive()
 	return r
 }

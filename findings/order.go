@@ -78,6 +78,17 @@ func (r *Report) Sort() {
 	})
 	sortTotal(r.ProbeHosts, func(a, b ProbeHost) int { return a.Addr.Compare(b.Addr) })
 	sortTotal(r.SensorPaths, func(a, b observe.SensorPath) int { return cmp.Compare(a.Path, b.Path) })
+	sortTotal(r.ARPClaims, func(a, b observe.ARPClaim) int {
+		return cmp.Or(a.Addr.Compare(b.Addr), cmp.Compare(a.MAC, b.MAC), a.FirstSeen.Compare(b.FirstSeen))
+	})
+	sortTotal(r.DHCPReplies, func(a, b observe.DHCPReply) int {
+		return cmp.Or(a.Server.Compare(b.Server), cmp.Compare(a.ClientMAC, b.ClientMAC), cmp.Compare(a.Type, b.Type),
+			a.Offered.Compare(b.Offered), a.Router.Compare(b.Router), a.DNS.Compare(b.DNS), a.FirstSeen.Compare(b.FirstSeen))
+	})
+	sortTotal(r.StartTLSGreetings, func(a, b StartTLSGreeting) int {
+		return cmp.Or(compareConversations(a.Conversation, b.Conversation), cmp.Compare(a.Protocol, b.Protocol),
+			CompareBool(a.Offered, b.Offered), cmp.Compare(a.Outcome, b.Outcome), a.FirstSeen.Compare(b.FirstSeen))
+	})
 	sortTotal(r.KeyFiles, func(a, b KeyFile) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Position, b.Position), cmp.Compare(a.Path, b.Path))
 	})

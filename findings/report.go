@@ -46,6 +46,13 @@ type Report struct {
 	// KeyFiles are the private keys a lint run found beside the certificates it read,
 	// described, never kept; absent from JSON when there were none.
 	KeyFiles []KeyFile `json:"key_files,omitempty"`
+	// ARPClaims, DHCPReplies and StartTLSGreetings are what the signs of interception
+	// are judged from (who claimed which address in ARP, which DHCP servers answered
+	// whom, what mail servers' greetings said about STARTTLS); each absent from JSON
+	// when the capture held none.
+	ARPClaims         []observe.ARPClaim  `json:"arp_claims,omitempty"`
+	DHCPReplies       []observe.DHCPReply `json:"dhcp_replies,omitempty"`
+	StartTLSGreetings []StartTLSGreeting  `json:"starttls_greetings,omitempty"`
 	// Suppressed holds the scan's findings that a suppression matched: kept and shown,
 	// but outside Findings, the summary's totals and the CI gate. Absent from JSON when
 	// none matched (so documents without suppressions are unchanged).
@@ -272,6 +279,13 @@ func (a Asset) IP() string { return AddrText(a.Addr) }
 type Credential struct {
 	Conversation
 	observe.Credential
+}
+
+// StartTLSGreeting is what a server's capability list said about STARTTLS on one
+// client's sessions, and what became of them.
+type StartTLSGreeting struct {
+	Conversation
+	observe.StartTLSGreeting
 }
 
 // HTTPRequest is one HTTP request shape (its path a template) and what its response said.

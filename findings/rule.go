@@ -48,10 +48,11 @@ const (
 	DomainKeys           Domain = "keys"           // public keys
 	DomainCleartext      Domain = "cleartext"      // sensitive traffic without encryption
 	DomainAuthentication Domain = "authentication" // how clients prove who they are
+	DomainInterception   Domain = "interception"   // signs of a man in the middle
 )
 
 // Domains lists the domains, for the catalog's guard test.
-var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication}
+var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication, DomainInterception}
 
 // Evidence names one thing a scan may have seen on a target that assesses a rule there.
 // Each is satisfied by the observations below, on the finding's host and port. An active
@@ -117,11 +118,23 @@ const (
 	// by a later lint run: one whose sources name the file or a folder above it (hidden
 	// folders between them are not walked). A key no longer found there was removed.
 	SeenKeyFileFolder Evidence = "key-file-folder"
+	// SeenARPClaims: ARP claims to the target address (its host; no port) in the later
+	// capture: whether a second MAC still claims it shows only where its claims are
+	// seen again.
+	SeenARPClaims Evidence = "arp-claims"
+	// SeenDHCPReplies: DHCP replies in the later capture from the target (a DHCP server)
+	// or, when it sent none, from another server to one of the finding's clients
+	// (evidence "clients"): the segment was watched while clients asked for leases.
+	SeenDHCPReplies Evidence = "dhcp-replies"
+	// SeenStartTLSGreetings: the target's capability list (SMTP EHLO reply) read in the
+	// later capture, in some session: whether it still differs between sessions.
+	SeenStartTLSGreetings Evidence = "starttls-greetings"
 )
 
 // Evidences lists every Evidence, for the catalog's guard test.
 var Evidences = []Evidence{SeenTLSSuites, SeenTLSClientAuth, SeenCertificates, SeenKeyHolders, SeenCredentialExchange,
-	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer, SeenKeyFileFolder}
+	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer, SeenKeyFileFolder,
+	SeenARPClaims, SeenDHCPReplies, SeenStartTLSGreetings}
 
 // Probe profiles, lightest first; a rule's Coverage.Profile names one.
 var Profiles = []string{"inventory", "standard", "thorough"}

@@ -27,6 +27,9 @@ type Sink interface {
 	AddTransfer(t FileTransfer)
 	AddProbe(p ProbeEndpoint)
 	AddProbeHost(h ProbeHost)
+	AddARP(c ARPClaim)
+	AddDHCPReply(r DHCPReply)
+	AddGreeting(g StartTLSGreeting)
 }
 
 // Set is the aggregating Sink: everything one scan learned. It is not safe for
@@ -55,7 +58,10 @@ type Set struct {
 	Probes       []*ProbeEndpoint
 	ProbeHosts   map[netip.Addr]*ProbeHost
 	KeyFiles     []*KeyFile // private keys found in files read for certificates
-	Assets       []*Asset   // the inventory, set by package inventory after the capture is read
+	ARP          []*ARPClaim
+	DHCPReplies  []*DHCPReply
+	Greetings    []*StartTLSGreeting
+	Assets       []*Asset // the inventory, set by package inventory after the capture is read
 	Problems     []Problem
 	Counters     []Counter
 
@@ -82,6 +88,10 @@ type Set struct {
 	xfers Index[string, *FileTransfer]
 	prbs  Index[Endpoint, *ProbeEndpoint]
 	keys  Index[string, *KeyFile]
+
+	arp         Index[string, *ARPClaim]
+	dhcpReplies Index[string, *DHCPReply]
+	greetings   Index[string, *StartTLSGreeting]
 }
 
 // The caps on each kind of observation a Set keeps (see Set).
@@ -133,6 +143,7 @@ func NewSet() *Set {
 	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
 	s.names.Max, s.dhcp.Max, s.xfers.Max, s.prbs.Max = MaxNames, MaxDHCP, MaxTransfers, MaxProbes
 	s.keys.Max = MaxKeyFiles
+	s.arp.Max, s.dhcpReplies.Max, s.greetings.Max = MaxARPClaims, MaxDHCPReply, MaxGreetings
 	return s
 }
 
@@ -544,6 +555,15 @@ func (s *Set) Merge(o *Set) {
 	}
 	for _, k := range o.KeyFiles {
 		s.AddKeyFile(*k)
+	}
+	for _, c := range o.ARP {
+		s.AddARP(*c)
+	}
+	for _, r := range o.DHCPReplies {
+		s.AddDHCPReply(*r)
+	}
+	for _, g := range o.Greetings {
+		s.AddGreeting(*g)
 	}
 	s.Problems = append(s.Problems, o.Problems...)
 	for _, c := range o.Counters {

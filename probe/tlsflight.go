@@ -216,3 +216,6 @@ func (*sessionSink) AddDHCP(observe.DHCPLease)             {}
 func (*sessionSink) AddTransfer(observe.FileTransfer)      {}
 func (*sessionSink) AddProbe(observe.ProbeEndpoint)        {}
 func (*sessionSink) AddProbeHost(observe.ProbeHost)        {}
+func (*sessionSink) AddARP(observe.ARPClaim)               {}
+func (*sessionSink) AddDHCPReply(observe.DHCPReply)        {}
+func (*sessionSink) AddGreeting(observe.StartTLSGreeting)  {}

@@ -14,12 +14,13 @@ import (
 func TestCatalog(t *testing.T) {
 	cat := rules.Catalog()
 	wantIDs := []string{
-		"api-unauthenticated",
+		"api-unauthenticated", "arp-spoofing",
 		"cert-expired", "cert-expiring-soon", "cert-incomplete-chain", "cert-lint", "cert-long-lived",
 		"cert-name-mismatch", "cert-not-yet-valid", "cert-revoked", "cert-self-signed", "cert-untrusted", "cert-weak-signature",
 		"cleartext-api", "cleartext-credentials", "cleartext-dicom", "cleartext-fhir", "cleartext-hl7", "cleartext-update",
-		"credential-shared", "key-factorable", "key-file-exposed", "key-not-rotated", "key-shared", "key-weak", "revocation-stale",
-		"tls-legacy-version", "tls-no-client-auth", "tls-no-forward-secrecy", "tls-weak-cipher", "tls-weak-dh",
+		"credential-shared", "dhcp-rogue", "key-factorable", "key-file-exposed", "key-not-rotated", "key-shared", "key-weak",
+		"revocation-stale", "tls-cert-substituted", "tls-legacy-version", "tls-no-client-auth", "tls-no-forward-secrecy",
+		"tls-stripped", "tls-weak-cipher", "tls-weak-dh",
 	}
 	if len(cat) != len(wantIDs) {
 		t.Errorf("catalog has %d rules, want %d", len(cat), len(wantIDs))

@@ -20,8 +20,8 @@
 //     expiry and matching.
 //   - rules/<domain>/: the rules themselves, one per file, each registered from init() and
 //     paired with a table test holding a firing, a quiet and a not-applicable case:
-//     tlsrules, certrules, keyrules and cleartext. rules/all imports every domain, and is
-//     what the pipeline imports.
+//     tlsrules, certrules, keyrules, cleartext and intercept (signs of a man in the
+//     middle). rules/all imports every domain, and is what the pipeline imports.
 //
 // Invariants: a rule is a pure function of the observation set and the policy. It reads
 // no flags, globals or wall clock (time comes from the observations), so the same input

@@ -72,6 +72,12 @@ func checkpointSet() *observe.Set {
 		KeyBits: 2048, Mode: "0600", SPKISHA256: "ab", Time: t0})
 	s.AddSensorPath(observe.SensorPath{Path: "ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", Encap: "erspan-ii", Session: 7,
 		Source: netip.MustParseAddr("10.1.1.1"), Packets: 3, FirstSeen: t0, LastSeen: t0})
+	s.AddARP(observe.ARPClaim{Addr: netip.MustParseAddr("10.0.0.1"), MAC: "00:11:22:33:44:66", Replies: 4, Takeovers: 1,
+		FirstSeen: t0, LastSeen: t0})
+	s.AddDHCPReply(observe.DHCPReply{Server: netip.MustParseAddr("10.0.0.2"), ClientMAC: "00:11:22:33:44:55",
+		Type: observe.DHCPAck, Offered: netip.MustParseAddr("10.0.0.5"), Router: netip.MustParseAddr("10.0.0.1"), FirstSeen: t0})
+	s.AddGreeting(observe.StartTLSGreeting{Flow: observe.Flow{Client: ap("10.0.0.5:40000"), Server: ap("10.0.0.25:25")},
+		Protocol: "smtp", Offered: true, Outcome: observe.StartTLSUpgraded, FirstSeen: t0})
 	return s
 }
 

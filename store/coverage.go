@@ -37,6 +37,10 @@ type seen struct {
 	mqtt       map[target]bool           // MQTT connections
 	creds      map[target]map[string]set // credential kind -> clients that sent it in clear
 	images     map[target]bool           // software images transferred
+	arp        set                       // addresses claimed in ARP
+	dhcpFrom   set                       // DHCP servers that replied
+	dhcpTo     set                       // clients (MACs) DHCP servers replied to
+	greetings  map[target]bool           // capability lists read (STARTTLS offered or not)
 
 	// Certificates and keys, from any source.
 	certs    set            // certificate and key digests the scan held
@@ -66,7 +70,18 @@ func newSeen(r *findings.Report) *seen {
 		tls: map[target]bool{}, services: map[target]set{}, hl7: map[target]bool{}, dicom: map[target]bool{},
 		http: map[target]bool{}, fhir: map[target]bool{}, api: map[target]bool{}, apiAnswer: map[target]bool{},
 		mqtt: map[target]bool{}, creds: map[target]map[string]set{}, images: map[target]bool{}, certs: set{},
-		fileKeys: set{}, leafKeys: map[target]set{}}
+		fileKeys: set{}, leafKeys: map[target]set{},
+		arp: set{}, dhcpFrom: set{}, dhcpTo: set{}, greetings: map[target]bool{}}
+	for _, c := range r.ARPClaims {
+		s.arp[findings.AddrText(c.Addr)] = true
+	}
+	for _, d := range r.DHCPReplies {
+		s.dhcpFrom[findings.AddrText(d.Server)] = true
+		s.dhcpTo[d.ClientMAC] = true
+	}
+	for _, g := range r.StartTLSGreetings {
+		s.greetings[target{g.Host, g.Port}] = true
+	}
 	if r.Scan.Rules != nil {
 		s.rules = map[string]bool{}
 		for _, id := range r.Scan.Rules {
@@ -321,6 +336,21 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 			return "the later scan saw " + at + " only in TLS, where whether API requests carry credentials cannot be seen"
 		}
 		return "the later scan saw no API request to " + at + " answered in clear"
+	case findings.SeenARPClaims:
+		if s.arp[f.Host] {
+			return ""
+		}
+		return "the later scan saw no ARP claim to " + f.Host
+	case findings.SeenDHCPReplies:
+		if s.dhcpFrom[f.Host] || slices.ContainsFunc(findings.EvidenceStrings(f.Evidence, "clients"), func(c string) bool { return s.dhcpTo[c] }) {
+			return ""
+		}
+		return "the later scan saw no DHCP reply from " + f.Host + " nor to the clients it answered"
+	case findings.SeenStartTLSGreetings:
+		if s.greetings[k] {
+			return ""
+		}
+		return "the later scan read no capability list (EHLO reply) of " + at
 	case findings.SeenKeyFileFolder:
 		paths := findings.EvidenceStrings(f.Evidence, "paths")
 		if len(paths) == 0 {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -487,4 +488,43 @@ func TestCoverageProbeGaps(t *testing.T) {
 	partial.Scan.Problems = append(partial.Scan.Problems, observe.Problem{Source: "scan", Offset: -1,
 		Message: "scan interrupted (SIGINT received)"})
 	wantNotAssessed(t, "probe gaps and an interruption", verdict(t, prev, partial, cat), "incomplete")
+}
+
+// TestCoverageInterception checks the needs of the interception rules: ARP claims to
+// the address, DHCP replies from the server or to its clients, the server's EHLO reply.
+func TestCoverageInterception(t *testing.T) {
+	cat := catalog()
+	arp := func(addr, mac string) func(*observe.Set) {
+		return func(s *observe.Set) {
+			s.AddARP(observe.ARPClaim{Addr: netip.MustParseAddr(addr), MAC: mac, Replies: 1, FirstSeen: t0})
+		}
+	}
+	prev := scanOf(1, nil, fnd("arp-spoofing", "10.0.0.1", 0, "02:00:00:00:00:66"))
+	wantNotAssessed(t, "no ARP", verdict(t, prev, scanOf(2, setOf(arp("10.0.0.9", "02:00:00:00:00:09"))), cat),
+		"no ARP claim to 10.0.0.1")
+	wantFixed(t, "the address claimed again", verdict(t, prev, scanOf(2, setOf(arp("10.0.0.1", "02:00:00:00:00:01"))), cat))
+
+	dhcp := func(server, client string) func(*observe.Set) {
+		return func(s *observe.Set) {
+			s.AddDHCPReply(observe.DHCPReply{Server: netip.MustParseAddr(server), ClientMAC: client, Type: observe.DHCPAck,
+				FirstSeen: t0})
+		}
+	}
+	rogue := withEvidence(fnd("dhcp-rogue", "10.0.0.66", 0, ""), map[string]any{"clients": []string{"02:00:00:00:00:0a"}})
+	prev = scanOf(1, nil, rogue)
+	wantNotAssessed(t, "another segment's DHCP", verdict(t, prev, scanOf(2, setOf(dhcp("10.1.0.2", "02:00:00:00:00:0b"))), cat),
+		"no DHCP reply from 10.0.0.66")
+	wantFixed(t, "the client answered by the site's server alone", verdict(t, prev, scanOf(2, setOf(dhcp("10.0.0.2", "02:00:00:00:00:0a"))), cat))
+	wantFixed(t, "the rogue server seen again", verdict(t, prev, scanOf(2, setOf(dhcp("10.0.0.66", "02:00:00:00:00:0c"))), cat))
+
+	greet := func(server string) func(*observe.Set) {
+		return func(s *observe.Set) {
+			s.AddGreeting(observe.StartTLSGreeting{Flow: observe.Flow{Client: ap("10.0.0.9:40000"), Server: ap(server)},
+				Protocol: "smtp", Offered: true, Outcome: observe.StartTLSUpgraded, FirstSeen: t0})
+		}
+	}
+	prev = scanOf(1, nil, fnd("tls-stripped", "10.0.0.25", 25, ""))
+	wantNotAssessed(t, "another server's greeting", verdict(t, prev, scanOf(2, setOf(greet("10.0.0.26:25"))), cat),
+		"no capability list", "10.0.0.25:25")
+	wantFixed(t, "the server's greeting read again", verdict(t, prev, scanOf(2, setOf(greet("10.0.0.25:25"))), cat))
 }

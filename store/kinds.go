@@ -62,6 +62,9 @@ var kinds = []kind{
 	listKind("probe_host", func(r *findings.Report) *[]findings.ProbeHost { return &r.ProbeHosts }),
 	listKind("key_file", func(r *findings.Report) *[]findings.KeyFile { return &r.KeyFiles }),
 	listKind("sensor_path", func(r *findings.Report) *[]observe.SensorPath { return &r.SensorPaths }),
+	listKind("arp_claim", func(r *findings.Report) *[]observe.ARPClaim { return &r.ARPClaims }),
+	listKind("dhcp_reply", func(r *findings.Report) *[]observe.DHCPReply { return &r.DHCPReplies }),
+	listKind("starttls_greeting", func(r *findings.Report) *[]findings.StartTLSGreeting { return &r.StartTLSGreetings }),
 }
 
 // kindByName finds a kind; the table may hold kinds a newer medscan wrote, which an

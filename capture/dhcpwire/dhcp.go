@@ -39,6 +39,8 @@ const (
 	cookie      = 0x63825363
 	optPad      = 0
 	optEnd      = 255
+	optRouter   = 3
+	optDNS      = 6
 	optHostname = 12
 	optReqAddr  = 50
 	optLease    = 51
@@ -63,6 +65,8 @@ type Message struct {
 	VendorClass  string     // option 60
 	ParamRequest string     // option 55, comma-separated decimals
 	LeaseSeconds uint32     // option 51
+	Router       netip.Addr // the first address of option 3: the gateway a server hands out
+	DNS          netip.Addr // the first address of option 6
 }
 
 // Parse decodes a BOOTP/DHCP message. ok is false when b is not one (short, no cookie).
@@ -131,6 +135,14 @@ func (m *Message) options(b []byte) (overload uint8) {
 		case optServerID:
 			if n == 4 {
 				m.ServerID = addr4(v)
+			}
+		case optRouter:
+			if n >= 4 && n%4 == 0 {
+				m.Router = addr4(v[:4])
+			}
+		case optDNS:
+			if n >= 4 && n%4 == 0 {
+				m.DNS = addr4(v[:4])
 			}
 		case optLease:
 			if n == 4 {
@@ -223,6 +235,7 @@ func (h *handler) Datagram(src, dst netip.AddrPort, _ []byte, b []byte, t time.T
 		if m.Hostname != "" && l.Hostname == "" {
 			l.Hostname = m.Hostname
 		}
+		h.reply(m, mac, l.Server, t)
 		switch m.Type {
 		case Ack:
 			l.Addr = m.YIAddr
@@ -246,6 +259,30 @@ func (h *handler) Datagram(src, dst netip.AddrPort, _ []byte, b []byte, t time.T
 			FirstSeen: t, LastSeen: t})
 	}
 	return true
+}
+
+// reply records a server's offer, acknowledgement or refusal to one client, with the
+// gateway and DNS server it handed out: which servers answer whom is how a rogue one
+// is told (rules/intercept, dhcp-rogue). Plain BOOTP replies (no option 53) count as
+// offers.
+func (h *handler) reply(m Message, mac string, server netip.Addr, t time.Time) {
+	r := observe.DHCPReply{Server: server, ClientMAC: mac, FirstSeen: t, LastSeen: t, Count: 1,
+		Router: m.Router, DNS: m.DNS}
+	switch m.Type {
+	case Offer, 0:
+		r.Type, r.Offered = observe.DHCPOffer, m.YIAddr
+	case Ack:
+		r.Type, r.Offered = observe.DHCPAck, m.YIAddr
+	case Nak:
+		r.Type = observe.DHCPNak
+	default:
+		return
+	}
+	if !server.IsValid() {
+		h.count("dhcp_reply_without_server")
+		return
+	}
+	h.ctx.Sink.AddDHCPReply(r)
 }
 
 // merge fills what a client left out of this message from what it said before.

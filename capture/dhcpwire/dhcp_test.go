@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -143,5 +144,38 @@ func TestTextCap(t *testing.T) {
 	}
 	if got := text([]byte("PUMP-ICU-01\x00")); got != "PUMP-ICU-01" {
 		t.Errorf("text = %q", got)
+	}
+}
+
+// TestReplies checks the server replies recorded for dhcp-rogue: who answered which
+// client, with which address, gateway and DNS server; requests record none.
+func TestReplies(t *testing.T) {
+	set := observe.NewSet()
+	h := New(&dissect.DatagramContext{Sink: set})
+	bcast := netip.MustParseAddrPort("255.255.255.255:68")
+	req := msg(1, pumpMAC, "", "", opt(optMsgType, Discover))
+	offer := msg(2, pumpMAC, "", "10.20.1.11", opt(optMsgType, Offer), opt(optServerID, ip4("10.20.0.2")...),
+		opt(optRouter, append(ip4("10.20.0.1"), ip4("10.20.0.254")...)...), opt(optDNS, ip4("10.20.0.3")...))
+	rogue := msg(2, pumpMAC, "", "192.168.99.10", opt(optMsgType, Offer), opt(optRouter, ip4("192.168.99.1")...),
+		opt(optDNS, 1, 2, 3)) // no server identifier: the source address; a DNS option of bad length is ignored
+	nak := msg(2, pumpMAC, "", "", opt(optMsgType, Nak), opt(optServerID, ip4("10.20.0.2")...))
+	h.Datagram(netip.MustParseAddrPort("0.0.0.0:68"), netip.MustParseAddrPort("255.255.255.255:67"), nil, req, t0)
+	h.Datagram(netip.MustParseAddrPort("10.20.0.2:67"), bcast, nil, offer, t0)
+	h.Datagram(netip.MustParseAddrPort("192.168.99.1:67"), bcast, nil, rogue, t0.Add(time.Millisecond))
+	h.Datagram(netip.MustParseAddrPort("10.20.0.2:67"), bcast, nil, nak, t0.Add(2*time.Millisecond))
+	h.End(t0)
+	want := []string{
+		"10.20.0.2 58:42:e4:3a:7c:11 offer 10.20.1.11 10.20.0.1 10.20.0.3",
+		"192.168.99.1 58:42:e4:3a:7c:11 offer 192.168.99.10 192.168.99.1 invalid IP",
+		"10.20.0.2 58:42:e4:3a:7c:11 nak invalid IP invalid IP invalid IP",
+	}
+	if len(set.DHCPReplies) != len(want) {
+		t.Fatalf("replies = %d, want %d", len(set.DHCPReplies), len(want))
+	}
+	for i, r := range set.DHCPReplies {
+		got := strings.Join([]string{r.Server.String(), r.ClientMAC, r.Type, r.Offered.String(), r.Router.String(), r.DNS.String()}, " ")
+		if got != want[i] {
+			t.Errorf("reply %d = %q, want %q", i, got, want[i])
+		}
 	}
 }

@@ -8,4 +8,9 @@
 // file and sname fields carry options) and padding, and never panics. The handler keeps
 // what each client said about itself (at most MaxClients clients) so that the server's
 // ACK, which rarely repeats the host name, joins the same lease.
+//
+// Every server reply (offer, ACK, NAK) is also recorded as the server's answer to that
+// client (observe.DHCPReply), with the first router (option 3) and DNS server (option 6)
+// it handed out: two servers answering one client are on one segment, which is how a
+// rogue server is told (rules/intercept, dhcp-rogue).
 package dhcpwire

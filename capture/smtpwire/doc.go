@@ -49,4 +49,10 @@
 //     (authentication required), then authenticates. A client whose server side is not
 //     captured is followed to the end, skipping bodies.
 //   - QUIT.
+//
+// What the EHLO reply said about STARTTLS (a line naming the keyword, RFC 3207) and what
+// became of the session (upgraded, refused, or left in clear) is emitted once per session,
+// when it is decided or at its end (observe.StartTLSGreeting): a server whose STARTTLS
+// comes and goes between sessions is a sign of stripping (rules/intercept, tls-stripped).
+// A session that only said HELO, or whose EHLO was refused, emits none.
 package smtpwire

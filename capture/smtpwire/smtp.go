@@ -32,6 +32,7 @@ const (
 	cmdMail             // a 2xx answer begins a mail transaction: nothing of value follows
 	cmdData             // anything but 354 means no body follows
 	cmdDataEnd          // the end of a DATA body, answered like a command
+	cmdEhlo             // its reply lists the server's extensions: STARTTLS or not
 )
 
 // sasl is where an AUTH exchange stands: what the client's next line is.
@@ -74,6 +75,15 @@ type stream struct {
 	early    bool   // client bytes after STARTTLS, before its answer, were counted
 	done     bool
 	handoff  bool
+
+	// What the server's EHLO reply said about STARTTLS and what became of the session
+	// (observe.StartTLSGreeting), emitted once.
+	ehloStartTLS bool // a line of the EHLO reply being read named STARTTLS
+	greeted      bool // an EHLO reply was read; offered holds its verdict
+	offered      bool
+	refused      bool // the client asked for STARTTLS and was refused
+	greetingSent bool
+	greetingAt   time.Time
 }
 
 // New starts an SMTP stream dissector.
@@ -224,14 +234,18 @@ func (s *stream) reply(line []byte) {
 		s.count("smtp_bad_reply", 1)
 		return
 	}
+	code := int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0')
+	if head, ok := s.peek(); ok && head == cmdEhlo && code == 250 && len(line) > 4 && isStartTLS(line[4:]) {
+		s.ehloStartTLS = true
+	}
 	if len(line) > 3 && line[3] == '-' {
 		return // a multi-line reply continues; its last line answers
 	}
-	code := int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0')
 	if code == 220 && s.tlsAsked {
 		// 220 answers only the greeting and STARTTLS, so this is the upgrade even if a
 		// gap put the pairing of replies out of step.
 		s.done, s.handoff = true, true
+		s.greeting()
 		return
 	}
 	head, ok := s.peek()
@@ -245,13 +259,20 @@ func (s *stream) reply(line []byte) {
 	}
 	s.pop()
 	switch head {
+	case cmdEhlo:
+		if code == 250 && !s.greeted {
+			s.greeted, s.offered, s.greetingAt = true, s.ehloStartTLS, s.t
+		}
+		s.ehloStartTLS = false
 	case cmdStartTLS:
 		s.tlsAsked = false // refused: the session goes on in clear
+		s.refused = true
 	case cmdAuth:
 		s.sasl = saslNone
 	case cmdMail:
 		if code/100 == 2 {
 			s.done = true
+			s.greeting()
 		}
 	case cmdData:
 		if code >= 400 {
@@ -296,6 +317,9 @@ func (s *stream) command(line []byte) {
 		s.push(cmdAuth)
 		mech, ir := split(arg)
 		s.startSASL(mech, ir)
+	case lines.EqualFold(verb, "EHLO"):
+		s.push(cmdEhlo)
+		s.ehloStartTLS = false
 	case lines.EqualFold(verb, "MAIL"):
 		s.push(cmdMail)
 	case lines.EqualFold(verb, "DATA"):
@@ -309,6 +333,7 @@ func (s *stream) command(line []byte) {
 		}
 	case lines.EqualFold(verb, "QUIT"):
 		s.done = true
+		s.greeting()
 	default:
 		s.push(cmdOther)
 	}
@@ -470,9 +495,36 @@ func (s *stream) Done() bool { return s.done }
 // engine dissects the TLS that follows on the same flow.
 func (s *stream) Handoff() bool { return s.handoff }
 
+// isStartTLS reports whether an EHLO reply line's text (after "250-" or "250 ") is the
+// STARTTLS keyword, which takes no parameters (RFC 3207).
+func isStartTLS(kw []byte) bool {
+	return lines.EqualFold(bytes.TrimRight(kw, " \t"), "STARTTLS")
+}
+
+// greeting emits, once, what the session's EHLO reply said about STARTTLS and what
+// became of the session: upgraded (handed to TLS), refused, or left in clear. A
+// session without an EHLO reply (HELO, or a capture that began later) says nothing.
+func (s *stream) greeting() {
+	if !s.greeted || s.greetingSent {
+		return
+	}
+	s.greetingSent = true
+	outcome := observe.StartTLSClear
+	switch {
+	case s.handoff:
+		outcome = observe.StartTLSUpgraded
+	case s.refused:
+		outcome = observe.StartTLSDeclined
+	}
+	s.ctx.Sink.AddGreeting(observe.StartTLSGreeting{Flow: s.ctx.Flow, Protocol: "smtp", Offered: s.offered,
+		Outcome: outcome, Count: 1, FirstSeen: s.greetingAt, LastSeen: s.t})
+}
+
 // End implements dissect.Stream. Credentials were emitted as they were read; what is left
-// is to wipe a partial line, which may hold a password.
+// is to wipe a partial line, which may hold a password. A greeting not yet emitted (the
+// session ended without MAIL, QUIT or an upgrade) is emitted now.
 func (s *stream) End(time.Time) {
+	s.greeting()
 	for i := range s.lines {
 		s.lines[i].Next(nil) // wipes the line last returned
 		s.lines[i].SkipLine()

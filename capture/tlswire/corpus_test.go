@@ -269,6 +269,9 @@ func (r *recorder) AddDHCP(observe.DHCPLease)             {}
 func (r *recorder) AddTransfer(observe.FileTransfer)      {}
 func (r *recorder) AddProbe(observe.ProbeEndpoint)        {}
 func (r *recorder) AddProbeHost(observe.ProbeHost)        {}
+func (r *recorder) AddARP(observe.ARPClaim)               {}
+func (r *recorder) AddDHCPReply(observe.DHCPReply)        {}
+func (r *recorder) AddGreeting(observe.StartTLSGreeting)  {}
 func (r *recorder) count(name string, n uint64)           { r.counters[name] += n }
 func newRecorder() *recorder                              { return &recorder{counters: map[string]uint64{}} }
 func (r *recorder) context(flow observe.Flow) *dissect.Context {

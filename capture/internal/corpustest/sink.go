@@ -24,6 +24,8 @@ type Sink struct {
 	Names       []observe.HostName
 	DHCP        []observe.DHCPLease
 	Transfers   []observe.FileTransfer
+	DHCPReplies []observe.DHCPReply
+	Greetings   []observe.StartTLSGreeting
 	Other       int // TLS, service and host observations, which these dissectors must not emit
 }
 
@@ -77,6 +79,23 @@ func (s *Sink) AddProbe(observe.ProbeEndpoint) { s.mu.Lock(); s.Other++; s.mu.Un
 
 // AddProbeHost implements observe.Sink.
 func (s *Sink) AddProbeHost(observe.ProbeHost) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+
+// AddARP implements observe.Sink.
+func (s *Sink) AddARP(observe.ARPClaim) { s.mu.Lock(); s.Other++; s.mu.Unlock() }
+
+// AddDHCPReply implements observe.Sink.
+func (s *Sink) AddDHCPReply(r observe.DHCPReply) {
+	s.mu.Lock()
+	s.DHCPReplies = append(s.DHCPReplies, r)
+	s.mu.Unlock()
+}
+
+// AddGreeting implements observe.Sink.
+func (s *Sink) AddGreeting(g observe.StartTLSGreeting) {
+	s.mu.Lock()
+	s.Greetings = append(s.Greetings, g)
+	s.mu.Unlock()
+}
 
 // Dump renders everything recorded, for searching and for failure messages.
 func (s *Sink) Dump() string {
@@ -181,3 +200,12 @@ func (Discard) AddProbe(observe.ProbeEndpoint) {}
 
 // AddProbeHost implements observe.Sink.
 func (Discard) AddProbeHost(observe.ProbeHost) {}
+
+// AddARP implements observe.Sink.
+func (Discard) AddARP(observe.ARPClaim) {}
+
+// AddDHCPReply implements observe.Sink.
+func (Discard) AddDHCPReply(observe.DHCPReply) {}
+
+// AddGreeting implements observe.Sink.
+func (Discard) AddGreeting(observe.StartTLSGreeting) {}

@@ -1,0 +1,71 @@
+package intercept
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/medscan/medscan/observe"
+	"github.com/medscan/medscan/rules/internal/rulestest"
+)
+
+func greeting(client, server string, offered bool, outcome string, at time.Duration) observe.StartTLSGreeting {
+	return observe.StartTLSGreeting{
+		Flow:     observe.Flow{Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server)},
+		Protocol: "smtp", Offered: offered, Outcome: outcome, Count: 1,
+		FirstSeen: rulestest.T0.Add(at), LastSeen: rulestest.T0.Add(at),
+	}
+}
+
+func TestTLSStripped(t *testing.T) {
+	const srv = "10.0.0.25:25"
+	tests := []struct {
+		name string
+		g    []observe.StartTLSGreeting
+		want []string
+	}{
+		{"STARTTLS missing from one client's greeting fires", []observe.StartTLSGreeting{
+			greeting("10.0.9.1:40000", srv, true, observe.StartTLSUpgraded, 0),
+			greeting("10.0.9.2:40000", srv, false, observe.StartTLSClear, time.Minute),
+		}, []string{"high 10.0.0.25:25"}},
+		{"one client upgraded, then refused, fires", []observe.StartTLSGreeting{
+			greeting("10.0.9.1:40000", srv, true, observe.StartTLSUpgraded, 0),
+			greeting("10.0.9.1:40001", srv, true, observe.StartTLSDeclined, time.Minute),
+		}, []string{"high 10.0.0.25:25"}},
+		{"always offered and upgraded is quiet", []observe.StartTLSGreeting{
+			greeting("10.0.9.1:40000", srv, true, observe.StartTLSUpgraded, 0),
+			greeting("10.0.9.2:40000", srv, true, observe.StartTLSUpgraded, time.Minute),
+		}, nil},
+		{"never offered is quiet (cleartext-credentials speaks for it)", []observe.StartTLSGreeting{
+			greeting("10.0.9.1:40000", srv, false, observe.StartTLSClear, 0),
+			greeting("10.0.9.2:40000", srv, false, observe.StartTLSClear, time.Minute),
+		}, nil},
+		{"offered to a client that never asks is quiet", []observe.StartTLSGreeting{
+			greeting("10.0.9.1:40000", srv, true, observe.StartTLSClear, 0),
+			greeting("10.0.9.2:40000", srv, true, observe.StartTLSUpgraded, 0),
+		}, nil},
+		{"a change of configuration days apart is quiet", []observe.StartTLSGreeting{
+			greeting("10.0.9.2:40000", srv, false, observe.StartTLSClear, 0),
+			greeting("10.0.9.1:40000", srv, true, observe.StartTLSClear, 72*time.Hour),
+		}, nil},
+		{"no greeting: not applicable", nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set := observe.NewSet()
+			for _, g := range tc.g {
+				set.AddGreeting(g)
+			}
+			fs := rulestest.Run(t, tlsStripped{}, set, nil)
+			if got := rulestest.Keys(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v (%v)", got, tc.want, fs)
+			}
+			for _, f := range fs {
+				if f.Evidence["sessions"] == nil || f.Evidence["protocol"] != "smtp" {
+					t.Errorf("evidence %v", f.Evidence)
+				}
+			}
+		})
+	}
+}
