@@ -437,3 +437,26 @@ func SortFlows(flows []Flow) {
 			cmp.Compare(a.Via, b.Via), CompareHosts(a.Client, b.Client))
 	})
 }
+
+// FlowMap is a stored scan's flows with the assets at their ends: the document of
+// medscan flows and of the map.
+type FlowMap struct {
+	Scan   ScanInfo `json:"scan"`
+	Flows  []Flow   `json:"flows"`
+	Assets []Asset  `json:"assets"`
+}
+
+// NewFlowMap is r's flows with the assets at their ends.
+func NewFlowMap(r *Report) *FlowMap {
+	ends := map[string]bool{}
+	for _, f := range r.Flows {
+		ends[f.Client], ends[f.Host] = true, true
+	}
+	m := &FlowMap{Scan: r.Scan, Flows: slices.Clone(r.Flows), Assets: []Asset{}}
+	for _, a := range r.Assets {
+		if ends[a.IP()] {
+			m.Assets = append(m.Assets, a)
+		}
+	}
+	return m
+}
