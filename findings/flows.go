@@ -446,13 +446,16 @@ type FlowMap struct {
 	Assets []Asset  `json:"assets"`
 }
 
-// NewFlowMap is r's flows with the assets at their ends.
+// NewFlowMap is r's flows with the assets at their ends, each flow's findings counted
+// again from r's findings: a reader's view of the report (suppressions applied, -s)
+// counts what it shows.
 func NewFlowMap(r *Report) *FlowMap {
 	ends := map[string]bool{}
 	for _, f := range r.Flows {
 		ends[f.Client], ends[f.Host] = true, true
 	}
 	m := &FlowMap{Scan: r.Scan, Flows: slices.Clone(r.Flows), Assets: []Asset{}}
+	LinkFlowFindings(m.Flows, r.Findings)
 	for _, a := range r.Assets {
 		if ends[a.IP()] {
 			m.Assets = append(m.Assets, a)
