@@ -84,6 +84,7 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 	}
 	r.Derive()
 	r.Flows = BuildFlows(r)
+	AddFlowVolumes(r.Flows, set.Volumes)
 	return r
 }
 

@@ -113,12 +113,17 @@ type Flow struct {
 	ItemsNotKept int `json:"items_not_kept,omitempty"`
 	// Sessions counts the conversations' units as the records aggregate them: TLS
 	// handshakes, HL7 messages, DICOM associations, MQTT connects, HTTP requests and
-	// file transfers. The capture records no packet or byte counts per conversation, so
-	// Bytes is only what the records measured (DICOM P-DATA, images, files).
-	Sessions  int       `json:"sessions"`
-	Bytes     int64     `json:"bytes"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
+	// file transfers.
+	Sessions int `json:"sessions"`
+	// Connections, Packets and Bytes are the TCP connections between the two, their
+	// packets (both directions) and payload bytes, as the capture engine counted them
+	// when each connection ended (observe.Volume); 0 for UDP, and for a scan stored
+	// before they were counted.
+	Connections int       `json:"connections"`
+	Packets     uint64    `json:"packets"`
+	Bytes       uint64    `json:"bytes"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
 	// Sources are where the evidence came from: "passive", and "active" when the prober
 	// examined the server's port.
 	Sources  []string     `json:"sources"`
@@ -307,7 +312,6 @@ func BuildFlows(r *Report) []Flow {
 	}
 	for _, d := range r.DICOM {
 		b := clear(d.Conversation, "dicom", d.FirstSeen, d.LastSeen, max(d.Count, 1))
-		b.f.Bytes += d.PDataBytes
 		for _, n := range d.AbstractSyntaxNames {
 			b.add(&b.f.DICOMClasses, n)
 		}
@@ -323,7 +327,6 @@ func BuildFlows(r *Report) []Flow {
 		b := clear(h.Conversation, "http", h.FirstSeen, h.LastSeen, max(h.Count, 1))
 		switch {
 		case h.BodyKind != "":
-			b.f.Bytes += h.BodyBytes
 			b.add(&b.f.Firmware, fmt.Sprintf("%s %s (%s, %d bytes)", h.Method, h.Path, h.BodyKind, h.BodyBytes))
 		case h.API == observe.APIFHIR:
 			b.add(&b.f.FHIRResources, cmp.Or(h.Resource, "(none)"))
@@ -333,7 +336,6 @@ func BuildFlows(r *Report) []Flow {
 	}
 	for _, t := range r.Transfers {
 		b := clear(t.Conversation, t.Protocol, t.FirstSeen, t.LastSeen, max(t.Count, 1))
-		b.f.Bytes += t.Bytes
 		if t.Kind != "" {
 			verb := "get"
 			if t.Upload {
@@ -386,6 +388,26 @@ func BuildFlows(r *Report) []Flow {
 	LinkFlowFindings(out, r.Findings)
 	SortFlows(out)
 	return out
+}
+
+// AddFlowVolumes adds to each flow the TCP volume the capture counted between its client
+// and server (observe.Volume). Volumes live in the observation set only: NewReport adds
+// them to the flows it builds, which the store keeps with them.
+func AddFlowVolumes(flows []Flow, vols []*observe.Volume) {
+	at := map[Conversation]int{}
+	for i, f := range flows {
+		at[Conversation{Client: f.Client, Host: f.Host, Port: f.Port, Via: f.Via, Target: f.Target}] = i
+	}
+	for _, v := range vols {
+		i, ok := at[conversation(v.Flow)]
+		if !ok {
+			continue // a connection nothing was recognised in is no flow
+		}
+		f := &flows[i]
+		f.Connections += v.Connections
+		f.Packets += v.Packets
+		f.Bytes += v.Bytes
+	}
 }
 
 // LinkFlowFindings counts on each flow the findings about its server's port (after

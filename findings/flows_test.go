@@ -1,6 +1,7 @@
 package findings_test
 
 import (
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -102,5 +103,28 @@ func TestFlowItemsBounded(t *testing.T) {
 	flows := findings.BuildFlows(r)
 	if len(flows) != 1 || len(flows[0].APITemplates) != findings.MaxFlowItems || flows[0].ItemsNotKept != 5 {
 		t.Fatalf("flows %d, templates %d, not kept %d", len(flows), len(flows[0].APITemplates), flows[0].ItemsNotKept)
+	}
+}
+
+// TestFlowVolumes checks the capture's per-connection counts reach the flow they belong
+// to, added up over the client's connections, and that a connection nothing was
+// recognised in makes no flow.
+func TestFlowVolumes(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	set := observe.NewSet()
+	server := netip.MustParseAddrPort("10.0.0.9:2575")
+	set.AddHL7(observe.HL7Message{Flow: observe.Flow{Client: netip.MustParseAddrPort("10.0.0.1:40001"), Server: server},
+		FirstSeen: t0, MessageType: "ORU", TriggerEvent: "R01"})
+	for i, port := range []uint16{40001, 40002} {
+		set.AddVolume(observe.Volume{Flow: observe.Flow{Client: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), Server: server},
+			Packets: 10 + uint64(i), Bytes: 1000, FirstSeen: t0})
+	}
+	set.AddVolume(observe.Volume{Flow: observe.Flow{Client: netip.MustParseAddrPort("10.0.0.2:1"), Server: server}, Packets: 3, FirstSeen: t0})
+	r := findings.NewReport(findings.ScanInfo{}, set, nil)
+	if len(r.Flows) != 1 {
+		t.Fatalf("%d flows; want 1: %+v", len(r.Flows), r.Flows)
+	}
+	if f := r.Flows[0]; f.Connections != 2 || f.Packets != 21 || f.Bytes != 2000 || f.Sessions != 1 {
+		t.Errorf("volume: %d connections, %d packets, %d bytes, %d sessions; want 2, 21, 2000, 1", f.Connections, f.Packets, f.Bytes, f.Sessions)
 	}
 }

@@ -56,6 +56,7 @@ type Set struct {
 	ProbeHosts   map[netip.Addr]*ProbeHost
 	KeyFiles     []*KeyFile // private keys found in files read for certificates
 	Assets       []*Asset   // the inventory, set by package inventory after the capture is read
+	Volumes      []*Volume  // TCP traffic per client host and server port (AddVolume)
 	Problems     []Problem
 	Counters     []Counter
 
@@ -73,6 +74,7 @@ type Set struct {
 	xfers Index[string, *FileTransfer]
 	prbs  Index[Endpoint, *ProbeEndpoint]
 	keys  Index[string, *KeyFile]
+	vols  Index[string, *Volume]
 }
 
 // The caps on each kind of observation a Set keeps (see Set).
@@ -123,7 +125,7 @@ func NewSet() *Set {
 	s.tls.Max, s.http.Max, s.creds.Max = MaxTLSShapes, MaxHTTPShapes, MaxCredentials
 	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
 	s.names.Max, s.dhcp.Max, s.xfers.Max, s.prbs.Max = MaxNames, MaxDHCP, MaxTransfers, MaxProbes
-	s.keys.Max = MaxKeyFiles
+	s.keys.Max, s.vols.Max = MaxKeyFiles, MaxVolumes
 	return s
 }
 
@@ -531,6 +533,9 @@ func (s *Set) Merge(o *Set) {
 	}
 	for _, k := range o.KeyFiles {
 		s.AddKeyFile(*k)
+	}
+	for _, v := range o.Volumes {
+		s.AddVolume(*v)
 	}
 	s.Problems = append(s.Problems, o.Problems...)
 	for _, c := range o.Counters {

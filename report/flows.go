@@ -160,7 +160,7 @@ func termAll(l []string) []string {
 func flowRows(m *findings.FlowMap) [][]string {
 	rows := [][]string{{"client", "client_role", "client_kind", "server", "port", "server_role", "server_kind", "via_proxy",
 		"target", "protocol", "protection", "protection_why", "tls_versions", "server_certs", "client_certs", "carries",
-		"sessions", "bytes", "first_seen", "last_seen", "sources", "findings", "critical", "high", "medium", "low", "info", "rules"}}
+		"sessions", "connections", "packets", "bytes", "first_seen", "last_seen", "sources", "findings", "critical", "high", "medium", "low", "info", "rules"}}
 	ts := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -172,7 +172,8 @@ func flowRows(m *findings.FlowMap) [][]string {
 		rows = append(rows, []string{f.Client, f.ClientRole, f.ClientKind, f.Host, strconv.Itoa(f.Port), f.ServerRole,
 			f.ServerKind, f.Via, f.Target, f.Protocol, f.Protection, f.ProtectionWhy, strings.Join(f.TLSVersions, "; "),
 			strings.Join(f.ServerCerts, "; "), strings.Join(f.ClientCerts, "; "), strings.Join(carries(f), "; "),
-			strconv.Itoa(f.Sessions), strconv.FormatInt(f.Bytes, 10), ts(f.FirstSeen), ts(f.LastSeen),
+			strconv.Itoa(f.Sessions), strconv.Itoa(f.Connections), strconv.FormatUint(f.Packets, 10),
+			strconv.FormatUint(f.Bytes, 10), ts(f.FirstSeen), ts(f.LastSeen),
 			strings.Join(f.Sources, "; "), strconv.Itoa(c.Total), strconv.Itoa(c.Critical), strconv.Itoa(c.High),
 			strconv.Itoa(c.Medium), strconv.Itoa(c.Low), strconv.Itoa(c.Info), strings.Join(c.Rules, "; ")})
 	}

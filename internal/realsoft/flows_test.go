@@ -133,6 +133,10 @@ func TestLabFlows(t *testing.T) {
 	if pump.Protocol != "hl7-mllp" || !strings.Contains(strings.Join(pump.HL7Types, " "), "ORU^R01") || pump.Findings.Critical == 0 {
 		t.Errorf("pump flow: protocol %q, HL7 %v, findings %+v", pump.Protocol, pump.HL7Types, pump.Findings)
 	}
+	// One connection; its payload at least the two framed messages and their ACKs.
+	if pump.Connections != 1 || pump.Packets < 6 || pump.Bytes < uint64(len(frames)) {
+		t.Errorf("pump flow volume: %d connections, %d packets, %d bytes (sent %d)", pump.Connections, pump.Packets, pump.Bytes, len(frames))
+	}
 	if f := passive[key(labEngine, hl7TLSPort)]; f.ClientRole != findings.RoleMiddleware {
 		t.Errorf("the engine's role is %q (kind %q); want middleware", f.ClientRole, f.ClientKind)
 	}
