@@ -74,7 +74,7 @@ type Set struct {
 	xfers Index[string, *FileTransfer]
 	prbs  Index[Endpoint, *ProbeEndpoint]
 	keys  Index[string, *KeyFile]
-	vols  Index[string, *Volume]
+	vols  Index[volumeKey, *Volume]
 }
 
 // The caps on each kind of observation a Set keeps (see Set).

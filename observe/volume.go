@@ -24,6 +24,14 @@ type Volume struct {
 // MaxVolumes bounds the volumes a Set keeps: one per client host and server port.
 const MaxVolumes = 100000
 
+// volumeKey names a volume without building a string: AddVolume runs once per TCP
+// connection, and a dense capture has millions.
+type volumeKey struct {
+	client      netip.Addr
+	server, via Endpoint
+	target      string
+}
+
 // AddVolume adds one connection's (or a merged set's) counts to the volume of its client
 // host and server; beyond MaxVolumes the volume is counted as not kept.
 func (s *Set) AddVolume(v Volume) {
@@ -37,7 +45,7 @@ func (s *Set) AddVolume(v Volume) {
 		v.LastSeen = v.FirstSeen
 	}
 	v.Flow.Client = netip.AddrPortFrom(v.Flow.Client.Addr(), 0)
-	key := v.Flow.Client.Addr().String() + "|" + v.Flow.serverKey()
+	key := volumeKey{client: v.Flow.Client.Addr(), server: v.Flow.Server, via: v.Flow.Via, target: v.Flow.Target}
 	keep(s, &s.vols, &s.Volumes, "volumes"+notKeptSuffix, key, &v, func(o *Volume, v Volume) {
 		o.Connections += v.Connections
 		o.Packets += v.Packets
