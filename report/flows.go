@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,21 +18,34 @@ var Flows = newRegistry[*findings.FlowMap]("flows")
 
 func init() {
 	Flows.register("table", func(o Options) Writer[*findings.FlowMap] {
-		return WriterFunc[*findings.FlowMap](func(w io.Writer, m *findings.FlowMap) error { return flowsTable(w, m, o.width()) })
+		return flowWriter(func(w io.Writer, m *findings.FlowMap) error { return flowsTable(w, m, o.width()) })
 	})
 	// The JSON of the flows is their list, as the scan report's flows[].
 	Flows.register("json", func(Options) Writer[*findings.FlowMap] {
-		return WriterFunc[*findings.FlowMap](func(w io.Writer, m *findings.FlowMap) error { return writeJSON(w, m.Flows) })
+		return flowWriter(func(w io.Writer, m *findings.FlowMap) error { return writeJSON(w, m.Flows) })
 	})
 	Flows.register("csv", func(Options) Writer[*findings.FlowMap] { return csvWriter(flowRows) })
-	Flows.register("dot", func(Options) Writer[*findings.FlowMap] { return WriterFunc[*findings.FlowMap](flowsDOT) })
-	Flows.register("mermaid", func(Options) Writer[*findings.FlowMap] { return WriterFunc[*findings.FlowMap](flowsMermaid) })
-	Flows.register("svg", func(Options) Writer[*findings.FlowMap] {
-		return WriterFunc[*findings.FlowMap](func(w io.Writer, m *findings.FlowMap) error { return flowSVG(w, m) })
-	})
+	Flows.register("dot", func(Options) Writer[*findings.FlowMap] { return flowWriter(flowsDOT) })
+	Flows.register("mermaid", func(Options) Writer[*findings.FlowMap] { return flowWriter(flowsMermaid) })
+	Flows.register("svg", func(Options) Writer[*findings.FlowMap] { return flowWriter(flowSVG) })
 	// A scan's report as svg is its data-flow map.
 	Scan.register("svg", func(Options) Writer[*findings.Report] {
-		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error { return flowSVG(w, findings.NewFlowMap(r)) })
+		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error {
+			if r == nil {
+				return errors.New("report: svg: no document")
+			}
+			return flowSVG(w, findings.NewFlowMap(r))
+		})
+	})
+}
+
+// flowWriter refuses a nil document, as every writer does.
+func flowWriter(fn func(io.Writer, *findings.FlowMap) error) Writer[*findings.FlowMap] {
+	return WriterFunc[*findings.FlowMap](func(w io.Writer, m *findings.FlowMap) error {
+		if m == nil {
+			return errors.New("report: flows: no document")
+		}
+		return fn(w, m)
 	})
 }
 

@@ -87,6 +87,9 @@ func TestFlowsGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if err := w.Write(io.Discard, nil); err == nil {
+					t.Errorf("flows -f %s accepted no document", format)
+				}
 				var b bytes.Buffer
 				if err := w.Write(&b, findings.NewFlowMap(rep)); err != nil {
 					t.Fatal(err)
