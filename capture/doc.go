@@ -23,6 +23,8 @@
 //     it is opened, an inner one at its own level;
 //   - a flow table keyed canonically, so both directions find one entry (FlowHash gives
 //     the same symmetric key for sharding flows onto workers, each with its own Engine);
+//     each flow counts its segments and payload bytes, handed to the Set as an
+//     observe.Volume (a data flow's volume) when the flow ends;
 //   - TCP reassembly per direction: retransmissions and overlaps trimmed, out-of-order
 //     segments held until the hole fills, holes skipped with Stream.Gap when a buffer
 //     cap is reached or the flow ends;

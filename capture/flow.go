@@ -123,7 +123,9 @@ type flow struct {
 	det       *detection
 	first     time.Time
 	last      time.Time
-	lastNs    int64 // engine clock at the last packet, for the activity lists
+	packets   uint64 // segments seen, both directions, for the flow's volume
+	bytes     uint64 // TCP payload bytes seen (or lost in the capture), both directions
+	lastNs    int64  // engine clock at the last packet, for the activity lists
 	prev      *flow
 	next      *flow
 }
@@ -230,6 +232,8 @@ func (e *Engine) tcp(src, dst netip.Addr, b []byte, missing int, ts time.Time) {
 		f = e.newFlow(key, side, src, sp, dst, dp, ts)
 	}
 	f.last = ts
+	f.packets++
+	f.bytes += uint64(len(payload) + missing)
 	if f.lastNs != e.now {
 		f.lastNs = e.now
 		l := e.list(f)
@@ -364,6 +368,9 @@ func (e *Engine) endFlow(f *flow) {
 	if f.state != stIgnore {
 		e.finishFlow(f, f.last)
 	}
+	// The connection's volume, named as its observations name it (a tunnel by its
+	// target), once it is over.
+	e.set.AddVolume(observe.Volume{Flow: f.observed(), Packets: f.packets, Bytes: f.bytes, FirstSeen: f.first, LastSeen: f.last})
 	e.list(f).remove(f)
 	delete(e.flows, f.key)
 	e.release(f)

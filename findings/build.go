@@ -92,6 +92,8 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 		r.StartTLSGreetings = append(r.StartTLSGreetings, StartTLSGreeting{conversation(g.Flow), *g})
 	}
 	r.Derive()
+	r.Flows = BuildFlows(r)
+	AddFlowVolumes(r.Flows, set.Volumes)
 	return r
 }
 
@@ -101,6 +103,10 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 // it reads, and every baseline.
 func (r *Report) Normalize() {
 	r.Derive()
+	if r.Flows == nil && r.Scan.RunKind() == KindNetwork {
+		// A document stored before flows were recorded: they are computed from its lists.
+		r.Flows = BuildFlows(r)
+	}
 	Tidy(r)
 	r.Sort()
 	r.Summarize()

@@ -61,7 +61,8 @@ type Set struct {
 	ARP          []*ARPClaim
 	DHCPReplies  []*DHCPReply
 	Greetings    []*StartTLSGreeting
-	Assets       []*Asset // the inventory, set by package inventory after the capture is read
+	Assets       []*Asset  // the inventory, set by package inventory after the capture is read
+	Volumes      []*Volume // TCP traffic per client host and server port (AddVolume)
 	Problems     []Problem
 	Counters     []Counter
 
@@ -92,6 +93,7 @@ type Set struct {
 	arp         Index[string, *ARPClaim]
 	dhcpReplies Index[string, *DHCPReply]
 	greetings   Index[string, *StartTLSGreeting]
+	vols        Index[volumeKey, *Volume]
 }
 
 // The caps on each kind of observation a Set keeps (see Set).
@@ -142,7 +144,7 @@ func NewSet() *Set {
 	s.tls.Max, s.http.Max, s.creds.Max = MaxTLSShapes, MaxHTTPShapes, MaxCredentials
 	s.mqtt.Max, s.hl7.Max, s.dicom.Max = MaxMQTT, MaxHL7, MaxDICOM
 	s.names.Max, s.dhcp.Max, s.xfers.Max, s.prbs.Max = MaxNames, MaxDHCP, MaxTransfers, MaxProbes
-	s.keys.Max = MaxKeyFiles
+	s.keys.Max, s.vols.Max = MaxKeyFiles, MaxVolumes
 	s.arp.Max, s.dhcpReplies.Max, s.greetings.Max = MaxARPClaims, MaxDHCPReply, MaxGreetings
 	return s
 }
@@ -564,6 +566,9 @@ func (s *Set) Merge(o *Set) {
 	}
 	for _, g := range o.Greetings {
 		s.AddGreeting(*g)
+	}
+	for _, v := range o.Volumes {
+		s.AddVolume(*v)
 	}
 	s.Problems = append(s.Problems, o.Problems...)
 	for _, c := range o.Counters {

@@ -205,3 +205,23 @@ func TestAddServiceDetails(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumes checks a client's connections to one server port add up whatever its
+// ports, apart from another server port and from a proxy's tunnel, and survive a merge.
+func TestVolumes(t *testing.T) {
+	srv := netip.MustParseAddrPort("10.0.0.9:443")
+	a, b := NewSet(), NewSet()
+	a.AddVolume(Volume{Flow: Flow{Client: netip.MustParseAddrPort("10.0.0.1:1000"), Server: srv}, Packets: 5, Bytes: 100})
+	b.AddVolume(Volume{Flow: Flow{Client: netip.MustParseAddrPort("10.0.0.1:2000"), Server: srv}, Packets: 7, Bytes: 50})
+	b.AddVolume(Volume{Flow: Flow{Client: netip.MustParseAddrPort("10.0.0.1:2001"), Server: netip.MustParseAddrPort("10.0.0.9:80")}, Packets: 1})
+	b.AddVolume(Volume{Flow: Flow{Client: netip.MustParseAddrPort("10.0.0.1:2002"), Server: srv,
+		Via: netip.MustParseAddrPort("10.0.0.5:3128")}, Packets: 2})
+	a.Merge(b)
+	if len(a.Volumes) != 3 {
+		t.Fatalf("%d volumes; want 3", len(a.Volumes))
+	}
+	v := a.Volumes[0]
+	if v.Connections != 2 || v.Packets != 12 || v.Bytes != 150 || v.Flow.Client.Port() != 0 {
+		t.Errorf("volume %+v", *v)
+	}
+}

@@ -65,6 +65,7 @@ var kinds = []kind{
 	listKind("arp_claim", func(r *findings.Report) *[]observe.ARPClaim { return &r.ARPClaims }),
 	listKind("dhcp_reply", func(r *findings.Report) *[]observe.DHCPReply { return &r.DHCPReplies }),
 	listKind("starttls_greeting", func(r *findings.Report) *[]findings.StartTLSGreeting { return &r.StartTLSGreetings }),
+	listKind("flow", func(r *findings.Report) *[]findings.Flow { return &r.Flows }),
 }
 
 // kindByName finds a kind; the table may hold kinds a newer medscan wrote, which an

@@ -77,11 +77,18 @@ type msReport struct {
 			Fatal   bool   `json:"fatal"`
 		} `json:"problems"`
 	} `json:"scan"`
-	Findings     []msFinding    `json:"findings"`
-	Certificates []msCert       `json:"certificates"`
-	TLSSessions  []msSession    `json:"tls_sessions"`
-	Credentials  []msCredential `json:"credentials"`
-	HTTP         []struct {
+	Findings     []msFinding `json:"findings"`
+	Certificates []msCert    `json:"certificates"`
+	TLSSessions  []msSession `json:"tls_sessions"`
+	Flows        []struct {
+		Client      string `json:"client"`
+		Host        string `json:"host"`
+		Port        int    `json:"port"`
+		Connections int    `json:"connections"`
+		Packets     uint64 `json:"packets"`
+	} `json:"flows"`
+	Credentials []msCredential `json:"credentials"`
+	HTTP        []struct {
 		Host          string   `json:"host"`
 		Port          int      `json:"port"`
 		AuthScheme    string   `json:"auth_scheme"`
