@@ -28,12 +28,12 @@ var htmlFiles embed.FS
 
 var (
 	// htmlStyle is the stylesheet (it holds no comment: html/template drops CSS comments, and
-// the hash must be of what the page carries). Tables reflow rather than widen the page:
-// long tokens (addresses with ports, hashes, distinguished names, suites) may break
-// anywhere, so no column's minimum width is a whole hash, and the widest table fits
-// 1280 px on screen and A4 or Letter on paper. The paper size is the printer's; the
-// running header with the report's title and the page numbers is the page's second style
-// element (pageHeaderCSS). It is inlined verbatim in one <style> element; htmlCSP
+	// the hash must be of what the page carries). Tables reflow rather than widen the page:
+	// long tokens (addresses with ports, hashes, distinguished names, suites) may break
+	// anywhere, so no column's minimum width is a whole hash, and the widest table fits
+	// 1280 px on screen and A4 or Letter on paper. The paper size is the printer's; the
+	// running header with the report's title and the page numbers is the page's second style
+	// element (pageHeaderCSS). It is inlined verbatim in one <style> element; htmlCSP
 	// allows exactly that element by its hash, so that no other style (and no script,
 	// image, font or connection at all) can take effect even if escaping ever failed.
 	htmlStyle = mustRead("html/style.css")
