@@ -83,6 +83,7 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 		r.KeyFiles = append(r.KeyFiles, *k)
 	}
 	r.Derive()
+	r.Flows = BuildFlows(r)
 	return r
 }
 
@@ -92,6 +93,10 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 // it reads, and every baseline.
 func (r *Report) Normalize() {
 	r.Derive()
+	if r.Flows == nil && r.Scan.RunKind() == KindNetwork {
+		// A document stored before flows were recorded: they are computed from its lists.
+		r.Flows = BuildFlows(r)
+	}
 	Tidy(r)
 	r.Sort()
 	r.Summarize()

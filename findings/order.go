@@ -31,6 +31,7 @@ func (r *Report) Sort() {
 		return cmp.Or(cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.SHA256, b.SHA256))
 	})
 	sortTotal(r.TLSSessions, compareSessions)
+	SortFlows(r.Flows)
 	sortTotal(r.Services, func(a, b Service) int {
 		return cmp.Or(CompareHosts(a.Host, b.Host), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Transport, b.Transport),
 			cmp.Compare(a.Source, b.Source), cmp.Compare(a.Protocol, b.Protocol))

@@ -36,6 +36,9 @@ type Report struct {
 	HostNames     []HostName         `json:"host_names"`
 	DHCPLeases    []DHCPLease        `json:"dhcp_leases"`
 	Transfers     []FileTransfer     `json:"file_transfers"`
+	// Flows are the data-flow map's edges, computed from the lists above (BuildFlows);
+	// absent from JSON when the scan saw no conversation.
+	Flows []Flow `json:"flows,omitempty"`
 	// Probes and ProbeHosts are what the active prober learned and what it cost each
 	// host; absent from JSON for a scan that probed nothing (a capture replay).
 	Probes     []ProbeEndpoint `json:"probes,omitempty"`

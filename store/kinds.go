@@ -62,6 +62,7 @@ var kinds = []kind{
 	listKind("probe_host", func(r *findings.Report) *[]findings.ProbeHost { return &r.ProbeHosts }),
 	listKind("key_file", func(r *findings.Report) *[]findings.KeyFile { return &r.KeyFiles }),
 	listKind("sensor_path", func(r *findings.Report) *[]observe.SensorPath { return &r.SensorPaths }),
+	listKind("flow", func(r *findings.Report) *[]findings.Flow { return &r.Flows }),
 }
 
 // kindByName finds a kind; the table may hold kinds a newer medscan wrote, which an

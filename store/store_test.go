@@ -356,6 +356,10 @@ func TestLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := expectedReport(id)
+	// The flows are kept in the store with the document, not only recomputed on Load.
+	if n := count(t, s, "SELECT count(*) FROM observations WHERE kind = 'flow'"); n != len(want.Flows) || n == 0 {
+		t.Fatalf("%d flow rows stored; want %d", n, len(want.Flows))
+	}
 	if !reflect.DeepEqual(got, want) {
 		gj, _ := json.MarshalIndent(got, "", "  ")
 		wj, _ := json.MarshalIndent(want, "", "  ")
@@ -502,6 +506,8 @@ func expectedReport(id int64) *findings.Report {
 				CalledAE: "PACS", Result: "accepted", ImplClassUID: "1.2.3", ImplVersion: "DCMTK",
 				AbstractSyntaxes: []string{"1.2.840.10008.1.1"}}}},
 	}
+	// The flows are computed from the lists above when the scan is built, and stored.
+	want.Flows = findings.BuildFlows(want)
 	findings.Tidy(want) // Load returns tidy reports: lists are [], never null
 	return want
 }

@@ -45,7 +45,8 @@ type formatSet interface {
 }
 
 // formatByExtension is the format -o implies when -f is not given.
-var formatByExtension = map[string]string{".json": "json", ".html": "html", ".htm": "html", ".sarif": "sarif", ".csv": "csv"}
+var formatByExtension = map[string]string{".json": "json", ".html": "html", ".htm": "html", ".sarif": "sarif", ".csv": "csv",
+	".svg": "svg", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid"}
 
 // register declares -f/--format and -o/--output for a document written in the given formats.
 func (o *outputFlags) register(a *app, fs *pflag.FlagSet, formats formatSet) {
