@@ -9,6 +9,11 @@
 // deliberate console error and a deliberate CSP violation prove that the log check
 // sees what it looks for.
 //
+// TestFlowMapScreenshot draws the ward's data-flow map (medscan flows -f svg), checks it
+// raises no console error inline under the report's Content-Security-Policy, and takes
+// its screenshot: with -update it rewrites docs/flowmap.png, which the README shows, and
+// otherwise checks the committed file is a PNG of the map's size.
+//
 // Invariants: Chromium runs with a throwaway profile, no network services and a bounded
 // time, and opens only file:// URLs of pages the test wrote. Without a Chromium binary
 // the test skips, saying so, unless MEDSCAN_REQUIRE_CHROMIUM=1, which CI sets so that

@@ -32,13 +32,19 @@
 //     descriptions, fetched by curl; medscan must raise cleartext-fhir for the FHIR
 //     requests only, a cleartext-api of its own for the pump's API, and count no
 //     description as an API.
+//   - the lab's flows (flows_test.go): two pumps send HL7 over MLLP in clear (socat, each
+//     from its own loopback address) to an interface engine, which forwards HL7 over TLS
+//     1.2 (socat) to an EHR (openssl s_server); a client with a certificate calls the
+//     EHR's HTTPS requiring one over TLS 1.2 and over TLS 1.3; medscan flows must report
+//     clear, tls, mtls and, for TLS 1.3, tls-unknown-client-auth passively and mtls once
+//     the same capture is scanned with the prober on that port.
 //
 // In every case it plants a recognisable patient name or secret in the traffic, checks
 // the capture holds it (so that its absence elsewhere proves something), and requires
 // that it appears neither in the JSON report nor in the SQLite store's files.
 //
 // Invariants: every address used is on loopback (127.0.0.1, ::1, and 127.0.0.2-7 for
-// the certificate test's several hosts); ports are free ports chosen by
+// the certificate test's several hosts, 127.0.0.11-40 for the lab's flows); ports are free ports chosen by
 // the kernel; every process the tests start is in its own process group, bounded in time
 // and killed when its test ends; nothing is downloaded. storescp cannot be told which
 // address to bind, so it is not left listening on every interface: the test listens on

@@ -65,7 +65,13 @@ type mllpListener struct {
 
 func startMLLP(t *testing.T) *mllpListener {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	return startMLLPOn(t, "127.0.0.1:0")
+}
+
+// startMLLPOn is startMLLP on a given loopback address and port.
+func startMLLPOn(t *testing.T, addr string) *mllpListener {
+	t.Helper()
+	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +136,13 @@ func (l *mllpListener) serve(conn net.Conn) error {
 			return fmt.Errorf("message %d: writing the ACK: %w", n, err)
 		}
 	}
+}
+
+// messages are the MSH-9 of the messages received so far.
+func (l *mllpListener) messages() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.received)
 }
 
 func (l *mllpListener) port() int { return l.ln.Addr().(*net.TCPAddr).Port }
