@@ -31,7 +31,12 @@ func init() {
 	})
 	// A scan's report as svg is its data-flow map.
 	Scan.register("svg", func(Options) Writer[*findings.Report] {
-		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error { return flowSVG(w, findings.NewFlowMap(r)) })
+		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error {
+			if r == nil {
+				return fmt.Errorf("report: svg: no report")
+			}
+			return flowSVG(w, findings.NewFlowMap(r))
+		})
 	})
 }
 
