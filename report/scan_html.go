@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/report/flowmap"
 )
 
 func init() {
@@ -78,6 +79,11 @@ func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 		return fmt.Errorf("report: html: no report")
 	}
 	v := buildHTMLView(r, h.catalog, h.opts.grouped(len(r.Findings)))
+	m, err := htmlFlowMap(r)
+	if err != nil {
+		return fmt.Errorf("report: html: %w", err)
+	}
+	v.FlowMap = m
 	var b bytes.Buffer
 	if err := htmlTemplate.Execute(&b, v); err != nil {
 		return fmt.Errorf("report: html: %w", err)
@@ -185,9 +191,6 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	v.RuleRows, v.Groups, v.Hosts = htmlGroupFindings(r.Findings, catalog, grouped, dev)
 	v.Risks = htmlRisks(r.Findings, catalog, dev)
 	v.Plan = htmlPlan(r.Findings, catalog, dev)
-	if flowMap != nil {
-		v.FlowMap = flowMap(r)
-	}
 	medical := map[string]bool{}
 	for _, f := range r.Findings {
 		if dev.medical(f.Host) {
@@ -224,10 +227,21 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	return v
 }
 
-// flowMap draws the document's data flows as inline SVG for the executive summary; nil
-// (no map) until the flows of a scan are part of its document. It returns "" for a
-// document without flows, and the template then leaves the figure out.
-var flowMap func(*findings.Report) template.HTML
+// htmlFlowMap draws the document's data flows (package flowmap) as inline SVG for the
+// executive summary, "" for a document without flows (the template then leaves the
+// figure out). flowmap escapes every text it writes and styles by presentation
+// attributes only, so the map needs nothing the page's CSP forbids; the namespace
+// attribute a standalone file needs is dropped, as HTML gives inline SVG its namespace.
+func htmlFlowMap(r *findings.Report) (template.HTML, error) {
+	if len(r.Flows) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	if err := flowmap.SVG(&b, r.Flows, r.Assets, flowmap.Options{Title: "Data flows"}); err != nil {
+		return "", err
+	}
+	return template.HTML(strings.Replace(b.String(), ` xmlns="http://www.w3.org/2000/svg"`, "", 1)), nil
+}
 
 // pageHeaderCSS is the printed page's running header and footer: the report's title at
 // the top, "Page N of M" at the bottom, in CSS @page margin boxes (Chromium prints them
