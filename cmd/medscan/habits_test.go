@@ -169,7 +169,7 @@ complete_line "medscan inventory --kind med"
 		t.Fatalf("bash: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	want := []string{"scan scans", "csv csv-assets defectdojo html json ocsf sarif table", "medical-device"}
+	want := []string{"scan scans", "csv csv-assets defectdojo html json ocsf sarif svg table", "medical-device"}
 	if len(lines) != len(want) {
 		t.Fatalf("bash completion printed %q, want %q", lines, want)
 	}
