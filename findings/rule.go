@@ -19,7 +19,61 @@ type RuleInfo struct {
 	// Covers is what the rule judges, and what a later scan must have seen on a
 	// finding's target for the rule to have been assessed there again.
 	Covers Coverage `json:"covers"`
+	// Owner is who in a hospital carries out the remediation, so that a report can hand
+	// each team its own list rather than every team the whole.
+	Owner Owner `json:"owner"`
+	// Risk is what the rule's findings let an attacker do to patients' care, in the
+	// words an executive summary uses; reports rank and count findings by it.
+	Risk Risk `json:"risk"`
 }
+
+// Owner is the team that fixes what a rule finds.
+type Owner string
+
+// The owners. A rule names the one who must act first: a key baked into firmware is
+// the device maker's to change even when the PKI team issues the replacement.
+const (
+	OwnerDeviceMaker         Owner = "device-maker"         // firmware, hard-coded secrets, device features
+	OwnerClinicalEngineering Owner = "clinical-engineering" // device and server configuration on site
+	OwnerIntegration         Owner = "integration-team"     // interface engines, HL7, FHIR and API links
+	OwnerPKI                 Owner = "pki-team"             // certificates, keys and trust anchors
+	OwnerNetwork             Owner = "network-team"         // switches, DHCP, segmentation: the path between device and server
+)
+
+// Owners lists the owners in the order a remediation plan presents them.
+var Owners = []Owner{OwnerDeviceMaker, OwnerClinicalEngineering, OwnerIntegration, OwnerPKI, OwnerNetwork}
+
+// Title is the owner as a report heading names it.
+func (o Owner) Title() string {
+	switch o {
+	case OwnerDeviceMaker:
+		return "Device maker"
+	case OwnerClinicalEngineering:
+		return "Clinical engineering"
+	case OwnerIntegration:
+		return "Integration team"
+	case OwnerPKI:
+		return "PKI team"
+	case OwnerNetwork:
+		return "Network team"
+	}
+	return string(o)
+}
+
+// Risk is a clinical consequence that several rules lead to.
+type Risk string
+
+// The risks, most direct harm to patients' data first.
+const (
+	RiskPatientData   Risk = "patient-data"   // data read or changed between device and EHR
+	RiskForgedUpdate  Risk = "forged-update"  // software a device runs replaced in transit
+	RiskSharedSecrets Risk = "shared-secrets" // one key or password on many devices, or a key that can be computed
+	RiskCredentials   Risk = "credentials"    // passwords and keys readable by anyone on the network
+	RiskImpersonation Risk = "impersonation"  // certificates that do not prove who is at the other end
+)
+
+// Risks lists the risks in the order a summary ranks them when their severity ties.
+var Risks = []Risk{RiskPatientData, RiskForgedUpdate, RiskSharedSecrets, RiskCredentials, RiskImpersonation}
 
 // Coverage declares a rule's domain and what assesses it, the way zlint's lints declare
 // their source and CheckApplies: the history (package store) reports a finding fixed

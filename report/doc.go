@@ -8,8 +8,13 @@
 //     Lines, for SIEMs) and defectdojo (DefectDojo's Generic Findings Import). Both file
 //     each finding with its lifecycle from the history (export.go: opened, updated,
 //     closed, or not assessed and left as it was), computed in one place for both.
-//     The terminal table is scan_table.go; the HTML page is built by section: findings
-//     (html_findings.go), assets, certificates, shared keys and credentials, traffic.
+//     The terminal table is scan_table.go; the HTML page is built by section: the
+//     executive summary's risks and the remediation plan by owner (html_summary.go,
+//     from each rule's catalog Owner and Risk), the data-flow map (package flowmap),
+//     findings (html_findings.go, their evidence labelled in html_evidence.go), assets,
+//     certificates, shared keys and credentials, traffic. SARIF points each result at
+//     the capture file it came from, relative to its git repository's root, which the
+//     CLI finds and hands over in Options.Repos.
 //   - Inventory (medscan inventory): table, json, csv.
 //   - ScanList (medscan scans): table, json.
 //   - Audit (medscan audit): table, json.

@@ -63,7 +63,7 @@ func TestGroupThreshold(t *testing.T) {
 			// One row per finding, or one per rule and severity.
 			rows, want := strings.Count(out, "| high     | tls-weak-cipher "), 5*denseSites // five TLS servers a site
 			if format == "html" {
-				rows, want = strings.Count(out, `<div class="finding">`), n
+				rows, want = strings.Count(out, `<tr class="finding">`), n
 			}
 			if tc.grouped {
 				want = map[string]int{"table": 1, "html": 0}[format]

@@ -71,7 +71,51 @@ func htmlCertStatus(c findings.Certificate, at time.Time) (string, string) {
 	return "valid", "valid"
 }
 
-func htmlCertRows(cs []findings.Certificate, at time.Time) []certRow {
+// The certificate rules whose findings colour the timeline and flag the table: a
+// certificate's posture is what the rules said of it, matched by the evidence's
+// cert_sha256, so the page and the findings never disagree.
+var (
+	weakCertRules = map[string]bool{"key-weak": true, "key-factorable": true, "cert-weak-signature": true}
+	longCertRules = map[string]bool{"cert-long-lived": true}
+)
+
+// certPosture is what the findings say of one certificate.
+type certPosture struct{ Weak, Long bool }
+
+// htmlCertPostures indexes the weak and too-long findings by certificate.
+func htmlCertPostures(fs []findings.Finding) map[string]certPosture {
+	out := map[string]certPosture{}
+	for _, f := range fs {
+		sum := findings.EvidenceString(f.Evidence, "cert_sha256")
+		if sum == "" || !weakCertRules[f.Rule] && !longCertRules[f.Rule] {
+			continue
+		}
+		p := out[sum]
+		p.Weak = p.Weak || weakCertRules[f.Rule]
+		p.Long = p.Long || longCertRules[f.Rule]
+		out[sum] = p
+	}
+	return out
+}
+
+// timelineClass is the colour of a certificate's bar: what is most wrong with it at the
+// reference time. A weak key or signature outranks everything (the certificate proves
+// nothing, valid or not), then expiry, then a validity longer than the policy allows;
+// only a certificate with none of these is drawn as fine.
+func timelineClass(c findings.Certificate, at time.Time, p certPosture) string {
+	_, status := htmlCertStatus(c, at)
+	switch {
+	case p.Weak:
+		return "weak"
+	case status == "expired":
+		return "expired"
+	case p.Long:
+		return "long"
+	}
+	return status
+}
+
+func htmlCertRows(cs []findings.Certificate, at time.Time, posture map[string]certPosture) []certRow {
 	var rows []certRow
 	for _, c := range cs {
 		row := certRow{Name: htmlCertName(c), Issuer: term(c.Issuer), Key: keyText(c), Sig: term(c.SignatureAlgorithm),
@@ -89,6 +133,12 @@ func htmlCertRows(cs []findings.Certificate, at time.Time) []certRow {
 		}
 		if c.SelfSigned {
 			row.Flags = append(row.Flags, "self-signed")
+		}
+		if p := posture[c.SHA256]; p.Weak {
+			row.Flags = append(row.Flags, "weak key or signature")
+		}
+		if p := posture[c.SHA256]; p.Long {
+			row.Flags = append(row.Flags, "valid too long")
 		}
 		for i, s := range c.SeenOn {
 			if i == maxSeenOn {
@@ -114,6 +164,7 @@ type timeline struct {
 	Years                      int
 	Ref                        time.Time
 	RefName                    string
+	Classes                    map[string]int // bars drawn in each class, for the legend
 }
 
 type tlRow struct {
@@ -145,9 +196,9 @@ const (
 
 // htmlTimeline draws the certificates against ref, the time they are judged at, and
 // marks the scan too when it ran long after the capture.
-func htmlTimeline(cs []findings.Certificate, ref time.Time, refName string, scanned time.Time) *timeline {
+func htmlTimeline(cs []findings.Certificate, ref time.Time, refName string, scanned time.Time, posture map[string]certPosture) *timeline {
 	var dated []findings.Certificate
-	t := &timeline{Width: tlWidth, Left: tlLeft, Right: tlWidth - tlRight, Years: timelineYears, Ref: ref, RefName: refName}
+	t := &timeline{Classes: map[string]int{}, Width: tlWidth, Left: tlLeft, Right: tlWidth - tlRight, Years: timelineYears, Ref: ref, RefName: refName}
 	for _, c := range cs {
 		if c.NotBefore.IsZero() || c.NotAfter.IsZero() || c.NotAfter.Before(c.NotBefore) {
 			t.Undated++
@@ -202,7 +253,8 @@ func htmlTimeline(cs []findings.Certificate, ref time.Time, refName string, scan
 		t.Ticks = append(t.Ticks, tlTick{X: x(tm), Label: strconv.Itoa(y)})
 	}
 	for i, c := range dated {
-		_, class := htmlCertStatus(c, ref)
+		class := timelineClass(c, ref, posture[c.SHA256])
+		t.Classes[class]++
 		row := tlRow{Label: htmlShortName(c), Class: class, Y: tlTop + i*tlRowH + 4, TextY: tlTop + i*tlRowH + 15,
 			X: x(c.NotBefore), ClipLeft: c.NotBefore.Before(start), ClipRight: c.NotAfter.After(end)}
 		row.W = max(x(c.NotAfter)-row.X, 2)

@@ -47,6 +47,7 @@ type ruleRow struct {
 type ruleGroup struct {
 	Rule, Anchor, Severity string
 	Title, Rationale       string
+	Owner                  string // the team that fixes it (findings.Owner), "" when the catalog does not say
 	Remediations           []string
 	References             []string
 	Count                  int
@@ -63,6 +64,7 @@ type groupRow struct {
 
 type findingView struct {
 	Severity, Target, Subject, Message, Source, Fingerprint string
+	Device                                                  string // the host as the inventory names it, "" when it has no name
 	Time, FirstSeen, LastSeen                               time.Time
 	Evidence                                                evNode
 }
@@ -126,7 +128,7 @@ func htmlAnchor(prefix, s string) string {
 // rationale, and its remediation and references where the findings carry none. When
 // summarize is set (a large scan: Options.grouped), a rule lists its findings as one row
 // per severity (groupFindings) instead of one each.
-func htmlGroupFindings(fs []findings.Finding, info findings.Catalog, summarize bool) ([]ruleRow, []ruleGroup, int) {
+func htmlGroupFindings(fs []findings.Finding, info findings.Catalog, summarize bool, dev deviceIndex) ([]ruleRow, []ruleGroup, int) {
 	type acc struct {
 		worst findings.Severity
 		fs    []findings.Finding
@@ -165,6 +167,9 @@ func htmlGroupFindings(fs []findings.Finding, info findings.Catalog, summarize b
 			Count: len(a.fs), Hosts: len(a.hosts)})
 		g := ruleGroup{Rule: term(rule), Anchor: id, Severity: a.worst.String(), Title: term(ri.Title), Rationale: term(ri.Rationale),
 			Count: len(a.fs)}
+		if ri.Owner != "" {
+			g.Owner = term(ri.Owner.Title())
+		}
 		slices.SortStableFunc(a.fs, func(x, y findings.Finding) int { return int(y.Severity - x.Severity) })
 		if summarize {
 			for _, sg := range groupFindings(a.fs) {
@@ -183,7 +188,11 @@ func htmlGroupFindings(fs []findings.Finding, info findings.Catalog, summarize b
 			if summarize {
 				continue
 			}
-			g.Findings = append(g.Findings, findingView{
+			device := ""
+			if l := dev.label(f.Host); l != term(f.Host) {
+				device = strings.TrimSuffix(l, " ("+term(f.Host)+")")
+			}
+			g.Findings = append(g.Findings, findingView{Device: device,
 				Severity: f.Severity.String(), Target: location(f), Subject: term(f.Subject),
 				Message: term(f.Message), Source: term(f.Source), Fingerprint: term(f.Fingerprint),
 				Time: f.Time, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen,
@@ -237,20 +246,8 @@ func htmlEvidence(v reflect.Value, depth int) evNode {
 	}
 	switch v.Kind() {
 	case reflect.Map:
-		keys := v.MapKeys()
-		n := evNode{IsMap: true, Empty: len(keys) == 0}
-		type kv struct {
-			k string
-			v reflect.Value
-		}
-		kvs := make([]kv, 0, len(keys))
-		for _, k := range keys {
-			kvs = append(kvs, kv{fmt.Sprint(k.Interface()), v.MapIndex(k)})
-		}
-		slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(a.k, b.k) })
-		for _, e := range kvs {
-			n.Fields = append(n.Fields, evField{Key: term(e.k), Val: htmlEvidence(e.v, depth+1)})
-		}
+		n := evNode{IsMap: true, Fields: evFields(v, depth)}
+		n.Empty = len(n.Fields) == 0
 		return n
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {

@@ -161,8 +161,12 @@ func TestHTMLSelfContained(t *testing.T) {
 	for name, r := range map[string]*findings.Report{"fixture": fixture(), "empty": empty(), "htmlHostile": htmlHostile()} {
 		out := string(render(t, "html", Options{}, r))
 		styles := htmlStyleRE.FindAllStringSubmatch(out, -1)
-		if len(styles) != 1 {
-			t.Fatalf("%s: %d <style> elements; want 1", name, len(styles))
+		// The stylesheet, and the print header naming this report (pageHeaderCSS).
+		if len(styles) != 2 {
+			t.Fatalf("%s: %d <style> elements; want 2", name, len(styles))
+		}
+		if h := styles[1][1]; !strings.HasPrefix(h, "@page {") || strings.ContainsAny(h, "<>") {
+			t.Errorf("%s: the page header style is %q", name, h)
 		}
 		csp := htmlCSPRE.FindStringSubmatch(out)
 		if csp == nil {
@@ -171,7 +175,9 @@ func TestHTMLSelfContained(t *testing.T) {
 		policy := strings.ReplaceAll(csp[1], "&#39;", "'")
 		policy = strings.ReplaceAll(policy, "&#43;", "+")
 		sum := sha256.Sum256([]byte(styles[0][1]))
-		want := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'"
+		sum1 := sha256.Sum256([]byte(styles[1][1]))
+		want := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum1[:]) + "' 'sha256-" +
+			base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'"
 		if policy != want {
 			t.Errorf("%s: CSP %q; want %q (the hash must match the inline stylesheet)", name, policy, want)
 		}
@@ -208,7 +214,7 @@ func TestHTMLContent(t *testing.T) {
 	for _, want := range []string{
 		"<title>medscan report: scan 3 (ward 7)</title>", "INCOMPLETE", "captures/icu.pcapng: offset 81920: truncated record (reading stopped here)",
 		`id="rule-cleartext-hl7"`, `href="#rule-cleartext-hl7"`, "[2001:db8::1]:1883", "Wrap MLLP in TLS.", "HIPAA 45 CFR 164.312(e)",
-		`<dt>patient_segments</dt><dd>4</dd>`, "tcp_gap_bytes", "http_shapes_not_kept", `CN=pacs\x1b[2J.example`,
+		`<dt>Patient segments</dt><dd>4</dd>`, "tcp_gap_bytes", "http_shapes_not_kept", `CN=pacs\x1b[2J.example`,
 		"Not observable:", "(&#43;2 more)", "not examined, sha256:abababababababab", "2024-03-05 10:20:30 UTC to 2024-03-05 11:20:30 UTC (1h0m0s)",
 		`class="sevchart"`, "Validity timeline", "<title>CN=Hospital Issuing CA,O=St. Example Hospital",
 		"No credential seen in clear was used by more than one host.", "/api/status?&lt;x&gt;", "LAB", "MODALITY",
@@ -259,25 +265,25 @@ func TestHTMLContent(t *testing.T) {
 func TestHTMLAssetColumns(t *testing.T) {
 	r := fixture()
 	out := string(render(t, "html", Options{}, r))
-	if !strings.Contains(out, "<th>MAC</th>") || !strings.Contains(out, "<th>Services</th>") {
-		t.Error("MAC or Services column missing though the data has them")
+	if !strings.Contains(out, "<th>Services</th>") {
+		t.Error("Services column missing though the data has them")
 	}
-	if strings.Contains(out, "<th>Other MACs</th>") {
-		t.Error("Other MACs column shown though no asset has a second MAC")
+	if mac := r.Assets[0].MAC; mac == "" || !strings.Contains(out, `<code class="small">`+mac+`</code>`) {
+		t.Errorf("the MAC %q is not under the address", mac)
 	}
 	for i := range r.Assets {
 		r.Assets[i].MAC, r.Assets[i].MACs = "", nil
 	}
-	r.Assets[0].MACs = []string{"aa:bb:cc:dd:ee:ff"}
+	r.Services = nil
 	out = string(render(t, "html", Options{}, r))
-	if strings.Contains(out, "<th>MAC</th>") || !strings.Contains(out, "<th>Other MACs</th>") {
-		t.Error("MAC columns do not follow the data")
+	if strings.Contains(out, "<th>Services</th>") {
+		t.Error("Services column shown without services")
 	}
 }
 
 func TestHTMLTimelineClamp(t *testing.T) {
 	r := htmlHostile()
-	tl := htmlTimeline(r.Certificates, t0, "the end of the capture", t0.Add(400*24*time.Hour))
+	tl := htmlTimeline(r.Certificates, t0, "the end of the capture", t0.Add(400*24*time.Hour), nil)
 	if tl == nil {
 		t.Fatal("no timeline for a dated certificate")
 	}
@@ -301,7 +307,7 @@ func TestHTMLTimelineClamp(t *testing.T) {
 			t.Errorf("mark %+v off the plot", m)
 		}
 	}
-	if htmlTimeline([]findings.Certificate{{SHA256: "aa"}}, t0, "", t0) != nil {
+	if htmlTimeline([]findings.Certificate{{SHA256: "aa"}}, t0, "", t0, nil) != nil {
 		t.Error("a timeline without a dated certificate")
 	}
 	// Many certificates: the soonest expiring are drawn, the rest counted.
@@ -310,7 +316,7 @@ func TestHTMLTimelineClamp(t *testing.T) {
 		many = append(many, findings.Certificate{SHA256: "x", CertFacts: observe.CertFacts{Subject: "CN=c", NotBefore: t0,
 			NotAfter: t0.AddDate(0, 0, maxTimelineRows+5-i)}})
 	}
-	tl = htmlTimeline(many, t0, "", t0)
+	tl = htmlTimeline(many, t0, "", t0, nil)
 	if len(tl.Rows) != maxTimelineRows || tl.Omitted != 5 {
 		t.Errorf("%d rows, %d omitted; want %d and 5", len(tl.Rows), tl.Omitted, maxTimelineRows)
 	}
@@ -381,7 +387,7 @@ func TestHTMLEvidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := htmlEvidence(reflect.ValueOf(decoded), 0)
-	if !n.IsMap || len(n.Fields) != 3 || n.Fields[0].Key != "a" || n.Fields[1].Key != "b" || n.Fields[2].Key != "e" {
+	if !n.IsMap || len(n.Fields) != 3 || n.Fields[0].Key != "A" || n.Fields[1].Key != "B" || n.Fields[2].Key != "E" {
 		t.Fatalf("keys not sorted: %+v", n.Fields)
 	}
 	if b := n.Fields[1].Val; !b.IsList || !b.Flat || b.Items[0].Text != "1" || b.Items[1].Text != "x" {
@@ -460,8 +466,14 @@ func FuzzHTMLText(f *testing.F) {
 				t.Fatalf("control byte %#x at %d for %q", c, i, s)
 			}
 		}
-		if n := bytes.Count(out, []byte("<style>")); n != 1 {
+		// The stylesheet and the print header, which carries the label (pageHeaderCSS):
+		// nothing in it may end its string or its element.
+		if n := bytes.Count(out, []byte("<style>")); n != 2 {
 			t.Fatalf("%d <style> for %q", n, s)
+		}
+		if m := htmlStyleRE.FindAllSubmatch(out, -1); len(m) != 2 || bytes.ContainsAny(m[1][1], "<>\n") ||
+			bytes.Count(m[1][1], []byte(`"`)) != 6 {
+			t.Fatalf("the page header style for %q is %q", s, m[1][1])
 		}
 	})
 }

@@ -37,6 +37,13 @@ type Options struct {
 	// raise (SARIF) or say why a rule matters (HTML). When empty, writers describe the
 	// rules of the findings at hand from what the findings carry.
 	Catalog findings.Catalog
+	// Repos maps a file the document names (a scan's capture source, its policy file,
+	// a file a finding was read from) to its path from the root of the git repository
+	// it lies in (slash-separated), for SARIF, whose results point at files in the
+	// repository that code scanning is uploaded to. The CLI fills it from
+	// the file system; the writers only read it, so they still read nothing but what
+	// they are given. Files outside any repository are absent.
+	Repos map[string]string
 }
 
 // DefaultWidth is the width text output fits when Options.Width is 0.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/owenrumney/go-sarif/v2/sarif"
+
 	"github.com/medscan/medscan/findings"
 )
 
@@ -122,6 +124,8 @@ func TestSARIFGolden(t *testing.T) {
 		{"fixture_catalog.sarif.golden", Options{Catalog: testCatalog()}, fixture},
 		{"empty.sarif.golden", Options{}, empty},
 		{"empty_catalog.sarif.golden", Options{Catalog: testCatalog()}, empty},
+		{"fixture_repo.sarif.golden", Options{Catalog: testCatalog(), Repos: map[string]string{"/repo/captures/ward7.pcap": "captures/ward7.pcap"}},
+			func() *findings.Report { r := fixture(); r.Scan.Sources[0] = "/repo/captures/ward7.pcap"; return r }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := render(t, "sarif", tc.opts, tc.report())
@@ -138,6 +142,10 @@ func TestSARIFValidates(t *testing.T) {
 	for name, r := range map[string]func() *findings.Report{"fixture": fixture, "empty": empty, "hostile": hostile} {
 		for _, opts := range []Options{{}, {Catalog: testCatalog()}} {
 			validate(t, sch, name, render(t, "sarif", opts, r()))
+		}
+		doc := r()
+		if len(doc.Scan.Sources) > 0 {
+			validate(t, sch, name+" in a repository", render(t, "sarif", repoOptions(doc), doc))
 		}
 	}
 	// The schema is not vacuous: it rejects what SARIF forbids.
@@ -218,9 +226,10 @@ type sarifDoc struct {
 			Locations           []struct {
 				PhysicalLocation struct {
 					ArtifactLocation struct {
-						URI string `json:"uri"`
+						URI       string `json:"uri"`
+						URIBaseID string `json:"uriBaseId"`
 					} `json:"artifactLocation"`
-					Region struct {
+					Region *struct {
 						StartLine int `json:"startLine"`
 					} `json:"region"`
 				} `json:"physicalLocation"`
@@ -247,9 +256,16 @@ func decodeSARIF(t *testing.T, b []byte) sarifDoc {
 	return d
 }
 
+// repoOptions are the options of a scan whose first capture lies in a git repository
+// checked out at /repo, as the CLI finds it (Options.Repos).
+func repoOptions(r *findings.Report) Options {
+	r.Scan.Sources[0] = "/repo/" + r.Scan.Sources[0]
+	return Options{Catalog: testCatalog(), Repos: map[string]string{r.Scan.Sources[0]: "captures/ward7.pcap"}}
+}
+
 func TestSARIFContent(t *testing.T) {
 	r := fixture()
-	d := decodeSARIF(t, render(t, "sarif", Options{Catalog: testCatalog()}, r))
+	d := decodeSARIF(t, render(t, "sarif", repoOptions(r), r))
 	run := d.Runs[0]
 	drv := run.Tool.Driver
 	if d.Version != "2.1.0" || !strings.Contains(d.Schema, "sarif-schema-2.1.0.json") {
@@ -329,8 +345,10 @@ func TestSARIFContent(t *testing.T) {
 		if res.PartialFingerprints[FingerprintKey] != f.Fingerprint || len(f.Fingerprint) != 32 {
 			t.Errorf("result %d: partialFingerprints %v; want %s", i, res.PartialFingerprints, f.Fingerprint)
 		}
-		if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.Region.StartLine != 1 ||
-			len(res.Locations[0].LogicalLocations) != 1 {
+		// The capture in the repository, from its root, with no made-up line.
+		if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != "captures/ward7.pcap" ||
+			res.Locations[0].PhysicalLocation.ArtifactLocation.URIBaseID != "%SRCROOT%" ||
+			res.Locations[0].PhysicalLocation.Region != nil || len(res.Locations[0].LogicalLocations) != 1 {
 			t.Fatalf("result %d: locations %+v", i, res.Locations)
 		}
 		if res.Properties["host"] != f.Host || res.Properties["port"] != float64(f.Port) || res.Properties["source"] != f.Source ||
@@ -339,8 +357,7 @@ func TestSARIFContent(t *testing.T) {
 		}
 	}
 	cred := run.Results[2].Locations[0]
-	if cred.PhysicalLocation.ArtifactLocation.URI != "medscan://[2001:db8::1]:1883" ||
-		cred.LogicalLocations[0].Name != "[2001:db8::1]:1883" || cred.LogicalLocations[0].Kind != "service" ||
+	if cred.LogicalLocations[0].Name != "[2001:db8::1]:1883" || cred.LogicalLocations[0].Kind != "service" ||
 		cred.LogicalLocations[0].FullyQualifiedName != "[2001:db8::1]:1883/00112233445566778899aabbccddeeff" {
 		t.Errorf("IPv6 service location = %+v", cred)
 	}
@@ -352,7 +369,8 @@ func TestSARIFContent(t *testing.T) {
 	}
 
 	// The capture files are named as what was analysed; the incomplete scan says so.
-	if len(run.Artifacts) != 2 || run.Artifacts[0].Location.URI != "captures/ward7.pcap" || run.Artifacts[0].Roles[0] != "analysisTarget" {
+	if len(run.Artifacts) != 2 || run.Artifacts[0].Location.URI != "captures/ward7.pcap" || run.Artifacts[0].Roles[0] != "analysisTarget" ||
+		run.Artifacts[1].Location.URI != "captures/icu.pcapng" {
 		t.Errorf("artifacts = %+v", run.Artifacts)
 	}
 	inv := run.Invocations[0]
@@ -384,27 +402,78 @@ func TestSARIFEscapes(t *testing.T) {
 }
 
 func TestSARIFLocations(t *testing.T) {
+	scanFile := sarif.NewSimpleArtifactLocation("captures/ward7.pcap").WithUriBaseId(srcRoot)
 	for _, tc := range []struct {
 		f             findings.Finding
 		uri, name, kd string
 	}{
-		{findings.Finding{Host: "10.0.0.5", Port: 443}, "medscan://10.0.0.5:443", "10.0.0.5:443", "service"},
-		{findings.Finding{Host: "10.0.0.5"}, "medscan://10.0.0.5", "10.0.0.5", "host"},
-		{findings.Finding{Host: "fe80::1"}, "medscan://[fe80::1]", "[fe80::1]", "host"},
-		{findings.Finding{Host: "fe80::1%eth0", Port: 22}, "medscan://[fe80::1%25eth0]:22", "[fe80::1%25eth0]:22", "service"},
-		{findings.Finding{Host: "::ffff:10.0.0.1", Port: 80}, "medscan://10.0.0.1:80", "10.0.0.1:80", "service"},
-		{findings.Finding{Host: "pacs/x?y", Port: 80}, "medscan://pacs%2Fx%3Fy:80", "pacs%2Fx%3Fy:80", "service"},
-		{findings.Finding{Subject: strings.Repeat("ab", 32)}, "medscan:certificate/" + strings.Repeat("ab", 32),
-			strings.Repeat("ab", 32), "certificate"},
+		{findings.Finding{Host: "10.0.0.5", Port: 443}, "captures/ward7.pcap", "10.0.0.5:443", "service"},
+		{findings.Finding{Host: "10.0.0.5"}, "captures/ward7.pcap", "10.0.0.5", "host"},
+		{findings.Finding{Host: "fe80::1"}, "captures/ward7.pcap", "[fe80::1]", "host"},
+		{findings.Finding{Host: "fe80::1%eth0", Port: 22}, "captures/ward7.pcap", "[fe80::1%25eth0]:22", "service"},
+		{findings.Finding{Host: "::ffff:10.0.0.1", Port: 80}, "captures/ward7.pcap", "10.0.0.1:80", "service"},
+		{findings.Finding{Host: "pacs/x?y", Port: 80}, "captures/ward7.pcap", "pacs%2Fx%3Fy:80", "service"},
+		{findings.Finding{Subject: strings.Repeat("ab", 32)}, "captures/ward7.pcap", strings.Repeat("ab", 32), "certificate"},
+		// A certificate read from a file is in that file, from the repository's root.
+		{findings.Finding{File: "/repo/certs/chain.pem#2"}, "certs/chain.pem", "/repo/certs/chain.pem#2", "certificate"},
 	} {
-		loc := assetLocation(tc.f)
+		loc := assetLocation(tc.f, scanFile, map[string]string{"/repo/certs/chain.pem": "certs/chain.pem"})
 		if got := *loc.PhysicalLocation.ArtifactLocation.URI; got != tc.uri {
 			t.Errorf("%+v: uri %q; want %q", tc.f, got, tc.uri)
+		}
+		if got := loc.PhysicalLocation.ArtifactLocation.URIBaseId; got == nil || *got != srcRoot {
+			t.Errorf("%+v: uriBaseId %v; want %s", tc.f, got, srcRoot)
+		}
+		if loc.PhysicalLocation.Region != nil {
+			t.Errorf("%+v: a region", tc.f)
 		}
 		if ll := loc.LogicalLocations[0]; *ll.Name != tc.name || *ll.Kind != tc.kd {
 			t.Errorf("%+v: logical %q %q; want %q %q", tc.f, *ll.Name, *ll.Kind, tc.name, tc.kd)
 		}
 	}
+	// A scan with no file to name (live traffic, the default policy): the logical
+	// location only, never a made-up scheme.
+	if loc := assetLocation(findings.Finding{Host: "10.0.0.5", Port: 443}, nil, nil); loc.PhysicalLocation != nil ||
+		len(loc.LogicalLocations) != 1 {
+		t.Errorf("no file: %+v", loc)
+	}
+}
+
+// TestSARIFArtifact is which file a scan's results point at, by the rules sarifWriter
+// documents.
+func TestSARIFArtifact(t *testing.T) {
+	inRepo := map[string]string{"/repo/caps/b.pcap": "caps/b.pcap", "/repo/policy.yaml": "policy.yaml"}
+	for _, tc := range []struct {
+		name         string
+		scan         findings.ScanInfo
+		uri, uriBase string
+	}{
+		{"the capture in the repository", findings.ScanInfo{Sources: []string{"/tmp/a.pcap", "/repo/caps/b.pcap"},
+			Policy: "default"}, "caps/b.pcap", srcRoot},
+		{"the policy in the repository", findings.ScanInfo{Sources: []string{"/tmp/a.pcap"},
+			Policy: "file /repo/policy.yaml sha256:0011223344556677"}, "policy.yaml", srcRoot},
+		{"the policy as given", findings.ScanInfo{Sources: []string{"eth1"}, Policy: "file site/p.yaml sha256:0011"},
+			"site/p.yaml", ""},
+		{"a capture outside any repository", findings.ScanInfo{Sources: []string{"/tmp/a b.pcap"}, Policy: "default"},
+			"file:///tmp/a%20b.pcap", ""},
+		{"live traffic, the default policy", findings.ScanInfo{Sources: []string{"eth1"}, Policy: "default"}, "", ""},
+		{"targets, the default policy", findings.ScanInfo{Sources: []string{"10.20.0.0/24"}, Policy: "default"}, "", ""},
+	} {
+		art := sarifArtifact(tc.scan, inRepo)
+		switch {
+		case art == nil && tc.uri != "":
+			t.Errorf("%s: none; want %q", tc.name, tc.uri)
+		case art != nil && tc.uri == "":
+			t.Errorf("%s: %q; want none", tc.name, *art.URI)
+		case art != nil && *art.URI != tc.uri:
+			t.Errorf("%s: %q; want %q", tc.name, *art.URI, tc.uri)
+		case art != nil && (art.URIBaseId == nil) != (tc.uriBase == ""):
+			t.Errorf("%s: uriBaseId %v; want %q", tc.name, art.URIBaseId, tc.uriBase)
+		}
+	}
+}
+
+func TestSARIFFileURI(t *testing.T) {
 	for in, want := range map[string]string{
 		"captures/ward7.pcap": "captures/ward7.pcap",
 		"/srv/caps/a b.pcap":  "file:///srv/caps/a%20b.pcap",

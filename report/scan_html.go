@@ -10,9 +10,11 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/report/flowmap"
 )
 
 func init() {
@@ -26,7 +28,13 @@ func init() {
 var htmlFiles embed.FS
 
 var (
-	// htmlStyle is the stylesheet, inlined verbatim in one <style> element; htmlCSP
+	// htmlStyle is the stylesheet (it holds no comment: html/template drops CSS comments, and
+	// the hash must be of what the page carries). Tables reflow rather than widen the page:
+	// long tokens (addresses with ports, hashes, distinguished names, suites) may break
+	// anywhere, so no column's minimum width is a whole hash, and the widest table fits
+	// 1280 px on screen and A4 or Letter on paper. The paper size is the printer's; the
+	// running header with the report's title and the page numbers is the page's second style
+	// element (pageHeaderCSS). It is inlined verbatim in one <style> element; htmlCSP
 	// allows exactly that element by its hash, so that no other style (and no script,
 	// image, font or connection at all) can take effect even if escaping ever failed.
 	htmlStyle = mustRead("html/style.css")
@@ -71,6 +79,11 @@ func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 		return fmt.Errorf("report: html: no report")
 	}
 	v := buildHTMLView(r, h.catalog, h.opts.grouped(len(r.Findings)))
+	m, err := htmlFlowMap(r)
+	if err != nil {
+		return fmt.Errorf("report: html: %w", err)
+	}
+	v.FlowMap = m
 	var b bytes.Buffer
 	if err := htmlTemplate.Execute(&b, v); err != nil {
 		return fmt.Errorf("report: html: %w", err)
@@ -121,6 +134,13 @@ type htmlView struct {
 	Counters                   []findings.Counter
 	Change                     *changeView
 	Suppressed                 []suppressedRow
+	// The deliverable's front: the three to five risks that matter, the data-flow map
+	// when the document has flows, and each owner's remediation steps.
+	Risks      []riskView
+	FlowMap    template.HTML
+	Plan       []ownerPlan
+	Devices    int // distinct hosts with at least one finding that the inventory calls a medical device
+	PageHeader template.CSS
 }
 
 type sevChart struct {
@@ -153,6 +173,8 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	if v.Label != "" {
 		v.Title += " (" + v.Label + ")"
 	}
+	v.PageHeader = pageHeaderCSS(v.Title)
+	v.CSP = htmlCSPFor(v.PageHeader)
 	for _, s := range r.Scan.Sources {
 		v.Sources = append(v.Sources, term(s))
 	}
@@ -165,7 +187,17 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	}
 	v.Methods = htmlMethods(r)
 	v.Chart = htmlSeverityChart(r.Summary)
-	v.RuleRows, v.Groups, v.Hosts = htmlGroupFindings(r.Findings, catalog, grouped)
+	dev := htmlDeviceIndex(r)
+	v.RuleRows, v.Groups, v.Hosts = htmlGroupFindings(r.Findings, catalog, grouped, dev)
+	v.Risks = htmlRisks(r.Findings, catalog, dev)
+	v.Plan = htmlPlan(r.Findings, catalog, dev)
+	medical := map[string]bool{}
+	for _, f := range r.Findings {
+		if dev.medical(f.Host) {
+			medical[f.Host] = true
+		}
+	}
+	v.Devices = len(medical)
 	if grouped {
 		v.GroupedNote = groupedNote(len(r.Findings))
 	}
@@ -177,8 +209,9 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	if v.CertRef.IsZero() {
 		v.CertRef, v.CertRefName = r.Scan.Started, "the time of the scan"
 	}
-	v.Certs = htmlCertRows(r.Certificates, v.CertRef)
-	v.Timeline = htmlTimeline(r.Certificates, v.CertRef, v.CertRefName, r.Scan.Started)
+	posture := htmlCertPostures(r.Findings)
+	v.Certs = htmlCertRows(r.Certificates, v.CertRef, posture)
+	v.Timeline = htmlTimeline(r.Certificates, v.CertRef, v.CertRefName, r.Scan.Started, posture)
 	v.SharedKeys = htmlSharedKeys(r.Findings)
 	v.SharedCreds = htmlSharedCreds(r.Findings)
 	v.Services = htmlServices(r.Services)
@@ -192,6 +225,49 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 			Expires: term(sf.Suppression.Expires), Source: term(sf.Suppression.Source)})
 	}
 	return v
+}
+
+// htmlFlowMap draws the document's data flows (package flowmap) as inline SVG for the
+// executive summary, "" for a document without flows (the template then leaves the
+// figure out). flowmap escapes every text it writes and styles by presentation
+// attributes only, so the map needs nothing the page's CSP forbids; the namespace
+// attribute a standalone file needs is dropped, as HTML gives inline SVG its namespace.
+func htmlFlowMap(r *findings.Report) (template.HTML, error) {
+	if len(r.Flows) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	if err := flowmap.SVG(&b, r.Flows, r.Assets, flowmap.Options{Title: "Data flows"}); err != nil {
+		return "", err
+	}
+	return template.HTML(strings.Replace(b.String(), ` xmlns="http://www.w3.org/2000/svg"`, "", 1)), nil
+}
+
+// pageHeaderCSS is the printed page's running header and footer: the report's title at
+// the top, "Page N of M" at the bottom, in CSS @page margin boxes (Chromium prints them
+// since version 131). The title comes from the scan's label, so it is written as a CSS
+// string with every character outside a small safe set escaped as a hexadecimal code
+// point: nothing in a label can end the string, the rule or the <style> element. The
+// CSP allows this second style element by its own hash (htmlCSPFor).
+func pageHeaderCSS(title string) template.CSS {
+	var b strings.Builder
+	for _, r := range title {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == ' ', r == ':', r == '.', r == ',', r == '-':
+			b.WriteRune(r)
+		default:
+			fmt.Fprintf(&b, "\\%06x", r)
+		}
+	}
+	return template.CSS("@page { @top-left { content: \"" + b.String() +
+		"\"; } @bottom-right { content: \"Page \" counter(page) \" of \" counter(pages); } }")
+}
+
+// htmlCSPFor is the page's Content-Security-Policy: the stylesheet and the page header
+// rule allowed by their hashes, nothing else.
+func htmlCSPFor(header template.CSS) string {
+	sum := sha256.Sum256([]byte(header))
+	return strings.Replace(htmlCSP, "style-src ", "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"' ", 1)
 }
 
 // htmlMethods names how the scan's facts were obtained (passive, active, file), from the

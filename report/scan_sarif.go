@@ -19,7 +19,9 @@ import (
 )
 
 func init() {
-	Scan.register("sarif", func(o Options) Writer[*findings.Report] { return sarifWriter{rules: o.Catalog.Sorted()} })
+	Scan.register("sarif", func(o Options) Writer[*findings.Report] {
+		return sarifWriter{rules: o.Catalog.Sorted(), repos: o.Repos}
+	})
 }
 
 // InformationURI is where the SARIF output says medscan is described.
@@ -34,20 +36,30 @@ const FingerprintKey = "medscanFingerprint/v1"
 // scanning, Azure DevOps, IDE viewers): one run, one reportingDescriptor per rule, one
 // result per finding.
 //
-// Where a result is. SARIF was made for source files, and GitHub code scanning accepts a
-// result only with a physicalLocation whose artifactLocation has a uri. A medscan finding
-// is about a network asset, not a line of a file, so each result carries two locations
-// in one: a logicalLocation naming the asset (kind "service" for host:port, "host" for a
-// host, "certificate" for a certificate seen only in a file), and a physicalLocation
-// whose uri names the same asset as medscan://HOST:PORT (medscan://HOST, or
-// medscan:certificate/SHA256) with region startLine 1. The uri is not the capture file
-// the scan read, for three reasons: a scan may read several captures and the finding
-// does not say which one showed it; capture files are commonly named by date, and code
-// scanning treats a result at a new path as a new alert, so every weekly scan would
-// reopen every alert; and results that share a file and line would share the line hash
-// upload tools compute, where an asset URI keeps them apart. Non-file URIs are what web
-// scanners (OWASP ZAP) upload too; code scanning lists such alerts without a source
-// view. The capture files are listed in run.artifacts with the role analysisTarget.
+// Where a result is. SARIF was made for source files, and GitHub code scanning attaches
+// a result to a repository only through a physicalLocation whose artifactLocation is a
+// file of that repository (its upload tools skip other URI schemes, and a server may
+// reject them). A medscan finding is about a network asset, not a line of a file, so
+// each result carries two locations in one:
+//   - a logicalLocation naming the asset: kind "service" for host:port, "host" for a
+//     host, "certificate" for a certificate seen only in a file;
+//   - a physicalLocation naming the file the finding came from, by the first rule that
+//     applies (sarifArtifact): a capture file the scan read that lies in a git
+//     repository (Options.Repos), as its path from the repository's root with uriBaseId
+//     %SRCROOT%; for a certificate or key read from a file, that file; else the policy
+//     file the scan was judged by (in a repository, relative to its root; else as
+//     given); else the scan's first source file, as a file:// URI. A scan of live
+//     traffic or of targets alone, judged by the default policy, has no file to name:
+//     its results carry the logical location only (give --policy FILE, kept in the
+//     repository, for code scanning).
+//
+// No region is given: no line of a capture file holds a finding, and a made-up line 1
+// would make every result of a file share the line hash upload tools compute. When a
+// scan read several captures, a finding does not say which one showed it: results
+// point at the first capture, in the order the scan read them, that lies in a
+// repository. Keep recurring captures at a stable path (captures/ward.pcapng rather
+// than a dated name): code scanning treats a result at a new path as a new alert. The
+// capture files are listed in run.artifacts with the role analysisTarget.
 //
 // Alert identity across uploads comes from partialFingerprints[FingerprintKey], the
 // finding's own fingerprint (rule, host, port, subject). primaryLocationLineHash is left
@@ -61,14 +73,17 @@ const FingerprintKey = "medscanFingerprint/v1"
 // highest of the rule's default severity and the severities of this scan's findings
 // under it, so a finding raised above its rule's default (cleartext HL7 with patient
 // segments is critical) is not shown as less serious than it is.
-type sarifWriter struct{ rules []findings.RuleInfo }
+type sarifWriter struct {
+	rules []findings.RuleInfo
+	repos map[string]string // Options.Repos
+}
 
 // Write renders r as an indented SARIF 2.1.0 log with a trailing newline.
 func (s sarifWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: sarif: no report")
 	}
-	log, err := sarifLog(r, s.rules)
+	log, err := sarifLog(r, s.rules, s.repos)
 	if err != nil {
 		return fmt.Errorf("report: sarif: %w", err)
 	}
@@ -83,7 +98,7 @@ func (s sarifWriter) Write(w io.Writer, r *findings.Report) error {
 	return nil
 }
 
-func sarifLog(r *findings.Report, catalog []findings.RuleInfo) (*sarif.Report, error) {
+func sarifLog(r *findings.Report, catalog []findings.RuleInfo, repos map[string]string) (*sarif.Report, error) {
 	log, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return nil, err
@@ -116,11 +131,12 @@ func sarifLog(r *findings.Report, catalog []findings.RuleInfo) (*sarif.Report, e
 
 	for _, src := range r.Scan.Sources {
 		run.Artifacts = append(run.Artifacts, &sarif.Artifact{
-			Location: sarif.NewSimpleArtifactLocation(fileURI(src)),
+			Location: repoLocation(src, repos),
 			Length:   -1, // unknown; 0 would claim an empty file
 			Roles:    []string{"analysisTarget"},
 		})
 	}
+	scanFile := sarifArtifact(r.Scan, repos)
 	run.Invocations = []*sarif.Invocation{invocation(r)}
 	run.Properties = sarif.Properties{
 		"scan_id":  r.Scan.ID,
@@ -134,7 +150,7 @@ func sarifLog(r *findings.Report, catalog []findings.RuleInfo) (*sarif.Report, e
 		res := sarif.NewRuleResult(f.Rule).
 			WithLevel(level(f.Severity)).
 			WithMessage(sarif.NewTextMessage(sarifText(cmp.Or(f.Message, f.Rule)))).
-			WithLocations([]*sarif.Location{assetLocation(f)})
+			WithLocations([]*sarif.Location{assetLocation(f, scanFile, repos)})
 		res.PartialFingerprints = map[string]any{FingerprintKey: f.Fingerprint}
 		props := sarif.Properties{
 			"severity":   f.Severity.String(),
@@ -260,35 +276,80 @@ func ruleTags(ri findings.RuleInfo) []string {
 	return append(tags, ri.Covers.Tags...)
 }
 
-// assetLocation names the asset a finding is about, logically and as a URI (see
-// sarifWriter for why the URI is not a capture file).
-func assetLocation(f findings.Finding) *sarif.Location {
-	var name, kind, uri string
+// srcRoot is the uriBaseId code scanning resolves against the repository's root.
+const srcRoot = "%SRCROOT%"
+
+// repoLocation is a file as an artifact location: its path from the root of the
+// repository it lies in, with uriBaseId %SRCROOT%, when Options.Repos knows one; else
+// the path as a URI reference (fileURI).
+func repoLocation(path string, repos map[string]string) *sarif.ArtifactLocation {
+	if rel, ok := repos[path]; ok && rel != "" && filepath.IsLocal(filepath.FromSlash(rel)) {
+		return sarif.NewSimpleArtifactLocation((&url.URL{Path: rel}).String()).WithUriBaseId(srcRoot)
+	}
+	return sarif.NewSimpleArtifactLocation(fileURI(path))
+}
+
+// sarifArtifact is the file a scan's results point at (see sarifWriter), nil when the
+// scan read no file and was judged by the default policy.
+func sarifArtifact(s findings.ScanInfo, repos map[string]string) *sarif.ArtifactLocation {
+	for _, src := range s.Sources {
+		if _, ok := repos[src]; ok {
+			return repoLocation(src, repos)
+		}
+	}
+	if p := PolicyFile(s.Policy); p != "" {
+		return repoLocation(p, repos)
+	}
+	for _, src := range s.Sources {
+		if filepath.IsAbs(src) {
+			return sarif.NewSimpleArtifactLocation(fileURI(src))
+		}
+	}
+	return nil
+}
+
+// PolicyFile is the policy file a scan names (ScanInfo.Policy: "file PATH sha256:…", as
+// rules.Policy describes one), "" for the default policy.
+func PolicyFile(describe string) string {
+	rest, ok := strings.CutPrefix(describe, "file ")
+	if !ok {
+		return ""
+	}
+	if i := strings.LastIndex(rest, " sha256:"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+// assetLocation names the asset a finding is about, logically, and the file it came
+// from, physically (see sarifWriter): for a certificate or key read from a file, that
+// file; otherwise scanFile, the scan's own (none when nil).
+func assetLocation(f findings.Finding, scanFile *sarif.ArtifactLocation, repos map[string]string) *sarif.Location {
+	var name, kind string
+	art := scanFile
 	switch {
 	case f.Host != "" && f.Port != 0:
 		name, kind = hostPort(f.Host, f.Port), "service"
-		uri = "medscan://" + name
 	case f.Host != "":
 		name, kind = uriHost(f.Host), "host"
-		uri = "medscan://" + name
 	case f.File != "":
-		// A certificate or key read from a file is in that file: the uri is the path as
-		// the user gave it (relative to where medscan ran, as code scanning resolves it
-		// against the repository's root), the logical name its place in the file.
+		// A certificate or key read from a file is in that file: the path as the user
+		// gave it (relative to where medscan ran), or from its repository's root; the
+		// logical name is its place in the file.
 		path, _, _ := findings.ParseFileRef(f.File)
 		name, kind = f.File, "certificate"
-		uri = fileURI(cmp.Or(path, f.File))
+		art = repoLocation(cmp.Or(path, f.File), repos)
 	default:
 		name, kind = f.Subject, "certificate"
-		uri = "medscan:certificate/" + url.PathEscape(f.Subject)
 	}
 	full := name
 	if f.Subject != "" && (kind != "certificate" || f.File != "") {
 		full += "/" + f.Subject
 	}
-	loc := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
-		WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)).
-		WithRegion(sarif.NewRegion().WithStartLine(1)))
+	loc := sarif.NewLocation()
+	if art != nil {
+		loc.WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(art))
+	}
 	loc.AddLogicalLocations(sarif.NewLogicalLocation().WithName(name).WithFullyQualifiedName(full).WithKind(kind))
 	return loc
 }

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/medscan/medscan/findings"
@@ -53,6 +54,14 @@ func TestCatalog(t *testing.T) {
 		// history and SARIF read nothing else.
 		if err := m.Covers.Check(); err != nil {
 			t.Errorf("%s: coverage declaration: %v", m.ID, err)
+		}
+		// The report's remediation plan hands each step to its owner and its executive
+		// summary counts findings by risk: a rule without them would fall out of both.
+		if !slices.Contains(findings.Owners, m.Owner) {
+			t.Errorf("%s: owner %q is not one of %v", m.ID, m.Owner, findings.Owners)
+		}
+		if !slices.Contains(findings.Risks, m.Risk) {
+			t.Errorf("%s: risk %q is not one of %v", m.ID, m.Risk, findings.Risks)
 		}
 	}
 }

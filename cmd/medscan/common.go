@@ -150,7 +150,11 @@ func (o *outputFlags) options() report.Options {
 
 // write renders doc with w on standard output, or on the file named by -o.
 func write[D any](o *outputFlags, reg *report.Registry[D], doc D) error {
-	w, err := reg.New(o.format, o.options())
+	opts := o.options()
+	if r, ok := any(doc).(*findings.Report); ok && o.format == "sarif" {
+		opts.Repos = sarifRepos(r)
+	}
+	w, err := reg.New(o.format, opts)
 	if err != nil {
 		return usageError{"--format: " + err.Error()}
 	}

@@ -75,7 +75,7 @@ func TestWardHL7DeviceIDsAndSelfSignedPumps(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("report html: exit %d\n%s", res.code, res.stderr)
 	}
-	if !strings.Contains(res.stdout, "hl7_device_ids") || strings.Contains(res.stdout, ">devices<") {
+	if !strings.Contains(res.stdout, "<dt>HL7 device identities</dt>") || strings.Contains(res.stdout, ">devices<") {
 		t.Errorf("the HTML evidence does not name the HL7 device identities as such")
 	}
 }

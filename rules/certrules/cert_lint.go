@@ -32,6 +32,8 @@ func (certLint) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-lint",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Certificate breaks its profile (zlint)",
 		Default: findings.Medium,
 		Rationale: "A certificate that breaks RFC 5280 (or, for public WebPKI certificates, the CA/Browser " +

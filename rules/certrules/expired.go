@@ -16,6 +16,8 @@ func (expired) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-expired",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Expired certificate",
 		Default: findings.High,
 		Rationale: "A client that checks validity refuses an expired certificate, so clients that keep " +

@@ -18,6 +18,8 @@ func (expiringSoon) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-expiring-soon",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Certificate expiring soon",
 		Default: findings.Low,
 		Rationale: "An expired certificate stops clinical interfaces that validate it, or teaches staff to " +

@@ -21,6 +21,8 @@ func (incompleteChain) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-incomplete-chain",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Server omits an intermediate certificate",
 		Default: findings.Low,
 		Rationale: "A server must send its intermediate CA certificates (RFC 8446 §4.4.2, RFC 5246 §7.4.2); " +

@@ -22,6 +22,8 @@ func (longLived) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-long-lived",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Certificate validity too long",
 		Default: findings.Medium,
 		Rationale: "A long-lived certificate outlives the algorithms, keys and staff that made it: a stolen " +

@@ -23,6 +23,8 @@ func (nameMismatch) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-name-mismatch",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Certificate does not match the server name",
 		Default: findings.Medium,
 		Rationale: "A client that checks the server's name refuses a certificate that does not carry it; " +

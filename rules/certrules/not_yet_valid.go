@@ -16,6 +16,8 @@ func (notYetValid) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-not-yet-valid",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Certificate not yet valid",
 		Default: findings.Medium,
 		Rationale: "A certificate used before its notBefore date is refused by clients that check validity; " +

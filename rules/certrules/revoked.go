@@ -23,6 +23,8 @@ type revoked struct{}
 func (revoked) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-revoked",
+		Owner:   findings.OwnerClinicalEngineering,
+		Risk:    findings.RiskImpersonation,
 		Covers:  certificateCoverage,
 		Title:   "Revoked certificate still in use",
 		Default: findings.Critical,
@@ -161,6 +163,8 @@ type revocationStale struct{}
 func (revocationStale) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "revocation-stale",
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Covers:  certificateCoverage,
 		Title:   "Revocation list past its next update",
 		Default: findings.Medium,

@@ -16,6 +16,8 @@ func (selfSigned) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-self-signed",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Self-signed certificate",
 		Default: findings.Medium,
 		Rationale: "A self-signed leaf cannot be validated against any CA, so clients either pin it (rarely " +

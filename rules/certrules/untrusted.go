@@ -17,6 +17,8 @@ func (untrusted) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-untrusted",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Certificate chain does not lead to a site trust anchor",
 		Default: findings.Medium,
 		Rationale: "A client that validates certificates against the site's trust anchors refuses a chain " +

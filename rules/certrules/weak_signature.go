@@ -23,6 +23,8 @@ func (weakSignature) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cert-weak-signature",
 		Covers:  certificateCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Certificate signed with a weak hash",
 		Default: findings.High,
 		Rationale: "MD2, MD4, MD5 and SHA-1 collisions are practical (a rogue MD5 CA in 2008, SHAttered and " +

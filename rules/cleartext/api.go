@@ -17,6 +17,8 @@ func (api) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-api",
 		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenAPI}},
+		Owner:   findings.OwnerDeviceMaker,
+		Risk:    findings.RiskPatientData,
 		Title:   "API calls in clear",
 		Default: findings.Medium,
 		Rationale: "Devices and middleware exchange telemetry, orders, configuration and commands through " +

@@ -20,6 +20,8 @@ func (apiUnauthenticated) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "api-unauthenticated",
 		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Needs: []findings.Evidence{findings.SeenHTTPAPIAnswers}},
+		Owner:   findings.OwnerDeviceMaker,
+		Risk:    findings.RiskPatientData,
 		Title:   "API answers without authentication",
 		Default: findings.Medium,
 		Rationale: "An API that returns data or accepts writes from anyone who can reach it lets any host on the " +

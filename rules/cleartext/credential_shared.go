@@ -22,6 +22,8 @@ func (credentialShared) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "credential-shared",
 		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Needs: []findings.Evidence{findings.SeenSharedCredentialUse}},
+		Owner:   findings.OwnerDeviceMaker,
+		Risk:    findings.RiskSharedSecrets,
 		Title:   "Same credential used by several hosts",
 		Default: findings.High,
 		Rationale: "One password or API key on a whole fleet (every monitor on a ward, every pump of a model) is " +

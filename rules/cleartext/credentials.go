@@ -19,6 +19,8 @@ func (credentials) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-credentials",
 		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenCredentialExchange}},
+		Owner:   findings.OwnerClinicalEngineering,
+		Risk:    findings.RiskCredentials,
 		Title:   "Credential sent in clear",
 		Default: findings.High,
 		Rationale: "A password, token, API key or community string sent without encryption can be read by " +

@@ -17,6 +17,8 @@ func (dicom) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-dicom",
 		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenDICOM}},
+		Owner:   findings.OwnerClinicalEngineering,
+		Risk:    findings.RiskPatientData,
 		Title:   "DICOM association in clear",
 		Default: findings.High,
 		Rationale: "DICOM's upper layer protocol is unencrypted and its AE titles are not authentication: " +

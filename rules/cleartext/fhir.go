@@ -17,6 +17,8 @@ func (fhir) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-fhir",
 		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenFHIR}},
+		Owner:   findings.OwnerIntegration,
+		Risk:    findings.RiskPatientData,
 		Title:   "FHIR REST calls in clear",
 		Default: findings.High,
 		Rationale: "FHIR resources are patient records (Patient, Observation, MedicationRequest, DiagnosticReport, " +

@@ -17,6 +17,8 @@ func (hl7) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-hl7",
 		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenHL7}},
+		Owner:   findings.OwnerIntegration,
+		Risk:    findings.RiskPatientData,
 		Title:   "HL7 v2 messages in clear",
 		Default: findings.High,
 		Rationale: "HL7 v2 over MLLP has no security of its own: anyone on the path reads orders, results and " +

@@ -26,6 +26,8 @@ func (update) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "cleartext-update",
 		Covers:  findings.Coverage{Domain: findings.DomainCleartext, Needs: []findings.Evidence{findings.SeenImageTransfer}},
+		Owner:   findings.OwnerDeviceMaker,
+		Risk:    findings.RiskForgedUpdate,
 		Title:   "Firmware or software fetched in clear",
 		Default: findings.High,
 		Rationale: "An image downloaded without TLS can be read and, by anyone on the path, replaced: unless " +

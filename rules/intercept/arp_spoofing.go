@@ -31,6 +31,8 @@ type arpSpoofing struct{}
 func (arpSpoofing) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "arp-spoofing",
+		Owner:   findings.OwnerNetwork,
+		Risk:    findings.RiskPatientData,
 		Covers:  findings.Coverage{Domain: findings.DomainInterception, Needs: []findings.Evidence{findings.SeenARPClaims}},
 		Title:   "An address is claimed in ARP by a second MAC (ARP spoofing)",
 		Default: findings.High,

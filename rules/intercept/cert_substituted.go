@@ -32,6 +32,8 @@ type certSubstituted struct{}
 func (certSubstituted) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-cert-substituted",
+		Owner:   findings.OwnerNetwork,
+		Risk:    findings.RiskPatientData,
 		Covers:  findings.Coverage{Domain: findings.DomainInterception, Needs: []findings.Evidence{findings.SeenCertificates}},
 		Title:   "TLS server presented a substituted key to some clients",
 		Default: findings.High,

@@ -26,6 +26,8 @@ type dhcpRogue struct{}
 func (dhcpRogue) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "dhcp-rogue",
+		Owner:   findings.OwnerNetwork,
+		Risk:    findings.RiskPatientData,
 		Covers:  findings.Coverage{Domain: findings.DomainInterception, Needs: []findings.Evidence{findings.SeenDHCPReplies}},
 		Title:   "More than one DHCP server answers the clients of a segment",
 		Default: findings.High,

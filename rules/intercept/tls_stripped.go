@@ -25,6 +25,8 @@ type tlsStripped struct{}
 func (tlsStripped) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-stripped",
+		Owner:   findings.OwnerNetwork,
+		Risk:    findings.RiskPatientData,
 		Covers:  findings.Coverage{Domain: findings.DomainInterception, Needs: []findings.Evidence{findings.SeenStartTLSGreetings}},
 		Title:   "STARTTLS offered in some sessions, missing in others",
 		Default: findings.High,

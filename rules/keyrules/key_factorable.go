@@ -20,6 +20,8 @@ func (keyFactorable) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-factorable",
 		Covers:  keyCoverage,
+		Owner:   findings.OwnerDeviceMaker,
+		Risk:    findings.RiskSharedSecrets,
 		Title:   "Factorable RSA key",
 		Default: findings.Critical,
 		Rationale: "Two RSA keys that share a prime are both broken: one gcd of the public moduli gives the " +

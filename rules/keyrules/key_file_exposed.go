@@ -31,6 +31,8 @@ func (keyFileExposed) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-file-exposed",
 		Covers:  keyFileCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskCredentials,
 		Title:   "Private key file beside the certificates",
 		Default: findings.Low,
 		Rationale: "A private key left in a folder of certificates travels wherever the folder does (file " +

@@ -23,6 +23,8 @@ type keyNotRotated struct{}
 func (keyNotRotated) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-not-rotated",
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Covers:  keyCoverage,
 		Title:   "Certificate renewed on the same key",
 		Default: findings.Low,

@@ -40,6 +40,8 @@ func (keyShared) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-shared",
 		Covers:  sharedKeyCoverage,
+		Owner:   findings.OwnerDeviceMaker,
+		Risk:    findings.RiskSharedSecrets,
 		Title:   "Public key shared between devices or identities",
 		Default: findings.High,
 		Rationale: "A key pair is an identity. When the same public key sits in certificates for different " +

@@ -19,6 +19,8 @@ func (keyWeak) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "key-weak",
 		Covers:  keyCoverage,
+		Owner:   findings.OwnerPKI,
+		Risk:    findings.RiskImpersonation,
 		Title:   "Weak public key",
 		Default: findings.High,
 		Rationale: "RSA keys below 2048 bits, any DSA key, and elliptic-curve keys below 256 bits fall short " +

@@ -17,6 +17,8 @@ func (legacyVersion) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-legacy-version",
 		Covers:  negotiatedCoverage,
+		Owner:   findings.OwnerClinicalEngineering,
+		Risk:    findings.RiskPatientData,
 		Title:   "Legacy SSL/TLS protocol version negotiated",
 		Default: findings.High,
 		Rationale: "SSLv2 and SSLv3 are broken (DROWN, POODLE) and TLS 1.0 and 1.1 are deprecated: they " +

@@ -22,6 +22,8 @@ func (noClientAuth) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-no-client-auth",
 		Covers:  findings.Coverage{Domain: findings.DomainAuthentication, Tags: []string{"clinical"}, Needs: []findings.Evidence{findings.SeenTLSClientAuth}, Profile: "inventory"},
+		Owner:   findings.OwnerIntegration,
+		Risk:    findings.RiskPatientData,
 		Title:   "Clinical TLS interface without client certificates",
 		Default: findings.Medium,
 		Rationale: "HL7, DICOM, MQTT and FHIR interfaces accept results, images, telemetry and orders; when the " +

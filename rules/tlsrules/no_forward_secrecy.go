@@ -16,6 +16,8 @@ func (noForwardSecrecy) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-no-forward-secrecy",
 		Covers:  negotiatedCoverage,
+		Owner:   findings.OwnerClinicalEngineering,
+		Risk:    findings.RiskPatientData,
 		Title:   "TLS session without forward secrecy",
 		Default: findings.Medium,
 		Rationale: "With static RSA (or static DH/PSK) key exchange every session key can be recovered from " +

@@ -18,6 +18,8 @@ func (weakCipher) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-weak-cipher",
 		Covers:  negotiatedCoverage,
+		Owner:   findings.OwnerClinicalEngineering,
+		Risk:    findings.RiskPatientData,
 		Title:   "Weak TLS cipher suite negotiated",
 		Default: findings.High,
 		Rationale: "NULL suites send data in clear, anonymous suites authenticate no one, EXPORT suites were " +

@@ -18,6 +18,8 @@ func (weakDH) Meta() rules.Meta {
 	return rules.Meta{
 		ID:      "tls-weak-dh",
 		Covers:  negotiatedCoverage,
+		Owner:   findings.OwnerClinicalEngineering,
+		Risk:    findings.RiskPatientData,
 		Title:   "Weak Diffie-Hellman group",
 		Default: findings.High,
 		Rationale: "A finite-field Diffie-Hellman group below 2048 bits can be broken by a well-resourced " +
