@@ -80,7 +80,8 @@ func (e *Engine) claimExpected(f *flow, side uint8, b []byte, ts time.Time) bool
 		t.list = append(t.list[:i], t.list[i+1:]...)
 		t.list[len(t.list):cap(t.list)][0] = expectEntry{} // drop the stream's reference
 		fl := observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}
-		st := x.New(&dissect.Context{Flow: fl, Sink: e.set, Secrets: e.cfg.Secrets, Source: e.cfg.Source, Count: e.countFn})
+		st := x.New(&dissect.Context{Flow: fl, Sink: e.set, Secrets: e.cfg.Secrets, Source: e.cfg.Source, Count: e.countFn,
+			Keep: e.cfg.Keep})
 		if st == nil {
 			e.cnt[cDissectorNoStream]++
 			return false
