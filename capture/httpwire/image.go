@@ -248,7 +248,7 @@ func (s *stream) keepEnd(partial bool, kind string) {
 			s.keep.body.Drop(updatekeep.CountGap)
 		} else {
 			s.keep.body.Finish(updatekeep.Meta{Protocol: "http", Server: s.ctx.Flow.Server, Client: s.keep.client,
-				Path: s.keep.path, Kind: kind})
+				Path: s.keep.path, Kind: kind, Time: s.dir[1].t})
 		}
 	}
 	s.keep = keeping{}

@@ -64,7 +64,8 @@ func (x *xfer) emit() {
 		if x.upload {
 			to = x.ctx.Flow.Server.Addr()
 		}
-		x.keep.Finish(updatekeep.Meta{Protocol: "ftp", Server: x.ctx.Flow.Server, Client: to, Path: x.path, Kind: ft.Kind})
+		x.keep.Finish(updatekeep.Meta{Protocol: "ftp", Server: x.ctx.Flow.Server, Client: to, Path: x.path, Kind: ft.Kind,
+			Time: ft.FirstSeen})
 	}
 	x.keep = nil
 }

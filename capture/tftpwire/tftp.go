@@ -334,7 +334,8 @@ func (h *handler) keepEnd(x *transfer, partial bool, kind string) {
 		if x.req.Write {
 			to = x.server.Addr()
 		}
-		x.keep.Finish(updatekeep.Meta{Protocol: "tftp", Server: x.server, Client: to, Path: x.req.Filename, Kind: kind})
+		x.keep.Finish(updatekeep.Meta{Protocol: "tftp", Server: x.server, Client: to, Path: x.req.Filename, Kind: kind,
+			Time: x.first})
 	}
 	x.keep = nil
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/medscan/medscan/observe"
 )
@@ -29,6 +30,7 @@ type File struct {
 	Clients []string // the devices that received it, sorted
 	// Companion is true for a signature, digest or manifest kept for an image beside it.
 	Companion bool
+	Time      time.Time // when it was first fetched (capture time)
 }
 
 // Files pairs the kept bodies and names them. It returns every image of at least
@@ -144,7 +146,7 @@ func (k *Keeper) Files() []File {
 
 func (e *entry) asFile(origin, dir, name string, companion bool) File {
 	return File{Name: name, Dir: dir, Origin: origin, Size: e.size, SHA256: e.sha256, Cut: e.cut, Open: e.open,
-		Clients: slices.Clone(e.clients), Companion: companion}
+		Clients: slices.Clone(e.clients), Companion: companion, Time: e.time}
 }
 
 // rawDir is the directory of a raw path, "." when it has none (a TFTP file name).

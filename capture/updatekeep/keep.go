@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/medscan/medscan/observe"
 )
@@ -155,6 +156,7 @@ type Meta struct {
 	Client   netip.Addr     // the device it went to
 	Path     string         // the raw URL path or file name: kept inside the Keeper, never handed on
 	Kind     string         // the image kind the dissector decided ("" for none)
+	Time     time.Time      // when it crossed the wire (capture time)
 }
 
 // Begin starts a body. It returns nil (on which every Body method does nothing) when k
@@ -326,7 +328,7 @@ func (b *Body) Finish(m Meta) {
 		b.cut = true
 	}
 	e := &entry{proto: m.Protocol, server: m.Server, path: m.Path, role: role, size: b.seen, cut: b.cut,
-		data: b.mem}
+		data: b.mem, time: m.Time}
 	var d [sha256.Size]byte
 	e.sha256 = hex.EncodeToString(b.sum.Sum(d[:0]))
 	if b.f != nil {
@@ -358,6 +360,9 @@ func (b *Body) Finish(m Meta) {
 	for _, o := range k.kept {
 		if o.proto == e.proto && o.server == e.server && o.path == e.path && o.sha256 == e.sha256 && o.cut == e.cut {
 			// The same file fetched again (by the same device or another): one copy.
+			if !e.time.IsZero() && (o.time.IsZero() || e.time.Before(o.time)) {
+				o.time = e.time
+			}
 			for _, c := range e.clients {
 				if i, found := slices.BinarySearch(o.clients, c); !found {
 					o.clients = slices.Insert(o.clients, i, c)
@@ -408,6 +413,7 @@ type entry struct {
 	data    []byte // the bytes, when in memory
 	file    string // the temporary file, when spilled
 	clients []string
+	time    time.Time // the first fetch
 }
 
 func (e *entry) remove() {
@@ -455,7 +461,7 @@ func (k *Keeper) Close() error {
 
 // sigSuffixes are the names, after an image's own, of the detached signatures and digests
 // published beside it.
-var sigSuffixes = []string{".sig", ".asc", ".p7s", ".cms", ".gpg", ".sha256"}
+var sigSuffixes = []string{".sig", ".asc", ".p7s", ".cms", ".gpg", ".sign", ".p7b", ".sha256"}
 
 // Companion returns the companion suffix of a file name (".sig", ...), "manifest" for a
 // checksum manifest (SHA256SUMS, SHA256SUMS.asc, sha256sum.txt.sig...), or "".
@@ -472,13 +478,17 @@ func Companion(name string) string {
 	return ""
 }
 
-// manifestName reports whether name is a SHA-256 checksum manifest or its signature:
-// one of a fixed set of names (any case), so that it can be handed on as it is.
+// manifestName reports whether name is a checksum manifest or its signature: one of a
+// fixed set of names (any case; the names package codesign reads as manifests), so that
+// it can be handed on as it is.
 func manifestName(name string) bool {
 	l := strings.ToLower(name)
-	for _, s := range []string{".asc", ".sig", ".gpg"} {
+	for _, s := range sigSuffixes[:len(sigSuffixes)-1] {
 		l = strings.TrimSuffix(l, s)
 	}
 	l = strings.TrimSuffix(l, ".txt")
-	return l == "sha256sums" || l == "sha256sum" || l == "checksums.sha256"
+	return slices.Contains(manifestNames, l)
 }
+
+var manifestNames = []string{"sha256sums", "sha256sum", "sha512sums", "sha384sums", "sha224sums", "sha1sums",
+	"md5sums", "checksums", "checksums.sha256", "checksums.sha512"}

@@ -310,7 +310,7 @@ func TestCompanion(t *testing.T) {
 	for name, want := range map[string]string{
 		"pump.bin.sig": ".sig", "pump.bin.ASC": ".asc", "a.p7s": ".p7s", "a.cms": ".cms", "a.gpg": ".gpg",
 		"a.sha256": ".sha256", "SHA256SUMS": "manifest", "SHA256SUMS.asc": "manifest", "sha256sums.txt.sig": "manifest",
-		"SHA256SUMS.gpg": "manifest", ".sig": "", "pump.bin": "", "MD5SUMS": "", "sig": "",
+		"SHA256SUMS.gpg": "manifest", ".sig": "", "pump.bin": "", "MD5SUMS": "manifest", "sha256sums.txt.p7b": "manifest", "a.bin.sign": ".sign", "notes.txt": "", "sig": "",
 	} {
 		if got := Companion(name); got != want {
 			t.Errorf("Companion(%q) = %q, want %q", name, got, want)
