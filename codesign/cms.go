@@ -473,7 +473,7 @@ type tstInfo struct {
 	Policy         asn1.ObjectIdentifier
 	MessageImprint messageImprint
 	SerialNumber   *big.Int
-	GenTime        time.Time `asn1:"generalized"`
+	GenTime        time.Time     `asn1:"generalized"`
 	Rest           asn1.RawValue `asn1:"optional"`
 }
 

@@ -19,9 +19,9 @@ const MaxManifestEntries = 100000
 
 // manifest is a checksum list (SHA256SUMS and the like) and what its own signature says.
 type manifest struct {
-	name    string
-	entries map[string]manifestEntry // by base name
-	reason   string // why the manifest could not be read, "" when it was
+	name     string
+	entries  map[string]manifestEntry // by base name
+	reason   string                   // why the manifest could not be read, "" when it was
 	data     []byte
 	clear    *clearsign.Block
 	sigFiles []*classified
