@@ -54,8 +54,9 @@ type Set struct {
 	Transfers    []*FileTransfer
 	Probes       []*ProbeEndpoint
 	ProbeHosts   map[netip.Addr]*ProbeHost
-	KeyFiles     []*KeyFile // private keys found in files read for certificates
-	Assets       []*Asset   // the inventory, set by package inventory after the capture is read
+	KeyFiles     []*KeyFile     // private keys found in files read for certificates
+	Updates      []*UpdateImage // update images examined for code signing (package codesign)
+	Assets       []*Asset       // the inventory, set by package inventory after the capture is read
 	Problems     []Problem
 	Counters     []Counter
 
@@ -73,6 +74,8 @@ type Set struct {
 	xfers Index[string, *FileTransfer]
 	prbs  Index[Endpoint, *ProbeEndpoint]
 	keys  Index[string, *KeyFile]
+
+	updates map[string]*UpdateImage // Updates by origin, dir, name and SHA-256
 }
 
 // The caps on each kind of observation a Set keeps (see Set).
@@ -531,6 +534,9 @@ func (s *Set) Merge(o *Set) {
 	}
 	for _, k := range o.KeyFiles {
 		s.AddKeyFile(*k)
+	}
+	for _, u := range o.Updates {
+		s.AddUpdate(*u)
 	}
 	s.Problems = append(s.Problems, o.Problems...)
 	for _, c := range o.Counters {
