@@ -188,7 +188,7 @@ func Save(dir string, files []File) (int, error) {
 	}
 	n := 0
 	for _, f := range files {
-		sub := filepath.Join(dir, sanitize(f.Origin))
+		sub := filepath.Join(dir, sanitize(strings.Replace(f.Origin, "://", "_", 1)))
 		for _, seg := range strings.Split(f.Dir, "/") {
 			if seg != "" && seg != "." && seg != ".." {
 				sub = filepath.Join(sub, sanitize(seg))

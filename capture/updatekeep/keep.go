@@ -435,12 +435,49 @@ type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
+// open are the keepers registered to be closed by CloseAll.
+var open struct {
+	sync.Mutex
+	m map[*Keeper]bool
+}
+
+// Register adds k to the keepers CloseAll closes, and returns it.
+func Register(k *Keeper) *Keeper {
+	if k == nil {
+		return nil
+	}
+	open.Lock()
+	defer open.Unlock()
+	if open.m == nil {
+		open.m = map[*Keeper]bool{}
+	}
+	open.m[k] = true
+	return k
+}
+
+// CloseAll closes every registered keeper: the CLI calls it before it exits at once on
+// a second signal, so that no image is left behind in the temporary folder.
+func CloseAll() {
+	open.Lock()
+	ks := make([]*Keeper, 0, len(open.m))
+	for k := range open.m {
+		ks = append(ks, k)
+	}
+	open.Unlock()
+	for _, k := range ks {
+		k.Close()
+	}
+}
+
 // Close removes every kept body and the temporary directory. The Files handed out can
 // no longer be opened. It is safe to call more than once.
 func (k *Keeper) Close() error {
 	if k == nil {
 		return nil
 	}
+	open.Lock()
+	delete(open.m, k)
+	open.Unlock()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.closed = true

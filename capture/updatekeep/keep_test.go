@@ -298,8 +298,8 @@ func TestSave(t *testing.T) {
 	})
 	// "/fw/../x.bin" is templated to "/fw/{id}/{id}.bin": no ".." reaches the file system.
 	want := []string{
-		"ftp____2001_db8__5__21/fw/_id_/_id_-2.bin", "ftp____2001_db8__5__21/fw/_id_/_id_.bin",
-		"ftp____2001_db8__5__21/fw/_id_/_id_.bin-2.sig", "ftp____2001_db8__5__21/fw/_id_/_id_.bin.sig",
+		"ftp__2001_db8__5__21/fw/_id_/_id_-2.bin", "ftp__2001_db8__5__21/fw/_id_/_id_.bin",
+		"ftp__2001_db8__5__21/fw/_id_/_id_.bin-2.sig", "ftp__2001_db8__5__21/fw/_id_/_id_.bin.sig",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("saved %q, want %q (never overwriting)", names, want)
