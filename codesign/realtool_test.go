@@ -158,11 +158,17 @@ func makePKI(t *testing.T) string {
 }
 
 func mustRun(dir, name string, args ...string) []byte {
+	return mustRunEnv(dir, []string{"OPENSSL_CONF=" + filepath.Join(dir, "openssl.cnf")}, name, args...)
+}
+
+// mustRunEnv runs a tool for a once-per-binary fixture, bounded in time; it panics on
+// failure (the fixture's sync.Once turns that into the tests' failure).
+func mustRunEnv(dir string, env []string, name string, args ...string) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "OPENSSL_CONF="+filepath.Join(dir, "openssl.cnf"))
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
 	if err != nil {
 		msg := ""
