@@ -43,7 +43,7 @@ const maxAnchorFile = 4 << 20
 // errors name the policy file and the line.
 func codeSigning(name string, doc *yaml.Node, raw rawCodeSigning) (*codesign.Policy, error) {
 	fail := func(line int, format string, args ...any) error {
-		return fmt.Errorf("rules: %s:%d: code_signing: %s", name, line, fmt.Sprintf(format, args...))
+		return fmt.Errorf("rules: %s: line %d: code_signing: %s", name, line, fmt.Sprintf(format, args...))
 	}
 	// lines gives the line of item i of a list; vendor entries' own lists are reported
 	// at the vendor's line.
