@@ -17,7 +17,6 @@ import (
 	"io"
 	"math/big"
 	"mime"
-	"mime/multipart"
 	"net/mail"
 	"slices"
 	"strings"
@@ -119,15 +118,22 @@ func smimeSignature(t []byte) ([]byte, error) {
 	if !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
 		return nil, fmt.Errorf("S/MIME of type %q holds no signature", mt)
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for range 8 {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
+	// The parts are split by hand rather than with mime/multipart: the first part is the
+	// signed image itself, raw binary, which a MIME reader need not accept.
+	body, err := io.ReadAll(io.LimitReader(msg.Body, MaxSignatureSize))
+	if err != nil {
+		return nil, err
+	}
+	delim := []byte("--" + params["boundary"])
+	for _, part := range bytes.Split(body, delim) {
+		hdrEnd := bytes.Index(part, []byte("\n\n"))
+		if k := bytes.Index(part, []byte("\r\n\r\n")); k >= 0 && (hdrEnd < 0 || k < hdrEnd) {
+			hdrEnd = k
 		}
-		if strings.Contains(p.Header.Get("Content-Type"), "pkcs7-signature") {
-			return decodeBase64Body(p)
+		if hdrEnd < 0 || !bytes.Contains(bytes.ToLower(part[:hdrEnd]), []byte("pkcs7-signature")) {
+			continue
 		}
+		return decodeBase64Body(bytes.NewReader(part[hdrEnd:]))
 	}
 	return nil, errors.New("S/MIME without a pkcs7-signature part")
 }
@@ -454,9 +460,59 @@ func judgeChain(leaf *x509.Certificate, certs []*x509.Certificate, anchors *Anch
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: anchors.pool(), Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	if err != nil {
+		// crypto/x509 refuses SHA-1 (and MD5) certificate signatures outright; such a
+		// chain is still the vendor's, and its weakness is reported apart.
+		if legacyChain(leaf, certs, anchors) {
+			return TrustTrusted, "chains to the anchors (through a certificate signed with a legacy digest)"
+		}
 		return TrustUntrusted, "does not chain to the anchors: " + err.Error()
 	}
 	return TrustTrusted, "chains to the anchors"
+}
+
+// legacyChain walks up from leaf by issuer name and signature, checking each signature
+// by hand (MD5 and SHA-1 included), until it meets an anchor; at most 8 steps.
+func legacyChain(leaf *x509.Certificate, certs []*x509.Certificate, anchors *Anchors) bool {
+	isAnchor := func(c *x509.Certificate) bool {
+		return slices.ContainsFunc(anchors.Certs, func(a *x509.Certificate) bool { return bytes.Equal(a.Raw, c.Raw) })
+	}
+	cand := append(slices.Clone(anchors.Certs), certs...)
+	cur := leaf
+	for range 8 {
+		if isAnchor(cur) {
+			return true
+		}
+		var next *x509.Certificate
+		for _, p := range cand {
+			if p == cur || !bytes.Equal(p.RawSubject, cur.RawIssuer) || !p.IsCA {
+				continue
+			}
+			if legacyCheck(p, cur) {
+				next = p
+				break
+			}
+		}
+		if next == nil {
+			return false
+		}
+		cur = next
+	}
+	return false
+}
+
+// legacyCheck verifies child's signature with parent's key for the algorithms x509
+// refuses; others go through CheckSignatureFrom.
+func legacyCheck(parent, child *x509.Certificate) bool {
+	var h crypto.Hash
+	switch child.SignatureAlgorithm {
+	case x509.SHA1WithRSA, x509.ECDSAWithSHA1:
+		h = crypto.SHA1
+	case x509.MD5WithRSA:
+		h = crypto.MD5
+	default:
+		return child.CheckSignatureFrom(parent) == nil
+	}
+	return verifyDigest(parent.PublicKey, h, memDigest(child.RawTBSCertificate, h), child.RawTBSCertificate, child.Signature, nil) == nil
 }
 
 // timestamp is what a countersignature or RFC 3161 token says of a signature's time.

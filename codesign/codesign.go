@@ -1,6 +1,7 @@
 package codesign
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -114,6 +115,7 @@ const (
 	roleSignature      // detached signature of the file named base
 	roleManifest       // a checksum list (maybe clear-signed)
 	roleKey            // OpenPGP public key(s) beside the images
+	roleCert           // PEM certificates beside the images (not judged as images)
 )
 
 type classified struct {
@@ -158,6 +160,10 @@ func classify(f *File) (*classified, error) {
 	switch {
 	case isOpenPGPPublicKey(c.head):
 		c.role = roleKey
+	case bytes.HasPrefix(bytes.TrimSpace(c.head), []byte("-----BEGIN CERTIFICATE")):
+		// A certificate delivered beside the images (the vendor's chain): material for
+		// the anchors, not an update image.
+		c.role = roleCert
 	case isManifestName(f.Name):
 		c.role = roleManifest
 	case slices.Contains(signatureExts, ext) && isManifestName(strings.TrimSuffix(f.Name, path.Ext(f.Name))):

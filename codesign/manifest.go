@@ -90,7 +90,7 @@ func parseManifest(text []byte) map[string]manifestEntry {
 				continue
 			}
 		}
-		if _, err := hex.DecodeString(sum); err != nil || name == "" {
+		if _, err := hex.DecodeString(sum); err != nil || name == "" || len(sum) != 2*h.Size() {
 			continue
 		}
 		out[path.Base(strings.ReplaceAll(name, `\`, "/"))] = manifestEntry{hash: h, sum: strings.ToLower(sum)}

@@ -46,6 +46,10 @@ type Report struct {
 	// KeyFiles are the private keys a lint run found beside the certificates it read,
 	// described, never kept; absent from JSON when there were none.
 	KeyFiles []KeyFile `json:"key_files,omitempty"`
+	// Updates are the update images examined for code signing (medscan verify, or
+	// images kept from the wire), with their signatures and every device that fetched
+	// them; absent from JSON when there were none.
+	Updates []UpdateImage `json:"updates,omitempty"`
 	// Suppressed holds the scan's findings that a suppression matched: kept and shown,
 	// but outside Findings, the summary's totals and the CI gate. Absent from JSON when
 	// none matched (so documents without suppressions are unchanged).
@@ -70,6 +74,7 @@ type Tool struct {
 const (
 	KindNetwork = "network" // a capture, live or from files, an active probe, or both
 	KindLint    = "lint"    // certificate files (and stored certificates) linted
+	KindVerify  = "verify"  // update files examined for code signing (medscan verify)
 )
 
 // ScanInfo describes one scan: when, of what, and whether it read all of its input.
@@ -306,6 +311,9 @@ type DHCPLease = observe.DHCPLease
 
 // KeyFile is a private key found in a file read for certificates, described, never kept.
 type KeyFile = observe.KeyFile
+
+// UpdateImage is an update image examined for code signing (package codesign).
+type UpdateImage = observe.UpdateImage
 
 // ProbeHost is the prober's account of one host.
 type ProbeHost = observe.ProbeHost

@@ -48,10 +48,11 @@ const (
 	DomainKeys           Domain = "keys"           // public keys
 	DomainCleartext      Domain = "cleartext"      // sensitive traffic without encryption
 	DomainAuthentication Domain = "authentication" // how clients prove who they are
+	DomainCodeSigning    Domain = "code-signing"   // whether update images are authentic
 )
 
 // Domains lists the domains, for the catalog's guard test.
-var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication}
+var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication, DomainCodeSigning}
 
 // Evidence names one thing a scan may have seen on a target that assesses a rule there.
 // Each is satisfied by the observations below, on the finding's host and port. An active
@@ -117,11 +118,16 @@ const (
 	// by a later lint run: one whose sources name the file or a folder above it (hidden
 	// folders between them are not walked). A key no longer found there was removed.
 	SeenKeyFileFolder Evidence = "key-file-folder"
+	// SeenUpdateImage: the update image the finding is about (evidence "origin", "dir"
+	// and "name"), examined again by the later run: the same file name from the same
+	// server and directory (or folder). An image fetched rarely, or a folder not read
+	// again, proves nothing.
+	SeenUpdateImage Evidence = "update-image"
 )
 
 // Evidences lists every Evidence, for the catalog's guard test.
 var Evidences = []Evidence{SeenTLSSuites, SeenTLSClientAuth, SeenCertificates, SeenKeyHolders, SeenCredentialExchange,
-	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer, SeenKeyFileFolder}
+	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer, SeenKeyFileFolder, SeenUpdateImage}
 
 // Probe profiles, lightest first; a rule's Coverage.Profile names one.
 var Profiles = []string{"inventory", "standard", "thorough"}

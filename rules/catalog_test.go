@@ -20,6 +20,7 @@ func TestCatalog(t *testing.T) {
 		"cleartext-api", "cleartext-credentials", "cleartext-dicom", "cleartext-fhir", "cleartext-hl7", "cleartext-update",
 		"credential-shared", "key-factorable", "key-file-exposed", "key-shared", "key-weak",
 		"tls-legacy-version", "tls-no-client-auth", "tls-no-forward-secrecy", "tls-weak-cipher", "tls-weak-dh",
+		"update-inconsistent", "update-signature-invalid", "update-signer-untrusted", "update-signer-weak", "update-unsigned",
 	}
 	if len(cat) != len(wantIDs) {
 		t.Errorf("catalog has %d rules, want %d", len(cat), len(wantIDs))

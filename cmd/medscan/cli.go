@@ -88,7 +88,7 @@ func newRoot(a *app) *cobra.Command {
 	})
 	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(
-		scanCommand(a), reportCommand(a), lintCommand(a), scansCommand(a), inventoryCommand(a),
+		scanCommand(a), reportCommand(a), lintCommand(a), verifyCommand(a), scansCommand(a), inventoryCommand(a),
 		diffCommand(a), rulesCommand(a), versionCommand(a), manCommand(a),
 	)
 	root.InitDefaultCompletionCmd()
