@@ -168,6 +168,17 @@ func (nopCloser) Close() error { return nil }
 // file); otherwise its signature's verdict.
 func (m *manifest) check(f *File, sha256hex string, anchors *Anchors) (observe.UpdateSignature, bool) {
 	e, ok := m.entries[f.Name]
+	if !ok && sha256hex != "" {
+		// Images from the wire are named by their path template ("{id}.bin": a raw file
+		// name may identify a patient), which no manifest lists; a SHA-256 line with the
+		// image's own digest still vouches for these bytes (capture/updatekeep).
+		for _, x := range m.entries {
+			if x.hash == crypto.SHA256 && x.sum == sha256hex {
+				e, ok = x, true
+				break
+			}
+		}
+	}
 	if !ok {
 		return observe.UpdateSignature{}, false
 	}

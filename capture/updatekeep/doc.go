@@ -25,6 +25,7 @@
 // Raw URL paths and file names stay inside the Keeper: it pairs images with their
 // companions by them, then names every file it hands on by its path template
 // (observe.PathTemplate), since identifiers in paths are patient data. Two images whose
-// names share a template in one directory are told apart by a "~2" suffix, and a
+// names share a template are told apart by a "~2" suffix (one name per raw file name
+// for the whole scan, whatever server served it), and a
 // companion is named after its image, so that pairing by name still works downstream.
 package updatekeep

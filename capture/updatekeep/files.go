@@ -71,9 +71,36 @@ func (k *Keeper) Files() []File {
 		keys = append(keys, key)
 	}
 	slices.Sort(keys)
-	// Names in use per origin and templated directory: two raw directories may share a
-	// template, and their files must still have names of their own downstream.
-	used := map[string]map[string]string{} // origin+tdir -> templated name -> raw path
+	// Each distinct raw image name gets one name for the whole scan, its template told
+	// apart from the others' by "~2", "~3"... in the order of the raw names: the same
+	// file name on two servers stays one name (update-inconsistent compares images by
+	// name), and two names that share a template stay two.
+	firstPath := map[string]string{}
+	for _, e := range k.kept {
+		if e.role != RoleImage {
+			continue
+		}
+		b := path.Base(e.path)
+		if p, ok := firstPath[b]; !ok || e.path < p {
+			firstPath[b] = e.path
+		}
+	}
+	raws := make([]string, 0, len(firstPath))
+	for b := range firstPath {
+		raws = append(raws, b)
+	}
+	slices.Sort(raws)
+	names := make(map[string]string, len(raws))
+	taken := map[string]bool{}
+	for _, raw := range raws {
+		_, n := templated(firstPath[raw])
+		name := n
+		for j := 2; taken[name]; j++ {
+			name = withSuffix(n, "~"+strconv.Itoa(j))
+		}
+		taken[name] = true
+		names[raw] = name
+	}
 	var out []File
 	unpaired := uint64(0)
 	for _, key := range keys {
@@ -82,34 +109,12 @@ func (k *Keeper) Files() []File {
 			unpaired += uint64(len(g.companions))
 			continue
 		}
-		// Name each distinct raw image name, in sorted order so that the names are stable.
-		raws := make([]string, 0, len(g.images))
+		tdir, _ := templated(g.images[0].path)
+		var here []string // the raw image names of this directory
 		for _, e := range g.images {
-			if b := path.Base(e.path); !slices.Contains(raws, b) {
-				raws = append(raws, b)
+			if b := path.Base(e.path); !slices.Contains(here, b) {
+				here = append(here, b)
 			}
-		}
-		slices.Sort(raws)
-		names := map[string]string{}
-		var tdir string
-		for _, raw := range raws {
-			i := slices.IndexFunc(g.images, func(e *entry) bool { return path.Base(e.path) == raw })
-			d, n := templated(g.images[i].path)
-			tdir = d
-			u := used[g.origin+"\x00"+d]
-			if u == nil {
-				u = map[string]string{}
-				used[g.origin+"\x00"+d] = u
-			}
-			name := n
-			for j := 2; ; j++ {
-				if owner, taken := u[name]; !taken || owner == g.rawDir+"/"+raw {
-					break
-				}
-				name = withSuffix(n, "~"+strconv.Itoa(j))
-			}
-			u[name] = g.rawDir + "/" + raw
-			names[raw] = name
 		}
 		for _, e := range g.images {
 			out = append(out, e.asFile(g.origin, tdir, names[path.Base(e.path)], false))
@@ -120,7 +125,7 @@ func (k *Keeper) Files() []File {
 			if manifestName(base) {
 				name = base // one of a fixed set of names: nothing personal
 			} else {
-				for _, raw := range raws {
+				for _, raw := range here {
 					suffix := base[min(len(raw), len(base)):]
 					if len(base) > len(raw) && base[:len(raw)] == raw && slices.Contains(sigSuffixes, strings.ToLower(suffix)) {
 						name = names[raw] + strings.ToLower(suffix)

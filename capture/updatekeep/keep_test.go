@@ -237,8 +237,9 @@ func TestDuplicatesAndNames(t *testing.T) {
 		"/fw {id}.bin.sig 10.0.1.7 " + hexSum([]byte("sig"))[:6],
 		"/fw {id}~2.bin 10.0.1.7,10.0.1.8 " + s1, // pump-2.bin
 		"/fw {id}~2.bin 10.0.1.8 " + s2,
-		"/patients/{id} {id}.bin 10.0.1.7 " + s1,
-		"/patients/{id} {id}~2.bin 10.0.1.7 " + s2,
+		// One raw name ("x.bin") in two directories: one name, two contents.
+		"/patients/{id} {id}~3.bin 10.0.1.7 " + s1,
+		"/patients/{id} {id}~3.bin 10.0.1.7 " + s2,
 	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {

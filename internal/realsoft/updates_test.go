@@ -299,8 +299,8 @@ func TestUpdatesKeptOffTheWire(t *testing.T) {
 	ftpDir := fmt.Sprintf("ftp_127.0.0.23_%d", ftpPort)
 	want := map[string]string{
 		// Names with a version in them are templated ({id}, sanitised to _id_): file
-		// names may carry identifiers. Two images that share a template in one folder
-		// are told apart (~2, sanitised), in the order of their names.
+		// names may carry identifiers. Two file names that share a template are told
+		// apart (~2, sanitised), in the order of the names, the same for every server.
 		httpDir + "/_id_.bin":             "infusion-fw-3.0.bin",
 		httpDir + "/_id_.bin.p7s":         "infusion-fw-3.0.bin.p7s",
 		httpDir + "/_id_.img":             "monitor-fw-1.4.img",
@@ -337,7 +337,7 @@ func TestUpdatesKeptOffTheWire(t *testing.T) {
 	rep = scanUpdates(t, pcap, "--save-updates", saveCut, "--max-update-size", "1MiB")
 	saved = savedFiles(t, saveCut)
 	pump := files["pump-fw-2.1.bin"]
-	for _, path := range []string{httpDir + "/_id__2.bin", ftpDir + "/_id_.bin"} {
+	for _, path := range []string{httpDir + "/_id__2.bin", ftpDir + "/_id__2.bin"} {
 		if saved[path] != sha256Hex(pump[:1<<20]) {
 			t.Errorf("%s: with --max-update-size 1MiB, the saved bytes are not the image's first MiB", path)
 		}

@@ -316,7 +316,7 @@ loop:
 		f.close()
 	}
 	r.merge(pool.Finish())
-	finishUpdates(ctx, keep, opt.Updates, r.cum)
+	finishUpdates(ctx, keep, opt.Updates, pol.CodeSigning, r.cum)
 	complete := true
 	for _, f := range ifs {
 		if f.failed() != nil || f.keepFailed() != nil {

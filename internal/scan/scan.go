@@ -129,7 +129,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		}
 	}
 	eng.Finish()
-	finishUpdates(ctx, keep, opt.Updates, set)
+	finishUpdates(ctx, keep, opt.Updates, pol.CodeSigning, set)
 	sources := sourceNames(opt.Pcaps)
 	if opt.Probe != nil {
 		sources = append(sources, opt.Probe.sources()...)

@@ -21,9 +21,6 @@ type Updates struct {
 	// SaveDir is --save-updates: where the kept images and signatures are written (mode
 	// 0700 folders, 0600 files, never overwriting); "" writes nothing.
 	SaveDir string
-	// Policy is the site's code-signing policy (anchors, which images must be signed);
-	// nil examines without anchors: signers are reported, not judged.
-	Policy *codesign.Policy
 	// TempDir is the parent of the private folder the bytes spill to; os.TempDir()
 	// when "".
 	TempDir string
@@ -38,10 +35,11 @@ func (u Updates) keeper() *updatekeep.Keeper {
 		MinImage: cleartext.MinImageBytes, TempDir: u.TempDir}))
 }
 
-// finishUpdates examines what the keeper kept, records the images in the set, saves the
+// finishUpdates examines what the keeper kept under the policy's code_signing section
+// (nil: signers are reported, not judged), records the images in the set, saves the
 // files when asked, and adds the keeper's counters. A failure to save or to examine is a
 // problem of the scan (the rest of it stands), not an error of it.
-func finishUpdates(ctx context.Context, k *updatekeep.Keeper, u Updates, set *observe.Set) {
+func finishUpdates(ctx context.Context, k *updatekeep.Keeper, u Updates, pol *codesign.Policy, set *observe.Set) {
 	if k == nil {
 		return
 	}
@@ -56,7 +54,7 @@ func finishUpdates(ctx context.Context, k *updatekeep.Keeper, u Updates, set *ob
 		in[i] = codesign.File{Name: f.Name, Dir: f.Dir, Origin: f.Origin, Size: f.Size, SHA256: f.SHA256, Cut: f.Cut,
 			Open: f.Open, Clients: f.Clients, Time: f.Time}
 	}
-	imgs, err := codesign.Examine(context.WithoutCancel(ctx), in, u.Policy, codesign.Options{Source: observe.SourcePassive})
+	imgs, err := codesign.Examine(context.WithoutCancel(ctx), in, pol, codesign.Options{Source: observe.SourcePassive})
 	if err != nil {
 		set.Problem(observe.Problem{Source: "updates", Offset: -1,
 			Message: fmt.Sprintf("update images not examined: %v", err)})
