@@ -14,12 +14,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/testproc"
+	"github.com/medscan/medscan/observe"
 )
+
+// updatesMu keeps the tests that serve on updatesAddr apart: TFTP's port is fixed.
+var updatesMu sync.Mutex
 
 // updatesAddr is the loopback address the update servers listen on: no other test
 // uses it, so the capture's filter ("host 127.0.0.23") holds this test's traffic alone,
@@ -232,8 +237,19 @@ func counterValue(rep findings.Report, name string) uint64 {
 // (the 3 MiB image spilled to a temporary file on the way, which is gone after the
 // scan), nothing else, and, with a --max-update-size below the largest image, that
 // image cut to that size and counted.
-func TestUpdatesKeptOffTheWire(t *testing.T) {
-	t.Parallel()
+// servedUpdates is a capture of the update servers' files fetched over HTTP, FTP and
+// TFTP, with what was needed to make and serve them.
+type servedUpdates struct {
+	pcap              string
+	pki, www          string
+	files             map[string][]byte
+	httpPort, ftpPort int
+}
+
+// captureUpdates makes the files (signingPKI, updateFiles), serves them
+// (startUpdateServers) and fetches them with curl under tcpdump.
+func captureUpdates(t *testing.T) servedUpdates {
+	t.Helper()
 	curl := requireTool(t, "curl", "curl")
 	openssl := requireTool(t, "openssl", "openssl")
 	gpg := requireTool(t, "gpg", "gnupg")
@@ -248,9 +264,11 @@ func TestUpdatesKeptOffTheWire(t *testing.T) {
 	}
 	pki, www := t.TempDir(), t.TempDir()
 	env := signingPKI(t, openssl, gpg, pki)
+	gpgRun(t, env, gpg, "--batch", "--yes", "--armor", "--export", "-o", filepath.Join(pki, "vendor.asc"))
 	files := updateFiles(t, openssl, gpg, pki, www, env)
+	updatesMu.Lock() // one test at a time on updatesAddr (TFTP's port 69 is fixed)
+	t.Cleanup(updatesMu.Unlock)
 	httpPort, ftpPort := startUpdateServers(t, python, tftpd, www)
-
 	tcpdump := requireTool(t, "tcpdump", "tcpdump")
 	pcap := filepath.Join(t.TempDir(), "updates.pcap")
 	// A 64 MiB capture buffer (-B): loopback's 64 KiB segments of a multi-MB download
@@ -292,6 +310,13 @@ func TestUpdatesKeptOffTheWire(t *testing.T) {
 		t.Fatalf("tcpdump lost packets, the test cannot judge medscan on this capture: %s", c.Output())
 	}
 
+	return servedUpdates{pcap: pcap, pki: pki, www: www, files: files, httpPort: httpPort, ftpPort: ftpPort}
+}
+
+func TestUpdatesKeptOffTheWire(t *testing.T) {
+	t.Parallel()
+	u := captureUpdates(t)
+	pcap, files, httpPort, ftpPort := u.pcap, u.files, u.httpPort, u.ftpPort
 	saveDir := filepath.Join(t.TempDir(), "saved")
 	rep := scanUpdates(t, pcap, "--save-updates", saveDir)
 	saved := savedFiles(t, saveDir)
@@ -310,8 +335,8 @@ func TestUpdatesKeptOffTheWire(t *testing.T) {
 		httpDir + "/_id__3.bin":           "unsigned-fw-1.0.bin",
 		httpDir + "/SHA256SUMS":           "SHA256SUMS",
 		httpDir + "/SHA256SUMS.asc":       "SHA256SUMS.asc",
-		ftpDir + "/_id_.bin":              "pump-fw-2.1.bin",
-		ftpDir + "/_id_.bin.p7s":          "pump-fw-2.1.bin.p7s",
+		ftpDir + "/_id__2.bin":            "pump-fw-2.1.bin", // one file name, one name, whatever carried it
+		ftpDir + "/_id__2.bin.p7s":        "pump-fw-2.1.bin.p7s",
 		"tftp_127.0.0.23_69/_id_.img":     "monitor-fw-1.4.img",
 		"tftp_127.0.0.23_69/_id_.img.asc": "monitor-fw-1.4.img.asc",
 	}
@@ -347,6 +372,90 @@ func TestUpdatesKeptOffTheWire(t *testing.T) {
 	}
 	if n := counterValue(rep, "update_bytes_not_kept"); n != 2*uint64(len(pump)-1<<20) {
 		t.Errorf("update_bytes_not_kept = %d, want %d", n, 2*(len(pump)-1<<20))
+	}
+}
+
+// TestUpdatesVerifiedOffTheWire is TestUpdatesKeptOffTheWire's capture judged through
+// the binary with the site's anchors (the openssl root and the gpg key, in a policy's
+// code_signing section as written): the CMS-signed pump image is verified and trusted
+// with its signer named, over HTTP and FTP; the OpenPGP-signed monitor image (and
+// SHA256SUMS.asc) verified over HTTP and TFTP; the image modified after signing raises
+// update-signature-invalid; the unsigned one update-unsigned; and medscan verify, given
+// the very files the servers served, agrees image by image (by SHA-256).
+func TestUpdatesVerifiedOffTheWire(t *testing.T) {
+	t.Parallel()
+	u := captureUpdates(t)
+	policy := filepath.Join(u.pki, "site.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\ncode_signing: {anchors: [root.pem, vendor.asc]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := scanUpdates(t, u.pcap, "--policy", policy)
+	bySHA := map[string][]findings.UpdateImage{}
+	for _, img := range rep.Updates {
+		bySHA[img.SHA256] = append(bySHA[img.SHA256], img)
+	}
+	sha := func(name string) string { return sha256Hex(u.files[name]) }
+	check := func(name string, origins int, verdict, trust, signer string) {
+		t.Helper()
+		imgs := bySHA[sha(name)]
+		if len(imgs) != origins {
+			t.Errorf("%s: %d images in the report, want %d (one per server)", name, len(imgs), origins)
+		}
+		for _, img := range imgs {
+			if img.Verdict != verdict || !slices.Equal(img.Clients, []string{"127.0.0.1"}) {
+				t.Errorf("%s from %s: verdict %q clients %v, want %q", name, img.Origin, img.Verdict, img.Clients, verdict)
+			}
+			if trust == "" {
+				continue
+			}
+			ok := slices.ContainsFunc(img.Signatures, func(s observe.UpdateSignature) bool {
+				return s.Verifies && s.Trust == trust && strings.Contains(s.Signer.Label(), signer)
+			})
+			if !ok {
+				t.Errorf("%s from %s: no signature that verifies, %s, by %q: %+v", name, img.Origin, trust, signer, img.Signatures)
+			}
+		}
+	}
+	check("pump-fw-2.1.bin", 2, "verified", "trusted", "Pump Vendor Firmware Signing")
+	check("monitor-fw-1.4.img", 2, "verified", "trusted", "Monitor Vendor")
+	check("infusion-fw-3.0.bin", 1, "invalid", "", "")
+	check("unsigned-fw-1.0.bin", 1, "unsigned", "", "")
+	rules := map[string]int{}
+	for _, f := range rep.Findings {
+		rules[f.Rule]++
+	}
+	if rules["update-signature-invalid"] != 1 || rules["update-unsigned"] != 1 || rules["update-signer-untrusted"] != 0 ||
+		rules["update-inconsistent"] != 0 {
+		t.Errorf("code-signing findings %v, want one update-signature-invalid and one update-unsigned", rules)
+	}
+
+	// medscan verify on the files the servers served, with the same policy.
+	work := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, medscanBin, "verify", u.www, "--policy", policy, "-f", "json", "--db", filepath.Join(work, "v.db"))
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("medscan verify: %v\n%s", err, errb.String())
+	}
+	var vrep findings.Report
+	if err := json.Unmarshal(out.Bytes(), &vrep); err != nil {
+		t.Fatalf("medscan verify's report is not JSON: %v", err)
+	}
+	verified := map[string]string{}
+	for _, img := range vrep.Updates {
+		verified[img.SHA256] = img.Verdict
+	}
+	for sum, imgs := range bySHA {
+		for _, img := range imgs {
+			if verified[sum] != img.Verdict {
+				t.Errorf("%s%s/%s: the passive scan says %q, medscan verify on the served file %q", img.Origin, img.Dir, img.Name,
+					img.Verdict, verified[sum])
+			}
+		}
 	}
 }
 
