@@ -133,3 +133,55 @@ func counterOf(k *updatekeep.Keeper, name string) uint64 {
 	}
 	return 0
 }
+
+// FuzzKeepStream feeds arbitrary responses to a dissector with a keeper, and checks that
+// what is kept is exactly what was hashed: every kept file's bytes hash to its digest,
+// and every image digest the dissector reports belongs to a kept file (unless the body
+// was compressed, which is counted and not kept).
+func FuzzKeepStream(f *testing.F) {
+	fw := withPrefix("\x7fELF\x01\x01\x01", 1500)
+	f.Add([]byte(get("/firmware/pump-v2.3.bin")), []byte(ok("Content-Length: 1500\r\n", fw)), uint16(300), uint16(0))
+	f.Add([]byte(get("/fw")), []byte(ok("Transfer-Encoding: chunked\r\n", []byte(chunked(fw, 500)))), uint16(60), uint16(0))
+	f.Add([]byte(get("/fw/a.bin")+get("/fw/a.bin.sig")),
+		[]byte(ok("Content-Length: 1500\r\n", fw)+ok("Content-Length: 3\r\n", []byte("sig"))), uint16(1600), uint16(0))
+	f.Add([]byte(get("/update.tar")), []byte("HTTP/1.0 200 OK\r\n\r\n"+string(tarBody(600))), uint16(20), uint16(5))
+	f.Add([]byte(get("/fw/b.zip")), []byte(ok("Content-Encoding: gzip\r\nContent-Length: 4\r\n", []byte("PK\x03\x04"))), uint16(9), uint16(0))
+	f.Fuzz(func(t *testing.T, client, server []byte, cut, gap uint16) {
+		k := updatekeep.New(updatekeep.Options{MinImage: 1, MaxImage: 4096, MaxCompanion: 512, TempDir: t.TempDir()})
+		defer k.Close()
+		h := corpustest.NewHarness(flow)
+		h.Ctx.Keep = k
+		d := New(h.Ctx)
+		d.Data(dissect.ClientToServer, client, t0)
+		c := int(cut) % (len(server) + 1)
+		d.Data(dissect.ServerToClient, server[:c], t0)
+		if gap != 0 {
+			d.Gap(dissect.ServerToClient, int(gap))
+		}
+		d.Data(dissect.ServerToClient, server[c:], t0)
+		d.End(t0)
+		kept := map[string]bool{}
+		for _, f := range k.Files() {
+			r, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(r)
+			r.Close()
+			switch {
+			case f.Cut && len(b) != 4096 && len(b) != 512:
+				t.Fatalf("cut file %s kept %d bytes", f.Name, len(b))
+			case !f.Cut && (digest(b) != f.SHA256 || int64(len(b)) != f.Size):
+				t.Fatalf("%s: kept %d bytes hashing to %s, the file says %d bytes, %s", f.Name, len(b), digest(b), f.Size, f.SHA256)
+			}
+			kept[f.SHA256] = true
+		}
+		encoded := counterOf(k, updatekeep.CountEncoded) > 0
+		for _, r := range h.Sink.HTTP {
+			if r.BodySHA256 != "" && r.BodyBytes >= 1 && !kept[r.BodySHA256] && !encoded { // MinImage is 1
+				t.Fatalf("image %s (%d bytes, digest %s) was hashed but not kept; kept %v, counters %v", r.Path, r.BodyBytes,
+					r.BodySHA256, kept, k.Counters())
+			}
+		}
+	})
+}
