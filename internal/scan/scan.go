@@ -9,7 +9,9 @@
 // so that the hosts the captures show to be medical devices are spared. RunLive (live.go)
 // does the same for live interfaces, storing one scan at every commit interval through
 // store.Store.BeginScan and Checkpoint. RunFiles (files.go) lints certificate files and
-// stores a run of kind lint.
+// stores a run of kind lint. A passive scan keeps the update images it sees on the wire,
+// has package codesign examine them when the sources are read, and deletes them
+// (updates.go).
 package scan
 
 import (
