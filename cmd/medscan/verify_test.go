@@ -162,3 +162,52 @@ func TestVerifyCommand(t *testing.T) {
 		t.Errorf("verify with a broken anchor: exit %d, %s", res.code, res.stderr)
 	}
 }
+
+// TestVerifyHistory: an unsigned image signed by the next delivery is fixed; an image
+// the later run did not examine is not assessed.
+func TestVerifyHistory(t *testing.T) {
+	dir := verifyFixture(t)
+	db := filepath.Join(t.TempDir(), "m.db")
+	if res := medscan(t, dir, nil, "verify", "bad", "--policy", "policy.yaml", "--db", db, "-q"); res.code != 0 {
+		t.Fatalf("verify: exit %d\n%s", res.code, res.stderr)
+	}
+	// The vendor replaces the tampered image and the unsigned one by good, signed ones.
+	good, _ := os.ReadFile(filepath.Join(dir, "good", "pump-2.1.bin"))
+	sig, _ := os.ReadFile(filepath.Join(dir, "good", "pump-2.1.bin.p7s"))
+	os.WriteFile(filepath.Join(dir, "bad", "pump-2.1.bin"), good, 0o644)
+	os.WriteFile(filepath.Join(dir, "bad", "pump-2.1.bin.p7s"), sig, 0o644)
+	os.Remove(filepath.Join(dir, "bad", "monitor-1.0.img"))
+	if res := medscan(t, dir, nil, "verify", "bad", "--policy", "policy.yaml", "--db", db, "-q"); res.code != 0 {
+		t.Fatalf("verify again: exit %d\n%s", res.code, res.stderr)
+	}
+	res := medscan(t, dir, nil, "diff", "--kind", "verify", "--db", db, "-f", "json")
+	if res.code != 0 {
+		t.Fatalf("diff: exit %d\n%s", res.code, res.stderr)
+	}
+	var doc struct {
+		Change struct {
+			Fixed       []struct{ Rule string } `json:"fixed"`
+			NotAssessed []struct {
+				Rule   string `json:"rule"`
+				Reason string `json:"reason"`
+			} `json:"not_assessed"`
+		} `json:"change"`
+	}
+	d := &doc.Change
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil {
+		t.Fatalf("diff JSON: %v\n%s", err, res.stdout)
+	}
+	var fixed, unassessed []string
+	for _, f := range d.Fixed {
+		fixed = append(fixed, f.Rule)
+	}
+	for _, f := range d.NotAssessed {
+		unassessed = append(unassessed, f.Rule)
+	}
+	if !slices.Contains(fixed, "update-signature-invalid") {
+		t.Errorf("fixed %v, want update-signature-invalid among them\n%s", fixed, res.stdout)
+	}
+	if !slices.Contains(unassessed, "update-unsigned") {
+		t.Errorf("not assessed %v, want update-unsigned (its image was not examined again)\n%s", unassessed, res.stdout)
+	}
+}
