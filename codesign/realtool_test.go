@@ -18,6 +18,15 @@ import (
 // leaf; an OpenPGP key) and check what Examine says. A missing tool skips, unless
 // MEDSCAN_REQUIRE_CODESIGN is set (CI sets it).
 
+// TestMain removes the once-per-binary PKI the real-tool tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pkiDir != "" {
+		os.RemoveAll(pkiDir)
+	}
+	os.Exit(code)
+}
+
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
@@ -88,11 +97,11 @@ authorityKeyIdentifier = keyid
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-[tsa]
+[tsa_ext]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
-[tsa_config]
+[tsa]
 default_tsa = tsa_section
 [tsa_section]
 serial = tsaserial
@@ -147,7 +156,7 @@ func makePKI(t *testing.T) string {
 		selfCA("other", "Someone Else Root")
 		issue("otherleaf", "Someone Else Signing", "other", "leaf", "700", "sha256", "2048")
 		issue("weak", "Weak Firmware Signing", "inter", "noeku", "10950", "sha1", "1024")
-		issue("tsa", "Test Time Stamping Authority", "root", "tsa", "3000", "sha256", "2048")
+		issue("tsa", "Test Time Stamping Authority", "root", "tsa_ext", "3000", "sha256", "2048")
 		chain, _ := os.ReadFile(filepath.Join(d, "inter.pem"))
 		write(t, filepath.Join(d, "chain.pem"), chain)
 	})
