@@ -318,3 +318,21 @@ func TestCompanion(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseAll checks that CloseAll, which the CLI calls before exiting at once on a
+// second signal, removes the temporary folders of every registered keeper.
+func TestCloseAll(t *testing.T) {
+	tmp := t.TempDir()
+	for i := range 2 {
+		k := Register(New(Options{MemPerFile: 1, TempDir: tmp}))
+		b := k.Begin(RoleImage)
+		b.Write(payload(100, uint64(i)))
+	}
+	if d, _ := os.ReadDir(tmp); len(d) != 2 {
+		t.Fatalf("temporary folders %v, want 2", d)
+	}
+	CloseAll()
+	if d, _ := os.ReadDir(tmp); len(d) != 0 {
+		t.Errorf("CloseAll left %v", d)
+	}
+}
