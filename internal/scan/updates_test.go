@@ -64,3 +64,32 @@ func TestRunKeepsAndExaminesUpdates(t *testing.T) {
 		t.Errorf("examined %d images without --max-update-size", len(res.Set.Updates))
 	}
 }
+
+// TestRunLiveExaminesUpdates checks that a live capture keeps the images its workers see
+// and examines them at its end, as a scan of the same capture as a file does.
+func TestRunLiveExaminesUpdates(t *testing.T) {
+	frames, link := readFrames(t, wardFile(t))
+	tmp := t.TempDir()
+	res, err := RunLive(context.Background(), openStore(t), LiveOptions{
+		Ifaces: []string{"eth0"}, Packets: uint64(len(frames)), Workers: 2, lossless: true,
+		openSource: fakeOpener(map[string]*fakeSource{"eth0": {frames: frames, link: link}}),
+		Updates:    Updates{MaxSize: updatekeep.DefaultMaxImage, TempDir: tmp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Set.Updates) != 2 {
+		t.Fatalf("updates %+v", res.Set.Updates)
+	}
+	n := 0
+	for _, f := range res.Findings {
+		if f.Rule == "update-unsigned" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("update-unsigned findings: %d, want 2", n)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the kept bytes were not deleted: %v", left)
+	}
+}
