@@ -12,10 +12,12 @@ import (
 // gapLog is a stream that records the gaps and bytes it was given, in order.
 type gapLog struct{ events []int } // a gap of n is -n, bytes are +n
 
-func (g *gapLog) Data(_ dissect.Direction, b []byte, _ time.Time) { g.events = append(g.events, len(b)) }
-func (g *gapLog) Gap(_ dissect.Direction, n int)                   { g.events = append(g.events, -n) }
-func (g *gapLog) Done() bool                                       { return false }
-func (g *gapLog) End(time.Time)                                    {}
+func (g *gapLog) Data(_ dissect.Direction, b []byte, _ time.Time) {
+	g.events = append(g.events, len(b))
+}
+func (g *gapLog) Gap(_ dissect.Direction, n int) { g.events = append(g.events, -n) }
+func (g *gapLog) Done() bool                     { return false }
+func (g *gapLog) End(time.Time)                  {}
 
 // TestExpectedStreamToldOfLostHead checks that bytes lost before an announced
 // connection's first delivered byte (the head of an FTP download the capture missed)
