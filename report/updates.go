@@ -68,20 +68,34 @@ func (t tableWriter) updates(b *bytes.Buffer, r *findings.Report, total int) err
 		{header: "IMAGE", min: 12, flex: true},
 		{header: "VERSION"},
 		{header: "SIZE"},
-		{header: "SHA-256"},
+		{header: "SHA-256 (16)"},
 		{header: "SIGNER", min: 16, flex: true, prose: true},
 		{header: "VERDICT", min: 10, flex: true, prose: true},
 		{header: "ORIGIN", min: 8, flex: true},
 		{header: "FETCHED BY", min: 10, flex: true, prose: true},
 	}}
+	// On a narrow terminal the facts of an image go under one another in a single column.
+	narrow := &table{cols: []column{
+		{header: "IMAGE", min: 12, flex: true},
+		{header: "VERDICT", min: 10, flex: true, prose: true},
+		{header: "DETAIL", min: 16, flex: true, prose: true},
+	}}
 	for _, u := range rows {
-		// The digest's first 16 digits tell images apart on screen; JSON and HTML have it whole.
+		// The digest's first 16 digits tell images apart on screen (the header says it is
+		// a prefix: tables never cut text with "…"); JSON and HTML have it whole.
 		sum := u.SHA256
 		if len(sum) > 16 {
-			sum = sum[:16] + "…"
+			sum = sum[:16]
 		}
+		fetched := cmp.Or(strings.Join(u.Clients, ", "), "-")
 		tb.rows = append(tb.rows, []string{u.Image, cmp.Or(u.Version, "-"), fmt.Sprint(u.Size), sum,
-			cmp.Or(u.Signer, "-"), u.Verdict, u.Origin, cmp.Or(strings.Join(u.Clients, ", "), "-")})
+			cmp.Or(u.Signer, "-"), u.Verdict, u.Origin, fetched})
+		detail := fmt.Sprintf("%d bytes, SHA-256 %s (first 16 digits)\nsigner: %s\nfrom: %s\nfetched by: %s", u.Size, sum, cmp.Or(u.Signer, "-"),
+			u.Origin, fetched)
+		if u.Version != "" {
+			detail = "version " + u.Version + ", " + detail
+		}
+		narrow.rows = append(narrow.rows, []string{u.Image, u.Verdict, detail})
 	}
-	return tb.render(b, total, false)
+	return layout(total, tb, narrow).render(b, total, false)
 }
