@@ -168,10 +168,11 @@ func (nopCloser) Close() error { return nil }
 // file); otherwise its signature's verdict.
 func (m *manifest) check(f *File, sha256hex string, anchors *Anchors) (observe.UpdateSignature, bool) {
 	e, ok := m.entries[f.Name]
-	if !ok && sha256hex != "" {
+	if !ok && sha256hex != "" && strings.Contains(f.Name, "{id}") {
 		// Images from the wire are named by their path template ("{id}.bin": a raw file
 		// name may identify a patient), which no manifest lists; a SHA-256 line with the
-		// image's own digest still vouches for these bytes (capture/updatekeep).
+		// image's own digest still vouches for these bytes (capture/updatekeep). Files
+		// named as on disk are matched by name alone.
 		for _, x := range m.entries {
 			if x.hash == crypto.SHA256 && x.sum == sha256hex {
 				e, ok = x, true
