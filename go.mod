@@ -11,12 +11,14 @@ replace github.com/google/pprof => github.com/google/pprof v0.0.0-20250630185457
 
 // Direct dependencies, and why each is here:
 require (
+	github.com/ProtonMail/go-crypto v1.5.2 // codesign: OpenPGP detached and clear-signed signatures and keys (the maintained fork of x/crypto/openpgp; v1.5.2 is the newest the proxy serves)
 	github.com/google/gopacket v1.1.19 // design card: pcapgo for test-side capture decoding, layers for the fixture writer
 	github.com/jackc/pgx/v5 v5.13.0 // issue 16: PostgreSQL as a central store, through its database/sql driver (stdlib); the newest the proxy serves
 	github.com/olekukonko/tablewriter v1.1.5 // design card: the terminal report
 	github.com/owenrumney/go-sarif/v2 v2.3.3 // SARIF 2.1.0 documents without hand-written structs
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // FFT multiplication for batch GCD (already in the graph through modernc)
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // tests: validate JSON and SARIF output against their schemas
+	github.com/smallstep/pkcs7 v0.2.3 // codesign: CMS/PKCS #7 SignedData parsing (BER too) for detached CMS and Authenticode; maintained fork of mozilla/pkcs7; verification is done in codesign so that MD5/SHA-1 and streamed content are handled
 	github.com/spf13/cobra v1.10.2 // the CLI's commands: help, suggestions, shell completion and man pages from one definition
 	github.com/spf13/pflag v1.0.10 // GNU-style flags (--pcap, -o) for the CLI
 	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // design card: lenient X.509 parsing of the certificates real devices send; TLS handshakes crypto/tls refuses, in the prober
@@ -29,9 +31,13 @@ require (
 )
 
 require (
+)
+
+require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/clipperhouse/displaywidth v0.10.0 // indirect
 	github.com/clipperhouse/uax29/v2 v2.6.0 // indirect
+	github.com/cloudflare/circl v1.6.3 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.6 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/fatih/color v1.18.0 // indirect

@@ -118,6 +118,7 @@ func (e *Engine) claim(f *flow, i int, side uint8, m dissect.Match, ts time.Time
 			Source:  e.cfg.Source,
 			Count:   e.countFn,
 			Expect:  e.expectFunc(),
+			Keep:    e.cfg.Keep,
 		})
 	}
 	if st == nil {

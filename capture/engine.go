@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/capture/dissect"
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	MaxTotalBuffer  int64                 // bytes held across all flows; DefaultMaxTotalBuffer when zero
 	// Datagrams are the UDP dissectors, offered each datagram in this order.
 	Datagrams []dissect.DatagramDissector
+	// Keep, when not nil, is handed to the dissectors to keep update images and the
+	// signatures beside them (package updatekeep); it is shared by every worker.
+	Keep *updatekeep.Keeper
 }
 
 // Stats is the progress of an engine: what it has been given so far.

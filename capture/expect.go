@@ -80,7 +80,8 @@ func (e *Engine) claimExpected(f *flow, side uint8, b []byte, ts time.Time) bool
 		t.list = append(t.list[:i], t.list[i+1:]...)
 		t.list[len(t.list):cap(t.list)][0] = expectEntry{} // drop the stream's reference
 		fl := observe.Flow{Client: f.ep[f.client], Server: f.ep[f.client^1]}
-		st := x.New(&dissect.Context{Flow: fl, Sink: e.set, Secrets: e.cfg.Secrets, Source: e.cfg.Source, Count: e.countFn})
+		st := x.New(&dissect.Context{Flow: fl, Sink: e.set, Secrets: e.cfg.Secrets, Source: e.cfg.Source, Count: e.countFn,
+			Keep: e.cfg.Keep})
 		if st == nil {
 			e.cnt[cDissectorNoStream]++
 			return false
@@ -88,6 +89,17 @@ func (e *Engine) claimExpected(f *flow, side uint8, b []byte, ts time.Time) bool
 		f.stream, f.state = &guarded{st: st, name: x.Name, flow: fl, set: e.set}, stStream
 		e.cnt[cStreams]++
 		e.addCount("streams_"+x.Name, 1)
+		// Bytes lost before this first delivery are the head of the transfer: the stream
+		// must know, or it takes what follows for the whole file.
+		for s := range uint8(2) {
+			if n := f.h[s].lostFirst; n > 0 {
+				f.h[s].lostFirst = 0
+				f.stream.Gap(f.dir(s), n)
+			}
+		}
+		if f.state != stStream {
+			return true
+		}
 		e.deliver(f, side, b, ts)
 		return true
 	}

@@ -82,6 +82,11 @@ type half struct {
 	finSeq    uint32
 	held      []heldSeg // out-of-order segments, sorted by seq
 	heldBytes int
+	// lostFirst counts bytes lost before the side's first byte reached detection: a
+	// detected protocol starts after them as a capture starting late does, but a
+	// connection a control stream announced (FTP data) is told of them when claimed
+	// (claimExpected), since its bytes are a file from its first.
+	lostFirst int
 }
 
 type heldSeg struct {
@@ -610,6 +615,9 @@ func (e *Engine) lose(f *flow, side uint8, n int, ts time.Time) {
 		// A hole before any byte of the side was logged is like a capture starting late:
 		// detection begins after it. A hole after logged bytes ends the side's log, since
 		// bytes after it cannot tell a dissector where a message starts.
+		if d := f.det; d == nil || len(d.buf[side]) == 0 {
+			f.h[side].lostFirst += n
+		}
 		if d := f.det; d != nil && len(d.buf[side]) > 0 {
 			d.full[side] = true
 			d.skipped[side] += n

@@ -91,7 +91,8 @@ func (e *Engine) frameMAC(src netip.Addr) []byte {
 func (e *Engine) startUDP() {
 	u := &e.dgram
 	u.started = true
-	u.ctx = dissect.DatagramContext{Sink: e.set, Secrets: e.cfg.Secrets, Source: e.cfg.Source, Count: e.countFn}
+	u.ctx = dissect.DatagramContext{Sink: e.set, Secrets: e.cfg.Secrets, Source: e.cfg.Source, Count: e.countFn,
+		Keep: e.cfg.Keep}
 	u.handlers = u.handlers[:0]
 	u.names = u.names[:0]
 	for _, d := range e.cfg.Datagrams {

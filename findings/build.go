@@ -79,6 +79,9 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 	for _, h := range set.ProbeHosts {
 		r.ProbeHosts = append(r.ProbeHosts, *h)
 	}
+	for _, u := range set.Updates {
+		r.Updates = append(r.Updates, *u)
+	}
 	for _, k := range set.KeyFiles {
 		r.KeyFiles = append(r.KeyFiles, *k)
 	}

@@ -56,6 +56,10 @@ type Report struct {
 	ARPClaims         []observe.ARPClaim  `json:"arp_claims,omitempty"`
 	DHCPReplies       []observe.DHCPReply `json:"dhcp_replies,omitempty"`
 	StartTLSGreetings []StartTLSGreeting  `json:"starttls_greetings,omitempty"`
+	// Updates are the update images examined for code signing (medscan verify, or
+	// images kept from the wire), with their signatures and every device that fetched
+	// them; absent from JSON when there were none.
+	Updates []UpdateImage `json:"updates,omitempty"`
 	// Suppressed holds the scan's findings that a suppression matched: kept and shown,
 	// but outside Findings, the summary's totals and the CI gate. Absent from JSON when
 	// none matched (so documents without suppressions are unchanged).
@@ -80,6 +84,7 @@ type Tool struct {
 const (
 	KindNetwork = "network" // a capture, live or from files, an active probe, or both
 	KindLint    = "lint"    // certificate files (and stored certificates) linted
+	KindVerify  = "verify"  // update files examined for code signing (medscan verify)
 )
 
 // ScanInfo describes one scan: when, of what, and whether it read all of its input.
@@ -329,6 +334,9 @@ type DHCPLease = observe.DHCPLease
 
 // KeyFile is a private key found in a file read for certificates, described, never kept.
 type KeyFile = observe.KeyFile
+
+// UpdateImage is an update image examined for code signing (package codesign).
+type UpdateImage = observe.UpdateImage
 
 // ProbeHost is the prober's account of one host.
 type ProbeHost = observe.ProbeHost

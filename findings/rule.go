@@ -103,10 +103,12 @@ const (
 	DomainCleartext      Domain = "cleartext"      // sensitive traffic without encryption
 	DomainAuthentication Domain = "authentication" // how clients prove who they are
 	DomainInterception   Domain = "interception"   // signs of a man in the middle
+	DomainCodeSigning    Domain = "code-signing"   // whether update images are authentic
 )
 
 // Domains lists the domains, for the catalog's guard test.
-var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication, DomainInterception}
+var Domains = []Domain{DomainTLS, DomainCertificates, DomainKeys, DomainCleartext, DomainAuthentication, DomainInterception,
+	DomainCodeSigning}
 
 // Evidence names one thing a scan may have seen on a target that assesses a rule there.
 // Each is satisfied by the observations below, on the finding's host and port. An active
@@ -183,12 +185,17 @@ const (
 	// SeenStartTLSGreetings: the target's capability list (SMTP EHLO reply) read in the
 	// later capture, in some session: whether it still differs between sessions.
 	SeenStartTLSGreetings Evidence = "starttls-greetings"
+	// SeenUpdateImage: the update image the finding is about (evidence "origin", "dir"
+	// and "name"), examined again by the later run: the same file name from the same
+	// server and directory (or folder). An image fetched rarely, or a folder not read
+	// again, proves nothing.
+	SeenUpdateImage Evidence = "update-image"
 )
 
 // Evidences lists every Evidence, for the catalog's guard test.
 var Evidences = []Evidence{SeenTLSSuites, SeenTLSClientAuth, SeenCertificates, SeenKeyHolders, SeenCredentialExchange,
 	SeenSharedCredentialUse, SeenHL7, SeenDICOM, SeenFHIR, SeenAPI, SeenHTTPAPIAnswers, SeenImageTransfer, SeenKeyFileFolder,
-	SeenARPClaims, SeenDHCPReplies, SeenStartTLSGreetings}
+	SeenARPClaims, SeenDHCPReplies, SeenStartTLSGreetings, SeenUpdateImage}
 
 // Probe profiles, lightest first; a rule's Coverage.Profile names one.
 var Profiles = []string{"inventory", "standard", "thorough"}

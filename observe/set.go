@@ -61,6 +61,7 @@ type Set struct {
 	ARP          []*ARPClaim
 	DHCPReplies  []*DHCPReply
 	Greetings    []*StartTLSGreeting
+	Updates      []*UpdateImage // update images examined for code signing (package codesign)
 	Assets       []*Asset  // the inventory, set by package inventory after the capture is read
 	Volumes      []*Volume // TCP traffic per client host and server port (AddVolume)
 	Problems     []Problem
@@ -94,6 +95,7 @@ type Set struct {
 	dhcpReplies Index[string, *DHCPReply]
 	greetings   Index[string, *StartTLSGreeting]
 	vols        Index[volumeKey, *Volume]
+	updates map[string]*UpdateImage // Updates by origin, dir, name and SHA-256
 }
 
 // The caps on each kind of observation a Set keeps (see Set).
@@ -569,6 +571,9 @@ func (s *Set) Merge(o *Set) {
 	}
 	for _, v := range o.Volumes {
 		s.AddVolume(*v)
+	}
+	for _, u := range o.Updates {
+		s.AddUpdate(*u)
 	}
 	s.Problems = append(s.Problems, o.Problems...)
 	for _, c := range o.Counters {

@@ -132,6 +132,7 @@ type htmlView struct {
 	HTTP                       []findings.HTTPRequest
 	MQTT                       []findings.MQTTConnect
 	Counters                   []findings.Counter
+	Updates                    []updateRow
 	Change                     *changeView
 	Suppressed                 []suppressedRow
 	// The deliverable's front: the three to five risks that matter, the data-flow map
@@ -218,6 +219,7 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	v.Sessions = htmlSessions(r.TLSSessions)
 	v.Probes, v.NotProbed = htmlProbes(r)
 	v.HL7, v.DICOM, v.HTTP, v.MQTT = r.HL7, r.DICOM, r.HTTP, r.MQTT
+	v.Updates = updateRows(r)
 	v.Change = htmlChange(r.Change)
 	for _, sf := range r.Suppressed {
 		v.Suppressed = append(v.Suppressed, suppressedRow{Severity: sf.Severity.String(), Rule: term(sf.Rule),

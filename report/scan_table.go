@@ -53,6 +53,9 @@ func (t tableWriter) Write(w io.Writer, r *findings.Report) error {
 	if err := t.probes(&b, r, total); err != nil {
 		return fmt.Errorf("report: table: %w", err)
 	}
+	if err := t.updates(&b, r, total); err != nil {
+		return fmt.Errorf("report: table: %w", err)
+	}
 	if err := t.tail(&b, r, total, headerProblems); err != nil {
 		return fmt.Errorf("report: table: %w", err)
 	}

@@ -22,6 +22,7 @@ func TestCatalog(t *testing.T) {
 		"credential-shared", "dhcp-rogue", "key-factorable", "key-file-exposed", "key-not-rotated", "key-shared", "key-weak",
 		"revocation-stale", "tls-cert-substituted", "tls-legacy-version", "tls-no-client-auth", "tls-no-forward-secrecy",
 		"tls-stripped", "tls-weak-cipher", "tls-weak-dh",
+		"update-inconsistent", "update-signature-invalid", "update-signer-untrusted", "update-signer-weak", "update-unsigned",
 	}
 	if len(cat) != len(wantIDs) {
 		t.Errorf("catalog has %d rules, want %d", len(cat), len(wantIDs))

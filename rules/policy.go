@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/medscan/medscan/codesign"
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/yamlshape"
 	"github.com/medscan/medscan/lint"
@@ -72,6 +73,9 @@ type Policy struct {
 	// Suppressions are the accepted risks of the policy's suppressions: section, matched
 	// like those of .medscanignore.yaml (suppress.go).
 	Suppressions []Suppression `yaml:"-"`
+	// CodeSigning is the code_signing section: anchors for update images, per vendor or
+	// server, and which images must be signed (codesigning.go); nil when absent.
+	CodeSigning *codesign.Policy `yaml:"-"`
 
 	describe string
 	digest   string // the file's SHA-256 in hex, "" for the built-in policy
@@ -167,7 +171,8 @@ type rawPolicy struct {
 		CRLs []string `yaml:"crls"`
 	} `yaml:"revocation"`
 	// Suppressions stays a node so that ParseSuppressions can name lines.
-	Suppressions yaml.Node `yaml:"suppressions"`
+	Suppressions yaml.Node       `yaml:"suppressions"`
+	CodeSigning  *rawCodeSigning `yaml:"code_signing"`
 }
 
 // LoadPolicy reads a policy file. Keys it omits keep their defaults; an unknown key, an
@@ -342,6 +347,13 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		}
 		return nil, fail(lineOf(&doc, "revocation", "crls"), "revocation.crls: %v", err)
 	}
+	if raw.CodeSigning != nil {
+		cs, err := codeSigning(name, &doc, *raw.CodeSigning)
+		if err != nil {
+			return nil, err
+		}
+		p.CodeSigning = cs
+	}
 	return p, nil
 }
 
@@ -500,6 +512,20 @@ webpki: auto
 # list: copy the current ones here, for example from the CA's distribution point.
 # revocation:
 #   crls: [site-issuing-ca.crl]
+
+# Code signing of update images (medscan verify, and images kept from the wire): the
+# certificates (PEM or DER) and OpenPGP public keys (armored or binary) that may sign them,
+# relative to this file; which image names must be signed (default: every image); and
+# per-vendor anchors matched by update server and image name. Without anchors, medscan
+# reports who signed and that the signer was not judged. For example:
+# code_signing:
+#   anchors: [vendor-root.pem, vendor.asc]
+#   must_sign: ["*"]
+#   vendors:
+#     - name: acme
+#       servers: [10.20.0.5, updates.acme.example]
+#       images: ["acme-*.bin"]
+#       anchors: [acme-root.pem]
 
 # Clinical interfaces the ports do not reveal: HL7, DICOM or FHIR carried inside TLS on a
 # general port such as 443, as host:port with the server's IP address or the TLS server

@@ -100,7 +100,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"misspelt key", "version: 1\nthresholds:\n  leaf_max_days: 800\n  expiring_sooon: 10\n",
 			`policy.yaml: line 4: thresholds: unknown key "expiring_sooon" (did you mean expiring_soon_days?)`},
 		{"unknown top-level key", "version: 1\nsuppress: []\n", `policy.yaml: line 2: unknown key "suppress" (did you mean suppressions?)`},
-		{"unknown key, nothing near", "version: 1\nzzz: 1\n", `policy.yaml: line 2: unknown key "zzz" (want one of version, thresholds, severity, disabled, webpki, trust_anchors, clinical_services, revocation, suppressions)`},
+		{"unknown key, nothing near", "version: 1\nzzz: 1\n", `policy.yaml: line 2: unknown key "zzz" (want one of version, thresholds, severity, disabled, webpki, trust_anchors, clinical_services, revocation, suppressions, code_signing)`},
 		{"unknown rule in severity", "version: 1\nseverity:\n  tls-weak-ciphers: low\n",
 			`policy.yaml: line 3: severity: unknown rule "tls-weak-ciphers"`},
 		{"unknown severity", "version: 1\nseverity:\n  tls-weak-cipher: severe\n",

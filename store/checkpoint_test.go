@@ -70,6 +70,8 @@ func checkpointSet() *observe.Set {
 		FirstSeen: t0, Protocol: "tftp", Path: "/{id}.bin", URL: "tftp://10.0.0.40/{id}.bin", Bytes: 10, Kind: "ext:.bin"})
 	s.AddKeyFile(observe.KeyFile{File: "certs/pacs.key", Path: "/site/certs/pacs.key", Format: "pkcs8", KeyType: "rsa",
 		KeyBits: 2048, Mode: "0600", SPKISHA256: "ab", Time: t0})
+	s.AddUpdate(observe.UpdateImage{Name: "pump-2.1.bin", Dir: "/fw", Origin: "tftp://10.0.0.40:69", Size: 10, SHA256: "cd",
+		Format: "raw", Verdict: "unsigned", Required: true, Clients: []string{"10.0.0.5"}, Source: observe.SourcePassive, Time: t0})
 	s.AddSensorPath(observe.SensorPath{Path: "ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", Encap: "erspan-ii", Session: 7,
 		Source: netip.MustParseAddr("10.1.1.1"), Packets: 3, FirstSeen: t0, LastSeen: t0})
 	s.AddARP(observe.ARPClaim{Addr: netip.MustParseAddr("10.0.0.1"), MAC: "00:11:22:33:44:66", Replies: 4, Takeovers: 1,

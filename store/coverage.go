@@ -45,6 +45,7 @@ type seen struct {
 	// Certificates and keys, from any source.
 	certs    set            // certificate and key digests the scan held
 	fileKeys set            // keys of certificates read from files
+	updates  set            // update images examined, by updateKey
 	leafKeys map[target]set // keys the target presented as its own (a client's at port 0)
 }
 
@@ -71,7 +72,7 @@ func newSeen(r *findings.Report) *seen {
 		http: map[target]bool{}, fhir: map[target]bool{}, api: map[target]bool{}, apiAnswer: map[target]bool{},
 		mqtt: map[target]bool{}, creds: map[target]map[string]set{}, images: map[target]bool{}, certs: set{},
 		fileKeys: set{}, leafKeys: map[target]set{},
-		arp: set{}, dhcpFrom: set{}, dhcpTo: set{}, greetings: map[target]bool{}}
+		arp: set{}, dhcpFrom: set{}, dhcpTo: set{}, greetings: map[target]bool{}, updates: set{}}
 	for _, c := range r.ARPClaims {
 		s.arp[findings.AddrText(c.Addr)] = true
 	}
@@ -81,6 +82,9 @@ func newSeen(r *findings.Report) *seen {
 	}
 	for _, g := range r.StartTLSGreetings {
 		s.greetings[target{g.Host, g.Port}] = true
+	}
+	for _, u := range r.Updates {
+		s.updates[updateKey(u.Origin, u.Dir, u.Name)] = true
 	}
 	if r.Scan.Rules != nil {
 		s.rules = map[string]bool{}
@@ -362,6 +366,15 @@ func (s *seen) need(need findings.Evidence, info findings.RuleInfo, f findings.F
 			}
 		}
 		return ""
+	case findings.SeenUpdateImage:
+		origin, dir, name := findings.EvidenceString(f.Evidence, "origin"), findings.EvidenceString(f.Evidence, "dir"), findings.EvidenceString(f.Evidence, "name")
+		if name == "" {
+			return "the finding does not name the image"
+		}
+		if s.updates[updateKey(origin, dir, name)] {
+			return ""
+		}
+		return "the later run examined no image " + name + " from " + cmp.Or(origin, "there") + " (updates are rare: a run without one proves nothing)"
 	case findings.SeenImageTransfer:
 		if s.images[k] || s.tls[k] {
 			return ""
@@ -471,3 +484,6 @@ func onlyProbeGaps(problems []observe.Problem) bool {
 	}
 	return gaps
 }
+
+// updateKey names an update image across runs: where it came from and its file name.
+func updateKey(origin, dir, name string) string { return origin + "\x00" + dir + "\x00" + name }

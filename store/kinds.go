@@ -61,6 +61,7 @@ var kinds = []kind{
 	listKind("probe", func(r *findings.Report) *[]findings.ProbeEndpoint { return &r.Probes }),
 	listKind("probe_host", func(r *findings.Report) *[]findings.ProbeHost { return &r.ProbeHosts }),
 	listKind("key_file", func(r *findings.Report) *[]findings.KeyFile { return &r.KeyFiles }),
+	listKind("update", func(r *findings.Report) *[]findings.UpdateImage { return &r.Updates }),
 	listKind("sensor_path", func(r *findings.Report) *[]observe.SensorPath { return &r.SensorPaths }),
 	listKind("arp_claim", func(r *findings.Report) *[]observe.ARPClaim { return &r.ARPClaims }),
 	listKind("dhcp_reply", func(r *findings.Report) *[]observe.DHCPReply { return &r.DHCPReplies }),

@@ -561,8 +561,11 @@ func (s *Store) noScanOfKind(ctx context.Context, kind string) error {
 
 // runCommand is the command that makes a run of a kind.
 func runCommand(kind string) string {
-	if kind == findings.KindLint {
+	switch kind {
+	case findings.KindLint:
 		return "lint"
+	case findings.KindVerify:
+		return "verify"
 	}
 	return "scan"
 }

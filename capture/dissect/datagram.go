@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -16,6 +17,9 @@ type DatagramContext struct {
 	Source  observe.Source
 	// Count adds n to a named counter (malformed messages, state dropped at a cap).
 	Count func(name string, n uint64)
+	// Keep, when not nil, takes the bytes of update images and their signatures (see
+	// Context.Keep).
+	Keep *updatekeep.Keeper
 }
 
 // DatagramHandler receives the UDP datagrams of one engine. Implementations are parsers

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -60,6 +61,9 @@ type Context struct {
 	// false when the engine will not track it. Nil when the engine offers no such
 	// service: a dissector then simply does not follow the connection.
 	Expect func(x Expectation) bool
+	// Keep, when not nil, takes the bytes of update images and of the signatures and
+	// manifests beside them (package updatekeep), for the code-signing examination.
+	Keep *updatekeep.Keeper
 }
 
 // Service is the TCP service of the context's flow, as the engine records it (through

@@ -52,7 +52,12 @@
 //   - The record of such a response is held until its body ends, then carries BodyKind
 //     (the magic's name when the content has one, else "ext:.bin", else "type:<media
 //     type>"), BodyBytes and the SHA-256 of the body, computed as the bytes stream through
-//     (Content-Length, chunked, or read until close). The body itself is never kept.
+//     (Content-Length, chunked, or read until close). The body itself is not buffered
+//     here: when the engine has an update keeper (dissect.Context.Keep), the same bytes
+//     that are hashed, de-chunked, are handed to it (package updatekeep), as is the body
+//     of a response whose name marks it a signature or checksum list beside an image
+//     (updatekeep.Companion); a 206 fragment, a body with a hole and a body under
+//     Content-Encoding are not (the last counted).
 //   - A body cut by a capture gap or by the end of the capture, or a 206 Partial Content
 //     response, is BodyPartial with no digest: the hash of a fragment matches nothing a
 //     vendor publishes. BodyBytes is then what was seen.

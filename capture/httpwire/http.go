@@ -117,6 +117,7 @@ type stream struct {
 	paired  bool                  // false after a gap: requests and responses are emitted apart
 	tunnel  bool
 	dl      download // the 2xx response whose body is being examined for an image
+	keep    keeping  // the body being kept for the code-signing examination (image.go)
 
 	// The target of the latest CONNECT request; a 2xx answer to a CONNECT hands the flow
 	// off (dissect.Handoff) with it as the tunnel's target (dissect.Tunnel). A client
@@ -200,7 +201,7 @@ func (s *stream) Data(dir dissect.Direction, b []byte, t time.Time) {
 			if n > h.remain {
 				n = h.remain
 			}
-			if !h.client && s.dl.active {
+			if !h.client && (s.dl.active || s.keep.body != nil) {
 				s.bodyData(b[:n])
 			} else if h.client && s.rb.active {
 				s.reqBodyData(b[:n])

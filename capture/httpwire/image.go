@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"net/netip"
+	"path"
 
 	"github.com/medscan/medscan/capture/internal/image"
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -53,6 +56,7 @@ func (s *stream) holdResponse(r observe.HTTPRequest, encoded bool) bool {
 	if kind == "" {
 		kind = typeKind(r.RespContentType)
 	}
+	s.keepStart(r, kind, encoded)
 	// An encoded body (Content-Encoding or a non-chunked Transfer-Encoding) hides its
 	// magic: a gzip-compressed web page is not a gzip download.
 	if kind == "" && encoded {
@@ -76,11 +80,17 @@ func (s *stream) startHash() {
 	}
 	d.sum.Reset()
 	d.hashing = true
+	if s.keep.body == nil && s.keep.path == "" {
+		s.keepStart(d.rec, d.kind, false) // identified by its magic: kept from here
+	}
 }
 
 // bodyData takes response body bytes while a download is held.
 func (s *stream) bodyData(p []byte) {
 	d := &s.dl
+	if s.keep.companion {
+		s.keep.body.Write(p)
+	}
 	if !d.active {
 		return
 	}
@@ -96,6 +106,7 @@ func (s *stream) bodyData(p []byte) {
 				s.startHash()
 				if d.hashing {
 					d.sum.Write(d.prefix[:before])
+					s.keepImage(d.prefix[:before])
 				}
 			case kind != "":
 				d.kind = kind // the content says more than the name or the media type
@@ -113,12 +124,14 @@ func (s *stream) bodyData(p []byte) {
 	}
 	if d.hashing {
 		d.sum.Write(p)
+		s.keepImage(p)
 	}
 }
 
 // bodyLost notes a gap inside a held body: the digest can no longer be right.
 func (s *stream) bodyLost() {
 	d := &s.dl
+	s.keepEnd(true, "")
 	if !d.active {
 		return
 	}
@@ -137,6 +150,7 @@ func (s *stream) decideNow() {
 			// Everything seen is in the prefix: hash it now.
 			s.startHash()
 			d.sum.Write(d.prefix[:d.n])
+			s.keepImage(d.prefix[:d.n])
 		}
 		d.kind = kind
 	}
@@ -146,6 +160,7 @@ func (s *stream) decideNow() {
 func (s *stream) bodyEnd(partial bool) {
 	d := &s.dl
 	if !d.active {
+		s.keepEnd(partial, "")
 		return
 	}
 	if partial {
@@ -154,6 +169,7 @@ func (s *stream) bodyEnd(partial bool) {
 	if d.sniffing {
 		s.decideNow()
 	}
+	s.keepEnd(d.partial, d.kind)
 	if d.kind != "" {
 		d.rec.BodyKind = d.kind
 		d.rec.BodyBytes = d.seen
@@ -176,6 +192,66 @@ func (s *stream) release() {
 	s.emit(d.rec)
 	d.rec = observe.HTTPRequest{}
 	d.active, d.sniffing, d.hashing = false, false, false
+	if !s.keep.companion && s.keep.body != nil {
+		s.keep.body.Drop("") // not an image after all: nothing lost, nothing to keep
+		s.keep = keeping{}
+	}
+}
+
+// keeping is the response body handed to the update keeper (package updatekeep): an image
+// (the bytes hashed for its SHA-256, the same ones) or a companion (a signature or
+// manifest named after one, read whole whatever its content).
+type keeping struct {
+	body      *updatekeep.Body
+	path      string // the raw path: it stays here and in the keeper, which template it
+	client    netip.Addr
+	companion bool
+}
+
+// keepStart decides, once the response's headers are read (or once its magic identified
+// it), whether its body is kept. A 206 fragment is not an image anyone can verify. A body
+// with a Content-Encoding (or a Transfer-Encoding other than chunked) is not decoded
+// here, so its bytes are not the vendor's file: it is counted and not kept.
+func (s *stream) keepStart(r observe.HTTPRequest, kind string, encoded bool) {
+	s.keepEnd(true, "")
+	k := s.ctx.Keep
+	if k == nil || r.Status == 206 {
+		return
+	}
+	companion := kind == "" && updatekeep.Companion(path.Base(r.Path)) != ""
+	if kind == "" && !companion {
+		return // its magic may still identify it (startHash)
+	}
+	if encoded {
+		k.Count(updatekeep.CountEncoded, 1)
+		s.keep.path = r.Path // declined: not begun again by startHash
+		return
+	}
+	role := updatekeep.RoleImage
+	if companion {
+		role = updatekeep.RoleCompanion
+	}
+	s.keep = keeping{body: k.Begin(role), path: r.Path, client: s.ctx.Flow.Client.Addr(), companion: companion}
+}
+
+// keepImage hands the keeper the next bytes of an image body, those just hashed.
+func (s *stream) keepImage(p []byte) {
+	if !s.keep.companion {
+		s.keep.body.Write(p)
+	}
+}
+
+// keepEnd ends the kept body: kept when whole, dropped (and counted) when bytes were lost.
+func (s *stream) keepEnd(partial bool, kind string) {
+	if s.keep.body != nil {
+		if partial {
+			s.keep.body.Drop(updatekeep.CountGap)
+		} else {
+			s.keep.body.Finish(updatekeep.Meta{Protocol: "http", Server: s.ctx.Flow.Server, Client: s.keep.client,
+				Path: s.keep.path, Kind: kind, Time: s.dir[1].t})
+		}
+	}
+	s.keep = keeping{}
 }
 
 // maybeXML reports whether a response of this Content-Type may be a UPnP device or

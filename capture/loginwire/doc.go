@@ -32,7 +32,9 @@
 //     reported. The data stream hashes the direction that carries bytes (SHA-256; a gap
 //     makes it Partial, without a digest) and sniffs the image kind as HTTP does
 //     (capture/internal/image); once both halves are known an observe.FileTransfer
-//     names ftp://server/path. The data connection is expected at the control
+//     names ftp://server/path. With an update keeper (dissect.Context.Keep) the data
+//     stream hands it the bytes it hashes too; once named, a whole image or signature is
+//     kept (package updatekeep), a listing or a transfer with a gap dropped. The data connection is expected at the control
 //     connection's own hosts, never at an address a reply names: behind NAT that address
 //     is not the one on the wire, and taking it would let a reply point at a third host.
 //   - An upgrade in place (FTP AUTH TLS/SSL answered 234, POP3 STLS answered +OK, IMAP

@@ -11,6 +11,7 @@ import (
 
 	"github.com/medscan/medscan/capture/dissect"
 	"github.com/medscan/medscan/capture/internal/image"
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -32,10 +33,17 @@ type xfer struct {
 	path    string
 	ended   bool // the data connection ended
 	res     observe.FileTransfer
+	// keep holds the data connection's bytes for the code-signing examination
+	// (package updatekeep) until the transfer is named and ended.
+	keep *updatekeep.Body
 }
 
 // emit hands the transfer to the sink once both halves are known.
 func (x *xfer) emit() {
+	if x.listing && x.ended {
+		x.keep.Drop("") // a directory listing
+		x.keep = nil
+	}
 	if !x.named || !x.ended || x.listing {
 		return
 	}
@@ -48,6 +56,18 @@ func (x *xfer) emit() {
 	}
 	x.ctx.Sink.AddTransfer(ft)
 	x.named = false // once
+	if ft.Partial {
+		x.keep.Drop(updatekeep.CountGap)
+	} else {
+		// The device that received the file: the client for a download, the server for an upload.
+		to := x.ctx.Flow.Client.Addr()
+		if x.upload {
+			to = x.ctx.Flow.Server.Addr()
+		}
+		x.keep.Finish(updatekeep.Meta{Protocol: "ftp", Server: x.ctx.Flow.Server, Client: to, Path: x.path, Kind: ft.Kind,
+			Time: ft.FirstSeen})
+	}
+	x.keep = nil
 }
 
 // newData starts the stream of the data connection.
@@ -76,6 +96,8 @@ func (d *dataStream) Data(dir dissect.Direction, b []byte, t time.Time) {
 		d.dir = int8(dir)
 		d.sum = sha256.New()
 		d.first = t
+		// Whether it is an image or a signature is known when it ends (its name, its magic).
+		d.x.keep = d.x.ctx.Keep.Begin(updatekeep.RoleUnknown)
 	}
 	if int8(dir) != d.dir {
 		return // the file flows one way; the other side has nothing to say
@@ -84,6 +106,7 @@ func (d *dataStream) Data(dir dissect.Direction, b []byte, t time.Time) {
 	d.bytes += int64(len(b))
 	if !d.partial {
 		d.sum.Write(b)
+		d.x.keep.Write(b)
 	}
 	if d.n < len(d.prefix) {
 		d.n += copy(d.prefix[d.n:], b)

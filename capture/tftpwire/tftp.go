@@ -14,6 +14,7 @@ import (
 
 	"github.com/medscan/medscan/capture/dissect"
 	"github.com/medscan/medscan/capture/internal/image"
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -139,6 +140,7 @@ type transfer struct {
 	partial bool
 	sum     hash.Hash
 	sumDone hash.Hash // sum, moved here by finish
+	keep    *updatekeep.Body
 	n       int
 	prefix  [image.SniffLen]byte
 	first   time.Time
@@ -208,6 +210,7 @@ func (h *handler) Datagram(src, dst netip.AddrPort, _ []byte, b []byte, t time.T
 	x := &transfer{req: p.req, client: dst, server: netip.AddrPortFrom(src.Addr(), Port), blksize: 512, next: 1, first: p.t}
 	if !p.req.Write {
 		x.sum = sha256.New()
+		x.keep = h.ctx.Keep.Begin(updatekeep.RoleUnknown)
 	}
 	h.services.Seen(h.ctx, "tftp", x.server, t)
 	h.xfers[pair{dst, src}] = x
@@ -233,6 +236,7 @@ func (h *handler) fromServer(x *transfer, op byte, b []byte, t time.Time) bool {
 	case opACK:
 		if x.req.Write && x.sum == nil {
 			x.sum = sha256.New()
+			x.keep = h.ctx.Keep.Begin(updatekeep.RoleUnknown)
 		}
 	}
 	return true
@@ -250,6 +254,7 @@ func (h *handler) fromClient(x *transfer, op byte, b []byte, t time.Time) bool {
 		if x.req.Write {
 			if x.sum == nil {
 				x.sum = sha256.New()
+				x.keep = h.ctx.Keep.Begin(updatekeep.RoleUnknown)
 			}
 			h.data(x, b, t)
 		}
@@ -277,6 +282,7 @@ func (h *handler) data(x *transfer, b []byte, t time.Time) {
 	x.bytes += int64(len(p))
 	if !x.partial {
 		x.sum.Write(p)
+		x.keep.Write(p)
 	}
 	if x.n < len(x.prefix) {
 		x.n += copy(x.prefix[x.n:], p)
@@ -294,6 +300,7 @@ func (h *handler) finish(x *transfer, partial bool) {
 	x.done = true
 	x.sum, x.sumDone = nil, x.sum
 	if x.bytes == 0 && x.sumDone == nil {
+		h.keepEnd(x, true, "")
 		return
 	}
 	// The file name leaves the dissector as a template: it can name a patient.
@@ -313,6 +320,24 @@ func (h *handler) finish(x *transfer, partial bool) {
 		ft.Kind, _ = image.Magic(x.prefix[:x.n], true)
 	}
 	h.ctx.Sink.AddTransfer(ft)
+	h.keepEnd(x, partial, ft.Kind)
+}
+
+// keepEnd hands a finished transfer's bytes to the keeper, or drops them when blocks
+// were lost or the transfer was aborted.
+func (h *handler) keepEnd(x *transfer, partial bool, kind string) {
+	if partial {
+		x.keep.Drop(updatekeep.CountGap)
+	} else {
+		// The device that received the file: the client for a read, the server for a write.
+		to := x.client.Addr()
+		if x.req.Write {
+			to = x.server.Addr()
+		}
+		x.keep.Finish(updatekeep.Meta{Protocol: "tftp", Server: x.server, Client: to, Path: x.req.Filename, Kind: kind,
+			Time: x.first})
+	}
+	x.keep = nil
 }
 
 // expire drops requests and transfers idle for longer than IdleTimeout, at most once a

@@ -89,7 +89,7 @@ func newRoot(a *app) *cobra.Command {
 	})
 	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(
-		scanCommand(a), reportCommand(a), lintCommand(a), scansCommand(a), inventoryCommand(a), flowsCommand(a),
+		scanCommand(a), reportCommand(a), lintCommand(a), verifyCommand(a), scansCommand(a), inventoryCommand(a), flowsCommand(a),
 		diffCommand(a), syncCommand(a), rulesCommand(a), certsCommand(a), auditCommand(a), versionCommand(a), manCommand(a),
 	)
 	root.InitDefaultCompletionCmd()

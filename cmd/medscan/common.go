@@ -223,12 +223,12 @@ type kindFlag struct{ kind string }
 
 func (k *kindFlag) register(fs *pflag.FlagSet) {
 	fs.StringVar(&k.kind, "kind", findings.KindNetwork,
-		"which runs latest and latest~N count: `KIND` "+findings.KindNetwork+" (scans) or "+findings.KindLint+" (lint runs)")
+		"which runs latest and latest~N count: `KIND` "+findings.KindNetwork+" (scans), "+findings.KindLint+" (lint runs) or "+findings.KindVerify+" (verify runs)")
 }
 
 func (k *kindFlag) check(cmd string) error {
-	if k.kind != findings.KindNetwork && k.kind != findings.KindLint {
-		return usageError{fmt.Sprintf("%s: --kind: unknown kind %q (want %s or %s)", cmd, k.kind, findings.KindNetwork, findings.KindLint)}
+	if k.kind != findings.KindNetwork && k.kind != findings.KindLint && k.kind != findings.KindVerify {
+		return usageError{fmt.Sprintf("%s: --kind: unknown kind %q (want %s, %s or %s)", cmd, k.kind, findings.KindNetwork, findings.KindLint, findings.KindVerify)}
 	}
 	return nil
 }

@@ -28,6 +28,6 @@ func completeFlags(c *cobra.Command, formats formatSet) {
 		}
 	}
 	if fs.Lookup("kind") != nil && fs.Lookup("kind").DefValue == findings.KindNetwork {
-		_ = c.RegisterFlagCompletionFunc("kind", fixed(findings.KindNetwork, findings.KindLint))
+		_ = c.RegisterFlagCompletionFunc("kind", fixed(findings.KindNetwork, findings.KindLint, findings.KindVerify))
 	}
 }

@@ -147,9 +147,10 @@ func parseSize(s string) (int64, error) {
 
 // liveArgs is what scan hands to run besides the live flags.
 type liveArgs struct {
-	run   *runFlags
-	pcaps []string
-	key   *secretKeyFlag
+	run     *runFlags
+	pcaps   []string
+	key     *secretKeyFlag
+	updates scan.Updates
 }
 
 // run performs a live scan and renders it as scan renders a capture file's: through
@@ -174,6 +175,7 @@ func (l *liveFlags) run(ctx context.Context, fs *pflag.FlagSet, r liveArgs, stdo
 	defer st.Close()
 	opt.Policy, opt.Label, opt.Site, opt.ToolVersion, opt.KeyBlocklist = in.policy, r.run.label, r.run.site.name, version,
 		in.blocklist
+	opt.Updates = r.updates
 	opt.SourceError = func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) }
 	var last scan.LiveStats
 	opt.Progress = func(s scan.LiveStats) {

@@ -19,6 +19,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/medscan/medscan/capture/updatekeep"
 )
 
 // Exit codes; CI pipelines depend on them.
@@ -56,6 +58,7 @@ func onSignals(sigs <-chan os.Signal, cancel context.CancelCauseFunc) {
 	first := <-sigs
 	cancel(fmt.Errorf("%s received", signalName(first)))
 	second := <-sigs
+	updatekeep.CloseAll() // the update images kept so far are not left in the temporary folder
 	code := exitError
 	if s, ok := second.(syscall.Signal); ok {
 		code = 128 + int(s)

@@ -33,6 +33,7 @@ func scanCommand(a *app) *cobra.Command {
 		live   liveFlags
 		active activeFlags
 		key    secretKeyFlag
+		upd    updateFlags
 	)
 	c := &cobra.Command{
 		Use:     "scan [TARGET…] [--pcap FILE…] [--iface IF…] [flags]",
@@ -40,7 +41,7 @@ func scanCommand(a *app) *cobra.Command {
 		Long:    scanLong,
 		Example: scanExample,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runScan(a, c.Flags(), args, &run, pcaps, &live, &active, &key)
+			return runScan(a, c.Flags(), args, &run, pcaps, &live, &active, &key, &upd)
 		},
 	}
 	fs := c.Flags()
@@ -49,21 +50,26 @@ func scanCommand(a *app) *cobra.Command {
 	live.register(fs)
 	active.register(fs)
 	key.register(fs)
+	upd.register(fs)
 	completeFlags(c, run.out.formats)
 	return c
 }
 
 func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []string, live *liveFlags, active *activeFlags,
-	key *secretKeyFlag) error {
+	key *secretKeyFlag, upd *updateFlags) error {
 	ctx, stdin, stderr := a.ctx, a.stdin, a.stderr
 	if err := run.check(fs, "scan"); err != nil {
+		return err
+	}
+	updates, err := upd.options()
+	if err != nil {
 		return err
 	}
 	if live.wanted(fs) {
 		if len(args) > 0 || len(active.targetFiles) > 0 || active.listTargets {
 			return usageError{"scan: live capture (--iface) and probing targets are separate scans; run them one after the other"}
 		}
-		return live.run(ctx, fs, liveArgs{run: run, pcaps: pcaps, key: key}, a.stdout, stderr)
+		return live.run(ctx, fs, liveArgs{run: run, pcaps: pcaps, key: key, updates: updates}, a.stdout, stderr)
 	}
 	stdinUsers := 0
 	for _, p := range pcaps {
@@ -114,6 +120,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		SourceError:  func(err error) { fmt.Fprintf(stderr, "medscan: %s\n", err) },
 		KeyBlocklist: in.blocklist,
 		Probe:        prb,
+		Updates:      updates,
 	})
 	const incomplete = "the scan is incomplete: some input could not be read to its end"
 	var notStored *scan.NotStoredError

@@ -69,8 +69,8 @@ policy and the suppression file in force today are counted apart.`,
 	fs.Lookup("ignore-file").Usage = "count apart the findings suppressed by this `FILE` (default ./" + rules.IgnoreFile + " when present)"
 	fs.StringVar(&label, "label", "", "list only the scans with this `LABEL`")
 	registerSiteFilter(fs, &site)
-	fs.StringVar(&kind, "kind", "", "list only the runs of this `KIND`: "+findings.KindNetwork+" or "+findings.KindLint)
+	fs.StringVar(&kind, "kind", "", "list only the runs of this `KIND`: "+findings.KindNetwork+", "+findings.KindLint+" or "+findings.KindVerify)
 	completeFlags(c, report.ScanList)
-	_ = c.RegisterFlagCompletionFunc("kind", fixed(findings.KindNetwork, findings.KindLint))
+	_ = c.RegisterFlagCompletionFunc("kind", fixed(findings.KindNetwork, findings.KindLint, findings.KindVerify))
 	return c
 }

@@ -55,6 +55,9 @@ type LiveOptions struct {
 	Site              string // where the scan is made (--site)
 	ToolVersion       string
 	KeyBlocklist      *lint.Blocklist
+	// Updates says how update images are kept, examined and saved (updates.go); a live
+	// scan examines them once, at its end.
+	Updates Updates
 	// Progress is told the capture's counters once the interfaces are open and the scan
 	// is begun (Checkpoints zero: packets are being read), after each checkpoint, and
 	// at the end.
@@ -259,7 +262,9 @@ func RunLive(ctx context.Context, st *store.Store, opt LiveOptions) (Result, err
 		return Result{}, err
 	}
 
-	pool := capture.NewPool(passiveConfig(st), workers)
+	keep := opt.Updates.keeper()
+	defer keep.Close() // the kept images are deleted however the capture ends
+	pool := capture.NewPool(passiveConfig(st, keep), workers)
 	pool.DropWhenFull = !opt.lossless
 
 	r := &liveRun{opt: opt, store: st, pol: pol, clock: clock, id: id, started: started, ifs: ifs, pool: pool,
@@ -312,6 +317,7 @@ loop:
 		f.close()
 	}
 	r.merge(pool.Finish())
+	finishUpdates(ctx, keep, opt.Updates, pol.CodeSigning, r.cum)
 	complete := true
 	for _, f := range ifs {
 		if f.failed() != nil || f.keepFailed() != nil {

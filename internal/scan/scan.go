@@ -9,7 +9,9 @@
 // so that the hosts the captures show to be medical devices are spared. RunLive (live.go)
 // does the same for live interfaces, storing one scan at every commit interval through
 // store.Store.BeginScan and Checkpoint. RunFiles (files.go) lints certificate files and
-// stores a run of kind lint.
+// stores a run of kind lint. A passive scan keeps the update images it sees on the wire,
+// has package codesign examine them when the sources are read, and deletes them
+// (updates.go).
 package scan
 
 import (
@@ -25,6 +27,7 @@ import (
 
 	"github.com/medscan/medscan/capture"
 	"github.com/medscan/medscan/capture/protocols"
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/inventory"
 	"github.com/medscan/medscan/lint"
@@ -53,6 +56,9 @@ type Options struct {
 	// captures taught (which hosts are medical devices) guides the prober; both land in
 	// one scan.
 	Probe *Probe
+	// Updates says how update images seen in the captures are kept, examined for code
+	// signing and saved (updates.go).
+	Updates Updates
 }
 
 // Result summarises a finished scan.
@@ -102,7 +108,9 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	}
 	started := clock()
 	set := observe.NewSet()
-	eng := capture.NewEngine(passiveConfig(st), set)
+	keep := opt.Updates.keeper()
+	defer keep.Close() // the kept images are deleted however the scan ends
+	eng := capture.NewEngine(passiveConfig(st, keep), set)
 	complete, partial, readFailed := true, false, false
 	for _, p := range opt.Pcaps {
 		if err := ctx.Err(); err != nil {
@@ -124,6 +132,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		}
 	}
 	eng.Finish()
+	finishUpdates(ctx, keep, opt.Updates, pol.CodeSigning, set)
 	sources := sourceNames(opt.Pcaps)
 	if opt.Probe != nil {
 		sources = append(sources, opt.Probe.sources()...)
@@ -152,14 +161,15 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 }
 
 // passiveConfig is the engine configuration of every passive scan, from files or live:
-// every dissector, and credentials hashed with the store's key so that the same secret
-// compares equal across scans.
-func passiveConfig(st *store.Store) capture.Config {
+// every dissector, credentials hashed with the store's key so that the same secret
+// compares equal across scans, and the keeper of update images (nil for none).
+func passiveConfig(st *store.Store, keep *updatekeep.Keeper) capture.Config {
 	return capture.Config{
 		Dissectors: protocols.All(),
 		Datagrams:  protocols.Datagrams(),
 		Secrets:    observe.NewSecretHasher(st.SecretKey()),
 		Source:     observe.SourcePassive,
+		Keep:       keep,
 	}
 }
 

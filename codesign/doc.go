@@ -1,0 +1,24 @@
+// Package codesign judges whether update images are authentic: it pairs each image with
+// the signatures and signed checksum manifests beside it, verifies them with real
+// libraries (crypto/x509 and a CMS parser for CMS/PKCS #7 and Authenticode, debug/pe for
+// the Authenticode image hash, ProtonMail/go-crypto for OpenPGP), says who signed, whether
+// that signer chains to the policy's anchors, and what is weak about it.
+//
+// It is a package of its own, apart from capture and lint, because it judges files
+// whatever carried them: the capture side hands it images it kept while they crossed the
+// wire (HTTP, FTP, TFTP), and medscan verify hands it the files a vendor delivered. Both
+// get the same facts (observe.UpdateImage), which the rules in rules/coderules judge.
+//
+// Invariants:
+//
+//   - Bounded memory. Images are read through File.Open and hashed as streams, never held
+//     whole; signature files are read up to MaxSignatureSize and manifests up to
+//     MaxManifestSize (beyond them the signature is "not checked", with the reason).
+//   - A cut image (File.Cut: truncated at the capture's size limit) is never reported as
+//     tampered: its signatures are not checked and its verdict is "unknown".
+//   - Pairing happens within one Origin and Dir: a signature for "pump.bin" on another
+//     server, or in another directory, is not this image's.
+//   - No clock: times come from the signatures (signing time, countersigned timestamp)
+//     and from the caller (Options.Time), so the same files give the same facts.
+//   - Facts, not judgement: severity is for the rules; Weaknesses are stable tags.
+package codesign
