@@ -298,7 +298,7 @@ func (e *Engine) arp(b []byte, ts time.Time) {
 	if len(b) < 28 || binary.BigEndian.Uint16(b) != 1 || binary.BigEndian.Uint16(b[2:]) != etherIPv4 || b[4] != 6 || b[5] != 4 {
 		return
 	}
-	e.hosts.see(netip.AddrFrom4([4]byte(b[14:18])), b[8:14], ts, e)
+	e.hosts.see(netip.AddrFrom4([4]byte(b[14:18])), b[8:14], 28, ts, e) // an Ethernet/IPv4 ARP message is 28 bytes
 }
 
 func (e *Engine) ipv4(b []byte, mac []byte, ts time.Time) {
@@ -333,7 +333,7 @@ func (e *Engine) ipv4(b []byte, mac []byte, ts time.Time) {
 	}
 	b = b[:total] // drop link-layer padding
 	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
-	e.hosts.see(src, mac, ts, e)
+	e.hosts.see(src, mac, total+missing, ts, e)
 	if !e.l2group {
 		e.hosts.seeDst(dst, ts, e)
 	}
@@ -383,7 +383,7 @@ func (e *Engine) ipv6(b []byte, mac []byte, ts time.Time) {
 		plen = len(b) - 40
 	}
 	src, dst := netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
-	e.hosts.see(src, mac, ts, e)
+	e.hosts.see(src, mac, 40+plen+missing, ts, e)
 	if !e.l2group {
 		e.hosts.seeDst(dst, ts, e)
 	}

@@ -399,6 +399,16 @@ func (s *Set) AddHostVia(addr netip.Addr, path string, t time.Time) {
 	slices.Sort(h.SeenVia)
 }
 
+// AddHostTraffic adds packets and bytes addr sent to its host (an address the Set has
+// no room for is counted under hosts_not_kept by AddHost).
+func (s *Set) AddHostTraffic(addr netip.Addr, packets, bytes uint64, t time.Time) {
+	s.AddHost(addr, "", t)
+	if h := s.Hosts[addr]; h != nil {
+		h.Packets += packets
+		h.Bytes += bytes
+	}
+}
+
 // AddTunnelEndpoint records that addr carried the outer packets of a tunnel.
 func (s *Set) AddTunnelEndpoint(addr netip.Addr, t time.Time) {
 	s.AddHost(addr, "", t)
@@ -509,6 +519,9 @@ func (s *Set) Merge(o *Set) {
 		}
 		if h.TunnelEndpoint {
 			s.AddTunnelEndpoint(h.Addr, h.LastSeen)
+		}
+		if h.Packets != 0 || h.Bytes != 0 {
+			s.AddHostTraffic(h.Addr, h.Packets, h.Bytes, h.LastSeen)
 		}
 	}
 	for _, p := range o.SensorPaths {

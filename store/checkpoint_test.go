@@ -72,6 +72,14 @@ func checkpointSet() *observe.Set {
 		KeyBits: 2048, Mode: "0600", SPKISHA256: "ab", Time: t0})
 	s.AddSensorPath(observe.SensorPath{Path: "ERSPAN session 7 from 10.1.1.1 to 10.9.9.9", Encap: "erspan-ii", Session: 7,
 		Source: netip.MustParseAddr("10.1.1.1"), Packets: 3, FirstSeen: t0, LastSeen: t0})
+	// An inventory of every host, and one more host outside it: a quiet host (kept in
+	// observations/quiet_hosts).
+	for a, h := range s.Hosts {
+		s.Assets = append(s.Assets, &observe.Asset{Addr: a, MACs: h.MACs, FirstSeen: h.FirstSeen, LastSeen: h.LastSeen,
+			Kind: observe.KindUnknown})
+	}
+	slices.SortFunc(s.Assets, func(x, y *observe.Asset) int { return x.Addr.Compare(y.Addr) })
+	s.AddHostTraffic(netip.MustParseAddr("10.0.0.99"), 3, 180, t0)
 	return s
 }
 
