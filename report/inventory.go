@@ -31,7 +31,7 @@ func init() {
 func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 	if len(inv.Assets) == 0 {
 		_, err := fmt.Fprintf(w, "No assets in scan %d.\n", inv.Scan.ID)
-		quietLine(w, len(inv.QuietHosts))
+		quietLine(w, len(inv.QuietHosts), inventoryQuietWhere)
 		return err
 	}
 	tb := &table{cols: []column{
@@ -83,6 +83,6 @@ func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 	if err := layout(total, tb, compact).render(w, total, false); err != nil {
 		return err
 	}
-	quietLine(w, len(inv.QuietHosts))
+	quietLine(w, len(inv.QuietHosts), inventoryQuietWhere)
 	return nil
 }
