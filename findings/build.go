@@ -113,8 +113,8 @@ func assets(set *observe.Set) ([]Asset, []QuietHost) {
 		quiet = make([]QuietHost, 0, n)
 	}
 	for addr, h := range set.Hosts {
-		if inv[addr] {
-			continue
+		if inv[addr] || inv[addr.Unmap()] {
+			continue // an IPv4-mapped address is its IPv4 asset's (inventory unmaps)
 		}
 		if set.Assets == nil {
 			out = append(out, Asset{Asset: observe.Asset{Addr: addr, MACs: slices.Clone(h.MACs), FirstSeen: h.FirstSeen,

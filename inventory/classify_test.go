@@ -258,6 +258,13 @@ func TestClassifyKinds(t *testing.T) {
 			ip: "10.0.0.10", kind: observe.KindMedicalDevice, reason: "OUI 58:42:e4 registered to", maker: "Baxter",
 		},
 		{
+			name: "an IPv4 address the host table holds as IPv4-mapped is judged as its IPv4 host",
+			build: func(s *observe.Set) {
+				s.AddHost(netip.MustParseAddr("::ffff:10.0.0.11"), macBaxter, t0)
+			},
+			ip: "10.0.0.11", kind: observe.KindMedicalDevice, reason: "OUI 58:42:e4 registered to", maker: "Baxter",
+		},
+		{
 			name: "the router's own address is on a local subnet",
 			build: func(s *observe.Set) {
 				s.AddHost(netip.MustParseAddr("10.0.0.254"), macCisco, t0)

@@ -80,6 +80,21 @@ func (c *classifier) gatherHosts(set *observe.Set) {
 	}
 }
 
+// entries are the host table's entries of an address: an IPv4 address may also have
+// been seen written as IPv4-mapped IPv6 (the inventory keeps one host for both).
+func (c *classifier) entries(a netip.Addr) []*observe.Host {
+	var out []*observe.Host
+	if hs := c.table[a]; hs != nil {
+		out = append(out, hs)
+	}
+	if a.Is4() {
+		if hs := c.table[netip.AddrFrom16(a.As16())]; hs != nil {
+			out = append(out, hs)
+		}
+	}
+	return out
+}
+
 // seen returns the host of an address the scan saw (it has one, or the host table
 // holds it), making it; nil for an address seen nowhere else.
 func (c *classifier) seen(a netip.Addr) *host {
@@ -87,7 +102,7 @@ func (c *classifier) seen(a netip.Addr) *host {
 	if h := c.hosts[a]; h != nil {
 		return h
 	}
-	if c.table[a] != nil {
+	if len(c.entries(a)) > 0 {
 		return c.get(a)
 	}
 	return nil
@@ -122,7 +137,7 @@ func (c *classifier) addLoudHosts() {
 // it was seen, its MACs and their registrant, whether it is routed (every MAC a
 // router's) or a router's own interface, and the evidence its MACs carry from DHCP.
 func (c *classifier) settle(h *host) {
-	if hs := c.table[h.a.Addr]; hs != nil {
+	for _, hs := range c.entries(h.a.Addr) {
 		observe.Widen(&h.a.FirstSeen, &h.a.LastSeen, hs.FirstSeen, hs.LastSeen)
 		for _, v := range hs.SeenVia {
 			if !slices.Contains(h.a.SeenVia, v) {
