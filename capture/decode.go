@@ -300,7 +300,7 @@ func (e *Engine) arp(b []byte, ts time.Time) {
 	if !ok {
 		return
 	}
-	e.hosts.see(netip.AddrFrom4(p.senderIP), p.senderMAC[:], ts, e)
+	e.hosts.see(netip.AddrFrom4(p.senderIP), p.senderMAC[:], 28, ts, e) // an Ethernet/IPv4 ARP message is 28 bytes
 	e.arps.see(p, ts, e)
 }
 
@@ -336,7 +336,7 @@ func (e *Engine) ipv4(b []byte, mac []byte, ts time.Time) {
 	}
 	b = b[:total] // drop link-layer padding
 	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
-	e.hosts.see(src, mac, ts, e)
+	e.hosts.see(src, mac, total+missing, ts, e)
 	if !e.l2group {
 		e.hosts.seeDst(dst, ts, e)
 	}
@@ -386,7 +386,7 @@ func (e *Engine) ipv6(b []byte, mac []byte, ts time.Time) {
 		plen = len(b) - 40
 	}
 	src, dst := netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
-	e.hosts.see(src, mac, ts, e)
+	e.hosts.see(src, mac, 40+plen+missing, ts, e)
 	if !e.l2group {
 		e.hosts.seeDst(dst, ts, e)
 	}

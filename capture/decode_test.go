@@ -296,11 +296,13 @@ func TestHosts(t *testing.T) {
 	set := observe.NewSet()
 	e := NewEngine(Config{}, set)
 	a, b := "192.168.1.10:1000", "192.168.1.20:80"
-	e.Packet(LinkEthernet, eth(macA, macB, seg{a, b, 1, 0, tcpSYN, ""}.ip()), ms(0))
-	e.Packet(LinkEthernet, eth(macB, macA, seg{b, a, 1, 0, tcpSYN | tcpACK, ""}.ip()), ms(1))
+	syn, synack := seg{a, b, 1, 0, tcpSYN, ""}.ip(), seg{b, a, 1, 0, tcpSYN | tcpACK, ""}.ip()
+	ack, other := seg{a, b, 2, 0, tcpACK, "hello"}.ip(), seg{"192.168.1.30:5", b, 2, 0, tcpACK, ""}.ip()
+	e.Packet(LinkEthernet, eth(macA, macB, syn), ms(0))
+	e.Packet(LinkEthernet, eth(macB, macA, synack), ms(1))
 	// The same address behind a second MAC, a zero MAC (Linux loopback), and multicast.
-	e.Packet(LinkEthernet, eth([]byte{2, 0, 0, 0, 0, 0xcc}, macB, seg{a, b, 2, 0, tcpACK, ""}.ip()), ms(2))
-	e.Packet(LinkEthernet, eth(make([]byte, 6), macB, seg{"192.168.1.30:5", b, 2, 0, tcpACK, ""}.ip()), ms(3))
+	e.Packet(LinkEthernet, eth([]byte{2, 0, 0, 0, 0, 0xcc}, macB, ack), ms(2))
+	e.Packet(LinkEthernet, eth(make([]byte, 6), macB, other), ms(3))
 	mc := ipPacket(netip.MustParseAddr("192.168.1.40"), netip.MustParseAddr("224.0.0.251"), protoUDP, make([]byte, 8))
 	e.Packet(LinkEthernet, eth([]byte{2, 0, 0, 0, 0, 0xdd}, []byte{1, 0, 0x5e, 0, 0, 0xfb}, mc), ms(4))
 	arp := append(append([]byte{}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}...), macA...)
@@ -327,6 +329,20 @@ func TestHosts(t *testing.T) {
 		}
 		if !slices.Equal(h.MACs, macs) {
 			t.Errorf("%s MACs = %v, want %v", addr, h.MACs, macs)
+		}
+	}
+	// What each address sent: network-layer lengths, an ARP message without the
+	// Ethernet padding after it.
+	traffic := map[string][2]uint64{
+		"192.168.1.10": {2, uint64(len(syn) + len(ack))},
+		"192.168.1.20": {1, uint64(len(synack))},
+		"192.168.1.30": {1, uint64(len(other))},
+		"192.168.1.40": {1, uint64(len(mc))},
+		"192.168.1.50": {1, 28},
+	}
+	for addr, w := range traffic {
+		if h := set.Hosts[netip.MustParseAddr(addr)]; h != nil && (h.Packets != w[0] || h.Bytes != w[1]) {
+			t.Errorf("%s sent %d packets, %d bytes; want %d, %d", addr, h.Packets, h.Bytes, w[0], w[1])
 		}
 	}
 }

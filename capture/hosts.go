@@ -24,6 +24,9 @@ type hostEntry struct {
 	// inside since the last flush.
 	via  [maxHostVia]uint16
 	nvia uint8
+	// packets and bytes count what the address sent (network-layer lengths) since the
+	// last flush: a host seen only as a source is reported by them, not by a full asset.
+	packets, bytes uint64
 }
 
 // hostTable records every address seen, cheaply: one map update per address per
@@ -57,8 +60,9 @@ func (h *hostTable) entry(a netip.Addr, ts time.Time, e *Engine) *hostEntry {
 	return he
 }
 
-// see records a source address and, when the frame had one, its source MAC.
-func (h *hostTable) see(a netip.Addr, mac []byte, ts time.Time, e *Engine) {
+// see records a source address, the n network-layer bytes it sent and, when the frame
+// had one, its source MAC.
+func (h *hostTable) see(a netip.Addr, mac []byte, n int, ts time.Time, e *Engine) {
 	if !a.IsValid() || a.IsUnspecified() || a.IsMulticast() {
 		return
 	}
@@ -75,6 +79,8 @@ func (h *hostTable) see(a netip.Addr, mac []byte, ts time.Time, e *Engine) {
 		}
 		h.lastSrc, h.lastSrcE = a, he
 	}
+	he.packets++
+	he.bytes += uint64(n)
 	if len(mac) != 6 || mac[0]&1 != 0 || (mac[0]|mac[1]|mac[2]|mac[3]|mac[4]|mac[5]) == 0 {
 		// Group and all-zero (Linux loopback) addresses name no interface.
 		return
@@ -123,6 +129,9 @@ func (h *hostTable) flush(set *observe.Set, paths []string) {
 			set.AddHost(a, observe.MACString(he.macs[i]), he.first)
 		}
 		set.AddHost(a, "", he.last)
+		if he.packets != 0 {
+			set.AddHostTraffic(a, he.packets, he.bytes, he.last)
+		}
 	}
 	clear(h.m)
 	h.lastSrcE, h.lastDstE = nil, nil

@@ -44,7 +44,7 @@ func NewReport(info ScanInfo, set *observe.Set, fs []Finding) *Report {
 	for _, t := range set.TLSSessions {
 		r.TLSSessions = append(r.TLSSessions, TLSSession{Conversation: conversation(t.Flow), TLSSession: *t})
 	}
-	r.Assets = assets(set)
+	r.Assets, r.QuietHosts = assets(set)
 	for _, p := range set.SensorPaths {
 		r.SensorPaths = append(r.SensorPaths, *p)
 	}
@@ -115,23 +115,34 @@ func (r *Report) Normalize() {
 	r.Summarize()
 }
 
-// assets is the inventory the set was classified into (package inventory), with every
-// address the host table holds that the inventory left out, unclassified.
-func assets(set *observe.Set) []Asset {
-	inv := map[netip.Addr]bool{}
-	var out []Asset
+// assets is the inventory the set was classified into (package inventory), and every
+// other address the host table holds, as a quiet host. A set that was never classified
+// (set.Assets nil) has no inventory to be quiet beside: each address is an unclassified
+// asset then, as before quiet hosts were told apart.
+func assets(set *observe.Set) ([]Asset, []QuietHost) {
+	inv := make(map[netip.Addr]bool, len(set.Assets))
+	out := make([]Asset, 0, len(set.Assets))
 	for _, a := range set.Assets {
 		inv[a.Addr] = true
 		out = append(out, Asset{Asset: *a})
 	}
+	var quiet []QuietHost
+	if n := len(set.Hosts) - len(inv); n > 0 {
+		quiet = make([]QuietHost, 0, n)
+	}
 	for addr, h := range set.Hosts {
-		if inv[addr] {
+		if inv[addr] || inv[addr.Unmap()] {
+			continue // an IPv4-mapped address is its IPv4 asset's (inventory unmaps)
+		}
+		if set.Assets == nil {
+			out = append(out, Asset{Asset: observe.Asset{Addr: addr, MACs: slices.Clone(h.MACs), FirstSeen: h.FirstSeen,
+				LastSeen: h.LastSeen, SeenVia: slices.Clone(h.SeenVia)}})
 			continue
 		}
-		out = append(out, Asset{Asset: observe.Asset{Addr: addr, MACs: slices.Clone(h.MACs), FirstSeen: h.FirstSeen,
-			LastSeen: h.LastSeen, SeenVia: slices.Clone(h.SeenVia)}})
+		quiet = append(quiet, QuietHost{Addr: addr, MACs: slices.Clone(h.MACs), FirstSeen: h.FirstSeen, LastSeen: h.LastSeen,
+			Packets: h.Packets, Bytes: h.Bytes})
 	}
-	return out
+	return out, quiet
 }
 
 // probeProfile names a prober's TLS profile for readers.

@@ -14,10 +14,13 @@ type Inventory struct {
 	Scan     ScanInfo  `json:"scan"`
 	Assets   []Asset   `json:"assets"`
 	Services []Service `json:"services"`
+	// QuietHosts are the scan's addresses that did nothing more (Report.QuietHosts),
+	// listed when every kind was asked for; absent from JSON when there are none.
+	QuietHosts []QuietHost `json:"quiet_hosts,omitempty"`
 }
 
-// NewInventory is r's inventory: its assets of kind ("" for every kind), and the
-// services those assets offered.
+// NewInventory is r's inventory: its assets of kind ("" for every kind, and then its
+// quiet hosts too), and the services those assets offered.
 func NewInventory(r *Report, kind string) *Inventory {
 	doc := &Inventory{Scan: r.Scan, Assets: []Asset{}, Services: []Service{}}
 	listed := map[string]bool{}
@@ -31,6 +34,9 @@ func NewInventory(r *Report, kind string) *Inventory {
 		if listed[s.Host] {
 			doc.Services = append(doc.Services, s)
 		}
+	}
+	if kind == "" {
+		doc.QuietHosts = r.QuietHosts
 	}
 	return doc
 }

@@ -37,6 +37,7 @@ func (r *Report) Sort() {
 			cmp.Compare(a.Source, b.Source), cmp.Compare(a.Protocol, b.Protocol))
 	})
 	sortTotal(r.Assets, func(a, b Asset) int { return a.Addr.Compare(b.Addr) })
+	sortTotal(r.QuietHosts, func(a, b QuietHost) int { return a.Addr.Compare(b.Addr) })
 	sortTotal(r.Credentials, func(a, b Credential) int {
 		return cmp.Or(compareConversations(a.Conversation, b.Conversation), cmp.Compare(a.Protocol, b.Protocol),
 			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Where, b.Where), cmp.Compare(a.User, b.User),
@@ -119,9 +120,19 @@ func CompareBool(a, b bool) int {
 }
 
 // sortTotal sorts list by primary, then by each entry's JSON encoding (computed only for
-// entries primary does not tell apart).
+// entries primary does not tell apart). When primary tells every entry apart (addresses
+// of a host list, the common case) the list is sorted in place, without a copy of each
+// entry: the order is the same, primary alone being total there.
 func sortTotal[T any](list []T, primary func(a, b T) int) {
 	if len(list) < 2 {
+		return
+	}
+	slices.SortFunc(list, primary)
+	tie := false
+	for i := 1; i < len(list) && !tie; i++ {
+		tie = primary(list[i-1], list[i]) == 0
+	}
+	if !tie {
 		return
 	}
 	type entry struct {

@@ -19,23 +19,26 @@ const ToolName = "medscan"
 // or read one with the store, which normalizes it (Normalize: derived, tidy, sorted; see
 // the package documentation).
 type Report struct {
-	SchemaVersion int                `json:"schema_version"`
-	Tool          Tool               `json:"tool"`
-	Scan          ScanInfo           `json:"scan"`
-	Summary       Summary            `json:"summary"`
-	Findings      []Finding          `json:"findings"`
-	Certificates  []Certificate      `json:"certificates"`
-	Services      []Service          `json:"services"`
-	TLSSessions   []TLSSession       `json:"tls_sessions"`
-	Assets        []Asset            `json:"assets"`
-	Credentials   []Credential       `json:"credentials"`
-	HTTP          []HTTPRequest      `json:"http"`
-	MQTT          []MQTTConnect      `json:"mqtt"`
-	HL7           []HL7Message       `json:"hl7"`
-	DICOM         []DICOMAssociation `json:"dicom"`
-	HostNames     []HostName         `json:"host_names"`
-	DHCPLeases    []DHCPLease        `json:"dhcp_leases"`
-	Transfers     []FileTransfer     `json:"file_transfers"`
+	SchemaVersion int           `json:"schema_version"`
+	Tool          Tool          `json:"tool"`
+	Scan          ScanInfo      `json:"scan"`
+	Summary       Summary       `json:"summary"`
+	Findings      []Finding     `json:"findings"`
+	Certificates  []Certificate `json:"certificates"`
+	Services      []Service     `json:"services"`
+	TLSSessions   []TLSSession  `json:"tls_sessions"`
+	Assets        []Asset       `json:"assets"`
+	// QuietHosts are the addresses the inventory left out, each as a compact record
+	// (see QuietHost); absent from JSON when there are none.
+	QuietHosts  []QuietHost        `json:"quiet_hosts,omitempty"`
+	Credentials []Credential       `json:"credentials"`
+	HTTP        []HTTPRequest      `json:"http"`
+	MQTT        []MQTTConnect      `json:"mqtt"`
+	HL7         []HL7Message       `json:"hl7"`
+	DICOM       []DICOMAssociation `json:"dicom"`
+	HostNames   []HostName         `json:"host_names"`
+	DHCPLeases  []DHCPLease        `json:"dhcp_leases"`
+	Transfers   []FileTransfer     `json:"file_transfers"`
 	// Flows are the data-flow map's edges, computed from the lists above (BuildFlows);
 	// absent from JSON when the scan saw no conversation.
 	Flows []Flow `json:"flows,omitempty"`
@@ -279,6 +282,26 @@ type Asset struct {
 	observe.Asset
 	MAC string `json:"mac"` // the first of MACs, "" when none was seen
 }
+
+// QuietHost is an address the scan saw doing nothing the report says more about: no
+// service, credential, certificate, name, lease or evidence of a kind, so package
+// inventory made no asset of it (a source of a sweep, a host only ever sent to). It is
+// kept as this compact record rather than an Asset, so that a worm's sweep of a /16
+// costs memory, the store and the report tens of bytes per address instead of a whole
+// inventory entry, while every address seen is still listed.
+type QuietHost struct {
+	Addr      netip.Addr `json:"ip"`
+	MACs      []string   `json:"macs,omitempty"` // sorted; absent when none was seen (a destination only)
+	FirstSeen time.Time  `json:"first_seen"`
+	LastSeen  time.Time  `json:"last_seen"`
+	// Packets and Bytes are what the address sent (network-layer lengths): zero for
+	// an address only sent to.
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// IP is the quiet host's address as the document writes it.
+func (q QuietHost) IP() string { return AddrText(q.Addr) }
 
 // IP is the asset's address as the document writes it.
 func (a Asset) IP() string { return AddrText(a.Addr) }

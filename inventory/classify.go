@@ -92,6 +92,14 @@ type classifier struct {
 	opt   Options
 	hosts map[netip.Addr]*host
 	fleet *observe.Fleet // other sites' observations (Set.Fleet); nil: this scan alone
+	// What gatherHosts learned of the host table and the leases, which settle and
+	// addLoudHosts read: the table itself, how many addresses carry each MAC, the MACs
+	// taken for routers', the local subnets and the leases by MAC.
+	table     map[netip.Addr]*observe.Host
+	macAddrs  map[string]int
+	routerMAC map[string]bool
+	local     map[netip.Prefix]bool
+	byMAC     map[string][]*observe.DHCPLease
 }
 
 // usable is true for an address that can be an asset: unicast and specified.
@@ -184,6 +192,10 @@ func (c *classifier) gather(set *observe.Set) {
 	c.gatherHL7(set)
 	c.gatherDICOM(set)
 	c.gatherCredentials(set)
+	c.addLoudHosts()
+	for _, h := range c.hosts {
+		c.settle(h)
+	}
 	for _, h := range c.hosts {
 		h.a.DHCPVendorClass = keys(h.dhcpVC)
 		h.a.UserAgents = keys(h.ua)
@@ -241,103 +253,108 @@ func (h *host) serves() bool {
 	return false
 }
 
-// intrinsic adds the claims a host earns by itself: makers named, protocols spoken.
+// intrinsic adds the claims each host earns by itself (intrinsicOf).
 func (c *classifier) intrinsic() {
 	for _, h := range c.hosts {
-		macVendor := h.a.Vendor
-		if h.routed {
-			h.claim(observe.KindUnknown, 0, "MAC %s is used by %d or more addresses (a router's): the address is routed and its registrant names the router",
-				h.a.MACs[0], c.opt.RouterMACAddrs)
-			macVendor = ""
+		c.intrinsicOf(h)
+	}
+}
+
+// intrinsicOf adds the claims a host earns by itself: makers named, protocols spoken.
+func (c *classifier) intrinsicOf(h *host) {
+	macVendor := h.a.Vendor
+	if h.routed {
+		h.claim(observe.KindUnknown, 0, "MAC %s is used by %d or more addresses (a router's): the address is routed and its registrant names the router",
+			h.a.MACs[0], c.opt.RouterMACAddrs)
+		macVendor = ""
+	}
+	if name, _ := matchMaker(medicalMakers, macVendor); name != "" {
+		h.claim(observe.KindMedicalDevice, wMaker, "OUI %s registered to %s, a medical device maker", prefix(h.a.MACs[0]), quote(macVendor))
+	}
+	for _, vc := range h.a.DHCPVendorClass {
+		if name, _ := matchMaker(medicalMakers, vc); name != "" {
+			h.claim(observe.KindMedicalDevice, wMaker, "DHCP vendor class %s names %s", quote(vc), name)
+		} else if w := matchDeviceWord(vc); w != "" {
+			h.claim(observe.KindMedicalDevice, wDeviceWord, "DHCP vendor class %s names medical equipment (%s)", quote(vc), w)
+		} else if strings.HasPrefix(vc, "MSFT") {
+			h.claim(observe.KindWorkstation, wBrowser, "DHCP vendor class %s (Windows)", quote(vc))
 		}
-		if name, _ := matchMaker(medicalMakers, macVendor); name != "" {
-			h.claim(observe.KindMedicalDevice, wMaker, "OUI %s registered to %s, a medical device maker", prefix(h.a.MACs[0]), quote(macVendor))
+	}
+	for _, ua := range h.a.UserAgents {
+		if name, _ := matchMaker(medicalMakers, ua); name != "" {
+			h.claim(observe.KindMedicalDevice, wMaker, "HTTP User-Agent %s names %s", quote(ua), name)
+		} else if w := matchDeviceWord(ua); w != "" {
+			h.claim(observe.KindMedicalDevice, wDeviceWord, "HTTP User-Agent %s names medical equipment (%s)", quote(ua), w)
+		} else if strings.HasPrefix(ua, "Mozilla/") {
+			h.claim(observe.KindWorkstation, wBrowser, "browser User-Agent %s", quote(ua))
 		}
-		for _, vc := range h.a.DHCPVendorClass {
-			if name, _ := matchMaker(medicalMakers, vc); name != "" {
-				h.claim(observe.KindMedicalDevice, wMaker, "DHCP vendor class %s names %s", quote(vc), name)
-			} else if w := matchDeviceWord(vc); w != "" {
-				h.claim(observe.KindMedicalDevice, wDeviceWord, "DHCP vendor class %s names medical equipment (%s)", quote(vc), w)
-			} else if strings.HasPrefix(vc, "MSFT") {
-				h.claim(observe.KindWorkstation, wBrowser, "DHCP vendor class %s (Windows)", quote(vc))
-			}
+	}
+	for _, s := range h.a.CertSubjects {
+		if name, _ := matchMaker(medicalMakers, s); name != "" {
+			h.claim(observe.KindMedicalDevice, wMaker, "certificate subject %s names %s", quote(s), name)
+		} else if w := matchDeviceWord(s); w != "" {
+			h.claim(observe.KindMedicalDevice, wDeviceWord, "certificate subject %s names medical equipment (%s)", quote(s), w)
 		}
-		for _, ua := range h.a.UserAgents {
-			if name, _ := matchMaker(medicalMakers, ua); name != "" {
-				h.claim(observe.KindMedicalDevice, wMaker, "HTTP User-Agent %s names %s", quote(ua), name)
-			} else if w := matchDeviceWord(ua); w != "" {
-				h.claim(observe.KindMedicalDevice, wDeviceWord, "HTTP User-Agent %s names medical equipment (%s)", quote(ua), w)
-			} else if strings.HasPrefix(ua, "Mozilla/") {
-				h.claim(observe.KindWorkstation, wBrowser, "browser User-Agent %s", quote(ua))
-			}
+	}
+	for _, uid := range keys(h.implUIDs) {
+		if name := dicomMaker(uid); name != "" && h.roles["dicom-scu"] {
+			h.claim(observe.KindMedicalDevice, wMaker, "DICOM implementation class UID %s is under %s's root", uid, name)
 		}
-		for _, s := range h.a.CertSubjects {
-			if name, _ := matchMaker(medicalMakers, s); name != "" {
-				h.claim(observe.KindMedicalDevice, wMaker, "certificate subject %s names %s", quote(s), name)
-			} else if w := matchDeviceWord(s); w != "" {
-				h.claim(observe.KindMedicalDevice, wDeviceWord, "certificate subject %s names medical equipment (%s)", quote(s), w)
-			}
+	}
+	for _, to := range keys2(h.hl7To) {
+		if typ := observationTypes(h.hl7To[to]); typ != "" {
+			h.claim(observe.KindMedicalDevice, wBehaviour, "sends HL7 %s to %s", typ, to)
 		}
-		for _, uid := range keys(h.implUIDs) {
-			if name := dicomMaker(uid); name != "" && h.roles["dicom-scu"] {
-				h.claim(observe.KindMedicalDevice, wMaker, "DICOM implementation class UID %s is under %s's root", uid, name)
-			}
+	}
+	for _, to := range keys2(h.dicomTo) {
+		cls := h.dicomTo[to]
+		if st := pick(cls, isImageStorage); st != "" {
+			h.claim(observe.KindMedicalDevice, wBehaviour, "stores images on %s as a DICOM SCU (%s%s)", to, st, aeOf(h))
+		} else if wl := pick(cls, func(s string) bool { return strings.Contains(s, "Worklist") }); wl != "" {
+			h.claim(observe.KindMedicalDevice, wServes, "queries a modality worklist on %s (%s%s)", to, wl, aeOf(h))
 		}
-		for _, to := range keys2(h.hl7To) {
-			if typ := observationTypes(h.hl7To[to]); typ != "" {
-				h.claim(observe.KindMedicalDevice, wBehaviour, "sends HL7 %s to %s", typ, to)
-			}
+	}
+	if len(h.mqttTo) > 0 {
+		h.claim(observe.KindMedicalDevice, wMQTTClient, "MQTT telemetry client of %s", listPorts(keys2(h.mqttTo)))
+	}
+	if n := h.dhcpLeases; n > 0 {
+		word := "leases"
+		if n == 1 {
+			word = "lease"
 		}
-		for _, to := range keys2(h.dicomTo) {
-			cls := h.dicomTo[to]
-			if st := pick(cls, isImageStorage); st != "" {
-				h.claim(observe.KindMedicalDevice, wBehaviour, "stores images on %s as a DICOM SCU (%s%s)", to, st, aeOf(h))
-			} else if wl := pick(cls, func(s string) bool { return strings.Contains(s, "Worklist") }); wl != "" {
-				h.claim(observe.KindMedicalDevice, wServes, "queries a modality worklist on %s (%s%s)", to, wl, aeOf(h))
-			}
+		h.claim(observe.KindInfrastructure, wBehaviour, "DHCP server (%d %s seen)", n, word)
+	} else if h.roles["dhcp-server"] {
+		h.claim(observe.KindInfrastructure, wBehaviour, "DHCP server")
+	}
+	if h.roles["dns-server"] {
+		h.claim(observe.KindInfrastructure, wBehaviour, "DNS server")
+	}
+	if h.roles["tunnel-endpoint"] {
+		// A hint only: a hypervisor's VTEP may also run a clinical service whose
+		// behaviour says more.
+		h.claim(observe.KindInfrastructure, wNetMaker, "outer endpoint of a tunnel the sensor opened (ERSPAN source, VTEP or tunnel router), not a host inside it")
+	}
+	if n := h.routerIface; n > 0 {
+		h.claim(observe.KindInfrastructure, wBehaviour, "its MAC %s carries %d addresses, the others outside the local subnets: a router's interface",
+			h.a.MACs[0], n)
+	}
+	if !h.routed && len(h.a.MACs) > 0 {
+		if m := h.a.MACs[0]; isVirtualRouterMAC(m) {
+			h.claim(observe.KindInfrastructure, wVirtualMAC, "MAC %s is an HSRP/VRRP virtual router address (a gateway)", m)
 		}
-		if len(h.mqttTo) > 0 {
-			h.claim(observe.KindMedicalDevice, wMQTTClient, "MQTT telemetry client of %s", listPorts(keys2(h.mqttTo)))
+	}
+	if net, _ := matchMaker(networkMakers, macVendor); net != "" {
+		if h.roles["snmp-agent"] {
+			h.claim(observe.KindInfrastructure, wMaker, "SNMP agent on an interface registered to %s (network gear)", quote(macVendor))
+		} else {
+			h.claim(observe.KindInfrastructure, wNetMaker, "OUI %s registered to %s, a network equipment maker", prefix(h.a.MACs[0]), quote(macVendor))
 		}
-		if n := h.dhcpLeases; n > 0 {
-			word := "leases"
-			if n == 1 {
-				word = "lease"
-			}
-			h.claim(observe.KindInfrastructure, wBehaviour, "DHCP server (%d %s seen)", n, word)
-		} else if h.roles["dhcp-server"] {
-			h.claim(observe.KindInfrastructure, wBehaviour, "DHCP server")
-		}
-		if h.roles["dns-server"] {
-			h.claim(observe.KindInfrastructure, wBehaviour, "DNS server")
-		}
-		if h.roles["tunnel-endpoint"] {
-			// A hint only: a hypervisor's VTEP may also run a clinical service whose
-			// behaviour says more.
-			h.claim(observe.KindInfrastructure, wNetMaker, "outer endpoint of a tunnel the sensor opened (ERSPAN source, VTEP or tunnel router), not a host inside it")
-		}
-		if n := h.routerIface; n > 0 {
-			h.claim(observe.KindInfrastructure, wBehaviour, "its MAC %s carries %d addresses, the others outside the local subnets: a router's interface",
-				h.a.MACs[0], n)
-		}
-		if !h.routed && len(h.a.MACs) > 0 {
-			if m := h.a.MACs[0]; isVirtualRouterMAC(m) {
-				h.claim(observe.KindInfrastructure, wVirtualMAC, "MAC %s is an HSRP/VRRP virtual router address (a gateway)", m)
-			}
-		}
-		if net, _ := matchMaker(networkMakers, macVendor); net != "" {
-			if h.roles["snmp-agent"] {
-				h.claim(observe.KindInfrastructure, wMaker, "SNMP agent on an interface registered to %s (network gear)", quote(macVendor))
-			} else {
-				h.claim(observe.KindInfrastructure, wNetMaker, "OUI %s registered to %s, a network equipment maker", prefix(h.a.MACs[0]), quote(macVendor))
-			}
-		}
-		if h.netbios {
-			h.claim(observe.KindWorkstation, wWeakHint, "announces a NetBIOS name")
-		}
-		if pc, _ := matchMaker(pcMakers, macVendor); pc != "" && !h.serves() && len(h.roles) > 0 {
-			h.claim(observe.KindWorkstation, wWeakHint, "only a client, on an interface registered to %s (a PC maker)", quote(macVendor))
-		}
+	}
+	if h.netbios {
+		h.claim(observe.KindWorkstation, wWeakHint, "announces a NetBIOS name")
+	}
+	if pc, _ := matchMaker(pcMakers, macVendor); pc != "" && !h.serves() && len(h.roles) > 0 {
+		h.claim(observe.KindWorkstation, wWeakHint, "only a client, on an interface registered to %s (a PC maker)", quote(macVendor))
 	}
 }
 

@@ -39,6 +39,9 @@ func TestClassifyKinds(t *testing.T) {
 		reason string // a substring of the first reason
 		maker  string
 		model  string
+		// quiet: the address earns no asset, only the compact record of the host
+		// table (findings.QuietHost); kind and reason are then unused.
+		quiet bool
 	}{
 		{
 			name: "HL7 observation sender is a medical device",
@@ -189,6 +192,14 @@ func TestClassifyKinds(t *testing.T) {
 			build: func(s *observe.Set) {
 				s.AddHost(netip.MustParseAddr("10.0.9.9"), macVMware, t0)
 			},
+			ip: "10.0.9.9", quiet: true,
+		},
+		{
+			name: "nothing known but a name",
+			build: func(s *observe.Set) {
+				s.AddHost(netip.MustParseAddr("10.0.9.9"), macVMware, t0)
+				s.AddName(observe.HostName{Addr: netip.MustParseAddr("10.0.9.9"), Name: "lab-pc", Source: "mdns", FirstSeen: t0})
+			},
 			ip: "10.0.9.9", kind: observe.KindUnknown, reason: "seen on the network, doing nothing that tells what it is",
 		},
 		// Conflicting evidence.
@@ -226,8 +237,32 @@ func TestClassifyKinds(t *testing.T) {
 				for _, a := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"} {
 					s.AddHost(netip.MustParseAddr(a), macBaxter, t0)
 				}
+				s.AddService(observe.Service{Server: ep("192.0.2.1:8080"), Transport: "tcp", Protocol: "http", FirstSeen: t0})
 			},
 			ip: "192.0.2.1", kind: observe.KindUnknown, reason: "MAC 58:42:e4:3a:7c:11 is used by 4 or more addresses (a router's)",
+		},
+		{
+			name: "a routed address that does nothing else is quiet",
+			build: func(s *observe.Set) {
+				for _, a := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"} {
+					s.AddHost(netip.MustParseAddr(a), macBaxter, t0)
+				}
+			},
+			ip: "192.0.2.2", quiet: true,
+		},
+		{
+			name: "a medical maker's interface that does nothing else is an asset",
+			build: func(s *observe.Set) {
+				s.AddHost(netip.MustParseAddr("10.0.0.10"), macBaxter, t0)
+			},
+			ip: "10.0.0.10", kind: observe.KindMedicalDevice, reason: "OUI 58:42:e4 registered to", maker: "Baxter",
+		},
+		{
+			name: "an IPv4 address the host table holds as IPv4-mapped is judged as its IPv4 host",
+			build: func(s *observe.Set) {
+				s.AddHost(netip.MustParseAddr("::ffff:10.0.0.11"), macBaxter, t0)
+			},
+			ip: "10.0.0.11", kind: observe.KindMedicalDevice, reason: "OUI 58:42:e4 registered to", maker: "Baxter",
 		},
 		{
 			name: "the router's own address is on a local subnet",
@@ -252,6 +287,12 @@ func TestClassifyKinds(t *testing.T) {
 				if x.Addr.String() == tt.ip {
 					a = x
 				}
+			}
+			if tt.quiet {
+				if a != nil {
+					t.Fatalf("quiet %s has an asset: %+v", tt.ip, a)
+				}
+				return
 			}
 			if a == nil {
 				t.Fatalf("no asset %s in %d", tt.ip, len(out))

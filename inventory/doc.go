@@ -33,8 +33,16 @@
 //
 // # Assets and addresses
 //
-// The inventory keeps one asset per address: that is how every other part of a report
-// is keyed, and it is deterministic. DHCP ties a MAC to its addresses over time, so an
+// The inventory keeps one asset per address that did something it can say more about:
+// that is how every other part of a report is keyed, and it is deterministic. An address
+// the host table alone knows, and that earns nothing from it (no tunnel, no DHCP lease,
+// no claim from its MAC: a source of a sweep, a host only ever sent to), gets no asset:
+// package findings lists it as a quiet host, a compact record of its MACs, times and
+// what it sent, because a worm sweeping a /16 would otherwise make most of a scan's
+// memory, store and report out of empty assets. Whether an address is quiet is decided
+// by settling and judging it as any host (addLoudHosts), so that the rule lives in one
+// place. A set Classify never ran on has no quiet hosts: every address is an asset
+// without a kind. DHCP ties a MAC to its addresses over time, so an
 // asset's MACs include those DHCP gave its address, and the evidence that a device
 // carries with it (DHCP host name and vendor class) follows its MAC to every address
 // it held in the scan; LeasedAddrs lists the others. A MAC seen for many addresses

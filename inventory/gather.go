@@ -14,15 +14,130 @@ import (
 // classify.go judges: one function per kind, in the order gather calls them (hosts and
 // their MACs first, since routed addresses are told apart by them).
 
-// gatherHosts reads the host table and the DHCP leases: MACs, registrants, routed
-// addresses, and the evidence a device carries to every address DHCP gave it.
+// gatherHosts reads the host table and the DHCP leases into what classifying needs of
+// them: how many addresses carry each MAC (a MAC many addresses share is a router's),
+// the local subnets, and the DHCP bindings by MAC. It makes a host only for the
+// addresses DHCP names: an address of the host table becomes a host when other evidence
+// names it (seen), or when the host table alone earns it something to report
+// (addLoudHosts), and is otherwise left out of the inventory, a quiet host that package
+// findings reports in a compact record. A network swept by a worm holds hundreds of
+// thousands of such addresses, and a host each was most of a scan's memory.
 func (c *classifier) gatherHosts(set *observe.Set) {
-	macAddrs := map[string]int{}
+	c.table = set.Hosts
+	c.macAddrs = map[string]int{}
 	for a, hs := range set.Hosts {
-		h := c.get(a)
-		if h == nil {
+		if !usable(a) {
 			continue
 		}
+		for i, m := range hs.MACs {
+			m, ok := canonicalMAC(m)
+			if ok && !slices.ContainsFunc(hs.MACs[:i], func(o string) bool { o, _ = canonicalMAC(o); return o == m }) {
+				c.macAddrs[m]++
+			}
+		}
+	}
+	// DHCP: the server, and the MAC-address bindings over time.
+	c.byMAC = map[string][]*observe.DHCPLease{}
+	for _, l := range set.DHCP {
+		if s := c.get(l.Server); s != nil {
+			s.roles["dhcp-server"] = true
+			s.dhcpLeases++
+		}
+		mac, ok := canonicalMAC(l.MAC)
+		if ok {
+			c.byMAC[mac] = append(c.byMAC[mac], l)
+		}
+		if l.Acked && ok {
+			if h := c.get(l.Addr); h != nil && !slices.Contains(h.a.MACs, mac) {
+				h.a.MACs = append(h.a.MACs, mac)
+			}
+		}
+	}
+	c.routerMAC = map[string]bool{}
+	for m, n := range c.macAddrs {
+		if n >= c.opt.RouterMACAddrs {
+			c.routerMAC[m] = true
+		}
+	}
+	// The subnets of hosts seen with a MAC of their own.
+	c.local = map[netip.Prefix]bool{}
+	own := func(m string) bool { return !c.routerMAC[m] }
+	for a, hs := range set.Hosts {
+		if !usable(a) {
+			continue
+		}
+		for _, m := range hs.MACs {
+			if m, ok := canonicalMAC(m); ok && own(m) {
+				c.local[subnet(a.Unmap())] = true
+				break
+			}
+		}
+	}
+	for _, h := range c.hosts {
+		if slices.ContainsFunc(h.a.MACs, own) {
+			c.local[subnet(h.a.Addr)] = true
+		}
+	}
+}
+
+// entries are the host table's entries of an address: an IPv4 address may also have
+// been seen written as IPv4-mapped IPv6 (the inventory keeps one host for both).
+func (c *classifier) entries(a netip.Addr) []*observe.Host {
+	var out []*observe.Host
+	if hs := c.table[a]; hs != nil {
+		out = append(out, hs)
+	}
+	if a.Is4() {
+		if hs := c.table[netip.AddrFrom16(a.As16())]; hs != nil {
+			out = append(out, hs)
+		}
+	}
+	return out
+}
+
+// seen returns the host of an address the scan saw (it has one, or the host table
+// holds it), making it; nil for an address seen nowhere else.
+func (c *classifier) seen(a netip.Addr) *host {
+	a = a.Unmap()
+	if h := c.hosts[a]; h != nil {
+		return h
+	}
+	if len(c.entries(a)) > 0 {
+		return c.get(a)
+	}
+	return nil
+}
+
+// addLoudHosts makes a host for every address of the host table that has none yet but
+// that its host table entry alone gives something to report: seen inside a tunnel or
+// carrying one, a DHCP client, or a claim of a kind from its MAC (a maker's registrant,
+// a router's interface, a virtual router address). It decides so by settling and
+// judging a scratch host exactly as the inventory would, so that what makes an asset
+// is decided in one place. The others are quiet.
+func (c *classifier) addLoudHosts() {
+	for a, hs := range c.table {
+		if !usable(a) || c.hosts[a.Unmap()] != nil {
+			continue
+		}
+		if hs.TunnelEndpoint || len(hs.SeenVia) > 0 {
+			c.get(a)
+			continue
+		}
+		h := newHost(a.Unmap())
+		c.settle(h)
+		c.intrinsicOf(h)
+		if len(h.roles) > 0 || len(h.names) > 0 || len(h.a.LeasedAddrs) > 0 || len(h.dhcpVC) > 0 ||
+			slices.ContainsFunc(h.claims, func(cl claim) bool { return cl.weight > 0 }) {
+			c.get(a)
+		}
+	}
+}
+
+// settle gives a host what the host table and the DHCP leases say of its address: when
+// it was seen, its MACs and their registrant, whether it is routed (every MAC a
+// router's) or a router's own interface, and the evidence its MACs carry from DHCP.
+func (c *classifier) settle(h *host) {
+	for _, hs := range c.entries(h.a.Addr) {
 		observe.Widen(&h.a.FirstSeen, &h.a.LastSeen, hs.FirstSeen, hs.LastSeen)
 		for _, v := range hs.SeenVia {
 			if !slices.Contains(h.a.SeenVia, v) {
@@ -39,67 +154,35 @@ func (c *classifier) gatherHosts(set *observe.Set) {
 			m, ok := canonicalMAC(m)
 			if ok && !slices.Contains(h.a.MACs, m) {
 				h.a.MACs = append(h.a.MACs, m)
-				macAddrs[m]++
 			}
 		}
 	}
-	// DHCP: the server, and the MAC-address bindings over time.
-	byMAC := map[string][]*observe.DHCPLease{}
-	for _, l := range set.DHCP {
-		if s := c.get(l.Server); s != nil {
-			s.roles["dhcp-server"] = true
-			s.dhcpLeases++
-		}
-		mac, ok := canonicalMAC(l.MAC)
-		if ok {
-			byMAC[mac] = append(byMAC[mac], l)
-		}
-		if l.Acked && ok {
-			if h := c.get(l.Addr); h != nil && !slices.Contains(h.a.MACs, mac) {
-				h.a.MACs = append(h.a.MACs, mac)
+	slices.Sort(h.a.MACs)
+	if len(h.a.MACs) > 0 {
+		h.a.Vendor = oui.Lookup(h.a.MACs[0])
+		h.routed = !slices.ContainsFunc(h.a.MACs, func(m string) bool { return !c.routerMAC[m] })
+	}
+	if h.routed && c.local[subnet(h.a.Addr)] {
+		// The router's own address: on a local subnet, with the MAC every routed
+		// address carries.
+		h.routed, h.routerIface = false, c.macAddrs[h.a.MACs[0]]
+	}
+	if h.routed {
+		return
+	}
+	for _, m := range h.a.MACs {
+		for _, l := range c.byMAC[m] {
+			h.roles["dhcp-client"] = true
+			add(&h.dhcpVC, short(l.VendorClass))
+			if l.Hostname != "" && len(h.names) < maxNames {
+				h.names[observe.AssetName{Name: short(l.Hostname), Source: "dhcp"}] = true
+			}
+			if l.Acked && usable(l.Addr) && l.Addr != h.a.Addr && !slices.Contains(h.a.LeasedAddrs, l.Addr) {
+				h.a.LeasedAddrs = append(h.a.LeasedAddrs, l.Addr)
 			}
 		}
 	}
-	routerMAC := map[string]bool{}
-	for m, n := range macAddrs {
-		if n >= c.opt.RouterMACAddrs {
-			routerMAC[m] = true
-		}
-	}
-	local := map[netip.Prefix]bool{} // the subnets of hosts seen with their own MAC
-	for _, h := range c.hosts {
-		slices.Sort(h.a.MACs)
-		if len(h.a.MACs) > 0 {
-			h.a.Vendor = oui.Lookup(h.a.MACs[0])
-			h.routed = !slices.ContainsFunc(h.a.MACs, func(m string) bool { return !routerMAC[m] })
-			if !h.routed {
-				local[subnet(h.a.Addr)] = true
-			}
-		}
-	}
-	for _, h := range c.hosts {
-		if h.routed && local[subnet(h.a.Addr)] {
-			// The router's own address: on a local subnet, with the MAC every routed
-			// address carries.
-			h.routed, h.routerIface = false, macAddrs[h.a.MACs[0]]
-		}
-		if h.routed {
-			continue
-		}
-		for _, m := range h.a.MACs {
-			for _, l := range byMAC[m] {
-				h.roles["dhcp-client"] = true
-				add(&h.dhcpVC, short(l.VendorClass))
-				if l.Hostname != "" && len(h.names) < maxNames {
-					h.names[observe.AssetName{Name: short(l.Hostname), Source: "dhcp"}] = true
-				}
-				if l.Acked && usable(l.Addr) && l.Addr != h.a.Addr && !slices.Contains(h.a.LeasedAddrs, l.Addr) {
-					h.a.LeasedAddrs = append(h.a.LeasedAddrs, l.Addr)
-				}
-			}
-		}
-		slices.SortFunc(h.a.LeasedAddrs, netip.Addr.Compare)
-	}
+	slices.SortFunc(h.a.LeasedAddrs, netip.Addr.Compare)
 }
 
 // gatherNames reads the names hosts carry.
@@ -107,7 +190,7 @@ func (c *classifier) gatherNames(set *observe.Set) {
 	for _, n := range set.Names {
 		// Names only name addresses seen otherwise: a DNS answer about a host far away
 		// does not make it part of this network.
-		h := c.hosts[n.Addr.Unmap()]
+		h := c.seen(n.Addr)
 		if h == nil || n.Name == "" {
 			continue
 		}
@@ -125,7 +208,7 @@ func (c *classifier) gatherServices(set *observe.Set) {
 	for _, v := range set.Services {
 		// A TCP server answered a handshake, so it is a host; a UDP "server" may be a
 		// broadcast address a datagram was sent to, so it only adds to a known host.
-		h := c.hosts[v.Server.Addr().Unmap()]
+		h := c.seen(v.Server.Addr())
 		if v.Transport == "tcp" {
 			h = c.get(v.Server.Addr())
 		}
@@ -342,9 +425,30 @@ func (c *classifier) gatherCredentials(set *observe.Set) {
 // colon-separated), or false for a string that is not one: the host table and DHCP
 // leases are filled from the wire or a store, and a reason quotes the MAC verbatim.
 func canonicalMAC(m string) (string, bool) {
+	if canonical(m) {
+		return m, true // the common case, without an allocation: the capture writes them so
+	}
 	hw, err := net.ParseMAC(m)
 	if err != nil || len(hw) != 6 {
 		return "", false
 	}
 	return hw.String(), true
+}
+
+// canonical is true for a MAC already spelt as canonicalMAC spells it.
+func canonical(m string) bool {
+	if len(m) != 17 {
+		return false
+	}
+	for i := range len(m) {
+		ch := m[i]
+		if i%3 == 2 {
+			if ch != ':' {
+				return false
+			}
+		} else if (ch < '0' || ch > '9') && (ch < 'a' || ch > 'f') {
+			return false
+		}
+	}
+	return true
 }

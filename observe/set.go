@@ -62,8 +62,8 @@ type Set struct {
 	DHCPReplies  []*DHCPReply
 	Greetings    []*StartTLSGreeting
 	Updates      []*UpdateImage // update images examined for code signing (package codesign)
-	Assets       []*Asset  // the inventory, set by package inventory after the capture is read
-	Volumes      []*Volume // TCP traffic per client host and server port (AddVolume)
+	Assets       []*Asset       // the inventory, set by package inventory after the capture is read
+	Volumes      []*Volume      // TCP traffic per client host and server port (AddVolume)
 	Problems     []Problem
 	Counters     []Counter
 
@@ -95,7 +95,7 @@ type Set struct {
 	dhcpReplies Index[string, *DHCPReply]
 	greetings   Index[string, *StartTLSGreeting]
 	vols        Index[volumeKey, *Volume]
-	updates map[string]*UpdateImage // Updates by origin, dir, name and SHA-256
+	updates     map[string]*UpdateImage // Updates by origin, dir, name and SHA-256
 }
 
 // The caps on each kind of observation a Set keeps (see Set).
@@ -427,6 +427,16 @@ func (s *Set) AddHostVia(addr netip.Addr, path string, t time.Time) {
 	slices.Sort(h.SeenVia)
 }
 
+// AddHostTraffic adds packets and bytes addr sent to its host (an address the Set has
+// no room for is counted under hosts_not_kept by AddHost).
+func (s *Set) AddHostTraffic(addr netip.Addr, packets, bytes uint64, t time.Time) {
+	s.AddHost(addr, "", t)
+	if h := s.Hosts[addr]; h != nil {
+		h.Packets += packets
+		h.Bytes += bytes
+	}
+}
+
 // AddTunnelEndpoint records that addr carried the outer packets of a tunnel.
 func (s *Set) AddTunnelEndpoint(addr netip.Addr, t time.Time) {
 	s.AddHost(addr, "", t)
@@ -537,6 +547,9 @@ func (s *Set) Merge(o *Set) {
 		}
 		if h.TunnelEndpoint {
 			s.AddTunnelEndpoint(h.Addr, h.LastSeen)
+		}
+		if h.Packets != 0 || h.Bytes != 0 {
+			s.AddHostTraffic(h.Addr, h.Packets, h.Bytes, h.LastSeen)
 		}
 	}
 	for _, p := range o.SensorPaths {

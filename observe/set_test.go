@@ -225,3 +225,22 @@ func TestVolumes(t *testing.T) {
 		t.Errorf("volume %+v", *v)
 	}
 }
+
+// TestHostTrafficMerges checks that what a host sent adds up across the Sets of the
+// capture workers (and the checkpoints of a live scan), rather than the last one
+// winning.
+func TestHostTrafficMerges(t *testing.T) {
+	a := netip.MustParseAddr("172.16.0.1")
+	x, y := NewSet(), NewSet()
+	x.AddHostTraffic(a, 2, 120, time.Unix(10, 0))
+	y.AddHostTraffic(a, 3, 200, time.Unix(20, 0))
+	y.AddHost(netip.MustParseAddr("172.16.0.2"), "", time.Unix(20, 0))
+	x.Merge(y)
+	h := x.Hosts[a]
+	if h == nil || h.Packets != 5 || h.Bytes != 320 || !h.FirstSeen.Equal(time.Unix(10, 0)) || !h.LastSeen.Equal(time.Unix(20, 0)) {
+		t.Fatalf("merged host = %+v; want 5 packets, 320 bytes, seen from 10 to 20", h)
+	}
+	if h := x.Hosts[netip.MustParseAddr("172.16.0.2")]; h == nil || h.Packets != 0 {
+		t.Errorf("host only sent to = %+v; want present, 0 packets", h)
+	}
+}

@@ -113,6 +113,10 @@ type Host struct {
 	// tunnel the engine opened: it carries the sensor's copy of the traffic (a switch's
 	// ERSPAN source, a VTEP), which is not a host of the network inside the tunnel.
 	TunnelEndpoint bool
+	// Packets and Bytes count what the address sent (as a source: IP packets, at the
+	// network layer, and ARP messages), so that a host seen doing nothing else still
+	// says how much it did.
+	Packets, Bytes uint64
 }
 
 // SensorPath is one way traffic reached the sensor inside a tunnel: the outer addresses

@@ -14,6 +14,9 @@ type assetTable struct {
 	HasMAC, HasVendor, HasOtherMACs, HasServices bool
 	HasKind, HasNames, HasMaker                  bool // the inventory columns, shown when any asset has them
 	HasSeenVia                                   bool // any asset seen inside a tunnel
+	// Quiet counts the quiet hosts, which the page does not list (a sweep has
+	// hundreds of thousands): the JSON and CSV reports do.
+	Quiet int
 }
 
 type assetRow struct {
@@ -45,7 +48,7 @@ func htmlAssets(r *findings.Report) assetTable {
 			worst[f.Host] = f.Severity
 		}
 	}
-	var t assetTable
+	t := assetTable{Quiet: len(r.QuietHosts)}
 	for _, a := range r.Assets {
 		row := assetRow{IP: term(a.IP()), MAC: term(a.MAC), Vendor: term(a.Vendor), Services: svc[a.IP()], Findings: count[a.IP()],
 			FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}

@@ -22,7 +22,7 @@ func init() {
 	})
 	// The CSV of an inventory is the scan report's csv-assets, restricted to its assets.
 	Inventory.register("csv", func(Options) Writer[*findings.Inventory] {
-		return csvWriter(func(inv *findings.Inventory) [][]string { return assetRows(inv.Assets, inv.Services) })
+		return csvWriter(func(inv *findings.Inventory) [][]string { return assetRows(inv.Assets, inv.QuietHosts, inv.Services) })
 	})
 }
 
@@ -31,6 +31,7 @@ func init() {
 func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 	if len(inv.Assets) == 0 {
 		_, err := fmt.Fprintf(w, "No assets in scan %d.\n", inv.Scan.ID)
+		quietLine(w, len(inv.QuietHosts), inventoryQuietWhere)
 		return err
 	}
 	tb := &table{cols: []column{
@@ -79,5 +80,9 @@ func inventoryTable(w io.Writer, inv *findings.Inventory, total int) error {
 		tb.rows = append(tb.rows, []string{target(a.IP(), 0), assetKind(a), identity, why})
 		compact.rows = append(compact.rows, []string{target(a.IP(), 0) + "\n" + assetKind(a), identity, why})
 	}
-	return layout(total, tb, compact).render(w, total, false)
+	if err := layout(total, tb, compact).render(w, total, false); err != nil {
+		return err
+	}
+	quietLine(w, len(inv.QuietHosts), inventoryQuietWhere)
+	return nil
 }

@@ -21,7 +21,7 @@ import (
 func init() {
 	Scan.register("csv", func(Options) Writer[*findings.Report] { return csvWriter(findingRows) })
 	Scan.register("csv-assets", func(Options) Writer[*findings.Report] {
-		return csvWriter(func(r *findings.Report) [][]string { return assetRows(r.Assets, r.Services) })
+		return csvWriter(func(r *findings.Report) [][]string { return assetRows(r.Assets, r.QuietHosts, r.Services) })
 	})
 }
 
@@ -67,13 +67,18 @@ func findingRows(r *findings.Report) [][]string {
 	return rows
 }
 
+// quietKind is the kind column of a quiet host's row (findings.QuietHost), which has no
+// kind of its own.
+const quietKind = "quiet"
+
 // assetRows is the inventory: one row per service an address offered, with the
 // address's own columns (and, last, its inventory entry: vendor, names, kind, roles,
 // maker, model, reasons) repeated, so that filtering a spreadsheet by IP shows all of a
 // host; an address with no service has one row with the service columns empty, and a
 // service whose address is not among the assets (seen only by an active probe) has the
-// asset columns empty but its ip. Rows are in address order, then port.
-func assetRows(assets []findings.Asset, services []findings.Service) [][]string {
+// asset columns empty but its ip. A quiet host has a row of its own, of kind "quiet",
+// with what it sent as its reason. Rows are in address order, then port.
+func assetRows(assets []findings.Asset, quiet []findings.QuietHost, services []findings.Service) [][]string {
 	rows := [][]string{{"ip", "mac", "macs", "first_seen", "last_seen", "port", "transport", "protocol",
 		"tls_version", "cipher", "service_source", "service_first_seen", "service_last_seen",
 		"vendor", "names", "kind", "roles", "manufacturer", "model", "reasons"}}
@@ -84,6 +89,7 @@ func assetRows(assets []findings.Asset, services []findings.Service) [][]string 
 	type entry struct {
 		ip    string
 		asset *findings.Asset
+		quiet *findings.QuietHost
 	}
 	var hosts []entry
 	seen := map[string]bool{}
@@ -91,7 +97,14 @@ func assetRows(assets []findings.Asset, services []findings.Service) [][]string 
 		a := &assets[i]
 		if ip := a.IP(); !seen[ip] {
 			seen[ip] = true
-			hosts = append(hosts, entry{ip, a})
+			hosts = append(hosts, entry{ip: ip, asset: a})
+		}
+	}
+	for i := range quiet {
+		q := &quiet[i]
+		if ip := q.IP(); !seen[ip] {
+			seen[ip] = true
+			hosts = append(hosts, entry{ip: ip, quiet: q})
 		}
 	}
 	for h := range byHost {
@@ -107,6 +120,14 @@ func assetRows(assets []findings.Asset, services []findings.Service) [][]string 
 		if a := h.asset; a != nil {
 			asset = []string{a.IP(), a.MAC, strings.Join(a.MACs, " "), csvTime(a.FirstSeen), csvTime(a.LastSeen)}
 			inv = csvInventory(*a)
+		} else if q := h.quiet; q != nil {
+			mac := ""
+			if len(q.MACs) > 0 {
+				mac = q.MACs[0]
+			}
+			asset = []string{q.IP(), mac, strings.Join(q.MACs, " "), csvTime(q.FirstSeen), csvTime(q.LastSeen)}
+			inv[2] = quietKind
+			inv[6] = fmt.Sprintf("a quiet host: sent %d packets, %d bytes; seen doing nothing else", q.Packets, q.Bytes)
 		}
 		svcs := slices.Clone(byHost[h.ip])
 		slices.SortStableFunc(svcs, func(a, b findings.Service) int {

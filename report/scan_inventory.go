@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/medscan/medscan/findings"
@@ -46,8 +47,10 @@ func makerModel(a findings.Asset) string {
 func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) error {
 	if len(r.Assets) == 0 {
 		fmt.Fprintln(b, "Inventory: no assets seen")
+		quietLine(b, len(r.QuietHosts), quietWhere)
 		return nil
 	}
+	defer quietLine(b, len(r.QuietHosts), quietWhere)
 	fmt.Fprintf(b, "Inventory (%d)\n", len(r.Assets))
 	tb := &table{cols: []column{
 		{header: "ASSET", min: 17, flex: true},
@@ -94,6 +97,26 @@ func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) e
 		compact.rows = append(compact.rows, []string{strings.Join(append(asset, assetKind(a)), "\n"), ids, whys})
 	}
 	return layout(total, tb, compact).render(b, total, false)
+}
+
+// quietWhere and inventoryQuietWhere name the outputs that list each quiet host, for
+// a scan report and for the inventory (whose JSON is the list of assets alone).
+const (
+	quietWhere          = "--format json or csv-assets"
+	inventoryQuietWhere = "--format csv, or medscan report --format json,"
+)
+
+// quietLine says how many quiet hosts a table leaves out: they are counted, never
+// listed, since a sweep has hundreds of thousands of them.
+func quietLine(w io.Writer, n int, where string) {
+	if n == 0 {
+		return
+	}
+	word := "addresses"
+	if n == 1 {
+		word = "address"
+	}
+	fmt.Fprintf(w, "Quiet hosts: %d more %s seen doing nothing else (only sending or sent to); %s lists each\n", n, word, where)
 }
 
 // maxTableSeenVia caps the sensor paths a table shows for one asset; the JSON and

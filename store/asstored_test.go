@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -65,6 +66,26 @@ func TestSaveAsStoredIsLoad(t *testing.T) {
 			return r
 		}},
 		{"dense", func(t *testing.T, s *Store) *findings.Report { return densescan.Report(4) }},
+		{"quiet hosts over several rows", func(t *testing.T, s *Store) *findings.Report {
+			set := fullSet()
+			for a, h := range set.Hosts {
+				set.Assets = append(set.Assets, &observe.Asset{Addr: a, MACs: h.MACs, FirstSeen: h.FirstSeen,
+					LastSeen: h.LastSeen, Kind: observe.KindUnknown})
+			}
+			zone := time.FixedZone("CET", 3600)
+			n := 2*quietHostsPerRow + 3
+			for i := range n {
+				a := netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), byte(i)})
+				set.AddHost(a, "00:00:0c:07:ac:14", t0.Add(time.Duration(i)*time.Millisecond).In(zone))
+				set.AddHostTraffic(a, 1, 33, t0)
+			}
+			set.AddHost(netip.MustParseAddr("fd00::1"), "", t0) // only sent to: no MAC, nothing sent
+			r := findings.NewReport(testInfo(), set, testFindings())
+			if len(r.QuietHosts) != n+1 {
+				t.Fatalf("%d quiet hosts, want %d", len(r.QuietHosts), n+1)
+			}
+			return r
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

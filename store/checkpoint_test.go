@@ -80,6 +80,14 @@ func checkpointSet() *observe.Set {
 		Type: observe.DHCPAck, Offered: netip.MustParseAddr("10.0.0.5"), Router: netip.MustParseAddr("10.0.0.1"), FirstSeen: t0})
 	s.AddGreeting(observe.StartTLSGreeting{Flow: observe.Flow{Client: ap("10.0.0.5:40000"), Server: ap("10.0.0.25:25")},
 		Protocol: "smtp", Offered: true, Outcome: observe.StartTLSUpgraded, FirstSeen: t0})
+	// An inventory of every host, and one more host outside it: a quiet host (kept in
+	// observations/quiet_hosts).
+	for a, h := range s.Hosts {
+		s.Assets = append(s.Assets, &observe.Asset{Addr: a, MACs: h.MACs, FirstSeen: h.FirstSeen, LastSeen: h.LastSeen,
+			Kind: observe.KindUnknown})
+	}
+	slices.SortFunc(s.Assets, func(x, y *observe.Asset) int { return x.Addr.Compare(y.Addr) })
+	s.AddHostTraffic(netip.MustParseAddr("10.0.0.99"), 3, 180, t0)
 	return s
 }
 

@@ -50,13 +50,14 @@
 // being read back. A scan's observations are kept as the
 // elements of its report document, as JSON in the document's field names (kinds.go), so
 // that a fact added to an observation type is kept and read back without a schema
-// change.
+// change; the quiet hosts (findings.QuietHost), which a sweep brings by the hundred
+// thousand, are kept 512 to a row.
 // Findings are kept once per fingerprint across the whole store, with first_seen and
 // last_seen the earliest and latest observation of them; each scan links to the findings
 // it raised and keeps its own copy of their severity, message and evidence, so that an
 // old scan renders as it was even after a later one has changed them. Saving the same
 // capture twice therefore adds a scan, not findings. Certificates are kept once per
-// SHA-256 with their DER and facts; assets once per site and address, with each scan's inventory
+// SHA-256 with their DER and facts; assets (not quiet hosts) once per site and address, with each scan's inventory
 // entry beside them (AssetKinds reads the latest kind of every address). A live scan is
 // one scan rewritten in place at each commit (Checkpoint).
 //

@@ -199,6 +199,10 @@ func FuzzStoredJSON(f *testing.F) {
 	seed(`SELECT 'source_set', sources FROM scans WHERE id = ?`, "")
 	f.Add("evidence", []byte(`{"serial": 123456789012345678901234567890, "x": [null, {"\u001b[31m": true}]}`))
 	f.Add("probe_host", []byte(`{"addr": "::ffff:10.0.0.1", "ports": null}`))
+	// Quiet hosts (a row holds many): fullSet is not classified, so it stores none.
+	f.Add("quiet_hosts", []byte(`[{"ip": "172.16.0.1", "macs": ["00:00:0c:07:ac:14"], "first_seen": "2026-03-02T08:00:00Z",
+		"last_seen": "2026-03-02T08:00:01+01:00", "packets": 1, "bytes": 33}, {"ip": "::ffff:10.0.0.1", "macs": ["\u001b[31m"]},
+		{"ip": "172.16.0.1", "packets": 2}]`))
 	f.Fuzz(func(t *testing.T, what string, data []byte) {
 		r := &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
 		l := &loader{}

@@ -46,6 +46,36 @@ func listKind[T any](name string, list func(r *findings.Report) *[]T) kind {
 	}
 }
 
+// chunkKind describes a list of the document kept n elements to a row, each row a JSON
+// array of them: for a list of many small elements (quiet hosts: a sweep of a /16 has
+// 65,536), whose rows would cost the store more than the elements themselves.
+func chunkKind[T any](name string, n int, list func(r *findings.Report) *[]T) kind {
+	return kind{
+		name: name,
+		rows: func(r *findings.Report) []any {
+			l := *list(r)
+			out := make([]any, 0, (len(l)+n-1)/n)
+			for i := 0; i < len(l); i += n {
+				out = append(out, l[i:min(i+n, len(l))])
+			}
+			return out
+		},
+		add: func(r *findings.Report, data []byte) error {
+			var v []T
+			if err := json.Unmarshal(data, &v); err != nil {
+				return fmt.Errorf("bad %s row %.60q in store: %w", name, data, err)
+			}
+			l := list(r)
+			*l = append(*l, v...)
+			return nil
+		},
+	}
+}
+
+// quietHostsPerRow is how many quiet hosts one observations row holds (about 150 bytes
+// of JSON each).
+const quietHostsPerRow = 512
+
 // kinds are the document's observation lists, by the name the table keeps them under.
 var kinds = []kind{
 	listKind("service", func(r *findings.Report) *[]findings.Service { return &r.Services }),
@@ -67,6 +97,7 @@ var kinds = []kind{
 	listKind("dhcp_reply", func(r *findings.Report) *[]observe.DHCPReply { return &r.DHCPReplies }),
 	listKind("starttls_greeting", func(r *findings.Report) *[]findings.StartTLSGreeting { return &r.StartTLSGreetings }),
 	listKind("flow", func(r *findings.Report) *[]findings.Flow { return &r.Flows }),
+	chunkKind("quiet_hosts", quietHostsPerRow, func(r *findings.Report) *[]findings.QuietHost { return &r.QuietHosts }),
 }
 
 // kindByName finds a kind; the table may hold kinds a newer medscan wrote, which an
