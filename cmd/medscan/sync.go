@@ -55,6 +55,12 @@ func syncCommand(a *app) *cobra.Command {
 			if err != nil {
 				return redactedError(err, to)
 			}
+			// The copy is a run that wrote the central store: its audit trail says who
+			// brought the site's scans in (the scans keep their own runs' records at
+			// the site).
+			if !a.recordRun(a.ctx, dst, 0, nil) {
+				return codeError{exitError}
+			}
 			_, err = fmt.Fprintf(a.stdout, "%d run(s) copied from %s to %s; %d already there\n", res.Copied, from,
 				redactDSN(to), res.Present)
 			return err
