@@ -291,8 +291,14 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 		}
 		return img, nil
 	}
-	if img.Format == "pe" {
+	switch img.Format {
+	case "pe":
 		img.Signatures = append(img.Signatures, examineAuthenticode(f, anchors)...)
+	case "squashfs":
+		if s := examineRAUC(f, anchors); len(s) > 0 {
+			img.Format = "rauc"
+			img.Signatures = append(img.Signatures, s...)
+		}
 	}
 	for _, s := range sigs {
 		img.Signatures = append(img.Signatures, examineDetached(f, s, anchors, beside))
