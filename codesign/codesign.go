@@ -285,10 +285,7 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 			img.Signatures = append(img.Signatures, observe.UpdateSignature{Kind: sigKindOf(s.head), File: s.f.Name,
 				Reason: "image cut at the size limit: not checked", Trust: TrustNotJudged})
 		}
-		img.Verdict = VerdictUnknown
-		if len(img.Signatures) == 0 && img.Format != "pe" {
-			img.Verdict = VerdictUnknown
-		}
+		img.Verdict = VerdictUnknown // never unsigned or invalid: the missing bytes may hold the signature, or be the tampering
 		return img, nil
 	}
 	switch img.Format {
