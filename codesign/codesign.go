@@ -285,14 +285,17 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 			img.Signatures = append(img.Signatures, observe.UpdateSignature{Kind: sigKindOf(s.head), File: s.f.Name,
 				Reason: "image cut at the size limit: not checked", Trust: TrustNotJudged})
 		}
-		img.Verdict = VerdictUnknown
-		if len(img.Signatures) == 0 && img.Format != "pe" {
-			img.Verdict = VerdictUnknown
-		}
+		img.Verdict = VerdictUnknown // never unsigned or invalid: the missing bytes may hold the signature, or be the tampering
 		return img, nil
 	}
-	if img.Format == "pe" {
+	switch img.Format {
+	case "pe":
 		img.Signatures = append(img.Signatures, examineAuthenticode(f, anchors)...)
+	case "squashfs":
+		if s := examineRAUC(f, anchors); len(s) > 0 {
+			img.Format = "rauc"
+			img.Signatures = append(img.Signatures, s...)
+		}
 	}
 	for _, s := range sigs {
 		img.Signatures = append(img.Signatures, examineDetached(f, s, anchors, beside))

@@ -102,3 +102,24 @@ func FuzzManifest(f *testing.F) {
 }
 
 func emptySig() observe.UpdateSignature { return observe.UpdateSignature{Trust: TrustNotJudged} }
+
+// FuzzRAUC feeds the RAUC trailer reader arbitrary files: a signature it returns lies
+// within the file, and a verified one names its signer.
+func FuzzRAUC(f *testing.F) {
+	seed := append([]byte("hsqs"), make([]byte, 5000)...)
+	seed = append(seed, 0x30, 0x03, 0x02, 0x01, 0x01)
+	seed = binary.BigEndian.AppendUint64(seed, 5)
+	f.Add(seed)
+	f.Add(binary.BigEndian.AppendUint64(append([]byte("hsqs"), make([]byte, 4200)...), 100))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sig, payload, ok := raucTrailer(bytes.NewReader(data), int64(len(data)))
+		if ok && (payload < 0 || payload+int64(len(sig))+8 != int64(len(data))) {
+			t.Fatalf("signature of %d bytes after a %d-byte payload in %d bytes", len(sig), payload, len(data))
+		}
+		for _, s := range examineRAUC(&File{Name: "x.raucb", Size: int64(len(data)), Open: memOpener(data)}, nil) {
+			if s.Verifies && s.Signer.Subject == "" {
+				t.Fatal("verified without naming the signer")
+			}
+		}
+	})
+}
