@@ -21,6 +21,7 @@ import (
 	"github.com/medscan/medscan/fixtures/certs"
 	"github.com/medscan/medscan/fixtures/pcapw"
 	"github.com/medscan/medscan/fixtures/tlsrec"
+	"github.com/medscan/medscan/internal/pgtest"
 )
 
 // siteCapture describes one site's capture: a device gateway serving TLS with a
@@ -96,13 +97,14 @@ func mllpORU(from, to, control string) []byte {
 	return append(append([]byte{0x0b}, msg...), 0x1c, 0x0d)
 }
 
-// sitesDestination is the central store of TestSitesEndToEnd: a SQLite file, or the
-// PostgreSQL database MEDSCAN_TEST_POSTGRES names (a DSN, postgres://...), where the
-// store supports it; the test is the same for both.
+// sitesDestinations are the central stores of TestSitesEndToEnd: a SQLite file, and a
+// fresh PostgreSQL database (internal/pgtest: the cluster of this test binary, or the
+// server MEDSCAN_TEST_POSTGRES names) when one is at hand, which CI requires
+// (MEDSCAN_REQUIRE_POSTGRES); the test is the same for both.
 func sitesDestinations(t *testing.T, dir string) map[string]string {
 	dests := map[string]string{"sqlite": filepath.Join(dir, "central.db")}
-	if dsn := os.Getenv("MEDSCAN_TEST_POSTGRES"); dsn != "" {
-		dests["postgres"] = dsn
+	if os.Getenv("MEDSCAN_TEST_POSTGRES") != "" || pgtest.Required() {
+		dests["postgres"] = pgtest.Database(t)
 	}
 	return dests
 }
