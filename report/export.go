@@ -120,11 +120,13 @@ func assetName(a findings.Asset) string {
 	return ""
 }
 
-// siteOf is the site a scan belongs to, for exports that file findings by site. Until
-// scans carry a site of their own (--site, issue 16), the scan's label stands for it
-// (operators label recurring scans by ward or site); "" when unlabelled. This is the one
-// place to change when sites arrive.
+// siteOf is the site a scan belongs to, for exports that file findings by site: the
+// scan's --site, else, for scans made without one (and stored before sites), its label
+// (operators label recurring scans by ward or site); "" when it has neither.
 func siteOf(r *findings.Report) string {
+	if r.Scan.Site != "" {
+		return r.Scan.Site
+	}
 	return r.Scan.Label
 }
 

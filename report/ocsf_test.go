@@ -458,3 +458,14 @@ func FuzzExports(f *testing.F) {
 		}
 	})
 }
+
+// TestSiteOf: an export files a scan under its --site, and under its label only when it
+// was made without one.
+func TestSiteOf(t *testing.T) {
+	for _, c := range []struct{ site, label, want string }{{"north", "ward-7", "north"}, {"", "ward-7", "ward-7"}, {"", "", ""}} {
+		r := &findings.Report{Scan: findings.ScanInfo{Site: c.site, Label: c.label}}
+		if got := siteOf(r); got != c.want {
+			t.Errorf("siteOf(site %q, label %q) = %q, want %q", c.site, c.label, got, c.want)
+		}
+	}
+}

@@ -61,7 +61,7 @@ const (
 //
 // Where. The device is the finding's host, with what the inventory knows of it (MAC,
 // name, kind as device type); resources name it again (with the port and the inventory's
-// kind, maker and model) and the site (siteOf: the scan's label for now) when there is
+// kind, maker and model) and the site (siteOf: the scan's site, else its label) when there is
 // one. A finding about a file names the file as its resource.
 //
 // Times are milliseconds since the epoch, as OCSF's timestamp_t is: time is when the
