@@ -3,6 +3,7 @@ package findings
 import (
 	"cmp"
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -30,13 +31,15 @@ const maxChain = 8
 
 // NewCertInventory builds the certificate inventory from the store's records (every
 // place each certificate was seen), the verdicts of each one's latest scan (findings
-// naming it, by SHA-256), and the policy's trust anchors' facts, as of now.
+// naming it, by SHA-256), the policy's trust anchors' facts and the inventory's kind of
+// each address (for the hosts without an identity of their own), as of now.
 //
 // Issuers are found by name among the stored certificates and the anchors (a subject
 // equal to the issuer, a CA preferred): the listing shows the hierarchy a site has, the
 // site PKI, a vendor's, self-signed devices; whether a chain is trusted is cert-untrusted's
 // judgement, which verifies signatures.
-func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, anchors []observe.CertFacts, now time.Time) *CertInventory {
+func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, anchors []observe.CertFacts, kinds map[string]string,
+	now time.Time) *CertInventory {
 	inv := &CertInventory{Certificates: []CertEntry{}, Endpoints: []EndpointHistory{}, Anchors: []string{}, Generated: now.UTC()}
 	bySubject := map[string][]*CertRecord{}
 	for i := range records {
@@ -79,7 +82,83 @@ func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, ancho
 			a.NotAfter.Compare(b.NotAfter), cmp.Compare(a.SHA256, b.SHA256))
 	})
 	inv.Endpoints = endpointHistories(records)
+	inv.WithoutIdentity = withoutIdentity(records, kinds)
 	return inv
+}
+
+// identityKinds are the kinds of host a unique identity matters for: those that carry
+// or handle patient data.
+var identityKinds = map[string]bool{observe.KindMedicalDevice: true, observe.KindMiddleware: true, observe.KindClinicalServer: true}
+
+// withoutIdentity lists the hosts of kinds (address to inventory kind) that matter and
+// have no identity of their own: no certificate presented in any stored scan, only
+// self-signed ones (nothing vouches for them), or a leaf key another host presents
+// too. A host is listed once, for the first reason in that order.
+func withoutIdentity(records []CertRecord, kinds map[string]string) []DeviceIdentity {
+	certsOf := map[string][]*CertRecord{}
+	holders := map[string]map[string]bool{} // SPKI to hosts presenting it as a leaf
+	for i := range records {
+		r := &records[i]
+		for _, p := range r.Places {
+			if p.Host == "" || p.Position > 0 {
+				continue
+			}
+			if !slices.Contains(certsOf[p.Host], r) {
+				certsOf[p.Host] = append(certsOf[p.Host], r)
+			}
+			if r.SPKISHA256 != "" && !r.IsCA {
+				if holders[r.SPKISHA256] == nil {
+					holders[r.SPKISHA256] = map[string]bool{}
+				}
+				holders[r.SPKISHA256][p.Host] = true
+			}
+		}
+	}
+	out := []DeviceIdentity{}
+	for host, kind := range kinds {
+		if !identityKinds[kind] {
+			continue
+		}
+		d := DeviceIdentity{Host: host, Kind: kind, Certificates: []string{}, SharedWith: []string{}}
+		certs := certsOf[host]
+		selfSigned := len(certs) > 0
+		for _, c := range certs {
+			d.Certificates = append(d.Certificates, c.SHA256)
+			selfSigned = selfSigned && c.SelfSigned
+			for other := range holders[c.SPKISHA256] {
+				if other != host && !slices.Contains(d.SharedWith, other) {
+					d.SharedWith = append(d.SharedWith, other)
+				}
+			}
+		}
+		switch {
+		case len(certs) == 0:
+			d.Reason = "no certificate"
+		case selfSigned:
+			d.Reason = "self-signed only"
+		case len(d.SharedWith) > 0:
+			d.Reason = "shared key"
+		default:
+			continue
+		}
+		slices.Sort(d.Certificates)
+		slices.Sort(d.SharedWith)
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b DeviceIdentity) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Reason, b.Reason), compareAddrs(a.Host, b.Host))
+	})
+	return out
+}
+
+// compareAddrs orders addresses numerically when both parse, as text otherwise.
+func compareAddrs(a, b string) int {
+	x, errX := netip.ParseAddr(a)
+	y, errY := netip.ParseAddr(b)
+	if errX == nil && errY == nil {
+		return x.Compare(y)
+	}
+	return cmp.Compare(a, b)
 }
 
 // chainOf walks f's issuers by name.

@@ -144,6 +144,22 @@ type CertInventory struct {
 	Endpoints    []EndpointHistory `json:"endpoints"`
 	Anchors      []string          `json:"anchors"`
 	Generated    time.Time         `json:"generated"` // the time days_left counts from
+	// WithoutIdentity are the medical devices, middleware and clinical servers that have
+	// no identity of their own: no certificate seen, only self-signed ones, or a key
+	// another host presents too.
+	WithoutIdentity []DeviceIdentity `json:"without_identity"`
+}
+
+// DeviceIdentity is one host of the inventory without a unique identity, and why.
+type DeviceIdentity struct {
+	Host   string `json:"host"`
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"` // "no certificate", "self-signed only", "shared key"
+	// Certificates are the SHA-256 of the certificates it presented (none for "no
+	// certificate").
+	Certificates []string `json:"certificates"`
+	// SharedWith are the other hosts that present its key ("shared key" only).
+	SharedWith []string `json:"shared_with"`
 }
 
 // CertRecord is a stored certificate with every place it was seen, across scans

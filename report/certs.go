@@ -114,7 +114,35 @@ func certsTable(w io.Writer, inv *findings.CertInventory, total int) error {
 	if err := expiryCalendar(w, inv, total); err != nil {
 		return err
 	}
-	return rotationTable(w, inv, total)
+	if err := rotationTable(w, inv, total); err != nil {
+		return err
+	}
+	return identityTable(w, inv, total)
+}
+
+// identityTable lists the hosts without an identity of their own.
+func identityTable(w io.Writer, inv *findings.CertInventory, total int) error {
+	if len(inv.WithoutIdentity) == 0 {
+		_, err := fmt.Fprintln(w, "\nEvery medical device, middleware and clinical server seen has an identity of its own.")
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "\nWithout an identity of their own (%d): devices and servers whose peers cannot tell them from an impostor\n",
+		len(inv.WithoutIdentity)); err != nil {
+		return err
+	}
+	tb := &table{cols: []column{{header: "HOST"}, {header: "KIND", min: 8, flex: true}, {header: "WHY", min: 10, flex: true},
+		{header: "DETAIL", min: 12, flex: true, prose: true}}}
+	for _, d := range inv.WithoutIdentity {
+		detail := ""
+		switch d.Reason {
+		case "shared key":
+			detail = "the same key on " + strings.Join(d.SharedWith, ", ")
+		case "self-signed only":
+			detail = fmt.Sprintf("%d self-signed certificate(s)", len(d.Certificates))
+		}
+		tb.rows = append(tb.rows, []string{term(d.Host), term(d.Kind), d.Reason, term(detail)})
+	}
+	return layout(total, tb).render(w, total, false)
 }
 
 // expiryCalendar counts the certificates that expire in each of the next twelve months,

@@ -35,7 +35,9 @@ findings of its latest scan. Certificates are grouped by issuing CA, so the site
 hierarchy shows: the devices on the site PKI, on a vendor PKI, self-signed. An expiry
 calendar of the next twelve months follows, then every server endpoint that presented
 more than one certificate over the stored scans, oldest first, marking a renewal that
-kept the old key.
+kept the old key; and the medical devices, middleware and clinical servers without an
+identity of their own (no certificate, only self-signed ones, or a key another host
+presents too).
 
 Issuers are found by name among the stored certificates and the --policy's trust
 anchors; whether a chain is trusted is cert-untrusted's verdict, which checks signatures.`,
@@ -69,7 +71,15 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 			if err != nil {
 				return err
 			}
-			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), time.Now())
+			assetKinds, err := st.AssetKinds(a.ctx)
+			if err != nil {
+				return err
+			}
+			kinds := make(map[string]string, len(assetKinds))
+			for addr, k := range assetKinds {
+				kinds[findings.AddrText(addr)] = k
+			}
+			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), kinds, time.Now())
 			for i := range inv.Certificates {
 				inv.Certificates[i].Revocation = revocationText(lint.RevocationOf(inv.Certificates[i].DER, p.CRLs))
 			}
@@ -82,6 +92,9 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 			if host != "" {
 				inv.Endpoints = slices.DeleteFunc(inv.Endpoints, func(h findings.EndpointHistory) bool {
 					return !placeMatches(h.Endpoint, host)
+				})
+				inv.WithoutIdentity = slices.DeleteFunc(inv.WithoutIdentity, func(d findings.DeviceIdentity) bool {
+					return !placeMatches(d.Host, host)
 				})
 			}
 			return write(&out, report.Certs, inv)

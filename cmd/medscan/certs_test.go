@@ -74,6 +74,10 @@ type certsJSON struct {
 			Rule string `json:"rule"`
 		} `json:"verdicts"`
 	} `json:"certificates"`
+	WithoutIdentity []struct {
+		Host   string `json:"host"`
+		Reason string `json:"reason"`
+	} `json:"without_identity"`
 	Endpoints []struct {
 		Endpoint  string `json:"endpoint"`
 		KeyKept   bool   `json:"key_kept"`
@@ -191,6 +195,16 @@ func TestCertsAcrossScans(t *testing.T) {
 	}
 	if !history {
 		t.Fatalf("no history for %s: %+v", server, inv.Endpoints)
+	}
+	// The ward's devices without an identity of their own: a monitor that presents no
+	// certificate, a pump with a self-signed one; not the device with a site
+	// certificate (10.20.1.31).
+	why := map[string]string{}
+	for _, d := range inv.WithoutIdentity {
+		why[d.Host] = d.Reason
+	}
+	if why["10.20.1.21"] != "no certificate" || why["10.20.1.11"] != "self-signed only" || why["10.20.1.31"] != "" {
+		t.Errorf("without identity: %v", why)
 	}
 
 	table := medscanEnv(t, work, []string{"MEDSCAN_DB=", "NO_COLOR=1", "COLUMNS=200"}, nil, "certs", "--db", db, "--host", "10.30.0.5")
