@@ -58,7 +58,8 @@ func runVerify(a *app, fs *pflag.FlagSet, paths []string, run *runFlags) error {
 		return err
 	}
 	defer st.Close()
-	res, err := scan.RunVerify(ctx, st, scan.VerifyOptions{Paths: paths, Policy: in.policy, Label: run.label, ToolVersion: version})
+	res, err := scan.RunVerify(ctx, st, scan.VerifyOptions{Paths: paths, Policy: in.policy, Label: run.label,
+		Site: run.site.name, ToolVersion: version})
 	var notStored *scan.NotStoredError
 	if err != nil && !errors.As(err, &notStored) {
 		return err

@@ -132,9 +132,13 @@ func TestVerifyCommand(t *testing.T) {
 	}
 
 	// The good folder alone passes the gate; without the policy its signer is not judged.
-	res = medscan(t, dir, nil, "verify", "good", "--db", db, "--fail-on", "high", "-f", "json")
+	// The run is the site's given by --site.
+	res = medscan(t, dir, nil, "verify", "good", "--db", db, "--fail-on", "high", "-f", "json", "--site", "north")
 	if res.code != 0 {
 		t.Fatalf("verify good: exit %d\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, `"site": "north"`) {
+		t.Errorf("verify --site north: the run's site is not north:\n%.600s", res.stdout)
 	}
 	if !strings.Contains(res.stdout, `"trust": "not-judged"`) {
 		t.Errorf("without anchors the signer should be not judged:\n%.2000s", res.stdout)

@@ -18,6 +18,7 @@ type VerifyOptions struct {
 	Paths       []string
 	Policy      *rules.Policy // nil means the default policy; its code_signing section gives the anchors
 	Label       string
+	Site        string // where the run is made (--site)
 	ToolVersion string
 	Clock       func() time.Time
 }
@@ -48,5 +49,5 @@ func RunVerify(ctx context.Context, st *store.Store, opt VerifyOptions) (Result,
 		set.AddUpdate(im)
 	}
 	return judgeAndStore(ctx, st, set, pol, nil, clock, findings.ScanInfo{Kind: findings.KindVerify,
-		Started: started, Label: opt.Label, Sources: sourceNames(opt.Paths), Complete: ctx.Err() == nil, ToolVersion: opt.ToolVersion})
+		Started: started, Label: opt.Label, Site: opt.Site, Sources: sourceNames(opt.Paths), Complete: ctx.Err() == nil, ToolVersion: opt.ToolVersion})
 }
