@@ -262,6 +262,18 @@ func TestWardReportPrints(t *testing.T) {
 			if n := strings.Count(p.text, "medscan report: scan 1 (4-west)"); n < p.pages {
 				t.Errorf("the report's title heads %d of %d pages", n, p.pages)
 			}
+			// The executive summary is one page, after the cover: the risks and the map
+			// on page 2, the remediation plan starting on page 3.
+			summary := strings.Join(strings.Fields(poppler(t, "pdftotext", "-f", "2", "-l", "2", "-layout", pdf, "-")), " ")
+			for _, want := range []string{"1. Executive summary", "What matters most", "Device software can be replaced",
+				"Data flows between devices, middleware and clinical servers"} {
+				if !strings.Contains(summary, want) {
+					t.Errorf("page 2, the executive summary, lacks %q:\n%.1500s", want, summary)
+				}
+			}
+			if plan := strings.Join(strings.Fields(poppler(t, "pdftotext", "-f", "3", "-l", "3", "-layout", pdf, "-")), " "); !strings.Contains(plan, "2. Remediation plan") {
+				t.Errorf("page 3 does not start the remediation plan: the executive summary runs over its page:\n%.800s", plan)
+			}
 			for _, want := range []string{"Executive summary", "Remediation plan", "Device maker", "PKI team",
 				"Patient data can be read or changed between devices and the EHR", "Appendix B. Asset inventory"} {
 				if !strings.Contains(p.text, want) {
