@@ -42,13 +42,7 @@ func writeTLSCapture(t *testing.T, path string, t0 time.Time, server string, lea
 	}
 	conv := w.TCP(pcapw.Peer{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0x11}, Addr: netip.MustParseAddrPort("10.30.1.11:40001")},
 		pcapw.Peer{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0x05}, Addr: netip.MustParseAddrPort(server)}, pcapw.TCPOptions{})
-	for _, c := range tr.Chunks {
-		if c.FromServer {
-			conv.ServerSend(c.Data)
-		} else {
-			conv.ClientSend(c.Data)
-		}
-	}
+	tr.Replay(conv)
 	conv.Close()
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)

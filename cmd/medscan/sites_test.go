@@ -62,13 +62,7 @@ func writeSiteCapture(t *testing.T, path string, sc siteCapture) {
 	}
 	writeCapture(t, path, func(w *pcapw.Writer) {
 		conv := w.TCP(peer("1.21", 41000, 0x21), peer("0.50", 443, 0x50), pcapw.TCPOptions{})
-		for _, c := range tr.Chunks {
-			if c.FromServer {
-				conv.ServerSend(c.Data)
-			} else {
-				conv.ClientSend(c.Data)
-			}
-		}
+		tr.Replay(conv)
 		conv.Close()
 		api := w.TCP(peer("1.31", 42000, 0x31), peer("0.40", 8080, 0x40), pcapw.TCPOptions{})
 		auth := base64.StdEncoding.EncodeToString([]byte("pumpsvc:" + sc.secret))

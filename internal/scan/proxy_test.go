@@ -96,13 +96,7 @@ func TestProxyTunnelsEndToEnd(t *testing.T) {
 				conv.ClientSend([]byte(st.b))
 			}
 		}
-		for _, c := range tr.Chunks {
-			if c.FromServer {
-				conv.ServerSend(c.Data)
-			} else {
-				conv.ClientSend(c.Data)
-			}
-		}
+		tr.Replay(conv)
 		conv.Close()
 	}
 	if err := w.Flush(); err != nil {

@@ -78,13 +78,7 @@ func TestSTARTTLSEndToEnd(t *testing.T) {
 				conv.ClientSend([]byte(st.line))
 			}
 		}
-		for _, c := range tr.Chunks {
-			if c.FromServer {
-				conv.ServerSend(c.Data)
-			} else {
-				conv.ClientSend(c.Data)
-			}
-		}
+		tr.Replay(conv)
 		conv.Close()
 	}
 	if err := w.Flush(); err != nil {
