@@ -6,7 +6,6 @@ package browsertest
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"image/png"
 	"os"
@@ -15,13 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/medscan/medscan/findings"
-	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/internal/testproc"
 	"github.com/medscan/medscan/report"
-	"github.com/medscan/medscan/store"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/flowmap.png from the ward's data-flow map")
@@ -38,21 +34,7 @@ var svgSizeRE = regexp.MustCompile(`<svg [^>]*width="(\d+)" height="(\d+)"`)
 func TestFlowMapScreenshot(t *testing.T) {
 	bin := chromium(t)
 	root, dir := testproc.RepoRoot(t), t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	fixed := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	res, err := scan.Run(context.Background(), st, scan.Options{Pcaps: []string{filepath.Join(root, "fixtures", "ward.pcapng")},
-		Label: "4-west", ToolVersion: "test", Clock: func() time.Time { return fixed }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := st.Load(context.Background(), res.ScanID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := wardScan(t)
 	w, err := report.Flows.New("svg", report.Options{})
 	if err != nil {
 		t.Fatal(err)

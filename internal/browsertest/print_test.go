@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/internal/testproc"
 	"github.com/medscan/medscan/report"
@@ -34,9 +35,10 @@ const (
 	marginTop, marginSide, marginBottom = 51.0, 34.0, 45.4
 )
 
-// wardHTML scans the ward capture in-process at a fixed clock, judged by the rule
-// catalog (so owners and risks are there), and renders the HTML report.
-func wardHTML(t *testing.T) string {
+// wardScan scans the ward capture in-process at a fixed clock, judged by the rule
+// catalog (so owners and risks are there), and reads it back from the store: the scan
+// every browser test renders, the same from run to run.
+func wardScan(t *testing.T) *findings.Report {
 	t.Helper()
 	root, dir := testproc.RepoRoot(t), t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "m.db"))
@@ -54,6 +56,13 @@ func wardHTML(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rep
+}
+
+// wardHTML is the ward's HTML report (wardScan).
+func wardHTML(t *testing.T) string {
+	t.Helper()
+	rep := wardScan(t)
 	w, err := report.Scan.New("html", report.Options{Catalog: rules.CatalogIndex()})
 	if err != nil {
 		t.Fatal(err)
