@@ -54,6 +54,13 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 				}
 				within = d
 			}
+			var at hostFilter
+			if host != "" {
+				var err error
+				if at, err = parseHostFilter(host); err != nil {
+					return usageError{fmt.Sprintf("certs: --host %q: %s", host, err)}
+				}
+			}
 			p, err := pol.policy()
 			if err != nil {
 				return err
@@ -86,15 +93,16 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 			inv.Certificates = slices.DeleteFunc(inv.Certificates, func(e findings.CertEntry) bool {
 				return within >= 0 && (e.NotAfter.IsZero() || e.Days > within) ||
 					issuer != "" && !strings.Contains(strings.ToLower(e.Issuer), strings.ToLower(issuer)) ||
-					host != "" && !seenAt(e.Places, host) ||
+					host != "" && !slices.ContainsFunc(e.Places, func(p findings.CertPlace) bool { return at.matches(p.Host, p.Port) }) ||
 					role != "" && !hasRole(e, role)
 			})
 			if host != "" {
 				inv.Endpoints = slices.DeleteFunc(inv.Endpoints, func(h findings.EndpointHistory) bool {
-					return !placeMatches(h.Endpoint, host)
+					eh, ep, _, _ := findings.ParseHolder(h.Endpoint)
+					return !at.matches(eh, ep)
 				})
 				inv.WithoutIdentity = slices.DeleteFunc(inv.WithoutIdentity, func(d findings.DeviceIdentity) bool {
-					return !placeMatches(d.Host, host)
+					return !at.matches(d.Host, 0)
 				})
 			}
 			return write(&out, report.Certs, inv)
@@ -144,37 +152,29 @@ func parseDays(s string) (int, error) {
 	return n * mult, nil
 }
 
-// seenAt reports whether a certificate was seen at host (an address or host:port).
-func seenAt(places []findings.CertPlace, host string) bool {
-	for _, p := range places {
-		if placeMatches(p.Where, host) || p.Host == host {
-			return true
-		}
-		if a, err := netip.ParseAddr(host); err == nil && p.Host != "" {
-			if b, err := netip.ParseAddr(p.Host); err == nil && a.Unmap() == b.Unmap() {
-				return true
-			}
-		}
-	}
-	return false
+// hostFilter is --host: an address, and a port when one was given (0: any).
+type hostFilter struct {
+	addr netip.Addr
+	port int
 }
 
-// placeMatches compares a place as Holder wrote it ("10.0.0.1:443", "[::1]:443",
-// "client 10.0.0.2") with what the user typed.
-func placeMatches(where, host string) bool {
-	where = strings.TrimPrefix(where, "client ")
-	if where == host {
-		return true
+// parseHostFilter reads an address ("10.20.0.20", "::1") or an address and port
+// ("10.20.0.20:443", "[::1]:443"): the places a certificate was seen are addresses.
+func parseHostFilter(s string) (hostFilter, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return hostFilter{addr: a.Unmap()}, nil
 	}
-	if ap, err := netip.ParseAddrPort(where); err == nil {
-		if a, err := netip.ParseAddr(host); err == nil {
-			return ap.Addr().Unmap() == a.Unmap()
-		}
-		if b, err := netip.ParseAddrPort(host); err == nil {
-			return ap.Addr().Unmap() == b.Addr().Unmap() && ap.Port() == b.Port()
-		}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return hostFilter{addr: ap.Addr().Unmap(), port: int(ap.Port())}, nil
 	}
-	return false
+	return hostFilter{}, fmt.Errorf("want an IP address, or an address and port (10.20.0.20:443, [2001:db8::7]:443)")
+}
+
+// matches reports whether a place (its host, and its port: 0 for a client or a host as
+// a whole) is the one asked for; a port asked for must be the place's own.
+func (h hostFilter) matches(host string, port int) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap() == h.addr && (h.port == 0 || h.port == port)
 }
 
 // hasRole matches the role a certificate was seen in, or the role lint gave it.
