@@ -470,6 +470,23 @@ func (r *runFlags) inputs(ctx context.Context, cmd string) (inputs, error) {
 	return in, err
 }
 
+// openFiles is the start every command that reads files into a stored run shares (lint,
+// verify): a path that does not exist is a typo, said before anything is recorded; then
+// the inputs are read and the store opened, which the caller closes.
+func (r *runFlags) openFiles(ctx context.Context, cmd string, paths []string) (inputs, *store.Store, error) {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return inputs{}, nil, fmt.Errorf("%s: %w", p, errors.Unwrap(err))
+		}
+	}
+	in, err := r.inputs(ctx, cmd)
+	if err != nil {
+		return in, nil, err
+	}
+	st, err := store.Open(r.db.path())
+	return in, st, err
+}
+
 // finishUnstored renders, from memory, a scan that ran but could not be stored (a full
 // disk): the hours it may have taken are not lost with the store. The document has no
 // change since a previous scan (that needs the scan in the store) but is compared with

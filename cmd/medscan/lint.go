@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/medscan/medscan/internal/scan"
-	"github.com/medscan/medscan/store"
 )
 
 // lintCommand examines certificate files and folders, and the certificates of a stored
@@ -52,17 +50,7 @@ func runLint(a *app, fs *pflag.FlagSet, paths []string, run *runFlags, fromScan 
 	if len(paths) == 0 && fromScan == "" {
 		return usageError{"lint: nothing to lint: give certificate files or folders (PEM, DER, PKCS #7), or --scan latest"}
 	}
-	// A path that does not exist is a typo: say so before anything is recorded.
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s: %w", p, errors.Unwrap(err))
-		}
-	}
-	in, err := run.inputs(ctx, "lint")
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(run.db.path())
+	in, st, err := run.openFiles(ctx, "lint", paths)
 	if err != nil {
 		return err
 	}

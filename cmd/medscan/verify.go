@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/medscan/medscan/internal/scan"
-	"github.com/medscan/medscan/store"
 )
 
 // verifyCommand examines update files a vendor delivered for code signing, and stores
@@ -44,16 +42,7 @@ func runVerify(a *app, fs *pflag.FlagSet, paths []string, run *runFlags) error {
 	if len(paths) == 0 {
 		return usageError{"verify: nothing to verify: give update files or folders"}
 	}
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s: %w", p, errors.Unwrap(err))
-		}
-	}
-	in, err := run.inputs(ctx, "verify")
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(run.db.path())
+	in, st, err := run.openFiles(ctx, "verify", paths)
 	if err != nil {
 		return err
 	}
