@@ -91,22 +91,7 @@ var rewraps = []rewrap{
 }
 
 func TestRewrappedTunnelsAgainstTshark(t *testing.T) {
-	tools := tunnelTools{tshark: requireTshark(t)}
-	tools.ip = requireTool(t, "ip", "iproute2; Debian/Ubuntu package iproute2")
-	tools.openssl = requireTool(t, "openssl", "OpenSSL's command-line tool; Debian/Ubuntu package openssl")
-	tools.curl = requireTool(t, "curl", "Debian/Ubuntu package curl")
-	tools.python = requireTool(t, "python3", "its http.server serves the HTTP case; Debian/Ubuntu package python3")
-	tools.tcpdump = requireTool(t, "tcpdump", "Debian/Ubuntu package tcpdump")
-	if os.Geteuid() != 0 {
-		if testproc.Required(envRequire) || testproc.Required("MEDSCAN_REQUIRE_REALSOFT") {
-			t.Fatal("the tunnel cases need root, to make network namespaces")
-		}
-		t.Skip("skipping: making network namespaces needs root")
-	}
-	medscanBinary(t)
-	m := newMaterial(t)
-	m.make(t, tools.openssl)
-	u := newUnderlay(t, tools.ip)
+	tools, u, m := newTunnelBench(t)
 	dir := t.TempDir()
 	clearPath := filepath.Join(dir, "clear.pcap")
 	captureClear(t, tools, u, m, dir, clearPath)

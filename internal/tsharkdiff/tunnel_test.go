@@ -73,6 +73,17 @@ type tunnelTools struct {
 }
 
 func TestTunnelsAgainstTshark(t *testing.T) {
+	tools, u, m := newTunnelBench(t)
+	for i, l := range tunnelLinks {
+		t.Run(l.name, func(t *testing.T) { runTunnelCase(t, tools, u, m, l, i+1) })
+	}
+}
+
+// newTunnelBench finds the programs the tunnel cases run, makes their certificates and
+// the two namespaces they run in, or skips the test (fails it when tshark or the real
+// software is required) where that is not possible here.
+func newTunnelBench(t *testing.T) (tunnelTools, *underlay, *material) {
+	t.Helper()
 	tools := tunnelTools{tshark: requireTshark(t)}
 	tools.ip = requireTool(t, "ip", "iproute2; Debian/Ubuntu package iproute2")
 	tools.openssl = requireTool(t, "openssl", "OpenSSL's command-line tool; Debian/Ubuntu package openssl")
@@ -88,10 +99,7 @@ func TestTunnelsAgainstTshark(t *testing.T) {
 	medscanBinary(t)
 	m := newMaterial(t)
 	m.make(t, tools.openssl)
-	u := newUnderlay(t, tools.ip)
-	for i, l := range tunnelLinks {
-		t.Run(l.name, func(t *testing.T) { runTunnelCase(t, tools, u, m, l, i+1) })
-	}
+	return tools, newUnderlay(t, tools.ip), m
 }
 
 // newUnderlay makes the two namespaces and their veth pair, and deletes them (with
