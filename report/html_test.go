@@ -500,3 +500,26 @@ func TestHTMLCatalog(t *testing.T) {
 		t.Error("a rationale without a catalog")
 	}
 }
+
+// TestSiteShown: a scan made with --site names its site on the HTML cover, in the page's
+// title and appendix, and in the table's header, beside its label; without a site the
+// cover keeps the label alone.
+func TestSiteShown(t *testing.T) {
+	r := fixture()
+	r.Scan.Site = "north <campus>"
+	h := string(render(t, "html", Options{}, r))
+	for _, want := range []string{"<title>medscan report: scan 3 (north &lt;campus&gt; · ward 7)</title>",
+		`<p class="site">north &lt;campus&gt; · ward 7`, "<dt>Site</dt><dd>north &lt;campus&gt;</dd><dt>Label</dt><dd>ward 7</dd>",
+		"<dd>3 at site &ldquo;north &lt;campus&gt;&rdquo; (label &ldquo;ward 7&rdquo;)</dd>"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML of a scan with a site lacks %q", want)
+		}
+	}
+	if tb := string(render(t, "table", Options{}, r)); !regexp.MustCompile(`(?m)^Site: +north <campus>$`).MatchString(tb) {
+		t.Errorf("table header does not name the site:\n%s", tb[:min(len(tb), 600)])
+	}
+	r.Scan.Site = ""
+	if h := string(render(t, "html", Options{}, r)); strings.Contains(h, "<dt>Site</dt>") || !strings.Contains(h, "<dt>Site or label</dt><dd>ward 7</dd>") {
+		t.Error("a scan without a site is shown with one")
+	}
+}

@@ -100,41 +100,44 @@ func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 // template only lays out.
 type htmlView struct {
 	Title, Version, Label, CSP string
-	ScanID                     int64
-	Sources                    []string
-	Methods                    []string
-	CaptureFirst, CaptureLast  time.Time
-	CaptureSpan                string
-	Started, Finished          time.Time
-	Policy                     string
-	Complete                   bool
-	Problems                   []string
-	Summary                    findings.Summary
-	Chart                      sevChart
-	Hosts                      int
-	RuleRows                   []ruleRow
-	GroupedNote                string // set when the findings are grouped
-	Hidden                     hiddenCerts
-	Groups                     []ruleGroup
-	Assets                     assetTable
-	Certs                      []certRow
-	CertRef                    time.Time
-	CertRefName                string
-	Timeline                   *timeline
-	SharedKeys                 []sharedKey
-	SharedCreds                []sharedCred
-	Services                   []serviceRow
-	Sessions                   []sessionRow
-	Probes                     []probeRow
-	NotProbed                  []string
-	HL7                        []findings.HL7Message
-	DICOM                      []findings.DICOMAssociation
-	HTTP                       []findings.HTTPRequest
-	MQTT                       []findings.MQTTConnect
-	Counters                   []findings.Counter
-	Updates                    []updateRow
-	Change                     *changeView
-	Suppressed                 []suppressedRow
+	// Site is where the scan was made (--site); Heading names the scan on the cover: its
+	// site and label, whichever it has.
+	Site, Heading             string
+	ScanID                    int64
+	Sources                   []string
+	Methods                   []string
+	CaptureFirst, CaptureLast time.Time
+	CaptureSpan               string
+	Started, Finished         time.Time
+	Policy                    string
+	Complete                  bool
+	Problems                  []string
+	Summary                   findings.Summary
+	Chart                     sevChart
+	Hosts                     int
+	RuleRows                  []ruleRow
+	GroupedNote               string // set when the findings are grouped
+	Hidden                    hiddenCerts
+	Groups                    []ruleGroup
+	Assets                    assetTable
+	Certs                     []certRow
+	CertRef                   time.Time
+	CertRefName               string
+	Timeline                  *timeline
+	SharedKeys                []sharedKey
+	SharedCreds               []sharedCred
+	Services                  []serviceRow
+	Sessions                  []sessionRow
+	Probes                    []probeRow
+	NotProbed                 []string
+	HL7                       []findings.HL7Message
+	DICOM                     []findings.DICOMAssociation
+	HTTP                      []findings.HTTPRequest
+	MQTT                      []findings.MQTTConnect
+	Counters                  []findings.Counter
+	Updates                   []updateRow
+	Change                    *changeView
+	Suppressed                []suppressedRow
 	// The deliverable's front: the three to five risks that matter, the data-flow map
 	// when the document has flows, and each owner's remediation steps.
 	Risks      []riskView
@@ -161,6 +164,7 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	v := htmlView{
 		Version:  term(r.Tool.Version),
 		Label:    term(r.Scan.Label),
+		Site:     term(r.Scan.Site),
 		CSP:      htmlCSP,
 		ScanID:   r.Scan.ID,
 		Started:  r.Scan.Started,
@@ -170,9 +174,10 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 		Summary:  r.Summary,
 		Counters: htmlCounters(r.Scan.Counters),
 	}
+	v.Heading = strings.Join(slices.DeleteFunc([]string{v.Site, v.Label}, func(s string) bool { return s == "" }), " · ")
 	v.Title = fmt.Sprintf("medscan report: scan %d", r.Scan.ID)
-	if v.Label != "" {
-		v.Title += " (" + v.Label + ")"
+	if v.Heading != "" {
+		v.Title += " (" + v.Heading + ")"
 	}
 	v.PageHeader = pageHeaderCSS(v.Title)
 	v.CSP = htmlCSPFor(v.PageHeader)

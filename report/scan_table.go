@@ -137,6 +137,9 @@ func (t tableWriter) header(b *bytes.Buffer, r *findings.Report, total int) bool
 		title += " " + strconv.Quote(r.Scan.Label)
 	}
 	writeWrapped(b, total, title)
+	if r.Scan.Site != "" {
+		field(b, total, "Site:", term(r.Scan.Site))
+	}
 	sources := "none"
 	if len(r.Scan.Sources) > 0 {
 		cs := make([]string, len(r.Scan.Sources))
