@@ -96,6 +96,9 @@ type Set struct {
 	greetings   Index[string, *StartTLSGreeting]
 	vols        Index[volumeKey, *Volume]
 	updates     map[string]*UpdateImage // Updates by origin, dir, name and SHA-256
+	// updatesDropped is what the last ReplaceUpdates added to updates_not_kept, taken
+	// back by the next one, which supersedes it.
+	updatesDropped uint64
 }
 
 // The caps on each kind of observation a Set keeps (see Set).

@@ -139,6 +139,38 @@ func (s *Set) AddUpdate(u UpdateImage) {
 	s.Updates = append(s.Updates, &u)
 }
 
+// ReplaceUpdates makes imgs the set's update images in place of those it held: a live
+// scan examines the images kept so far at every checkpoint, and a later examination
+// (a signature fetched after its image, another device fetching it) supersedes the
+// earlier one rather than adding to it. Images beyond MaxUpdates are counted once, as
+// of the latest call.
+func (s *Set) ReplaceUpdates(imgs []UpdateImage) {
+	s.Updates, s.updates = nil, nil
+	name := "updates" + notKeptSuffix
+	before := s.counterValue(name)
+	for _, u := range imgs {
+		s.AddUpdate(u)
+	}
+	dropped := s.counterValue(name) - before
+	for i := range s.Counters {
+		if s.Counters[i].Name == name {
+			s.Counters[i].Value -= s.updatesDropped
+		}
+	}
+	s.updatesDropped = dropped
+	s.Counters = slices.DeleteFunc(s.Counters, func(c Counter) bool { return c.Name == name && c.Value == 0 })
+}
+
+// counterValue is the named counter's value, 0 when it was never counted.
+func (s *Set) counterValue(name string) uint64 {
+	for _, c := range s.Counters {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return 0
+}
+
 func mergeSorted(a, b []string) []string {
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)

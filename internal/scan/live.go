@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/capture"
+	"github.com/medscan/medscan/capture/updatekeep"
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
@@ -299,6 +300,7 @@ loop:
 			break loop
 		case <-tick.C:
 			r.merge(pool.Checkpoint())
+			r.examineKept(ctx, keep)
 			// A checkpoint under way finishes even if SIGINT comes meanwhile: it is
 			// bounded, and the last commit follows at once.
 			if err := r.commit(context.WithoutCancel(ctx), running); err != nil && opt.SourceError != nil {
@@ -395,6 +397,7 @@ type liveRun struct {
 	problemsLost uint64
 	checkpoints  int
 	fs           []findings.Finding
+	kept         [32]byte // keptState of the images last examined
 }
 
 func (r *liveRun) halt() { r.stopOnce.Do(func() { close(r.stop) }) }
@@ -477,6 +480,24 @@ func (r *liveRun) merge(delta *observe.Set) {
 		r.problemsLost += uint64(len(r.cum.Problems) - maxLiveProblems)
 		r.cum.Problems = slices.Clip(r.cum.Problems[:maxLiveProblems])
 	}
+}
+
+// examineKept examines, at a checkpoint, the update images kept so far when they
+// changed since the last examination, so that a forged image fetched while the capture
+// runs is reported at the next checkpoint rather than when the capture ends. The
+// examination is repeated over every kept image (a signature fetched after its image
+// changes the image's verdict); the keeper bounds how many there are.
+func (r *liveRun) examineKept(ctx context.Context, keep *updatekeep.Keeper) {
+	if keep == nil {
+		return
+	}
+	files := keep.Files()
+	state := keptState(files)
+	if state == r.kept {
+		return
+	}
+	r.kept = state
+	examineUpdates(ctx, files, r.pol.CodeSigning, r.cum)
 }
 
 // commit judges the cumulative set and writes it over the scan.

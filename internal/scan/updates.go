@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/medscan/medscan/capture/updatekeep"
@@ -12,7 +13,8 @@ import (
 
 // Updates says what a passive scan does with the update images it sees: keep their
 // bytes (and the signatures beside them) while the capture is read, bounded by MaxSize,
-// examine them for code signing (package codesign) at the end, and save them in SaveDir
+// examine them for code signing (package codesign) at the end (and, in a live scan, at
+// each checkpoint when the kept images changed), and save them in SaveDir
 // when asked. The kept bytes are deleted when the scan ends.
 type Updates struct {
 	// MaxSize is --max-update-size: the bytes of one image kept; the rest is hashed and
@@ -36,9 +38,10 @@ func (u Updates) keeper() *updatekeep.Keeper {
 }
 
 // finishUpdates examines what the keeper kept under the policy's code_signing section
-// (nil: signers are reported, not judged), records the images in the set, saves the
-// files when asked, and adds the keeper's counters. A failure to save or to examine is a
-// problem of the scan (the rest of it stands), not an error of it.
+// (nil: signers are reported, not judged), records the images in the set in place of
+// any a live checkpoint recorded, saves the files when asked, and adds the keeper's
+// counters. A failure to save or to examine is a problem of the scan (the rest of it
+// stands), not an error of it.
 func finishUpdates(ctx context.Context, k *updatekeep.Keeper, u Updates, pol *codesign.Policy, set *observe.Set) {
 	if k == nil {
 		return
@@ -49,6 +52,14 @@ func finishUpdates(ctx context.Context, k *updatekeep.Keeper, u Updates, pol *co
 			set.Problem(observe.Problem{Source: u.SaveDir, Offset: -1, Message: err.Error()})
 		}
 	}
+	examineUpdates(ctx, files, pol, set)
+	for _, c := range k.Counters() {
+		set.AddCounter(c.Name, c.Value)
+	}
+}
+
+// examineUpdates examines kept files and makes the images the set's update images.
+func examineUpdates(ctx context.Context, files []updatekeep.File, pol *codesign.Policy, set *observe.Set) {
 	in := make([]codesign.File, len(files))
 	for i, f := range files {
 		in[i] = codesign.File{Name: f.Name, Dir: f.Dir, Origin: f.Origin, Size: f.Size, SHA256: f.SHA256, Cut: f.Cut,
@@ -59,10 +70,15 @@ func finishUpdates(ctx context.Context, k *updatekeep.Keeper, u Updates, pol *co
 		set.Problem(observe.Problem{Source: "updates", Offset: -1,
 			Message: fmt.Sprintf("update images not examined: %v", err)})
 	}
-	for _, img := range imgs {
-		set.AddUpdate(img)
+	set.ReplaceUpdates(imgs)
+}
+
+// keptState sums up what a keeper holds (each file's place, contents and devices), so
+// that a live checkpoint examines the images again only when something changed.
+func keptState(files []updatekeep.File) [sha256.Size]byte {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%t\x00%q\n", f.Origin, f.Dir, f.Name, f.SHA256, f.Size, f.Cut, f.Clients)
 	}
-	for _, c := range k.Counters() {
-		set.AddCounter(c.Name, c.Value)
-	}
+	return [sha256.Size]byte(h.Sum(nil))
 }

@@ -2,9 +2,11 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/medscan/medscan/capture/updatekeep"
 )
@@ -91,5 +93,50 @@ func TestRunLiveExaminesUpdates(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("the kept bytes were not deleted: %v", left)
+	}
+}
+
+// TestRunLiveExaminesUpdatesAtCheckpoints: a live capture that goes on after its update
+// images were fetched reports them at its next checkpoint, not only when it ends: the
+// scan stored while the capture still runs holds the images and their update-unsigned
+// findings. The run is stopped by the test once a checkpoint shows them, and by its
+// Duration otherwise (the images would then be examined only at the end: a failure).
+func TestRunLiveExaminesUpdatesAtCheckpoints(t *testing.T) {
+	frames, link := readFrames(t, wardFile(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := openStore(t)
+	var seen []string // what each checkpoint's stored scan held
+	found := false
+	_, err := RunLive(ctx, st, LiveOptions{
+		Ifaces: []string{"eth0"}, Workers: 2, CommitInterval: 20 * time.Millisecond, Duration: 20 * time.Second, lossless: true,
+		openSource: fakeOpener(map[string]*fakeSource{"eth0": {frames: frames, link: link}}),
+		Updates:    Updates{MaxSize: updatekeep.DefaultMaxImage, TempDir: t.TempDir()},
+		Progress: func(s LiveStats) {
+			if s.Checkpoints == 0 || found {
+				return
+			}
+			rep, err := st.Load(ctx, 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := 0
+			for _, f := range rep.Findings {
+				if f.Rule == "update-unsigned" {
+					n++
+				}
+			}
+			seen = append(seen, fmt.Sprintf("complete=%v updates=%d update-unsigned=%d", rep.Scan.Complete, len(rep.Updates), n))
+			if !rep.Scan.Complete && len(rep.Updates) == 2 && n == 2 {
+				found = true
+				cancel()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Fatalf("no checkpoint of the running capture held the 2 update images and their findings: %q", seen)
 	}
 }
