@@ -120,8 +120,10 @@
 // another store (a site sensor's file) into this one, each in one transaction, skipping
 // those whose uid it holds, with the fingerprint of the key the scan's hashes were made
 // under; findings' first and last seen widen as in any save. FleetKeys, FleetCredentials
-// and KeySites read what other sites saw of a scan's keys and secrets (observe.Fleet),
-// bounded, and only hashes made under the same key. ResolveSiteScan is ResolveScan
+// and FleetSenders read what other sites' current scans (the latest of each site, kind
+// and label) saw of a scan's keys, secrets and clinical servers (observe.Fleet),
+// bounded, and only hashes made under the same key; KeySites names every site that ever
+// held a key (a shared prime is a flaw of the generator, however old the scan). ResolveSiteScan is ResolveScan
 // among one site's scans. The SQL is portable (migration 0005 rebuilds the asset tables
 // rather than alter a constraint in place) so that the same migration runs on
 // PostgreSQL.

@@ -21,10 +21,16 @@ const (
 	fleetBatch = 500
 )
 
+// currentAtItsSite keeps, of the scans named sc, the latest of each site, kind and
+// label (one sensor's series): what the other sites hold today. A key replaced or a
+// password changed at another site stops counting once that site's next scan no longer
+// sees it, rather than counting for as long as the store keeps the old scan.
+const currentAtItsSite = `sc.id = (SELECT max(l.id) FROM scans l WHERE l.site = sc.site AND l.kind = sc.kind AND l.label = sc.label)`
+
 // FleetKeys returns where the hosts of sites other than site presented, as a leaf
 // certificate's key (TLS servers and clients; not files), any of the keys spkis (SPKI
-// SHA-256 in hex), in any stored scan, once per site, key, host, port, role and
-// certificate. dropped counts what the cap left out.
+// SHA-256 in hex), in the current scans of those sites (currentAtItsSite), once per
+// site, key, host, port, role and certificate. dropped counts what the cap left out.
 func (s *Store) FleetKeys(ctx context.Context, site string, spkis []string) (keys []observe.FleetKey, dropped int, err error) {
 	spkis = slices.Clone(spkis)
 	slices.Sort(spkis)
@@ -36,8 +42,8 @@ func (s *Store) FleetKeys(ctx context.Context, site string, spkis []string) (key
 		}
 		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT g.site, c.spki_sha256, g.host, g.port, g.role, c.sha256,
 				c.subject, c.facts
-			FROM cert_sightings g JOIN certificates c ON c.id = g.cert_id
-			WHERE g.site <> ? AND g.position = 0 AND g.host <> '' AND c.spki_sha256 IN (?`+
+			FROM cert_sightings g JOIN certificates c ON c.id = g.cert_id JOIN scans sc ON sc.id = g.scan_id
+			WHERE g.site <> ? AND `+currentAtItsSite+` AND g.position = 0 AND g.host <> '' AND c.spki_sha256 IN (?`+
 			strings.Repeat(", ?", len(chunk)-1)+`)
 			ORDER BY g.site, c.spki_sha256, g.host, g.port, g.role, c.sha256`, args...)
 		if err != nil {
@@ -85,8 +91,8 @@ func (s *Store) FleetKeys(ctx context.Context, site string, spkis []string) (key
 }
 
 // FleetCredentials returns the clients of sites other than site that sent any of the
-// secrets hashes (keyed hashes, as observe.Credential.Hash), in the scans whose hashes
-// were made under the key keyID (Store.KeyID; ScanKeyID): a hash made under another key
+// secrets hashes (keyed hashes, as observe.Credential.Hash), in their current scans
+// (currentAtItsSite) whose hashes were made under the key keyID (Store.KeyID; ScanKeyID): a hash made under another key
 // file is never compared, and neither is one of unknown key (keyID ""). One entry per
 // site, kind, hash, client and server. The credential rows of other sites are read and
 // decoded in turn, keeping only the hashes asked for, so that memory follows this scan's
@@ -101,7 +107,7 @@ func (s *Store) FleetCredentials(ctx context.Context, site, keyID string, hashes
 		want[h] = true
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT sc.site, o.data FROM observations o JOIN scans sc ON sc.id = o.scan_id
-		WHERE o.kind = 'credential' AND sc.site <> ? AND sc.key_id = ? ORDER BY sc.id, o.seq`, site, keyID)
+		WHERE o.kind = 'credential' AND sc.site <> ? AND sc.key_id = ? AND `+currentAtItsSite+` ORDER BY sc.id, o.seq`, site, keyID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: %s: credentials of other sites: %w", s.path, err)
 	}
@@ -169,8 +175,8 @@ func (s *Store) KeySites(ctx context.Context, spkiSHA256 string) ([]string, erro
 }
 
 // FleetSenders returns the clients of sites other than site that sent HL7 (not
-// acknowledgements) or DICOM associations to any of the addresses servers, in stored
-// network scans, once per site, client, server, protocol and application, bounded like
+// acknowledgements) or DICOM associations to any of the addresses servers, in their
+// current network scans (currentAtItsSite), once per site, client, server, protocol and application, bounded like
 // the other fleet queries.
 func (s *Store) FleetSenders(ctx context.Context, site string, servers []string) (out []observe.FleetSender, dropped int, err error) {
 	if len(servers) == 0 {
@@ -181,7 +187,7 @@ func (s *Store) FleetSenders(ctx context.Context, site string, servers []string)
 		want[a] = true
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT sc.site, o.kind, o.data FROM observations o JOIN scans sc ON sc.id = o.scan_id
-		WHERE o.kind IN ('hl7', 'dicom') AND sc.site <> ? AND sc.kind = 'network' ORDER BY sc.id, o.kind, o.seq`, site)
+		WHERE o.kind IN ('hl7', 'dicom') AND sc.site <> ? AND sc.kind = 'network' AND `+currentAtItsSite+` ORDER BY sc.id, o.kind, o.seq`, site)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: %s: clinical senders of other sites: %w", s.path, err)
 	}

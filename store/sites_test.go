@@ -129,7 +129,10 @@ func TestFleetQueries(t *testing.T) {
 			FirstSeen: t0, Protocol: "http", Kind: "api-key-header", Preview: "fl****et", Hash: hash})
 		return set
 	}
-	mustSave(t, s, south, credSet("10.0.0.31:40000", hash), nil)
+	// Each sensor of a site keeps its own series (label): the keys' series stays current.
+	southCreds := south
+	southCreds.Label = "south mqtt"
+	mustSave(t, s, southCreds, credSet("10.0.0.31:40000", hash), nil)
 	if _, err := s.db.Exec("UPDATE scans SET key_id = 'another' WHERE id = (SELECT max(id) FROM scans)"); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +156,9 @@ func TestFleetQueries(t *testing.T) {
 	set := fullSet()
 	set.AddHL7(observe.HL7Message{Flow: observe.Flow{Client: ap("10.0.0.66:3000"), Server: ap("10.0.0.7:6661")},
 		FirstSeen: t0, IsAck: true, ReceivingApp: "ACKED"})
-	mustSave(t, s, south, set, nil)
+	southClinical := south
+	southClinical.Label = "south clinical"
+	mustSave(t, s, southClinical, set, nil)
 	senders, _, err := s.FleetSenders(ctx, "north", []string{"10.0.0.7", "10.0.0.42"})
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +173,26 @@ func TestFleetQueries(t *testing.T) {
 	}
 	if senders, _, _ := s.FleetSenders(ctx, "south", []string{"10.0.0.7"}); len(senders) != 0 {
 		t.Errorf("a site's own senders come back as another's: %v", senders)
+	}
+
+	// South's next scan of the keys' series: pump-2 has a key of its own now, and the
+	// engine stopped receiving. What south's older scans saw no longer counts; its
+	// other series stay current.
+	mustSave(t, s, south, keySet(t0.Add(time.Hour), map[string][3]string{
+		"10.0.0.12:443": {"pump-2 renewed", "rsa", hexSHA([]byte("key c"))}, "10.0.0.20:443": {"ehr", "rsa", spkiB}}), nil)
+	keys, _, err = s.FleetKeys(ctx, "north", []string{spkiA, spkiB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].Host != "10.0.0.20" {
+		t.Errorf("after south replaced pump-2's key, FleetKeys = %+v; want the EHR's alone", keys)
+	}
+	if creds, _, _ := s.FleetCredentials(ctx, "north", s.KeyID(), []string{hash}); len(creds) != 1 {
+		t.Errorf("another series' scan changed the credentials: %+v", creds)
+	}
+	mustSave(t, s, southClinical, observe.NewSet(), nil)
+	if senders, _, _ := s.FleetSenders(ctx, "north", []string{"10.0.0.7", "10.0.0.42"}); len(senders) != 0 {
+		t.Errorf("senders of south's older clinical scan still count: %+v", senders)
 	}
 }
 
