@@ -96,7 +96,9 @@
 // What is SQLite's alone stays so: WAL, the PRAGMAs, the file checks (ErrNotWritable,
 // side files, immutable reads) and secure_delete. On PostgreSQL, OpenReadOnly sets
 // default_transaction_read_only on every connection, so that the server refuses any
-// write; who may write is the server's business (roles and grants); what is deleted is
+// write; who may write is the server's business (roles and grants), and Open refuses a
+// role that may not write medscan's tables (checkPGWritable) as it refuses a file it
+// cannot write (ErrNotWritable); what is deleted is
 // reclaimed by the server's own vacuum; and the password of the URL is never printed
 // (Path is the URL with it masked, RedactDSN).
 //

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -90,4 +93,56 @@ func TestPostgresOpenChecks(t *testing.T) {
 	if strings.Contains(s.Path(), "password") || s.Path() != RedactDSN(path) {
 		t.Errorf("Path() = %q", s.Path())
 	}
+}
+
+// TestPostgresRoleWithoutWriteRefused: a role that may read medscan's tables but not
+// write them is refused by Open (ErrNotWritable, naming the role and a table) before
+// anything is captured, as an unwritable file is, and reads through OpenReadOnly.
+func TestPostgresRoleWithoutWriteRefused(t *testing.T) {
+	if !onPostgres() {
+		t.Skip("the PostgreSQL counterpart of the file permission tests")
+	}
+	ctx := context.Background()
+	s, dsn := openTemp(t)
+	mustSave(t, s, testInfo(), fullSet(), testFindings())
+	role := fmt.Sprintf("medscan_reader_%d", os.Getpid())
+	for _, q := range []string{"CREATE ROLE " + role + " LOGIN", "GRANT USAGE ON SCHEMA public TO " + role,
+		"GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, q := range []string{"DROP OWNED BY " + role, "DROP ROLE " + role} {
+			if _, err := s.db.ExecContext(context.Background(), q); err != nil {
+				t.Error(q, err)
+			}
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	_, err = Open(u.String())
+	if !errors.Is(err, ErrNotWritable) || !strings.Contains(err.Error(), `role "`+role+`" may not insert, update and delete in `) {
+		t.Fatalf("Open as a role that may only read: %v; want ErrNotWritable naming the role", err)
+	}
+	ro, err := OpenReadOnly(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Load(ctx, 1); err != nil {
+		t.Fatalf("the reading role cannot read: %v", err)
+	}
+	// Given the rights, the same role writes.
+	if _, err := s.db.ExecContext(ctx, "GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open(u.String())
+	if err != nil {
+		t.Fatalf("Open as a role that may write: %v", err)
+	}
+	w.Close()
 }

@@ -171,8 +171,8 @@ func openPG(dsn string, readOnly bool) (*Store, error) {
 	ctx := context.Background()
 	if readOnly {
 		err = s.checkReadable(ctx)
-	} else {
-		err = s.init(ctx)
+	} else if err = s.init(ctx); err == nil {
+		err = s.checkPGWritable(ctx)
 	}
 	if err != nil {
 		db.Close()
