@@ -103,7 +103,7 @@ func TestRuleTextKeptPerScan(t *testing.T) {
 
 // TestMigration0007: a store whose finding rows carry their rule's text reads the same
 // after 0007 has moved the texts into rule_texts, once each, and dropped the old
-// columns.
+// columns and the two indexes no query reads.
 func TestMigration0007(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	s, err := Open(path)
@@ -144,6 +144,9 @@ func TestMigration0007(t *testing.T) {
 		if n := count(t, s, "SELECT count(*) FROM pragma_table_info('"+table+"') WHERE name IN ('remediation', 'refs')"); n != 0 {
 			t.Errorf("%s keeps %d of the old columns", table, n)
 		}
+	}
+	if n := count(t, s, "SELECT count(*) FROM sqlite_master WHERE name IN ('findings_rule', 'findings_host')"); n != 0 {
+		t.Errorf("%d of the unread indexes of findings are left", n)
 	}
 	// A scan saved after the migration shares the texts the migration stored.
 	mustSave(t, s, testInfo(), fullSet(), fs)

@@ -15,3 +15,7 @@ CREATE TABLE rule_texts (
 ) WITHOUT ROWID;
 ALTER TABLE findings ADD COLUMN text_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE scan_findings ADD COLUMN text_hash TEXT NOT NULL DEFAULT '';
+-- Two indexes of findings no query reads (findings are read by scan, through
+-- scan_findings, and by fingerprint), each written at every finding a scan saves.
+DROP INDEX findings_rule;
+DROP INDEX findings_host;
