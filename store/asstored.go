@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -87,7 +89,7 @@ func (w *scanWriter) asStored(r *findings.Report) (func(*findings.Report), error
 			return nil, err
 		}
 		f.Time = storedTime(f.Time)
-		if f.Evidence, err = decodeEvidence(w.evidence[k]); err != nil {
+		if f.Evidence, err = evidenceAsStored(f.Evidence, w.evidence[k]); err != nil {
 			return nil, fmt.Errorf("finding %s: evidence: %w", f.Fingerprint, err)
 		}
 		fs[k] = f
@@ -157,4 +159,124 @@ func storedTime(t time.Time) time.Time {
 		return time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	return t
+}
+
+// evidenceAsStored is a finding's evidence as Load decodes it from text, the JSON save
+// wrote of ev: decodeEvidence(text), which was a twentieth of a large scan's CPU time.
+// Evidence made of what JSON keeps as it is (strings, booleans, integers, times, nested
+// maps and lists of them) is converted directly, to the values the decoder gives
+// (json.Number for numbers, []any for lists, the time's JSON text); anything else
+// (a float, whose text encoding/json chooses; a struct; a typed map or list; a string
+// that is not UTF-8) is decoded from the text, as before.
+func evidenceAsStored(ev map[string]any, text string) (map[string]any, error) {
+	if ev == nil {
+		return decodeEvidence(text)
+	}
+	if out, ok := asDecodedMap(ev); ok {
+		return out, nil
+	}
+	return decodeEvidence(text)
+}
+
+func asDecodedMap(m map[string]any) (map[string]any, bool) {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if !utf8.ValidString(k) {
+			return nil, false
+		}
+		d, ok := asDecoded(v)
+		if !ok {
+			return nil, false
+		}
+		out[k] = d
+	}
+	return out, true
+}
+
+// asDecoded is v as encoding/json, with UseNumber, decodes v's encoding; ok is false
+// for a value it does not convert.
+func asDecoded(v any) (any, bool) {
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		return v, utf8.ValidString(v)
+	case bool:
+		return v, true
+	case json.Number:
+		return nil, false // encoding/json checks and may reject it: decode the text
+	case int:
+		return json.Number(strconv.FormatInt(int64(v), 10)), true
+	case int64:
+		return json.Number(strconv.FormatInt(v, 10)), true
+	case int32:
+		return json.Number(strconv.FormatInt(int64(v), 10)), true
+	case int16:
+		return json.Number(strconv.FormatInt(int64(v), 10)), true
+	case int8:
+		return json.Number(strconv.FormatInt(int64(v), 10)), true
+	case uint:
+		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+	case uint64:
+		return json.Number(strconv.FormatUint(v, 10)), true
+	case uint32:
+		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+	case uint16:
+		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+	case uint8:
+		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+	case time.Time:
+		b, err := v.MarshalJSON()
+		if err != nil {
+			return nil, false
+		}
+		return string(b[1 : len(b)-1]), true // RFC 3339: nothing in it is escaped
+	case []string:
+		if v == nil {
+			return nil, true
+		}
+		out := make([]any, len(v))
+		for i, s := range v {
+			if !utf8.ValidString(s) {
+				return nil, false
+			}
+			out[i] = s
+		}
+		return out, true
+	case []any:
+		if v == nil {
+			return nil, true
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			d, ok := asDecoded(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = d
+		}
+		return out, true
+	case []map[string]any: // the credential rules' secrets
+		if v == nil {
+			return nil, true
+		}
+		out := make([]any, len(v))
+		for i, m := range v {
+			if m == nil {
+				continue // null
+			}
+			d, ok := asDecodedMap(m)
+			if !ok {
+				return nil, false
+			}
+			out[i] = d
+		}
+		return out, true
+	case map[string]any:
+		if v == nil {
+			return nil, true
+		}
+		return asDecodedMap(v)
+	}
+	return nil, false
 }

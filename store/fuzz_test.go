@@ -190,7 +190,7 @@ func FuzzStoredJSON(f *testing.F) {
 	}
 	seed(`SELECT kind, data FROM observations WHERE scan_id = ?`, "")
 	seed(`SELECT 'evidence', evidence FROM scan_findings WHERE scan_id = ?`, "")
-	seed(`SELECT 'refs', refs FROM scan_findings WHERE scan_id = ?`, "")
+	seed(`SELECT 'refs', t.refs FROM scan_findings sf JOIN rule_texts t ON t.hash = sf.text_hash WHERE sf.scan_id = ?`, "")
 	seed(`SELECT 'asset', data FROM scan_assets WHERE scan_id = ?`, "")
 	seed(`SELECT 'facts', c.facts FROM scan_certificates sc JOIN certificates c ON c.id = sc.cert_id WHERE sc.scan_id = ?`, "")
 	for _, col := range []string{"sources", "problems", "counters", "rules"} {

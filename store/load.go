@@ -146,8 +146,9 @@ func (l *loader) scanInfo(r *findings.Report) error {
 
 func (l *loader) findings(r *findings.Report) error {
 	return l.each(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, sf.evidence, sf.time, sf.source,
-		sf.remediation, sf.refs, f.fingerprint, f.first_seen, f.last_seen, sf.file
-		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`,
+		coalesce(t.remediation, ''), coalesce(t.refs, '[]'), f.fingerprint, f.first_seen, f.last_seen, sf.file
+		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint
+		LEFT JOIN rule_texts t ON t.hash = sf.text_hash WHERE sf.scan_id = ?`,
 		func(rows *sql.Rows) error {
 			var (
 				f               findings.Finding

@@ -392,16 +392,16 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	desc := []string{"severity", "message", "evidence", "time", "source", "remediation", "refs"}
+	desc := []string{"severity", "message", "evidence", "time", "source", "text_hash"}
 	var upd []string
 	for _, c := range desc {
 		upd = append(upd, c+" = CASE WHEN "+newerThen+" THEN excluded."+c+" ELSE findings."+c+" END")
 	}
 	w.spans = make(map[string][2]sql.NullString, len(fs))
 	upsert := w.newBatch(`INSERT INTO findings(fingerprint, rule, severity, host, port, subject, message, evidence,
-		time, source, remediation, refs, first_seen, last_seen) VALUES`, `ON CONFLICT(fingerprint) DO UPDATE SET `+
+		time, source, text_hash, first_seen, last_seen) VALUES`, `ON CONFLICT(fingerprint) DO UPDATE SET `+
 		strings.Join(upd, ", ")+", "+minCase("findings", "first_seen")+", "+maxCase("findings", "last_seen")+
-		" RETURNING fingerprint, first_seen, last_seen", 14, func(rows *sql.Rows) error {
+		" RETURNING fingerprint, first_seen, last_seen", 13, func(rows *sql.Rows) error {
 		var fp string
 		var span [2]sql.NullString
 		if err := rows.Scan(&fp, &span[0], &span[1]); err != nil {
@@ -423,8 +423,22 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	}
 	byFingerprint := func(a, b int) int { return strings.Compare(fps[a], fps[b]) }
 	slices.SortStableFunc(order, byFingerprint)
-	type texts struct{ evidence, refs string }
-	enc := make([]texts, len(fs))
+	// Each finding's rule text (remediation and references) is written once per store
+	// (rule_texts), before the rows that name it.
+	texts := ruleTexts{}
+	refs := make([]string, len(fs))
+	for i := range fs {
+		var err error
+		if refs[i], err = w.jsonText(fs[i].References); err != nil {
+			return err
+		}
+		texts.add(fs[i].Remediation, refs[i])
+	}
+	if err := w.saveRuleTexts(texts); err != nil {
+		return err
+	}
+	type encoded struct{ evidence, text string }
+	enc := make([]encoded, len(fs))
 	for _, i := range order {
 		f := &fs[i]
 		fp := fps[i]
@@ -436,12 +450,10 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 		if enc[i].evidence, err = w.jsonText(ev); err != nil {
 			return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
 		}
-		if enc[i].refs, err = w.jsonText(f.References); err != nil {
-			return err
-		}
+		enc[i].text = texts.hash(f.Remediation, refs[i])
 		first, last := observedSpan(f)
 		if err := upsert.add(fp, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message, enc[i].evidence,
-			dbTime(f.Time), f.Source, f.Remediation, enc[i].refs, dbTime(first), dbTime(last)); err != nil {
+			dbTime(f.Time), f.Source, enc[i].text, dbTime(first), dbTime(last)); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 	}
@@ -449,7 +461,7 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 		return fmt.Errorf("findings: %w", err)
 	}
 	link := w.newBatch(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
-		remediation, refs, file, site) VALUES`, "", 11, nil)
+		text_hash, file, site) VALUES`, "", 10, nil)
 	w.kept = scanFindings(fs)
 	w.evidence = make([]string, len(w.kept))
 	for k, i := range w.kept {
@@ -459,12 +471,55 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	for _, i := range links {
 		f := &fs[i]
 		if err := link.add("", w.scan, fps[i], int(f.Severity), f.Message, enc[i].evidence, dbTime(f.Time), f.Source,
-			f.Remediation, enc[i].refs, f.File, w.site); err != nil {
+			enc[i].text, f.File, w.site); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 	}
 	if err := link.flush(); err != nil {
 		return fmt.Errorf("findings: %w", err)
+	}
+	return nil
+}
+
+// ruleTexts are the distinct rule texts of a scan's findings, by remediation and then
+// references (as stored), each with its key (ruleTextHash). A scan's thousands of
+// findings carry a few dozen texts: each is hashed once, and found again by a map
+// lookup rather than hashed again.
+type ruleTexts map[string]map[string]string
+
+func (t ruleTexts) add(remediation, refs string) {
+	byRefs := t[remediation]
+	if byRefs == nil {
+		byRefs = map[string]string{}
+		t[remediation] = byRefs
+	}
+	if _, ok := byRefs[refs]; !ok {
+		byRefs[refs] = ruleTextHash(remediation, refs)
+	}
+}
+
+// hash is the key of a text add was given.
+func (t ruleTexts) hash(remediation, refs string) string { return t[remediation][refs] }
+
+// saveRuleTexts stores the texts the store does not hold yet, in the order of their
+// keys (rule_texts is clustered by them).
+func (w *scanWriter) saveRuleTexts(t ruleTexts) error {
+	type row struct{ hash, remediation, refs string }
+	var all []row
+	for rem, byRefs := range t {
+		for refs, hash := range byRefs {
+			all = append(all, row{hash, rem, refs})
+		}
+	}
+	slices.SortFunc(all, func(a, b row) int { return strings.Compare(a.hash, b.hash) })
+	rows := w.newBatch(`INSERT INTO rule_texts(hash, remediation, refs) VALUES`, "ON CONFLICT DO NOTHING", 3, nil)
+	for _, r := range all {
+		if err := rows.add(r.hash, r.hash, r.remediation, r.refs); err != nil {
+			return fmt.Errorf("rule texts: %w", err)
+		}
+	}
+	if err := rows.flush(); err != nil {
+		return fmt.Errorf("rule texts: %w", err)
 	}
 	return nil
 }

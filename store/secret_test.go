@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/medscan/medscan/internal/secretkey"
@@ -68,11 +69,24 @@ func v3Store(t *testing.T, path string, key, oldKey []byte) int64 {
 	return id
 }
 
-// undo0005 takes a current store back to before 0005, dropping 0006's audit table too (the asset tables keep their new
-// shape, which 0005's rebuild reads as it reads the old one).
-var undo0005 = []string{"DROP TABLE audit_runs", "DROP INDEX scans_uid", "DROP INDEX scans_site", "ALTER TABLE scans DROP COLUMN uid",
+// undo0007 takes a current store back to before 0007: the finding rows get their
+// remediation and references back, rule_texts goes, and the two indexes come back.
+var undo0007 = []string{
+	"ALTER TABLE findings ADD COLUMN remediation TEXT NOT NULL DEFAULT ''",
+	"ALTER TABLE findings ADD COLUMN refs TEXT NOT NULL DEFAULT '[]'",
+	"ALTER TABLE scan_findings ADD COLUMN remediation TEXT NOT NULL DEFAULT ''",
+	"ALTER TABLE scan_findings ADD COLUMN refs TEXT NOT NULL DEFAULT '[]'",
+	"UPDATE findings SET remediation = (SELECT remediation FROM rule_texts WHERE hash = text_hash), refs = (SELECT refs FROM rule_texts WHERE hash = text_hash)",
+	"UPDATE scan_findings SET remediation = (SELECT remediation FROM rule_texts WHERE hash = text_hash), refs = (SELECT refs FROM rule_texts WHERE hash = text_hash)",
+	"ALTER TABLE findings DROP COLUMN text_hash", "ALTER TABLE scan_findings DROP COLUMN text_hash", "DROP TABLE rule_texts",
+	"CREATE INDEX findings_rule ON findings(rule, severity)", "CREATE INDEX findings_host ON findings(host, port)",
+}
+
+// undo0005 takes a current store back to before 0005, undoing 0007 and dropping 0006's audit table too (the asset
+// tables keep their new shape, which 0005's rebuild reads as it reads the old one).
+var undo0005 = slices.Clip(append(slices.Clone(undo0007), "DROP TABLE audit_runs", "DROP INDEX scans_uid", "DROP INDEX scans_site", "ALTER TABLE scans DROP COLUMN uid",
 	"ALTER TABLE scans DROP COLUMN site", "ALTER TABLE cert_sightings DROP COLUMN site",
-	"ALTER TABLE scan_findings DROP COLUMN site"}
+	"ALTER TABLE scan_findings DROP COLUMN site"))
 
 // storeBytes is every file of the store (the database, its write-ahead log and index).
 func storeBytes(t *testing.T, path string) []byte {

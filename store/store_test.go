@@ -80,7 +80,8 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 	if _, err := save(context.Background(), s, testInfo(), fullSet(), testFindings()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec("PRAGMA user_version = 7"); err != nil {
+	newer := SchemaVersion() + 1
+	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", newer)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -89,7 +90,7 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 	before := fileHash(t, path)
 	_, err := Open(path)
 	// The errors now name package store rather than findings.
-	want := fmt.Sprintf("store: %s: schema version 7 is newer than this medscan (%d); upgrade medscan", path, SchemaVersion())
+	want := fmt.Sprintf("store: %s: schema version %d is newer than this medscan (%d); upgrade medscan", path, newer, SchemaVersion())
 	if err == nil || err.Error() != want {
 		t.Fatalf("Open = %v; want %q", err, want)
 	}
@@ -179,7 +180,7 @@ func TestSaveIdempotent(t *testing.T) {
 	}
 	snapshot := func() string {
 		rows, err := s.db.Query(`SELECT fingerprint, rule, severity, host, port, subject, message, evidence, time, source,
-			remediation, refs, first_seen, last_seen FROM findings ORDER BY fingerprint`)
+			remediation, refs, first_seen, last_seen FROM findings JOIN rule_texts ON hash = text_hash ORDER BY fingerprint`)
 		if err != nil {
 			t.Fatal(err)
 		}

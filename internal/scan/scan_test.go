@@ -182,8 +182,14 @@ var (
 // benchCapture generates, once per process, a capture with the ward's protocol mix of at
 // least MEDSCAN_BENCH_MB megabytes (default 200), over MEDSCAN_BENCH_SITES hospitals
 // (default 1; each site has its own hosts, certificates and devices, so findings and
-// hosts grow with it as they do across a health system).
+// hosts grow with it as they do across a health system). MEDSCAN_BENCH_PCAP names a
+// capture to scan instead (wardgen's, say), so that a CPU profile of the benchmark holds
+// the scan alone, not the generator's key generation, and old and new code scan the
+// same file.
 func benchCapture(b *testing.B) string {
+	if p := os.Getenv("MEDSCAN_BENCH_PCAP"); p != "" {
+		return p
+	}
 	benchOnce.Do(func() {
 		mb, sites := 200, 1
 		for name, v := range map[string]*int{"MEDSCAN_BENCH_MB": &mb, "MEDSCAN_BENCH_SITES": &sites} {
