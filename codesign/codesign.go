@@ -296,6 +296,17 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 			img.Format = "rauc"
 			img.Signatures = append(img.Signatures, s...)
 		}
+	case "cpio":
+		if s, version, ok := examineSWU(f, anchors); ok {
+			img.Format = "swupdate"
+			img.Version = cmp.Or(img.Version, observe.Clean(version))
+			img.Signatures = append(img.Signatures, s...)
+		}
+	case "tar":
+		if s, ok := examineMender(f, anchors); ok {
+			img.Format = "mender"
+			img.Signatures = append(img.Signatures, s...)
+		}
 	}
 	for _, s := range sigs {
 		img.Signatures = append(img.Signatures, examineDetached(f, s, anchors, beside))
