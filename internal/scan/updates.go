@@ -52,7 +52,7 @@ func finishUpdates(ctx context.Context, k *updatekeep.Keeper, u Updates, pol *co
 	in := make([]codesign.File, len(files))
 	for i, f := range files {
 		in[i] = codesign.File{Name: f.Name, Dir: f.Dir, Origin: f.Origin, Size: f.Size, SHA256: f.SHA256, Cut: f.Cut,
-			Open: f.Open, Clients: f.Clients, Time: f.Time}
+			Open: f.Open, Clients: f.Clients, Time: f.Time, RawName: f.RawName}
 	}
 	imgs, err := codesign.Examine(context.WithoutCancel(ctx), in, pol, codesign.Options{Source: observe.SourcePassive})
 	if err != nil {
