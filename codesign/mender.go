@@ -29,12 +29,22 @@ import (
 // checked, and the artifact's verdict is unknown rather than verified.
 
 // Bounds of an artifact's structure: members of the outer tar and of each payload tar,
-// and the bytes decompressed from payloads altogether (a decompression bomb stops there).
+// and the bytes the payloads' files may hold altogether: menderInflation times the
+// artifact's size (counted twice, see budgetReader), within [minMenderInflated,
+// maxMenderInflated] (a decompression bomb, or a sparse tar entry declaring gigabytes of
+// holes, stops there; real root file systems compress by a few times, not sixty-four).
 const (
 	maxTarMembers      = 10000
+	menderInflation    = 128
+	minMenderInflated  = 16 << 20
 	maxMenderInflated  = 16 << 30
 	maxMenderVersionSz = 4096
 )
+
+// inflationBudget is the bytes an artifact of size bytes may decompress to.
+func inflationBudget(size int64) int64 {
+	return min(max(size*menderInflation, minMenderInflated), maxMenderInflated)
+}
 
 // menderImage is what one pass over an artifact gathers.
 type menderImage struct {
@@ -52,9 +62,9 @@ type corruptPayload struct{ err error }
 
 func (c corruptPayload) Error() string { return c.err.Error() }
 
-// readMender reads an artifact; ok is false for a tar that is not one (its first member
-// is not a Mender version document).
-func readMender(r io.Reader) (img menderImage, ok bool) {
+// readMender reads an artifact of size bytes; ok is false for a tar that is not one (its
+// first member is not a Mender version document).
+func readMender(r io.Reader, size int64) (img menderImage, ok bool) {
 	tr := tar.NewReader(r)
 	h, err := tr.Next()
 	if err != nil || h.Name != "version" || h.Size > maxMenderVersionSz {
@@ -73,7 +83,7 @@ func readMender(r io.Reader) (img menderImage, ok bool) {
 	}
 	img.format = v.Version
 	img.sums = map[string]string{"version": SHA256Hex(vb)}
-	inflated := int64(0)
+	budget := &inflateBudget{left: inflationBudget(size)}
 	for n := 1; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -90,6 +100,12 @@ func readMender(r io.Reader) (img menderImage, ok bool) {
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
+		if h.Size > size {
+			// Only a sparse entry declares more than the archive holds: its holes would
+			// be read as zeros, without end. Mender never writes one.
+			img.readErr = fmt.Errorf("%s: %d bytes declared in a %d-byte artifact", observe.Clean(h.Name), h.Size, size)
+			return img, true
+		}
 		switch {
 		case h.Name == "manifest" && img.manifest == nil:
 			if h.Size > MaxManifestSize {
@@ -104,7 +120,7 @@ func readMender(r io.Reader) (img menderImage, ok bool) {
 			}
 			img.sig, err = io.ReadAll(tr)
 		case strings.HasPrefix(h.Name, "data/") && strings.Count(h.Name, "/") == 1:
-			err = img.readPayload(tr, h.Name, &inflated)
+			err = img.readPayload(tr, h.Name, budget)
 			var bad corruptPayload
 			if errors.As(err, &bad) {
 				// The signer made a payload that decompresses: one that does not was
@@ -134,7 +150,7 @@ func (img *menderImage) add(name, sum string) {
 // readPayload hashes the files of one payload container (data/0000.tar.gz) under the
 // names the manifest gives them (data/0000/rootfs.img). The container's own hash is
 // kept too: older formats list it.
-func (img *menderImage) readPayload(r io.Reader, name string, inflated *int64) error {
+func (img *menderImage) readPayload(r io.Reader, name string, budget *inflateBudget) error {
 	outer := sha256.New()
 	r = io.TeeReader(r, outer)
 	defer func() { img.add(name, hex.EncodeToString(outer.Sum(nil))) }()
@@ -149,7 +165,7 @@ func (img *menderImage) readPayload(r io.Reader, name string, inflated *int64) e
 			return corruptPayload{fmt.Errorf("gzip: %v", err)}
 		}
 		zr.Multistream(true)
-		inner = &budgetReader{r: zr, left: inflated}
+		inner = &budgetReader{r: zr, b: budget}
 	default:
 		img.unchecked = append(img.unchecked, name)
 		_, err := io.Copy(io.Discard, r)
@@ -169,6 +185,9 @@ func (img *menderImage) readPayload(r io.Reader, name string, inflated *int64) e
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue
+		}
+		if !budget.take(h.Size) {
+			return budgetError{} // a file larger than the budget left, sparse or not
 		}
 		sum := sha256.New()
 		if _, err := io.Copy(sum, tr); err != nil {
@@ -200,24 +219,35 @@ func payloadErr(err error) error {
 type budgetError struct{}
 
 func (budgetError) Error() string {
-	return fmt.Sprintf("payloads inflate beyond %d bytes", int64(maxMenderInflated))
+	return "payloads inflate beyond the limit (64 times the artifact's size, at most 16 GiB)"
 }
 
-// budgetReader stops reading decompressed bytes once the artifact's budget is spent.
+// inflateBudget is what the artifact's payloads may still decompress to.
+type inflateBudget struct{ left int64 }
+
+func (b *inflateBudget) take(n int64) bool {
+	if n < 0 || n > b.left {
+		b.left = 0
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+// budgetReader stops reading a payload's decompressed stream once the artifact's budget
+// is spent. Files are charged twice, by their declared size (so that a sparse entry's
+// holes, which do not come from the stream, are paid for) and as they stream: hence
+// menderInflation is twice the ratio allowed.
 type budgetReader struct {
-	r    io.Reader
-	left *int64 // bytes inflated so far, shared by the artifact's payloads
+	r io.Reader
+	b *inflateBudget
 }
 
 func (b *budgetReader) Read(p []byte) (int, error) {
-	if *b.left >= maxMenderInflated {
+	n, err := b.r.Read(p)
+	if !b.b.take(int64(n)) {
 		return 0, budgetError{}
 	}
-	if room := maxMenderInflated - *b.left; int64(len(p)) > room {
-		p = p[:room]
-	}
-	n, err := b.r.Read(p)
-	*b.left += int64(n)
 	return n, err
 }
 
@@ -229,7 +259,14 @@ func examineMender(f *File, anchors *Anchors) (sigs []observe.UpdateSignature, o
 		return []observe.UpdateSignature{{Kind: "mender", Trust: TrustNotJudged, Reason: "image not read: " + err.Error()}}, true
 	}
 	defer r.Close()
-	img, ok := readMender(r)
+	size, err := r.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = r.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return []observe.UpdateSignature{{Kind: "mender", Trust: TrustNotJudged, Reason: "image not read: " + err.Error()}}, true
+	}
+	img, ok := readMender(r, size)
 	if !ok {
 		return nil, false
 	}
