@@ -227,4 +227,3 @@ func FuzzKeepStream(f *testing.F) {
 		}
 	})
 }
-
