@@ -33,6 +33,11 @@ type File struct {
 	Open    func() (io.ReadSeekCloser, error)
 	Clients []string  // devices that fetched it (addresses); empty for files
 	Time    time.Time // when it was fetched or read
+	// RawName is the name as served, when Name is a path template ("{id}.bin": an image
+	// kept off the wire, whose raw name may carry identifiers). The policy's image
+	// patterns are matched against it, in memory; it is never copied into an Image, a
+	// reason or an error. Empty for files on disk, whose Name is their own.
+	RawName string
 }
 
 // Image is one examined update image: the facts rules judge (see observe.UpdateImage).
@@ -276,7 +281,7 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 		}
 		img.SHA256, img.Size = sum, n
 	}
-	scope := pol.scopeFor(f.Origin, f.Name)
+	scope := pol.scopeFor(f.Origin, cmp.Or(f.RawName, f.Name))
 	img.Vendor, img.Required = scope.name, scope.required
 	img.Format = sniffFormat(c.head)
 	anchors := scope.anchors
@@ -294,6 +299,17 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 	case "squashfs":
 		if s := examineRAUC(f, anchors); len(s) > 0 {
 			img.Format = "rauc"
+			img.Signatures = append(img.Signatures, s...)
+		}
+	case "cpio":
+		if s, version, ok := examineSWU(f, anchors); ok {
+			img.Format = "swupdate"
+			img.Version = cmp.Or(img.Version, observe.Clean(version))
+			img.Signatures = append(img.Signatures, s...)
+		}
+	case "tar":
+		if s, ok := examineMender(f, anchors); ok {
+			img.Format = "mender"
 			img.Signatures = append(img.Signatures, s...)
 		}
 	}

@@ -2,7 +2,14 @@
 // the signatures and signed checksum manifests beside it, verifies them with real
 // libraries (crypto/x509 and a CMS parser for CMS/PKCS #7 and Authenticode, debug/pe for
 // the Authenticode image hash, ProtonMail/go-crypto for OpenPGP), says who signed, whether
-// that signer chains to the policy's anchors, and what is weak about it.
+// that signer chains to the policy's anchors, and what is weak about it. Update containers
+// that carry their own signature are opened too: Authenticode in PE files, RAUC bundles,
+// SWUpdate images (a newc cpio read by a streaming reader of its own; sw-description and
+// its libconfig or JSON syntax; every listed artifact's sha256) and Mender artifacts
+// (archive/tar and compress/gzip; the manifest and every member's sha256). Mender and
+// SWUpdate's raw RSA mode sign with a bare key, which the signature does not name: the
+// policy's PEM public keys (Anchors.PublicKeys) check them, and the key that does is the
+// signer.
 //
 // It is a package of its own, apart from capture and lint, because it judges files
 // whatever carried them: the capture side hands it images it kept while they crossed the
@@ -14,6 +21,13 @@
 //   - Bounded memory. Images are read through File.Open and hashed as streams, never held
 //     whole; signature files are read up to MaxSignatureSize and manifests up to
 //     MaxManifestSize (beyond them the signature is "not checked", with the reason).
+//   - Bounded structure: archive readers refuse more members than maxCpioMembers or
+//     maxTarMembers, and a Mender payload stops decompressing at its budget
+//     (inflationBudget), so neither a forged header nor a decompression bomb costs more
+//     than a bounded read.
+//   - A raw name (File.RawName, an image kept off the wire named by its path template)
+//     is used only to match the policy's image patterns; it is never copied into an
+//     Image, a reason or an error.
 //   - A cut image (File.Cut: truncated at the capture's size limit) is never reported as
 //     tampered: its signatures are not checked and its verdict is "unknown".
 //   - Pairing happens within one Origin and Dir: a signature for "pump.bin" on another

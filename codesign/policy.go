@@ -47,15 +47,26 @@ type Vendor struct {
 }
 
 // Anchors are trust anchors for code signing: X.509 roots (and intermediates, which
-// anchor too) and OpenPGP public keys.
+// anchor too), OpenPGP public keys, and bare public keys (PEM "PUBLIC KEY"), which only
+// formats that sign with a bare key use (Mender artifacts, SWUpdate's raw RSA mode):
+// such a signature names no signer, so the key that checks it is the signer.
 type Anchors struct {
-	Certs []*x509.Certificate
-	Keys  openpgp.EntityList
-	Files []string // the files they came from, as the policy names them
+	Certs      []*x509.Certificate
+	Keys       openpgp.EntityList
+	PublicKeys []PublicKey
+	Files      []string // the files they came from, as the policy names them
+}
+
+// PublicKey is one bare public key anchor and the file it came from.
+type PublicKey struct {
+	Key  crypto.PublicKey
+	File string
 }
 
 // Empty says whether the set has nothing to trust.
-func (a *Anchors) Empty() bool { return a == nil || len(a.Certs) == 0 && len(a.Keys) == 0 }
+func (a *Anchors) Empty() bool {
+	return a == nil || len(a.Certs) == 0 && len(a.Keys) == 0 && len(a.PublicKeys) == 0
+}
 
 func (a *Anchors) pool() *x509.CertPool {
 	p := x509.NewCertPool()
@@ -105,6 +116,14 @@ func (a *Anchors) AddFile(name string, data []byte) error {
 		if n == 0 {
 			return fmt.Errorf("%s: no certificate in the PEM", name)
 		}
+	case bytes.Contains(trimmed, []byte("-----BEGIN PUBLIC KEY")), bytes.Contains(trimmed, []byte("-----BEGIN RSA PUBLIC KEY")):
+		keys, err := parsePublicKeys(trimmed)
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		for _, k := range keys {
+			a.PublicKeys = append(a.PublicKeys, PublicKey{Key: k, File: name})
+		}
 	case trimmed[0] == 0x30:
 		cs, err := x509.ParseCertificates(data)
 		if err != nil {
@@ -118,7 +137,7 @@ func (a *Anchors) AddFile(name string, data []byte) error {
 		}
 		a.Keys = append(a.Keys, el...)
 	default:
-		return fmt.Errorf("%s: neither a certificate (PEM or DER) nor an OpenPGP public key", name)
+		return fmt.Errorf("%s: neither a certificate (PEM or DER), a PEM public key nor an OpenPGP public key", name)
 	}
 	a.Files = append(a.Files, name)
 	return nil

@@ -46,7 +46,10 @@ type UpdateImage struct {
 // beside it (X.sig, X.asc, X.p7s), or through a signed checksum manifest.
 type UpdateSignature struct {
 	// Kind: "cms" (detached CMS/PKCS #7), "openpgp" (detached OpenPGP), "manifest"
-	// (a checksum list, itself signed as ManifestKind says), "authenticode".
+	// (a checksum list, itself signed as ManifestKind says), "authenticode"; embedded in
+	// update containers: "rauc", "swupdate" (CMS over sw-description), "swupdate-rsa"
+	// (a bare RSA key), "mender" (manifest.sig), and "swupdate-description" or
+	// "mender-manifest" for an unsigned description that disagrees with the artifacts.
 	Kind string `json:"kind"`
 	// File is the signature's file name ("pump.bin.sig", "SHA256SUMS.asc"), "" when
 	// embedded.

@@ -56,8 +56,11 @@
 //     here: when the engine has an update keeper (dissect.Context.Keep), the same bytes
 //     that are hashed, de-chunked, are handed to it (package updatekeep), as is the body
 //     of a response whose name marks it a signature or checksum list beside an image
-//     (updatekeep.Companion); a 206 fragment, a body with a hole and a body under
-//     Content-Encoding are not (the last counted).
+//     (updatekeep.Companion); a body under Content-Encoding: gzip alone is handed over as
+//     it comes and decoded by the keeper (updatekeep.Body.Gunzip), so that what is kept
+//     is the vendor's file while BodySHA256 stays the digest of the bytes on the wire; a
+//     206 fragment, a body with a hole and a body under any other Content-Encoding are
+//     not (the last counted).
 //   - A body cut by a capture gap or by the end of the capture, or a 206 Partial Content
 //     response, is BodyPartial with no digest: the hash of a fragment matches nothing a
 //     vendor publishes. BodyBytes is then what was seen.

@@ -103,6 +103,7 @@ type half struct {
 	chunked  bool
 	teOther  bool // a Transfer-Encoding other than chunked
 	encoded  bool // a response with a Content-Encoding other than identity
+	gzip     bool // ... and that Content-Encoding is gzip alone (decoded when the body is kept)
 	head     bool // the request this response answers was HEAD
 	connect  bool // ... was CONNECT
 	status   int
@@ -118,6 +119,9 @@ type stream struct {
 	tunnel  bool
 	dl      download // the 2xx response whose body is being examined for an image
 	keep    keeping  // the body being kept for the code-signing examination (image.go)
+	// gzipBody says the response being answered is under Content-Encoding: gzip alone, a
+	// coding the update keeper decodes.
+	gzipBody bool
 
 	// The target of the latest CONNECT request; a 2xx answer to a CONNECT hands the flow
 	// off (dissect.Handoff) with it as the tunnel's target (dissect.Tunnel). A client
@@ -295,7 +299,7 @@ func (s *stream) oversized(h *half) {
 func (h *half) begin(t time.Time) {
 	h.msg = observe.HTTPRequest{}
 	h.headers, h.oversize, h.creds = 0, false, 0
-	h.length, h.chunked, h.teOther, h.encoded = -1, false, false, false
+	h.length, h.chunked, h.teOther, h.encoded, h.gzip = -1, false, false, false, false
 	h.head, h.connect = false, false
 	h.status = 0
 	h.t = t
@@ -515,7 +519,10 @@ func (s *stream) header(h *half, line []byte) {
 		case "content-type":
 			h.msg.RespContentType = h.intern(slotType, value)
 		case "content-encoding":
-			h.encoded = !lines.EqualFold(value, "identity")
+			// Several codings (in one header or several) are not decoded: only gzip alone.
+			gz := lines.EqualFold(value, "gzip") || lines.EqualFold(value, "x-gzip")
+			h.gzip = gz && !h.encoded
+			h.encoded = h.encoded || !lines.EqualFold(value, "identity")
 		case "application-url":
 			h.msg.Descriptor = observe.DescriptorDIAL // DIAL 2.2 §5.4: only a DIAL server sends it
 		}
@@ -621,6 +628,7 @@ func (s *stream) endHeaders(h *half) {
 	default:
 		h.st, body = stStart, false
 	}
+	s.gzipBody = h.gzip && !h.teOther
 	s.answer(h.msg, body, h.encoded || h.teOther)
 	if tunnel {
 		// What a CONNECT tunnel carries is offered to detection again (TLS, or HTTP to

@@ -210,8 +210,10 @@ type keeping struct {
 
 // keepStart decides, once the response's headers are read (or once its magic identified
 // it), whether its body is kept. A 206 fragment is not an image anyone can verify. A body
-// with a Content-Encoding (or a Transfer-Encoding other than chunked) is not decoded
-// here, so its bytes are not the vendor's file: it is counted and not kept.
+// under Content-Encoding: gzip is kept as it comes and decoded by the keeper when it ends
+// (Body.Gunzip): the decoded bytes are the vendor's file. Any other Content-Encoding (or
+// a Transfer-Encoding other than chunked) is not decoded, so its bytes are not the
+// vendor's file: it is counted and not kept.
 func (s *stream) keepStart(r observe.HTTPRequest, kind string, encoded bool) {
 	s.keepEnd(true, "")
 	k := s.ctx.Keep
@@ -222,7 +224,7 @@ func (s *stream) keepStart(r observe.HTTPRequest, kind string, encoded bool) {
 	if kind == "" && !companion {
 		return // its magic may still identify it (startHash)
 	}
-	if encoded {
+	if encoded && !s.gzipBody {
 		k.Count(updatekeep.CountEncoded, 1)
 		s.keep.path = r.Path // declined: not begun again by startHash
 		return
@@ -232,6 +234,9 @@ func (s *stream) keepStart(r observe.HTTPRequest, kind string, encoded bool) {
 		role = updatekeep.RoleCompanion
 	}
 	s.keep = keeping{body: k.Begin(role), path: r.Path, client: s.ctx.Flow.Client.Addr(), companion: companion}
+	if encoded {
+		s.keep.body.Gunzip()
+	}
 }
 
 // keepImage hands the keeper the next bytes of an image body, those just hashed.

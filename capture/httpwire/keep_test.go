@@ -1,6 +1,8 @@
 package httpwire
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"strings"
@@ -60,6 +62,8 @@ func TestKeepImagesAndSignatures(t *testing.T) {
 	exe := peBody(0x80, "PE\x00\x00", 100<<10)
 	sig := []byte("-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n")
 	sums := []byte(digest(img) + "  update-7.zip\n")
+	exe2 := peBody(0x80, "PE\x00\x00", 150<<10)
+	gzImg := gzipped(exe2)
 	got, k := keptHTTP(t, updatekeep.Options{}, [][2]string{
 		{get("/fw/update-7.zip"), ok(fmt.Sprintf("Content-Length: %d\r\n", len(img)), img)},
 		{get("/fw/update-7.zip.asc"), ok(fmt.Sprintf("Content-Type: application/pgp-signature\r\nContent-Length: %d\r\n", len(sig)), sig)},
@@ -68,11 +72,13 @@ func TestKeepImagesAndSignatures(t *testing.T) {
 		{get("/fw/download?id=3"), ok("Transfer-Encoding: chunked\r\n", []byte(chunked(exe, 4000)))},
 		// Not an image: not kept.
 		{get("/index.html"), ok("Content-Type: text/html\r\nContent-Length: 70000\r\n", filler(70000))},
-		// Compressed on the wire: the bytes are not the vendor's; counted, not kept.
-		{get("/fw/other.zip"), ok(fmt.Sprintf("Content-Encoding: gzip\r\nContent-Length: %d\r\n", len(img)), img)},
+		// Compressed on the wire with gzip: kept decoded, the vendor's bytes.
+		{get("/fw/gz.bin"), ok(fmt.Sprintf("Content-Encoding: gzip\r\nContent-Length: %d\r\n", len(gzImg)), gzImg)},
+		// Compressed with another coding: not decoded; counted, not kept.
+		{get("/fw/other.zip"), ok(fmt.Sprintf("Content-Encoding: br\r\nContent-Length: %d\r\n", len(img)), img)},
 	}, false)
 	want := map[string][]byte{
-		"/fw/{id}.zip": img, "/fw/{id}.zip.asc": sig, "/fw/SHA256SUMS": sums, "/fw/download": exe,
+		"/fw/{id}.zip": img, "/fw/{id}.zip.asc": sig, "/fw/SHA256SUMS": sums, "/fw/download": exe, "/fw/{id}.bin": exe2,
 	}
 	for name, b := range want {
 		if string(got[name]) != string(b) {
@@ -88,6 +94,39 @@ func TestKeepImagesAndSignatures(t *testing.T) {
 	}
 	if n := counterOf(k, updatekeep.CountEncoded); n != 1 {
 		t.Errorf("encoded bodies counted %d, want 1", n)
+	}
+	if n := counterOf(k, updatekeep.CountDecoded); n != 1 {
+		t.Errorf("gzip bodies decoded %d, want 1", n)
+	}
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestKeepGzipBounded: a gzip body that decodes beyond the image limit (a decompression
+// bomb) is cut at the limit, its decoding stopped there, and counted; one that does not
+// decode is dropped and counted.
+func TestKeepGzipBounded(t *testing.T) {
+	bomb := gzipped(make([]byte, 64<<20))
+	got, k := keptHTTP(t, updatekeep.Options{MaxImage: 1 << 20}, [][2]string{
+		{get("/fw/bomb.bin"), ok(fmt.Sprintf("Content-Encoding: gzip\r\nContent-Length: %d\r\n", len(bomb)), bomb)},
+		{get("/fw/bad.bin"), ok("Content-Encoding: gzip\r\nContent-Length: 70000\r\n", filler(70000))},
+	}, false)
+	if b, ok := got["/fw/{id}.bin"]; !ok || len(b) != 1<<20 {
+		t.Errorf("bomb kept %d bytes (present %v), want the first MiB", len(b), ok)
+	}
+	for _, f := range k.Files() {
+		if f.Name == "{id}.bin" && (!f.Cut || f.Size > 1<<20+64<<10) {
+			t.Errorf("bomb: cut %v, size %d: decoding went past the limit", f.Cut, f.Size)
+		}
+	}
+	if counterOf(k, updatekeep.CountCut) != 1 || counterOf(k, updatekeep.CountDecodeError) != 1 || len(got) != 1 {
+		t.Errorf("kept %d files, counters %v: want the bomb cut and the bad stream dropped", len(got), k.Counters())
 	}
 }
 
@@ -161,6 +200,9 @@ func FuzzKeepStream(f *testing.F) {
 		d.Data(dissect.ServerToClient, server[c:], t0)
 		d.End(t0)
 		kept := map[string]bool{}
+		// A gzip body is kept decoded: its digest is not the one of the bytes hashed on
+		// the wire, and a decoded body cut short by the limit keeps what its start decodes to.
+		decoded := counterOf(k, updatekeep.CountDecoded)+counterOf(k, updatekeep.CountDecodeError) > 0
 		for _, f := range k.Files() {
 			r, err := f.Open()
 			if err != nil {
@@ -169,14 +211,14 @@ func FuzzKeepStream(f *testing.F) {
 			b, _ := io.ReadAll(r)
 			r.Close()
 			switch {
-			case f.Cut && len(b) != 4096 && len(b) != 512:
+			case f.Cut && len(b) != 4096 && len(b) != 512 && !decoded:
 				t.Fatalf("cut file %s kept %d bytes", f.Name, len(b))
 			case !f.Cut && (digest(b) != f.SHA256 || int64(len(b)) != f.Size):
 				t.Fatalf("%s: kept %d bytes hashing to %s, the file says %d bytes, %s", f.Name, len(b), digest(b), f.Size, f.SHA256)
 			}
 			kept[f.SHA256] = true
 		}
-		encoded := counterOf(k, updatekeep.CountEncoded) > 0
+		encoded := counterOf(k, updatekeep.CountEncoded) > 0 || decoded
 		for _, r := range h.Sink.HTTP {
 			if r.BodySHA256 != "" && r.BodyBytes >= 1 && !kept[r.BodySHA256] && !encoded { // MinImage is 1
 				t.Fatalf("image %s (%d bytes, digest %s) was hashed but not kept; kept %v, counters %v", r.Path, r.BodyBytes,

@@ -31,6 +31,11 @@ type File struct {
 	// Companion is true for a signature, digest or manifest kept for an image beside it.
 	Companion bool
 	Time      time.Time // when it was first fetched (capture time)
+	// RawName is the base name as served ("pump-2.1.bin"), for matching the policy's
+	// image patterns (code_signing must_sign, a vendor's images) in memory, at
+	// examination time. It may carry identifiers (patient data): it is never stored,
+	// printed, saved or used as a name; Name is.
+	RawName string
 }
 
 // Files pairs the kept bodies and names them. It returns every image of at least
@@ -151,7 +156,7 @@ func (k *Keeper) Files() []File {
 
 func (e *entry) asFile(origin, dir, name string, companion bool) File {
 	return File{Name: name, Dir: dir, Origin: origin, Size: e.size, SHA256: e.sha256, Cut: e.cut, Open: e.open,
-		Clients: slices.Clone(e.clients), Companion: companion, Time: e.time}
+		Clients: slices.Clone(e.clients), Companion: companion, Time: e.time, RawName: path.Base(e.path)}
 }
 
 // rawDir is the directory of a raw path, "." when it has none (a TFTP file name).

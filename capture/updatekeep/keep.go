@@ -3,6 +3,7 @@ package updatekeep
 import (
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -89,6 +90,8 @@ const (
 	CountEncoded     = "updates_not_kept_encoded"    // an HTTP body with a Content-Encoding (see docs/updates.md)
 	CountDuplicate   = "update_copies_merged"        // the same bytes at the same path again: one copy kept
 	CountSmallImages = "update_images_below_minimum" // identified as images but shorter than MinImage
+	CountDecoded     = "updates_decoded_gzip"        // HTTP bodies under Content-Encoding: gzip, kept decoded
+	CountDecodeError = "updates_not_kept_bad_gzip"   // ... whose gzip stream did not decode
 )
 
 // Keeper collects the bodies of one scan. Its methods are safe for concurrent use by the
@@ -189,6 +192,18 @@ type Body struct {
 	f       *os.File
 	cut     bool
 	dropped bool
+	gzip    bool // the bytes written are a gzip stream, decoded when the body ends
+}
+
+// Gunzip says that the bytes written are a gzip stream (an HTTP body under
+// Content-Encoding: gzip): Finish keeps what they decode to, not them. The stream is
+// kept as it comes (up to the body's limit) and decoded once it ends, up to the same
+// limit of decoded bytes: past it the image is cut and decoding stops, so a
+// decompression bomb costs no more than an image of --max-update-size.
+func (b *Body) Gunzip() {
+	if b != nil {
+		b.gzip = true
+	}
 }
 
 // Write appends the next bytes of the body. Past the body's limit the bytes are hashed
@@ -307,6 +322,9 @@ func (b *Body) Finish(m Meta) {
 		return
 	}
 	k := b.k
+	if b.gzip && !b.gunzip() {
+		return
+	}
 	role := RoleNone
 	switch {
 	case m.Kind != "" && b.seen >= k.opt.MinImage:
@@ -377,6 +395,52 @@ func (b *Body) Finish(m Meta) {
 		}
 	}
 	k.kept = append(k.kept, e)
+}
+
+// gunzip replaces the kept gzip stream by what it decodes to, kept and hashed as a body
+// of its own up to the same limit (cut there, decoding stopped). A stream that does not
+// decode is dropped and counted, unless it was only cut short by the limit (its start
+// then decodes to the image's start, and the image is cut). It returns false when the
+// body was dropped.
+func (b *Body) gunzip() bool {
+	k := b.k
+	var src io.Reader = bytes.NewReader(b.mem)
+	if b.f != nil {
+		src = io.NewSectionReader(b.f, 0, b.kept)
+	}
+	k.files.Add(1) // the decoded body's slot; the stream's is given back below
+	nb := &Body{k: k, role: b.role, limit: b.limit, sum: sha256.New()}
+	zr, err := gzip.NewReader(src)
+	if err == nil {
+		zr.Multistream(true)
+		buf := make([]byte, 64<<10)
+		for !nb.dropped && !nb.cut {
+			n, rerr := zr.Read(buf)
+			nb.Write(buf[:n])
+			if rerr != nil {
+				if !errors.Is(rerr, io.EOF) {
+					err = rerr
+				}
+				break
+			}
+		}
+	}
+	streamCut := b.cut
+	b.release()
+	switch {
+	case nb.dropped:
+		*b = Body{k: k, dropped: true} // already counted by nb
+		return false
+	case err != nil && !(streamCut && errors.Is(err, io.ErrUnexpectedEOF)):
+		nb.Drop(CountDecodeError)
+		*b = Body{k: k, dropped: true}
+		return false
+	case err != nil:
+		nb.cut = true // the stream was cut at the limit: its start decoded
+	}
+	k.Count(CountDecoded, 1)
+	*b = *nb
+	return true
 }
 
 // trim shortens the kept bytes to n.

@@ -152,9 +152,10 @@ type scanned struct {
 	db    string // the store's path, for rendering the scan again
 }
 
-// scan runs medscan over a capture into a fresh store, as a user runs it, and reads
-// the JSON report. The scan must be complete: the capture is a whole, clean file.
-func scan(t *testing.T, pcap string) *scanned {
+// scan runs medscan over a capture into a fresh store, as a user runs it (with the
+// extra flags given), and reads the JSON report. The scan must be complete: the capture
+// is a whole, clean file.
+func scan(t *testing.T, pcap string, extra ...string) *scanned {
 	t.Helper()
 	if buildErr != nil {
 		t.Fatalf("building medscan: %v", buildErr)
@@ -163,7 +164,7 @@ func scan(t *testing.T, pcap string) *scanned {
 	db := filepath.Join(work, "x.db")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, medscanBin, "scan", "--pcap", pcap, "--format", "json", "--db", db)
+	cmd := exec.CommandContext(ctx, medscanBin, append([]string{"scan", "--pcap", pcap, "--format", "json", "--db", db}, extra...)...)
 	cmd.Dir = work // no .medscanignore.yaml applies
 	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
 	var out, errb bytes.Buffer
