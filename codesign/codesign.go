@@ -291,6 +291,8 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 	switch img.Format {
 	case "pe":
 		img.Signatures = append(img.Signatures, examineAuthenticode(f, anchors)...)
+	case "fit":
+		img.Signatures = append(img.Signatures, examineFIT(f, anchors)...)
 	case "squashfs":
 		if s := examineRAUC(f, anchors); len(s) > 0 {
 			img.Format = "rauc"

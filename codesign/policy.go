@@ -47,15 +47,19 @@ type Vendor struct {
 }
 
 // Anchors are trust anchors for code signing: X.509 roots (and intermediates, which
-// anchor too) and OpenPGP public keys.
+// anchor too), OpenPGP public keys, and bare public keys (U-Boot FIT signatures carry
+// no certificate).
 type Anchors struct {
-	Certs []*x509.Certificate
-	Keys  openpgp.EntityList
-	Files []string // the files they came from, as the policy names them
+	Certs      []*x509.Certificate
+	Keys       openpgp.EntityList
+	PublicKeys []AnchorKey
+	Files      []string // the files they came from, as the policy names them
 }
 
 // Empty says whether the set has nothing to trust.
-func (a *Anchors) Empty() bool { return a == nil || len(a.Certs) == 0 && len(a.Keys) == 0 }
+func (a *Anchors) Empty() bool {
+	return a == nil || len(a.Certs) == 0 && len(a.Keys) == 0 && len(a.PublicKeys) == 0
+}
 
 func (a *Anchors) pool() *x509.CertPool {
 	p := x509.NewCertPool()
@@ -67,8 +71,9 @@ func (a *Anchors) pool() *x509.CertPool {
 	return p
 }
 
-// AddFile parses one anchor file's bytes: PEM or DER certificates, or armored or binary
-// OpenPGP public keys. name is the file as the user named it, for errors.
+// AddFile parses one anchor file's bytes: PEM or DER certificates, armored or binary
+// OpenPGP public keys, PEM public keys, or a U-Boot control DTB's keys. name is the file
+// as the user named it, for errors.
 func (a *Anchors) AddFile(name string, data []byte) error {
 	trimmed := bytes.TrimSpace(data)
 	switch {
@@ -105,6 +110,28 @@ func (a *Anchors) AddFile(name string, data []byte) error {
 		if n == 0 {
 			return fmt.Errorf("%s: no certificate in the PEM", name)
 		}
+	case bytes.HasPrefix(trimmed, []byte("-----BEGIN PUBLIC KEY")), bytes.HasPrefix(trimmed, []byte("-----BEGIN RSA PUBLIC KEY")):
+		b, _ := pem.Decode(trimmed)
+		if b == nil {
+			return fmt.Errorf("%s: malformed PEM", name)
+		}
+		var k any
+		var err error
+		if b.Type == "RSA PUBLIC KEY" {
+			k, err = x509.ParsePKCS1PublicKey(b.Bytes)
+		} else {
+			k, err = x509.ParsePKIXPublicKey(b.Bytes)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: public key: %v", name, err)
+		}
+		a.PublicKeys = append(a.PublicKeys, AnchorKey{Name: name, Key: k})
+	case len(data) >= 4 && string(data[:4]) == "\xd0\x0d\xfe\xed":
+		ks, err := controlDTBKeys(data)
+		if err != nil {
+			return fmt.Errorf("%s: U-Boot control DTB: %v", name, err)
+		}
+		a.PublicKeys = append(a.PublicKeys, ks...)
 	case trimmed[0] == 0x30:
 		cs, err := x509.ParseCertificates(data)
 		if err != nil {
@@ -118,7 +145,7 @@ func (a *Anchors) AddFile(name string, data []byte) error {
 		}
 		a.Keys = append(a.Keys, el...)
 	default:
-		return fmt.Errorf("%s: neither a certificate (PEM or DER) nor an OpenPGP public key", name)
+		return fmt.Errorf("%s: neither a certificate (PEM or DER), an OpenPGP public key, a PEM public key nor a U-Boot control DTB", name)
 	}
 	a.Files = append(a.Files, name)
 	return nil
