@@ -1,8 +1,11 @@
 // Package codesign judges whether update images are authentic: it pairs each image with
 // the signatures and signed checksum manifests beside it, verifies them with real
-// libraries (crypto/x509 and a CMS parser for CMS/PKCS #7 and Authenticode, debug/pe for
-// the Authenticode image hash, ProtonMail/go-crypto for OpenPGP), says who signed, whether
-// that signer chains to the policy's anchors, and what is weak about it.
+// libraries (crypto/x509 and a CMS parser for CMS/PKCS #7, Authenticode and JAR/APK v1,
+// debug/pe for the Authenticode image hash, ProtonMail/go-crypto for OpenPGP, archive/zip
+// for APK and JAR), and the signatures embedded in RAUC bundles, U-Boot FIT images (a
+// bounded device-tree parser of its own, fdt.go) and APKs (signature schemes v2 and v3),
+// says who signed, whether that signer chains to the policy's anchors, and what is weak
+// about it.
 //
 // It is a package of its own, apart from capture and lint, because it judges files
 // whatever carried them: the capture side hands it images it kept while they crossed the
@@ -13,7 +16,10 @@
 //
 //   - Bounded memory. Images are read through File.Open and hashed as streams, never held
 //     whole; signature files are read up to MaxSignatureSize and manifests up to
-//     MaxManifestSize (beyond them the signature is "not checked", with the reason).
+//     MaxManifestSize (beyond them the signature is "not checked", with the reason). A
+//     FIT's device tree is walked through an io.ReaderAt: property values above 64 KiB
+//     (the payloads) are hashed in place, never read whole. An APK's signing block is
+//     read up to MaxManifestSize, a zip's directory up to 100,000 entries.
 //   - A cut image (File.Cut: truncated at the capture's size limit) is never reported as
 //     tampered: its signatures are not checked and its verdict is "unknown".
 //   - Pairing happens within one Origin and Dir: a signature for "pump.bin" on another

@@ -46,7 +46,8 @@ type UpdateImage struct {
 // beside it (X.sig, X.asc, X.p7s), or through a signed checksum manifest.
 type UpdateSignature struct {
 	// Kind: "cms" (detached CMS/PKCS #7), "openpgp" (detached OpenPGP), "manifest"
-	// (a checksum list, itself signed as ManifestKind says), "authenticode".
+	// (a checksum list, itself signed as ManifestKind says), "authenticode", "rauc",
+	// "fit" (U-Boot FIT), "jar" (JAR signing), "apk-v1", "apk-v2", "apk-v3".
 	Kind string `json:"kind"`
 	// File is the signature's file name ("pump.bin.sig", "SHA256SUMS.asc"), "" when
 	// embedded.
