@@ -184,11 +184,19 @@ func examineFIT(f *File, anchors *Anchors) []observe.UpdateSignature {
 func fitSignatures(t *fdtTree, size int64, keys []fitKey, judged bool) []observe.UpdateSignature {
 	var out []observe.UpdateSignature
 	images := t.root.child("images")
+	// Two siblings of one name make the node a path names ambiguous: the signature's
+	// regions cover both, while a loader takes one (the trick behind CVE-2021-27138).
+	dup := duplicateNode(t.root, 0)
 	if confs := t.root.child("configurations"); confs != nil {
 		for _, conf := range confs.children {
 			for _, sn := range conf.children {
 				if strings.HasPrefix(sn.name, "signature") {
-					out = append(out, fitConfigSignature(t, size, images, conf, sn, keys, judged))
+					sig := fitConfigSignature(t, size, images, conf, sn, keys, judged)
+					if dup != "" {
+						sig.Verifies, sig.Checked = false, true
+						sig.Reason = "two nodes named " + dup + ": the signature covers both, a loader takes one of them"
+					}
+					out = append(out, sig)
 				}
 			}
 		}
@@ -197,12 +205,35 @@ func fitSignatures(t *fdtTree, size int64, keys []fitKey, judged bool) []observe
 		for _, img := range images.children {
 			for _, sn := range img.children {
 				if strings.HasPrefix(sn.name, "signature") {
-					out = append(out, fitImageSignature(t, size, img, sn, keys, judged))
+					sig := fitImageSignature(t, size, img, sn, keys, judged)
+					if dup != "" {
+						sig.Verifies, sig.Checked = false, true
+						sig.Reason = "two nodes named " + dup + ": the signature covers both, a loader takes one of them"
+					}
+					out = append(out, sig)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// duplicateNode is the path of a node with a sibling of the same name, or "".
+func duplicateNode(n *fdtNode, depth int) string {
+	if depth > fdtMaxDepth {
+		return ""
+	}
+	seen := map[string]bool{}
+	for _, c := range n.children {
+		if seen[c.name] {
+			return observe.Clean(c.path)
+		}
+		seen[c.name] = true
+		if d := duplicateNode(c, depth+1); d != "" {
+			return d
+		}
+	}
+	return ""
 }
 
 // fitSigBase fills what a signature node says of itself.

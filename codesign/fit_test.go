@@ -2,6 +2,9 @@ package codesign
 
 import (
 	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"strings"
 	"testing"
@@ -148,4 +151,61 @@ func FuzzFDT(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFITDuplicateNodes checks a FIT with two sibling image nodes of one name is not
+// verified: its regions would cover both while a loader takes one.
+func TestFITDuplicateNodes(t *testing.T) {
+	data, err := os.ReadFile("testdata/fit-signed.itb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := parseFDT(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := tr.root.child("images")
+	twin := *images.child("kernel-1")
+	images.children = append(images.children, &twin)
+	sigs := fitSignatures(tr, int64(len(data)), fitSeedKeys(t), true)
+	if len(sigs) != 1 || sigs[0].Verifies || !sigs[0].Checked || !strings.Contains(sigs[0].Reason, "two nodes named /images/kernel-1") {
+		t.Errorf("duplicate image nodes: %+v, want a checked signature that fails for them", sigs)
+	}
+}
+
+// TestAnchorKeyFiles checks the key anchors FIT images use: a PEM public key (PKIX and
+// PKCS #1) and a control DTB's keys are read; a device tree without keys is a clear
+// error naming the file.
+func TestAnchorKeyFiles(t *testing.T) {
+	dtb, err := os.ReadFile("testdata/fit-control.dtb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Anchors{}
+	if err := a.AddFile("control.dtb", dtb); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.PublicKeys) != 1 || a.PublicKeys[0].Name != "dev" || a.Empty() {
+		t.Fatalf("control DTB: keys %+v, want the one named dev", a.PublicKeys)
+	}
+	rsaKey, ok := a.PublicKeys[0].Key.(*rsa.PublicKey)
+	if !ok || rsaKey.N.BitLen() != 2048 || rsaKey.E != 65537 {
+		t.Fatalf("control DTB key: %T %v", a.PublicKeys[0].Key, a.PublicKeys[0].Key)
+	}
+	pkix, _ := x509.MarshalPKIXPublicKey(rsaKey)
+	for _, b := range [][]byte{pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}),
+		pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(rsaKey)})} {
+		b2 := &Anchors{}
+		if err := b2.AddFile("dev.pub.pem", b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b2.PublicKeys) != 1 || !rsaKey.Equal(b2.PublicKeys[0].Key) {
+			t.Errorf("PEM key: %+v", b2.PublicKeys)
+		}
+	}
+	fit, _ := os.ReadFile("testdata/fit-signed.itb")
+	err = (&Anchors{}).AddFile("pump.itb", fit)
+	if err == nil || !strings.HasPrefix(err.Error(), "pump.itb: U-Boot control DTB: a device tree without a /signature node") {
+		t.Errorf("a FIT as an anchor: %v, want an error naming the file", err)
+	}
 }
