@@ -490,11 +490,14 @@ func controlDTBKeys(data []byte) ([]AnchorKey, error) {
 			name = strings.TrimPrefix(k.name, "key-")
 		}
 		if mod, ok := k.prop("rsa,modulus"); ok && len(mod.value) > 0 {
+			if len(mod.value) > 16384/8 {
+				return nil, fmt.Errorf("key %s: RSA modulus of %d bits (limit 16384)", observe.Clean(name), 8*len(mod.value))
+			}
 			e := int64(65537)
 			if ep, ok := k.prop("rsa,exponent"); ok && len(ep.value) == 8 {
 				e64 := binary.BigEndian.Uint64(ep.value)
 				if e64 < 3 || e64 > 1<<31-1 {
-					return nil, fmt.Errorf("key %s: RSA exponent %d not supported", name, e64)
+					return nil, fmt.Errorf("key %s: RSA exponent %d not supported", observe.Clean(name), e64)
 				}
 				e = int64(e64)
 			}
@@ -510,7 +513,7 @@ func controlDTBKeys(data []byte) ([]AnchorKey, error) {
 			case "secp384r1":
 				curve = elliptic.P384()
 			default:
-				return nil, fmt.Errorf("key %s: curve %q not supported", name, observe.Clean(k.str("ecdsa,curve")))
+				return nil, fmt.Errorf("key %s: curve %q not supported", observe.Clean(name), observe.Clean(k.str("ecdsa,curve")))
 			}
 			out = append(out, AnchorKey{Name: name, Key: &ecdsa.PublicKey{Curve: curve,
 				X: new(big.Int).SetBytes(x.value), Y: new(big.Int).SetBytes(y.value)}})
