@@ -1,8 +1,12 @@
 package codesign
 
 import (
+	"archive/zip"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -73,4 +77,80 @@ func FuzzZip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// rezip copies the seed JAR's entries, with the manifest replaced by mf and extra
+// entries appended.
+func rezip(t *testing.T, mf string, extra ...[2]string) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader("testdata/jar-signed.jar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	for _, f := range zr.File {
+		if f.Name == "META-INF/MANIFEST.MF" {
+			fw, _ := w.Create(f.Name)
+			fw.Write([]byte(mf))
+			continue
+		}
+		if err := w.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range extra {
+		fw, _ := w.Create(e[0])
+		fw.Write([]byte(e[1]))
+	}
+	w.Close()
+	return b.Bytes()
+}
+
+// TestJARManifestSections checks the .SF's per-section digests, used when the manifest
+// as a whole no longer matches (another section was added after signing): the signed
+// section still matches, the added one is caught; and a changed main section is caught
+// by its own digest.
+func TestJARManifestSections(t *testing.T) {
+	zr, err := zip.OpenReader("testdata/jar-signed.jar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mf []byte
+	for _, f := range zr.File {
+		if f.Name == "META-INF/MANIFEST.MF" {
+			mf, _ = readZipEntry(f, 1<<20)
+		}
+	}
+	zr.Close()
+	extra := []byte("not signed\n")
+	sum := sha256.Sum256(extra)
+	added := string(mf) + "Name: B.class\r\nSHA-256-Digest: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"
+	for _, c := range []struct {
+		name, mf string
+		extra    [][2]string
+		reason   string
+	}{
+		{"same manifest", string(mf), nil, ""},
+		{"section added", added, [][2]string{{"B.class", string(extra)}}, `manifest entry "B.class" is not in the signature file`},
+		{"main section changed", strings.Replace(string(mf), "Manifest-Version: 1.0\r\n", "Manifest-Version: 1.0\r\nMain-Class: Evil\r\n", 1), nil,
+			"main attributes do not match"},
+	} {
+		b := rezip(t, c.mf, c.extra...)
+		sigs, _ := examineZip(&File{Name: "x.jar", Size: int64(len(b)), Open: memOpener(b)}, nil)
+		if len(sigs) != 1 {
+			t.Fatalf("%s: %d signatures", c.name, len(sigs))
+		}
+		s := sigs[0]
+		if c.reason == "" {
+			if !s.Verifies {
+				t.Errorf("%s: does not verify: %s", c.name, s.Reason)
+			}
+			continue
+		}
+		if s.Verifies || !s.Checked || !strings.Contains(s.Reason, c.reason) {
+			t.Errorf("%s: verifies %v checked %v reason %q, want a failure for %q", c.name, s.Verifies, s.Checked, s.Reason, c.reason)
+		}
+	}
 }
