@@ -49,13 +49,14 @@ const fitITS = `/dts-v1/;
 const fitSigNode = `			signature-1 {
 				algo = "%s";
 				key-name-hint = "%s";
-				sign-images = "fdt", "kernel";
+				sign-images = "fdt", "kernel";%s
 			};`
 
 // TestFITReal signs FIT images with mkimage -k (keys made by openssl in a temporary key
 // folder, the public key written into a control DTB by -K) and checks a good image, one
 // whose kernel changed after signing, one whose signed header changed, an unsigned one,
-// one signed by another key, a SHA-1/RSA-1024 one, and one with external data (-E);
+// one signed by another key, a SHA-1/RSA-1024 one, an RSA-PSS one, and one with external
+// data (-E);
 // with the control DTB, the PEM public key and the certificate as anchors.
 func TestFITReal(t *testing.T) {
 	needTools(t, "mkimage", "dtc", "openssl")
@@ -79,9 +80,12 @@ func TestFITReal(t *testing.T) {
 	out := filepath.Join(d, "out")
 	os.Mkdir(out, 0o755)
 	mk := func(name, hint, algo, control string, extra ...string) []byte {
-		sig := ""
+		sig, padding := "", ""
+		if len(extra) > 0 && extra[0] == "pss" {
+			padding, extra = "\n\t\t\t\tpadding = \"pss\";", extra[1:]
+		}
 		if hint != "" {
-			sig = fmt.Sprintf(fitSigNode, algo, hint)
+			sig = fmt.Sprintf(fitSigNode, algo, hint, padding)
 		}
 		write(t, filepath.Join(d, name+".its"), []byte(fmt.Sprintf(fitITS, sig)))
 		args := append([]string{"-f", name + ".its"}, extra...)
@@ -93,6 +97,7 @@ func TestFITReal(t *testing.T) {
 	}
 	good := mk("pump-2.1.0.itb", "dev", "sha256,rsa2048", "control.dtb")
 	mk("external-2.1.0.itb", "dev", "sha256,rsa2048", "control.dtb", "-E")
+	mk("pss-2.1.0.itb", "dev", "sha256,rsa2048", "control.dtb", "pss")
 	mk("unsigned-2.1.0.itb", "", "", "")
 	mk("otherkey-2.1.0.itb", "other", "sha256,rsa2048", "other-control.dtb")
 	// mkimage knows no "rsa1024" algorithm, but signs "rsa2048" with whatever key it is given.
@@ -132,6 +137,7 @@ func TestFITReal(t *testing.T) {
 			check(t, imgs, "pump-2.1.0.itb", want{verdict: VerdictVerified, kind: "fit", trust: TrustTrusted, signer: "dev",
 				notWeak: []string{"digest-sha1", "rsa-below-2048"}})
 			check(t, imgs, "external-2.1.0.itb", want{verdict: VerdictVerified, kind: "fit", trust: TrustTrusted})
+			check(t, imgs, "pss-2.1.0.itb", want{verdict: VerdictVerified, kind: "fit", trust: TrustTrusted})
 			check(t, imgs, "unsigned-2.1.0.itb", want{verdict: VerdictUnsigned})
 			check(t, imgs, "otherkey-2.1.0.itb", want{verdict: VerdictUnknown, kind: "fit", trust: TrustUntrusted, signer: "other",
 				reason: "not among the policy's anchors"})
