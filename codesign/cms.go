@@ -446,7 +446,7 @@ func judgeChain(leaf *x509.Certificate, certs []*x509.Certificate, anchors *Anch
 		if anchors.Empty() {
 			return TrustNotJudged, "no anchors in the policy"
 		}
-		return TrustUntrusted, "the policy's anchors for this image are OpenPGP or bare public keys only"
+		return TrustUntrusted, "the policy's anchors for this image hold no certificate (OpenPGP or bare public keys only)"
 	}
 	if at.IsZero() || at.Before(leaf.NotBefore) || at.After(leaf.NotAfter) {
 		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)

@@ -296,6 +296,12 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 	switch img.Format {
 	case "pe":
 		img.Signatures = append(img.Signatures, examineAuthenticode(f, anchors)...)
+	case "zip":
+		s, format := examineZip(f, anchors)
+		img.Format = format
+		img.Signatures = append(img.Signatures, s...)
+	case "fit":
+		img.Signatures = append(img.Signatures, examineFIT(f, anchors)...)
 	case "squashfs":
 		if s := examineRAUC(f, anchors); len(s) > 0 {
 			img.Format = "rauc"

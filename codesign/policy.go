@@ -48,7 +48,7 @@ type Vendor struct {
 
 // Anchors are trust anchors for code signing: X.509 roots (and intermediates, which
 // anchor too), OpenPGP public keys, and bare public keys (PEM "PUBLIC KEY"), which only
-// formats that sign with a bare key use (Mender artifacts, SWUpdate's raw RSA mode):
+// formats that sign with a bare key use (Mender artifacts, SWUpdate's raw RSA mode, U-Boot FIT):
 // such a signature names no signer, so the key that checks it is the signer.
 type Anchors struct {
 	Certs      []*x509.Certificate
@@ -57,10 +57,12 @@ type Anchors struct {
 	Files      []string // the files they came from, as the policy names them
 }
 
-// PublicKey is one bare public key anchor and the file it came from.
+// PublicKey is one bare public key anchor, the file it came from and, for a key of a
+// U-Boot control DTB (FIT images carry no certificate), its key-name-hint.
 type PublicKey struct {
 	Key  crypto.PublicKey
 	File string
+	Name string
 }
 
 // Empty says whether the set has nothing to trust.
@@ -78,8 +80,9 @@ func (a *Anchors) pool() *x509.CertPool {
 	return p
 }
 
-// AddFile parses one anchor file's bytes: PEM or DER certificates, or armored or binary
-// OpenPGP public keys. name is the file as the user named it, for errors.
+// AddFile parses one anchor file's bytes: PEM or DER certificates, armored or binary
+// OpenPGP public keys, PEM public keys, or a U-Boot control DTB's keys. name is the file
+// as the user named it, for errors.
 func (a *Anchors) AddFile(name string, data []byte) error {
 	trimmed := bytes.TrimSpace(data)
 	switch {
@@ -124,6 +127,15 @@ func (a *Anchors) AddFile(name string, data []byte) error {
 		for _, k := range keys {
 			a.PublicKeys = append(a.PublicKeys, PublicKey{Key: k, File: name})
 		}
+	case len(data) >= 4 && string(data[:4]) == "\xd0\x0d\xfe\xed":
+		ks, err := controlDTBKeys(data)
+		if err != nil {
+			return fmt.Errorf("%s: U-Boot control DTB: %v", name, err)
+		}
+		for _, k := range ks {
+			k.File = name
+			a.PublicKeys = append(a.PublicKeys, k)
+		}
 	case trimmed[0] == 0x30:
 		cs, err := x509.ParseCertificates(data)
 		if err != nil {
@@ -137,7 +149,7 @@ func (a *Anchors) AddFile(name string, data []byte) error {
 		}
 		a.Keys = append(a.Keys, el...)
 	default:
-		return fmt.Errorf("%s: neither a certificate (PEM or DER), a PEM public key nor an OpenPGP public key", name)
+		return fmt.Errorf("%s: neither a certificate (PEM or DER), an OpenPGP public key, a PEM public key nor a U-Boot control DTB", name)
 	}
 	a.Files = append(a.Files, name)
 	return nil

@@ -48,7 +48,8 @@ type UpdateSignature struct {
 	// Kind: "cms" (detached CMS/PKCS #7), "openpgp" (detached OpenPGP), "manifest"
 	// (a checksum list, itself signed as ManifestKind says), "authenticode"; embedded in
 	// update containers: "rauc", "swupdate" (CMS over sw-description), "swupdate-rsa"
-	// (a bare RSA key), "mender" (manifest.sig), and "swupdate-description" or
+	// (a bare RSA key), "mender" (manifest.sig), "fit" (U-Boot FIT), "jar" (JAR
+	// signing), "apk-v1", "apk-v2", "apk-v3"; and "swupdate-description" or
 	// "mender-manifest" for an unsigned description that disagrees with the artifacts.
 	Kind string `json:"kind"`
 	// File is the signature's file name ("pump.bin.sig", "SHA256SUMS.asc"), "" when

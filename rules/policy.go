@@ -514,7 +514,8 @@ webpki: auto
 #   crls: [site-issuing-ca.crl]
 
 # Code signing of update images (medscan verify, and images kept from the wire): the
-# certificates (PEM or DER) and OpenPGP public keys (armored or binary) that may sign them,
+# certificates (PEM or DER), OpenPGP public keys (armored or binary), PEM public keys and
+# U-Boot control DTBs (the keys FIT images are checked with) that may sign them,
 # relative to this file; which image names must be signed (default: every image); and
 # per-vendor anchors matched by update server and image name. Without anchors, medscan
 # reports who signed and that the signer was not judged. For example:

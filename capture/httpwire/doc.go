@@ -46,8 +46,8 @@
 //     application/gzip, application/x-tar, application/vnd.android.package-archive and
 //     their aliases), or by the body's magic in its first SniffLen bytes: ELF "\x7fELF",
 //     PE "MZ" with "PE\0\0" at e_lfanew (when that falls inside the window), U-Boot uImage
-//     0x27051956, an Intel HEX record ":LLAAAA0T", gzip 1f8b08, tar "ustar" at offset 257,
-//     zip "PK\x03\x04". A body under Content-Encoding (or a Transfer-Encoding other than
+//     0x27051956, a flattened device tree (U-Boot FIT) d00dfeed, an Intel HEX record
+//     ":LLAAAA0T", gzip 1f8b08, tar "ustar" at offset 257, zip "PK\x03\x04". A body under Content-Encoding (or a Transfer-Encoding other than
 //     chunked) is not sniffed: a compressed web page is not a gzip download.
 //   - The record of such a response is held until its body ends, then carries BodyKind
 //     (the magic's name when the content has one, else "ext:.bin", else "type:<media

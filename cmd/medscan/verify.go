@@ -19,9 +19,12 @@ func verifyCommand(a *app) *cobra.Command {
 		Short: "check the signatures of update files (firmware, installers) a vendor delivered",
 		Long: `Verify update images: files and folders of firmware and software updates, with the
 signatures beside them (detached CMS/PKCS #7 or OpenPGP: NAME.sig, .asc, .p7s, .cms, .gpg),
-signed checksum lists (SHA256SUMS with .asc/.sig, or clear-signed) and Authenticode in PE and
-UEFI images. Each image is reported signed or not, verified or not, with who signed it; the
-policy's code_signing anchors say whom to trust. The result is stored as a verify run.`,
+signed checksum lists (SHA256SUMS with .asc/.sig, or clear-signed), Authenticode in PE and
+UEFI images, and the signatures inside RAUC bundles, U-Boot FIT images (checked with the
+keys of the policy's anchors: a PEM public key, a certificate or U-Boot's control DTB), APKs
+(v1, v2, v3) and JARs. Each image is reported signed or not, verified or not, with who
+signed it; the policy's code_signing anchors say whom to trust. The result is stored as a
+verify run.`,
 		Example: `  medscan verify vendor-delivery/
   medscan verify pump-2.1.bin pump-2.1.bin.sig --policy site.yaml
   medscan verify updates/ -f json --fail-on high`,

@@ -76,6 +76,8 @@ func Magic(b []byte, final bool) (kind string, done bool) {
 		return "elf", true
 	case bytes.HasPrefix(b, []byte("\x27\x05\x19\x56")): // U-Boot legacy image header
 		return "uimage", true
+	case bytes.HasPrefix(b, []byte("\xd0\x0d\xfe\xed")): // flattened device tree: a U-Boot FIT image
+		return "fit", true
 	case bytes.HasPrefix(b, []byte("\x1f\x8b\x08")): // gzip, deflate
 		return "gzip", true
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")):

@@ -11,6 +11,7 @@ func TestKinds(t *testing.T) {
 	}{
 		{"\x7fELF\x02\x01", false, "elf", true},
 		{"\x27\x05\x19\x56", false, "uimage", true},
+		{"\xd0\x0d\xfe\xed\x00\x04", false, "fit", true},
 		{"\x1f\x8b\x08\x00", false, "gzip", true},
 		{"PK\x03\x04", false, "zip", true},
 		{":10000000A5", false, "ihex", true},
