@@ -57,10 +57,10 @@ type Edge struct {
 	// anchors (findings.FlowAnchoring): an unanchored flow's wins, then not-judged.
 	Anchoring string
 	Flows     int
-	Protocols  []string // "hl7-mllp/6661", sorted
-	Findings   findings.FlowFindings
-	Path       string // the curve's SVG path data
-	Badge      Rect   // where the findings count sits, at the arrival
+	Protocols []string // "hl7-mllp/6661", sorted
+	Findings  findings.FlowFindings
+	Path      string // the curve's SVG path data
+	Badge     Rect   // where the findings count sits, at the arrival
 }
 
 // Label is a text on the map and the box it may occupy.
