@@ -94,8 +94,11 @@ type Flow struct {
 	Protection string `json:"protection"`
 	// ProtectionWhy says in words what decided Protection ("client certificate sent",
 	// "the prober saw the server require a client certificate").
-	ProtectionWhy string   `json:"protection_why"`
-	TLSVersions   []string `json:"tls_versions"`
+	ProtectionWhy string `json:"protection_why"`
+	// Anchoring says, for an mtls flow only, whether both sides' certificates lead to the
+	// site's trust anchors (FlowAnchoring); nil for every other protection.
+	Anchoring   *FlowAnchoring `json:"anchoring,omitempty"`
+	TLSVersions []string       `json:"tls_versions"`
 	// ServerCerts and ClientCerts are the subjects (or SHA-256 when not examined) of the
 	// leaf certificates each side presented on this flow, passively or to the prober
 	// (server side only).
@@ -129,6 +132,123 @@ type Flow struct {
 	Sources  []string     `json:"sources"`
 	Findings FlowFindings `json:"findings"`
 }
+
+// The verdicts of an mtls flow's certificates against the site's trust anchors
+// (FlowAnchoring.Verdict). A mutual handshake proves only that each side holds the key
+// of the certificate it sent; whether the site vouches for that certificate is what the
+// anchors say. A device authenticating to middleware with a self-signed certificate, or
+// one from a vendor's CA, is mutual TLS that anyone who can make such a certificate
+// passes.
+const (
+	// AnchoringVerified: both sides sent chains that lead to the site's anchors, the
+	// leaves valid when seen.
+	AnchoringVerified = "verified"
+	// AnchoringServerUnanchored: the server's chain does not lead to the anchors.
+	AnchoringServerUnanchored = "server-unanchored"
+	// AnchoringClientUnanchored: the client's chain does not lead to the anchors.
+	AnchoringClientUnanchored = "client-unanchored"
+	// AnchoringBothUnanchored: neither side's chain leads to the anchors.
+	AnchoringBothUnanchored = "both-unanchored"
+	// AnchoringNotJudged: a side's chain could not be judged (the scan's policy named no
+	// trust anchors, or TLS 1.3 hid the certificates) and no side was found unanchored.
+	AnchoringNotJudged = "not-judged"
+)
+
+// FlowAnchoring is an mtls flow's certificates judged against the site's trust anchors
+// (lint.AnchorSessions judged each session's chains when the scan was run). Each side
+// takes its weakest session: one session with a self-signed client certificate is what
+// an impostor needs.
+type FlowAnchoring struct {
+	Verdict string `json:"verdict"`
+	// Server and Client are each side's state: anchored, self-signed, other-ca, expired,
+	// unreadable (observe.Anchor*), or not-judged.
+	Server string `json:"server"`
+	Client string `json:"client"`
+	// Why says in words what decided each side.
+	Why string `json:"why"`
+}
+
+// Unanchored reports whether a side of the flow was found outside the site's PKI.
+func (a *FlowAnchoring) Unanchored() bool {
+	return a != nil && (a.Verdict == AnchoringServerUnanchored || a.Verdict == AnchoringClientUnanchored ||
+		a.Verdict == AnchoringBothUnanchored)
+}
+
+// ProtectionLabel is the flow's protection with its anchoring, as the outputs name it: "mtls
+// verified", "mtls client-unanchored", "mtls not-judged"; the protection alone for a flow
+// that is not mtls.
+func (f Flow) ProtectionLabel() string {
+	if f.Anchoring == nil {
+		return f.Protection
+	}
+	return f.Protection + " " + f.Anchoring.Verdict
+}
+
+// sideState is one side's anchoring across a flow's sessions.
+type sideState struct {
+	status, why string
+}
+
+// judge folds one session's verdict on a side into the side's state: an unanchored
+// verdict wins over an anchored one, and over not judged; not judged over anchored.
+func (st *sideState) judge(a *observe.Anchoring, name, notJudged string) {
+	var status, why string
+	switch {
+	case a == nil:
+		status, why = AnchoringNotJudged, notJudged
+	case a.Status == observe.AnchorAnchored:
+		status, why = a.Status, name+" leads to "+a.Anchor
+	default:
+		status, why = a.Status, name+": "+a.Reason
+	}
+	rank := func(s string) int {
+		switch s {
+		case "":
+			return 0
+		case observe.AnchorAnchored:
+			return 1
+		case AnchoringNotJudged:
+			return 2
+		}
+		return 3
+	}
+	if rank(status) > rank(st.status) {
+		st.status, st.why = status, why
+	}
+}
+
+// flowAnchoring is the verdict of an mtls flow from its sides' states.
+func flowAnchoring(server, client sideState) *FlowAnchoring {
+	if server.status == "" {
+		server = sideState{AnchoringNotJudged, "the server's certificate was not seen"}
+	}
+	if client.status == "" {
+		client = sideState{AnchoringNotJudged, "the client's certificate was not seen (TLS 1.3: it travels encrypted)"}
+	}
+	a := &FlowAnchoring{Server: server.status, Client: client.status,
+		Why: "server: " + server.why + "; client: " + client.why}
+	if server.why == noAnchors && client.why == noAnchors {
+		a.Why = noAnchors
+	}
+	off := func(s string) bool { return s != observe.AnchorAnchored && s != AnchoringNotJudged }
+	switch {
+	case off(server.status) && off(client.status):
+		a.Verdict = AnchoringBothUnanchored
+	case off(server.status):
+		a.Verdict = AnchoringServerUnanchored
+	case off(client.status):
+		a.Verdict = AnchoringClientUnanchored
+	case server.status == observe.AnchorAnchored && client.status == observe.AnchorAnchored:
+		a.Verdict = AnchoringVerified
+	default:
+		a.Verdict = AnchoringNotJudged
+	}
+	return a
+}
+
+// noAnchors is why a chain seen in clear carries no verdict: the scan's policy named no
+// trust anchors (or the scan was stored by a medscan that did not judge them).
+const noAnchors = "not judged: the scan's policy named no trust anchors"
 
 // FlowFindings counts the findings on a flow's server port by severity, with their rules.
 type FlowFindings struct {
@@ -187,6 +307,7 @@ type flowBuild struct {
 	mqttIDs                     map[string]bool
 	protRank                    int
 	sawTLS, sawClear, sawActive bool
+	server, client              sideState // the sides' anchoring, for an mtls flow
 }
 
 func (b *flowBuild) add(list *[]string, item string) {
@@ -263,6 +384,17 @@ func BuildFlows(r *Report) []Flow {
 		s := chain[0].String()
 		return cmp.Or(certName[s], s)
 	}
+	// The prober's view of each server's chain judged against the anchors: a TLS 1.3
+	// hop hides the server's certificate from the capture, not from the prober.
+	probedAnchoring := map[Conversation]*observe.Anchoring{}
+	for _, t := range r.TLSSessions {
+		if t.Source == observe.SourceActive && t.ServerAnchoring != nil {
+			k := Conversation{Host: t.Host, Port: t.Port}
+			if o := probedAnchoring[k]; o == nil || o.Status == observe.AnchorAnchored {
+				probedAnchoring[k] = t.ServerAnchoring
+			}
+		}
+	}
 	probes := map[Conversation]*ProbeEndpoint{}
 	for i := range r.Probes {
 		p := &r.Probes[i]
@@ -281,6 +413,15 @@ func BuildFlows(r *Report) []Flow {
 		b.add(&b.f.TLSVersions, t.Version)
 		b.add(&b.f.ServerCerts, leaf(t.ServerChain))
 		b.add(&b.f.ClientCerts, leaf(t.ClientChain))
+		switch {
+		case len(t.ServerChain) > 0:
+			b.server.judge(t.ServerAnchoring, leaf(t.ServerChain), noAnchors)
+		case t.Via == "" && t.Target == "" && probedAnchoring[Conversation{Host: t.Host, Port: t.Port}] != nil:
+			b.server.judge(probedAnchoring[Conversation{Host: t.Host, Port: t.Port}], "the certificate the prober saw", "")
+		}
+		if len(t.ClientChain) > 0 {
+			b.client.judge(t.ClientAnchoring, leaf(t.ClientChain), noAnchors)
+		}
 		p := probes[Conversation{Host: t.Host, Port: t.Port}]
 		required := t.Via == "" && t.Target == "" && p != nil && p.TLS != nil && p.TLS.CertRequired
 		switch {
@@ -378,6 +519,9 @@ func BuildFlows(r *Report) []Flow {
 			// A port that spoke both: the records in clear came before an upgrade or on
 			// a connection that did not upgrade; clear stays (the weakest).
 			f.ProtectionWhy = "seen in clear and in TLS"
+		}
+		if f.Protection == ProtectionMTLS {
+			f.Anchoring = flowAnchoring(b.server, b.client)
 		}
 		for _, l := range []*[]string{&f.TLSVersions, &f.ServerCerts, &f.ClientCerts, &f.HL7Types, &f.DICOMClasses,
 			&f.FHIRResources, &f.APITemplates, &f.Firmware, &f.Credentials} {

@@ -3,6 +3,7 @@ package findings_test
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,103 @@ func TestFlowVolumes(t *testing.T) {
 	}
 	if f := r.Flows[0]; f.Connections != 2 || f.Packets != 21 || f.Bytes != 2000 || f.Sessions != 1 {
 		t.Errorf("volume: %d connections, %d packets, %d bytes, %d sessions; want 2, 21, 2000, 1", f.Connections, f.Packets, f.Bytes, f.Sessions)
+	}
+}
+
+// TestFlowAnchoring holds the anchoring verdict an mtls flow takes from its sessions'
+// judged chains (lint.AnchorSessions), and that other flows carry none.
+func TestFlowAnchoring(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	conv := findings.Conversation{Client: "10.0.0.1", Host: "10.0.0.9", Port: 443}
+	var srv, cli observe.CertRef
+	srv[0], cli[0] = 1, 2
+	anchored := &observe.Anchoring{Status: observe.AnchorAnchored, Anchor: "CN=Site Root"}
+	selfSigned := &observe.Anchoring{Status: observe.AnchorSelfSigned, Reason: "the chain ends in CN=pump, which is self-signed and not a trust anchor"}
+	otherCA := &observe.Anchoring{Status: observe.AnchorOtherCA, Reason: "the issuer of CN=pump (CN=Vendor CA) was not sent and is not a trust anchor"}
+	expired := &observe.Anchoring{Status: observe.AnchorExpired, Reason: "CN=pump was outside its validity"}
+	mtls := func(server, client *observe.Anchoring, mod ...func(*observe.TLSSession)) findings.TLSSession {
+		s := observe.TLSSession{Count: 1, FirstSeen: t0, LastSeen: t0, Source: observe.SourcePassive, SawClientHello: true,
+			SawServerHello: true, Version: 0x0303, CertRequest: true, ServerChain: []observe.CertRef{srv},
+			ClientChain: []observe.CertRef{cli}, ServerAnchoring: server, ClientAnchoring: client}
+		for _, m := range mod {
+			m(&s)
+		}
+		return findings.TLSSession{Conversation: conv, TLSSession: s}
+	}
+	tls13 := func(s *observe.TLSSession) {
+		s.Version, s.CertsEncrypted, s.ServerChain, s.ClientChain, s.ServerAnchoring, s.ClientAnchoring = 0x0304, true, nil, nil, nil, nil
+	}
+	probeSession := func(a *observe.Anchoring) findings.TLSSession {
+		return findings.TLSSession{Conversation: findings.Conversation{Client: "10.0.0.99", Host: "10.0.0.9", Port: 443},
+			TLSSession: observe.TLSSession{Count: 1, FirstSeen: t0, LastSeen: t0, Source: observe.SourceActive, SawServerHello: true,
+				Version: 0x0304, ServerChain: []observe.CertRef{srv}, ServerAnchoring: a}}
+	}
+	required := []findings.ProbeEndpoint{{Host: "10.0.0.9", Port: 443, TLS: &findings.ProbeTLSProfile{CertRequest: true, CertRequired: true}}}
+	for _, tc := range []struct {
+		name           string
+		sessions       []findings.TLSSession
+		probes         []findings.ProbeEndpoint
+		want           string // "" for no anchoring at all
+		server, client string
+		why            string // a part of Why
+	}{
+		{name: "both anchored", sessions: []findings.TLSSession{mtls(anchored, anchored)}, want: findings.AnchoringVerified,
+			server: "anchored", client: "anchored", why: "leads to CN=Site Root"},
+		{name: "self-signed client", sessions: []findings.TLSSession{mtls(anchored, selfSigned)}, want: findings.AnchoringClientUnanchored,
+			server: "anchored", client: "self-signed", why: "self-signed and not a trust anchor"},
+		{name: "server from another CA", sessions: []findings.TLSSession{mtls(otherCA, anchored)}, want: findings.AnchoringServerUnanchored,
+			server: "other-ca", client: "anchored", why: "CN=Vendor CA"},
+		{name: "both off", sessions: []findings.TLSSession{mtls(otherCA, expired)}, want: findings.AnchoringBothUnanchored,
+			server: "other-ca", client: "expired"},
+		{name: "one session's self-signed client is the flow's", sessions: []findings.TLSSession{mtls(anchored, anchored),
+			mtls(anchored, selfSigned, func(s *observe.TLSSession) { s.FirstSeen = t0.Add(time.Hour) })},
+			want: findings.AnchoringClientUnanchored, server: "anchored", client: "self-signed"},
+		{name: "no anchors in the policy", sessions: []findings.TLSSession{mtls(nil, nil)}, want: findings.AnchoringNotJudged,
+			server: "not-judged", client: "not-judged", why: "named no trust anchors"},
+		{name: "unanchored client beats an unjudged server", sessions: []findings.TLSSession{mtls(nil, selfSigned)},
+			want: findings.AnchoringClientUnanchored, server: "not-judged", client: "self-signed"},
+		{name: "tls 1.3 required by the server: the prober's view of the server", sessions: []findings.TLSSession{mtls(nil, nil, tls13),
+			probeSession(anchored)}, probes: required, want: findings.AnchoringNotJudged, server: "anchored", client: "not-judged",
+			why: "travels encrypted"},
+		{name: "tls 1.3, the prober saw a self-signed server", sessions: []findings.TLSSession{mtls(nil, nil, tls13),
+			probeSession(selfSigned)}, probes: required, want: findings.AnchoringServerUnanchored, server: "self-signed", client: "not-judged"},
+		{name: "tls without a client certificate has no anchoring", sessions: []findings.TLSSession{mtls(anchored, nil,
+			func(s *observe.TLSSession) { s.ClientChain = nil })}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var flows []findings.Flow
+			for _, f := range findings.BuildFlows(&findings.Report{TLSSessions: tc.sessions, Probes: tc.probes}) {
+				if f.Client == conv.Client {
+					flows = append(flows, f)
+				}
+			}
+			if len(flows) != 1 {
+				t.Fatalf("%d flows from %s; want 1", len(flows), conv.Client)
+			}
+			f := flows[0]
+			if tc.want == "" {
+				if f.Anchoring != nil {
+					t.Fatalf("protection %s with anchoring %+v; want none", f.Protection, *f.Anchoring)
+				}
+				return
+			}
+			a := f.Anchoring
+			if f.Protection != findings.ProtectionMTLS || a == nil {
+				t.Fatalf("protection %q, anchoring %v; want mtls with anchoring", f.Protection, a)
+			}
+			if a.Verdict != tc.want || a.Server != tc.server || a.Client != tc.client {
+				t.Errorf("anchoring %s (server %s, client %s; %s); want %s (server %s, client %s)", a.Verdict, a.Server, a.Client,
+					a.Why, tc.want, tc.server, tc.client)
+			}
+			if !strings.Contains(a.Why, tc.why) {
+				t.Errorf("why %q; want it to say %q", a.Why, tc.why)
+			}
+			if got, want := f.ProtectionLabel(), "mtls "+tc.want; got != want {
+				t.Errorf("label %q; want %q", got, want)
+			}
+			if a.Unanchored() != strings.HasSuffix(tc.want, "-unanchored") {
+				t.Errorf("Unanchored() = %v for %s", a.Unanchored(), tc.want)
+			}
+		})
 	}
 }

@@ -195,6 +195,31 @@ type TLSSession struct {
 	// OCSPStaple is the OCSP response the server stapled (TLS 1.2 CertificateStatus),
 	// nil when it stapled none; of sessions of one shape, the latest's.
 	OCSPStaple *OCSPStaple `json:"ocsp_staple,omitempty"`
+
+	// ServerAnchoring and ClientAnchoring say whether each side's chain, as this session
+	// sent it, leads to one of the site's trust anchors (lint.AnchorSessions); nil when
+	// the chain was not seen or the scan's policy named no anchors.
+	ServerAnchoring *Anchoring `json:"server_anchoring,omitempty"`
+	ClientAnchoring *Anchoring `json:"client_anchoring,omitempty"`
+}
+
+// The states of a chain judged against the site's trust anchors (Anchoring.Status).
+const (
+	AnchorAnchored   = "anchored"    // a path leads to a trust anchor and the leaf was valid then
+	AnchorSelfSigned = "self-signed" // the chain ends in a self-signed certificate that is no anchor
+	AnchorOtherCA    = "other-ca"    // issued by a CA that does not lead to the anchors
+	AnchorExpired    = "expired"     // the leaf, or a certificate of the path, outside its validity when seen
+	AnchorUnreadable = "unreadable"  // the leaf could not be read
+)
+
+// Anchoring is one chain judged against the site's trust anchors, at the time the
+// session was seen.
+type Anchoring struct {
+	Status string `json:"status"`
+	// Anchor is the subject of the anchor reached (Status anchored).
+	Anchor string `json:"anchor,omitempty"`
+	// Reason says in words why no path was found, or why the leaf did not count.
+	Reason string `json:"reason,omitempty"`
 }
 
 // OCSPStaple is what a stapled OCSP response says of the server's certificate (RFC

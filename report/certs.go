@@ -145,12 +145,12 @@ func identityTable(w io.Writer, inv *findings.CertInventory, total int) error {
 	return layout(total, tb).render(w, total, false)
 }
 
-// expiryCalendar counts the certificates that expire in each of the next twelve months,
-// and those already expired.
-func expiryCalendar(w io.Writer, inv *findings.CertInventory, total int) error {
-	start := time.Date(inv.Generated.Year(), inv.Generated.Month(), 1, 0, 0, 0, 0, time.UTC)
-	counts := make([]int, 12)
-	expired := 0
+// expiryMonths counts the certificates that expire in each of the twelve months from
+// the listing's own month, and those already expired: the calendar of the table and
+// of the HTML page.
+func expiryMonths(inv *findings.CertInventory) (start time.Time, counts []int, expired int) {
+	start = time.Date(inv.Generated.Year(), inv.Generated.Month(), 1, 0, 0, 0, 0, time.UTC)
+	counts = make([]int, 12)
 	for _, c := range inv.Certificates {
 		if c.NotAfter.IsZero() {
 			continue
@@ -164,6 +164,13 @@ func expiryCalendar(w io.Writer, inv *findings.CertInventory, total int) error {
 			counts[m]++
 		}
 	}
+	return start, counts, expired
+}
+
+// expiryCalendar writes the certificates that expire in each of the next twelve months,
+// and those already expired.
+func expiryCalendar(w io.Writer, inv *findings.CertInventory, total int) error {
+	start, counts, expired := expiryMonths(inv)
 	if _, err := fmt.Fprintf(w, "\nExpiry calendar (from %s): %d already expired\n", inv.Generated.Format("2006-01-02"), expired); err != nil {
 		return err
 	}

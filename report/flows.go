@@ -142,20 +142,40 @@ func flowsTable(w io.Writer, m *findings.FlowMap, total int) error {
 		if len(f.Findings.Rules) > 0 {
 			fs += "\n" + term(strings.Join(f.Findings.Rules, ", "))
 		}
-		tb.rows = append(tb.rows, []string{client, server, strings.Join(what, "\n"), f.Protection, fs})
-		compact.rows = append(compact.rows, []string{client + "\n-> " + server, strings.Join(what, "\n"), f.Protection + "\n" + fs})
+		prot := f.Protection
+		if f.Anchoring != nil {
+			prot += "\n" + f.Anchoring.Verdict
+		}
+		tb.rows = append(tb.rows, []string{client, server, strings.Join(what, "\n"), prot, fs})
+		compact.rows = append(compact.rows, []string{client + "\n-> " + server, strings.Join(what, "\n"), prot + "\n" + fs})
 	}
 	if err := layout(total, tb, compact).render(w, total, false); err != nil {
 		return err
 	}
 	counts := map[string]int{}
+	anchoring := map[string]int{}
 	for _, f := range m.Flows {
 		counts[f.Protection]++
+		if f.Anchoring != nil {
+			anchoring[f.Anchoring.Verdict]++
+		}
 	}
 	var parts []string
 	for _, p := range findings.FlowProtections {
 		if counts[p] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[p], p))
+			part := fmt.Sprintf("%d %s", counts[p], p)
+			if p == findings.ProtectionMTLS {
+				// How many of the mutual hops the site's PKI vouches for.
+				var as []string
+				for _, v := range []string{findings.AnchoringVerified, findings.AnchoringClientUnanchored,
+					findings.AnchoringServerUnanchored, findings.AnchoringBothUnanchored, findings.AnchoringNotJudged} {
+					if anchoring[v] > 0 {
+						as = append(as, fmt.Sprintf("%d %s", anchoring[v], v))
+					}
+				}
+				part += " (" + strings.Join(as, ", ") + ")"
+			}
+			parts = append(parts, part)
 		}
 	}
 	_, err := fmt.Fprintf(w, "\n%d flow%s: %s\n", len(m.Flows), plural(len(m.Flows)), strings.Join(parts, ", "))
@@ -173,7 +193,7 @@ func termAll(l []string) []string {
 // flowRows are the CSV's rows: a header, then one row per flow.
 func flowRows(m *findings.FlowMap) [][]string {
 	rows := [][]string{{"client", "client_role", "client_kind", "server", "port", "server_role", "server_kind", "via_proxy",
-		"target", "protocol", "protection", "protection_why", "tls_versions", "server_certs", "client_certs", "carries",
+		"target", "protocol", "protection", "protection_why", "mtls_anchoring", "mtls_anchoring_why", "tls_versions", "server_certs", "client_certs", "carries",
 		"sessions", "connections", "packets", "bytes", "first_seen", "last_seen", "sources", "findings", "critical", "high", "medium", "low", "info", "rules"}}
 	ts := func(t time.Time) string {
 		if t.IsZero() {
@@ -183,8 +203,12 @@ func flowRows(m *findings.FlowMap) [][]string {
 	}
 	for _, f := range m.Flows {
 		c := f.Findings
+		var anchoring, anchoringWhy string
+		if f.Anchoring != nil {
+			anchoring, anchoringWhy = f.Anchoring.Verdict, f.Anchoring.Why
+		}
 		rows = append(rows, []string{f.Client, f.ClientRole, f.ClientKind, f.Host, strconv.Itoa(f.Port), f.ServerRole,
-			f.ServerKind, f.Via, f.Target, f.Protocol, f.Protection, f.ProtectionWhy, strings.Join(f.TLSVersions, "; "),
+			f.ServerKind, f.Via, f.Target, f.Protocol, f.Protection, f.ProtectionWhy, anchoring, anchoringWhy, strings.Join(f.TLSVersions, "; "),
 			strings.Join(f.ServerCerts, "; "), strings.Join(f.ClientCerts, "; "), strings.Join(carries(f), "; "),
 			strconv.Itoa(f.Sessions), strconv.Itoa(f.Connections), strconv.FormatUint(f.Packets, 10),
 			strconv.FormatUint(f.Bytes, 10), ts(f.FirstSeen), ts(f.LastSeen),
@@ -200,6 +224,19 @@ var flowColour = map[string]string{
 	findings.ProtectionTLS:               "#ef8f00",
 	findings.ProtectionUnknownClientAuth: "#7e57c2",
 	findings.ProtectionMTLS:              "#2e7d32",
+}
+
+// unanchoredColour is an mtls edge whose certificates the site's PKI does not vouch for
+// (a side unanchored): still mutual, but with a certificate anyone could have made.
+const unanchoredColour = "#9e9d24"
+
+// edgeColour is a flow's colour in dot and mermaid: its protection's, or the colour of an
+// unanchored mtls hop.
+func edgeColour(f findings.Flow) string {
+	if f.Anchoring.Unanchored() {
+		return unanchoredColour
+	}
+	return flowColour[f.Protection]
 }
 
 // flowNodes are the flows' hosts in order, each with a label and a role.
@@ -256,7 +293,7 @@ var roles = []string{findings.RoleDevice, findings.RoleMiddleware, findings.Role
 
 // edgeLabel is a flow's label in dot and mermaid: port, protocol, protection, findings.
 func edgeLabel(f findings.Flow) string {
-	return fmt.Sprintf("%d %s %s, %d finding%s", f.Port, term(f.Protocol), f.Protection, f.Findings.Total, plural(f.Findings.Total))
+	return fmt.Sprintf("%d %s %s, %d finding%s", f.Port, term(f.Protocol), f.ProtectionLabel(), f.Findings.Total, plural(f.Findings.Total))
 }
 
 // dotQuote quotes a string for Graphviz: backslashes and quotes escaped, newlines as \n.
@@ -289,11 +326,14 @@ func flowsDOT(w io.Writer, m *findings.FlowMap) error {
 	}
 	for _, f := range m.Flows {
 		style := "solid"
-		if f.Protection == findings.ProtectionUnknownClientAuth {
+		switch {
+		case f.Protection == findings.ProtectionUnknownClientAuth:
 			style = "dashed"
+		case f.Anchoring.Unanchored():
+			style = "dotted"
 		}
 		fmt.Fprintf(bw, "  %s -> %s [label=%s, color=%s, fontcolor=%s, style=%s];\n", ids[f.Client], ids[f.Host],
-			dotQuote(edgeLabel(f)), dotQuote(flowColour[f.Protection]), dotQuote(flowColour[f.Protection]), style)
+			dotQuote(edgeLabel(f)), dotQuote(edgeColour(f)), dotQuote(edgeColour(f)), style)
 	}
 	fmt.Fprintf(bw, "}\n")
 	return bw.Flush()
@@ -333,13 +373,13 @@ func flowsMermaid(w io.Writer, m *findings.FlowMap) error {
 	}
 	for _, f := range m.Flows {
 		arrow := "-->"
-		if f.Protection == findings.ProtectionUnknownClientAuth {
+		if f.Protection == findings.ProtectionUnknownClientAuth || f.Anchoring.Unanchored() {
 			arrow = "-.->"
 		}
 		fmt.Fprintf(bw, "  %s %s|\"%s\"| %s\n", ids[f.Client], arrow, mermaidText(edgeLabel(f)), ids[f.Host])
 	}
 	for i, f := range m.Flows {
-		fmt.Fprintf(bw, "  linkStyle %d stroke:%s,stroke-width:2px\n", i, flowColour[f.Protection])
+		fmt.Fprintf(bw, "  linkStyle %d stroke:%s,stroke-width:2px\n", i, edgeColour(f))
 	}
 	return bw.Flush()
 }

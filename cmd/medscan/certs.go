@@ -24,9 +24,10 @@ func certsCommand(a *app) *cobra.Command {
 		issuer   string
 		host     string
 		role     string
+		asOf     string
 	)
 	c := &cobra.Command{
-		Use:   "certs [--expiring 90d] [--issuer TEXT] [--host H[:PORT]] [--role R] [flags]",
+		Use:   "certs [--expiring 90d] [--issuer TEXT] [--host H[:PORT]] [--role R] [--as-of DATE] [flags]",
 		Short: "list every certificate of every stored scan: where, issuer chain, validity, key, verdicts, rotation",
 		Long: `List every certificate the store holds, whatever saw it (a capture, the prober, a
 certificate file): where it was seen (host:port and role, or file) with the first and
@@ -37,7 +38,9 @@ calendar of the next twelve months follows, then every server endpoint that pres
 more than one certificate over the stored scans, oldest first, marking a renewal that
 kept the old key; and the medical devices, middleware and clinical servers without an
 identity of their own (no certificate, only self-signed ones, or a key another host
-presents too).
+presents too). -f html writes all of it as one page in the scan report's style (an
+expiry calendar drawn by month, the issuers as groups, revocation, rotation), with no
+script, that prints on A4 or Letter.
 
 Issuers are found by name among the stored certificates and the --policy's trust
 anchors; whether a chain is trusted is cert-untrusted's verdict, which checks signatures.`,
@@ -45,6 +48,14 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := out.check(c.Flags(), "certs"); err != nil {
 				return err
+			}
+			now := time.Now()
+			if asOf != "" {
+				t, err := time.Parse(time.DateOnly, asOf)
+				if err != nil {
+					return usageError{fmt.Sprintf("certs: --as-of %q: want a date (2027-01-31)", asOf)}
+				}
+				now = t.UTC()
 			}
 			within := -1
 			if expiring != "" {
@@ -86,7 +97,7 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 			for addr, k := range assetKinds {
 				kinds[findings.AddrText(addr)] = k
 			}
-			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), kinds, time.Now())
+			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), kinds, now)
 			for i := range inv.Certificates {
 				inv.Certificates[i].Revocation = revocationText(lint.RevocationOf(inv.Certificates[i].DER, p.CRLs))
 			}
@@ -116,6 +127,7 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 	fs.StringVar(&expiring, "expiring", "", "only certificates expiring within `DAYS` (90d, 12w, 90), the expired included")
 	fs.StringVar(&issuer, "issuer", "", "only certificates whose issuer contains `TEXT` (any case)")
 	fs.StringVar(&host, "host", "", "only certificates seen at this `HOST` or HOST:PORT")
+	fs.StringVar(&asOf, "as-of", "", "count days left, --expiring and the expiry calendar from this `DATE` (2027-01-31) rather than today")
 	fs.StringVar(&role, "role", "", "only certificates of this `ROLE`: server, client, ca, code-signing, file, or a lint role (tls-server, device-identity, ...)")
 	completeFlags(c, report.Certs)
 	return c

@@ -24,10 +24,17 @@ import (
 // server, in which the server presents leaf.
 func writeTLSCapture(t *testing.T, path string, t0 time.Time, server string, leaf *certs.Issued) {
 	t.Helper()
+	writeTLSChainCapture(t, path, t0, server, leaf, leaf)
+}
+
+// writeTLSChainCapture is writeTLSCapture of a server that sends its leaf with the
+// chain above it, root the client trusts.
+func writeTLSChainCapture(t *testing.T, path string, t0 time.Time, server string, root, leaf *certs.Issued, chain ...*certs.Issued) {
+	t.Helper()
 	tr, err := tlsrec.Record(filepath.Base(path),
-		&tls.Config{ServerName: "ehr.hospital.example", RootCAs: certs.Pool(leaf), MaxVersion: tls.VersionTLS12,
+		&tls.Config{ServerName: "ehr.hospital.example", RootCAs: certs.Pool(root), MaxVersion: tls.VersionTLS12,
 			Time: func() time.Time { return t0 }},
-		&tls.Config{Certificates: []tls.Certificate{certs.TLSCertificate(leaf)}, Time: func() time.Time { return t0 }},
+		&tls.Config{Certificates: []tls.Certificate{certs.TLSCertificate(leaf, chain...)}, Time: func() time.Time { return t0 }},
 		[]tlsrec.Message{{Data: []byte("GET / HTTP/1.1\r\n\r\n")}})
 	if err != nil {
 		t.Fatal(err)

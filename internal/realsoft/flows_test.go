@@ -24,6 +24,7 @@ const (
 	labEngine = "127.0.0.20"
 	labEHR    = "127.0.0.30"
 	labClient = "127.0.0.40" // a clinical application with a client certificate
+	labRogue  = "127.0.0.41" // a device with a self-signed client certificate
 )
 
 // TestLabFlows runs a small clinical network on loopback and requires medscan's flows
@@ -37,7 +38,13 @@ const (
 //   - the same client calls the EHR's HTTPS over TLS 1.3 that requires one: passively
 //     tls-unknown-client-auth (the request and the certificate travel encrypted), and
 //     mtls once the same capture is scanned with the prober on that port (medscan scan
-//     --pcap plus the target), which sees the server require a certificate.
+//     --pcap plus the target), which sees the server require a certificate;
+//   - a device with a self-signed client certificate calls the TLS 1.2 HTTPS (s_server
+//     does not refuse a certificate it cannot verify without -verify_return_error): mtls
+//     too, but scanned with a policy whose trust anchor is the lab's CA, the application's
+//     hop is "verified" (the EHR's and the application's certificates are the CA's) and
+//     the device's "client-unanchored" (self-signed); without anchors both are
+//     "not-judged".
 //
 // The patient planted in the HL7 appears in no output of medscan flows.
 func TestLabFlows(t *testing.T) {
@@ -53,6 +60,7 @@ func TestLabFlows(t *testing.T) {
 	specs := []certSpec{
 		{name: "ehr", key: "ehr", cn: "ehr.lab.example", ext: server + "subjectAltName=DNS:ehr.lab.example\n", days: 365, digest: "-sha256"},
 		{name: "app", key: "app", cn: "charting-app", ext: client, days: 365, digest: "-sha256"},
+		{name: "rogue", key: "rogue", cn: "rogue-pump", ext: client, days: 365, digest: "-sha256", selfSigned: true},
 	}
 	makeCerts(t, openssl, dir, specs)
 	in := func(name string) string { return filepath.Join(dir, name) }
@@ -95,6 +103,7 @@ func TestLabFlows(t *testing.T) {
 	get := []byte("GET / HTTP/1.0\r\nHost: ehr.lab.example\r\n\r\n")
 	tlsTo(labClient, mtls12Port, withCert, get)
 	tlsTo(labClient, mtls13Port, withCert, get)
+	tlsTo(labRogue, mtls12Port, ",cert="+in("rogue.crt")+",key="+in("rogue.key"), get)
 	raw := capt.Stop(t)
 	keep(t, ".pcap", raw)
 	if !bytes.Contains(raw, []byte(hl7Family)) {
@@ -143,15 +152,62 @@ func TestLabFlows(t *testing.T) {
 	if f := passive[key(labClient, mtls12Port)]; len(f.ClientCerts) != 1 || !strings.Contains(f.ClientCerts[0], "charting-app") {
 		t.Errorf("the mtls flow's client certificates: %q", f.ClientCerts)
 	}
+	// Without trust anchors in the policy, no mutual hop is judged.
+	for _, k := range []string{key(labClient, mtls12Port), key(labRogue, mtls12Port)} {
+		if f := passive[k]; f.Protection != findings.ProtectionMTLS || f.Anchoring == nil || f.Anchoring.Verdict != findings.AnchoringNotJudged {
+			t.Errorf("passive, no anchors: %s: protection %q, anchoring %+v; want mtls not-judged", k, f.Protection, f.Anchoring)
+		}
+	}
+
+	// With the lab's CA as the site's trust anchor: the application's hop is anchored on
+	// both sides, the self-signed device's is not, and the outputs say so.
+	policy := filepath.Join(dir, "site-policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\ntrust_anchors: ca.crt\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	anchored := labFlows(t, dir, "anchored.db", pcap, "--policy", policy)
+	for _, tc := range []struct {
+		key, verdict, server, client, why string
+	}{
+		{key(labClient, mtls12Port), findings.AnchoringVerified, "anchored", "anchored", "Ward Device CA"},
+		{key(labRogue, mtls12Port), findings.AnchoringClientUnanchored, "anchored", "self-signed", "rogue-pump"},
+	} {
+		f := anchored[tc.key]
+		if a := f.Anchoring; a == nil || a.Verdict != tc.verdict || a.Server != tc.server || a.Client != tc.client ||
+			!strings.Contains(a.Why, tc.why) {
+			t.Errorf("with anchors: %s: protection %q, anchoring %+v; want %s (server %s, client %s, naming %q)", tc.key,
+				f.Protection, a, tc.verdict, tc.server, tc.client, tc.why)
+		}
+	}
+	if f := anchored[key(labEngine, hl7TLSPort)]; f.Anchoring != nil {
+		t.Errorf("the tls hop has an anchoring: %+v", *f.Anchoring)
+	}
+	anchoredDB := filepath.Join(dir, "anchored.db")
+	for format, want := range map[string]string{
+		"table":   "client-unanchored",
+		"csv":     "client-unanchored",
+		"dot":     "style=dotted",
+		"mermaid": "mtls client-unanchored",
+		"svg":     "mtls: a certificate outside the site PKI",
+	} {
+		if out := medscanRun(t, dir, "flows", "--db", anchoredDB, "-f", format); !strings.Contains(out, want) {
+			t.Errorf("flows -f %s with anchors lacks %q:\n%.3000s", format, want, out)
+		}
+	}
 
 	// The same capture with the prober on the TLS 1.3 port: the server requires a
 	// client certificate, so the hop is mutual.
-	active := labFlows(t, dir, "active.db", pcap, "--profile", "inventory", net.JoinHostPort(labEHR, strconv.Itoa(mtls13Port)))
+	active := labFlows(t, dir, "active.db", pcap, "--policy", policy, "--profile", "inventory", net.JoinHostPort(labEHR, strconv.Itoa(mtls13Port)))
 	f := active[key(labClient, mtls13Port)]
 	if f.Protection != findings.ProtectionMTLS || !strings.Contains(f.ProtectionWhy, "prober") ||
 		strings.Join(f.Sources, ",") != "passive,active" {
 		t.Errorf("with the prober: %s: protection %q (%s), sources %v; want mtls from the prober", key(labClient, mtls13Port),
 			f.Protection, f.ProtectionWhy, f.Sources)
+	}
+	// The prober saw the server's certificate, the capture not the client's (TLS 1.3).
+	if a := f.Anchoring; a == nil || a.Server != "anchored" || a.Client != findings.AnchoringNotJudged || a.Verdict != findings.AnchoringNotJudged {
+		t.Errorf("with the prober and anchors: %s: anchoring %+v; want server anchored (the prober's view), client not judged",
+			key(labClient, mtls13Port), a)
 	}
 	if _, ok := active[labClient+" -> "+net.JoinHostPort(labEHR, strconv.Itoa(mtls13Port))+"|"]; !ok || len(active) != len(passive) {
 		t.Errorf("the prober's own connections became flows: %d flows with the prober, %d without", len(active), len(passive))

@@ -207,6 +207,8 @@ func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Po
 	blocklist *lint.Blocklist, keys bool) []findings.Finding {
 	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
 	lint.MatchKeyFiles(set)
+	// Each session's chains against the site's anchors: the flows' mtls anchoring.
+	lint.AnchorSessions(set, pol.Anchors)
 	readFleet(ctx, st, set) // after the certificates' facts (their keys), before what reads other sites
 	inventory.Classify(set, inventory.Options{})
 	if keys {

@@ -53,11 +53,14 @@ type Node struct {
 type Edge struct {
 	From, To   int    // indexes into Map.Nodes
 	Protection string // the weakest of its flows'
-	Flows      int
-	Protocols  []string // "hl7-mllp/6661", sorted
-	Findings   findings.FlowFindings
-	Path       string // the curve's SVG path data
-	Badge      Rect   // where the findings count sits, at the arrival
+	// Anchoring is, for an mtls edge, its flows' verdict against the site's trust
+	// anchors (findings.FlowAnchoring): an unanchored flow's wins, then not-judged.
+	Anchoring string
+	Flows     int
+	Protocols []string // "hl7-mllp/6661", sorted
+	Findings  findings.FlowFindings
+	Path      string // the curve's SVG path data
+	Badge     Rect   // where the findings count sits, at the arrival
 }
 
 // Label is a text on the map and the box it may occupy.
@@ -218,6 +221,9 @@ func Layout(flows []findings.Flow, assets []findings.Asset, opts Options) *Map {
 		}
 		e := &m.Edges[i]
 		e.Flows++
+		if f.Anchoring != nil && anchoringRank(f.Anchoring.Verdict) > anchoringRank(e.Anchoring) {
+			e.Anchoring = f.Anchoring.Verdict
+		}
 		if findings.FlowProtectionRank(f.Protection) < findings.FlowProtectionRank(e.Protection) {
 			e.Protection = f.Protection
 		}
@@ -234,6 +240,33 @@ func Layout(flows []findings.Flow, assets []findings.Asset, opts Options) *Map {
 	m.place()
 	return m
 }
+
+// anchoringRank orders an edge's anchoring verdicts: none, verified, not judged, then a
+// side unanchored, which is what an impostor needs.
+func anchoringRank(v string) int {
+	switch v {
+	case "":
+		return 0
+	case findings.AnchoringVerified:
+		return 1
+	case findings.AnchoringNotJudged:
+		return 2
+	}
+	return 3
+}
+
+// unanchored reports whether an edge is mtls with a side outside the site's PKI; the map
+// draws it apart (unanchoredColour, dotted) from mtls the site's anchors vouch for.
+func (e Edge) unanchored() bool {
+	return e.Protection == findings.ProtectionMTLS && anchoringRank(e.Anchoring) == 3
+}
+
+// unanchoredColour and unanchoredDash draw an unanchored mtls edge, and its legend.
+const (
+	unanchoredColour = "#9e9d24"
+	unanchoredDash   = ` stroke-dasharray="2 3"`
+	unanchoredLegend = "mtls: a certificate outside the site PKI"
+)
 
 // countKeys is how many nodes grouping at level makes.
 func countKeys(hosts map[string]*host, level int) int {
@@ -539,6 +572,13 @@ func (m *Map) WriteSVG(w io.Writer, standalone bool) error {
 		p(`<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="%s" stroke-width="3"%s/>`, x, y-4, x+28, y-4, protColour[prot], dash)
 		p(`<text x="%.0f" y="%.0f" font-size="%.0f" fill="#212121">%s</text>`+"\n", x+36, y, smallSize, esc(protLegend[prot]))
 	}
+	// The unanchored mtls line joins the legend only on a map that has such an edge.
+	if slices.ContainsFunc(m.Edges, Edge.unanchored) {
+		// Right of the mtls line, the row it qualifies; the text ends inside the map.
+		x, y := 800.0, 62.0
+		p(`<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="%s" stroke-width="3"%s/>`, x, y-4, x+28, y-4, unanchoredColour, unanchoredDash)
+		p(`<text x="%.0f" y="%.0f" font-size="%.0f" fill="#212121">%s</text>`+"\n", x+36, y, smallSize, esc(unanchoredLegend))
+	}
 	note := "badge: findings on the server port, coloured by the worst"
 	if m.Grouped {
 		note += "; hosts grouped by kind, model and subnet"
@@ -549,13 +589,16 @@ func (m *Map) WriteSVG(w io.Writer, standalone bool) error {
 	}
 	// Edges below nodes, so that a curve never hides a label.
 	for _, e := range m.Edges {
-		dash := ""
-		if e.Protection == findings.ProtectionUnknownClientAuth {
+		dash, colour := "", protColour[e.Protection]
+		switch {
+		case e.Protection == findings.ProtectionUnknownClientAuth:
 			dash = ` stroke-dasharray="6 3"`
+		case e.unanchored():
+			dash, colour = unanchoredDash, unanchoredColour
 		}
 		width := 1.5 + math.Min(3, math.Log2(float64(e.Flows)))
 		p(`<g><title>%s</title><path d="%s" fill="none" stroke="%s" stroke-width="%.1f" stroke-opacity="0.85"%s/></g>`+"\n",
-			esc(m.edgeTitle(e)), e.Path, protColour[e.Protection], width, dash)
+			esc(m.edgeTitle(e)), e.Path, colour, width, dash)
 	}
 	for _, l := range m.Labels {
 		if l.Text == "Other hosts" {
@@ -602,8 +645,12 @@ func (m *Map) WriteSVG(w io.Writer, standalone bool) error {
 
 // edgeTitle is an edge's tooltip: its ends, protocols, protection, flows and findings.
 func (m *Map) edgeTitle(e Edge) string {
+	prot := e.Protection
+	if e.Protection == findings.ProtectionMTLS && e.Anchoring != "" {
+		prot += " " + e.Anchoring
+	}
 	s := fmt.Sprintf("%s → %s: %s, %s, %d flow%s, %d finding%s", m.Nodes[e.From].ID, m.Nodes[e.To].ID,
-		strings.Join(e.Protocols, " "), e.Protection, e.Flows, plural(e.Flows), e.Findings.Total, plural(e.Findings.Total))
+		strings.Join(e.Protocols, " "), prot, e.Flows, plural(e.Flows), e.Findings.Total, plural(e.Findings.Total))
 	if len(e.Findings.Rules) > 0 {
 		s += " (" + strings.Join(e.Findings.Rules, ", ") + ")"
 	}
