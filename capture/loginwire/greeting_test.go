@@ -98,6 +98,36 @@ func bytewise(s string) []string {
 	return out
 }
 
+// TestGreetingGap: bytes of a POP3 CAPA answer lost to the capture may hold its STLS
+// line, so a list with a gap says nothing, unless STLS was read before the gap.
+func TestGreetingGap(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		before     string
+		want       int
+		offeredWas bool
+	}{
+		{"the gap may have taken STLS", "+OK\r\nTOP\r\n", 0, false},
+		{"STLS read before the gap", "+OK\r\nSTLS\r\n", 1, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := corpustest.NewHarness(flow)
+			st := POP3.New(h.Ctx)
+			st.Data(dissect.ServerToClient, []byte("+OK ready\r\n"), t0)
+			st.Data(dissect.ClientToServer, []byte("CAPA\r\n"), t0)
+			st.Data(dissect.ServerToClient, []byte(c.before), t0)
+			st.Gap(dissect.ServerToClient, 40)
+			st.Data(dissect.ServerToClient, []byte("LS\r\nUSER\r\n.\r\n"), t0)
+			st.Data(dissect.ClientToServer, []byte("QUIT\r\n"), t0)
+			st.End(t0)
+			g := h.Sink.Greetings
+			if len(g) != c.want || c.want == 1 && (!g[0].Offered || g[0].Outcome != observe.StartTLSClear) {
+				t.Fatalf("greetings %+v, want %d", g, c.want)
+			}
+		})
+	}
+}
+
 // FuzzGreeting feeds a client that asks for the capability list and then for STARTTLS
 // (IMAP) or STLS (POP3) against arbitrary server bytes: at most one greeting, of the
 // dissector's protocol; offered only when the server's bytes name the capability;

@@ -178,6 +178,9 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 		return
 	}
 	s.lit[dir] = 0
+	if dir == dissect.ServerToClient {
+		s.capaGap()
+	}
 	// Whatever line the gap fell in is not trustworthy: skip to the next line end.
 	s.lines[dir].SkipLine()
 	if dir == dissect.ClientToServer {

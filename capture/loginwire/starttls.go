@@ -69,6 +69,19 @@ func (s *stream) pop3Capa(line []byte) {
 	}
 }
 
+// capaGap handles bytes of the server lost inside a POP3 CAPA answer: the STLS line may
+// be among them, so a list read as not offering it proves nothing and is dropped; one
+// that already named it did offer it.
+func (s *stream) capaGap() {
+	if !s.g.inCapa {
+		return
+	}
+	s.g.inCapa = false
+	if s.g.offered {
+		s.capabilities(true)
+	}
+}
+
 // capabilities records a whole capability list's verdict. A session that listed it
 // more than once (a client asking again) offered it if any list did.
 func (s *stream) capabilities(starttls bool) {
