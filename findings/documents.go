@@ -122,16 +122,23 @@ type AuditRecord struct {
 	ScanID   int64     `json:"scan_id"`
 	PrevHash string    `json:"prev_hash"`
 	Hash     string    `json:"hash"`
+	// SignedBy identifies the audit key that signed the record (the SHA-256 of its
+	// public key), "" for a record written without one.
+	SignedBy string `json:"signed_by,omitempty"`
 }
 
 // AuditCheck is the verdict on a chain of audit records: Intact when every record's hash
 // is its own and follows the one before, and the chain ends at Head (the expected head,
-// when one was given). Problems name the records that break it.
+// when one was given). Problems name the records that break it. Key is the audit key the
+// signatures were checked against (its identifier; "" when none was given), and Signed
+// how many records carry a valid signature by it.
 type AuditCheck struct {
 	Intact   bool     `json:"intact"`
 	Records  int      `json:"records"`
 	Head     string   `json:"head"`
 	Expected string   `json:"expected_head,omitempty"`
+	Key      string   `json:"key,omitempty"`
+	Signed   int      `json:"signed,omitempty"`
 	Problems []string `json:"problems"`
 }
 

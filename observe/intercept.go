@@ -63,13 +63,14 @@ const (
 	StartTLSClear    = "clear"    // the client never asked: the session stayed in clear
 )
 
-// StartTLSGreeting is what a server's capability list (SMTP's EHLO reply) said about
-// STARTTLS on one client's sessions, and what became of them. A server that lists it
+// StartTLSGreeting is what a server's capability list (SMTP's EHLO reply, IMAP's
+// CAPABILITY, POP3's CAPA) said about STARTTLS (POP3: STLS) on one client's sessions,
+// and what became of them. A server that lists it
 // to some sessions and not to others, or a client that upgrades some sessions and not
 // others, is what a downgrade in the middle looks like.
 type StartTLSGreeting struct {
 	Flow      Flow      `json:"-"`
-	Protocol  string    `json:"protocol"` // "smtp"
+	Protocol  string    `json:"protocol"` // "smtp", "imap", "pop3"
 	Offered   bool      `json:"offered"`  // the capability list named STARTTLS
 	Outcome   string    `json:"outcome"`  // StartTLSUpgraded, StartTLSDeclined or StartTLSClear
 	Count     int       `json:"count"`

@@ -94,7 +94,7 @@ type TLSProfile struct {
 	Renegotiation     string    // thorough: "secure", "insecure", "refused", "" not tested
 	Compression       string    // thorough: "none" or the method accepted, "" not tested
 	TicketLifetime    int64     // thorough: session ticket lifetime hint in seconds, -1 no ticket, 0 not tested
-	OCSPStapling      string    // thorough: "yes", "no", "" not tested
+	OCSPStapling      string    // every profile (the first handshake asks): "yes", "no", "" not known
 	FallbackSCSV      string    // thorough: "yes" (inappropriate_fallback sent), "no", "" not tested
 }
 

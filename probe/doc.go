@@ -78,7 +78,10 @@
 //     handshake reads its encrypted chain and CertificateRequest and hears the server's
 //     certificate_required verdict on an empty client certificate; and, when the server
 //     refuses every suite crypto/tls implements, a second one with zcrypto, which still
-//     speaks SSLv3, DHE and other legacy suites.
+//     speaks SSLv3, DHE and other legacy suites. Both ask for a stapled OCSP response
+//     (status_request): what came, read by capture/tlswire's ReadStaple (TLS 1.3's arrives
+//     encrypted, so from the TLS client), is the session's OCSPStaple, and whether one came
+//     is the profile's OCSPStapling in every profile, at no connection's cost.
 //   - Enumeration never completes a handshake. It sends small hand-built ClientHellos
 //     (hello.go, sslv2.go), each in one Write and under 512 bytes, offering up to 64
 //     suites at once from the whole IANA registry, and reads only the server's first

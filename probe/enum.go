@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/medscan/medscan/capture/tlswire"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -187,6 +188,19 @@ func (e *enumerator) absorbFull(f fullHS) bool {
 	}
 	if sess.ECDHCurve == 0 && f.curve != 0 {
 		sess.ECDHCurve = f.curve
+	}
+	if sess.OCSPStaple == nil && len(f.staple) > 0 {
+		// TLS 1.3 staples inside the encrypted Certificate message: the TLS client
+		// read it, and the passive path's reader reads it.
+		sess.OCSPStaple = tlswire.ReadStaple(f.staple, chain)
+	}
+	// The handshake asked for a staple (status_request): whether one came is known in
+	// every profile, and a server that does not staple is recorded as such.
+	switch {
+	case f.ocsp > 0 || sess.OCSPStaple != nil:
+		e.res.Profile.OCSPStapling = "yes"
+	case f.ocsp < 0:
+		e.res.Profile.OCSPStapling = "no"
 	}
 	e.first, e.firstOK = f, true
 	// The one handshake an ordinary client makes: what the service negotiates, as
@@ -434,9 +448,10 @@ func (e *enumerator) thorough() {
 		e.unassessed("OCSP stapling")
 	}
 	if ocspTested {
-		p.OCSPStapling = "no"
-		if ocsp {
+		if ocsp || p.OCSPStapling == "yes" {
 			p.OCSPStapling = "yes"
+		} else {
+			p.OCSPStapling = "no"
 		}
 	}
 	if best != 0 {

@@ -13,11 +13,15 @@ import (
 	"time"
 
 	ztls "github.com/zmap/zcrypto/tls"
+
+	"github.com/medscan/medscan/capture/tlswire"
 )
 
 // The full handshakes: the one every profile starts with, made by a real TLS client so
-// that a TLS 1.3 server's encrypted certificate chain and CertificateRequest are read,
-// and so that a server that demands a client certificate says so. crypto/tls makes it
+// that a TLS 1.3 server's encrypted certificate chain, CertificateRequest and stapled
+// OCSP response are read, and so that a server that demands a client certificate says
+// so. Both clients ask for a stapled OCSP response (status_request) in that handshake,
+// so stapling is checked without a connection of its own. crypto/tls makes it
 // first (TLS 1.0 to 1.3); when the server refuses every suite crypto/tls implements,
 // zcrypto, which still implements SSLv3, DHE and other legacy suites, makes a second.
 
@@ -32,6 +36,7 @@ type fullHS struct {
 	required  bool   // failed or closed for want of a client certificate
 	curve     uint16 // key exchange group crypto/tls reports
 	ocsp      int    // 1 a stapled OCSP response, -1 none, 0 not known
+	staple    []byte // the stapled OCSP response crypto/tls received (TLS 1.3's is encrypted)
 	ticket    int64  // zcrypto: session ticket lifetime hint, -1 no ticket, 0 not known
 	version   uint16
 	completed bool
@@ -99,6 +104,9 @@ func (e *enumerator) handshakeStd(ctx context.Context, conn net.Conn) fullHS {
 		f.ocsp = -1
 		if len(st.OCSPResponse) > 0 {
 			f.ocsp = 1
+			if len(st.OCSPResponse) <= tlswire.MaxStaple {
+				f.staple = slices.Clone(st.OCSPResponse)
+			}
 		}
 	}
 	if f.completed && st.Version == tls.VersionTLS13 && f.certReq {

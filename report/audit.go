@@ -60,6 +60,15 @@ func auditTable(w io.Writer, t *findings.AuditTrail, total int) error {
 		if c.Expected != "" {
 			msg += " and reaches the expected head"
 		}
+		if c.Key != "" {
+			msg += fmt.Sprintf("; %d of them signed by the audit key %s, the others older than its first use", c.Signed, term(shortHash(c.Key)))
+			if c.Signed == c.Records {
+				msg = fmt.Sprintf("\nChecked: the chain of %d runs is intact, every one signed by the audit key %s", c.Records, term(shortHash(c.Key)))
+				if c.Expected != "" {
+					msg += ", and reaches the expected head"
+				}
+			}
+		}
 		_, err := fmt.Fprintln(w, msg+".")
 		return err
 	}

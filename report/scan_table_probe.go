@@ -71,6 +71,16 @@ func probeResult(p findings.ProbeEndpoint) string {
 	if p.Error != "" && p.TLS == nil {
 		s += ": " + term(p.Error)
 	}
+	if p.TLS != nil {
+		// The first handshake asked for a staple: a server that sent none leaves its
+		// clients to fetch revocation themselves, which devices rarely do.
+		switch p.TLS.OCSPStapling {
+		case "yes":
+			s += ", OCSP stapled"
+		case "no":
+			s += ", no OCSP staple"
+		}
+	}
 	return s
 }
 

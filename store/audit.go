@@ -22,8 +22,10 @@ import (
 // chain that is still whole: that is caught only against a head recorded elsewhere
 // (medscan audit prints it; --verify --head checks it), which is why the head is shown.
 // The hash is not keyed: whoever can rewrite the store can rewrite the whole chain after
-// the record they edit, so the head kept outside the store is what makes the trail
-// tamper-evident, and the chain is what makes that one value enough.
+// the record they edit, so without an audit key the head kept outside the store is what
+// makes the trail tamper-evident, and the chain is what makes that one value enough. With
+// an audit key (auditkey.go) each record is signed too, and a rewritten chain no longer
+// verifies.
 
 // auditGenesis is the prev_hash of the first record.
 const auditGenesis = "0000000000000000000000000000000000000000000000000000000000000000"
@@ -41,6 +43,9 @@ type Run struct {
 	Version string
 	Policy  string // the policy file's SHA-256, "" for the built-in policy
 	ScanID  int64
+	// Key, when not nil, signs the record (it must hold the private key); only the
+	// signature and the key's identifier are stored.
+	Key *AuditKey
 }
 
 // auditFields is the hashed form of a record: its stored values, in this order, and the
@@ -73,6 +78,9 @@ func (f auditFields) hash() string {
 func (s *Store) RecordRun(ctx context.Context, run Run) (findings.AuditRecord, error) {
 	if run.Command == nil {
 		run.Command = []string{}
+	}
+	if run.Key != nil && !run.Key.CanSign() {
+		return findings.AuditRecord{}, fmt.Errorf("store: %s: recording the run in the audit trail: %w", s.path, errAuditKeyPublic)
 	}
 	var lastErr error
 	for attempt := range auditAttempts {
@@ -110,15 +118,25 @@ func (s *Store) appendRun(ctx context.Context, run Run) (findings.AuditRecord, e
 	f := auditFields{Seq: seq + 1, At: at, User: run.User, Host: run.Host, Command: run.Command,
 		Version: run.Version, Policy: run.Policy, ScanID: run.ScanID, PrevHash: prev}
 	h := f.hash()
+	sig, keyID := "", ""
+	if run.Key != nil {
+		if sig, err = run.Key.sign(h); err != nil {
+			return findings.AuditRecord{}, err
+		}
+		keyID = run.Key.ID()
+	}
 	cmd, _ := json.Marshal(f.Command)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_runs(seq, at, os_user, host, command, version, policy, run_scan, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, f.Seq, f.At, f.User, f.Host, string(cmd), f.Version, f.Policy, f.ScanID, f.PrevHash, h); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_runs(seq, at, os_user, host, command, version, policy, run_scan, prev_hash, hash, sig, sig_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, f.Seq, f.At, f.User, f.Host, string(cmd), f.Version, f.Policy, f.ScanID, f.PrevHash, h,
+		sig, keyID); err != nil {
 		return findings.AuditRecord{}, err
 	}
 	if err := tx.Commit(); err != nil {
 		return findings.AuditRecord{}, err
 	}
-	return f.record(h), nil
+	rec := f.record(h)
+	rec.SignedBy = keyID
+	return rec, nil
 }
 
 // record is the findings form of stored fields, its strings cleaned for display: the
@@ -140,7 +158,16 @@ func (f auditFields) record(hash string) findings.AuditRecord {
 // runs were recorded since: head then must be on the chain). A record whose fields do not
 // read back (a command that is not a JSON list) is a problem, not an error.
 func (s *Store) AuditTrail(ctx context.Context, head string) (*findings.AuditTrail, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, os_user, host, command, version, policy, run_scan, prev_hash, hash
+	return s.AuditTrailKeyed(ctx, head, nil)
+}
+
+// AuditTrailKeyed is AuditTrail checked against an audit key as well, when key is not
+// nil (its public half is enough): every record from the first signed one on must carry
+// a valid signature by that key, and at least one record must. Records before the first
+// signed one were written before the key was in use; they are covered by the first
+// signature, which signs a hash that chains to them.
+func (s *Store) AuditTrailKeyed(ctx context.Context, head string, key *AuditKey) (*findings.AuditTrail, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, os_user, host, command, version, policy, run_scan, prev_hash, hash, sig, sig_key
 		FROM audit_runs ORDER BY seq`)
 	if err != nil {
 		return nil, s.wrap(err)
@@ -150,10 +177,15 @@ func (s *Store) AuditTrail(ctx context.Context, head string) (*findings.AuditTra
 	check := &findings.AuditCheck{Problems: []string{}, Expected: head}
 	prev, want := auditGenesis, int64(1)
 	headSeen := head == ""
+	if key != nil {
+		check.Key = key.ID()
+	}
+	var firstSigned int64 // the first record signed by key, 0 before one is seen
 	for rows.Next() {
 		var f auditFields
-		var cmd, stored string
-		if err := rows.Scan(&f.Seq, &f.At, &f.User, &f.Host, &cmd, &f.Version, &f.Policy, &f.ScanID, &f.PrevHash, &stored); err != nil {
+		var cmd, stored, sig, sigKey string
+		if err := rows.Scan(&f.Seq, &f.At, &f.User, &f.Host, &cmd, &f.Version, &f.Policy, &f.ScanID, &f.PrevHash, &stored,
+			&sig, &sigKey); err != nil {
 			return nil, s.wrap(err)
 		}
 		if err := json.Unmarshal([]byte(cmd), &f.Command); err != nil || f.Command == nil {
@@ -171,11 +203,34 @@ func (s *Store) AuditTrail(ctx context.Context, head string) (*findings.AuditTra
 		if f.hash() != stored {
 			check.Problems = append(check.Problems, fmt.Sprintf("record %d: its content does not match its hash: the record was edited", f.Seq))
 		}
+		if key != nil {
+			switch {
+			case sig == "" && firstSigned != 0:
+				check.Problems = append(check.Problems, fmt.Sprintf("record %d: not signed, though record %d before it is: "+
+					"its signature was removed, or it was written by a run not given the audit key", f.Seq, firstSigned))
+			case sig == "":
+			case sigKey != key.ID():
+				check.Problems = append(check.Problems, fmt.Sprintf("record %d: signed by another key (%s), not by the audit key given",
+					f.Seq, shortID(observe.Clean(sigKey))))
+			case !key.verify(stored, sig):
+				check.Problems = append(check.Problems, fmt.Sprintf("record %d: its signature does not verify: the record or the chain "+
+					"before it was rewritten by someone without the audit key", f.Seq))
+			default:
+				check.Signed++
+				if firstSigned == 0 {
+					firstSigned = f.Seq
+				}
+			}
+		}
 		if stored == head {
 			headSeen = true
 		}
 		prev, want = stored, f.Seq+1
-		trail.Records = append(trail.Records, f.record(stored))
+		rec := f.record(stored)
+		if sig != "" {
+			rec.SignedBy = observe.Clean(sigKey)
+		}
+		trail.Records = append(trail.Records, rec)
 		check.Records++
 	}
 	if err := rows.Err(); err != nil {
@@ -188,9 +243,21 @@ func (s *Store) AuditTrail(ctx context.Context, head string) (*findings.AuditTra
 		check.Problems = append(check.Problems, fmt.Sprintf("the expected head %s is not on the chain: records were deleted from its end, or the chain was rewritten",
 			observe.Clean(head)))
 	}
+	if key != nil && len(trail.Records) > 0 && firstSigned == 0 {
+		check.Problems = append(check.Problems, fmt.Sprintf("no record is signed by the audit key %s: the trail was written without it, "+
+			"or rewritten and its signatures removed", shortID(key.ID())))
+	}
 	check.Intact = len(check.Problems) == 0
 	trail.Check = check
 	return trail, nil
+}
+
+// shortID is the first 16 hex digits of a key's identifier, enough to tell keys apart.
+func shortID(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
 }
 
 // wrap names the store in an error.

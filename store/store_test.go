@@ -80,6 +80,7 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 	if _, err := save(context.Background(), s, testInfo(), fullSet(), testFindings()); err != nil {
 		t.Fatal(err)
 	}
+	// One past this binary's schema, whatever migrations it has.
 	newer := SchemaVersion() + 1
 	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", newer)); err != nil {
 		t.Fatal(err)

@@ -45,6 +45,11 @@
 //     after the accepting line in the same delivery are a protocol error
 //     ("login_starttls_trailing_bytes"), as are client bytes sent between the request and
 //     its answer ("login_starttls_pipelined"); neither stops the handoff.
+//   - STARTTLS observation (starttls.go): the IMAP greeting's [CAPABILITY ...] or an
+//     untagged CAPABILITY response naming STARTTLS, or POP3's CAPA answer listing STLS,
+//     read line by line before the login, and what became of the session (upgraded,
+//     refused, clear) are emitted once, at End, as an observe.StartTLSGreeting, which
+//     tls-stripped judges. A session whose list was not seen emits none.
 //
 // FTP and POP3 clients both open with "USER name", so a capture that missed the server's
 // banner cannot tell them apart from the client's first line. Both Detect functions

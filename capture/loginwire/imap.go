@@ -118,6 +118,7 @@ func (s *stream) imapServerLine(line []byte) {
 	if n, ok := literal(line); ok {
 		s.lit[1] = n
 	}
+	s.imapCapability(line)
 	if s.tag == "" || s.await == awaitNone && s.sasl == saslNone {
 		return
 	}
@@ -134,6 +135,7 @@ func (s *stream) imapServerLine(line []byte) {
 			s.done = true
 		}
 	case "NO", "BAD":
+		s.g.refused = s.g.refused || s.await == awaitTLS
 		s.await, s.sasl = awaitNone, saslNone
 	}
 }

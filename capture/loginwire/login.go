@@ -91,6 +91,10 @@ type stream struct {
 	session bool
 	cur     *xfer // the data connection negotiated last, not yet named
 	xfers   int
+
+	// What the capability list said about STARTTLS (starttls.go), and from when.
+	g          greetingState
+	greetingAt time.Time
 }
 
 func newFor(p proto) func(ctx *dissect.Context) dissect.Stream {
@@ -174,6 +178,9 @@ func (s *stream) Gap(dir dissect.Direction, n int) {
 		return
 	}
 	s.lit[dir] = 0
+	if dir == dissect.ServerToClient {
+		s.capaGap()
+	}
 	// Whatever line the gap fell in is not trustworthy: skip to the next line end.
 	s.lines[dir].SkipLine()
 	if dir == dissect.ClientToServer {
@@ -198,6 +205,7 @@ func (s *stream) upgraded() {
 // End implements dissect.Stream.
 func (s *stream) End(time.Time) {
 	s.flush()
+	s.greeting()
 	s.abandonCommand()
 	s.cmd = nil
 }
@@ -304,6 +312,9 @@ func (s *stream) clientLine(line []byte) {
 	case "STLS":
 		s.settle(protoPOP3)
 		s.await = awaitTLS
+	case "CAPA":
+		s.settle(protoPOP3)
+		s.g.capaAsked = true
 	case "PORT", "EPRT", "RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD":
 		if s.session {
 			s.ftpCommand(verb, arg)
@@ -387,6 +398,10 @@ func (s *stream) serverLine(line []byte) {
 		s.imapServerLine(line)
 		return
 	}
+	if s.g.inCapa {
+		s.pop3Capa(line)
+		return
+	}
 	ftp := len(line) >= 3 && digit(line[0]) && digit(line[1]) && digit(line[2]) && (len(line) == 3 || line[3] == ' ' || line[3] == '-')
 	pop := bytes.HasPrefix(line, []byte("+OK")) || bytes.HasPrefix(line, []byte("-ERR"))
 	switch {
@@ -418,11 +433,17 @@ func (s *stream) serverLine(line []byte) {
 			s.await = awaitNone
 		}
 	case s.mode == protoPOP3 && pop:
-		if line[0] == '+' && s.await == awaitTLS && s.sasl == saslNone {
+		switch {
+		case s.g.capaAsked && s.await == awaitNone && s.sasl == saslNone:
+			// CAPA's answer: a list follows a +OK, nothing an -ERR.
+			s.g.capaAsked = false
+			s.g.inCapa = line[0] == '+'
+		case line[0] == '+' && s.await == awaitTLS && s.sasl == saslNone:
 			s.upgraded()
-		} else if line[0] == '+' && s.await == awaitLogin && s.sasl == saslNone {
+		case line[0] == '+' && s.await == awaitLogin && s.sasl == saslNone:
 			s.done = true
-		} else if line[0] == '-' {
+		case line[0] == '-':
+			s.g.refused = s.g.refused || s.await == awaitTLS
 			s.await, s.sasl = awaitNone, saslNone
 		}
 	}

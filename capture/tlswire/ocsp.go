@@ -17,9 +17,9 @@ const hsCertificateStatus = 22
 // statusOCSP is CertificateStatusType ocsp.
 const statusOCSP = 1
 
-// maxStaple bounds a stapled response: a few kilobytes in practice, with the
+// MaxStaple bounds a stapled response: a few kilobytes in practice, with the
 // responder's certificate.
-const maxStaple = 64 << 10
+const MaxStaple = 64 << 10
 
 // certificateStatus keeps the stapled OCSP response until the session is emitted, when
 // the chain it speaks of is known.
@@ -35,7 +35,7 @@ func (s *stream) certificateStatus(body []byte) {
 		s.count("tls_bad_certificate_status", 1)
 		return
 	}
-	if len(resp) > maxStaple {
+	if len(resp) > MaxStaple {
 		s.count("tls_staples_too_large", 1)
 		return
 	}
@@ -48,9 +48,16 @@ var reasonNames = map[int]string{ocsp.Unspecified: "unspecified", ocsp.KeyCompro
 	ocsp.CessationOfOperation: "cessationOfOperation", ocsp.CertificateHold: "certificateHold",
 	ocsp.RemoveFromCRL: "removeFromCRL", ocsp.PrivilegeWithdrawn: "privilegeWithdrawn", ocsp.AACompromise: "aACompromise"}
 
-// readStaple reads a stapled response against the server's chain (leaf first): what it
-// says, of which serial, and whether its signature verifies with the issuer sent.
-func readStaple(der []byte, chain [][]byte) *observe.OCSPStaple {
+// ReadStaple reads a stapled OCSP response against the server's chain (leaf first):
+// what it says, of which serial, and whether its signature verifies with the issuer
+// sent. It is the one reader of staples: the passive dissector calls it on a TLS 1.2
+// CertificateStatus message, and the prober on the response its TLS client received
+// (inside TLS 1.3's encrypted Certificate message, which no dissector sees). A response
+// larger than MaxStaple is not read: nil.
+func ReadStaple(der []byte, chain [][]byte) *observe.OCSPStaple {
+	if len(der) == 0 || len(der) > MaxStaple {
+		return nil
+	}
 	var issuer *x509.Certificate
 	if len(chain) > 1 {
 		issuer, _ = x509.ParseCertificate(chain[1])

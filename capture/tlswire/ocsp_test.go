@@ -42,28 +42,28 @@ func stapleChain(t testing.TB, status int) (leaf, ca, resp []byte) {
 
 func TestReadStaple(t *testing.T) {
 	leaf, ca, good := stapleChain(t, ocsp.Good)
-	st := readStaple(good, [][]byte{leaf, ca})
+	st := ReadStaple(good, [][]byte{leaf, ca})
 	if st.Status != "good" || !st.Verified || !st.ForLeaf || st.Serial != "5150" || st.NextUpdate.IsZero() || st.Error != "" {
 		t.Errorf("good staple read as %+v", st)
 	}
 	leaf2, ca2, revoked := stapleChain(t, ocsp.Revoked)
-	st = readStaple(revoked, [][]byte{leaf2, ca2})
+	st = ReadStaple(revoked, [][]byte{leaf2, ca2})
 	if st.Status != "revoked" || st.Reason != "keyCompromise" || st.RevokedAt.IsZero() || !st.Verified {
 		t.Errorf("revoked staple read as %+v", st)
 	}
 	// Signed by another CA of the same name: read, not verified.
-	st = readStaple(revoked, [][]byte{leaf, ca})
+	st = ReadStaple(revoked, [][]byte{leaf, ca})
 	if st.Status != "revoked" || st.Verified {
 		t.Errorf("a staple from another key: %+v", st)
 	}
 	// The leaf alone: nothing to verify with.
-	if st = readStaple(good, [][]byte{leaf}); st.Status != "good" || st.Verified || !st.ForLeaf {
+	if st = ReadStaple(good, [][]byte{leaf}); st.Status != "good" || st.Verified || !st.ForLeaf {
 		t.Errorf("without the issuer: %+v", st)
 	}
-	if st = readStaple(ocsp.TryLaterErrorResponse, [][]byte{leaf, ca}); st.Status != "" || st.Error != "the responder answered try later" {
+	if st = ReadStaple(ocsp.TryLaterErrorResponse, [][]byte{leaf, ca}); st.Status != "" || st.Error != "the responder answered try later" {
 		t.Errorf("tryLater: %+v", st)
 	}
-	if st = readStaple([]byte{0x30, 0x03, 0x0a, 0x01}, nil); st.Status != "" || st.Error == "" {
+	if st = ReadStaple([]byte{0x30, 0x03, 0x0a, 0x01}, nil); st.Status != "" || st.Error == "" {
 		t.Errorf("garbage: %+v", st)
 	}
 }
@@ -74,7 +74,7 @@ func FuzzReadStaple(f *testing.F) {
 	f.Add(ocsp.TryLaterErrorResponse)
 	f.Add(good[:len(good)/2])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st := readStaple(data, [][]byte{leaf, ca})
+		st := ReadStaple(data, [][]byte{leaf, ca})
 		if (st.Status == "") == (st.Error == "") {
 			t.Fatalf("a staple is read (status) or not (error), never both or neither: %+v", st)
 		}

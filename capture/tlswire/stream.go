@@ -171,7 +171,7 @@ func (s *stream) emit() {
 		t.Resumed = s.pskOK
 	}
 	if s.staple != nil {
-		t.OCSPStaple = readStaple(s.staple, s.serverChain)
+		t.OCSPStaple = ReadStaple(s.staple, s.serverChain)
 	}
 	s.ctx.Sink.AddTLS(*t, s.serverChain, s.clientChain)
 }

@@ -23,9 +23,10 @@ func auditCommand(a *app) *cobra.Command {
 		db     storeFlag
 		verify bool
 		head   string
+		akey   auditKeyFlag
 	)
 	c := &cobra.Command{
-		Use:   "audit [--verify [--head HASH]] [flags]",
+		Use:   "audit [--verify [--head HASH] [--audit-key-file FILE]] [flags]",
 		Short: "list the runs that wrote the store, and check that none was edited or deleted",
 		Long: `List every run that wrote the store (scan, live, lint), oldest first: when, who
 ran it and on which machine, the command line with its secrets removed, medscan's
@@ -36,7 +37,15 @@ the record before it. --verify checks the chain and exits 1 when a record was ed
 or deleted. Deleting the newest records leaves a shorter chain that is still whole;
 keep the head (the last hash, printed below the list) somewhere the store's writers
 cannot change, and give it to --head: the check then also fails when the chain no
-longer reaches it.`,
+longer reaches it.
+
+Whoever can write the store can recompute the hashes after an edit. Runs given
+--audit-key-file (an Ed25519 private key) also sign their record; --verify with
+--audit-key-file (that key, or only its public half) then fails when a record's
+signature does not verify, when a record after a signed one is unsigned, or when none
+is signed: an edit, a deletion, or a chain cut and continued by someone without the
+key. Records written before the key was in use are covered by the first signed one.
+The key is never stored; docs/pki.md says how to make and keep it.`,
 		Args: argsNone,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := out.check(c.Flags(), "audit"); err != nil {
@@ -45,15 +54,22 @@ longer reaches it.`,
 			if head != "" && !verify {
 				return usageError{"audit: --head is a check: give --verify with it"}
 			}
+			if akey.file != "" && !verify {
+				return usageError{"audit: --audit-key-file checks signatures: give --verify with it"}
+			}
 			if head != "" && !hexHash.MatchString(head) {
 				return usageError{fmt.Sprintf("audit: --head %q: want the 64 hexadecimal digits of a record's hash", head)}
+			}
+			key, err := akey.load(false)
+			if err != nil {
+				return err
 			}
 			st, err := db.read()
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			trail, err := st.AuditTrail(a.ctx, strings.ToLower(head))
+			trail, err := st.AuditTrailKeyed(a.ctx, strings.ToLower(head), key)
 			if err != nil {
 				return err
 			}
@@ -76,18 +92,19 @@ longer reaches it.`,
 	db.register(fs)
 	fs.BoolVar(&verify, "verify", false, "check the chain of records; exit 1 when one was edited or deleted")
 	fs.StringVar(&head, "head", "", "with --verify, fail unless the chain reaches this `HASH` (a head kept elsewhere)")
+	akey.register(fs, true)
 	completeFlags(c, report.Audit)
 	return c
 }
 
 var hexHash = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
-// recordRun appends this run to the store's audit trail. A run whose record cannot be
+// recordRun appends this run to the store's audit trail, signed when key is not nil. A run whose record cannot be
 // written says so on stderr and reports false: its scan is stored and rendered, but the
 // command exits 1, since a run the trail does not account for is what the trail is for.
-func (a *app) recordRun(ctx context.Context, st *store.Store, scanID int64, pol *rules.Policy) bool {
+func (a *app) recordRun(ctx context.Context, st *store.Store, scanID int64, pol *rules.Policy, key *store.AuditKey) bool {
 	run := store.Run{At: time.Now(), User: osUser(), Version: version, ScanID: scanID,
-		Command: append([]string{"medscan"}, redactArgs(a.args)...)}
+		Command: append([]string{"medscan"}, redactArgs(a.args)...), Key: key}
 	run.Host, _ = os.Hostname()
 	if pol != nil {
 		run.Policy = pol.SHA256()

@@ -411,6 +411,7 @@ type runFlags struct {
 	label   string
 	site    siteValue
 	blockls *string
+	akey    auditKeyFlag
 }
 
 func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
@@ -424,6 +425,7 @@ func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
 	fs.StringVar(&r.label, "label", "", "give this "+what+" a `NAME` (a ward) so later ones can be compared with it")
 	registerSite(fs, &r.site)
 	r.blockls = blocklistFlag(fs)
+	r.akey.register(fs, false)
 }
 
 // inputs are what a storing command reads before it opens the store, so that a bad
@@ -434,6 +436,7 @@ type inputs struct {
 	base         *findings.Report    // --baseline, nil for none
 	blocklist    *lint.Blocklist     // --key-blocklist, nil for none
 	gate         store.Gate
+	auditKey     *store.AuditKey // --audit-key-file, nil for none
 }
 
 // check refuses a bad --format or --fail-on before any other work, so a typo costs
@@ -462,6 +465,9 @@ func (r *runFlags) inputs(ctx context.Context, cmd string) (inputs, error) {
 		return in, err
 	}
 	if in.base, err = r.gate.loadBaseline(ctx); err != nil {
+		return in, err
+	}
+	if in.auditKey, err = r.akey.load(true); err != nil {
 		return in, err
 	}
 	if *r.blockls != "" {
@@ -536,7 +542,7 @@ func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *f
 	ctx = context.WithoutCancel(ctx)
 	// The run is recorded before anything is rendered, so that a report that fails to
 	// write does not leave a stored scan that no record accounts for.
-	recorded := r.app.recordRun(ctx, st, id, r.pol.loaded)
+	recorded := r.app.recordRun(ctx, st, id, r.pol.loaded, in.auditKey)
 	rep, err := prepare(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions)
 	if err != nil {
 		return err

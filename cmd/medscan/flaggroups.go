@@ -15,7 +15,7 @@ var flagGroups = []struct {
 }{
 	{"Input", []string{"pcap", "scan"}},
 	{"Output", []string{"format", "output", "severity", "since"}},
-	{"Store and history", []string{"db", "secret-key-file", "label", "site", "kind", "baseline", "baseline-scan"}},
+	{"Store and history", []string{"db", "secret-key-file", "audit-key-file", "label", "site", "kind", "baseline", "baseline-scan"}},
 	{"Policy and CI gate", []string{"policy", "ignore-file", "key-blocklist", "fail-on", "fail-on-new", "allow-partial"}},
 	{"Active probing (targets as arguments)", []string{"target-file", "exclude", "exclude-file", "ports", "profile",
 		"probe-medical-devices", "no-dns", "list-targets", "pause", "rate", "connect-timeout", "handshake-timeout",

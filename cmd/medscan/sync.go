@@ -23,7 +23,10 @@ into its own file, and syncs later.`
 
 // syncCommand copies the runs of one store into another (store.Sync).
 func syncCommand(a *app) *cobra.Command {
-	var from, to string
+	var (
+		from, to string
+		akey     auditKeyFlag
+	)
 	c := &cobra.Command{
 		Use:   "sync --from FILE --to DEST [flags]",
 		Short: "copy a site's stored scans into another store, once each",
@@ -37,6 +40,10 @@ func syncCommand(a *app) *cobra.Command {
 			}
 			if sameFile(from, to) {
 				return usageError{fmt.Sprintf("sync: --from and --to are the same store (%s)", from)}
+			}
+			key, err := akey.load(true)
+			if err != nil {
+				return err
 			}
 			if _, err := os.Stat(from); err != nil {
 				return fmt.Errorf("sync: --from %s: %w", from, errors.Unwrap(err))
@@ -58,7 +65,7 @@ func syncCommand(a *app) *cobra.Command {
 			// The copy is a run that wrote the central store: its audit trail says who
 			// brought the site's scans in (the scans keep their own runs' records at
 			// the site).
-			if !a.recordRun(a.ctx, dst, 0, nil) {
+			if !a.recordRun(a.ctx, dst, 0, nil, key) {
 				return codeError{exitError}
 			}
 			_, err = fmt.Fprintf(a.stdout, "%d run(s) copied from %s to %s; %d already there\n", res.Copied, from,
@@ -69,6 +76,7 @@ func syncCommand(a *app) *cobra.Command {
 	fs := c.Flags()
 	fs.StringVar(&from, "from", "", "the store `FILE` to copy from (a site sensor's SQLite file); only read")
 	fs.StringVar(&to, "to", "", "the store `DEST` to copy into (a SQLite file, created when absent)")
+	akey.register(fs, false)
 	return c
 }
 

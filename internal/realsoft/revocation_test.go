@@ -282,3 +282,103 @@ func TestOpenSSLStapledOCSP(t *testing.T) {
 		t.Errorf("%d sessions with a staple, want 2", staples)
 	}
 }
+
+// TestProbeStapledOCSP is the prober's stapling check against openssl s_server
+// -status_file: three servers of a site CA made with openssl ca (one revoked and
+// stapling its revoked response over TLS 1.3, where the staple travels encrypted; one
+// good stapling over TLS 1.2; one stapling nothing) are probed by the built binary in
+// one scan, the inventory profile (one handshake each: the staple must come with it).
+// cert-revoked is raised for the revoked server alone, its response verified with the
+// CA the server sent, and each server's profile says whether it staples.
+func TestProbeStapledOCSP(t *testing.T) {
+	t.Parallel()
+	openssl := requireTool(t, "openssl", "openssl")
+	if buildErr != nil {
+		t.Fatalf("building medscan: %v", buildErr)
+	}
+	dir := t.TempDir()
+	ca := newSiteCA(t, openssl, dir)
+	servers := []struct {
+		name, version  string
+		revoke, staple bool
+		port           int
+		key, cert      string
+	}{
+		{name: "pacs-old.ward.example", version: "-tls1_3", revoke: true, staple: true},
+		{name: "pacs.ward.example", version: "-tls1_2", staple: true},
+		{name: "ris.ward.example", version: "-tls1_3"},
+	}
+	for i := range servers {
+		s := &servers[i]
+		s.key, s.cert = ca.issue(t, s.name)
+		if s.revoke {
+			run(t, 60*time.Second, nil, openssl, "ca", "-batch", "-config", ca.conf, "-revoke", s.cert, "-crl_reason", "superseded")
+		}
+	}
+	var targets []string
+	for i := range servers {
+		s := &servers[i]
+		s.port = freePort(t)
+		args := []string{"s_server", "-accept", fmt.Sprint(s.port), "-key", s.key, "-cert", s.cert, "-cert_chain", ca.cert,
+			s.version, "-naccept", "1"}
+		if s.staple {
+			resp := filepath.Join(dir, s.name+".ocsp")
+			run(t, 60*time.Second, nil, openssl, "ocsp", "-index", filepath.Join(dir, "index.txt"), "-rsigner", ca.cert, "-rkey", ca.key,
+				"-CA", ca.cert, "-issuer", ca.cert, "-cert", s.cert, "-respout", resp, "-ndays", "1")
+			args = append(args, "-status_file", resp)
+		}
+		srv := testproc.StartHoldingStdin(t, openssl, args...)
+		srv.WaitFor(t, "stdout", "ACCEPT", 15*time.Second)
+		t.Cleanup(srv.Kill)
+		targets = append(targets, fmt.Sprintf("127.0.0.1:%d", s.port))
+	}
+	medscanRun(t, dir, append([]string{"scan", "--db", filepath.Join(dir, "m.db"), "-q", "--profile", "inventory", "--pause", "0",
+		"-f", "json", "-o", filepath.Join(dir, "probe.json")}, targets...)...)
+	raw, err := os.ReadFile(filepath.Join(dir, "probe.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(t, ".json", raw)
+	var rep findings.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var revoked []string
+	for _, f := range rep.Findings {
+		if f.Rule != "cert-revoked" {
+			continue
+		}
+		revoked = append(revoked, fmt.Sprintf("%s:%d", f.Host, f.Port))
+		if !strings.Contains(fmt.Sprint(f.Evidence["subject"]), "pacs-old.ward.example") || f.Evidence["revocation_reason"] != "superseded" ||
+			f.Evidence["ocsp_signature"] != "verified with the issuer the server sent" || f.Source != "active" {
+			t.Errorf("cert-revoked: source %s, evidence %v", f.Source, f.Evidence)
+		}
+	}
+	if want := fmt.Sprintf("127.0.0.1:%d", servers[0].port); len(revoked) != 1 || revoked[0] != want {
+		t.Errorf("cert-revoked at %v, want only %s; findings: %s", revoked, want, rules(rep))
+	}
+	stapling := map[int]string{}
+	for _, p := range rep.Probes {
+		if p.TLS != nil {
+			stapling[p.Port] = p.TLS.OCSPStapling
+		}
+	}
+	for _, s := range servers {
+		want := map[bool]string{true: "yes", false: "no"}[s.staple]
+		if stapling[s.port] != want {
+			t.Errorf("%s (%s): ocsp_stapling %q, want %q", s.name, s.version, stapling[s.port], want)
+		}
+	}
+	var staples int
+	for _, s := range rep.TLSSessions {
+		if st := s.OCSPStaple; st != nil {
+			staples++
+			if !st.Verified || !st.ForLeaf || (st.Status != "good" && st.Status != "revoked") {
+				t.Errorf("staple read as %+v", st)
+			}
+		}
+	}
+	if staples != 2 {
+		t.Errorf("%d sessions with a staple, want 2 (the revoked and the good server's)", staples)
+	}
+}

@@ -15,8 +15,8 @@ import (
 
 func init() { rules.Register(tlsStripped{}) }
 
-// tlsStripped flags a server whose STARTTLS comes and goes: its capability list names
-// STARTTLS in some sessions and not in others, or one client's sessions with it were
+// tlsStripped flags a server whose STARTTLS comes and goes: its capability list (SMTP,
+// IMAP or POP3) names STARTTLS in some sessions and not in others, or one client's sessions with it were
 // upgraded to TLS at some times and refused or left in clear at others. A server
 // configured to offer STARTTLS to some networks only shows the first shape; it is named
 // in docs/interception.md as a false positive to rule out.
@@ -30,17 +30,19 @@ func (tlsStripped) Meta() rules.Meta {
 		Covers:  findings.Coverage{Domain: findings.DomainInterception, Needs: []findings.Evidence{findings.SeenStartTLSGreetings}},
 		Title:   "STARTTLS offered in some sessions, missing in others",
 		Default: findings.High,
-		Rationale: "STARTTLS is negotiated in clear: a server lists it among its capabilities and the client asks for " +
-			"it. Someone in the middle can delete it from the list, or answer the client's request with an error, " +
+		Rationale: "STARTTLS is negotiated in clear: a server lists it among its capabilities (SMTP's EHLO reply, IMAP's " +
+			"CAPABILITY, POP3's CAPA, where it is called STLS) and the client asks for it. Someone in the middle can delete it from the list, or answer the client's request with an error, " +
 			"and a client that falls back to clear text (as most mail clients and devices that send reports by " +
 			"mail do) then sends its messages and credentials readable to them. The same server offering TLS to " +
 			"some sessions and not to others, or one client upgrading sometimes and not at other times, is the trace.",
 		Remediation: "Check the path between the clients that saw no STARTTLS and the server (a proxy, a firewall's " +
 			"SMTP inspection, which some vendors ship removing STARTTLS, an ARP or DHCP sign on the segment). " +
 			"Make the clients require TLS (no fall-back to clear text: Postfix smtp_tls_security_level=encrypt, " +
-			"MTA-STS or DANE between mail servers), or use implicit TLS (port 465, 993, 995).",
+			"MTA-STS or DANE between mail servers; a mail client's or device's \"STARTTLS required\" setting for IMAP " +
+			"and POP3), or use implicit TLS (port 465, 993, 995).",
 		References: []string{
 			"RFC 3207 (SMTP Service Extension for Secure SMTP over TLS), §6 (security considerations)",
+			"RFC 2595 (Using TLS with IMAP, POP3 and ACAP), §2.1 (the STARTTLS and STLS commands)",
 			"RFC 8314 (Cleartext Considered Obsolete: Use of TLS for Email Submission and Access)",
 			"MITRE ATT&CK T1557 (Adversary-in-the-Middle)",
 			"HIPAA Security Rule, 45 CFR 164.312(e)(1) (transmission security)",
