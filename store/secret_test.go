@@ -69,9 +69,14 @@ func v3Store(t *testing.T, path string, key, oldKey []byte) int64 {
 	return id
 }
 
-// undo0007 takes a current store back to before 0007: the finding rows get their
-// remediation and references back, rule_texts goes, and the two indexes come back.
-var undo0007 = []string{
+// undo0008 takes a current store back to before 0008: audit records lose their
+// signature columns.
+var undo0008 = []string{"ALTER TABLE audit_runs DROP COLUMN sig", "ALTER TABLE audit_runs DROP COLUMN sig_key"}
+
+// undo0007 takes a current store back to before 0007 (undoing 0008 first): the finding
+// rows get their remediation and references back, rule_texts goes, and the two indexes
+// come back.
+var undo0007 = append(slices.Clone(undo0008),
 	"ALTER TABLE findings ADD COLUMN remediation TEXT NOT NULL DEFAULT ''",
 	"ALTER TABLE findings ADD COLUMN refs TEXT NOT NULL DEFAULT '[]'",
 	"ALTER TABLE scan_findings ADD COLUMN remediation TEXT NOT NULL DEFAULT ''",
@@ -80,7 +85,7 @@ var undo0007 = []string{
 	"UPDATE scan_findings SET remediation = (SELECT remediation FROM rule_texts WHERE hash = text_hash), refs = (SELECT refs FROM rule_texts WHERE hash = text_hash)",
 	"ALTER TABLE findings DROP COLUMN text_hash", "ALTER TABLE scan_findings DROP COLUMN text_hash", "DROP TABLE rule_texts",
 	"CREATE INDEX findings_rule ON findings(rule, severity)", "CREATE INDEX findings_host ON findings(host, port)",
-}
+)
 
 // undo0005 takes a current store back to before 0005, undoing 0007 and dropping 0006's audit table too (the asset
 // tables keep their new shape, which 0005's rebuild reads as it reads the old one).
