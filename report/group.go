@@ -17,9 +17,6 @@ import (
 // group them when Options.GroupAbove is 0.
 const DefaultGroupAbove = 200
 
-// groupPlaces is how many places a group names before counting the rest.
-const groupPlaces = 3
-
 // grouped reports whether n findings are shown grouped: above the threshold, unless the
 // reader asked for every row (Verbose) or never to group (a negative GroupAbove).
 func (o Options) grouped(n int) bool {
@@ -41,38 +38,16 @@ type findingGroup struct {
 }
 
 // groupFindings groups fs (in the document's order: most severe first, then rule) by
-// rule and severity, in the order each group first appears.
-func groupFindings(fs []findings.Finding) []findingGroup {
-	type key struct {
-		rule string
-		sev  findings.Severity
-	}
-	at := map[key]int{}
-	places := map[key]map[string]bool{}
-	var out []findingGroup
-	for _, f := range fs {
-		k := key{f.Rule, f.Severity}
-		i, ok := at[k]
-		if !ok {
-			i = len(out)
-			at[k] = i
-			places[k] = map[string]bool{}
-			out = append(out, findingGroup{Rule: f.Rule, Severity: f.Severity})
-		}
-		g := &out[i]
-		g.Count++
-		place := f.Host
-		if place == "" {
-			place = f.File
-		}
-		if !places[k][place] {
-			places[k][place] = true
-			g.Hosts++
-			if len(g.First) < groupPlaces {
-				g.First = append(g.First, location(f))
-			} else {
-				g.More++
-			}
+// rule and severity, in the order each group first appears (findings.GroupFindings).
+func groupFindings(fs []findings.Finding) []findingGroup { return placed(findings.GroupFindings(fs)) }
+
+// placed is groups as the human outputs show them, each first place by its location.
+func placed(gs []findings.FindingGroup) []findingGroup {
+	out := make([]findingGroup, len(gs))
+	for i, g := range gs {
+		out[i] = findingGroup{Rule: g.Rule, Severity: g.Severity, Count: g.Count, Hosts: g.Hosts, More: g.More}
+		for _, f := range g.First {
+			out[i].First = append(out[i].First, location(f))
 		}
 	}
 	return out

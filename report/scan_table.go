@@ -110,6 +110,9 @@ func captureSpan(r *findings.Report) (first, last time.Time) {
 	for _, f := range r.Findings {
 		add(f.Time)
 	}
+	if r.Stream != nil {
+		add(r.Stream.Span())
+	}
 	return first, last
 }
 
@@ -248,13 +251,35 @@ func location(f interface{ Location() string }) string {
 }
 
 func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) error {
-	if len(r.Findings) == 0 {
+	n := len(r.Findings)
+	if r.Stream != nil {
+		n = r.Summary.Total
+	}
+	if n == 0 {
 		fmt.Fprintln(b, "Findings: none")
-	} else if t.opts.grouped(len(r.Findings)) {
-		if err := t.groupedFindings(b, r, total); err != nil {
+	} else if t.opts.grouped(n) {
+		var groups []findingGroup
+		if r.Stream != nil {
+			gs, err := r.Stream.Groups()
+			if err != nil {
+				return err
+			}
+			groups = placed(gs)
+		} else {
+			groups = groupFindings(r.Findings)
+		}
+		if err := t.groupedFindings(b, groups, n, total); err != nil {
 			return err
 		}
 	} else {
+		if r.Stream != nil {
+			// Few enough to list, or every row asked for (-v): one row each.
+			fs, err := r.Stream.Collect()
+			if err != nil {
+				return err
+			}
+			r.Findings, r.Stream = fs, nil
+		}
 		fmt.Fprintf(b, "Findings (%d)\n", len(r.Findings))
 		tb := &table{cols: []column{
 			{header: "SEVERITY"},
@@ -280,8 +305,8 @@ func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) er
 
 // groupedFindings is the findings section of a large scan: one row per rule and
 // severity (groupFindings), with the count of findings and hosts and the first places.
-func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total int) error {
-	fmt.Fprintf(b, "Findings (%d), grouped\n", len(r.Findings))
+func (t tableWriter) groupedFindings(b *bytes.Buffer, groups []findingGroup, n, total int) error {
+	fmt.Fprintf(b, "Findings (%d), grouped\n", n)
 	tb := &table{cols: []column{
 		{header: "SEVERITY"},
 		{header: "RULE", min: 12, flex: true},
@@ -290,7 +315,7 @@ func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total 
 		{header: "WHERE", min: 20, flex: true, prose: true},
 	}}
 	compact := &table{cols: []column{{header: "SEVERITY"}, {header: "FINDINGS", min: 20, flex: true, prose: true}}}
-	for _, g := range groupFindings(r.Findings) {
+	for _, g := range groups {
 		where := strings.Join(g.First, ", ")
 		if g.More > 0 {
 			where += fmt.Sprintf(" and %d more", g.More)
@@ -305,7 +330,7 @@ func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total 
 	if err := layout(total, tb, compact).render(b, total, t.opts.Color); err != nil {
 		return err
 	}
-	fmt.Fprintln(b, groupedNote(len(r.Findings)))
+	fmt.Fprintln(b, groupedNote(n))
 	return nil
 }
 

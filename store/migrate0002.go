@@ -21,6 +21,7 @@ var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) (bool, error){
 	2: migrate0002,
 	4: migrate0004,
 	5: migrate0005,
+	7: migrate0007,
 }
 
 // migrate0002 finishes what 0002's SQL began: the HTTP requests and file transfers it

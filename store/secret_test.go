@@ -70,7 +70,7 @@ func v3Store(t *testing.T, path string, key, oldKey []byte) int64 {
 
 // undo0005 takes a current store back to before 0005, dropping 0006's audit table too (the asset tables keep their new
 // shape, which 0005's rebuild reads as it reads the old one).
-var undo0005 = []string{"DROP TABLE audit_runs", "DROP INDEX scans_uid", "DROP INDEX scans_site", "ALTER TABLE scans DROP COLUMN uid",
+var undo0005 = []string{"ALTER TABLE findings DROP COLUMN host_order", "DROP TABLE audit_runs", "DROP INDEX scans_uid", "DROP INDEX scans_site", "ALTER TABLE scans DROP COLUMN uid",
 	"ALTER TABLE scans DROP COLUMN site", "ALTER TABLE cert_sightings DROP COLUMN site",
 	"ALTER TABLE scan_findings DROP COLUMN site"}
 
