@@ -405,6 +405,10 @@ func (t tableWriter) certificates(b *bytes.Buffer, r *findings.Report, total int
 	}
 	if len(r.Certificates) == 0 {
 		fmt.Fprintln(b, "Certificates: none seen")
+	} else if t.opts.grouped(len(r.Certificates)) {
+		if err := t.groupedCertificates(b, r.Certificates, total); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprintf(b, "Certificates (%d)\n", len(r.Certificates))
 		tb := &table{cols: []column{
@@ -472,13 +476,8 @@ func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) er
 			probed[findings.Target(p.Host, p.Port)] = p.TLS
 		}
 	}
-	fmt.Fprintf(b, "Services (%d)\n", len(r.Services))
-	tb := &table{cols: []column{
-		{header: "SERVICE", min: 15, flex: true},
-		{header: "PROTOCOL", min: 8, flex: true},
-		{header: "TLS", min: 7, flex: true},
-		{header: "CIPHER SUITE", min: 20, flex: true},
-	}}
+	var rows [][]string
+	hosts := make([]string, 0, len(r.Services))
 	for _, s := range r.Services {
 		proto := term(s.Transport)
 		if s.Protocol != "" {
@@ -488,8 +487,19 @@ func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) er
 		if p := probed[findings.Target(s.Host, s.Port)]; p != nil {
 			ver, suite = versionsText(p.Versions), acceptedSuites(p)
 		}
-		tb.rows = append(tb.rows, []string{proxied(s.Host, s.Port, s.Via, s.Target), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
+		rows = append(rows, []string{proxied(s.Host, s.Port, s.Via, s.Target), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
+		hosts = append(hosts, s.Host)
 	}
+	if t.opts.grouped(len(rows)) {
+		return t.groupedServices(b, rows, hosts, total)
+	}
+	fmt.Fprintf(b, "Services (%d)\n", len(r.Services))
+	tb := &table{cols: []column{
+		{header: "SERVICE", min: 15, flex: true},
+		{header: "PROTOCOL", min: 8, flex: true},
+		{header: "TLS", min: 7, flex: true},
+		{header: "CIPHER SUITE", min: 20, flex: true},
+	}, rows: rows}
 	return tb.render(b, total, false)
 }
 
