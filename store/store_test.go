@@ -80,7 +80,8 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 	if _, err := save(context.Background(), s, testInfo(), fullSet(), testFindings()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec("PRAGMA user_version = 7"); err != nil {
+	newer := SchemaVersion() + 1 // a schema this medscan does not know, whatever its own
+	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", newer)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -89,7 +90,7 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 	before := fileHash(t, path)
 	_, err := Open(path)
 	// The errors now name package store rather than findings.
-	want := fmt.Sprintf("store: %s: schema version 7 is newer than this medscan (%d); upgrade medscan", path, SchemaVersion())
+	want := fmt.Sprintf("store: %s: schema version %d is newer than this medscan (%d); upgrade medscan", path, newer, SchemaVersion())
 	if err == nil || err.Error() != want {
 		t.Fatalf("Open = %v; want %q", err, want)
 	}
