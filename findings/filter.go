@@ -48,6 +48,9 @@ func (r *Report) ShowOnly(sevs []Severity) {
 	}
 	keep := func(s Severity) bool { return slices.Contains(sevs, s) }
 	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool { return !keep(f.Severity) })
+	if r.Stream != nil {
+		r.Stream.showOnly(keep)
+	}
 	r.Suppressed = slices.DeleteFunc(r.Suppressed, func(s SuppressedFinding) bool { return !keep(s.Finding.Severity) })
 	r.Change.ShowOnly(sevs)
 	r.Summarize()

@@ -74,6 +74,10 @@ type Report struct {
 	// suppressed findings, change lists and summary above hold those only. Absent when
 	// everything is shown; never stored.
 	SeverityFilter []string `json:"severity_filter,omitempty"`
+	// Stream, when set, holds the findings in place of Findings (empty then): a stored
+	// scan rendered as it is read (store.Stream). Never encoded: the JSON writer writes
+	// its findings where Findings would be.
+	Stream *FindingStream `json:"-"`
 }
 
 // Tool names the program that wrote the scan.
@@ -149,22 +153,35 @@ type Summary struct {
 }
 
 // Summarize recounts r.Summary from r.Findings (by severity) and r.Suppressed, after
-// findings were moved between them.
+// findings were moved between them; from the store's counts when the findings are
+// streamed (r.Stream).
 func (r *Report) Summarize() {
 	s := Summary{Total: len(r.Findings), Suppressed: len(r.Suppressed)}
-	for _, f := range r.Findings {
-		switch f.Severity {
+	count := func(sev Severity, n int) {
+		switch sev {
 		case Critical:
-			s.Critical++
+			s.Critical += n
 		case High:
-			s.High++
+			s.High += n
 		case Medium:
-			s.Medium++
+			s.Medium += n
 		case Low:
-			s.Low++
+			s.Low += n
 		default:
-			s.Info++
+			s.Info += n
 		}
+	}
+	if r.Stream != nil {
+		// The findings are in the store, counted there.
+		for sev, n := range r.Stream.Counts {
+			s.Total += n
+			count(sev, n)
+		}
+		r.Summary = s
+		return
+	}
+	for _, f := range r.Findings {
+		count(f.Severity, 1)
 	}
 	r.Summary = s
 }

@@ -29,7 +29,17 @@
 // element, in the bytes encoding/json writes for the whole (scan_json.go); above
 // Options.GroupAbove findings (DefaultGroupAbove, 200), the table and the HTML page show
 // one row per rule and severity with counts and the first places, and say where every
-// row is (group.go). Every other format, and Verbose, lists every finding.
+// row is (group.go); above the same number of certificates, services or assets the
+// table groups those sections too (by issuer, key and signature; by protocol, TLS
+// version and suite; by kind and maker). Every other format, and Verbose, lists every
+// finding.
+//
+// A scan read from the store for json, csv or the table (StreamsFindings) may carry its
+// findings as a stream (findings.Report.Stream, store.Stream) rather than a list: the
+// JSON and CSV writers write each finding as it is read, in the same bytes; the table
+// takes the groups the store counted, or reads the findings into a list when it lists
+// them one by one. Any other writer is handed the findings as a list (tidied.Write), so
+// HTML, SARIF, OCSF and DefectDojo still hold the whole document.
 //
 // Invariants: writers read nothing but the document they are given (no store, no clock,
 // no environment), so the same document renders to the same bytes every time; the golden

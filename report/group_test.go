@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -28,6 +29,8 @@ func TestGroupedGolden(t *testing.T) {
 	}{
 		{"table_grouped.golden", "table", Options{}},
 		{"table_grouped_narrow.golden", "table", Options{Width: 60}},
+		// Above a lower threshold the certificates, services and inventory group too.
+		{"table_grouped_sections.golden", "table", Options{GroupAbove: 20}},
 		{"report_grouped.html.golden", "html", Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { golden(t, tc.name, render(t, tc.format, tc.opts, dense())) })
@@ -113,6 +116,40 @@ func TestGroupFindings(t *testing.T) {
 		if g.Rule != w.Rule || g.Severity != w.Severity || g.Count != w.Count || g.Hosts != w.Hosts || g.More != w.More ||
 			strings.Join(g.First, " ") != strings.Join(w.First, " ") {
 			t.Errorf("group %d = %+v; want %+v", i, g, w)
+		}
+	}
+}
+
+// TestGroupedSections: the certificate, service and inventory sections of the table
+// group above the threshold, each saying where every entry is, and list every entry
+// at or below it and with -v.
+func TestGroupedSections(t *testing.T) {
+	r := dense()
+	for _, sec := range []struct {
+		what, where string
+		n           int
+	}{
+		{"certificates", "--format json, or -v", len(r.Certificates)},
+		{"services", "--format json or csv-assets, or -v", len(r.Services)},
+		{"assets", "--format json or csv-assets, or -v", len(r.Assets)},
+	} {
+		if sec.n < 2 {
+			t.Fatalf("%d %s: too few to group", sec.n, sec.what)
+		}
+		note := fmt.Sprintf("%d %s, grouped by", sec.n, sec.what)
+		for _, tc := range []struct {
+			name    string
+			opts    Options
+			grouped bool
+		}{
+			{"below", Options{GroupAbove: sec.n - 1, Width: 400}, true},
+			{"at", Options{GroupAbove: sec.n, Width: 400}, false},
+			{"verbose", Options{GroupAbove: sec.n - 1, Verbose: true, Width: 400}, false},
+		} {
+			out := string(render(t, "table", tc.opts, dense()))
+			if got := strings.Contains(out, note) && strings.Contains(out, sec.where); got != tc.grouped {
+				t.Errorf("%s %s: grouped %v, want %v", sec.what, tc.name, got, tc.grouped)
+			}
 		}
 	}
 }

@@ -99,13 +99,36 @@ func (r *Registry[D]) New(format string, opts Options) (Writer[D], error) {
 	if !ok {
 		return nil, fmt.Errorf("report: unknown %s format %q (known: %s)", r.what, format, strings.Join(r.Formats(), ", "))
 	}
-	return tidied[D]{fn(opts)}, nil
+	name := strings.ToLower(strings.TrimSpace(format))
+	return tidied[D]{w: fn(opts), streams: StreamsFindings(name)}, nil
 }
 
-// tidied tidies a document, in place, before its writer reads it.
-type tidied[D any] struct{ w Writer[D] }
+// StreamsFindings reports whether a scan format writes a scan's findings as the store
+// reads them (findings.Report.Stream: json, csv, and the table, which groups them in
+// the store when there are many); the others are handed the findings as a list.
+func StreamsFindings(format string) bool {
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case "json", "csv", "table":
+		return true
+	}
+	return false
+}
+
+// tidied tidies a document, in place, before its writer reads it; a scan whose findings
+// are streamed gets them as a list first when its writer does not stream them.
+type tidied[D any] struct {
+	w       Writer[D]
+	streams bool
+}
 
 func (t tidied[D]) Write(w io.Writer, doc D) error {
+	if r, ok := any(doc).(*findings.Report); ok && r != nil && r.Stream != nil && !t.streams {
+		fs, err := r.Stream.Collect()
+		if err != nil {
+			return err
+		}
+		r.Findings, r.Stream = fs, nil
+	}
 	findings.Tidy(&doc)
 	return t.w.Write(w, doc)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"iter"
 	"reflect"
 	"slices"
 	"strconv"
@@ -19,7 +20,17 @@ import (
 // "csv-assets" one row per address and service it offered. Each file has a header row,
 // is RFC 4180 with LF line ends, and is UTF-8 without a byte-order mark.
 func init() {
-	Scan.register("csv", func(Options) Writer[*findings.Report] { return csvWriter(findingRows) })
+	Scan.register("csv", func(Options) Writer[*findings.Report] {
+		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error {
+			if r == nil {
+				return fmt.Errorf("report: csv: no document")
+			}
+			if r.Stream != nil {
+				return writeFindingsCSV(w, r.Stream.All)
+			}
+			return writeCSV(w, findingRows(r))
+		})
+	})
 	Scan.register("csv-assets", func(Options) Writer[*findings.Report] {
 		return csvWriter(func(r *findings.Report) [][]string { return assetRows(r.Assets, r.QuietHosts, r.Services) })
 	})
@@ -58,13 +69,49 @@ func writeCSV(w io.Writer, rows [][]string) error {
 // about a file is, "certs/chain.pem#2") came last, after the columns of earlier
 // releases, so that a sheet reading columns by position still reads them.
 func findingRows(r *findings.Report) [][]string {
-	rows := [][]string{{"severity", "rule", "host", "port", "subject", "message", "first_seen", "last_seen",
-		"fingerprint", "source", "remediation", "file"}}
+	rows := [][]string{findingHeader()}
 	for _, f := range r.Findings {
-		rows = append(rows, []string{f.Severity.String(), f.Rule, f.Host, csvPort(f.Port), f.Subject, f.Message,
-			csvTime(f.FirstSeen), csvTime(f.LastSeen), f.Fingerprint, f.Source, f.Remediation, f.File})
+		rows = append(rows, findingRow(f))
 	}
 	return rows
+}
+
+func findingHeader() []string {
+	return []string{"severity", "rule", "host", "port", "subject", "message", "first_seen", "last_seen",
+		"fingerprint", "source", "remediation", "file"}
+}
+
+func findingRow(f findings.Finding) []string {
+	return []string{f.Severity.String(), f.Rule, f.Host, csvPort(f.Port), f.Subject, f.Message,
+		csvTime(f.FirstSeen), csvTime(f.LastSeen), f.Fingerprint, f.Source, f.Remediation, f.File}
+}
+
+// writeFindingsCSV is writeCSV of findingRows for findings read as they are written
+// (findings.FindingStream): each row written and dropped, the first error ending it.
+func writeFindingsCSV(w io.Writer, fs iter.Seq2[findings.Finding, error]) error {
+	cw := csv.NewWriter(w)
+	write := func(row []string) error {
+		for i := range row {
+			row[i] = csvCell(row[i])
+		}
+		return cw.Write(row)
+	}
+	if err := write(findingHeader()); err != nil {
+		return fmt.Errorf("report: csv: %w", err)
+	}
+	for f, err := range fs {
+		if err == nil {
+			err = write(findingRow(f))
+		}
+		if err != nil {
+			return fmt.Errorf("report: csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("report: csv: %w", err)
+	}
+	return nil
 }
 
 // quietKind is the kind column of a quiet host's row (findings.QuietHost), which has no

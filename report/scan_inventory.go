@@ -51,6 +51,9 @@ func (t tableWriter) inventory(b *bytes.Buffer, r *findings.Report, total int) e
 		return nil
 	}
 	defer quietLine(b, len(r.QuietHosts), quietWhere)
+	if t.opts.grouped(len(r.Assets)) {
+		return t.groupedInventory(b, r.Assets, total)
+	}
 	fmt.Fprintf(b, "Inventory (%d)\n", len(r.Assets))
 	tb := &table{cols: []column{
 		{header: "ASSET", min: 17, flex: true},

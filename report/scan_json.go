@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"reflect"
 	"strings"
 
@@ -17,6 +18,9 @@ func init() {
 		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error {
 			if r == nil {
 				return fmt.Errorf("report: json: no report")
+			}
+			if r.Stream != nil {
+				return writeJSONStream(w, r, r.Stream.All)
 			}
 			return writeJSON(w, r)
 		})
@@ -34,9 +38,14 @@ func init() {
 // encoded document in memory (encoding/json builds the whole output before writing
 // any of it), and the first bytes leave at once. A test holds the stream to
 // json.MarshalIndent's bytes.
-func writeJSON(w io.Writer, doc any) error {
+func writeJSON(w io.Writer, doc any) error { return writeJSONStream(w, doc, nil) }
+
+// writeJSONStream is writeJSON, the findings list of the document taken from fs when it
+// is not nil (a scan read from the store as it is written: findings.FindingStream): the
+// same bytes, each finding encoded as it arrives and then dropped.
+func writeJSONStream(w io.Writer, doc any, fs iter.Seq2[findings.Finding, error]) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	s := &jsonStream{w: bw}
+	s := &jsonStream{w: bw, findings: fs}
 	s.enc = json.NewEncoder(&s.buf)
 	// Subjects, URLs and messages stay readable: the document is not meant to be pasted
 	// into HTML, and the HTML writer escapes for itself.
@@ -59,6 +68,8 @@ type jsonStream struct {
 	buf bytes.Buffer
 	enc *json.Encoder
 	err error
+	// findings, when not nil, is written as the top-level object's "findings" list.
+	findings iter.Seq2[findings.Finding, error]
 }
 
 func (s *jsonStream) raw(text string) {
@@ -151,7 +162,10 @@ func (s *jsonStream) object(v reflect.Value) {
 			s.raw(",\n  ")
 		}
 		s.key(name)
-		if streamList(fv) {
+		if name == "findings" && s.findings != nil {
+			s.seq(s.findings, "  ")
+			s.findings = nil // the top level's only: a nested "findings" is the document's own
+		} else if streamList(fv) {
 			s.list(fv, "  ")
 		} else {
 			s.value(fv, "  ")
@@ -191,6 +205,34 @@ func (s *jsonStream) list(v reflect.Value, indent string) {
 		}
 		s.raw("\n" + inner)
 		s.value(v.Index(i), inner)
+	}
+	s.raw("\n" + indent + "]")
+}
+
+// seq writes the findings fs yields as list writes a slice of them, at indent; the
+// first error fs yields ends the document.
+func (s *jsonStream) seq(fs iter.Seq2[findings.Finding, error], indent string) {
+	inner := indent + "  "
+	n := 0
+	for f, err := range fs {
+		if s.err == nil && err != nil {
+			s.err = err
+		}
+		if s.err != nil {
+			break
+		}
+		if n == 0 {
+			s.raw("[")
+		} else {
+			s.raw(",")
+		}
+		n++
+		s.raw("\n" + inner)
+		s.value(reflect.ValueOf(f), inner)
+	}
+	if n == 0 {
+		s.raw("[]")
+		return
 	}
 	s.raw("\n" + indent + "]")
 }

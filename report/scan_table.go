@@ -110,6 +110,9 @@ func captureSpan(r *findings.Report) (first, last time.Time) {
 	for _, f := range r.Findings {
 		add(f.Time)
 	}
+	if r.Stream != nil {
+		add(r.Stream.Span())
+	}
 	return first, last
 }
 
@@ -251,13 +254,35 @@ func location(f interface{ Location() string }) string {
 }
 
 func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) error {
-	if len(r.Findings) == 0 {
+	n := len(r.Findings)
+	if r.Stream != nil {
+		n = r.Summary.Total
+	}
+	if n == 0 {
 		fmt.Fprintln(b, "Findings: none")
-	} else if t.opts.grouped(len(r.Findings)) {
-		if err := t.groupedFindings(b, r, total); err != nil {
+	} else if t.opts.grouped(n) {
+		var groups []findingGroup
+		if r.Stream != nil {
+			gs, err := r.Stream.Groups()
+			if err != nil {
+				return err
+			}
+			groups = placed(gs)
+		} else {
+			groups = groupFindings(r.Findings)
+		}
+		if err := t.groupedFindings(b, groups, n, total); err != nil {
 			return err
 		}
 	} else {
+		if r.Stream != nil {
+			// Few enough to list, or every row asked for (-v): one row each.
+			fs, err := r.Stream.Collect()
+			if err != nil {
+				return err
+			}
+			r.Findings, r.Stream = fs, nil
+		}
 		fmt.Fprintf(b, "Findings (%d)\n", len(r.Findings))
 		tb := &table{cols: []column{
 			{header: "SEVERITY"},
@@ -283,8 +308,8 @@ func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) er
 
 // groupedFindings is the findings section of a large scan: one row per rule and
 // severity (groupFindings), with the count of findings and hosts and the first places.
-func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total int) error {
-	fmt.Fprintf(b, "Findings (%d), grouped\n", len(r.Findings))
+func (t tableWriter) groupedFindings(b *bytes.Buffer, groups []findingGroup, n, total int) error {
+	fmt.Fprintf(b, "Findings (%d), grouped\n", n)
 	tb := &table{cols: []column{
 		{header: "SEVERITY"},
 		{header: "RULE", min: 12, flex: true},
@@ -293,7 +318,7 @@ func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total 
 		{header: "WHERE", min: 20, flex: true, prose: true},
 	}}
 	compact := &table{cols: []column{{header: "SEVERITY"}, {header: "FINDINGS", min: 20, flex: true, prose: true}}}
-	for _, g := range groupFindings(r.Findings) {
+	for _, g := range groups {
 		where := strings.Join(g.First, ", ")
 		if g.More > 0 {
 			where += fmt.Sprintf(" and %d more", g.More)
@@ -308,7 +333,7 @@ func (t tableWriter) groupedFindings(b *bytes.Buffer, r *findings.Report, total 
 	if err := layout(total, tb, compact).render(b, total, t.opts.Color); err != nil {
 		return err
 	}
-	fmt.Fprintln(b, groupedNote(len(r.Findings)))
+	fmt.Fprintln(b, groupedNote(n))
 	return nil
 }
 
@@ -383,6 +408,10 @@ func (t tableWriter) certificates(b *bytes.Buffer, r *findings.Report, total int
 	}
 	if len(r.Certificates) == 0 {
 		fmt.Fprintln(b, "Certificates: none seen")
+	} else if t.opts.grouped(len(r.Certificates)) {
+		if err := t.groupedCertificates(b, r.Certificates, total); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprintf(b, "Certificates (%d)\n", len(r.Certificates))
 		tb := &table{cols: []column{
@@ -450,13 +479,8 @@ func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) er
 			probed[findings.Target(p.Host, p.Port)] = p.TLS
 		}
 	}
-	fmt.Fprintf(b, "Services (%d)\n", len(r.Services))
-	tb := &table{cols: []column{
-		{header: "SERVICE", min: 15, flex: true},
-		{header: "PROTOCOL", min: 8, flex: true},
-		{header: "TLS", min: 7, flex: true},
-		{header: "CIPHER SUITE", min: 20, flex: true},
-	}}
+	var rows [][]string
+	hosts := make([]string, 0, len(r.Services))
 	for _, s := range r.Services {
 		proto := term(s.Transport)
 		if s.Protocol != "" {
@@ -466,8 +490,19 @@ func (t tableWriter) services(b *bytes.Buffer, r *findings.Report, total int) er
 		if p := probed[findings.Target(s.Host, s.Port)]; p != nil {
 			ver, suite = versionsText(p.Versions), acceptedSuites(p)
 		}
-		tb.rows = append(tb.rows, []string{proxied(s.Host, s.Port, s.Via, s.Target), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
+		rows = append(rows, []string{proxied(s.Host, s.Port, s.Via, s.Target), proto, cmp.Or(ver, "-"), cmp.Or(suite, "-")})
+		hosts = append(hosts, s.Host)
 	}
+	if t.opts.grouped(len(rows)) {
+		return t.groupedServices(b, rows, hosts, total)
+	}
+	fmt.Fprintf(b, "Services (%d)\n", len(r.Services))
+	tb := &table{cols: []column{
+		{header: "SERVICE", min: 15, flex: true},
+		{header: "PROTOCOL", min: 8, flex: true},
+		{header: "TLS", min: 7, flex: true},
+		{header: "CIPHER SUITE", min: 20, flex: true},
+	}, rows: rows}
 	return tb.render(b, total, false)
 }
 

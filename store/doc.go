@@ -73,7 +73,16 @@
 //
 // Load returns a scan's document derived, sorted and tidy (package findings): every
 // string read from the file passes through observe.Clean, so that a store someone else
-// wrote cannot drive a terminal or a browser through a report. Times are stored as
+// wrote cannot drive a terminal or a browser through a report. Stream returns the same
+// document with its findings left in the store (findings.FindingStream): counted by
+// severity in SQL, grouped by rule and severity in one pass over their identities, and
+// read whole one row at a time, each tidied, in the document's order by an ORDER BY
+// (findingOrder in load.go; the findings table's host_order column, migration 0009,
+// is the host as a string whose byte order is findings.CompareHosts', order.go), so
+// that rendering a scan of tens of thousands of findings holds none of them. The one
+// SELECT of a scan's findings whole, for both, is findingQuery (load.go). Were a store
+// to hold a host that observe.Clean changes, the stream would order it by its stored
+// text and Load by its cleaned text; a medscan stores hosts clean. Times are stored as
 // fixed-width UTC text, so that comparing strings in SQL compares instants.
 //
 // # PostgreSQL

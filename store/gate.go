@@ -30,6 +30,14 @@ func (g Gate) Failed(rep *findings.Report) (int, string) {
 		}
 	}
 	n := 0
+	if rep.Stream != nil && isNew == nil {
+		// Streamed findings are counted by severity in the store.
+		for sev, c := range rep.Stream.Counts {
+			if g.FailOn == nil || sev >= *g.FailOn {
+				n += c
+			}
+		}
+	}
 	for _, f := range rep.Findings {
 		if g.FailOn != nil && f.Severity < *g.FailOn {
 			continue

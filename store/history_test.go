@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -334,12 +335,13 @@ func TestOpenReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.Exec("PRAGMA user_version = 9"); err != nil {
+	newer := SchemaVersion() + 1 // one past this medscan's, whatever its own
+	if _, err := w.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", newer)); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
 	before = fileHash(t, path)
-	if _, err := OpenReadOnly(path); err == nil || !strings.Contains(err.Error(), "schema version 9 is newer") {
+	if _, err := OpenReadOnly(path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d is newer", newer)) {
 		t.Errorf("newer schema: %v", err)
 	}
 	if fileHash(t, path) != before {

@@ -145,31 +145,55 @@ func (l *loader) scanInfo(r *findings.Report) error {
 }
 
 func (l *loader) findings(r *findings.Report) error {
-	return l.each(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, sf.evidence, sf.time, sf.source,
+	return l.each(findingQuery("sf.scan_id = ?", ""), func(rows *sql.Rows) error {
+		f, err := l.finding(rows)
+		if err != nil {
+			return err
+		}
+		r.Findings = append(r.Findings, f)
+		return nil
+	})
+}
+
+// findingOrder is the document's order of findings (findings.SortFindings) in SQL:
+// most severe first, then rule, host as an address (host_order), port, subject and
+// fingerprint, which one scan holds once. Text compares by bytes on both engines.
+const findingOrder = "sf.severity DESC, f.rule, f.host_order, f.port, f.subject, f.fingerprint"
+
+// findingQuery is the one SELECT of a scan's findings whole, for Load and the stream
+// alike (the columns finding reads, in its order), rows chosen by where (on sf, the
+// scan's copy, and f, the finding across scans) and sorted by order when it is not "".
+func findingQuery(where, order string) string {
+	q := `SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, sf.evidence, sf.time, sf.source,
 		coalesce(t.remediation, ''), coalesce(t.refs, '[]'), f.fingerprint, f.first_seen, f.last_seen, sf.file
 		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint
-		LEFT JOIN rule_texts t ON t.hash = sf.text_hash WHERE sf.scan_id = ?`,
-		func(rows *sql.Rows) error {
-			var (
-				f               findings.Finding
-				sev             int
-				evidence, refs  string
-				tm, first, last sql.NullString
-			)
-			if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &evidence, &tm, &f.Source,
-				&f.Remediation, &refs, &f.Fingerprint, &first, &last, &f.File); err != nil {
-				return err
-			}
-			f.Severity = findings.Severity(sev)
-			f.Time, f.FirstSeen, f.LastSeen = l.t(tm), l.t(first), l.t(last)
-			l.decode(refs, "reference list", &f.References)
-			var err error
-			if f.Evidence, err = decodeEvidence(evidence); err != nil && l.err == nil {
-				l.err = fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err)
-			}
-			r.Findings = append(r.Findings, f)
-			return nil
-		})
+		LEFT JOIN rule_texts t ON t.hash = sf.text_hash WHERE ` + where
+	if order != "" {
+		q += " ORDER BY " + order
+	}
+	return q
+}
+
+// finding reads one row of findingQuery. A bad time or evidence is remembered in l.err.
+func (l *loader) finding(rows *sql.Rows) (findings.Finding, error) {
+	var (
+		f               findings.Finding
+		sev             int
+		evidence, refs  string
+		tm, first, last sql.NullString
+	)
+	if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &evidence, &tm, &f.Source,
+		&f.Remediation, &refs, &f.Fingerprint, &first, &last, &f.File); err != nil {
+		return f, err
+	}
+	f.Severity = findings.Severity(sev)
+	f.Time, f.FirstSeen, f.LastSeen = l.t(tm), l.t(first), l.t(last)
+	l.decode(refs, "reference list", &f.References)
+	var err error
+	if f.Evidence, err = decodeEvidence(evidence); err != nil && l.err == nil {
+		l.err = fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err)
+	}
+	return f, nil
 }
 
 func (l *loader) certificates(r *findings.Report) error {

@@ -22,6 +22,7 @@ var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) (bool, error){
 	4: migrate0004,
 	5: migrate0005,
 	7: migrate0007,
+	9: migrate0009,
 }
 
 // migrate0002 finishes what 0002's SQL began: the HTTP requests and file transfers it

@@ -69,9 +69,12 @@ func v3Store(t *testing.T, path string, key, oldKey []byte) int64 {
 	return id
 }
 
-// undo0008 takes a current store back to before 0008: audit records lose their
+// undo0009 takes a current store back to before 0009: findings lose host_order.
+var undo0009 = []string{"ALTER TABLE findings DROP COLUMN host_order"}
+
+// undo0008 takes a current store back to before 0008 (undoing 0009 first): audit records lose their
 // signature columns.
-var undo0008 = []string{"ALTER TABLE audit_runs DROP COLUMN sig", "ALTER TABLE audit_runs DROP COLUMN sig_key"}
+var undo0008 = append(slices.Clone(undo0009), "ALTER TABLE audit_runs DROP COLUMN sig", "ALTER TABLE audit_runs DROP COLUMN sig_key")
 
 // undo0007 takes a current store back to before 0007 (undoing 0008 first): the finding
 // rows get their remediation and references back, rule_texts goes, and the two indexes

@@ -63,10 +63,11 @@ func (o *outputFlags) registerSeverity(fs *pflag.FlagSet) {
 }
 
 // registerGroup declares --group-above, for a scan's document: how many findings the
-// table and the HTML page list one by one before they group them.
+// table and the HTML page list one by one before they group them (and how many
+// certificates, services and assets the table lists before it groups those).
 func (o *outputFlags) registerGroup(fs *pflag.FlagSet) {
 	fs.IntVar(&o.groupAbove, "group-above", report.DefaultGroupAbove,
-		"above `N` findings, the table and HTML group them by rule and severity (0: never; -v lists every finding)")
+		"above `N` findings, the table and HTML group them by rule and severity, and the table its certificates, services and assets above N of each (0: never; -v lists every row)")
 }
 
 // check settles the format (-f, else -o's extension), refuses an unknown one, reads

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/report"
+	"github.com/medscan/medscan/rules"
+	"github.com/medscan/medscan/store"
 )
 
 func reportCommand(a *app) *cobra.Command {
@@ -66,9 +70,15 @@ today and its change since the baseline or the previous comparable scan, and app
 			if err != nil {
 				return err
 			}
-			rep, err := prepare(ctx, st, id, nil, base, gate.baseline, active)
+			rep, done, err := streamed(ctx, st, id, out.format, base, active)
 			if err != nil {
 				return err
+			}
+			defer done()
+			if rep == nil {
+				if rep, err = prepare(ctx, st, id, nil, base, gate.baseline, active); err != nil {
+					return err
+				}
 			}
 			failed, msg := out.judgeThenNarrow(g, rep)
 			rep.ChangedSince(sinceT)
@@ -121,4 +131,28 @@ func parseSince(v, format string, now time.Time) (time.Time, error) {
 		return time.Time{}, usageError{fmt.Sprintf("report: --since %q: want an RFC 3339 time (2026-12-01T08:00:00Z), a date (2026-12-01) or a positive duration (90m, 1h, 7d)", v)}
 	}
 	return now.Add(-d), nil
+}
+
+// streamed reads a stored scan for a writer that streams its findings (json, csv, table:
+// report.StreamsFindings), its findings left in the store and read as they are written
+// (store.Stream), so that a scan of tens of thousands of findings is neither held nor
+// sorted in memory. It does so only when nothing needs every finding before the first
+// is written: no suppression in force (they move findings out of the list and the
+// counts), no baseline and no earlier comparable scan (the change compares every
+// finding). Otherwise, and for the other formats, it returns nil and the caller loads
+// the scan whole (prepare). done ends the store's read; it is never nil.
+func streamed(ctx context.Context, st *store.Store, id int64, format string, base *findings.Report,
+	active []rules.Suppression) (rep *findings.Report, done func() error, err error) {
+	done = func() error { return nil }
+	if !report.StreamsFindings(format) || base != nil || len(active) > 0 {
+		return nil, done, nil
+	}
+	if _, hasPrevious, err := st.PreviousScan(ctx, id); err != nil || hasPrevious {
+		return nil, done, err
+	}
+	rep, done, err = st.Stream(ctx, id)
+	if err != nil {
+		return nil, func() error { return nil }, err
+	}
+	return rep, done, nil
 }

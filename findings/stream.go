@@ -1,0 +1,132 @@
+package findings
+
+import (
+	"iter"
+	"maps"
+	"slices"
+	"time"
+)
+
+// FindingStream is a scan's findings read from the store as they are written out,
+// rather than held as a list: a report of a hospital's scan has tens of thousands of
+// them, and holding, decoding and sorting every one before the first byte leaves was
+// most of the time and memory of rendering it. A Report carrying one (Report.Stream)
+// has no Findings of its own; Summary still counts every finding.
+type FindingStream struct {
+	// All yields every finding in report order (SortFindings), tidy (Tidy), then nil;
+	// or an error, after which it yields nothing more.
+	All iter.Seq2[Finding, error]
+	// Groups are the findings of each rule and severity (GroupFindings), counted
+	// without reading the findings whole.
+	Groups func() ([]FindingGroup, error)
+	// Counts are the number of findings of each severity, and Spans the earliest and
+	// latest observation time of a finding of each severity (absent when none has one).
+	Counts map[Severity]int
+	Spans  map[Severity][2]time.Time
+}
+
+// Span is the earliest and latest observation time of a finding; zero when no finding
+// has one.
+func (s *FindingStream) Span() (first, last time.Time) {
+	for _, sp := range s.Spans {
+		if first.IsZero() || !sp[0].IsZero() && sp[0].Before(first) {
+			first = sp[0]
+		}
+		if sp[1].After(last) {
+			last = sp[1]
+		}
+	}
+	return first, last
+}
+
+// Collect reads every finding of the stream into a list, for a writer that needs them
+// all at once.
+func (s *FindingStream) Collect() ([]Finding, error) {
+	fs := []Finding{}
+	for f, err := range s.All {
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
+
+// showOnly narrows the stream to the given severities, as Report.ShowOnly narrows a
+// list: the findings of the others are read and passed over.
+func (s *FindingStream) showOnly(keep func(Severity) bool) {
+	all, groups := s.All, s.Groups
+	s.All = func(yield func(Finding, error) bool) {
+		for f, err := range all {
+			if err == nil && !keep(f.Severity) {
+				continue
+			}
+			if !yield(f, err) {
+				return
+			}
+		}
+	}
+	s.Groups = func() ([]FindingGroup, error) {
+		gs, err := groups()
+		return slices.DeleteFunc(gs, func(g FindingGroup) bool { return !keep(g.Severity) }), err
+	}
+	maps.DeleteFunc(s.Counts, func(sev Severity, _ int) bool { return !keep(sev) })
+	maps.DeleteFunc(s.Spans, func(sev Severity, _ [2]time.Time) bool { return !keep(sev) })
+}
+
+// FindingGroup is the findings of one rule at one severity, as a large scan's human
+// outputs show them: how many, on how many places (hosts, or files for findings about
+// files), and the first few of those places.
+type FindingGroup struct {
+	Rule     string
+	Severity Severity
+	Count    int       // findings
+	Hosts    int       // distinct places: hosts, or files for findings about files
+	First    []Finding // a finding at each of the first places, in report order
+	More     int       // places beyond First
+}
+
+// GroupPlaces is how many places a FindingGroup names before counting the rest.
+const GroupPlaces = 3
+
+// Place is what a group counts a finding under: its host, or its file when it has none.
+func (f Finding) Place() string {
+	if f.Host == "" {
+		return f.File
+	}
+	return f.Host
+}
+
+// GroupFindings groups fs (in report order: most severe first, then rule) by rule and
+// severity, in the order each group first appears.
+func GroupFindings(fs []Finding) []FindingGroup {
+	type key struct {
+		rule string
+		sev  Severity
+	}
+	at := map[key]int{}
+	places := map[key]map[string]bool{}
+	var out []FindingGroup
+	for _, f := range fs {
+		k := key{f.Rule, f.Severity}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			places[k] = map[string]bool{}
+			out = append(out, FindingGroup{Rule: f.Rule, Severity: f.Severity})
+		}
+		g := &out[i]
+		g.Count++
+		if place := f.Place(); !places[k][place] {
+			places[k][place] = true
+			g.Hosts++
+			if len(g.First) < GroupPlaces {
+				g.First = append(g.First, f)
+			} else {
+				g.More++
+			}
+		}
+	}
+	return out
+}

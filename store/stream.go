@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/medscan/medscan/findings"
+)
+
+// Stream reads one scan for rendering as it is written out: the document as Load
+// returns it, except that its findings stay in the store (Report.Stream): counted by
+// severity in SQL, and read, in the document's order (findingOrder), one row at a time
+// while a writer walks them, so that memory does not grow with their number. The other
+// lists are read whole, as Load reads them. Everything is read in one read transaction,
+// as Load's; close ends it, and the stream may not be walked after.
+//
+// A document stored before its flows were (which Load computes from the findings)
+// gets each flow's finding counts from the findings' identities alone.
+func (s *Store) Stream(ctx context.Context, scanID int64) (r *findings.Report, close func() error, err error) {
+	tx, err := s.db.BeginTx(ctx, s.readTx())
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err := s.scanExists(ctx, tx, scanID); err != nil {
+		return nil, nil, err
+	}
+	l := &loader{ctx: ctx, q: tx, scan: scanID}
+	r = &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
+	for _, step := range []func(*findings.Report) error{l.scanInfo, l.certificates, l.assets, l.observations} {
+		if err := step(r); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
+		}
+	}
+	stored := r.Flows != nil
+	fs := &findings.FindingStream{Counts: map[findings.Severity]int{}, Spans: map[findings.Severity][2]time.Time{}}
+	if err := l.findingCounts(fs); err != nil {
+		return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
+	}
+	if !stored && r.Scan.RunKind() == findings.KindNetwork {
+		// Normalize builds the flows; their finding counts need the findings' places.
+		if err := l.each(`SELECT f.rule, sf.severity, f.host, f.port FROM scan_findings sf
+			JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`, func(rows *sql.Rows) error {
+			var f findings.Finding
+			var sev int
+			err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port)
+			f.Severity = findings.Severity(sev)
+			r.Findings = append(r.Findings, f)
+			return err
+		}); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
+		}
+	}
+	r.Normalize()
+	r.Findings = []findings.Finding{}
+	fs.All = l.streamFindings(s.path)
+	fs.Groups = func() ([]findings.FindingGroup, error) {
+		gs, err := l.findingGroups()
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: grouping the findings of scan %d: %w", s.path, scanID, err)
+		}
+		return gs, nil
+	}
+	r.Stream = fs
+	r.Summarize()
+	return r, tx.Rollback, nil
+}
+
+// findingCounts counts the scan's findings by severity, with the span of their times.
+func (l *loader) findingCounts(fs *findings.FindingStream) error {
+	return l.each(`SELECT severity, count(*), min(time), max(time) FROM scan_findings WHERE scan_id = ? GROUP BY severity`,
+		func(rows *sql.Rows) error {
+			var sev, n int
+			var first, last sql.NullString
+			if err := rows.Scan(&sev, &n, &first, &last); err != nil {
+				return err
+			}
+			fs.Counts[findings.Severity(sev)] += n
+			if t0, t1 := l.t(first), l.t(last); !t0.IsZero() {
+				fs.Spans[findings.Severity(sev)] = [2]time.Time{t0, t1}
+			}
+			return nil
+		})
+}
+
+// streamFindings yields the scan's findings in the document's order, each tidy, as
+// Load returns them; an error ends the walk.
+func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] {
+	return func(yield func(findings.Finding, error) bool) {
+		fail := func(err error) {
+			yield(findings.Finding{}, fmt.Errorf("store: %s: reading the findings of scan %d: %w", path, l.scan, err))
+		}
+		rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", findingOrder), l.scan)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			f, err := l.finding(rows)
+			if err == nil {
+				err = l.err
+			}
+			if err != nil {
+				fail(err)
+				return
+			}
+			findings.Tidy(&f)
+			if !yield(f, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// findingGroups groups the scan's findings by rule and severity (findings.GroupFindings)
+// in one pass over their identities in the document's order, without their texts or
+// evidence: a group's findings come together (the order is by severity and rule
+// first), and within a group a host's findings come together too (then by host_order),
+// so that counting the distinct hosts holds only the hosts of one address's run (one,
+// unless the store spells an address two ways). Findings without a host are placed by
+// their file, which are remembered per group: a lint run's files, not a network's
+// findings.
+func (l *loader) findingGroups() ([]findings.FindingGroup, error) {
+	var (
+		gs    []findings.FindingGroup
+		g     *findings.FindingGroup
+		run   string          // the host_order of the current run of hosts
+		hosts map[string]bool // the hosts of the run
+		files map[string]bool // the files of the group's findings without a host
+		first map[string]bool // the places of g.First
+	)
+	err := l.each(`SELECT sf.severity, f.rule, f.host, f.host_order, f.port, CASE WHEN f.host = '' THEN sf.file ELSE '' END
+		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
+		ORDER BY `+findingOrder, func(rows *sql.Rows) error {
+		var (
+			f     findings.Finding
+			sev   int
+			order string
+		)
+		if err := rows.Scan(&sev, &f.Rule, &f.Host, &order, &f.Port, &f.File); err != nil {
+			return err
+		}
+		f.Severity = findings.Severity(sev)
+		findings.Tidy(&f)
+		if g == nil || g.Rule != f.Rule || g.Severity != f.Severity {
+			gs = append(gs, findings.FindingGroup{Rule: f.Rule, Severity: f.Severity})
+			g = &gs[len(gs)-1]
+			run, hosts, files, first = "", map[string]bool{}, map[string]bool{}, map[string]bool{}
+		}
+		g.Count++
+		place := f.Place()
+		switch {
+		case f.Host == "":
+			if files[place] {
+				return nil
+			}
+			files[place] = true
+		case files[place]:
+			return nil // a host spelled as a file of the group already counted (they come first)
+		case order != run:
+			run, hosts = order, map[string]bool{place: true}
+		case hosts[place]:
+			return nil
+		default:
+			hosts[place] = true
+		}
+		g.Hosts++
+		if len(g.First) < findings.GroupPlaces && !first[place] {
+			first[place] = true
+			g.First = append(g.First, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range gs {
+		gs[i].More = gs[i].Hosts - len(gs[i].First)
+	}
+	return gs, nil
+}
