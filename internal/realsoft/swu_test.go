@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -334,21 +333,7 @@ func TestSWUpdateMenderOffTheWire(t *testing.T) {
 
 	// medscan verify on the files served, with the same policy: the same verdicts, the
 	// same findings.
-	work := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, medscanBin, "verify", www, "--policy", policy, "-f", "json", "--db", filepath.Join(work, "v.db"))
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("medscan verify: %v\n%s", err, errb.String())
-	}
-	var v findings.Report
-	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
-		t.Fatalf("medscan verify's report is not JSON: %v", err)
-	}
+	v := verifyFiles(t, www, policy)
 	verified := map[string]findings.UpdateImage{}
 	for _, img := range v.Updates {
 		verified[img.Name] = img

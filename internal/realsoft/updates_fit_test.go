@@ -3,11 +3,8 @@ package realsoft
 import (
 	"archive/zip"
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -241,21 +238,7 @@ func TestUpdatesFITAPKJAROffTheWire(t *testing.T) {
 	}
 
 	// medscan verify on the files the server served, with the same policy.
-	work := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, medscanBin, "verify", www, "--policy", policy, "-f", "json", "--db", filepath.Join(work, "v.db"))
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("medscan verify: %v\n%s", err, errb.String())
-	}
-	var vrep findings.Report
-	if err := json.Unmarshal(out.Bytes(), &vrep); err != nil {
-		t.Fatalf("medscan verify's report is not JSON: %v\n%s", err, errb.String())
-	}
+	vrep := verifyFiles(t, www, policy)
 	for _, img := range vrep.Updates {
 		if p, ok := bySHA[img.SHA256]; ok && p.Verdict != img.Verdict {
 			t.Errorf("%s: medscan verify says %q, the passive scan %q", img.Name, img.Verdict, p.Verdict)

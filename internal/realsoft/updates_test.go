@@ -430,21 +430,7 @@ func TestUpdatesVerifiedOffTheWire(t *testing.T) {
 	}
 
 	// medscan verify on the files the servers served, with the same policy.
-	work := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, medscanBin, "verify", u.www, "--policy", policy, "-f", "json", "--db", filepath.Join(work, "v.db"))
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("medscan verify: %v\n%s", err, errb.String())
-	}
-	var vrep findings.Report
-	if err := json.Unmarshal(out.Bytes(), &vrep); err != nil {
-		t.Fatalf("medscan verify's report is not JSON: %v", err)
-	}
+	vrep := verifyFiles(t, u.www, policy)
 	verified := map[string]string{}
 	for _, img := range vrep.Updates {
 		verified[img.SHA256] = img.Verdict
@@ -467,4 +453,26 @@ func mapKeys(m map[string]string) func(func(string) bool) {
 			}
 		}
 	}
+}
+
+// verifyFiles runs medscan verify on dir with the policy, into a store of its own, and
+// returns its JSON report: what the offline examination says of the files a test served.
+func verifyFiles(t *testing.T, dir, policy string) findings.Report {
+	t.Helper()
+	work := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, medscanBin, "verify", dir, "--policy", policy, "-f", "json", "--db", filepath.Join(work, "v.db"))
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "MEDSCAN_DB=", "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("medscan verify: %v\n%s", err, errb.String())
+	}
+	var rep findings.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("medscan verify's report is not JSON: %v\n%s", err, errb.String())
+	}
+	return rep
 }
