@@ -215,7 +215,9 @@ type CertEntry struct {
 	Verdicts []CertVerdict `json:"verdicts"`
 	Days     int           `json:"days_left"`
 	// Revocation is what the policy's CRLs say of it: "revoked on DATE (reason) by
-	// FILE", "not revoked (FILE of DATE)", or "" when no list of its issuer was given.
+	// FILE", "not revoked (FILE of DATE)", or "" when no list of its issuer was given;
+	// when no list revokes it, a revoked OCSP response stapled for it in its latest scan:
+	// "revoked on DATE (reason) by the OCSP response HOST:PORT stapled".
 	Revocation string `json:"revocation"` // until notAfter, from the time of the listing; negative when expired
 }
 

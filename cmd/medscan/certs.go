@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -99,7 +100,11 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 			}
 			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), kinds, now)
 			for i := range inv.Certificates {
-				inv.Certificates[i].Revocation = revocationText(lint.RevocationOf(inv.Certificates[i].DER, p.CRLs))
+				c := &inv.Certificates[i]
+				c.Revocation = revocationText(lint.RevocationOf(c.DER, p.CRLs))
+				if !strings.HasPrefix(c.Revocation, "revoked") {
+					c.Revocation = cmp.Or(stapledRevocation(verdicts[c.SHA256]), c.Revocation)
+				}
 			}
 			inv.Certificates = slices.DeleteFunc(inv.Certificates, func(e findings.CertEntry) bool {
 				return within >= 0 && (e.NotAfter.IsZero() || e.Days > within) ||
@@ -144,6 +149,27 @@ func revocationText(rv lint.Revocation) string {
 		return "revoked on " + rv.Entry.Date.Format("2006-01-02") + why + " by " + rv.CRL.File
 	case "good":
 		return "not revoked (" + rv.CRL.File + " of " + rv.CRL.ThisUpdate.Format("2006-01-02") + ")"
+	}
+	return ""
+}
+
+// stapledRevocation says what a revoked OCSP response a server stapled for the
+// certificate says (its latest scan's cert-revoked finding drawn from a staple), ""
+// when there is none: the CRLs of the policy are not the only source of revocation.
+func stapledRevocation(fs []findings.Finding) string {
+	for _, f := range fs {
+		if f.Rule != "cert-revoked" || f.Evidence["ocsp_status"] != "revoked" {
+			continue
+		}
+		at, _ := f.Evidence["revoked_at"].(string)
+		text := "revoked"
+		if t, err := time.Parse(time.RFC3339, at); err == nil {
+			text += " on " + t.UTC().Format("2006-01-02")
+		}
+		if why, _ := f.Evidence["revocation_reason"].(string); why != "" {
+			text += " (" + why + ")"
+		}
+		return text + " by the OCSP response " + findings.Target(f.Host, f.Port) + " stapled"
 	}
 	return ""
 }

@@ -281,6 +281,32 @@ func TestOpenSSLStapledOCSP(t *testing.T) {
 	if staples != 2 {
 		t.Errorf("%d sessions with a staple, want 2", staples)
 	}
+	// medscan certs, with no policy and so no CRL, says the staple revoked the old
+	// server's certificate, and nothing of the good one's.
+	out, err := exec.Command(medscanBin, "certs", "--db", rep.db, "-f", "json").Output()
+	if err != nil {
+		t.Fatalf("medscan certs: %v", err)
+	}
+	var inv findings.CertInventory
+	if err := json.Unmarshal(out, &inv); err != nil {
+		t.Fatalf("medscan certs' JSON: %v", err)
+	}
+	status := map[string]string{}
+	for _, c := range inv.Certificates {
+		status[c.Subject] = c.Revocation
+	}
+	var old, good string
+	for subj, st := range status {
+		switch {
+		case strings.Contains(subj, "pacs-old.ward.example"):
+			old = st
+		case strings.Contains(subj, "pacs.ward.example"):
+			good = st
+		}
+	}
+	if !strings.HasPrefix(old, "revoked on ") || !strings.Contains(old, "(superseded) by the OCSP response 127.0.0.1:") || good != "" {
+		t.Errorf("certs' revocation: revoked server %q, good server %q; all: %q", old, good, status)
+	}
 }
 
 // TestProbeStapledOCSP is the prober's stapling check against openssl s_server
