@@ -128,7 +128,7 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 	out.register(a, fs, report.Certs)
 	db.register(fs)
 	pol.register(fs)
-	fs.Lookup("policy").Usage = "read the trust anchors and CRLs from this policy `FILE`: chains end at the anchors, revocation comes from the lists"
+	fs.Lookup("policy").Usage = "read the trust anchors and CRLs from this policy `FILE`: chains end at the anchors, revocation comes from the lists (and from OCSP responses servers stapled)"
 	fs.StringVar(&expiring, "expiring", "", "only certificates expiring within `DAYS` (90d, 12w, 90), the expired included")
 	fs.StringVar(&issuer, "issuer", "", "only certificates whose issuer contains `TEXT` (any case)")
 	fs.StringVar(&host, "host", "", "only certificates seen at this `HOST` or HOST:PORT")
