@@ -139,7 +139,7 @@ func (s *Store) CertVerdicts(ctx context.Context, certs []findings.CertRecord) (
 	slices.Sort(ids)
 	out := map[string][]findings.Finding{}
 	for _, id := range ids {
-		rep, err := s.Load(ctx, id)
+		rep, err := s.LoadFindings(ctx, id) // the findings alone: not the scan's observations, assets and certificates
 		if err != nil {
 			return nil, err
 		}
