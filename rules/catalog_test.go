@@ -1,8 +1,11 @@
 package rules_test
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/medscan/medscan/findings"
@@ -79,5 +82,34 @@ func TestCoverageCheckRefusesAMissingDeclaration(t *testing.T) {
 		if c.Check() == nil {
 			t.Errorf("Check(%+v) accepted it", c)
 		}
+	}
+}
+
+// TestReadmeListsEveryRule: the README's table of the rules of this release names every
+// rule of the catalog (a row may name two, "`a` / `b`"), and no rule the catalog lacks.
+func TestReadmeListsEveryRule(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## What medscan finds\n")
+	if !ok {
+		t.Fatal(`README.md has no "## What medscan finds" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	listed := map[string]bool{}
+	for _, row := range regexp.MustCompile("(?m)^\\| (`[a-z0-9-]+`(?: / `[a-z0-9-]+`)*) \\|").FindAllStringSubmatch(section, -1) {
+		for _, m := range regexp.MustCompile("`([a-z0-9-]+)`").FindAllStringSubmatch(row[1], -1) {
+			listed[m[1]] = true
+		}
+	}
+	for _, m := range rules.Catalog() {
+		if !listed[m.ID] {
+			t.Errorf("README's rules table lacks %s", m.ID)
+		}
+		delete(listed, m.ID)
+	}
+	for id := range listed {
+		t.Errorf("README's rules table lists %s, which the catalog does not have", id)
 	}
 }
