@@ -52,8 +52,8 @@ var reasonNames = map[int]string{ocsp.Unspecified: "unspecified", ocsp.KeyCompro
 // what it says, of which serial, and whether its signature verifies with the issuer
 // sent. It is the one reader of staples: the passive dissector calls it on a TLS 1.2
 // CertificateStatus message, and the prober on the response its TLS client received
-// (inside TLS 1.3's encrypted Certificate message, which no dissector sees). A response
-// larger than MaxStaple is not read: nil.
+// (inside TLS 1.3's encrypted Certificate message, which no dissector sees). An empty
+// response (nothing stapled) or one larger than MaxStaple is not read: nil.
 func ReadStaple(der []byte, chain [][]byte) *observe.OCSPStaple {
 	if len(der) == 0 || len(der) > MaxStaple {
 		return nil
