@@ -86,24 +86,7 @@ func TestCertsPage(t *testing.T) {
 		t.Errorf("console errors while printing:\n%s", strings.Join(errs, "\n"))
 	}
 	p := readPDF(t, pdf)
-	t.Logf("A4: %d pages, %d table headers", p.pages, len(ths))
-	for _, h := range ths {
-		if !strings.Contains(p.text, h) {
-			t.Errorf("column header %q is not in the printed text", h)
-		}
-	}
-	if len(p.cut) > 0 {
-		t.Errorf("%d words cut at the right edge: %q", len(p.cut), p.cut[:min(len(p.cut), 10)])
-	}
-	if len(p.beyond) > 0 {
-		t.Errorf("%d words outside the page: %q", len(p.beyond), p.beyond[:min(len(p.beyond), 10)])
-	}
-	if p.footers != p.pages {
-		t.Errorf("%d of %d pages say \"Page N of %d\"", p.footers, p.pages, p.pages)
-	}
-	if n := strings.Count(p.text, "Certificate inventory"); n < p.pages {
-		t.Errorf("the page's title heads %d of %d pages", n, p.pages)
-	}
+	p.checkPages(t, "A4", ths, "Certificate inventory")
 	for _, want := range []string{"1. Expiry calendar", "2. Certificates by issuing CA", "Self-signed: each certificate signed by its own key",
 		"4. Rotation history", "5. Devices without an identity", "CN=pump-0011"} {
 		if !strings.Contains(p.text, want) {

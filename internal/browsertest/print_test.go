@@ -183,6 +183,31 @@ func readPDF(t *testing.T, pdf string) printed {
 	return p
 }
 
+// checkPages holds a printed page to what every printed medscan page must be: every
+// column header of the page (headers) in the text, no word cut at the right edge or
+// outside the page, "Page N of M" on every page and the page's title heading each.
+func (p printed) checkPages(t *testing.T, paper string, headers []string, title string) {
+	t.Helper()
+	t.Logf("%s: %d pages, %d table headers", paper, p.pages, len(headers))
+	for _, h := range headers {
+		if !strings.Contains(p.text, h) {
+			t.Errorf("column header %q is not in the printed text", h)
+		}
+	}
+	if len(p.cut) > 0 {
+		t.Errorf("%d words cut at the right edge: %q", len(p.cut), p.cut[:min(len(p.cut), 10)])
+	}
+	if len(p.beyond) > 0 {
+		t.Errorf("%d words outside the page: %q", len(p.beyond), p.beyond[:min(len(p.beyond), 10)])
+	}
+	if p.footers != p.pages {
+		t.Errorf("%d of %d pages say \"Page N of %d\"", p.footers, p.pages, p.pages)
+	}
+	if n := strings.Count(p.text, title); n < p.pages {
+		t.Errorf("the page's title %q heads %d of %d pages", title, n, p.pages)
+	}
+}
+
 // printPDF prints a page to PDF with headless Chromium, without Chromium's own header
 // and footer (the report draws its own in @page margin boxes).
 func printPDF(t *testing.T, bin, page string) (string, []string) {
@@ -253,24 +278,7 @@ func TestWardReportPrints(t *testing.T) {
 				t.Errorf("page width %s pt; want %.0f (%s)", m[1], paper.w, paper.name)
 			}
 			p := readPDF(t, pdf)
-			t.Logf("%s: %d pages, %d table headers", paper.name, p.pages, len(ths))
-			for _, h := range ths {
-				if !strings.Contains(p.text, h) {
-					t.Errorf("column header %q is not in the printed text", h)
-				}
-			}
-			if len(p.cut) > 0 {
-				t.Errorf("%d words cut at the right edge: %q", len(p.cut), p.cut[:min(len(p.cut), 10)])
-			}
-			if len(p.beyond) > 0 {
-				t.Errorf("%d words outside the page: %q", len(p.beyond), p.beyond[:min(len(p.beyond), 10)])
-			}
-			if p.footers != p.pages {
-				t.Errorf("%d of %d pages say \"Page N of %d\"", p.footers, p.pages, p.pages)
-			}
-			if n := strings.Count(p.text, "medscan report: scan 1 (4-west)"); n < p.pages {
-				t.Errorf("the report's title heads %d of %d pages", n, p.pages)
-			}
+			p.checkPages(t, paper.name, ths, "medscan report: scan 1 (4-west)")
 			// The executive summary is one page, after the cover: the risks and the map
 			// on page 2, the remediation plan starting on page 3.
 			summary := strings.Join(strings.Fields(poppler(t, "pdftotext", "-f", "2", "-l", "2", "-layout", pdf, "-")), " ")
