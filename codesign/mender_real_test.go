@@ -1,13 +1,12 @@
 package codesign
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/medscan/medscan/internal/updatetest"
 )
 
 // makeMender runs mender-artifact write rootfs-image in dir, signed with key ("" for
@@ -20,69 +19,6 @@ func makeMender(t *testing.T, dir, payload, out, key string) []byte {
 	}
 	run(t, dir, nil, "mender-artifact", args...)
 	return mustRead(t, out)
-}
-
-// rewriteMenderPayload is what an attacker does to a signed artifact: unpack the
-// payload, change one byte of its file, and pack it again, leaving the manifest and its
-// signature as they were.
-func rewriteMenderPayload(t *testing.T, artifact []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	tw := tar.NewWriter(&out)
-	tr := tar.NewReader(bytes.NewReader(artifact))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Name == "data/0000.tar.gz" {
-			b = rewriteGzTar(t, b)
-			h.Size = int64(len(b))
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(b)
-	}
-	tw.Close()
-	return out.Bytes()
-}
-
-func rewriteGzTar(t *testing.T, gz []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	tw := tar.NewWriter(zw)
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
-		if len(b) > 100 {
-			b[100] ^= 0x01
-		}
-		tw.WriteHeader(h)
-		tw.Write(b)
-	}
-	tw.Close()
-	zw.Close()
-	return out.Bytes()
 }
 
 // TestMenderReal writes Mender artifacts with mender-artifact: signed with the vendor's
@@ -112,7 +48,7 @@ func TestMenderReal(t *testing.T) {
 	makeMender(t, d, "rootfs.img", o("unsigned-2.1.mender"), "")
 	makeMender(t, d, "rootfs.img", o("other-2.1.mender"), "other.key")
 	makeMender(t, d, "rootfs.img", o("weak-2.1.mender"), "weak.key")
-	write(t, o("tampered-2.1.mender"), rewriteMenderPayload(t, good))
+	write(t, o("tampered-2.1.mender"), updatetest.TamperMender(t, good))
 
 	anchors := anchorsFrom(t, filepath.Join(d, "vendor-ec.pub.pem"), filepath.Join(d, "vendor-rsa.pub.pem"), filepath.Join(d, "weak.pub.pem"))
 	imgs := examineDir(t, out, &Policy{Anchors: anchors})

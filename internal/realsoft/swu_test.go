@@ -1,12 +1,9 @@
 package realsoft
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/testproc"
+	"github.com/medscan/medscan/internal/updatetest"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -89,60 +87,6 @@ func swuPKI(t *testing.T, openssl, dir string) {
 	}
 }
 
-// repackMender is what an attacker does to a signed Mender artifact: the payload
-// unpacked, one byte of its file changed, packed again; the manifest and its signature
-// left as they were.
-func repackMender(t *testing.T, artifact []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	tw := tar.NewWriter(&out)
-	tr := tar.NewReader(bytes.NewReader(artifact))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Name == "data/0000.tar.gz" {
-			zr, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var inner bytes.Buffer
-			zw := gzip.NewWriter(&inner)
-			itw := tar.NewWriter(zw)
-			itr := tar.NewReader(zr)
-			for {
-				ih, err := itr.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				ib, _ := io.ReadAll(itr)
-				ib[len(ib)/2] ^= 0x01
-				itw.WriteHeader(ih)
-				itw.Write(ib)
-			}
-			itw.Close()
-			zw.Close()
-			b = inner.Bytes()
-			h.Size = int64(len(b))
-		}
-		tw.WriteHeader(h)
-		tw.Write(b)
-	}
-	tw.Close()
-	return out.Bytes()
-}
-
 // swuMenderFiles writes into www the SWUpdate images (swugenerator) and Mender
 // artifacts (mender-artifact) the test serves, and returns their bytes by path.
 func swuMenderFiles(t *testing.T, swugen, mender, pki, www string) map[string][]byte {
@@ -210,7 +154,7 @@ func swuMenderFiles(t *testing.T, swugen, mender, pki, www string) map[string][]
 	mgood := art("monitor-2.1.mender", "vendor-ec.key")
 	art("monitor-unsigned-2.1.mender", "")
 	art("monitor-other-2.1.mender", "other-ec.key")
-	write("monitor-tampered-2.1.mender", repackMender(t, mgood))
+	write("monitor-tampered-2.1.mender", updatetest.TamperMender(t, mgood))
 	return files
 }
 
