@@ -29,17 +29,28 @@ func boolCompare(a, b bool) int {
 // hostile store, ends it.
 const maxChain = 8
 
+// ListRevocation is what a certificate revocation list of the policy says of a
+// certificate (lint.RevocationOf reads the lists; findings cannot import lint).
+type ListRevocation struct {
+	Status     string    // "revoked", "good" (a list of its issuer does not name it), or "" (no list of its issuer)
+	Date       time.Time // when it was revoked
+	Reason     string    // the list entry's reason, "" when it gives none
+	File       string    // the list's file
+	ThisUpdate time.Time // the list's date
+}
+
 // NewCertInventory builds the certificate inventory from the store's records (every
 // place each certificate was seen), the verdicts of each one's latest scan (findings
-// naming it, by SHA-256), the policy's trust anchors' facts and the inventory's kind of
-// each address (for the hosts without an identity of their own), as of now.
+// naming it, by SHA-256), the policy's trust anchors' facts, what its revocation lists
+// say of a certificate (byList; nil when the policy has none) and the inventory's kind
+// of each address (for the hosts without an identity of their own), as of now.
 //
 // Issuers are found by name among the stored certificates and the anchors (a subject
 // equal to the issuer, a CA preferred): the listing shows the hierarchy a site has, the
 // site PKI, a vendor's, self-signed devices; whether a chain is trusted is cert-untrusted's
 // judgement, which verifies signatures.
-func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, anchors []observe.CertFacts, kinds map[string]string,
-	now time.Time) *CertInventory {
+func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, anchors []observe.CertFacts,
+	byList func(der []byte) ListRevocation, kinds map[string]string, now time.Time) *CertInventory {
 	inv := &CertInventory{Certificates: []CertEntry{}, Endpoints: []EndpointHistory{}, Anchors: []string{}, Generated: now.UTC()}
 	bySubject := map[string][]*CertRecord{}
 	for i := range records {
@@ -74,6 +85,7 @@ func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, ancho
 			return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Rule, b.Rule))
 		})
 		e.Verdicts = slices.CompactFunc(e.Verdicts, func(a, b CertVerdict) bool { return a.Rule == b.Rule && a.Severity == b.Severity })
+		e.Revocation = revocation(r.DER, byList, verdicts[r.SHA256])
 		inv.Certificates = append(inv.Certificates, e)
 	}
 	// Grouped by issuer, so the hierarchy reads top-down; then by expiry.
@@ -84,6 +96,52 @@ func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, ancho
 	inv.Endpoints = endpointHistories(records)
 	inv.WithoutIdentity = withoutIdentity(records, kinds)
 	return inv
+}
+
+// revocation says whether the certificate der is revoked, for the listing: a list of the
+// policy that revokes it, else a revoked OCSP response a server stapled for it (its
+// latest scan's cert-revoked finding drawn from a staple: the policy's lists are not the
+// only source), else a list that does not name it; "" when nothing says.
+func revocation(der []byte, byList func([]byte) ListRevocation, verdicts []Finding) string {
+	var rv ListRevocation
+	if byList != nil {
+		rv = byList(der)
+	}
+	switch rv.Status {
+	case "revoked":
+		why := ""
+		if rv.Reason != "" {
+			why = " (" + rv.Reason + ")"
+		}
+		return "revoked on " + rv.Date.Format("2006-01-02") + why + " by " + rv.File
+	}
+	if s := stapledRevocation(verdicts); s != "" {
+		return s
+	}
+	if rv.Status == "good" {
+		return "not revoked (" + rv.File + " of " + rv.ThisUpdate.Format("2006-01-02") + ")"
+	}
+	return ""
+}
+
+// stapledRevocation says what a revoked OCSP response a server stapled for a
+// certificate says, from the cert-revoked findings of its latest scan; "" when none.
+func stapledRevocation(fs []Finding) string {
+	for _, f := range fs {
+		if f.Rule != "cert-revoked" || f.Evidence["ocsp_status"] != "revoked" {
+			continue
+		}
+		at, _ := f.Evidence["revoked_at"].(string)
+		text := "revoked"
+		if t, err := time.Parse(time.RFC3339, at); err == nil {
+			text += " on " + t.UTC().Format("2006-01-02")
+		}
+		if why, _ := f.Evidence["revocation_reason"].(string); why != "" {
+			text += " (" + why + ")"
+		}
+		return text + " by the OCSP response " + Target(f.Host, f.Port) + " stapled"
+	}
+	return ""
 }
 
 // identityKinds are the kinds of host a unique identity matters for: those that carry

@@ -214,7 +214,7 @@ type CertEntry struct {
 	ChainEnd string        `json:"chain_end"`
 	Verdicts []CertVerdict `json:"verdicts"`
 	Days     int           `json:"days_left"`
-	// Revocation is what the policy's CRLs say of it: "revoked on DATE (reason) by
+	// Revocation is what the policy's CRLs say of it (NewCertInventory decides): "revoked on DATE (reason) by
 	// FILE", "not revoked (FILE of DATE)", or "" when no list of its issuer was given;
 	// when no list revokes it, a revoked OCSP response stapled for it in its latest scan:
 	// "revoked on DATE (reason) by the OCSP response HOST:PORT stapled".

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -98,14 +97,15 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 			for addr, k := range assetKinds {
 				kinds[findings.AddrText(addr)] = k
 			}
-			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), kinds, now)
-			for i := range inv.Certificates {
-				c := &inv.Certificates[i]
-				c.Revocation = revocationText(lint.RevocationOf(c.DER, p.CRLs))
-				if !strings.HasPrefix(c.Revocation, "revoked") {
-					c.Revocation = cmp.Or(stapledRevocation(verdicts[c.SHA256]), c.Revocation)
+			byList := func(der []byte) findings.ListRevocation {
+				rv := lint.RevocationOf(der, p.CRLs)
+				out := findings.ListRevocation{Status: rv.Status, Date: rv.Entry.Date, Reason: rv.Entry.Reason}
+				if rv.CRL != nil {
+					out.File, out.ThisUpdate = rv.CRL.File, rv.CRL.ThisUpdate
 				}
+				return out
 			}
+			inv := findings.NewCertInventory(records, verdicts, p.Anchors.Facts(), byList, kinds, now)
 			inv.Certificates = slices.DeleteFunc(inv.Certificates, func(e findings.CertEntry) bool {
 				return within >= 0 && (e.NotAfter.IsZero() || e.Days > within) ||
 					issuer != "" && !strings.Contains(strings.ToLower(e.Issuer), strings.ToLower(issuer)) ||
@@ -136,42 +136,6 @@ anchors; whether a chain is trusted is cert-untrusted's verdict, which checks si
 	fs.StringVar(&role, "role", "", "only certificates of this `ROLE`: server, client, ca, code-signing, file, or a lint role (tls-server, device-identity, ...)")
 	completeFlags(c, report.Certs)
 	return c
-}
-
-// revocationText says what the CRLs say of a certificate, for the listing.
-func revocationText(rv lint.Revocation) string {
-	switch rv.Status {
-	case "revoked":
-		why := ""
-		if rv.Entry.Reason != "" {
-			why = " (" + rv.Entry.Reason + ")"
-		}
-		return "revoked on " + rv.Entry.Date.Format("2006-01-02") + why + " by " + rv.CRL.File
-	case "good":
-		return "not revoked (" + rv.CRL.File + " of " + rv.CRL.ThisUpdate.Format("2006-01-02") + ")"
-	}
-	return ""
-}
-
-// stapledRevocation says what a revoked OCSP response a server stapled for the
-// certificate says (its latest scan's cert-revoked finding drawn from a staple), ""
-// when there is none: the CRLs of the policy are not the only source of revocation.
-func stapledRevocation(fs []findings.Finding) string {
-	for _, f := range fs {
-		if f.Rule != "cert-revoked" || f.Evidence["ocsp_status"] != "revoked" {
-			continue
-		}
-		at, _ := f.Evidence["revoked_at"].(string)
-		text := "revoked"
-		if t, err := time.Parse(time.RFC3339, at); err == nil {
-			text += " on " + t.UTC().Format("2006-01-02")
-		}
-		if why, _ := f.Evidence["revocation_reason"].(string); why != "" {
-			text += " (" + why + ")"
-		}
-		return text + " by the OCSP response " + findings.Target(f.Host, f.Port) + " stapled"
-	}
-	return ""
 }
 
 // parseDays reads a duration in days: "90", "90d", "12w".

@@ -49,7 +49,7 @@ func certsHTML(t *testing.T) string {
 	for addr, k := range assetKinds {
 		kinds[findings.AddrText(addr)] = k
 	}
-	inv := findings.NewCertInventory(records, verdicts, nil, kinds, fixed)
+	inv := findings.NewCertInventory(records, verdicts, nil, nil, kinds, fixed)
 	w, err := report.Certs.New("html", report.Options{})
 	if err != nil {
 		t.Fatal(err)
