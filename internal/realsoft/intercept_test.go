@@ -409,14 +409,18 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 `
 
-// stripProxy relays connections on argv address:port to the server at argv
-// address:port; for clients named in the rest of argv, it deletes STARTTLS from the
-// server's EHLO reply, as a downgrading box in the middle does.
-const stripProxy = `import socket, sys, threading
-ls = socket.create_server((sys.argv[1], int(sys.argv[2])))
-up = (sys.argv[3], int(sys.argv[4]))
-strip = set(sys.argv[5:])
-print("listening", flush=True)
+// stripProxy relays argv[1]'s ports to the server's loopback ports (argv[2], pairs
+// front:back); for the clients named in the rest of argv it deletes the offer of
+// STARTTLS from what the server says, as a downgrading box in the middle does: SMTP's
+// EHLO line, the IMAP capability lists (the greeting's [CAPABILITY ...] and
+// "* CAPABILITY") and the STLS line of POP3's CAPA answer. Every relay is bounded: it
+// exits after two minutes.
+const stripProxy = `import re, socket, sys, threading
+addr = sys.argv[1]
+pairs = [tuple(int(x) for x in p.split(":")) for p in sys.argv[2].split(",")]
+strip = set(sys.argv[3:])
+cap = re.compile(rb"^(\* (?:OK \[)?CAPABILITY .*?) STARTTLS\b", re.I)
+offers = (b"250-STARTTLS", b"250 STARTTLS", b"STLS")
 def pump(src, dst, filt):
     buf = b""
     try:
@@ -428,7 +432,7 @@ def pump(src, dst, filt):
                 buf += b
                 lines = buf.split(b"\r\n")
                 buf = lines.pop()
-                out = [l for l in lines if l.upper() not in (b"250-STARTTLS", b"250 STARTTLS")]
+                out = [cap.sub(rb"\1", l) for l in lines if l.upper() not in offers]
                 b = b"".join(l + b"\r\n" for l in out)
             dst.sendall(b)
     except OSError:
@@ -438,14 +442,20 @@ def pump(src, dst, filt):
             s.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-def relay(c, peer):
+def relay(c, peer, back):
     c.settimeout(10)
-    s = socket.create_connection(up, timeout=10)
+    s = socket.create_connection(("127.0.0.1", back), timeout=10)
     threading.Thread(target=pump, args=(c, s, False), daemon=True).start()
     pump(s, c, peer[0] in strip)
-while True:
-    c, peer = ls.accept()
-    threading.Thread(target=relay, args=(c, peer), daemon=True).start()
+def serve(front, back):
+    ls = socket.create_server((addr, front))
+    while True:
+        c, peer = ls.accept()
+        threading.Thread(target=relay, args=(c, peer, back), daemon=True).start()
+for front, back in pairs:
+    threading.Thread(target=serve, args=(front, back), daemon=True).start()
+print("listening", flush=True)
+threading.Event().wait(120)
 `
 
 // smtpClient sends one message, upgrading with STARTTLS when the server offers it, as
@@ -485,7 +495,7 @@ func TestTLSStripped(t *testing.T) {
 			srv := l.start("mx", python, "-u", filepath.Join(l.dir, "server.py"), filepath.Join(l.dir, "server.crt"),
 				filepath.Join(l.dir, "server.key"), "127.0.0.1", "2626")
 			srv.WaitFor(t, "stdout", "listening", 15*time.Second)
-			args := []string{"-u", filepath.Join(l.dir, "proxy.py"), "10.9.0.25", "2525", "127.0.0.1", "2626"}
+			args := []string{"-u", filepath.Join(l.dir, "proxy.py"), "10.9.0.25", "2525:2626"}
 			if attack {
 				args = append(args, "10.9.0.32")
 			}

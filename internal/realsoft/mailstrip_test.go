@@ -64,52 +64,6 @@ service stats {
 }
 `
 
-// mailStripProxy relays argv[1]'s ports to the server's loopback ports (argv[2], pairs
-// front:back); for the clients named in the rest of argv it deletes STARTTLS from the
-// IMAP capability lists (the greeting's [CAPABILITY ...] and "* CAPABILITY") and the
-// STLS line from POP3's CAPA answer, as a downgrading box in the middle does.
-const mailStripProxy = `import re, socket, sys, threading
-addr = sys.argv[1]
-pairs = [tuple(int(x) for x in p.split(":")) for p in sys.argv[2].split(",")]
-strip = set(sys.argv[3:])
-cap = re.compile(rb"^(\* (?:OK \[)?CAPABILITY .*?) STARTTLS\b", re.I)
-def pump(src, dst, filt):
-    buf = b""
-    try:
-        while True:
-            b = src.recv(4096)
-            if not b:
-                break
-            if filt:
-                buf += b
-                lines = buf.split(b"\r\n")
-                buf = lines.pop()
-                out = [cap.sub(rb"\1", l) for l in lines if l.upper() != b"STLS"]
-                b = b"".join(l + b"\r\n" for l in out)
-            dst.sendall(b)
-    except OSError:
-        pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-def relay(c, peer, back):
-    c.settimeout(10)
-    s = socket.create_connection(("127.0.0.1", back), timeout=10)
-    threading.Thread(target=pump, args=(c, s, False), daemon=True).start()
-    pump(s, c, peer[0] in strip)
-def serve(front, back):
-    ls = socket.create_server((addr, front))
-    while True:
-        c, peer = ls.accept()
-        threading.Thread(target=relay, args=(c, peer, back), daemon=True).start()
-for front, back in pairs:
-    threading.Thread(target=serve, args=(front, back), daemon=True).start()
-print("listening", flush=True)
-threading.Event().wait(120)
-`
-
 // mailClient reads mail over IMAP or POP3 (argv[1]) from argv[2], upgrading with
 // STARTTLS / STLS when the server lists it, as opportunistic mail clients do.
 const mailClient = `import imaplib, poplib, ssl, sys
@@ -168,7 +122,7 @@ func TestIMAPPOP3Stripped(t *testing.T) {
 				}
 			}
 			for name, src := range map[string]string{"dovecot.conf": strings.ReplaceAll(dovecotConf, "{{dir}}", dir),
-				"passwd": "nurse:{PLAIN}Ward7-Secr3t::::::\n", "proxy.py": mailStripProxy, "client.py": mailClient} {
+				"passwd": "nurse:{PLAIN}Ward7-Secr3t::::::\n", "proxy.py": stripProxy, "client.py": mailClient} {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
 					t.Fatal(err)
 				}
