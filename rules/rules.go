@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
+	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -100,6 +101,31 @@ type Context struct {
 	out   []findings.Finding
 	pres  []Presentation
 	built bool
+
+	crlSigners map[*lint.CRL]string // CRLSigners, worked out on first use
+}
+
+// CRLSigners names, for each CRL of the policy, the certificate that verified it (the
+// anchors and every CA certificate of the set are the candidates), "" when none did.
+// Each list's signature is verified once per evaluation, however many rules read it
+// (cert-revoked, revocation-stale).
+func (c *Context) CRLSigners() map[*lint.CRL]string {
+	if c.crlSigners != nil {
+		return c.crlSigners
+	}
+	cands := slices.Clone(c.Policy.Anchors.DERs())
+	if c.Set != nil {
+		for _, cert := range c.Set.Certificates {
+			if cert != nil && cert.Facts != nil && cert.Facts.IsCA {
+				cands = append(cands, cert.DER)
+			}
+		}
+	}
+	c.crlSigners = map[*lint.CRL]string{}
+	for _, crl := range c.Policy.CRLs {
+		c.crlSigners[crl] = crl.Signer(cands)
+	}
+	return c.crlSigners
 }
 
 // Emit reports a finding for the rule being checked. The rule fills what it knows (host,

@@ -2,7 +2,6 @@ package certrules
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/medscan/medscan/findings"
@@ -43,22 +42,6 @@ func (revoked) Meta() rules.Meta {
 			"IEC 62443-4-2, CR 1.9 (strength of public key-based authentication: revocation status)",
 		},
 	}
-}
-
-// crlSigners names, for each CRL of the policy, the certificate that verified it (the
-// anchors and every certificate of the set are the candidates), "" when none did.
-func crlSigners(c *rules.Context) map[*lint.CRL]string {
-	cands := slices.Clone(c.Policy.Anchors.DERs())
-	for _, cert := range c.Set.Certificates {
-		if cert != nil && cert.Facts != nil && cert.Facts.IsCA {
-			cands = append(cands, cert.DER)
-		}
-	}
-	out := map[*lint.CRL]string{}
-	for _, crl := range c.Policy.CRLs {
-		out[crl] = crl.Signer(cands)
-	}
-	return out
 }
 
 // crlEvidence describes a CRL for evidence.
@@ -136,7 +119,7 @@ func (revoked) Check(c *rules.Context) {
 	if len(c.Policy.CRLs) == 0 {
 		return
 	}
-	signers := crlSigners(c)
+	signers := c.CRLSigners()
 	for _, p := range c.Presentations() {
 		rv := lint.RevocationOf(p.Cert.DER, c.Policy.CRLs)
 		if rv.Status != "revoked" {
@@ -213,7 +196,7 @@ func (revocationStale) Check(c *rules.Context) {
 			asOf[rv.CRL] = p.LastSeen
 		}
 	}
-	signers := crlSigners(c)
+	signers := c.CRLSigners()
 	for _, crl := range c.Policy.CRLs {
 		at, ok := asOf[crl]
 		if !ok || crl.NextUpdate.IsZero() || !crl.NextUpdate.Before(at) {
