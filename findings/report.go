@@ -157,33 +157,41 @@ type Summary struct {
 // streamed (r.Stream).
 func (r *Report) Summarize() {
 	s := Summary{Total: len(r.Findings), Suppressed: len(r.Suppressed)}
-	count := func(sev Severity, n int) {
-		switch sev {
-		case Critical:
-			s.Critical += n
-		case High:
-			s.High += n
-		case Medium:
-			s.Medium += n
-		case Low:
-			s.Low += n
-		default:
-			s.Info += n
-		}
-	}
 	if r.Stream != nil {
 		// The findings are in the store, counted there.
 		for sev, n := range r.Stream.Counts {
 			s.Total += n
-			count(sev, n)
+			s.add(sev, n)
 		}
 		r.Summary = s
 		return
 	}
 	for _, f := range r.Findings {
-		count(f.Severity, 1)
+		s.add(f.Severity, 1)
 	}
 	r.Summary = s
+}
+
+// Add counts n findings of severity sev, in their severity and the total.
+func (s *Summary) Add(sev Severity, n int) {
+	s.Total += n
+	s.add(sev, n)
+}
+
+// add counts n findings in their severity's count only.
+func (s *Summary) add(sev Severity, n int) {
+	switch sev {
+	case Critical:
+		s.Critical += n
+	case High:
+		s.High += n
+	case Medium:
+		s.Medium += n
+	case Low:
+		s.Low += n
+	default:
+		s.Info += n
+	}
 }
 
 // Count returns the number of findings of one severity.

@@ -298,15 +298,20 @@ func (s *Store) Scans(ctx context.Context) ([]findings.ScanInfo, error) {
 	return out, nil
 }
 
-// ScanSummary is one scan of a listing: its description and the identity and severity
-// of each of its findings, from which a caller counts (after applying suppressions).
+// ScanSummary is one scan of a listing: its description and its findings counted as a
+// report of it counts them.
 type ScanSummary struct {
-	Scan     findings.ScanInfo
-	Findings []findings.Finding // Rule, Severity, Host, Port, Subject and Fingerprint only
+	Scan    findings.ScanInfo
+	Summary findings.Summary
 }
 
-// ScanSummaries lists every scan, oldest first, with its findings' identities.
-func (s *Store) ScanSummaries(ctx context.Context) ([]ScanSummary, error) {
+// ScanSummaries lists every scan, oldest first, each with its findings counted by
+// severity. A finding for which suppressed says true is counted apart
+// (Summary.Suppressed), as a report sets suppressed findings apart. With suppressed nil
+// the counts come from one GROUP BY; otherwise each finding's identity (rule, severity,
+// host, port, subject, fingerprint) is read once, in a stream, and none is kept: a store
+// of a year of scheduled scans is listed without holding its findings.
+func (s *Store) ScanSummaries(ctx context.Context, suppressed func(findings.Finding) bool) ([]ScanSummary, error) {
 	scans, err := s.Scans(ctx)
 	if err != nil {
 		return nil, err
@@ -314,34 +319,40 @@ func (s *Store) ScanSummaries(ctx context.Context) ([]ScanSummary, error) {
 	out := make([]ScanSummary, len(scans))
 	idx := map[int64]int{}
 	for i, si := range scans {
-		out[i] = ScanSummary{Scan: si, Findings: []findings.Finding{}}
+		out[i] = ScanSummary{Scan: si}
 		idx[si.ID] = i
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT sf.scan_id, f.rule, sf.severity, f.host, f.port, f.subject, f.fingerprint
-		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint`)
+	q := `SELECT scan_id, severity, COUNT(*), '', 0, '', '' FROM scan_findings GROUP BY scan_id, severity`
+	if suppressed != nil {
+		q = `SELECT sf.scan_id, sf.severity, 1, f.rule, f.port, f.subject, f.host
+			FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint`
+	}
+	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id  int64
-			sev int
-			f   findings.Finding
+			id, sev, n int64
+			f          findings.Finding
 		)
-		if err := rows.Scan(&id, &f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Fingerprint); err != nil {
+		if err := rows.Scan(&id, &sev, &n, &f.Rule, &f.Port, &f.Subject, &f.Host); err != nil {
 			return nil, fmt.Errorf("store: %s: %w", s.path, err)
 		}
-		f.Severity = findings.Severity(sev)
-		if i, ok := idx[id]; ok {
-			out[i].Findings = append(out[i].Findings, f)
+		i, ok := idx[id]
+		if !ok {
+			continue
 		}
+		f.Severity = findings.Severity(sev)
+		if suppressed != nil && suppressed(f) {
+			out[i].Summary.Suppressed++
+			continue
+		}
+		out[i].Summary.Add(f.Severity, int(n))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
-	}
-	for i := range out {
-		findings.SortFindings(out[i].Findings)
 	}
 	return out, nil
 }

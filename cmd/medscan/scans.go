@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/findings"
@@ -43,7 +45,14 @@ policy and the suppression file in force today are counted apart.`,
 				return err
 			}
 			defer st.Close()
-			list, err := st.ScanSummaries(ctx)
+			var suppressed func(findings.Finding) bool
+			if len(active) > 0 {
+				// The counts are those a report of the scan shows: suppressed findings apart.
+				suppressed = func(f findings.Finding) bool {
+					return slices.ContainsFunc(active, func(s rules.Suppression) bool { return s.Matches(f) })
+				}
+			}
+			list, err := st.ScanSummaries(ctx, suppressed)
 			if err != nil {
 				return err
 			}
@@ -52,11 +61,7 @@ policy and the suppression file in force today are counted apart.`,
 				if label != "" && s.Scan.Label != label || kind != "" && s.Scan.Kind != kind || site.set && s.Scan.Site != site.name {
 					continue
 				}
-				// The counts are those a report of the scan shows: suppressed findings apart.
-				rep := &findings.Report{Scan: s.Scan, Findings: s.Findings}
-				rules.ApplySuppressions(rep, active)
-				rep.Summarize()
-				doc.Scans = append(doc.Scans, findings.EntryOf(rep))
+				doc.Scans = append(doc.Scans, findings.EntryOf(&findings.Report{Scan: s.Scan, Summary: s.Summary}))
 			}
 			return write(&out, report.ScanList, doc)
 		},
