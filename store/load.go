@@ -41,7 +41,7 @@ func (s *Store) load(ctx context.Context, scanID int64, whole bool) (*findings.R
 	r := &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
 	steps := []func(*findings.Report) error{l.scanInfo, l.findings}
 	if whole {
-		steps = append(steps, l.certificates, l.assets, l.observations)
+		steps = append(steps, l.lists)
 	}
 	for _, step := range steps {
 		if err := step(r); err != nil {
@@ -89,12 +89,20 @@ func (l *loader) t(v sql.NullString) time.Time {
 
 // decode reads a JSON column into v, remembering the first error.
 func (l *loader) decode(text, what string, v any) {
-	if text == "" {
-		return
+	if err := decodeText([]byte(text), what, v); err != nil && l.err == nil {
+		l.err = err
 	}
-	if err := json.Unmarshal([]byte(text), v); err != nil && l.err == nil {
-		l.err = fmt.Errorf("bad %s %.40q in store: %w", what, text, err)
+}
+
+// decodeText reads a JSON column into v; an empty column is no value.
+func decodeText(text []byte, what string, v any) error {
+	if len(text) == 0 {
+		return nil
 	}
+	if err := json.Unmarshal(text, v); err != nil {
+		return fmt.Errorf("bad %s %.40q in store: %w", what, text, err)
+	}
+	return nil
 }
 
 // decodeEvidence reads a finding's evidence column. UseNumber keeps evidence numbers
@@ -196,30 +204,85 @@ func (l *loader) finding(rows *sql.Rows) (findings.Finding, error) {
 	return f, nil
 }
 
-func (l *loader) certificates(r *findings.Report) error {
-	byID := map[int64]int{}
-	err := l.each(`SELECT c.id, c.sha256, c.facts, c.first_seen
-		FROM scan_certificates sc JOIN certificates c ON c.id = sc.cert_id WHERE sc.scan_id = ?`,
-		func(rows *sql.Rows) error {
-			var (
-				c     findings.Certificate
-				id    int64
-				facts string
-				first sql.NullString
-			)
-			if err := rows.Scan(&id, &c.SHA256, &facts, &first); err != nil {
-				return err
-			}
-			c.FirstSeen = l.t(first)
-			l.decode(facts, "certificate facts", &c.CertFacts)
-			byID[id] = len(r.Certificates)
-			r.Certificates = append(r.Certificates, c)
-			return nil
-		})
+// lists reads the scan's certificates, assets and observation lists onto r. The rows are
+// read here, on the read transaction, in the order they always were; their JSON is
+// decoded on every core (decoders, decode.go), and each list is put together in the
+// order read once all of it is.
+func (l *loader) lists(r *findings.Report) error {
+	pool := newDecoders()
+	var done []func(*findings.Report) error
+	err := l.readLists(pool, &done)
+	pool.wait()
 	if err != nil {
 		return err
 	}
-	return l.each(`SELECT cert_id, host, port, peer, role, position, sni, time, source, file FROM cert_sightings
+	for _, d := range done {
+		if err := d(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readLists reads the rows of lists, handing their decoding to pool; each list's done,
+// called once pool is, puts it on the document.
+func (l *loader) readLists(pool *decoders, done *[]func(*findings.Report) error) error {
+	for _, read := range []func(*decoders) (func(*findings.Report) error, error){l.certificates, l.assets, l.observations} {
+		d, err := read(pool)
+		if err != nil {
+			return err
+		}
+		*done = append(*done, d)
+	}
+	return nil
+}
+
+// count reads a count of this scan's rows.
+func (l *loader) count(query string) (int, error) {
+	var n int
+	err := l.q.QueryRowContext(l.ctx, query, l.scan).Scan(&n)
+	return n, err
+}
+
+// certificates reads the scan's certificates and where each was seen.
+func (l *loader) certificates(pool *decoders) (func(*findings.Report) error, error) {
+	type stored struct {
+		sha256 string
+		first  time.Time
+		seenOn []findings.Sighting
+	}
+	const from = `FROM scan_certificates sc JOIN certificates c ON c.id = sc.cert_id WHERE sc.scan_id = ?`
+	n, err := l.count(`SELECT count(*) ` + from)
+	if err != nil {
+		return nil, err
+	}
+	certs := make([]stored, 0, n)
+	byID := make(map[int64]int, n)
+	facts := newBatches(pool, n, func(data []byte, into *findings.Certificate) error {
+		return decodeText(data, "certificate facts", &into.CertFacts)
+	})
+	err = l.each(`SELECT c.id, c.sha256, c.facts, c.first_seen `+from,
+		func(rows *sql.Rows) error {
+			var (
+				c     stored
+				id    int64
+				data  []byte
+				first sql.NullString
+			)
+			if err := rows.Scan(&id, &c.sha256, &data, &first); err != nil {
+				return err
+			}
+			c.first = l.t(first)
+			byID[id] = len(certs)
+			certs = append(certs, c)
+			facts.row(data)
+			return nil
+		})
+	facts.flush()
+	if err != nil {
+		return nil, err
+	}
+	err = l.each(`SELECT cert_id, host, port, peer, role, position, sni, time, source, file FROM cert_sightings
 		WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
 			sg       findings.Sighting
@@ -236,43 +299,103 @@ func (l *loader) certificates(r *findings.Report) error {
 		sg.Peer, _ = netip.ParseAddr(peer)
 		setEndpoint(&sg)
 		if i, ok := byID[id]; ok {
-			r.Certificates[i].SeenOn = append(r.Certificates[i].SeenOn, sg)
+			certs[i].seenOn = append(certs[i].seenOn, sg)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return func(r *findings.Report) error {
+		list, err := facts.all()
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			list[i].SHA256, list[i].FirstSeen, list[i].SeenOn = certs[i].sha256, certs[i].first, certs[i].seenOn
+		}
+		r.Certificates = append(r.Certificates, list...)
+		return nil
+	}, nil
 }
 
-func (l *loader) assets(r *findings.Report) error {
-	return l.each(`SELECT data FROM scan_assets WHERE scan_id = ?`, func(rows *sql.Rows) error {
-		var data string
+// assets reads the scan's inventory.
+func (l *loader) assets(pool *decoders) (func(*findings.Report) error, error) {
+	n, err := l.count(`SELECT count(*) FROM scan_assets WHERE scan_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	assets := newBatches(pool, n, func(data []byte, into *findings.Asset) error {
+		return decodeText(data, "asset", into)
+	})
+	err = l.each(`SELECT data FROM scan_assets WHERE scan_id = ?`, func(rows *sql.Rows) error {
+		var data []byte
 		if err := rows.Scan(&data); err != nil {
 			return err
 		}
-		var a findings.Asset
-		l.decode(data, "asset", &a)
-		r.Assets = append(r.Assets, a)
+		assets.row(data)
 		return nil
 	})
+	assets.flush()
+	if err != nil {
+		return nil, err
+	}
+	return func(r *findings.Report) error {
+		list, err := assets.all()
+		r.Assets = append(r.Assets, list...)
+		return err
+	}, nil
 }
 
 // observations reads the scan's observation lists (see kinds), in the order they were
 // saved; a kind this medscan does not know (written by a newer one) is skipped.
-func (l *loader) observations(r *findings.Report) error {
-	return l.each(`SELECT kind, data FROM observations WHERE scan_id = ? ORDER BY kind, seq`, func(rows *sql.Rows) error {
+func (l *loader) observations(pool *decoders) (func(*findings.Report) error, error) {
+	counts := map[string]int{}
+	err := l.each(`SELECT kind, count(*) FROM observations WHERE scan_id = ? GROUP BY kind`, func(rows *sql.Rows) error {
+		var name string
+		var n int
+		err := rows.Scan(&name, &n)
+		counts[name] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var lists []listDecoder
+	byName := map[string]listDecoder{}
+	err = l.each(`SELECT kind, data FROM observations WHERE scan_id = ? ORDER BY kind, seq`, func(rows *sql.Rows) error {
 		var name string
 		var data []byte
 		if err := rows.Scan(&name, &data); err != nil {
 			return err
 		}
-		k, ok := kindByName(name)
+		d, ok := byName[name]
 		if !ok {
-			return nil
+			if k, known := kindByName(name); known {
+				d = k.decoder(pool, counts[name])
+				lists = append(lists, d)
+			}
+			byName[name] = d
 		}
-		if err := k.add(r, data); err != nil && l.err == nil {
-			l.err = err
+		if d != nil {
+			d.row(data)
 		}
 		return nil
 	})
+	for _, d := range lists {
+		d.flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(r *findings.Report) error {
+		for _, d := range lists {
+			if err := d.done(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // Scans lists every scan in the store, oldest first, without its contents.

@@ -34,7 +34,7 @@ func (s *Store) Stream(ctx context.Context, scanID int64) (r *findings.Report, c
 	}
 	l := &loader{ctx: ctx, q: tx, scan: scanID}
 	r = &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
-	for _, step := range []func(*findings.Report) error{l.scanInfo, l.certificates, l.assets, l.observations} {
+	for _, step := range []func(*findings.Report) error{l.scanInfo, l.lists} {
 		if err := step(r); err != nil {
 			return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
 		}

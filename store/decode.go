@@ -1,0 +1,121 @@
+package store
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+)
+
+// Reading a stored scan's lists (observations, assets, certificates) is mostly decoding
+// their JSON: a hospital's scan has tens of thousands of elements, tens of megabytes of
+// it. The rows are read on the one read transaction, by one goroutine, as they always
+// were; decoding them is handed over in batches to a decoder on every core, each batch
+// into a part of its own, and the parts are joined in the order the rows were read
+// once all are done. The document is then what decoding the rows one by one gave.
+
+// decoders runs decoding jobs on a worker per core.
+type decoders struct {
+	jobs chan func()
+	wg   sync.WaitGroup
+}
+
+// newDecoders starts the workers; wait stops them.
+func newDecoders() *decoders {
+	n := runtime.GOMAXPROCS(0)
+	d := &decoders{jobs: make(chan func(), 2*n)}
+	d.wg.Add(n)
+	for range n {
+		go func() {
+			defer d.wg.Done()
+			for job := range d.jobs {
+				job()
+			}
+		}()
+	}
+	return d
+}
+
+// wait returns once every job handed over is done; no job may be handed over after.
+func (d *decoders) wait() {
+	close(d.jobs)
+	d.wg.Wait()
+}
+
+// decodeRows and decodeBytes bound a batch: enough work to be worth handing over, little
+// enough that the reader and the decoders keep each other busy and that the raw rows
+// waiting (at most a few batches) stay small.
+const (
+	decodeRows  = 256
+	decodeBytes = 256 << 10
+)
+
+// batches decodes the rows of one list, one element a row, into the list itself: its
+// length is counted first (in the same read transaction, so the count is the rows'), and
+// each batch decodes into its own stretch of it, so that no element is copied after (a
+// flow is 600 bytes, and a hospital's scan has tens of thousands).
+type batches[E any] struct {
+	pool   *decoders
+	decode func(data []byte, into *E) error
+	list   []E
+	read   int      // rows handed over, batched or not
+	rows   [][]byte // rows not yet batched, the last ones read
+	size   int
+	errs   []*error // each batch's first error, in the order read
+}
+
+// newBatches decodes n rows (as counted) with decode.
+func newBatches[E any](pool *decoders, n int, decode func(data []byte, into *E) error) *batches[E] {
+	return &batches[E]{pool: pool, decode: decode, list: make([]E, n)}
+}
+
+// errMoreRows is a list that holds more rows than were counted: not possible in one
+// read transaction, and a list is never grown while decoders write into it.
+var errMoreRows = errors.New("more rows than counted: the store changed while it was read")
+
+// row hands over one stored row (data is not reused by the caller).
+func (b *batches[E]) row(data []byte) {
+	b.rows = append(b.rows, data)
+	b.size += len(data)
+	if len(b.rows) >= decodeRows || b.size >= decodeBytes {
+		b.flush()
+	}
+}
+
+// flush hands the rows collected so far to a decoder.
+func (b *batches[E]) flush() {
+	if len(b.rows) == 0 {
+		return
+	}
+	rows, start := b.rows, b.read
+	b.read += len(rows)
+	b.rows, b.size = nil, 0
+	err := new(error)
+	b.errs = append(b.errs, err)
+	if b.read > len(b.list) {
+		*err = errMoreRows
+		return
+	}
+	dst, decode := b.list[start:b.read], b.decode
+	b.pool.jobs <- func() {
+		for i, data := range rows {
+			if *err = decode(data, &dst[i]); *err != nil {
+				return
+			}
+		}
+	}
+}
+
+// all is the list, once the decoders are done (decoders.wait): nil when no row was read,
+// as appending the rows' elements one by one to a nil list left it; the error is the
+// first row's, in the order read, that could not be decoded.
+func (b *batches[E]) all() ([]E, error) {
+	for _, err := range b.errs {
+		if *err != nil {
+			return nil, *err
+		}
+	}
+	if b.read == 0 {
+		return nil, nil
+	}
+	return b.list[:b.read], nil
+}
