@@ -60,3 +60,55 @@ func TestJSONStreamIsEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestIndentJSON holds indentJSON to json.Indent on compact JSON of every shape:
+// nesting, empty objects and lists, escaped quotes and backslashes in strings and keys,
+// brackets and commas inside strings, numbers and literals.
+func TestIndentJSON(t *testing.T) {
+	for _, src := range []string{
+		`{}`, `[]`, `{"a":[]}`, `{"a":{},"b":[{}]}`, `[1,-2.5e+3,true,false,null]`,
+		`{"k\"{":"v,\\\"[]:","e":"\\","u":"\u2028 <&>"}`, `"x"`, `7`, `[[[]],[{"a":[1,{"b":{}}]}]]`,
+		`{"evidence":{"list":["a","b"],"n":12345678901234567890,"m":{"x":{"y":[]}}},"z":""}`,
+	} {
+		for _, prefix := range []string{"", "  ", "      "} {
+			var want bytes.Buffer
+			if err := json.Indent(&want, []byte(src), prefix, "  "); err != nil {
+				t.Fatalf("%s: %v", src, err)
+			}
+			if got := indentJSON(nil, []byte(src), prefix); string(got) != want.String() {
+				t.Errorf("%s with prefix %q:\n got %s\nwant %s", src, prefix, got, want.Bytes())
+			}
+		}
+	}
+}
+
+// FuzzIndentJSON: for any valid JSON, compacted as encoding/json writes it, indentJSON
+// gives json.Indent's bytes.
+func FuzzIndentJSON(f *testing.F) {
+	dense := densescan.Report(1)
+	dense.Normalize()
+	for _, v := range []any{dense.Findings[0], dense.Flows[0], dense.Assets[0], dense.Scan} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"a":[{},[]],"b":"\"}\\"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, data); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, compact.Bytes(), "  ", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := indentJSON(nil, compact.Bytes(), "  "); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%q:\n got %s\nwant %s", compact.Bytes(), got, want.Bytes())
+		}
+	})
+}

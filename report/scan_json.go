@@ -65,7 +65,8 @@ func writeJSONStream(w io.Writer, doc any, fs iter.Seq2[findings.Finding, error]
 // written.
 type jsonStream struct {
 	w   *bufio.Writer
-	buf bytes.Buffer
+	buf bytes.Buffer // a value, compact
+	out []byte       // the value, indented
 	enc *json.Encoder
 	err error
 	// findings, when not nil, is written as the top-level object's "findings" list.
@@ -79,17 +80,76 @@ func (s *jsonStream) raw(text string) {
 }
 
 // value writes v whole, its lines indented by indent, as json.MarshalIndent would
-// within the enclosing document.
+// within the enclosing document: encoded compact by encoding/json, then indented by
+// indentJSON, which knows its input is encoding/json's own output and so needs no
+// scanner (encoding/json's indenting pass, the Encoder's SetIndent, validates the bytes
+// it has just written with its full state machine: a third of writing a hospital's
+// report).
 func (s *jsonStream) value(v reflect.Value, indent string) {
 	if s.err != nil {
 		return
 	}
 	s.buf.Reset()
-	s.enc.SetIndent(indent, "  ")
 	if s.err = s.enc.Encode(v.Interface()); s.err != nil {
 		return
 	}
-	_, s.err = s.w.Write(bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")))
+	s.out = indentJSON(s.out[:0], bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")), indent)
+	_, s.err = s.w.Write(s.out)
+}
+
+// indentJSON appends src, compact JSON as encoding/json writes it (no space outside
+// strings), to dst in the layout json.Indent gives it with prefix and an indent of two
+// spaces: a newline and the prefix before each element and key, ": " after a key, and
+// {} and [] for an empty object and list. A test holds it to json.Indent.
+func indentJSON(dst, src []byte, prefix string) []byte {
+	depth := 0
+	open := false // after a { or [: the newline waits for the first element, if any
+	newline := func() {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		for range depth {
+			dst = append(dst, "  "...)
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if open && c != '}' && c != ']' {
+			open = false
+			depth++
+			newline()
+		}
+		switch c {
+		case '"':
+			j := i + 1
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			dst = append(dst, src[i:min(j+1, len(src))]...)
+			i = j
+		case '{', '[':
+			open = true
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			newline()
+		case ':':
+			dst = append(dst, ':', ' ')
+		case '}', ']':
+			if open {
+				open = false
+			} else {
+				depth--
+				newline()
+			}
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 var marshalerType = reflect.TypeFor[json.Marshaler]()
@@ -184,7 +244,6 @@ func (s *jsonStream) key(name string) {
 		return
 	}
 	s.buf.Reset()
-	s.enc.SetIndent("", "")
 	if s.err = s.enc.Encode(name); s.err != nil {
 		return
 	}
