@@ -1,9 +1,14 @@
 package store
 
 import (
+	"cmp"
+	"database/sql"
 	"errors"
+	"iter"
 	"runtime"
 	"sync"
+
+	"github.com/medscan/medscan/findings"
 )
 
 // Reading a stored scan's lists (observations, assets, certificates) is mostly decoding
@@ -118,4 +123,104 @@ func (b *batches[E]) all() ([]E, error) {
 		return nil, nil
 	}
 	return b.list[:b.read], nil
+}
+
+// findingBatchRows is how many finding rows a decoder takes at a time.
+const findingBatchRows = 128
+
+// findingBatch is a batch of rows of findingQuery, then their findings once ready is
+// closed.
+type findingBatch struct {
+	rows      []findingRow
+	fs        []findings.Finding
+	decodeErr error // the first row's that could not be decoded; fs holds those before it
+	readErr   error // reading the rows after these failed
+	ready     chan struct{}
+}
+
+// decode decodes and tidies the batch's findings, in order, up to the first that cannot
+// be decoded.
+func (b *findingBatch) decode() {
+	defer close(b.ready)
+	refs := map[string][]string{}
+	b.fs = make([]findings.Finding, 0, len(b.rows))
+	for i := range b.rows {
+		f, err := b.rows[i].decode(refs)
+		if err != nil {
+			b.decodeErr = err
+			break
+		}
+		findings.Tidy(&f)
+		b.fs = append(b.fs, f)
+	}
+	b.rows = nil
+}
+
+// decodeFindings yields the findings of rows (of findingQuery) in their order, each tidy,
+// then nil; or an error, after which it yields nothing more. The rows are read on a
+// goroutine of their own and decoded (their evidence is most of the cost) on a decoder
+// per core in batches, a few batches ahead of the caller, so that reading, decoding and
+// the caller's writing of a scan's findings run at once. Its walk returns only once
+// nothing of it runs any more: the caller may then close rows.
+func decodeFindings(rows *sql.Rows) iter.Seq2[findings.Finding, error] {
+	return func(yield func(findings.Finding, error) bool) {
+		pool := newDecoders()
+		out := make(chan *findingBatch, cap(pool.jobs))
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			defer close(out)
+			b := &findingBatch{}
+			send := func() bool {
+				select {
+				case <-stop:
+					return false
+				default:
+				}
+				sent := b
+				b = &findingBatch{}
+				sent.ready = make(chan struct{})
+				pool.jobs <- sent.decode
+				select {
+				case out <- sent:
+					return true
+				case <-stop:
+					return false
+				}
+			}
+			for rows.Next() {
+				row, err := scanFinding(rows)
+				if err != nil {
+					b.readErr = err
+					send()
+					return
+				}
+				b.rows = append(b.rows, row)
+				if len(b.rows) == findingBatchRows && !send() {
+					return
+				}
+			}
+			b.readErr = rows.Err()
+			if len(b.rows) > 0 || b.readErr != nil {
+				send()
+			}
+		}()
+		defer func() {
+			close(stop)
+			<-done
+			pool.wait()
+		}()
+		for b := range out {
+			<-b.ready
+			for _, f := range b.fs {
+				if !yield(f, nil) {
+					return
+				}
+			}
+			if err := cmp.Or(b.decodeErr, b.readErr); err != nil {
+				yield(findings.Finding{}, err)
+				return
+			}
+		}
+	}
 }

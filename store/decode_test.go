@@ -61,15 +61,21 @@ func TestLoadDecodesInBatches(t *testing.T) {
 func TestLoadBadRow(t *testing.T) {
 	fileOnly(t) // tampers with the SQLite file itself
 	ctx := context.Background()
-	for _, tc := range []struct{ query, want string }{
+	for _, tc := range []struct {
+		query, want string
+		stream      bool // the error comes from walking the streamed findings
+	}{
 		{`UPDATE observations SET data = '{"host": ' WHERE scan_id = ?1 AND kind = 'flow'
 			AND seq = (SELECT seq FROM observations WHERE scan_id = ?1 AND kind = 'flow' ORDER BY seq LIMIT 1 OFFSET 600)`,
-			"bad flow row"},
+			"bad flow row", false},
 		{`UPDATE scan_assets SET data = '[1' WHERE scan_id = ?1
 			AND asset_id = (SELECT asset_id FROM scan_assets WHERE scan_id = ?1 ORDER BY asset_id LIMIT 1 OFFSET 270)`,
-			"bad asset"},
+			"bad asset", false},
 		{`UPDATE certificates SET facts = '{"subject": 7}' WHERE id = (SELECT max(cert_id) FROM scan_certificates WHERE scan_id = ?1)`,
-			"bad certificate facts"},
+			"bad certificate facts", false},
+		{`UPDATE scan_findings SET evidence = '{"a": [' WHERE scan_id = ?1 AND fingerprint = (SELECT sf.fingerprint
+			FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?1
+			ORDER BY ` + findingOrder + ` LIMIT 1 OFFSET 500)`, "bad evidence", true},
 	} {
 		s, _ := openTemp(t)
 		id, err := s.Save(ctx, densescan.Report(24))
@@ -86,8 +92,62 @@ func TestLoadBadRow(t *testing.T) {
 		if _, err := s.Load(ctx, id); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Load: %v; want an error with %q", err, tc.want)
 		}
-		if _, _, err := s.Stream(ctx, id); err == nil || !strings.Contains(err.Error(), tc.want) {
+		r, done, err := s.Stream(ctx, id)
+		if err == nil && tc.stream {
+			n := 0
+			for _, err = range r.Stream.All {
+				if err != nil {
+					break
+				}
+				n++
+			}
+			if n != 500 {
+				t.Errorf("Stream: %d findings before the error, want 500", n)
+			}
+			done()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Stream: %v; want an error with %q", err, tc.want)
+		}
+	}
+}
+
+// TestStreamStopsEarly: a walk of the streamed findings stopped at any point leaves
+// nothing reading the store, whose read transaction can then end; walked again, the
+// stream gives the findings from the start.
+func TestStreamStopsEarly(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	id, err := s.Save(ctx, densescan.Report(24))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := s.Load(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range []int{0, 1, findingBatchRows, 3*findingBatchRows + 7, len(whole.Findings) - 1} {
+		r, done, err := s.Stream(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			i := 0
+			for f, err := range r.Stream.All {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.Fingerprint != whole.Findings[i].Fingerprint {
+					t.Fatalf("finding %d is %s, want %s", i, f.Fingerprint, whole.Findings[i].Fingerprint)
+				}
+				if i == stop {
+					break
+				}
+				i++
+			}
+		}
+		if err := done(); err != nil {
+			t.Errorf("stopped at %d: ending the read: %v", stop, err)
 		}
 	}
 }

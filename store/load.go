@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,24 +185,68 @@ func findingQuery(where, order string) string {
 
 // finding reads one row of findingQuery. A bad time or evidence is remembered in l.err.
 func (l *loader) finding(rows *sql.Rows) (findings.Finding, error) {
-	var (
-		f               findings.Finding
-		sev             int
-		evidence, refs  string
-		tm, first, last sql.NullString
-	)
-	if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &evidence, &tm, &f.Source,
-		&f.Remediation, &refs, &f.Fingerprint, &first, &last, &f.File); err != nil {
-		return f, err
+	row, err := scanFinding(rows)
+	if err != nil {
+		return row.f, err
 	}
-	f.Severity = findings.Severity(sev)
-	f.Time, f.FirstSeen, f.LastSeen = l.t(tm), l.t(first), l.t(last)
-	l.decode(refs, "reference list", &f.References)
-	var err error
-	if f.Evidence, err = decodeEvidence(evidence); err != nil && l.err == nil {
-		l.err = fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err)
+	f, err := row.decode(nil)
+	if err != nil && l.err == nil {
+		l.err = err
 	}
 	return f, nil
+}
+
+// findingRow is one row of findingQuery as read, its times and JSON columns not yet
+// decoded: reading rows is the read transaction's, one at a time, and decoding them
+// can be done elsewhere (decodeFindings).
+type findingRow struct {
+	f               findings.Finding
+	sev             int
+	evidence, refs  string
+	tm, first, last sql.NullString
+}
+
+// scanFinding reads one row of findingQuery.
+func scanFinding(rows *sql.Rows) (findingRow, error) {
+	var r findingRow
+	f := &r.f
+	err := rows.Scan(&f.Rule, &r.sev, &f.Host, &f.Port, &f.Subject, &f.Message, &r.evidence, &r.tm, &f.Source,
+		&f.Remediation, &r.refs, &f.Fingerprint, &r.first, &r.last, &f.File)
+	return r, err
+}
+
+// decode makes the finding of a row; the error is the first bad time, reference list or
+// evidence, in that order. refs, when not nil, keeps the reference lists decoded so far
+// by their text (a scan's findings share a few rules' texts); each finding gets its own
+// copy.
+func (r *findingRow) decode(refs map[string][]string) (findings.Finding, error) {
+	f := r.f
+	f.Severity = findings.Severity(r.sev)
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	var err error
+	f.Time, err = parseTime(r.tm)
+	keep(err)
+	f.FirstSeen, err = parseTime(r.first)
+	keep(err)
+	f.LastSeen, err = parseTime(r.last)
+	keep(err)
+	if list, ok := refs[r.refs]; ok {
+		f.References = slices.Clone(list)
+	} else {
+		keep(decodeText([]byte(r.refs), "reference list", &f.References))
+		if refs != nil && f.References != nil {
+			refs[r.refs] = slices.Clone(f.References)
+		}
+	}
+	if f.Evidence, err = decodeEvidence(r.evidence); err != nil {
+		keep(fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err))
+	}
+	return f, first
 }
 
 // lists reads the scan's certificates, assets and observation lists onto r. The rows are

@@ -91,7 +91,8 @@ func (l *loader) findingCounts(fs *findings.FindingStream) error {
 }
 
 // streamFindings yields the scan's findings in the document's order, each tidy, as
-// Load returns them; an error ends the walk.
+// Load returns them, read ahead of the caller and decoded on every core
+// (decodeFindings); an error ends the walk.
 func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		fail := func(err error) {
@@ -103,22 +104,14 @@ func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] 
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
-			f, err := l.finding(rows)
-			if err == nil {
-				err = l.err
-			}
+		for f, err := range decodeFindings(rows) {
 			if err != nil {
 				fail(err)
 				return
 			}
-			findings.Tidy(&f)
 			if !yield(f, nil) {
 				return
 			}
-		}
-		if err := rows.Err(); err != nil {
-			fail(err)
 		}
 	}
 }
