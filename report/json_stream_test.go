@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/medscan/medscan/findings"
@@ -16,6 +18,11 @@ import (
 func TestJSONStreamIsEncoding(t *testing.T) {
 	dense := densescan.Report(2)
 	dense.Normalize()
+	long := densescan.Report(9) // lists encoded in chunks on every core (encodeList)
+	long.Normalize()
+	if len(long.Flows) < 3*listChunk+1 {
+		t.Fatalf("%d flows: not a long list", len(long.Flows))
+	}
 	withOptional := densescan.Report(1)
 	withOptional.Normalize()
 	withOptional.Suppressed = []findings.SuppressedFinding{{Finding: withOptional.Findings[0], Suppression: findings.SuppressionRef{Reason: "<accepted> & signed"}}}
@@ -32,6 +39,8 @@ func TestJSONStreamIsEncoding(t *testing.T) {
 	}
 	docs := map[string]any{
 		"dense scan":      dense,
+		"long lists":      long,
+		"long flat list":  long.Flows,
 		"optional fields": withOptional,
 		"empty scan":      &findings.Report{},
 		"nil scan":        (*findings.Report)(nil),
@@ -57,6 +66,19 @@ func TestJSONStreamIsEncoding(t *testing.T) {
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Errorf("%s: streamed\n%s\nencoding/json\n%s", name, got.Bytes(), want.Bytes())
+		}
+	}
+}
+
+// TestJSONListError: an element that cannot be encoded, in a list long enough to be
+// encoded on every core, fails the document; nothing is left running.
+func TestJSONListError(t *testing.T) {
+	for _, at := range []int{0, listChunk - 1, 5*listChunk + 3, 20*listChunk - 1} {
+		l := make([]float64, 20*listChunk)
+		l[at] = math.Inf(1)
+		var b bytes.Buffer
+		if err := writeJSON(&b, l); err == nil || !strings.Contains(err.Error(), "unsupported value") {
+			t.Errorf("at %d: %v; want encoding/json's error", at, err)
 		}
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"iter"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/medscan/medscan/findings"
 )
@@ -250,7 +252,8 @@ func (s *jsonStream) key(name string) {
 	s.raw(strings.TrimSuffix(s.buf.String(), "\n") + ": ")
 }
 
-// list writes a slice's elements one by one, at indent.
+// list writes a slice's elements one by one, at indent; a long list is encoded on
+// every core (encodeList).
 func (s *jsonStream) list(v reflect.Value, indent string) {
 	if v.Len() == 0 {
 		s.raw("[]")
@@ -258,14 +261,96 @@ func (s *jsonStream) list(v reflect.Value, indent string) {
 	}
 	inner := indent + "  "
 	s.raw("[")
-	for i := range v.Len() {
-		if i > 0 {
-			s.raw(",")
+	if v.Len() >= 2*listChunk && runtime.GOMAXPROCS(0) > 1 {
+		s.encodeList(v, inner)
+	} else {
+		for i := range v.Len() {
+			if i > 0 {
+				s.raw(",")
+			}
+			s.raw("\n" + inner)
+			s.value(v.Index(i), inner)
 		}
-		s.raw("\n" + inner)
-		s.value(v.Index(i), inner)
 	}
 	s.raw("\n" + indent + "]")
+}
+
+// listChunk is how many elements of a list one encoder takes at a time.
+const listChunk = 64
+
+// encodeList writes the elements of v (a list of at least two chunks) at inner, as list
+// writes them one by one: the lists of a hospital's scan (tens of thousands of flows,
+// sessions and assets) are encoded in chunks on a goroutine per core, and the chunks
+// written in order, at most two per core ahead of the writer, so that memory holds a
+// few chunks' bytes, never the list's.
+func (s *jsonStream) encodeList(v reflect.Value, inner string) {
+	type chunk struct {
+		b    []byte
+		err  error
+		done chan struct{}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	n := (v.Len() + listChunk - 1) / listChunk
+	chunks := make([]chunk, n)
+	for i := range chunks {
+		chunks[i].done = make(chan struct{})
+	}
+	jobs := make(chan int)
+	ahead := make(chan struct{}, 2*workers) // a token per chunk handed out and not yet written
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(workers + 1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		for i := range n {
+			select {
+			case ahead <- struct{}{}:
+			case <-stop:
+				return
+			}
+			jobs <- i
+		}
+	}()
+	for range workers {
+		go func() {
+			defer wg.Done()
+			e := &jsonStream{}
+			e.enc = json.NewEncoder(&e.buf)
+			e.enc.SetEscapeHTML(false)
+			for i := range jobs {
+				c := &chunks[i]
+				for j := i * listChunk; j < min((i+1)*listChunk, v.Len()); j++ {
+					if j > 0 {
+						c.b = append(c.b, ',')
+					}
+					c.b = append(c.b, '\n')
+					c.b = append(c.b, inner...)
+					e.buf.Reset()
+					if c.err = e.enc.Encode(v.Index(j).Interface()); c.err != nil {
+						break
+					}
+					c.b = indentJSON(c.b, bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), inner)
+				}
+				close(c.done)
+			}
+		}()
+	}
+	for i := range chunks {
+		c := &chunks[i]
+		<-c.done
+		if s.err == nil {
+			s.err = c.err
+		}
+		if s.err != nil {
+			break
+		}
+		_, s.err = s.w.Write(c.b)
+		c.b = nil
+		<-ahead
+	}
+	close(stop) // after an error, the feeder hands out no more chunks
+	wg.Wait()
 }
 
 // seq writes the findings fs yields as list writes a slice of them, at indent; the
