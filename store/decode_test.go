@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/densescan"
 )
 
@@ -149,5 +150,36 @@ func TestStreamStopsEarly(t *testing.T) {
 		if err := done(); err != nil {
 			t.Errorf("stopped at %d: ending the read: %v", stop, err)
 		}
+	}
+}
+
+// TestStreamWithoutFlows: a stream for a writer that does not render the data-flow map
+// has none, read or built, and every other list as Stream has it.
+func TestStreamWithoutFlows(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	id, err := s.Save(ctx, densescan.Report(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(opts StreamOptions) *findings.Report {
+		r, done, err := s.StreamFor(ctx, id, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := done(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	with, without := read(StreamOptions{}), read(StreamOptions{WithoutFlows: true})
+	if len(with.Flows) == 0 || without.Flows != nil {
+		t.Fatalf("%d flows with, %d (nil: %v) without", len(with.Flows), len(without.Flows), without.Flows == nil)
+	}
+	with.Flows, with.Stream, without.Stream = nil, nil, nil
+	g, _ := json.Marshal(without)
+	w, _ := json.Marshal(with)
+	if string(g) != string(w) {
+		t.Errorf("the document without flows differs in more than its flows:\n got %.300s\nwant %.300s", g, w)
 	}
 }

@@ -59,11 +59,18 @@ type loader struct {
 	q    queryer
 	scan int64
 	err  error // the first decoding error, reported after the row loop
+	// skipKind is an observation kind not read (StreamOptions), or "".
+	skipKind string
 }
 
 // each runs query for this scan and calls fn for every row.
 func (l *loader) each(query string, fn func(*sql.Rows) error) error {
-	rows, err := l.q.QueryContext(l.ctx, query, l.scan)
+	return l.eachOf(query, []any{l.scan}, fn)
+}
+
+// eachOf is each, the query's arguments args (the scan's first).
+func (l *loader) eachOf(query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := l.q.QueryContext(l.ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -396,7 +403,11 @@ func (l *loader) assets(pool *decoders) (func(*findings.Report) error, error) {
 // saved; a kind this medscan does not know (written by a newer one) is skipped.
 func (l *loader) observations(pool *decoders) (func(*findings.Report) error, error) {
 	counts := map[string]int{}
-	err := l.each(`SELECT kind, count(*) FROM observations WHERE scan_id = ? GROUP BY kind`, func(rows *sql.Rows) error {
+	// The kind not read (if any) is left out in SQL: its rows are passed over, not
+	// copied out, let alone decoded.
+	const kindRange = ` AND kind <> ?`
+	args := []any{l.scan, l.skipKind}
+	err := l.eachOf(`SELECT kind, count(*) FROM observations WHERE scan_id = ?`+kindRange+` GROUP BY kind`, args, func(rows *sql.Rows) error {
 		var name string
 		var n int
 		err := rows.Scan(&name, &n)
@@ -408,7 +419,7 @@ func (l *loader) observations(pool *decoders) (func(*findings.Report) error, err
 	}
 	var lists []listDecoder
 	byName := map[string]listDecoder{}
-	err = l.each(`SELECT kind, data FROM observations WHERE scan_id = ? ORDER BY kind, seq`, func(rows *sql.Rows) error {
+	err = l.eachOf(`SELECT kind, data FROM observations WHERE scan_id = ?`+kindRange+` ORDER BY kind, seq`, args, func(rows *sql.Rows) error {
 		var name string
 		var data []byte
 		if err := rows.Scan(&name, &data); err != nil {
