@@ -113,16 +113,6 @@ func decodeText(text []byte, what string, v any) error {
 	return nil
 }
 
-// decodeEvidence reads a finding's evidence column. UseNumber keeps evidence numbers
-// exactly as written (a serial, a count beyond 2^53) instead of turning them into float64.
-func decodeEvidence(text string) (map[string]any, error) {
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	err := dec.Decode(&m)
-	return m, err
-}
-
 // scanColumns are the columns scanInfo reads, in the order it reads them.
 const scanColumns = `id, kind, started, finished, label, sources, complete, problems, counters, tool_version, policy, rules,
 	site, coalesce(uid, '')`
