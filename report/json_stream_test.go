@@ -91,6 +91,7 @@ func TestIndentJSON(t *testing.T) {
 		`{}`, `[]`, `{"a":[]}`, `{"a":{},"b":[{}]}`, `[1,-2.5e+3,true,false,null]`,
 		`{"k\"{":"v,\\\"[]:","e":"\\","u":"\u2028 <&>"}`, `"x"`, `7`, `[[[]],[{"a":[1,{"b":{}}]}]]`,
 		`{"evidence":{"list":["a","b"],"n":12345678901234567890,"m":{"x":{"y":[]}}},"z":""}`,
+		strings.Repeat(`{"a":[`, 20) + "1" + strings.Repeat("]}", 20), // deeper than indentSpaces
 	} {
 		for _, prefix := range []string{"", "  ", "      "} {
 			var want bytes.Buffer

@@ -99,6 +99,9 @@ func (s *jsonStream) value(v reflect.Value, indent string) {
 	_, s.err = s.w.Write(s.out)
 }
 
+// indentSpaces is the indentation of a few levels, to append in one go.
+const indentSpaces = "                                "
+
 // indentJSON appends src, compact JSON as encoding/json writes it (no space outside
 // strings), to dst in the layout json.Indent gives it with prefix and an indent of two
 // spaces: a newline and the prefix before each element and key, ": " after a key, and
@@ -109,9 +112,11 @@ func indentJSON(dst, src []byte, prefix string) []byte {
 	newline := func() {
 		dst = append(dst, '\n')
 		dst = append(dst, prefix...)
-		for range depth {
-			dst = append(dst, "  "...)
+		n := 2 * depth
+		for ; n > len(indentSpaces); n -= len(indentSpaces) {
+			dst = append(dst, indentSpaces...)
 		}
+		dst = append(dst, indentSpaces[:n]...)
 	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
