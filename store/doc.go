@@ -90,9 +90,9 @@
 // large scan, on every core (decode.go): each list is counted first, rows are handed
 // to the decoders in batches that each fill their own stretch of the list, and a row
 // that cannot be decoded fails the read as it did when rows were decoded one by one.
-// Stream's findings are read the same way: rows on a goroutine of their own, decoded in
-// batches on every core, yielded in order a few batches ahead of the writer
-// (decodeFindings). StreamFor leaves out what a writer does not read: the data-flow
+// The findings are read the same way, by Load and Stream alike: rows on a goroutine of
+// their own, decoded in batches on every core, yielded in order a few batches ahead of
+// the reader (decodeFindings). StreamFor leaves out what a writer does not read: the data-flow
 // map, for the formats that do not render it (report.RendersFlows).
 //
 // # PostgreSQL

@@ -150,15 +150,20 @@ func (l *loader) scanInfo(r *findings.Report) error {
 	return nil
 }
 
+// findings reads the scan's findings, decoded on every core (decodeFindings).
 func (l *loader) findings(r *findings.Report) error {
-	return l.each(findingQuery("sf.scan_id = ?", ""), func(rows *sql.Rows) error {
-		f, err := l.finding(rows)
+	rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", ""), l.scan)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for f, err := range decodeFindings(rows) {
 		if err != nil {
 			return err
 		}
 		r.Findings = append(r.Findings, f)
-		return nil
-	})
+	}
+	return nil
 }
 
 // findingOrder is the document's order of findings (findings.SortFindings) in SQL:
@@ -178,19 +183,6 @@ func findingQuery(where, order string) string {
 		q += " ORDER BY " + order
 	}
 	return q
-}
-
-// finding reads one row of findingQuery. A bad time or evidence is remembered in l.err.
-func (l *loader) finding(rows *sql.Rows) (findings.Finding, error) {
-	row, err := scanFinding(rows)
-	if err != nil {
-		return row.f, err
-	}
-	f, err := row.decode(nil)
-	if err != nil && l.err == nil {
-		l.err = err
-	}
-	return f, nil
 }
 
 // findingRow is one row of findingQuery as read, its times and JSON columns not yet
