@@ -26,7 +26,9 @@
 // nothing itself.
 //
 // Large scans: JSON is written as a stream, object field by field and list element by
-// element, in the bytes encoding/json writes for the whole (scan_json.go); above
+// element, in the bytes encoding/json writes for the whole (scan_json.go): each value
+// encoded compact by encoding/json and indented by a pass that needs no scanner
+// (indentJSON), a long list in chunks on every core written in order; above
 // Options.GroupAbove findings (DefaultGroupAbove, 200), the table and the HTML page show
 // one row per rule and severity with counts and the first places, and say where every
 // row is (group.go); above the same number of certificates, services or assets the
@@ -39,7 +41,9 @@
 // JSON and CSV writers write each finding as it is read, in the same bytes; the table
 // takes the groups the store counted, or reads the findings into a list when it lists
 // them one by one. Any other writer is handed the findings as a list (tidied.Write), so
-// HTML, SARIF, OCSF and DefectDojo still hold the whole document.
+// HTML, SARIF, OCSF and DefectDojo still hold the whole document. RendersFlows names the
+// formats that render the data-flow map; the others may be handed a scan without it
+// (store.StreamOptions), and a test holds them to the same bytes either way.
 //
 // Invariants: writers read nothing but the document they are given (no store, no clock,
 // no environment), so the same document renders to the same bytes every time; the golden

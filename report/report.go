@@ -114,6 +114,19 @@ func StreamsFindings(format string) bool {
 	return false
 }
 
+// RendersFlows reports whether a scan format renders the data-flow map
+// (findings.Report.Flows): json, html and svg do; the table, csv, csv-assets, sarif,
+// ocsf and defectdojo do not, and may be handed a document without it
+// (store.StreamOptions), which a test holds them to. A format not named here is taken
+// to render it.
+func RendersFlows(format string) bool {
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case "table", "csv", "csv-assets", "sarif", "ocsf", "defectdojo":
+		return false
+	}
+	return true
+}
+
 // tidied tidies a document, in place, before its writer reads it; a scan whose findings
 // are streamed gets them as a list first when its writer does not stream them.
 type tidied[D any] struct {

@@ -8,7 +8,9 @@ import (
 	"io"
 	"iter"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/medscan/medscan/findings"
 )
@@ -65,7 +67,8 @@ func writeJSONStream(w io.Writer, doc any, fs iter.Seq2[findings.Finding, error]
 // written.
 type jsonStream struct {
 	w   *bufio.Writer
-	buf bytes.Buffer
+	buf bytes.Buffer // a value, compact
+	out []byte       // the value, indented
 	enc *json.Encoder
 	err error
 	// findings, when not nil, is written as the top-level object's "findings" list.
@@ -79,17 +82,81 @@ func (s *jsonStream) raw(text string) {
 }
 
 // value writes v whole, its lines indented by indent, as json.MarshalIndent would
-// within the enclosing document.
+// within the enclosing document: encoded compact by encoding/json, then indented by
+// indentJSON, which knows its input is encoding/json's own output and so needs no
+// scanner (encoding/json's indenting pass, the Encoder's SetIndent, validates the bytes
+// it has just written with its full state machine: a third of writing a hospital's
+// report).
 func (s *jsonStream) value(v reflect.Value, indent string) {
 	if s.err != nil {
 		return
 	}
 	s.buf.Reset()
-	s.enc.SetIndent(indent, "  ")
 	if s.err = s.enc.Encode(v.Interface()); s.err != nil {
 		return
 	}
-	_, s.err = s.w.Write(bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")))
+	s.out = indentJSON(s.out[:0], bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")), indent)
+	_, s.err = s.w.Write(s.out)
+}
+
+// indentSpaces is the indentation of a few levels, to append in one go.
+const indentSpaces = "                                "
+
+// indentJSON appends src, compact JSON as encoding/json writes it (no space outside
+// strings), to dst in the layout json.Indent gives it with prefix and an indent of two
+// spaces: a newline and the prefix before each element and key, ": " after a key, and
+// {} and [] for an empty object and list. A test holds it to json.Indent.
+func indentJSON(dst, src []byte, prefix string) []byte {
+	depth := 0
+	open := false // after a { or [: the newline waits for the first element, if any
+	newline := func() {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		n := 2 * depth
+		for ; n > len(indentSpaces); n -= len(indentSpaces) {
+			dst = append(dst, indentSpaces...)
+		}
+		dst = append(dst, indentSpaces[:n]...)
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if open && c != '}' && c != ']' {
+			open = false
+			depth++
+			newline()
+		}
+		switch c {
+		case '"':
+			j := i + 1
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			dst = append(dst, src[i:min(j+1, len(src))]...)
+			i = j
+		case '{', '[':
+			open = true
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			newline()
+		case ':':
+			dst = append(dst, ':', ' ')
+		case '}', ']':
+			if open {
+				open = false
+			} else {
+				depth--
+				newline()
+			}
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 var marshalerType = reflect.TypeFor[json.Marshaler]()
@@ -184,14 +251,14 @@ func (s *jsonStream) key(name string) {
 		return
 	}
 	s.buf.Reset()
-	s.enc.SetIndent("", "")
 	if s.err = s.enc.Encode(name); s.err != nil {
 		return
 	}
 	s.raw(strings.TrimSuffix(s.buf.String(), "\n") + ": ")
 }
 
-// list writes a slice's elements one by one, at indent.
+// list writes a slice's elements one by one, at indent; a long list is encoded on
+// every core (encodeList).
 func (s *jsonStream) list(v reflect.Value, indent string) {
 	if v.Len() == 0 {
 		s.raw("[]")
@@ -199,14 +266,96 @@ func (s *jsonStream) list(v reflect.Value, indent string) {
 	}
 	inner := indent + "  "
 	s.raw("[")
-	for i := range v.Len() {
-		if i > 0 {
-			s.raw(",")
+	if v.Len() >= 2*listChunk && runtime.GOMAXPROCS(0) > 1 {
+		s.encodeList(v, inner)
+	} else {
+		for i := range v.Len() {
+			if i > 0 {
+				s.raw(",")
+			}
+			s.raw("\n" + inner)
+			s.value(v.Index(i), inner)
 		}
-		s.raw("\n" + inner)
-		s.value(v.Index(i), inner)
 	}
 	s.raw("\n" + indent + "]")
+}
+
+// listChunk is how many elements of a list one encoder takes at a time.
+const listChunk = 64
+
+// encodeList writes the elements of v (a list of at least two chunks) at inner, as list
+// writes them one by one: the lists of a hospital's scan (tens of thousands of flows,
+// sessions and assets) are encoded in chunks on a goroutine per core, and the chunks
+// written in order, at most two per core ahead of the writer, so that memory holds a
+// few chunks' bytes, never the list's.
+func (s *jsonStream) encodeList(v reflect.Value, inner string) {
+	type chunk struct {
+		b    []byte
+		err  error
+		done chan struct{}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	n := (v.Len() + listChunk - 1) / listChunk
+	chunks := make([]chunk, n)
+	for i := range chunks {
+		chunks[i].done = make(chan struct{})
+	}
+	jobs := make(chan int)
+	ahead := make(chan struct{}, 2*workers) // a token per chunk handed out and not yet written
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(workers + 1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		for i := range n {
+			select {
+			case ahead <- struct{}{}:
+			case <-stop:
+				return
+			}
+			jobs <- i
+		}
+	}()
+	for range workers {
+		go func() {
+			defer wg.Done()
+			e := &jsonStream{}
+			e.enc = json.NewEncoder(&e.buf)
+			e.enc.SetEscapeHTML(false)
+			for i := range jobs {
+				c := &chunks[i]
+				for j := i * listChunk; j < min((i+1)*listChunk, v.Len()); j++ {
+					if j > 0 {
+						c.b = append(c.b, ',')
+					}
+					c.b = append(c.b, '\n')
+					c.b = append(c.b, inner...)
+					e.buf.Reset()
+					if c.err = e.enc.Encode(v.Index(j).Interface()); c.err != nil {
+						break
+					}
+					c.b = indentJSON(c.b, bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), inner)
+				}
+				close(c.done)
+			}
+		}()
+	}
+	for i := range chunks {
+		c := &chunks[i]
+		<-c.done
+		if s.err == nil {
+			s.err = c.err
+		}
+		if s.err != nil {
+			break
+		}
+		_, s.err = s.w.Write(c.b)
+		c.b = nil
+		<-ahead
+	}
+	close(stop) // after an error, the feeder hands out no more chunks
+	wg.Wait()
 }
 
 // seq writes the findings fs yields as list writes a slice of them, at indent; the

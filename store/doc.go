@@ -85,6 +85,16 @@
 // text and Load by its cleaned text; a medscan stores hosts clean. Times are stored as
 // fixed-width UTC text, so that comparing strings in SQL compares instants.
 //
+// Both read the other lists (certificates, assets, the observation kinds) whole, on the
+// one read transaction, and decode their JSON, which is most of the cost of reading a
+// large scan, on every core (decode.go): each list is counted first, rows are handed
+// to the decoders in batches that each fill their own stretch of the list, and a row
+// that cannot be decoded fails the read as it did when rows were decoded one by one.
+// The findings are read the same way, by Load and Stream alike: rows on a goroutine of
+// their own, decoded in batches on every core, yielded in order a few batches ahead of
+// the reader (decodeFindings). StreamFor leaves out what a writer does not read: the data-flow
+// map, for the formats that do not render it (report.RendersFlows).
+//
 // # PostgreSQL
 //
 // Open and OpenReadOnly given a postgres:// or postgresql:// URL (IsPostgresDSN) open

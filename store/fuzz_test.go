@@ -208,7 +208,12 @@ func FuzzStoredJSON(f *testing.F) {
 		l := &loader{}
 		var err error
 		if k, ok := kindByName(what); ok {
-			err = k.add(r, data)
+			pool := newDecoders()
+			d := k.decoder(pool, 1)
+			d.row(data)
+			d.flush()
+			pool.wait()
+			err = d.done(r)
 			if err != nil {
 				oneLine(t, err, "bad "+what+" row ")
 			}

@@ -18,8 +18,8 @@ type kind struct {
 	name string
 	// rows returns the list's elements (pointers into it) for saving.
 	rows func(r *findings.Report) []any
-	// add decodes one stored element onto the list.
-	add func(r *findings.Report, data []byte) error
+	// decoder decodes n stored rows onto the list, on the decoders of pool.
+	decoder func(pool *decoders, n int) listDecoder
 }
 
 // listKind describes a list of the document, T its element type.
@@ -34,14 +34,13 @@ func listKind[T any](name string, list func(r *findings.Report) *[]T) kind {
 			}
 			return out
 		},
-		add: func(r *findings.Report, data []byte) error {
-			var v T
-			if err := json.Unmarshal(data, &v); err != nil {
-				return fmt.Errorf("bad %s row %.60q in store: %w", name, data, err)
-			}
-			l := list(r)
-			*l = append(*l, v)
-			return nil
+		decoder: func(pool *decoders, n int) listDecoder {
+			return &kindBatches[T, T]{list: list, batches: newBatches(pool, n, func(data []byte, into *T) error {
+				if err := json.Unmarshal(data, into); err != nil {
+					return fmt.Errorf("bad %s row %.60q in store: %w", name, data, err)
+				}
+				return nil
+			}), add: func(l []T, items []T) []T { return append(l, items...) }}
 		},
 	}
 }
@@ -60,16 +59,55 @@ func chunkKind[T any](name string, n int, list func(r *findings.Report) *[]T) ki
 			}
 			return out
 		},
-		add: func(r *findings.Report, data []byte) error {
-			var v []T
-			if err := json.Unmarshal(data, &v); err != nil {
-				return fmt.Errorf("bad %s row %.60q in store: %w", name, data, err)
-			}
-			l := list(r)
-			*l = append(*l, v...)
-			return nil
+		decoder: func(pool *decoders, rows int) listDecoder {
+			return &kindBatches[T, []T]{list: list, batches: newBatches(pool, rows, func(data []byte, into *[]T) error {
+				if err := json.Unmarshal(data, into); err != nil {
+					return fmt.Errorf("bad %s row %.60q in store: %w", name, data, err)
+				}
+				return nil
+			}), add: func(l []T, chunks [][]T) []T {
+				for _, c := range chunks {
+					l = append(l, c...)
+				}
+				return l
+			}}
 		},
 	}
+}
+
+// listDecoder decodes the stored rows of one list (decode.go) onto the document.
+type listDecoder interface {
+	// row hands over one stored row, in the list's order.
+	row(data []byte)
+	// flush hands over the rows not yet handed over.
+	flush()
+	// done appends the decoded elements to the document's list, once the decoders are
+	// done; the error is the first row's that could not be decoded.
+	done(r *findings.Report) error
+}
+
+// kindBatches is the listDecoder of a kind whose list holds T, a row R (a T, or a chunk
+// of them).
+type kindBatches[T, R any] struct {
+	*batches[R]
+	list func(r *findings.Report) *[]T
+	add  func(l []T, rows []R) []T
+}
+
+func (k *kindBatches[T, R]) done(r *findings.Report) error {
+	rows, err := k.all()
+	if err != nil {
+		return err
+	}
+	l := k.list(r)
+	if *l == nil {
+		if items, ok := any(rows).([]T); ok {
+			*l = items // the decoded list itself, not a copy
+			return nil
+		}
+	}
+	*l = k.add(*l, rows)
+	return nil
 }
 
 // quietHostsPerRow is how many quiet hosts one observations row holds (about 150 bytes

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +42,7 @@ func (s *Store) load(ctx context.Context, scanID int64, whole bool) (*findings.R
 	r := &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
 	steps := []func(*findings.Report) error{l.scanInfo, l.findings}
 	if whole {
-		steps = append(steps, l.certificates, l.assets, l.observations)
+		steps = append(steps, l.lists)
 	}
 	for _, step := range steps {
 		if err := step(r); err != nil {
@@ -58,11 +59,18 @@ type loader struct {
 	q    queryer
 	scan int64
 	err  error // the first decoding error, reported after the row loop
+	// skipKind is an observation kind not read (StreamOptions), or "".
+	skipKind string
 }
 
 // each runs query for this scan and calls fn for every row.
 func (l *loader) each(query string, fn func(*sql.Rows) error) error {
-	rows, err := l.q.QueryContext(l.ctx, query, l.scan)
+	return l.eachOf(query, []any{l.scan}, fn)
+}
+
+// eachOf is each, the query's arguments args (the scan's first).
+func (l *loader) eachOf(query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := l.q.QueryContext(l.ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -89,22 +97,20 @@ func (l *loader) t(v sql.NullString) time.Time {
 
 // decode reads a JSON column into v, remembering the first error.
 func (l *loader) decode(text, what string, v any) {
-	if text == "" {
-		return
-	}
-	if err := json.Unmarshal([]byte(text), v); err != nil && l.err == nil {
-		l.err = fmt.Errorf("bad %s %.40q in store: %w", what, text, err)
+	if err := decodeText([]byte(text), what, v); err != nil && l.err == nil {
+		l.err = err
 	}
 }
 
-// decodeEvidence reads a finding's evidence column. UseNumber keeps evidence numbers
-// exactly as written (a serial, a count beyond 2^53) instead of turning them into float64.
-func decodeEvidence(text string) (map[string]any, error) {
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	err := dec.Decode(&m)
-	return m, err
+// decodeText reads a JSON column into v; an empty column is no value.
+func decodeText(text []byte, what string, v any) error {
+	if len(text) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(text, v); err != nil {
+		return fmt.Errorf("bad %s %.40q in store: %w", what, text, err)
+	}
+	return nil
 }
 
 // scanColumns are the columns scanInfo reads, in the order it reads them.
@@ -144,15 +150,20 @@ func (l *loader) scanInfo(r *findings.Report) error {
 	return nil
 }
 
+// findings reads the scan's findings, decoded on every core (decodeFindings).
 func (l *loader) findings(r *findings.Report) error {
-	return l.each(findingQuery("sf.scan_id = ?", ""), func(rows *sql.Rows) error {
-		f, err := l.finding(rows)
+	rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", ""), l.scan)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for f, err := range decodeFindings(rows) {
 		if err != nil {
 			return err
 		}
 		r.Findings = append(r.Findings, f)
-		return nil
-	})
+	}
+	return nil
 }
 
 // findingOrder is the document's order of findings (findings.SortFindings) in SQL:
@@ -174,52 +185,138 @@ func findingQuery(where, order string) string {
 	return q
 }
 
-// finding reads one row of findingQuery. A bad time or evidence is remembered in l.err.
-func (l *loader) finding(rows *sql.Rows) (findings.Finding, error) {
-	var (
-		f               findings.Finding
-		sev             int
-		evidence, refs  string
-		tm, first, last sql.NullString
-	)
-	if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &evidence, &tm, &f.Source,
-		&f.Remediation, &refs, &f.Fingerprint, &first, &last, &f.File); err != nil {
-		return f, err
-	}
-	f.Severity = findings.Severity(sev)
-	f.Time, f.FirstSeen, f.LastSeen = l.t(tm), l.t(first), l.t(last)
-	l.decode(refs, "reference list", &f.References)
-	var err error
-	if f.Evidence, err = decodeEvidence(evidence); err != nil && l.err == nil {
-		l.err = fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err)
-	}
-	return f, nil
+// findingRow is one row of findingQuery as read, its times and JSON columns not yet
+// decoded: reading rows is the read transaction's, one at a time, and decoding them
+// can be done elsewhere (decodeFindings).
+type findingRow struct {
+	f               findings.Finding
+	sev             int
+	evidence, refs  string
+	tm, first, last sql.NullString
 }
 
-func (l *loader) certificates(r *findings.Report) error {
-	byID := map[int64]int{}
-	err := l.each(`SELECT c.id, c.sha256, c.facts, c.first_seen
-		FROM scan_certificates sc JOIN certificates c ON c.id = sc.cert_id WHERE sc.scan_id = ?`,
-		func(rows *sql.Rows) error {
-			var (
-				c     findings.Certificate
-				id    int64
-				facts string
-				first sql.NullString
-			)
-			if err := rows.Scan(&id, &c.SHA256, &facts, &first); err != nil {
-				return err
-			}
-			c.FirstSeen = l.t(first)
-			l.decode(facts, "certificate facts", &c.CertFacts)
-			byID[id] = len(r.Certificates)
-			r.Certificates = append(r.Certificates, c)
-			return nil
-		})
+// scanFinding reads one row of findingQuery.
+func scanFinding(rows *sql.Rows) (findingRow, error) {
+	var r findingRow
+	f := &r.f
+	err := rows.Scan(&f.Rule, &r.sev, &f.Host, &f.Port, &f.Subject, &f.Message, &r.evidence, &r.tm, &f.Source,
+		&f.Remediation, &r.refs, &f.Fingerprint, &r.first, &r.last, &f.File)
+	return r, err
+}
+
+// decode makes the finding of a row; the error is the first bad time, reference list or
+// evidence, in that order. refs, when not nil, keeps the reference lists decoded so far
+// by their text (a scan's findings share a few rules' texts); each finding gets its own
+// copy.
+func (r *findingRow) decode(refs map[string][]string) (findings.Finding, error) {
+	f := r.f
+	f.Severity = findings.Severity(r.sev)
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	var err error
+	f.Time, err = parseTime(r.tm)
+	keep(err)
+	f.FirstSeen, err = parseTime(r.first)
+	keep(err)
+	f.LastSeen, err = parseTime(r.last)
+	keep(err)
+	if list, ok := refs[r.refs]; ok {
+		f.References = slices.Clone(list)
+	} else {
+		keep(decodeText([]byte(r.refs), "reference list", &f.References))
+		if refs != nil && f.References != nil {
+			refs[r.refs] = slices.Clone(f.References)
+		}
+	}
+	if f.Evidence, err = decodeEvidence(r.evidence); err != nil {
+		keep(fmt.Errorf("finding %s: bad evidence in store: %w", f.Fingerprint, err))
+	}
+	return f, first
+}
+
+// lists reads the scan's certificates, assets and observation lists onto r. The rows are
+// read here, on the read transaction, in the order they always were; their JSON is
+// decoded on every core (decoders, decode.go), and each list is put together in the
+// order read once all of it is.
+func (l *loader) lists(r *findings.Report) error {
+	pool := newDecoders()
+	var done []func(*findings.Report) error
+	err := l.readLists(pool, &done)
+	pool.wait()
 	if err != nil {
 		return err
 	}
-	return l.each(`SELECT cert_id, host, port, peer, role, position, sni, time, source, file FROM cert_sightings
+	for _, d := range done {
+		if err := d(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readLists reads the rows of lists, handing their decoding to pool; each list's done,
+// called once pool is, puts it on the document.
+func (l *loader) readLists(pool *decoders, done *[]func(*findings.Report) error) error {
+	for _, read := range []func(*decoders) (func(*findings.Report) error, error){l.certificates, l.assets, l.observations} {
+		d, err := read(pool)
+		if err != nil {
+			return err
+		}
+		*done = append(*done, d)
+	}
+	return nil
+}
+
+// count reads a count of this scan's rows.
+func (l *loader) count(query string) (int, error) {
+	var n int
+	err := l.q.QueryRowContext(l.ctx, query, l.scan).Scan(&n)
+	return n, err
+}
+
+// certificates reads the scan's certificates and where each was seen.
+func (l *loader) certificates(pool *decoders) (func(*findings.Report) error, error) {
+	type stored struct {
+		sha256 string
+		first  time.Time
+		seenOn []findings.Sighting
+	}
+	const from = `FROM scan_certificates sc JOIN certificates c ON c.id = sc.cert_id WHERE sc.scan_id = ?`
+	n, err := l.count(`SELECT count(*) ` + from)
+	if err != nil {
+		return nil, err
+	}
+	certs := make([]stored, 0, n)
+	byID := make(map[int64]int, n)
+	facts := newBatches(pool, n, func(data []byte, into *findings.Certificate) error {
+		return decodeText(data, "certificate facts", &into.CertFacts)
+	})
+	err = l.each(`SELECT c.id, c.sha256, c.facts, c.first_seen `+from,
+		func(rows *sql.Rows) error {
+			var (
+				c     stored
+				id    int64
+				data  []byte
+				first sql.NullString
+			)
+			if err := rows.Scan(&id, &c.sha256, &data, &first); err != nil {
+				return err
+			}
+			c.first = l.t(first)
+			byID[id] = len(certs)
+			certs = append(certs, c)
+			facts.row(data)
+			return nil
+		})
+	facts.flush()
+	if err != nil {
+		return nil, err
+	}
+	err = l.each(`SELECT cert_id, host, port, peer, role, position, sni, time, source, file FROM cert_sightings
 		WHERE scan_id = ?`, func(rows *sql.Rows) error {
 		var (
 			sg       findings.Sighting
@@ -236,43 +333,107 @@ func (l *loader) certificates(r *findings.Report) error {
 		sg.Peer, _ = netip.ParseAddr(peer)
 		setEndpoint(&sg)
 		if i, ok := byID[id]; ok {
-			r.Certificates[i].SeenOn = append(r.Certificates[i].SeenOn, sg)
+			certs[i].seenOn = append(certs[i].seenOn, sg)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return func(r *findings.Report) error {
+		list, err := facts.all()
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			list[i].SHA256, list[i].FirstSeen, list[i].SeenOn = certs[i].sha256, certs[i].first, certs[i].seenOn
+		}
+		r.Certificates = append(r.Certificates, list...)
+		return nil
+	}, nil
 }
 
-func (l *loader) assets(r *findings.Report) error {
-	return l.each(`SELECT data FROM scan_assets WHERE scan_id = ?`, func(rows *sql.Rows) error {
-		var data string
+// assets reads the scan's inventory.
+func (l *loader) assets(pool *decoders) (func(*findings.Report) error, error) {
+	n, err := l.count(`SELECT count(*) FROM scan_assets WHERE scan_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	assets := newBatches(pool, n, func(data []byte, into *findings.Asset) error {
+		return decodeText(data, "asset", into)
+	})
+	err = l.each(`SELECT data FROM scan_assets WHERE scan_id = ?`, func(rows *sql.Rows) error {
+		var data []byte
 		if err := rows.Scan(&data); err != nil {
 			return err
 		}
-		var a findings.Asset
-		l.decode(data, "asset", &a)
-		r.Assets = append(r.Assets, a)
+		assets.row(data)
 		return nil
 	})
+	assets.flush()
+	if err != nil {
+		return nil, err
+	}
+	return func(r *findings.Report) error {
+		list, err := assets.all()
+		r.Assets = append(r.Assets, list...)
+		return err
+	}, nil
 }
 
 // observations reads the scan's observation lists (see kinds), in the order they were
 // saved; a kind this medscan does not know (written by a newer one) is skipped.
-func (l *loader) observations(r *findings.Report) error {
-	return l.each(`SELECT kind, data FROM observations WHERE scan_id = ? ORDER BY kind, seq`, func(rows *sql.Rows) error {
+func (l *loader) observations(pool *decoders) (func(*findings.Report) error, error) {
+	counts := map[string]int{}
+	// The kind not read (if any) is left out in SQL: its rows are passed over, not
+	// copied out, let alone decoded.
+	const kindRange = ` AND kind <> ?`
+	args := []any{l.scan, l.skipKind}
+	err := l.eachOf(`SELECT kind, count(*) FROM observations WHERE scan_id = ?`+kindRange+` GROUP BY kind`, args, func(rows *sql.Rows) error {
+		var name string
+		var n int
+		err := rows.Scan(&name, &n)
+		counts[name] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var lists []listDecoder
+	byName := map[string]listDecoder{}
+	err = l.eachOf(`SELECT kind, data FROM observations WHERE scan_id = ?`+kindRange+` ORDER BY kind, seq`, args, func(rows *sql.Rows) error {
 		var name string
 		var data []byte
 		if err := rows.Scan(&name, &data); err != nil {
 			return err
 		}
-		k, ok := kindByName(name)
+		d, ok := byName[name]
 		if !ok {
-			return nil
+			if k, known := kindByName(name); known {
+				d = k.decoder(pool, counts[name])
+				lists = append(lists, d)
+			}
+			byName[name] = d
 		}
-		if err := k.add(r, data); err != nil && l.err == nil {
-			l.err = err
+		if d != nil {
+			d.row(data)
 		}
 		return nil
 	})
+	for _, d := range lists {
+		d.flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(r *findings.Report) error {
+		for _, d := range lists {
+			if err := d.done(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // Scans lists every scan in the store, oldest first, without its contents.

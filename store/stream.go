@@ -20,6 +20,21 @@ import (
 // A document stored before its flows were (which Load computes from the findings)
 // gets each flow's finding counts from the findings' identities alone.
 func (s *Store) Stream(ctx context.Context, scanID int64) (r *findings.Report, close func() error, err error) {
+	return s.StreamFor(ctx, scanID, StreamOptions{})
+}
+
+// StreamOptions say what of a scan a writer does not read, so that Stream need not
+// read it either.
+type StreamOptions struct {
+	// WithoutFlows leaves the data-flow map out: Report.Flows stays nil, neither read
+	// nor built (Normalize builds a stored document's flows only when they are missing).
+	// A hospital's flows are half the bytes of its observations, and most formats do not
+	// render them (report.RendersFlows).
+	WithoutFlows bool
+}
+
+// StreamFor is Stream, leaving out what opts say the writer does not read.
+func (s *Store) StreamFor(ctx context.Context, scanID int64, opts StreamOptions) (r *findings.Report, close func() error, err error) {
 	tx, err := s.db.BeginTx(ctx, s.readTx())
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %s: %w", s.path, err)
@@ -33,11 +48,17 @@ func (s *Store) Stream(ctx context.Context, scanID int64) (r *findings.Report, c
 		return nil, nil, err
 	}
 	l := &loader{ctx: ctx, q: tx, scan: scanID}
+	if opts.WithoutFlows {
+		l.skipKind = "flow"
+	}
 	r = &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
-	for _, step := range []func(*findings.Report) error{l.scanInfo, l.certificates, l.assets, l.observations} {
+	for _, step := range []func(*findings.Report) error{l.scanInfo, l.lists} {
 		if err := step(r); err != nil {
 			return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
 		}
+	}
+	if opts.WithoutFlows {
+		r.Flows = []findings.Flow{} // for Normalize: none to build
 	}
 	stored := r.Flows != nil
 	fs := &findings.FindingStream{Counts: map[findings.Severity]int{}, Spans: map[findings.Severity][2]time.Time{}}
@@ -59,6 +80,9 @@ func (s *Store) Stream(ctx context.Context, scanID int64) (r *findings.Report, c
 		}
 	}
 	r.Normalize()
+	if opts.WithoutFlows {
+		r.Flows = nil
+	}
 	r.Findings = []findings.Finding{}
 	fs.All = l.streamFindings(s.path)
 	fs.Groups = func() ([]findings.FindingGroup, error) {
@@ -91,7 +115,8 @@ func (l *loader) findingCounts(fs *findings.FindingStream) error {
 }
 
 // streamFindings yields the scan's findings in the document's order, each tidy, as
-// Load returns them; an error ends the walk.
+// Load returns them, read ahead of the caller and decoded on every core
+// (decodeFindings); an error ends the walk.
 func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		fail := func(err error) {
@@ -103,22 +128,14 @@ func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] 
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
-			f, err := l.finding(rows)
-			if err == nil {
-				err = l.err
-			}
+		for f, err := range decodeFindings(rows) {
 			if err != nil {
 				fail(err)
 				return
 			}
-			findings.Tidy(&f)
 			if !yield(f, nil) {
 				return
 			}
-		}
-		if err := rows.Err(); err != nil {
-			fail(err)
 		}
 	}
 }

@@ -150,7 +150,7 @@ func streamed(ctx context.Context, st *store.Store, id int64, format string, bas
 	if _, hasPrevious, err := st.PreviousScan(ctx, id); err != nil || hasPrevious {
 		return nil, done, err
 	}
-	rep, done, err = st.Stream(ctx, id)
+	rep, done, err = st.StreamFor(ctx, id, store.StreamOptions{WithoutFlows: !report.RendersFlows(format)})
 	if err != nil {
 		return nil, func() error { return nil }, err
 	}
