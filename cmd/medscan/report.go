@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -135,22 +136,25 @@ func parseSince(v, format string, now time.Time) (time.Time, error) {
 
 // streamed reads a stored scan for a writer that streams its findings (json, csv, table:
 // report.StreamsFindings), its findings left in the store and read as they are written
-// (store.Stream), so that a scan of tens of thousands of findings is neither held nor
-// sorted in memory. It does so only when nothing needs every finding before the first
-// is written: no suppression in force (they move findings out of the list and the
-// counts), no baseline and no earlier comparable scan (the change compares every
-// finding). Otherwise, and for the other formats, it returns nil and the caller loads
-// the scan whole (prepare). done ends the store's read; it is never nil.
+// (store.StreamWith), so that a scan of tens of thousands of findings is neither held
+// nor sorted in memory. The change since the previous comparable scan (a scheduled
+// scan's usual case) is computed in the store by fingerprint, and the suppressions in
+// force are applied as the findings are read: the document prepare makes of the scan
+// loaded whole, byte for byte. A baseline (--baseline) still needs every finding before
+// the first is written, as do the other formats: for them it returns nil and the caller
+// loads the scan whole (prepare). MEDSCAN_REPORT_WHOLE=1 loads it whole always, to
+// compare the two. done ends the store's read; it is never nil.
 func streamed(ctx context.Context, st *store.Store, id int64, format string, base *findings.Report,
 	active []rules.Suppression) (rep *findings.Report, done func() error, err error) {
 	done = func() error { return nil }
-	if !report.StreamsFindings(format) || base != nil || len(active) > 0 {
+	if !report.StreamsFindings(format) || base != nil || os.Getenv("MEDSCAN_REPORT_WHOLE") == "1" {
 		return nil, done, nil
 	}
-	if _, hasPrevious, err := st.PreviousScan(ctx, id); err != nil || hasPrevious {
-		return nil, done, err
+	opts := store.StreamOptions{Catalog: rules.CatalogIndex()}
+	if len(active) > 0 {
+		opts.Suppress = func(f findings.Finding) (findings.SuppressionRef, bool) { return rules.Suppressing(active, f) }
 	}
-	rep, done, err = st.Stream(ctx, id)
+	rep, done, err = st.StreamWith(ctx, id, opts)
 	if err != nil {
 		return nil, func() error { return nil }, err
 	}
