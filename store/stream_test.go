@@ -163,7 +163,7 @@ func TestStreamRendersAsLoad(t *testing.T) {
 					}
 				}
 				for _, v := range views {
-					for _, format := range []string{"json", "csv", "table"} {
+					for _, format := range []string{"json", "csv", "table", "ocsf", "defectdojo"} {
 						render := func(rep *findings.Report) []byte {
 							t.Helper()
 							rep.ShowOnly(v.show)

@@ -89,7 +89,9 @@ func TestReportStreamsAsWhole(t *testing.T) {
 		for _, args := range [][]string{{"-f", "json"}, {"-f", "csv"}, {"-f", "table"}, {"-f", "table", "-v"},
 			{"-f", "json", "-s", "high", "--fail-on", "critical"}, {"-f", "json", "--fail-on", "high", "--fail-on-new"},
 			{"-f", "json", "--policy", ignore}, {"-f", "table", "--policy", ignore, "--group-above", "10"},
-			{"-f", "csv", "--policy", ignore, "--fail-on", "high", "--fail-on-new"}} {
+			{"-f", "csv", "--policy", ignore, "--fail-on", "high", "--fail-on-new"},
+			{"-f", "ocsf"}, {"-f", "ocsf", "--policy", ignore, "-s", "critical,medium"}, {"-f", "ocsf", "--since", "2026-03-05"},
+			{"-f", "defectdojo"}, {"-f", "defectdojo", "--policy", ignore}} {
 			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
 			streamed := medscan(t, dir, nil, base...)
 			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)

@@ -71,7 +71,7 @@ today and its change since the baseline or the previous comparable scan, and app
 			if err != nil {
 				return err
 			}
-			rep, done, err := streamed(ctx, st, id, out.format, base, active)
+			rep, done, err := streamed(ctx, st, id, out.format, base, active, sinceT)
 			if err != nil {
 				return err
 			}
@@ -134,20 +134,22 @@ func parseSince(v, format string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-// streamed reads a stored scan for a writer that streams its findings (json, csv, table:
-// report.StreamsFindings), its findings left in the store and read as they are written
+// streamed reads a stored scan for a writer that streams its findings (json, csv, table,
+// ocsf, defectdojo: report.StreamsFindings), its findings left in the store and read as they are written
 // (store.StreamWith), so that a scan of tens of thousands of findings is neither held
 // nor sorted in memory. The change since the previous comparable scan (a scheduled
 // scan's usual case) is computed in the store by fingerprint, and the suppressions in
 // force are applied as the findings are read: the document prepare makes of the scan
 // loaded whole, byte for byte. A baseline (--baseline) still needs every finding before
-// the first is written, as do the other formats: for them it returns nil and the caller
-// loads the scan whole (prepare). MEDSCAN_REPORT_WHOLE=1 loads it whole always, to
-// compare the two. done ends the store's read; it is never nil.
+// the first is written, as does an incremental export (--since, which keeps the
+// findings by their times and change marks), as do the other formats: for them it
+// returns nil and the caller loads the scan whole (prepare). MEDSCAN_REPORT_WHOLE=1
+// loads it whole always, to compare the two. done ends the store's read; it is never
+// nil.
 func streamed(ctx context.Context, st *store.Store, id int64, format string, base *findings.Report,
-	active []rules.Suppression) (rep *findings.Report, done func() error, err error) {
+	active []rules.Suppression, since time.Time) (rep *findings.Report, done func() error, err error) {
 	done = func() error { return nil }
-	if !report.StreamsFindings(format) || base != nil || os.Getenv("MEDSCAN_REPORT_WHOLE") == "1" {
+	if !report.StreamsFindings(format) || base != nil || !since.IsZero() || os.Getenv("MEDSCAN_REPORT_WHOLE") == "1" {
 		return nil, done, nil
 	}
 	opts := store.StreamOptions{Catalog: rules.CatalogIndex()}
