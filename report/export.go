@@ -60,7 +60,9 @@ func exportItems(r *findings.Report, catalog findings.Catalog) iter.Seq2[exportI
 			}
 			return updated
 		}
-		item := func(f findings.Finding) exportItem { return exportItem{f: f, state: state(f), rule: ruleOf(f, catalog)} }
+		item := func(f findings.Finding) exportItem {
+			return exportItem{f: f, state: state(f), rule: ruleOf(f, catalog)}
+		}
 		if r.Stream != nil {
 			for f, err := range r.Stream.All {
 				if err != nil {
