@@ -30,7 +30,7 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 	err error) {
 	var prev int64
 	hasPrev := false
-	if opts.Catalog != nil {
+	if opts.Catalog != nil && opts.Baseline == nil {
 		if prev, hasPrev, err = s.PreviousScan(ctx, scanID); err != nil {
 			return nil, nil, err
 		}
@@ -81,7 +81,12 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 			return nil, nil, fmt.Errorf("store: %s: applying the suppressions to scan %d: %w", s.path, scanID, err)
 		}
 	}
-	if hasPrev {
+	switch {
+	case opts.Baseline != nil && opts.Catalog != nil:
+		if r.Change, err = l.changeFrom(opts.Baseline, r, opts.Catalog, hide); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
+		}
+	case hasPrev:
 		if r.Change, err = l.change(prev, r, opts.Catalog, hide); err != nil {
 			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
 		}

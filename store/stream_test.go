@@ -119,15 +119,7 @@ func TestStreamRendersAsLoad(t *testing.T) {
 		{Rule: "cleartext-hl7", Reason: "matches no finding of a lint run", Expires: expires, File: "ignore.yaml", Line: 15},
 	}
 	catalog := rules.CatalogIndex()
-	prepared := []struct {
-		name string
-		opts store.StreamOptions
-	}{
-		{"as stored", store.StreamOptions{}},
-		{"with its change", store.StreamOptions{Catalog: catalog}},
-		{"with its change and suppressions", store.StreamOptions{Catalog: catalog,
-			Suppress: func(f findings.Finding) (findings.SuppressionRef, bool) { return rules.Suppressing(active, f) }}},
-	}
+	suppress := func(f findings.Finding) (findings.SuppressionRef, bool) { return rules.Suppressing(active, f) }
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
 			s, err := store.Open(store.TempStoreName(t))
@@ -136,6 +128,21 @@ func TestStreamRendersAsLoad(t *testing.T) {
 			}
 			defer s.Close()
 			id := sc.save(t, s)
+			// The store's first scan as a baseline document (--baseline): a later scan's
+			// earlier one, or the scan itself.
+			base, err := s.Load(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prepared := []struct {
+				name string
+				opts store.StreamOptions
+			}{
+				{"as stored", store.StreamOptions{}},
+				{"with its change", store.StreamOptions{Catalog: catalog}},
+				{"with its change and suppressions", store.StreamOptions{Catalog: catalog, Suppress: suppress}},
+				{"against a baseline, with suppressions", store.StreamOptions{Catalog: catalog, Baseline: base, Suppress: suppress}},
+			}
 			for _, p := range prepared {
 				load := func() *findings.Report {
 					t.Helper()
@@ -143,7 +150,10 @@ func TestStreamRendersAsLoad(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if p.opts.Catalog != nil {
+					switch {
+					case p.opts.Baseline != nil:
+						whole.Change = store.Diff(p.opts.Baseline, whole, catalog)
+					case p.opts.Catalog != nil:
 						if err := s.AttachChange(ctx, whole, catalog); err != nil {
 							t.Fatal(err)
 						}

@@ -17,6 +17,10 @@ type StreamOptions struct {
 	// Catalog, when not nil, fills Report.Change against PreviousScan as AttachChange
 	// does (its coverage declarations judge fixed and not assessed).
 	Catalog findings.Catalog
+	// Baseline, when not nil (with Catalog), is the report the change is computed
+	// against in place of PreviousScan, as Diff(Baseline, scan) does: a document read
+	// from a file (--baseline), whose findings' fingerprints are held as a set.
+	Baseline *findings.Report
 	// Suppress, when not nil, says whether a suppression in force sets a finding aside
 	// and which, as rules.ApplySuppressions asks of each finding (the first entry that
 	// matches). It is handed the finding's identity only (rule, severity, host, port,
@@ -152,31 +156,7 @@ func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog
 	if err := pl.scanInfo(&earlier); err != nil {
 		return nil, err
 	}
-	c := &findings.Change{PreviousScan: earlier.Scan.ID, PreviousStarted: earlier.Scan.Started,
-		New: []findings.ChangedFinding{}, Fixed: []findings.ChangedFinding{}, Persisting: []findings.ChangedFinding{},
-		NotAssessed: []findings.ChangedFinding{}}
-	err := l.rows(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
-		CASE WHEN EXISTS (SELECT 1 FROM scan_findings p WHERE p.scan_id = ? AND p.fingerprint = sf.fingerprint) THEN 1 ELSE 0 END
-		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
-		ORDER BY `+findingOrder, []any{prev, l.scan}, func(rows *sql.Rows) error {
-		var (
-			f         findings.Finding
-			sev, both int
-		)
-		if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &f.Fingerprint, &f.File, &both); err != nil {
-			return err
-		}
-		f.Severity = findings.Severity(sev)
-		findings.Tidy(&f)
-		cf := findings.Changed(f)
-		_, cf.Suppressed = hide[cf.Fingerprint]
-		if both == 1 {
-			c.Persisting = append(c.Persisting, cf)
-		} else {
-			c.New = append(c.New, cf)
-		}
-		return nil
-	})
+	c, err := l.laterFindings(&earlier, func(_ string, inPrev bool) bool { return inPrev }, hide)
 	if err != nil {
 		return nil, fmt.Errorf("comparing with scan %d: %w", prev, err)
 	}
@@ -188,22 +168,93 @@ func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog
 			return err
 		}
 		findings.Tidy(&f)
-		cf := findings.Changed(f)
-		if reason := seen.unassessed(f, catalog); reason != "" {
-			cf.Reason = reason
-			c.NotAssessed = append(c.NotAssessed, cf)
-		} else {
-			c.Fixed = append(c.Fixed, cf)
-		}
+		c.gone(f, seen, catalog)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("comparing with scan %d: %w", prev, err)
 	}
-	c.Counts = findings.ChangeCounts{New: len(c.New), Fixed: len(c.Fixed), Persisting: len(c.Persisting),
-		NotAssessed: len(c.NotAssessed)}
 	// AttachChange compares with the earlier scan's findings alone (LoadFindings), so
 	// its certificate comparison sees no earlier certificates: the same here.
-	c.CertificatesChanged = certChanges(&earlier, r)
-	return c, nil
+	return c.done(&earlier, r), nil
+}
+
+// changeFrom is Diff(base, r) for a baseline document (StreamOptions.Baseline), r's
+// findings left in the store: base's fingerprints are a set in memory, r's are read
+// once (marked new or persisting by that set) and kept as a set for the other way.
+func (l *loader) changeFrom(base, r *findings.Report, catalog findings.Catalog, hide hidden) (*findings.Change, error) {
+	earlier := allFindings(base)
+	before := make(map[string]bool, len(earlier))
+	for _, f := range earlier {
+		before[f.Identity()] = true
+	}
+	now := map[string]bool{}
+	c, err := l.laterFindings(base, func(fp string, _ bool) bool { now[fp] = true; return before[fp] }, hide)
+	if err != nil {
+		return nil, fmt.Errorf("comparing with the baseline: %w", err)
+	}
+	seen := newSeen(r)
+	for _, f := range earlier {
+		if !now[f.Identity()] {
+			c.gone(f, seen, catalog)
+		}
+	}
+	return c.done(base, r), nil
+}
+
+// streamedChange is a Change being built from the store.
+type streamedChange struct{ *findings.Change }
+
+// laterFindings lists the streamed scan's findings as new or persisting, in the
+// document's order, from their identities and texts alone; persists says whether the
+// earlier side holds a fingerprint (inPrev: whether scan prev.Scan.ID of this store
+// does).
+func (l *loader) laterFindings(prev *findings.Report, persists func(fp string, inPrev bool) bool,
+	hide hidden) (streamedChange, error) {
+	c := streamedChange{&findings.Change{PreviousScan: prev.Scan.ID, PreviousStarted: prev.Scan.Started,
+		New: []findings.ChangedFinding{}, Fixed: []findings.ChangedFinding{}, Persisting: []findings.ChangedFinding{},
+		NotAssessed: []findings.ChangedFinding{}}}
+	err := l.rows(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
+		CASE WHEN EXISTS (SELECT 1 FROM scan_findings p WHERE p.scan_id = ? AND p.fingerprint = sf.fingerprint) THEN 1 ELSE 0 END
+		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
+		ORDER BY `+findingOrder, []any{prev.Scan.ID, l.scan}, func(rows *sql.Rows) error {
+		var (
+			f      findings.Finding
+			sev, n int
+		)
+		if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &f.Fingerprint, &f.File, &n); err != nil {
+			return err
+		}
+		f.Severity = findings.Severity(sev)
+		findings.Tidy(&f)
+		cf := findings.Changed(f)
+		_, cf.Suppressed = hide[cf.Fingerprint]
+		if persists(cf.Fingerprint, n == 1) {
+			c.Persisting = append(c.Persisting, cf)
+		} else {
+			c.New = append(c.New, cf)
+		}
+		return nil
+	})
+	return c, err
+}
+
+// gone lists an earlier finding the later scan lacks: fixed, or not assessed when the
+// later scan could not show what its rule needs.
+func (c streamedChange) gone(f findings.Finding, seen *seen, catalog findings.Catalog) {
+	cf := findings.Changed(f)
+	if reason := seen.unassessed(f, catalog); reason != "" {
+		cf.Reason = reason
+		c.NotAssessed = append(c.NotAssessed, cf)
+	} else {
+		c.Fixed = append(c.Fixed, cf)
+	}
+}
+
+// done counts the lists and compares the certificates, as Diff does.
+func (c streamedChange) done(prev, r *findings.Report) *findings.Change {
+	c.Counts = findings.ChangeCounts{New: len(c.New), Fixed: len(c.Fixed), Persisting: len(c.Persisting),
+		NotAssessed: len(c.NotAssessed)}
+	c.CertificatesChanged = certChanges(prev, r)
+	return c.Change
 }

@@ -61,7 +61,8 @@ func TestReportGroupsLargeScans(t *testing.T) {
 // (store.StreamWith) for the formats that stream them, with the change since the
 // previous comparable scan and the suppressions in force applied as they are read; the
 // bytes and the gate are those of the scan loaded whole (MEDSCAN_REPORT_WHOLE=1), for
-// a first scan, and for a later one with new, fixed and suppressed findings.
+// a first scan, and for a later one with new, fixed and suppressed findings, with and
+// without a baseline.
 func TestReportStreamsAsWhole(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "medscan.db")
@@ -84,6 +85,10 @@ func TestReportStreamsAsWhole(t *testing.T) {
 		"  - rule: cleartext-hl7\n    host: 192.0.2.1\n    reason: matches no host of the scan\n    expires: "+until+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	baseline := filepath.Join(dir, "baseline.json")
+	if r := medscan(t, dir, nil, "report", "--db", db, "--scan", "latest~1", "-f", "json", "-o", baseline); r.code != 0 {
+		t.Fatalf("writing the baseline: exit %d: %s", r.code, r.stderr)
+	}
 	suppressed := 0
 	for _, scan := range []string{"latest", "latest~1"} {
 		for _, args := range [][]string{{"-f", "json"}, {"-f", "csv"}, {"-f", "table"}, {"-f", "table", "-v"},
@@ -91,7 +96,9 @@ func TestReportStreamsAsWhole(t *testing.T) {
 			{"-f", "json", "--policy", ignore}, {"-f", "table", "--policy", ignore, "--group-above", "10"},
 			{"-f", "csv", "--policy", ignore, "--fail-on", "high", "--fail-on-new"},
 			{"-f", "ocsf"}, {"-f", "ocsf", "--policy", ignore, "-s", "critical,medium"}, {"-f", "ocsf", "--since", "2026-03-05"},
-			{"-f", "defectdojo"}, {"-f", "defectdojo", "--policy", ignore}} {
+			{"-f", "defectdojo"}, {"-f", "defectdojo", "--policy", ignore},
+			{"-f", "json", "--baseline", baseline, "--policy", ignore}, {"-f", "ocsf", "--baseline", baseline},
+			{"-f", "table", "--baseline", baseline, "--fail-on", "high", "--fail-on-new"}} {
 			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
 			streamed := medscan(t, dir, nil, base...)
 			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)
