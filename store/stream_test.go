@@ -173,11 +173,13 @@ func TestStreamRendersAsLoad(t *testing.T) {
 					}
 				}
 				for _, v := range views {
-					for _, format := range []string{"json", "csv", "table", "ocsf", "defectdojo"} {
+					for _, format := range []string{"json", "csv", "table", "sarif", "ocsf", "defectdojo"} {
 						render := func(rep *findings.Report) []byte {
 							t.Helper()
 							rep.ShowOnly(v.show)
-							w, err := report.Scan.New(format, v.opts)
+							opts := v.opts
+							opts.Catalog = catalog // as the CLI gives it: sarif streams only with it
+							w, err := report.Scan.New(format, opts)
 							if err != nil {
 								t.Fatal(err)
 							}

@@ -97,6 +97,7 @@ func TestReportStreamsAsWhole(t *testing.T) {
 			{"-f", "csv", "--policy", ignore, "--fail-on", "high", "--fail-on-new"},
 			{"-f", "ocsf"}, {"-f", "ocsf", "--policy", ignore, "-s", "critical,medium"}, {"-f", "ocsf", "--since", "2026-03-05"},
 			{"-f", "defectdojo"}, {"-f", "defectdojo", "--policy", ignore},
+			{"-f", "sarif"}, {"-f", "sarif", "--policy", ignore, "-s", "high"},
 			{"-f", "json", "--baseline", baseline, "--policy", ignore}, {"-f", "ocsf", "--baseline", baseline},
 			{"-f", "table", "--baseline", baseline, "--fail-on", "high", "--fail-on-new"}} {
 			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
