@@ -10,6 +10,7 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/densescan"
+	"github.com/medscan/medscan/internal/pgtest"
 	"github.com/medscan/medscan/store"
 )
 
@@ -62,10 +63,14 @@ func TestReportGroupsLargeScans(t *testing.T) {
 // previous comparable scan and the suppressions in force applied as they are read; the
 // bytes and the gate are those of the scan loaded whole (MEDSCAN_REPORT_WHOLE=1), for
 // a first scan, and for a later one with new, fixed and suppressed findings, with and
-// without a baseline.
+// without a baseline, in an SQLite file and in PostgreSQL.
 func TestReportStreamsAsWhole(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { reportStreamsAsWhole(t, filepath.Join(t.TempDir(), "medscan.db")) })
+	t.Run("postgres", func(t *testing.T) { reportStreamsAsWhole(t, pgtest.Database(t)) })
+}
+
+func reportStreamsAsWhole(t *testing.T, db string) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "medscan.db")
 	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
