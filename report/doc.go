@@ -36,14 +36,20 @@
 // version and suite; by kind and maker). Every other format, and Verbose, lists every
 // finding.
 //
-// A scan read from the store for json, csv or the table (StreamsFindings) may carry its
-// findings as a stream (findings.Report.Stream, store.Stream) rather than a list: the
-// JSON and CSV writers write each finding as it is read, in the same bytes; the table
+// A scan read from the store for json, csv, the table, sarif, ocsf or defectdojo
+// (StreamsFindings) may carry its findings as a stream (findings.Report.Stream,
+// store.StreamWith) rather than a list: the JSON, CSV, OCSF and DefectDojo writers write
+// each finding as it is read, in the same bytes (JSON writes the change section list
+// by list too; DefectDojo writes its document a finding at a time in MarshalIndent's
+// bytes); SARIF writes the log without its results as go-sarif does, cut at the
+// results, each result encoded in place, its rules' descriptors from the store's
+// groups (a rule the catalog lacks makes it read the findings into a list); the table
 // takes the groups the store counted, or reads the findings into a list when it lists
-// them one by one. Any other writer is handed the findings as a list (tidied.Write), so
-// HTML, SARIF, OCSF and DefectDojo still hold the whole document. RendersFlows names the
-// formats that render the data-flow map; the others may be handed a scan without it
-// (store.StreamOptions), and a test holds them to the same bytes either way.
+// them one by one. HTML is handed the findings as a list (tidied.Write): its sections
+// (risks, plan, certificate posture, shared keys and credentials) read every finding.
+// RendersFlows names the formats that render the data-flow map; the others may be handed
+// a scan without it (store.StreamOptions), and a test holds them to the same bytes
+// either way.
 //
 // Invariants: writers read nothing but the document they are given (no store, no clock,
 // no environment), so the same document renders to the same bytes every time; the golden

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"iter"
 	"time"
 
 	"github.com/medscan/medscan/findings"
@@ -40,39 +41,64 @@ type exportItem struct {
 	reason     string            // why an unassessed finding was not assessed
 }
 
-// exportItems lists the report's findings, then its suppressed findings, then those it
-// closed, then those it could not assess, each in report order.
-func exportItems(r *findings.Report, catalog findings.Catalog) []exportItem {
-	isNew := map[string]bool{}
-	if r.Change != nil {
-		for _, c := range r.Change.New {
-			isNew[c.Fingerprint] = true
+// exportItems yields the report's findings, then its suppressed findings, then those it
+// closed, then those it could not assess, each in report order; a scan streamed from the
+// store (findings.Report.Stream) yields its findings as the store reads them, so that
+// an export of tens of thousands never holds them all. An error from the stream ends
+// the walk.
+func exportItems(r *findings.Report, catalog findings.Catalog) iter.Seq2[exportItem, error] {
+	return func(yield func(exportItem, error) bool) {
+		isNew := map[string]bool{}
+		if r.Change != nil {
+			for _, c := range r.Change.New {
+				isNew[c.Fingerprint] = true
+			}
+		}
+		state := func(f findings.Finding) lifecycle {
+			if r.Change == nil || isNew[f.Identity()] {
+				return opened
+			}
+			return updated
+		}
+		item := func(f findings.Finding) exportItem {
+			return exportItem{f: f, state: state(f), rule: ruleOf(f, catalog)}
+		}
+		if r.Stream != nil {
+			for f, err := range r.Stream.All {
+				if err != nil {
+					yield(exportItem{}, err)
+					return
+				}
+				if !yield(item(f), nil) {
+					return
+				}
+			}
+		}
+		for _, f := range r.Findings {
+			if !yield(item(f), nil) {
+				return
+			}
+		}
+		for _, s := range r.Suppressed {
+			if !yield(exportItem{f: s.Finding, state: state(s.Finding), suppressed: true, rule: ruleOf(s.Finding, catalog)}, nil) {
+				return
+			}
+		}
+		if r.Change != nil {
+			for _, c := range r.Change.Fixed {
+				f := fromChanged(c)
+				if !yield(exportItem{f: f, state: closed, rule: ruleOf(f, catalog)}, nil) {
+					return
+				}
+			}
+			for _, c := range r.Change.NotAssessed {
+				f := fromChanged(c)
+				if !yield(exportItem{f: f, state: unassessed, suppressed: c.Suppressed, rule: ruleOf(f, catalog), reason: c.Reason}, nil) {
+					return
+				}
+			}
 		}
 	}
-	state := func(f findings.Finding) lifecycle {
-		if r.Change == nil || isNew[f.Identity()] {
-			return opened
-		}
-		return updated
-	}
-	var out []exportItem
-	for _, f := range r.Findings {
-		out = append(out, exportItem{f: f, state: state(f), rule: ruleOf(f, catalog)})
-	}
-	for _, s := range r.Suppressed {
-		out = append(out, exportItem{f: s.Finding, state: state(s.Finding), suppressed: true, rule: ruleOf(s.Finding, catalog)})
-	}
-	if r.Change != nil {
-		for _, c := range r.Change.Fixed {
-			f := fromChanged(c)
-			out = append(out, exportItem{f: f, state: closed, rule: ruleOf(f, catalog)})
-		}
-		for _, c := range r.Change.NotAssessed {
-			f := fromChanged(c)
-			out = append(out, exportItem{f: f, state: unassessed, suppressed: c.Suppressed, rule: ruleOf(f, catalog), reason: c.Reason})
-		}
-	}
-	return out
 }
 
 // fromChanged is what a Change keeps of a finding, as a Finding.

@@ -28,6 +28,15 @@ func TestJSONStreamIsEncoding(t *testing.T) {
 	withOptional.Suppressed = []findings.SuppressedFinding{{Finding: withOptional.Findings[0], Suppression: findings.SuppressionRef{Reason: "<accepted> & signed"}}}
 	withOptional.Change = &findings.Change{PreviousScan: 3}
 	withOptional.SeverityFilter = []string{"high"}
+	// A change written list by list: full, empty and nil lists, an omitted and a present
+	// optional field, certificates changed.
+	withChange := densescan.Report(1)
+	withChange.Normalize()
+	cf := findings.Changed(withChange.Findings[0])
+	withChange.Change = &findings.Change{PreviousScan: 3, Baseline: "<old>.json", New: []findings.ChangedFinding{cf, cf},
+		Fixed: []findings.ChangedFinding{}, Persisting: []findings.ChangedFinding{{Rule: "x", Suppressed: true, Reason: "a & b"}},
+		Counts:              findings.ChangeCounts{New: 2, Persisting: 1},
+		CertificatesChanged: []findings.CertChange{{Endpoint: "10.0.0.1:443", Before: []findings.ChangedCert{{SHA256: "ab"}}}}}
 	type odd struct {
 		Bytes  []byte   `json:"bytes"`
 		Nil    []string `json:"nil"`
@@ -42,6 +51,7 @@ func TestJSONStreamIsEncoding(t *testing.T) {
 		"long lists":      long,
 		"long flat list":  long.Flows,
 		"optional fields": withOptional,
+		"with a change":   withChange,
 		"empty scan":      &findings.Report{},
 		"nil scan":        (*findings.Report)(nil),
 		"catalog":         []findings.RuleInfo{{ID: "a<b>", Title: "x & y"}},

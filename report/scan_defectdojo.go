@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -91,26 +93,55 @@ func ddSeverity(s findings.Severity) string {
 	return "Info"
 }
 
-// Write renders r as one indented JSON document with a trailing newline.
+// Write renders r as one indented JSON document with a trailing newline: the bytes
+// json.MarshalIndent writes for the whole (ddDocument), written a finding at a time, so
+// that a scan streamed from the store is never held (findings.Report.Stream).
 func (d defectDojoWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: defectdojo: no report")
 	}
-	doc := ddDocument{Name: cmp.Or(r.Tool.Name, findings.ToolName), Version: r.Tool.Version, Findings: []ddFinding{}}
+	fail := func(err error) error { return fmt.Errorf("report: defectdojo: %w", err) }
+	// The document without its findings, cut before the empty list: findings is its
+	// last field.
+	head, err := json.MarshalIndent(ddDocument{Name: cmp.Or(r.Tool.Name, findings.ToolName), Version: r.Tool.Version,
+		Findings: []ddFinding{}}, "", "  ")
+	if err != nil {
+		return fail(err)
+	}
+	head, ok := bytes.CutSuffix(head, []byte("[]\n}"))
+	if !ok {
+		return fail(fmt.Errorf("unexpected document shape %.40q", head))
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head)
 	protocols := serviceProtocols(r)
-	for _, it := range exportItems(r, d.catalog) {
+	n := 0
+	for it, err := range exportItems(r, d.catalog) {
+		if err != nil {
+			return err
+		}
 		if it.state == closed {
 			continue
 		}
-		doc.Findings = append(doc.Findings, ddFindingOf(it, protocols))
+		b, err := json.MarshalIndent(ddFindingOf(it, protocols), "    ", "  ")
+		if err != nil {
+			return fail(err)
+		}
+		if n == 0 {
+			bw.WriteString("[\n    ")
+		} else {
+			bw.WriteString(",\n    ")
+		}
+		n++
+		bw.Write(b)
 	}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("report: defectdojo: %w", err)
+	if n == 0 {
+		bw.WriteString("[]\n}\n")
+	} else {
+		bw.WriteString("\n  ]\n}\n")
 	}
-	b = append(b, '\n')
-	if _, err := w.Write(b); err != nil {
-		return fmt.Errorf("report: defectdojo: %w", err)
+	if err := bw.Flush(); err != nil {
+		return fail(err)
 	}
 	return nil
 }

@@ -171,7 +171,7 @@ func (s *jsonStream) top(v reflect.Value) {
 	case streamList(v):
 		s.list(v, "")
 	case v.Kind() == reflect.Struct && streamable(v.Type()):
-		s.object(v)
+		s.object(v, "")
 	default:
 		s.value(v, "")
 	}
@@ -204,10 +204,14 @@ func streamList(v reflect.Value) bool {
 		!v.Type().Implements(marshalerType)
 }
 
-// object writes a struct's fields, each list field element by element.
-func (s *jsonStream) object(v reflect.Value) {
+// object writes a struct's fields at indent, each list field element by element. The
+// top level's "change" (a scan's change since an earlier one: findings.Change, whose
+// persisting list has a line for nearly every finding of a scheduled scan) is written
+// the same way, its lists element by element, rather than encoded whole.
+func (s *jsonStream) object(v reflect.Value, indent string) {
 	t := v.Type()
 	first := true
+	inner := indent + "  "
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -223,26 +227,30 @@ func (s *jsonStream) object(v reflect.Value) {
 			continue
 		}
 		if first {
-			s.raw("{\n  ")
+			s.raw("{\n" + inner)
 			first = false
 		} else {
-			s.raw(",\n  ")
+			s.raw(",\n" + inner)
 		}
 		s.key(name)
-		if name == "findings" && s.findings != nil {
-			s.seq(s.findings, "  ")
+		switch {
+		case indent == "" && name == "findings" && s.findings != nil:
+			s.seq(s.findings, inner)
 			s.findings = nil // the top level's only: a nested "findings" is the document's own
-		} else if streamList(fv) {
-			s.list(fv, "  ")
-		} else {
-			s.value(fv, "  ")
+		case streamList(fv):
+			s.list(fv, inner)
+		case indent == "" && name == "change" && fv.Kind() == reflect.Pointer && !fv.IsNil() &&
+			fv.Elem().Kind() == reflect.Struct && streamable(fv.Elem().Type()):
+			s.object(fv.Elem(), inner)
+		default:
+			s.value(fv, inner)
 		}
 	}
 	if first {
 		s.raw("{}")
 		return
 	}
-	s.raw("\n}")
+	s.raw("\n" + indent + "}")
 }
 
 // key writes a field name and its colon.

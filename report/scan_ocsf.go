@@ -80,7 +80,10 @@ func (o ocsfWriter) Write(w io.Writer, r *findings.Report) error {
 	enc.SetEscapeHTML(false)
 	assets := assetIndex(r)
 	protocols := serviceProtocols(r)
-	for _, it := range exportItems(r, o.catalog) {
+	for it, err := range exportItems(r, o.catalog) {
+		if err != nil {
+			return err
+		}
 		if it.state == unassessed {
 			continue
 		}

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -78,10 +80,23 @@ type sarifWriter struct {
 	repos map[string]string // Options.Repos
 }
 
-// Write renders r as an indented SARIF 2.1.0 log with a trailing newline.
+// Write renders r as an indented SARIF 2.1.0 log with a trailing newline. A scan
+// streamed from the store (findings.Report.Stream) is written a result at a time, in
+// the bytes of the whole log (streamSARIF).
 func (s sarifWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: sarif: no report")
+	}
+	if r.Stream != nil {
+		done, err := s.streamSARIF(w, r)
+		if done || err != nil {
+			return err
+		}
+		fs, err := r.Stream.Collect()
+		if err != nil {
+			return err
+		}
+		r.Findings, r.Stream = fs, nil
 	}
 	log, err := sarifLog(r, s.rules, s.repos)
 	if err != nil {
@@ -98,10 +113,112 @@ func (s sarifWriter) Write(w io.Writer, r *findings.Report) error {
 	return nil
 }
 
+// streamSARIF writes a streamed scan's log: the log without its results, as the
+// go-sarif library writes it (json.MarshalIndent), cut where its one empty results list
+// is, and each result encoded there as MarshalIndent would within the whole. The
+// rules' descriptors come first in the log and are of every rule with a finding: the
+// rules and their worst severities are the store's groups (FindingStream.Groups). A
+// scan with a finding of a rule the catalog lacks, whose descriptor is made from the
+// rule's first finding, is not streamed: done is false, and nothing was written.
+func (s sarifWriter) streamSARIF(w io.Writer, r *findings.Report) (done bool, err error) {
+	fail := func(err error) (bool, error) { return true, fmt.Errorf("report: sarif: %w", err) }
+	groups, err := r.Stream.Groups()
+	if err != nil {
+		return true, err
+	}
+	known := map[string]bool{}
+	for _, ri := range s.rules {
+		known[ri.ID] = true
+	}
+	worst := map[string]findings.Severity{}
+	for _, g := range groups {
+		if !known[g.Rule] {
+			return false, nil
+		}
+		if cur, ok := worst[g.Rule]; !ok || g.Severity > cur {
+			worst[g.Rule] = g.Severity
+		}
+	}
+	log, run, scanFile, err := sarifRun(r, s.rules, worst, s.repos)
+	if err != nil {
+		return fail(err)
+	}
+	run.Results = []*sarif.Result{}
+	var b bytes.Buffer
+	if err := log.PrettyWrite(&b); err != nil {
+		return fail(err)
+	}
+	key := []byte(`"results": []`)
+	at := bytes.Index(b.Bytes(), key)
+	if at < 0 || bytes.Count(b.Bytes(), key) != 1 {
+		return fail(fmt.Errorf("unexpected log shape: %d empty result lists", bytes.Count(b.Bytes(), key)))
+	}
+	head, tail := b.Bytes()[:at+len(key)-len("[]")], b.Bytes()[at+len(key):]
+	indent := string(head[bytes.LastIndexByte(head, '\n')+1:])
+	indent = indent[:len(indent)-len(strings.TrimLeft(indent, " "))] // the key's line's indentation
+	inner := indent + "  "
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head)
+	scratch := sarif.Run{Tool: run.Tool} // AddResult sets each result's ruleIndex from the driver
+	n := 0
+	for f, err := range r.Stream.All {
+		if err != nil {
+			return true, err
+		}
+		scratch.Results = scratch.Results[:0]
+		scratch.AddResult(sarifResult(f, scanFile, s.repos))
+		e, err := json.MarshalIndent(scratch.Results[0], inner, "  ")
+		if err != nil {
+			return fail(err)
+		}
+		if n == 0 {
+			bw.WriteString("[\n" + inner)
+		} else {
+			bw.WriteString(",\n" + inner)
+		}
+		n++
+		bw.Write(e)
+	}
+	if n == 0 {
+		bw.WriteString("[]")
+	} else {
+		bw.WriteString("\n" + indent + "]")
+	}
+	bw.Write(tail)
+	bw.WriteByte('\n')
+	if err := bw.Flush(); err != nil {
+		return fail(err)
+	}
+	return true, nil
+}
+
 func sarifLog(r *findings.Report, catalog []findings.RuleInfo, repos map[string]string) (*sarif.Report, error) {
-	log, err := sarif.New(sarif.Version210)
+	// The highest severity each rule has in this scan, for its security-severity.
+	worst := map[string]findings.Severity{}
+	for _, f := range r.Findings {
+		if cur, ok := worst[f.Rule]; !ok || f.Severity > cur {
+			worst[f.Rule] = f.Severity
+		}
+	}
+	log, run, scanFile, err := sarifRun(r, ruleInfos(r.Findings, catalog), worst, repos)
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range r.Findings {
+		run.AddResult(sarifResult(f, scanFile, repos)) // sets ruleIndex: every finding's rule has a descriptor
+	}
+	return log, nil
+}
+
+// sarifRun is the log of one run without its results: the rules' descriptors (infos,
+// each at the highest of its default severity and worst[its ID]), the artifacts, the
+// invocation and the scan's properties; scanFile is what results point at
+// (sarifArtifact).
+func sarifRun(r *findings.Report, infos []findings.RuleInfo, worst map[string]findings.Severity,
+	repos map[string]string) (*sarif.Report, *sarif.Run, *sarif.ArtifactLocation, error) {
+	log, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	name := r.Tool.Name
 	if name == "" {
@@ -112,15 +229,6 @@ func sarifLog(r *findings.Report, catalog []findings.RuleInfo, repos map[string]
 		driver.WithVersion(r.Tool.Version)
 	}
 	run := sarif.NewRun(*sarif.NewTool(driver))
-
-	infos := ruleInfos(r.Findings, catalog)
-	// The highest severity each rule has in this scan, for its security-severity.
-	worst := map[string]findings.Severity{}
-	for _, f := range r.Findings {
-		if cur, ok := worst[f.Rule]; !ok || f.Severity > cur {
-			worst[f.Rule] = f.Severity
-		}
-	}
 	for _, ri := range infos {
 		sev := ri.Default
 		if w, ok := worst[ri.ID]; ok && w > sev {
@@ -145,34 +253,35 @@ func sarifLog(r *findings.Report, catalog []findings.RuleInfo, repos map[string]
 		"complete": r.Scan.Complete,
 		"sources":  r.Scan.Sources,
 	}
-
-	for _, f := range r.Findings {
-		res := sarif.NewRuleResult(f.Rule).
-			WithLevel(level(f.Severity)).
-			WithMessage(sarif.NewTextMessage(sarifText(cmp.Or(f.Message, f.Rule)))).
-			WithLocations([]*sarif.Location{assetLocation(f, scanFile, repos)})
-		res.PartialFingerprints = map[string]any{FingerprintKey: f.Fingerprint}
-		props := sarif.Properties{
-			"severity":   f.Severity.String(),
-			"host":       f.Host,
-			"port":       f.Port,
-			"evidence":   f.Evidence,
-			"source":     f.Source,
-			"time":       rfc3339(f.Time),
-			"first_seen": rfc3339(f.FirstSeen),
-			"last_seen":  rfc3339(f.LastSeen),
-		}
-		if f.Subject != "" {
-			props["subject"] = f.Subject
-		}
-		if f.File != "" {
-			props["file"] = f.File
-		}
-		res.Properties = props
-		run.AddResult(res) // sets ruleIndex: every finding's rule has a descriptor
-	}
 	log.AddRun(run)
-	return log, nil
+	return log, run, scanFile, nil
+}
+
+// sarifResult is one finding's result, without its ruleIndex (Run.AddResult sets it).
+func sarifResult(f findings.Finding, scanFile *sarif.ArtifactLocation, repos map[string]string) *sarif.Result {
+	res := sarif.NewRuleResult(f.Rule).
+		WithLevel(level(f.Severity)).
+		WithMessage(sarif.NewTextMessage(sarifText(cmp.Or(f.Message, f.Rule)))).
+		WithLocations([]*sarif.Location{assetLocation(f, scanFile, repos)})
+	res.PartialFingerprints = map[string]any{FingerprintKey: f.Fingerprint}
+	props := sarif.Properties{
+		"severity":   f.Severity.String(),
+		"host":       f.Host,
+		"port":       f.Port,
+		"evidence":   f.Evidence,
+		"source":     f.Source,
+		"time":       rfc3339(f.Time),
+		"first_seen": rfc3339(f.FirstSeen),
+		"last_seen":  rfc3339(f.LastSeen),
+	}
+	if f.Subject != "" {
+		props["subject"] = f.Subject
+	}
+	if f.File != "" {
+		props["file"] = f.File
+	}
+	res.Properties = props
+	return res
 }
 
 // ruleInfos is the catalog with, added in ID order, a description derived from the

@@ -238,6 +238,16 @@ func ActiveSuppressions(list []Suppression, now time.Time) (active []Suppression
 	return active, warnings, nil
 }
 
+// Suppressing returns the first entry of active that matches f, as ApplySuppressions
+// applies it (also to a scan streamed from the store: store.StreamOptions).
+func Suppressing(active []Suppression, f findings.Finding) (findings.SuppressionRef, bool) {
+	i := slices.IndexFunc(active, func(s Suppression) bool { return s.Matches(f) })
+	if i < 0 {
+		return findings.SuppressionRef{}, false
+	}
+	return active[i].Ref(), true
+}
+
 // ApplySuppressions moves every finding of r that an active entry matches (the first
 // that does, in order) from r.Findings to r.Suppressed, recounts the summary, and flags
 // the suppressed findings in r.Change. Nothing is deleted: a report still lists them.
@@ -247,12 +257,12 @@ func ApplySuppressions(r *findings.Report, active []Suppression) {
 	}
 	kept := r.Findings[:0:0]
 	for _, f := range r.Findings {
-		i := slices.IndexFunc(active, func(s Suppression) bool { return s.Matches(f) })
-		if i < 0 {
+		ref, ok := Suppressing(active, f)
+		if !ok {
 			kept = append(kept, f)
 			continue
 		}
-		r.Suppressed = append(r.Suppressed, findings.SuppressedFinding{Finding: f, Suppression: active[i].Ref()})
+		r.Suppressed = append(r.Suppressed, findings.SuppressedFinding{Finding: f, Suppression: ref})
 	}
 	r.Findings = kept
 	r.Summarize()

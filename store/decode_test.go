@@ -163,7 +163,7 @@ func TestStreamWithoutFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func(opts StreamOptions) *findings.Report {
-		r, done, err := s.StreamFor(ctx, id, opts)
+		r, done, err := s.StreamWith(ctx, id, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,7 +79,18 @@
 // read whole one row at a time, each tidied, in the document's order by an ORDER BY
 // (findingOrder in load.go; the findings table's host_order column, migration 0009,
 // is the host as a string whose byte order is findings.CompareHosts', order.go), so
-// that rendering a scan of tens of thousands of findings holds none of them. The one
+// that rendering a scan of tens of thousands of findings holds none of them. StreamWith
+// (StreamOptions) streams the document as the CLI prepares it, too: its change since the
+// previous comparable scan computed by fingerprint in SQL (each finding marked new or
+// persisting by whether the earlier scan holds its fingerprint; only the earlier
+// scan's findings the later one lacks read whole, to be judged fixed or not assessed)
+// or against a baseline document's set of fingerprints, and the suppressions in force
+// applied in a first pass over the findings' identities (the few suppressed read whole,
+// the counts and spans those of the others). The change's lists hold a line per
+// finding (findings.ChangedFinding: identity and message, no evidence); the findings
+// themselves are still read one at a time. Tests hold every streamed format to the
+// bytes of the document loaded whole (Load, AttachChange or Diff, then
+// rules.ApplySuppressions). The one
 // SELECT of a scan's findings whole, for both, is findingQuery (load.go). Were a store
 // to hold a host that observe.Clean changes, the stream would order it by its stored
 // text and Load by its cleaned text; a medscan stores hosts clean. Times are stored as
@@ -92,7 +103,7 @@
 // that cannot be decoded fails the read as it did when rows were decoded one by one.
 // The findings are read the same way, by Load and Stream alike: rows on a goroutine of
 // their own, decoded in batches on every core, yielded in order a few batches ahead of
-// the reader (decodeFindings). StreamFor leaves out what a writer does not read: the data-flow
+// the reader (decodeFindings). StreamWith leaves out what a writer does not read (StreamOptions.WithoutFlows): the data-flow
 // map, for the formats that do not render it (report.RendersFlows).
 //
 // # PostgreSQL

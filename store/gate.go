@@ -30,11 +30,20 @@ func (g Gate) Failed(rep *findings.Report) (int, string) {
 		}
 	}
 	n := 0
-	if rep.Stream != nil && isNew == nil {
+	switch {
+	case rep.Stream != nil && isNew == nil:
 		// Streamed findings are counted by severity in the store.
 		for sev, c := range rep.Stream.Counts {
 			if g.FailOn == nil || sev >= *g.FailOn {
 				n += c
+			}
+		}
+	case rep.Stream != nil:
+		// The new ones of the streamed findings are the change's new findings that no
+		// suppression set aside, each with its severity in this scan.
+		for _, c := range rep.Change.New {
+			if !c.Suppressed && (g.FailOn == nil || c.Severity >= *g.FailOn) {
+				n++
 			}
 		}
 	}

@@ -204,6 +204,16 @@ func scanFinding(rows *sql.Rows) (findingRow, error) {
 	return r, err
 }
 
+// finding reads and decodes one row of findingQuery, for the rows read alone rather than
+// streamed (a suppressed finding, a fixed one); it is not tidied.
+func (l *loader) finding(rows *sql.Rows) (findings.Finding, error) {
+	r, err := scanFinding(rows)
+	if err != nil {
+		return findings.Finding{}, err
+	}
+	return r.decode(nil)
+}
+
 // decode makes the finding of a row; the error is the first bad time, reference list or
 // evidence, in that order. refs, when not nil, keeps the reference lists decoded so far
 // by their text (a scan's findings share a few rules' texts); each finding gets its own

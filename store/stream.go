@@ -20,21 +20,21 @@ import (
 // A document stored before its flows were (which Load computes from the findings)
 // gets each flow's finding counts from the findings' identities alone.
 func (s *Store) Stream(ctx context.Context, scanID int64) (r *findings.Report, close func() error, err error) {
-	return s.StreamFor(ctx, scanID, StreamOptions{})
+	return s.StreamWith(ctx, scanID, StreamOptions{})
 }
 
-// StreamOptions say what of a scan a writer does not read, so that Stream need not
-// read it either.
-type StreamOptions struct {
-	// WithoutFlows leaves the data-flow map out: Report.Flows stays nil, neither read
-	// nor built (Normalize builds a stored document's flows only when they are missing).
-	// A hospital's flows are half the bytes of its observations, and most formats do not
-	// render them (report.RendersFlows).
-	WithoutFlows bool
-}
-
-// StreamFor is Stream, leaving out what opts say the writer does not read.
-func (s *Store) StreamFor(ctx context.Context, scanID int64, opts StreamOptions) (r *findings.Report, close func() error, err error) {
+// StreamWith is Stream with the change since the previous comparable scan and the
+// suppressions in force applied as the findings are read (StreamOptions): the document
+// the CLI's prepare makes of a scan loaded whole, its findings still in the store.
+func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions) (r *findings.Report, close func() error,
+	err error) {
+	var prev int64
+	hasPrev := false
+	if opts.Catalog != nil && opts.Baseline == nil {
+		if prev, hasPrev, err = s.PreviousScan(ctx, scanID); err != nil {
+			return nil, nil, err
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, s.readTx())
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %s: %w", s.path, err)
@@ -84,9 +84,25 @@ func (s *Store) StreamFor(ctx context.Context, scanID int64, opts StreamOptions)
 		r.Flows = nil
 	}
 	r.Findings = []findings.Finding{}
-	fs.All = l.streamFindings(s.path)
+	var hide hidden
+	if opts.Suppress != nil {
+		if hide, err = l.suppress(r, fs, opts.Suppress); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: applying the suppressions to scan %d: %w", s.path, scanID, err)
+		}
+	}
+	switch {
+	case opts.Baseline != nil && opts.Catalog != nil:
+		if r.Change, err = l.changeFrom(opts.Baseline, r, opts.Catalog, hide); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
+		}
+	case hasPrev:
+		if r.Change, err = l.change(prev, r, opts.Catalog, hide); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
+		}
+	}
+	fs.All = l.streamFindings(s.path, hide)
 	fs.Groups = func() ([]findings.FindingGroup, error) {
-		gs, err := l.findingGroups()
+		gs, err := l.findingGroups(hide)
 		if err != nil {
 			return nil, fmt.Errorf("store: %s: grouping the findings of scan %d: %w", s.path, scanID, err)
 		}
@@ -115,9 +131,9 @@ func (l *loader) findingCounts(fs *findings.FindingStream) error {
 }
 
 // streamFindings yields the scan's findings in the document's order, each tidy, as
-// Load returns them, read ahead of the caller and decoded on every core
-// (decodeFindings); an error ends the walk.
-func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] {
+// Load returns them, but for those a suppression set aside (hide), read ahead of the
+// caller and decoded on every core (decodeFindings); an error ends the walk.
+func (l *loader) streamFindings(path string, hide hidden) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		fail := func(err error) {
 			yield(findings.Finding{}, fmt.Errorf("store: %s: reading the findings of scan %d: %w", path, l.scan, err))
@@ -133,6 +149,9 @@ func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] 
 				fail(err)
 				return
 			}
+			if _, ok := hide[f.Fingerprint]; ok {
+				continue
+			}
 			if !yield(f, nil) {
 				return
 			}
@@ -147,8 +166,8 @@ func (l *loader) streamFindings(path string) iter.Seq2[findings.Finding, error] 
 // so that counting the distinct hosts holds only the hosts of one address's run (one,
 // unless the store spells an address two ways). Findings without a host are placed by
 // their file, which are remembered per group: a lint run's files, not a network's
-// findings.
-func (l *loader) findingGroups() ([]findings.FindingGroup, error) {
+// findings. The findings a suppression set aside (hide) are not counted.
+func (l *loader) findingGroups(hide hidden) ([]findings.FindingGroup, error) {
 	var (
 		gs    []findings.FindingGroup
 		g     *findings.FindingGroup
@@ -157,16 +176,19 @@ func (l *loader) findingGroups() ([]findings.FindingGroup, error) {
 		files map[string]bool // the files of the group's findings without a host
 		first map[string]bool // the places of g.First
 	)
-	err := l.each(`SELECT sf.severity, f.rule, f.host, f.host_order, f.port, CASE WHEN f.host = '' THEN sf.file ELSE '' END
-		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
+	err := l.each(`SELECT sf.severity, f.rule, f.host, f.host_order, f.port, CASE WHEN f.host = '' THEN sf.file ELSE '' END,
+		f.fingerprint FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
 		ORDER BY `+findingOrder, func(rows *sql.Rows) error {
 		var (
 			f     findings.Finding
 			sev   int
 			order string
 		)
-		if err := rows.Scan(&sev, &f.Rule, &f.Host, &order, &f.Port, &f.File); err != nil {
+		if err := rows.Scan(&sev, &f.Rule, &f.Host, &order, &f.Port, &f.File, &f.Fingerprint); err != nil {
 			return err
+		}
+		if _, ok := hide[f.Fingerprint]; ok {
+			return nil
 		}
 		f.Severity = findings.Severity(sev)
 		findings.Tidy(&f)

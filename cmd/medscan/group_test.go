@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/densescan"
+	"github.com/medscan/medscan/internal/pgtest"
 	"github.com/medscan/medscan/store"
 )
 
@@ -56,34 +58,66 @@ func TestReportGroupsLargeScans(t *testing.T) {
 	}
 }
 
-// TestReportStreamsAsWhole: "medscan report" of a scan with nothing to compare it with
-// and no suppression in force streams its findings from the store (store.Stream); one
-// with a suppression in force, even one matching nothing, reads the scan whole. The two
-// give the same bytes in every format that streams, and the same gate.
+// TestReportStreamsAsWhole: "medscan report" streams its findings from the store
+// (store.StreamWith) for the formats that stream them, with the change since the
+// previous comparable scan and the suppressions in force applied as they are read; the
+// bytes and the gate are those of the scan loaded whole (MEDSCAN_REPORT_WHOLE=1), for
+// a first scan, and for a later one with new, fixed and suppressed findings, with and
+// without a baseline, in an SQLite file and in PostgreSQL.
 func TestReportStreamsAsWhole(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { reportStreamsAsWhole(t, filepath.Join(t.TempDir(), "medscan.db")) })
+	t.Run("postgres", func(t *testing.T) { reportStreamsAsWhole(t, pgtest.Database(t)) })
+}
+
+func reportStreamsAsWhole(t *testing.T, db string) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "medscan.db")
 	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Save(context.Background(), densescan.Report(7)); err != nil {
-		t.Fatal(err)
+	first := densescan.Report(12)
+	for _, r := range []*findings.Report{first, densescan.Later(first, 1)} {
+		if _, err := st.Save(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	st.Close()
 	ignore := filepath.Join(dir, "ignore.yaml")
-	if err := os.WriteFile(ignore, []byte("version: 1\nsuppressions:\n  - rule: cleartext-hl7\n    host: 192.0.2.1\n"+
-		"    reason: matches no host of the scan\n    expires: "+time.Now().AddDate(0, 1, 0).Format(time.DateOnly)+"\n"), 0o644); err != nil {
+	until := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	if err := os.WriteFile(ignore, []byte("version: 1\nsuppressions:\n"+
+		"  - rule: cert-expired\n    host: 10.1.0.0/23\n    reason: replaced in June\n    expires: "+until+"\n"+
+		"  - port: 40001\n    reason: a new finding accepted\n    expires: "+until+"\n"+
+		"  - rule: cleartext-hl7\n    host: 192.0.2.1\n    reason: matches no host of the scan\n    expires: "+until+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"-f", "json"}, {"-f", "csv"}, {"-f", "table"}, {"-f", "table", "-v"},
-		{"-f", "json", "-s", "high", "--fail-on", "critical"}} {
-		base := append([]string{"report", "--db", db}, args...)
-		streamed := medscan(t, dir, nil, base...)
-		whole := medscan(t, dir, nil, append(base, "--policy", ignore)...)
-		if streamed.code != whole.code || streamed.stdout != whole.stdout || streamed.code == 1 {
-			t.Errorf("report %v: streamed exit %d, %d bytes; whole exit %d, %d bytes (%s%s)", args, streamed.code,
-				len(streamed.stdout), whole.code, len(whole.stdout), streamed.stderr, whole.stderr)
+	baseline := filepath.Join(dir, "baseline.json")
+	if r := medscan(t, dir, nil, "report", "--db", db, "--scan", "latest~1", "-f", "json", "-o", baseline); r.code != 0 {
+		t.Fatalf("writing the baseline: exit %d: %s", r.code, r.stderr)
+	}
+	suppressed := 0
+	for _, scan := range []string{"latest", "latest~1"} {
+		for _, args := range [][]string{{"-f", "json"}, {"-f", "csv"}, {"-f", "table"}, {"-f", "table", "-v"},
+			{"-f", "json", "-s", "high", "--fail-on", "critical"}, {"-f", "json", "--fail-on", "high", "--fail-on-new"},
+			{"-f", "json", "--policy", ignore}, {"-f", "table", "--policy", ignore, "--group-above", "10"},
+			{"-f", "csv", "--policy", ignore, "--fail-on", "high", "--fail-on-new"},
+			{"-f", "ocsf"}, {"-f", "ocsf", "--policy", ignore, "-s", "critical,medium"}, {"-f", "ocsf", "--since", "2026-03-05"},
+			{"-f", "defectdojo"}, {"-f", "defectdojo", "--policy", ignore},
+			{"-f", "sarif"}, {"-f", "sarif", "--policy", ignore, "-s", "high"},
+			{"-f", "json", "--baseline", baseline, "--policy", ignore}, {"-f", "ocsf", "--baseline", baseline},
+			{"-f", "table", "--baseline", baseline, "--fail-on", "high", "--fail-on-new"}} {
+			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
+			streamed := medscan(t, dir, nil, base...)
+			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)
+			if streamed.code != whole.code || streamed.stdout != whole.stdout || streamed.stderr != whole.stderr || streamed.code == 1 {
+				t.Errorf("report %v: streamed exit %d, %d bytes; whole exit %d, %d bytes (%s%s)", base[3:], streamed.code,
+					len(streamed.stdout), whole.code, len(whole.stdout), streamed.stderr, whole.stderr)
+			}
+			if strings.Contains(streamed.stdout, `"suppressed": true`) {
+				suppressed++
+			}
 		}
+	}
+	if suppressed == 0 {
+		t.Error("no new or persisting finding of the later scan was suppressed: the test scans are too thin")
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -70,7 +71,7 @@ today and its change since the baseline or the previous comparable scan, and app
 			if err != nil {
 				return err
 			}
-			rep, done, err := streamed(ctx, st, id, out.format, base, active)
+			rep, done, err := streamed(ctx, st, id, out.format, base, gate.baseline, active, sinceT)
 			if err != nil {
 				return err
 			}
@@ -133,26 +134,38 @@ func parseSince(v, format string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-// streamed reads a stored scan for a writer that streams its findings (json, csv, table:
-// report.StreamsFindings), its findings left in the store and read as they are written
-// (store.Stream), so that a scan of tens of thousands of findings is neither held nor
-// sorted in memory. It does so only when nothing needs every finding before the first
-// is written: no suppression in force (they move findings out of the list and the
-// counts), no baseline and no earlier comparable scan (the change compares every
-// finding). Otherwise, and for the other formats, it returns nil and the caller loads
-// the scan whole (prepare). done ends the store's read; it is never nil.
-func streamed(ctx context.Context, st *store.Store, id int64, format string, base *findings.Report,
-	active []rules.Suppression) (rep *findings.Report, done func() error, err error) {
-	done = func() error { return nil }
-	if !report.StreamsFindings(format) || base != nil || len(active) > 0 {
-		return nil, done, nil
+// streamed reads a stored scan for a writer that streams its findings (json, csv, table,
+// sarif, ocsf, defectdojo: report.StreamsFindings), its findings left in the store and read as
+// they are written (store.StreamWith), so that a scan of tens of thousands of findings
+// is neither held nor sorted in memory. Its change since the previous comparable scan
+// (a scheduled scan's usual case) or since the baseline (base, read from baseName) is
+// computed by fingerprint, in the store or against the baseline's set of them, and the
+// suppressions in force are applied as the findings are read: the document prepare
+// makes of the scan loaded whole, byte for byte. An incremental export (--since, which
+// keeps findings by their times and change marks) and the other formats need every
+// finding first: for them it returns nil and the caller loads the scan whole
+// (prepare). MEDSCAN_REPORT_WHOLE=1 loads it whole always, to compare the two. done
+// ends the store's read; it is never nil.
+func streamed(ctx context.Context, st *store.Store, id int64, format string, base *findings.Report, baseName string,
+	active []rules.Suppression, since time.Time) (rep *findings.Report, done func() error, err error) {
+	none := func() error { return nil }
+	if !report.StreamsFindings(format) || !since.IsZero() || os.Getenv("MEDSCAN_REPORT_WHOLE") == "1" {
+		return nil, none, nil
 	}
-	if _, hasPrevious, err := st.PreviousScan(ctx, id); err != nil || hasPrevious {
-		return nil, done, err
+	opts := store.StreamOptions{Catalog: rules.CatalogIndex(), Baseline: base, WithoutFlows: !report.RendersFlows(format)}
+	if len(active) > 0 {
+		opts.Suppress = func(f findings.Finding) (findings.SuppressionRef, bool) { return rules.Suppressing(active, f) }
 	}
-	rep, done, err = st.StreamFor(ctx, id, store.StreamOptions{WithoutFlows: !report.RendersFlows(format)})
+	rep, done, err = st.StreamWith(ctx, id, opts)
 	if err != nil {
-		return nil, func() error { return nil }, err
+		return nil, none, err
+	}
+	if base != nil {
+		if err := store.SameKind(base.Scan, rep.Scan); err != nil {
+			done()
+			return nil, none, usageError{"--baseline " + baseName + ": " + err.Error()}
+		}
+		rep.Change.Baseline = baseName
 	}
 	return rep, done, nil
 }

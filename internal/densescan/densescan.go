@@ -125,3 +125,31 @@ func weakCert(s *observe.Set, der []byte, name string, serial int) {
 		SignatureHash: "sha1", SelfSigned: true, DNSNames: []string{name}, ExtKeyUsage: []string{"serverAuth"},
 		Role: "tls-server", RoleReasons: []string{"EKU serverAuth"}}
 }
+
+// Later is scan k (1, 2, ...) of the same sites after r, as a hospital's scheduled scans
+// are: the same label and sources (so that store.PreviousScan pairs it with the scan
+// before it), started k days after r, with a few of r's findings gone (about one in
+// 400, a different few each scan: fixed, or not assessed again when the later scan did
+// not show what the rule needs) and a few new ones (one in 400, at a port the earlier
+// scans did not report), so that the change between two of them is not trivial. r is
+// not changed; the copy shares its observations.
+func Later(r *findings.Report, k int) *findings.Report {
+	out := *r
+	out.Scan.Started = r.Scan.Started.Add(time.Duration(k) * 24 * time.Hour)
+	out.Scan.Finished = r.Scan.Finished.Add(time.Duration(k) * 24 * time.Hour)
+	out.Findings = make([]findings.Finding, 0, len(r.Findings)+len(r.Findings)/400+1)
+	for i, f := range r.Findings {
+		switch {
+		case (i+k*37)%400 == 0:
+			continue // fixed in scan k
+		case (i+k*53)%400 == 1:
+			n := f
+			n.Port = 40000 + k
+			n.Message += fmt.Sprintf(" (also on port %d since scan %d)", n.Port, k)
+			n.SetFingerprint()
+			out.Findings = append(out.Findings, n)
+		}
+		out.Findings = append(out.Findings, f)
+	}
+	return &out
+}
