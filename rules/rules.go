@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/medscan/medscan/findings"
-	"github.com/medscan/medscan/lint"
 	"github.com/medscan/medscan/observe"
 )
 
@@ -101,21 +100,6 @@ type Context struct {
 	out   []findings.Finding
 	pres  []Presentation
 	built bool
-
-	verifier *lint.Verifier // made by Verifier on first use
-}
-
-// Verifier returns the path builder over the set's certificates and the policy's trust
-// anchors, one for every rule of the run: cert-untrusted, cert-incomplete-chain and
-// cert-substituted build paths over the same chains, and a Verifier parses each
-// certificate it meets once (zcrypto's parse is most of its cost), so that a second
-// Verifier would parse them all again. Its answers depend only on the certificates and
-// the anchors, which no rule changes, so sharing it changes no finding.
-func (c *Context) Verifier() *lint.Verifier {
-	if c.verifier == nil {
-		c.verifier = lint.NewVerifier(c.Set, c.Policy.Anchors)
-	}
-	return c.verifier
 }
 
 // Emit reports a finding for the rule being checked. The rule fills what it knows (host,

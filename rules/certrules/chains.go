@@ -80,4 +80,4 @@ func refList(refs []observe.CertRef) []string {
 func observedAt(s *observe.TLSSession) time.Time { return s.FirstSeen }
 
 // verifier returns path building over the set against the policy's anchors.
-func verifier(c *rules.Context) *lint.Verifier { return c.Verifier() }
+func verifier(c *rules.Context) *lint.Verifier { return lint.NewVerifier(c.Set, c.Policy.Anchors) }

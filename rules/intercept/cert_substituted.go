@@ -72,7 +72,7 @@ type presentedKey struct {
 func (certSubstituted) Check(c *rules.Context) {
 	var v *lint.Verifier
 	if c.Policy.Anchors != nil {
-		v = c.Verifier()
+		v = lint.NewVerifier(c.Set, c.Policy.Anchors)
 	}
 	// Group the leaf keys of every observable server flight by endpoint and by name.
 	groups := map[string]map[string]*presentedKey{}
