@@ -55,7 +55,8 @@
 // Findings are kept once per fingerprint across the whole store, with first_seen and
 // last_seen the earliest and latest observation of them; each scan links to the findings
 // it raised and keeps its own copy of their severity, message and evidence, so that an
-// old scan renders as it was even after a later one has changed them. A rule's text
+// old scan renders as it was even after a later one has changed them. The evidence is
+// kept only there (migration 0010 dropped the store-wide copy, which no query read). A rule's text
 // (remediation and references, the catalog's prose, most of a finding's bytes) is kept
 // once in rule_texts, keyed by a hash of the text, and named from the finding rows: a
 // text changed by a newer medscan is another row, so an old scan keeps the text it was

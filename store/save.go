@@ -392,16 +392,16 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	desc := []string{"severity", "message", "evidence", "time", "source", "text_hash"}
+	desc := []string{"severity", "message", "time", "source", "text_hash"}
 	var upd []string
 	for _, c := range desc {
 		upd = append(upd, c+" = CASE WHEN "+newerThen+" THEN excluded."+c+" ELSE findings."+c+" END")
 	}
 	w.spans = make(map[string][2]sql.NullString, len(fs))
-	upsert := w.newBatch(`INSERT INTO findings(fingerprint, rule, severity, host, port, subject, message, evidence,
+	upsert := w.newBatch(`INSERT INTO findings(fingerprint, rule, severity, host, port, subject, message,
 		time, source, text_hash, first_seen, last_seen, host_order) VALUES`, `ON CONFLICT(fingerprint) DO UPDATE SET `+
 		strings.Join(upd, ", ")+", "+minCase("findings", "first_seen")+", "+maxCase("findings", "last_seen")+
-		" RETURNING fingerprint, first_seen, last_seen", 14, func(rows *sql.Rows) error {
+		" RETURNING fingerprint, first_seen, last_seen", 13, func(rows *sql.Rows) error {
 		var fp string
 		var span [2]sql.NullString
 		if err := rows.Scan(&fp, &span[0], &span[1]); err != nil {
@@ -452,7 +452,7 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 		}
 		enc[i].text = texts.hash(f.Remediation, refs[i])
 		first, last := observedSpan(f)
-		if err := upsert.add(fp, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message, enc[i].evidence,
+		if err := upsert.add(fp, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message,
 			dbTime(f.Time), f.Source, enc[i].text, dbTime(first), dbTime(last), hostOrder(f.Host)); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}

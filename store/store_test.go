@@ -180,7 +180,7 @@ func TestSaveIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	snapshot := func() string {
-		rows, err := s.db.Query(`SELECT fingerprint, rule, severity, host, port, subject, message, evidence, time, source,
+		rows, err := s.db.Query(`SELECT fingerprint, rule, severity, host, port, subject, message, time, source,
 			remediation, refs, first_seen, last_seen FROM findings JOIN rule_texts ON hash = text_hash ORDER BY fingerprint`)
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +188,7 @@ func TestSaveIdempotent(t *testing.T) {
 		defer rows.Close()
 		var b strings.Builder
 		for rows.Next() {
-			var v [14]sql.NullString
+			var v [13]sql.NullString
 			ptrs := make([]any, len(v))
 			for i := range v {
 				ptrs[i] = &v[i]

@@ -12,7 +12,8 @@
 // (a gap in the capture, a TFTP block lost, a 206 fragment) is not kept: a signature
 // over an image with a hole would be judged on bytes nobody served.
 //
-// Memory and disk are bounded. A body is held in memory up to Options.MemPerFile (and
+// Memory and disk are bounded. A body is held in memory, in chunks that grow with it
+// (chunks.go: no byte copied again as it grows), up to Options.MemPerFile (and
 // while all bodies together stay under Options.MaxMem), then spilled to a file made
 // with os.CreateTemp (mode 0600) in a directory of its own made with os.MkdirTemp (mode
 // 0700), which Close removes; the scan closes the Keeper when it ends, interrupted or

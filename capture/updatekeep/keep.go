@@ -1,7 +1,6 @@
 package updatekeep
 
 import (
-	"bytes"
 	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
@@ -188,7 +187,7 @@ type Body struct {
 	sum     hash.Hash // every byte written, kept or not
 	seen    int64
 	kept    int64
-	mem     []byte
+	mem     chunks // the bytes, while in memory
 	f       *os.File
 	cut     bool
 	dropped bool
@@ -243,7 +242,7 @@ func (b *Body) Write(p []byte) {
 			return
 		}
 	} else {
-		b.mem = append(b.mem, p...)
+		b.mem.write(p)
 		k.mem.Add(n)
 	}
 	b.kept += n
@@ -260,13 +259,13 @@ func (b *Body) spill() error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b.mem); err != nil {
+	if err := b.mem.writeTo(f); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return err
 	}
-	k.mem.Add(-int64(len(b.mem)))
-	b.mem, b.f = nil, f
+	k.mem.Add(-b.mem.n)
+	b.mem, b.f = chunks{}, f
 	return nil
 }
 
@@ -309,9 +308,9 @@ func (b *Body) release() {
 		os.Remove(b.f.Name())
 		b.f = nil
 	} else {
-		k.mem.Add(-int64(len(b.mem)))
+		k.mem.Add(-b.mem.n)
 	}
-	b.mem = nil
+	b.mem = chunks{}
 	k.files.Add(-1)
 }
 
@@ -387,7 +386,7 @@ func (b *Body) Finish(m Meta) {
 				}
 			}
 			k.total.Add(-b.kept)
-			k.mem.Add(-int64(len(e.data)))
+			k.mem.Add(-e.data.n)
 			k.files.Add(-1)
 			e.remove()
 			k.counts[CountDuplicate]++
@@ -404,7 +403,7 @@ func (b *Body) Finish(m Meta) {
 // body was dropped.
 func (b *Body) gunzip() bool {
 	k := b.k
-	var src io.Reader = bytes.NewReader(b.mem)
+	var src io.Reader = b.mem.reader()
 	if b.f != nil {
 		src = io.NewSectionReader(b.f, 0, b.kept)
 	}
@@ -454,7 +453,7 @@ func (b *Body) trim(n int64) error {
 			return err
 		}
 	} else {
-		b.mem = b.mem[:n]
+		b.mem.truncate(n)
 		b.k.mem.Add(-d)
 	}
 	b.k.total.Add(-d)
@@ -474,7 +473,7 @@ type entry struct {
 	size    int64
 	sha256  string
 	cut     bool
-	data    []byte // the bytes, when in memory
+	data    chunks // the bytes, when in memory
 	file    string // the temporary file, when spilled
 	clients []string
 	time    time.Time // the first fetch
@@ -484,7 +483,7 @@ func (e *entry) remove() {
 	if e.file != "" {
 		os.Remove(e.file)
 	}
-	e.data = nil
+	e.data = chunks{}
 }
 
 // open returns a reader over the kept bytes.
@@ -492,12 +491,8 @@ func (e *entry) open() (io.ReadSeekCloser, error) {
 	if e.file != "" {
 		return os.Open(e.file)
 	}
-	return nopCloser{bytes.NewReader(e.data)}, nil
+	return e.data.reader(), nil
 }
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 // open are the keepers registered to be closed by CloseAll.
 var open struct {
@@ -546,7 +541,7 @@ func (k *Keeper) Close() error {
 	defer k.mu.Unlock()
 	k.closed = true
 	for _, e := range k.kept {
-		e.data = nil
+		e.data = chunks{}
 	}
 	k.kept = nil
 	if k.dir == "" {

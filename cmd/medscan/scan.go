@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -130,6 +131,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 	if err != nil {
 		return err
 	}
+	releaseJudged(&res)
 	if res.Partial {
 		accepted := active.allowPartial
 		err := run.finish(ctx, st, res.ScanID, res.Report, accepted, in, "",
@@ -144,4 +146,16 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		msg = fmt.Sprintf("the scan was interrupted (%v): what was read is stored and reported, marked incomplete", context.Cause(ctx))
 	}
 	return run.finish(ctx, st, res.ScanID, res.Report, res.Complete, in, "", msg)
+}
+
+// releaseJudged lets go of what a stored scan's rendering does not read (the set of
+// observations and the findings as the rules made them: the report document holds what
+// is rendered, as stored) and collects them at once. The garbage collector sets its next
+// goal at twice the heap it last found live, and the last collection of a large scan
+// falls in its save, where both the rules' findings and the document as stored are
+// live: rendering the report would otherwise grow the heap towards twice that (on
+// 14,000 hosts, 515 MB) before the next collection.
+func releaseJudged(res *scan.Result) {
+	res.Set, res.Findings = nil, nil
+	runtime.GC()
 }

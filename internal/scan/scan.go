@@ -133,6 +133,10 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 	}
 	eng.Finish()
 	finishUpdates(ctx, keep, opt.Updates, pol.CodeSigning, set)
+	// The images are examined: their bytes (up to Updates.MaxSize each, 80 MB on a
+	// 737-site capture) are given back now rather than held through judging and saving,
+	// where the scan's memory peaks.
+	keep.Close()
 	sources := sourceNames(opt.Pcaps)
 	if opt.Probe != nil {
 		sources = append(sources, opt.Probe.sources()...)
