@@ -1,6 +1,11 @@
 package capture
 
-import "github.com/medscan/medscan/observe"
+import (
+	"maps"
+	"slices"
+
+	"github.com/medscan/medscan/observe"
+)
 
 // Checkpoint hands the engine's hosts and counters to its Set mid-run, as Finish does,
 // but leaves every flow, fragment and stream running: a long live capture calls it at
@@ -28,8 +33,10 @@ func (e *Engine) handOver() {
 		e.set.AddCounter(e.streamNames[i], v)
 		e.streams[i] = 0
 	}
-	for k, v := range e.extra {
-		e.set.AddCounter(k, v)
+	// In name order: a map's order would move the counters of the same capture from run
+	// to run, and the document would differ where nothing did.
+	for _, k := range slices.Sorted(maps.Keys(e.extra)) {
+		e.set.AddCounter(k, e.extra[k])
 	}
 	clear(e.extra)
 }
