@@ -1,7 +1,9 @@
 package store
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -41,4 +43,51 @@ func TestDiffCertificatesChanged(t *testing.T) {
 	if got[1].Endpoint != "10.0.0.2:443" || got[1].KeyKept {
 		t.Errorf("rotation: %+v", got[1])
 	}
+}
+
+// TestStoredChangeCertificatesChanged: a later scan whose server presents another leaf
+// lists it in its change, whether the change is attached to a scan (AttachChange, as
+// scan and report do) or worked out while the scan streams (StreamWith). Both read the
+// earlier scan from the store, without its observations: it must still bring its
+// certificates.
+func TestStoredChangeCertificatesChanged(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	first := mustSave(t, s, testInfo(), fullSet(), testFindings())
+	later := observe.NewSet()
+	later.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: ap("10.0.0.20:50002"), Server: ap("10.0.0.5:443")},
+		FirstSeen: t0.Add(24 * time.Hour), Source: observe.SourcePassive, SawClientHello: true, SawServerHello: true,
+		Version: 0x0303, Suite: 0xc02f}, [][]byte{fileDER}, nil)
+	later.Certificates[certRef(fileDER)].Facts = &observe.CertFacts{Subject: "CN=pacs.example", Issuer: "CN=Hospital Issuing CA",
+		SPKISHA256: "spki1", NotAfter: t0.AddDate(2, 0, 0)}
+	info := testInfo()
+	info.Started, info.Finished = t0.Add(24*time.Hour), t0.Add(25*time.Hour)
+	second := mustSave(t, s, info, later, nil)
+	if prev, ok, err := s.PreviousScan(ctx, second); err != nil || !ok || prev != first {
+		t.Fatalf("previous scan of %d: %d %v %v, want %d", second, prev, ok, err, first)
+	}
+	check := func(how string, c *findings.Change) {
+		t.Helper()
+		if c == nil || len(c.CertificatesChanged) != 1 {
+			t.Fatalf("%s: change %+v, want 10.0.0.5:443's certificate changed", how, c)
+		}
+		ch := c.CertificatesChanged[0]
+		if ch.Endpoint != "10.0.0.5:443" || !ch.KeyKept || ch.Before[0].SHA256 != hexSHA(leafDER) || ch.After[0].SHA256 != hexSHA(fileDER) {
+			t.Errorf("%s: %+v", how, ch)
+		}
+	}
+	r, err := s.Load(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AttachChange(ctx, r, findings.Catalog{}); err != nil {
+		t.Fatal(err)
+	}
+	check("AttachChange", r.Change)
+	streamed, done, err := s.StreamWith(ctx, second, StreamOptions{Catalog: findings.Catalog{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	check("StreamWith", streamed.Change)
 }

@@ -175,7 +175,9 @@ func (s *Store) AttachChange(ctx context.Context, r *findings.Report, catalog fi
 	if err != nil || !ok {
 		return err
 	}
-	prev, err := s.LoadFindings(ctx, prevID)
+	// The earlier scan's findings and certificates: its renewed and replaced server
+	// certificates are part of the change (certChanges).
+	prev, err := s.load(ctx, prevID, loadFindingsAndCerts)
 	if err != nil {
 		return err
 	}

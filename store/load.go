@@ -20,16 +20,25 @@ import (
 // normalized (findings.Report.Normalize: derived, tidy, sorted): every string read from
 // the file passes through observe.Clean, whoever wrote it.
 func (s *Store) Load(ctx context.Context, scanID int64) (*findings.Report, error) {
-	return s.load(ctx, scanID, true)
+	return s.load(ctx, scanID, loadWhole)
 }
 
 // LoadFindings is Load without the observations, certificates and inventory: a scan's
 // description and findings, all a comparison reads of the earlier scan.
 func (s *Store) LoadFindings(ctx context.Context, scanID int64) (*findings.Report, error) {
-	return s.load(ctx, scanID, false)
+	return s.load(ctx, scanID, loadFindings)
 }
 
-func (s *Store) load(ctx context.Context, scanID int64, whole bool) (*findings.Report, error) {
+// loadParts says what of a scan load reads beside its description.
+type loadParts int
+
+const (
+	loadFindings         loadParts = iota // its findings
+	loadFindingsAndCerts                  // and its certificates, which a comparison needs of an earlier scan (certChanges)
+	loadWhole                             // the whole document
+)
+
+func (s *Store) load(ctx context.Context, scanID int64, parts loadParts) (*findings.Report, error) {
 	tx, err := s.db.BeginTx(ctx, s.readTx())
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
@@ -41,7 +50,10 @@ func (s *Store) load(ctx context.Context, scanID int64, whole bool) (*findings.R
 	l := &loader{ctx: ctx, q: tx, scan: scanID}
 	r := &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
 	steps := []func(*findings.Report) error{l.scanInfo, l.findings}
-	if whole {
+	switch parts {
+	case loadFindingsAndCerts:
+		steps = append(steps, l.certificatesOnly)
+	case loadWhole:
 		steps = append(steps, l.lists)
 	}
 	for _, step := range steps {
@@ -266,6 +278,18 @@ func (l *loader) lists(r *findings.Report) error {
 		}
 	}
 	return nil
+}
+
+// certificatesOnly reads the scan's certificates and where each was seen onto r, and
+// none of its other lists.
+func (l *loader) certificatesOnly(r *findings.Report) error {
+	pool := newDecoders()
+	done, err := l.certificates(pool)
+	pool.wait()
+	if err != nil {
+		return err
+	}
+	return done(r)
 }
 
 // readLists reads the rows of lists, handing their decoding to pool; each list's done,

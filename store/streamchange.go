@@ -159,7 +159,12 @@ func (l *loader) rows(query string, args []any, fn func(*sql.Rows) error) error 
 func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog, hide hidden) (*findings.Change, error) {
 	pl := &loader{ctx: l.ctx, q: l.q, scan: prev}
 	var earlier findings.Report
+	// Its description and certificates (certChanges compares the server leaves); its
+	// findings are read below, those the later scan lacks only.
 	if err := pl.scanInfo(&earlier); err != nil {
+		return nil, err
+	}
+	if err := pl.certificatesOnly(&earlier); err != nil {
 		return nil, err
 	}
 	c, err := l.laterFindings(&earlier, func(_ string, inPrev bool) bool { return inPrev }, hide)
