@@ -99,7 +99,7 @@ func (l *loader) suppress(r *findings.Report, fs *findings.FindingStream,
 			args = append(args, fp)
 		}
 		where := "sf.scan_id = ? AND sf.fingerprint IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
-		if err := l.rows(findingQuery(where, ""), args, func(rows *sql.Rows) error {
+		if err := l.eachOf(findingQuery(where, ""), args, func(rows *sql.Rows) error {
 			f, err := l.finding(rows)
 			if err != nil {
 				return err
@@ -130,24 +130,6 @@ func sortSuppressed(l []findings.SuppressedFinding) {
 	}
 }
 
-// rows runs query with args and calls fn for every row.
-func (l *loader) rows(query string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := l.q.QueryContext(l.ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return l.err
-}
-
 // change is Diff of scan prev with the streamed scan r, computed in the store by
 // fingerprint rather than from both scans' findings whole (AttachChange): the later
 // scan's findings are listed new or persisting from their identities and texts alone,
@@ -172,7 +154,7 @@ func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog
 		return nil, fmt.Errorf("comparing with scan %d: %w", prev, err)
 	}
 	seen := newSeen(r)
-	err = pl.rows(findingQuery(`sf.scan_id = ? AND NOT EXISTS (SELECT 1 FROM scan_findings c
+	err = pl.eachOf(findingQuery(`sf.scan_id = ? AND NOT EXISTS (SELECT 1 FROM scan_findings c
 		WHERE c.scan_id = ? AND c.fingerprint = sf.fingerprint)`, findingOrder), []any{prev, l.scan}, func(rows *sql.Rows) error {
 		f, err := pl.finding(rows)
 		if err != nil {
@@ -225,7 +207,7 @@ func (l *loader) laterFindings(prev *findings.Report, persists func(fp string, i
 	c := streamedChange{&findings.Change{PreviousScan: prev.Scan.ID, PreviousStarted: prev.Scan.Started,
 		New: []findings.ChangedFinding{}, Fixed: []findings.ChangedFinding{}, Persisting: []findings.ChangedFinding{},
 		NotAssessed: []findings.ChangedFinding{}}}
-	err := l.rows(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
+	err := l.eachOf(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
 		CASE WHEN EXISTS (SELECT 1 FROM scan_findings p WHERE p.scan_id = ? AND p.fingerprint = sf.fingerprint) THEN 1 ELSE 0 END
 		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
 		ORDER BY `+findingOrder, []any{prev.Scan.ID, l.scan}, func(rows *sql.Rows) error {
