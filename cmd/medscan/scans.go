@@ -1,8 +1,6 @@
 package main
 
 import (
-	"slices"
-
 	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/findings"
@@ -49,7 +47,8 @@ policy and the suppression file in force today are counted apart.`,
 			if len(active) > 0 {
 				// The counts are those a report of the scan shows: suppressed findings apart.
 				suppressed = func(f findings.Finding) bool {
-					return slices.ContainsFunc(active, func(s rules.Suppression) bool { return s.Matches(f) })
+					_, ok := rules.Suppressing(active, f)
+					return ok
 				}
 			}
 			list, err := st.ScanSummaries(ctx, suppressed)
