@@ -31,8 +31,11 @@ type File struct {
 	// Open returns the bytes (from a temp file or disk); each call a fresh reader at
 	// offset 0, closed by Examine.
 	Open    func() (io.ReadSeekCloser, error)
-	Clients []string  // devices that fetched it (addresses); empty for files
-	Time    time.Time // when it was fetched or read
+	Clients []string // devices that fetched it (addresses); empty for files
+	// WireSHA256 is the SHA-256 of each gzip stream this image was decoded from (an HTTP
+	// body under Content-Encoding: gzip), copied to the Image; empty for anything else.
+	WireSHA256 []string
+	Time       time.Time // when it was fetched or read
 	// RawName is the name as served, when Name is a path template ("{id}.bin": an image
 	// kept off the wire, whose raw name may carry identifiers). The policy's image
 	// patterns are matched against it, in memory; it is never copied into an Image, a
@@ -268,7 +271,7 @@ func examineImage(c *classified, sigs []*classified, manifests []*manifest, pol 
 	f := c.f
 	img := Image{
 		Name: f.Name, Dir: f.Dir, Origin: f.Origin, Size: f.Size, SHA256: strings.ToLower(f.SHA256),
-		Cut: f.Cut, Clients: slices.Clone(f.Clients), Source: opt.Source, Time: f.Time,
+		Cut: f.Cut, Clients: slices.Clone(f.Clients), WireSHA256: slices.Clone(f.WireSHA256), Source: opt.Source, Time: f.Time,
 		Version: versionFromName(f.Name),
 	}
 	if img.Source == "" {

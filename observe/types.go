@@ -404,6 +404,11 @@ type HTTPRequest struct {
 	BodySHA256  string `json:"body_sha256,omitempty"`  // lowercase hex SHA-256 of the body, "" when BodyPartial
 	BodyKind    string `json:"body_kind,omitempty"`    // "elf", "pe", "uimage", "ihex", "gzip", "tar", "zip", "ext:.bin", "type:application/octet-stream", ...
 	BodyPartial bool   `json:"body_partial,omitempty"` // part of the body was lost in the capture, or the response was 206 Partial Content
+	// BodyEncoded: the body crossed the wire under a Content-Encoding (or a
+	// Transfer-Encoding other than chunked), so BodyBytes and BodySHA256 are those of the
+	// encoded bytes, not of the image a vendor publishes. A gzip body kept and decoded
+	// names its image through UpdateImage.WireSHA256.
+	BodyEncoded bool `json:"body_encoded,omitempty"`
 
 	// BodySecretKeys are the names of the password-like fields (IsSecretBodyKey) of a
 	// form or JSON request body, whose values the dissector reported as credentials;

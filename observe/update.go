@@ -36,10 +36,15 @@ type UpdateImage struct {
 	// Required is true when the policy says this image must be signed (the default).
 	Required bool `json:"required"`
 	// Vendor is the policy's vendor entry this image fell under, "" for the global one.
-	Vendor  string    `json:"vendor,omitempty"`
-	Clients []string  `json:"clients,omitempty"` // devices that fetched it, sorted
-	Source  Source    `json:"source"`            // passive (from the wire) or file
-	Time    time.Time `json:"time"`
+	Vendor  string   `json:"vendor,omitempty"`
+	Clients []string `json:"clients,omitempty"` // devices that fetched it, sorted
+	// WireSHA256 lists, sorted, the SHA-256 of each transfer that carried this image
+	// gzip-encoded (an HTTP body under Content-Encoding: gzip, kept decoded): the digest
+	// of the bytes on the wire, which HTTPRequest.BodySHA256 holds, where SHA256 is the
+	// decoded image's, the one a vendor publishes. Empty when the image came as it is.
+	WireSHA256 []string  `json:"wire_sha256,omitempty"`
+	Source     Source    `json:"source"` // passive (from the wire) or file
+	Time       time.Time `json:"time"`
 }
 
 // UpdateSignature is one signature over an image: embedded (Authenticode), detached
@@ -125,6 +130,7 @@ func (s *Set) AddUpdate(u UpdateImage) {
 	key := u.Origin + "\x00" + u.Dir + "\x00" + u.Name + "\x00" + u.SHA256
 	if o := s.updates[key]; o != nil {
 		o.Clients = mergeSorted(o.Clients, u.Clients)
+		o.WireSHA256 = mergeSorted(o.WireSHA256, u.WireSHA256)
 		if !u.Time.IsZero() && (o.Time.IsZero() || u.Time.Before(o.Time)) {
 			o.Time = u.Time
 		}
@@ -138,6 +144,7 @@ func (s *Set) AddUpdate(u UpdateImage) {
 		s.updates = map[string]*UpdateImage{}
 	}
 	u.Clients = mergeSorted(nil, u.Clients)
+	u.WireSHA256 = mergeSorted(nil, u.WireSHA256)
 	u.Signatures = slices.Clone(u.Signatures)
 	s.updates[key] = &u
 	s.Updates = append(s.Updates, &u)

@@ -58,7 +58,9 @@
 //     of a response whose name marks it a signature or checksum list beside an image
 //     (updatekeep.Companion); a body under Content-Encoding: gzip alone is handed over as
 //     it comes and decoded by the keeper (updatekeep.Body.Gunzip), so that what is kept
-//     is the vendor's file while BodySHA256 stays the digest of the bytes on the wire; a
+//     is the vendor's file while BodySHA256 stays the digest of the bytes on the wire
+//     (BodyEncoded says so, for any Content-Encoding; the kept image lists that digest in
+//     updatekeep.File.WireSHA256, which is how cleartext-update names the image); a
 //     206 fragment, a body with a hole and a body under any other Content-Encoding are
 //     not (the last counted).
 //   - A body cut by a capture gap or by the end of the capture, or a 206 Partial Content

@@ -35,6 +35,7 @@ type download struct {
 	sniffing  bool   // collecting the first SniffLen bytes for magic
 	hashing   bool
 	partial   bool
+	encoded   bool // under a Content-Encoding or a non-chunked Transfer-Encoding
 	xml       bool // the body may be a UPnP description: read the window for its root
 	seen      int64
 	n         int // bytes in prefix
@@ -63,7 +64,7 @@ func (s *stream) holdResponse(r observe.HTTPRequest, encoded bool) bool {
 		return false
 	}
 	*d = download{sum: d.sum, rec: r, active: true, kind: kind, sniffing: !encoded, partial: r.Status == 206,
-		xml: maybeXML(r.RespContentType)}
+		encoded: encoded, xml: maybeXML(r.RespContentType)}
 	if kind != "" {
 		s.startHash()
 	}
@@ -174,6 +175,7 @@ func (s *stream) bodyEnd(partial bool) {
 		d.rec.BodyKind = d.kind
 		d.rec.BodyBytes = d.seen
 		d.rec.BodyPartial = d.partial
+		d.rec.BodyEncoded = d.encoded
 		if d.hashing && !d.partial {
 			d.sum.Sum(d.digest[:0])
 			hex.Encode(d.hexDigest[:], d.digest[:])

@@ -5,17 +5,26 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/medscan/medscan/capture/dissect"
 	"github.com/medscan/medscan/capture/internal/corpustest"
 	"github.com/medscan/medscan/capture/updatekeep"
+	"github.com/medscan/medscan/observe"
 )
 
 // keptHTTP runs one keep-alive connection of GET requests and their responses through a
 // dissector with a keeper, in small segments, and returns the kept files by name.
 func keptHTTP(t *testing.T, opt updatekeep.Options, exchanges [][2]string, gap bool) (map[string][]byte, *updatekeep.Keeper) {
+	t.Helper()
+	out, k, _ := keptHTTPRecords(t, opt, exchanges, gap)
+	return out, k
+}
+
+// keptHTTPRecords is keptHTTP that also returns the HTTP records the dissector emitted.
+func keptHTTPRecords(t *testing.T, opt updatekeep.Options, exchanges [][2]string, gap bool) (map[string][]byte, *updatekeep.Keeper, []observe.HTTPRequest) {
 	t.Helper()
 	opt.TempDir = t.TempDir()
 	k := updatekeep.New(opt)
@@ -48,7 +57,7 @@ func keptHTTP(t *testing.T, opt updatekeep.Options, exchanges [][2]string, gap b
 		}
 		out[f.Dir+"/"+f.Name] = b
 	}
-	return out, k
+	return out, k, h.Sink.HTTP
 }
 
 func get(p string) string { return "GET " + p + " HTTP/1.1\r\nHost: fw\r\n\r\n" }
@@ -97,6 +106,53 @@ func TestKeepImagesAndSignatures(t *testing.T) {
 	}
 	if n := counterOf(k, updatekeep.CountDecoded); n != 1 {
 		t.Errorf("gzip bodies decoded %d, want 1", n)
+	}
+}
+
+// TestKeepGzipNamesItsImage: a gzip body's record carries the digest of the bytes on the
+// wire and says they were encoded; the kept, decoded image lists that digest, so that
+// cleartext-update can name the image by the digest a vendor publishes.
+func TestKeepGzipNamesItsImage(t *testing.T) {
+	exe := peBody(0x80, "PE\x00\x00", 150<<10)
+	gz := gzipped(exe)
+	_, k, recs := keptHTTPRecords(t, updatekeep.Options{}, [][2]string{
+		{get("/fw/gz.bin"), ok(fmt.Sprintf("Content-Encoding: gzip\r\nContent-Length: %d\r\n", len(gz)), gz)},
+		{get("/fw/plain.bin"), ok(fmt.Sprintf("Content-Length: %d\r\n", len(exe)), exe)},
+		{get("/fw/br.bin"), ok(fmt.Sprintf("Content-Encoding: br\r\nContent-Length: %d\r\n", len(exe)), exe)},
+	}, false)
+	if len(recs) != 3 {
+		t.Fatalf("records %+v", recs)
+	}
+	var encoded, plain int
+	for _, r := range recs {
+		switch {
+		case r.BodyEncoded && r.BodySHA256 == digest(gz) && r.BodyBytes == int64(len(gz)):
+			encoded++
+		case r.BodyEncoded && r.BodySHA256 == digest(exe):
+			encoded++ // br: not decoded, its digest of the bytes as they came
+		case !r.BodyEncoded && r.BodySHA256 == digest(exe):
+			plain++
+		default:
+			t.Errorf("record %s: encoded %v, %d bytes, SHA-256 %s", r.Path, r.BodyEncoded, r.BodyBytes, r.BodySHA256)
+		}
+	}
+	if encoded != 2 || plain != 1 {
+		t.Errorf("%d encoded and %d plain records, want 2 and 1", encoded, plain)
+	}
+	var decoded int
+	for _, f := range k.Files() {
+		if f.SHA256 != digest(exe) {
+			t.Errorf("kept %s with SHA-256 %s, want the image's", f.Name, f.SHA256)
+		}
+		if len(f.WireSHA256) > 0 {
+			decoded++
+			if !slices.Equal(f.WireSHA256, []string{digest(gz)}) {
+				t.Errorf("kept %s names the wire digests %v, want the gzip stream's %s", f.Name, f.WireSHA256, digest(gz))
+			}
+		}
+	}
+	if decoded != 1 {
+		t.Errorf("%d kept files name a gzip stream, want 1", decoded)
 	}
 }
 

@@ -28,6 +28,10 @@ type File struct {
 	Cut     bool   // only the first MaxImage (or MaxCompanion) bytes were kept: Open gives those
 	Open    func() (io.ReadSeekCloser, error)
 	Clients []string // the devices that received it, sorted
+	// WireSHA256 lists, sorted, the SHA-256 of each gzip stream (an HTTP body under
+	// Content-Encoding: gzip) that decoded to these bytes: the digest a dissector took
+	// of the bytes on the wire, which names this image. Empty when it came as it is.
+	WireSHA256 []string
 	// Companion is true for a signature, digest or manifest kept for an image beside it.
 	Companion bool
 	Time      time.Time // when it was first fetched (capture time)
@@ -156,7 +160,7 @@ func (k *Keeper) Files() []File {
 
 func (e *entry) asFile(origin, dir, name string, companion bool) File {
 	return File{Name: name, Dir: dir, Origin: origin, Size: e.size, SHA256: e.sha256, Cut: e.cut, Open: e.open,
-		Clients: slices.Clone(e.clients), Companion: companion, Time: e.time, RawName: path.Base(e.path)}
+		Clients: slices.Clone(e.clients), WireSHA256: slices.Clone(e.wire), Companion: companion, Time: e.time, RawName: path.Base(e.path)}
 }
 
 // rawDir is the directory of a raw path, "." when it has none (a TFTP file name).

@@ -192,6 +192,9 @@ type Body struct {
 	cut     bool
 	dropped bool
 	gzip    bool // the bytes written are a gzip stream, decoded when the body ends
+	// wire is the SHA-256 (hex) of the gzip stream a decoded body came from, "" for a
+	// body kept as it came or a stream cut at the limit (whose digest matches nothing).
+	wire string
 }
 
 // Gunzip says that the bytes written are a gzip stream (an HTTP body under
@@ -359,6 +362,9 @@ func (b *Body) Finish(m Meta) {
 	if m.Client.IsValid() {
 		e.clients = []string{m.Client.Unmap().String()}
 	}
+	if b.wire != "" {
+		e.wire = []string{b.wire}
+	}
 	b.dropped = true // the entry owns the bytes now
 	if b.cut {
 		k.Count(CountBytesCut, uint64(b.seen-b.kept))
@@ -380,11 +386,8 @@ func (b *Body) Finish(m Meta) {
 			if !e.time.IsZero() && (o.time.IsZero() || e.time.Before(o.time)) {
 				o.time = e.time
 			}
-			for _, c := range e.clients {
-				if i, found := slices.BinarySearch(o.clients, c); !found {
-					o.clients = slices.Insert(o.clients, i, c)
-				}
-			}
+			o.clients = insertSorted(o.clients, e.clients)
+			o.wire = insertSorted(o.wire, e.wire)
 			k.total.Add(-b.kept)
 			k.mem.Add(-e.data.n)
 			k.files.Add(-1)
@@ -425,6 +428,9 @@ func (b *Body) gunzip() bool {
 		}
 	}
 	streamCut := b.cut
+	if !streamCut {
+		nb.wire = hex.EncodeToString(b.sum.Sum(nil))
+	}
 	b.release()
 	switch {
 	case nb.dropped:
@@ -476,7 +482,18 @@ type entry struct {
 	data    chunks // the bytes, when in memory
 	file    string // the temporary file, when spilled
 	clients []string
+	wire    []string  // the SHA-256 of each gzip stream that decoded to these bytes, sorted
 	time    time.Time // the first fetch
+}
+
+// insertSorted adds to the sorted list each of add it lacks.
+func insertSorted(list, add []string) []string {
+	for _, c := range add {
+		if i, found := slices.BinarySearch(list, c); !found {
+			list = slices.Insert(list, i, c)
+		}
+	}
+	return list
 }
 
 func (e *entry) remove() {

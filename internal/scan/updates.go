@@ -63,7 +63,7 @@ func examineUpdates(ctx context.Context, files []updatekeep.File, pol *codesign.
 	in := make([]codesign.File, len(files))
 	for i, f := range files {
 		in[i] = codesign.File{Name: f.Name, Dir: f.Dir, Origin: f.Origin, Size: f.Size, SHA256: f.SHA256, Cut: f.Cut,
-			Open: f.Open, Clients: f.Clients, Time: f.Time, RawName: f.RawName}
+			Open: f.Open, Clients: f.Clients, WireSHA256: f.WireSHA256, Time: f.Time, RawName: f.RawName}
 	}
 	imgs, err := codesign.Examine(context.WithoutCancel(ctx), in, pol, codesign.Options{Source: observe.SourcePassive})
 	if err != nil {

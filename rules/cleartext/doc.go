@@ -2,7 +2,8 @@
 // HL7 v2 messages over MLLP, DICOM associations, FHIR and other API calls over plain
 // HTTP, credentials, and firmware or software images downloaded over plain HTTP
 // (cleartext-update: one finding per server and path, with the image's size and SHA-256,
-// never the body), with two rules on what that traffic shows about authentication
+// never the body; for a gzip-encoded body the decoded image's, the digest a vendor
+// publishes, when the update keeper decoded it), with two rules on what that traffic shows about authentication
 // (api-unauthenticated, credential-shared).
 //
 // Everything these rules see was, by construction, readable on the wire: the passive

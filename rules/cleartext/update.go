@@ -57,18 +57,39 @@ type wire struct {
 	size     int64
 	sha256   string
 	kind     string
-	partial  bool
-	first    time.Time
-	last     time.Time
-	count    int
+	// undecoded: the body came under a Content-Encoding and was not decoded, so sha256
+	// and size are the encoded bytes'. wireSHA256 is the digest of the bytes on the wire
+	// of a gzip body decoded, whose sha256 and size are then the image's.
+	undecoded  bool
+	wireSHA256 string
+	partial    bool
+	first      time.Time
+	last       time.Time
+	count      int
 }
 
 // images lists the transfers cleartext-update judges: 2xx HTTP response bodies and FTP or
 // TFTP files identified as images and at least MinImageBytes long. Uploads count too: a
 // management station pushing firmware to a device over FTP or TFTP hands the image to the
 // path just as a download does, and the device installs whatever arrives.
+//
+// An HTTP body under Content-Encoding: gzip is named by the image it decodes to when the
+// update keeper kept and decoded it (observe.UpdateImage.WireSHA256): its SHA-256 is then
+// the one a vendor publishes, and the digest of the bytes on the wire is kept beside it.
 func images(set *observe.Set) []wire {
 	var out []wire
+	var decoded map[string]*observe.UpdateImage // by the SHA-256 of the gzip stream
+	for _, u := range set.Updates {
+		if u.Cut {
+			continue // the digest of a cut image matches nothing a vendor publishes
+		}
+		for _, w := range u.WireSHA256 {
+			if decoded == nil {
+				decoded = map[string]*observe.UpdateImage{}
+			}
+			decoded[w] = u
+		}
+	}
 	for _, r := range set.HTTP {
 		if r.BodyKind == "" || r.Status < 200 || r.Status > 299 || r.BodyBytes < MinImageBytes {
 			continue
@@ -77,9 +98,17 @@ func images(set *observe.Set) []wire {
 		if host == "" {
 			host = r.Flow.Server.String()
 		}
-		out = append(out, wire{protocol: "http", server: r.Flow.Server, client: r.Flow.Client.Addr().Unmap().String(),
+		w := wire{protocol: "http", server: r.Flow.Server, client: r.Flow.Client.Addr().Unmap().String(),
 			path: r.Path, url: "http://" + host + r.Path, status: r.Status, size: r.BodyBytes, sha256: r.BodySHA256,
-			kind: r.BodyKind, partial: r.BodyPartial, first: r.FirstSeen, last: r.LastSeen, count: r.Count})
+			kind: r.BodyKind, partial: r.BodyPartial, first: r.FirstSeen, last: r.LastSeen, count: r.Count}
+		if r.BodyEncoded {
+			if u := decoded[r.BodySHA256]; u != nil && r.BodySHA256 != "" {
+				w.wireSHA256, w.sha256, w.size = r.BodySHA256, u.SHA256, u.Size
+			} else {
+				w.undecoded = true
+			}
+		}
+		out = append(out, w)
 	}
 	for _, x := range set.Transfers {
 		if x.Kind == "" || x.Bytes < MinImageBytes {
@@ -108,6 +137,8 @@ func (update) Check(c *rules.Context) {
 		sha256, kind string
 		size         int64
 		partial      bool
+		undecoded    bool     // sha256 and size are the encoded bytes', not the image's
+		wire         []string // the SHA-256 of each gzip transfer decoded to it, sorted
 		seen         observe.Span
 		clients      []string
 		count        int
@@ -133,14 +164,21 @@ func (update) Check(c *rules.Context) {
 		}
 		a.count += max(r.count, 1)
 		// Partial images have no digest; they are told apart by what was seen.
+		// An encoded body not decoded is told apart from the image itself: its digest is
+		// the encoding's, not the image's.
 		i := slices.IndexFunc(a.images, func(im *image) bool {
-			return im.sha256 == r.sha256 && im.partial == r.partial && (!im.partial || im.size == r.size)
+			return im.sha256 == r.sha256 && im.partial == r.partial && (!im.partial || im.size == r.size) &&
+				im.undecoded == r.undecoded
 		})
 		if i < 0 {
-			a.images = append(a.images, &image{sha256: r.sha256, kind: r.kind, size: r.size, partial: r.partial})
+			a.images = append(a.images, &image{sha256: r.sha256, kind: r.kind, size: r.size, partial: r.partial,
+				undecoded: r.undecoded})
 			i = len(a.images) - 1
 		}
 		im := a.images[i]
+		if r.wireSHA256 != "" {
+			im.wire = rules.AddSorted(im.wire, r.wireSHA256)
+		}
 		im.seen.Add(r.first)
 		im.clients = rules.AddSorted(im.clients, r.client)
 		im.count += max(r.count, 1)
@@ -154,7 +192,7 @@ func (update) Check(c *rules.Context) {
 		// Complete images first, then by when they were first seen: the first is the headline.
 		slices.SortFunc(a.images, func(x, y *image) int {
 			return cmp.Or(findings.CompareBool(x.partial, y.partial), x.seen.First.Compare(y.seen.First),
-				cmp.Compare(x.sha256, y.sha256), cmp.Compare(x.size, y.size))
+				cmp.Compare(x.sha256, y.sha256), cmp.Compare(x.size, y.size), findings.CompareBool(x.undecoded, y.undecoded))
 		})
 		images := make([]map[string]any, 0, len(a.images))
 		for _, im := range a.images {
@@ -163,6 +201,7 @@ func (update) Check(c *rules.Context) {
 			if im.sha256 != "" {
 				e["sha256"] = im.sha256
 			}
+			encoding(e, im.undecoded, im.wire)
 			images = append(images, e)
 		}
 		head := a.images[0]
@@ -187,11 +226,19 @@ func (update) Check(c *rules.Context) {
 			}
 		}
 		what := fmt.Sprintf("%s, %d bytes, SHA-256 %s", head.kind, head.size, head.sha256)
-		if head.partial {
+		switch {
+		case head.partial:
 			what = fmt.Sprintf("%s, %d bytes seen, partially captured so no SHA-256", head.kind, head.size)
-		} else {
+		case head.undecoded:
+			what = fmt.Sprintf("%s, %d bytes content-encoded, SHA-256 of the encoded bytes %s", head.kind, head.size,
+				head.sha256)
+		case len(head.wire) > 0:
+			what += " once decoded from gzip"
+		}
+		if !head.partial {
 			ev["sha256"] = head.sha256
 		}
+		encoding(ev, head.undecoded, head.wire)
 		if len(a.images) > 1 {
 			what += fmt.Sprintf("; %d distinct images at this URL", len(a.images))
 		}
@@ -222,5 +269,18 @@ func (update) Check(c *rules.Context) {
 			Message:  msg,
 			Evidence: ev,
 		}))
+	}
+}
+
+// encoding notes in evidence e how an HTTP image crossed the wire when not as it is:
+// "content_encoded" when its digest is of the encoded bytes (a coding medscan does not
+// decode, or a body the update keeper did not keep), "wire_sha256" with the digest of each
+// gzip transfer when sha256 is the decoded image's, the one to compare with a vendor's.
+func encoding(e map[string]any, undecoded bool, wire []string) {
+	if undecoded {
+		e["content_encoded"] = true
+	}
+	if len(wire) > 0 {
+		e["wire_sha256"] = wire
 	}
 }

@@ -142,3 +142,67 @@ func TestUpdateTransfers(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateContentEncoded: an image that came gzip-encoded is named by the digest of the
+// decoded image (the one a vendor publishes) when the update keeper decoded it, with the
+// digest of the bytes on the wire beside it; one not decoded says its digest is of the
+// encoded bytes rather than passing it off as the image's.
+func TestUpdateContentEncoded(t *testing.T) {
+	const image = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	const gz1 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+	const gz2 = "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"
+	req := func(client, digest string, size int64, encoded bool) observe.HTTPRequest {
+		return observe.HTTPRequest{Flow: flow(client, "192.0.2.9:80"), FirstSeen: rulestest.T0, Method: "GET",
+			HostHeader: "fw", Path: "/fw.bin", Status: 200, BodyBytes: size, BodySHA256: digest, BodyKind: "ext:.bin",
+			BodyEncoded: encoded}
+	}
+	kept := func(cut bool, wire ...string) observe.UpdateImage {
+		return observe.UpdateImage{Name: "fw.bin", Dir: "/", Origin: "http://192.0.2.9:80", Size: 300000, SHA256: image,
+			Format: "raw", Cut: cut, WireSHA256: wire}
+	}
+	tests := []struct {
+		name      string
+		reqs      []observe.HTTPRequest
+		updates   []observe.UpdateImage
+		sha, what string
+		size      int64
+		wire      []string
+		encoded   bool
+		images    int
+	}{
+		{"decoded: the image's digest and size", []observe.HTTPRequest{req("10.0.0.5:40000", gz1, 100000, true)},
+			[]observe.UpdateImage{kept(false, gz1)}, image, "SHA-256 " + image + " once decoded from gzip", 300000,
+			[]string{gz1}, false, 1},
+		{"compressed twice, one image", []observe.HTTPRequest{req("10.0.0.5:40000", gz1, 100000, true),
+			req("10.0.0.6:40000", gz2, 100100, true), req("10.0.0.7:40000", image, 300000, false)},
+			[]observe.UpdateImage{kept(false, gz1, gz2)}, image, "once decoded from gzip", 300000, []string{gz1, gz2}, false, 1},
+		{"not kept: the encoded bytes' digest, said so", []observe.HTTPRequest{req("10.0.0.5:40000", gz1, 100000, true)},
+			nil, gz1, "content-encoded, SHA-256 of the encoded bytes " + gz1, 100000, nil, true, 1},
+		{"kept but cut: the encoded bytes' digest", []observe.HTTPRequest{req("10.0.0.5:40000", gz1, 100000, true)},
+			[]observe.UpdateImage{kept(true, gz1)}, gz1, "SHA-256 of the encoded bytes", 100000, nil, true, 1},
+		{"the same bytes encoded and not are two images", []observe.HTTPRequest{req("10.0.0.5:40000", image, 300000, false),
+			req("10.0.0.6:40000", image, 300000, true)}, nil, image, "2 distinct images", 300000, nil, false, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set := observe.NewSet()
+			for _, r := range tc.reqs {
+				set.AddHTTP(r)
+			}
+			for _, u := range tc.updates {
+				set.AddUpdate(u)
+			}
+			fs := rulestest.Run(t, update{}, set, nil)
+			if len(fs) != 1 {
+				t.Fatalf("%d findings, want 1", len(fs))
+			}
+			ev := fs[0].Evidence
+			wire, _ := ev["wire_sha256"].([]string)
+			if ev["sha256"] != tc.sha || ev["size"] != tc.size || !slices.Equal(wire, tc.wire) ||
+				(ev["content_encoded"] == true) != tc.encoded || !strings.Contains(fs[0].Message, tc.what) ||
+				len(ev["images"].([]map[string]any)) != tc.images {
+				t.Errorf("message %q\nevidence %v", fs[0].Message, ev)
+			}
+		})
+	}
+}
