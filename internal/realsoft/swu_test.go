@@ -261,6 +261,39 @@ func TestSWUpdateMenderOffTheWire(t *testing.T) {
 	if n := counterValue(s.Report, "updates_decoded_gzip"); n != 1 {
 		t.Errorf("updates_decoded_gzip = %d, want 1 (the image sent with Content-Encoding: gzip)", n)
 	}
+	// The copy sent gzip-encoded is named by the decoded image's digest, the one a vendor
+	// publishes, with the digest of the compressed bytes beside it: in Updates and in
+	// cleartext-update.
+	acme := sha256Hex(files["acme-pump-4.2.swu"])
+	var gzWire []string
+	for _, img := range bySHA[acme] {
+		if img.Dir != "/" {
+			gzWire = img.WireSHA256
+		}
+	}
+	if len(gzWire) != 1 || gzWire[0] == acme {
+		t.Errorf("the gzip copy's image lists wire digests %v, want the compressed stream's", gzWire)
+	}
+	var named bool
+	for _, f := range s.Findings {
+		// Its path is a template ("/{id}/{id}.swu"): it is the one with wire digests.
+		if f.Rule != "cleartext-update" || f.Evidence["wire_sha256"] == nil {
+			continue
+		}
+		if named {
+			t.Errorf("a second cleartext-update with wire digests: %s", f.Message)
+		}
+		named = true
+		w, _ := f.Evidence["wire_sha256"].([]any)
+		if f.Evidence["sha256"] != acme || len(w) != 1 || len(gzWire) == 1 && w[0] != gzWire[0] ||
+			!strings.Contains(f.Message, "once decoded from gzip") {
+			t.Errorf("cleartext-update of the gzip copy: %s; evidence %v, want sha256 %s and the wire digest %v", f.Message,
+				f.Evidence, acme, gzWire)
+		}
+	}
+	if !named {
+		t.Error("no cleartext-update finding names the gzip copy by its decoded digest")
+	}
 	rules := func(fs []findings.Finding) map[string]int {
 		m := map[string]int{}
 		for _, f := range fs {
