@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,36 +79,72 @@ func (s *Store) KeySightings(ctx context.Context, spkiSHA256 string, limit int) 
 	if limit <= 0 {
 		limit = math.MaxInt64 // not -1: PostgreSQL refuses a negative LIMIT
 	}
+	var out []KeySighting
+	err := s.keySightings(ctx, "c.spki_sha256 = ?", []any{strings.ToLower(spkiSHA256)}, limit,
+		func(_ string, k KeySighting) { out = append(out, k) })
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: key %s: %w", s.path, spkiSHA256, err)
+	}
+	return out, nil
+}
+
+// keysPerQuery bounds the keys one KeySightingsOf query names: well under the bind
+// variables SQLite (32,766) and PostgreSQL (65,535) accept in one statement. A variable
+// so that a test can cross chunks with a few keys.
+var keysPerQuery = 500
+
+// KeySightingsOf is KeySightings for many keys at once, with no limit: the sightings of
+// each key (SPKI SHA-256, lower-case hex) by key, in KeySightings's order. A scan checks
+// every server key it saw against the stored history; one query per few hundred keys
+// instead of one per key keeps that cost flat as the keys grow.
+func (s *Store) KeySightingsOf(ctx context.Context, spkis []string) (map[string][]KeySighting, error) {
+	out := map[string][]KeySighting{}
+	for chunk := range slices.Chunk(spkis, keysPerQuery) {
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = strings.ToLower(k)
+		}
+		where := "c.spki_sha256 IN (" + strings.Repeat("?, ", len(chunk)-1) + "?)"
+		err := s.keySightings(ctx, where, args, math.MaxInt64, func(spki string, k KeySighting) {
+			out[spki] = append(out[spki], k)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: key sightings: %w", s.path, err)
+		}
+	}
+	return out, nil
+}
+
+// keySightings streams the sightings of the keys where names, in KeySightings's order
+// within each key, to fn with the key's SPKI SHA-256.
+func (s *Store) keySightings(ctx context.Context, where string, args []any, limit int, fn func(spki string, k KeySighting)) error {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT sc.scan_id, s.site, coalesce(g.host, ''), coalesce(g.port, 0), coalesce(g.role, ''), c.sha256, c.subject,
-			coalesce(max(g.time), sc.first_seen)
+		SELECT c.spki_sha256, sc.scan_id, s.site, coalesce(g.host, ''), coalesce(g.port, 0), coalesce(g.role, ''),
+			c.sha256, c.subject, coalesce(max(g.time), sc.first_seen)
 		FROM certificates c
 		JOIN scan_certificates sc ON sc.cert_id = c.id
 		JOIN scans s ON s.id = sc.scan_id
 		LEFT JOIN cert_sightings g ON g.cert_id = c.id AND g.scan_id = sc.scan_id
-		WHERE c.spki_sha256 = ?
-		GROUP BY sc.scan_id, sc.first_seen, s.site, g.host, g.port, g.role, c.id
-		ORDER BY sc.scan_id DESC, g.host, g.port, g.role, c.sha256
-		LIMIT ?`, strings.ToLower(spkiSHA256), limit)
+		WHERE `+where+`
+		GROUP BY c.spki_sha256, sc.scan_id, sc.first_seen, s.site, g.host, g.port, g.role, c.id
+		ORDER BY c.spki_sha256, sc.scan_id DESC, g.host, g.port, g.role, c.sha256
+		LIMIT ?`, append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("store: %s: key %s: %w", s.path, spkiSHA256, err)
+		return err
 	}
 	defer rows.Close()
-	var out []KeySighting
 	for rows.Next() {
+		var spki string
 		var k KeySighting
 		var at sql.NullString
-		if err := rows.Scan(&k.ScanID, &k.Site, &k.Host, &k.Port, &k.Role, &k.CertSHA256, &k.Subject, &at); err != nil {
-			return nil, fmt.Errorf("store: %s: key %s: %w", s.path, spkiSHA256, err)
+		if err := rows.Scan(&spki, &k.ScanID, &k.Site, &k.Host, &k.Port, &k.Role, &k.CertSHA256, &k.Subject, &at); err != nil {
+			return err
 		}
 		k.Site = observe.Clean(k.Site)
 		if k.Time, err = parseTime(at); err != nil {
-			return nil, fmt.Errorf("store: %s: key %s: %w", s.path, spkiSHA256, err)
+			return err
 		}
-		out = append(out, k)
+		fn(spki, k)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: key %s: %w", s.path, spkiSHA256, err)
-	}
-	return out, nil
+	return rows.Err()
 }

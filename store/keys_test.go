@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"maps"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +89,29 @@ func TestStoreKeys(t *testing.T) {
 	}
 	if sg, err := s.KeySightings(ctx, hexSHA([]byte("unknown")), 0); err != nil || len(sg) != 0 {
 		t.Errorf("unknown key: %v, %v", sg, err)
+	}
+
+	// Many keys at once: each key's sightings as KeySightings gives them, whatever the
+	// chunk a key falls in (one key per query here, so that chunks are crossed).
+	unknown := hexSHA([]byte("unknown"))
+	for _, per := range []int{keysPerQuery, 1, 2} {
+		t.Run(fmt.Sprint("per query ", per), func(t *testing.T) {
+			defer func(old int) { keysPerQuery = old }(keysPerQuery)
+			keysPerQuery = per
+			all, err := s.KeySightingsOf(ctx, []string{spkiB, strings.ToUpper(spkiA), unknown, spkiEC})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := all[unknown]; ok || len(all) != 3 {
+				t.Errorf("KeySightingsOf gave keys %v", slices.Collect(maps.Keys(all)))
+			}
+			for _, k := range []string{spkiA, spkiB, spkiEC} {
+				one, _ := s.KeySightings(ctx, k, 0)
+				if !reflect.DeepEqual(all[k], one) || len(one) == 0 {
+					t.Errorf("key %s: KeySightingsOf %+v, KeySightings %+v", k, all[k], one)
+				}
+			}
+		})
 	}
 }
 

@@ -61,18 +61,16 @@ func checkRotation(ctx context.Context, st *store.Store, set *observe.Set) {
 		}
 	}
 	if st != nil {
-		// One query per distinct key, not per endpoint.
-		bySPKI := map[string][]store.KeySighting{}
+		// One query per few hundred distinct keys, not one per key or per endpoint.
+		var spkis []string
 		for u := range uses {
-			if _, done := bySPKI[u.spki]; done {
-				continue
-			}
-			sgs, err := st.KeySightings(ctx, u.spki, 0)
-			if err != nil {
-				set.Problem(observe.Problem{Source: rotationSource, Offset: -1, Message: err.Error()})
-				return
-			}
-			bySPKI[u.spki] = sgs
+			spkis = append(spkis, u.spki)
+		}
+		slices.Sort(spkis)
+		bySPKI, err := st.KeySightingsOf(ctx, slices.Compact(spkis))
+		if err != nil {
+			set.Problem(observe.Problem{Source: rotationSource, Offset: -1, Message: err.Error()})
+			return
 		}
 		for u, certs := range uses {
 			for _, sg := range bySPKI[u.spki] {
