@@ -29,6 +29,72 @@ func (s *Store) LoadFindings(ctx context.Context, scanID int64) (*findings.Repor
 	return s.load(ctx, scanID, loadFindings)
 }
 
+// Part is one part of a stored scan that LoadParts reads.
+type Part int
+
+// The parts of a stored scan LoadParts can read, beside its description.
+const (
+	PartFindings     Part = iota // the findings (not suppressed or fixed ones: they are a report's)
+	PartCertificates             // the certificates and where each was seen
+	PartAssets                   // the inventory's assets
+	PartServices                 // the services the assets offered, with their TLS version and suite
+	PartQuietHosts               // the addresses seen doing nothing reported
+	PartFlows                    // the data-flow map's flows
+)
+
+// partKinds are the observation kinds (kinds.go) each part that is an observation list
+// needs: a service's TLS version and suite are derived on loading (findings.Report.Derive)
+// from the TLS sessions and probes, so a service is read with them.
+var partKinds = map[Part][]string{
+	PartServices:   {"service", "tls", "probe"},
+	PartQuietHosts: {"quiet_hosts"},
+	PartFlows:      {"flow"},
+}
+
+// LoadParts is Load reading only the parts named, for a command that needs no more: the
+// inventory reads the assets, services and quiet hosts of a scan whose findings,
+// certificates and other observations are most of its rows. The document is normalized
+// as Load's is, and what it holds is what Load's would; the lists not read are empty
+// (Flows too, not computed). A scan stored before flows were recorded has them computed
+// from all its lists, as Load does: LoadParts reads the whole scan then.
+func (s *Store) LoadParts(ctx context.Context, scanID int64, parts ...Part) (*findings.Report, error) {
+	return s.loadWith(ctx, scanID, func(l *loader) ([]func(*findings.Report) error, error) {
+		if slices.Contains(parts, PartFlows) {
+			n, err := l.count(`SELECT count(*) FROM observations WHERE scan_id = ? AND kind = 'flow'`)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return []func(*findings.Report) error{l.scanInfo, l.findings, l.lists}, nil
+			}
+		}
+		steps := []func(*findings.Report) error{l.scanInfo}
+		l.onlyKinds = []string{}
+		var certs, assets bool
+		for _, p := range parts {
+			switch p {
+			case PartFindings:
+				steps = append(steps, l.findings)
+			case PartCertificates:
+				certs = true
+			case PartAssets:
+				assets = true
+			}
+			for _, k := range partKinds[p] {
+				if !slices.Contains(l.onlyKinds, k) {
+					l.onlyKinds = append(l.onlyKinds, k)
+				}
+			}
+		}
+		return append(steps, func(r *findings.Report) error {
+			if !slices.Contains(parts, PartFlows) {
+				r.Flows = []findings.Flow{} // not read: not to be computed from the few lists that were
+			}
+			return l.someLists(r, certs, assets)
+		}), nil
+	})
+}
+
 // loadParts says what of a scan load reads beside its description.
 type loadParts int
 
@@ -39,6 +105,21 @@ const (
 )
 
 func (s *Store) load(ctx context.Context, scanID int64, parts loadParts) (*findings.Report, error) {
+	return s.loadWith(ctx, scanID, func(l *loader) ([]func(*findings.Report) error, error) {
+		steps := []func(*findings.Report) error{l.scanInfo, l.findings}
+		switch parts {
+		case loadFindingsAndCerts:
+			steps = append(steps, l.certificatesOnly)
+		case loadWhole:
+			steps = append(steps, l.lists)
+		}
+		return steps, nil
+	})
+}
+
+// loadWith reads one scan in a read transaction by the steps plan gives for its loader,
+// then normalizes the document.
+func (s *Store) loadWith(ctx context.Context, scanID int64, plan func(*loader) ([]func(*findings.Report) error, error)) (*findings.Report, error) {
 	tx, err := s.db.BeginTx(ctx, s.readTx())
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", s.path, err)
@@ -49,12 +130,9 @@ func (s *Store) load(ctx context.Context, scanID int64, parts loadParts) (*findi
 	}
 	l := &loader{ctx: ctx, q: tx, scan: scanID}
 	r := &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
-	steps := []func(*findings.Report) error{l.scanInfo, l.findings}
-	switch parts {
-	case loadFindingsAndCerts:
-		steps = append(steps, l.certificatesOnly)
-	case loadWhole:
-		steps = append(steps, l.lists)
+	steps, err := plan(l)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
 	}
 	for _, step := range steps {
 		if err := step(r); err != nil {
@@ -73,6 +151,25 @@ type loader struct {
 	err  error // the first decoding error, reported after the row loop
 	// skipKind is an observation kind not read (StreamOptions), or "".
 	skipKind string
+	// onlyKinds, when not nil, are the only observation kinds read (LoadParts).
+	onlyKinds []string
+}
+
+// kindFilter is the SQL that narrows the observations read to those the loader wants,
+// with its arguments after the scan's: every kind but skipKind, or only onlyKinds. Kinds
+// left out are passed over in SQL, not copied out, let alone decoded.
+func (l *loader) kindFilter() (string, []any) {
+	if l.onlyKinds == nil {
+		return ` AND kind <> ?`, []any{l.scan, l.skipKind}
+	}
+	args := []any{l.scan}
+	for _, k := range l.onlyKinds {
+		args = append(args, k)
+	}
+	if len(l.onlyKinds) == 0 {
+		return ` AND 1 = 0`, args
+	}
+	return ` AND kind IN (` + strings.Repeat("?, ", len(l.onlyKinds)-1) + `?)`, args
 }
 
 // each runs query for this scan and calls fn for every row.
@@ -265,10 +362,45 @@ func (r *findingRow) decode(refs map[string][]string) (findings.Finding, error) 
 // decoded on every core (decoders, decode.go), and each list is put together in the
 // order read once all of it is.
 func (l *loader) lists(r *findings.Report) error {
+	return l.readOnto(r, l.certificates, l.assets, l.observations)
+}
+
+// certificatesOnly reads the scan's certificates and where each was seen onto r, and
+// none of its other lists.
+func (l *loader) certificatesOnly(r *findings.Report) error {
+	return l.readOnto(r, l.certificates)
+}
+
+// someLists reads onto r the certificates when certs, the assets when assets, and the
+// observation kinds the loader wants (kindFilter), when there are any.
+func (l *loader) someLists(r *findings.Report, certs, assets bool) error {
+	var reads []func(*decoders) (func(*findings.Report) error, error)
+	if certs {
+		reads = append(reads, l.certificates)
+	}
+	if assets {
+		reads = append(reads, l.assets)
+	}
+	if l.onlyKinds == nil || len(l.onlyKinds) > 0 {
+		reads = append(reads, l.observations)
+	}
+	return l.readOnto(r, reads...)
+}
+
+// readOnto reads the lists reads read, in that order, handing their decoding to the
+// cores (decoders), and puts each on r once all are decoded.
+func (l *loader) readOnto(r *findings.Report, reads ...func(*decoders) (func(*findings.Report) error, error)) error {
 	pool := newDecoders()
 	var done []func(*findings.Report) error
-	err := l.readLists(pool, &done)
-	pool.wait()
+	var err error
+	for _, read := range reads {
+		var d func(*findings.Report) error
+		if d, err = read(pool); err != nil {
+			break
+		}
+		done = append(done, d)
+	}
+	pool.wait() // the rows handed over are decoded (or dropped) before anything returns
 	if err != nil {
 		return err
 	}
@@ -276,31 +408,6 @@ func (l *loader) lists(r *findings.Report) error {
 		if err := d(r); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// certificatesOnly reads the scan's certificates and where each was seen onto r, and
-// none of its other lists.
-func (l *loader) certificatesOnly(r *findings.Report) error {
-	pool := newDecoders()
-	done, err := l.certificates(pool)
-	pool.wait()
-	if err != nil {
-		return err
-	}
-	return done(r)
-}
-
-// readLists reads the rows of lists, handing their decoding to pool; each list's done,
-// called once pool is, puts it on the document.
-func (l *loader) readLists(pool *decoders, done *[]func(*findings.Report) error) error {
-	for _, read := range []func(*decoders) (func(*findings.Report) error, error){l.certificates, l.assets, l.observations} {
-		d, err := read(pool)
-		if err != nil {
-			return err
-		}
-		*done = append(*done, d)
 	}
 	return nil
 }
@@ -419,10 +526,7 @@ func (l *loader) assets(pool *decoders) (func(*findings.Report) error, error) {
 // saved; a kind this medscan does not know (written by a newer one) is skipped.
 func (l *loader) observations(pool *decoders) (func(*findings.Report) error, error) {
 	counts := map[string]int{}
-	// The kind not read (if any) is left out in SQL: its rows are passed over, not
-	// copied out, let alone decoded.
-	const kindRange = ` AND kind <> ?`
-	args := []any{l.scan, l.skipKind}
+	kindRange, args := l.kindFilter()
 	err := l.eachOf(`SELECT kind, count(*) FROM observations WHERE scan_id = ?`+kindRange+` GROUP BY kind`, args, func(rows *sql.Rows) error {
 		var name string
 		var n int

@@ -5,6 +5,7 @@ import (
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/report"
+	"github.com/medscan/medscan/store"
 )
 
 // flowsCommand prints a stored scan's data flows: who talks to whom, carrying what, how
@@ -33,7 +34,9 @@ func flowsCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := st.Load(ctx, id)
+			// Only what the map draws: the flows, the findings linked to them and the
+			// assets at their ends.
+			rep, err := st.LoadParts(ctx, id, store.PartFlows, store.PartFindings, store.PartAssets)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
 	"github.com/medscan/medscan/report"
+	"github.com/medscan/medscan/store"
 )
 
 // inventoryKinds are the kinds --kind accepts.
@@ -46,7 +47,9 @@ func inventoryCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := st.Load(ctx, id)
+			// Only what an inventory lists: the findings, certificates and observations
+			// that are most of a scan's rows are not read.
+			rep, err := st.LoadParts(ctx, id, store.PartAssets, store.PartServices, store.PartQuietHosts)
 			if err != nil {
 				return err
 			}
