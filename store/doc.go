@@ -105,7 +105,12 @@
 // The findings are read the same way, by Load and Stream alike: rows on a goroutine of
 // their own, decoded in batches on every core, yielded in order a few batches ahead of
 // the reader (decodeFindings). StreamWith leaves out what a writer does not read (StreamOptions.WithoutFlows): the data-flow
-// map, for the formats that do not render it (report.RendersFlows).
+// map, for the formats that do not render it (report.RendersFlows). LoadParts reads only
+// the parts a command shows (the inventory: assets, services and quiet hosts; the flow
+// map: flows, findings and assets), with what they are derived from on loading (a
+// service's TLS version from the sessions and probes), the kinds left out in SQL; a scan
+// stored before flows were recorded is read whole for its flows, which are computed from
+// every list.
 //
 // # PostgreSQL
 //
