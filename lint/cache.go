@@ -49,8 +49,9 @@ import (
 const cacheCode = "1"
 
 // CacheVersion names the linter that produced a cached result: "" when it cannot be
-// told (no build information, or zlint built from a local directory), and then no
-// result is cached or read. Entries of another version are never read.
+// told (no build information, as in a test binary, which records no modules; or zlint,
+// zcrypto or publicsuffix-go built from a local directory), and then no result is
+// cached or read. Entries of another version are never read.
 func CacheVersion() string { return cacheVersion() }
 
 var cacheVersion = sync.OnceValue(func() string {
@@ -58,6 +59,11 @@ var cacheVersion = sync.OnceValue(func() string {
 	if !ok {
 		return ""
 	}
+	return versionFrom(bi, runtime.Version())
+})
+
+// versionFrom is CacheVersion for a binary's build information and Go version.
+func versionFrom(bi *debug.BuildInfo, goVersion string) string {
 	versionOf := func(m *debug.Module) string {
 		if m.Replace != nil {
 			m = m.Replace
@@ -93,7 +99,7 @@ var cacheVersion = sync.OnceValue(func() string {
 			fmt.Fprintf(h, "%d:%s\n", len(p), p)
 		}
 	}
-	write(cacheCode, runtime.Version(), bi.Main.Version, webpkiRootsText)
+	write(cacheCode, goVersion, bi.Main.Version, webpkiRootsText)
 	write(mods...)
 	for _, l := range [][]string{alwaysExcluded, privateExcluded, selfSignedExcluded, clockLints} {
 		write(strings.Join(l, ","))
@@ -115,7 +121,7 @@ var cacheVersion = sync.OnceValue(func() string {
 	write(zl.GlobalRegistry().Names()...)
 	sum := h.Sum(nil)
 	return "medscan-lint/" + cacheCode + " zlint/" + zlintVersion + " " + hex.EncodeToString(sum[:8])
-})
+}
 
 // Cache keeps examinations between runs; the store implements it (internal/scan
 // adapts store.LintCache). ExamineWith calls Load once with every certificate it is

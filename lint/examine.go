@@ -23,9 +23,9 @@ type Options struct {
 	Cache Cache
 	// Stats, when not nil, is told what the cache saved.
 	Stats *CacheStats
-
-	// version replaces CacheVersion in tests.
-	version string
+	// CacheVersion is the version entries are read and kept under; "" means
+	// CacheVersion(). Tests set it: a test binary records no module versions.
+	CacheVersion string
 }
 
 // CounterExamined counts the distinct certificates (by SHA-256) whose facts were
@@ -92,7 +92,7 @@ func ExamineWith(set *observe.Set, opt Options) {
 	if stats == nil {
 		stats = &CacheStats{}
 	}
-	version := opt.version
+	version := opt.CacheVersion
 	if version == "" && opt.Cache != nil {
 		version = CacheVersion()
 	}

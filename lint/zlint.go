@@ -253,12 +253,21 @@ func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out 
 	return out, clock, nil
 }
 
-// stableDetails puts the key usages a lint's details list in order. zlint v3.7.3 writes
-// them as util.GetKeyUsageStrings returns them, in the order of a map's iteration
-// ("KeyUsage [KeyEncipherment DigitalSignature] (00000101) inconsistent with…", from
-// e_key_usage_and_extended_key_usage_inconsistent), so the same certificate would give
-// different evidence from run to run; medscan's findings are the same byte for byte.
+// stableDetails puts in order the lists zlint writes in the order of a map's
+// iteration, so that the same certificate gives the same evidence from run to run
+// (medscan's findings are the same byte for byte, and the lint cache keeps one run's
+// words for the next). zlint v3.7.3 has two: the key usages of
+// e_key_usage_and_extended_key_usage_inconsistent ("KeyUsage [KeyEncipherment
+// DigitalSignature] (00000101) inconsistent with…", from util.GetKeyUsageStrings), and the
+// OIDs of e_ext_duplicate_extension ("The following extensions are duplicated: 2.5.29.35,
+// 2.5.29.14").
 func stableDetails(d string) string {
+	const dup = "The following extensions are duplicated: "
+	if rest, ok := strings.CutPrefix(d, dup); ok {
+		oids := strings.Split(rest, ", ")
+		slices.Sort(oids)
+		return dup + strings.Join(oids, ", ")
+	}
 	const marker = "KeyUsage ["
 	i := strings.Index(d, marker)
 	if i < 0 {
