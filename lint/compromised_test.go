@@ -173,6 +173,8 @@ func TestStableDetails(t *testing.T) {
 		{"KeyUsage [] (00000000)", "KeyUsage [] (00000000)"},
 		{"KeyUsage [unterminated", "KeyUsage [unterminated"},
 		{"no key usage here", "no key usage here"},
+		{"The following extensions are duplicated: 2.5.29.35, 2.5.29.14", "The following extensions are duplicated: 2.5.29.14, 2.5.29.35"},
+		{"The following extensions are duplicated: 2.5.29.14", "The following extensions are duplicated: 2.5.29.14"},
 	} {
 		if got := stableDetails(tc.in); got != tc.want {
 			t.Errorf("%q:\n got %q\nwant %q", tc.in, got, tc.want)

@@ -41,6 +41,23 @@
 // examined it, so they do not depend on the number of workers. ExamineKeys checks
 // distinct keys the same way. docs/performance.md has the figures.
 //
+// The lint cache (cache.go): with Options.Cache (the store's lint_cache table, migration
+// 0011, through internal/scan), ExamineWith takes from an earlier run of the same linter
+// what is a function of the certificate's DER alone (the facts, what the role decision
+// reads of zcrypto's view, the public root it names) and zlint's results for the role,
+// PKI and self-signature decided in this run, and keeps what it examines afresh. The key
+// is the certificate's SHA-256, CacheVersion (a constant of this package, cacheCode,
+// which MUST be bumped by hand with any change to what the facts or the lints of a role
+// are; Go's, zlint's and every module's version; the lint lists of zlint.go; zlint's
+// registry; the embedded root list), the role, whether it is public WebPKI and whether
+// it is self-signed. Never cached, always decided afresh: the role and its reasons (from
+// this run's sightings), the PKI and its reason (this run's chains and the policy), the
+// key checks and the batch GCD (over the whole set's and store's keys), and the results
+// of a registry holding a lint that reads the clock (clockLints) or of a zlint that
+// failed. A scan's facts and outputs are the same, byte for byte, with or without the
+// cache; a test binary records no module versions, so there CacheVersion is "" and
+// nothing is cached unless a test names a version.
+//
 // Invariants: Facts never panics on any input, allocates only in proportion to the input,
 // and never reads the network or the clock.
 //

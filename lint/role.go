@@ -23,6 +23,29 @@ const (
 // identity (RFC 4108 §5).
 const oidHardwareModuleName = "1.3.6.1.5.5.7.8.4"
 
+// roleHints are what decideRole needs of zcrypto's view of a certificate beyond its
+// facts: keyUsage keyCertSign and an IEEE 802.1AR hardwareModuleName. Both are
+// functions of the DER alone, so the lint cache keeps them beside the facts (cache.go)
+// and a certificate read from the cache gets its role decided without being parsed.
+type roleHints struct {
+	keyCertSign bool
+	hwModule    bool
+}
+
+// hintsOf reads roleHints from zcrypto's view; nil (zcrypto refused the DER) has none.
+func hintsOf(zc *zx509.Certificate) roleHints {
+	if zc == nil {
+		return roleHints{}
+	}
+	h := roleHints{keyCertSign: zc.KeyUsage&zx509.KeyUsageCertSign != 0}
+	for _, o := range zc.OtherNames {
+		if o.TypeID.String() == oidHardwareModuleName {
+			h.hwModule = true
+		}
+	}
+	return h
+}
+
 // decideRole says what a certificate is for, and why. Extensions speak first, since
 // they are what the issuer meant: a CA (basicConstraints cA, or keyCertSign) is a trust
 // anchor when self-signed and an intermediate otherwise, and so is a self-signed
@@ -33,9 +56,9 @@ const oidHardwareModuleName = "1.3.6.1.5.5.7.8.4"
 // clientAuth or an 802.1AR hardwareModuleName a device identity). A leaf
 // with no EKU read only from a file is "other", never a TLS server by default: zlint's
 // TLS rulebook must not land on a device certificate because it lacks an EKU.
-func decideRole(f *observe.CertFacts, zc *zx509.Certificate, seen []observe.CertSighting) (string, []string) {
+func decideRole(f *observe.CertFacts, h roleHints, seen []observe.CertSighting) (string, []string) {
 	var why []string
-	keyCertSign := zc != nil && zc.KeyUsage&zx509.KeyUsageCertSign != 0
+	keyCertSign := h.keyCertSign
 	var asServerLeaf, asClientLeaf, aboveLeaf bool
 	fromFile := false
 	for _, s := range seen {
@@ -78,14 +101,7 @@ func decideRole(f *observe.CertFacts, zc *zx509.Certificate, seen []observe.Cert
 			why = append(why, "EKU "+e)
 		}
 	}
-	hwModule := false
-	if zc != nil {
-		for _, o := range zc.OtherNames {
-			if o.TypeID.String() == oidHardwareModuleName {
-				hwModule = true
-			}
-		}
-	}
+	hwModule := h.hwModule
 	if hwModule {
 		why = append(why, "subjectAltName hardwareModuleName (IEEE 802.1AR)")
 	}

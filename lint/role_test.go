@@ -114,7 +114,7 @@ func TestDecideRole(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, _, zc := facts(tc.der)
-			role, why := decideRole(f, zc, tc.seen)
+			role, why := decideRole(f, hintsOf(zc), tc.seen)
 			if f.ParseError != "" {
 				t.Logf("parse: %s", f.ParseError)
 			}

@@ -195,19 +195,43 @@ func registryWith(k registryKey) (zl.Registry, error) {
 	return r, nil
 }
 
+// clockLints are zlint's lints whose verdict depends on the day they run, not only on
+// the certificate: they ask whether a name's top-level domain is delegated now
+// (util.HasValidTLD with time.Now), so a TLD withdrawn from the root zone changes their
+// answer for the same certificate. Results from a registry holding one of them are
+// never kept in the lint cache (cache.go). TestClockLints reads zlint's source and fails
+// when a zlint upgrade brings another lint that reads the clock and is not listed here.
+var clockLints = []string{
+	"w_sub_cert_aia_contains_internal_names",
+	"w_smime_aia_contains_internal_names",
+}
+
+// readsClock says whether a registry holds one of clockLints.
+func readsClock(reg zl.Registry) bool {
+	for _, name := range clockLints {
+		if reg.ByName(name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // runZLint lints one parsed certificate for its role and PKI and returns the results
 // at warn or worse, sorted by name, leaving out selfSignedExcluded when selfSigned (the
-// certificate's facts say its self-signature verifies). A lint that panics on a malformed certificate is
-// reported as an error of the run, never propagated: one certificate must not stop a
-// scan.
-func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out []observe.CertLint, err error) {
+// certificate's facts say its self-signature verifies), and whether a lint that ran
+// reads the clock (clockLints: then the results must not be kept for a later day). A
+// lint that panics on a malformed certificate is reported as an error of the run,
+// never propagated: one certificate must not stop a scan.
+func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out []observe.CertLint, clock bool, err error) {
 	reg, err := registryWith(registryKey{role: role, public: public, compromised: strings.Join(compromisedCAFor(zc), ",")})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	clock = readsClock(reg)
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("zlint panicked: %v", p)
+			clock = true // not kept either way: an error is never cached
 		}
 	}()
 	rs := zlint.LintCertificateEx(zc, reg)
@@ -226,15 +250,24 @@ func runZLint(zc *zx509.Certificate, role string, public, selfSigned bool) (out 
 		})
 	}
 	slices.SortFunc(out, func(a, b observe.CertLint) int { return cmp.Compare(a.Name, b.Name) })
-	return out, nil
+	return out, clock, nil
 }
 
-// stableDetails puts the key usages a lint's details list in order. zlint v3.7.3 writes
-// them as util.GetKeyUsageStrings returns them, in the order of a map's iteration
-// ("KeyUsage [KeyEncipherment DigitalSignature] (00000101) inconsistent with…", from
-// e_key_usage_and_extended_key_usage_inconsistent), so the same certificate would give
-// different evidence from run to run; medscan's findings are the same byte for byte.
+// stableDetails puts in order the lists zlint writes in the order of a map's
+// iteration, so that the same certificate gives the same evidence from run to run
+// (medscan's findings are the same byte for byte, and the lint cache keeps one run's
+// words for the next). zlint v3.7.3 has two: the key usages of
+// e_key_usage_and_extended_key_usage_inconsistent ("KeyUsage [KeyEncipherment
+// DigitalSignature] (00000101) inconsistent with…", from util.GetKeyUsageStrings), and the
+// OIDs of e_ext_duplicate_extension ("The following extensions are duplicated: 2.5.29.35,
+// 2.5.29.14").
 func stableDetails(d string) string {
+	const dup = "The following extensions are duplicated: "
+	if rest, ok := strings.CutPrefix(d, dup); ok {
+		oids := strings.Split(rest, ", ")
+		slices.Sort(oids)
+		return dup + strings.Join(oids, ", ")
+	}
 	const marker = "KeyUsage ["
 	i := strings.Index(d, marker)
 	if i < 0 {

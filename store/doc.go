@@ -62,7 +62,12 @@
 // text changed by a newer medscan is another row, so an old scan keeps the text it was
 // judged with. Saving the same
 // capture twice therefore adds a scan, not findings. Certificates are kept once per
-// SHA-256 with their DER and facts; assets (not quiet hosts) once per site and address, with each scan's inventory
+// SHA-256 with their DER and facts, and what linting each found in
+// lint_cache (migration 0011, LintCache and KeepLintCache): the facts of the DER and
+// zlint's results per linter version, role, PKI and self-signature, so that a later scan
+// or lint run does not lint again what an earlier one did (package lint's cache.go says
+// what is kept and what is decided afresh; rows of another linter version are dropped
+// when a certificate's row is kept again); assets (not quiet hosts) once per site and address, with each scan's inventory
 // entry beside them (AssetKinds reads the latest kind of every address). A live scan is
 // one scan rewritten in place at each commit (Checkpoint).
 //

@@ -69,11 +69,14 @@ func v3Store(t *testing.T, path string, key, oldKey []byte) int64 {
 	return id
 }
 
-// undo0010 takes a current store back to before 0010: findings get their evidence
-// column back, filled as an older medscan kept it (the newest scan's copy).
-var undo0010 = []string{"ALTER TABLE findings ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}'",
+// undo0011 takes a current store back to before 0011: the lint cache goes.
+var undo0011 = []string{"DROP TABLE lint_cache"}
+
+// undo0010 takes a current store back to before 0010 (undoing 0011 first): findings get
+// their evidence column back, filled as an older medscan kept it (the newest scan's copy).
+var undo0010 = append(slices.Clone(undo0011), "ALTER TABLE findings ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}'",
 	`UPDATE findings SET evidence = coalesce((SELECT sf.evidence FROM scan_findings sf
-		WHERE sf.fingerprint = findings.fingerprint ORDER BY sf.scan_id DESC LIMIT 1), '{}')`}
+		WHERE sf.fingerprint = findings.fingerprint ORDER BY sf.scan_id DESC LIMIT 1), '{}')`)
 
 // undo0009 takes a current store back to before 0009 (undoing 0010 first): findings lose host_order.
 var undo0009 = append(slices.Clone(undo0010), "ALTER TABLE findings DROP COLUMN host_order")

@@ -206,10 +206,11 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 // scan judges its growing set again at each checkpoint; lint.ExamineWith only examines
 // certificates without facts, and keys false skips the key checks when no certificate
 // changed since they last ran (their facts stand), so that judging again costs what
-// changed, not what was learned.
+// changed, not what was learned. Certificates an earlier run examined with the same
+// linter come from the store's lint cache (examineCertificates).
 func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
 	blocklist *lint.Blocklist, keys bool) []findings.Finding {
-	lint.ExamineWith(set, lint.Options{WebPKI: pol.WebPKI})
+	examineCertificates(ctx, st, set, pol.WebPKI)
 	lint.MatchKeyFiles(set)
 	// Each session's chains against the site's anchors: the flows' mtls anchoring.
 	lint.AnchorSessions(set, pol.Anchors)
