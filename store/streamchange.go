@@ -219,11 +219,15 @@ func (l *loader) laterFindings(prev *findings.Report, persists func(fp string, i
 		sev                          int // the sort keys, as stored
 		rule, hostOrder, subject, fp string
 		port                         int
-		inPrev                       bool
+		inPrev, persists             bool
 		cf                           findings.ChangedFinding
 	}
-	var rows []later
-	err := l.eachOf(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
+	n, err := l.count(`SELECT count(*) FROM scan_findings WHERE scan_id = ?`)
+	if err != nil {
+		return c, err
+	}
+	rows := make([]later, 0, n) // grown one append at a time, the copying cost as much as the query
+	err = l.eachOf(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
 		CASE WHEN EXISTS (SELECT 1 FROM scan_findings p WHERE p.scan_id = ? AND p.fingerprint = sf.fingerprint) THEN 1 ELSE 0 END,
 		f.host_order FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`,
 		[]any{prev.Scan.ID, l.scan}, func(r *sql.Rows) error {
@@ -248,12 +252,26 @@ func (l *loader) laterFindings(prev *findings.Report, persists func(fp string, i
 		return c, err
 	}
 	// findingOrder: sf.severity DESC, f.rule, f.host_order, f.port, f.subject, f.fingerprint.
-	slices.SortFunc(rows, func(a, b later) int {
+	// The rows are large: their positions are sorted rather than the rows moved.
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &rows[i], &rows[j]
 		return cmp.Or(cmp.Compare(b.sev, a.sev), strings.Compare(a.rule, b.rule), strings.Compare(a.hostOrder, b.hostOrder),
 			cmp.Compare(a.port, b.port), strings.Compare(a.subject, b.subject), strings.Compare(a.fp, b.fp))
 	})
+	persisting := 0
 	for i := range rows {
-		if persists(rows[i].cf.Fingerprint, rows[i].inPrev) {
+		if rows[i].persists = persists(rows[i].cf.Fingerprint, rows[i].inPrev); rows[i].persists {
+			persisting++
+		}
+	}
+	c.Persisting = make([]findings.ChangedFinding, 0, persisting)
+	c.New = make([]findings.ChangedFinding, 0, len(rows)-persisting)
+	for _, i := range order {
+		if rows[i].persists {
 			c.Persisting = append(c.Persisting, rows[i].cf)
 		} else {
 			c.New = append(c.New, rows[i].cf)
