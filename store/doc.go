@@ -88,9 +88,8 @@
 // or against a baseline document's set of fingerprints, and the suppressions in force
 // applied in a first pass over the findings' identities (the few suppressed read whole,
 // the counts and spans those of the others). The change's lists hold a line per
-// finding (findings.ChangedFinding: identity and message, no evidence), read unordered
-// and sorted in Go by findingOrder's keys (held whole anyway, SQLite's sort is saved);
-// the findings themselves are still read one at a time. Tests hold every streamed format to the
+// finding (findings.ChangedFinding: identity and message, no evidence); the findings
+// themselves are still read one at a time. Tests hold every streamed format to the
 // bytes of the document loaded whole (Load, AttachChange or Diff, then
 // rules.ApplySuppressions). The one
 // SELECT of a scan's findings whole, for both, is findingQuery (load.go). Were a store

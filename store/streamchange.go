@@ -1,10 +1,8 @@
 package store
 
 import (
-	"cmp"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -204,80 +202,34 @@ type streamedChange struct{ *findings.Change }
 // document's order, from their identities and texts alone; persists says whether the
 // earlier side holds a fingerprint (inPrev: whether scan prev.Scan.ID of this store
 // does).
-//
-// The rows are read unordered and put in the document's order here (laterOrder), by
-// the keys findingOrder sorts on, compared as SQL compares them (numbers, and text by
-// its bytes): both lists are held whole anyway, and SQLite's sort of a scan's rows
-// before yielding the first was half of the query (0.1 s of CPU in C for 40,794
-// findings, more in modernc's), on the one goroutine the report waits on.
 func (l *loader) laterFindings(prev *findings.Report, persists func(fp string, inPrev bool) bool,
 	hide hidden) (streamedChange, error) {
 	c := streamedChange{&findings.Change{PreviousScan: prev.Scan.ID, PreviousStarted: prev.Scan.Started,
 		New: []findings.ChangedFinding{}, Fixed: []findings.ChangedFinding{}, Persisting: []findings.ChangedFinding{},
 		NotAssessed: []findings.ChangedFinding{}}}
-	type later struct {
-		sev                          int // the sort keys, as stored
-		rule, hostOrder, subject, fp string
-		port                         int
-		inPrev, persists             bool
-		cf                           findings.ChangedFinding
-	}
-	n, err := l.count(`SELECT count(*) FROM scan_findings WHERE scan_id = ?`)
-	if err != nil {
-		return c, err
-	}
-	rows := make([]later, 0, n) // grown one append at a time, the copying cost as much as the query
-	err = l.eachOf(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
-		CASE WHEN EXISTS (SELECT 1 FROM scan_findings p WHERE p.scan_id = ? AND p.fingerprint = sf.fingerprint) THEN 1 ELSE 0 END,
-		f.host_order FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`,
-		[]any{prev.Scan.ID, l.scan}, func(r *sql.Rows) error {
-			var (
-				f   findings.Finding
-				row later
-				n   int
-			)
-			if err := r.Scan(&f.Rule, &row.sev, &f.Host, &f.Port, &f.Subject, &f.Message, &f.Fingerprint, &f.File, &n,
-				&row.hostOrder); err != nil {
-				return err
-			}
-			row.rule, row.port, row.subject, row.fp, row.inPrev = f.Rule, f.Port, f.Subject, f.Fingerprint, n == 1
-			f.Severity = findings.Severity(row.sev)
-			findings.Tidy(&f)
-			row.cf = findings.Changed(f)
-			_, row.cf.Suppressed = hide[row.cf.Fingerprint]
-			rows = append(rows, row)
-			return nil
-		})
-	if err != nil {
-		return c, err
-	}
-	// findingOrder: sf.severity DESC, f.rule, f.host_order, f.port, f.subject, f.fingerprint.
-	// The rows are large: their positions are sorted rather than the rows moved.
-	order := make([]int32, len(rows))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(i, j int32) int {
-		a, b := &rows[i], &rows[j]
-		return cmp.Or(cmp.Compare(b.sev, a.sev), strings.Compare(a.rule, b.rule), strings.Compare(a.hostOrder, b.hostOrder),
-			cmp.Compare(a.port, b.port), strings.Compare(a.subject, b.subject), strings.Compare(a.fp, b.fp))
-	})
-	persisting := 0
-	for i := range rows {
-		if rows[i].persists = persists(rows[i].cf.Fingerprint, rows[i].inPrev); rows[i].persists {
-			persisting++
+	err := l.eachOf(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.message, f.fingerprint, sf.file,
+		CASE WHEN EXISTS (SELECT 1 FROM scan_findings p WHERE p.scan_id = ? AND p.fingerprint = sf.fingerprint) THEN 1 ELSE 0 END
+		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?
+		ORDER BY `+findingOrder, []any{prev.Scan.ID, l.scan}, func(rows *sql.Rows) error {
+		var (
+			f      findings.Finding
+			sev, n int
+		)
+		if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.Message, &f.Fingerprint, &f.File, &n); err != nil {
+			return err
 		}
-	}
-	c.Persisting = make([]findings.ChangedFinding, 0, persisting)
-	c.New = make([]findings.ChangedFinding, 0, len(rows)-persisting)
-	for _, i := range order {
-		if rows[i].persists {
-			c.Persisting = append(c.Persisting, rows[i].cf)
+		f.Severity = findings.Severity(sev)
+		findings.Tidy(&f)
+		cf := findings.Changed(f)
+		_, cf.Suppressed = hide[cf.Fingerprint]
+		if persists(cf.Fingerprint, n == 1) {
+			c.Persisting = append(c.Persisting, cf)
 		} else {
-			c.New = append(c.New, rows[i].cf)
+			c.New = append(c.New, cf)
 		}
-	}
-	return c, nil
+		return nil
+	})
+	return c, err
 }
 
 // gone lists an earlier finding the later scan lacks: fixed, or not assessed when the
