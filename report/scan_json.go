@@ -9,6 +9,7 @@ import (
 	"iter"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -91,12 +92,33 @@ func (s *jsonStream) value(v reflect.Value, indent string) {
 	if s.err != nil {
 		return
 	}
-	s.buf.Reset()
-	if s.err = s.enc.Encode(v.Interface()); s.err != nil {
-		return
+	s.out, s.err = s.appendValue(s.out[:0], v, indent)
+	if s.err == nil {
+		_, s.err = s.w.Write(s.out)
 	}
-	s.out = indentJSON(s.out[:0], bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")), indent)
-	_, s.err = s.w.Write(s.out)
+}
+
+// appendValue appends v's JSON, its lines indented by indent, to dst: a finding by
+// appendFinding where it takes the finding on, anything else encoded by s's encoder
+// and indented.
+func (s *jsonStream) appendValue(dst []byte, v reflect.Value, indent string) ([]byte, error) {
+	if v.Type() == findingType {
+		var f *findings.Finding
+		if v.CanAddr() {
+			f = v.Addr().Interface().(*findings.Finding)
+		} else {
+			c := v.Interface().(findings.Finding)
+			f = &c
+		}
+		if out, ok := appendFinding(dst, f, indent); ok {
+			return out, nil
+		}
+	}
+	s.buf.Reset()
+	if err := s.enc.Encode(v.Interface()); err != nil {
+		return dst, err
+	}
+	return indentJSON(dst, bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")), indent), nil
 }
 
 // indentSpaces is the indentation of a few levels, to append in one go.
@@ -107,6 +129,9 @@ const indentSpaces = "                                "
 // spaces: a newline and the prefix before each element and key, ": " after a key, and
 // {} and [] for an empty object and list. A test holds it to json.Indent.
 func indentJSON(dst, src []byte, prefix string) []byte {
+	// The indented text is longer than src; making room for half as much again up front
+	// spares most of the growing (and copying) of a dst that starts small.
+	dst = slices.Grow(dst, len(src)+len(src)/2)
 	depth := 0
 	open := false // after a { or [: the newline waits for the first element, if any
 	newline := func() {
@@ -310,6 +335,11 @@ func (s *jsonStream) encodeList(v reflect.Value, inner string) {
 	}
 	jobs := make(chan int)
 	ahead := make(chan struct{}, 2*workers) // a token per chunk handed out and not yet written
+	// free holds the buffers of chunks written, for the encoders to fill again: at most
+	// one per chunk that can be ahead, plus the one being written. A buffer grown by
+	// appending from nil for every chunk cost a scan's JSON more in copying
+	// (runtime.growslice) than the indenting itself.
+	free := make(chan []byte, 2*workers+1)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(workers + 1)
@@ -333,17 +363,19 @@ func (s *jsonStream) encodeList(v reflect.Value, inner string) {
 			e.enc.SetEscapeHTML(false)
 			for i := range jobs {
 				c := &chunks[i]
+				select {
+				case c.b = <-free:
+				default:
+				}
 				for j := i * listChunk; j < min((i+1)*listChunk, v.Len()); j++ {
 					if j > 0 {
 						c.b = append(c.b, ',')
 					}
 					c.b = append(c.b, '\n')
 					c.b = append(c.b, inner...)
-					e.buf.Reset()
-					if c.err = e.enc.Encode(v.Index(j).Interface()); c.err != nil {
+					if c.b, c.err = e.appendValue(c.b, v.Index(j), inner); c.err != nil {
 						break
 					}
-					c.b = indentJSON(c.b, bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), inner)
 				}
 				close(c.done)
 			}
@@ -359,6 +391,10 @@ func (s *jsonStream) encodeList(v reflect.Value, inner string) {
 			break
 		}
 		_, s.err = s.w.Write(c.b)
+		select {
+		case free <- c.b[:0]:
+		default:
+		}
 		c.b = nil
 		<-ahead
 	}
@@ -385,7 +421,7 @@ func (s *jsonStream) seq(fs iter.Seq2[findings.Finding, error], indent string) {
 		}
 		n++
 		s.raw("\n" + inner)
-		s.value(reflect.ValueOf(f), inner)
+		s.value(reflect.ValueOf(&f).Elem(), inner)
 	}
 	if n == 0 {
 		s.raw("[]")
