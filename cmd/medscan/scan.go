@@ -122,6 +122,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		KeyBlocklist: in.blocklist,
 		Probe:        prb,
 		Updates:      updates,
+		ReportOnly:   true, // the set and the rules' findings are let go before the save
 	})
 	const incomplete = "the scan is incomplete: some input could not be read to its end"
 	var notStored *scan.NotStoredError
