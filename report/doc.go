@@ -28,7 +28,8 @@
 // Large scans: JSON is written as a stream, object field by field and list element by
 // element, in the bytes encoding/json writes for the whole (scan_json.go): each value
 // encoded compact by encoding/json and indented by a pass that needs no scanner
-// (indentJSON), a long list in chunks on every core written in order; above
+// (indentJSON), a long list in chunks on every core written in order, their buffers
+// reused; above
 // Options.GroupAbove findings (DefaultGroupAbove, 200), the table and the HTML page show
 // one row per rule and severity with counts and the first places, and say where every
 // row is (group.go); above the same number of certificates, services or assets the
