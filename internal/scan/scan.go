@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -200,8 +201,12 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 	if reportOnly {
 		// Nothing reads the set or the rules' findings once the document is built: let
 		// go of them so that the save, where a large scan's memory peaks, does not hold
-		// them (14,000 hosts: about 60 MB less live at the save's peak).
+		// them (14,000 hosts: about 60 MB less live at the save's peak). The collection
+		// sets the save's GC goal at twice what the save starts with, rather than twice
+		// what judging last held, set included (14,000 hosts: 313 MB of heap at the
+		// save's peak against 347 MB, for one collection of about 160 MB live).
 		set, fs = nil, nil
+		runtime.GC()
 	}
 	id, err := st.SaveAsStored(context.WithoutCancel(ctx), rep)
 	if err != nil {
