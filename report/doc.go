@@ -30,7 +30,8 @@
 // encoded compact by encoding/json and indented by a pass that needs no scanner
 // (indentJSON), a finding written indented in one pass where it can be
 // (appendFinding, finding_json.go: no reflection, tests and a fuzz target hold it to
-// the general way), a long list in chunks on every core written in order; above
+// the general way), a long list in chunks on every core written in order, their buffers
+// reused; above
 // Options.GroupAbove findings (DefaultGroupAbove, 200), the table and the HTML page show
 // one row per rule and severity with counts and the first places, and say where every
 // row is (group.go); above the same number of certificates, services or assets the

@@ -320,7 +320,7 @@ const listChunk = 64
 // writes them one by one: the lists of a hospital's scan (tens of thousands of flows,
 // sessions and assets) are encoded in chunks on a goroutine per core, and the chunks
 // written in order, at most two per core ahead of the writer, so that memory holds a
-// few chunks' bytes, never the list's.
+// few chunks' bytes, never the list's; the chunks' buffers are reused.
 func (s *jsonStream) encodeList(v reflect.Value, inner string) {
 	type chunk struct {
 		b    []byte
@@ -338,7 +338,10 @@ func (s *jsonStream) encodeList(v reflect.Value, inner string) {
 	// free holds the buffers of chunks written, for the encoders to fill again: at most
 	// one per chunk that can be ahead, plus the one being written. A buffer grown by
 	// appending from nil for every chunk cost a scan's JSON more in copying
-	// (runtime.growslice) than the indenting itself.
+	// (runtime.growslice) than the indenting itself, and memory too: on 14,000 hosts the
+	// collections during rendering found 55 MB of chunk buffers live, and the next GC
+	// goal is twice what they find (rendering peaked at 423 MB of heap, the peak of the
+	// whole scan; 266 MB with the buffers reused).
 	free := make(chan []byte, 2*workers+1)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

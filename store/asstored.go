@@ -46,7 +46,7 @@ func (s *Store) saveUnder(ctx context.Context, r *findings.Report, asStored bool
 	// inTx may run the function again (PostgreSQL, after a collision): each run starts
 	// a new writer, and r is changed only once the transaction has committed.
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		w := &scanWriter{ctx: ctx, tx: tx, keyID: keyID}
+		w := &scanWriter{ctx: ctx, tx: tx, keyID: keyID, stored: asStored}
 		var err error
 		if id, err = w.save(r); err != nil {
 			return err
@@ -89,9 +89,7 @@ func (w *scanWriter) asStored(r *findings.Report) (func(*findings.Report), error
 			return nil, err
 		}
 		f.Time = storedTime(f.Time)
-		if f.Evidence, err = evidenceAsStored(f.Evidence, w.evidence[k]); err != nil {
-			return nil, fmt.Errorf("finding %s: evidence: %w", f.Fingerprint, err)
-		}
+		f.Evidence = w.evidence[i]
 		fs[k] = f
 	}
 	certs := make([]findings.Certificate, len(r.Certificates))
@@ -169,114 +167,189 @@ func storedTime(t time.Time) time.Time {
 // (a float, whose text encoding/json chooses; a struct; a typed map or list; a string
 // that is not UTF-8) is decoded from the text, as before.
 func evidenceAsStored(ev map[string]any, text string) (map[string]any, error) {
-	if ev == nil {
-		return decodeEvidence(text)
-	}
-	if out, ok := asDecodedMap(ev); ok {
-		return out, nil
-	}
-	return decodeEvidence(text)
+	return newAsDecoder().evidence(ev, func() string { return text })
 }
 
+// asDecodedMap is m converted directly, as asDecoder.asMap converts it.
 func asDecodedMap(m map[string]any) (map[string]any, bool) {
-	out := make(map[string]any, len(m))
+	out, _, ok := newAsDecoder().asMap(m)
+	return out, ok
+}
+
+// asDecoder converts the evidence of one scan's findings to what Load decodes
+// (evidenceAsStored), sharing what the findings share. On 14,000 hosts the evidence
+// as decoded was a quarter of the document as stored (70 MB), most of it lists of
+// host names that the rules hand to many findings as one []string (credential-shared's
+// hosts across sites) and that a conversion per finding copied into a []any of its own,
+// each string boxed again. Now a value that converts to itself (a string, a boolean, a
+// map of them) is kept as it is, and a list is converted once and the []any shared by
+// every finding that holds it. Nothing changes evidence once judged (the writers only
+// read it), and Load's own decoding gives equal values, unshared.
+type asDecoder struct {
+	lists map[listKey]any // the conversion of each list met, by its first element and length
+}
+
+// listKey names a list by where its elements are: one of s and a is set.
+type listKey struct {
+	s *string
+	a *any
+	n int
+}
+
+func newAsDecoder() *asDecoder { return &asDecoder{lists: map[listKey]any{}} }
+
+// evidence is evidenceAsStored, text giving the JSON save wrote (asked for only when ev
+// is nil or not converted directly).
+func (d *asDecoder) evidence(ev map[string]any, text func() string) (map[string]any, error) {
+	if ev != nil {
+		if out, _, ok := d.asMap(ev); ok {
+			return out, nil
+		}
+	}
+	return decodeEvidence(text())
+}
+
+// asMap is m as decoded: m itself (itself true) when every value converts to itself.
+func (d *asDecoder) asMap(m map[string]any) (out map[string]any, itself, ok bool) {
+	itself = true
 	for k, v := range m {
 		if !utf8.ValidString(k) {
-			return nil, false
+			return nil, false, false
 		}
-		d, ok := asDecoded(v)
+		_, same, ok := d.value(v)
 		if !ok {
-			return nil, false
+			return nil, false, false
 		}
-		out[k] = d
+		if !same {
+			itself = false
+			break
+		}
 	}
-	return out, true
+	if itself {
+		return m, true, true
+	}
+	out = make(map[string]any, len(m))
+	for k, v := range m {
+		if !utf8.ValidString(k) {
+			return nil, false, false
+		}
+		c, _, ok := d.value(v)
+		if !ok {
+			return nil, false, false
+		}
+		out[k] = c
+	}
+	return out, false, true
 }
 
-// asDecoded is v as encoding/json, with UseNumber, decodes v's encoding; ok is false
-// for a value it does not convert.
-func asDecoded(v any) (any, bool) {
-	switch v := v.(type) {
+// value is v as encoding/json, with UseNumber, decodes v's encoding; itself says the
+// answer is v (the same interface value, nothing allocated); ok is false for a value
+// it does not convert.
+func (d *asDecoder) value(v any) (out any, itself, ok bool) {
+	switch x := v.(type) {
 	case nil:
-		return nil, true
+		return nil, true, true
 	case string:
-		return v, utf8.ValidString(v)
+		return v, true, utf8.ValidString(x)
 	case bool:
-		return v, true
+		return v, true, true
 	case json.Number:
-		return nil, false // encoding/json checks and may reject it: decode the text
+		return nil, false, false // encoding/json checks and may reject it: decode the text
 	case int:
-		return json.Number(strconv.FormatInt(int64(v), 10)), true
+		return json.Number(strconv.FormatInt(int64(x), 10)), false, true
 	case int64:
-		return json.Number(strconv.FormatInt(v, 10)), true
+		return json.Number(strconv.FormatInt(x, 10)), false, true
 	case int32:
-		return json.Number(strconv.FormatInt(int64(v), 10)), true
+		return json.Number(strconv.FormatInt(int64(x), 10)), false, true
 	case int16:
-		return json.Number(strconv.FormatInt(int64(v), 10)), true
+		return json.Number(strconv.FormatInt(int64(x), 10)), false, true
 	case int8:
-		return json.Number(strconv.FormatInt(int64(v), 10)), true
+		return json.Number(strconv.FormatInt(int64(x), 10)), false, true
 	case uint:
-		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+		return json.Number(strconv.FormatUint(uint64(x), 10)), false, true
 	case uint64:
-		return json.Number(strconv.FormatUint(v, 10)), true
+		return json.Number(strconv.FormatUint(x, 10)), false, true
 	case uint32:
-		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+		return json.Number(strconv.FormatUint(uint64(x), 10)), false, true
 	case uint16:
-		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+		return json.Number(strconv.FormatUint(uint64(x), 10)), false, true
 	case uint8:
-		return json.Number(strconv.FormatUint(uint64(v), 10)), true
+		return json.Number(strconv.FormatUint(uint64(x), 10)), false, true
 	case time.Time:
-		b, err := v.MarshalJSON()
+		b, err := x.MarshalJSON()
 		if err != nil {
-			return nil, false
+			return nil, false, false
 		}
-		return string(b[1 : len(b)-1]), true // RFC 3339: nothing in it is escaped
+		return string(b[1 : len(b)-1]), false, true // RFC 3339: nothing in it is escaped
 	case []string:
-		if v == nil {
-			return nil, true
+		if x == nil {
+			return nil, false, true
 		}
-		out := make([]any, len(v))
-		for i, s := range v {
+		if len(x) == 0 {
+			return []any{}, false, true
+		}
+		key := listKey{s: &x[0], n: len(x)}
+		if l, seen := d.lists[key]; seen {
+			return l, false, true
+		}
+		l := make([]any, len(x))
+		for i, s := range x {
 			if !utf8.ValidString(s) {
-				return nil, false
+				return nil, false, false
 			}
-			out[i] = s
+			l[i] = s
 		}
-		return out, true
+		d.lists[key] = l
+		return l, false, true
 	case []any:
-		if v == nil {
-			return nil, true
+		if x == nil {
+			return nil, false, true
 		}
-		out := make([]any, len(v))
-		for i, e := range v {
-			d, ok := asDecoded(e)
+		if len(x) == 0 {
+			return []any{}, false, true
+		}
+		key := listKey{a: &x[0], n: len(x)}
+		if l, seen := d.lists[key]; seen {
+			return l, false, true
+		}
+		l := make([]any, len(x))
+		for i, e := range x {
+			c, _, ok := d.value(e)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
-			out[i] = d
+			l[i] = c
 		}
-		return out, true
+		d.lists[key] = l
+		return l, false, true
 	case []map[string]any: // the credential rules' secrets
-		if v == nil {
-			return nil, true
+		if x == nil {
+			return nil, false, true
 		}
-		out := make([]any, len(v))
-		for i, m := range v {
+		l := make([]any, len(x))
+		for i, m := range x {
 			if m == nil {
 				continue // null
 			}
-			d, ok := asDecodedMap(m)
+			c, _, ok := d.asMap(m)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
-			out[i] = d
+			l[i] = c
 		}
-		return out, true
+		return l, false, true
 	case map[string]any:
-		if v == nil {
-			return nil, true
+		if x == nil {
+			return nil, false, true
 		}
-		return asDecodedMap(v)
+		c, same, ok := d.asMap(x)
+		if !ok {
+			return nil, false, false
+		}
+		if same {
+			return v, true, true
+		}
+		return c, false, true
 	}
-	return nil, false
+	return nil, false, false
 }

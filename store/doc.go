@@ -47,7 +47,9 @@
 // Save writes one scan in one transaction, in multi-row INSERTs (batch.go), findings in
 // fingerprint order so that each B-tree page is filled once. SaveAsStored also leaves
 // the document as Load would read it back, so that a scan just run is rendered without
-// being read back. A scan's observations are kept as the
+// being read back; each finding's evidence is converted to what Load decodes as its row
+// is written (asstored.go), a list several findings hold converted once and shared, a
+// map that converts to itself kept as it is. A scan's observations are kept as the
 // elements of its report document, as JSON in the document's field names (kinds.go), so
 // that a fact added to an observation type is kept and read back without a schema
 // change; the quiet hosts (findings.QuietHost), which a sweep brings by the hundred

@@ -67,3 +67,58 @@ func TestEvidenceAsStored(t *testing.T) {
 		}
 	}
 }
+
+// TestAsDecoderShares: one scan's conversion gives every finding the evidence Load
+// would decode, while a list several findings hold (the same []string) is converted once
+// and shared, a list that starts at the same element but is shorter is not taken for it,
+// and a map that converts to itself is kept as it is.
+func TestAsDecoderShares(t *testing.T) {
+	hosts := []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}
+	evs := []map[string]any{
+		{"shared_by": hosts, "hosts": len(hosts)},
+		{"shared_by": hosts, "hosts": len(hosts), "servers": []string{"10.0.0.9:21"}},
+		{"shared_by": hosts[:2], "hosts": 2},
+		{"secrets": []map[string]any{{"clients": hosts}}, "user": "admin"},
+		{"only": "strings", "and": true, "nothing": nil, "nested": map[string]any{"a": "b"}},
+		nil,
+	}
+	d := newAsDecoder()
+	w := &scanWriter{}
+	var got []map[string]any
+	for i, ev := range evs {
+		in := ev
+		if in == nil {
+			in = map[string]any{}
+		}
+		text, err := w.jsonText(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := decodeEvidence(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked := false
+		g, err := d.evidence(ev, func() string { asked = true; return text })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(g, want) {
+			t.Errorf("evidence %d: got %#v\nwant %#v", i, g, want)
+		}
+		if asked != (ev == nil) {
+			t.Errorf("evidence %d: text asked for %v", i, asked)
+		}
+		got = append(got, g)
+	}
+	first := func(i int, key string) *any { return &got[i][key].([]any)[0] }
+	if first(0, "shared_by") != first(1, "shared_by") {
+		t.Error("the list two findings hold was converted twice")
+	}
+	if first(0, "shared_by") == first(2, "shared_by") {
+		t.Error("a shorter list from the same elements was taken for the longer one")
+	}
+	if reflect.ValueOf(got[4]).UnsafePointer() != reflect.ValueOf(evs[4]).UnsafePointer() {
+		t.Error("a map of strings, booleans and nulls was copied")
+	}
+}

@@ -39,14 +39,16 @@ type scanWriter struct {
 	uid   string // the scan's uid as stored
 	buf   bytes.Buffer
 
-	// What the store holds after the save beyond the document, for SaveAsStored: each
-	// finding's first and last seen across the store (by fingerprint), each
-	// certificate's row (by SHA-256), and which findings the scan kept (scanFindings)
-	// with their evidence as written.
+	// What the store holds after the save beyond the document, for SaveAsStored (set
+	// when stored is): each finding's first and last seen across the store (by
+	// fingerprint), each certificate's row (by SHA-256), and which findings the scan kept
+	// (scanFindings) with their evidence as Load decodes it (by index in the document),
+	// converted as each row is written rather than from texts all kept to the end.
+	stored   bool
 	spans    map[string][2]sql.NullString
 	certs    map[string]storedCert
 	kept     []int
-	evidence []string
+	evidence []map[string]any
 }
 
 func (w *scanWriter) prepare(query string) (*sql.Stmt, error) {
@@ -424,36 +426,40 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	byFingerprint := func(a, b int) int { return strings.Compare(fps[a], fps[b]) }
 	slices.SortStableFunc(order, byFingerprint)
 	// Each finding's rule text (remediation and references) is written once per store
-	// (rule_texts), before the rows that name it.
+	// (rule_texts), before the rows that name it. The findings of a rule share its
+	// references (one []string): each list is encoded once.
 	texts := ruleTexts{}
 	refs := make([]string, len(fs))
+	encodedRefs := map[listKey]string{}
 	for i := range fs {
-		var err error
-		if refs[i], err = w.jsonText(fs[i].References); err != nil {
-			return err
+		var key listKey
+		if l := fs[i].References; len(l) > 0 {
+			key = listKey{s: &l[0], n: len(l)}
 		}
+		text, ok := encodedRefs[key]
+		if !ok || key.s == nil {
+			var err error
+			if text, err = w.jsonText(fs[i].References); err != nil {
+				return err
+			}
+			if key.s != nil {
+				encodedRefs[key] = text
+			}
+		}
+		refs[i] = text
 		texts.add(fs[i].Remediation, refs[i])
 	}
 	if err := w.saveRuleTexts(texts); err != nil {
 		return err
 	}
-	type encoded struct{ evidence, text string }
-	enc := make([]encoded, len(fs))
+	hashes := make([]string, len(fs))
 	for _, i := range order {
 		f := &fs[i]
 		fp := fps[i]
-		ev := f.Evidence
-		if ev == nil {
-			ev = map[string]any{}
-		}
-		var err error
-		if enc[i].evidence, err = w.jsonText(ev); err != nil {
-			return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
-		}
-		enc[i].text = texts.hash(f.Remediation, refs[i])
+		hashes[i] = texts.hash(f.Remediation, refs[i])
 		first, last := observedSpan(f)
 		if err := upsert.add(fp, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message,
-			dbTime(f.Time), f.Source, enc[i].text, dbTime(first), dbTime(last), hostOrder(f.Host)); err != nil {
+			dbTime(f.Time), f.Source, hashes[i], dbTime(first), dbTime(last), hostOrder(f.Host)); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 	}
@@ -463,15 +469,31 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	link := w.newBatch(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
 		text_hash, file, site) VALUES`, "", 10, nil)
 	w.kept = scanFindings(fs)
-	w.evidence = make([]string, len(w.kept))
-	for k, i := range w.kept {
-		w.evidence[k] = enc[i].evidence
+	// Each kept finding's evidence is encoded as its row is added, and held only until
+	// its batch is written: a hospital's scan has tens of megabytes of it.
+	var asDecoded *asDecoder
+	if w.stored {
+		w.evidence = make([]map[string]any, len(fs))
+		asDecoded = newAsDecoder()
 	}
 	links := slices.SortedFunc(slices.Values(w.kept), byFingerprint)
 	for _, i := range links {
 		f := &fs[i]
-		if err := link.add("", w.scan, fps[i], int(f.Severity), f.Message, enc[i].evidence, dbTime(f.Time), f.Source,
-			enc[i].text, f.File, w.site); err != nil {
+		ev := f.Evidence
+		if ev == nil {
+			ev = map[string]any{}
+		}
+		text, err := w.jsonText(ev)
+		if err != nil {
+			return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
+		}
+		if asDecoded != nil {
+			if w.evidence[i], err = asDecoded.evidence(f.Evidence, func() string { return text }); err != nil {
+				return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
+			}
+		}
+		if err := link.add("", w.scan, fps[i], int(f.Severity), f.Message, text, dbTime(f.Time), f.Source,
+			hashes[i], f.File, w.site); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 	}
