@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -43,7 +45,9 @@ import (
 // change to this package that can change a certificate's facts, role hints or public
 // root, or zlint's results for a given role and PKI (der.go, facts.go, name.go, md2.go,
 // the lint sources and exclusions of zlint.go, the fields of observe.CertFacts that
-// derFacts copies): otherwise a store keeps giving the old answers. Version changes of
+// derFacts copies): otherwise a store keeps giving the old answers to a build that
+// names itself by the same version. (A local build is named by its executable's digest
+// too, and a release by its version, so a missed bump is caught there.) Version changes of
 // zlint, zcrypto or any other module, of Go, and of the embedded root list, the lint
 // lists of zlint.go and zlint's registry change CacheVersion on their own.
 const cacheCode = "1"
@@ -51,7 +55,11 @@ const cacheCode = "1"
 // CacheVersion names the linter that produced a cached result: "" when it cannot be
 // told (no build information, as in a test binary, which records no modules; or zlint,
 // zcrypto or publicsuffix-go built from a local directory), and then no result is
-// cached or read. Entries of another version are never read.
+// cached or read. Entries of another version are never read. A medscan built without a
+// version of its own (a local build: "(devel)") is named by the SHA-256 of its
+// executable too, so that a developer's change to the lint code that forgot to bump
+// cacheCode never reads the answers of the build before it; a released medscan is named
+// by its version.
 func CacheVersion() string { return cacheVersion() }
 
 var cacheVersion = sync.OnceValue(func() string {
@@ -59,11 +67,37 @@ var cacheVersion = sync.OnceValue(func() string {
 	if !ok {
 		return ""
 	}
-	return versionFrom(bi, runtime.Version())
+	build := ""
+	if v := bi.Main.Version; v == "" || v == "(devel)" {
+		var err error
+		if build, err = executableDigest(); err != nil {
+			return "" // a build that cannot be told from another caches nothing
+		}
+	}
+	return versionFrom(bi, runtime.Version(), build)
 })
 
-// versionFrom is CacheVersion for a binary's build information and Go version.
-func versionFrom(bi *debug.BuildInfo, goVersion string) string {
+// executableDigest is the SHA-256 (hex) of the running executable's file.
+func executableDigest() (string, error) {
+	path, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// versionFrom is CacheVersion for a binary's build information, Go version and, for a
+// local build, its executable's digest ("" for a released one).
+func versionFrom(bi *debug.BuildInfo, goVersion, build string) string {
 	versionOf := func(m *debug.Module) string {
 		if m.Replace != nil {
 			m = m.Replace
@@ -99,7 +133,7 @@ func versionFrom(bi *debug.BuildInfo, goVersion string) string {
 			fmt.Fprintf(h, "%d:%s\n", len(p), p)
 		}
 	}
-	write(cacheCode, goVersion, bi.Main.Version, webpkiRootsText)
+	write(cacheCode, goVersion, bi.Main.Version, build, webpkiRootsText)
 	write(mods...)
 	for _, l := range [][]string{alwaysExcluded, privateExcluded, selfSignedExcluded, clockLints} {
 		write(strings.Join(l, ","))

@@ -221,25 +221,26 @@ func TestVersionFrom(t *testing.T) {
 			{Path: "github.com/spf13/cobra", Version: other},
 		}}
 	}
-	base := versionFrom(bi("v3.7.3", "v0.1", "v1.0", nil), "go1.26")
+	base := versionFrom(bi("v3.7.3", "v0.1", "v1.0", nil), "go1.26", "")
 	if !strings.HasPrefix(base, "medscan-lint/"+cacheCode+" zlint/v3.7.3 ") {
 		t.Fatalf("version %q", base)
 	}
 	for name, v := range map[string]string{
-		"zlint":    versionFrom(bi("v3.7.4", "v0.1", "v1.0", nil), "go1.26"),
-		"zcrypto":  versionFrom(bi("v3.7.3", "v0.2", "v1.0", nil), "go1.26"),
-		"another":  versionFrom(bi("v3.7.3", "v0.1", "v1.1", nil), "go1.26"),
-		"replaced": versionFrom(bi("v3.7.3", "v0.1", "v1.0", &debug.Module{Path: "github.com/fork/zcrypto", Version: "v0.1"}), "go1.26"),
-		"go":       versionFrom(bi("v3.7.3", "v0.1", "v1.0", nil), "go1.27"),
+		"zlint":    versionFrom(bi("v3.7.4", "v0.1", "v1.0", nil), "go1.26", ""),
+		"zcrypto":  versionFrom(bi("v3.7.3", "v0.2", "v1.0", nil), "go1.26", ""),
+		"another":  versionFrom(bi("v3.7.3", "v0.1", "v1.1", nil), "go1.26", ""),
+		"replaced": versionFrom(bi("v3.7.3", "v0.1", "v1.0", &debug.Module{Path: "github.com/fork/zcrypto", Version: "v0.1"}), "go1.26", ""),
+		"go":       versionFrom(bi("v3.7.3", "v0.1", "v1.0", nil), "go1.27", ""),
+		"build":    versionFrom(bi("v3.7.3", "v0.1", "v1.0", nil), "go1.26", "another executable's digest"),
 	} {
 		if v == base || v == "" {
 			t.Errorf("a change of %s: version %q, the same as before or none", name, v)
 		}
 	}
 	for name, v := range map[string]string{
-		"no zlint":      versionFrom(&debug.BuildInfo{}, "go1.26"),
-		"zlint local":   versionFrom(bi("(devel)", "v0.1", "v1.0", nil), "go1.26"),
-		"zcrypto local": versionFrom(bi("v3.7.3", "v0.1", "v1.0", &debug.Module{Path: "../zcrypto"}), "go1.26"),
+		"no zlint":      versionFrom(&debug.BuildInfo{}, "go1.26", ""),
+		"zlint local":   versionFrom(bi("(devel)", "v0.1", "v1.0", nil), "go1.26", ""),
+		"zcrypto local": versionFrom(bi("v3.7.3", "v0.1", "v1.0", &debug.Module{Path: "../zcrypto"}), "go1.26", ""),
 	} {
 		if v != "" {
 			t.Errorf("%s: version %q; want none", name, v)

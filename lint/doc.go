@@ -48,8 +48,10 @@
 // PKI and self-signature decided in this run, and keeps what it examines afresh. The key
 // is the certificate's SHA-256, CacheVersion (a constant of this package, cacheCode,
 // which MUST be bumped by hand with any change to what the facts or the lints of a role
-// are; Go's, zlint's and every module's version; the lint lists of zlint.go; zlint's
-// registry; the embedded root list), the role, whether it is public WebPKI and whether
+// are; medscan's version, or for a local build the SHA-256 of its executable, so that a
+// forgotten bump cannot serve one build's answers to another; Go's, zlint's and every
+// module's version; the lint lists of zlint.go; zlint's registry; the embedded root
+// list), the role, whether it is public WebPKI and whether
 // it is self-signed. Never cached, always decided afresh: the role and its reasons (from
 // this run's sightings), the PKI and its reason (this run's chains and the policy), the
 // key checks and the batch GCD (over the whole set's and store's keys), and the results
