@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestOpenConcurrentlyCreates: several Stores opening one new store at once (two
@@ -39,6 +42,40 @@ func TestOpenConcurrentlyCreates(t *testing.T) {
 	defer s.Close()
 	if got := count(t, s, "SELECT count(*) FROM schema_migrations"); got != SchemaVersion() {
 		t.Errorf("schema_migrations holds %d rows, want %d", got, SchemaVersion())
+	}
+}
+
+// TestOpenWhileOthersWrite: sensor processes starting together against a new store
+// file, each opening it and writing at once (TestConcurrentWriterProcess), so that some
+// open it while another creates, migrates or writes it: every one succeeds. Changing the
+// journal mode answers SQLITE_BUSY at once, without the busy handler, while another
+// process holds the file (setWAL waits).
+func TestOpenWhileOthersWrite(t *testing.T) {
+	fileOnly(t)
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	ctx := context.Background()
+	for round := range 3 {
+		path := tempStoreName(t) + fmt.Sprint(round)
+		const procs = 4
+		var wg sync.WaitGroup
+		errs := make([]error, procs)
+		for i := range procs {
+			wg.Go(func() {
+				cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+				defer cancel()
+				cmd := exec.CommandContext(cctx, os.Args[0], "-test.run=^TestConcurrentWriterProcess$", "-test.count=1")
+				cmd.Env = append(os.Environ(), writerEnv+"="+path+"|"+strconv.Itoa(i))
+				if out, err := cmd.CombinedOutput(); err != nil {
+					errs[i] = fmt.Errorf("writer process %d: %v: %s", i, err, out)
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
 	}
 }
 

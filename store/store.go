@@ -344,9 +344,7 @@ func (s *Store) init(ctx context.Context) error {
 			return fmt.Errorf("store: %s: setting the page size: %w", s.path, err)
 		}
 	}
-	// WAL is persistent in the file; a filesystem that cannot do it (some network
-	// mounts) leaves the old journal mode, which is slower but still correct.
-	if _, err := s.db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+	if err := s.setWAL(ctx); err != nil {
 		return fmt.Errorf("store: %s: setting WAL mode: %w", s.path, err)
 	}
 	if version < SchemaVersion() {
@@ -355,6 +353,41 @@ func (s *Store) init(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sqliteBusy is SQLite's result code for a database locked by another connection.
+const sqliteBusy = 5
+
+// walWait bounds how long setWAL waits for other processes, as busy_timeout does.
+const walWait = 10 * time.Second
+
+// setWAL puts the file in WAL mode, which is persistent in the file; a filesystem that
+// cannot do it (some network mounts) leaves the old journal mode, which is slower but
+// still correct. Changing the journal mode needs the file to itself, and SQLite answers
+// SQLITE_BUSY at once, without its busy handler, while another process writes: sensors
+// that open a new store together (one creating and migrating it) would fail. A file
+// already in WAL mode is left as it is; otherwise the change is tried again, at most
+// walWait.
+func (s *Store) setWAL(ctx context.Context) error {
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err == nil && strings.EqualFold(mode, "wal") {
+		return nil
+	}
+	deadline := time.Now().Add(walWait)
+	pause := 5 * time.Millisecond
+	for {
+		_, err := s.db.ExecContext(ctx, "PRAGMA journal_mode=WAL")
+		var coded interface{ Code() int }
+		if err == nil || !errors.As(err, &coded) || coded.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 100*time.Millisecond)
+	}
 }
 
 // inspect reads the schema version and the number of tables in one snapshot, so that
