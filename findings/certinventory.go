@@ -14,17 +14,6 @@ import (
 // themselves: listed together, last.
 const SelfSignedGroup = "self-signed"
 
-// boolCompare orders false before true.
-func boolCompare(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
-}
-
 // maxChain bounds the walk up a certificate's issuers: a loop of cross-signed names, or a
 // hostile store, ends it.
 const maxChain = 8
@@ -90,7 +79,7 @@ func NewCertInventory(records []CertRecord, verdicts map[string][]Finding, ancho
 	}
 	// Grouped by issuer, so the hierarchy reads top-down; then by expiry.
 	slices.SortFunc(inv.Certificates, func(a, b CertEntry) int {
-		return cmp.Or(boolCompare(a.Group == SelfSignedGroup, b.Group == SelfSignedGroup), cmp.Compare(a.Group, b.Group),
+		return cmp.Or(CompareBool(a.Group == SelfSignedGroup, b.Group == SelfSignedGroup), cmp.Compare(a.Group, b.Group),
 			a.NotAfter.Compare(b.NotAfter), cmp.Compare(a.SHA256, b.SHA256))
 	})
 	inv.Endpoints = endpointHistories(records)
