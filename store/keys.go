@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -88,24 +87,18 @@ func (s *Store) KeySightings(ctx context.Context, spkiSHA256 string, limit int) 
 	return out, nil
 }
 
-// keysPerQuery bounds the keys one KeySightingsOf query names: well under the bind
-// variables SQLite (32,766) and PostgreSQL (65,535) accept in one statement. A variable
-// so that a test can cross chunks with a few keys.
-var keysPerQuery = 500
-
 // KeySightingsOf is KeySightings for many keys at once, with no limit: the sightings of
 // each key (SPKI SHA-256, lower-case hex) by key, in KeySightings's order. A scan checks
 // every server key it saw against the stored history; one query per few hundred keys
 // instead of one per key keeps that cost flat as the keys grow.
 func (s *Store) KeySightingsOf(ctx context.Context, spkis []string) (map[string][]KeySighting, error) {
 	out := map[string][]KeySighting{}
-	for chunk := range slices.Chunk(spkis, keysPerQuery) {
-		args := make([]any, len(chunk))
-		for i, k := range chunk {
-			args[i] = strings.ToLower(k)
-		}
-		where := "c.spki_sha256 IN (" + strings.Repeat("?, ", len(chunk)-1) + "?)"
-		err := s.keySightings(ctx, where, args, math.MaxInt64, func(spki string, k KeySighting) {
+	lower := make([]string, len(spkis))
+	for i, k := range spkis {
+		lower[i] = strings.ToLower(k)
+	}
+	for in, args := range inLists(lower) {
+		err := s.keySightings(ctx, "c.spki_sha256 IN "+in, args, math.MaxInt64, func(spki string, k KeySighting) {
 			out[spki] = append(out[spki], k)
 		})
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 )
 
 // LintCacheEntry is one row of the lint cache (migration 0011, package lint's cache.go):
@@ -18,24 +17,13 @@ type LintCacheEntry struct {
 	Record     []byte
 }
 
-// lintCacheChunk is how many certificates one query of the lint cache names: a scan's
-// certificates are read in a few queries (1,200 certificates in three), not one per
-// certificate, and each query stays well under both backends' limits on parameters.
-const lintCacheChunk = 500
-
 // LintCache returns the rows kept under version for the given certificates (SHA-256,
-// lowercase hex), in no particular order: one query per lintCacheChunk certificates.
+// lowercase hex), in no particular order: one query per keysPerQuery certificates.
 func (s *Store) LintCache(ctx context.Context, version string, certs []string) ([]LintCacheEntry, error) {
 	var out []LintCacheEntry
-	for start := 0; start < len(certs); start += lintCacheChunk {
-		chunk := certs[start:min(start+lintCacheChunk, len(certs))]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, version)
-		for _, c := range chunk {
-			args = append(args, c)
-		}
+	for in, args := range inLists(certs, version) {
 		rows, err := s.db.QueryContext(ctx, `SELECT cert_sha256, role, webpki, self_signed, record FROM lint_cache
-			WHERE lint_version = ? AND cert_sha256 IN (`+placeholders(len(chunk))+`)`, args...)
+			WHERE lint_version = ? AND cert_sha256 IN `+in, args...)
 		if err != nil {
 			return nil, s.wrap(fmt.Errorf("reading the lint cache: %w", err))
 		}
@@ -81,15 +69,9 @@ func (s *Store) KeepLintCache(ctx context.Context, version string, entries []Lin
 	const width = 6
 	per := min(batchRows, batchVars/width)
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		for start := 0; start < len(certs); start += lintCacheChunk {
-			chunk := certs[start:min(start+lintCacheChunk, len(certs))]
-			args := make([]any, 0, len(chunk)+1)
-			args = append(args, version)
-			for _, c := range chunk {
-				args = append(args, c)
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM lint_cache WHERE lint_version != ? AND cert_sha256 IN (`+
-				placeholders(len(chunk))+`)`, args...); err != nil {
+		for in, args := range inLists(certs, version) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM lint_cache WHERE lint_version != ? AND cert_sha256 IN `+in,
+				args...); err != nil {
 				return err
 			}
 		}
@@ -110,9 +92,4 @@ func (s *Store) KeepLintCache(ctx context.Context, version string, entries []Lin
 		return s.wrap(fmt.Errorf("keeping the lint cache: %w", err))
 	}
 	return nil
-}
-
-// placeholders is n bound parameters, comma-separated, for an IN list.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

@@ -26,7 +26,7 @@ func TestLintCache(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := context.Background()
 	var all []LintCacheEntry
-	for i := range 2*lintCacheChunk + 7 {
+	for i := range 2*keysPerQuery + 7 {
 		all = append(all, LintCacheEntry{CertSHA256: fmt.Sprintf("%064x", i), Role: "tls-server", WebPKI: i%3 == 0,
 			SelfSigned: i%2 == 0, Record: []byte(fmt.Sprintf(`{"n":%d}`, i))})
 	}

@@ -169,7 +169,7 @@ func (l *loader) kindFilter() (string, []any) {
 	if len(l.onlyKinds) == 0 {
 		return ` AND 1 = 0`, args
 	}
-	return ` AND kind IN (` + strings.Repeat("?, ", len(l.onlyKinds)-1) + `?)`, args
+	return ` AND kind IN (` + placeholders(len(l.onlyKinds)) + `)`, args
 }
 
 // each runs query for this scan and calls fn for every row.
