@@ -74,3 +74,43 @@ func EvidenceInt(ev map[string]any, key string) int {
 	}
 	return 0
 }
+
+// NumberLen is the length of the number in JSON's grammar that s begins with, 0 when it
+// begins with none: the check encoding/json makes of a json.Number before writing it,
+// shared by the store's evidence reader (which keeps a stored number as written) and the
+// report's finding writer (which writes one as it is).
+func NumberLen(s string) int {
+	i := 0
+	digits := func() bool {
+		from := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i > from
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case !digits():
+		return 0
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if !digits() {
+			return 0
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return 0
+		}
+	}
+	return i
+}

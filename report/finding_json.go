@@ -304,41 +304,7 @@ func list[E any](e *findingEncoder, l []E, depth int, elem func(E) bool) bool {
 
 // validNumber reports whether s is a number in JSON's grammar, as encoding/json checks
 // a json.Number before writing it.
-func validNumber(s string) bool {
-	i := 0
-	digits := func() bool {
-		from := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i > from
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case !digits():
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	return i == len(s)
-}
+func validNumber(s string) bool { return s != "" && findings.NumberLen(s) == len(s) }
 
 const hexDigits = "0123456789abcdef"
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/medscan/medscan/findings"
 )
 
 // decodeEvidence reads a finding's evidence column. UseNumber keeps evidence numbers
@@ -189,39 +191,11 @@ func (p *evidenceParser) str() (string, bool) {
 
 // number reads a number in JSON's grammar, kept as written (json.Number).
 func (p *evidenceParser) number() (any, bool) {
-	start, s := p.i, p.s
-	i := p.i
-	digits := func() bool {
-		from := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i > from
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case !digits():
+	n := findings.NumberLen(p.s[p.i:])
+	if n == 0 {
 		return nil, false
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if !digits() {
-			return nil, false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return nil, false
-		}
-	}
-	p.i = i
-	return json.Number(s[start:i]), true
+	start := p.i
+	p.i += n
+	return json.Number(p.s[start:p.i]), true
 }
