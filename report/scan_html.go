@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -94,11 +94,14 @@ func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 		return fmt.Errorf("report: html: %w", err)
 	}
 	v.FlowMap = m
-	var b bytes.Buffer
-	if err := htmlTemplate.Execute(&b, v); err != nil {
+	// The page is written as the template makes it, not held whole: a hospital's page is
+	// tens of megabytes (the view it is made of is all computed by now, so only the
+	// writer can fail from here on).
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := htmlTemplate.Execute(bw, v); err != nil {
 		return fmt.Errorf("report: html: %w", err)
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("report: html: %w", err)
 	}
 	return nil
