@@ -97,6 +97,31 @@ func TestHTMLStreamIsList(t *testing.T) {
 	}
 }
 
+// TestSVGStreamIsList: the data-flow map of a scan whose findings come as a stream counts
+// them on its flows as the map of the same scan with its findings as a list does.
+func TestSVGStreamIsList(t *testing.T) {
+	doc := func() *findings.Report { r := densescan.Report(3); r.Normalize(); return r }
+	list := render(t, "svg", Options{}, doc())
+	none := doc()
+	none.Findings = []findings.Finding{}
+	if bytes.Equal(list, render(t, "svg", Options{}, none)) {
+		t.Fatal("the map is the same without the findings: the test scan's flows have none")
+	}
+	walks := 0
+	r := streamOf(doc(), &walks)
+	w, err := Scan.New("svg", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := w.Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), list) || walks != 1 || r.Stream == nil || len(r.Findings) != 0 {
+		t.Errorf("streamed map: %d bytes, walked %d times; listed: %d bytes", b.Len(), walks, len(list))
+	}
+}
+
 // TestHTMLStreamError: a stream that fails (the store's read) fails the page, and
 // nothing is written.
 func TestHTMLStreamError(t *testing.T) {

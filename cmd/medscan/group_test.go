@@ -109,7 +109,8 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 			{"-f", "table", "--baseline", baseline, "--fail-on", "high", "--fail-on-new"},
 			{"-f", "html"}, {"-f", "html", "--group-above", "10"}, {"-f", "html", "--policy", ignore, "--group-above", "10"},
 			{"-f", "html", "--policy", ignore, "-s", "high,critical", "--fail-on", "high", "--fail-on-new"},
-			{"-f", "html", "--baseline", baseline, "--policy", ignore}, {"-f", "html", "--baseline", baseline, "--group-above", "10"}} {
+			{"-f", "html", "--baseline", baseline, "--policy", ignore}, {"-f", "html", "--baseline", baseline, "--group-above", "10"},
+			{"-f", "svg"}, {"-f", "svg", "--policy", ignore, "-s", "high"}} {
 			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
 			streamed := medscan(t, dir, nil, base...)
 			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)
