@@ -111,7 +111,8 @@ func foldHTMLFindings(fs []findings.Finding, catalog findings.Catalog, dev devic
 	return h
 }
 
-// add folds one finding in; nothing keeps f or its evidence.
+// add folds one finding in. Nothing keeps f, its evidence map or its lists: only
+// strings (hosts, places, the texts a kept view or panel row shows).
 func (h *htmlFindings) add(f *findings.Finding) {
 	h.n++
 	ri := h.catalog[f.Rule]
