@@ -39,8 +39,8 @@
 // version and suite; by kind and maker). Every other format, and Verbose, lists every
 // finding.
 //
-// A scan read from the store for json, csv, the table, sarif, ocsf or defectdojo
-// (StreamsFindings) may carry its findings as a stream (findings.Report.Stream,
+// A scan read from the store for json, csv, the table, sarif, ocsf, defectdojo, html or
+// svg (StreamsFindings) may carry its findings as a stream (findings.Report.Stream,
 // store.StreamWith) rather than a list: the JSON, CSV, OCSF and DefectDojo writers write
 // each finding as it is read, in the same bytes (JSON writes the change section list
 // by list too; DefectDojo writes its document a finding at a time in MarshalIndent's
@@ -48,8 +48,12 @@
 // results, each result encoded in place, its rules' descriptors from the store's
 // groups (a rule the catalog lacks makes it read the findings into a list); the table
 // takes the groups the store counted, or reads the findings into a list when it lists
-// them one by one. HTML is handed the findings as a list (tidied.Write): its sections
-// (risks, plan, certificate posture, shared keys and credentials) read every finding.
+// them one by one. HTML reads the findings once and folds each into every section that
+// reads them (html_fold.go: the findings by rule, risks, plan, certificate posture,
+// shared keys and credentials, the assets' counts), keeping only what the page shows:
+// grouped, a rule's counts and first places per severity; listed, every finding's view.
+// The svg format (the data-flow map) counts each flow's findings again, keeping of each
+// streamed finding only its rule, severity, host and port.
 // RendersFlows names the formats that render the data-flow map; the others may be handed
 // a scan without it (store.StreamOptions), and a test holds them to the same bytes
 // either way.

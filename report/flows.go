@@ -28,11 +28,26 @@ func init() {
 	Flows.register("dot", func(Options) Writer[*findings.FlowMap] { return flowWriter(flowsDOT) })
 	Flows.register("mermaid", func(Options) Writer[*findings.FlowMap] { return flowWriter(flowsMermaid) })
 	Flows.register("svg", func(Options) Writer[*findings.FlowMap] { return flowWriter(flowSVG) })
-	// A scan's report as svg is its data-flow map.
+	// A scan's report as svg is its data-flow map. Its flows' findings are counted
+	// again from the report's (findings.NewFlowMap): of a stream (a stored scan), only
+	// what they are counted by is kept of each.
 	Scan.register("svg", func(Options) Writer[*findings.Report] {
 		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error {
 			if r == nil {
 				return errors.New("report: svg: no document")
+			}
+			if r.Stream != nil {
+				slim := *r
+				slim.Findings, slim.Stream = []findings.Finding{}, nil
+				for f, err := range r.Stream.All {
+					if err != nil {
+						return fmt.Errorf("report: svg: %w", err)
+					}
+					if f.Host != "" && f.Port != 0 {
+						slim.Findings = append(slim.Findings, findings.Finding{Rule: f.Rule, Severity: f.Severity, Host: f.Host, Port: f.Port})
+					}
+				}
+				r = &slim
 			}
 			return flowSVG(w, findings.NewFlowMap(r))
 		})

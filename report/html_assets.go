@@ -31,7 +31,9 @@ type assetRow struct {
 	SeenVia               []string // the sensor paths of the tunnels it was seen through
 }
 
-func htmlAssets(r *findings.Report) assetTable {
+// htmlAssets is the asset table; tally is each asset's findings, as the fold counted
+// them (htmlFindings).
+func htmlAssets(r *findings.Report, tally map[string]hostTally) assetTable {
 	svc := map[string][]string{}
 	for _, s := range r.Services {
 		name := strconv.Itoa(s.Port) + "/" + term(s.Transport)
@@ -40,20 +42,12 @@ func htmlAssets(r *findings.Report) assetTable {
 		}
 		svc[s.Host] = append(svc[s.Host], name)
 	}
-	count := map[string]int{}
-	worst := map[string]findings.Severity{}
-	for _, f := range r.Findings {
-		count[f.Host]++
-		if s, ok := worst[f.Host]; !ok || f.Severity > s {
-			worst[f.Host] = f.Severity
-		}
-	}
 	t := assetTable{Quiet: len(r.QuietHosts)}
 	for _, a := range r.Assets {
-		row := assetRow{IP: term(a.IP()), MAC: term(a.MAC), Vendor: term(a.Vendor), Services: svc[a.IP()], Findings: count[a.IP()],
+		row := assetRow{IP: term(a.IP()), MAC: term(a.MAC), Vendor: term(a.Vendor), Services: svc[a.IP()], Findings: tally[a.IP()].count,
 			FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
 		if row.Findings > 0 {
-			row.Worst = worst[a.IP()].String()
+			row.Worst = tally[a.IP()].worst.String()
 		}
 		for _, m := range a.MACs {
 			if m != a.MAC {

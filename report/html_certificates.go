@@ -82,20 +82,10 @@ var (
 // certPosture is what the findings say of one certificate.
 type certPosture struct{ Weak, Long bool }
 
-// htmlCertPostures indexes the weak and too-long findings by certificate.
+// htmlCertPostures indexes the weak and too-long findings by certificate, as the page's
+// fold of the findings does (htmlFindings.add).
 func htmlCertPostures(fs []findings.Finding) map[string]certPosture {
-	out := map[string]certPosture{}
-	for _, f := range fs {
-		sum := findings.EvidenceString(f.Evidence, "cert_sha256")
-		if sum == "" || !weakCertRules[f.Rule] && !longCertRules[f.Rule] {
-			continue
-		}
-		p := out[sum]
-		p.Weak = p.Weak || weakCertRules[f.Rule]
-		p.Long = p.Long || longCertRules[f.Rule]
-		out[sum] = p
-	}
-	return out
+	return foldHTMLFindings(fs, nil, nil, true).posture
 }
 
 // timelineClass is the colour of a certificate's bar: what is most wrong with it at the

@@ -1,9 +1,6 @@
 package report
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/medscan/medscan/findings"
 )
 
@@ -30,66 +27,16 @@ type sharedCred struct {
 }
 
 // htmlSharedKeys lists each key the key-shared rule found on several hosts or subjects,
-// once per key, with the certificates and the places that present it.
+// once per key, with the certificates and the places that present it
+// (htmlFindings.addSharedKey).
 func htmlSharedKeys(fs []findings.Finding) []sharedKey {
-	var out []sharedKey
-	seen := map[string]bool{}
-	for _, f := range fs {
-		if f.Rule != ruleKeyShared {
-			continue
-		}
-		spki := evString(f.Evidence, "spki_sha256")
-		if spki == "" || seen[spki] {
-			continue
-		}
-		seen[spki] = true
-		out = append(out, sharedKey{SPKI: term(spki), Certs: evStrings(f.Evidence, "subjects"),
-			Hosts: evStrings(f.Evidence, "shared_by")})
-	}
-	return out
+	return foldHTMLFindings(fs, nil, nil, true).keys
 }
 
 // htmlSharedCreds lists the secrets credential-shared found: one row per kind and set
-// of shared secrets, with every host that shares them and every server they reached
-// (the rule raises one finding per server, each carrying the whole picture).
+// of shared secrets (htmlFindings.addSharedCred).
 func htmlSharedCreds(fs []findings.Finding) []sharedCred {
-	var out []sharedCred
-	seen := map[string]bool{}
-	for _, f := range fs {
-		if f.Rule != ruleCredentialShared {
-			continue
-		}
-		ev := f.Evidence
-		secrets := findings.EvidenceList(ev, "secrets")
-		key := evString(ev, "kind")
-		count := 0
-		for _, x := range secrets {
-			if m, ok := x.(map[string]any); ok {
-				key += "|" + evString(m, "hash")
-				count += findings.EvidenceInt(m, "count")
-			}
-		}
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		c := sharedCred{Kind: evString(ev, "kind"), Preview: evString(ev, "preview"),
-			Clients: evStrings(ev, "shared_by"), Servers: evStrings(ev, "servers"), Count: count}
-		if len(c.Clients) == 0 { // a finding stored before shared_by was recorded
-			c.Clients = evStrings(ev, "clients")
-		}
-		if count == 0 {
-			c.Count = findings.EvidenceInt(ev, "count")
-		}
-		c.Protocol = strings.Join(evStrings(ev, "protocols"), ", ")
-		c.User = strings.Join(evStrings(ev, "user"), ", ")
-		c.Where = strings.Join(evStrings(ev, "where"), ", ")
-		if len(secrets) > 1 {
-			c.Preview = strconv.Itoa(len(secrets)) + " distinct secrets"
-		}
-		out = append(out, c)
-	}
-	return out
+	return foldHTMLFindings(fs, nil, nil, true).creds
 }
 
 // evString and evStrings read evidence (findings.EvidenceString) for the terminal and

@@ -104,12 +104,13 @@ func (r *Registry[D]) New(format string, opts Options) (Writer[D], error) {
 }
 
 // StreamsFindings reports whether a scan format writes a scan's findings as the store
-// reads them (findings.Report.Stream: json, csv, sarif, ocsf, defectdojo, and the table,
-// which groups them in the store when there are many); the others (html) are handed the
-// findings as a list.
+// reads them (findings.Report.Stream: json, csv, sarif, ocsf, defectdojo, the table,
+// which groups them in the store when there are many, html, which folds them into its
+// sections in one pass, and svg, which counts them on the flows); the others
+// (csv-assets) are handed the findings as a list.
 func StreamsFindings(format string) bool {
 	switch strings.ToLower(strings.TrimSpace(format)) {
-	case "json", "csv", "table", "sarif", "ocsf", "defectdojo":
+	case "json", "csv", "table", "sarif", "ocsf", "defectdojo", "html", "svg":
 		return true
 	}
 	return false

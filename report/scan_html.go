@@ -1,13 +1,14 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -73,22 +74,34 @@ type htmlWriter struct {
 	opts    Options
 }
 
-// Write renders r as an HTML document.
+// Write renders r as an HTML document. A scan read from the store as a stream
+// (findings.Report.Stream) has its findings read once, in the document's order, and
+// folded into the page as they come (htmlFindings), never held as a list.
 func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: html: no report")
 	}
-	v := buildHTMLView(r, h.catalog, h.opts.grouped(len(r.Findings)))
+	n := len(r.Findings)
+	if r.Stream != nil {
+		n = r.Summary.Total
+	}
+	v, err := buildHTMLView(r, h.catalog, h.opts.grouped(n))
+	if err != nil {
+		return fmt.Errorf("report: html: %w", err)
+	}
 	m, err := htmlFlowMap(r)
 	if err != nil {
 		return fmt.Errorf("report: html: %w", err)
 	}
 	v.FlowMap = m
-	var b bytes.Buffer
-	if err := htmlTemplate.Execute(&b, v); err != nil {
+	// The page is written as the template makes it, not held whole: a hospital's page is
+	// tens of megabytes (the view it is made of is all computed by now, so only the
+	// writer can fail from here on).
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := htmlTemplate.Execute(bw, v); err != nil {
 		return fmt.Errorf("report: html: %w", err)
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("report: html: %w", err)
 	}
 	return nil
@@ -159,8 +172,9 @@ type sevBar struct {
 }
 
 // buildHTMLView computes what the page shows; grouped lists each rule's findings by
-// severity (a large scan) rather than one by one.
-func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) htmlView {
+// severity (a large scan) rather than one by one. The findings, a list or a stream, are
+// read once (htmlFindings); an error is the stream's.
+func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) (htmlView, error) {
 	v := htmlView{
 		Version:  term(r.Tool.Version),
 		Label:    term(r.Scan.Label),
@@ -191,35 +205,38 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 	if !v.CaptureFirst.IsZero() {
 		v.CaptureSpan = v.CaptureLast.Sub(v.CaptureFirst).Round(time.Second).String()
 	}
-	v.Methods = htmlMethods(r)
 	v.Chart = htmlSeverityChart(r.Summary)
-	dev := htmlDeviceIndex(r)
-	v.RuleRows, v.Groups, v.Hosts = htmlGroupFindings(r.Findings, catalog, grouped, dev)
-	v.Risks = htmlRisks(r.Findings, catalog, dev)
-	v.Plan = htmlPlan(r.Findings, catalog, dev)
-	medical := map[string]bool{}
-	for _, f := range r.Findings {
-		if dev.medical(f.Host) {
-			medical[f.Host] = true
+	fold := newHTMLFindings(catalog, htmlDeviceIndex(r), grouped)
+	for i := range r.Findings {
+		fold.add(&r.Findings[i])
+	}
+	if r.Stream != nil {
+		for f, err := range r.Stream.All {
+			if err != nil {
+				return htmlView{}, err
+			}
+			fold.add(&f)
 		}
 	}
-	v.Devices = len(medical)
+	v.Methods = htmlMethods(r, fold.sources)
+	v.RuleRows, v.Groups, v.Hosts = fold.byRule()
+	v.Risks = fold.riskViews()
+	v.Plan = fold.plan()
+	v.Devices = len(fold.medical)
 	if grouped {
-		v.GroupedNote = groupedNote(len(r.Findings))
+		v.GroupedNote = groupedNote(fold.n)
 	}
 	v.Hidden = htmlHiddenCerts(r.TLSSessions)
-	v.Assets = htmlAssets(r)
+	v.Assets = htmlAssets(r, fold.tally)
 	// Certificates are judged at the time the traffic shows, as the rules judge them:
 	// a capture replayed a year later must not call everything in it expired.
 	v.CertRef, v.CertRefName = v.CaptureLast, "the end of the capture"
 	if v.CertRef.IsZero() {
 		v.CertRef, v.CertRefName = r.Scan.Started, "the time of the scan"
 	}
-	posture := htmlCertPostures(r.Findings)
-	v.Certs = htmlCertRows(r.Certificates, v.CertRef, posture)
-	v.Timeline = htmlTimeline(r.Certificates, v.CertRef, v.CertRefName, r.Scan.Started, posture)
-	v.SharedKeys = htmlSharedKeys(r.Findings)
-	v.SharedCreds = htmlSharedCreds(r.Findings)
+	v.Certs = htmlCertRows(r.Certificates, v.CertRef, fold.posture)
+	v.Timeline = htmlTimeline(r.Certificates, v.CertRef, v.CertRefName, r.Scan.Started, fold.posture)
+	v.SharedKeys, v.SharedCreds = fold.keys, fold.creds
 	v.Services = htmlServices(r.Services)
 	v.Sessions = htmlSessions(r.TLSSessions)
 	v.Probes, v.NotProbed = htmlProbes(r)
@@ -231,7 +248,7 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) h
 			Target: location(sf), Message: term(sf.Message), Reason: term(sf.Suppression.Reason),
 			Expires: term(sf.Suppression.Expires), Source: term(sf.Suppression.Source)})
 	}
-	return v
+	return v, nil
 }
 
 // htmlFlowMap draws the document's data flows (package flowmap) as inline SVG for the
@@ -278,16 +295,17 @@ func htmlCSPFor(header template.CSS) string {
 }
 
 // htmlMethods names how the scan's facts were obtained (passive, active, file), from the
-// sources its findings, services, sessions and certificate sightings carry.
-func htmlMethods(r *findings.Report) []string {
-	seen := map[string]bool{}
+// sources its findings (fromFindings, as the fold collected them: htmlFindings),
+// services, sessions and certificate sightings carry.
+func htmlMethods(r *findings.Report, fromFindings map[string]bool) []string {
+	seen := maps.Clone(fromFindings)
+	if seen == nil {
+		seen = map[string]bool{}
+	}
 	add := func(s string) {
 		if s = term(s); s != "" {
 			seen[s] = true
 		}
-	}
-	for _, f := range r.Findings {
-		add(f.Source)
 	}
 	for _, s := range r.Services {
 		add(string(s.Source))

@@ -63,7 +63,9 @@ func TestReportGroupsLargeScans(t *testing.T) {
 // previous comparable scan and the suppressions in force applied as they are read; the
 // bytes and the gate are those of the scan loaded whole (MEDSCAN_REPORT_WHOLE=1), for
 // a first scan, and for a later one with new, fixed and suppressed findings, with and
-// without a baseline, in an SQLite file and in PostgreSQL.
+// without a baseline, in an SQLite file and in PostgreSQL. The HTML page folds the
+// stream into its sections (report.htmlFindings): listed and grouped, it must be the page
+// of the scan loaded whole.
 func TestReportStreamsAsWhole(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { reportStreamsAsWhole(t, filepath.Join(t.TempDir(), "medscan.db")) })
 	t.Run("postgres", func(t *testing.T) { reportStreamsAsWhole(t, pgtest.Database(t)) })
@@ -104,7 +106,11 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 			{"-f", "defectdojo"}, {"-f", "defectdojo", "--policy", ignore},
 			{"-f", "sarif"}, {"-f", "sarif", "--policy", ignore, "-s", "high"},
 			{"-f", "json", "--baseline", baseline, "--policy", ignore}, {"-f", "ocsf", "--baseline", baseline},
-			{"-f", "table", "--baseline", baseline, "--fail-on", "high", "--fail-on-new"}} {
+			{"-f", "table", "--baseline", baseline, "--fail-on", "high", "--fail-on-new"},
+			{"-f", "html"}, {"-f", "html", "--group-above", "10"}, {"-f", "html", "--policy", ignore, "--group-above", "10"},
+			{"-f", "html", "--policy", ignore, "-s", "high,critical", "--fail-on", "high", "--fail-on-new"},
+			{"-f", "html", "--baseline", baseline, "--policy", ignore}, {"-f", "html", "--baseline", baseline, "--group-above", "10"},
+			{"-f", "svg"}, {"-f", "svg", "--policy", ignore, "-s", "high"}} {
 			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
 			streamed := medscan(t, dir, nil, base...)
 			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)
