@@ -67,15 +67,7 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 	}
 	if !stored && r.Scan.RunKind() == findings.KindNetwork {
 		// Normalize builds the flows; their finding counts need the findings' places.
-		if err := l.each(`SELECT f.rule, sf.severity, f.host, f.port FROM scan_findings sf
-			JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`, func(rows *sql.Rows) error {
-			var f findings.Finding
-			var sev int
-			err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port)
-			f.Severity = findings.Severity(sev)
-			r.Findings = append(r.Findings, f)
-			return err
-		}); err != nil {
+		if err := l.findingPlaces(r); err != nil {
 			return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
 		}
 	}
@@ -101,6 +93,7 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 		}
 	}
 	fs.All = l.streamFindings(s.path, hide)
+	fs.Identities = l.streamIdentities(s.path, hide)
 	fs.Groups = func() ([]findings.FindingGroup, error) {
 		gs, err := l.findingGroups(hide)
 		if err != nil {
