@@ -84,9 +84,9 @@ func streamOf(r *Report) *Report {
 
 // TestChangedSinceStreamed: ChangedSince keeps of a streamed report what it keeps of the
 // same report listed (findings, suppressed, change lists, summary), and the stream's
-// counts, spans and groups are those of the findings kept; before the scan, between
-// the findings' first and last seen times, and after them, narrowed by severity first
-// or not.
+// counts, spans and groups are those of the findings kept (none is read whole when none
+// is kept); before the scan, between the findings' first and last seen times, and after
+// them, narrowed by severity first or not.
 func TestChangedSinceStreamed(t *testing.T) {
 	t0 := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -103,6 +103,15 @@ func TestChangedSinceStreamed(t *testing.T) {
 	} {
 		name := fmt.Sprintf("since %s %v", tc.since.Sub(t0), tc.only)
 		listed, streamed := sinceReport(t0), streamOf(sinceReport(t0))
+		read, all := 0, streamed.Stream.All
+		streamed.Stream.All = func(yield func(Finding, error) bool) {
+			for f, err := range all {
+				read++
+				if !yield(f, err) {
+					return
+				}
+			}
+		}
 		listed.ShowOnly(tc.only)
 		streamed.ShowOnly(tc.only)
 		if err := listed.ChangedSince(tc.since); err != nil {
@@ -117,6 +126,9 @@ func TestChangedSinceStreamed(t *testing.T) {
 		}
 		if len(listed.Findings) != tc.kept {
 			t.Errorf("%s: %d findings kept; want %d", name, len(listed.Findings), tc.kept)
+		}
+		if tc.kept == 0 && read != 0 {
+			t.Errorf("%s: none kept, %d read whole", name, read)
 		}
 		if !reflect.DeepEqual(got, listed.Findings) {
 			t.Errorf("%s: streamed findings %v; listed %v", name, fingerprints(got), fingerprints(listed.Findings))

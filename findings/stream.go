@@ -98,7 +98,8 @@ func (s *FindingStream) showOnly(keep func(Severity) bool) {
 // decided once, from its identity and times, in one pass over Identities before any is
 // read whole: kept records every decision by fingerprint (the change lists are kept by
 // it), Counts and Spans are recounted from the findings kept, All passes over the
-// others as it reads them, and Groups groups the kept identities. A stream without
+// others as it reads them (and reads nothing when none is kept), and Groups groups the
+// kept identities. A stream without
 // Identities cannot be narrowed so: it is an error.
 func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) error {
 	ids := s.Identities
@@ -132,6 +133,9 @@ func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) erro
 	s.Counts, s.Spans = counts, spans
 	all := s.All
 	s.All = func(yield func(Finding, error) bool) {
+		if len(counts) == 0 {
+			return // none kept (an export run when nothing changed): none read whole
+		}
 		for f, err := range all {
 			if err == nil && !kept[f.Identity()] {
 				continue
