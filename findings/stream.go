@@ -31,6 +31,12 @@ type FindingStream struct {
 	// (Report.ChangedSince) reads it to decide and count what it keeps before All is
 	// walked.
 	Identities iter.Seq2[Finding, error]
+	// Only, when not nil, says by fingerprint which findings a filter by identity
+	// (Report.ChangedSince) keeps: All passes over the others either way, and the
+	// store's All leaves their rows undecoded (a finding's evidence is most of the cost
+	// of reading it), so that an export keeping a few new findings of a large scan does
+	// not decode the rest.
+	Only func(fingerprint string) bool
 }
 
 // Span is the earliest and latest observation time of a finding; zero when no finding
@@ -131,6 +137,11 @@ func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) erro
 		spans[f.Severity] = sp
 	}
 	s.Counts, s.Spans = counts, spans
+	if only := s.Only; only != nil {
+		s.Only = func(fp string) bool { return kept[fp] && only(fp) }
+	} else {
+		s.Only = func(fp string) bool { return kept[fp] }
+	}
 	all := s.All
 	s.All = func(yield func(Finding, error) bool) {
 		if len(counts) == 0 {

@@ -272,7 +272,7 @@ func (l *loader) findings(r *findings.Report) error {
 		return err
 	}
 	defer rows.Close()
-	for f, err := range decodeFindings(rows) {
+	for f, err := range decodeFindings(rows, nil) {
 		if err != nil {
 			return err
 		}
