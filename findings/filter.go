@@ -87,25 +87,23 @@ func (c *Comparison) ShowOnly(sevs []Severity) {
 // t). A persisting finding not seen again since t is dropped: nothing about it changed.
 // Suppressed findings are kept by the same test; the summary and the change counts are
 // recounted. A zero t keeps everything.
-func (r *Report) ChangedSince(t time.Time) {
+//
+// Findings streamed from the store (r.Stream) are kept by the same test (keptSince),
+// decided from their identities and times before any is read whole (FindingStream.keep),
+// so that an export run every few minutes never holds the scan; the error is the
+// store's, reading them.
+func (r *Report) ChangedSince(t time.Time) error {
 	if t.IsZero() {
-		return
+		return nil
 	}
 	scanSince := !r.Scan.Started.Before(t)
-	isNew := map[string]bool{}
-	if r.Change != nil {
-		for _, c := range r.Change.New {
-			isNew[c.Fingerprint] = true
-		}
-	}
-	keep := func(f Finding) bool {
-		if !f.FirstSeen.Before(t) || !f.LastSeen.Before(t) {
-			return true
-		}
-		// With no earlier comparable scan every finding of this one is new.
-		return scanSince && (r.Change == nil || isNew[f.Identity()])
-	}
+	keep := r.keptSince(t)
 	kept := map[string]bool{}
+	if r.Stream != nil {
+		if err := r.Stream.keep(keep, kept); err != nil {
+			return err
+		}
+	}
 	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool {
 		k := keep(f)
 		kept[f.Identity()] = k
@@ -124,4 +122,25 @@ func (r *Report) ChangedSince(t time.Time) {
 		c.Counts = ChangeCounts{New: len(c.New), Fixed: len(c.Fixed), Persisting: len(c.Persisting), NotAssessed: len(c.NotAssessed)}
 	}
 	r.Summarize()
+	return nil
+}
+
+// keptSince is ChangedSince's one test of a finding, listed or streamed: seen (first or
+// last) at or after t, or, when the scan started at or after t, new to it. It reads of
+// the finding only its identity and its first and last seen times.
+func (r *Report) keptSince(t time.Time) func(Finding) bool {
+	scanSince := !r.Scan.Started.Before(t)
+	isNew := map[string]bool{}
+	if r.Change != nil {
+		for _, c := range r.Change.New {
+			isNew[c.Fingerprint] = true
+		}
+	}
+	return func(f Finding) bool {
+		if !f.FirstSeen.Before(t) || !f.LastSeen.Before(t) {
+			return true
+		}
+		// With no earlier comparable scan every finding of this one is new.
+		return scanSince && (r.Change == nil || isNew[f.Identity()])
+	}
 }

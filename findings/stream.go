@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"errors"
 	"iter"
 	"maps"
 	"slices"
@@ -23,6 +24,19 @@ type FindingStream struct {
 	// latest observation time of a finding of each severity (absent when none has one).
 	Counts map[Severity]int
 	Spans  map[Severity][2]time.Time
+	// Identities yields, in no particular order, what identifies each finding of All
+	// (rule, severity, host, port, subject, file, fingerprint) with its times (Time,
+	// FirstSeen, LastSeen), tidy, without its text or evidence; then nil, or an error
+	// after which it yields nothing more. A filter by identity and time
+	// (Report.ChangedSince) reads it to decide and count what it keeps before All is
+	// walked.
+	Identities iter.Seq2[Finding, error]
+	// Only, when not nil, says by fingerprint which findings a filter by identity
+	// (Report.ChangedSince) keeps: All passes over the others either way, and the
+	// store's All leaves their rows undecoded (a finding's evidence is most of the cost
+	// of reading it), so that an export keeping a few new findings of a large scan does
+	// not decode the rest.
+	Only func(fingerprint string) bool
 }
 
 // Span is the earliest and latest observation time of a finding; zero when no finding
@@ -72,6 +86,98 @@ func (s *FindingStream) showOnly(keep func(Severity) bool) {
 	}
 	maps.DeleteFunc(s.Counts, func(sev Severity, _ int) bool { return !keep(sev) })
 	maps.DeleteFunc(s.Spans, func(sev Severity, _ [2]time.Time) bool { return !keep(sev) })
+	if ids := s.Identities; ids != nil {
+		s.Identities = func(yield func(Finding, error) bool) {
+			for f, err := range ids {
+				if err == nil && !keep(f.Severity) {
+					continue
+				}
+				if !yield(f, err) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// keep narrows the stream to the findings keep keeps (Report.ChangedSince), each
+// decided once, from its identity and times, in one pass over Identities before any is
+// read whole: kept records every decision by fingerprint (the change lists are kept by
+// it), Counts and Spans are recounted from the findings kept, All passes over the
+// others as it reads them (and reads nothing when none is kept), and Groups groups the
+// kept identities. A stream without
+// Identities cannot be narrowed so: it is an error.
+func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) error {
+	ids := s.Identities
+	if ids == nil {
+		return errors.New("findings: a stream without identities cannot be narrowed by time")
+	}
+	counts := map[Severity]int{}
+	spans := map[Severity][2]time.Time{}
+	for f, err := range ids {
+		if err != nil {
+			return err
+		}
+		k := keep(f)
+		kept[f.Identity()] = k
+		if !k {
+			continue
+		}
+		counts[f.Severity]++
+		if f.Time.IsZero() {
+			continue
+		}
+		sp, ok := spans[f.Severity]
+		if !ok || f.Time.Before(sp[0]) {
+			sp[0] = f.Time
+		}
+		if !ok || f.Time.After(sp[1]) {
+			sp[1] = f.Time
+		}
+		spans[f.Severity] = sp
+	}
+	s.Counts, s.Spans = counts, spans
+	if only := s.Only; only != nil {
+		s.Only = func(fp string) bool { return kept[fp] && only(fp) }
+	} else {
+		s.Only = func(fp string) bool { return kept[fp] }
+	}
+	all := s.All
+	s.All = func(yield func(Finding, error) bool) {
+		if len(counts) == 0 {
+			return // none kept (an export run when nothing changed): none read whole
+		}
+		for f, err := range all {
+			if err == nil && !kept[f.Identity()] {
+				continue
+			}
+			if !yield(f, err) {
+				return
+			}
+		}
+	}
+	s.Identities = func(yield func(Finding, error) bool) {
+		for f, err := range ids {
+			if err == nil && !kept[f.Identity()] {
+				continue
+			}
+			if !yield(f, err) {
+				return
+			}
+		}
+	}
+	s.Groups = func() ([]FindingGroup, error) {
+		fs := []Finding{}
+		for f, err := range s.Identities {
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, f)
+		}
+		SortFindings(fs)
+		return GroupFindings(fs), nil
+	}
+	return nil
 }
 
 // FindingGroup is the findings of one rule at one severity, as a large scan's human

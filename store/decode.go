@@ -161,8 +161,10 @@ func (b *findingBatch) decode() {
 // goroutine of their own and decoded (their evidence is most of the cost) on a decoder
 // per core in batches, a few batches ahead of the caller, so that reading, decoding and
 // the caller's writing of a scan's findings run at once. Its walk returns only once
-// nothing of it runs any more: the caller may then close rows.
-func decodeFindings(rows *sql.Rows) iter.Seq2[findings.Finding, error] {
+// nothing of it runs any more: the caller may then close rows. A row for whose
+// fingerprint skip (when not nil) says true is passed over undecoded; skip is called on
+// the reading goroutine.
+func decodeFindings(rows *sql.Rows, skip func(fingerprint string) bool) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		pool := newDecoders()
 		out := make(chan *findingBatch, cap(pool.jobs))
@@ -194,6 +196,9 @@ func decodeFindings(rows *sql.Rows) iter.Seq2[findings.Finding, error] {
 					b.readErr = err
 					send()
 					return
+				}
+				if skip != nil && skip(row.f.Fingerprint) {
+					continue
 				}
 				b.rows = append(b.rows, row)
 				if len(b.rows) == findingBatchRows && !send() {

@@ -96,7 +96,10 @@
 // applied in a first pass over the findings' identities (the few suppressed read whole,
 // the counts and spans those of the others). The change's lists hold a line per
 // finding (findings.ChangedFinding: identity and message, no evidence); the findings
-// themselves are still read one at a time. Tests hold every streamed format to the
+// themselves are still read one at a time. The stream also lists the findings'
+// identities with their times (FindingStream.Identities, identities.go), so that an
+// incremental export (findings.Report.ChangedSince) decides which it keeps before any
+// is read whole. Tests hold every streamed format to the
 // bytes of the document loaded whole (Load, AttachChange or Diff, then
 // rules.ApplySuppressions). The one
 // SELECT of a scan's findings whole, for both, is findingQuery (load.go). Were a store
@@ -114,7 +117,8 @@
 // the reader (decodeFindings). StreamWith leaves out what a writer does not read (StreamOptions.WithoutFlows): the data-flow
 // map, for the formats that do not render it (report.RendersFlows). LoadParts reads only
 // the parts a command shows (the inventory: assets, services and quiet hosts; the flow
-// map: flows, findings and assets), with what they are derived from on loading (a
+// map: flows, assets, and of the findings only what a flow counts, PartFindingPlaces),
+// with what they are derived from on loading (a
 // service's TLS version from the sessions and probes), the kinds left out in SQL; a scan
 // stored before flows were recorded is read whole for its flows, which are computed from
 // every list.

@@ -40,6 +40,10 @@ const (
 	PartServices                 // the services the assets offered, with their TLS version and suite
 	PartQuietHosts               // the addresses seen doing nothing reported
 	PartFlows                    // the data-flow map's flows
+	// PartFindingPlaces is the findings as a flow counts them (findings.LinkFlowFindings):
+	// each one's rule, severity, host and port only, without the message, evidence and
+	// rule text that are nearly all of the cost of reading a finding whole.
+	PartFindingPlaces
 )
 
 // partKinds are the observation kinds (kinds.go) each part that is an observation list
@@ -75,6 +79,8 @@ func (s *Store) LoadParts(ctx context.Context, scanID int64, parts ...Part) (*fi
 			switch p {
 			case PartFindings:
 				steps = append(steps, l.findings)
+			case PartFindingPlaces:
+				steps = append(steps, l.findingPlaces)
 			case PartCertificates:
 				certs = true
 			case PartAssets:
@@ -266,7 +272,7 @@ func (l *loader) findings(r *findings.Report) error {
 		return err
 	}
 	defer rows.Close()
-	for f, err := range decodeFindings(rows) {
+	for f, err := range decodeFindings(rows, nil) {
 		if err != nil {
 			return err
 		}

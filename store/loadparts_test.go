@@ -58,10 +58,22 @@ func TestLoadPartsAsLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// What PartFindingPlaces reads of a finding: what a flow counts.
+	type place struct {
+		Rule     string
+		Severity findings.Severity
+		Host     string
+		Port     int
+	}
 	lists := func(r *findings.Report) map[store.Part]any {
+		places := []place{}
+		for _, f := range r.Findings {
+			places = append(places, place{f.Rule, f.Severity, f.Host, f.Port})
+		}
 		return map[store.Part]any{
 			store.PartFindings: r.Findings, store.PartCertificates: r.Certificates, store.PartAssets: r.Assets,
 			store.PartServices: r.Services, store.PartQuietHosts: r.QuietHosts, store.PartFlows: r.Flows,
+			store.PartFindingPlaces: places,
 		}
 	}
 	js := func(v any) string {
@@ -80,6 +92,9 @@ func TestLoadPartsAsLoad(t *testing.T) {
 		{"flow map", res.ScanID, []store.Part{store.PartFlows, store.PartFindings, store.PartAssets}},
 		{"certificates", res.ScanID, []store.Part{store.PartCertificates}},
 		{"flow map of a scan stored without flows", oldID, []store.Part{store.PartFlows, store.PartFindings, store.PartAssets}},
+		{"flow map by the findings' places", res.ScanID, []store.Part{store.PartFlows, store.PartFindingPlaces, store.PartAssets}},
+		{"flow map by the findings' places, stored without flows", oldID,
+			[]store.Part{store.PartFlows, store.PartFindingPlaces, store.PartAssets}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			part, err := s.LoadParts(ctx, tc.id, tc.parts...)
@@ -99,6 +114,18 @@ func TestLoadPartsAsLoad(t *testing.T) {
 				asked[p] = true
 				if js(got[p]) != js(all[p]) {
 					t.Errorf("part %d differs from Load's:\n got %.300s\nwant %.300s", p, js(got[p]), js(all[p]))
+				}
+			}
+			// The places are the findings', compared as places above.
+			if asked[store.PartFindingPlaces] {
+				asked[store.PartFindings] = true
+			}
+			if asked[store.PartFindings] {
+				asked[store.PartFindingPlaces] = true
+			}
+			if asked[store.PartFlows] {
+				if m, w := findings.NewFlowMap(part), findings.NewFlowMap(want); js(m) != js(w) {
+					t.Errorf("flow map differs from Load's:\n got %.300s\nwant %.300s", js(m), js(w))
 				}
 			}
 			for p, v := range got {

@@ -67,15 +67,7 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 	}
 	if !stored && r.Scan.RunKind() == findings.KindNetwork {
 		// Normalize builds the flows; their finding counts need the findings' places.
-		if err := l.each(`SELECT f.rule, sf.severity, f.host, f.port FROM scan_findings sf
-			JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`, func(rows *sql.Rows) error {
-			var f findings.Finding
-			var sev int
-			err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port)
-			f.Severity = findings.Severity(sev)
-			r.Findings = append(r.Findings, f)
-			return err
-		}); err != nil {
+		if err := l.findingPlaces(r); err != nil {
 			return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, scanID, err)
 		}
 	}
@@ -100,7 +92,8 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
 		}
 	}
-	fs.All = l.streamFindings(s.path, hide)
+	fs.All = l.streamFindings(s.path, hide, fs)
+	fs.Identities = l.streamIdentities(s.path, hide)
 	fs.Groups = func() ([]findings.FindingGroup, error) {
 		gs, err := l.findingGroups(hide)
 		if err != nil {
@@ -131,9 +124,11 @@ func (l *loader) findingCounts(fs *findings.FindingStream) error {
 }
 
 // streamFindings yields the scan's findings in the document's order, each tidy, as
-// Load returns them, but for those a suppression set aside (hide), read ahead of the
-// caller and decoded on every core (decodeFindings); an error ends the walk.
-func (l *loader) streamFindings(path string, hide hidden) iter.Seq2[findings.Finding, error] {
+// Load returns them, but for those a suppression set aside (hide) and those fs.Only, if
+// set when the walk starts, leaves out (neither decoded), read ahead of the caller and
+// decoded on every core (decodeFindings); an error ends the walk.
+func (l *loader) streamFindings(path string, hide hidden,
+	fs *findings.FindingStream) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		fail := func(err error) {
 			yield(findings.Finding{}, fmt.Errorf("store: %s: reading the findings of scan %d: %w", path, l.scan, err))
@@ -144,13 +139,15 @@ func (l *loader) streamFindings(path string, hide hidden) iter.Seq2[findings.Fin
 			return
 		}
 		defer rows.Close()
-		for f, err := range decodeFindings(rows) {
+		only := fs.Only
+		skip := func(fp string) bool {
+			_, hidden := hide[fp]
+			return hidden || only != nil && !only(fp)
+		}
+		for f, err := range decodeFindings(rows, skip) {
 			if err != nil {
 				fail(err)
 				return
-			}
-			if _, ok := hide[f.Fingerprint]; ok {
-				continue
 			}
 			if !yield(f, nil) {
 				return

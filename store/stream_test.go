@@ -103,14 +103,20 @@ func TestStreamRendersAsLoad(t *testing.T) {
 	}
 	high := findings.High
 	views := []struct {
-		name string
-		opts report.Options
-		show []findings.Severity
+		name  string
+		opts  report.Options
+		show  []findings.Severity
+		since time.Time // Report.ChangedSince, after show, as the CLI's --since
 	}{
-		{"default", report.Options{}, nil},
-		{"verbose", report.Options{Verbose: true}, nil},
-		{"grouped above 5", report.Options{GroupAbove: 5, Width: 100}, nil},
-		{"high and critical", report.Options{GroupAbove: 3}, []findings.Severity{findings.High, findings.Critical}},
+		{"default", report.Options{}, nil, time.Time{}},
+		{"verbose", report.Options{Verbose: true}, nil, time.Time{}},
+		{"grouped above 5", report.Options{GroupAbove: 5, Width: 100}, nil, time.Time{}},
+		{"high and critical", report.Options{GroupAbove: 3}, []findings.Severity{findings.High, findings.Critical}, time.Time{}},
+		// A day on: a later scan started since keeps its new findings only (the others
+		// were seen before), the first scan none; the capture's last seconds keep some.
+		{"changed since a day on", report.Options{GroupAbove: 3}, nil, densescan.T0.Add(24 * time.Hour)},
+		{"changed since the capture's last seconds", report.Options{GroupAbove: 3}, []findings.Severity{findings.High},
+			densescan.T0.Add(10 * time.Second)},
 	}
 	expires := time.Now().AddDate(0, 1, 0).UTC().Truncate(24 * time.Hour)
 	active := []rules.Suppression{
@@ -179,6 +185,9 @@ func TestStreamRendersAsLoad(t *testing.T) {
 						render := func(rep *findings.Report) []byte {
 							t.Helper()
 							rep.ShowOnly(v.show)
+							if err := rep.ChangedSince(v.since); err != nil {
+								t.Fatal(err)
+							}
 							opts := v.opts
 							opts.Catalog = catalog // as the CLI gives it: sarif streams only with it
 							w, err := report.Scan.New(format, opts)
@@ -198,7 +207,12 @@ func TestStreamRendersAsLoad(t *testing.T) {
 							n, msg := g.Failed(whole)
 							wantGates = append(wantGates, fmt.Sprint(n, msg))
 						}
+						before := whole.Summary.Total + whole.Summary.Suppressed
 						want := render(whole)
+						if kept := whole.Summary.Total + whole.Summary.Suppressed; sc.name == "dense, later" && !v.since.IsZero() && p.opts.Catalog != nil &&
+							(kept == 0 || kept == before) {
+							t.Errorf("%s %s: %d of %d findings kept: too thin to test", p.name, v.name, kept, before)
+						}
 						streamed, done, err := s.StreamWith(ctx, id, p.opts)
 						if err != nil {
 							t.Fatal(err)
@@ -220,7 +234,7 @@ func TestStreamRendersAsLoad(t *testing.T) {
 								p.name, v.name, format, len(got), len(want), diffAt(got, want), excerpt(got, diffAt(got, want)),
 								excerpt(want, diffAt(got, want)))
 						}
-						if wantGates[0] == "0 " && v.show == nil && !strings.HasPrefix(sc.name, "files and odd hosts") {
+						if wantGates[0] == "0 " && v.show == nil && v.since.IsZero() && !strings.HasPrefix(sc.name, "files and odd hosts") {
 							t.Errorf("%s: the gate at high failed nothing: the test scan is too thin", v.name)
 						}
 					}

@@ -34,9 +34,10 @@ func flowsCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Only what the map draws: the flows, the findings linked to them and the
-			// assets at their ends.
-			rep, err := st.LoadParts(ctx, id, store.PartFlows, store.PartFindings, store.PartAssets)
+			// Only what the map draws: the flows, the findings linked to them (counted by
+			// rule and severity on each: their places, not their evidence) and the assets
+			// at their ends.
+			rep, err := st.LoadParts(ctx, id, store.PartFlows, store.PartFindingPlaces, store.PartAssets)
 			if err != nil {
 				return err
 			}

@@ -78,7 +78,16 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 		t.Fatal(err)
 	}
 	first := densescan.Report(12)
-	for _, r := range []*findings.Report{first, densescan.Later(first, 1)} {
+	later := densescan.Later(first, 1)
+	// A third of the later scan's findings are seen again a day on (the others keep the
+	// first scan's times): their first and last seen then straddle a --since between
+	// the scans.
+	for i := range later.Findings {
+		if i%3 == 0 {
+			later.Findings[i].Time = later.Findings[i].Time.Add(24 * time.Hour)
+		}
+	}
+	for _, r := range []*findings.Report{first, later} {
 		if _, err := st.Save(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
@@ -96,6 +105,13 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 	if r := medscan(t, dir, nil, "report", "--db", db, "--scan", "latest~1", "-f", "json", "-o", baseline); r.code != 0 {
 		t.Fatalf("writing the baseline: exit %d: %s", r.code, r.stderr)
 	}
+	// --since before both scans (everything), between them (the findings seen again, and
+	// for the later scan what it found new or fixed), within the later scan's findings'
+	// times (some of those seen again) and after both (nothing).
+	t0 := densescan.T0
+	before, between, within, after := t0.Add(-time.Hour), t0.Add(12*time.Hour), t0.Add(24*time.Hour+5*time.Second),
+		t0.Add(72*time.Hour)
+	since := map[string][]string{} // the events of each --since case, by scan and time
 	suppressed := 0
 	for _, scan := range []string{"latest", "latest~1"} {
 		for _, args := range [][]string{{"-f", "json"}, {"-f", "csv"}, {"-f", "table"}, {"-f", "table", "-v"},
@@ -110,7 +126,13 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 			{"-f", "html"}, {"-f", "html", "--group-above", "10"}, {"-f", "html", "--policy", ignore, "--group-above", "10"},
 			{"-f", "html", "--policy", ignore, "-s", "high,critical", "--fail-on", "high", "--fail-on-new"},
 			{"-f", "html", "--baseline", baseline, "--policy", ignore}, {"-f", "html", "--baseline", baseline, "--group-above", "10"},
-			{"-f", "svg"}, {"-f", "svg", "--policy", ignore, "-s", "high"}} {
+			{"-f", "svg"}, {"-f", "svg", "--policy", ignore, "-s", "high"},
+			{"-f", "ocsf", "--since", before.Format(time.RFC3339)}, {"-f", "ocsf", "--since", between.Format(time.RFC3339)},
+			{"-f", "ocsf", "--since", within.Format(time.RFC3339)}, {"-f", "ocsf", "--since", after.Format(time.RFC3339)},
+			{"-f", "ocsf", "--since", between.Format(time.RFC3339), "--policy", ignore, "-s", "high,critical"},
+			{"-f", "ocsf", "--since", within.Format(time.RFC3339), "--policy", ignore, "--fail-on", "high", "--fail-on-new"},
+			{"-f", "ocsf", "--since", between.Format(time.RFC3339), "--baseline", baseline, "--policy", ignore},
+			{"-f", "ocsf", "--since", within.Format(time.RFC3339), "--baseline", baseline}} {
 			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
 			streamed := medscan(t, dir, nil, base...)
 			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)
@@ -121,9 +143,27 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 			if strings.Contains(streamed.stdout, `"suppressed": true`) {
 				suppressed++
 			}
+			if len(args) == 4 && args[2] == "--since" {
+				since[scan+" "+args[3]] = strings.Split(strings.TrimSpace(streamed.stdout), "\n")
+			}
 		}
 	}
 	if suppressed == 0 {
 		t.Error("no new or persisting finding of the later scan was suppressed: the test scans are too thin")
+	}
+	// The times chosen keep all, some and none of each scan's findings: the test cannot
+	// pass on a filter that keeps everything or nothing.
+	for _, scan := range []string{"latest", "latest~1"} {
+		n := func(at time.Time) int {
+			events := since[scan+" "+at.Format(time.RFC3339)]
+			if len(events) == 1 && events[0] == "" {
+				return 0
+			}
+			return len(events)
+		}
+		if all, b, w, none := n(before), n(between), n(within), n(after); !(all > b && b > w && w > 0 && none == 0) {
+			t.Errorf("report --scan %s -f ocsf --since: %d events before the scans, %d between them, %d within the "+
+				"later one's times, %d after; want fewer each time, and none after", scan, all, b, w, none)
+		}
 	}
 }

@@ -71,7 +71,7 @@ today and its change since the baseline or the previous comparable scan, and app
 			if err != nil {
 				return err
 			}
-			rep, done, err := streamed(ctx, st, id, out.format, base, gate.baseline, active, sinceT)
+			rep, done, err := streamed(ctx, st, id, out.format, base, gate.baseline, active)
 			if err != nil {
 				return err
 			}
@@ -82,7 +82,9 @@ today and its change since the baseline or the previous comparable scan, and app
 				}
 			}
 			failed, msg := out.judgeThenNarrow(g, rep)
-			rep.ChangedSince(sinceT)
+			if err := rep.ChangedSince(sinceT); err != nil {
+				return err
+			}
 			if err := write(&out, report.Scan, rep); err != nil {
 				return err
 			}
@@ -141,15 +143,16 @@ func parseSince(v, format string, now time.Time) (time.Time, error) {
 // (a scheduled scan's usual case) or since the baseline (base, read from baseName) is
 // computed by fingerprint, in the store or against the baseline's set of them, and the
 // suppressions in force are applied as the findings are read: the document prepare
-// makes of the scan loaded whole, byte for byte. An incremental export (--since, which
-// keeps findings by their times and change marks) and the other formats need every
-// finding first: for them it returns nil and the caller loads the scan whole
-// (prepare). MEDSCAN_REPORT_WHOLE=1 loads it whole always, to compare the two. done
-// ends the store's read; it is never nil.
+// makes of the scan loaded whole, byte for byte. An incremental export (--since) streams
+// too: the caller's ChangedSince decides which findings it keeps from their identities
+// and times before the stream is walked. The other formats need every finding first:
+// for them it returns nil and the caller loads the scan whole (prepare).
+// MEDSCAN_REPORT_WHOLE=1 loads it whole always, to compare the two. done ends the
+// store's read; it is never nil.
 func streamed(ctx context.Context, st *store.Store, id int64, format string, base *findings.Report, baseName string,
-	active []rules.Suppression, since time.Time) (rep *findings.Report, done func() error, err error) {
+	active []rules.Suppression) (rep *findings.Report, done func() error, err error) {
 	none := func() error { return nil }
-	if !report.StreamsFindings(format) || !since.IsZero() || os.Getenv("MEDSCAN_REPORT_WHOLE") == "1" {
+	if !report.StreamsFindings(format) || os.Getenv("MEDSCAN_REPORT_WHOLE") == "1" {
 		return nil, none, nil
 	}
 	opts := store.StreamOptions{Catalog: rules.CatalogIndex(), Baseline: base, WithoutFlows: !report.RendersFlows(format)}
