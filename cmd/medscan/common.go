@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"time"
@@ -543,15 +544,22 @@ func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *f
 	ctx = context.WithoutCancel(ctx)
 	// The run is recorded before anything is rendered, so that a report that fails to
 	// write does not leave a stored scan that no record accounts for.
+	region := trace.StartRegion(ctx, "finish.record")
 	recorded := r.app.recordRun(ctx, st, id, r.pol.loaded, in.auditKey)
+	region.End()
+	region = trace.StartRegion(ctx, "finish.prepare")
 	rep, err := prepare(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions)
+	region.End()
 	if err != nil {
 		return err
 	}
 	// The summary line judges the whole scan, as the gate does.
 	summary := report.SummaryLine(rep)
 	failed, gateMsg := r.out.judgeThenNarrow(in.gate, rep)
-	if err := write(&r.out, report.Scan, rep); err != nil {
+	region = trace.StartRegion(ctx, "finish.write")
+	err = write(&r.out, report.Scan, rep)
+	region.End()
+	if err != nil {
 		return err
 	}
 	if !r.app.quiet {
