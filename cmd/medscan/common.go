@@ -375,6 +375,14 @@ func gateOutcome(failed int, msg string, stderr io.Writer) error {
 // store.SaveAsStored), so that it is not read back; nil reads scan id from the store.
 func prepare(ctx context.Context, st *store.Store, id int64, rep *findings.Report, base *findings.Report, baseName string,
 	active []rules.Suppression) (*findings.Report, error) {
+	return prepareFrom(ctx, st, id, rep, base, baseName, active, nil)
+}
+
+// prepareFrom is prepare given the previous scan read ahead (inputs.previous; nil for
+// none): the comparison takes it when it is still the previous one
+// (store.Store.AttachChangeFrom).
+func prepareFrom(ctx context.Context, st *store.Store, id int64, rep *findings.Report, base *findings.Report, baseName string,
+	active []rules.Suppression, previous *findings.Report) (*findings.Report, error) {
 	catalog := rules.CatalogIndex()
 	if rep == nil {
 		var err error
@@ -383,7 +391,7 @@ func prepare(ctx context.Context, st *store.Store, id int64, rep *findings.Repor
 		}
 	}
 	if base == nil {
-		if err := st.AttachChange(ctx, rep, catalog); err != nil {
+		if err := st.AttachChangeFrom(ctx, rep, catalog, previous); err != nil {
 			return nil, err
 		}
 		rules.ApplySuppressions(rep, active)
@@ -439,6 +447,9 @@ type inputs struct {
 	blocklist    *lint.Blocklist     // --key-blocklist, nil for none
 	gate         store.Gate
 	auditKey     *store.AuditKey // --audit-key-file, nil for none
+	// previous is the scan the report compares this one with, read while the scan was
+	// being saved (scan.Options.WhileSaving, store.Store.ReadPrevious); nil when not read.
+	previous *findings.Report
 }
 
 // check refuses a bad --format or --fail-on before any other work, so a typo costs
@@ -548,7 +559,7 @@ func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *f
 	recorded := r.app.recordRun(ctx, st, id, r.pol.loaded, in.auditKey)
 	region.End()
 	region = trace.StartRegion(ctx, "finish.prepare")
-	rep, err := prepare(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions)
+	rep, err := prepareFrom(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions, in.previous)
 	region.End()
 	if err != nil {
 		return err

@@ -63,6 +63,13 @@ type Options struct {
 	// signing and saved (updates.go).
 	Updates Updates
 
+	// WhileSaving, when set, runs beside the scan's save, given the scan's description
+	// (without its id, which the save gives) and its findings as the rules made them,
+	// which it must only read: the save keeps one core busy and leaves the other
+	// waiting, and the CLI reads there what the report will compare the scan with
+	// (store.Store.ReadPrevious). Run waits for it to return before it returns.
+	WhileSaving func(ctx context.Context, info findings.ScanInfo, current []findings.Finding)
+
 	// ReportOnly says the caller reads Result.Report (and the scan's id and state) but
 	// not Result.Set or Result.Findings, which are then left nil: the set and the rules'
 	// findings are let go once the report document is built, before it is saved.
@@ -168,7 +175,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		readFailed = true // not what --allow-partial accepts
 	}
 	res, err := judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindNetwork,
-		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion}, opt.ReportOnly)
+		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion}, opt.ReportOnly, opt.WhileSaving)
 	// Partial only when the probe's gaps are all that is missing: an unread capture or
 	// an interruption is not what --allow-partial accepts.
 	res.Partial = partial && !readFailed
@@ -191,9 +198,10 @@ func passiveConfig(st *store.Store, keep *updatekeep.Keeper) capture.Config {
 // judgeAndStore runs the stages every kind of scan shares once its sources are read
 // (judge), builds the scan's report document and stores it in one transaction. meta
 // brings what the caller knows (kind, start, label, sources, complete); the rest is
-// filled here. reportOnly is Options.ReportOnly.
+// filled here. reportOnly is Options.ReportOnly, whileSaving Options.WhileSaving.
 func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
-	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanInfo, reportOnly bool) (Result, error) {
+	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanInfo, reportOnly bool,
+	whileSaving func(context.Context, findings.ScanInfo, []findings.Finding)) (Result, error) {
 	if meta.RunKind() == findings.KindNetwork {
 		// Judged across every site of the store (observe.Fleet); a lint run's files
 		// belong to no site's network.
@@ -217,9 +225,21 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 		set, fs = nil, nil
 		runtime.GC()
 	}
+	var beside sync.WaitGroup
+	if whileSaving != nil {
+		// Taken before the save starts: once stored, the document's description and
+		// lists are replaced by what the store holds (its findings list by a new one: the
+		// list given here is only read, by the save and by whileSaving).
+		info, current := rep.Scan, rep.Findings
+		info.Sources = slices.Clone(info.Sources)
+		beside.Go(func() {
+			trace.WithRegion(ctx, "scan.whileSaving", func() { whileSaving(ctx, info, current) })
+		})
+	}
 	region = trace.StartRegion(ctx, "scan.save")
 	id, err := st.SaveAsStored(context.WithoutCancel(ctx), rep)
 	region.End()
+	beside.Wait()
 	if err != nil {
 		// Save is one transaction: nothing of the scan is in the store.
 		rep.Normalize()
