@@ -5,6 +5,12 @@
 // order of the stages, so that the CLI stays a thin shell and tests can drive a whole scan
 // without a binary.
 //
+// The stages run one after the other, but for work that reads what is settled and
+// writes apart, which runs beside a stage that leaves a core waiting: the work a
+// process does once (the lint cache's version, the OUI table) beside the reading of
+// the captures (warm.go), the classification beside the key checks, and the caller's
+// Options.WhileSaving beside the save (MEDSCAN_TRACE shows the stages as regions).
+//
 // Run reads captures and, when given targets, probes them after the captures (active.go),
 // so that the hosts the captures show to be medical devices are spared. RunLive (live.go)
 // does the same for live interfaces, storing one scan at every commit interval through
