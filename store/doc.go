@@ -49,7 +49,12 @@
 // the document as Load would read it back, so that a scan just run is rendered without
 // being read back; each finding's evidence is converted to what Load decodes as its row
 // is written (asstored.go), a list several findings hold converted once and shared, a
-// map that converts to itself kept as it is. A scan's observations are kept as the
+// map that converts to itself kept as it is. The rows' JSON columns (an asset, a
+// certificate's facts, an observation, a finding's evidence and its conversion) are
+// encoded on a goroutine of their own a few chunks ahead of the SQL (ahead.go), so that
+// encoding and SQLite's single writer overlap. While a scan is saved, ReadPrevious
+// reads the scan it will be compared with (the persisting findings as identities
+// only), for AttachChangeFrom once it is stored (previous.go). A scan's observations are kept as the
 // elements of its report document, as JSON in the document's field names (kinds.go), so
 // that a fact added to an observation type is kept and read back without a schema
 // change; the quiet hosts (findings.QuietHost), which a sweep brings by the hundred

@@ -103,11 +103,25 @@ func (s *Store) PreviousScan(ctx context.Context, id int64) (prev int64, ok bool
 		return 0, false, fmt.Errorf("store: %s: %w", s.path, err)
 	}
 	want, err := sourceSet(sources)
-	if err != nil || label == "" && slices.Contains(want, "-") {
+	if err != nil {
 		return 0, false, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, sources FROM scans WHERE id < ? AND site = ? AND kind = ? AND label = ?
-		ORDER BY id DESC`, id, site, kind, label)
+	return s.previous(ctx, id, kind, label, site, want)
+}
+
+// previous is PreviousScan for a scan of kind, label, site and sources (a sorted set, as
+// sourceSet gives), among the scans stored before before (every scan when before is 0).
+func (s *Store) previous(ctx context.Context, before int64, kind, label, site string, want []string) (prev int64, ok bool, err error) {
+	if label == "" && slices.Contains(want, "-") {
+		return 0, false, nil
+	}
+	q, args := `SELECT id, sources FROM scans WHERE id < ? AND site = ? AND kind = ? AND label = ?
+		ORDER BY id DESC`, []any{before, site, kind, label}
+	if before == 0 {
+		q, args = `SELECT id, sources FROM scans WHERE site = ? AND kind = ? AND label = ?
+		ORDER BY id DESC`, args[1:]
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: %s: %w", s.path, err)
 	}
@@ -171,15 +185,24 @@ func (s *Store) LoadWithChange(ctx context.Context, id int64, catalog findings.C
 // there is one; r need not have been read from this store (a scan just run and rendered
 // from memory).
 func (s *Store) AttachChange(ctx context.Context, r *findings.Report, catalog findings.Catalog) error {
+	return s.AttachChangeFrom(ctx, r, catalog, nil)
+}
+
+// AttachChangeFrom is AttachChange given the previous scan read ahead (ReadPrevious):
+// it is used when it is still the scan r is compared with, and the comparison reads the
+// store otherwise (another scan stored between the two). pre may be nil.
+func (s *Store) AttachChangeFrom(ctx context.Context, r *findings.Report, catalog findings.Catalog, pre *findings.Report) error {
 	prevID, ok, err := s.PreviousScan(ctx, r.Scan.ID)
 	if err != nil || !ok {
 		return err
 	}
-	// The earlier scan's findings and certificates: its renewed and replaced server
-	// certificates are part of the change (certChanges).
-	prev, err := s.load(ctx, prevID, loadFindingsAndCerts)
-	if err != nil {
-		return err
+	prev := pre
+	if prev == nil || prev.Scan.ID != prevID {
+		// The earlier scan's findings and certificates: its renewed and replaced server
+		// certificates are part of the change (certChanges).
+		if prev, err = s.load(ctx, prevID, loadFindingsAndCerts); err != nil {
+			return err
+		}
 	}
 	r.Change = Diff(prev, r, catalog)
 	return nil

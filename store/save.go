@@ -226,12 +226,17 @@ func (w *scanWriter) saveAssets(r *findings.Report) error {
 		`ON CONFLICT(asset_id, mac) DO UPDATE SET `+minCase("asset_macs", "first_seen")+", "+maxCase("asset_macs", "last_seen"),
 		4, nil)
 	links := w.newBatch(`INSERT INTO scan_assets(scan_id, asset_id, kind, data) VALUES`, "", 4, nil)
+	withIP := make([]int, 0, len(r.Assets))
 	for i := range r.Assets {
+		if r.Assets[i].IP() != "" {
+			withIP = append(withIP, i)
+		}
+	}
+	texts := jsonAhead(len(withIP), func(k int) any { return &r.Assets[withIP[k]] })
+	defer texts.close()
+	for _, i := range withIP {
 		a := &r.Assets[i]
 		ip := a.IP()
-		if ip == "" {
-			continue
-		}
 		id, ok := ids[ip]
 		if !ok {
 			return fmt.Errorf("asset %s: no id returned", ip)
@@ -241,7 +246,7 @@ func (w *scanWriter) saveAssets(r *findings.Report) error {
 				return fmt.Errorf("asset %s mac %s: %w", ip, m, err)
 			}
 		}
-		data, err := w.jsonText(a)
+		data, err := texts.next()
 		if err != nil {
 			return fmt.Errorf("asset %s: %w", ip, err)
 		}
@@ -291,9 +296,11 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 		w.certs[sha] = c
 		return nil
 	})
+	factsAhead := jsonAhead(len(r.Certificates), func(i int) any { return &r.Certificates[i].CertFacts })
+	defer factsAhead.close()
 	for i := range r.Certificates {
 		c := &r.Certificates[i]
-		facts, err := w.jsonText(&c.CertFacts)
+		facts, err := factsAhead.next()
 		if err != nil {
 			return fmt.Errorf("certificate %s: %w", c.SHA256, err)
 		}
@@ -342,18 +349,28 @@ func (w *scanWriter) saveCertificates(r *findings.Report) error {
 func (w *scanWriter) saveObservations(r *findings.Report) error {
 	rows := w.newBatch(`INSERT INTO observations(scan_id, kind, seq, data) VALUES`, "", 4, nil)
 	for _, k := range kinds {
-		for i, row := range k.rows(r) {
-			data, err := w.jsonText(row)
-			if err != nil {
-				return fmt.Errorf("%s %d: %w", k.name, i, err)
-			}
-			if err := rows.add("", w.scan, k.name, i, data); err != nil {
-				return fmt.Errorf("%s %d: %w", k.name, i, err)
-			}
+		if err := w.saveKind(rows, k, k.rows(r)); err != nil {
+			return err
 		}
 	}
 	if err := rows.flush(); err != nil {
 		return fmt.Errorf("observations: %w", err)
+	}
+	return nil
+}
+
+// saveKind adds the rows of one observation list to batch, their JSON encoded ahead.
+func (w *scanWriter) saveKind(rows *batch, k kind, list []any) error {
+	texts := jsonAhead(len(list), func(i int) any { return list[i] })
+	defer texts.close()
+	for i := range list {
+		data, err := texts.next()
+		if err != nil {
+			return fmt.Errorf("%s %d: %w", k.name, i, err)
+		}
+		if err := rows.add("", w.scan, k.name, i, data); err != nil {
+			return fmt.Errorf("%s %d: %w", k.name, i, err)
+		}
 	}
 	return nil
 }
@@ -469,28 +486,44 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	link := w.newBatch(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
 		text_hash, file, site) VALUES`, "", 10, nil)
 	w.kept = scanFindings(fs)
-	// Each kept finding's evidence is encoded as its row is added, and held only until
-	// its batch is written: a hospital's scan has tens of megabytes of it.
+	// Each kept finding's evidence is encoded a few chunks before its row is added
+	// (ahead.go), and held only until its batch is written: a hospital's scan has tens
+	// of megabytes of it.
 	var asDecoded *asDecoder
 	if w.stored {
 		w.evidence = make([]map[string]any, len(fs))
 		asDecoded = newAsDecoder()
 	}
 	links := slices.SortedFunc(slices.Values(w.kept), byFingerprint)
-	for _, i := range links {
-		f := &fs[i]
+	// The evidence is encoded, and converted, ahead of the rows (ahead.go).
+	type encoded struct {
+		text string
+		ev   map[string]any // as Load decodes it, when stored
+	}
+	var buf bytes.Buffer
+	evidence := runAhead(len(links), func(k int) (encoded, error) {
+		f := &fs[links[k]]
 		ev := f.Evidence
 		if ev == nil {
 			ev = map[string]any{}
 		}
-		text, err := w.jsonText(ev)
+		text, err := encodeJSON(&buf, ev)
+		if err != nil || asDecoded == nil {
+			return encoded{text: text}, err
+		}
+		dec, err := asDecoded.evidence(f.Evidence, func() string { return text })
+		return encoded{text, dec}, err
+	})
+	defer evidence.close()
+	for _, i := range links {
+		f := &fs[i]
+		e, err := evidence.next()
 		if err != nil {
 			return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
 		}
+		text := e.text
 		if asDecoded != nil {
-			if w.evidence[i], err = asDecoded.evidence(f.Evidence, func() string { return text }); err != nil {
-				return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
-			}
+			w.evidence[i] = e.ev
 		}
 		if err := link.add("", w.scan, fps[i], int(f.Severity), f.Message, text, dbTime(f.Time), f.Source,
 			hashes[i], f.File, w.site); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"time"
@@ -374,6 +375,14 @@ func gateOutcome(failed int, msg string, stderr io.Writer) error {
 // store.SaveAsStored), so that it is not read back; nil reads scan id from the store.
 func prepare(ctx context.Context, st *store.Store, id int64, rep *findings.Report, base *findings.Report, baseName string,
 	active []rules.Suppression) (*findings.Report, error) {
+	return prepareFrom(ctx, st, id, rep, base, baseName, active, nil)
+}
+
+// prepareFrom is prepare given the previous scan read ahead (inputs.previous; nil for
+// none): the comparison takes it when it is still the previous one
+// (store.Store.AttachChangeFrom).
+func prepareFrom(ctx context.Context, st *store.Store, id int64, rep *findings.Report, base *findings.Report, baseName string,
+	active []rules.Suppression, previous *findings.Report) (*findings.Report, error) {
 	catalog := rules.CatalogIndex()
 	if rep == nil {
 		var err error
@@ -382,7 +391,7 @@ func prepare(ctx context.Context, st *store.Store, id int64, rep *findings.Repor
 		}
 	}
 	if base == nil {
-		if err := st.AttachChange(ctx, rep, catalog); err != nil {
+		if err := st.AttachChangeFrom(ctx, rep, catalog, previous); err != nil {
 			return nil, err
 		}
 		rules.ApplySuppressions(rep, active)
@@ -438,6 +447,9 @@ type inputs struct {
 	blocklist    *lint.Blocklist     // --key-blocklist, nil for none
 	gate         store.Gate
 	auditKey     *store.AuditKey // --audit-key-file, nil for none
+	// previous is the scan the report compares this one with, read while the scan was
+	// being saved (scan.Options.WhileSaving, store.Store.ReadPrevious); nil when not read.
+	previous *findings.Report
 }
 
 // check refuses a bad --format or --fail-on before any other work, so a typo costs
@@ -543,15 +555,22 @@ func (r *runFlags) finish(ctx context.Context, st *store.Store, id int64, rep *f
 	ctx = context.WithoutCancel(ctx)
 	// The run is recorded before anything is rendered, so that a report that fails to
 	// write does not leave a stored scan that no record accounts for.
+	region := trace.StartRegion(ctx, "finish.record")
 	recorded := r.app.recordRun(ctx, st, id, r.pol.loaded, in.auditKey)
-	rep, err := prepare(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions)
+	region.End()
+	region = trace.StartRegion(ctx, "finish.prepare")
+	rep, err := prepareFrom(ctx, st, id, rep, in.base, r.gate.baseline, in.suppressions, in.previous)
+	region.End()
 	if err != nil {
 		return err
 	}
 	// The summary line judges the whole scan, as the gate does.
 	summary := report.SummaryLine(rep)
 	failed, gateMsg := r.out.judgeThenNarrow(in.gate, rep)
-	if err := write(&r.out, report.Scan, rep); err != nil {
+	region = trace.StartRegion(ctx, "finish.write")
+	err = write(&r.out, report.Scan, rep)
+	region.End()
+	if err != nil {
 		return err
 	}
 	if !r.app.quiet {

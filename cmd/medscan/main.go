@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 
@@ -48,7 +49,9 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go onSignals(sigs, cancel)
 	stop := startCPUProfile(os.Getenv("MEDSCAN_CPUPROFILE"), os.Stderr)
+	stopTrace := startTrace(os.Getenv("MEDSCAN_TRACE"), os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopTrace()
 	stop()
 	os.Exit(code)
 }
@@ -71,6 +74,32 @@ func startCPUProfile(path string, stderr io.Writer) func() {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// startTrace writes an execution trace of the whole command to path when it is set
+// (MEDSCAN_TRACE): where the cores wait for each other, which a CPU profile cannot show
+// (`go tool trace FILE`, or `go tool trace -pprof=sync FILE` for the blocking). The
+// scan's stages are marked as trace regions (internal/scan). It returns the function
+// that ends the trace.
+func startTrace(path string, stderr io.Writer) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "medscan: MEDSCAN_TRACE %s: %v\n", path, err)
+		if f != nil {
+			f.Close()
+		}
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/medscan/medscan/capture"
+	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/scan"
 	"github.com/medscan/medscan/store"
 )
@@ -111,6 +112,15 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		return err
 	}
 	defer st.Close()
+	var whileSaving func(context.Context, findings.ScanInfo, []findings.Finding)
+	if in.base == nil {
+		// The report compares the scan with the previous one of its kind: read it on
+		// the core the save leaves idle rather than after the save. Should it fail, the
+		// comparison reads the store again, and says why.
+		whileSaving = func(ctx context.Context, info findings.ScanInfo, current []findings.Finding) {
+			in.previous, _ = st.ReadPrevious(ctx, info, current)
+		}
+	}
 	res, err := scan.Run(ctx, st, scan.Options{
 		Pcaps:        pcaps,
 		Stdin:        stdin,
@@ -123,6 +133,7 @@ func runScan(a *app, fs *pflag.FlagSet, args []string, run *runFlags, pcaps []st
 		Probe:        prb,
 		Updates:      updates,
 		ReportOnly:   true, // the set and the rules' findings are let go before the save
+		WhileSaving:  whileSaving,
 	})
 	const incomplete = "the scan is incomplete: some input could not be read to its end"
 	var notStored *scan.NotStoredError

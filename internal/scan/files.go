@@ -110,7 +110,7 @@ func RunFiles(ctx context.Context, st *store.Store, opt FileOptions) (Result, er
 		}
 	}
 	return judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindLint,
-		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion}, false)
+		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion}, false, nil)
 }
 
 // errMessage is an error without the path that the problem already names.

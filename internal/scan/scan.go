@@ -5,6 +5,12 @@
 // order of the stages, so that the CLI stays a thin shell and tests can drive a whole scan
 // without a binary.
 //
+// The stages run one after the other, but for work that reads what is settled and
+// writes apart, which runs beside a stage that leaves a core waiting: the work a
+// process does once (the lint cache's version, the OUI table) beside the reading of
+// the captures (warm.go), the classification beside the key checks, and the caller's
+// Options.WhileSaving beside the save (MEDSCAN_TRACE shows the stages as regions).
+//
 // Run reads captures and, when given targets, probes them after the captures (active.go),
 // so that the hosts the captures show to be medical devices are spared. RunLive (live.go)
 // does the same for live interfaces, storing one scan at every commit interval through
@@ -23,7 +29,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/trace"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/medscan/medscan/capture"
@@ -60,6 +68,13 @@ type Options struct {
 	// Updates says how update images seen in the captures are kept, examined for code
 	// signing and saved (updates.go).
 	Updates Updates
+
+	// WhileSaving, when set, runs beside the scan's save, given the scan's description
+	// (without its id, which the save gives) and its findings as the rules made them,
+	// which it must only read: the save keeps one core busy and leaves the other
+	// waiting, and the CLI reads there what the report will compare the scan with
+	// (store.Store.ReadPrevious). Run waits for it to return before it returns.
+	WhileSaving func(ctx context.Context, info findings.ScanInfo, current []findings.Finding)
 
 	// ReportOnly says the caller reads Result.Report (and the scan's id and state) but
 	// not Result.Set or Result.Findings, which are then left nil: the set and the rules'
@@ -113,11 +128,13 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	started := clock()
+	defer warmUp(st)()
 	set := observe.NewSet()
 	keep := opt.Updates.keeper()
 	defer keep.Close() // the kept images are deleted however the scan ends
 	eng := capture.NewEngine(passiveConfig(st, keep), set)
 	complete, partial, readFailed := true, false, false
+	read := trace.StartRegion(ctx, "scan.read")
 	for _, p := range opt.Pcaps {
 		if err := ctx.Err(); err != nil {
 			complete, readFailed = false, true
@@ -138,6 +155,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		}
 	}
 	eng.Finish()
+	read.End()
 	finishUpdates(ctx, keep, opt.Updates, pol.CodeSigning, set)
 	// The images are examined: their bytes (up to Updates.MaxSize each, 80 MB on a
 	// 737-site capture) are given back now rather than held through judging and saving,
@@ -163,7 +181,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (Result, error) {
 		readFailed = true // not what --allow-partial accepts
 	}
 	res, err := judgeAndStore(ctx, st, set, pol, opt.KeyBlocklist, clock, findings.ScanInfo{Kind: findings.KindNetwork,
-		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion}, opt.ReportOnly)
+		Started: started, Label: opt.Label, Site: opt.Site, Sources: sources, Complete: complete, ToolVersion: opt.ToolVersion}, opt.ReportOnly, opt.WhileSaving)
 	// Partial only when the probe's gaps are all that is missing: an unread capture or
 	// an interruption is not what --allow-partial accepts.
 	res.Partial = partial && !readFailed
@@ -186,18 +204,23 @@ func passiveConfig(st *store.Store, keep *updatekeep.Keeper) capture.Config {
 // judgeAndStore runs the stages every kind of scan shares once its sources are read
 // (judge), builds the scan's report document and stores it in one transaction. meta
 // brings what the caller knows (kind, start, label, sources, complete); the rest is
-// filled here. reportOnly is Options.ReportOnly.
+// filled here. reportOnly is Options.ReportOnly, whileSaving Options.WhileSaving.
 func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
-	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanInfo, reportOnly bool) (Result, error) {
+	blocklist *lint.Blocklist, clock func() time.Time, meta findings.ScanInfo, reportOnly bool,
+	whileSaving func(context.Context, findings.ScanInfo, []findings.Finding)) (Result, error) {
 	if meta.RunKind() == findings.KindNetwork {
 		// Judged across every site of the store (observe.Fleet); a lint run's files
 		// belong to no site's network.
 		set.Fleet = &observe.Fleet{Site: meta.Site}
 	}
+	region := trace.StartRegion(ctx, "scan.judge")
 	fs := judge(ctx, st, set, pol, blocklist, true)
+	region.End()
 	meta = judgedMeta(meta, set, pol, clock)
 	// Store even when the context was cancelled: what was learned is kept.
+	region = trace.StartRegion(ctx, "scan.report")
 	rep := findings.NewReport(meta, set, fs)
+	region.End()
 	if reportOnly {
 		// Nothing reads the set or the rules' findings once the document is built: let
 		// go of them so that the save, where a large scan's memory peaks, does not hold
@@ -208,7 +231,21 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 		set, fs = nil, nil
 		runtime.GC()
 	}
+	var beside sync.WaitGroup
+	if whileSaving != nil {
+		// Taken before the save starts: once stored, the document's description and
+		// lists are replaced by what the store holds (its findings list by a new one: the
+		// list given here is only read, by the save and by whileSaving).
+		info, current := rep.Scan, rep.Findings
+		info.Sources = slices.Clone(info.Sources)
+		beside.Go(func() {
+			trace.WithRegion(ctx, "scan.whileSaving", func() { whileSaving(ctx, info, current) })
+		})
+	}
+	region = trace.StartRegion(ctx, "scan.save")
 	id, err := st.SaveAsStored(context.WithoutCancel(ctx), rep)
+	region.End()
+	beside.Wait()
 	if err != nil {
 		// Save is one transaction: nothing of the scan is in the store.
 		rep.Normalize()
@@ -226,16 +263,28 @@ func judgeAndStore(ctx context.Context, st *store.Store, set *observe.Set, pol *
 // linter come from the store's lint cache (examineCertificates).
 func judge(ctx context.Context, st *store.Store, set *observe.Set, pol *rules.Policy,
 	blocklist *lint.Blocklist, keys bool) []findings.Finding {
-	examineCertificates(ctx, st, set, pol.WebPKI)
+	trace.WithRegion(ctx, "scan.lint", func() { examineCertificates(ctx, st, set, pol.WebPKI) })
 	lint.MatchKeyFiles(set)
 	// Each session's chains against the site's anchors: the flows' mtls anchoring.
 	lint.AnchorSessions(set, pol.Anchors)
 	readFleet(ctx, st, set) // after the certificates' facts (their keys), before what reads other sites
-	inventory.Classify(set, inventory.Options{})
+	// The classification and the key checks read what is settled by now (the
+	// certificates' facts, the fleet's senders) and write apart: Classify the set's
+	// assets; the key checks the certificates' key facts, the fleet's factor sites, the
+	// key renewals and the problems. Classify runs on one core (about 0.2 s of 150
+	// sites), the key checks partly on both: run side by side, they end sooner.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		trace.WithRegion(ctx, "scan.classify", func() { inventory.Classify(set, inventory.Options{}) })
+	})
 	if keys {
-		checkKeys(ctx, st, set, blocklist)
-		checkRotation(ctx, st, set)
+		trace.WithRegion(ctx, "scan.keys", func() {
+			checkKeys(ctx, st, set, blocklist)
+			checkRotation(ctx, st, set)
+		})
 	}
+	wg.Wait()
+	defer trace.StartRegion(ctx, "scan.rules").End()
 	return rules.Evaluate(set, pol)
 }
 

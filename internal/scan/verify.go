@@ -49,5 +49,5 @@ func RunVerify(ctx context.Context, st *store.Store, opt VerifyOptions) (Result,
 		set.AddUpdate(im)
 	}
 	return judgeAndStore(ctx, st, set, pol, nil, clock, findings.ScanInfo{Kind: findings.KindVerify,
-		Started: started, Label: opt.Label, Site: opt.Site, Sources: sourceNames(opt.Paths), Complete: ctx.Err() == nil, ToolVersion: opt.ToolVersion}, false)
+		Started: started, Label: opt.Label, Site: opt.Site, Sources: sourceNames(opt.Paths), Complete: ctx.Err() == nil, ToolVersion: opt.ToolVersion}, false, nil)
 }

@@ -43,6 +43,12 @@ func get() (*table, error) {
 	return loaded, loadErr
 }
 
+// Preload decompresses the embedded table now, if no lookup has yet. Lookup does so on
+// first use anyway; a caller that knows it will look addresses up later (a scan's
+// classification) calls Preload on a core that would otherwise wait, so that the table
+// (about 60 ms of one core) is not built on the scan's critical path.
+func Preload() { _, _ = get() }
+
 // parse reads the generator's output (see gen/main.go for the format).
 func parse(gz []byte) (*table, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
