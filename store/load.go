@@ -266,20 +266,7 @@ func (l *loader) scanInfo(r *findings.Report) error {
 }
 
 // findings reads the scan's findings, decoded on every core (decodeFindings).
-func (l *loader) findings(r *findings.Report) error {
-	rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", ""), l.scan)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for f, err := range decodeFindings(rows, nil) {
-		if err != nil {
-			return err
-		}
-		r.Findings = append(r.Findings, f)
-	}
-	return nil
-}
+func (l *loader) findings(r *findings.Report) error { return l.findingsBesides(nil)(r) }
 
 // findingOrder is the document's order of findings (findings.SortFindings) in SQL:
 // most severe first, then rule, host as an address (host_order), port, subject and

@@ -38,8 +38,9 @@ func (s *Store) ReadPrevious(ctx context.Context, info findings.ScanInfo, curren
 	})
 }
 
-// findingsBesides is loader.findings keeping a finding whose identity is in persisting
-// as that identity alone (ReadPrevious): each is let go as soon as it is decoded.
+// findingsBesides reads the scan's findings (loader.findings), keeping one whose identity
+// is in persisting (nil: none) as that identity alone (ReadPrevious): the rest of it is
+// let go as soon as it is decoded.
 func (l *loader) findingsBesides(persisting map[string]struct{}) func(*findings.Report) error {
 	return func(r *findings.Report) error {
 		rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", ""), l.scan)
