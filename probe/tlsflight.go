@@ -135,8 +135,12 @@ func parseFlight(b []byte) flight {
 	return f
 }
 
-// serverHello reads the ServerHello fields the flight needs; false when malformed.
+// serverHello reads the ServerHello fields the flight needs; false when malformed. A
+// flight is a hello only by the ServerHello it read last: a second, malformed one in the
+// same flight (which no server sends) leaves it none, not the first one's hello with
+// the second's version half read.
 func (f *flight) serverHello(b []byte) bool {
+	f.hello = false
 	if len(b) < 38 {
 		return false
 	}
