@@ -61,21 +61,7 @@ func main() {
 // spends time outside what the library benchmarks reach: flags, the store's opening and
 // the writers). It returns the function that ends the profile.
 func startCPUProfile(path string, stderr io.Writer) func() {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "medscan: MEDSCAN_CPUPROFILE %s: %v\n", path, err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
+	return record("MEDSCAN_CPUPROFILE", path, stderr, pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
 // startTrace writes an execution trace of the whole command to path when it is set
@@ -84,22 +70,28 @@ func startCPUProfile(path string, stderr io.Writer) func() {
 // scan's stages are marked as trace regions (internal/scan). It returns the function
 // that ends the trace.
 func startTrace(path string, stderr io.Writer) func() {
+	return record("MEDSCAN_TRACE", path, stderr, trace.Start, trace.Stop)
+}
+
+// record runs start on a new file at path when path is set (named by the variable env
+// in an error, which is said and otherwise ignored: a measurement must not stop the
+// command), and returns the function that stops it and closes the file.
+func record(env, path string, stderr io.Writer, start func(io.Writer) error, stop func()) func() {
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err == nil {
-		err = trace.Start(f)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "medscan: MEDSCAN_TRACE %s: %v\n", path, err)
-		if f != nil {
+		if err = start(f); err != nil {
 			f.Close()
 		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "medscan: %s %s: %v\n", env, path, err)
 		return func() {}
 	}
 	return func() {
-		trace.Stop()
+		stop()
 		f.Close()
 	}
 }
