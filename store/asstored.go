@@ -288,19 +288,7 @@ func (d *asDecoder) value(v any) (out any, itself, ok bool) {
 		if len(x) == 0 {
 			return []any{}, false, true
 		}
-		key := listKey{s: &x[0], n: len(x)}
-		if l, seen := d.lists[key]; seen {
-			return l, false, true
-		}
-		l := make([]any, len(x))
-		for i, s := range x {
-			if !utf8.ValidString(s) {
-				return nil, false, false
-			}
-			l[i] = s
-		}
-		d.lists[key] = l
-		return l, false, true
+		return d.list(listKey{s: &x[0], n: len(x)}, func(i int) (any, bool) { return x[i], utf8.ValidString(x[i]) })
 	case []any:
 		if x == nil {
 			return nil, false, true
@@ -308,20 +296,10 @@ func (d *asDecoder) value(v any) (out any, itself, ok bool) {
 		if len(x) == 0 {
 			return []any{}, false, true
 		}
-		key := listKey{a: &x[0], n: len(x)}
-		if l, seen := d.lists[key]; seen {
-			return l, false, true
-		}
-		l := make([]any, len(x))
-		for i, e := range x {
-			c, _, ok := d.value(e)
-			if !ok {
-				return nil, false, false
-			}
-			l[i] = c
-		}
-		d.lists[key] = l
-		return l, false, true
+		return d.list(listKey{a: &x[0], n: len(x)}, func(i int) (any, bool) {
+			c, _, ok := d.value(x[i])
+			return c, ok
+		})
 	case []map[string]any: // the credential rules' secrets
 		if x == nil {
 			return nil, false, true
@@ -352,4 +330,22 @@ func (d *asDecoder) value(v any) (out any, itself, ok bool) {
 		return c, false, true
 	}
 	return nil, false, false
+}
+
+// list is the conversion of the list named key, whose key.n elements elem converts:
+// made once and shared by every finding that holds the same list.
+func (d *asDecoder) list(key listKey, elem func(i int) (any, bool)) (any, bool, bool) {
+	if l, seen := d.lists[key]; seen {
+		return l, false, true
+	}
+	l := make([]any, key.n)
+	for i := range l {
+		c, ok := elem(i)
+		if !ok {
+			return nil, false, false
+		}
+		l[i] = c
+	}
+	d.lists[key] = l
+	return l, false, true
 }
