@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -115,13 +116,11 @@ func (s *Store) previous(ctx context.Context, before int64, kind, label, site st
 	if label == "" && slices.Contains(want, "-") {
 		return 0, false, nil
 	}
-	q, args := `SELECT id, sources FROM scans WHERE id < ? AND site = ? AND kind = ? AND label = ?
-		ORDER BY id DESC`, []any{before, site, kind, label}
 	if before == 0 {
-		q, args = `SELECT id, sources FROM scans WHERE site = ? AND kind = ? AND label = ?
-		ORDER BY id DESC`, args[1:]
+		before = math.MaxInt64
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, sources FROM scans WHERE id < ? AND site = ? AND kind = ? AND label = ?
+		ORDER BY id DESC`, before, site, kind, label)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: %s: %w", s.path, err)
 	}
