@@ -70,16 +70,8 @@ func (s *FindingStream) Collect() ([]Finding, error) {
 // list: the findings of the others are read and passed over.
 func (s *FindingStream) showOnly(keep func(Severity) bool) {
 	all, groups := s.All, s.Groups
-	s.All = func(yield func(Finding, error) bool) {
-		for f, err := range all {
-			if err == nil && !keep(f.Severity) {
-				continue
-			}
-			if !yield(f, err) {
-				return
-			}
-		}
-	}
+	bySeverity := func(f Finding) bool { return keep(f.Severity) }
+	s.All = filtered(all, bySeverity)
 	s.Groups = func() ([]FindingGroup, error) {
 		gs, err := groups()
 		return slices.DeleteFunc(gs, func(g FindingGroup) bool { return !keep(g.Severity) }), err
@@ -87,16 +79,7 @@ func (s *FindingStream) showOnly(keep func(Severity) bool) {
 	maps.DeleteFunc(s.Counts, func(sev Severity, _ int) bool { return !keep(sev) })
 	maps.DeleteFunc(s.Spans, func(sev Severity, _ [2]time.Time) bool { return !keep(sev) })
 	if ids := s.Identities; ids != nil {
-		s.Identities = func(yield func(Finding, error) bool) {
-			for f, err := range ids {
-				if err == nil && !keep(f.Severity) {
-					continue
-				}
-				if !yield(f, err) {
-					return
-				}
-			}
-		}
+		s.Identities = filtered(ids, bySeverity)
 	}
 }
 
@@ -143,29 +126,15 @@ func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) erro
 		s.Only = func(fp string) bool { return kept[fp] }
 	}
 	all := s.All
+	isKept := func(f Finding) bool { return kept[f.Identity()] }
+	keptOfAll := filtered(all, isKept)
 	s.All = func(yield func(Finding, error) bool) {
 		if len(counts) == 0 {
 			return // none kept (an export run when nothing changed): none read whole
 		}
-		for f, err := range all {
-			if err == nil && !kept[f.Identity()] {
-				continue
-			}
-			if !yield(f, err) {
-				return
-			}
-		}
+		keptOfAll(yield)
 	}
-	s.Identities = func(yield func(Finding, error) bool) {
-		for f, err := range ids {
-			if err == nil && !kept[f.Identity()] {
-				continue
-			}
-			if !yield(f, err) {
-				return
-			}
-		}
-	}
+	s.Identities = filtered(ids, isKept)
 	s.Groups = func() ([]FindingGroup, error) {
 		fs := []Finding{}
 		for f, err := range s.Identities {
@@ -235,4 +204,18 @@ func GroupFindings(fs []Finding) []FindingGroup {
 		}
 	}
 	return out
+}
+
+// filtered is seq without the findings keep refuses; errors pass through.
+func filtered(seq iter.Seq2[Finding, error], keep func(Finding) bool) iter.Seq2[Finding, error] {
+	return func(yield func(Finding, error) bool) {
+		for f, err := range seq {
+			if err == nil && !keep(f) {
+				continue
+			}
+			if !yield(f, err) {
+				return
+			}
+		}
+	}
 }
