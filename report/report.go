@@ -106,11 +106,12 @@ func (r *Registry[D]) New(format string, opts Options) (Writer[D], error) {
 // StreamsFindings reports whether a scan format writes a scan's findings as the store
 // reads them (findings.Report.Stream: json, csv, sarif, ocsf, defectdojo, the table,
 // which groups them in the store when there are many, html, which folds them into its
-// sections in one pass, and svg, which counts them on the flows); the others
-// (csv-assets) are handed the findings as a list.
+// sections in one pass, svg, which counts them on the flows, and csv-assets, which
+// reads none of them: the store then reads a scan's findings for its counts and the
+// gate only, never whole). A format not named here is handed the findings as a list.
 func StreamsFindings(format string) bool {
 	switch strings.ToLower(strings.TrimSpace(format)) {
-	case "json", "csv", "table", "sarif", "ocsf", "defectdojo", "html", "svg":
+	case "json", "csv", "csv-assets", "table", "sarif", "ocsf", "defectdojo", "html", "svg":
 		return true
 	}
 	return false

@@ -181,7 +181,7 @@ func TestStreamRendersAsLoad(t *testing.T) {
 					}
 				}
 				for _, v := range views {
-					for _, format := range []string{"json", "csv", "table", "sarif", "ocsf", "defectdojo", "html"} {
+					for _, format := range []string{"json", "csv", "csv-assets", "table", "sarif", "ocsf", "defectdojo", "html"} {
 						render := func(rep *findings.Report) []byte {
 							t.Helper()
 							rep.ShowOnly(v.show)

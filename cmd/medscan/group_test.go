@@ -127,6 +127,7 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 			{"-f", "html", "--policy", ignore, "-s", "high,critical", "--fail-on", "high", "--fail-on-new"},
 			{"-f", "html", "--baseline", baseline, "--policy", ignore}, {"-f", "html", "--baseline", baseline, "--group-above", "10"},
 			{"-f", "svg"}, {"-f", "svg", "--policy", ignore, "-s", "high"},
+			{"-f", "csv-assets"}, {"-f", "csv-assets", "--policy", ignore, "--fail-on", "high", "--fail-on-new"},
 			{"-f", "ocsf", "--since", before.Format(time.RFC3339)}, {"-f", "ocsf", "--since", between.Format(time.RFC3339)},
 			{"-f", "ocsf", "--since", within.Format(time.RFC3339)}, {"-f", "ocsf", "--since", after.Format(time.RFC3339)},
 			{"-f", "ocsf", "--since", between.Format(time.RFC3339), "--policy", ignore, "-s", "high,critical"},
