@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/observe"
@@ -124,6 +125,9 @@ func (s *Store) CertHistory(ctx context.Context) ([]findings.CertRecord, error) 
 
 // CertVerdicts are the findings of each certificate's latest scan that name it (their
 // evidence's cert_sha256), by certificate SHA-256: what the store says of it today.
+// Only the findings whose stored evidence may name a certificate are decoded (most of a
+// network scan's do not), and only those that do are kept: memory follows the verdicts,
+// not the scans' findings.
 func (s *Store) CertVerdicts(ctx context.Context, certs []findings.CertRecord) (map[string][]findings.Finding, error) {
 	latest := map[int64][]string{}
 	for _, c := range certs {
@@ -139,19 +143,44 @@ func (s *Store) CertVerdicts(ctx context.Context, certs []findings.CertRecord) (
 	slices.Sort(ids)
 	out := map[string][]findings.Finding{}
 	for _, id := range ids {
-		rep, err := s.LoadFindings(ctx, id) // the findings alone: not the scan's observations, assets and certificates
-		if err != nil {
-			return nil, err
-		}
 		want := map[string]bool{}
 		for _, sha := range latest[id] {
 			want[sha] = true
 		}
-		for _, f := range rep.Findings {
-			if sha, _ := f.Evidence["cert_sha256"].(string); want[sha] {
-				out[sha] = append(out[sha], f)
-			}
+		keep := func(l *loader) ([]func(*findings.Report) error, error) {
+			return []func(*findings.Report) error{func(*findings.Report) error {
+				return l.certFindings(func(f findings.Finding) {
+					if sha, _ := f.Evidence["cert_sha256"].(string); want[sha] {
+						out[sha] = append(out[sha], f)
+					}
+				})
+			}}, nil
+		}
+		if _, err := s.loadWith(ctx, id, keep); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// certFindings hands fn, in the document's order and tidy, the scan's findings whose
+// evidence may name a certificate: those whose stored evidence holds the key
+// cert_sha256 as written, or any escape (a key could be spelled with one). The others
+// are read but never decoded.
+func (l *loader) certFindings(fn func(findings.Finding)) error {
+	rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", findingOrder), l.scan)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	skip := func(r *findingRow) bool {
+		return !strings.Contains(r.evidence, "cert_sha256") && !strings.Contains(r.evidence, `\`)
+	}
+	for f, err := range decodeFindings(rows, skip) {
+		if err != nil {
+			return err
+		}
+		fn(f)
+	}
+	return nil
 }

@@ -161,10 +161,10 @@ func (b *findingBatch) decode() {
 // goroutine of their own and decoded (their evidence is most of the cost) on a decoder
 // per core in batches, a few batches ahead of the caller, so that reading, decoding and
 // the caller's writing of a scan's findings run at once. Its walk returns only once
-// nothing of it runs any more: the caller may then close rows. A row for whose
-// fingerprint skip (when not nil) says true is passed over undecoded; skip is called on
+// nothing of it runs any more: the caller may then close rows. A row for which skip
+// (when not nil) says true, read but not yet decoded, is passed over; skip is called on
 // the reading goroutine.
-func decodeFindings(rows *sql.Rows, skip func(fingerprint string) bool) iter.Seq2[findings.Finding, error] {
+func decodeFindings(rows *sql.Rows, skip func(row *findingRow) bool) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		pool := newDecoders()
 		out := make(chan *findingBatch, cap(pool.jobs))
@@ -197,7 +197,7 @@ func decodeFindings(rows *sql.Rows, skip func(fingerprint string) bool) iter.Seq
 					send()
 					return
 				}
-				if skip != nil && skip(row.f.Fingerprint) {
+				if skip != nil && skip(&row) {
 					continue
 				}
 				b.rows = append(b.rows, row)

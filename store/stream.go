@@ -140,9 +140,9 @@ func (l *loader) streamFindings(path string, hide hidden,
 		}
 		defer rows.Close()
 		only := fs.Only
-		skip := func(fp string) bool {
-			_, hidden := hide[fp]
-			return hidden || only != nil && !only(fp)
+		skip := func(r *findingRow) bool {
+			_, hidden := hide[r.f.Fingerprint]
+			return hidden || only != nil && !only(r.f.Fingerprint)
 		}
 		for f, err := range decodeFindings(rows, skip) {
 			if err != nil {
