@@ -256,9 +256,10 @@ func addFileCert(set *observe.Set, der []byte, file string, position int, at tim
 // passive, active or from a file), so that the certificates a capture showed are linted
 // again under today's rules and policy and every finding still names the host it was
 // seen on. A certificate the scan kept without a sighting is added as read from a
-// file, at the time of this run.
+// file, at the time of this run. Only the scan's certificates are read, not its
+// findings and observations.
 func addStoredScan(ctx context.Context, st *store.Store, set *observe.Set, id int64, at time.Time) error {
-	rep, err := st.Load(ctx, id)
+	rep, err := st.LoadParts(ctx, id, store.PartCertificates)
 	if err != nil {
 		return err
 	}
