@@ -14,7 +14,7 @@ import (
 func init() {
 	Comparison.register("table", func(o Options) Writer[*findings.Comparison] {
 		return WriterFunc[*findings.Comparison](func(w io.Writer, c *findings.Comparison) error {
-			return diffTable(w, c, o.width())
+			return diffTable(w, c, o)
 		})
 	})
 	Comparison.register("json", func(Options) Writer[*findings.Comparison] {
@@ -37,8 +37,12 @@ func describeSide(s findings.ScanRef) string {
 }
 
 // diffTable renders the comparison: a heading, the counts, then one row per finding that
-// changed or stayed, new first; or why there was nothing to compare.
-func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
+// changed or stayed, new first; or why there was nothing to compare. A status with more
+// findings than the table shows one by one (Options.grouped: a hospital's persisting
+// findings are tens of thousands) is shown grouped by rule and severity below the rows,
+// its suppressed findings apart, with where every row is.
+func diffTable(w io.Writer, doc *findings.Comparison, o Options) error {
+	total := o.width()
 	c := doc.Change
 	if c == nil || doc.Previous == nil {
 		return writeWrapped(w, total, "Nothing to compare: "+term(doc.Reason))
@@ -56,7 +60,24 @@ func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 	// On a narrow terminal the rule and target head the detail, in one column.
 	compact := &table{cols: []column{{header: "STATUS", min: 10, flex: true}, {header: "SEVERITY"},
 		{header: "FINDING", min: 20, flex: true, prose: true}}}
+	type groupedStatus struct {
+		status string
+		list   []findings.ChangedFinding
+	}
+	var grouped []groupedStatus
 	add := func(status string, list []findings.ChangedFinding) {
+		if o.grouped(len(list)) {
+			var shown, suppressed []findings.ChangedFinding
+			for _, f := range list {
+				if f.Suppressed {
+					suppressed = append(suppressed, f)
+				} else {
+					shown = append(shown, f)
+				}
+			}
+			grouped = append(grouped, groupedStatus{status, shown}, groupedStatus{status + " (suppressed)", suppressed})
+			return
+		}
 		for _, f := range list {
 			st := status
 			if f.Suppressed {
@@ -80,14 +101,43 @@ func diffTable(w io.Writer, doc *findings.Comparison, total int) error {
 	add("FIXED", c.Fixed)
 	add("NOT ASSESSED", c.NotAssessed)
 	add("persisting", c.Persisting)
-	if len(tb.rows) == 0 {
+	switch {
+	case len(tb.rows) > 0:
+		if err := layout(total, tb, compact).render(w, total, false); err != nil {
+			return err
+		}
+	case len(grouped) == 0:
 		if _, err := fmt.Fprintln(w, "Neither scan has findings."); err != nil {
 			return err
 		}
-	} else if err := layout(total, tb, compact).render(w, total, false); err != nil {
-		return err
+	}
+	above := len(tb.rows) > 0 // something is written above the next section
+	for _, g := range grouped {
+		if len(g.list) == 0 {
+			continue
+		}
+		if above {
+			fmt.Fprintln(w)
+		}
+		above = true
+		fmt.Fprintf(w, "%s (%d), grouped\n", g.status, len(g.list))
+		if err := groupTable(w, changedGroups(g.list), total, false); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%d %s findings, grouped by rule and severity; every finding, one row each: --format json, or -v\n",
+			len(g.list), strings.ToLower(g.status))
 	}
 	return certChangesTable(w, c.CertificatesChanged, total)
+}
+
+// changedGroups groups a comparison's findings (in the comparison's order: most severe
+// first, then rule) by rule and severity as a scan's are grouped (groupFindings).
+func changedGroups(list []findings.ChangedFinding) []findingGroup {
+	fs := make([]findings.Finding, len(list))
+	for i, f := range list {
+		fs[i] = findings.Finding{Rule: f.Rule, Severity: f.Severity, Host: f.Host, Port: f.Port, File: f.File, Subject: f.Subject}
+	}
+	return groupFindings(fs)
 }
 
 // certChangesTable lists the endpoints that presented another leaf certificate in the

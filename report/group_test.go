@@ -153,3 +153,60 @@ func TestGroupedSections(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffGrouped: a comparison's status with more findings than the threshold is shown
+// grouped by rule and severity (its suppressed findings apart), the others one row each;
+// never with -v or a negative threshold; the grouped table is held to a golden file.
+func TestDiffGrouped(t *testing.T) {
+	doc := comparison()
+	c := doc.Change
+	r := dense()
+	for i, f := range r.Findings {
+		cf := findings.Changed(f)
+		cf.Suppressed = i%50 == 0
+		c.Persisting = append(c.Persisting, cf)
+	}
+	c.Counts.Persisting = len(c.Persisting)
+	render := func(o Options) string {
+		w, err := Comparison.New("table", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := w.Write(&b, doc); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	suppressed := 0
+	for _, f := range c.Persisting {
+		if f.Suppressed {
+			suppressed++
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		opts    Options
+		grouped bool
+	}{
+		{"default", Options{}, true},
+		{"threshold at the count", Options{GroupAbove: len(c.Persisting)}, false},
+		{"never", Options{GroupAbove: -1}, false},
+		{"verbose", Options{Verbose: true}, false},
+	} {
+		out := render(tc.opts)
+		rows := strings.Count(out, "| persisting ")
+		headings := strings.Contains(out, fmt.Sprintf("persisting (%d), grouped", len(c.Persisting)-suppressed)) &&
+			strings.Contains(out, fmt.Sprintf("persisting (suppressed) (%d), grouped", suppressed))
+		if want := map[bool]int{true: 0, false: len(c.Persisting)}[tc.grouped]; rows != want || headings != tc.grouped {
+			t.Errorf("%s: %d persisting rows, grouped headings %v; want %d, %v", tc.name, rows, headings, want, tc.grouped)
+		}
+		// The statuses under the threshold keep their rows and details.
+		for _, s := range []string{"| NEW ", "| FIXED ", "| NOT ASSESSED "} {
+			if strings.Count(out, s) != 1 {
+				t.Errorf("%s: want one %q row", tc.name, s)
+			}
+		}
+	}
+	golden(t, "diff_grouped.golden", []byte(render(Options{})))
+}

@@ -310,6 +310,16 @@ func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) er
 // severity (groupFindings), with the count of findings and hosts and the first places.
 func (t tableWriter) groupedFindings(b *bytes.Buffer, groups []findingGroup, n, total int) error {
 	fmt.Fprintf(b, "Findings (%d), grouped\n", n)
+	if err := groupTable(b, groups, total, t.opts.Color); err != nil {
+		return err
+	}
+	fmt.Fprintln(b, groupedNote(n))
+	return nil
+}
+
+// groupTable renders finding groups one row each: severity, rule, how many findings on
+// how many hosts, and the first places (a scan's grouped findings, a comparison's).
+func groupTable(w io.Writer, groups []findingGroup, total int, color bool) error {
 	tb := &table{cols: []column{
 		{header: "SEVERITY"},
 		{header: "RULE", min: 12, flex: true},
@@ -330,11 +340,7 @@ func (t tableWriter) groupedFindings(b *bytes.Buffer, groups []findingGroup, n, 
 		tb.paint = append(tb.paint, severityPaint[g.Severity])
 	}
 	compact.paint = tb.paint
-	if err := layout(total, tb, compact).render(b, total, t.opts.Color); err != nil {
-		return err
-	}
-	fmt.Fprintln(b, groupedNote(n))
-	return nil
+	return layout(total, tb, compact).render(w, total, color)
 }
 
 // suppressed lists the findings suppressions set aside, with the reason each was

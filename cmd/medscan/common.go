@@ -63,13 +63,19 @@ func (o *outputFlags) registerSeverity(fs *pflag.FlagSet) {
 		"show only findings of these `SEVERITIES` (comma-separated, e.g. high,critical); what is stored and the --fail-on gate are unchanged")
 }
 
-// registerGroup declares --group-above, for a scan's document: how many findings the
+// registerGroup declares --group-above: for a scan's document, how many findings the
 // table and the HTML page list one by one before they group them (and how many
-// certificates, services and assets the table lists before it groups those).
-func (o *outputFlags) registerGroup(fs *pflag.FlagSet) {
-	fs.IntVar(&o.groupAbove, "group-above", report.DefaultGroupAbove,
-		"above `N` findings, the table and HTML group them by rule and severity, and the table its certificates, services and assets above N of each (0: never; -v lists every row)")
+// certificates, services and assets the table lists before it groups those); for a
+// comparison, how many of one status the table lists before it groups them.
+func (o *outputFlags) registerGroup(fs *pflag.FlagSet, usage string) {
+	fs.IntVar(&o.groupAbove, "group-above", report.DefaultGroupAbove, usage)
 }
+
+// The --group-above of the commands that render a scan, and of diff.
+const (
+	groupScanUsage = "above `N` findings, the table and HTML group them by rule and severity, and the table its certificates, services and assets above N of each (0: never; -v lists every row)"
+	groupDiffUsage = "above `N` findings of one status (new, fixed, not assessed, persisting), the table groups them by rule and severity (0: never; -v lists every row)"
+)
 
 // check settles the format (-f, else -o's extension), refuses an unknown one, reads
 // -s, and makes sure -o can be written, all before any work is done: a typo or an
@@ -428,7 +434,7 @@ func (r *runFlags) register(a *app, fs *pflag.FlagSet, what string) {
 	r.app = a
 	r.out.register(a, fs, report.Scan)
 	r.out.registerSeverity(fs)
-	r.out.registerGroup(fs)
+	r.out.registerGroup(fs, groupScanUsage)
 	r.db.register(fs)
 	r.pol.register(fs)
 	r.gate.register(fs)

@@ -37,6 +37,7 @@ target; otherwise it is "not assessed", with the reason.`,
 	fs := c.Flags()
 	out.register(a, fs, report.Comparison)
 	out.registerSeverity(fs)
+	out.registerGroup(fs, groupDiffUsage)
 	db.register(fs)
 	pol.register(fs)
 	kind.register(fs)

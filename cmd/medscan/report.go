@@ -94,7 +94,7 @@ today and its change since the baseline or the previous comparable scan, and app
 	fs := c.Flags()
 	out.register(a, fs, report.Scan)
 	out.registerSeverity(fs)
-	out.registerGroup(fs)
+	out.registerGroup(fs, groupScanUsage)
 	db.register(fs)
 	pol.register(fs)
 	gate.register(fs)
