@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +49,13 @@ func diffStreamsAsWhole(t *testing.T, db string) {
 	later.Findings = kept
 	later.TLSSessions = later.TLSSessions[:len(later.TLSSessions)/2]
 	later.HL7 = later.HL7[:len(later.HL7)/2]
+	// One server presents another certificate: its change is part of the comparison.
+	later.Certificates = slices.Clone(later.Certificates)
+	renewed := &later.Certificates[slices.IndexFunc(later.Certificates, func(c findings.Certificate) bool {
+		return len(c.SeenOn) > 0 && c.SeenOn[0].Role == "server" && c.SeenOn[0].Position == 0 && c.SeenOn[0].Host != ""
+	})]
+	renewed.DER = append(slices.Clone(renewed.DER), " renewed"...)
+	renewed.SHA256 = fmt.Sprintf("%x", sha256.Sum256(renewed.DER))
 	// Scan 3: another label, so that it has no previous scan; scan 4: a lint run.
 	other := densescan.Later(first, 2)
 	other.Scan.Label = "other"
@@ -64,7 +74,10 @@ func diffStreamsAsWhole(t *testing.T, db string) {
 		"  - port: 40001\n    reason: a new finding accepted\n    expires: "+until+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var counts findings.ChangeCounts
+	var (
+		counts findings.ChangeCounts
+		certs  int
+	)
 	codes := map[int]int{}
 	suppressed := 0
 	for _, scans := range [][]string{{"2"}, {"1", "2"}, {"2", "1"}, {"1", "3"}, {"3"}, {"1", "4"}} {
@@ -89,13 +102,16 @@ func diffStreamsAsWhole(t *testing.T, db string) {
 				if err := json.Unmarshal([]byte(streamed.stdout), &doc); err != nil || doc.Change == nil {
 					t.Fatalf("diff %v: %v: %.200s", base[3:], err, streamed.stdout)
 				}
-				counts = doc.Change.Counts
+				counts, certs = doc.Change.Counts, len(doc.Change.CertificatesChanged)
 			}
 		}
 	}
 	// The scans and arguments are not too thin to tell a wrong comparison.
 	if counts.New == 0 || counts.Fixed == 0 || counts.Persisting == 0 || counts.NotAssessed == 0 {
 		t.Errorf("diff 1 2: %+v; want some of each", counts)
+	}
+	if certs != 1 {
+		t.Errorf("diff 1 2: %d endpoints' certificates changed; want 1", certs)
 	}
 	if suppressed == 0 {
 		t.Error("no new or persisting finding was suppressed")
