@@ -24,17 +24,61 @@ import (
 // every format, for scans with new, fixed, persisting and not-assessed findings, with
 // suppressions, -s, the gate, EARLIER and LATER given, nothing to compare with, and
 // two runs of different kinds; in an SQLite file and in PostgreSQL.
-func TestDiffStreamsAsWhole(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { diffStreamsAsWhole(t, filepath.Join(t.TempDir(), "medscan.db")) })
-	t.Run("postgres", func(t *testing.T) { diffStreamsAsWhole(t, pgtest.Database(t)) })
+func TestDiffStreamsAsWhole(t *testing.T) { onBothStores(t, diffStreamsAsWhole) }
+
+// onBothStores runs test on a store in an SQLite file and on one in PostgreSQL.
+func onBothStores(t *testing.T, test func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, filepath.Join(t.TempDir(), "medscan.db")) })
+	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Database(t)) })
 }
 
-func diffStreamsAsWhole(t *testing.T, db string) {
-	dir := t.TempDir()
+// saveAll saves the reports into the store db, in order (their ids 1, 2, ...).
+func saveAll(t *testing.T, db string, reps ...*findings.Report) {
+	t.Helper()
 	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close()
+	for _, r := range reps {
+		if _, err := st.Save(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// suppressions writes a policy of the suppression entries given (YAML, each "  - ..."
+// with its fields), each expiring in a month, into dir; it returns the file's path.
+func suppressions(t *testing.T, dir string, entries ...string) string {
+	t.Helper()
+	until := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	text := "version: 1\nsuppressions:\n"
+	for _, e := range entries {
+		text += e + "\n    expires: " + until + "\n"
+	}
+	path := filepath.Join(dir, "ignore.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// sameAsWhole runs medscan with args in dir twice, as users run it and with the scans
+// loaded whole (MEDSCAN_REPORT_WHOLE=1), and reports a difference in exit code, stdout
+// or stderr, or an exit 1; it returns the first run.
+func sameAsWhole(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	streamed := medscan(t, dir, nil, args...)
+	whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, args...)
+	if streamed.code != whole.code || streamed.stdout != whole.stdout || streamed.stderr != whole.stderr || streamed.code == 1 {
+		t.Errorf("%s %v: streamed exit %d, %d bytes; whole exit %d, %d bytes (%s%s)", args[0], args[3:], streamed.code,
+			len(streamed.stdout), whole.code, len(whole.stdout), streamed.stderr, whole.stderr)
+	}
+	return streamed
+}
+
+func diffStreamsAsWhole(t *testing.T, db string) {
+	dir := t.TempDir()
 	first := densescan.Report(12)
 	// Scan 2: scan 1 a day on, with one finding in seven gone besides Later's few, and
 	// without half of its TLS sessions and HL7 messages: the findings gone from where
@@ -61,19 +105,9 @@ func diffStreamsAsWhole(t *testing.T, db string) {
 	other.Scan.Label = "other"
 	lint := densescan.Later(first, 3)
 	lint.Scan.Kind, lint.Scan.Label = findings.KindLint, "lint"
-	for _, r := range []*findings.Report{first, later, other, lint} {
-		if _, err := st.Save(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.Close()
-	ignore := filepath.Join(dir, "ignore.yaml")
-	until := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
-	if err := os.WriteFile(ignore, []byte("version: 1\nsuppressions:\n"+
-		"  - rule: cert-expired\n    host: 10.1.0.0/23\n    reason: replaced in June\n    expires: "+until+"\n"+
-		"  - port: 40001\n    reason: a new finding accepted\n    expires: "+until+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveAll(t, db, first, later, other, lint)
+	ignore := suppressions(t, dir, "  - rule: cert-expired\n    host: 10.1.0.0/23\n    reason: replaced in June",
+		"  - port: 40001\n    reason: a new finding accepted")
 	var (
 		counts findings.ChangeCounts
 		certs  int
@@ -87,12 +121,7 @@ func diffStreamsAsWhole(t *testing.T, db string) {
 			{"-f", "json", "--policy", ignore, "--fail-on", "high", "--fail-on-new"},
 			{"-f", "table", "--policy", ignore, "--fail-on", "critical", "-s", "low"}} {
 			base := append(append([]string{"diff", "--db", db}, scans...), args...)
-			streamed := medscan(t, dir, nil, base...)
-			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)
-			if streamed.code != whole.code || streamed.stdout != whole.stdout || streamed.stderr != whole.stderr || streamed.code == 1 {
-				t.Errorf("diff %v: streamed exit %d, %d bytes; whole exit %d, %d bytes (%s%s)", base[3:], streamed.code,
-					len(streamed.stdout), whole.code, len(whole.stdout), streamed.stderr, whole.stderr)
-			}
+			streamed := sameAsWhole(t, dir, base...)
 			codes[streamed.code]++
 			if strings.Contains(streamed.stdout, `"suppressed": true`) {
 				suppressed++
