@@ -168,8 +168,7 @@ func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog
 	if err != nil {
 		return nil, fmt.Errorf("comparing with scan %d: %w", prev, err)
 	}
-	// AttachChange compares with the earlier scan's findings alone (LoadFindings), so
-	// its certificate comparison sees no earlier certificates: the same here.
+	// The certificates compared are earlier's, read above, as AttachChange reads them.
 	return c.done(&earlier, r), nil
 }
 
