@@ -47,9 +47,9 @@ func TestDiffCertificatesChanged(t *testing.T) {
 
 // TestStoredChangeCertificatesChanged: a later scan whose server presents another leaf
 // lists it in its change, whether the change is attached to a scan (AttachChange, as
-// scan and report do) or worked out while the scan streams (StreamWith). Both read the
-// earlier scan from the store, without its observations: it must still bring its
-// certificates.
+// scan and report do), worked out while the scan streams (StreamWith) or for diff
+// (Compare). All read the earlier scan from the store, without its observations: it
+// must still bring its certificates.
 func TestStoredChangeCertificatesChanged(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
@@ -90,4 +90,9 @@ func TestStoredChangeCertificatesChanged(t *testing.T) {
 	}
 	defer done()
 	check("StreamWith", streamed.Change)
+	_, compared, err := s.Compare(ctx, first, second, StreamOptions{Catalog: findings.Catalog{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Compare", compared.Change)
 }

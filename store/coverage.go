@@ -65,6 +65,12 @@ type target struct {
 	port int
 }
 
+// coverageKinds are the observation kinds (kinds.go) newSeen reads, beside the scan's
+// description and certificates: all that a comparison reads of the later scan's
+// observations (Store.Compare). Keep the two together.
+var coverageKinds = []string{"arp_claim", "dhcp_reply", "starttls_greeting", "update", "probe", "tls", "service", "hl7",
+	"dicom", "mqtt", "http", "transfer", "credential"}
+
 func newSeen(r *findings.Report) *seen {
 	s := &seen{scan: r.Scan, probes: map[target]findings.ProbeEndpoint{}, negotiated: map[target]set{},
 		fullTLS: map[target]bool{}, chain: map[target]bool{}, attempted: map[target]bool{}, asked: set{},

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -167,8 +168,7 @@ func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog
 	if err != nil {
 		return nil, fmt.Errorf("comparing with scan %d: %w", prev, err)
 	}
-	// AttachChange compares with the earlier scan's findings alone (LoadFindings), so
-	// its certificate comparison sees no earlier certificates: the same here.
+	// The certificates compared are earlier's, read above, as AttachChange reads them.
 	return c.done(&earlier, r), nil
 }
 
@@ -250,4 +250,63 @@ func (c streamedChange) done(prev, r *findings.Report) *findings.Change {
 		NotAssessed: len(c.NotAssessed)}
 	c.CertificatesChanged = certChanges(prev, r)
 	return c.Change
+}
+
+// Compare reads what a comparison of two stored scans (medscan diff) renders and gates
+// of scan later, without reading either scan whole: later's description, its findings
+// counted by severity in the store (Report.Stream holds the counts only, for the gate:
+// its findings are not read and it may not be walked), the findings the suppressions in
+// force (opts.Suppress) set aside, and, when earlier is not 0, its change since scan
+// earlier (Report.Change), computed as StreamWith computes a streamed scan's (change)
+// with opts.Catalog: what Diff(LoadParts(earlier, findings and certificates),
+// Load(later)) gives, the suppressions then applied. The later scan's coverage reads
+// its certificates and the observation kinds newSeen reads (coverageKinds), which are
+// let go before Compare returns. prev is earlier's description (the zero ScanInfo when
+// earlier is 0). The other StreamOptions do not apply.
+func (s *Store) Compare(ctx context.Context, earlier, later int64, opts StreamOptions) (prev findings.ScanInfo,
+	r *findings.Report, err error) {
+	tx, err := s.db.BeginTx(ctx, s.readTx())
+	if err != nil {
+		return prev, nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	for _, id := range []int64{later, earlier} {
+		if id != 0 {
+			if err := s.scanExists(ctx, tx, id); err != nil {
+				return prev, nil, err
+			}
+		}
+	}
+	l := &loader{ctx: ctx, q: tx, scan: later, onlyKinds: coverageKinds}
+	r = &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
+	var before findings.Report
+	fs := &findings.FindingStream{Counts: map[findings.Severity]int{}, Spans: map[findings.Severity][2]time.Time{}}
+	steps := []func() error{func() error { return l.scanInfo(r) }, func() error { return l.findingCounts(fs) }}
+	if earlier != 0 {
+		pl := &loader{ctx: ctx, q: tx, scan: earlier}
+		steps = append(steps, func() error { return pl.scanInfo(&before) }, func() error { return l.someLists(r, true, false) })
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return prev, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, later, err)
+		}
+	}
+	r.Flows = []findings.Flow{} // not read: not to be computed from the few lists that were
+	r.Normalize()
+	var hide hidden
+	if opts.Suppress != nil {
+		if hide, err = l.suppress(r, fs, opts.Suppress); err != nil {
+			return prev, nil, fmt.Errorf("store: %s: applying the suppressions to scan %d: %w", s.path, later, err)
+		}
+	}
+	var change *findings.Change
+	if earlier != 0 {
+		if change, err = l.change(earlier, r, opts.Catalog, hide); err != nil {
+			return prev, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, later, err)
+		}
+	}
+	// What the comparison renders and gates; the observations read for the coverage go.
+	r = &findings.Report{SchemaVersion: r.SchemaVersion, Scan: r.Scan, Suppressed: r.Suppressed, Change: change, Stream: fs}
+	r.Summarize()
+	return before.Scan, r, nil
 }

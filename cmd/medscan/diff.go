@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/medscan/medscan/findings"
@@ -87,10 +90,6 @@ func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *stor
 	if err != nil {
 		return err
 	}
-	cur, err := st.Load(ctx, later)
-	if err != nil {
-		return err
-	}
 	var earlier int64
 	if earlierRef != "" {
 		if earlier, err = site.resolve(ctx, st, earlierRef, kind.kind); err != nil {
@@ -101,28 +100,28 @@ func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *stor
 		if err != nil {
 			return err
 		}
-		if !ok {
-			// Nothing to compare with: said so, and the gate judges every finding as new.
-			doc := &findings.Comparison{SchemaVersion: findings.ComparisonSchemaVersion, Scan: findings.RefOf(cur.Scan),
-				Reason: store.NothingToCompare(cur.Scan)}
-			if err := write(out, report.Comparison, doc); err != nil {
-				return err
-			}
-			rules.ApplySuppressions(cur, active)
-			return checkGate(g, cur, a.stderr)
+		if ok {
+			earlier = prev
 		}
-		earlier = prev
 	}
-	prev, err := st.LoadFindings(ctx, earlier)
+	compare := compareStreamed
+	if os.Getenv("MEDSCAN_REPORT_WHOLE") == "1" {
+		compare = compareWhole
+	}
+	prev, cur, err := compare(ctx, st, earlier, later, active)
 	if err != nil {
 		return err
 	}
-	if err := store.SameKind(prev.Scan, cur.Scan); err != nil {
-		return usageError{"diff: " + err.Error()}
+	if cur.Change == nil {
+		// Nothing to compare with: said so, and the gate judges every finding as new.
+		doc := &findings.Comparison{SchemaVersion: findings.ComparisonSchemaVersion, Scan: findings.RefOf(cur.Scan),
+			Reason: store.NothingToCompare(cur.Scan)}
+		if err := write(out, report.Comparison, doc); err != nil {
+			return err
+		}
+		return checkGate(g, cur, a.stderr)
 	}
-	cur.Change = store.Diff(prev, cur, rules.CatalogIndex())
-	rules.ApplySuppressions(cur, active)
-	prevRef := findings.RefOf(prev.Scan)
+	prevRef := findings.RefOf(prev)
 	doc := &findings.Comparison{SchemaVersion: findings.ComparisonSchemaVersion, Previous: &prevRef,
 		Scan: findings.RefOf(cur.Scan), Change: cur.Change}
 	failed, msg := g.Failed(cur)
@@ -131,4 +130,52 @@ func runDiff(a *app, c *cobra.Command, args []string, out *outputFlags, db *stor
 		return err
 	}
 	return gateOutcome(failed, msg, a.stderr)
+}
+
+// compareStreamed is what diff renders and gates of scan later, with its change since
+// scan earlier (none when earlier is 0) and the suppressions in force applied, read in
+// the store without loading either scan whole (store.Store.Compare): the document
+// compareWhole makes, byte for byte, which MEDSCAN_REPORT_WHOLE=1 makes instead, to
+// compare the two. A run of another kind than later's is a usage error.
+func compareStreamed(ctx context.Context, st *store.Store, earlier, later int64, active []rules.Suppression) (
+	findings.ScanInfo, *findings.Report, error) {
+	opts := store.StreamOptions{Catalog: rules.CatalogIndex()}
+	if len(active) > 0 {
+		opts.Suppress = func(f findings.Finding) (findings.SuppressionRef, bool) { return rules.Suppressing(active, f) }
+	}
+	prev, cur, err := st.Compare(ctx, earlier, later, opts)
+	if err != nil {
+		return prev, nil, err
+	}
+	if earlier != 0 {
+		if err := store.SameKind(prev, cur.Scan); err != nil {
+			return prev, nil, usageError{"diff: " + err.Error()}
+		}
+	}
+	return prev, cur, nil
+}
+
+// compareWhole is compareStreamed with both scans loaded: the later one whole, the
+// earlier one's findings and certificates (its renewed and replaced server certificates
+// are part of the change), compared by store.Diff.
+func compareWhole(ctx context.Context, st *store.Store, earlier, later int64, active []rules.Suppression) (
+	findings.ScanInfo, *findings.Report, error) {
+	cur, err := st.Load(ctx, later)
+	if err != nil {
+		return findings.ScanInfo{}, nil, err
+	}
+	if earlier == 0 {
+		rules.ApplySuppressions(cur, active)
+		return findings.ScanInfo{}, cur, nil
+	}
+	prev, err := st.LoadParts(ctx, earlier, store.PartFindings, store.PartCertificates)
+	if err != nil {
+		return findings.ScanInfo{}, nil, err
+	}
+	if err := store.SameKind(prev.Scan, cur.Scan); err != nil {
+		return prev.Scan, nil, usageError{"diff: " + err.Error()}
+	}
+	cur.Change = store.Diff(prev, cur, rules.CatalogIndex())
+	rules.ApplySuppressions(cur, active)
+	return prev.Scan, cur, nil
 }

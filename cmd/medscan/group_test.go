@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/medscan/medscan/findings"
 	"github.com/medscan/medscan/internal/densescan"
-	"github.com/medscan/medscan/internal/pgtest"
 	"github.com/medscan/medscan/store"
 )
 
@@ -66,17 +63,10 @@ func TestReportGroupsLargeScans(t *testing.T) {
 // without a baseline, in an SQLite file and in PostgreSQL. The HTML page folds the
 // stream into its sections (report.htmlFindings): listed and grouped, it must be the page
 // of the scan loaded whole.
-func TestReportStreamsAsWhole(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { reportStreamsAsWhole(t, filepath.Join(t.TempDir(), "medscan.db")) })
-	t.Run("postgres", func(t *testing.T) { reportStreamsAsWhole(t, pgtest.Database(t)) })
-}
+func TestReportStreamsAsWhole(t *testing.T) { onBothStores(t, reportStreamsAsWhole) }
 
 func reportStreamsAsWhole(t *testing.T, db string) {
 	dir := t.TempDir()
-	st, err := store.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	first := densescan.Report(12)
 	later := densescan.Later(first, 1)
 	// A third of the later scan's findings are seen again a day on (the others keep the
@@ -87,20 +77,10 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 			later.Findings[i].Time = later.Findings[i].Time.Add(24 * time.Hour)
 		}
 	}
-	for _, r := range []*findings.Report{first, later} {
-		if _, err := st.Save(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.Close()
-	ignore := filepath.Join(dir, "ignore.yaml")
-	until := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
-	if err := os.WriteFile(ignore, []byte("version: 1\nsuppressions:\n"+
-		"  - rule: cert-expired\n    host: 10.1.0.0/23\n    reason: replaced in June\n    expires: "+until+"\n"+
-		"  - port: 40001\n    reason: a new finding accepted\n    expires: "+until+"\n"+
-		"  - rule: cleartext-hl7\n    host: 192.0.2.1\n    reason: matches no host of the scan\n    expires: "+until+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveAll(t, db, first, later)
+	ignore := suppressions(t, dir, "  - rule: cert-expired\n    host: 10.1.0.0/23\n    reason: replaced in June",
+		"  - port: 40001\n    reason: a new finding accepted",
+		"  - rule: cleartext-hl7\n    host: 192.0.2.1\n    reason: matches no host of the scan")
 	baseline := filepath.Join(dir, "baseline.json")
 	if r := medscan(t, dir, nil, "report", "--db", db, "--scan", "latest~1", "-f", "json", "-o", baseline); r.code != 0 {
 		t.Fatalf("writing the baseline: exit %d: %s", r.code, r.stderr)
@@ -135,12 +115,7 @@ func reportStreamsAsWhole(t *testing.T, db string) {
 			{"-f", "ocsf", "--since", between.Format(time.RFC3339), "--baseline", baseline, "--policy", ignore},
 			{"-f", "ocsf", "--since", within.Format(time.RFC3339), "--baseline", baseline}} {
 			base := append([]string{"report", "--db", db, "--scan", scan}, args...)
-			streamed := medscan(t, dir, nil, base...)
-			whole := medscanEnv(t, dir, []string{"MEDSCAN_DB=", "NO_COLOR=1", "MEDSCAN_REPORT_WHOLE=1"}, nil, base...)
-			if streamed.code != whole.code || streamed.stdout != whole.stdout || streamed.stderr != whole.stderr || streamed.code == 1 {
-				t.Errorf("report %v: streamed exit %d, %d bytes; whole exit %d, %d bytes (%s%s)", base[3:], streamed.code,
-					len(streamed.stdout), whole.code, len(whole.stdout), streamed.stderr, whole.stderr)
-			}
+			streamed := sameAsWhole(t, dir, base...)
 			if strings.Contains(streamed.stdout, `"suppressed": true`) {
 				suppressed++
 			}
