@@ -10,7 +10,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
 func width(s string) int { return twwidth.Width(s) }
@@ -168,6 +171,10 @@ type table struct {
 	paint []string // per row: an ANSI SGR code for the first column, used with colour
 }
 
+// tableSymbols is the one border style of every terminal table: plain ASCII, which any
+// terminal, pager, log file and e-mail shows alike.
+var tableSymbols = tw.NewSymbols(tw.StyleASCII)
+
 // border is the columns a table's borders and padding take: three per column and one.
 func border(cols int) int { return 3*cols + 1 }
 
@@ -263,30 +270,23 @@ var renderHook func(t *table, ws []int, out []byte)
 func (t *table) render(out io.Writer, total int, color bool) error {
 	ws := t.fit(total)
 	var buf bytes.Buffer
-	draw(&buf, t.header(), t.cells(ws, color))
-	if renderHook != nil {
-		renderHook(t, ws, buf.Bytes())
-	}
-	_, err := out.Write(buf.Bytes())
-	return err
-}
-
-// header is the table's column headers.
-func (t *table) header() []string {
-	h := make([]string, len(t.cols))
+	tb := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tableSymbols})),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithEastAsian(tw.Off),
+	)
+	header := make([]any, len(t.cols))
 	for i, c := range t.cols {
-		h[i] = c.header
+		header[i] = c.header
 	}
-	return h
-}
-
-// cells are the table's rows as rendered: each cell's lines wrapped to its column's
-// width in ws (a cell is one line or more), the first column painted when color is
-// set.
-func (t *table) cells(ws []int, color bool) [][][]string {
-	rows := make([][][]string, len(t.rows))
+	tb.Header(header...)
 	for r, row := range t.rows {
-		cells := make([][]string, len(row))
+		cells := make([]any, len(row))
 		for i, cell := range row {
 			var lines []string
 			for _, line := range strings.Split(bound(cell), "\n") {
@@ -301,74 +301,20 @@ func (t *table) cells(ws []int, color bool) [][][]string {
 					lines[j] = "\x1b[" + t.paint[r] + "m" + line + "\x1b[0m"
 				}
 			}
-			cells[i] = lines
+			cells[i] = strings.Join(lines, "\n")
 		}
-		rows[r] = cells
-	}
-	return rows
-}
-
-// draw writes a table in the one border style of every terminal table, plain ASCII
-// (which any terminal, pager, log file and e-mail shows alike), each column
-// as wide as its widest line (width: escape sequences take no room), a cell's lines
-// under one another and the shorter cells of a row padded with blank lines, the header
-// ruled off above and below, and the table below its last row (a table without rows
-// ends with its header's). It is what tablewriter
-// (Blueprint, no wrapping, alignment or trimming of its own) wrote for these tables,
-// byte for byte, at a small part of its cost on tables of tens of thousands of rows.
-func draw(buf *bytes.Buffer, header []string, rows [][][]string) {
-	cw := make([]int, len(header))
-	for i, h := range header {
-		cw[i] = width(h)
-	}
-	for _, row := range rows {
-		for i, cell := range row {
-			for _, line := range cell {
-				cw[i] = max(cw[i], width(line))
-			}
+		if err := tb.Append(cells...); err != nil {
+			return err
 		}
 	}
-	rule := func() {
-		buf.WriteByte('+')
-		for _, w := range cw {
-			buf.WriteString(strings.Repeat("-", w+2))
-			buf.WriteByte('+')
-		}
-		buf.WriteByte('\n')
+	if err := tb.Render(); err != nil {
+		return err
 	}
-	line := func(cells [][]string) {
-		n := 1
-		for _, c := range cells {
-			n = max(n, len(c))
-		}
-		for k := range n {
-			buf.WriteByte('|')
-			for i, c := range cells {
-				text := ""
-				if k < len(c) {
-					text = c[k]
-				}
-				buf.WriteByte(' ')
-				buf.WriteString(text)
-				buf.WriteString(strings.Repeat(" ", cw[i]-width(text)+1))
-				buf.WriteByte('|')
-			}
-			buf.WriteByte('\n')
-		}
+	if renderHook != nil {
+		renderHook(t, ws, buf.Bytes())
 	}
-	rule()
-	head := make([][]string, len(header))
-	for i, h := range header {
-		head[i] = []string{h}
-	}
-	line(head)
-	rule()
-	for _, row := range rows {
-		line(row)
-	}
-	if len(rows) > 0 {
-		rule()
-	}
+	_, err := out.Write(buf.Bytes())
+	return err
 }
 
 // writeWrapped writes text wrapped to total columns: the lines around the tables.
