@@ -1,6 +1,9 @@
 package store
 
-import "bytes"
+import (
+	"bytes"
+	"iter"
+)
 
 // A save runs on one goroutine, and SQLite takes one writer: while it executes a batch,
 // the other core waits. Encoding the rows' JSON columns (each asset, certificate's facts
@@ -38,53 +41,81 @@ type aheadChunk[T any] struct {
 // reads too. The caller must call close, which stops the work and waits for it, however
 // the save ends.
 func runAhead[T any](n int, fn func(i int) (T, error)) *ahead[T] {
+	return aheadOf(func(yield func(T, error) bool) {
+		for i := range n {
+			if v, err := fn(i); !yield(v, err) || err != nil {
+				return
+			}
+		}
+	})
+}
+
+// aheadOf is runAhead of the results seq yields, however many: it is walked on the
+// ahead goroutine, in chunks a few ahead of the writer, up to its first error. A scan's
+// findings read from another store come so (Sync), rather than as a list.
+func aheadOf[T any](seq iter.Seq2[T, error]) *ahead[T] {
 	a := &ahead[T]{chunks: make(chan aheadChunk[T], aheadChunks), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		defer close(a.chunks)
-		for start := 0; start < n; start += aheadChunkLen {
-			end := min(start+aheadChunkLen, n)
-			c := aheadChunk[T]{out: make([]T, 0, end-start)}
-			for i := start; i < end; i++ {
-				v, err := fn(i)
-				if err != nil {
-					c.err = err
-					break
-				}
-				c.out = append(c.out, v)
-			}
+		send := func(c aheadChunk[T]) bool {
 			select {
 			case a.chunks <- c:
+				return c.err == nil
 			case <-a.stop:
+				return false
+			}
+		}
+		c := aheadChunk[T]{out: make([]T, 0, aheadChunkLen)}
+		for v, err := range seq {
+			if err != nil {
+				c.err = err
+				send(c)
 				return
 			}
-			if c.err != nil {
-				return
+			c.out = append(c.out, v)
+			if len(c.out) == aheadChunkLen {
+				if !send(c) {
+					return
+				}
+				c = aheadChunk[T]{out: make([]T, 0, aheadChunkLen)}
 			}
+		}
+		if len(c.out) > 0 {
+			send(c)
 		}
 	}()
 	return a
 }
 
 // next returns the next result, or the error computing it gave. It is called at most n
-// times.
+// times (runAhead's n).
 func (a *ahead[T]) next() (T, error) {
+	v, ok, err := a.take()
+	if !ok && err == nil {
+		panic("store: ahead: more results taken than asked for")
+	}
+	return v, err
+}
+
+// take returns the next result and true, or the error computing it gave, or false once
+// every result has been taken.
+func (a *ahead[T]) take() (T, bool, error) {
+	var zero T
 	for a.i == len(a.cur.out) {
-		var zero T
 		if a.cur.err != nil {
-			return zero, a.cur.err
+			return zero, false, a.cur.err
 		}
 		c, ok := <-a.chunks
 		if !ok {
-			panic("store: ahead: more results taken than asked for")
+			return zero, false, nil
 		}
 		a.cur, a.i = c, 0
 	}
 	v := a.cur.out[a.i]
-	var zero T
 	a.cur.out[a.i] = zero // held no longer than needed
 	a.i++
-	return v, nil
+	return v, true, nil
 }
 
 // close stops the work and waits for its goroutine to end.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -35,18 +36,25 @@ func (s *Store) SaveAsStored(ctx context.Context, r *findings.Report) (int64, er
 
 // save is Save, and SaveAsStored when asStored is set.
 func (s *Store) save(ctx context.Context, r *findings.Report, asStored bool) (int64, error) {
-	return s.saveUnder(ctx, r, asStored, s.keyID)
+	return s.saveUnder(ctx, r, asStored, s.keyID, nil)
 }
 
 // saveUnder is save for a scan whose credential hashes were made under the key keyID:
-// this Store's key for a scan just run, the source's for a scan Sync copies.
-func (s *Store) saveUnder(ctx context.Context, r *findings.Report, asStored bool, keyID string) (int64, error) {
+// this Store's key for a scan just run, the source's for a scan Sync copies. all, when
+// not nil, gives the scan's findings in fingerprint order in place of r.Findings (Sync:
+// another store's, read as they are saved); it may be walked again should inTx run the
+// save again, and is not for asStored.
+func (s *Store) saveUnder(ctx context.Context, r *findings.Report, asStored bool, keyID string,
+	all iter.Seq2[findings.Finding, error]) (int64, error) {
+	if asStored && all != nil {
+		return 0, errors.New("store: a scan saved as stored takes its findings from its document")
+	}
 	var id int64
 	stored := func(*findings.Report) {}
 	// inTx may run the function again (PostgreSQL, after a collision): each run starts
 	// a new writer, and r is changed only once the transaction has committed.
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		w := &scanWriter{ctx: ctx, tx: tx, keyID: keyID, stored: asStored}
+		w := &scanWriter{ctx: ctx, tx: tx, keyID: keyID, stored: asStored, all: all}
 		var err error
 		if id, err = w.save(r); err != nil {
 			return err

@@ -36,6 +36,7 @@ type batch struct {
 	keys   map[string]struct{} // the keys of the pending rows, for upserts
 	stmts  map[int]*sql.Stmt   // by number of rows
 	result func(*sql.Rows) error
+	after  *batch // when not nil, flushed before this batch's rows are written (the rows they name)
 }
 
 // newBatch starts a batch for head (INSERT INTO t(c1, ..., cN) VALUES) and tail;
@@ -68,6 +69,11 @@ func (b *batch) add(key string, row ...any) error {
 // flush writes the pending rows.
 func (b *batch) flush() error {
 	n := len(b.args) / b.width
+	if n > 0 && b.after != nil {
+		if err := b.after.flush(); err != nil {
+			return err
+		}
+	}
 	if n == 0 {
 		return nil
 	}

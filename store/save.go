@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +40,10 @@ type scanWriter struct {
 	site  string // the scan's site, kept beside its rows that queries across sites read
 	uid   string // the scan's uid as stored
 	buf   bytes.Buffer
+
+	// all, when not nil, yields the scan's findings in fingerprint order, to be saved in
+	// place of the document's list (Sync).
+	all iter.Seq2[findings.Finding, error]
 
 	// What the store holds after the save beyond the document, for SaveAsStored (set
 	// when stored is): each finding's first and last seen across the store (by
@@ -122,7 +128,13 @@ func (w *scanWriter) save(r *findings.Report) (int64, error) {
 			return 0, err
 		}
 	}
-	if err := w.saveFindings(r.Findings); err != nil {
+	var err error
+	if w.all != nil {
+		err = w.saveFindingStream(keyedFindings(w.all), nil)
+	} else {
+		err = w.saveFindings(r.Findings)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return w.scan, nil
@@ -403,20 +415,87 @@ func scanFindings(fs []findings.Finding) []int {
 	return out
 }
 
-// saveFindings upserts every finding into the store-wide findings table (widening its
-// first and last seen, and taking the description of the newer observation), then links
-// the scan to each fingerprint once (scanFindings) with its own severity, message and
-// evidence.
+// saveFindings saves a document's findings (saveFindingStream), fed from the list in
+// fingerprint order. A stable sort keeps a fingerprint's repeats in the order given.
 func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	if len(fs) == 0 {
 		return nil
 	}
+	fps := make([]string, len(fs))
+	order := make([]int, len(fs))
+	for i := range fs {
+		fps[i], order[i] = fs[i].Identity(), i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(fps[a], fps[b]) })
+	var evidence func(k int, ev map[string]any)
+	if w.stored {
+		// What SaveAsStored makes of the document: the findings kept, by their place in
+		// it, each with its evidence as Load decodes it.
+		w.kept = scanFindings(fs)
+		w.evidence = make([]map[string]any, len(fs))
+		evidence = func(k int, ev map[string]any) { w.evidence[order[k]] = ev }
+	}
+	return w.saveFindingStream(func(yield func(keyedFinding, error) bool) {
+		for _, i := range order {
+			if !yield(keyedFinding{fps[i], &fs[i]}, nil) {
+				return
+			}
+		}
+	}, evidence)
+}
+
+// keyedFinding is a finding with its fingerprint (its Identity).
+type keyedFinding struct {
+	fp string
+	f  *findings.Finding
+}
+
+// keyedFindings is all, each finding with its fingerprint.
+func keyedFindings(all iter.Seq2[findings.Finding, error]) iter.Seq2[keyedFinding, error] {
+	return func(yield func(keyedFinding, error) bool) {
+		for f, err := range all {
+			if !yield(keyedFinding{f.Identity(), &f}, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// savedFinding is what saveFindingStream writes of one finding: its row of findings,
+// and for the one finding of its fingerprint that the scan keeps its row of scan_findings, with its evidence encoded, and converted as Load
+// would decode it when stored is set.
+type savedFinding struct {
+	keyedFinding
+	hash     string // the key of its rule text (rule_texts)
+	kept     bool
+	evidence string
+	asStored map[string]any
+	k        int // its place in the walk
+}
+
+// saveFindingStream upserts every finding all yields into the store-wide findings table
+// (widening its first and last seen, and taking the description of the newer
+// observation), and links the scan to each fingerprint once (scanFindings: the first of
+// the most severe of its repeats) with its own severity, message and evidence. The
+// findings must come in fingerprint order, a fingerprint's repeats together in the order
+// the document gives them: scan_findings is clustered by (scan, fingerprint) and the
+// fingerprint index of findings by fingerprint, so that each B-tree page is filled once,
+// in order, rather than fetched again for every row of a large scan (fingerprints are
+// hashes: in the document's order every row lands on a random page, and a scan of 10,000
+// findings outgrows SQLite's page cache). A finding out of that order is an error.
+//
+// all is walked once, a few chunks ahead of the writer (ahead.go), and each finding is
+// held only until its rows are written: a list (saveFindings) or another store's scan
+// read as it is saved (Sync), whose tens of thousands of findings and tens of megabytes
+// of evidence are never all in memory. asStored, when not nil, is handed each kept
+// finding's evidence as Load decodes it, by the finding's place in the walk.
+func (w *scanWriter) saveFindingStream(all iter.Seq2[keyedFinding, error], asStored func(k int, ev map[string]any)) error {
 	desc := []string{"severity", "message", "time", "source", "text_hash"}
 	var upd []string
 	for _, c := range desc {
 		upd = append(upd, c+" = CASE WHEN "+newerThen+" THEN excluded."+c+" ELSE findings."+c+" END")
 	}
-	w.spans = make(map[string][2]sql.NullString, len(fs))
+	w.spans = map[string][2]sql.NullString{}
 	upsert := w.newBatch(`INSERT INTO findings(fingerprint, rule, severity, host, port, subject, message,
 		time, source, text_hash, first_seen, last_seen, host_order) VALUES`, `ON CONFLICT(fingerprint) DO UPDATE SET `+
 		strings.Join(upd, ", ")+", "+minCase("findings", "first_seen")+", "+maxCase("findings", "last_seen")+
@@ -426,114 +505,146 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 		if err := rows.Scan(&fp, &span[0], &span[1]); err != nil {
 			return err
 		}
-		w.spans[fp] = span
+		if w.stored {
+			w.spans[fp] = span
+		}
 		return nil
 	})
-	// Rows go in fingerprint order: scan_findings is clustered by (scan, fingerprint)
-	// and the fingerprint index of findings by fingerprint, so that each B-tree page is
-	// filled once, in order, rather than fetched again for every row of a large scan
-	// (fingerprints are hashes: in the document's order every row lands on a random
-	// page, and a scan of 10,000 findings outgrows SQLite's page cache). A stable sort
-	// keeps a fingerprint's repeats in the order given.
-	fps := make([]string, len(fs))
-	order := make([]int, len(fs))
-	for i := range fs {
-		fps[i], order[i] = fs[i].Identity(), i
-	}
-	byFingerprint := func(a, b int) int { return strings.Compare(fps[a], fps[b]) }
-	slices.SortStableFunc(order, byFingerprint)
-	// Each finding's rule text (remediation and references) is written once per store
-	// (rule_texts), before the rows that name it. The findings of a rule share its
-	// references (one []string): each list is encoded once.
-	texts := ruleTexts{}
-	refs := make([]string, len(fs))
-	encodedRefs := map[listKey]string{}
-	for i := range fs {
-		var key listKey
-		if l := fs[i].References; len(l) > 0 {
-			key = listKey{s: &l[0], n: len(l)}
-		}
-		text, ok := encodedRefs[key]
-		if !ok || key.s == nil {
-			var err error
-			if text, err = w.jsonText(fs[i].References); err != nil {
-				return err
-			}
-			if key.s != nil {
-				encodedRefs[key] = text
-			}
-		}
-		refs[i] = text
-		texts.add(fs[i].Remediation, refs[i])
-	}
-	if err := w.saveRuleTexts(texts); err != nil {
-		return err
-	}
-	hashes := make([]string, len(fs))
-	for _, i := range order {
-		f := &fs[i]
-		fp := fps[i]
-		hashes[i] = texts.hash(f.Remediation, refs[i])
-		first, last := observedSpan(f)
-		if err := upsert.add(fp, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message,
-			dbTime(f.Time), f.Source, hashes[i], dbTime(first), dbTime(last), hostOrder(f.Host)); err != nil {
-			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
-		}
-	}
-	if err := upsert.flush(); err != nil {
-		return fmt.Errorf("findings: %w", err)
-	}
 	link := w.newBatch(`INSERT INTO scan_findings(scan_id, fingerprint, severity, message, evidence, time, source,
 		text_hash, file, site) VALUES`, "", 10, nil)
-	w.kept = scanFindings(fs)
-	// Each kept finding's evidence is encoded a few chunks before its row is added
-	// (ahead.go), and held only until its batch is written: a hospital's scan has tens
-	// of megabytes of it.
-	var asDecoded *asDecoder
-	if w.stored {
-		w.evidence = make([]map[string]any, len(fs))
-		asDecoded = newAsDecoder()
-	}
-	links := slices.SortedFunc(slices.Values(w.kept), byFingerprint)
-	// The evidence is encoded, and converted, ahead of the rows (ahead.go).
-	type encoded struct {
-		text string
-		ev   map[string]any // as Load decodes it, when stored
-	}
-	var buf bytes.Buffer
-	evidence := runAhead(len(links), func(k int) (encoded, error) {
-		f := &fs[links[k]]
-		ev := f.Evidence
-		if ev == nil {
-			ev = map[string]any{}
-		}
-		text, err := encodeJSON(&buf, ev)
-		if err != nil || asDecoded == nil {
-			return encoded{text: text}, err
-		}
-		dec, err := asDecoded.evidence(f.Evidence, func() string { return text })
-		return encoded{text, dec}, err
-	})
-	defer evidence.close()
-	for _, i := range links {
-		f := &fs[i]
-		e, err := evidence.next()
+	link.after = upsert // a link names a finding row: those are written first
+	// Each finding's rule text (remediation and references) is written once per store
+	// (rule_texts), once the rows that name it are; texts is the ahead goroutine's until
+	// its walk ends. The findings of a rule share their references: each list is
+	// encoded once.
+	texts := ruleTexts{}
+	ahead := aheadOf(w.prepareFindings(all, texts, asStored != nil))
+	defer ahead.close()
+	for {
+		sf, ok, err := ahead.take()
 		if err != nil {
-			return fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err)
+			return err
 		}
-		text := e.text
-		if asDecoded != nil {
-			w.evidence[i] = e.ev
+		if !ok {
+			break
 		}
-		if err := link.add("", w.scan, fps[i], int(f.Severity), f.Message, text, dbTime(f.Time), f.Source,
-			hashes[i], f.File, w.site); err != nil {
+		f, fp := sf.f, sf.fp
+		first, last := observedSpan(f)
+		if err := upsert.add(fp, fp, f.Rule, int(f.Severity), f.Host, f.Port, f.Subject, f.Message,
+			dbTime(f.Time), f.Source, sf.hash, dbTime(first), dbTime(last), hostOrder(f.Host)); err != nil {
+			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
+		}
+		if !sf.kept {
+			continue
+		}
+		if asStored != nil {
+			asStored(sf.k, sf.asStored)
+		}
+		if err := link.add("", w.scan, fp, int(f.Severity), f.Message, sf.evidence, dbTime(f.Time), f.Source,
+			sf.hash, f.File, w.site); err != nil {
 			return fmt.Errorf("finding %s %s:%d: %w", f.Rule, f.Host, f.Port, err)
 		}
 	}
-	if err := link.flush(); err != nil {
+	if err := link.flush(); err != nil { // and upsert's before it
 		return fmt.Errorf("findings: %w", err)
 	}
-	return nil
+	return w.saveRuleTexts(texts)
+}
+
+// prepareFindings is the work saveFindingStream does ahead of the writer for each
+// finding all yields, in order: its references encoded and its rule text's key (added
+// to texts), and for the finding a run of repeats of one fingerprint keeps (the first of
+// the most severe, as scanFindings picks) its evidence encoded (and converted, when
+// stored). A run is yielded once it is whole, in the order given.
+func (w *scanWriter) prepareFindings(all iter.Seq2[keyedFinding, error], texts ruleTexts,
+	stored bool) iter.Seq2[savedFinding, error] {
+	return func(yield func(savedFinding, error) bool) {
+		var (
+			buf       bytes.Buffer
+			asDecoded *asDecoder
+			refs      = map[string]string{} // encoded reference lists, by refsKey
+			run       []savedFinding        // the findings of the current fingerprint
+			keep      int                   // the one of run kept
+		)
+		if stored {
+			asDecoded = newAsDecoder()
+		}
+		// flush yields the run in its order, the finding it keeps with its evidence.
+		flush := func() bool {
+			if len(run) == 0 {
+				return true
+			}
+			kept := &run[keep]
+			kept.kept = true
+			f := kept.f
+			ev := f.Evidence
+			if ev == nil {
+				ev = map[string]any{}
+			}
+			var err error
+			if kept.evidence, err = encodeJSON(&buf, ev); err == nil && asDecoded != nil {
+				text := kept.evidence
+				kept.asStored, err = asDecoded.evidence(f.Evidence, func() string { return text })
+			}
+			if err != nil {
+				yield(savedFinding{}, fmt.Errorf("finding %s %s:%d: evidence: %w", f.Rule, f.Host, f.Port, err))
+				return false
+			}
+			for _, sf := range run {
+				if !yield(sf, nil) {
+					return false
+				}
+			}
+			clear(run)
+			run = run[:0]
+			return true
+		}
+		k := 0
+		for kf, err := range all {
+			if err != nil {
+				yield(savedFinding{}, err)
+				return
+			}
+			if len(run) > 0 && kf.fp != run[0].fp {
+				if kf.fp < run[0].fp {
+					yield(savedFinding{}, fmt.Errorf("finding %s: not in fingerprint order (after %s)", kf.fp, run[0].fp))
+					return
+				}
+				if !flush() {
+					return
+				}
+			}
+			f := kf.f
+			key := refsKey(f.References)
+			text, ok := refs[key]
+			if !ok {
+				if text, err = encodeJSON(&buf, f.References); err != nil {
+					yield(savedFinding{}, err)
+					return
+				}
+				refs[key] = text
+			}
+			texts.add(f.Remediation, text)
+			if len(run) == 0 || f.Severity > run[keep].f.Severity {
+				keep = len(run)
+			}
+			run = append(run, savedFinding{keyedFinding: kf, hash: texts.hash(f.Remediation, text), k: k})
+			k++
+		}
+		flush()
+	}
+}
+
+// refsKey is a reference list's contents as one string, each reference prefixed by its
+// length, so that two lists have one key only when they are the same.
+func refsKey(refs []string) string {
+	var sb strings.Builder
+	for _, r := range refs {
+		sb.WriteString(strconv.Itoa(len(r)))
+		sb.WriteByte(':')
+		sb.WriteString(r)
+	}
+	return sb.String()
 }
 
 // ruleTexts are the distinct rule texts of a scan's findings, by remediation and then

@@ -92,7 +92,11 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
 		}
 	}
-	fs.All = l.streamFindings(s.path, hide, fs)
+	order := findingOrder
+	if opts.byFingerprint {
+		order = "sf.fingerprint"
+	}
+	fs.All = l.streamFindings(s.path, hide, fs, order)
 	fs.Identities = l.streamIdentities(s.path, hide)
 	fs.Groups = func() ([]findings.FindingGroup, error) {
 		gs, err := l.findingGroups(hide)
@@ -123,17 +127,18 @@ func (l *loader) findingCounts(fs *findings.FindingStream) error {
 		})
 }
 
-// streamFindings yields the scan's findings in the document's order, each tidy, as
-// Load returns them, but for those a suppression set aside (hide) and those fs.Only, if
-// set when the walk starts, leaves out (neither decoded), read ahead of the caller and
-// decoded on every core (decodeFindings); an error ends the walk.
+// streamFindings yields the scan's findings sorted by order (findingOrder is the
+// document's), each tidy, as Load returns them, but for those a suppression set aside
+// (hide) and those fs.Only, if set when the walk starts, leaves out (neither decoded),
+// read ahead of the caller and decoded on every core (decodeFindings); an error ends
+// the walk.
 func (l *loader) streamFindings(path string, hide hidden,
-	fs *findings.FindingStream) iter.Seq2[findings.Finding, error] {
+	fs *findings.FindingStream, order string) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		fail := func(err error) {
 			yield(findings.Finding{}, fmt.Errorf("store: %s: reading the findings of scan %d: %w", path, l.scan, err))
 		}
-		rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", findingOrder), l.scan)
+		rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", order), l.scan)
 		if err != nil {
 			fail(err)
 			return

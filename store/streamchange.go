@@ -33,6 +33,9 @@ type StreamOptions struct {
 	// A hospital's flows are half the bytes of its observations, and most formats do not
 	// render them (report.RendersFlows).
 	WithoutFlows bool
+	// byFingerprint has All yield the findings in fingerprint order rather than the
+	// document's: the order a save writes them in (Sync).
+	byFingerprint bool
 }
 
 // hidden are the findings of a streamed scan a suppression set aside, by fingerprint.

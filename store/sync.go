@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/medscan/medscan/findings"
 )
 
 // SyncResult counts what Sync did: scans copied, and scans the destination already
@@ -48,30 +50,47 @@ func (s *Store) Sync(ctx context.Context, from *Store) (SyncResult, error) {
 			res.Present++
 			continue
 		}
-		r, err := from.Load(ctx, si.ID)
+		copied, err := s.syncScan(ctx, from, si)
 		if err != nil {
 			return res, err
 		}
-		for i := range r.Certificates {
-			c := &r.Certificates[i]
-			if c.DER, err = from.CertificateDER(ctx, c.SHA256); err != nil {
-				return res, err
-			}
-		}
-		keyID, err := from.ScanKeyID(ctx, si.ID)
-		if err != nil {
-			return res, err
-		}
-		r.Scan.UID = si.UID
-		if _, err := s.saveUnder(ctx, r, false, keyID); errors.Is(err, errAlreadyStored) {
+		if !copied {
 			res.Present++ // another sync copied it meanwhile
 			continue
-		} else if err != nil {
-			return res, fmt.Errorf("sync of scan %d (%s) from %s: %w", si.ID, si.UID, from.path, err)
 		}
 		res.Copied++
 	}
 	return res, nil
+}
+
+// syncScan copies one scan of from (si) into s, and reports false when s turned out to
+// hold it already. The scan is read in one read transaction of from (Store.StreamWith),
+// its findings one at a time as the save writes them, in fingerprint order, rather than
+// as a list: a hospital's scan has tens of thousands of them, and holding them all with
+// their evidence was most of the memory of a sync.
+func (s *Store) syncScan(ctx context.Context, from *Store, si findings.ScanInfo) (bool, error) {
+	r, closeRead, err := from.StreamWith(ctx, si.ID, StreamOptions{byFingerprint: true})
+	if err != nil {
+		return false, err
+	}
+	defer closeRead()
+	for i := range r.Certificates {
+		c := &r.Certificates[i]
+		if c.DER, err = from.CertificateDER(ctx, c.SHA256); err != nil {
+			return false, err
+		}
+	}
+	keyID, err := from.ScanKeyID(ctx, si.ID)
+	if err != nil {
+		return false, err
+	}
+	r.Scan.UID = si.UID
+	if _, err := s.saveUnder(ctx, r, false, keyID, r.Stream.All); errors.Is(err, errAlreadyStored) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("sync of scan %d (%s) from %s: %w", si.ID, si.UID, from.path, err)
+	}
+	return true, nil
 }
 
 // hasScanUID reports whether the store holds the scan with this uid.
