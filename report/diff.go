@@ -135,7 +135,7 @@ func diffTable(w io.Writer, doc *findings.Comparison, o Options) error {
 func changedGroups(list []findings.ChangedFinding) []findingGroup {
 	fs := make([]findings.Finding, len(list))
 	for i, f := range list {
-		fs[i] = findings.Finding{Rule: f.Rule, Severity: f.Severity, Host: f.Host, Port: f.Port, File: f.File, Subject: f.Subject}
+		fs[i] = fromChanged(f)
 	}
 	return groupFindings(fs)
 }
