@@ -395,25 +395,30 @@ func observedSpan(f *findings.Finding) (first, last time.Time) {
 }
 
 // scanFindings picks the finding each fingerprint of a scan keeps, when its rules
-// reported one twice: the first of the most severe. It returns their indexes in fs, in
-// the order given. The store keeps a scan's word on each finding once (scan_findings),
+// reported one twice: the first of the most severe. fps are the findings' fingerprints
+// (Identity), as saveFindings computed them. It returns their indexes in fs, in the
+// order given. The store keeps a scan's word on each finding once (scan_findings),
 // and a scan rendered from memory (SaveAsStored) shows the same.
-func scanFindings(fs []findings.Finding) []int {
+func scanFindings(fs []findings.Finding, fps []string) []int {
 	at := make(map[string]int, len(fs)) // fingerprint -> its place in out
 	out := make([]int, 0, len(fs))
-	for i := range fs {
-		fp := fs[i].Identity()
+	for i, fp := range fps {
 		j, seen := at[fp]
 		switch {
 		case !seen:
 			at[fp] = len(out)
 			out = append(out, i)
-		case fs[i].Severity > fs[out[j]].Severity:
+		case outranks(&fs[i], &fs[out[j]]):
 			out[j] = i
 		}
 	}
 	return out
 }
+
+// outranks says whether f, reported after kept for the same fingerprint, takes its place
+// as the finding the scan keeps: the first of the most severe is kept (scanFindings for a
+// list, prepareFindings for a stream).
+func outranks(f, kept *findings.Finding) bool { return f.Severity > kept.Severity }
 
 // saveFindings saves a document's findings (saveFindingStream), fed from the list in
 // fingerprint order. A stable sort keeps a fingerprint's repeats in the order given.
@@ -431,7 +436,7 @@ func (w *scanWriter) saveFindings(fs []findings.Finding) error {
 	if w.stored {
 		// What SaveAsStored makes of the document: the findings kept, by their place in
 		// it, each with its evidence as Load decodes it.
-		w.kept = scanFindings(fs)
+		w.kept = scanFindings(fs, fps)
 		w.evidence = make([]map[string]any, len(fs))
 		evidence = func(k int, ev map[string]any) { w.evidence[order[k]] = ev }
 	}
@@ -625,7 +630,7 @@ func (w *scanWriter) prepareFindings(all iter.Seq2[keyedFinding, error], texts r
 				refs[key] = text
 			}
 			texts.add(f.Remediation, text)
-			if len(run) == 0 || f.Severity > run[keep].f.Severity {
+			if len(run) == 0 || outranks(f, run[keep].f) {
 				keep = len(run)
 			}
 			run = append(run, savedFinding{keyedFinding: kf, hash: texts.hash(f.Remediation, text), k: k})
