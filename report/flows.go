@@ -30,7 +30,9 @@ func init() {
 	Flows.register("svg", func(Options) Writer[*findings.FlowMap] { return flowWriter(flowSVG) })
 	// A scan's report as svg is its data-flow map. Its flows' findings are counted
 	// again from the report's (findings.NewFlowMap): of a stream (a stored scan), only
-	// what they are counted by is kept of each.
+	// what they are counted by is kept of each, read from the findings' identities
+	// (their evidence, most of the cost of reading a finding, is not decoded) when the
+	// stream has them.
 	Scan.register("svg", func(Options) Writer[*findings.Report] {
 		return WriterFunc[*findings.Report](func(w io.Writer, r *findings.Report) error {
 			if r == nil {
@@ -39,7 +41,11 @@ func init() {
 			if r.Stream != nil {
 				slim := *r
 				slim.Findings, slim.Stream = []findings.Finding{}, nil
-				for f, err := range r.Stream.All {
+				places := r.Stream.Identities
+				if places == nil {
+					places = r.Stream.All
+				}
+				for f, err := range places {
 					if err != nil {
 						return fmt.Errorf("report: svg: %w", err)
 					}
