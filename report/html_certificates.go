@@ -82,12 +82,6 @@ var (
 // certPosture is what the findings say of one certificate.
 type certPosture struct{ Weak, Long bool }
 
-// htmlCertPostures indexes the weak and too-long findings by certificate, as the page's
-// fold of the findings does (htmlFindings.add).
-func htmlCertPostures(fs []findings.Finding) map[string]certPosture {
-	return foldHTMLFindings(fs, nil, nil, true).posture
-}
-
 // timelineClass is the colour of a certificate's bar: what is most wrong with it at the
 // reference time. A weak key or signature outranks everything (the certificate proves
 // nothing, valid or not), then expiry, then a validity longer than the policy allows;

@@ -44,7 +44,7 @@ type htmlFindings struct {
 	tally   map[string]hostTally        // the inventory's assets: their findings
 	risks   map[findings.Risk]*htmlRisk // by the catalog's Risk of the rule
 	owners  map[findings.Owner]map[string]*htmlStep
-	posture map[string]certPosture // by certificate SHA-256 (htmlCertPostures)
+	posture map[string]certPosture // by certificate SHA-256 (timelineClass reads it)
 	keys    []sharedKey            // key-shared, the first finding of each key
 	keySeen map[string]bool        // their SPKI digests
 	creds   []sharedCred           // credential-shared, the first finding of each set of secrets
@@ -100,15 +100,6 @@ func newHTMLFindings(catalog findings.Catalog, dev deviceIndex, summarize bool) 
 		rules: map[string]*htmlRule{}, hosts: map[string]bool{}, sources: map[string]bool{}, medical: map[string]bool{},
 		tally: map[string]hostTally{}, risks: map[findings.Risk]*htmlRisk{}, owners: map[findings.Owner]map[string]*htmlStep{},
 		posture: map[string]certPosture{}, keySeen: map[string]bool{}, credKey: map[string]bool{}}
-}
-
-// foldHTMLFindings folds a list of findings, for the sections' tests.
-func foldHTMLFindings(fs []findings.Finding, catalog findings.Catalog, dev deviceIndex, summarize bool) *htmlFindings {
-	h := newHTMLFindings(catalog, dev, summarize)
-	for i := range fs {
-		h.add(&fs[i])
-	}
-	return h
 }
 
 // add folds one finding in. Nothing keeps f, its evidence map or its lists: only

@@ -26,19 +26,6 @@ type sharedCred struct {
 	Count                                int
 }
 
-// htmlSharedKeys lists each key the key-shared rule found on several hosts or subjects,
-// once per key, with the certificates and the places that present it
-// (htmlFindings.addSharedKey).
-func htmlSharedKeys(fs []findings.Finding) []sharedKey {
-	return foldHTMLFindings(fs, nil, nil, true).keys
-}
-
-// htmlSharedCreds lists the secrets credential-shared found: one row per kind and set
-// of shared secrets (htmlFindings.addSharedCred).
-func htmlSharedCreds(fs []findings.Finding) []sharedCred {
-	return foldHTMLFindings(fs, nil, nil, true).creds
-}
-
 // evString and evStrings read evidence (findings.EvidenceString) for the terminal and
 // the page: through term.
 func evString(ev map[string]any, key string) string { return term(findings.EvidenceString(ev, key)) }

@@ -134,11 +134,6 @@ func affectedHosts(f findings.Finding, domain findings.Domain) []string {
 	return out
 }
 
-// htmlRisks ranks the risks the findings lead to (htmlFindings.riskViews).
-func htmlRisks(fs []findings.Finding, catalog findings.Catalog, dev deviceIndex) []riskView {
-	return foldHTMLFindings(fs, catalog, dev, true).riskViews()
-}
-
 // priority names how soon a step is due, from the most severe finding it covers.
 func priority(s findings.Severity) string {
 	switch {
@@ -150,9 +145,4 @@ func priority(s findings.Severity) string {
 		return "P3 planned"
 	}
 	return "P4 routine"
-}
-
-// htmlPlan is the remediation plan of the findings (htmlFindings.plan).
-func htmlPlan(fs []findings.Finding, catalog findings.Catalog, dev deviceIndex) []ownerPlan {
-	return foldHTMLFindings(fs, catalog, dev, true).plan()
 }
