@@ -33,6 +33,15 @@ func (o Options) grouped(n int) bool {
 	return !o.Verbose && limit > 0 && n > limit
 }
 
+// shownFindings is how many findings a scan's report shows: its list's, or, when they
+// are streamed from the store, the store's count of them.
+func shownFindings(r *findings.Report) int {
+	if r.Stream != nil {
+		return r.Summary.Total
+	}
+	return len(r.Findings)
+}
+
 // findingGroup is the findings of one rule at one severity.
 type findingGroup struct {
 	Rule     string

@@ -81,10 +81,7 @@ func (h htmlWriter) Write(w io.Writer, r *findings.Report) error {
 	if r == nil {
 		return fmt.Errorf("report: html: no report")
 	}
-	n := len(r.Findings)
-	if r.Stream != nil {
-		n = r.Summary.Total
-	}
+	n := shownFindings(r)
 	v, err := buildHTMLView(r, h.catalog, h.opts.grouped(n))
 	if err != nil {
 		return fmt.Errorf("report: html: %w", err)

@@ -254,10 +254,7 @@ func location(f interface{ Location() string }) string {
 }
 
 func (t tableWriter) findings(b *bytes.Buffer, r *findings.Report, total int) error {
-	n := len(r.Findings)
-	if r.Stream != nil {
-		n = r.Summary.Total
-	}
+	n := shownFindings(r)
 	if n == 0 {
 		fmt.Fprintln(b, "Findings: none")
 	} else if t.opts.grouped(n) {
