@@ -97,7 +97,7 @@ func (r *Report) ChangedSince(t time.Time) error {
 		return nil
 	}
 	scanSince := !r.Scan.Started.Before(t)
-	keep := r.keptSince(t)
+	keep := r.keptSince(t, scanSince)
 	kept := map[string]bool{}
 	if r.Stream != nil {
 		if err := r.Stream.keep(keep, kept); err != nil {
@@ -127,9 +127,9 @@ func (r *Report) ChangedSince(t time.Time) error {
 
 // keptSince is ChangedSince's one test of a finding, listed or streamed: seen (first or
 // last) at or after t, or, when the scan started at or after t, new to it. It reads of
-// the finding only its identity and its first and last seen times.
-func (r *Report) keptSince(t time.Time) func(Finding) bool {
-	scanSince := !r.Scan.Started.Before(t)
+// the finding only its identity and its first and last seen times. scanSince is whether
+// the scan started at or after t.
+func (r *Report) keptSince(t time.Time, scanSince bool) func(Finding) bool {
 	isNew := map[string]bool{}
 	if r.Change != nil {
 		for _, c := range r.Change.New {

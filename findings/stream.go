@@ -120,11 +120,7 @@ func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) erro
 		spans[f.Severity] = sp
 	}
 	s.Counts, s.Spans = counts, spans
-	if only := s.Only; only != nil {
-		s.Only = func(fp string) bool { return kept[fp] && only(fp) }
-	} else {
-		s.Only = func(fp string) bool { return kept[fp] }
-	}
+	s.Only = func(fp string) bool { return kept[fp] } // ids were an earlier filter's kept ones: kept implies it
 	all := s.All
 	isKept := func(f Finding) bool { return kept[f.Identity()] }
 	keptOfAll := filtered(all, isKept)
