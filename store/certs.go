@@ -141,46 +141,34 @@ func (s *Store) CertVerdicts(ctx context.Context, certs []findings.CertRecord) (
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	// One read transaction: the verdicts of every scan as the store held them at once.
+	tx, err := s.db.BeginTx(ctx, s.readTx())
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
 	out := map[string][]findings.Finding{}
 	for _, id := range ids {
 		want := map[string]bool{}
 		for _, sha := range latest[id] {
 			want[sha] = true
 		}
-		keep := func(l *loader) ([]func(*findings.Report) error, error) {
-			return []func(*findings.Report) error{func(*findings.Report) error {
-				return l.certFindings(func(f findings.Finding) {
-					if sha, _ := f.Evidence["cert_sha256"].(string); want[sha] {
-						out[sha] = append(out[sha], f)
-					}
-				})
-			}}, nil
-		}
-		if _, err := s.loadWith(ctx, id, keep); err != nil {
-			return nil, err
+		l := &loader{ctx: ctx, q: tx, scan: id}
+		for f, err := range l.findingsOf(findingOrder, cannotNameCertificate) {
+			if err != nil {
+				return nil, fmt.Errorf("store: %s: the verdicts of scan %d: %w", s.path, id, err)
+			}
+			if sha, _ := f.Evidence["cert_sha256"].(string); want[sha] {
+				out[sha] = append(out[sha], f)
+			}
 		}
 	}
 	return out, nil
 }
 
-// certFindings hands fn, in the document's order and tidy, the scan's findings whose
-// evidence may name a certificate: those whose stored evidence holds the key
-// cert_sha256 as written, or any escape (a key could be spelled with one). The others
-// are read but never decoded.
-func (l *loader) certFindings(fn func(findings.Finding)) error {
-	rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", findingOrder), l.scan)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	skip := func(r *findingRow) bool {
-		return !strings.Contains(r.evidence, "cert_sha256") && !strings.Contains(r.evidence, `\`)
-	}
-	for f, err := range decodeFindings(rows, skip) {
-		if err != nil {
-			return err
-		}
-		fn(f)
-	}
-	return nil
+// cannotNameCertificate is true for a finding whose stored evidence cannot name a
+// certificate: it holds neither the key cert_sha256 as written nor any escape (a key
+// could be spelled with one). CertVerdicts passes over those undecoded.
+func cannotNameCertificate(r *findingRow) bool {
+	return !strings.Contains(r.evidence, "cert_sha256") && !strings.Contains(r.evidence, `\`)
 }

@@ -130,31 +130,43 @@ func (l *loader) findingCounts(fs *findings.FindingStream) error {
 // streamFindings yields the scan's findings sorted by order (findingOrder is the
 // document's), each tidy, as Load returns them, but for those a suppression set aside
 // (hide) and those fs.Only, if set when the walk starts, leaves out (neither decoded),
-// read ahead of the caller and decoded on every core (decodeFindings); an error ends
-// the walk.
+// read ahead of the caller and decoded on every core (findingsOf); an error ends the
+// walk.
 func (l *loader) streamFindings(path string, hide hidden,
 	fs *findings.FindingStream, order string) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
-		fail := func(err error) {
-			yield(findings.Finding{}, fmt.Errorf("store: %s: reading the findings of scan %d: %w", path, l.scan, err))
-		}
-		rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", order), l.scan)
-		if err != nil {
-			fail(err)
-			return
-		}
-		defer rows.Close()
 		only := fs.Only
 		skip := func(r *findingRow) bool {
 			_, hidden := hide[r.f.Fingerprint]
 			return hidden || only != nil && !only(r.f.Fingerprint)
 		}
-		for f, err := range decodeFindings(rows, skip) {
+		for f, err := range l.findingsOf(order, skip) {
 			if err != nil {
-				fail(err)
+				yield(findings.Finding{}, fmt.Errorf("store: %s: reading the findings of scan %d: %w", path, l.scan, err))
 				return
 			}
 			if !yield(f, nil) {
+				return
+			}
+		}
+	}
+}
+
+// findingsOf yields the scan's findings whole (findingQuery), sorted by order ("": in
+// the store's own order), each tidy, decoded on every core (decodeFindings) but for the
+// rows skip passes over undecoded; then nil, or an error after which it yields nothing
+// more. Every read of a scan's findings whole goes through it: the stream, the earlier
+// scan read beside a save, the certificates' verdicts.
+func (l *loader) findingsOf(order string, skip func(*findingRow) bool) iter.Seq2[findings.Finding, error] {
+	return func(yield func(findings.Finding, error) bool) {
+		rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", order), l.scan)
+		if err != nil {
+			yield(findings.Finding{}, err)
+			return
+		}
+		defer rows.Close()
+		for f, err := range decodeFindings(rows, skip) {
+			if !yield(f, err) || err != nil {
 				return
 			}
 		}
