@@ -39,24 +39,26 @@ func (s *Store) ReadPrevious(ctx context.Context, info findings.ScanInfo, curren
 }
 
 // findingsBesides reads the scan's findings (loader.findings), keeping one whose identity
-// is in persisting (nil: none) as that identity alone (ReadPrevious): the rest of it is
-// let go as soon as it is decoded.
+// is in persisting (nil: none) as that identity alone (ReadPrevious): its row is read
+// but never decoded (its evidence is most of the cost, and of the garbage made during a
+// save).
 func (l *loader) findingsBesides(persisting map[string]struct{}) func(*findings.Report) error {
 	return func(r *findings.Report) error {
-		rows, err := l.q.QueryContext(l.ctx, findingQuery("sf.scan_id = ?", ""), l.scan)
-		if err != nil {
-			return err
+		var identities []findings.Finding // appended on the reading goroutine, read once the walk is over
+		skip := func(row *findingRow) bool {
+			if !hasKey(persisting, row.f.Fingerprint) {
+				return false
+			}
+			identities = append(identities, findings.Finding{Fingerprint: row.f.Fingerprint})
+			return true
 		}
-		defer rows.Close()
-		for f, err := range decodeFindings(rows, nil) {
+		for f, err := range l.findingsOf("", skip) {
 			if err != nil {
 				return err
 			}
-			if id := f.Identity(); hasKey(persisting, id) {
-				f = findings.Finding{Fingerprint: id}
-			}
 			r.Findings = append(r.Findings, f)
 		}
+		r.Findings = append(r.Findings, identities...) // loadWith sorts the document
 		return nil
 	}
 }
