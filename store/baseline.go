@@ -57,7 +57,9 @@ func loadBaselineStore(ctx context.Context, path, ref string) (*findings.Report,
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	rep, err := st.LoadFindings(ctx, id) // a baseline is compared with, never rendered
+	// A baseline is compared with, never rendered: its findings, and its certificates,
+	// whose renewals and replacements are part of the change (certChanges).
+	rep, err := st.LoadParts(ctx, id, PartFindings, PartCertificates)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}

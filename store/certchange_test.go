@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -52,7 +53,7 @@ func TestDiffCertificatesChanged(t *testing.T) {
 // must still bring its certificates.
 func TestStoredChangeCertificatesChanged(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
+	s, path := openTemp(t)
 	first := mustSave(t, s, testInfo(), fullSet(), testFindings())
 	later := observe.NewSet()
 	later.AddTLS(observe.TLSSession{Flow: observe.Flow{Client: ap("10.0.0.20:50002"), Server: ap("10.0.0.5:443")},
@@ -95,4 +96,9 @@ func TestStoredChangeCertificatesChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("Compare", compared.Change)
+	base, err := LoadBaseline(ctx, path, strconv.FormatInt(first, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("a baseline from the store", Diff(base, r, findings.Catalog{}))
 }

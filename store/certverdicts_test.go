@@ -42,7 +42,7 @@ func TestCertVerdictsAsLoaded(t *testing.T) {
 	want := map[string][]findings.Finding{}
 	escaped := ""
 	for _, c := range records {
-		rep, err := s.LoadFindings(ctx, c.ScanIDs[len(c.ScanIDs)-1])
+		rep, err := s.LoadParts(ctx, c.ScanIDs[len(c.ScanIDs)-1], PartFindings)
 		if err != nil {
 			t.Fatal(err)
 		}

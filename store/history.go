@@ -17,7 +17,7 @@ import (
 // later one is new, one in both persists, and one only in the earlier one is fixed when
 // the later scan assessed it again (coverage.go) and not assessed otherwise, with the
 // reason. The two should be runs of one kind (SameKind); of the earlier report only the
-// description and the findings are read (LoadFindings reads no more).
+// description, the findings and the certificates (certChanges) are read.
 // Suppressed findings of either report take part as findings (a suppression hides, it
 // does not fix); the later report's are flagged Suppressed. catalog is the rule catalog,
 // whose coverage declarations say what assesses each rule.
@@ -199,7 +199,7 @@ func (s *Store) AttachChangeFrom(ctx context.Context, r *findings.Report, catalo
 	if prev == nil || prev.Scan.ID != prevID {
 		// The earlier scan's findings and certificates: its renewed and replaced server
 		// certificates are part of the change (certChanges).
-		if prev, err = s.load(ctx, prevID, loadFindingsAndCerts); err != nil {
+		if prev, err = s.LoadParts(ctx, prevID, PartFindings, PartCertificates); err != nil {
 			return err
 		}
 	}

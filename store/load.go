@@ -21,13 +21,9 @@ import (
 // normalized (findings.Report.Normalize: derived, tidy, sorted): every string read from
 // the file passes through observe.Clean, whoever wrote it.
 func (s *Store) Load(ctx context.Context, scanID int64) (*findings.Report, error) {
-	return s.load(ctx, scanID, loadWhole)
-}
-
-// LoadFindings is Load without the observations, certificates and inventory: a scan's
-// description and findings, all a comparison reads of the earlier scan.
-func (s *Store) LoadFindings(ctx context.Context, scanID int64) (*findings.Report, error) {
-	return s.load(ctx, scanID, loadFindings)
+	return s.loadWith(ctx, scanID, func(l *loader) ([]func(*findings.Report) error, error) {
+		return []func(*findings.Report) error{l.scanInfo, l.findings, l.lists}, nil
+	})
 }
 
 // Part is one part of a stored scan that LoadParts reads.
@@ -59,7 +55,8 @@ var partKinds = map[Part][]string{
 // LoadParts is Load reading only the parts named, for a command that needs no more: the
 // inventory reads the assets, services and quiet hosts of a scan whose findings,
 // certificates and other observations are most of its rows. The document is normalized
-// as Load's is, and what it holds is what Load's would; the lists not read are empty
+// as Load's is, and what it holds is what Load's would (but for PartFindingPlaces, whose
+// findings hold their rule, severity, host and port only); the lists not read are empty
 // (Flows too, not computed). A scan stored before flows were recorded has them computed
 // from all its lists, as Load does: LoadParts reads the whole scan then.
 func (s *Store) LoadParts(ctx context.Context, scanID int64, parts ...Part) (*findings.Report, error) {
@@ -99,28 +96,6 @@ func (s *Store) LoadParts(ctx context.Context, scanID int64, parts ...Part) (*fi
 			}
 			return l.someLists(r, certs, assets)
 		}), nil
-	})
-}
-
-// loadParts says what of a scan load reads beside its description.
-type loadParts int
-
-const (
-	loadFindings         loadParts = iota // its findings
-	loadFindingsAndCerts                  // and its certificates, which a comparison needs of an earlier scan (certChanges)
-	loadWhole                             // the whole document
-)
-
-func (s *Store) load(ctx context.Context, scanID int64, parts loadParts) (*findings.Report, error) {
-	return s.loadWith(ctx, scanID, func(l *loader) ([]func(*findings.Report) error, error) {
-		steps := []func(*findings.Report) error{l.scanInfo, l.findings}
-		switch parts {
-		case loadFindingsAndCerts:
-			steps = append(steps, l.certificatesOnly)
-		case loadWhole:
-			steps = append(steps, l.lists)
-		}
-		return steps, nil
 	})
 }
 
