@@ -136,8 +136,8 @@ func parseSince(v, format string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-// streamed reads a stored scan for a writer that streams its findings (json, csv, table,
-// sarif, ocsf, defectdojo, html, svg: report.StreamsFindings), its findings left in the store and read as
+// streamed reads a stored scan for a writer that streams its findings
+// (report.StreamsFindings), its findings left in the store and read as
 // they are written (store.StreamWith), so that a scan of tens of thousands of findings
 // is neither held nor sorted in memory. Its change since the previous comparable scan
 // (a scheduled scan's usual case) or since the baseline (base, read from baseName) is
