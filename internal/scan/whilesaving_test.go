@@ -39,8 +39,18 @@ func TestWhileSavingReadsPrevious(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls != 1 || pre == nil || pre.Scan.ID != first.ScanID {
-		t.Fatalf("WhileSaving ran %d times, read %v; want once, scan %d", calls, pre, first.ScanID)
+	if calls != 1 || pre == nil {
+		t.Fatalf("WhileSaving ran %d times, read %v; want once, a scan", calls, pre)
+	}
+	switch pre.Scan.ID {
+	case first.ScanID:
+	case res.ScanID:
+		// The save committed before the reader began (a loaded machine): the reader
+		// rightly found the new scan, and AttachChangeFrom must fall back to reading the
+		// previous scan itself; the change compared below is the same either way.
+		t.Logf("the save committed before the reader ran: checking AttachChangeFrom's fallback")
+	default:
+		t.Fatalf("WhileSaving read scan %d; want %d (or, late, %d)", pre.Scan.ID, first.ScanID, res.ScanID)
 	}
 	catalog := rules.CatalogIndex()
 	if err := st.AttachChangeFrom(ctx, res.Report, catalog, pre); err != nil {
