@@ -2,10 +2,13 @@ package lint
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	zx509 "github.com/zmap/zcrypto/x509"
@@ -20,21 +23,73 @@ const maxChainDepth = 12
 // node is one certificate as path building needs it.
 type node struct {
 	ref   observe.CertRef
+	der   []byte
 	r     *rawCert
-	zc    *zx509.Certificate
 	key   keyFacts
 	sig   sigInfo
 	facts *observe.CertFacts
+
+	zc     *zx509.Certificate // zcrypto's view, parsed on first need (zcParsed)
+	zcDone bool
+	ec     *ecdsa.PublicKey // the key for ECDSA verification by hand, read on first need
+	ecDone bool
 }
 
+// newNode reads a certificate for path building, its facts included.
 func newNode(der []byte) *node {
 	f, r, zc := facts(der)
-	n := &node{ref: sha256.Sum256(der), r: r, zc: zc, facts: f}
+	n := nodeOf(der, r, f)
+	n.zc, n.zcDone = zc, true
+	return n
+}
+
+// nodeWith reads a certificate whose facts are known (a set's certificates carry them
+// once examined): only the structure reader runs now. zcrypto's parse, most of what
+// reading a certificate costs, waits until a signature needs it (zcParsed), and an
+// ECDSA signature, the usual one of a device PKI, never needs it (issuedBy).
+func nodeWith(der []byte, f *observe.CertFacts) *node {
+	r, _ := readCert(der)
+	return nodeOf(der, r, f)
+}
+
+func nodeOf(der []byte, r *rawCert, f *observe.CertFacts) *node {
+	n := &node{ref: sha256.Sum256(der), der: der, r: r, facts: f}
 	if r.keyAlg != nil {
 		n.key = readKey(r.keyAlg, r.keyParams, r.keyBits)
 	}
 	n.sig = readSigAlg(r.sigAlg, r.sigParams)
 	return n
+}
+
+// zcRefused reports whether zcrypto refused the certificate (Facts' ParseError says so):
+// such a certificate verifies nothing and is verified by nothing but by hand (RSA).
+func (n *node) zcRefused() bool { return strings.HasPrefix(n.facts.ParseError, zcryptoRefused) }
+
+// zcParsed is zcrypto's view of the certificate, nil when it refuses it.
+func (n *node) zcParsed() *zx509.Certificate {
+	if !n.zcDone {
+		n.zcDone = true
+		if !n.zcRefused() {
+			if zc, err := zx509.ParseCertificate(n.der); err == nil {
+				n.zc = zc
+			}
+		}
+	}
+	return n.zc
+}
+
+// ecdsaKey is the certificate's ECDSA key as the standard library reads it, nil when it
+// is not one or is on a curve the library does not have (zcrypto's path then decides).
+func (n *node) ecdsaKey() *ecdsa.PublicKey {
+	if !n.ecDone {
+		n.ecDone = true
+		if n.key.typ == "ecdsa" {
+			if k, err := x509.ParsePKIXPublicKey(n.r.spki); err == nil {
+				n.ec, _ = k.(*ecdsa.PublicKey)
+			}
+		}
+	}
+	return n.ec
 }
 
 func (n *node) name() string {
@@ -44,9 +99,15 @@ func (n *node) name() string {
 	return "sha256:" + n.ref.String()[:16]
 }
 
+// ecdsaHashes are the digests zcrypto verifies ECDSA signatures with (not SHA-224).
+var ecdsaHashes = map[string]bool{"sha1": true, "sha256": true, "sha384": true, "sha512": true}
+
 // issuedBy reports whether parent's name is child's issuer and parent's key verifies
 // child's signature. RSA PKCS #1 v1.5 is verified by hand, so that MD2 and small keys
-// still chain; other algorithms go through zcrypto.
+// still chain; ECDSA by hand too, as zcrypto would verify it (both certificates read
+// by it, the same digests, a DER signature without trailing data), so that a chain of a
+// device PKI is verified without zcrypto's parse of each certificate; other algorithms
+// go through zcrypto.
 func issuedBy(child, parent *node) bool {
 	if !sameBytes(child.r.issuer, parent.r.subject) || child.r.tbs == nil || child.r.signature == nil {
 		return false
@@ -56,10 +117,19 @@ func issuedBy(child, parent *node) bool {
 			return verifyRSAPKCS1(parent.key.n, parent.key.e, child.sig.hash, child.r.tbs, child.r.signature)
 		}
 	}
-	if child.zc == nil || parent.zc == nil || parent.zc.PublicKey == nil {
+	if child.zcRefused() || parent.zcRefused() {
 		return false
 	}
-	return zx509.CheckSignatureFromKey(parent.zc.PublicKey, child.zc.SignatureAlgorithm, child.zc.RawTBSCertificate, child.zc.Signature) == nil
+	if strings.HasPrefix(child.sig.name, "ECDSA-") && ecdsaHashes[child.sig.hash] {
+		if pub := parent.ecdsaKey(); pub != nil {
+			return ecdsa.VerifyASN1(pub, digest(child.sig.hash, child.r.tbs), child.r.signature)
+		}
+	}
+	czc, pzc := child.zcParsed(), parent.zcParsed()
+	if czc == nil || pzc == nil || pzc.PublicKey == nil {
+		return false
+	}
+	return zx509.CheckSignatureFromKey(pzc.PublicKey, czc.SignatureAlgorithm, czc.RawTBSCertificate, czc.Signature) == nil
 }
 
 // Anchors are a site's trust anchors: the roots its devices and middleware are meant to
@@ -200,7 +270,11 @@ func (v *Verifier) node(ref observe.CertRef) *node {
 	}
 	var n *node
 	if c := v.set.Certificates[ref]; c != nil {
-		n = newNode(c.DER)
+		if c.Facts != nil {
+			n = nodeWith(c.DER, c.Facts)
+		} else {
+			n = newNode(c.DER)
+		}
 	}
 	v.nodes[ref] = n
 	return n

@@ -22,6 +22,10 @@ func Facts(der []byte) *observe.CertFacts {
 	return f
 }
 
+// zcryptoRefused begins ParseError when zcrypto refused the certificate (path building
+// reads it: such a certificate is verified by hand or not at all).
+const zcryptoRefused = "x509: "
+
 // facts is Facts that also returns what it parsed, for the role and zlint stages: the
 // structure reader's view (never nil) and zcrypto's (nil when it refused the DER).
 func facts(der []byte) (*observe.CertFacts, *rawCert, *zx509.Certificate) {
@@ -30,7 +34,7 @@ func facts(der []byte) (*observe.CertFacts, *rawCert, *zx509.Certificate) {
 	zc, zErr := zx509.ParseCertificate(der)
 	if zErr != nil {
 		zc = nil
-		f.ParseError = "x509: " + strings.TrimPrefix(zErr.Error(), "x509: ")
+		f.ParseError = zcryptoRefused + strings.TrimPrefix(zErr.Error(), "x509: ")
 	} else if rawErr != nil {
 		// zcrypto took it but the structure reader stopped early: keep the reason, since
 		// some facts below come from zcrypto's view instead.
