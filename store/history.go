@@ -79,10 +79,21 @@ func allFindings(r *findings.Report) []findings.Finding {
 // them; a comparison asked for (two scan IDs, a baseline) is refused with this.
 func SameKind(prev, cur findings.ScanInfo) error {
 	if a, b := prev.RunKind(), cur.RunKind(); a != b {
-		return fmt.Errorf("scan %d is a %s run and scan %d a %s run: neither looks at what the other does; compare two runs of one kind",
-			prev.ID, a, cur.ID, b)
+		return &KindError{Earlier: prev.ID, EarlierKind: a, Later: cur.ID, LaterKind: b}
 	}
 	return nil
+}
+
+// KindError is SameKind's refusal: a comparison asked of two runs of different kinds,
+// the asker's mistake (medscan diff says it as a usage error).
+type KindError struct {
+	Earlier, Later         int64
+	EarlierKind, LaterKind string
+}
+
+func (e *KindError) Error() string {
+	return fmt.Sprintf("scan %d is a %s run and scan %d a %s run: neither looks at what the other does; compare two runs of one kind",
+		e.Earlier, e.EarlierKind, e.Later, e.LaterKind)
 }
 
 // Every store function that compares runs (PreviousScan, AttachChange, LoadWithChange)

@@ -88,7 +88,11 @@ func (s *Store) StreamWith(ctx context.Context, scanID int64, opts StreamOptions
 			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
 		}
 	case hasPrev:
-		if r.Change, err = l.change(prev, r, opts.Catalog, hide); err != nil {
+		earlier := &findings.Report{}
+		if err := (&loader{ctx: ctx, q: tx, scan: prev}).scanInfo(earlier); err != nil {
+			return nil, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, prev, err)
+		}
+		if r.Change, err = l.change(earlier, r, opts.Catalog, hide); err != nil {
 			return nil, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, scanID, err)
 		}
 	}

@@ -142,18 +142,15 @@ func sortSuppressed(l []findings.SuppressedFinding) {
 // fixed or not assessed by the later scan's coverage (seen: r holds its observations).
 // The suppressed findings (hide) are flagged as ApplySuppressions flags them. The
 // lists are the same, in the same order, as Diff's.
-func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog, hide hidden) (*findings.Change, error) {
+func (l *loader) change(earlier *findings.Report, r *findings.Report, catalog findings.Catalog, hide hidden) (*findings.Change, error) {
+	prev := earlier.Scan.ID
 	pl := &loader{ctx: l.ctx, q: l.q, scan: prev}
-	var earlier findings.Report
-	// Its description and certificates (certChanges compares the server leaves); its
-	// findings are read below, those the later scan lacks only.
-	if err := pl.scanInfo(&earlier); err != nil {
+	// Its certificates (certChanges compares the server leaves); its findings are read
+	// below, those the later scan lacks only.
+	if err := pl.certificatesOnly(earlier); err != nil {
 		return nil, err
 	}
-	if err := pl.certificatesOnly(&earlier); err != nil {
-		return nil, err
-	}
-	c, err := l.laterFindings(&earlier, func(_ string, inPrev bool) bool { return inPrev }, hide)
+	c, err := l.laterFindings(earlier, func(_ string, inPrev bool) bool { return inPrev }, hide)
 	if err != nil {
 		return nil, fmt.Errorf("comparing with scan %d: %w", prev, err)
 	}
@@ -172,7 +169,7 @@ func (l *loader) change(prev int64, r *findings.Report, catalog findings.Catalog
 		return nil, fmt.Errorf("comparing with scan %d: %w", prev, err)
 	}
 	// The certificates compared are earlier's, read above, as AttachChange reads them.
-	return c.done(&earlier, r), nil
+	return c.done(earlier, r), nil
 }
 
 // changeFrom is Diff(base, r) for a baseline document (StreamOptions.Baseline), r's
@@ -283,11 +280,23 @@ func (s *Store) Compare(ctx context.Context, earlier, later int64, opts StreamOp
 	l := &loader{ctx: ctx, q: tx, scan: later, onlyKinds: coverageKinds}
 	r = &findings.Report{SchemaVersion: findings.ReportSchemaVersion}
 	var before findings.Report
-	fs := &findings.FindingStream{Counts: map[findings.Severity]int{}, Spans: map[findings.Severity][2]time.Time{}}
-	steps := []func() error{func() error { return l.scanInfo(r) }, func() error { return l.findingCounts(fs) }}
+	if err := l.scanInfo(r); err != nil {
+		return prev, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, later, err)
+	}
 	if earlier != 0 {
+		// Two runs of different kinds are refused before any of the work is done.
 		pl := &loader{ctx: ctx, q: tx, scan: earlier}
-		steps = append(steps, func() error { return pl.scanInfo(&before) }, func() error { return l.someLists(r, true, false) })
+		if err := pl.scanInfo(&before); err != nil {
+			return prev, nil, fmt.Errorf("store: %s: loading scan %d: %w", s.path, earlier, err)
+		}
+		if err := SameKind(before.Scan, r.Scan); err != nil {
+			return before.Scan, nil, err
+		}
+	}
+	fs := &findings.FindingStream{Counts: map[findings.Severity]int{}, Spans: map[findings.Severity][2]time.Time{}}
+	steps := []func() error{func() error { return l.findingCounts(fs) }}
+	if earlier != 0 {
+		steps = append(steps, func() error { return l.someLists(r, true, false) })
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -304,7 +313,7 @@ func (s *Store) Compare(ctx context.Context, earlier, later int64, opts StreamOp
 	}
 	var change *findings.Change
 	if earlier != 0 {
-		if change, err = l.change(earlier, r, opts.Catalog, hide); err != nil {
+		if change, err = l.change(&before, r, opts.Catalog, hide); err != nil {
 			return prev, nil, fmt.Errorf("store: %s: scan %d: %w", s.path, later, err)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -144,15 +145,10 @@ func compareStreamed(ctx context.Context, st *store.Store, earlier, later int64,
 		opts.Suppress = func(f findings.Finding) (findings.SuppressionRef, bool) { return rules.Suppressing(active, f) }
 	}
 	prev, cur, err := st.Compare(ctx, earlier, later, opts)
-	if err != nil {
-		return prev, nil, err
+	if kind := (*store.KindError)(nil); errors.As(err, &kind) {
+		return prev, nil, usageError{"diff: " + kind.Error()}
 	}
-	if earlier != 0 {
-		if err := store.SameKind(prev, cur.Scan); err != nil {
-			return prev, nil, usageError{"diff: " + err.Error()}
-		}
-	}
-	return prev, cur, nil
+	return prev, cur, err
 }
 
 // compareWhole is compareStreamed with both scans loaded: the later one whole, the
