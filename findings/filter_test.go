@@ -48,15 +48,7 @@ func streamOf(r *Report) *Report {
 	list := slices.Clone(r.Findings)
 	fs := &FindingStream{Counts: map[Severity]int{}, Spans: map[Severity][2]time.Time{}}
 	for _, f := range list {
-		fs.Counts[f.Severity]++
-		sp, ok := fs.Spans[f.Severity]
-		if !ok || f.Time.Before(sp[0]) {
-			sp[0] = f.Time
-		}
-		if !ok || f.Time.After(sp[1]) {
-			sp[1] = f.Time
-		}
-		fs.Spans[f.Severity] = sp
+		fs.Tally(f)
 	}
 	fs.All = func(yield func(Finding, error) bool) {
 		for _, f := range list {

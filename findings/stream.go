@@ -90,13 +90,36 @@ func (s *FindingStream) showOnly(keep func(Severity) bool) {
 // others as it reads them (and reads nothing when none is kept), and Groups groups the
 // kept identities. A stream without
 // Identities cannot be narrowed so: it is an error.
+// Tally counts f in s's Counts by its severity and widens that severity's span in Spans
+// to its time (a zero time is no time), as the store counts a scan's findings: for a
+// stream made of findings in memory.
+func (s *FindingStream) Tally(f Finding) {
+	if s.Counts == nil {
+		s.Counts = map[Severity]int{}
+	}
+	if s.Spans == nil {
+		s.Spans = map[Severity][2]time.Time{}
+	}
+	s.Counts[f.Severity]++
+	if f.Time.IsZero() {
+		return
+	}
+	sp, ok := s.Spans[f.Severity]
+	if !ok || f.Time.Before(sp[0]) {
+		sp[0] = f.Time
+	}
+	if !ok || f.Time.After(sp[1]) {
+		sp[1] = f.Time
+	}
+	s.Spans[f.Severity] = sp
+}
+
 func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) error {
 	ids := s.Identities
 	if ids == nil {
 		return errors.New("findings: a stream without identities cannot be narrowed by time")
 	}
-	counts := map[Severity]int{}
-	spans := map[Severity][2]time.Time{}
+	tally := FindingStream{Counts: map[Severity]int{}, Spans: map[Severity][2]time.Time{}}
 	for f, err := range ids {
 		if err != nil {
 			return err
@@ -106,26 +129,15 @@ func (s *FindingStream) keep(keep func(Finding) bool, kept map[string]bool) erro
 		if !k {
 			continue
 		}
-		counts[f.Severity]++
-		if f.Time.IsZero() {
-			continue
-		}
-		sp, ok := spans[f.Severity]
-		if !ok || f.Time.Before(sp[0]) {
-			sp[0] = f.Time
-		}
-		if !ok || f.Time.After(sp[1]) {
-			sp[1] = f.Time
-		}
-		spans[f.Severity] = sp
+		tally.Tally(f)
 	}
-	s.Counts, s.Spans = counts, spans
+	s.Counts, s.Spans = tally.Counts, tally.Spans
 	s.Only = func(fp string) bool { return kept[fp] } // ids were an earlier filter's kept ones: kept implies it
 	all := s.All
 	isKept := func(f Finding) bool { return kept[f.Identity()] }
 	keptOfAll := filtered(all, isKept)
 	s.All = func(yield func(Finding, error) bool) {
-		if len(counts) == 0 {
+		if len(tally.Counts) == 0 {
 			return // none kept (an export run when nothing changed): none read whole
 		}
 		keptOfAll(yield)

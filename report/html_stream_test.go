@@ -22,18 +22,7 @@ func streamOf(r *findings.Report, walks *int) *findings.Report {
 	findings.SortFindings(fs)
 	st := &findings.FindingStream{Counts: map[findings.Severity]int{}, Spans: map[findings.Severity][2]time.Time{}}
 	for _, f := range fs {
-		st.Counts[f.Severity]++
-		if f.Time.IsZero() {
-			continue
-		}
-		sp, ok := st.Spans[f.Severity]
-		if !ok || f.Time.Before(sp[0]) {
-			sp[0] = f.Time
-		}
-		if !ok || f.Time.After(sp[1]) {
-			sp[1] = f.Time
-		}
-		st.Spans[f.Severity] = sp
+		st.Tally(f)
 	}
 	st.All = func(yield func(findings.Finding, error) bool) {
 		*walks++
