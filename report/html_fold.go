@@ -40,7 +40,6 @@ type htmlFindings struct {
 	rules   map[string]*htmlRule        // by rule ID
 	hosts   map[string]bool             // every finding's host ("" for those about files)
 	sources map[string]bool             // how their facts were obtained (term of Source)
-	medical map[string]bool             // hosts of findings that the inventory calls medical devices
 	tally   map[string]hostTally        // the inventory's assets: their findings
 	risks   map[findings.Risk]*htmlRisk // by the catalog's Risk of the rule
 	owners  map[findings.Owner]map[string]*htmlStep
@@ -97,9 +96,21 @@ type htmlStep struct {
 
 func newHTMLFindings(catalog findings.Catalog, dev deviceIndex, summarize bool) *htmlFindings {
 	return &htmlFindings{catalog: catalog, dev: dev, summarize: summarize,
-		rules: map[string]*htmlRule{}, hosts: map[string]bool{}, sources: map[string]bool{}, medical: map[string]bool{},
+		rules: map[string]*htmlRule{}, hosts: map[string]bool{}, sources: map[string]bool{},
 		tally: map[string]hostTally{}, risks: map[findings.Risk]*htmlRisk{}, owners: map[findings.Owner]map[string]*htmlStep{},
 		posture: map[string]certPosture{}, keySeen: map[string]bool{}, credKey: map[string]bool{}}
+}
+
+// medicalDevices is how many of the findings' hosts the inventory calls medical
+// devices (they are among the assets tallied).
+func (h *htmlFindings) medicalDevices() int {
+	n := 0
+	for host := range h.tally {
+		if h.dev.medical(host) {
+			n++
+		}
+	}
+	return n
 }
 
 // add folds one finding in. Nothing keeps f, its evidence map or its lists: only
@@ -110,9 +121,6 @@ func (h *htmlFindings) add(f *findings.Finding) {
 	h.hosts[f.Host] = true
 	if s := term(f.Source); s != "" {
 		h.sources[s] = true
-	}
-	if h.dev.medical(f.Host) {
-		h.medical[f.Host] = true
 	}
 	if _, ok := h.dev[f.Host]; ok {
 		t, seen := h.tally[f.Host]

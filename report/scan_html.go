@@ -219,7 +219,7 @@ func buildHTMLView(r *findings.Report, catalog findings.Catalog, grouped bool) (
 	v.RuleRows, v.Groups, v.Hosts = fold.byRule()
 	v.Risks = fold.riskViews()
 	v.Plan = fold.plan()
-	v.Devices = len(fold.medical)
+	v.Devices = fold.medicalDevices()
 	if grouped {
 		v.GroupedNote = groupedNote(fold.n)
 	}
