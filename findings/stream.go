@@ -188,7 +188,7 @@ func GroupFindings(fs []Finding) []FindingGroup {
 		sev  Severity
 	}
 	at := map[key]int{}
-	places := map[key]map[string]bool{}
+	places := map[key]*Places{}
 	var out []FindingGroup
 	for _, f := range fs {
 		k := key{f.Rule, f.Severity}
@@ -196,23 +196,44 @@ func GroupFindings(fs []Finding) []FindingGroup {
 		if !ok {
 			i = len(out)
 			at[k] = i
-			places[k] = map[string]bool{}
+			places[k] = &Places{}
 			out = append(out, FindingGroup{Rule: f.Rule, Severity: f.Severity})
 		}
 		g := &out[i]
 		g.Count++
-		if place := f.Place(); !places[k][place] {
-			places[k][place] = true
-			g.Hosts++
-			if len(g.First) < GroupPlaces {
-				g.First = append(g.First, f)
-			} else {
-				g.More++
-			}
+		if added, first := places[k].Add(&f); first {
+			g.First = append(g.First, f)
+		} else if added {
+			g.More++
 		}
+		g.Hosts = places[k].Len()
 	}
 	return out
 }
+
+// Places counts the distinct places (Finding.Place) of one group's findings as they
+// come, and tells which are among its first GroupPlaces: what GroupFindings counts, for
+// a writer that groups as it goes (the HTML page keeps each first place's location).
+type Places struct {
+	seen map[string]bool
+}
+
+// Add counts f's place: added when it is a place not met before, first when it is also
+// one of the first GroupPlaces.
+func (p *Places) Add(f *Finding) (added, first bool) {
+	place := f.Place()
+	if p.seen[place] {
+		return false, false
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	p.seen[place] = true
+	return true, len(p.seen) <= GroupPlaces
+}
+
+// Len is how many distinct places were added.
+func (p *Places) Len() int { return len(p.seen) }
 
 // filtered is seq without the findings keep refuses; errors pass through.
 func filtered(seq iter.Seq2[Finding, error], keep func(Finding) bool) iter.Seq2[Finding, error] {

@@ -66,12 +66,12 @@ type htmlRule struct {
 
 // htmlRuleSev is a rule's findings at one severity: the remediations and references they
 // carry (each once, in their order), and either their views (listed) or their distinct
-// places with the first few (grouped, as findings.GroupFindings counts them).
+// places with the first few (grouped, counted by findings.Places as GroupFindings counts them).
 type htmlRuleSev struct {
 	remediations, references []string
 	views                    []findingView
 	count                    int
-	places                   map[string]bool
+	places                   findings.Places
 	first                    []string // location of the first finding at each of the first places
 }
 
@@ -163,9 +163,6 @@ func (h *htmlFindings) addToRule(f *findings.Finding) {
 	s := a.bySev[f.Severity]
 	if s == nil {
 		s = &htmlRuleSev{}
-		if h.summarize {
-			s.places = map[string]bool{}
-		}
 		a.bySev[f.Severity] = s
 	}
 	s.count++
@@ -174,11 +171,8 @@ func (h *htmlFindings) addToRule(f *findings.Finding) {
 		s.references = appendUnique(s.references, term(ref))
 	}
 	if h.summarize {
-		if place := f.Place(); !s.places[place] {
-			s.places[place] = true
-			if len(s.first) < findings.GroupPlaces {
-				s.first = append(s.first, location(f))
-			}
+		if _, first := s.places.Add(f); first {
+			s.first = append(s.first, location(f))
 		}
 		return
 	}
@@ -323,10 +317,10 @@ func (h *htmlFindings) byRule() ([]ruleRow, []ruleGroup, int) {
 			}
 			if h.summarize {
 				where := strings.Join(s.first, ", ")
-				if more := len(s.places) - len(s.first); more > 0 {
+				if more := s.places.Len() - len(s.first); more > 0 {
 					where += fmt.Sprintf(" and %d more", more)
 				}
-				g.Summary = append(g.Summary, groupRow{Severity: sev.String(), Count: s.count, Hosts: len(s.places), Where: where})
+				g.Summary = append(g.Summary, groupRow{Severity: sev.String(), Count: s.count, Hosts: s.places.Len(), Where: where})
 				continue
 			}
 			g.Findings = append(g.Findings, s.views...)
