@@ -130,3 +130,29 @@ func TestKeySightingString(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedPrimesKeptOnce holds the kept batch GCD to one answer, the latest, given
+// back only for the set it was kept for.
+func TestSharedPrimesKeptOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if pairs, ok, err := s.SharedPrimes(ctx, "set-a"); ok || err != nil || pairs != nil {
+		t.Fatalf("a new store keeps %v, %v, %v", pairs, ok, err)
+	}
+	a := [][2]string{{"n1", "n2"}, {"n2", "n3"}}
+	if err := s.KeepSharedPrimes(ctx, "set-a", a); err != nil {
+		t.Fatal(err)
+	}
+	if pairs, ok, err := s.SharedPrimes(ctx, "set-a"); !ok || err != nil || !slices.Equal(pairs, a) {
+		t.Fatalf("kept %v, %v, %v; want %v", pairs, ok, err, a)
+	}
+	if err := s.KeepSharedPrimes(ctx, "set-b", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.SharedPrimes(ctx, "set-a"); ok {
+		t.Error("an answer replaced is still given")
+	}
+	if pairs, ok, err := s.SharedPrimes(ctx, "set-b"); !ok || err != nil || len(pairs) != 0 || pairs == nil {
+		t.Errorf("kept %v, %v, %v; want no pairs", pairs, ok, err)
+	}
+}

@@ -1,8 +1,12 @@
 package scan
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -91,7 +95,7 @@ func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist
 	for i, k := range keys {
 		moduli[i] = k.n
 	}
-	shared := lint.BatchGCD(moduli, 0)
+	shared := sharedPrimes(ctx, st, moduli)
 
 	// Only the set's keys are judged: a stored key is named as a partner, and judged
 	// again when a scan sees it.
@@ -141,6 +145,80 @@ func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist
 		}
 	}
 	return nil
+}
+
+// sharedPrimesVersion names the batch GCD's answer as sharedPrimes keeps it: changed
+// when lint.BatchGCD's answer for the same moduli would change, so that a store's kept
+// answer is never taken for another's.
+const sharedPrimesVersion = "batch-gcd 1"
+
+// sharedPrimes is lint.BatchGCD(moduli, 0), kept in the store by the set of distinct
+// moduli it was computed over (store.Store.SharedPrimes): a scan whose moduli, the
+// store's and its own, are the last computed set's takes the kept answer. Its indices
+// are moduli's, the first of repeated moduli, as BatchGCD's. A store failure, reading
+// or keeping, only costs the computation.
+func sharedPrimes(ctx context.Context, st *store.Store, moduli []*big.Int) map[int][]int {
+	if st == nil {
+		return lint.BatchGCD(moduli, 0)
+	}
+	set, names, first := moduliNames(moduli)
+	if pairs, ok, err := st.SharedPrimes(ctx, set); err == nil && ok {
+		if shared, ok := fromPairs(pairs, first); ok {
+			return shared
+		}
+	}
+	shared := lint.BatchGCD(moduli, 0)
+	pairs := [][2]string{}
+	for i, js := range shared {
+		for _, j := range js {
+			if i < j {
+				pairs = append(pairs, [2]string{names[i], names[j]})
+			}
+		}
+	}
+	slices.SortFunc(pairs, func(a, b [2]string) int { return cmp.Compare(a[0]+a[1], b[0]+b[1]) })
+	_ = st.KeepSharedPrimes(ctx, set, pairs) // a cache: the scan goes on without it
+	return shared
+}
+
+// moduliNames names each modulus by its SHA-256, and the set of them by the SHA-256 of
+// sharedPrimesVersion and their distinct names in order; first is each name's first
+// index.
+func moduliNames(moduli []*big.Int) (set string, names []string, first map[string]int) {
+	names = make([]string, len(moduli))
+	first = map[string]int{}
+	for i, n := range moduli {
+		sum := sha256.Sum256(n.Bytes())
+		names[i] = hex.EncodeToString(sum[:])
+		if _, ok := first[names[i]]; !ok {
+			first[names[i]] = i
+		}
+	}
+	h := sha256.New()
+	h.Write([]byte(sharedPrimesVersion))
+	for _, name := range slices.Sorted(maps.Keys(first)) {
+		h.Write([]byte(name))
+	}
+	return hex.EncodeToString(h.Sum(nil)), names, first
+}
+
+// fromPairs is BatchGCD's answer from kept pairs of modulus names, each name at its
+// first index; ok is false when a pair names a modulus not among them.
+func fromPairs(pairs [][2]string, first map[string]int) (map[int][]int, bool) {
+	shared := map[int][]int{}
+	for _, p := range pairs {
+		a, okA := first[p[0]]
+		b, okB := first[p[1]]
+		if !okA || !okB || a == b {
+			return nil, false
+		}
+		shared[a] = append(shared[a], b)
+		shared[b] = append(shared[b], a)
+	}
+	for _, js := range shared {
+		slices.Sort(js)
+	}
+	return shared, true
 }
 
 // describeKey names a key for evidence: its SPKI SHA-256 and where it was seen, in this

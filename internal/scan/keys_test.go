@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"maps"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -189,4 +190,46 @@ func mustPrime(t *testing.T) *big.Int {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestSharedPrimesKept holds the batch GCD kept in the store to the one computed: a
+// second check of the same moduli takes the kept answer (a planted one shows that it is
+// read), a set with one more modulus computes again, and a repeated modulus keeps
+// BatchGCD's first index.
+func TestSharedPrimesKept(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	p, q, s, u, v := mustPrime(t), mustPrime(t), mustPrime(t), mustPrime(t), mustPrime(t)
+	pq, ps, uv := new(big.Int).Mul(p, q), new(big.Int).Mul(p, s), new(big.Int).Mul(u, v)
+	moduli := []*big.Int{uv, pq, ps, new(big.Int).Set(pq)}
+	want := lint.BatchGCD(moduli, 0)
+	if len(want) != 2 || !slices.Equal(want[1], []int{2}) || !slices.Equal(want[2], []int{1}) {
+		t.Fatalf("BatchGCD = %v; want 1 and 2 sharing", want)
+	}
+	if got := sharedPrimes(ctx, st, moduli); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("computed: %v; want %v", got, want)
+	}
+	if got := sharedPrimes(ctx, st, slices.Clone(moduli)); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("kept: %v; want %v", got, want)
+	}
+	// A planted answer for the same set is taken: the store is read, not the moduli.
+	set, names, _ := moduliNames(moduli)
+	if err := st.KeepSharedPrimes(ctx, set, [][2]string{{names[0], names[1]}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sharedPrimes(ctx, st, moduli); !slices.Equal(got[0], []int{1}) || !slices.Equal(got[1], []int{0}) || len(got) != 2 {
+		t.Errorf("with a planted answer: %v; want 0 and 1 sharing", got)
+	}
+	// One more modulus is another set: computed again, and kept in place of the last.
+	more := append(slices.Clone(moduli), new(big.Int).Mul(s, mustPrime(t)))
+	got := sharedPrimes(ctx, st, more)
+	if !slices.Equal(got[1], []int{2}) || !slices.Equal(got[2], []int{1, 4}) || !slices.Equal(got[4], []int{2}) || len(got) != 3 {
+		t.Errorf("one more modulus: %v; want 1–2 and 2–4 sharing", got)
+	}
+	moreSet, _, _ := moduliNames(more)
+	for name, want := range map[string]bool{set: false, moreSet: true} {
+		if _, ok, err := st.SharedPrimes(ctx, name); ok != want || err != nil {
+			t.Errorf("SharedPrimes(%.12s…) kept %v, %v; want %v", name, ok, err, want)
+		}
+	}
 }
