@@ -16,38 +16,57 @@ import (
 // findings changed since a time (FindingStream.Identities), the data-flow map counting
 // the findings on each flow (findingPlaces).
 
+// identityQuery reads the identity and times of each of a scan's findings (scanIdentity).
+const identityQuery = `SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.file, f.fingerprint, sf.time,
+	f.first_seen, f.last_seen FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint
+	WHERE sf.scan_id = ?`
+
+// identityRow is one row of identityQuery: the finding's identity and severity, tidy,
+// and its times as stored (text, compared or parsed by the reader).
+type identityRow struct {
+	f               findings.Finding
+	tm, first, last sql.NullString
+}
+
+// scanIdentity reads one row of identityQuery.
+func scanIdentity(rows *sql.Rows) (identityRow, error) {
+	var (
+		r   identityRow
+		sev int
+	)
+	if err := rows.Scan(&r.f.Rule, &sev, &r.f.Host, &r.f.Port, &r.f.Subject, &r.f.File, &r.f.Fingerprint, &r.tm,
+		&r.first, &r.last); err != nil {
+		return r, err
+	}
+	r.f.Severity = findings.Severity(sev)
+	findings.Tidy(&r.f)
+	return r, nil
+}
+
 // streamIdentities yields the identity and times of each of the scan's findings, tidy,
 // but for those a suppression set aside (hide), in no particular order (the store's
 // own): FindingStream.Identities. An error ends the walk.
 func (l *loader) streamIdentities(path string, hide hidden) iter.Seq2[findings.Finding, error] {
 	return func(yield func(findings.Finding, error) bool) {
 		stop := errors.New("stopped") // the caller's, not an error
-		err := l.each(`SELECT f.rule, sf.severity, f.host, f.port, f.subject, sf.file, f.fingerprint, sf.time,
-			f.first_seen, f.last_seen FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint
-			WHERE sf.scan_id = ?`, func(rows *sql.Rows) error {
-			var (
-				f                findings.Finding
-				sev              int
-				tm, first, last  sql.NullString
-				errT, errF, errL error
-			)
-			if err := rows.Scan(&f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &f.File, &f.Fingerprint, &tm, &first,
-				&last); err != nil {
+		err := l.each(identityQuery, func(rows *sql.Rows) error {
+			r, err := scanIdentity(rows)
+			if err != nil {
 				return err
 			}
-			if _, ok := hide[f.Fingerprint]; ok {
+			if _, ok := hide[r.f.Fingerprint]; ok {
 				return nil
 			}
-			f.Severity = findings.Severity(sev)
-			f.Time, errT = parseTime(tm)
-			f.FirstSeen, errF = parseTime(first)
-			f.LastSeen, errL = parseTime(last)
+			f := r.f
+			var errT, errF, errL error
+			f.Time, errT = parseTime(r.tm)
+			f.FirstSeen, errF = parseTime(r.first)
+			f.LastSeen, errL = parseTime(r.last)
 			for _, err := range []error{errT, errF, errL} {
 				if err != nil {
 					return fmt.Errorf("finding %s: %w", f.Fingerprint, err)
 				}
 			}
-			findings.Tidy(&f)
 			if !yield(f, nil) {
 				return stop
 			}

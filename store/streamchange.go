@@ -51,36 +51,29 @@ func (l *loader) suppress(r *findings.Report, fs *findings.FindingStream,
 	hide := hidden{}
 	counts := map[findings.Severity]int{}
 	spans := map[findings.Severity][2]string{} // stored times compared as SQL's min and max do: as text
-	err := l.each(`SELECT f.fingerprint, f.rule, sf.severity, f.host, f.port, f.subject, sf.time
-		FROM scan_findings sf JOIN findings f ON f.fingerprint = sf.fingerprint WHERE sf.scan_id = ?`,
-		func(rows *sql.Rows) error {
-			var (
-				f   findings.Finding
-				sev int
-				tm  sql.NullString
-			)
-			if err := rows.Scan(&f.Fingerprint, &f.Rule, &sev, &f.Host, &f.Port, &f.Subject, &tm); err != nil {
-				return err
-			}
-			f.Severity = findings.Severity(sev)
-			findings.Tidy(&f)
-			if ref, ok := match(f); ok {
-				hide[f.Fingerprint] = ref
-				return nil
-			}
-			counts[f.Severity]++
-			if tm.Valid {
-				sp, ok := spans[f.Severity]
-				if !ok || tm.String < sp[0] {
-					sp[0] = tm.String
-				}
-				if !ok || tm.String > sp[1] {
-					sp[1] = tm.String
-				}
-				spans[f.Severity] = sp
-			}
+	err := l.each(identityQuery, func(rows *sql.Rows) error {
+		r, err := scanIdentity(rows)
+		if err != nil {
+			return err
+		}
+		f, tm := r.f, r.tm
+		if ref, ok := match(f); ok {
+			hide[f.Fingerprint] = ref
 			return nil
-		})
+		}
+		counts[f.Severity]++
+		if tm.Valid {
+			sp, ok := spans[f.Severity]
+			if !ok || tm.String < sp[0] {
+				sp[0] = tm.String
+			}
+			if !ok || tm.String > sp[1] {
+				sp[1] = tm.String
+			}
+			spans[f.Severity] = sp
+		}
+		return nil
+	})
 	if err != nil || len(hide) == 0 {
 		return nil, err
 	}
