@@ -28,6 +28,19 @@ import (
 // workers bounds the goroutines used at each level of the trees (0 means GOMAXPROCS);
 // within a level the nodes are independent.
 func BatchGCD(moduli []*big.Int, workers int) map[int][]int {
+	shared, _ := batchGCD(moduli, workers, false)
+	return shared
+}
+
+// BatchGCDProduct is BatchGCD that also returns the product of the distinct moduli it
+// compared (1 when there is none), which BatchGCDAdded compares later moduli with: one
+// more multiplication, of the product tree's two top nodes.
+func BatchGCDProduct(moduli []*big.Int, workers int) (map[int][]int, *big.Int) {
+	return batchGCD(moduli, workers, true)
+}
+
+// batchGCD is BatchGCD, and the product of the distinct moduli when product is set.
+func batchGCD(moduli []*big.Int, workers int, product bool) (map[int][]int, *big.Int) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -46,14 +59,24 @@ func BatchGCD(moduli []*big.Int, workers int) map[int][]int {
 		seen[k] = true
 		idx = append(idx, i)
 	}
+	var prod *big.Int
 	if len(idx) < 2 {
-		return map[int][]int{}
+		if product {
+			prod = big.NewInt(1)
+			if len(idx) == 1 {
+				prod.Set(moduli[idx[0]])
+			}
+		}
+		return map[int][]int{}, prod
 	}
 	leaves := make([]*big.Int, len(idx))
 	for j, i := range idx {
 		leaves[j] = moduli[i]
 	}
-	hit := batchRemainders(leaves, workers, defaultArith)
+	hit, top := batchRemainders(leaves, workers, defaultArith)
+	if product {
+		prod = defaultArith.mul(top[0], top[1])
+	}
 	// The few moduli with a non-trivial gcd are matched pairwise to name their partners;
 	// a modulus whose gcd is itself (both primes shared, with different keys) is found
 	// the same way.
@@ -78,12 +101,107 @@ func BatchGCD(moduli []*big.Int, workers int) map[int][]int {
 	for k := range out {
 		slices.Sort(out[k])
 	}
-	return out
+	return out, prod
+}
+
+// BatchGCDAdded compares moduli added to a set already compared: each added modulus
+// with the others added and, through old, the product of the set's moduli before
+// (BatchGCDProduct's, or that times moduli since dropped from the set), with all of
+// them. A scan that brings a few new keys to a store of 100,000 then costs one
+// reduction of old and a batch GCD of the few, not a batch GCD of all. The few added
+// moduli that share a prime are matched by a gcd with every modulus of the set (added,
+// then rest: the set's moduli but the added), which also drops a prime shared only with
+// a modulus no longer in it. The moduli must be distinct, those of rest ≥ 2.
+//
+// It returns the pairs that share a prime, as indices into added followed by rest (an
+// added modulus first), each pair once, and the product to compare later moduli with:
+// old times the added moduli's; no factor. Each added modulus that shares a prime costs
+// a gcd with every modulus of the set: when more than maxShared do (a fleet whose key
+// generator repeats primes), ok is false and nothing else is returned, for the caller to
+// run BatchGCD over the whole set instead, which matches only the moduli that share.
+func BatchGCDAdded(added, rest []*big.Int, old *big.Int, workers, maxShared int) (pairs [][2]int, product *big.Int, ok bool) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var idx []int // the added moduli that can hold a prime
+	for i, n := range added {
+		if n != nil && n.Sign() > 0 && n.BitLen() >= 2 {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil, old, true
+	}
+	leaves := make([]*big.Int, len(idx), len(idx)+1)
+	for j, i := range idx {
+		leaves[j] = added[i]
+	}
+	// old ≡ old mod ∏added modulo each added modulus: the reduced product stands for
+	// the old moduli as one more leaf, the size of the added ones' product.
+	prodAdded := productOf(leaves, workers)
+	r := new(big.Int).Mod(old, prodAdded)
+	hit := make([]bool, len(idx))
+	if r.Sign() == 0 {
+		// Every added modulus divides old: each is checked one by one.
+		for j := range hit {
+			hit[j] = true
+		}
+	} else {
+		h, _ := batchRemainders(append(leaves, r), workers, defaultArith)
+		copy(hit, h)
+	}
+	shared := 0
+	for _, h := range hit {
+		if h {
+			shared++
+		}
+	}
+	if shared > maxShared {
+		return nil, nil, false
+	}
+	g := new(big.Int)
+	for j, i := range idx {
+		if !hit[j] {
+			continue
+		}
+		for k := j + 1; k < len(idx); k++ {
+			if hit[k] && g.GCD(nil, nil, added[i], added[idx[k]]).Cmp(bigOne) > 0 {
+				pairs = append(pairs, [2]int{i, idx[k]})
+			}
+		}
+		for k, m := range rest {
+			if g.GCD(nil, nil, added[i], m).Cmp(bigOne) > 0 {
+				pairs = append(pairs, [2]int{i, len(added) + k})
+			}
+		}
+	}
+	return pairs, defaultArith.mul(old, prodAdded), true
+}
+
+// productOf is the product of the moduli, by a product tree.
+func productOf(moduli []*big.Int, workers int) *big.Int {
+	level := moduli
+	for len(level) > 1 {
+		up := make([]*big.Int, (len(level)+1)/2)
+		parallel(len(up), workers, func(i int) {
+			if 2*i+1 < len(level) {
+				up[i] = defaultArith.mul(level[2*i], level[2*i+1])
+			} else {
+				up[i] = level[2*i]
+			}
+		})
+		level = up
+	}
+	if len(level) == 0 {
+		return big.NewInt(1)
+	}
+	return level[0]
 }
 
 var bigOne = big.NewInt(1)
 
-// batchRemainders reports, for each leaf, whether gcd(N_i, ∏_{j≠i} N_j) > 1.
+// batchRemainders reports, for each leaf, whether gcd(N_i, ∏_{j≠i} N_j) > 1, and gives
+// the product tree's two top nodes, whose product is the leaves'.
 //
 // It is Bernstein's scaled remainder tree ("Scaled remainder trees", 2004): instead of
 // the remainder P mod X_v² at each node v (X_v the node's product, P the root's), it
@@ -105,7 +223,7 @@ var bigOne = big.NewInt(1)
 // The large products (above a.fftWords words on both sides) use Schönhage–Strassen FFT
 // multiplication from bigfft: math/big multiplies with Karatsuba only, which is ten
 // times slower at the top of a 100,000-modulus tree.
-func batchRemainders(leaves []*big.Int, workers int, a arith) []bool {
+func batchRemainders(leaves []*big.Int, workers int, a arith) (hit []bool, top []*big.Int) {
 	// Product tree: levels[0] are the leaves, each level the pairwise products of the one
 	// below (an odd node out is carried up unchanged).
 	levels := [][]*big.Int{leaves}
@@ -125,7 +243,7 @@ func batchRemainders(leaves []*big.Int, workers int, a arith) []bool {
 	prec := func(x *big.Int) uint { return 2*uint(x.BitLen()) + guard }
 	// The root is never formed: for the two top nodes A and B, y_A = frac(P/X_A²) =
 	// frac(X_B/X_A), and the same for B.
-	top := levels[len(levels)-1] // two nodes: the caller passes at least two leaves
+	top = levels[len(levels)-1] // two nodes: the caller passes at least two leaves
 	ys := make([]*big.Int, 2)
 	parallel(2, workers, func(i int) {
 		ys[i] = a.fixedQuotient(top[1-i], top[i], prec(top[i]))
@@ -153,7 +271,7 @@ func batchRemainders(leaves []*big.Int, workers int, a arith) []bool {
 		ys = next
 		above, levels[l+1] = nodes, nil
 	}
-	hit := make([]bool, len(leaves))
+	hit = make([]bool, len(leaves))
 	parallel(len(leaves), workers, func(i int) {
 		n, p := leaves[i], prec(leaves[i])
 		// Round y_i·N_i to the nearest integer; a fraction just below 1 rounds to N_i,
@@ -167,7 +285,7 @@ func batchRemainders(leaves []*big.Int, workers int, a arith) []bool {
 		g := q.GCD(nil, nil, q, n)
 		hit[i] = g.Cmp(bigOne) != 0
 	})
-	return hit
+	return hit, top
 }
 
 // arith holds the sizes in words where the trees' arithmetic switches method; the tests

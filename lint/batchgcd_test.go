@@ -198,7 +198,7 @@ func TestBatchRemaindersLargeArith(t *testing.T) {
 	}
 	for _, a := range []arith{defaultArith, {fftWords: 8, newtonWords: 16}, {fftWords: 40, newtonWords: 100}} {
 		for _, w := range []int{1, 2} {
-			if got := batchRemainders(moduli, w, a); !reflect.DeepEqual(got, want) {
+			if got, _ := batchRemainders(moduli, w, a); !reflect.DeepEqual(got, want) {
 				t.Errorf("arith %+v, workers %d: hits %v, want %v", a, w, got, want)
 			}
 		}
@@ -314,6 +314,28 @@ func BenchmarkBatchGCD1k(b *testing.B)   { benchmarkBatchGCD(b, 1_000) }
 func BenchmarkBatchGCD10k(b *testing.B)  { benchmarkBatchGCD(b, 10_000) }
 func BenchmarkBatchGCD100k(b *testing.B) { benchmarkBatchGCD(b, 100_000) }
 
+// BenchmarkBatchGCDAdded10k is a scan bringing 10 new keys to a store of 10,000: the
+// added moduli compared with each other and, through the kept product, with the rest
+// (one of them shares a prime with a stored key), against BatchGCD10k's whole set.
+func BenchmarkBatchGCDAdded10k(b *testing.B) { benchmarkBatchGCDAdded(b, 10_000, 10) }
+
+// BenchmarkBatchGCDAdded100k is the same for a store of 100,000 keys.
+func BenchmarkBatchGCDAdded100k(b *testing.B) { benchmarkBatchGCDAdded(b, 100_000, 10) }
+
+func benchmarkBatchGCDAdded(b *testing.B, n, k int) {
+	all := plant(benchModuli(b, n+k), 1, n+k-2) // the planted pair: one stored, one added
+	old, added := all[:n], all[n:]
+	_, product := BatchGCDProduct(old, 2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		pairs, _, ok := BatchGCDAdded(added, old, product, 2, 64)
+		if want := [][2]int{{k - 2, k + 1}}; !ok || !reflect.DeepEqual(pairs, want) {
+			b.Fatalf("BatchGCDAdded = %v, %v; want %v", pairs, ok, want)
+		}
+	}
+}
+
 // BenchmarkNaiveBatchGCD1k is the comparison: the same 1,000 moduli, the whole product
 // reduced modulo each N² separately.
 func BenchmarkNaiveBatchGCD1k(b *testing.B) {
@@ -324,5 +346,99 @@ func BenchmarkNaiveBatchGCD1k(b *testing.B) {
 		if got := naiveBatchGCD(moduli); got != 2 {
 			b.Fatalf("found %d, want 2", got)
 		}
+	}
+}
+
+// TestBatchGCDAdded holds the comparison of added moduli to the whole set's batch GCD:
+// for sets of every size up to 16 split into old and added at every point, with primes
+// reused so that some moduli share across, within and not at all, the old pairs and
+// BatchGCDAdded's together are BatchGCD's of the set; a modulus dropped from the set but
+// still in the old product is never named; and BatchGCDProduct's product is the moduli's.
+func TestBatchGCDAdded(t *testing.T) {
+	r := rand.NewChaCha8([32]byte{'a'})
+	primes := make([]*big.Int, 24)
+	for i := range primes {
+		primes[i] = testPrime(r, 96)
+	}
+	pairSet := func(m map[int][]int) map[[2]int]bool {
+		out := map[[2]int]bool{}
+		for i, js := range m {
+			for _, j := range js {
+				out[[2]int{min(i, j), max(i, j)}] = true
+			}
+		}
+		return out
+	}
+	for n := 1; n <= 16; n++ {
+		// Distinct moduli, as the caller gives them, of two distinct primes each.
+		var all []*big.Int
+		seen := map[[2]int]bool{}
+		for i := 0; len(all) < n && i < 24*24; i++ {
+			a, b := (i*5+n)%24, (i*13+2*n+1+i/24)%24
+			if a == b || seen[[2]int{min(a, b), max(a, b)}] {
+				continue
+			}
+			seen[[2]int{min(a, b), max(a, b)}] = true
+			all = append(all, new(big.Int).Mul(primes[a], primes[b]))
+		}
+		if len(all) != n {
+			t.Fatalf("n=%d: %d distinct moduli made", n, len(all))
+		}
+		// A modulus no longer in the set, sharing a prime with some of it.
+		dropped := new(big.Int).Mul(primes[(n*13+1)%24], primes[23])
+		want := pairSet(BatchGCD(all, 2))
+		for cut := 0; cut < n; cut++ {
+			old, added := all[:cut], all[cut:]
+			oldPairs, product := BatchGCDProduct(old, 2)
+			if wantProduct := productOf(append([]*big.Int{big.NewInt(1)}, old...), 1); product.Cmp(wantProduct) != 0 {
+				t.Fatalf("n=%d cut=%d: product of the old moduli wrong", n, cut)
+			}
+			for _, withDropped := range []bool{false, true} {
+				p := product
+				if withDropped {
+					p = new(big.Int).Mul(product, dropped)
+				}
+				got := pairSet(oldPairs)
+				addedPairs, next, ok := BatchGCDAdded(added, old, p, 2, len(added))
+				if !ok {
+					t.Fatalf("n=%d cut=%d: refused with every added modulus allowed to share", n, cut)
+				}
+				if want := new(big.Int).Mul(p, productOf(append([]*big.Int{big.NewInt(1)}, added...), 1)); next.Cmp(want) != 0 {
+					t.Errorf("n=%d cut=%d: the product to keep is not the old one times the added moduli", n, cut)
+				}
+				for _, pr := range addedPairs {
+					// Indices into added then old, as positions in all.
+					at := func(k int) int {
+						if k < len(added) {
+							return cut + k
+						}
+						return k - len(added)
+					}
+					a, b := at(pr[0]), at(pr[1])
+					got[[2]int{min(a, b), max(a, b)}] = true
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("n=%d cut=%d dropped=%v: old and added pairs %v; the whole set's %v", n, cut, withDropped, got, want)
+				}
+			}
+		}
+	}
+	// Every added modulus dividing the old product: each is checked one by one.
+	p, q, s := primes[0], primes[1], primes[2]
+	old := []*big.Int{new(big.Int).Mul(p, q), new(big.Int).Mul(p, s)}
+	_, product := BatchGCDProduct(old, 1)
+	if got, _, _ := BatchGCDAdded([]*big.Int{new(big.Int).Mul(q, s)}, old, product, 1, 1); len(got) != 2 {
+		t.Errorf("a modulus of two old primes: pairs %v; want one with each old modulus", got)
+	}
+	if got, next, ok := BatchGCDAdded(nil, old, product, 1, 0); got != nil || next.Cmp(product) != 0 || !ok {
+		t.Errorf("nothing added: %v, another product", got)
+	}
+	// More added moduli sharing than allowed: refused, for a batch GCD of the whole set.
+	two := []*big.Int{new(big.Int).Mul(q, primes[3]), new(big.Int).Mul(s, primes[4])}
+	if got, next, ok := BatchGCDAdded(two, old, product, 1, 1); ok || got != nil || next != nil {
+		t.Errorf("two sharing, one allowed: %v, %v, %v; want refused", got, next, ok)
+	}
+	if got, _, ok := BatchGCDAdded(two, old, product, 1, 2); !ok || len(got) != 2 {
+		t.Errorf("two sharing, two allowed: %v, %v", got, ok)
 	}
 }

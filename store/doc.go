@@ -75,7 +75,8 @@
 // or lint run does not lint again what an earlier one did (package lint's cache.go says
 // what is kept and what is decided afresh; rows of another linter version are dropped
 // when a certificate's row is kept again), and in meta the last batch GCD's answer over
-// the store's and a scan's RSA moduli, with the set it was computed over (SharedPrimes);
+// the store's and a scan's RSA moduli, with the set it was computed over and its product
+// (KeptPrimes);
 // assets (not quiet hosts) once per site and address, with each scan's inventory
 // entry beside them (AssetKinds reads the latest kind of every address). A live scan is
 // one scan rewritten in place at each commit (Checkpoint).

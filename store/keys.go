@@ -147,39 +147,42 @@ func (s *Store) keySightings(ctx context.Context, where string, args []any, limi
 // sharedPrimesKey is the meta row that keeps the latest batch GCD's answer.
 const sharedPrimesKey = "shared_primes"
 
-// SharedPrimes is the batch GCD's answer the store keeps for the set of RSA moduli named
-// set (a digest of them, the caller's: KeepSharedPrimes): the pairs of moduli, by the
-// caller's names for them, that share a prime. ok is false when the store keeps no
-// answer for that set. The answer is a function of the moduli alone, true whatever scan
-// computed it: a scheduled scan of an unchanged fleet compares the same moduli as the
-// scan before it, and the batch GCD is most of the key checks' time (minutes at
-// 100,000 keys). Nothing secret is kept: names of public moduli, never a factor.
-func (s *Store) SharedPrimes(ctx context.Context, set string) (pairs [][2]string, ok bool, err error) {
-	var value []byte
-	err = s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", sharedPrimesKey).Scan(&value)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("store: %s: reading the kept batch GCD: %w", s.path, err)
-	}
-	var kept sharedPrimes
-	if err := json.Unmarshal(value, &kept); err != nil {
-		return nil, false, fmt.Errorf("store: %s: the kept batch GCD: %w", s.path, err)
-	}
-	if kept.Set != set {
-		return nil, false, nil
-	}
-	return kept.Pairs, true, nil
+// KeptPrimes is the batch GCD's answer the store keeps (SharedPrimes): a function of
+// the moduli alone, true whatever scan computed it. A scheduled scan of an unchanged
+// fleet compares the same moduli as the scan before it, and one with a few new keys
+// compares only those with the rest (through Product), where the whole batch GCD costs
+// minutes at 100,000 keys. Names are the caller's (a modulus's SHA-256). Nothing secret
+// is kept: names of public moduli and their product, never a factor.
+type KeptPrimes struct {
+	Method  string      `json:"method"`  // the caller's name for how it computed and keeps them
+	Set     string      `json:"set"`     // the name of the set of moduli compared
+	Moduli  []string    `json:"moduli"`  // their names, sorted
+	Pairs   [][2]string `json:"pairs"`   // the pairs of them that share a prime
+	Product []byte      `json:"product"` // their product, big-endian
 }
 
-// KeepSharedPrimes keeps the batch GCD's answer for the set of moduli named set, in
-// place of the one kept before: one answer is kept, the latest.
-func (s *Store) KeepSharedPrimes(ctx context.Context, set string, pairs [][2]string) error {
-	if pairs == nil {
-		pairs = [][2]string{}
+// SharedPrimes is the batch GCD's answer the store keeps (KeepSharedPrimes), nil when
+// it keeps none.
+func (s *Store) SharedPrimes(ctx context.Context) (*KeptPrimes, error) {
+	var value []byte
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", sharedPrimesKey).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	value, err := json.Marshal(sharedPrimes{Set: set, Pairs: pairs})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: reading the kept batch GCD: %w", s.path, err)
+	}
+	kept := &KeptPrimes{}
+	if err := json.Unmarshal(value, kept); err != nil {
+		return nil, fmt.Errorf("store: %s: the kept batch GCD: %w", s.path, err)
+	}
+	return kept, nil
+}
+
+// KeepSharedPrimes keeps the batch GCD's answer k in place of the one kept before: one
+// answer is kept, the latest.
+func (s *Store) KeepSharedPrimes(ctx context.Context, k *KeptPrimes) error {
+	value, err := json.Marshal(k)
 	if err != nil {
 		return err
 	}
@@ -191,10 +194,4 @@ func (s *Store) KeepSharedPrimes(ctx context.Context, set string, pairs [][2]str
 		}
 		return nil
 	})
-}
-
-// sharedPrimes is the meta row of SharedPrimes: the set's name and its pairs.
-type sharedPrimes struct {
-	Set   string      `json:"set"`
-	Pairs [][2]string `json:"pairs"`
 }

@@ -132,27 +132,22 @@ func TestKeySightingString(t *testing.T) {
 }
 
 // TestSharedPrimesKeptOnce holds the kept batch GCD to one answer, the latest, given
-// back only for the set it was kept for.
+// back as it was kept.
 func TestSharedPrimesKeptOnce(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	if pairs, ok, err := s.SharedPrimes(ctx, "set-a"); ok || err != nil || pairs != nil {
-		t.Fatalf("a new store keeps %v, %v, %v", pairs, ok, err)
+	if kept, err := s.SharedPrimes(ctx); kept != nil || err != nil {
+		t.Fatalf("a new store keeps %v, %v", kept, err)
 	}
-	a := [][2]string{{"n1", "n2"}, {"n2", "n3"}}
-	if err := s.KeepSharedPrimes(ctx, "set-a", a); err != nil {
-		t.Fatal(err)
-	}
-	if pairs, ok, err := s.SharedPrimes(ctx, "set-a"); !ok || err != nil || !slices.Equal(pairs, a) {
-		t.Fatalf("kept %v, %v, %v; want %v", pairs, ok, err, a)
-	}
-	if err := s.KeepSharedPrimes(ctx, "set-b", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, _ := s.SharedPrimes(ctx, "set-a"); ok {
-		t.Error("an answer replaced is still given")
-	}
-	if pairs, ok, err := s.SharedPrimes(ctx, "set-b"); !ok || err != nil || len(pairs) != 0 || pairs == nil {
-		t.Errorf("kept %v, %v, %v; want no pairs", pairs, ok, err)
+	a := &KeptPrimes{Set: "set-a", Moduli: []string{"n1", "n2", "n3"}, Pairs: [][2]string{{"n1", "n2"}, {"n2", "n3"}},
+		Product: []byte{1, 2, 3, 0}}
+	b := &KeptPrimes{Set: "set-b", Moduli: []string{"n4"}, Pairs: [][2]string{}, Product: []byte{7}}
+	for _, k := range []*KeptPrimes{a, b} {
+		if err := s.KeepSharedPrimes(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		if kept, err := s.SharedPrimes(ctx); err != nil || !reflect.DeepEqual(kept, k) {
+			t.Fatalf("kept %+v, %v; want %+v", kept, err, k)
+		}
 	}
 }

@@ -147,43 +147,130 @@ func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist
 	return nil
 }
 
-// sharedPrimesVersion names the batch GCD's answer as sharedPrimes keeps it: changed
-// when lint.BatchGCD's answer for the same moduli would change, so that a store's kept
-// answer is never taken for another's.
-const sharedPrimesVersion = "batch-gcd 1"
+// sharedPrimesMethod names how sharedPrimes computes and keeps the batch GCD's answer
+// (store.KeptPrimes.Method): changed when lint.BatchGCD's answer for the same moduli,
+// or what is kept, would change, so that a store's kept answer is never taken for
+// another's.
+const sharedPrimesMethod = "batch-gcd 2"
 
-// sharedPrimes is lint.BatchGCD(moduli, 0), kept in the store by the set of distinct
-// moduli it was computed over (store.Store.SharedPrimes): a scan whose moduli, the
-// store's and its own, are the last computed set's takes the kept answer. Its indices
-// are moduli's, the first of repeated moduli, as BatchGCD's. A store failure, reading
-// or keeping, only costs the computation.
+// maxAddedShared bounds how many added moduli that share a prime are matched one by one
+// against the whole set (lint.BatchGCDAdded) before the whole batch GCD is run instead.
+const maxAddedShared = 64
+
+// sharedPrimes is lint.BatchGCD(moduli, 0), kept in the store (store.KeptPrimes) with
+// the set of distinct moduli it was computed over and their product: a scan whose
+// moduli, the store's and its own, are the set kept takes the kept answer; one whose
+// moduli hold the set kept and a few more compares only those with the rest
+// (sharedPrimesAdded); any other computes it whole. Its indices are moduli's, the
+// first of repeated moduli, as BatchGCD's. A store failure, reading or keeping, only
+// costs the computation.
 func sharedPrimes(ctx context.Context, st *store.Store, moduli []*big.Int) map[int][]int {
 	if st == nil {
 		return lint.BatchGCD(moduli, 0)
 	}
 	set, names, first := moduliNames(moduli)
-	if pairs, ok, err := st.SharedPrimes(ctx, set); err == nil && ok {
-		if shared, ok := fromPairs(pairs, first); ok {
+	kept, err := st.SharedPrimes(ctx)
+	if err != nil || kept == nil || kept.Method != sharedPrimesMethod {
+		kept = nil
+	}
+	if kept != nil && kept.Set == set {
+		if shared, ok := fromPairs(kept.Pairs, first); ok {
 			return shared
 		}
 	}
-	shared := lint.BatchGCD(moduli, 0)
-	pairs := [][2]string{}
-	for i, js := range shared {
-		for _, j := range js {
-			if i < j {
-				pairs = append(pairs, [2]string{names[i], names[j]})
+	shared, next, ok := sharedPrimesAdded(kept, moduli, first)
+	if !ok {
+		var product *big.Int
+		shared, product = lint.BatchGCDProduct(moduli, 0)
+		var pairs [][2]string
+		for i, js := range shared {
+			for _, j := range js {
+				if i < j {
+					pairs = append(pairs, [2]string{names[i], names[j]})
+				}
 			}
 		}
+		next = &store.KeptPrimes{Pairs: pairs, Product: product.Bytes()}
 	}
-	slices.SortFunc(pairs, func(a, b [2]string) int { return cmp.Compare(a[0]+a[1], b[0]+b[1]) })
-	_ = st.KeepSharedPrimes(ctx, set, pairs) // a cache: the scan goes on without it
+	next.Method, next.Set, next.Moduli = sharedPrimesMethod, set, slices.Sorted(maps.Keys(first))
+	next.Pairs = sortedPairs(next.Pairs)
+	_ = st.KeepSharedPrimes(ctx, next) // a cache: the scan goes on without it
 	return shared
 }
 
+// sharedPrimesAdded is sharedPrimes for moduli that hold every modulus of the set kept
+// and a few more: those added are compared with each other and, through the kept
+// product, with the rest (lint.BatchGCDAdded), and the kept pairs stand. It returns
+// the answer and what to keep (its pairs and product); ok is false when kept is not such
+// a set (none, a modulus of it gone from the store, nothing added), or when more added
+// moduli share a prime than maxAddedShared.
+func sharedPrimesAdded(kept *store.KeptPrimes, moduli []*big.Int, first map[string]int) (
+	map[int][]int, *store.KeptPrimes, bool) {
+	if kept == nil || len(kept.Moduli) == 0 || len(kept.Product) == 0 {
+		return nil, nil, false
+	}
+	inKept := make(map[string]bool, len(kept.Moduli))
+	for _, name := range kept.Moduli {
+		if _, ok := first[name]; !ok {
+			return nil, nil, false // a key gone from the store (a scan deleted): compared whole
+		}
+		inKept[name] = true
+	}
+	var added, rest []*big.Int
+	var addedNames, restNames []string
+	for _, name := range slices.Sorted(maps.Keys(first)) {
+		n := moduli[first[name]]
+		switch {
+		case !inKept[name]:
+			added, addedNames = append(added, n), append(addedNames, name)
+		case n.Sign() > 0 && n.BitLen() >= 2:
+			rest, restNames = append(rest, n), append(restNames, name)
+		}
+	}
+	if len(added) == 0 {
+		return nil, nil, false
+	}
+	found, product, ok := lint.BatchGCDAdded(added, rest, new(big.Int).SetBytes(kept.Product), 0, maxAddedShared)
+	if !ok {
+		return nil, nil, false
+	}
+	pairs := slices.Clone(kept.Pairs)
+	name := func(k int) string {
+		if k < len(added) {
+			return addedNames[k]
+		}
+		return restNames[k-len(added)]
+	}
+	for _, p := range found {
+		pairs = append(pairs, [2]string{name(p[0]), name(p[1])})
+	}
+	shared, ok := fromPairs(pairs, first)
+	if !ok {
+		return nil, nil, false
+	}
+	return shared, &store.KeptPrimes{Pairs: pairs, Product: product.Bytes()}, true
+}
+
+// sortedPairs is pairs, each with its names in order, in order, never nil.
+func sortedPairs(pairs [][2]string) [][2]string {
+	out := make([][2]string, 0, len(pairs))
+	for _, p := range pairs {
+		if p[1] < p[0] {
+			p[0], p[1] = p[1], p[0]
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b [2]string) int {
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	return out
+}
+
 // moduliNames names each modulus by its SHA-256, and the set of them by the SHA-256 of
-// sharedPrimesVersion and their distinct names in order; first is each name's first
-// index.
+// their distinct names in order; first is each name's first index.
 func moduliNames(moduli []*big.Int) (set string, names []string, first map[string]int) {
 	names = make([]string, len(moduli))
 	first = map[string]int{}
@@ -195,7 +282,6 @@ func moduliNames(moduli []*big.Int) (set string, names []string, first map[strin
 		}
 	}
 	h := sha256.New()
-	h.Write([]byte(sharedPrimesVersion))
 	for _, name := range slices.Sorted(maps.Keys(first)) {
 		h.Write([]byte(name))
 	}

@@ -192,44 +192,97 @@ func mustPrime(t *testing.T) *big.Int {
 	return p
 }
 
-// TestSharedPrimesKept holds the batch GCD kept in the store to the one computed: a
-// second check of the same moduli takes the kept answer (a planted one shows that it is
-// read), a set with one more modulus computes again, and a repeated modulus keeps
-// BatchGCD's first index.
+// TestSharedPrimesKept holds the batch GCD kept in the store to the one computed over
+// the whole set, whichever way sharedPrimes takes: the kept answer for the same set (a
+// planted pair shows it is read), the added moduli compared with the rest through the
+// kept product (the planted pair stands, as kept pairs do), and the whole computation
+// when a modulus left the set or too many added ones share a prime (the planted pair
+// goes). The kept product is always the set's.
 func TestSharedPrimesKept(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	p, q, s, u, v := mustPrime(t), mustPrime(t), mustPrime(t), mustPrime(t), mustPrime(t)
-	pq, ps, uv := new(big.Int).Mul(p, q), new(big.Int).Mul(p, s), new(big.Int).Mul(u, v)
-	moduli := []*big.Int{uv, pq, ps, new(big.Int).Set(pq)}
-	want := lint.BatchGCD(moduli, 0)
-	if len(want) != 2 || !slices.Equal(want[1], []int{2}) || !slices.Equal(want[2], []int{1}) {
-		t.Fatalf("BatchGCD = %v; want 1 and 2 sharing", want)
+	mul := func(a, b *big.Int) *big.Int { return new(big.Int).Mul(a, b) }
+	pq, ps, uv := mul(p, q), mul(p, s), mul(u, v)
+	pairsOf := func(m map[int][]int) map[[2]int]bool {
+		out := map[[2]int]bool{}
+		for i, js := range m {
+			for _, j := range js {
+				out[[2]int{min(i, j), max(i, j)}] = true
+			}
+		}
+		return out
 	}
-	if got := sharedPrimes(ctx, st, moduli); !maps.EqualFunc(got, want, slices.Equal) {
-		t.Fatalf("computed: %v; want %v", got, want)
-	}
-	if got := sharedPrimes(ctx, st, slices.Clone(moduli)); !maps.EqualFunc(got, want, slices.Equal) {
-		t.Fatalf("kept: %v; want %v", got, want)
-	}
-	// A planted answer for the same set is taken: the store is read, not the moduli.
-	set, names, _ := moduliNames(moduli)
-	if err := st.KeepSharedPrimes(ctx, set, [][2]string{{names[0], names[1]}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := sharedPrimes(ctx, st, moduli); !slices.Equal(got[0], []int{1}) || !slices.Equal(got[1], []int{0}) || len(got) != 2 {
-		t.Errorf("with a planted answer: %v; want 0 and 1 sharing", got)
-	}
-	// One more modulus is another set: computed again, and kept in place of the last.
-	more := append(slices.Clone(moduli), new(big.Int).Mul(s, mustPrime(t)))
-	got := sharedPrimes(ctx, st, more)
-	if !slices.Equal(got[1], []int{2}) || !slices.Equal(got[2], []int{1, 4}) || !slices.Equal(got[4], []int{2}) || len(got) != 3 {
-		t.Errorf("one more modulus: %v; want 1–2 and 2–4 sharing", got)
-	}
-	moreSet, _, _ := moduliNames(more)
-	for name, want := range map[string]bool{set: false, moreSet: true} {
-		if _, ok, err := st.SharedPrimes(ctx, name); ok != want || err != nil {
-			t.Errorf("SharedPrimes(%.12s…) kept %v, %v; want %v", name, ok, err, want)
+	// check runs sharedPrimes and compares it with BatchGCD, but for the pair planted.
+	check := func(what string, moduli []*big.Int, planted *[2]int) {
+		t.Helper()
+		got, want := pairsOf(sharedPrimes(ctx, st, moduli)), pairsOf(lint.BatchGCD(moduli, 0))
+		if planted != nil {
+			want[*planted] = true
+		}
+		if !maps.Equal(got, want) {
+			var extra, missing int
+			for pr := range got {
+				if !want[pr] {
+					extra++
+				}
+			}
+			for pr := range want {
+				if !got[pr] {
+					missing++
+				}
+			}
+			t.Errorf("%s: %d pairs, %d of them not the whole set's, %d of its missing", what, len(got), extra, missing)
+		}
+		kept, err := st.SharedPrimes(ctx)
+		if err != nil || kept == nil {
+			t.Fatalf("%s: nothing kept (%v)", what, err)
+		}
+		distinct := map[string]*big.Int{}
+		for _, n := range moduli {
+			distinct[n.String()] = n
+		}
+		product := big.NewInt(1)
+		for _, n := range distinct {
+			product.Mul(product, n)
+		}
+		if new(big.Int).SetBytes(kept.Product).Cmp(product) != 0 || len(kept.Moduli) != len(distinct) {
+			t.Errorf("%s: kept product or moduli not the set's", what)
 		}
 	}
+	// plant adds a pair of moduli i and j, which share nothing, to the kept answer.
+	plant := func(moduli []*big.Int, i, j int) *[2]int {
+		t.Helper()
+		kept, err := st.SharedPrimes(ctx)
+		if err != nil || kept == nil {
+			t.Fatal(err)
+		}
+		_, names, _ := moduliNames(moduli)
+		kept.Pairs = append(kept.Pairs, [2]string{names[i], names[j]})
+		if err := st.KeepSharedPrimes(ctx, kept); err != nil {
+			t.Fatal(err)
+		}
+		return &[2]int{i, j}
+	}
+
+	first := []*big.Int{uv, pq, ps, new(big.Int).Set(pq)}
+	check("computed", first, nil)
+	check("the same set, planted", first, plant(first, 0, 1))
+	check("the same set, another order", []*big.Int{ps, uv, pq}, &[2]int{1, 2}) // the plant: uv and pq
+	// Three added: one sharing with an old modulus, one with another added, one alone.
+	w := mustPrime(t)
+	added := append(slices.Clone(first), mul(s, w), mul(w, mustPrime(t)), mul(mustPrime(t), mustPrime(t)))
+	check("added", added, &[2]int{0, 1})
+	// A modulus gone from the store: computed whole, the plant (of two that stay) gone.
+	plant(added, 1, 5)
+	check("one gone", added[1:], nil)
+	// More added moduli sharing a prime than maxAddedShared: computed whole.
+	base := slices.Clone(added[1:])
+	check("again", base, nil)
+	plant(base, 0, 5)
+	many := slices.Clone(base)
+	for range maxAddedShared + 1 {
+		many = append(many, mul(q, mustPrime(t)))
+	}
+	check("many sharing", many, nil)
 }
