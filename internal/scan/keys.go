@@ -153,6 +153,10 @@ func CheckKeys(ctx context.Context, st *store.Store, set *observe.Set, blocklist
 // another's.
 const sharedPrimesMethod = "batch-gcd 2"
 
+// addedShare is how many times more moduli the kept set must hold than those added for
+// sharedPrimesAdded to compare only the added ones.
+const addedShare = 4
+
 // maxAddedShared bounds how many added moduli that share a prime are matched one by one
 // against the whole set (lint.BatchGCDAdded) before the whole batch GCD is run instead.
 const maxAddedShared = 64
@@ -202,8 +206,9 @@ func sharedPrimes(ctx context.Context, st *store.Store, moduli []*big.Int) map[i
 // and a few more: those added are compared with each other and, through the kept
 // product, with the rest (lint.BatchGCDAdded), and the kept pairs stand. It returns
 // the answer and what to keep (its pairs and product); ok is false when kept is not such
-// a set (none, a modulus of it gone from the store, nothing added), or when more added
-// moduli share a prime than maxAddedShared.
+// a set (none, a modulus of it gone from the store, nothing added), when more than a
+// quarter as many moduli are added as it holds (addedShare), or when more added moduli
+// share a prime than maxAddedShared.
 func sharedPrimesAdded(kept *store.KeptPrimes, moduli []*big.Int, first map[string]int) (
 	map[int][]int, *store.KeptPrimes, bool) {
 	if kept == nil || len(kept.Moduli) == 0 || len(kept.Product) == 0 {
@@ -227,7 +232,9 @@ func sharedPrimesAdded(kept *store.KeptPrimes, moduli []*big.Int, first map[stri
 			rest, restNames = append(rest, n), append(restNames, name)
 		}
 	}
-	if len(added) == 0 {
+	if len(added) == 0 || len(added) > len(rest)/addedShare {
+		// Comparing the added moduli costs about two batch GCDs of them: worth it only
+		// when they are few beside the rest.
 		return nil, nil, false
 	}
 	found, product, ok := lint.BatchGCDAdded(added, rest, new(big.Int).SetBytes(kept.Product), 0, maxAddedShared)

@@ -265,15 +265,37 @@ func TestSharedPrimesKept(t *testing.T) {
 		return &[2]int{i, j}
 	}
 
-	first := []*big.Int{uv, pq, ps, new(big.Int).Set(pq)}
+	// Enough moduli besides that a few added are compared alone (addedShare), and many
+	// sharing are more than maxAddedShared.
+	small := func() *big.Int { // a modulus of two small primes: only the arithmetic matters here
+		a, err1 := rand.Prime(rand.Reader, 96)
+		b, err2 := rand.Prime(rand.Reader, 96)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		return mul(a, b)
+	}
+	fillers := make([]*big.Int, addedShare*(maxAddedShared+2))
+	for i := range fillers {
+		fillers[i] = small()
+	}
+	first := append([]*big.Int{uv, pq, ps, new(big.Int).Set(pq)}, fillers...)
 	check("computed", first, nil)
 	check("the same set, planted", first, plant(first, 0, 1))
-	check("the same set, another order", []*big.Int{ps, uv, pq}, &[2]int{1, 2}) // the plant: uv and pq
+	check("the same set, another order", append([]*big.Int{ps, uv, pq}, fillers...), &[2]int{1, 2}) // the plant: uv and pq
 	// Three added: one sharing with an old modulus, one with another added, one alone.
 	w := mustPrime(t)
 	added := append(slices.Clone(first), mul(s, w), mul(w, mustPrime(t)), mul(mustPrime(t), mustPrime(t)))
 	check("added", added, &[2]int{0, 1})
+	// As many added as the set holds: computed whole, the plant gone.
+	plant(added, 1, 6)
+	half := slices.Clone(added)
+	for range len(added) {
+		half = append(half, small())
+	}
+	check("many added", half, nil)
 	// A modulus gone from the store: computed whole, the plant (of two that stay) gone.
+	check("added again", added, nil)
 	plant(added, 1, 5)
 	check("one gone", added[1:], nil)
 	// More added moduli sharing a prime than maxAddedShared: computed whole.
