@@ -182,20 +182,26 @@ func BatchGCDAdded(added, rest []*big.Int, old *big.Int, workers, maxShared int)
 func productOf(moduli []*big.Int, workers int) *big.Int {
 	level := moduli
 	for len(level) > 1 {
-		up := make([]*big.Int, (len(level)+1)/2)
-		parallel(len(up), workers, func(i int) {
-			if 2*i+1 < len(level) {
-				up[i] = defaultArith.mul(level[2*i], level[2*i+1])
-			} else {
-				up[i] = level[2*i]
-			}
-		})
-		level = up
+		level = defaultArith.levelUp(level, workers)
 	}
 	if len(level) == 0 {
 		return big.NewInt(1)
 	}
 	return level[0]
+}
+
+// levelUp is the level of a product tree above below: the pairwise products of its
+// nodes, an odd node out carried up unchanged.
+func (a arith) levelUp(below []*big.Int, workers int) []*big.Int {
+	up := make([]*big.Int, (len(below)+1)/2)
+	parallel(len(up), workers, func(i int) {
+		if 2*i+1 < len(below) {
+			up[i] = a.mul(below[2*i], below[2*i+1])
+		} else {
+			up[i] = below[2*i]
+		}
+	})
+	return up
 }
 
 var bigOne = big.NewInt(1)
@@ -228,16 +234,7 @@ func batchRemainders(leaves []*big.Int, workers int, a arith) (hit []bool, top [
 	// below (an odd node out is carried up unchanged).
 	levels := [][]*big.Int{leaves}
 	for len(levels[len(levels)-1]) > 2 {
-		below := levels[len(levels)-1]
-		up := make([]*big.Int, (len(below)+1)/2)
-		parallel(len(up), workers, func(i int) {
-			if 2*i+1 < len(below) {
-				up[i] = a.mul(below[2*i], below[2*i+1])
-			} else {
-				up[i] = below[2*i]
-			}
-		})
-		levels = append(levels, up)
+		levels = append(levels, a.levelUp(levels[len(levels)-1], workers))
 	}
 	guard := uint(64 + 2*len(levels))
 	prec := func(x *big.Int) uint { return 2*uint(x.BitLen()) + guard }
