@@ -349,6 +349,27 @@ func BenchmarkNaiveBatchGCD1k(b *testing.B) {
 	}
 }
 
+// TestModOf holds modOf to math/big's remainder, for dividends from shorter than the
+// divisor to many times its chunk, and divisors from one word to many.
+func TestModOf(t *testing.T) {
+	r := rand.NewChaCha8([32]byte{'r'})
+	random := func(words int) *big.Int {
+		b := make([]byte, 8*words)
+		r.Read(b)
+		return new(big.Int).SetBytes(b)
+	}
+	for _, mw := range []int{1, 2, 7, 32, 320} {
+		m := random(mw)
+		m.SetBit(m, 64*mw-1, 1)
+		for _, xw := range []int{0, 1, mw, 8 * mw, 8*mw + 1, 20*mw + 3, 100 * mw} {
+			x := random(xw)
+			if got, want := modOf(x, m), new(big.Int).Mod(x, m); got.Cmp(want) != 0 {
+				t.Errorf("divisor of %d words, dividend of %d: modOf differs from Mod", mw, xw)
+			}
+		}
+	}
+}
+
 // TestBatchGCDAdded holds the comparison of added moduli to the whole set's batch GCD:
 // for sets of every size up to 16 split into old and added at every point, with primes
 // reused so that some moduli share across, within and not at all, the old pairs and
