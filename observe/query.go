@@ -29,10 +29,9 @@ var queryWords = []string{"after", "before", "desc", "asc", "end", "page", "per"
 // is a credential's (IsSecretQueryKey), a paging word, or made of known words as a path
 // segment is (FHIR's "_count", "subject:Patient", "patient.identifier"), else "{id}".
 func QueryKeyTemplate(name string) string {
-	// A name is kept as written only in ASCII: Unicode case folding takes "ſig" for
-	// "sig", and a name kept must be made of words, nothing a free-text identifier holds
-	// (IsSecretQueryKey still folds it, so that its value is masked).
-	if isASCII(name) && (IsSecretQueryKey(name) || slices.Contains(queryWords, strings.ToLower(name))) {
+	// A name is kept as written only in a word's characters: Unicode case folding takes
+	// "ſig" for "sig" (IsSecretQueryKey still folds it, so that its value is masked).
+	if wordCharacters(name) && (IsSecretQueryKey(name) || slices.Contains(queryWords, strings.ToLower(name))) {
 		return name
 	}
 	for _, part := range strings.Split(name, ":") {
@@ -53,14 +52,4 @@ func QueryKeysTemplate(names []string) []string {
 		}
 	}
 	return out
-}
-
-// isASCII reports whether s holds ASCII only.
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

@@ -67,13 +67,8 @@ var identifierWords = []string{"name", "names", "mrn", "id", "ids", "identifier"
 // "well-known", "index.html", "Login"). The vocabulary holds no common surname or given
 // name, so that a name is never kept however it is capitalised.
 func knownSegment(s string) bool {
-	if len(s) > maxWordSegment {
+	if len(s) > maxWordSegment || !wordCharacters(s) {
 		return false
-	}
-	for _, r := range s {
-		if !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-._~$", r))) {
-			return false
-		}
 	}
 	switch {
 	case IsFHIRResourceType(s), IsVersionLabel(s), slices.Contains(acronyms, s), fhirSpecial(s):
@@ -85,6 +80,17 @@ func knownSegment(s string) bool {
 		s = s[:len(s)-len(ext)]
 	}
 	return knownWords(s)
+}
+
+// wordCharacters reports whether s holds only what a kept word may: ASCII letters and
+// digits and "-._~$". Nothing a free-text or escaped identifier needs.
+func wordCharacters(s string) bool {
+	for _, r := range s {
+		if !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-._~$", r))) {
+			return false
+		}
+	}
+	return true
 }
 
 // knownWords reports whether s is made of known words and nothing else (splitWords).
